@@ -1,0 +1,26 @@
+"""Mnemoscope's audit engine: does an ONNX model memorize the patients it was trained on?
+
+The public API is small and cheap to import; the heavy modules (onnxruntime, pandas,
+reportlab) load on first use inside `run_audit` and the report.
+"""
+
+__version__ = "0.1.0"
+TOOL_NAME = "mnemoscope"
+
+__all__ = ["__version__", "TOOL_NAME", "run_audit", "load_plan", "AuditPlan"]
+
+
+def __getattr__(name: str):  # lazy: `import audit_core` must stay light (no onnxruntime)
+    if name == "run_audit":
+        from audit_core.runner import run_audit
+
+        return run_audit
+    if name == "load_plan":
+        from audit_core.plan import load_plan
+
+        return load_plan
+    if name == "AuditPlan":
+        from audit_core.plan import AuditPlan
+
+        return AuditPlan
+    raise AttributeError(name)

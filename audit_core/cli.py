@@ -1,0 +1,139 @@
+"""The `mnemoscope` command: run an audit from a plan, inspect a model, list the probes.
+
+The only core module that prints. Bad input ends with a one-line message and exit code
+2; Ctrl-C stops the audit at the next batch, writes what finished (marked incomplete)
+and exits with 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from audit_core import TOOL_NAME, __version__
+from audit_core.errors import MnemoscopeError
+from audit_core.terminal import ProgressBar, format_summary
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+EXIT_CANCELLED = 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.handler(args)
+    except MnemoscopeError as exc:
+        print(f"{TOOL_NAME}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"{TOOL_NAME}: interrupted", file=sys.stderr)
+        return EXIT_CANCELLED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=TOOL_NAME, description="Audit a clinical language model for memorization of patient data.")
+    parser.add_argument("--version", action="version", version=f"{TOOL_NAME} {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the audit a plan file describes")
+    run.add_argument("plan", type=Path, help="plan file (TOML or JSON)")
+    run.add_argument("--out", type=Path, required=True, help="folder for report.pdf, results.json, records.csv")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(handler=_run)
+
+    inspect = commands.add_parser("inspect", help="show what the tool sees in a model")
+    inspect.add_argument("model", type=Path, help="model folder or .onnx file")
+    inspect.add_argument("--json", action="store_true", help="machine-readable output")
+    inspect.set_defaults(handler=_inspect)
+
+    probes = commands.add_parser("probes", help="list the probes, their settings and needs")
+    probes.add_argument("--json", action="store_true", help="machine-readable output")
+    probes.set_defaults(handler=_probes)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from audit_core.outputs import write_outputs
+    from audit_core.plan import load_plan
+    from audit_core.progress import CancelToken
+    from audit_core.runner import run_audit
+
+    plan = load_plan(args.plan)
+    cancel = CancelToken()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+    bar = ProgressBar(sys.stderr, enabled=not args.quiet)
+    try:
+        result = run_audit(plan, on_progress=bar.update, cancel=cancel)
+    except MnemoscopeError:
+        bar.close()
+        raise
+    except Exception as exc:
+        bar.close()
+        return _internal_error(exc, args.out)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    bar.close()
+    paths = write_outputs(result, args.out)
+    print(format_summary(result.as_dict(), paths))
+    return EXIT_CANCELLED if result.cancelled else 0
+
+
+def _internal_error(exc: Exception, out_dir: Path) -> int:
+    """A bug, not bad input: keep the traceback in a file, show one line."""
+    import traceback
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log_path = out_dir / "mnemoscope-error.log"
+    log_path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    print(f"{TOOL_NAME}: internal error ({exc.__class__.__name__}); details in {log_path}. "
+          "Please report it with that file.", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from audit_core.models.inspection import CAUSAL_LM, inspect_model
+    from audit_core.terminal import format_model
+
+    info = inspect_model(args.model)
+    details = info.as_dict()
+    if info.kind == CAUSAL_LM:
+        from audit_core.models.onnx_causal_lm import OnnxCausalLM
+
+        model = OnnxCausalLM(info)  # proves the runtime can load it, and reads a symbolic vocab size
+        details.update(vocab_size=model.vocab_size, tokenizer_matches=model.info.tokenizer_matches,
+                       execution_provider=model.provider)
+    if args.json:
+        print(json.dumps(details, indent=2))
+    else:
+        print(format_model(details))
+    return 0
+
+
+def _probes(args: argparse.Namespace) -> int:
+    from audit_core.params import describe
+    from audit_core.probes import PROBES
+    from audit_core.terminal import format_probes
+    from audit_core.verdicts import THRESHOLD_FAMILIES
+
+    listing = [{"id": p.id, "title": p.title, "family": p.family, "question": p.question,
+                "citation": p.citation, "needs": p.needs.describe(),
+                "settings": [f.as_dict() for f in describe(p.config_type)]} for p in PROBES]
+    thresholds = {family: [f.as_dict() for f in describe(kind)]
+                  for family, kind in THRESHOLD_FAMILIES.items()}
+    if args.json:
+        print(json.dumps({"probes": listing, "thresholds": thresholds}, indent=2))
+    else:
+        print(format_probes(listing, thresholds))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""A cohort: the records of one role (members or non-members) as the probes see them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+
+class Role(StrEnum):
+    MEMBERS = "members"
+    NON_MEMBERS = "non_members"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatasetInfo:
+    """What the report may say about a file: never a row value (patient data)."""
+
+    role: str
+    file: str
+    sha256: str
+    records: int
+    format: str
+    columns: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cohort:
+    role: Role
+    ids: tuple[str, ...]
+    sequences: tuple[str, ...]  # the record's text, or its codes joined by single spaces
+    subgroups: dict[str, np.ndarray]  # kept for the subgroup analysis of a later issue
+    info: DatasetInfo
+
+    def __len__(self) -> int:
+        return len(self.ids)

@@ -1,0 +1,230 @@
+"""What the tool sees in a model: files, hashes, signature, kind, vocabulary, context.
+
+`inspect_model` reads the ONNX graph and the files beside it; it does not run the
+model. Every fact it returns goes into results.json and the report's model section.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audit_core.errors import ModelError
+from audit_core.fingerprint import file_sha256
+from audit_core.models.tokenizer_loading import TOKENIZER_FILE, load_tokenizer
+
+CAUSAL_LM = "causal_lm"
+UNKNOWN = "unknown"
+_CONFIG_CONTEXT_KEYS = ("n_positions", "max_position_embeddings", "n_ctx", "max_seq_len")
+
+
+@dataclass(frozen=True, slots=True)
+class TensorSpec:
+    name: str
+    type: str
+    shape: tuple[int | str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    name: str
+    sha256: str
+    bytes: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelInfo:
+    name: str
+    path: Path
+    folder: Path
+    sha256: str
+    kind: str
+    parameters: int
+    files: tuple[FileInfo, ...]
+    opset: int | None
+    ir_version: int
+    producer: str
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    vocab_size: int | None
+    tokenizer_vocab_size: int | None
+    context_length: int | None
+    context_source: str
+    kv_cache: bool
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def tokenizer_matches(self) -> bool | None:
+        if self.vocab_size is None or self.tokenizer_vocab_size is None:
+            return None
+        # A model's output may be padded past the tokenizer (to a multiple of 64, say):
+        # harmless. A tokenizer larger than the model would index past its embeddings.
+        return self.tokenizer_vocab_size <= self.vocab_size
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["path"] = self.path.name
+        out.pop("folder")
+        out["inputs"] = [{"name": t.name, "type": t.type, "shape": list(t.shape)} for t in self.inputs]
+        out["outputs"] = [{"name": t.name, "type": t.type, "shape": list(t.shape)} for t in self.outputs]
+        out["files"] = [asdict(f) for f in self.files]
+        out["notes"] = list(self.notes)
+        out["tokenizer_matches"] = self.tokenizer_matches
+        return out
+
+
+def resolve_model_path(path: Path) -> Path:
+    """The .onnx file for a folder or file argument."""
+    if path.is_dir():
+        candidates = sorted(path.glob("*.onnx"))
+        if not candidates:
+            raise ModelError(f"no .onnx file in the model folder {path}")
+        preferred = [c for c in candidates if c.name == "model.onnx"]
+        if preferred:
+            return preferred[0]
+        if len(candidates) > 1:
+            raise ModelError(f"the model folder {path} holds several .onnx files "
+                             f"({', '.join(c.name for c in candidates)}): name one of them")
+        return candidates[0]
+    if path.is_file():
+        if path.suffix.lower() != ".onnx":
+            raise ModelError(f"{path} is not an .onnx file")
+        return path
+    raise ModelError(f"model not found: {path}")
+
+
+def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
+    """Read the graph and the files beside it; refuse what cannot be audited."""
+    import onnx  # the graph reader; heavy, so loaded only here
+
+    model_path = resolve_model_path(path)
+    folder = model_path.parent
+    try:
+        proto = onnx.load(str(model_path), load_external_data=False)
+    except Exception as exc:  # protobuf raises DecodeError, RuntimeError, ... for corrupt files
+        raise ModelError(f"{model_path.name} is not a valid ONNX model "
+                         f"({exc.__class__.__name__}); re-export it") from None
+    graph = proto.graph
+    if not graph.node:
+        raise ModelError(f"{model_path.name} holds an empty ONNX graph")
+
+    files = [model_path] + _external_files(graph, folder, model_path.name)
+    tokenizer_path = folder / TOKENIZER_FILE
+    if tokenizer_path.is_file():
+        files.append(tokenizer_path)
+    config_path = folder / "config.json"
+    if config_path.is_file():
+        files.append(config_path)
+    file_infos = tuple(FileInfo(f.name, file_sha256(f), f.stat().st_size) for f in files)
+
+    initializer_names = {init.name for init in graph.initializer}
+    inputs = tuple(_spec(v) for v in graph.input if v.name not in initializer_names)
+    outputs = tuple(_spec(v) for v in graph.output)
+    kind = _kind(inputs, outputs)
+    vocab = _vocab_size(outputs)
+    notes: list[str] = []
+
+    tokenizer_vocab = None
+    if kind == CAUSAL_LM:
+        tokenizer = load_tokenizer(folder)
+        tokenizer_vocab = tokenizer.get_vocab_size(with_added_tokens=True)
+    context, source = _context_length(folder, context_length)
+    opsets = [o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")]
+    return ModelInfo(
+        name=model_path.name, path=model_path, folder=folder, sha256=file_infos[0].sha256,
+        kind=kind, parameters=_parameter_count(graph), files=file_infos,
+        opset=opsets[0] if opsets else None, ir_version=proto.ir_version,
+        producer=f"{proto.producer_name} {proto.producer_version}".strip(),
+        inputs=inputs, outputs=outputs, vocab_size=vocab, tokenizer_vocab_size=tokenizer_vocab,
+        context_length=context, context_source=source,
+        kv_cache=any("past" in t.name for t in inputs), notes=tuple(notes),
+    )
+
+
+def require_causal_lm(info: ModelInfo) -> None:
+    """Refuse, with the reason, a model the language-model probes cannot run on."""
+    if info.kind != CAUSAL_LM:
+        names = ", ".join(t.name for t in info.inputs)
+        raise ModelError(f"{info.name} is not a causal language model: expected an input "
+                         f"'input_ids' and an output 'logits' of shape [batch, seq, vocab] "
+                         f"(found inputs: {names})")
+    if info.tokenizer_matches is False:
+        raise ModelError(f"the tokenizer beside {info.name} has {info.tokenizer_vocab_size} tokens "
+                         f"but the model's output has only {info.vocab_size}: they do not belong "
+                         "together (export the model with the tokenizer it was trained with)")
+    if info.context_length is None:
+        raise ModelError(f"the context length of {info.name} is unknown: put the model's "
+                         "config.json beside it, or set 'model.context_length' in the plan")
+
+
+def _spec(value: Any) -> TensorSpec:
+    import onnx
+
+    tensor = value.type.tensor_type
+    dims: list[int | str] = []
+    for dim in tensor.shape.dim:
+        if dim.HasField("dim_value"):
+            dims.append(int(dim.dim_value))
+        else:
+            dims.append(dim.dim_param or "?")
+    type_name = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name if tensor.elem_type else "?"
+    return TensorSpec(value.name, type_name, tuple(dims))
+
+
+def _kind(inputs: tuple[TensorSpec, ...], outputs: tuple[TensorSpec, ...]) -> str:
+    has_ids = any(t.name == "input_ids" for t in inputs)
+    logits = [t for t in outputs if t.name == "logits"]
+    if has_ids and logits and len(logits[0].shape) == 3:
+        return CAUSAL_LM
+    return UNKNOWN
+
+
+def _vocab_size(outputs: tuple[TensorSpec, ...]) -> int | None:
+    for spec in outputs:
+        if spec.name == "logits" and spec.shape and isinstance(spec.shape[-1], int):
+            return spec.shape[-1]
+    return None  # symbolic: the adapter reads it from a one-token run
+
+
+def _parameter_count(graph: Any) -> int:
+    import onnx
+
+    floats = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16,
+              onnx.TensorProto.DOUBLE, onnx.TensorProto.INT8, onnx.TensorProto.UINT8}
+    return int(sum(math.prod(init.dims) for init in graph.initializer if init.data_type in floats))
+
+
+def _external_files(graph: Any, folder: Path, model_name: str) -> list[Path]:
+    """Files holding external weights; refuse any that point outside the model folder."""
+    found: dict[str, Path] = {}
+    root = folder.resolve()
+    for init in graph.initializer:
+        for entry in init.external_data:
+            if entry.key != "location":
+                continue
+            target = (folder / entry.value).resolve()
+            if root not in target.parents:
+                raise ModelError(f"{model_name} refers to weights outside its folder; refusing to read them")
+            if not target.is_file():
+                raise ModelError(f"{model_name} needs the weights file '{entry.value}', which is missing")
+            found[entry.value] = target
+    return [found[k] for k in sorted(found)]
+
+
+def _context_length(folder: Path, override: int | None) -> tuple[int | None, str]:
+    if override is not None:
+        return override, "plan"
+    config = folder / "config.json"
+    if config.is_file():
+        try:
+            values = json.loads(config.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            raise ModelError(f"{config} is not valid JSON") from None
+        for key in _CONFIG_CONTEXT_KEYS:
+            value = values.get(key) if isinstance(values, dict) else None
+            if isinstance(value, int) and value > 1:
+                return value, f"config.json ({key})"
+    return None, "unknown"

@@ -1,0 +1,56 @@
+"""Loading a Hugging Face `tokenizer.json` from the model folder, and nothing else.
+
+The `tokenizers` library reads the file directly: no hub, no network, no Python code
+from the folder is executed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from audit_core.errors import ModelError
+
+TOKENIZER_FILE = "tokenizer.json"
+
+
+def load_tokenizer(folder: Path) -> Tokenizer:
+    path = folder / TOKENIZER_FILE
+    if not path.is_file():
+        raise ModelError(f"no {TOKENIZER_FILE} beside the model in {folder}: export the model "
+                         "with its tokenizer (Hugging Face tokenizers format)")
+    try:
+        tokenizer = Tokenizer.from_file(str(path))
+    except Exception as exc:  # the library raises a bare Exception for malformed files
+        raise ModelError(f"{path} is not a readable tokenizer file ({exc.__class__.__name__})") from None
+    # Scoring batches are padded by us; the file's own padding/truncation would cut records.
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer
+
+
+def encode_all(tokenizer: Tokenizer, sequences: list[str]) -> list[np.ndarray]:
+    """Token ids per sequence, with the special tokens the post-processor adds (BOS/EOS).
+
+    Keeping BOS matters: the first real token is then scored too (DESIGN.md).
+    """
+    encodings = tokenizer.encode_batch(sequences, add_special_tokens=True)
+    return [np.asarray(e.ids, dtype=np.int64) for e in encodings]
+
+
+def unknown_token_id(tokenizer: Tokenizer) -> int | None:
+    for name in ("[UNK]", "<unk>", "<|unk|>", "UNK"):
+        token_id = tokenizer.token_to_id(name)
+        if token_id is not None:
+            return token_id
+    return None
+
+
+def pad_token_id(tokenizer: Tokenizer) -> int:
+    for name in ("[PAD]", "<pad>", "<|pad|>", "<|endoftext|>", "</s>"):
+        token_id = tokenizer.token_to_id(name)
+        if token_id is not None:
+            return token_id
+    return 0  # right padding is masked (or causally invisible), so any id is safe

@@ -1,0 +1,74 @@
+"""Writing an audit's three files: results.json, records.csv and report.pdf.
+
+Each file is written to a temporary name in the output folder and renamed into place,
+so a crash never leaves a half-written file where a finished one would be.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from audit_core.results import AuditResult
+
+RESULTS_FILE = "results.json"
+RECORDS_FILE = "records.csv"
+REPORT_FILE = "report.pdf"
+
+
+def write_outputs(result: AuditResult, out_dir: Path) -> dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    document = result.as_dict()
+    paths = {"results": out_dir / RESULTS_FILE, "records": out_dir / RECORDS_FILE,
+             "report": out_dir / REPORT_FILE}
+    write_atomic(paths["results"], (json.dumps(document, indent=2, sort_keys=False,
+                                               ensure_ascii=False) + "\n").encode("utf-8"))
+    write_atomic(paths["records"], records_csv(result).encode("utf-8"))
+    from audit_core.report import write_report  # reportlab loads only when a report is written
+
+    write_report(document, paths["report"])
+    return paths
+
+
+def records_csv(result: AuditResult) -> str:
+    """One row per record: role, id, pseudonym, tokens, windows, then one column per probe."""
+    table = result.records
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    probe_ids = [p.id for p in result.probes if p.scores]
+    writer.writerow(["role", "id", "ref", "tokens", "windows", *probe_ids])
+    if table is None:
+        return buffer.getvalue()
+    offsets: dict[str, int] = {}
+    for row, role in enumerate(table.roles):
+        offsets.setdefault(role, row)
+    for row, role in enumerate(table.roles):
+        index = row - offsets[role]
+        values = []
+        for probe in result.probes:
+            if not probe.scores:
+                continue
+            value = float(probe.scores[role][index])
+            values.append("" if not np.isfinite(value) else f"{value:.6g}")
+        writer.writerow([role, table.ids[row], table.refs[row], int(table.tokens[row]),
+                         int(table.windows[row]), *values])
+    return buffer.getvalue()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

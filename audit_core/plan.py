@@ -1,0 +1,201 @@
+"""The audit plan: everything a run needs, read from a TOML (or JSON) file.
+
+A plan is plain data. Probe ids and their settings stay raw dicts here; the runner
+checks them against the registered probes before any work starts, so that a typo is
+refused with a message naming the key rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audit_core.errors import PlanError
+
+DEFAULT_SEED = 20261129
+SEQUENCE_KINDS = ("codes", "text")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditInfo:
+    title: str = "Memorization audit"
+    institution: str = ""
+    requester: str = ""
+    seed: int = DEFAULT_SEED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelSpec:
+    path: Path
+    context_length: int | None = None  # None: read n_positions from config.json beside the model
+    batch_size: int = 32
+    threads: int = 0  # 0: one intra-op thread per core
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ColumnMapping:
+    id: str = "id"
+    sequence: str = "text"
+    kind: str = "text"  # "codes": whitespace-separated codes or a list column; "text": free text
+    subgroups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataSpec:
+    members: Path
+    non_members: Path
+    columns: ColumnMapping = field(default_factory=ColumnMapping)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditPlan:
+    model: ModelSpec
+    data: DataSpec
+    audit: AuditInfo = field(default_factory=AuditInfo)
+    # probe id -> raw settings; None means "the standard suite with defaults"
+    probes: Mapping[str, Mapping[str, Any]] | None = None
+    thresholds: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    source: Path | None = None  # the plan file, when it came from one
+
+    def as_dict(self) -> dict[str, Any]:
+        """The plan as plain data (paths as strings), the form embedded in results and PDF."""
+        cols = self.data.columns
+        out: dict[str, Any] = {
+            "audit": {"title": self.audit.title, "institution": self.audit.institution,
+                      "requester": self.audit.requester, "seed": self.audit.seed},
+            "model": {"path": str(self.model.path), "batch_size": self.model.batch_size,
+                      "threads": self.model.threads},
+            "data": {"members": str(self.data.members), "non_members": str(self.data.non_members),
+                     "columns": {"id": cols.id, "sequence": cols.sequence, "kind": cols.kind,
+                                 "subgroups": list(cols.subgroups)}},
+            "thresholds": {k: dict(v) for k, v in self.thresholds.items()},
+        }
+        if self.model.context_length is not None:
+            out["model"]["context_length"] = self.model.context_length
+        if self.probes is not None:
+            out["probes"] = {k: dict(v) for k, v in self.probes.items()}
+        return out
+
+
+def load_plan(path: str | Path) -> AuditPlan:
+    """Read and check a plan file; relative paths in it are relative to the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise PlanError(f"plan file not found: {path}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(f"cannot read plan file {path}: {exc.__class__.__name__}") from None
+    try:
+        raw = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise PlanError(f"{path.name} is not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}") from None
+    try:
+        return plan_from_dict(raw, base=path.parent, source=path)
+    except PlanError as exc:
+        raise PlanError(f"{path.name}: {exc}") from None
+
+
+def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
+                   source: Path | None = None) -> AuditPlan:
+    """Build a plan from plain data (the parsed file), refusing unknown keys."""
+    _only(raw, "", {"audit", "model", "data", "probes", "thresholds"})
+    for required in ("model", "data"):
+        if required not in raw:
+            raise PlanError(f"missing table [{required}]")
+    audit = _table(raw, "audit")
+    _only(audit, "audit", {"title", "institution", "requester", "seed"})
+    model = _table(raw, "model")
+    _only(model, "model", {"path", "context_length", "batch_size", "threads"})
+    data = _table(raw, "data")
+    _only(data, "data", {"members", "non_members", "columns"})
+    cols = _table(data, "columns", "data.columns")
+    _only(cols, "data.columns", {"id", "sequence", "kind", "subgroups"})
+
+    kind = _get(cols, "kind", str, "data.columns", "codes")
+    if kind not in SEQUENCE_KINDS:
+        raise PlanError(f"'data.columns.kind' must be one of {', '.join(SEQUENCE_KINDS)} (got '{kind}')")
+    subgroups = _get(cols, "subgroups", list, "data.columns", [])
+    if not all(isinstance(s, str) for s in subgroups):
+        raise PlanError("'data.columns.subgroups' must be a list of column names")
+    context = model.get("context_length")
+    if context is not None:
+        context = _positive_int(context, "model.context_length", minimum=2)
+
+    probes_raw = raw.get("probes")
+    probes = None
+    if probes_raw is not None:
+        if not isinstance(probes_raw, Mapping):
+            raise PlanError("'probes' must be a table of probe tables, e.g. [probes.loss]")
+        probes = {}
+        for probe_id, settings in probes_raw.items():
+            if not isinstance(settings, Mapping):
+                raise PlanError(f"'probes.{probe_id}' must be a table of settings")
+            probes[probe_id] = dict(settings)
+    thresholds_raw = raw.get("thresholds", {})
+    if not isinstance(thresholds_raw, Mapping) or not all(
+            isinstance(v, Mapping) for v in thresholds_raw.values()):
+        raise PlanError("'thresholds' must hold tables such as [thresholds.membership]")
+
+    seed = _get(audit, "seed", int, "audit", DEFAULT_SEED)
+    if seed < 0:
+        raise PlanError(f"'audit.seed' must be zero or positive (got {seed})")
+    return AuditPlan(
+        audit=AuditInfo(title=_get(audit, "title", str, "audit", "Memorization audit"),
+                        institution=_get(audit, "institution", str, "audit", ""),
+                        requester=_get(audit, "requester", str, "audit", ""),
+                        seed=seed),
+        model=ModelSpec(path=base / _required(model, "path", "model"),
+                        context_length=context,
+                        batch_size=_positive_int(model.get("batch_size", 32), "model.batch_size"),
+                        threads=_positive_int(model.get("threads", 0), "model.threads", minimum=0)),
+        data=DataSpec(members=base / _required(data, "members", "data"),
+                      non_members=base / _required(data, "non_members", "data"),
+                      columns=ColumnMapping(id=_get(cols, "id", str, "data.columns", "id"),
+                                            sequence=_get(cols, "sequence", str, "data.columns", "text"),
+                                            kind=kind, subgroups=tuple(subgroups))),
+        probes=probes,
+        thresholds={k: dict(v) for k, v in thresholds_raw.items()},
+        source=source,
+    )
+
+
+def _only(table: Mapping[str, Any], where: str, allowed: set[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            name = f"{where}.{key}" if where else key
+            raise PlanError(f"unknown key '{name}' (known keys{' in [' + where + ']' if where else ''}: "
+                            f"{', '.join(sorted(allowed))})")
+
+
+def _table(raw: Mapping[str, Any], key: str, where: str | None = None) -> Mapping[str, Any]:
+    value = raw.get(key, {})
+    if not isinstance(value, Mapping):
+        raise PlanError(f"'{where or key}' must be a table")
+    return value
+
+
+def _get(table: Mapping[str, Any], key: str, kind: type, where: str, default: Any) -> Any:
+    value = table.get(key, default)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise PlanError(f"'{where}.{key}' must be {'a ' + kind.__name__ if kind is not int else 'an integer'}")
+    return value
+
+
+def _required(table: Mapping[str, Any], key: str, where: str) -> str:
+    if key not in table:
+        raise PlanError(f"missing key '{where}.{key}'")
+    value = table[key]
+    if not isinstance(value, str) or not value:
+        raise PlanError(f"'{where}.{key}' must be a non-empty path")
+    return value
+
+
+def _positive_int(value: Any, key: str, minimum: int = 1) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise PlanError(f"'{key}' must be an integer of at least {minimum} (got {value!r})")
+    return value

@@ -1,0 +1,13 @@
+"""The registered probes, in the order they run and appear in the report.
+
+One explicit tuple: no entry points, no package scanning (a frozen app loses both).
+"""
+
+from audit_core.probes.extraction import Extraction
+from audit_core.probes.loss import Loss
+from audit_core.probes.min_k import MinK
+from audit_core.probes.min_k_plus_plus import MinKPlusPlus
+from audit_core.probes.zlib import Zlib
+
+PROBES = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Extraction())
+PROBES_BY_ID = {probe.id: probe for probe in PROBES}

@@ -1,0 +1,75 @@
+"""What every probe declares and receives, and what it returns.
+
+A probe is an object with an id (equal to its module name), a title, the question it
+answers, its citation, a config dataclass made of `param()` fields, what it needs, and
+`run(config, ctx) -> ProbeOutcome`. The CLI listing, plan validation and the report's
+settings table are generated from these declarations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from audit_core.data.cohort import Cohort, Role
+from audit_core.progress import Progress
+from audit_core.scoring.token_scores import TokenScores
+from audit_core.verdicts import Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    token_scores: bool = False  # the shared teacher-forced pass
+    generation: bool = False  # decoding from the model
+
+    def describe(self) -> str:
+        parts = ["a causal language model (ONNX) with its tokenizer", "members and non-members"]
+        if self.token_scores:
+            parts.append("the shared per-token scoring pass")
+        if self.generation:
+            parts.append("greedy decoding (uses the KV cache when the export has one)")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeContext:
+    cohorts: dict[Role, Cohort]
+    token_ids: dict[Role, list[np.ndarray]]
+    token_scores: dict[Role, TokenScores]  # empty unless a selected probe needs them
+    model: Any  # OnnxCausalLM, for probes that decode
+    thresholds: Any  # the probe family's thresholds dataclass
+    rng: np.random.Generator  # seeded from the plan's seed and the probe id
+    progress: Progress
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Headline:
+    label: str
+    value: float | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeOutcome:
+    verdict: Verdict
+    headline: Headline
+    metrics: dict[str, Any]
+    findings: tuple[str, ...]
+    scores: dict[Role, np.ndarray]  # one score per record, higher = more member-like (NaN: not scored)
+    curves: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    extracted: tuple[tuple[Role, int], ...] = ()  # (role, record index) of reproduced records
+
+
+class Probe(Protocol):
+    id: str
+    title: str
+    family: str  # selects the thresholds table: "membership" or "extraction"
+    question: str
+    citation: str
+    config_type: type
+    needs: Needs
+    weight: float  # relative cost, for the progress bar
+
+    def run(self, config: Any, ctx: ProbeContext) -> ProbeOutcome: ...

@@ -1,0 +1,40 @@
+"""LOSS membership inference: the model's mean log-likelihood of a record.
+
+Yeom, Giacomelli, Fredrikson and Jha, "Privacy Risk in Machine Learning: Analyzing the
+Connection to Overfitting", IEEE CSF 2018. Training records tend to get a lower loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from audit_core.data.cohort import Role
+from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
+from audit_core.probes.membership_assessment import assess_membership
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LossConfig:
+    """LOSS has no settings of its own: it reads the shared scoring pass."""
+
+
+class Loss:
+    id = "loss"
+    title = "LOSS membership inference"
+    family = "membership"
+    question = ("Can an attacker tell a training patient from a non-member by how likely "
+                "the model finds the record?")
+    citation = "Yeom et al., IEEE CSF 2018"
+    config_type = LossConfig
+    needs = Needs(token_scores=True)
+    weight = 1.0
+
+    def run(self, config: LossConfig, ctx: ProbeContext) -> ProbeOutcome:
+        scores = {}
+        for step, role in enumerate(Role):
+            ctx.progress.advance(step / 2, "mean log-likelihood")
+            scores[role] = np.array([lp.mean() for lp in ctx.token_scores[role].logprobs])
+        return assess_membership(scores[Role.MEMBERS], scores[Role.NON_MEMBERS],
+                                 ctx.thresholds, ctx.rng, "The mean token log-likelihood")

@@ -1,0 +1,44 @@
+"""Min-K% Prob membership inference: the mean of a record's least likely tokens.
+
+Shi et al., "Detecting Pretraining Data from Large Language Models", ICLR 2024. A
+record the model never saw tends to hold a few outlier tokens of very low probability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from audit_core.data.cohort import Role
+from audit_core.params import param
+from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
+from audit_core.probes.membership_assessment import assess_membership, mean_of_lowest
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MinKConfig:
+    k: float = param(0.2, label="Share of lowest-probability tokens (k)", min=0.01, max=1.0,
+                     help="Mean log-probability over this share of each record's least "
+                          "likely tokens; 0.2 is the paper's default.")
+
+
+class MinK:
+    id = "min_k"
+    title = "Min-K% Prob membership inference"
+    family = "membership"
+    question = ("Do training patients' records lack the outlier low-probability tokens "
+                "that unseen records show?")
+    citation = "Shi et al., ICLR 2024"
+    config_type = MinKConfig
+    needs = Needs(token_scores=True)
+    weight = 1.0
+
+    def run(self, config: MinKConfig, ctx: ProbeContext) -> ProbeOutcome:
+        scores = {}
+        for step, role in enumerate(Role):
+            ctx.progress.advance(step / 2, f"lowest {config.k:.0%} of tokens")
+            scores[role] = np.array([mean_of_lowest(lp, config.k)
+                                     for lp in ctx.token_scores[role].logprobs])
+        return assess_membership(scores[Role.MEMBERS], scores[Role.NON_MEMBERS],
+                                 ctx.thresholds, ctx.rng, f"Min-{config.k:.0%} Prob")

@@ -1,0 +1,121 @@
+"""The audit result: everything a run found, frozen; results.json is its plain-data form.
+
+The report, the CLI summary and (later) the desktop app read only this. Per-record
+scores are kept for records.csv, which stays on the workstation; results.json holds
+aggregate figures plus the ids of extracted records (it stays local too), and the PDF
+shows only keyed pseudonyms.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from audit_core.verdicts import Verdict
+
+SCHEMA = "mnemoscope.results/1"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeResult:
+    id: str
+    title: str
+    family: str
+    question: str
+    citation: str
+    verdict: Verdict
+    headline: dict[str, Any]
+    settings: dict[str, Any]
+    settings_meta: list[dict[str, Any]]
+    thresholds: dict[str, Any]
+    metrics: dict[str, Any]
+    curves: dict[str, Any]
+    findings: tuple[str, ...]
+    extracted: tuple[dict[str, str], ...]  # role, id, ref
+    seconds: float
+    error: str | None = None
+    scores: dict[str, np.ndarray] = field(default_factory=dict)  # role -> per-record score
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {
+            "id": self.id, "title": self.title, "family": self.family,
+            "question": self.question, "citation": self.citation,
+            "verdict": self.verdict.value, "headline": self.headline,
+            "settings": self.settings, "settings_meta": self.settings_meta,
+            "thresholds": self.thresholds, "metrics": self.metrics, "curves": self.curves,
+            "findings": list(self.findings), "seconds": round(self.seconds, 3), "error": self.error,
+        }
+        if self.family == "extraction":
+            out["extracted"] = list(self.extracted)
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordTable:
+    """One row per record, for records.csv."""
+
+    roles: tuple[str, ...]
+    ids: tuple[str, ...]
+    refs: tuple[str, ...]
+    tokens: np.ndarray
+    windows: np.ndarray
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditResult:
+    audit: dict[str, Any]
+    overall_verdict: Verdict
+    overall_rationale: str
+    model: dict[str, Any]
+    datasets: tuple[dict[str, Any], ...]
+    probes: tuple[ProbeResult, ...]
+    plan: dict[str, Any]
+    environment: dict[str, str]
+    pseudonym_key: str
+    records: RecordTable | None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.audit.get("outcome") == "cancelled"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The results.json document (schema documented in the README)."""
+        from audit_core import TOOL_NAME, __version__
+
+        return plain({
+            "schema": SCHEMA,
+            "tool": {"name": TOOL_NAME, "version": __version__},
+            "audit": self.audit,
+            "overall_verdict": self.overall_verdict.value,
+            "overall_rationale": self.overall_rationale,
+            "model": self.model,
+            "datasets": list(self.datasets),
+            "probes": [p.as_dict() for p in self.probes],
+            "plan": self.plan,
+            "environment": self.environment,
+            "pseudonymization": {"method": "HMAC-SHA256, key drawn per audit",
+                                 "key": self.pseudonym_key},
+        })
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready data: numpy scalars to Python, NaN and infinities to null."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [plain(v) for v in value.tolist()]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, Verdict):
+        return value.value
+    return value

@@ -1,0 +1,255 @@
+"""run_audit: one plan in, one result out. The CLI and the desktop app both call this.
+
+Order of work: check the whole plan (probe ids, settings, thresholds) before touching
+any file; read the model and refuse what cannot be audited; read and check both cohorts;
+run the shared scoring pass once; run the probes, each in its own slice of progress. A
+probe that crashes is recorded as not assessed; a cancel keeps the probes that finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import secrets
+import time
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from audit_core.data.cohort import Cohort, Role
+from audit_core.data.loading import check_disjoint, load_cohort
+from audit_core.errors import MnemoscopeError, ModelError, PlanError
+from audit_core.params import build_settings, describe, settings_dict
+from audit_core.plan import AuditPlan
+from audit_core.probes import PROBES, PROBES_BY_ID
+from audit_core.probes.base import Probe, ProbeContext
+from audit_core.progress import CancelToken, Cancelled, Progress, ProgressCallback, ignore_progress
+from audit_core.pseudonyms import new_key, pseudonym
+from audit_core.results import AuditResult, ProbeResult, RecordTable
+from audit_core.verdicts import THRESHOLD_FAMILIES, Verdict, worst
+
+log = logging.getLogger(__name__)
+
+_SCORING_WEIGHT = 6.0  # the shared pass costs about as much as six cheap probes' worth
+
+
+def resolve_probes(plan: AuditPlan) -> list[tuple[Probe, Any]]:
+    """The probes to run with their checked configs; unknown ids or settings are refused."""
+    if plan.probes is None:
+        return [(p, p.config_type()) for p in PROBES]
+    chosen = []
+    for probe_id, settings in plan.probes.items():
+        probe = PROBES_BY_ID.get(probe_id)
+        if probe is None:
+            raise PlanError(f"unknown probe 'probes.{probe_id}' (known probes: {', '.join(PROBES_BY_ID)})")
+        chosen.append((probe, build_settings(probe.config_type, settings, f"probes.{probe_id}")))
+    if not chosen:
+        raise PlanError("the [probes] table selects no probe")
+    order = {p.id: i for i, p in enumerate(PROBES)}
+    return sorted(chosen, key=lambda item: order[item[0].id])
+
+
+def resolve_thresholds(plan: AuditPlan) -> dict[str, Any]:
+    unknown = sorted(set(plan.thresholds) - set(THRESHOLD_FAMILIES))
+    if unknown:
+        raise PlanError(f"unknown key 'thresholds.{unknown[0]}' "
+                        f"(known: {', '.join(THRESHOLD_FAMILIES)})")
+    resolved = {family: build_settings(kind, plan.thresholds.get(family, {}), f"thresholds.{family}")
+                for family, kind in THRESHOLD_FAMILIES.items()}
+    for family, values in resolved.items():
+        low, high = getattr(values, "warn_auc_lower", None), getattr(values, "fail_auc_lower", None)
+        if low is not None and high is not None and high < low:
+            raise PlanError(f"'thresholds.{family}.fail_auc_lower' ({high}) is below warn_auc_lower ({low})")
+    return resolved
+
+
+def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progress,
+              cancel: CancelToken | None = None) -> AuditResult:
+    from audit_core.models.inspection import inspect_model
+    from audit_core.models.onnx_causal_lm import OnnxCausalLM
+    from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id, unknown_token_id
+    from audit_core.scoring.token_scores import score_tokens
+
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    progress = Progress(on_progress, cancel)
+    selected = resolve_probes(plan)
+    thresholds = resolve_thresholds(plan)
+
+    progress.advance(0.0, "reading the model")
+    info = inspect_model(plan.model.path, plan.model.context_length)
+    model = OnnxCausalLM(info, plan.model.threads)
+    for probe, config in selected:
+        validate = getattr(probe, "validate", None)
+        if validate is not None:
+            validate(config, model.context_length)
+    tokenizer = load_tokenizer(info.folder)
+
+    progress.advance(0.01, "reading the cohorts")
+    cohorts = {Role.MEMBERS: load_cohort(plan.data.members, Role.MEMBERS, plan.data.columns),
+               Role.NON_MEMBERS: load_cohort(plan.data.non_members, Role.NON_MEMBERS, plan.data.columns)}
+    check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
+    token_ids = {role: encode_all(tokenizer, list(c.sequences)) for role, c in cohorts.items()}
+    _check_token_range(token_ids, model.vocab_size, info.name)
+    unk = unknown_token_id(tokenizer)
+
+    needs_scores = any(p.needs.token_scores for p, _ in selected)
+    weights = [_SCORING_WEIGHT if needs_scores else 0.0] + [p.weight for p, _ in selected]
+    edges = 0.02 + 0.98 * np.cumsum([0.0] + weights) / sum(weights)
+    token_scores = {}
+    probe_results: list[ProbeResult] = []
+    outcome = "completed"
+    try:
+        if needs_scores:
+            scoring = progress.slice(edges[0], edges[1], "shared scoring pass")
+            for i, role in enumerate(Role):
+                token_scores[role] = score_tokens(
+                    model, token_ids[role], batch_size=plan.model.batch_size,
+                    pad_id=pad_token_id(tokenizer), progress=scoring.slice(i / 2, (i + 1) / 2))
+        for index, (probe, config) in enumerate(selected):
+            slice_ = progress.slice(edges[index + 1], edges[index + 2], probe.id)
+            ctx = ProbeContext(cohorts=cohorts, token_ids=token_ids, token_scores=token_scores,
+                               model=model, thresholds=thresholds[probe.family],
+                               rng=np.random.default_rng([plan.audit.seed, zlib.crc32(probe.id.encode())]),
+                               progress=slice_)
+            probe_results.append(_run_probe(probe, config, ctx, thresholds[probe.family]))
+        progress.advance(1.0, "done")
+    except Cancelled:
+        outcome = "cancelled"
+        log.info("audit cancelled; %d probe(s) finished", len(probe_results))
+
+    key = new_key()
+    probe_results = [_with_refs(r, cohorts, key) for r in probe_results]
+    finished = datetime.now(UTC)
+    overall = worst([r.verdict for r in probe_results])
+    if outcome == "cancelled":
+        overall = worst([overall, Verdict.INCONCLUSIVE])
+    return AuditResult(
+        audit={"id": _audit_id(started), "title": plan.audit.title,
+               "institution": plan.audit.institution, "requester": plan.audit.requester,
+               "started_utc": _utc(started), "finished_utc": _utc(finished),
+               "seconds": round(time.perf_counter() - clock, 2), "outcome": outcome,
+               "seed": plan.audit.seed},
+        overall_verdict=overall,
+        overall_rationale=_rationale(overall, probe_results, outcome, len(selected)),
+        model={**info.as_dict(), "vocab_size": model.vocab_size, "execution_provider": model.provider},
+        datasets=tuple(_dataset_summary(cohorts[r], token_ids[r], token_scores.get(r), unk) for r in Role),
+        probes=tuple(probe_results),
+        plan=plan.as_dict(),
+        environment=_environment(),
+        pseudonym_key=key.hex(),
+        records=_record_table(cohorts, token_ids, token_scores, key),
+    )
+
+
+def _run_probe(probe: Probe, config: Any, ctx: ProbeContext, thresholds: Any) -> ProbeResult:
+    clock = time.perf_counter()
+    common = dict(id=probe.id, title=probe.title, family=probe.family, question=probe.question,
+                  citation=probe.citation, settings=settings_dict(config),
+                  settings_meta=[f.as_dict() for f in describe(probe.config_type)],
+                  thresholds=settings_dict(thresholds))
+    try:
+        outcome = probe.run(config, ctx)
+    except (Cancelled, MnemoscopeError):
+        raise
+    except Exception as exc:  # a broken probe must not sink the audit; it is shown as not assessed
+        log.exception("probe %s failed", probe.id)
+        return ProbeResult(**common, verdict=Verdict.ERROR,
+                           headline={"label": "Not assessed", "value": None, "text": "not assessed"},
+                           metrics={}, curves={}, findings=(), extracted=(),
+                           seconds=time.perf_counter() - clock,
+                           error=f"{exc.__class__.__name__} while running the probe")
+    ctx.progress.advance(1.0, "finished")
+    extracted = tuple({"role": role.value, "index": index} for role, index in outcome.extracted)
+    return ProbeResult(**common, verdict=outcome.verdict,
+                       headline={"label": outcome.headline.label, "value": outcome.headline.value,
+                                 "text": outcome.headline.text},
+                       metrics=outcome.metrics, curves=outcome.curves, findings=outcome.findings,
+                       extracted=extracted, seconds=time.perf_counter() - clock,
+                       scores={role.value: s for role, s in outcome.scores.items()})
+
+
+def _with_refs(result: ProbeResult, cohorts: dict[Role, Cohort], key: bytes) -> ProbeResult:
+    """Replace record indices by ids and keyed pseudonyms, once the key exists."""
+    if not result.extracted:
+        return result
+    from dataclasses import replace
+
+    named = tuple({"role": e["role"], "id": cohorts[Role(e["role"])].ids[e["index"]],
+                   "ref": pseudonym(key, e["role"], cohorts[Role(e["role"])].ids[e["index"]])}
+                  for e in result.extracted)
+    return replace(result, extracted=named)
+
+
+def _check_token_range(token_ids: dict[Role, list[np.ndarray]], vocab: int, name: str) -> None:
+    highest = max((int(ids.max()) for ids_list in token_ids.values() for ids in ids_list if len(ids)), default=0)
+    if highest >= vocab:
+        raise ModelError(f"the tokenizer produces token id {highest}, past the {vocab} outputs of "
+                         f"{name}: tokenizer and model do not belong together")
+
+
+def _dataset_summary(cohort: Cohort, ids: list[np.ndarray], scores: Any, unk: int | None) -> dict[str, Any]:
+    tokens = int(sum(len(x) for x in ids))
+    unknown = int(sum(int((x == unk).sum()) for x in ids)) if unk is not None else 0
+    out = cohort.info.as_dict()
+    out.update({"tokens": tokens, "unknown_token_share": unknown / tokens if tokens else 0.0,
+                "records_windowed": int((scores.windows > 1).sum()) if scores is not None else None})
+    return out
+
+
+def _record_table(cohorts: dict[Role, Cohort], token_ids: dict[Role, list[np.ndarray]],
+                  token_scores: dict[Role, Any], key: bytes) -> RecordTable:
+    roles, ids, refs, tokens, windows = [], [], [], [], []
+    for role in Role:
+        for i, record_id in enumerate(cohorts[role].ids):
+            roles.append(role.value)
+            ids.append(record_id)
+            refs.append(pseudonym(key, role.value, record_id))
+            tokens.append(len(token_ids[role][i]))
+            windows.append(int(token_scores[role].windows[i]) if role in token_scores else 0)
+    return RecordTable(roles=tuple(roles), ids=tuple(ids), refs=tuple(refs),
+                       tokens=np.array(tokens), windows=np.array(windows))
+
+
+def _rationale(overall: Verdict, results: list[ProbeResult], outcome: str, planned: int) -> str:
+    if outcome == "cancelled":
+        return (f"The audit was cancelled: {len(results)} of {planned} probes finished; "
+                "the result is incomplete.")
+    named = [r.id for r in results if r.verdict is overall]
+    n = len(results)
+    if overall is Verdict.PASS:
+        return f"All {n} probes passed: no memorization was detected at the configured thresholds."
+    label = {Verdict.FAIL: "failed", Verdict.WARN: "raised a warning",
+             Verdict.INCONCLUSIVE: "were inconclusive"}[overall]
+    if overall is Verdict.INCONCLUSIVE:
+        named = [r.id for r in results if r.verdict in (Verdict.INCONCLUSIVE, Verdict.ERROR)]
+    return f"{len(named)} of {n} probes {label}: {', '.join(named)}."
+
+
+def _audit_id(started: datetime) -> str:
+    return f"MNS-{started:%Y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def _utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _environment() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    env = {"python": platform.python_version(), "platform": platform.platform(),
+           "machine": platform.machine(), "processor_count": str(_cpu_count())}
+    for package in ("numpy", "onnxruntime", "onnx", "tokenizers", "pandas", "pyarrow", "scipy", "reportlab"):
+        try:
+            env[package] = version(package)
+        except PackageNotFoundError:
+            env[package] = "not installed"
+    return env
+
+
+def _cpu_count() -> int:
+    import os
+
+    return os.cpu_count() or 1

@@ -1,0 +1,114 @@
+"""The shared scoring pass: per-token log-probabilities, once per model and cohort.
+
+One forward pass per sequence (not one per prefix): teacher-forced logits give, at every
+position t, log p(x_t | x_<t) and the mean and standard deviation of log p under the
+model's own next-token distribution (what Min-K%++ normalises by). Records longer than
+the context are scored in overlapping windows; every token after the first is scored
+exactly once, with at least half a context of history once the first window is full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from audit_core.progress import Progress
+
+# Upper bound on one batch's logits (floats): keeps memory flat for large vocabularies.
+_MAX_LOGIT_FLOATS = 48_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class TokenScores:
+    """Per record: arrays over positions 1..L-1 (the first token has no prediction)."""
+
+    logprobs: tuple[np.ndarray, ...]
+    means: tuple[np.ndarray, ...]
+    stds: tuple[np.ndarray, ...]
+    windows: np.ndarray  # (n,) number of windows each record was scored in
+
+    @property
+    def tokens(self) -> int:
+        return int(sum(len(x) + 1 for x in self.logprobs))
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    record: int
+    start: int  # first token of the window in the record
+    end: int  # one past the last token
+    first_scored: int  # first position (in the record) whose prediction is kept
+
+
+def plan_windows(length: int, context: int) -> list[tuple[int, int, int]]:
+    """(start, end, first_scored) windows covering positions 1..length-1 exactly once."""
+    end = min(length, context)
+    windows = [(0, end, 1)]
+    stride = max(context // 2, 1)
+    while end < length:
+        new_end = min(end + stride, length)
+        windows.append((max(new_end - context, 0), new_end, end))
+        end = new_end
+    return windows
+
+
+def score_tokens(model, token_ids: list[np.ndarray], *, batch_size: int, pad_id: int,
+                 progress: Progress) -> TokenScores:
+    """Run the shared pass over one cohort's encoded records."""
+    context = model.context_length
+    windows = [_Window(i, s, e, f) for i, ids in enumerate(token_ids)
+               for s, e, f in plan_windows(len(ids), context)]
+    # Length-bucketed batches: sorting by length keeps padding (wasted work) small.
+    windows.sort(key=lambda w: (w.end - w.start, w.record))
+    n = len(token_ids)
+    logprobs = [[] for _ in range(n)]
+    means = [[] for _ in range(n)]
+    stds = [[] for _ in range(n)]
+    counts = np.zeros(n, dtype=np.int64)
+
+    per_batch = max(1, min(batch_size, _MAX_LOGIT_FLOATS // max(context * model.vocab_size, 1)))
+    batches = [windows[i:i + per_batch] for i in range(0, len(windows), per_batch)]
+    progress.advance(0.0, "scoring tokens")
+    for done, batch in enumerate(batches):
+        width = max(w.end - w.start for w in batch)
+        ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, w in enumerate(batch):
+            ids[row, : w.end - w.start] = token_ids[w.record][w.start:w.end]
+            mask[row, : w.end - w.start] = 1
+        logits = model.logits(ids, mask)
+        for row, w in enumerate(batch):
+            # Prediction for position p sits at logits index p - 1 (relative to the window).
+            lo, hi = w.first_scored - w.start - 1, w.end - w.start - 1
+            targets = ids[row, lo + 1: hi + 1]
+            lp, mu, sd = _position_stats(logits[row, lo:hi], targets)
+            logprobs[w.record].append((w.first_scored, lp))
+            means[w.record].append((w.first_scored, mu))
+            stds[w.record].append((w.first_scored, sd))
+            counts[w.record] += 1
+        progress.advance((done + 1) / len(batches), "scoring tokens")
+    return TokenScores(
+        logprobs=tuple(_join(parts) for parts in logprobs),
+        means=tuple(_join(parts) for parts in means),
+        stds=tuple(_join(parts) for parts in stds),
+        windows=counts,
+    )
+
+
+def _position_stats(logits: np.ndarray, targets: np.ndarray):
+    """log p(target), and mean/std of log p under the predicted distribution, per position."""
+    logits = logits.astype(np.float64)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_norm = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    log_p = shifted - log_norm
+    p = np.exp(log_p)
+    mean = (p * log_p).sum(axis=-1)
+    var = np.maximum((p * log_p * log_p).sum(axis=-1) - mean * mean, 0.0)
+    target_lp = np.take_along_axis(log_p, targets[:, None], axis=-1)[:, 0]
+    return target_lp, mean, np.sqrt(var)
+
+
+def _join(parts: list[tuple[int, np.ndarray]]) -> np.ndarray:
+    parts.sort(key=lambda item: item[0])
+    return np.concatenate([p for _, p in parts]) if parts else np.zeros(0)

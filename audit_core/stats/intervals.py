@@ -1,0 +1,59 @@
+"""Confidence intervals: bootstrap for AUC, Clopper-Pearson for rates, Fisher's exact test."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from audit_core.stats.roc import auc
+
+CONFIDENCE = 0.95
+
+
+def clopper_pearson(successes: int, trials: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Exact binomial interval; conservative, so small counts are never overstated."""
+    from scipy.stats import beta
+
+    if trials <= 0:
+        return (0.0, 1.0)
+    alpha = 1.0 - confidence
+    low = 0.0 if successes == 0 else float(beta.ppf(alpha / 2, successes, trials - successes + 1))
+    high = 1.0 if successes == trials else float(beta.ppf(1 - alpha / 2, successes + 1, trials - successes))
+    return (low, high)
+
+
+def bootstrap_auc(members: np.ndarray, non_members: np.ndarray, rng: np.random.Generator,
+                  resamples: int = 1000, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Percentile interval from resampling members and non-members separately."""
+    values = np.empty(resamples)
+    n1, n0 = len(members), len(non_members)
+    for i in range(resamples):
+        values[i] = auc(members[rng.integers(0, n1, n1)], non_members[rng.integers(0, n0, n0)])
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return (float(low), float(high))
+
+
+def fisher_greater(hits_a: int, n_a: int, hits_b: int, n_b: int) -> float:
+    """One-sided p-value that group a's rate exceeds group b's."""
+    from scipy.stats import fisher_exact
+
+    table = [[hits_a, n_a - hits_a], [hits_b, n_b - hits_b]]
+    return float(fisher_exact(table, alternative="greater")[1])
+
+
+def epsilon_lower_bound(true_positives: int, members: int, false_positives: int,
+                        non_members: int) -> float:
+    """A lower bound on the differential-privacy epsilon implied by one operating point.
+
+    Jagielski, Ullman and Oprea (NeurIPS 2020): with delta = 0, any epsilon-DP training
+    bounds TPR <= e^eps FPR and (1 - FPR) <= e^eps (1 - TPR). Using the Clopper-Pearson
+    bounds least favourable to the attack gives a bound that holds with high confidence.
+    """
+    tpr_low, _ = clopper_pearson(true_positives, members)
+    _, fpr_high = clopper_pearson(false_positives, non_members)
+    bounds = [0.0]
+    if tpr_low > 0 and fpr_high > 0:
+        bounds.append(np.log(tpr_low / fpr_high))
+    if tpr_low < 1 and fpr_high < 1:
+        bounds.append(np.log((1 - fpr_high) / (1 - tpr_low)))
+    return float(max(bounds))

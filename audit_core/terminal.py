@@ -1,0 +1,139 @@
+"""What the CLI shows on a terminal: the progress bar and the one-screen summaries."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+_BAR_WIDTH = 28
+_VERDICT_LABELS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "inconclusive": "INCONCLUSIVE",
+                   "error": "NOT ASSESSED"}
+
+
+class ProgressBar:
+    """A one-line bar on a terminal; occasional plain lines when output is a file or pipe."""
+
+    def __init__(self, stream: TextIO, enabled: bool = True) -> None:
+        self._stream = stream
+        self._enabled = enabled
+        self._tty = stream.isatty()
+        self._start = time.monotonic()
+        self._last_draw = 0.0
+        self._last_logged = -1.0
+        self._drawn = False
+
+    def update(self, fraction: float, message: str) -> None:
+        if not self._enabled:
+            return
+        now = time.monotonic()
+        elapsed = now - self._start
+        if self._tty:
+            # Only redraw when it shows: a per-batch redraw would cost more than the batch.
+            if now - self._last_draw < 0.1 and fraction < 1.0:
+                return
+            self._last_draw = now
+            filled = int(round(fraction * _BAR_WIDTH))
+            eta = elapsed / fraction * (1 - fraction) if fraction > 0.02 else None
+            line = (f"\r[{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] {fraction:4.0%}  "
+                    f"{_clock(elapsed)} elapsed, {_clock(eta) if eta is not None else '--:--'} left  "
+                    f"{message[:40]:<40}")
+            self._stream.write(line)
+            self._stream.flush()
+            self._drawn = True
+        elif fraction - self._last_logged >= 0.1 or (fraction >= 1.0 and self._last_logged < 1.0):
+            self._last_logged = fraction
+            self._stream.write(f"{fraction:4.0%}  {_clock(elapsed)}  {message}\n")
+            self._stream.flush()
+
+    def close(self) -> None:
+        if self._drawn:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._drawn = False
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def format_summary(results: dict[str, Any], paths: dict[str, Path]) -> str:
+    audit = results["audit"]
+    lines = ["", f"  {audit['title']}  ({audit['id']})",
+             f"  Overall verdict: {_VERDICT_LABELS[results['overall_verdict']]}",
+             f"  {results['overall_rationale']}", ""]
+    if audit["outcome"] == "cancelled":
+        lines.insert(2, "  INCOMPLETE: the audit was cancelled before every probe finished.")
+    width = max((len(p["id"]) for p in results["probes"]), default=10)
+    for probe in results["probes"]:
+        lines.append(f"  {_VERDICT_LABELS[probe['verdict']]:<13} {probe['id']:<{width}}  "
+                     f"{probe['headline']['text']}")
+    lines += ["", f"  {audit['seconds']:.1f} s. Report: {paths['report']}",
+              f"  Results: {paths['results']}",
+              f"  Per-record scores (patient ids; keep local): {paths['records']}"]
+    return "\n".join(lines)
+
+
+def format_model(details: dict[str, Any]) -> str:
+    matches = details.get("tokenizer_matches")
+    rows = [
+        ("Model", details["name"]),
+        ("Kind", details["kind"].replace("_", " ")),
+        ("SHA-256", details["sha256"]),
+        ("Parameters", f"{details['parameters']:,}"),
+        ("ONNX", f"IR version {details['ir_version']}, opset {details['opset']}, "
+                 f"produced by {details['producer'] or 'unknown'}"),
+        ("Vocabulary", f"model {details.get('vocab_size') or 'unknown'}, tokenizer "
+                       f"{details.get('tokenizer_vocab_size') or 'none'}"
+                       f" ({'matches' if matches else 'DOES NOT MATCH' if matches is False else 'unchecked'})"),
+        ("Context", f"{details['context_length']} tokens (from {details['context_source']})"
+         if details.get("context_length") else "unknown: set model.context_length in the plan"),
+        ("KV cache", "yes (fast generation)" if details["kv_cache"] else "no (generation recomputes)"),
+    ]
+    if details.get("execution_provider"):
+        rows.append(("Runtime", details["execution_provider"]))
+    lines = [f"{k + ':':<12} {v}" for k, v in rows]
+    lines.append("Inputs:")
+    lines += [f"  {t['name']:<18} {t['type']:<8} {_shape(t['shape'])}" for t in details["inputs"]]
+    lines.append("Outputs:")
+    lines += [f"  {t['name']:<18} {t['type']:<8} {_shape(t['shape'])}" for t in details["outputs"]]
+    lines.append("Files:")
+    lines += [f"  {f['name']:<18} {f['bytes']:>12,} bytes  {f['sha256']}" for f in details["files"]]
+    return "\n".join(lines)
+
+
+def _shape(shape: list[Any]) -> str:
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def format_probes(listing: list[dict[str, Any]], thresholds: dict[str, list[dict[str, Any]]]) -> str:
+    lines = []
+    for probe in listing:
+        lines += [f"{probe['id']}  {probe['title']}  ({probe['citation']})",
+                  f"  Question: {probe['question']}",
+                  f"  Needs:    {probe['needs']}",
+                  f"  Verdict thresholds: [thresholds.{probe['family']}]"]
+        if not probe["settings"]:
+            lines.append("  Settings: none")
+        for field in probe["settings"]:
+            lines.append(f"  {_setting(field)}")
+        lines.append("")
+    for family, fields in thresholds.items():
+        lines.append(f"[thresholds.{family}]")
+        for field in fields:
+            lines.append(f"  {_setting(field)}")
+            if field["anchor"]:
+                lines.append(f"      source: {field['anchor']}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def _setting(field: dict[str, Any]) -> str:
+    bounds = ""
+    if field["min"] is not None or field["max"] is not None:
+        bounds = f", range {field['min']:g}..{field['max']:g}" if field["max"] is not None \
+            else f", at least {field['min']:g}"
+    text = f"{field['name']} = {field['default']!r}  ({field['type']}{bounds}): {field['label']}"
+    return text + (f". {field['help']}" if field["help"] else "")

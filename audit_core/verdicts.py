@@ -1,0 +1,78 @@
+"""Verdicts and the thresholds behind them, with where each threshold comes from.
+
+Every threshold lives in the plan ([thresholds.membership], [thresholds.extraction]),
+has a documented default, and is printed in the report next to the verdict it produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from audit_core.params import param
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    INCONCLUSIVE = "inconclusive"
+    WARN = "warn"
+    FAIL = "fail"
+    ERROR = "error"  # the probe could not run; shown as "not assessed"
+
+
+# Worst first. INCONCLUSIVE ranks just below WARN: it is never read as a PASS, and a
+# probe that could not run leaves the audit no better than inconclusive.
+_SEVERITY = {Verdict.PASS: 0, Verdict.INCONCLUSIVE: 1, Verdict.ERROR: 1, Verdict.WARN: 2,
+             Verdict.FAIL: 3}
+
+
+def worst(verdicts: list[Verdict]) -> Verdict:
+    """The overall verdict: the worst probe verdict (a failed probe counts as inconclusive)."""
+    if not verdicts:
+        return Verdict.INCONCLUSIVE
+    top = max(verdicts, key=lambda v: _SEVERITY[v])
+    return Verdict.INCONCLUSIVE if top is Verdict.ERROR else top
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MembershipThresholds:
+    primary_fpr: float = param(
+        0.01, label="Primary false-positive rate", min=1e-5, max=0.5,
+        help="The FPR at which TPR and the epsilon bound are judged.",
+        anchor="Carlini et al. 2022 (S&P): judge attacks at low FPR")
+    warn_auc_lower: float = param(
+        0.55, label="WARN when the AUC's lower 95% bound exceeds", min=0.5, max=1.0,
+        anchor="product default (compliance reference 5.2)")
+    fail_auc_lower: float = param(
+        0.75, label="FAIL when the AUC's lower 95% bound exceeds", min=0.5, max=1.0,
+        anchor="product default: a majority of member/non-member pairs told apart with confidence")
+    warn_epsilon: float = param(
+        0.0, label="WARN when the epsilon lower bound exceeds", min=0.0, max=50.0,
+        anchor="any statistically significant leakage at the primary FPR")
+    fail_epsilon: float = param(
+        1.0, label="FAIL when the epsilon lower bound exceeds", min=0.0, max=50.0,
+        anchor="epsilon = 1, the conventional strong differential-privacy level")
+    min_expected_false_positives: int = param(
+        10, label="Non-members needed per resolved false positive", min=1, max=1000,
+        help="PASS needs n_non_members x primary FPR of at least this (10 -> 1,000 at 1%).",
+        anchor="compliance reference 5.2: powered to detect a likelihood ratio of 10")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExtractionThresholds:
+    alpha: float = param(
+        0.05, label="Significance level (members vs non-members)", min=1e-6, max=0.5,
+        anchor="conventional 5% one-sided Fisher exact test")
+    max_rate_upper: float = param(
+        0.001, label="PASS needs the members' extraction rate upper bound below", min=1e-6, max=1.0,
+        help="With no extraction, 3,000 eligible members give an upper 95% bound of 0.1%.",
+        anchor="compliance reference 5.2 (rule of three at N = 3,000)")
+    fail_min_extracted: int = param(
+        1, label="FAIL from this many extracted members (if significant)", min=1, max=1_000_000,
+        anchor="any verbatim reproduction of a training record beyond the non-member control")
+
+
+THRESHOLD_FAMILIES: dict[str, type] = {
+    "membership": MembershipThresholds,
+    "extraction": ExtractionThresholds,
+}
