@@ -1,0 +1,123 @@
+"""The conformance suite: every registered probe keeps the same promises.
+
+Runs each probe in PROBES on a small slice of the demo cohorts with the real ONNX model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from audit_core.data.cohort import Role
+from audit_core.data.loading import load_cohort
+from audit_core.models.inspection import inspect_model
+from audit_core.models.onnx_causal_lm import OnnxCausalLM
+from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id
+from audit_core.params import build_settings, describe, settings_dict
+from audit_core.plan import ColumnMapping
+from audit_core.probes import PROBES
+from audit_core.probes.base import ProbeContext
+from audit_core.progress import CancelToken, Cancelled, Progress
+from audit_core.scoring.token_scores import score_tokens
+from audit_core.verdicts import THRESHOLD_FAMILIES, Verdict
+
+COLUMNS = ColumnMapping(id="patient_id", sequence="codes", kind="codes", subgroups=("age_band", "sex"))
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory, demo_dir: Path):
+    import pandas as pd
+
+    folder = tmp_path_factory.mktemp("conformance")
+    cohorts, token_ids, scores = {}, {}, {}
+    model = OnnxCausalLM(inspect_model(demo_dir / "model"))
+    tokenizer = load_tokenizer(demo_dir / "model")
+    for role, name in ((Role.MEMBERS, "members.csv"), (Role.NON_MEMBERS, "non_members.csv")):
+        path = folder / name
+        pd.read_csv(demo_dir / name, dtype=str).head(48).to_csv(path, index=False)
+        cohorts[role] = load_cohort(path, role, COLUMNS)
+        token_ids[role] = encode_all(tokenizer, list(cohorts[role].sequences))
+        scores[role] = score_tokens(model, token_ids[role], batch_size=16,
+                                    pad_id=pad_token_id(tokenizer), progress=Progress())
+    return cohorts, token_ids, scores, model
+
+
+def _context(shared, probe, progress: Progress, seed: int = 1) -> ProbeContext:
+    cohorts, token_ids, scores, model = shared
+    return ProbeContext(cohorts=cohorts, token_ids=token_ids, token_scores=scores, model=model,
+                        thresholds=THRESHOLD_FAMILIES[probe.family](),
+                        rng=np.random.default_rng(seed), progress=progress)
+
+
+def _quick(probe):
+    config = probe.config_type()
+    if probe.id == "extraction":  # keep decoding short in the conformance run
+        config = dataclasses.replace(config, prefix_tokens=8, suffix_tokens=6, batch_size=16)
+    return config
+
+
+def test_ids_are_unique_and_equal_module_names() -> None:
+    ids = [p.id for p in PROBES]
+    assert len(ids) == len(set(ids))
+    for probe in PROBES:
+        assert type(probe).__module__ == f"audit_core.probes.{probe.id}"
+        module = importlib.import_module(type(probe).__module__)
+        assert module.__doc__ and "20" in module.__doc__, "the module docstring cites its paper"
+        assert probe.family in THRESHOLD_FAMILIES
+        assert probe.title and probe.question and probe.citation
+
+
+@pytest.mark.parametrize("probe", PROBES, ids=lambda p: p.id)
+def test_config_is_frozen_documented_and_round_trips_through_the_plan(probe) -> None:
+    config = probe.config_type()
+    assert dataclasses.is_dataclass(config) and type(config).__dataclass_params__.frozen
+    for info in describe(probe.config_type):
+        assert info.label and info.label != info.name
+    assert build_settings(probe.config_type, settings_dict(config), f"probes.{probe.id}") == config
+
+
+@pytest.mark.parametrize("probe", PROBES, ids=lambda p: p.id)
+def test_runs_with_monotonic_progress_finite_metrics_and_clean_findings(shared, probe) -> None:
+    seen: list[float] = []
+    outcome = probe.run(_quick(probe), _context(shared, probe, Progress(lambda f, m: seen.append(f))))
+    assert seen and seen == sorted(seen) and all(0 <= f <= 1 for f in seen)
+    assert isinstance(outcome.verdict, Verdict)
+    for key, value in outcome.metrics.items():
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            assert v is None or isinstance(v, (bool, int)) or math.isfinite(v), key
+    cohorts = shared[0]
+    for role in Role:
+        assert len(outcome.scores[role]) == len(cohorts[role])
+    record_tokens = {tok for c in cohorts.values() for s in c.sequences for tok in s.split()
+                     if any(ch.isdigit() for ch in tok)}
+    ids = {i for c in cohorts.values() for i in c.ids}
+    for sentence in outcome.findings + (outcome.headline.text,):
+        words = set(sentence.replace(",", " ").replace("(", " ").replace(")", " ").split())
+        assert not words & ids, "a finding names a record id"
+        assert not words & record_tokens, "a finding quotes record content"
+
+
+@pytest.mark.parametrize("probe", PROBES, ids=lambda p: p.id)
+def test_cancel_is_honoured(shared, probe) -> None:
+    token = CancelToken()
+
+    def cancel_after_first(fraction: float, message: str) -> None:
+        token.cancel()
+
+    with pytest.raises(Cancelled):
+        probe.run(_quick(probe), _context(shared, probe, Progress(cancel_after_first, token)))
+
+
+@pytest.mark.parametrize("probe", PROBES, ids=lambda p: p.id)
+def test_same_seed_gives_the_same_result(shared, probe) -> None:
+    first = probe.run(_quick(probe), _context(shared, probe, Progress(), seed=5))
+    second = probe.run(_quick(probe), _context(shared, probe, Progress(), seed=5))
+    assert first.metrics == second.metrics and first.verdict == second.verdict
+    for role in Role:
+        np.testing.assert_array_equal(first.scores[role], second.scores[role])
