@@ -1,0 +1,111 @@
+"""Appendix: what a second auditor needs to rerun the audit (compliance.md 6.14).
+
+The plan is printed in full because it is the audit's whole input (DESIGN.md, "One plan
+in, one result out"): saved back as a file, it reruns this audit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .elements import Block, Code, Heading, Paragraph, Preformatted, Section, Table, TextStyle
+from .values import as_mapping, as_text, format_seconds, format_utc, humanize, is_number
+
+DIGEST_METHOD = (
+    "Results digest: SHA-256 of the results as JSON with keys sorted, no whitespace "
+    "between tokens and non-ASCII characters kept (UTF-8). It identifies the exact results "
+    "this report was written from."
+)
+
+
+def appendix_section(results: Mapping[str, Any], results_digest: str) -> Section:
+    audit = as_mapping(results.get("audit"))
+    blocks: list[Block] = [
+        Heading("Run", 2),
+        Table(
+            header=(),
+            rows=(
+                ("Report id", Code(as_text(audit.get("id")))),
+                ("Results schema", Code(as_text(results.get("schema")))),
+                ("Outcome", as_text(audit.get("outcome"))),
+                ("Started", format_utc(audit.get("started_utc"))),
+                ("Finished", format_utc(audit.get("finished_utc"))),
+                ("Duration", format_seconds(audit.get("seconds"))),
+                ("Seed", as_text(audit.get("seed"))),
+                ("Results digest", Code(results_digest)),
+                ("Record pseudonyms", _pseudonyms(results)),
+            ),
+            widths=(0.26, 0.74),
+            key_value=True,
+        ),
+        Paragraph(DIGEST_METHOD, TextStyle.NOTE),
+        Heading("Software", 2),
+        _software_table(results),
+        Heading("Plan as run", 2),
+    ]
+    plan = results.get("plan")
+    if plan:
+        blocks += [
+            Paragraph(
+                "The complete input of the audit. Saved as a plan file, it reruns this audit "
+                "with the same seed.",
+                TextStyle.SMALL,
+            ),
+            Preformatted(compact_json(plan)),
+        ]
+    else:
+        blocks.append(Paragraph("The results do not include the plan.", TextStyle.ALERT))
+    return Section(key="appendix", title="Appendix A. Reproducibility", blocks=tuple(blocks))
+
+
+def _pseudonyms(results: Mapping[str, Any]) -> str:
+    method = as_text(as_mapping(results.get("pseudonymization")).get("method"), "keyed hash")
+    # The key itself stays in results.json on the workstation (redaction.py withholds it).
+    return f"{method}; the key is kept with the results and never printed"
+
+
+def _software_table(results: Mapping[str, Any]) -> Table | Paragraph:
+    tool = as_mapping(results.get("tool"))
+    rows = []
+    if tool:
+        rows.append((as_text(tool.get("name"), "mnemoscope"), as_text(tool.get("version"))))
+    for name, version in as_mapping(results.get("environment")).items():
+        if isinstance(version, Mapping):
+            version = ", ".join(f"{k} {v}" for k, v in version.items())
+        rows.append((humanize(str(name)) if name in ("python", "platform") else str(name), _version(version)))
+    if not rows:
+        return Paragraph("No software versions were recorded.", TextStyle.NOTE)
+    return Table(header=("Component", "Version"), rows=tuple(rows), widths=(0.3, 0.7))
+
+
+def _version(value: Any) -> str:
+    return str(value) if is_number(value) else as_text(value)
+
+
+def compact_json(value: Any, indent: int = 0, width: int = 96, prefix: int = 0) -> str:
+    """Indented JSON that keeps a container on one line when it fits, and packs a long
+    list of numbers into lines: plain `indent=2` spends a line on every list item and
+    turns a plan into pages."""
+    flat = json.dumps(value, ensure_ascii=False, default=str)
+    if not isinstance(value, (dict, list)) or not value or indent + prefix + len(flat) <= width:
+        return flat
+    pad = " " * (indent + 2)
+    if isinstance(value, dict):
+        items = []
+        for key, item in value.items():
+            name = json.dumps(str(key), ensure_ascii=False) + ": "
+            items.append(pad + name + compact_json(item, indent + 2, width, len(name)))
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    if any(isinstance(item, (dict, list)) for item in value):
+        items = [pad + compact_json(item, indent + 2, width) for item in value]
+        return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
+    lines, line = [], ""
+    for item in (json.dumps(v, ensure_ascii=False, default=str) for v in value):
+        if line and len(pad) + len(line) + len(item) + 2 > width:
+            lines.append(line + ",")
+            line = ""
+        line = f"{line}, {item}" if line else item
+    lines.append(line)
+    return "[\n" + "\n".join(pad + text for text in lines) + "\n" + " " * indent + "]"

@@ -1,0 +1,164 @@
+"""The building blocks of a report: plain frozen data, no rendering.
+
+The report is a function of the audit result (DESIGN.md, "Shape"): `build_report` turns
+results into these blocks and `pdf.write_pdf` lays them out. Keeping the blocks free of
+reportlab means the content (what is said, what is never said) is tested without
+drawing anything, and another writer (HTML, DOCX) can reuse it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class TextStyle(StrEnum):
+    """The kinds of running text; the writer decides how each looks."""
+
+    TITLE = "title"
+    KICKER = "kicker"  # the small caps line above a title
+    BODY = "body"
+    LEAD = "lead"  # the one-line question a section answers
+    SMALL = "small"
+    NOTE = "note"  # secondary, greyed
+    ALERT = "alert"  # must not be overlooked (an incomplete audit, a probe not assessed)
+    DISCLAIMER = "disclaimer"
+
+
+class Align(StrEnum):
+    LEFT = "left"
+    RIGHT = "right"
+    CENTER = "center"
+
+
+@dataclass(frozen=True)
+class Code:
+    """Text shown in the monospace font: hashes, ids of settings, file names."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A verdict shown as a coloured word. `verdict` is the lower-case verdict value
+    (pass, warn, fail, inconclusive, error, ...); `label` is the word printed."""
+
+    verdict: str
+    label: str
+
+
+Cell = str | Code | Badge
+
+# The share of the text width that holds a whole SHA-256 on one line in the writer's
+# code font (64 characters at 6.5 pt plus cell padding), so a hash is never broken.
+HASH_WIDTH = 0.56
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 2  # 1 is the section title itself; blocks use 2 and 3
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    style: TextStyle = TextStyle.BODY
+
+
+@dataclass(frozen=True)
+class BulletList:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table whose column widths are fractions of the text width, so that it can never
+    be wider than the page; every cell wraps."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    widths: tuple[float, ...]
+    align: tuple[Align, ...] = ()
+    caption: str | None = None
+    # A key-value table has no header row and a shaded first column.
+    key_value: bool = False
+
+    def __post_init__(self) -> None:
+        # A malformed table is a programming error in a section builder: fail loudly here
+        # rather than as an unreadable layout error deep inside the PDF writer.
+        n = len(self.widths)
+        if self.header and len(self.header) != n:
+            raise ValueError(f"table header has {len(self.header)} cells for {n} columns")
+        for row in self.rows:
+            if len(row) != n:
+                raise ValueError(f"table row has {len(row)} cells for {n} columns")
+        if self.align and len(self.align) != n:
+            raise ValueError(f"table align has {len(self.align)} entries for {n} columns")
+        if abs(sum(self.widths) - 1.0) > 1e-6:
+            raise ValueError(f"table widths sum to {sum(self.widths)}, not 1")
+
+
+@dataclass(frozen=True)
+class VerdictBanner:
+    """The overall verdict in large type, with the sentence that justifies it."""
+
+    verdict: str
+    label: str
+    rationale: str
+
+
+@dataclass(frozen=True)
+class RocSeries:
+    label: str
+    fpr: tuple[float, ...]
+    tpr: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class RocChart:
+    """A ROC curve on log-log axes (compliance.md 2.1: the low-FPR region is what matters,
+    and a linear plot hides it)."""
+
+    title: str
+    series: tuple[RocSeries, ...]
+    caption: str
+    floor: float = 1e-3  # the lowest FPR/TPR shown; smaller values (zeros) sit on the axis
+
+
+@dataclass(frozen=True)
+class Preformatted:
+    """Monospace text kept line by line (the plan as JSON); the writer wraps long lines."""
+
+    text: str
+
+
+Block = Heading | Paragraph | BulletList | Table | VerdictBanner | RocChart | Preformatted
+
+
+@dataclass(frozen=True)
+class Section:
+    """A top-level part of the report: a bookmark, and it starts on a new page."""
+
+    key: str  # stable id for tests and bookmarks: "cover", "probe:loss", "model-and-data"
+    title: str
+    blocks: tuple[Block, ...]
+    show_title: bool = True  # the cover draws its own title
+
+
+@dataclass(frozen=True)
+class ReportDocument:
+    report_id: str
+    title: str
+    verdict: str  # the overall verdict value, lower case
+    sections: tuple[Section, ...]
+    # Printed on every page, beside the report id and the page number.
+    footer_notes: tuple[str, ...] = ("Contains no patient data",)
+    author: str = ""
+    subject: str = ""
+
+    def section(self, key: str) -> Section:
+        for section in self.sections:
+            if section.key == key:
+                return section
+        raise KeyError(key)

@@ -1,0 +1,172 @@
+"""What exactly was audited: the model's identity and the data files (compliance.md 6.4,
+6.5).
+
+A verdict is only worth something if a second auditor can tell that their model and
+their files are the ones this report is about, so every file appears with its SHA-256,
+and the model with the facts that change how it is scored (context length, KV cache,
+vocabulary, execution provider).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .elements import HASH_WIDTH, Align, Block, Code, Heading, Paragraph, Section, Table, TextStyle
+from .values import (
+    MISSING,
+    as_list,
+    as_mapping,
+    as_text,
+    format_bytes,
+    format_count,
+    format_percent,
+    is_number,
+    role_label,
+)
+
+KIND_LABELS = {
+    "causal_lm": "Causal language model (decoder)",
+    "encoder": "Encoder",
+    "tabular": "Tabular classifier",
+}
+
+
+def model_and_data_section(results: Mapping[str, Any], number: int) -> Section:
+    model = as_mapping(results.get("model"))
+    blocks: list[Block] = [Heading("Model identity", 2), _identity_table(model)]
+    files = [as_mapping(f) for f in as_list(model.get("files"))]
+    if files:
+        blocks += [
+            Heading("Model files", 3),
+            Table(
+                header=("File", "Size", "SHA-256"),
+                rows=tuple(
+                    (as_text(f.get("name")), format_bytes(f.get("bytes")), Code(as_text(f.get("sha256"))))
+                    for f in files
+                ),
+                widths=(0.18, 0.26, HASH_WIDTH),
+                align=(Align.LEFT, Align.RIGHT, Align.LEFT),
+            ),
+        ]
+    signature = _signature_rows(model)
+    if signature:
+        blocks += [
+            Heading("Input and output signature", 3),
+            Table(
+                header=("Direction", "Name", "Type", "Shape"),
+                rows=tuple(signature),
+                widths=(0.14, 0.3, 0.16, 0.4),
+            ),
+        ]
+    blocks += [Heading("Datasets", 2), *_dataset_blocks(results, model)]
+    return Section(key="model-and-data", title=f"{number}. Model and data", blocks=tuple(blocks))
+
+
+def _identity_table(model: Mapping[str, Any]) -> Table:
+    kind = model.get("kind")
+    rows: list[tuple[str, Any]] = [
+        ("Name", as_text(model.get("name"))),
+        ("SHA-256", Code(as_text(model.get("sha256")))),
+        ("Kind", KIND_LABELS.get(kind, as_text(kind)) if isinstance(kind, str) else as_text(kind)),
+        ("Parameters", format_count(model.get("parameters"))),
+        ("ONNX IR version", as_text(model.get("ir_version"))),
+        ("Opset", as_text(model.get("opset"))),
+        ("Producer", as_text(model.get("producer"))),
+        ("Context length", _context(model)),
+        ("KV cache", _kv_cache(model.get("kv_cache"))),
+        ("Execution provider", as_text(model.get("execution_provider"))),
+        ("Vocabulary size", _vocabulary(model)),
+    ]
+    return Table(header=(), rows=tuple(rows), widths=(0.26, 0.74), key_value=True)
+
+
+def _context(model: Mapping[str, Any]) -> str:
+    value = model.get("context_length")
+    text = f"{format_count(value)} tokens" if is_number(value) else as_text(value)
+    source = model.get("context_source")
+    return f"{text} (from {as_text(source)})" if source else text
+
+
+def _kv_cache(value: Any) -> str:
+    if value is True:
+        return "yes: generation reuses past keys and values"
+    if value is False:
+        return "no: each generated token recomputes the whole prefix"
+    return as_text(value)
+
+
+def _vocabulary(model: Mapping[str, Any]) -> str:
+    model_size, tokenizer_size = model.get("vocab_size"), model.get("tokenizer_vocab_size")
+    text = f"model {format_count(model_size)}, tokenizer {format_count(tokenizer_size)}"
+    matches = model.get("tokenizer_matches")
+    if matches is True:
+        return text + ": the tokenizer matches the model"
+    if matches is False:
+        # A mismatched tokenizer makes every score meaningless; it must stand out.
+        return text + ": MISMATCH, the tokenizer does not fit the model"
+    return text
+
+
+def _signature_rows(model: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    rows = []
+    for direction, key in (("Input", "inputs"), ("Output", "outputs")):
+        for tensor in map(as_mapping, as_list(model.get(key))):
+            shape = as_list(tensor.get("shape"))
+            rows.append(
+                (
+                    direction,
+                    as_text(tensor.get("name")),
+                    as_text(tensor.get("type")),
+                    "[" + ", ".join(str(d) for d in shape) + "]" if shape else MISSING,
+                )
+            )
+    return rows
+
+
+def _dataset_blocks(results: Mapping[str, Any], model: Mapping[str, Any]) -> list[Block]:
+    datasets = [as_mapping(d) for d in as_list(results.get("datasets"))]
+    if not datasets:
+        return [Paragraph("No dataset is recorded in this audit.", TextStyle.ALERT)]
+    counts = tuple(
+        (
+            role_label(d.get("role")),
+            as_text(d.get("file")),
+            as_text(as_mapping(d.get("columns")).get("kind")),
+            format_count(d.get("records")),
+            format_count(d.get("tokens")),
+            format_count(d.get("records_windowed")),
+            format_percent(d.get("unknown_token_share")),
+        )
+        for d in datasets
+    )
+    # Hashes get a table of their own: beside five other columns a SHA-256 would wrap.
+    hashes = tuple(
+        (role_label(d.get("role")), as_text(d.get("file")), Code(as_text(d.get("sha256"))))
+        for d in datasets
+    )
+    context = model.get("context_length")
+    longer = f" ({format_count(context)} tokens)" if is_number(context) else ""
+    return [
+        Table(
+            header=("Role", "File", "Content", "Records", "Tokens", "In windows", "Unknown tokens"),
+            rows=counts,
+            widths=(0.14, 0.22, 0.1, 0.12, 0.12, 0.13, 0.17),
+            align=(Align.LEFT, Align.LEFT, Align.LEFT, *(Align.RIGHT,) * 4),
+        ),
+        Paragraph(
+            "Members: records the model was trained on. Non-members: records it was not "
+            "trained on, the control every member figure is compared with. In windows: "
+            f"records longer than the model's context{longer}, scored in overlapping "
+            "windows rather than in one pass. Unknown tokens: the share of tokens the "
+            "tokenizer could not map; a high share means the data and the tokenizer do "
+            "not fit, and every score is suspect.",
+            TextStyle.NOTE,
+        ),
+        Heading("Dataset files", 3),
+        Table(
+            header=("Role", "File", "SHA-256"),
+            rows=hashes,
+            widths=(0.16, 0.28, HASH_WIDTH),
+        ),
+    ]

@@ -1,0 +1,373 @@
+"""`write_pdf`: lays a `ReportDocument` out as an A4 PDF with reportlab platypus.
+
+The only module that knows platypus. It decides how things look, never what is said:
+that is `build_report`'s job, and its output is printed as given.
+
+The file appears at its path complete or not at all: it is written to a temporary file in
+the same folder and moved into place with `os.replace` (atomic on one file system), so a
+crash or a full disk never leaves a half-written report that looks finished (DESIGN.md,
+"Patient data rules").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Preformatted,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus.flowables import HRFlowable
+
+from . import elements as el
+from .charts import roc_drawing
+from .fonts import FontSet, register_fonts
+from .page_canvas import PagedCanvas
+from .styles import (
+    ACCENT,
+    ALERT,
+    ALERT_FILL,
+    ALIGNMENTS,
+    HEADER_FILL,
+    KEY_FILL,
+    MARGIN_BOTTOM,
+    MARGIN_TOP,
+    MARGIN_X,
+    PAGE,
+    RULE,
+    TEXT_WIDTH,
+    Styles,
+    make_styles,
+    verdict_colours,
+)
+
+# Small enough that a probe's section usually fits on one page with its tables.
+CHART_WIDTH = 0.5 * TEXT_WIDTH
+CHART_HEIGHT = 0.76 * CHART_WIDTH
+BADGE_WIDTH = 78.0
+
+
+def write_pdf(document: el.ReportDocument, path: Path | str) -> None:
+    path = Path(path)
+    fonts = register_fonts()
+    # Same folder as the target: os.replace is only atomic within one file system.
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            _build(document, stream, fonts)
+            stream.flush()
+            os.fsync(stream.fileno())
+        # mkstemp makes the file private (0600); a report is meant to be read and printed.
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def _build(document: el.ReportDocument, stream: Any, fonts: FontSet) -> None:
+    styles = make_styles(fonts)
+    template = _ReportTemplate(stream, document, fonts)
+    story = _Story(styles, fonts).flowables(document)
+    canvas = functools.partial(PagedCanvas, document=document, fonts=fonts)
+    template.build(story, canvasmaker=canvas)
+
+
+class _ReportTemplate(BaseDocTemplate):
+    def __init__(self, stream: Any, document: el.ReportDocument, fonts: FontSet) -> None:
+        super().__init__(
+            stream,
+            pagesize=PAGE,
+            leftMargin=MARGIN_X,
+            rightMargin=MARGIN_X,
+            topMargin=MARGIN_TOP,
+            bottomMargin=MARGIN_BOTTOM,
+            title=document.title,
+            author=document.author,
+            subject=document.subject,
+            creator="Mnemoscope",
+            lang="en",
+            # The canvas's own starting font is emitted even if never used: make it ours.
+            initialFontName=fonts.sans,
+            initialFontSize=9,
+        )
+        frame = Frame(
+            self.leftMargin, self.bottomMargin, self.width, self.height,
+            leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body",
+        )
+        self.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+
+    def afterFlowable(self, flowable: Flowable) -> None:
+        outline = getattr(flowable, "outline", None)
+        if outline is not None:
+            key, title, level = outline
+            if level == 0:
+                # Read back by the page header, so a continuation page says what it is.
+                self.canv.section_title = title
+            self.canv.bookmarkPage(key)
+            self.canv.addOutlineEntry(title, key, level=level, closed=False)
+            self.canv.showOutline()
+
+
+class _Story:
+    """Turns document blocks into platypus flowables."""
+
+    def __init__(self, styles: Styles, fonts: FontSet) -> None:
+        self.styles = styles
+        self.fonts = fonts
+        self._aligned: dict[tuple[str, str], ParagraphStyle] = {}
+
+    def flowables(self, document: el.ReportDocument) -> list[Flowable]:
+        story: list[Flowable] = []
+        for index, section in enumerate(document.sections):
+            if index:
+                story.append(PageBreak())
+            key = f"section-{index}"
+            if section.show_title:
+                title = Paragraph(self.text(section.title), self.styles.section)
+                title.outline = (key, section.title, 0)
+                story += [title, HRFlowable(width="100%", thickness=0.8, color=ACCENT, spaceBefore=0, spaceAfter=8)]
+            else:
+                story.append(_Anchor((key, section.title, 0)))
+            for number, block in enumerate(section.blocks):
+                story += self.block(block, f"{key}-{number}")
+        return story
+
+    def block(self, block: el.Block, key: str) -> list[Flowable]:
+        s = self.styles
+        match block:
+            case el.Heading(text=text, level=level):
+                style = s.heading2 if level <= 2 else s.heading3
+                heading = Paragraph(self.text(text), style)
+                if level <= 2:
+                    heading.outline = (key, text, 1)
+                return [heading]
+            case el.Paragraph(text=text, style=el.TextStyle.ALERT):
+                return [self.alert(text), Spacer(1, 8)]
+            case el.Paragraph(text=text, style=style):
+                return [Paragraph(self.text(text), s.text[style])]
+            case el.BulletList(items=items):
+                return [Paragraph(self.text(item), s.bullet, bulletText="•") for item in items]
+            case el.Table():
+                return self.table(block)
+            case el.VerdictBanner():
+                return [self.banner(block), Spacer(1, 6)]
+            case el.RocChart():
+                return [self.chart(block)]
+            case el.Preformatted(text=text):
+                return [Preformatted(self.code_lines(text), s.code_block)]
+        raise TypeError(f"the PDF writer has no layout for {type(block).__name__}")
+
+    def text(self, text: str, mono: bool = False) -> str:
+        """Paragraph markup for plain text: escaped, and every character the font lacks
+        drawn from the other font, or written as its code point if neither has it."""
+        own, other = (self.fonts.mono_chars, None) if mono else (self.fonts.sans_chars, self.fonts.mono_chars)
+        parts = []
+        for char in str(text):
+            if char == "\n":
+                parts.append("<br/>")
+            elif char.isspace():
+                parts.append(" ")
+            elif ord(char) in own:
+                parts.append(escape(char))
+            elif other is not None and ord(char) in other:
+                parts.append(f'<font face="{self.fonts.mono}">{escape(char)}</font>')
+            else:
+                parts.append(f"[U+{ord(char):04X}]")
+        return "".join(parts)
+
+    def aligned(self, style: ParagraphStyle, align: el.Align) -> ParagraphStyle:
+        key = (style.name, align.value)
+        if key not in self._aligned:
+            self._aligned[key] = ParagraphStyle(f"{style.name}-{align.value}", parent=style, alignment=ALIGNMENTS[align])
+        return self._aligned[key]
+
+    def cell(self, cell: el.Cell, style: ParagraphStyle, align: el.Align, width: float) -> Flowable:
+        match cell:
+            case el.Badge():
+                return self.badge(cell, min(BADGE_WIDTH, width - 8))
+            case el.Code(text=text):
+                return Paragraph(self.text(text, mono=True), self.aligned(self.styles.cell_code, align))
+        return Paragraph(self.text(cell), self.aligned(style, align))
+
+    def badge(self, badge: el.Badge, width: float) -> Table:
+        colours = verdict_colours(badge.verdict)
+        style = ParagraphStyle("badge-" + badge.verdict, parent=self.styles.badge, textColor=colours.text)
+        pill = Table([[Paragraph(self.text(badge.label), style)]], colWidths=[width])
+        pill.setStyle(
+            TableStyle([
+                ("BACKGROUND", (0, 0), (-1, -1), colours.fill),
+                ("ROUNDEDCORNERS", [3, 3, 3, 3]),
+                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ("FONT", (0, 0), (-1, -1), self.fonts.bold, 7.5),
+            ])
+        )
+        return pill
+
+    def table(self, spec: el.Table) -> list[Flowable]:
+        s = self.styles
+        widths = [w * TEXT_WIDTH for w in spec.widths]
+        align = spec.align or (el.Align.LEFT,) * len(widths)
+        data = []
+        if spec.header:
+            data.append([
+                Paragraph(self.text(h), self.aligned(s.cell_header, a)) for h, a in zip(spec.header, align)
+            ])
+        for row in spec.rows:
+            data.append([
+                self.cell(c, s.cell_key if spec.key_value and i == 0 else s.cell, align[i], widths[i])
+                for i, c in enumerate(row)
+            ])
+        table = Table(data, colWidths=widths, repeatRows=1 if spec.header else 0, hAlign="LEFT")
+        first_body = 1 if spec.header else 0
+        commands: list[tuple] = [
+            ("FONT", (0, 0), (-1, -1), self.fonts.sans, 8),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 3),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 3.2),
+            ("LEFTPADDING", (0, 0), (-1, -1), 5),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 5),
+            ("LINEBELOW", (0, first_body), (-1, -1), 0.4, RULE),
+        ]
+        if spec.header:
+            commands += [
+                ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT),
+            ]
+        else:
+            commands.append(("LINEABOVE", (0, 0), (-1, 0), 0.4, RULE))
+        if spec.key_value:
+            commands.append(("BACKGROUND", (0, 0), (0, -1), KEY_FILL))
+        table.setStyle(TableStyle(commands))
+        flowables: list[Flowable] = [table]
+        if spec.caption:
+            flowables.append(Paragraph(self.text(spec.caption), s.caption))
+        else:
+            flowables.append(Spacer(1, 6))
+        return flowables
+
+    def alert(self, text: str) -> Table:
+        box = Table([[Paragraph(self.text(text), self.styles.text[el.TextStyle.ALERT])]], colWidths=[TEXT_WIDTH])
+        box.setStyle(
+            TableStyle([
+                ("FONT", (0, 0), (-1, -1), self.fonts.bold, 9.5),
+                ("BACKGROUND", (0, 0), (-1, -1), ALERT_FILL),
+                ("BOX", (0, 0), (-1, -1), 0.8, ALERT),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+            ])
+        )
+        return box
+
+    def banner(self, banner: el.VerdictBanner) -> Table:
+        s = self.styles
+        colours = verdict_colours(banner.verdict)
+        word = ParagraphStyle("verdict-word-" + banner.verdict, parent=s.verdict_word, textColor=colours.text)
+        word_label = ParagraphStyle("verdict-word-label", parent=s.verdict_label, textColor=colours.text, alignment=1)
+        table = Table(
+            [[
+                [Paragraph("OVERALL VERDICT", word_label), Paragraph(self.text(banner.label), word)],
+                [Paragraph(self.text(banner.rationale), s.verdict_rationale)],
+            ]],
+            colWidths=[0.34 * TEXT_WIDTH, 0.66 * TEXT_WIDTH],
+        )
+        table.setStyle(
+            TableStyle([
+                ("FONT", (0, 0), (-1, -1), self.fonts.sans, 9),
+                ("BACKGROUND", (0, 0), (0, 0), colours.fill),
+                ("BACKGROUND", (1, 0), (1, 0), KEY_FILL),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("TOPPADDING", (0, 0), (-1, -1), 12),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 12),
+                ("LEFTPADDING", (0, 0), (-1, -1), 12),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 12),
+            ])
+        )
+        return table
+
+    def chart(self, chart: el.RocChart) -> Flowable:
+        # The title and caption sit beside the chart, not above it: the space to the
+        # right of a square chart is otherwise empty, and the section stays shorter.
+        s = self.styles
+        drawing = roc_drawing(chart, CHART_WIDTH, CHART_HEIGHT, self.fonts.sans)
+        text = [Paragraph(self.text(chart.title), s.chart_title), Paragraph(self.text(chart.caption), s.caption)]
+        body = Table([[drawing, text]], colWidths=[CHART_WIDTH, TEXT_WIDTH - CHART_WIDTH])
+        body.setStyle(
+            TableStyle([
+                ("FONT", (0, 0), (-1, -1), self.fonts.sans, 8),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (0, 0), 12),
+                ("TOPPADDING", (0, 0), (-1, -1), 8),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ])
+        )
+        return body
+
+    def code_lines(self, text: str) -> str:
+        """Wraps each line to the text width (Preformatted never wraps by itself) and
+        escapes characters the monospace font cannot draw as JSON does: \\uXXXX."""
+        style = self.styles.code_block
+        available = TEXT_WIDTH - style.leftIndent - 2
+        lines = []
+        for line in text.splitlines():
+            line = "".join(c if ord(c) in self.fonts.mono_chars else f"\\u{ord(c):04x}" for c in line)
+            # Continuations sit deeper than their line; capped so a continuation always
+            # has room for text and the loop always advances.
+            indent = min(len(line) - len(line.lstrip(" ")) + 4, 40)
+            while stringWidth(line, style.fontName, style.fontSize) > available:
+                cut = _fitting_prefix(line, style.fontName, style.fontSize, available, indent)
+                lines.append(line[:cut])
+                line = " " * indent + line[cut:]
+            lines.append(line)
+        return "\n".join(lines)
+
+
+def _fitting_prefix(line: str, font: str, size: float, width: float, indent: int) -> int:
+    low, high = 1, len(line)
+    while low < high:  # the longest prefix that fits, at least one character
+        middle = (low + high + 1) // 2
+        if stringWidth(line[:middle], font, size) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    # Prefer breaking after a space or comma when one is in the last third of the line.
+    for position in range(low, max(indent + 1, low * 2 // 3), -1):
+        if line[position - 1] in " ,":
+            return position
+    return low
+
+
+class _Anchor(Flowable):
+    """A zero-size mark that only carries a bookmark (for sections without a title)."""
+
+    def __init__(self, outline: tuple[str, str, int]) -> None:
+        super().__init__()
+        self.outline = outline
+        self.width = self.height = 0
+
+    def wrap(self, *_: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        pass

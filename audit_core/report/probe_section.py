@@ -1,0 +1,228 @@
+"""One section per probe: the question, the verdict and the thresholds behind it, every
+figure with its interval and n, the ROC curve, the findings, and the settings as run
+(compliance.md 6.8).
+
+Extraction probes also list the records they reproduced, by keyed pseudonym (`ref`) only:
+the record `id` is a patient identifier and is never read here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .elements import (
+    Align,
+    Block,
+    BulletList,
+    Code,
+    Heading,
+    Paragraph,
+    RocChart,
+    RocSeries,
+    Section,
+    Table,
+    TextStyle,
+)
+from .metrics import metric_rows
+from .values import (
+    as_list,
+    as_mapping,
+    as_text,
+    format_general,
+    format_seconds,
+    humanize,
+    is_number,
+    role_label,
+)
+from .verdicts import ERROR, probe_verdict, verdict_badge
+
+# Past a few dozen, a list of pseudonyms says nothing a count does not; the full list
+# stays in records.csv on the audit workstation.
+MAX_LISTED_RECORDS = 50
+REFS_PER_ROW = 3
+
+
+def probe_section(probe: Mapping[str, Any], number: int) -> Section:
+    probe_id = as_text(probe.get("id"), f"probe-{number}")
+    title = as_text(probe.get("title"), probe_id)
+    verdict = probe_verdict(probe)
+    blocks: list[Block] = [Paragraph(_identity_line(probe, probe_id), TextStyle.NOTE)]
+    if probe.get("question"):
+        blocks.append(Paragraph(as_text(probe.get("question")), TextStyle.LEAD))
+    if probe.get("citation"):
+        blocks.append(Paragraph(f"Method: {as_text(probe.get('citation'))}.", TextStyle.SMALL))
+
+    blocks.append(Heading("Verdict", 3))
+    blocks.append(_verdict_table(probe, verdict))
+    if verdict == ERROR:
+        blocks.append(
+            Paragraph(
+                "Not assessed: this probe stopped with an error, so it gives no evidence "
+                f"either way. Error: {as_text(probe.get('error'))}",
+                TextStyle.ALERT,
+            )
+        )
+    # What it means comes before the numbers: a privacy officer may stop reading here.
+    blocks.append(Heading("Findings", 3))
+    findings = tuple(as_text(f) for f in as_list(probe.get("findings")) if f)
+    blocks.append(
+        BulletList(findings) if findings else Paragraph("No findings were recorded.", TextStyle.NOTE)
+    )
+    # The records an extraction probe reproduced are its evidence: right by its findings.
+    if probe.get("family") == "extraction" or "extracted" in probe:
+        blocks += _extracted_blocks(probe)
+    blocks += _threshold_blocks(probe)
+
+    metrics = as_mapping(probe.get("metrics"))
+    blocks.append(Heading("Metrics", 3))
+    if metrics:
+        blocks.append(
+            Table(
+                header=("Metric", "Value (95% CI)", "n"),
+                rows=tuple(metric_rows(metrics)),
+                widths=(0.44, 0.36, 0.20),
+                align=(Align.LEFT, Align.RIGHT, Align.RIGHT),
+                caption="n: records behind the figure (members / non-members where both are used).",
+            )
+        )
+    else:
+        blocks.append(Paragraph("No metrics were recorded for this probe.", TextStyle.NOTE))
+
+    chart = roc_chart(probe, title)
+    if chart is not None:
+        blocks.append(chart)
+
+    blocks.append(Heading("Settings", 3))
+    blocks.append(_settings_block(probe))
+
+    return Section(key=f"probe:{probe_id}", title=f"{number}. {title}", blocks=tuple(blocks))
+
+
+def _identity_line(probe: Mapping[str, Any], probe_id: str) -> str:
+    parts = [f"Probe id: {probe_id}"]
+    if probe.get("family"):
+        parts.append(f"family: {as_text(probe.get('family'))}")
+    if is_number(probe.get("seconds")):
+        parts.append(f"run time: {format_seconds(probe.get('seconds'))}")
+    return " · ".join(parts)
+
+
+def _verdict_table(probe: Mapping[str, Any], verdict: str) -> Table:
+    headline = as_mapping(probe.get("headline"))
+    text = as_text(headline.get("text"), "No headline result was recorded.")
+    if verdict == ERROR:
+        text = "The probe did not complete."
+    return Table(
+        header=(),
+        rows=((verdict_badge(verdict, probe.get("verdict")), text),),
+        widths=(0.2, 0.8),
+        align=(Align.CENTER, Align.LEFT),
+    )
+
+
+def _threshold_blocks(probe: Mapping[str, Any]) -> list[Block]:
+    thresholds = as_mapping(probe.get("thresholds"))
+    heading = Heading("Thresholds that set the verdict", 3)
+    if not thresholds:
+        return [heading, Paragraph("No thresholds were recorded for this verdict.", TextStyle.NOTE)]
+    pairs = [(Code(str(name)), format_general(value)) for name, value in thresholds.items()]
+    # Two name/value pairs per row: thresholds are short, and a one-pair-per-row table
+    # would spend half a page on them.
+    rows = []
+    for start in range(0, len(pairs), 2):
+        chunk = pairs[start : start + 2]
+        if len(chunk) == 1:
+            chunk.append(("", ""))
+        rows.append((*chunk[0], *chunk[1]))
+    return [
+        heading,
+        Table(
+            header=("Threshold (plan key)", "Value", "Threshold (plan key)", "Value"),
+            rows=tuple(rows),
+            widths=(0.34, 0.16, 0.34, 0.16),
+            align=(Align.LEFT, Align.RIGHT, Align.LEFT, Align.RIGHT),
+        ),
+    ]
+
+
+def roc_chart(probe: Mapping[str, Any], title: str) -> RocChart | None:
+    roc = as_mapping(as_mapping(probe.get("curves")).get("roc"))
+    fpr, tpr = as_list(roc.get("fpr")), as_list(roc.get("tpr"))
+    points = [(x, y) for x, y in zip(fpr, tpr) if is_number(x) and is_number(y)]
+    if len(points) < 2:
+        return None
+    headline = as_mapping(probe.get("headline")).get("text")
+    caption = (f"{as_text(headline)}. " if headline else "") + (
+        "Log-log axes, so the low false-positive region that matters for privacy is "
+        "visible; values below 0.001 are drawn on the axis. Dashed line: chance."
+    )
+    return RocChart(
+        title=f"ROC curve: {title}",
+        series=(RocSeries(label=title, fpr=tuple(p[0] for p in points), tpr=tuple(p[1] for p in points)),),
+        caption=caption,
+    )
+
+
+def _settings_block(probe: Mapping[str, Any]) -> Block:
+    settings = as_mapping(probe.get("settings"))
+    meta = {
+        str(m.get("name")): m for m in map(as_mapping, as_list(probe.get("settings_meta"))) if m.get("name")
+    }
+    names = list(settings) + [name for name in meta if name not in settings]
+    if not names:
+        return Paragraph("This probe has no configurable settings.", TextStyle.NOTE)
+    rows = []
+    for name in names:
+        info = meta.get(name, {})
+        rows.append(
+            (
+                as_text(info.get("label"), humanize(name)),
+                Code(name),
+                format_general(settings[name]) if name in settings else "not recorded",
+                format_general(info["default"]) if "default" in info else "",
+                as_text(info.get("help"), ""),
+            )
+        )
+    return Table(
+        header=("Setting", "Plan key", "Value", "Default", "Meaning"),
+        rows=tuple(rows),
+        widths=(0.22, 0.17, 0.1, 0.1, 0.41),
+        align=(Align.LEFT, Align.LEFT, Align.RIGHT, Align.RIGHT, Align.LEFT),
+    )
+
+
+def _extracted_blocks(probe: Mapping[str, Any]) -> list[Block]:
+    records = [as_mapping(r) for r in as_list(probe.get("extracted"))]
+    blocks: list[Block] = [Heading("Records reproduced", 3)]
+    if not records:
+        return blocks + [Paragraph("No record was reproduced.", TextStyle.BODY)]
+    listed = records[:MAX_LISTED_RECORDS]
+    blocks.append(
+        Paragraph(
+            f"The results name {len(records)} reproduced record(s), shown here by keyed "
+            "pseudonym only. Identifiers and record text are never printed; per-record "
+            "detail stays in records.csv on the audit workstation.",
+            TextStyle.SMALL,
+        )
+    )
+    cells = [(Code(as_text(r.get("ref"), "(no reference)")), role_label(r.get("role"))) for r in listed]
+    rows = []
+    for start in range(0, len(cells), REFS_PER_ROW):
+        chunk = cells[start : start + REFS_PER_ROW]
+        chunk += [("", "")] * (REFS_PER_ROW - len(chunk))
+        rows.append(tuple(cell for pair in chunk for cell in pair))
+    blocks.append(
+        Table(
+            header=("Reference", "Cohort") * REFS_PER_ROW,
+            rows=tuple(rows),
+            widths=tuple(w for _ in range(REFS_PER_ROW) for w in (0.15, 1 / REFS_PER_ROW - 0.15)),
+        )
+    )
+    if len(records) > MAX_LISTED_RECORDS:
+        blocks.append(
+            Paragraph(
+                f"… and {len(records) - MAX_LISTED_RECORDS} more not listed here.", TextStyle.SMALL
+            )
+        )
+    return blocks
