@@ -74,7 +74,6 @@ class AuditResult:
     probes: tuple[ProbeResult, ...]
     plan: dict[str, Any]
     environment: dict[str, str]
-    pseudonym_key: str
     records: RecordTable | None
 
     @property
@@ -96,8 +95,9 @@ class AuditResult:
             "probes": [p.as_dict() for p in self.probes],
             "plan": self.plan,
             "environment": self.environment,
-            "pseudonymization": {"method": "HMAC-SHA256, key drawn per audit",
-                                 "key": self.pseudonym_key},
+            # The key itself stays out: with it, a list of candidate ids would unmask refs.
+            "pseudonymization": {"method": "HMAC-SHA256 with a key drawn for this audit and "
+                                           "not stored; records.csv maps refs to ids"},
         })
 
 

@@ -139,7 +139,6 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
         probes=tuple(probe_results),
         plan=plan.as_dict(),
         environment=_environment(),
-        pseudonym_key=key.hex(),
         records=_record_table(cohorts, token_ids, token_scores, key),
     )
 

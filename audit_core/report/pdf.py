@@ -282,7 +282,13 @@ class _Story:
     def banner(self, banner: el.VerdictBanner) -> Table:
         s = self.styles
         colours = verdict_colours(banner.verdict)
-        word = ParagraphStyle("verdict-word-" + banner.verdict, parent=s.verdict_word, textColor=colours.text)
+        # Shrink long words (INCONCLUSIVE) to fit the box on one line rather than break them.
+        box = 0.34 * TEXT_WIDTH - 36  # cell padding and a margin either side
+        size = s.verdict_word.fontSize
+        while size > 12 and stringWidth(banner.label, s.verdict_word.fontName, size) > box:
+            size -= 1
+        word = ParagraphStyle("verdict-word-" + banner.verdict, parent=s.verdict_word, textColor=colours.text,
+                              fontSize=size, leading=size * 1.15)
         word_label = ParagraphStyle("verdict-word-label", parent=s.verdict_label, textColor=colours.text, alignment=1)
         table = Table(
             [[
