@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     from audit_core.outputs import write_outputs
     from audit_core.plan import load_plan
-    from audit_core.progress import CancelToken
+    from audit_core.progress import Cancelled, CancelToken
     from audit_core.runner import run_audit
 
     plan = load_plan(args.plan)
@@ -75,6 +75,10 @@ def _run(args: argparse.Namespace) -> int:
     except MnemoscopeError:
         bar.close()
         raise
+    except Cancelled:  # stopped while the model or data were still loading: nothing to write
+        bar.close()
+        print(f"{TOOL_NAME}: cancelled before any probe ran; nothing was written", file=sys.stderr)
+        return EXIT_CANCELLED
     except Exception as exc:
         bar.close()
         return _internal_error(exc, args.out)

@@ -13,6 +13,7 @@ import platform
 import secrets
 import time
 import zlib
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -174,8 +175,6 @@ def _with_refs(result: ProbeResult, cohorts: dict[Role, Cohort], key: bytes) -> 
     """Replace record indices by ids and keyed pseudonyms, once the key exists."""
     if not result.extracted:
         return result
-    from dataclasses import replace
-
     named = tuple({"role": e["role"], "id": cohorts[Role(e["role"])].ids[e["index"]],
                    "ref": pseudonym(key, e["role"], cohorts[Role(e["role"])].ids[e["index"]])}
                   for e in result.extracted)

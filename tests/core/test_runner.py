@@ -1,0 +1,62 @@
+"""run_audit as the desktop app will call it: cancel keeps finished work, a broken probe is contained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audit_core.outputs import write_outputs
+from audit_core.plan import load_plan
+from audit_core.probes.min_k import MinK
+from audit_core.progress import CancelToken
+from audit_core.runner import run_audit
+from audit_core.verdicts import Verdict
+
+
+def test_cancel_during_a_probe_keeps_the_probes_that_finished(small_plan: Path, tmp_path: Path) -> None:
+    token = CancelToken()
+    messages: list[str] = []
+
+    def progress(fraction: float, message: str) -> None:
+        messages.append(message)
+        if message.startswith("extraction"):
+            token.cancel()
+
+    result = run_audit(load_plan(small_plan), on_progress=progress, cancel=token)
+    assert result.cancelled
+    assert [p.id for p in result.probes] == ["loss", "zlib", "min_k", "min_k_plus_plus"]
+    assert result.overall_verdict is not Verdict.PASS
+    assert "cancelled" in result.overall_rationale
+    paths = write_outputs(result, tmp_path / "out")
+    assert paths["report"].read_bytes().startswith(b"%PDF")
+
+
+def test_a_crashing_probe_is_reported_not_assessed(small_plan: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self, config, ctx):
+        raise RuntimeError("bug in a probe")
+
+    monkeypatch.setattr(MinK, "run", broken)
+    result = run_audit(load_plan(small_plan))
+    by_id = {p.id: p for p in result.probes}
+    assert by_id["min_k"].verdict is Verdict.ERROR
+    assert by_id["min_k"].error == "RuntimeError while running the probe"
+    assert by_id["loss"].verdict is not Verdict.ERROR and len(result.probes) == 5
+    assert result.as_dict()["probes"][2]["verdict"] == "error"
+
+
+def test_same_plan_and_seed_give_the_same_figures(small_plan: Path) -> None:
+    first = run_audit(load_plan(small_plan)).as_dict()
+    second = run_audit(load_plan(small_plan)).as_dict()
+    for a, b in zip(first["probes"], second["probes"]):
+        assert a["metrics"] == b["metrics"] and a["verdict"] == b["verdict"]
+    assert first["overall_verdict"] == second["overall_verdict"]
+
+
+def test_prompt_longer_than_the_context_is_refused_before_work(small_plan: Path) -> None:
+    from audit_core.errors import PlanError
+
+    text = small_plan.read_text().replace("prefix_tokens = 24", "prefix_tokens = 200")
+    small_plan.write_text(text)
+    with pytest.raises(PlanError, match="exceeds the model's context of 128 tokens"):
+        run_audit(load_plan(small_plan))
