@@ -1,0 +1,72 @@
+"""Known answers through the whole engine: models that memorize on purpose are flagged
+with their planted records named; a model that never saw the members is not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audit_core.controls.demo import write_cohort_csv
+from audit_core.plan import load_plan
+from audit_core.runner import run_audit
+from audit_core.verdicts import Verdict
+from tests.conftest import write_plan
+
+MEMBERSHIP = ("loss", "zlib", "min_k", "min_k_plus_plus")
+
+
+def _audit(tmp_path: Path, model_dir: Path, cohorts, prefix: int = 24, suffix: int = 16):
+    members, non_members = tmp_path / "members.csv", tmp_path / "non_members.csv"
+    write_cohort_csv(members, cohorts.members)
+    write_cohort_csv(non_members, cohorts.non_members)
+    probes = ("[probes.loss]\n[probes.zlib]\n[probes.min_k]\n[probes.min_k_plus_plus]\n"
+              f"[probes.extraction]\nprefix_tokens = {prefix}\nsuffix_tokens = {suffix}\n")
+    plan = write_plan(tmp_path, model=model_dir, members=members, non_members=non_members, probes=probes)
+    return run_audit(load_plan(plan))
+
+
+def test_demo_model_fails_and_names_exactly_its_planted_records(demo_dir: Path, ground_truth: dict) -> None:
+    result = run_audit(load_plan(demo_dir / "plan.toml"))
+    assert result.overall_verdict is Verdict.FAIL
+    by_id = {p.id: p for p in result.probes}
+    extraction = by_id["extraction"]
+    assert extraction.verdict is Verdict.FAIL
+    assert {e["id"] for e in extraction.extracted} == set(ground_truth["planted_ids"])
+    assert {e["role"] for e in extraction.extracted} == {"members"}
+    for probe_id in MEMBERSHIP:
+        metrics = by_id[probe_id].metrics
+        assert by_id[probe_id].verdict is Verdict.FAIL, probe_id
+        assert metrics["auc_ci"][0] > 0.75, probe_id
+        assert metrics["tpr_at_1pct_fpr"] > 0.05, probe_id  # 5x the false-positive rate
+    # the PDF refers to them only by pseudonym
+    assert all(e["ref"].startswith("R-") and e["id"] not in e["ref"] for e in extraction.extracted)
+
+
+@pytest.mark.slow
+def test_tiny_memorizing_control_fails_with_its_planted_records(tmp_path: Path, tiny_positive) -> None:
+    result = _audit(tmp_path, tiny_positive.export.out_dir, tiny_positive.cohorts, prefix=12, suffix=10)
+    assert result.overall_verdict is Verdict.FAIL
+    extraction = {p.id: p for p in result.probes}["extraction"]
+    # Three planted records against none of 300 non-members is not significant on its own
+    # (one-sided Fisher p ~ 0.12), so extraction warns; membership carries the FAIL.
+    assert extraction.verdict in (Verdict.WARN, Verdict.FAIL)
+    assert set(tiny_positive.cohorts.planted_ids) <= {e["id"] for e in extraction.extracted}
+
+
+@pytest.mark.slow
+def test_negative_control_gets_no_fail_and_chance_level_intervals(tmp_path: Path, tiny_negative,
+                                                                  demo_dir: Path) -> None:
+    """The demo's 1,000 members and 1,000 non-members against a model that saw neither."""
+    plan = write_plan(tmp_path, model=tiny_negative.model_dir, members=demo_dir / "members.csv",
+                      non_members=demo_dir / "non_members.csv")
+    result = run_audit(load_plan(plan))
+    assert result.overall_verdict is not Verdict.FAIL
+    for probe in result.probes:
+        assert probe.verdict not in (Verdict.FAIL, Verdict.ERROR), probe.id
+        if probe.id in MEMBERSHIP:
+            low, high = probe.metrics["auc_ci"]
+            assert low <= 0.5 <= high, (probe.id, low, high)
+            assert probe.metrics["epsilon_lower_bound"] <= 1.0
+    extraction = {p.id: p for p in result.probes}["extraction"]
+    assert extraction.metrics["extracted_members"] == 0
