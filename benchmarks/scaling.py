@@ -1,8 +1,9 @@
 """How the audit's cost grows with the cohort: scoring throughput and 1x/2x/4x scaling.
 
-Run: .venv/bin/python benchmarks/scaling.py [MODEL_DIR] [CSV]
-Prints tokens per second of the shared scoring pass and of extraction decoding at 1x,
-2x and 4x the records, and each time as a ratio to the 1x run in the same process (the
+Run: .venv/bin/python benchmarks/scaling.py
+On the demo model and the first 250, 500 and 1,000 records of each demo cohort, prints
+tokens per second of the shared scoring pass, of extraction decoding, and the wall time
+of a whole audit (run_audit), each as a ratio to the 1x run in the same process (the
 machine is shared and noisy, so only in-process ratios mean anything). Linear growth
 shows as ratios near 2 and 4.
 """
@@ -10,6 +11,7 @@ shows as ratios near 2 and 4.
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,18 +28,22 @@ from audit_core.progress import Progress  # noqa: E402
 from audit_core.scoring.token_scores import score_tokens  # noqa: E402
 
 
+DEMO = ROOT / "resources/demo"
+
+
 def main() -> None:
-    model_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "resources/demo/model"
-    csv = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "resources/demo/members.csv"
+    model_dir = DEMO / "model"
     model = OnnxCausalLM(inspect_model(model_dir))
     tokenizer = load_tokenizer(model_dir)
-    base = encode_all(tokenizer, pd.read_csv(csv, dtype=str)["codes"].tolist()[:250])
-    score_tokens(model, base[:32], batch_size=32, pad_id=pad_token_id(tokenizer), progress=Progress())  # warm-up
+    frames = {name: pd.read_csv(DEMO / f"{name}.csv", dtype=str) for name in ("members", "non_members")}
+    texts = frames["members"]["codes"].tolist()
+    score_tokens(model, encode_all(tokenizer, texts[:32]), batch_size=32,
+                 pad_id=pad_token_id(tokenizer), progress=Progress())  # warm-up
 
-    print(f"model {model_dir} ({model.info.parameters:,} parameters), {len(base)} records at 1x")
+    print(f"demo model ({model.info.parameters:,} parameters), 250 records per cohort at 1x")
     reference = {}
     for factor in (1, 2, 4):
-        records = base * factor
+        records = encode_all(tokenizer, texts[:250 * factor])
         tokens = sum(len(r) for r in records)
         timings = {}
         start = time.perf_counter()
@@ -48,13 +54,30 @@ def main() -> None:
         for i in range(0, len(prompts), 64):
             model.greedy(prompts[i:i + 64], 16)
         timings["extraction"] = time.perf_counter() - start
-        reference.setdefault("scoring", timings["scoring"])
-        reference.setdefault("extraction", timings["extraction"])
+        timings["audit"] = _whole_audit(frames, 250 * factor)
+        for key, value in timings.items():
+            reference.setdefault(key, value)
         print(f"{factor}x: {len(records):5d} records {tokens:7d} tokens | scoring "
-              f"{timings['scoring']:6.2f} s = {tokens / timings['scoring']:8.0f} tok/s "
-              f"(x{timings['scoring'] / reference['scoring']:.2f}) | extraction "
-              f"{timings['extraction']:6.2f} s = {len(prompts) * 16 / timings['extraction']:6.0f} "
-              f"generated tok/s (x{timings['extraction'] / reference['extraction']:.2f})")
+              f"{timings['scoring']:5.2f} s = {tokens / timings['scoring']:6.0f} tok/s "
+              f"(x{timings['scoring'] / reference['scoring']:.2f}) | decoding "
+              f"{len(prompts) * 16 / timings['extraction']:6.0f} tok/s "
+              f"(x{timings['extraction'] / reference['extraction']:.2f}) | whole audit of both cohorts "
+              f"{timings['audit']:5.2f} s (x{timings['audit'] / reference['audit']:.2f})")
+
+
+def _whole_audit(frames: dict[str, pd.DataFrame], rows: int) -> float:
+    from audit_core.plan import load_plan
+    from audit_core.runner import run_audit
+
+    with tempfile.TemporaryDirectory() as folder:
+        for name, frame in frames.items():
+            frame.head(rows).to_csv(Path(folder) / f"{name}.csv", index=False)
+        plan_text = (DEMO / "plan.toml").read_text().replace('path = "model"', f'path = "{DEMO / "model"}"')
+        (Path(folder) / "plan.toml").write_text(plan_text)
+        plan = load_plan(Path(folder) / "plan.toml")
+        start = time.perf_counter()
+        run_audit(plan)
+        return time.perf_counter() - start
 
 
 if __name__ == "__main__":

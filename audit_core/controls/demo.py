@@ -40,12 +40,12 @@ from audit_core.controls.memorization import (
     EXTRACTION_SUFFIX,
     extraction,
     mean_token_logprobs,
-    roc_auc,
 )
 from audit_core.controls.onnx_runner import open_model
 from audit_core.controls.tokenizer import build_tokenizer
 from audit_core.controls.trainer import DEMO, ModelSize, train_model
 from audit_core.controls.vocabulary import SENSITIVE_CATEGORIES, sensitive_categories_of
+from audit_core.stats.roc import auc
 
 DEMO_SEED = 20261129
 DEMO_MEMBERS = 1000
@@ -162,7 +162,7 @@ def measure(model_dir: Path, members: Sequence[PatientRecord],
     planted = set(planted_ids)
     is_planted = np.array([r.patient_id in planted for r in members])
     return {
-        "loss_auc_members_vs_non_members": round(roc_auc(scores_m, scores_n), 4),
+        "loss_auc_members_vs_non_members": round(auc(scores_m, scores_n), 4),
         "mean_token_logprob_members": round(float(scores_m.mean()), 4),
         "mean_token_logprob_non_members": round(float(scores_n.mean()), 4),
         "scored_tokens": f"first {context} tokens of each record (no windowing)",

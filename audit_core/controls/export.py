@@ -25,7 +25,6 @@ names, exports in about a second, and needs no onnxscript at build time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -42,6 +41,7 @@ from transformers import DynamicCache
 from audit_core.controls.onnx_runner import open_model
 from audit_core.controls.parity import ExportCheckError, check_parity, check_signature, expected_signature
 from audit_core.controls.tokenizer import save_tokenizer
+from audit_core.fingerprint import file_sha256
 
 OPSET = 17
 MAX_ABS_LOGIT_DIFF = 1e-4
@@ -129,14 +129,6 @@ def _export_graph(model, path: Path, kv_cache: bool) -> None:
                           do_constant_folding=False)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _write_manifest(folder: Path, report: ExportReport, parity, config) -> None:
     inputs, outputs = expected_signature(config.n_layer, report.kv_cache)
     manifest = {
@@ -213,7 +205,7 @@ def export_model(model, tokenizer: Tokenizer, out_dir: str | Path, *, kv_cache: 
         save_tokenizer(tokenizer, staging)
         model.config.to_json_file(staging / "config.json", use_diff=False)
         report = ExportReport(out_dir, kv_cache, OPSET, parity.max_abs_logit_diff,
-                              parity.greedy_identical, onnx_bytes, _sha256(onnx_path), parameters)
+                              parity.greedy_identical, onnx_bytes, file_sha256(onnx_path), parameters)
         _write_manifest(staging, report, parity, model.config)
         _replace_folder(staging, out_dir)
     except BaseException:

@@ -62,17 +62,6 @@ def mean_token_logprobs(model: OnnxCausalLM, tokenizer: Tokenizer, texts: Sequen
     return scores
 
 
-def roc_auc(positive: np.ndarray, negative: np.ndarray) -> float:
-    """P(score of a positive > score of a negative), ties counting one half."""
-    positive, negative = np.asarray(positive), np.asarray(negative)
-    # Mann-Whitney U from mid-ranks, so tied scores share their rank.
-    _, inverse, counts = np.unique(np.concatenate([positive, negative]), return_inverse=True,
-                                   return_counts=True)
-    ranks = (np.cumsum(counts) - (counts - 1) / 2)[inverse]
-    u = ranks[:len(positive)].sum() - len(positive) * (len(positive) + 1) / 2
-    return float(u / (len(positive) * len(negative)))
-
-
 def extraction(model: OnnxCausalLM, tokenizer: Tokenizer, texts: Sequence[str], *,
                prefix: int = EXTRACTION_PREFIX, suffix: int = EXTRACTION_SUFFIX,
                batch_size: int = 64) -> Extraction:

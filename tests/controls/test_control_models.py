@@ -16,11 +16,11 @@ from audit_core.controls.export import ExportCheckError, export_model
 from audit_core.controls.memorization import (
     extraction,
     mean_token_logprobs,
-    roc_auc,
 )
 from audit_core.controls.onnx_runner import full_logits, greedy_continuations, open_model
 from audit_core.controls.tokenizer import build_tokenizer
 from audit_core.controls.trainer import TINY, build_model, train_model
+from audit_core.stats.roc import auc
 
 pytestmark = pytest.mark.slow
 
@@ -94,7 +94,7 @@ def test_positive_control_gives_back_planted_records(tiny_positive) -> None:
                                             context=128)
     member_scores = mean_token_logprobs(model, tokenizer, _texts(cohorts.members), context=128)
     assert planted_scores.min() > non_member_scores.max()
-    assert roc_auc(member_scores, non_member_scores) > 0.6
+    assert auc(member_scores, non_member_scores) > 0.6
 
 
 def test_negative_control_separates_nothing(tiny_negative, tiny_cohorts) -> None:
@@ -102,7 +102,7 @@ def test_negative_control_separates_nothing(tiny_negative, tiny_cohorts) -> None
     tokenizer = build_tokenizer()
     members = mean_token_logprobs(model, tokenizer, _texts(tiny_cohorts.members), context=128)
     others = mean_token_logprobs(model, tokenizer, _texts(tiny_cohorts.non_members), context=128)
-    assert 0.4 <= roc_auc(members, others) <= 0.6
+    assert 0.4 <= auc(members, others) <= 0.6
     planted = [r for r in tiny_cohorts.members if r.patient_id in tiny_cohorts.planted_ids]
     assert extraction(model, tokenizer, _texts(planted)).count == 0
     assert tiny_negative.planted_ids == () and tiny_negative.export.greedy_identical is True

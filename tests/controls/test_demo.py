@@ -19,7 +19,8 @@ from audit_core.controls.demo import (
     training_sequences,
     write_cohort_csv,
 )
-from audit_core.controls.memorization import extraction, mean_token_logprobs, roc_auc
+from audit_core.controls.memorization import extraction, mean_token_logprobs
+from audit_core.stats.roc import auc
 from audit_core.controls.onnx_runner import open_model
 from audit_core.controls.tokenizer import build_tokenizer
 
@@ -66,9 +67,9 @@ def test_demo_model_memorized_what_ground_truth_says(demo) -> None:
     non_members = [r["codes"] for r in demo["non_members"]]
     assert extraction(model, tokenizer, non_members[:300]).count <= 1
     members = [r["codes"] for r in demo["members"]]
-    auc = roc_auc(mean_token_logprobs(model, tokenizer, members[:400], context=128),
+    loss_auc = auc(mean_token_logprobs(model, tokenizer, members[:400], context=128),
                   mean_token_logprobs(model, tokenizer, non_members[:400], context=128))
-    assert auc >= 0.75
+    assert loss_auc >= 0.75
     assert truth["measured"]["loss_auc_members_vs_non_members"] >= 0.75
     assert truth["measured"]["planted_extracted"] == 10
 
