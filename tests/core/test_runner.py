@@ -60,3 +60,28 @@ def test_prompt_longer_than_the_context_is_refused_before_work(small_plan: Path)
     small_plan.write_text(text)
     with pytest.raises(PlanError, match="exceeds the model's context of 128 tokens"):
         run_audit(load_plan(small_plan))
+
+
+def test_codes_as_parquet_lists_score_like_codes_as_csv_text(tmp_path: Path, small_cohorts, demo_dir: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from tests.conftest import write_plan
+
+    files = {}
+    for path in small_cohorts:
+        frame = pd.read_csv(path, dtype=str)
+        frame["codes"] = frame["codes"].str.split()
+        files[path.stem] = tmp_path / f"{path.stem}.parquet"
+        frame.to_parquet(files[path.stem])
+    folder = tmp_path / "parquet"
+    folder.mkdir()
+    probes = "[probes.loss]\n[probes.min_k_plus_plus]\n"
+    as_lists = run_audit(load_plan(write_plan(folder, model=demo_dir / "model", members=files["members"],
+                                              non_members=files["non_members"], probes=probes)))
+    as_text = run_audit(load_plan(write_plan(tmp_path, model=demo_dir / "model", members=small_cohorts[0],
+                                             non_members=small_cohorts[1], probes=probes)))
+    for a, b in zip(as_lists.probes, as_text.probes):
+        for role in ("members", "non_members"):
+            np.testing.assert_allclose(a.scores[role], b.scores[role], rtol=1e-6)
+    assert as_lists.datasets[0]["format"] == "parquet" and as_text.datasets[0]["format"] == "csv"
