@@ -4,6 +4,13 @@ The public API is small and cheap to import; the heavy modules (onnxruntime, pan
 reportlab) load on first use inside `run_audit` and the report.
 """
 
+import os
+
+# Nothing leaves the machine: should any library of the hub family be loaded (the
+# control-model builders use transformers), it must never try the network.
+for _switch in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+    os.environ.setdefault(_switch, "1")
+
 __version__ = "0.1.0"
 TOOL_NAME = "mnemoscope"
 

@@ -85,7 +85,11 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     bar.close()
-    paths = write_outputs(result, args.out)
+    try:
+        paths = write_outputs(result, args.out)
+    except OSError as exc:
+        raise MnemoscopeError(f"cannot write the results into {args.out}: "
+                              f"{exc.strerror or exc.__class__.__name__}") from None
     print(format_summary(result.as_dict(), paths))
     return EXIT_CANCELLED if result.cancelled else 0
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.loading import check_disjoint, load_cohort
-from audit_core.errors import MnemoscopeError, ModelError, PlanError
+from audit_core.errors import DataError, MnemoscopeError, ModelError, PlanError
 from audit_core.params import build_settings, describe, settings_dict
 from audit_core.plan import AuditPlan
 from audit_core.probes import PROBES, PROBES_BY_ID
@@ -93,7 +93,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
                Role.NON_MEMBERS: load_cohort(plan.data.non_members, Role.NON_MEMBERS, plan.data.columns)}
     check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
     token_ids = {role: encode_all(tokenizer, list(c.sequences)) for role, c in cohorts.items()}
-    _check_token_range(token_ids, model.vocab_size, info.name)
+    _check_tokens(token_ids, cohorts, model.vocab_size, info.name)
     unk = unknown_token_id(tokenizer)
 
     needs_scores = any(p.needs.token_scores for p, _ in selected)
@@ -181,7 +181,14 @@ def _with_refs(result: ProbeResult, cohorts: dict[Role, Cohort], key: bytes) -> 
     return replace(result, extracted=named)
 
 
-def _check_token_range(token_ids: dict[Role, list[np.ndarray]], vocab: int, name: str) -> None:
+def _check_tokens(token_ids: dict[Role, list[np.ndarray]], cohorts: dict[Role, Cohort],
+                  vocab: int, name: str) -> None:
+    for role, ids_list in token_ids.items():
+        short = [i for i, ids in enumerate(ids_list) if len(ids) < 2]
+        if short:
+            raise DataError(f"{cohorts[role].info.file}: {len(short)} records are shorter than two "
+                            f"tokens after tokenization (first: record {short[0] + 1}); nothing in "
+                            "them can be scored")
     highest = max((int(ids.max()) for ids_list in token_ids.values() for ids in ids_list if len(ids)), default=0)
     if highest >= vocab:
         raise ModelError(f"the tokenizer produces token id {highest}, past the {vocab} outputs of "
