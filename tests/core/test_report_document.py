@@ -1,0 +1,251 @@
+"""The audit report as pure data: what each section says, built from results only."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from audit_core.report import write_report
+from audit_core.report.document import build_report, results_digest
+from audit_core.report.elements import (
+    Badge,
+    BulletList,
+    Code,
+    Heading,
+    Paragraph,
+    ReportDocument,
+    RocChart,
+    Section,
+    Table,
+    TextStyle,
+    VerdictBanner,
+)
+from audit_core.report.metrics import format_metric, metric_label
+
+from tests.core.report_samples import (  # noqa: F401  (results is a fixture)
+    FIXTURE,
+    REPO,
+    results,
+    record_ids,
+    record_refs,
+    strings,
+    table_rows,
+    metric_values,
+    cancelled,
+    with_errored_probe,
+)
+
+
+# --- the document (pure data) ---------------------------------------------------------
+
+
+def test_document_has_the_cover_a_section_per_probe_then_model_and_appendix(results):
+    document = build_report(results)
+
+    assert [s.key for s in document.sections] == [
+        "cover",
+        "probe:loss",
+        "probe:extraction",
+        "model-and-data",
+        "appendix",
+    ]
+    assert document.report_id == "MNS-20261129-4F2A9C"
+    assert document.verdict == "fail"
+    assert document.section("probe:loss").title == "1. LOSS membership inference"
+
+
+def test_cover_shows_overall_verdict_with_rationale_and_each_probe_verdict(results):
+    cover = build_report(results).section("cover")
+
+    banner = next(b for b in cover.blocks if isinstance(b, VerdictBanner))
+    assert (banner.verdict, banner.label) == ("fail", "FAIL")
+    assert banner.rationale == results["overall_rationale"]
+    probe_rows = table_rows(cover, "Probe")
+    assert [row[0] for row in probe_rows] == [p["title"] for p in results["probes"]]
+    assert all(row[1] == Badge("fail", "FAIL") for row in probe_rows)
+    assert probe_rows[0][2] == "AUC 0.912 (95% CI 0.899-0.925)"
+
+
+def test_cover_identifies_model_and_data_by_sha256_and_carries_the_disclaimer(results):
+    cover = build_report(results).section("cover")
+    text = strings(cover)
+
+    assert results["model"]["sha256"] in text
+    for dataset in results["datasets"]:
+        assert dataset["sha256"] in text
+        assert dataset["file"] in text
+    assert results_digest(results) in text
+    assert "Demo General Hospital" in text and "Privacy office" in text
+    disclaimer = [b.text for b in cover.blocks if isinstance(b, Paragraph) and b.style is TextStyle.DISCLAIMER]
+    assert any("does not prove anonymity" in line for line in disclaimer)
+    assert any("contains no patient data" in line for line in disclaimer)
+
+
+def test_probe_section_shows_question_thresholds_metrics_chart_findings(results):
+    loss = build_report(results).section("probe:loss")
+    text = strings(loss)
+
+    assert results["probes"][0]["question"] in text
+    assert any(results["probes"][0]["citation"] in s for s in text)
+    thresholds = {cell.text for row in table_rows(loss, "Threshold (plan key)") for cell in row if isinstance(cell, Code)}
+    assert thresholds == set(results["probes"][0]["thresholds"])
+    metrics = metric_values(loss)
+    assert metrics["AUC"] == ("0.912 (0.899–0.925)", "1,000 / 1,000")
+    assert metrics["TPR at 1% FPR"][0] == "41.2% (38.1–44.3%)"
+    assert metrics["TPR at 0.1% FPR"][0] == "not resolvable"
+    assert metrics["Members scored"] == ("1,000", "")
+    chart = next(b for b in loss.blocks if isinstance(b, RocChart))
+    assert chart.series[0].fpr == (0.0, 0.001, 0.01, 0.1, 0.5, 1.0)
+    findings = next(b for b in loss.blocks if isinstance(b, BulletList))
+    assert findings.items == tuple(results["probes"][0]["findings"])
+
+
+def test_extraction_metrics_read_as_rates_counts_and_p_value(results):
+    metrics = metric_values(build_report(results).section("probe:extraction"))
+
+    assert metrics["Extraction rate, members"] == ("1.10% (0.55–1.96%)", "1,000")
+    assert metrics["Extraction rate, non-members"] == ("0.00% (0.00–0.37%)", "1,000")
+    assert metrics["Members extracted"] == ("11", "")
+    assert metrics["p-value"][0] == "4.0e-4"
+
+
+def test_settings_use_their_declared_labels(results):
+    rows = table_rows(build_report(results).section("probe:extraction"), "Setting")
+
+    assert [(r[0], r[1].text, r[2], r[3]) for r in rows] == [
+        ("Prompt length (tokens)", "prefix_tokens", "24", "24"),
+        ("Continuation length (tokens)", "suffix_tokens", "16", "16"),
+        ("Prompts per batch", "batch_size", "64", "64"),
+    ]
+
+
+def test_an_unknown_metric_is_listed_with_its_interval(results):
+    results["probes"][0]["metrics"].update({"score_gap_members": 0.1234, "score_gap_members_ci": [0.05, 0.2]})
+
+    metrics = metric_values(build_report(results).section("probe:loss"))
+
+    assert metrics["Score gap, members"] == ("0.123 (0.050–0.200)", "1,000")
+    assert not any(label.endswith(" ci") or "Ci" in label for label in metrics)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "interval", "shown"),
+    [
+        ("auc", 0.5, [0.45123, 0.55], "0.500 (0.451–0.550)"),
+        ("tpr_at_1pct_fpr", 0.0004, None, "0.040%"),
+        ("p_value", 0.0312, None, "0.031"),
+        ("p_value", 2.5e-12, None, "2.5e-12"),
+        ("epsilon_lower_bound", 2.3149, [1.5, 3.0], "2.31 (1.50–3.00)"),
+        ("tpr_at_0.1pct_fpr", None, None, "not resolvable"),
+        ("some_new_thing", None, None, "not computed"),
+        ("flags", {"a": 1}, None, '{"a": 1}'),
+    ],
+)
+def test_metric_formatting(name, value, interval, shown):
+    assert format_metric(name, value, interval) == shown
+
+
+def test_metric_labels_come_from_keys_when_unknown():
+    assert metric_label("tpr_at_0.1pct_fpr") == "TPR at 0.1% FPR"
+    assert metric_label("exposure_non_members") == "Exposure, non-members"
+
+
+def test_extracted_records_are_listed_by_ref_and_never_by_id(results):
+    document = build_report(results)
+    text = strings(document)
+
+    for ref in record_refs(results):
+        assert ref in text
+    for record_id in record_ids(results):
+        assert not any(record_id in s for s in text)
+
+
+def test_a_record_id_quoted_by_the_engine_is_withheld(results):
+    results["probes"][1]["findings"].append("Record P000123 was reproduced; see also P000456.")
+    results["overall_rationale"] += " Worst record: P000456."
+
+    text = strings(build_report(results))
+
+    assert not any("P000123" in s or "P000456" in s for s in text)
+    assert "Record [record id withheld] was reproduced; see also [record id withheld]." in text
+
+
+def test_the_pseudonym_key_is_never_printed(results):
+    key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    results["pseudonymization"] = {"method": "HMAC-SHA256, key drawn per audit", "key": key}
+    results["plan"]["echo"] = key  # even where the engine would never put it
+
+    text = strings(build_report(results))
+
+    assert not any(key in s for s in text)
+    assert any(s.startswith("HMAC-SHA256, key drawn per audit; the key is kept") for s in text)
+
+
+def test_the_list_of_extracted_records_is_capped(results):
+    results["probes"][1]["extracted"] = [
+        {"role": "members", "id": f"P{i:06d}", "ref": f"R-{i:08X}"} for i in range(120)
+    ]
+    extraction = build_report(results).section("probe:extraction")
+    text = strings(extraction)
+
+    assert "R-00000031" in text and "R-00000032" not in text  # 50 listed: 0x00..0x31
+    assert any("70 more not listed" in s for s in text)
+
+
+def test_a_cancelled_audit_says_incomplete_on_the_cover_and_every_page(results):
+    document = build_report(cancelled(results))
+    cover = document.section("cover")
+
+    alerts = [b.text for b in cover.blocks if isinstance(b, Paragraph) and b.style is TextStyle.ALERT]
+    assert len(alerts) == 1 and alerts[0].startswith("INCOMPLETE AUDIT") and "cancelled" in alerts[0]
+    assert "INCOMPLETE AUDIT" in document.footer_notes
+    assert "(incomplete)" in document.title
+
+
+def test_a_completed_audit_is_not_called_incomplete(results):
+    document = build_report(results)
+    assert not any("INCOMPLETE" in s for s in strings(document))
+    assert document.footer_notes == ("Contains no patient data",)
+
+
+def test_an_errored_probe_is_not_assessed_and_shows_its_error(results):
+    document = build_report(with_errored_probe(results))
+    section = document.section("probe:phi_leak")
+
+    cover_row = table_rows(document.section("cover"), "Probe")[-1]
+    assert cover_row[1] == Badge("error", "NOT ASSESSED")
+    assert any(s.startswith("Not assessed") and "invalid dimensions" in s for s in strings(section))
+    assert any("No metrics were recorded" in s for s in strings(section))
+
+
+def test_results_with_almost_nothing_still_give_a_document():
+    document = build_report({"probes": [{"id": "loss"}], "audit": {"outcome": None}})
+
+    assert [s.key for s in document.sections] == ["cover", "probe:loss", "model-and-data", "appendix"]
+    assert document.report_id == "unidentified"
+    banner = next(b for b in document.section("cover").blocks if isinstance(b, VerdictBanner))
+    assert banner.label == "NO VERDICT"
+
+
+def test_the_report_is_a_function_of_the_results(results):
+    assert build_report(results) == build_report(copy.deepcopy(results))
+    assert results_digest(results) == results_digest(json.loads(json.dumps(results)))
+    changed = copy.deepcopy(results)
+    changed["probes"][0]["metrics"]["auc"] = 0.913
+    assert results_digest(changed) != results_digest(results)
+
+
+def test_the_document_layer_and_the_package_import_without_reportlab():
+    code = (
+        "import sys, audit_core.report, audit_core.report.document; "
+        "assert 'reportlab' not in sys.modules, sorted(m for m in sys.modules if 'reportlab' in m)"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
