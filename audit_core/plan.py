@@ -18,6 +18,9 @@ from audit_core.errors import PlanError
 
 DEFAULT_SEED = 20261129
 SEQUENCE_KINDS = ("codes", "text")
+# Who may query or hold the model after the audit; it selects the threshold tier the report
+# applies and states (weights leaving the hospital mean a white-box adversary).
+RELEASE_CONTEXTS = ("internal", "partners", "public")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,6 +28,9 @@ class AuditInfo:
     title: str = "Memorization audit"
     institution: str = ""
     requester: str = ""
+    auditor: str = ""
+    intended_use: str = ""
+    release_context: str = "internal"
     seed: int = DEFAULT_SEED
 
 
@@ -34,6 +40,10 @@ class ModelSpec:
     context_length: int | None = None  # None: read n_positions from config.json beside the model
     batch_size: int = 32
     threads: int = 0  # 0: one intra-op thread per core
+    reference: Path | None = None  # a model of the same tokenizer trained without the members
+    # Training facts as the model's owner declares them (dataset, epochs, DP epsilon, ...):
+    # reported as declared, never as verified.
+    declared: Mapping[str, str | int | float | bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,7 +76,9 @@ class AuditPlan:
         cols = self.data.columns
         out: dict[str, Any] = {
             "audit": {"title": self.audit.title, "institution": self.audit.institution,
-                      "requester": self.audit.requester, "seed": self.audit.seed},
+                      "requester": self.audit.requester, "auditor": self.audit.auditor,
+                      "intended_use": self.audit.intended_use,
+                      "release_context": self.audit.release_context, "seed": self.audit.seed},
             "model": {"path": str(self.model.path), "batch_size": self.model.batch_size,
                       "threads": self.model.threads},
             "data": {"members": str(self.data.members), "non_members": str(self.data.non_members),
@@ -76,6 +88,10 @@ class AuditPlan:
         }
         if self.model.context_length is not None:
             out["model"]["context_length"] = self.model.context_length
+        if self.model.reference is not None:
+            out["model"]["reference"] = str(self.model.reference)
+        if self.model.declared:
+            out["model"]["declared"] = dict(self.model.declared)
         if self.probes is not None:
             out["probes"] = {k: dict(v) for k, v in self.probes.items()}
         return out
@@ -108,9 +124,17 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
         if required not in raw:
             raise PlanError(f"missing table [{required}]")
     audit = _table(raw, "audit")
-    _only(audit, "audit", {"title", "institution", "requester", "seed"})
+    _only(audit, "audit", {"title", "institution", "requester", "auditor", "intended_use",
+                           "release_context", "seed"})
     model = _table(raw, "model")
-    _only(model, "model", {"path", "context_length", "batch_size", "threads"})
+    _only(model, "model", {"path", "context_length", "batch_size", "threads", "reference", "declared"})
+    declared = _table(model, "declared", "model.declared")
+    for key, value in declared.items():
+        if not isinstance(value, (str, int, float, bool)):
+            raise PlanError(f"'model.declared.{key}' must be a text, number or true/false")
+    release = _get(audit, "release_context", str, "audit", "internal")
+    if release not in RELEASE_CONTEXTS:
+        raise PlanError(f"'audit.release_context' must be one of {', '.join(RELEASE_CONTEXTS)} (got '{release}')")
     data = _table(raw, "data")
     _only(data, "data", {"members", "non_members", "columns"})
     cols = _table(data, "columns", "data.columns")
@@ -148,11 +172,16 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
         audit=AuditInfo(title=_get(audit, "title", str, "audit", "Memorization audit"),
                         institution=_get(audit, "institution", str, "audit", ""),
                         requester=_get(audit, "requester", str, "audit", ""),
-                        seed=seed),
+                        auditor=_get(audit, "auditor", str, "audit", ""),
+                        intended_use=_get(audit, "intended_use", str, "audit", ""),
+                        release_context=release, seed=seed),
         model=ModelSpec(path=base / _required(model, "path", "model"),
                         context_length=context,
                         batch_size=_positive_int(model.get("batch_size", 32), "model.batch_size"),
-                        threads=_positive_int(model.get("threads", 0), "model.threads", minimum=0)),
+                        threads=_positive_int(model.get("threads", 0), "model.threads", minimum=0),
+                        reference=base / model["reference"] if "reference" in model and
+                        _required(model, "reference", "model") else None,
+                        declared=dict(declared)),
         data=DataSpec(members=base / _required(data, "members", "data"),
                       non_members=base / _required(data, "non_members", "data"),
                       columns=ColumnMapping(id=_get(cols, "id", str, "data.columns", "id"),

@@ -130,6 +130,8 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     return AuditResult(
         audit={"id": _audit_id(started), "title": plan.audit.title,
                "institution": plan.audit.institution, "requester": plan.audit.requester,
+               "auditor": plan.audit.auditor, "intended_use": plan.audit.intended_use,
+               "release_context": plan.audit.release_context,
                "started_utc": _utc(started), "finished_utc": _utc(finished),
                "seconds": round(time.perf_counter() - clock, 2), "outcome": outcome,
                "seed": plan.audit.seed},

@@ -97,3 +97,17 @@ def test_json_plans_are_accepted(tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(MINIMAL))
     assert load_plan(path).model.path == tmp_path / "model"
+
+
+def test_report_details_reference_model_and_declared_facts() -> None:
+    plan = plan_from_dict({**MINIMAL,
+                           "audit": {"auditor": "J. Doe", "intended_use": "triage", "release_context": "public"},
+                           "model": {"path": "m", "reference": "ref", "declared": {"epochs": 3, "dp": False}}},
+                          base=Path("/plans"))
+    assert plan.audit.release_context == "public" and plan.audit.auditor == "J. Doe"
+    assert plan.model.reference == Path("/plans/ref") and plan.model.declared == {"epochs": 3, "dp": False}
+    assert plan_from_dict(plan.as_dict()).as_dict() == plan.as_dict()
+    with pytest.raises(PlanError, match="'audit.release_context' must be one of internal, partners, public"):
+        plan_from_dict({**MINIMAL, "audit": {"release_context": "everyone"}})
+    with pytest.raises(PlanError, match="'model.declared.data'"):
+        plan_from_dict({**MINIMAL, "model": {"path": "m", "declared": {"data": ["a"]}}})
