@@ -18,7 +18,7 @@ from audit_core.errors import PlanError
 from audit_core.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.stats.intervals import bootstrap_auc, clopper_pearson, fisher_greater
-from audit_core.stats.roc import auc, roc_curve, thin_curve
+from audit_core.stats.roc import auc, roc_curve, score_histogram, thin_curve
 from audit_core.verdicts import ExtractionThresholds, Verdict
 
 
@@ -101,6 +101,7 @@ def _assess(config: ExtractionConfig, ctx: ProbeContext, eligible: dict[Role, np
         metrics["auc_ci"] = list(bootstrap_auc(sm, sn, ctx.rng))
         fpr, tpr = thin_curve(*roc_curve(sm, sn))
         curves["roc"] = {"fpr": fpr, "tpr": tpr}
+        curves["histogram"] = score_histogram(sm, sn, bins=min(config.suffix_tokens + 1, 30))
 
     findings = [f"Prompted with their first {config.prefix_tokens} tokens, {k_m} of {n_m} "
                 f"eligible members and {k_n} of {n_n} eligible non-members were continued "

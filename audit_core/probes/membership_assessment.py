@@ -12,7 +12,7 @@ import numpy as np
 from audit_core.data.cohort import Role
 from audit_core.probes.base import Headline, ProbeOutcome
 from audit_core.stats.intervals import bootstrap_auc, clopper_pearson, epsilon_lower_bound
-from audit_core.stats.roc import auc, operating_point, roc_curve, thin_curve
+from audit_core.stats.roc import auc, operating_point, roc_curve, score_histogram, thin_curve
 from audit_core.verdicts import MembershipThresholds, Verdict
 
 REPORTED_FPRS = {"1pct": 0.01, "0.1pct": 0.001}
@@ -67,7 +67,8 @@ def assess_membership(members: np.ndarray, non_members: np.ndarray,
         headline=Headline(label="AUC", value=value, text=f"AUC {value:.3f} ({low:.3f}-{high:.3f})"),
         metrics=metrics, findings=tuple(findings),
         scores={Role.MEMBERS: members, Role.NON_MEMBERS: non_members},
-        curves={"roc": {"fpr": fpr_curve, "tpr": tpr_curve}},
+        curves={"roc": {"fpr": fpr_curve, "tpr": tpr_curve},
+                "histogram": score_histogram(members, non_members)},
     )
 
 

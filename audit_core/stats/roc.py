@@ -79,3 +79,23 @@ def _average_ranks(values: np.ndarray) -> np.ndarray:
     from scipy.stats import rankdata
 
     return rankdata(values, method="average")
+
+
+def score_histogram(members: np.ndarray, non_members: np.ndarray, bins: int = 30) -> dict[str, list[float]]:
+    """Shares of members and of non-members per score bin, on common edges.
+
+    Shares (not counts) so that cohorts of different sizes compare; what the report and
+    the app draw as the two score distributions.
+    """
+    finite_m, finite_n = members[np.isfinite(members)], non_members[np.isfinite(non_members)]
+    both = np.concatenate([finite_m, finite_n])
+    if both.size == 0:
+        return {"edges": [], "members": [], "non_members": []}
+    low, high = float(both.min()), float(both.max())
+    if high <= low:
+        high = low + 1.0
+    edges = np.linspace(low, high, bins + 1)
+    shares = [np.histogram(x, edges)[0] / max(len(x), 1) for x in (finite_m, finite_n)]
+    return {"edges": [round(float(e), 6) for e in edges],
+            "members": [round(float(v), 6) for v in shares[0]],
+            "non_members": [round(float(v), 6) for v in shares[1]]}

@@ -69,3 +69,11 @@ def test_bootstrap_interval_covers_the_estimate_and_is_reproducible() -> None:
 def test_fisher_one_sided() -> None:
     assert fisher_greater(10, 100, 0, 100) < 0.001
     assert fisher_greater(0, 100, 10, 100) == pytest.approx(1.0)
+
+
+def test_score_histogram_gives_shares_on_common_edges() -> None:
+    from audit_core.stats.roc import score_histogram
+
+    h = score_histogram(np.array([0.0, 1.0, 1.0, np.nan]), np.array([0.0, 0.0]), bins=2)
+    assert h["edges"] == [0.0, 0.5, 1.0]
+    assert h["members"] == [pytest.approx(1 / 3), pytest.approx(2 / 3)] and h["non_members"] == [1.0, 0.0]
