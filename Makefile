@@ -6,12 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test demo-model clean
+.PHONY: demo test gui demo-model clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@echo "Installing Mnemoscope and its dependencies into $(VENV) (about a minute)..."
-	@$(BIN)/pip install -q torch==2.13.0 -e '.[controls,dev]' > $(VENV)/install.log 2>&1 \
+	@$(BIN)/pip install -q torch==2.13.0 -e '.[controls,dev,gui]' > $(VENV)/install.log 2>&1 \
 		|| (grep -v 'is ignored' $(VENV)/install.log | tail -40; exit 1)
 	@touch $(STAMP)
 
@@ -20,6 +20,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The desktop app (needs a display; see README "Desktop app").
+gui: $(STAMP)
+	$(BIN)/mnemoscope-desktop
 
 # Rebuilds resources/demo/ (model + cohorts) from the fixed seed; takes a few minutes.
 demo-model: $(STAMP)
