@@ -57,6 +57,19 @@ def _parser() -> argparse.ArgumentParser:
     probes = commands.add_parser("probes", help="list the probes, their settings and needs")
     probes.add_argument("--json", action="store_true", help="machine-readable output")
     probes.set_defaults(handler=_probes)
+
+    convert = commands.add_parser(
+        "convert", help="turn a local Hugging Face causal LM folder into a checked ONNX folder "
+                        "(needs torch and transformers)")
+    convert.add_argument("source", type=Path, help="Hugging Face model folder (config.json, "
+                                                    "*.safetensors, tokenizer files)")
+    convert.add_argument("out", type=Path, help="folder to write (model.onnx, tokenizer.json, "
+                                                 "config.json, manifest.json)")
+    convert.add_argument("--tolerance", type=float, default=1e-4,
+                         help="largest accepted |logit difference| between onnxruntime and torch")
+    convert.add_argument("--overwrite", action="store_true",
+                         help="replace OUT if it holds files (only once the new export is checked)")
+    convert.set_defaults(handler=_convert)
     return parser
 
 
@@ -140,6 +153,18 @@ def _probes(args: argparse.Namespace) -> int:
         print(json.dumps({"probes": listing, "thresholds": thresholds}, indent=2))
     else:
         print(format_probes(listing, thresholds))
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from audit_core.conversion import convert_model
+
+    if not 0 < args.tolerance <= 1e-2:
+        raise MnemoscopeError(f"--tolerance {args.tolerance:g} is out of range (0, 0.01]")
+    report = convert_model(args.source, args.out, tolerance=args.tolerance,
+                           overwrite=args.overwrite,
+                           on_step=lambda message: print(f"{TOOL_NAME}: {message}", file=sys.stderr))
+    print(report.summary())
     return 0
 
 

@@ -94,6 +94,7 @@ def format_model(details: dict[str, Any]) -> str:
     ]
     if details.get("execution_provider"):
         rows.append(("Runtime", details["execution_provider"]))
+    rows.append(("Checked", format_conversion(details.get("conversion"))))
     lines = [f"{k + ':':<12} {v}" for k, v in rows]
     lines.append("Inputs:")
     lines += [f"  {t['name']:<18} {t['type']:<8} {_shape(t['shape'])}" for t in details["inputs"]]
@@ -102,6 +103,28 @@ def format_model(details: dict[str, Any]) -> str:
     lines.append("Files:")
     lines += [f"  {f['name']:<18} {f['bytes']:>12,} bytes  {f['sha256']}" for f in details["files"]]
     return "\n".join(lines)
+
+
+def format_conversion(conversion: dict[str, Any] | None) -> str:
+    """One line on how the export was checked against the original (torch) model."""
+    if conversion is None:
+        return "no manifest.json: the export was not checked by Mnemoscope against its source"
+    if not conversion.get("readable"):
+        return "manifest.json is unreadable: the export's check cannot be shown"
+    if not conversion.get("matches_model"):
+        return "manifest.json describes a different model.onnx: its check does not apply"
+    shapes = ", ".join(f"{b}x{t}" for b, t in conversion.get("shapes_checked") or [])
+    diff = conversion.get("max_abs_logit_diff")
+    text = (f"onnxruntime vs torch, max |logit difference| "
+            f"{diff:.3g}" if isinstance(diff, (int, float)) else "max |logit difference| unknown")
+    text += f" (tolerance {conversion.get('tolerance')}) on batches {shapes}"
+    greedy = conversion.get("greedy_identical_to_torch")
+    if greedy is not None:
+        text += (f"; greedy continuations of {conversion.get('greedy_prompts')} prompts "
+                 f"{'identical' if greedy else 'DIFFERENT'}")
+    if conversion.get("source"):
+        text += f"; converted from {conversion['source']}"
+    return text
 
 
 def _shape(shape: list[Any]) -> str:

@@ -1,4 +1,9 @@
-"""Export a control model to the ONNX folder the audit engine reads.
+"""Export a transformers causal LM to the ONNX folder the audit engine reads.
+
+Used for the control models (demo, negative control, tests) and by `mnemoscope convert`
+for a hospital's own Hugging Face models; the contract below is family-agnostic
+(`parity.GraphShape` reads layers, key/value heads and head size from the config, so
+GPT-2 and Llama-style grouped-query attention both fit).
 
 The folder holds `model.onnx` (weights inside the file), `tokenizer.json`,
 `config.json` (the HF config; the audit reads `n_positions` from it to window long
@@ -8,9 +13,9 @@ The ONNX interface is a contract with the audit engine:
 
 * `kv_cache=True`: inputs `input_ids` int64 [batch, seq], `attention_mask` int64
   [batch, total] (total = past + seq), `position_ids` int64 [batch, seq], then per
-  layer i `past_key_{i}`, `past_value_{i}` float32 [batch, n_head, past, head_dim];
+  layer i `past_key_{i}`, `past_value_{i}` float32 [batch, n_kv_head, past, head_dim];
   outputs `logits` float32 [batch, seq, vocab], then `present_key_{i}`,
-  `present_value_{i}` [batch, n_head, total, head_dim]. n_head and head_dim are
+  `present_value_{i}` [batch, n_kv_head, total, head_dim]. n_kv_head and head_dim are
   static; batch/seq/past/total dynamic. Scoring a whole sequence uses past length 0.
 * `kv_cache=False`: inputs `input_ids`, `attention_mask`; output `logits`.
 
@@ -21,6 +26,10 @@ existing `out_dir` is left as it was.
 
 We use the legacy TorchScript exporter (`dynamo=False`, opset 17): it keeps the axis
 names, exports in about a second, and needs no onnxscript at build time.
+
+Weights stay inside `model.onnx` while they fit protobuf's 2 GB limit; past
+`EXTERNAL_DATA_BYTES` of float32 weights they go to one `model.onnx.data` file beside it
+(the engine reads external data only from inside the model folder).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import json
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,16 +49,28 @@ from tokenizers import Tokenizer
 from transformers import DynamicCache
 
 from audit_core.controls.onnx_runner import open_model
-from audit_core.controls.parity import ExportCheckError, check_parity, check_signature, expected_signature
+from audit_core.controls.parity import (
+    ExportCheckError,
+    GraphShape,
+    check_parity,
+    check_signature,
+    expected_signature,
+)
 from audit_core.controls.tokenizer import save_tokenizer
 from audit_core.fingerprint import file_sha256
 
 OPSET = 17
 MAX_ABS_LOGIT_DIFF = 1e-4
 MODEL_FILENAME = "model.onnx"
+EXTERNAL_DATA_FILENAME = "model.onnx.data"
 MANIFEST_FILENAME = "manifest.json"
-# A tied embedding stored twice would roughly double the file; allow graph overhead only.
+CONTROL_FORMAT = "mnemoscope-control-export/1"
+# Protobuf refuses messages over 2 GB; keep a margin for the graph itself.
+EXTERNAL_DATA_BYTES = 1_800_000_000
+# A tied embedding stored twice would roughly double the file; allow graph overhead only
+# (a fixed share per layer, which dominates for the tiniest test models).
 _MAX_FILE_TO_PARAMETER_BYTES = 1.25
+_GRAPH_BYTES_PER_LAYER = 65_536
 
 __all__ = ["ExportCheckError", "ExportReport", "export_model"]
 
@@ -60,9 +82,11 @@ class ExportReport:
     opset: int
     max_abs_logit_diff: float
     greedy_identical: bool | None  # None when the export has no KV cache
-    onnx_bytes: int
+    onnx_bytes: int  # model.onnx plus its external data file, if any
     onnx_sha256: str
     parameters: int
+    shapes_checked: tuple[tuple[int, int], ...] = ()
+    files: tuple[str, ...] = ()
 
 
 class _LogitsOnly(torch.nn.Module):
@@ -94,16 +118,17 @@ class _WithKVCache(torch.nn.Module):
 
 
 def _export_graph(model, path: Path, kv_cache: bool) -> None:
-    config = model.config
-    inputs, outputs = expected_signature(config.n_layer, kv_cache)
+    shape = GraphShape.from_config(model.config)
+    inputs, outputs = expected_signature(shape.n_layer, kv_cache)
     batch, seq = 2, 4
-    input_ids = torch.full((batch, seq), config.bos_token_id, dtype=torch.long)
+    first = shape.bos_id if shape.bos_id is not None else shape.pad_id
+    input_ids = torch.full((batch, seq), first, dtype=torch.long)
     if kv_cache:
         # Example past length 3: 0 or 1 would invite the tracer to specialise on it.
-        past_len, head_dim = 3, config.n_embd // config.n_head
+        past_len = 3
         wrapper = _WithKVCache(model).eval()
-        past = [torch.zeros(batch, config.n_head, past_len, head_dim)
-                for _ in range(2 * config.n_layer)]
+        past = [torch.zeros(batch, shape.n_kv_head, past_len, shape.head_dim)
+                for _ in range(2 * shape.n_layer)]
         args = (input_ids, torch.ones(batch, past_len + seq, dtype=torch.long),
                 torch.arange(past_len, past_len + seq).expand(batch, seq), *past)
         axes = {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "total"},
@@ -129,20 +154,39 @@ def _export_graph(model, path: Path, kv_cache: bool) -> None:
                           do_constant_folding=False)
 
 
-def _write_manifest(folder: Path, report: ExportReport, parity, config) -> None:
-    inputs, outputs = expected_signature(config.n_layer, report.kv_cache)
+def _consolidate_external_data(folder: Path, onnx_path: Path) -> None:
+    """Gather the exporter's per-tensor weight files into one `model.onnx.data`."""
+    import onnx
+
+    proto = onnx.load(str(onnx_path), load_external_data=True)
+    for stray in folder.iterdir():
+        stray.unlink()
+    onnx.save_model(proto, str(onnx_path), save_as_external_data=True,
+                    all_tensors_to_one_file=True, location=EXTERNAL_DATA_FILENAME,
+                    size_threshold=1024)
+
+
+def _write_manifest(folder: Path, report: ExportReport, parity, config, *,
+                    manifest_format: str, extra: dict | None) -> None:
+    shape = GraphShape.from_config(config)
+    inputs, outputs = expected_signature(shape.n_layer, report.kv_cache)
+    external = EXTERNAL_DATA_FILENAME in report.files
+    model_section = {"architecture": shape.architecture, "parameters": report.parameters,
+                     "n_layer": shape.n_layer, "n_head": shape.n_head}
+    if shape.n_kv_head != shape.n_head:
+        model_section["n_kv_head"] = shape.n_kv_head
+    model_section.update(head_dim=shape.head_dim, n_embd=shape.hidden_size,
+                         n_positions=shape.context, vocab_size=shape.vocab_size)
     manifest = {
-        "format": "mnemoscope-control-export/1",
-        "files": [MODEL_FILENAME, "tokenizer.json", "config.json", MANIFEST_FILENAME],
-        "model": {"architecture": "GPT2LMHeadModel", "parameters": report.parameters,
-                  "n_layer": config.n_layer, "n_head": config.n_head,
-                  "head_dim": config.n_embd // config.n_head, "n_embd": config.n_embd,
-                  "n_positions": config.n_positions, "vocab_size": config.vocab_size},
+        "format": manifest_format,
+        "files": [*report.files, "tokenizer.json", "config.json", MANIFEST_FILENAME],
+        "model": model_section,
         "onnx": {"file": MODEL_FILENAME, "bytes": report.onnx_bytes,
                  "sha256": report.onnx_sha256, "opset": report.opset,
                  "exporter": "torch.onnx.export(dynamo=False)", "constant_folding": False,
                  "tied_embedding_stored_once": True, "kv_cache": report.kv_cache,
-                 "inputs": inputs, "outputs": outputs, "weights": "inside model.onnx"},
+                 "inputs": inputs, "outputs": outputs,
+                 "weights": f"in {EXTERNAL_DATA_FILENAME}" if external else "inside model.onnx"},
         "verification": {
             "runtime": f"onnxruntime {onnxruntime.__version__} CPUExecutionProvider",
             "max_abs_logit_diff": report.max_abs_logit_diff,
@@ -156,6 +200,7 @@ def _write_manifest(folder: Path, report: ExportReport, parity, config) -> None:
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
                      "onnxruntime": onnxruntime.__version__},
     }
+    manifest.update(extra or {})
     (folder / MANIFEST_FILENAME).write_text(json.dumps(manifest, indent=2) + "\n")
 
 
@@ -175,38 +220,61 @@ def _replace_folder(new: Path, target: Path) -> None:
     shutil.rmtree(old)
 
 
-def export_model(model, tokenizer: Tokenizer, out_dir: str | Path, *, kv_cache: bool = True,
-                 tolerance: float = MAX_ABS_LOGIT_DIFF) -> ExportReport:
+def export_model(model, tokenizer: Tokenizer | Path, out_dir: str | Path, *,
+                 kv_cache: bool = True, tolerance: float = MAX_ABS_LOGIT_DIFF,
+                 manifest_format: str = CONTROL_FORMAT, manifest_extra: dict | None = None,
+                 external_data_bytes: int = EXTERNAL_DATA_BYTES,
+                 on_step: Callable[[str], None] | None = None) -> ExportReport:
     """Export, verify and install `model` + `tokenizer` as the folder `out_dir`.
 
-    Raises `ExportCheckError` (and leaves nothing behind) if onnxruntime disagrees with
-    torch by more than `tolerance` in any logit, if greedy KV decoding differs, or if
-    the file is much larger than the weights (a duplicated tied embedding).
+    `tokenizer` is a `tokenizers.Tokenizer` (written out) or the path of an existing
+    `tokenizer.json` (copied byte for byte). `manifest_extra` adds top-level keys to
+    the manifest (a conversion's source files, say). Raises `ExportCheckError` (and
+    leaves nothing behind) if onnxruntime disagrees with torch by more than `tolerance`
+    in any logit, if greedy KV decoding differs, or if the file is much larger than the
+    weights (a duplicated tied embedding).
     """
+    say = on_step or (lambda _message: None)
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; the installed folder should not be
     try:
         model.eval()
-        onnx_path = staging / MODEL_FILENAME
-        _export_graph(model, onnx_path, kv_cache)
-        if any(p.name != MODEL_FILENAME for p in staging.iterdir()):
-            raise ExportCheckError("the exporter wrote external weight files; expected one file")
         parameters = sum(p.numel() for p in model.parameters())  # tied weights counted once
-        onnx_bytes = onnx_path.stat().st_size
-        if onnx_bytes > _MAX_FILE_TO_PARAMETER_BYTES * 4 * parameters:
+        onnx_path = staging / MODEL_FILENAME
+        graph_dir = staging / "graph"  # the exporter may scatter weights beside the file
+        graph_dir.mkdir()
+        say(f"exporting the {'KV-cache ' if kv_cache else ''}ONNX graph")
+        _export_graph(model, graph_dir / MODEL_FILENAME, kv_cache)
+        if 4 * parameters > external_data_bytes or any(
+                p.name != MODEL_FILENAME for p in graph_dir.iterdir()):
+            _consolidate_external_data(graph_dir, graph_dir / MODEL_FILENAME)
+        for produced in graph_dir.iterdir():
+            produced.rename(staging / produced.name)
+        graph_dir.rmdir()
+        files = tuple(sorted((p.name for p in staging.iterdir()), key=len))
+        onnx_bytes = sum((staging / name).stat().st_size for name in files)
+        layers = GraphShape.from_config(model.config).n_layer
+        if onnx_bytes > (_MAX_FILE_TO_PARAMETER_BYTES * 4 * parameters
+                         + _GRAPH_BYTES_PER_LAYER * (layers + 1)):
             raise ExportCheckError(f"{MODEL_FILENAME} is {onnx_bytes} bytes for {parameters} "
                                    "float32 parameters: are tied weights stored twice?")
+        say("checking onnxruntime against torch")
         onnx_model = open_model(onnx_path)
         check_signature(onnx_model, model.config, kv_cache)
         parity = check_parity(model, onnx_model, tolerance=tolerance)
         del onnx_model  # release the file before renaming the folder
-        save_tokenizer(tokenizer, staging)
+        if isinstance(tokenizer, Path):
+            shutil.copyfile(tokenizer, staging / "tokenizer.json")
+        else:
+            save_tokenizer(tokenizer, staging)
         model.config.to_json_file(staging / "config.json", use_diff=False)
         report = ExportReport(out_dir, kv_cache, OPSET, parity.max_abs_logit_diff,
-                              parity.greedy_identical, onnx_bytes, file_sha256(onnx_path), parameters)
-        _write_manifest(staging, report, parity, model.config)
+                              parity.greedy_identical, onnx_bytes, file_sha256(onnx_path),
+                              parameters, parity.shapes_checked, files)
+        _write_manifest(staging, report, parity, model.config,
+                        manifest_format=manifest_format, extra=manifest_extra)
         _replace_folder(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,6 +1,8 @@
 """Checks that an ONNX export computes what the torch model computes.
 
-Run by `export_model` before it accepts an export:
+Run by `export_model` before it accepts an export (the control models and
+`mnemoscope convert` alike; any transformers causal LM whose config names its layers,
+heads and context, GPT-2 and Llama families included):
 
 * the input/output signature is exactly the contract (names, order, static head dims);
 * logits on a ragged right-padded batch (valid positions only) and on a second shape
@@ -23,7 +25,10 @@ from audit_core.controls.onnx_runner import OnnxCausalLM, full_logits, greedy_co
 GREEDY_PROMPTS = 3
 GREEDY_PROMPT_LENGTH = 12
 GREEDY_NEW_TOKENS = 20
-_FIRST_ORDINARY_ID = 4  # ids 0..3 are [PAD] [UNK] [BOS] [EOS]
+# The long ragged row covers the whole context up to this length; a real model's 8k
+# context would cost minutes of torch time for no more evidence than 256 positions give.
+MAX_CHECKED_CONTEXT = 256
+_FIRST_ORDINARY_ID = 4  # ids 0..3 are [PAD] [UNK] [BOS] [EOS] in the controls' vocabulary
 
 
 class ExportCheckError(RuntimeError):
@@ -39,6 +44,44 @@ class ParityResult:
     greedy_identical: bool | None  # None when not checked
 
 
+@dataclass(frozen=True)
+class GraphShape:
+    """What the ONNX contract needs from a transformers config, whatever the family.
+
+    `n_kv_head` is the number of key/value heads (fewer than `n_head` under grouped-query
+    attention, as in Llama); the past/present tensors have that many heads.
+    """
+
+    architecture: str
+    n_layer: int
+    n_head: int
+    n_kv_head: int
+    head_dim: int
+    hidden_size: int
+    context: int
+    vocab_size: int
+    bos_id: int | None
+    pad_id: int
+
+    @classmethod
+    def from_config(cls, config) -> GraphShape:
+        n_head = int(config.num_attention_heads)
+        n_kv_head = int(getattr(config, "num_key_value_heads", None) or n_head)
+        head_dim = getattr(config, "head_dim", None) or config.hidden_size // n_head
+        architectures = getattr(config, "architectures", None) or [type(config).__name__]
+        pad = config.pad_token_id if config.pad_token_id is not None else config.eos_token_id
+        if isinstance(pad, (list, tuple)):
+            pad = pad[0] if pad else None
+        bos = config.bos_token_id
+        if isinstance(bos, (list, tuple)):
+            bos = bos[0] if bos else None
+        return cls(architecture=str(architectures[0]), n_layer=int(config.num_hidden_layers),
+                   n_head=n_head, n_kv_head=n_kv_head, head_dim=int(head_dim),
+                   hidden_size=int(config.hidden_size),
+                   context=int(config.max_position_embeddings), vocab_size=int(config.vocab_size),
+                   bos_id=None if bos is None else int(bos), pad_id=int(pad or 0))
+
+
 def expected_signature(n_layer: int, kv_cache: bool) -> tuple[list[str], list[str]]:
     """Input and output names of the contract, in order."""
     inputs, outputs = ["input_ids", "attention_mask"], ["logits"]
@@ -51,26 +94,29 @@ def expected_signature(n_layer: int, kv_cache: bool) -> tuple[list[str], list[st
 
 
 def check_signature(onnx_model: OnnxCausalLM, config, kv_cache: bool) -> None:
-    inputs, outputs = expected_signature(config.n_layer, kv_cache)
+    shape = GraphShape.from_config(config)
+    inputs, outputs = expected_signature(shape.n_layer, kv_cache)
     got_inputs = [i.name for i in onnx_model.session.get_inputs()]
     got_outputs = [o.name for o in onnx_model.session.get_outputs()]
     if got_inputs != inputs or got_outputs != outputs:
         raise ExportCheckError(f"signature mismatch: inputs {got_inputs}, outputs {got_outputs}; "
                                f"expected {inputs} -> {outputs}")
-    head_dim = config.n_embd // config.n_head
-    if kv_cache and (onnx_model.n_head, onnx_model.head_dim) != (config.n_head, head_dim):
+    expected = (shape.n_kv_head, shape.head_dim)
+    if kv_cache and (onnx_model.n_head, onnx_model.head_dim) != expected:
         raise ExportCheckError(f"past shapes have n_head={onnx_model.n_head}, head_dim="
-                               f"{onnx_model.head_dim}; expected {config.n_head}, {head_dim}")
+                               f"{onnx_model.head_dim}; expected {expected[0]}, {expected[1]}")
 
 
 def _random_batch(rng: np.random.Generator, lengths: list[int], vocab_size: int,
-                  bos_id: int, pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+                  bos_id: int | None, pad_id: int) -> tuple[np.ndarray, np.ndarray]:
     width = max(lengths)
     ids = np.full((len(lengths), width), pad_id, dtype=np.int64)
     mask = np.zeros((len(lengths), width), dtype=np.int64)
+    first = 0 if bos_id is None else 1  # a model without BOS starts on an ordinary token
     for row, length in enumerate(lengths):
-        ids[row, 0] = bos_id
-        ids[row, 1:length] = rng.integers(_FIRST_ORDINARY_ID, vocab_size, size=length - 1)
+        if bos_id is not None:
+            ids[row, 0] = bos_id
+        ids[row, first:length] = rng.integers(_FIRST_ORDINARY_ID, vocab_size, size=length - first)
         mask[row, :length] = 1
     return ids, mask
 
@@ -104,23 +150,22 @@ def _torch_greedy(model, prompts: np.ndarray, new_tokens: int) -> tuple[np.ndarr
 def check_parity(model, onnx_model: OnnxCausalLM, *, tolerance: float,
                  seed: int = 0) -> ParityResult:
     """Compare ONNX against torch; raise `ExportCheckError` past `tolerance`."""
-    config = model.config
+    shape = GraphShape.from_config(model.config)
     rng = np.random.default_rng(seed)
-    context = config.n_positions
+    context = min(shape.context, MAX_CHECKED_CONTEXT)
     # A full-context row exercises every position embedding; the short rows are padded.
     shapes = [[context, context // 3 + 1, 5], [17, 17]]
     diffs = []
     for lengths in shapes:
-        ids, mask = _random_batch(rng, lengths, config.vocab_size, config.bos_token_id,
-                                  config.pad_token_id)
+        ids, mask = _random_batch(rng, lengths, shape.vocab_size, shape.bos_id, shape.pad_id)
         diffs.append(_max_diff_on_valid(full_logits(onnx_model, ids, mask),
                                         _torch_logits(model, ids, mask), mask))
     checked = tuple((len(lengths), max(lengths)) for lengths in shapes)
     greedy_identical, n_prompts, n_new = None, 0, 0
     if onnx_model.has_kv_cache:
         n_prompts, n_new = GREEDY_PROMPTS, min(GREEDY_NEW_TOKENS, context - GREEDY_PROMPT_LENGTH)
-        prompts, _ = _random_batch(rng, [GREEDY_PROMPT_LENGTH] * n_prompts, config.vocab_size,
-                                   config.bos_token_id, config.pad_token_id)
+        prompts, _ = _random_batch(rng, [GREEDY_PROMPT_LENGTH] * n_prompts, shape.vocab_size,
+                                   shape.bos_id, shape.pad_id)
         ort_ids, ort_logits = greedy_continuations(onnx_model, prompts, n_new, return_logits=True)
         torch_ids, torch_logits = _torch_greedy(model, prompts, n_new)
         greedy_identical = bool(np.array_equal(ort_ids, torch_ids))

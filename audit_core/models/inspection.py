@@ -19,6 +19,7 @@ from audit_core.models.tokenizer_loading import TOKENIZER_FILE, load_tokenizer
 CAUSAL_LM = "causal_lm"
 UNKNOWN = "unknown"
 _CONFIG_CONTEXT_KEYS = ("n_positions", "max_position_embeddings", "n_ctx", "max_seq_len")
+MANIFEST_FILE = "manifest.json"  # written by `mnemoscope convert` and the control exports
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,9 @@ class ModelInfo:
     context_source: str
     kv_cache: bool
     notes: tuple[str, ...] = field(default=())
+    # How the export was checked against the original model, from manifest.json; None
+    # when the folder has no such manifest (an export made outside Mnemoscope).
+    conversion: dict[str, Any] | None = None
 
     @property
     def tokenizer_matches(self) -> bool | None:
@@ -141,7 +145,39 @@ def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
         inputs=inputs, outputs=outputs, vocab_size=vocab, tokenizer_vocab_size=tokenizer_vocab,
         context_length=context, context_source=source,
         kv_cache=any("past" in t.name for t in inputs), notes=tuple(notes),
+        conversion=_conversion(folder, file_infos[0].sha256),
     )
+
+
+def _conversion(folder: Path, model_sha256: str) -> dict[str, Any] | None:
+    """The export's verification record, and whether it is about this very model file."""
+    path = folder / MANIFEST_FILE
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        check = manifest["verification"]
+        onnx_section = manifest.get("onnx", {})
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+        return {"manifest": MANIFEST_FILE, "readable": False}
+    source = manifest.get("source") or {}
+    return {
+        "manifest": MANIFEST_FILE, "readable": True, "format": manifest.get("format"),
+        "source": source.get("folder"), "source_files": source.get("files", []),
+        "architecture": (manifest.get("model") or {}).get("architecture"),
+        "exporter": onnx_section.get("exporter"),
+        "converted_utc": (manifest.get("converted") or {}).get("utc"),
+        "max_abs_logit_diff": check.get("max_abs_logit_diff"),
+        "tolerance": check.get("tolerance"),
+        "shapes_checked": check.get("shapes_checked"),
+        "greedy_prompts": check.get("greedy_prompts"),
+        "greedy_new_tokens": check.get("greedy_new_tokens"),
+        "greedy_identical_to_torch": check.get("greedy_identical_to_torch"),
+        "runtime": check.get("runtime"),
+        "versions": manifest.get("versions", {}),
+        # A manifest left beside a re-exported or edited model says nothing about it.
+        "matches_model": onnx_section.get("sha256") == model_sha256,
+    }
 
 
 def require_causal_lm(info: ModelInfo) -> None:
