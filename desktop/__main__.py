@@ -1,0 +1,7 @@
+"""python -m desktop: start the desktop app."""
+
+import sys
+
+from desktop.app import main
+
+sys.exit(main())

@@ -1,0 +1,36 @@
+"""The About box: versions, and the promise that nothing leaves the machine."""
+
+from __future__ import annotations
+
+import platform
+from importlib.metadata import PackageNotFoundError, version
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import qVersion
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from audit_core import __version__
+
+
+def versions() -> list[tuple[str, str]]:
+    rows = [("Mnemoscope", __version__), ("Python", platform.python_version()),
+            ("Qt / PySide6", f"{qVersion()} / {pyside_version}")]
+    for package in ("onnxruntime", "onnx", "tokenizers", "numpy", "pandas", "reportlab"):
+        try:
+            rows.append((package, version(package)))
+        except PackageNotFoundError:
+            rows.append((package, "not installed"))
+    return rows
+
+
+def about_text() -> str:
+    table = "".join(f"<tr><td>{name}</td><td>&nbsp;&nbsp;{value}</td></tr>" for name, value in versions())
+    return ("<h3>Mnemoscope</h3>"
+            "<p>Audits clinical language models for memorization of patient data.</p>"
+            "<p><b>Mnemoscope makes no network connections.</b> Models, patient files and reports "
+            "stay on this computer.</p>"
+            f"<table>{table}</table>")
+
+
+def show_about(parent: QWidget | None) -> None:
+    QMessageBox.about(parent, "About Mnemoscope", about_text())

@@ -1,0 +1,59 @@
+"""Errors as dialogs: what is wrong and what to do in the face of the user, the technical
+details one click away, never a traceback up front.
+
+Messages from the core (MnemoscopeError) already name the file or setting at fault and
+never quote a record; an unexpected error gets a plain apology and its details.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from audit_core.errors import DataError, MnemoscopeError, ModelError, PlanError
+
+log = logging.getLogger(__name__)
+
+_ADVICE = {
+    ModelError: "Choose another model folder or .onnx file, or ask whoever exported the model.",
+    DataError: "Choose another file, or change the column mapping on the Data step.",
+    PlanError: "Correct the setting named above and try again.",
+}
+
+
+def explain(error: BaseException) -> tuple[str, str]:
+    """(what is wrong, what to do) in plain words."""
+    if isinstance(error, MnemoscopeError):
+        advice = next((text for kind, text in _ADVICE.items() if isinstance(error, kind)),
+                      "Correct the input named above and try again.")
+        return str(error), advice
+    if isinstance(error, PermissionError):
+        return ("Mnemoscope is not allowed to write to that folder.",
+                "Choose a folder you can write to, for example in your documents.")
+    if isinstance(error, OSError):
+        return (f"A file could not be read or written ({error.__class__.__name__}).",
+                "Check that the disk is not full and the folder still exists, then try again.")
+    return ("Something went wrong inside Mnemoscope.",
+            "Your files were not changed. Try again; if it happens again, send the details "
+            "below to your support contact (they hold no patient data).")
+
+
+def show_error(parent: QWidget | None, title: str, error: BaseException, details: str = "") -> QMessageBox:
+    """Show the error dialog (modal) and return it once closed."""
+    problem, advice = explain(error)
+    log.warning("%s: %s", title, error.__class__.__name__)
+    box = QMessageBox(parent)
+    box.setObjectName("errorDialog")
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(title)
+    box.setText(f"<b>{title}</b>")
+    box.setInformativeText(f"{_escape(problem)}<br><br>{_escape(advice)}")
+    box.setDetailedText(f"{error.__class__.__name__}: {error}\n\n{details}".strip())
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    box.exec()
+    return box
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

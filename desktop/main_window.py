@@ -1,0 +1,302 @@
+"""The main window: the composition root that builds the screens and wires them to the
+controller. It holds no audit logic: it turns the pages into an AuditPlan and hands it on."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
+
+from audit_core.errors import MnemoscopeError
+from desktop.about import show_about
+from desktop.audit_controller import AuditController, FinishedAudit
+from desktop.error_dialog import show_error
+from desktop.pages.data_page import DataPage
+from desktop.pages.details_page import DetailsPage
+from desktop.pages.model_page import ModelPage
+from desktop.pages.probes_page import ProbesPage
+from desktop.pages.results_page import ResultsPage
+from desktop.pages.run_page import RunPage
+from desktop.pages.start_page import StartPage
+from desktop.plan_draft import PlanDraft
+from desktop.settings import AppSettings
+from desktop.wizard import Wizard
+
+DEMO_PLAN = Path(__file__).resolve().parents[1] / "resources" / "demo" / "plan.toml"
+RUN_STEP = 4
+EXPORTS = {"report": ("report.pdf", "PDF report (*.pdf)"), "results": ("results.json", "JSON (*.json)"),
+           "records": ("records.csv", "CSV (*.csv)")}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: AppSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings or AppSettings()
+        self.controller = AuditController(self)
+        self.setWindowTitle("Mnemoscope")
+        self.setMinimumSize(900, 640)
+        self.screens = QStackedWidget()
+        self.setCentralWidget(self.screens)
+        self.start_page = StartPage()
+        self.results_page = ResultsPage()
+        self.wizard: Wizard | None = None
+        self._retired: list[Wizard] = []  # kept alive: a read may still answer to them
+        self.screens.addWidget(self.start_page)
+        self.screens.addWidget(self.results_page)
+        self._build_menus()
+        self._wire()
+        self.start_page.set_recent(self.settings.recent_plans)
+        geometry = self.settings.window_geometry
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1100, 760)
+
+    # --- construction -----------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.actions: dict[str, QAction] = {}
+        for key, text, shortcut, slot in (
+                ("new", "&New audit", QKeySequence.StandardKey.New, self.new_audit),
+                ("open", "&Open plan…", QKeySequence.StandardKey.Open, self.choose_plan),
+                ("save", "&Save plan…", QKeySequence.StandardKey.Save, self.save_plan),
+                ("demo", "Try the &demo audit", None, self.open_demo),
+                ("quit", "&Quit", QKeySequence.StandardKey.Quit, self.close)):
+            action = QAction(text, self)
+            if shortcut is not None:
+                action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
+            self.actions[key] = action
+            if key == "demo":
+                file_menu.addSeparator()
+        self.actions["save"].setEnabled(False)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About Mnemoscope", self)
+        about.triggered.connect(lambda: show_about(self))
+        help_menu.addAction(about)
+        self.actions["about"] = about
+
+    def _wire(self) -> None:
+        self.start_page.new_requested.connect(self.new_audit)
+        self.start_page.open_requested.connect(self.choose_plan)
+        self.start_page.demo_requested.connect(self.open_demo)
+        self.start_page.recent_requested.connect(self.open_plan)
+        self.results_page.new_audit_requested.connect(self.new_audit)
+        self.results_page.open_report_requested.connect(lambda: self._open_file("report"))
+        self.results_page.show_folder_requested.connect(self._show_folder)
+        self.results_page.export_requested.connect(self.export)
+        c = self.controller
+        c.progressed.connect(lambda f, m: self.run_page.set_progress(f, m))
+        c.audit_finished.connect(self._audit_finished)
+        c.audit_stopped.connect(self._audit_stopped)
+        c.audit_failed.connect(self._audit_failed)
+        c.busy_changed.connect(self._busy_changed)
+
+    def _start_wizard(self, draft: PlanDraft, step: int = 0) -> None:
+        if self.wizard is not None:
+            self.screens.removeWidget(self.wizard)
+            self.wizard.hide()
+            self._retired.append(self.wizard)
+        self.model_page = ModelPage(self.controller, self.settings)
+        self.data_page = DataPage(self.controller, self.settings)
+        self.probes_page = ProbesPage()
+        self.details_page = DetailsPage(self.settings)
+        self.run_page = RunPage()
+        self.model_page.inspected.connect(self.probes_page.set_model_info)
+        self.run_page.start_requested.connect(self.start_audit)
+        self.run_page.cancel_requested.connect(self.controller.cancel)
+        self.wizard = Wizard([self.model_page, self.data_page, self.probes_page, self.details_page,
+                              self.run_page], draft)
+        self.wizard.step_entered.connect(self._step_entered)
+        self.screens.addWidget(self.wizard)
+        self.screens.setCurrentWidget(self.wizard)
+        self.actions["save"].setEnabled(True)
+        if step:
+            self.wizard.go(step, force=True)
+
+    # --- start, open, save --------------------------------------------------------------
+    def new_audit(self) -> None:
+        if not self.controller.busy:
+            self._start_wizard(PlanDraft())
+
+    def choose_plan(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open an audit plan", str(self.settings.last_folder("plan")),
+                                              "Audit plans (*.toml *.json);;All files (*)")
+        if path:
+            self.open_plan(Path(path))
+
+    def open_demo(self) -> None:
+        self.open_plan(DEMO_PLAN, remember=False)
+
+    def open_plan(self, path: Path, remember: bool = True) -> None:
+        if self.controller.busy:
+            return
+        from audit_core.plan import load_plan
+
+        try:
+            plan = load_plan(path)
+        except MnemoscopeError as exc:
+            show_error(self, "This plan cannot be opened", exc)
+            return
+        if remember:
+            self.settings.set_last_folder("plan", path)
+            self.settings.add_recent_plan(path)
+            self.start_page.set_recent(self.settings.recent_plans)
+        # Straight to the review step: everything is set; the steps show what was read.
+        self._start_wizard(PlanDraft.from_plan(plan), RUN_STEP)
+
+    def current_plan(self):
+        """The plan the pages describe, checked by the core (PlanError if incomplete)."""
+        assert self.wizard is not None
+        return self.wizard.store().to_plan()
+
+    def save_plan(self) -> None:
+        if self.wizard is None:
+            return
+        from audit_core.plan_writing import write_plan
+
+        try:
+            plan = self.current_plan()
+        except MnemoscopeError as exc:
+            show_error(self, "The plan is not complete yet", exc)
+            return
+        suggested = self.settings.last_folder("plan") / "audit-plan.toml"
+        path, _ = QFileDialog.getSaveFileName(self, "Save the audit plan", str(suggested), "TOML plan (*.toml)")
+        if not path:
+            return
+        try:
+            write_plan(plan, Path(path))
+        except OSError as exc:
+            show_error(self, "The plan could not be saved", exc)
+            return
+        self.settings.set_last_folder("plan", Path(path))
+        self.settings.add_recent_plan(Path(path))
+        self.start_page.set_recent(self.settings.recent_plans)
+        self.statusBar().showMessage(f"Plan saved: {path}. Run it in batch with: mnemoscope run {Path(path).name} --out DIR", 10_000)
+
+    # --- run ------------------------------------------------------------------------
+    def _step_entered(self, index: int) -> None:
+        if index != RUN_STEP or self.controller.busy:
+            return
+        draft = self.wizard.store()
+        self.run_page.show_setup(draft, self._default_folder(draft))
+        self._estimate()
+
+    def _default_folder(self, draft: PlanDraft) -> Path:
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", draft.audit.get("title", "audit")).strip("-").lower()[:40]
+        return self.settings.output_root / f"{time.strftime('%Y-%m-%d-%H%M%S')}-{slug or 'audit'}"
+
+    def _estimate(self) -> None:
+        try:
+            plan = self.current_plan()
+        except MnemoscopeError as exc:
+            self.run_page.set_estimate(None, f"Not ready to run: {exc}")
+            return
+        from audit_core.estimate import estimate_run
+
+        page = self.run_page
+        self.controller.submit_with_progress(
+            "estimate", lambda report, cancel: estimate_run(plan, cancel=cancel),
+            lambda estimate: page.set_estimate(estimate.seconds),
+            lambda exc, details: page.set_estimate(None, "The time could not be estimated; "
+                                                   "Start shows what is wrong."))
+
+    def start_audit(self) -> None:
+        if self.controller.busy or self.wizard is None:
+            return
+        problem_step, problem = self.wizard.first_problem(len(self.wizard.pages))
+        if problem_step >= 0:
+            self.wizard.go(problem_step)
+            QMessageBox.information(self, "Not ready to run", problem)
+            return
+        try:
+            plan = self.current_plan()
+        except MnemoscopeError as exc:
+            show_error(self, "The audit cannot start", exc)
+            return
+        self.run_page.show_running(list(plan.probes or {}))
+        self.controller.start(plan, self.run_page.output_folder())
+
+    def _busy_changed(self, busy: bool) -> None:
+        if self.wizard is not None:
+            self.wizard.set_locked(busy)
+        for key in ("new", "open", "demo"):
+            self.actions[key].setEnabled(not busy)
+        for button in (self.start_page.new_button, self.start_page.open_button, self.start_page.demo_button):
+            button.setEnabled(not busy)
+
+    def _audit_finished(self, finished: FinishedAudit) -> None:
+        self.run_page.stop_clock()
+        self.run_page.append_log("Finished." if not finished.result.cancelled else "Cancelled; what finished was kept.")
+        self.results_page.show_result(finished)
+        self.screens.setCurrentWidget(self.results_page)
+        self.settings.add_recent_plan(finished.files["plan"])
+        self.start_page.set_recent(self.settings.recent_plans)
+
+    def _audit_stopped(self) -> None:
+        self.run_page.stop_clock()
+        self.run_page.append_log("Cancelled before any probe ran: nothing was written.")
+        self._step_entered(RUN_STEP)
+        self.run_page.set_estimate(None, "The audit was cancelled before any probe ran; nothing was written.")
+
+    def _audit_failed(self, exc: Exception, details: str) -> None:
+        self.run_page.stop_clock()
+        self._step_entered(RUN_STEP)
+        self.run_page.set_estimate(None, "The audit could not run: correct the problem and start again.")
+        show_error(self, "The audit could not run", exc, details if not isinstance(exc, MnemoscopeError) else "")
+
+    # --- results ------------------------------------------------------------------------
+    def _finished(self) -> FinishedAudit | None:
+        return self.results_page.finished_audit
+
+    def _open_file(self, kind: str) -> None:
+        finished = self._finished()
+        if finished is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(finished.files[kind])))
+
+    def _show_folder(self) -> None:
+        finished = self._finished()
+        if finished is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(finished.folder)))
+
+    def export(self, kind: str) -> Path | None:
+        finished = self._finished()
+        if finished is None:
+            return None
+        name, pattern = EXPORTS[kind]
+        suggested = self.settings.last_folder("export") / name
+        path, _ = QFileDialog.getSaveFileName(self, f"Save {name}", str(suggested), pattern)
+        if not path:
+            return None
+        target = Path(path)
+        try:
+            shutil.copyfile(finished.files[kind], target)
+        except OSError as exc:
+            show_error(self, f"{name} could not be saved", exc)
+            return None
+        self.settings.set_last_folder("export", target)
+        self.statusBar().showMessage(f"Saved {target}", 10_000)
+        if kind == "report" and QMessageBox.question(
+                self, "Report saved", f"The report was saved as {target.name}. Open it now?") \
+                == QMessageBox.StandardButton.Yes:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+        return target
+
+    # --- closing ------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt)
+        if self.controller.busy:
+            answer = QMessageBox.question(
+                self, "An audit is running",
+                "An audit is still running. Stop it and close Mnemoscope? Probes that "
+                "finished are not saved when you close.")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self.controller.shutdown(15_000)
+        self.settings.window_geometry = self.saveGeometry()
+        self.settings.sync()
+        event.accept()

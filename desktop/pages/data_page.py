@@ -1,0 +1,311 @@
+"""Step 2, Data: the members and non-members files, and which column holds what.
+
+The app guesses the mapping from the first file and the user can change it. Sample
+values are patient data: they stay masked until the user asks to see them, and are
+masked again when the step is left (screens in a hospital are seen by passers-by).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from PySide6.QtCore import Qt
+
+from audit_core.data.preview import TablePreview
+from audit_core.errors import DataError
+from desktop.audit_controller import AuditController
+from desktop.error_dialog import explain, show_error
+from desktop.pages.step_page import StepPage
+from desktop.plan_draft import PlanDraft
+from desktop.settings import AppSettings
+
+ROLES = {"members": "Members", "non_members": "Non-members"}
+ROLE_HELP = {"members": "records that were in the model's training data",
+             "non_members": "records from the same population that were not"}
+MASK = "••••••"
+DATA_FILTER = "Data files (*.csv *.tsv *.parquet *.pq *.jsonl *.ndjson);;All files (*)"
+KINDS = (("codes", "Medical codes (space-separated)"), ("text", "Free text"))
+
+
+def _preview(path: Path) -> TablePreview:
+    from audit_core.data.preview import preview_table
+
+    return preview_table(path)
+
+
+class DataPage(StepPage):
+    step_title = "Data"
+
+    def __init__(self, controller: AuditController, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.settings = settings
+        self.paths: dict[str, Path | None] = {role: None for role in ROLES}
+        self.previews: dict[str, TablePreview | None] = {role: None for role in ROLES}
+        self.errors: dict[str, str] = {role: "" for role in ROLES}
+        self._mapping_from_plan = False
+        self.add_lead("Choose the two patient files. Memorization is only ever shown by contrast: "
+                      "members against non-members from the same population.")
+
+        files = QGridLayout()
+        self.path_fields: dict[str, QLineEdit] = {}
+        self.summaries: dict[str, QLabel] = {}
+        self.choose_buttons: dict[str, QPushButton] = {}
+        for row, role in enumerate(ROLES):
+            label = QLabel(f"<b>{ROLES[role]}</b><br><span style='color:#5F6B7A'>{ROLE_HELP[role]}</span>")
+            field = QLineEdit()
+            field.setReadOnly(True)
+            field.setPlaceholderText("No file chosen")
+            field.setAccessibleName(f"{ROLES[role]} file")
+            button = QPushButton("Choose file…")
+            button.setAccessibleName(f"Choose the {ROLES[role].lower()} file")
+            button.clicked.connect(lambda _=False, r=role: self._choose(r))
+            summary = QLabel("")
+            summary.setProperty("role", "help")
+            summary.setWordWrap(True)
+            files.addWidget(label, row * 2, 0)
+            files.addWidget(field, row * 2, 1)
+            files.addWidget(button, row * 2, 2)
+            files.addWidget(summary, row * 2 + 1, 1, 1, 2)
+            self.path_fields[role], self.summaries[role], self.choose_buttons[role] = field, summary, button
+        files.setColumnStretch(1, 1)
+        self.layout_.addLayout(files)
+
+        mapping_box = QGroupBox("Which column holds what")
+        mapping = QHBoxLayout(mapping_box)
+        form = QFormLayout()
+        self.id_combo = QComboBox()
+        self.id_combo.setAccessibleName("Record id column")
+        self.sequence_combo = QComboBox()
+        self.sequence_combo.setAccessibleName("Record content column")
+        self.kind_combo = QComboBox()
+        self.kind_combo.setAccessibleName("Kind of content")
+        for value, label in KINDS:
+            self.kind_combo.addItem(label, value)
+        form.addRow("Record id:", self.id_combo)
+        form.addRow("Record content:", self.sequence_combo)
+        form.addRow("Content is:", self.kind_combo)
+        mapping.addLayout(form, 1)
+        subgroup_column = QVBoxLayout()
+        subgroup_column.addWidget(QLabel("Subgroup columns (optional):"))
+        self.subgroup_list = QListWidget()
+        self.subgroup_list.setAccessibleName("Subgroup columns")
+        self.subgroup_list.setMaximumHeight(96)
+        subgroup_column.addWidget(self.subgroup_list)
+        mapping.addLayout(subgroup_column, 1)
+        self.layout_.addWidget(mapping_box)
+        for combo in (self.id_combo, self.sequence_combo, self.kind_combo):
+            combo.currentIndexChanged.connect(self.changed)
+        self.subgroup_list.itemChanged.connect(lambda _item: self.changed.emit())
+        self.mapping_problem = QLabel("")
+        self.mapping_problem.setProperty("state", "error")
+        self.mapping_problem.setWordWrap(True)
+        self.layout_.addWidget(self.mapping_problem)
+
+        sample_box = QGroupBox("First records of the members file")
+        sample_layout = QVBoxLayout(sample_box)
+        reveal_row = QHBoxLayout()
+        self.sample_note = QLabel("Values are hidden: patient data.")
+        self.sample_note.setProperty("role", "help")
+        self.reveal_button = QPushButton("Show values")
+        self.reveal_button.setCheckable(True)
+        self.reveal_button.setAccessibleName("Show or hide the sample values")
+        self.reveal_button.toggled.connect(self._reveal)
+        reveal_row.addWidget(self.sample_note, 1)
+        reveal_row.addWidget(self.reveal_button)
+        sample_layout.addLayout(reveal_row)
+        self.samples = QTableWidget(0, 0)
+        self.samples.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.samples.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.samples.verticalHeader().setVisible(False)
+        self.samples.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.samples.setMaximumHeight(120)
+        sample_layout.addWidget(self.samples)
+        self.layout_.addWidget(sample_box)
+        self.layout_.addStretch(1)
+        self.changed.connect(self._check_mapping)
+
+    # --- files ------------------------------------------------------------------------
+    def _choose(self, role: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose the {ROLES[role].lower()} file",
+                                              str(self.settings.last_folder("data")), DATA_FILTER)
+        if path:
+            self.set_file(role, Path(path))
+
+    def set_file(self, role: str, path: Path, quiet: bool = False) -> None:
+        self.paths[role] = path
+        self.previews[role] = None
+        self.errors[role] = ""
+        self.settings.set_last_folder("data", path)
+        self.path_fields[role].setText(str(path))
+        self.summaries[role].setText("Reading the file…")
+        self.changed.emit()
+        self.controller.submit(f"preview-{role}", lambda: _preview(path),
+                               lambda preview: self._previewed(role, path, preview, quiet),
+                               lambda exc, details: self._failed(role, path, exc, details, quiet))
+
+    def _previewed(self, role: str, path: Path, preview: TablePreview, quiet: bool) -> None:
+        if self.paths[role] != path:
+            return
+        self.previews[role] = preview
+        self.summaries[role].setText(f"{preview.records:,} records, {preview.format.upper()}; "
+                                     f"columns: {', '.join(preview.names)}")
+        if role == "members":
+            self._offer_columns(preview)
+            self._show_samples(preview)
+        missing = self._missing_columns(preview)
+        if missing and not quiet and self.id_combo.count():
+            error = DataError(f"{preview.file} has no column '{missing[0]}', which the mapping uses "
+                              f"(its columns: {', '.join(preview.names)})")
+            show_error(self, "The file does not match the column mapping", error)
+        self.changed.emit()
+
+    def _failed(self, role: str, path: Path, exc: Exception, details: str, quiet: bool) -> None:
+        if self.paths[role] != path:
+            return
+        problem, _advice = explain(exc)
+        self.errors[role] = problem
+        self.summaries[role].setText(f"Cannot use this file: {problem}")
+        self.changed.emit()
+        if not quiet:
+            show_error(self, "This file cannot be used", exc, details)
+
+    # --- mapping ----------------------------------------------------------------------
+    def _offer_columns(self, preview: TablePreview) -> None:
+        """Fill the choices from the members file; guess the mapping unless a plan set it."""
+        from audit_core.data.preview import guess_columns
+
+        current = self.mapping()
+        names = list(preview.names)
+        for combo in (self.id_combo, self.sequence_combo):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(names)
+            combo.blockSignals(False)
+        if self._mapping_from_plan and current[0] in names:
+            id_column, sequence, kind, subgroups = current
+        else:
+            guess = guess_columns(preview)
+            id_column, sequence, kind, subgroups = guess.id, guess.sequence, guess.kind, guess.subgroups
+        self._apply_mapping(id_column, sequence, kind, subgroups, names)
+
+    def _apply_mapping(self, id_column: str, sequence: str, kind: str, subgroups: tuple[str, ...],
+                       names: list[str]) -> None:
+        for combo, value in ((self.id_combo, id_column), (self.sequence_combo, sequence)):
+            combo.blockSignals(True)
+            if combo.findText(value) < 0 and value:
+                combo.addItem(value)
+            combo.setCurrentText(value)
+            combo.blockSignals(False)
+        self.kind_combo.blockSignals(True)
+        self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(kind)))
+        self.kind_combo.blockSignals(False)
+        self.subgroup_list.blockSignals(True)
+        self.subgroup_list.clear()
+        for name in names:
+            item = QListWidgetItem(name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if name in subgroups else Qt.CheckState.Unchecked)
+            self.subgroup_list.addItem(item)
+        self.subgroup_list.blockSignals(False)
+        self.changed.emit()
+
+    def mapping(self) -> tuple[str, str, str, tuple[str, ...]]:
+        subgroups = tuple(self.subgroup_list.item(i).text() for i in range(self.subgroup_list.count())
+                          if self.subgroup_list.item(i).checkState() == Qt.CheckState.Checked)
+        return (self.id_combo.currentText(), self.sequence_combo.currentText(),
+                self.kind_combo.currentData() or "codes", subgroups)
+
+    def _missing_columns(self, preview: TablePreview) -> list[str]:
+        id_column, sequence, _kind, subgroups = self.mapping()
+        return [c for c in (id_column, sequence, *subgroups) if c and c not in preview.names]
+
+    def _check_mapping(self) -> None:
+        self.mapping_problem.setText(self._mapping_text())
+
+    def _mapping_text(self) -> str:
+        id_column, sequence, _kind, subgroups = self.mapping()
+        if id_column and id_column == sequence:
+            return "The record id and the record content must be different columns."
+        if sequence in subgroups or id_column in subgroups:
+            return "A subgroup column cannot also be the id or the content."
+        for role in ROLES:
+            preview = self.previews[role]
+            if preview is not None and self.id_combo.count():
+                missing = self._missing_columns(preview)
+                if missing:
+                    return (f"{preview.file} has no column '{missing[0]}': choose another column "
+                            "or another file.")
+        return ""
+
+    # --- samples ----------------------------------------------------------------------
+    def _show_samples(self, preview: TablePreview) -> None:
+        self.samples.clear()
+        self.samples.setColumnCount(len(preview.names))
+        self.samples.setRowCount(len(preview.samples))
+        self.samples.setHorizontalHeaderLabels(list(preview.names))
+        self._fill_samples()
+
+    def _fill_samples(self) -> None:
+        preview = self.previews["members"]
+        if preview is None:
+            return
+        revealed = self.reveal_button.isChecked()
+        for row, values in enumerate(preview.samples):
+            for column, value in enumerate(values):
+                self.samples.setItem(row, column, QTableWidgetItem(value if revealed else MASK))
+
+    def _reveal(self, revealed: bool) -> None:
+        self.reveal_button.setText("Hide values" if revealed else "Show values")
+        self.sample_note.setText("Values shown: hide them before you leave the screen."
+                                 if revealed else "Values are hidden: patient data.")
+        self._fill_samples()
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt)
+        self.reveal_button.setChecked(False)
+        super().hideEvent(event)
+
+    # --- step -------------------------------------------------------------------------
+    def load(self, draft: PlanDraft) -> None:
+        self._mapping_from_plan = bool(draft.id_column)
+        if draft.id_column:
+            names = [draft.id_column, draft.sequence_column, *draft.subgroups]
+            self.id_combo.clear()
+            self.sequence_combo.clear()
+            self._apply_mapping(draft.id_column, draft.sequence_column, draft.kind, draft.subgroups, names)
+        for role, path in (("members", draft.members), ("non_members", draft.non_members)):
+            if path and path != self.paths[role]:
+                self.set_file(role, path, quiet=True)
+
+    def store(self, draft: PlanDraft) -> None:
+        draft.members, draft.non_members = self.paths["members"], self.paths["non_members"]
+        draft.id_column, draft.sequence_column, draft.kind, draft.subgroups = self.mapping()
+
+    def problem(self) -> str:
+        for role in ROLES:
+            if self.paths[role] is None:
+                return f"Choose the {ROLES[role].lower()} file."
+            if self.errors[role]:
+                return f"The {ROLES[role].lower()} file cannot be used; choose another."
+            if self.previews[role] is None:
+                return "Reading the files…"
+        return self._mapping_text()

@@ -1,0 +1,190 @@
+"""Step 1, Model: choose a folder or an .onnx file; see what the tool found in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from audit_core.models.inspection import ModelInfo
+from desktop.audit_controller import AuditController
+from desktop.error_dialog import show_error
+from desktop.pages.step_page import StepPage
+from desktop.plan_draft import PlanDraft
+from desktop.settings import AppSettings
+
+KIND_LABELS = {"causal_lm": "Causal language model (ONNX)"}
+
+
+def _inspect(path: Path, context_length: int | None) -> ModelInfo:
+    from audit_core.models.inspection import inspect_model, require_causal_lm
+
+    info = inspect_model(path, context_length)
+    require_causal_lm(info)
+    return info
+
+
+def _size(info: ModelInfo) -> str:
+    total = sum(f.bytes for f in info.files)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if total < 1024 or unit == "GB":
+            return f"{total:,.0f} {unit}" if unit == "bytes" else f"{total:,.1f} {unit}"
+        total /= 1024
+    return ""
+
+
+class ModelPage(StepPage):
+    step_title = "Model"
+    inspected = Signal(object)  # ModelInfo, or None when the model cannot be used
+
+    def __init__(self, controller: AuditController, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.settings = settings
+        self.info: ModelInfo | None = None
+        self.path: Path | None = None
+        self.context_length: int | None = None
+        self._error = ""
+        self.add_lead("Choose the model to audit: a folder holding model.onnx, tokenizer.json "
+                      "and config.json, or an .onnx file.")
+        row = QHBoxLayout()
+        self.path_field = QLineEdit()
+        self.path_field.setReadOnly(True)
+        self.path_field.setPlaceholderText("No model chosen")
+        self.path_field.setAccessibleName("Model path")
+        self.folder_button = QPushButton("Choose folder…")
+        self.file_button = QPushButton("Choose .onnx file…")
+        self.folder_button.clicked.connect(self._choose_folder)
+        self.file_button.clicked.connect(self._choose_file)
+        row.addWidget(self.path_field, 1)
+        row.addWidget(self.folder_button)
+        row.addWidget(self.file_button)
+        self.layout_.addLayout(row)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.layout_.addWidget(self.status)
+
+        self.facts_box = QGroupBox("What Mnemoscope found")
+        self.facts = QFormLayout(self.facts_box)
+        self.fact_labels: dict[str, QLabel] = {}
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        for key, label in (("kind", "Kind"), ("file", "File"), ("size", "Size on disk"),
+                           ("parameters", "Parameters"), ("vocabulary", "Vocabulary"),
+                           ("tokenizer", "Tokenizer"), ("context", "Context length"),
+                           ("kv", "Fast generation"), ("sha256", "SHA-256")):
+            value = QLabel("")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setWordWrap(key != "sha256")
+            if key == "sha256":
+                value.setFont(QFont(mono))
+            self.fact_labels[key] = value
+            self.facts.addRow(f"{label}:", value)
+        self.facts_box.setVisible(False)
+        self.layout_.addWidget(self.facts_box)
+        self.layout_.addStretch(1)
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose the model folder",
+                                                  str(self.settings.last_folder("model")))
+        if folder:
+            self.set_model_path(Path(folder))
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose the ONNX model", str(self.settings.last_folder("model")),
+                                              "ONNX models (*.onnx);;All files (*)")
+        if path:
+            self.set_model_path(Path(path))
+
+    def set_model_path(self, path: Path, quiet: bool = False) -> None:
+        """Read the model in the background; a problem is shown inline (and as a dialog
+        unless `quiet`, for a plan being opened whose other problems come first)."""
+        self.path = path
+        self.info = None
+        self._error = ""
+        self.settings.set_last_folder("model", path)
+        self.path_field.setText(str(path))
+        self.facts_box.setVisible(False)
+        self._set_status("Reading the model…", "busy")
+        self.changed.emit()
+        context = self.context_length
+        self.controller.submit("inspect-model", lambda: _inspect(path, context),
+                               lambda info: self._inspected(path, info),
+                               lambda exc, details: self._failed(path, exc, details, quiet))
+
+    def _inspected(self, path: Path, info: ModelInfo) -> None:
+        if path != self.path:
+            return  # the user chose another model meanwhile
+        self.info = info
+        self._show(info)
+        self._set_status("This model can be audited.", "ok")
+        self.inspected.emit(info)
+        self.changed.emit()
+
+    def _failed(self, path: Path, exc: Exception, details: str, quiet: bool) -> None:
+        if path != self.path:
+            return
+        from desktop.error_dialog import explain
+
+        problem, advice = explain(exc)
+        self._error = problem
+        self._set_status(f"Mnemoscope cannot use this model. {problem}", "error")
+        self.inspected.emit(None)
+        self.changed.emit()
+        if not quiet:
+            show_error(self, "This model cannot be used", exc, details)
+
+    def _show(self, info: ModelInfo) -> None:
+        vocabulary = (f"{info.vocab_size:,} model outputs" if info.vocab_size else "read at run time")
+        if info.tokenizer_vocab_size:
+            vocabulary += f", {info.tokenizer_vocab_size:,} tokenizer entries"
+        matches = {True: "tokenizer.json matches the model", False: "does NOT match the model",
+                   None: "could not be compared"}[info.tokenizer_matches]
+        values = {
+            "kind": KIND_LABELS.get(info.kind, info.kind),
+            "file": info.name + (f" (+{len(info.files) - 1} files beside it)" if len(info.files) > 1 else ""),
+            "size": _size(info),
+            "parameters": f"{info.parameters:,}",
+            "vocabulary": vocabulary,
+            "tokenizer": matches,
+            "context": f"{info.context_length:,} tokens (from {info.context_source})" if info.context_length else "unknown",
+            "kv": "yes (KV cache in the export)" if info.kv_cache else "no (generation recomputes; slower)",
+            "sha256": info.sha256,
+        }
+        for key, text in values.items():
+            self.fact_labels[key].setText(text)
+        self.facts_box.setVisible(True)
+
+    def _set_status(self, text: str, state: str) -> None:
+        self.status.setText(text)
+        self.status.setProperty("state", state)
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)
+
+    def load(self, draft: PlanDraft) -> None:
+        self.context_length = draft.extra.get("model", {}).get("context_length")
+        if draft.model_path and draft.model_path != self.path:
+            self.set_model_path(draft.model_path, quiet=True)
+
+    def store(self, draft: PlanDraft) -> None:
+        draft.model_path = self.path
+
+    def problem(self) -> str:
+        if self.path is None:
+            return "Choose a model folder or an .onnx file."
+        if self._error:
+            return "This model cannot be audited; choose another."
+        if self.info is None:
+            return "Reading the model…"
+        return ""

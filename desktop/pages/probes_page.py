@@ -1,0 +1,115 @@
+"""Step 3, Probes: every registered probe with its settings form, preset to the standard
+suite. A probe the model cannot support is greyed out with the reason."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from audit_core.errors import MnemoscopeError
+from audit_core.models.inspection import ModelInfo
+from audit_core.probes import PROBES
+from desktop.pages.step_page import StepPage
+from desktop.plan_draft import PlanDraft, standard_suite
+from desktop.widgets.config_form import ConfigForm
+
+
+class ProbeBox(QGroupBox):
+    def __init__(self, probe, parent: QWidget | None = None) -> None:
+        super().__init__(probe.title, parent)
+        self.probe = probe
+        self.setObjectName(f"probe_{probe.id}")
+        self.setCheckable(True)
+        layout = QVBoxLayout(self)
+        question = QLabel(probe.question)
+        question.setWordWrap(True)
+        layout.addWidget(question)
+        method = QLabel(f"Method: {probe.citation}  ·  id: {probe.id}")
+        method.setProperty("role", "help")
+        layout.addWidget(method)
+        self.form = ConfigForm(probe.config_type)
+        layout.addWidget(self.form)
+        self.reason = QLabel("")
+        self.reason.setWordWrap(True)
+        self.reason.setProperty("state", "error")
+        self.reason.setVisible(False)
+        layout.addWidget(self.reason)
+        self.toggled.connect(self.form.setEnabled)
+
+    def set_reason(self, text: str) -> None:
+        self.reason.setText(text)
+        self.reason.setVisible(bool(text))
+
+
+class ProbesPage(StepPage):
+    step_title = "Probes"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.info: ModelInfo | None = None
+        top = QHBoxLayout()
+        top.addWidget(self.add_lead("Each probe asks the model one question. The standard suite "
+                                    "runs them all with settings from their papers."), 1)
+        self.standard_button = QPushButton("Use the standard suite")
+        self.standard_button.clicked.connect(lambda: self.set_probes(standard_suite()))
+        top.addWidget(self.standard_button)
+        self.layout_.addLayout(top)
+        holder = QWidget()
+        column = QVBoxLayout(holder)
+        column.setContentsMargins(0, 0, 8, 0)
+        self.boxes = {probe.id: ProbeBox(probe) for probe in PROBES}
+        for box in self.boxes.values():
+            column.addWidget(box)
+            box.toggled.connect(lambda _on: self._recheck())
+            box.form.changed.connect(self._recheck)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(holder)
+        self.layout_.addWidget(scroll, 1)
+
+    def set_model_info(self, info: ModelInfo | None) -> None:
+        self.info = info
+        self._recheck()
+
+    def set_probes(self, probes: dict[str, dict]) -> None:
+        for probe_id, box in self.boxes.items():
+            box.setChecked(probe_id in probes)
+            box.form.set_values(dict(probes.get(probe_id, {})))
+        self._recheck()
+
+    def selected(self) -> dict[str, dict]:
+        """The chosen probes with the settings that differ from their defaults."""
+        return {probe_id: box.form.changed_values() for probe_id, box in self.boxes.items()
+                if box.isChecked() and box.isEnabled()}
+
+    def _recheck(self) -> None:
+        for box in self.boxes.values():
+            box.setEnabled(True)
+            reason = ""
+            if self.info is not None and self.info.kind != "causal_lm":
+                reason = "Needs a causal language model; the chosen model is not one."
+                box.setEnabled(False)
+            elif box.isChecked() and self.info is not None and self.info.context_length:
+                validate = getattr(box.probe, "validate", None)
+                if validate is not None:
+                    try:
+                        validate(box.form.build(), self.info.context_length)
+                    except MnemoscopeError as exc:
+                        reason = f"Cannot run with these settings: {exc}"
+            box.set_reason(reason)
+        self.changed.emit()
+
+    def load(self, draft: PlanDraft) -> None:
+        self.set_probes(draft.probes)
+
+    def store(self, draft: PlanDraft) -> None:
+        draft.probes = self.selected()
+
+    def problem(self) -> str:
+        if not self.selected():
+            return "Choose at least one probe."
+        bad = [box.probe.title for box in self.boxes.values() if box.isChecked() and box.reason.text()]
+        if bad:
+            return f"Change the settings of {bad[0]} (see the reason under it)."
+        return ""

@@ -1,0 +1,233 @@
+"""Results: the overall verdict, a card per probe with its chart, the records most at risk,
+and the exports (PDF, results.json, records.csv)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from audit_core.results import AuditResult, ProbeResult
+from desktop.audit_controller import FinishedAudit
+from desktop.widgets.charts import RocChart, ScoreHistogram
+from desktop.widgets.records_table import RecordsFilter, RecordsModel
+from desktop.widgets.verdict_badge import MEANINGS, VerdictBadge, verdict_colours
+
+# What a verdict means, in one sentence a privacy officer can repeat.
+PLAIN = {
+    ("membership", "fail"): "An attacker could tell, far better than by chance, whether a patient's "
+                            "record was used to train this model.",
+    ("membership", "warn"): "Training patients can be told apart from others somewhat better than chance.",
+    ("membership", "pass"): "Training patients could not be told apart from others at the thresholds set.",
+    ("membership", "inconclusive"): "The cohorts are too small to show the absence of leakage at "
+                                    "the false-positive rate required.",
+    ("extraction", "fail"): "The model wrote out parts of training records word for word when "
+                            "prompted with their beginning, more often than for unseen records.",
+    ("extraction", "warn"): "A few training records came out word for word, though not "
+                            "significantly more than unseen ones.",
+    ("extraction", "pass"): "No training record came out word for word.",
+    ("extraction", "inconclusive"): "Too few records were long enough to bound the extraction rate.",
+}
+
+
+def plain_sentence(probe: ProbeResult) -> str:
+    if probe.verdict.value == "error":
+        return f"This probe stopped with an error and gives no evidence either way ({probe.error})."
+    return PLAIN.get((probe.family, probe.verdict.value), probe.findings[0] if probe.findings else "")
+
+
+class ProbeCard(QFrame):
+    def __init__(self, probe: ProbeResult, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.probe = probe
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        title = QLabel(probe.title)
+        title.setProperty("role", "heading")
+        title.setWordWrap(True)
+        top.addWidget(title, 1)
+        self.badge = VerdictBadge(probe.verdict.value)
+        top.addWidget(self.badge)
+        layout.addLayout(top)
+        headline = QLabel(probe.headline.get("text", ""))
+        headline.setProperty("role", "headline")
+        headline.setToolTip(f"{probe.headline.get('label', '')}, with its 95% interval")
+        layout.addWidget(headline)
+        sentence = QLabel(plain_sentence(probe))
+        sentence.setWordWrap(True)
+        layout.addWidget(sentence)
+        if probe.findings:
+            detail = QLabel(probe.findings[0])
+            detail.setWordWrap(True)
+            detail.setProperty("role", "help")
+            layout.addWidget(detail)
+        charts = QHBoxLayout()
+        roc = probe.curves.get("roc")
+        if roc:
+            charts.addWidget(RocChart(roc["fpr"], roc["tpr"]))
+        histogram = probe.curves.get("histogram")
+        if histogram and histogram.get("edges"):
+            charts.addWidget(ScoreHistogram(histogram["edges"], histogram["members"], histogram["non_members"]))
+        layout.addLayout(charts)
+
+
+class ResultsPage(QWidget):
+    open_report_requested = Signal()
+    export_requested = Signal(str)  # "report", "results", "records"
+    show_folder_requested = Signal()
+    new_audit_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.finished_audit: FinishedAudit | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        self.banner = QFrame()
+        self.banner.setObjectName("banner")
+        banner_layout = QHBoxLayout(self.banner)
+        self.banner_badge = VerdictBadge("inconclusive", large=True)
+        banner_layout.addWidget(self.banner_badge)
+        texts = QVBoxLayout()
+        self.banner_title = QLabel("")
+        self.banner_title.setProperty("role", "title2")
+        self.banner_text = QLabel("")
+        self.banner_text.setWordWrap(True)
+        texts.addWidget(self.banner_title)
+        texts.addWidget(self.banner_text)
+        banner_layout.addLayout(texts, 1)
+        layout.addWidget(self.banner)
+
+        actions = QHBoxLayout()
+        self.open_button = QPushButton("Open the PDF report")
+        self.open_button.setObjectName("primary")
+        self.open_button.clicked.connect(self.open_report_requested)
+        actions.addWidget(self.open_button)
+        for kind, text in (("report", "Save PDF as…"), ("results", "Save results.json as…"),
+                           ("records", "Save records.csv as…")):
+            button = QPushButton(text)
+            button.setObjectName(f"export_{kind}")
+            button.clicked.connect(lambda _=False, k=kind: self.export_requested.emit(k))
+            actions.addWidget(button)
+        self.folder_button = QPushButton("Show files")
+        self.folder_button.clicked.connect(self.show_folder_requested)
+        actions.addWidget(self.folder_button)
+        actions.addStretch(1)
+        self.new_button = QPushButton("New audit")
+        self.new_button.clicked.connect(self.new_audit_requested)
+        actions.addWidget(self.new_button)
+        layout.addLayout(actions)
+        self.saved_note = QLabel("")
+        self.saved_note.setProperty("role", "help")
+        self.saved_note.setWordWrap(True)
+        layout.addWidget(self.saved_note)
+
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs, 1)
+        self.cards_holder = QWidget()
+        self.cards = QGridLayout(self.cards_holder)
+        self.cards.setSpacing(12)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.cards_holder)
+        self.tabs.addTab(scroll, "Probes")
+        self.tabs.addTab(self._build_records(), "Records most at risk")
+
+    def _build_records(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        explain = QLabel("Every record with its score from each probe; higher scores look more like "
+                         "training data. Sorted by the first probe; click a column to sort. Records are "
+                         "shown by the pseudonym the PDF uses.")
+        explain.setWordWrap(True)
+        explain.setProperty("role", "help")
+        layout.addWidget(explain)
+        controls = QHBoxLayout()
+        self.role_filter = QComboBox()
+        self.role_filter.setAccessibleName("Cohort shown")
+        for label, value in (("Members", "members"), ("Non-members", "non_members"), ("All records", "")):
+            self.role_filter.addItem(label, value)
+        self.text_filter = QLineEdit()
+        self.text_filter.setPlaceholderText("Filter by pseudonym")
+        self.text_filter.setAccessibleName("Filter records")
+        self.text_filter.setClearButtonEnabled(True)
+        self.reveal_ids = QPushButton("Show patient ids")
+        self.reveal_ids.setCheckable(True)
+        controls.addWidget(QLabel("Show:"))
+        controls.addWidget(self.role_filter)
+        controls.addWidget(self.text_filter, 1)
+        controls.addWidget(self.reveal_ids)
+        layout.addLayout(controls)
+        self.table = QTableView()
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setAlternatingRowColors(True)
+        self.proxy = RecordsFilter()
+        self.table.setModel(self.proxy)
+        layout.addWidget(self.table, 1)
+        self.role_filter.currentIndexChanged.connect(lambda: self.proxy.set_role(self.role_filter.currentData()))
+        self.text_filter.textChanged.connect(self.proxy.set_text)
+        self.reveal_ids.toggled.connect(self._show_ids)
+        return page
+
+    def _show_ids(self, shown: bool) -> None:
+        self.proxy.ids_visible = shown
+        self.table.setColumnHidden(1, not shown)
+        self.reveal_ids.setText("Hide patient ids" if shown else "Show patient ids")
+        self.text_filter.setPlaceholderText("Filter by pseudonym or id" if shown else "Filter by pseudonym")
+        self.proxy.invalidateFilter()
+
+    def show_result(self, finished: FinishedAudit) -> None:
+        self.finished_audit = finished
+        result: AuditResult = finished.result
+        verdict = result.overall_verdict.value
+        self.banner_badge.set_verdict(verdict, large=True)
+        _label, _ink, fill = verdict_colours(verdict)
+        self.banner.setStyleSheet(f"QFrame#banner {{ border: 2px solid {fill}; border-radius: 6px; }}")
+        incomplete = " (incomplete: the audit was cancelled)" if result.cancelled else ""
+        self.banner_title.setText(f"{MEANINGS.get(verdict, verdict)}{incomplete}")
+        self.banner_text.setText(f"{result.overall_rationale} {result.audit.get('title', '')}, "
+                                 f"{len(result.probes)} probe(s) in {result.audit.get('seconds', 0):.0f} s.")
+        self.saved_note.setText(f"Saved in {finished.folder}: report.pdf, results.json, records.csv "
+                                "and plan.toml. results.json and records.csv hold patient ids: keep "
+                                "them on this computer.")
+        while self.cards.count():
+            item = self.cards.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        for index, probe in enumerate(result.probes):
+            self.cards.addWidget(ProbeCard(probe), index // 2, index % 2)
+        if not result.probes:
+            self.cards.addWidget(QLabel("No probe finished before the audit was cancelled."), 0, 0)
+        model = RecordsModel(result)
+        self.proxy.setSourceModel(model)
+        self.reveal_ids.setChecked(False)
+        self._show_ids(False)
+        self.role_filter.setCurrentIndex(0)
+        self.proxy.set_role("members")
+        if model.probes:
+            self.table.sortByColumn(len(RecordsModel.FIXED), Qt.SortOrder.DescendingOrder)
+        self.tabs.setCurrentIndex(0)
+
+    def probe_cards(self) -> list[ProbeCard]:
+        return [self.cards.itemAt(i).widget() for i in range(self.cards.count())
+                if isinstance(self.cards.itemAt(i).widget(), ProbeCard)]

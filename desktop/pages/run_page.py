@@ -1,0 +1,247 @@
+"""Step 5, Run: what will run and about how long it takes; then progress, each probe's
+state, a log, and Cancel (which stops within about a batch and keeps what finished)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from audit_core.probes import PROBES_BY_ID
+from desktop.pages.step_page import StepPage
+from desktop.plan_draft import PlanDraft
+
+SCORING = "shared scoring pass"
+STATE_TEXT = {"waiting": "waiting", "running": "running…", "done": "done", "stopped": "not run"}
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+class RunPage(StepPage):
+    step_title = "Run"
+    start_requested = Signal()
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.modes = QStackedWidget()
+        self.layout_.addWidget(self.modes, 1)
+        self._build_setup()
+        self._build_running()
+        self._started = 0.0
+        self._fraction = 0.0
+        self._states: dict[str, str] = {}
+        self._last_message = ""
+        self.clock = QTimer(self)
+        self.clock.setInterval(500)
+        self.clock.timeout.connect(self._tick)
+
+    # --- before the run ---------------------------------------------------------------
+    def _build_setup(self) -> None:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        summary_box = QGroupBox("This audit")
+        self.summary = QFormLayout(summary_box)
+        self.summary_labels: dict[str, QLabel] = {}
+        for key, label in (("title", "Report"), ("model", "Model"), ("members", "Members"),
+                           ("non_members", "Non-members"), ("probes", "Probes")):
+            value = QLabel("")
+            value.setWordWrap(True)
+            self.summary_labels[key] = value
+            self.summary.addRow(f"{label}:", value)
+        layout.addWidget(summary_box)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(QLabel("Save the report and results in:"))
+        self.folder_field = QLineEdit()
+        self.folder_field.setAccessibleName("Output folder")
+        self.folder_button = QPushButton("Change…")
+        self.folder_button.clicked.connect(self._choose_folder)
+        folder_row.addWidget(self.folder_field, 1)
+        folder_row.addWidget(self.folder_button)
+        layout.addLayout(folder_row)
+        self.estimate = QLabel("")
+        self.estimate.setWordWrap(True)
+        self.estimate.setProperty("role", "lead")
+        layout.addWidget(self.estimate)
+        start_row = QHBoxLayout()
+        start_row.addStretch(1)
+        self.start_button = QPushButton("Start the audit")
+        self.start_button.setObjectName("primary")
+        self.start_button.setMinimumHeight(40)
+        self.start_button.clicked.connect(self.start_requested)
+        start_row.addWidget(self.start_button)
+        layout.addLayout(start_row)
+        note = QLabel("Everything runs on this computer. You can cancel at any time; "
+                      "probes that finished are kept and the report says the audit is incomplete.")
+        note.setWordWrap(True)
+        note.setProperty("role", "help")
+        layout.addWidget(note)
+        layout.addStretch(1)
+        self.modes.addWidget(page)
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the report and results",
+                                                  str(Path(self.folder_field.text()).parent))
+        if folder:
+            self.folder_field.setText(folder)
+
+    def show_setup(self, draft: PlanDraft, folder: Path) -> None:
+        self.modes.setCurrentIndex(0)
+        self.summary_labels["title"].setText(draft.audit.get("title", ""))
+        self.summary_labels["model"].setText(str(draft.model_path or ""))
+        for role in ("members", "non_members"):
+            path = getattr(draft, role)
+            self.summary_labels[role].setText(path.name if path else "")
+        self.summary_labels["probes"].setText(", ".join(
+            PROBES_BY_ID[p].title if p in PROBES_BY_ID else p for p in draft.probes))
+        self.folder_field.setText(str(folder))
+        self.set_estimate(None)
+
+    def set_estimate(self, seconds: float | None, note: str = "") -> None:
+        if note:
+            self.estimate.setText(note)
+        elif seconds is None:
+            self.estimate.setText("Estimating how long the audit will take…")
+        else:
+            self.estimate.setText(f"Estimated time: about {format_duration(max(seconds, 1))} on this computer.")
+
+    def output_folder(self) -> Path:
+        return Path(self.folder_field.text().strip()).expanduser()
+
+    def problem(self) -> str:
+        return "" if self.folder_field.text().strip() else "Choose a folder for the results."
+
+    # --- while it runs ----------------------------------------------------------------
+    def _build_running(self) -> None:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setAccessibleName("Audit progress")
+        layout.addWidget(self.progress)
+        times = QHBoxLayout()
+        self.step_label = QLabel("")
+        self.time_label = QLabel("")
+        times.addWidget(self.step_label, 1)
+        times.addWidget(self.time_label)
+        layout.addLayout(times)
+        states_box = QGroupBox("Probes")
+        self.states_layout = QFormLayout(states_box)
+        self.state_labels: dict[str, QLabel] = {}
+        layout.addWidget(states_box)
+        layout.addWidget(QLabel("Log:"))
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(2000)
+        self.log.setAccessibleName("Log")
+        layout.addWidget(self.log, 1)
+        cancel_row = QHBoxLayout()
+        cancel_row.addStretch(1)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self._cancel)
+        cancel_row.addWidget(self.cancel_button)
+        layout.addLayout(cancel_row)
+        self.modes.addWidget(page)
+
+    def show_running(self, probe_ids: list[str]) -> None:
+        self.modes.setCurrentIndex(1)
+        self.progress.setValue(0)
+        self.log.clear()
+        while self.states_layout.rowCount():
+            self.states_layout.removeRow(0)
+        self.state_labels = {}
+        self._states = {}
+        names = [SCORING, *probe_ids] if any(
+            PROBES_BY_ID[p].needs.token_scores for p in probe_ids if p in PROBES_BY_ID) else probe_ids
+        for name in names:
+            label = QLabel(STATE_TEXT["waiting"])
+            title = "Shared scoring pass" if name == SCORING else PROBES_BY_ID[name].title
+            self.states_layout.addRow(f"{title}:", label)
+            self.state_labels[name] = label
+            self._states[name] = "waiting"
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.setText("Cancel")
+        self._started = time.monotonic()
+        self._fraction = 0.0
+        self._last_message = ""
+        self.step_label.setText("Starting…")
+        self.append_log("Audit started.")
+        self._tick()
+        self.clock.start()
+
+    def set_progress(self, fraction: float, message: str) -> None:
+        self._fraction = fraction
+        self.progress.setValue(int(fraction * 1000))
+        current = message.split(":")[0].strip()
+        if current in self._states:
+            for name in self._states:
+                if name == current:
+                    break
+                self._set_state(name, "done")
+            self._set_state(current, "running")
+        elif fraction >= 0.95:
+            for name in self._states:
+                self._set_state(name, "done")
+        if message and message != self._last_message:
+            self._last_message = message
+            self.step_label.setText(message[:1].upper() + message[1:])
+            self.append_log(message)
+        self._tick()
+
+    def _set_state(self, name: str, state: str) -> None:
+        if self._states.get(name) != state:
+            self._states[name] = state
+            self.state_labels[name].setText(STATE_TEXT[state])
+            self.state_labels[name].setProperty("state", {"done": "ok", "running": "busy"}.get(state, ""))
+            self.state_labels[name].style().polish(self.state_labels[name])
+
+    def append_log(self, text: str) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        self.log.appendPlainText(f"{stamp}  {text}")
+
+    def _tick(self) -> None:
+        elapsed = time.monotonic() - self._started
+        text = f"Elapsed {format_duration(elapsed)}"
+        if 0.03 < self._fraction < 1.0 and elapsed > 1.0:
+            remaining = elapsed * (1 - self._fraction) / self._fraction
+            text += f"  ·  about {format_duration(remaining)} left"
+        self.time_label.setText(text)
+
+    def _cancel(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setText("Cancelling…")
+        self.append_log("Cancel requested: stopping after the current batch.")
+        self.cancel_requested.emit()
+
+    def stop_clock(self) -> None:
+        self.clock.stop()
+        for name, state in self._states.items():
+            if state != "done":
+                self._set_state(name, "stopped")

@@ -1,0 +1,90 @@
+"""The first screen: New audit, Open plan, Try the demo, and the recent audits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+PATH_ROLE = Qt.ItemDataRole.UserRole
+
+
+class StartPage(QWidget):
+    new_requested = Signal()
+    open_requested = Signal()
+    demo_requested = Signal()
+    recent_requested = Signal(Path)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        column = QVBoxLayout()
+        column.setSpacing(12)
+        outer.addLayout(column, 3)
+        outer.addStretch(1)
+        column.addStretch(1)
+        title = QLabel("Mnemoscope")
+        title.setProperty("role", "title")
+        column.addWidget(title)
+        lead = QLabel("Has this model memorized our patients? Audit a clinical language model "
+                      "against the records it was trained on, on this computer, and get the "
+                      "evidence as a PDF report.")
+        lead.setWordWrap(True)
+        lead.setProperty("role", "lead")
+        column.addWidget(lead)
+
+        buttons = QHBoxLayout()
+        self.new_button = QPushButton("New audit")
+        self.new_button.setObjectName("primary")
+        self.open_button = QPushButton("Open plan…")
+        self.demo_button = QPushButton("Try the demo audit")
+        for button, signal in ((self.new_button, self.new_requested),
+                               (self.open_button, self.open_requested),
+                               (self.demo_button, self.demo_requested)):
+            button.setMinimumHeight(40)
+            button.clicked.connect(signal)
+            buttons.addWidget(button)
+        column.addLayout(buttons)
+        demo_note = QLabel("The demo audits a small model trained on synthetic records to "
+                           "memorize on purpose: expect a FAIL.")
+        demo_note.setProperty("role", "help")
+        demo_note.setWordWrap(True)
+        column.addWidget(demo_note)
+
+        recent_title = QLabel("Recent audits")
+        recent_title.setProperty("role", "heading")
+        column.addSpacing(12)
+        column.addWidget(recent_title)
+        self.recent = QListWidget()
+        self.recent.setAccessibleName("Recent audits")
+        self.recent.setMaximumHeight(180)
+        self.recent.itemActivated.connect(lambda item: self.recent_requested.emit(item.data(PATH_ROLE)))
+        column.addWidget(self.recent)
+        self.no_recent = QLabel("None yet. An audit's plan is saved with its results and listed here.")
+        self.no_recent.setProperty("role", "help")
+        column.addWidget(self.no_recent)
+        column.addStretch(2)
+        offline = QLabel("Runs entirely on this computer and makes no network connections.")
+        offline.setProperty("role", "help")
+        column.addWidget(offline)
+
+    def set_recent(self, plans: list[Path]) -> None:
+        self.recent.clear()
+        for path in plans:
+            label = f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+            item = QListWidgetItem(label)
+            item.setToolTip(str(path))
+            item.setData(PATH_ROLE, path)
+            self.recent.addItem(item)
+        self.recent.setVisible(bool(plans))
+        self.no_recent.setVisible(not plans)

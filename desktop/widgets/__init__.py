@@ -1,0 +1,1 @@
+"""Reusable widgets: generated settings forms, verdict badges, charts, tables."""

@@ -1,0 +1,111 @@
+"""The records most at risk: one row per record with its score from every probe.
+
+Records are shown by their keyed pseudonym (`ref`, the one the PDF uses); the patient id
+column stays hidden until the user reveals it. Scores are the core's per-record scores,
+shown as they are: no statistics are computed here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+
+from audit_core.results import AuditResult
+
+ROLE_LABELS = {"members": "Member", "non_members": "Non-member"}
+SORT_ROLE = Qt.ItemDataRole.UserRole
+
+
+class RecordsModel(QAbstractTableModel):
+    FIXED = ("Pseudonym", "Patient id", "Cohort", "Tokens", "Reproduced")
+
+    def __init__(self, result: AuditResult) -> None:
+        super().__init__()
+        table = result.records
+        self.probes = [p for p in result.probes if p.scores]
+        self.rows: list[tuple[Any, ...]] = []
+        if table is None:
+            return
+        extracted = {(e["role"], e["id"]) for p in result.probes for e in p.extracted}
+        offsets: dict[str, int] = {}
+        for row, role in enumerate(table.roles):
+            offsets.setdefault(role, row)
+        for row, role in enumerate(table.roles):
+            index = row - offsets[role]
+            scores = tuple(_finite(p.scores.get(role, np.array([]))[index]) if role in p.scores else None
+                           for p in self.probes)
+            self.rows.append((table.refs[row], table.ids[row], role, int(table.tokens[row]),
+                              (role, table.ids[row]) in extracted, *scores))
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 (Qt)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 (Qt)
+        return 0 if parent.isValid() else len(self.FIXED) + len(self.probes)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.FIXED[section] if section < len(self.FIXED) else self.probes[section - len(self.FIXED)].id
+        if role == Qt.ItemDataRole.ToolTipRole and section >= len(self.FIXED):
+            probe = self.probes[section - len(self.FIXED)]
+            return f"{probe.title}: the record's score (higher = more member-like)"
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        value = self.rows[index.row()][index.column()]
+        column = index.column()
+        if role == SORT_ROLE:
+            if value is None:
+                return -math.inf
+            return int(value) if isinstance(value, bool) else value
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 2:
+                return ROLE_LABELS.get(value, value)
+            if column == 4:
+                return "Yes" if value else ""
+            if column >= len(self.FIXED):
+                return "" if value is None else f"{value:.4g}"
+            return str(value)
+        if role == Qt.ItemDataRole.TextAlignmentRole and (column == 3 or column >= len(self.FIXED)):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class RecordsFilter(QSortFilterProxyModel):
+    """Filter by cohort and by text in the pseudonym (or the id, once revealed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setSortRole(SORT_ROLE)
+        self.role = "members"
+        self.text = ""
+        self.ids_visible = False
+
+    def set_role(self, role: str) -> None:
+        self.role = role
+        self.invalidateFilter()
+
+    def set_text(self, text: str) -> None:
+        self.text = text.strip().lower()
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 (Qt)
+        record = self.sourceModel().rows[row]
+        if self.role and record[2] != self.role:
+            return False
+        if self.text:
+            haystack = record[0].lower() + (" " + record[1].lower() if self.ids_visible else "")
+            return self.text in haystack
+        return True
+
+
+def _finite(value: Any) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
