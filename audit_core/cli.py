@@ -47,7 +47,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("plan", type=Path, help="plan file (TOML or JSON)")
     run.add_argument("--out", type=Path, required=True, help="folder for report.pdf, results.json, records.csv")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--sign", type=Path, metavar="P12",
+                     help="sign report.pdf (PAdES) with this PKCS#12 certificate; the password comes "
+                          "from $MNEMOSCOPE_SIGNING_PASSWORD or a prompt, never from the plan")
     run.set_defaults(handler=_run)
+
+    verify = commands.add_parser("verify", help="check a report's signature and embedded results")
+    verify.add_argument("report", type=Path, help="report PDF written by mnemoscope")
+    verify.add_argument("--trust", type=Path, action="append", default=[], metavar="CERT",
+                        help="trusted root certificate (PEM or DER) for the signer; repeatable")
+    verify.add_argument("--extract", type=Path, metavar="DIR",
+                        help="also write the embedded results.json and plan.json into DIR")
+    verify.set_defaults(handler=_verify)
 
     inspect = commands.add_parser("inspect", help="show what the tool sees in a model")
     inspect.add_argument("model", type=Path, help="model folder or .onnx file")
@@ -70,6 +81,15 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--overwrite", action="store_true",
                          help="replace OUT if it holds files (only once the new export is checked)")
     convert.set_defaults(handler=_convert)
+
+    validate = commands.add_parser(
+        "validate", help="check this installation and run the known-answer audits; writes a "
+                         "validation certificate (PDF and JSON)")
+    validate.add_argument("--out", type=Path, help="folder for the certificate (default: the "
+                                                   "per-user folder that audits cite)")
+    validate.add_argument("--json", action="store_true", help="print the certificate as JSON")
+    validate.add_argument("--quiet", action="store_true", help="no progress bar")
+    validate.set_defaults(handler=_validate)
     return parser
 
 
@@ -80,6 +100,7 @@ def _run(args: argparse.Namespace) -> int:
     from audit_core.runner import run_audit
 
     plan = load_plan(args.plan)
+    signer = _signer(args.sign) if args.sign else None  # a bad certificate fails before the run
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
@@ -99,12 +120,34 @@ def _run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
     bar.close()
     try:
-        paths = write_outputs(result, args.out)
+        paths = write_outputs(result, args.out, signer=signer)
     except OSError as exc:
         raise MnemoscopeError(f"cannot write the results into {args.out}: "
                               f"{exc.strerror or exc.__class__.__name__}") from None
     print(format_summary(result.as_dict(), paths))
     return EXIT_CANCELLED if result.cancelled else 0
+
+
+def _signer(pkcs12: Path):
+    import getpass
+
+    from audit_core.report.signing import ReportSigner, passphrase_from_environment
+
+    passphrase = passphrase_from_environment()
+    if passphrase is None and sys.stdin.isatty():
+        passphrase = getpass.getpass(f"Password for {pkcs12.name}: ").encode("utf-8") or None
+    signer = ReportSigner(pkcs12, passphrase)
+    signer.load()
+    return signer
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from audit_core.report.verification import verify_report
+
+    outcome = verify_report(args.report, trust=args.trust, extract=args.extract)
+    print("\n".join(outcome.lines))
+    print(f"{args.report}: {'verified' if outcome.ok else 'NOT VERIFIED: do not rely on this file'}")
+    return 0 if outcome.ok else EXIT_BAD_INPUT
 
 
 def _internal_error(exc: Exception, out_dir: Path) -> int:
@@ -166,6 +209,32 @@ def _convert(args: argparse.Namespace) -> int:
                            on_step=lambda message: print(f"{TOOL_NAME}: {message}", file=sys.stderr))
     print(report.summary())
     return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    """Exit 0 when every check passed, 1 when any failed (the certificate says which)."""
+    from audit_core.progress import Cancelled, CancelToken
+    from audit_core.terminal import format_validation
+    from audit_core.validation import run_validation
+
+    cancel = CancelToken()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+    bar = ProgressBar(sys.stderr, enabled=not args.quiet)
+    try:
+        result = run_validation(args.out, on_progress=bar.update, cancel=cancel)
+    except Cancelled:
+        bar.close()
+        print(f"{TOOL_NAME}: validation cancelled; no certificate was written", file=sys.stderr)
+        return EXIT_CANCELLED
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    bar.close()
+    if args.json:
+        print(json.dumps(result.certificate, indent=2))
+    else:
+        print(format_validation(result.certificate, result.json_path, result.pdf_path,
+                                result.certificate_sha256))
+    return 0 if result.passed else 1
 
 
 if __name__ == "__main__":

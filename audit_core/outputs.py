@@ -22,7 +22,8 @@ RECORDS_FILE = "records.csv"
 REPORT_FILE = "report.pdf"
 
 
-def write_outputs(result: AuditResult, out_dir: Path) -> dict[str, Path]:
+def write_outputs(result: AuditResult, out_dir: Path, signer: object | None = None) -> dict[str, Path]:
+    """Writes the three files; `signer` (a report.signing.ReportSigner) signs the PDF."""
     out_dir.mkdir(parents=True, exist_ok=True)
     document = result.as_dict()
     paths = {"results": out_dir / RESULTS_FILE, "records": out_dir / RECORDS_FILE,
@@ -32,7 +33,7 @@ def write_outputs(result: AuditResult, out_dir: Path) -> dict[str, Path]:
     write_atomic(paths["records"], records_csv(result).encode("utf-8"))
     from audit_core.report import write_report  # reportlab loads only when a report is written
 
-    write_report(document, paths["report"])
+    write_report(document, paths["report"], signer=signer)
     return paths
 
 

@@ -75,6 +75,9 @@ class AuditResult:
     plan: dict[str, Any]
     environment: dict[str, str]
     records: RecordTable | None
+    # `validation.latest_validation()`: date, outcome and certificate hash of this machine's
+    # latest `mnemoscope validate`, or status "never_validated"; None when not looked up.
+    validation: dict[str, Any] | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -95,6 +98,7 @@ class AuditResult:
             "probes": [p.as_dict() for p in self.probes],
             "plan": self.plan,
             "environment": self.environment,
+            "validation": self.validation,
             # The key itself stays out: with it, a list of candidate ids would unmask refs.
             "pseudonymization": {"method": "HMAC-SHA256 with a key drawn for this audit and "
                                            "not stored; records.csv maps refs to ids"},

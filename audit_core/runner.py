@@ -72,6 +72,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
     from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id, unknown_token_id
     from audit_core.scoring.token_scores import score_tokens
+    from audit_core.validation import latest_validation
 
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -143,6 +144,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
         probes=tuple(probe_results),
         plan=plan.as_dict(),
         environment=_environment(),
+        validation=latest_validation(),  # the installation's latest self-validation, or none
         records=_record_table(cohorts, token_ids, token_scores, key),
     )
 

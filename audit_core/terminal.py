@@ -127,6 +127,22 @@ def format_conversion(conversion: dict[str, Any] | None) -> str:
     return text
 
 
+def format_validation(certificate: dict[str, Any], json_path: Path, pdf_path: Path,
+                      digest: str) -> str:
+    """The one-screen summary of `mnemoscope validate`."""
+    outcome = certificate["outcome"].upper()
+    lines = ["", f"  Validation {outcome}: {certificate['passed_checks']} of "
+                 f"{len(certificate['checks'])} checks passed in {certificate['seconds']:.1f} s", ""]
+    for check in certificate["checks"]:
+        lines.append(f"  {'PASS' if check['passed'] else 'FAIL'}  {check['title']}")
+        if not check["passed"]:
+            lines.append(f"        expected: {check['expected']}")
+            lines.append(f"        observed: {check['observed']}")
+    lines += ["", f"  Certificate: {pdf_path}", f"  Record:      {json_path}",
+              f"  SHA-256:     {digest}"]
+    return "\n".join(lines)
+
+
 def _shape(shape: list[Any]) -> str:
     return "[" + ", ".join(str(d) for d in shape) + "]"
 

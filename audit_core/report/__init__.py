@@ -16,8 +16,15 @@ from .elements import ReportDocument
 __all__ = ["ReportDocument", "build_report", "write_report"]
 
 
-def write_report(results: Mapping[str, Any], path: Path) -> None:
-    """Writes the PDF report for `results` (the content of results.json) to `path`."""
+def write_report(results: Mapping[str, Any], path: Path, signer: Any = None) -> None:
+    """Writes the PDF report for `results` (the content of results.json) to `path`, as
+    PDF/A-3b with the shareable results and the plan embedded; signed (PAdES) when a
+    `signing.ReportSigner` is given."""
+    from .attachments import embedded_files
+    from .document import _plain
     from .pdf import write_pdf  # reportlab is heavy; only load it when writing
+    from .redaction import shareable
 
-    write_pdf(build_report(results), path)
+    status = signer.status_line() if signer is not None else None
+    document = build_report(results, signature_status=status)
+    write_pdf(document, path, embedded_files(shareable(_plain(results))), signer)

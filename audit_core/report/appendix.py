@@ -10,13 +10,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .elements import Block, Code, Heading, Paragraph, Preformatted, Section, Table, TextStyle
-from .values import as_mapping, as_text, format_seconds, format_utc, humanize, is_number
+from .attachments import plan_bytes
+from .elements import HASH_WIDTH, Block, Code, Heading, Paragraph, Preformatted, Section, Table, TextStyle
+from .values import as_list, as_mapping, as_text, format_seconds, format_utc, humanize, is_number, role_label
 
 DIGEST_METHOD = (
-    "Results digest: SHA-256 of the results as JSON with keys sorted, no whitespace "
-    "between tokens and non-ASCII characters kept (UTF-8). It identifies the exact results "
-    "this report was written from."
+    "Results SHA-256: of the shareable results (record ids and the pseudonym key removed, "
+    "probe free text masked) as JSON with keys sorted, no whitespace between tokens and "
+    "non-ASCII characters kept (UTF-8). They are embedded in this PDF as results.json; "
+    "`mnemoscope verify` recomputes the hash."
 )
 
 
@@ -34,14 +36,28 @@ def appendix_section(results: Mapping[str, Any], results_digest: str) -> Section
                 ("Finished", format_utc(audit.get("finished_utc"))),
                 ("Duration", format_seconds(audit.get("seconds"))),
                 ("Seed", as_text(audit.get("seed"))),
-                ("Results digest", Code(results_digest)),
+                ("Results SHA-256", Code(results_digest)),
                 ("Record pseudonyms", _pseudonyms(results)),
             ),
             widths=(0.26, 0.74),
             key_value=True,
         ),
         Paragraph(DIGEST_METHOD, TextStyle.NOTE),
-        Heading("Software", 2),
+        Heading("Rerun this audit", 2),
+        Paragraph(
+            "Save the embedded plan.json (the PDF's attachments, or `mnemoscope verify "
+            "REPORT.pdf --extract DIR`) into the folder its paths are relative to, check the "
+            "model and data hashes below, and run:", TextStyle.SMALL),
+        Preformatted("mnemoscope run plan.json --out rerun\nmnemoscope verify rerun/report.pdf"),
+        Paragraph(
+            "The same seed gives the same figures on the same software; the results SHA-256 "
+            "differs only by the run's timestamps, id and durations.", TextStyle.NOTE),
+        Heading("Every file, by hash", 2),
+        _hash_table(results),
+        Heading("Files embedded in this PDF", 2),
+        Table(header=("File", "Content", "SHA-256"), rows=embedded_rows(results, results_digest),
+              widths=(0.14, 0.30, HASH_WIDTH)),
+        Heading("Software and hardware", 2),
         _software_table(results),
         Heading("Plan as run", 2),
     ]
@@ -58,6 +74,27 @@ def appendix_section(results: Mapping[str, Any], results_digest: str) -> Section
     else:
         blocks.append(Paragraph("The results do not include the plan.", TextStyle.ALERT))
     return Section(key="appendix", title="Appendix A. Reproducibility", blocks=tuple(blocks))
+
+
+def _hash_table(results: Mapping[str, Any]) -> Table:
+    rows = [(f"Model: {as_text(f.get('name'))}", Code(as_text(f.get("sha256"))))
+            for f in map(as_mapping, as_list(as_mapping(results.get("model")).get("files")))]
+    rows += [(f"{role_label(d.get('role'))}: {as_text(d.get('file'))}", Code(as_text(d.get("sha256"))))
+             for d in map(as_mapping, as_list(results.get("datasets")))]
+    return Table(header=("File", "SHA-256"), rows=tuple(rows) or (("none recorded", ""),),
+                 widths=(1 - HASH_WIDTH, HASH_WIDTH))
+
+
+def embedded_rows(results: Mapping[str, Any], results_digest: str) -> tuple[tuple[str, str, Code], ...]:
+    import hashlib
+
+    rows = [("results.json", "The audit results this report was built from (the SHA-256 "
+             "is of their canonical form, as on the cover)", Code(results_digest))]
+    plan = plan_bytes(results)
+    if plan is not None:
+        rows.append(("plan.json", "The plan as run: rerun it to reproduce the audit",
+                     Code(hashlib.sha256(plan).hexdigest())))
+    return tuple(rows)
 
 
 def _pseudonyms(results: Mapping[str, Any]) -> str:

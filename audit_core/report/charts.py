@@ -2,20 +2,26 @@
 
 Log-log, because privacy lives at low false-positive rates: an attack that finds 5% of
 members at 0.1% FPR is serious and invisible on a linear plot whose diagonal hugs the
-corner (Carlini et al., "Membership inference attacks from first principles", 2022). Both
-axes start at the chart's floor; a rate of zero cannot be placed on a log axis, so it
-sits on the axis. Drawn by hand rather than with LinePlot so that log ticks, the chance
-line and every font are under our control (a string left without a font would be
-Helvetica, which is not embedded).
+corner (Carlini et al., "Membership inference attacks from first principles", 2022). The
+geometry (log axes, ticks, the interpolated curve, markers) comes from
+`audit_core.chart_geometry`, shared with the desktop app so the two never disagree; this
+module scales and strokes it, adds the operating points with their intervals, and names a
+font for every string (a string left without one would be Helvetica, not embedded).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, PolyLine, Rect, String
 from reportlab.lib import colors
+
+from audit_core.chart_geometry import (  # noqa: F401  (re-exported for the tests)
+    LogAxis,
+    clip_rate,
+    decade_ticks,
+    interpolated_curve,
+    roc_geometry,
+    tick_label,
+)
 
 from .elements import RocChart
 
@@ -29,27 +35,8 @@ CHANCE = colors.HexColor("#8A94A0")
 SERIES_COLOURS = ("#0B4F8A", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
 
 # Room around the plot for tick labels and axis titles, in points.
-LEFT, BOTTOM, TOP, RIGHT = 52.0, 38.0, 10.0, 14.0
-# Sparse curves get a marker per point so a reader sees where the data are; dense ones
-# would turn into a smear.
-MAX_MARKED_POINTS = 30
-POINTS_PER_DECADE = 16
-
-
-def decade_ticks(floor: float) -> list[float]:
-    """10^k from the floor to 1: 0.001, 0.01, 0.1, 1."""
-    lowest = math.floor(math.log10(floor) + 1e-9)
-    return [10.0**k for k in range(lowest, 1)]
-
-
-def tick_label(value: float) -> str:
-    # Plain decimals, as a privacy officer reads them: 0.001 rather than 1e-3.
-    decimals = max(0, -round(math.log10(value)))
-    return f"{value:.{decimals}f}"
-
-
-def clip_rate(value: float, floor: float) -> float:
-    return min(1.0, max(floor, value))
+LEFT, BOTTOM, TOP, RIGHT = 40.0, 30.0, 8.0, 10.0
+POINT_COLOUR = colors.HexColor("#D55E00")
 
 
 def roc_drawing(chart: RocChart, width: float, height: float, font: str) -> Drawing:
@@ -57,94 +44,56 @@ def roc_drawing(chart: RocChart, width: float, height: float, font: str) -> Draw
     drawing = Drawing(width, height, initialFontName=font, initialFontSize=7)
     plot_w = width - LEFT - RIGHT
     plot_h = height - BOTTOM - TOP
-    log_floor = math.log10(chart.floor)
+    axis = LogAxis(chart.floor)
 
-    def to_x(rate: float) -> float:
-        return LEFT + (math.log10(clip_rate(rate, chart.floor)) - log_floor) / -log_floor * plot_w
+    def x(unit: float) -> float:
+        return LEFT + unit * plot_w
 
-    def to_y(rate: float) -> float:
-        return BOTTOM + (math.log10(clip_rate(rate, chart.floor)) - log_floor) / -log_floor * plot_h
+    def y(unit: float) -> float:
+        return BOTTOM + unit * plot_h
 
     drawing.add(Rect(LEFT, BOTTOM, plot_w, plot_h, fillColor=colors.white, strokeColor=None))
-    _draw_grid(drawing, chart.floor, to_x, to_y, font)
+    for tick in axis.ticks():
+        colour, weight = (GRID_MAJOR, 0.6) if tick.major else (GRID_MINOR, 0.4)
+        drawing.add(Line(x(tick.position), y(0), x(tick.position), y(1), strokeColor=colour, strokeWidth=weight))
+        drawing.add(Line(x(0), y(tick.position), x(1), y(tick.position), strokeColor=colour, strokeWidth=weight))
+        if tick.label:
+            drawing.add(String(x(tick.position), BOTTOM - 10, tick.label, fontName=font, fontSize=7,
+                               fillColor=MUTED, textAnchor="middle"))
+            drawing.add(String(LEFT - 4, y(tick.position) - 2.5, tick.label, fontName=font, fontSize=7,
+                               fillColor=MUTED, textAnchor="end"))
 
     # Chance: a random guess flags members and non-members alike, TPR = FPR.
-    drawing.add(
-        Line(to_x(chart.floor), to_y(chart.floor), to_x(1.0), to_y(1.0),
-             strokeColor=CHANCE, strokeWidth=0.8, strokeDashArray=[3, 2.5])
-    )
+    drawing.add(Line(x(0), y(0), x(1), y(1), strokeColor=CHANCE, strokeWidth=0.8, strokeDashArray=[3, 2.5]))
     for index, series in enumerate(chart.series):
         colour = colors.HexColor(SERIES_COLOURS[index % len(SERIES_COLOURS)])
-        points = _curve_points(series.fpr, series.tpr, to_x, to_y, chart.floor)
+        geometry = roc_geometry(series.fpr, series.tpr, chart.floor)
+        points = [c for ux, uy in geometry.curve for c in (x(ux), y(uy))]
         drawing.add(PolyLine(points, strokeColor=colour, strokeWidth=1.6, strokeLineJoin=1))
-        if len(series.fpr) <= MAX_MARKED_POINTS:
-            # Markers on the measured points only; a zero on the axis is not a measurement
-            # the axis can show.
-            for x, y in zip(series.fpr, series.tpr):
-                if x >= chart.floor and y >= chart.floor:
-                    drawing.add(Circle(to_x(x), to_y(y), 1.9, fillColor=colour, strokeColor=colors.white, strokeWidth=0.4))
+        for ux, uy in geometry.markers:
+            drawing.add(Circle(x(ux), y(uy), 1.9, fillColor=colour, strokeColor=colors.white, strokeWidth=0.4))
+    for point in chart.points:
+        px = x(axis.position(point.fpr))
+        if point.tpr_low is not None and point.tpr_high is not None:
+            low, high = y(axis.position(point.tpr_low)), y(axis.position(point.tpr_high))
+            drawing.add(Line(px, low, px, high, strokeColor=POINT_COLOUR, strokeWidth=1.1))
+            for end in (low, high):
+                drawing.add(Line(px - 2.5, end, px + 2.5, end, strokeColor=POINT_COLOUR, strokeWidth=1.1))
+        py = y(axis.position(point.tpr))
+        drawing.add(Rect(px - 2.6, py - 2.6, 5.2, 5.2, fillColor=POINT_COLOUR, strokeColor=colors.white, strokeWidth=0.5))
+        drawing.add(String(px + 5, py - 9, point.label, fontName=font, fontSize=6.5, fillColor=POINT_COLOUR))
 
     drawing.add(Rect(LEFT, BOTTOM, plot_w, plot_h, fillColor=None, strokeColor=MUTED, strokeWidth=0.6))
-    drawing.add(
-        String(LEFT + plot_w / 2, 6, "False positive rate (non-members wrongly flagged)",
-               fontName=font, fontSize=7.5, fillColor=INK, textAnchor="middle")
-    )
-    y_title = Group(
-        String(0, 0, "True positive rate (members identified)",
-               fontName=font, fontSize=7.5, fillColor=INK, textAnchor="middle")
-    )
-    y_title.translate(11, BOTTOM + plot_h / 2)
+    drawing.add(String(LEFT + plot_w / 2, 4, "False positive rate (non-members wrongly flagged)",
+                       fontName=font, fontSize=7, fillColor=INK, textAnchor="middle"))
+    y_title = Group(String(0, 0, "True positive rate (members identified)",
+                           fontName=font, fontSize=7, fillColor=INK, textAnchor="middle"))
+    y_title.translate(9, BOTTOM + plot_h / 2)
     y_title.rotate(90)
     drawing.add(y_title)
     if len(chart.series) > 1:
         _draw_legend(drawing, chart, LEFT + 6, BOTTOM + plot_h - 10, font)
     return drawing
-
-
-def _draw_grid(drawing: Drawing, floor: float, to_x, to_y, font: str) -> None:
-    for decade in decade_ticks(floor):
-        # Minor lines at 2..9 x 10^k help read values between decades.
-        for step in range(2, 10):
-            value = decade * step
-            if floor < value < 1.0:
-                drawing.add(Line(to_x(value), to_y(floor), to_x(value), to_y(1.0), strokeColor=GRID_MINOR, strokeWidth=0.4))
-                drawing.add(Line(to_x(floor), to_y(value), to_x(1.0), to_y(value), strokeColor=GRID_MINOR, strokeWidth=0.4))
-    for decade in decade_ticks(floor):
-        x, y = to_x(decade), to_y(decade)
-        drawing.add(Line(x, to_y(floor), x, to_y(1.0), strokeColor=GRID_MAJOR, strokeWidth=0.6))
-        drawing.add(Line(to_x(floor), y, to_x(1.0), y, strokeColor=GRID_MAJOR, strokeWidth=0.6))
-        label = tick_label(decade)
-        drawing.add(String(x, BOTTOM - 11, label, fontName=font, fontSize=7, fillColor=MUTED, textAnchor="middle"))
-        drawing.add(String(LEFT - 4, y - 2.5, label, fontName=font, fontSize=7, fillColor=MUTED, textAnchor="end"))
-
-
-def _curve_points(fpr: Sequence[float], tpr: Sequence[float], to_x, to_y, floor: float) -> list[float]:
-    points: list[float] = []
-    for x, y in interpolated_curve(fpr, tpr, floor):
-        points += [to_x(x), to_y(y)]
-    return points
-
-
-def interpolated_curve(fpr: Sequence[float], tpr: Sequence[float], floor: float) -> list[tuple[float, float]]:
-    """The ROC curve with points added along each segment, spaced evenly in log FPR.
-
-    Between two measured points a ROC curve is a straight line in linear space (the
-    classifier that mixes the two thresholds); on log axes that line is a curve, and
-    joining the two points directly would draw an attack that was never measured.
-    """
-    # Sorted so that an unsorted export still draws a curve, not a scribble.
-    pairs = sorted(zip(fpr, tpr))
-    curve: list[tuple[float, float]] = pairs[:1]
-    for (x0, y0), (x1, y1) in zip(pairs, pairs[1:]):
-        start = max(x0, floor)
-        if x1 > start:
-            decades = math.log10(x1 / start)
-            steps = max(1, math.ceil(decades * POINTS_PER_DECADE))
-            for step in range(1 if start == x0 else 0, steps):
-                x = start * (x1 / start) ** (step / steps)
-                curve.append((x, y0 + (x - x0) / (x1 - x0) * (y1 - y0)))
-        curve.append((x1, y1))
-    return curve
 
 
 def _draw_legend(drawing: Drawing, chart: RocChart, x: float, y: float, font: str) -> None:

@@ -11,20 +11,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .elements import HASH_WIDTH, Align, Code, Heading, Paragraph, Section, Table, TextStyle, VerdictBanner
+from .elements import Align, Code, Heading, Paragraph, Section, Table, TextStyle, VerdictBanner
+from .closing import reaudit_date
+from .threat import release_context
 from .values import (
     MISSING,
     as_list,
     as_mapping,
     as_text,
-    format_count,
     format_utc,
-    role_label,
 )
 from .verdicts import ERROR, MEANINGS, WORDS, probe_verdict, verdict_badge, verdict_value, verdict_word
 
 DEFAULT_TITLE = "Memorization audit"
 KICKER = "Mnemoscope · Training-data memorization and privacy audit report"
+UNSIGNED = (
+    "Not digitally signed when issued. Paper signatures go in the sign-off section; a "
+    "PAdES signature added later is checked with `mnemoscope verify`."
+)
 COMPLETED = "completed"
 
 DISCLAIMER = (
@@ -58,7 +62,7 @@ def incomplete_notice(results: Mapping[str, Any]) -> str:
     )
 
 
-def cover_section(results: Mapping[str, Any], results_digest: str) -> Section:
+def cover_section(results: Mapping[str, Any], results_digest: str, signature_status: str = UNSIGNED) -> Section:
     audit = as_mapping(results.get("audit"))
     blocks: list = [
         Paragraph(KICKER, TextStyle.KICKER),
@@ -79,9 +83,7 @@ def cover_section(results: Mapping[str, Any], results_digest: str) -> Section:
         _probe_table(results),
         Paragraph(_legend(), TextStyle.NOTE),
         Heading("Audit and model", 3),
-        _identity_table(results, results_digest),
-        Heading("Data", 3),
-        _dataset_table(results),
+        _identity_table(results, results_digest, signature_status),
     ]
     blocks += [Paragraph(line, TextStyle.DISCLAIMER) for line in DISCLAIMER]
     return Section(key="cover", title="Summary", blocks=tuple(blocks), show_title=False)
@@ -115,7 +117,7 @@ def _legend() -> str:
     return "; ".join(f"{WORDS[v]}: {meaning}" for v, meaning in MEANINGS.items()) + "."
 
 
-def _identity_table(results: Mapping[str, Any], results_digest: str) -> Table:
+def _identity_table(results: Mapping[str, Any], results_digest: str, signature_status: str) -> Table:
     audit = as_mapping(results.get("audit"))
     model = as_mapping(results.get("model"))
     tool = as_mapping(results.get("tool"))
@@ -125,13 +127,20 @@ def _identity_table(results: Mapping[str, Any], results_digest: str) -> Table:
         rows.append(("Institution", as_text(audit.get("institution"))))
     if audit.get("requester"):
         rows.append(("Requested by", as_text(audit.get("requester"))))
+    if audit.get("auditor"):
+        rows.append(("Auditor", as_text(audit.get("auditor"))))
+    if audit.get("intended_use"):
+        rows.append(("Intended use", as_text(audit.get("intended_use"))))
     rows += [
+        ("Release context", release_context(results).label),
         ("Audit date", format_utc(when)),
         ("Outcome", _outcome(results)),
         ("Model", as_text(model.get("name"))),
         ("Model SHA-256", Code(as_text(model.get("sha256")))),
         ("Audit tool", f"{as_text(tool.get('name'), 'mnemoscope')} {as_text(tool.get('version'), '')}".strip()),
-        ("Results digest", Code(results_digest)),
+        ("Results SHA-256", Code(results_digest)),
+        ("Signature", signature_status),
+        ("Re-audit due", reaudit_date(results)),
     ]
     return Table(header=(), rows=tuple(rows), widths=(0.24, 0.76), key_value=True)
 
@@ -143,24 +152,3 @@ def _outcome(results: Mapping[str, Any]) -> str:
     if is_incomplete(results):
         return f"INCOMPLETE ({outcome})"
     return "Completed"
-
-
-def _dataset_table(results: Mapping[str, Any]) -> Table | Paragraph:
-    rows = []
-    for dataset in map(as_mapping, as_list(results.get("datasets"))):
-        rows.append(
-            (
-                role_label(dataset.get("role")),
-                as_text(dataset.get("file")),
-                format_count(dataset.get("records")),
-                Code(as_text(dataset.get("sha256"))),
-            )
-        )
-    if not rows:
-        return Paragraph("No dataset is recorded in this audit.", TextStyle.ALERT)
-    return Table(
-        header=("Role", "File", "Records", "SHA-256"),
-        rows=tuple(rows),
-        widths=(0.15, 0.19, 0.1, HASH_WIDTH),
-        align=(Align.LEFT, Align.LEFT, Align.RIGHT, Align.LEFT),
-    )

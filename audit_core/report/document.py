@@ -7,38 +7,80 @@ second auditor regenerate the PDF from results.json and compare.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from .appendix import appendix_section
-from .cover import DEFAULT_TITLE, cover_section, is_incomplete
+from .attachments import digest
+from .closing import conclusion_section, limitations_section, signoff_section
+from .cover import DEFAULT_TITLE, UNSIGNED, cover_section, is_incomplete
+from .definitions import definitions_section
 from .elements import ReportDocument, Section
-from .model_and_data import model_and_data_section
+from .findings import findings_section
+from .methods import methods_section
+from .model_and_data import datasets_section, model_section
 from .probe_section import probe_section
-from .redaction import redact, secrets
+from .redaction import redact, secrets, shareable
+from .scope import scope_section
+from .subgroups import has_subgroups, subgroup_section
+from .summary import summary_section
+from .threat import threat_section
 from .values import as_list, as_mapping, as_text
 from .verdicts import verdict_value
 
-__all__ = ["ReportDocument", "build_report", "results_digest"]
+__all__ = ["ReportDocument", "build_report", "results_digest", "shareable"]
 
-NO_PATIENT_DATA = "Contains no patient data"
+NO_PATIENT_DATA = "Confidential: contains no patient data"
 INCOMPLETE = "INCOMPLETE AUDIT"
 
 
-def build_report(results: Mapping[str, Any]) -> ReportDocument:
+def build_report(results: Mapping[str, Any], signature_status: str | None = None) -> ReportDocument:
+    """The report for `results`. It is built from, and its hash is taken over, the
+    shareable form of the results (record ids and the pseudonym key dropped, probe free
+    text masked): exactly what the PDF embeds. `signature_status` is the cover's line
+    about the digital signature, when the writer is about to sign."""
     results = _plain(results)
     if not isinstance(results, dict):
         raise TypeError(f"results must be a mapping, not {type(results).__name__}")
-    digest = results_digest(results)
+    withheld = secrets(results)
+    results = shareable(results)
+    results_hash = results_digest(results)
     audit = as_mapping(results.get("audit"))
     probes = [as_mapping(p) for p in as_list(results.get("probes"))]
+    status = signature_status or UNSIGNED
 
-    sections: list[Section] = [cover_section(results, digest)]
-    sections += [probe_section(probe, number) for number, probe in enumerate(probes, start=1)]
-    sections.append(model_and_data_section(results, len(probes) + 1))
-    sections.append(appendix_section(results, digest))
+    # Numbers first, so the regulatory map can point at sections by their printed title.
+    keys = ["scope", "model", "datasets", "threat-model", "methods", "results"]
+    if has_subgroups(results):
+        keys.append("subgroups")
+    keys += ["findings", "limitations", "conclusion", "sign-off"]
+    numbers = {key: index for index, key in enumerate(keys, start=1)}
+    titles = {key: f"Section {number}" for key, number in numbers.items()}
+    titles.update(cover="Cover", appendix="Appendix A")
+
+    sections: list[Section] = [
+        cover_section(results, results_hash, status),
+        summary_section(results),
+        scope_section(results, numbers["scope"], titles),
+        model_section(results, numbers["model"]),
+        datasets_section(results, numbers["datasets"]),
+        threat_section(results, numbers["threat-model"]),
+        methods_section(results, numbers["methods"]),
+    ]
+    sections += [
+        probe_section(probe, f"{numbers['results']}.{index}")
+        for index, probe in enumerate(probes, start=1)
+    ]
+    if "subgroups" in numbers:
+        sections.append(subgroup_section(results, numbers["subgroups"]))
+    sections += [
+        findings_section(results, numbers["findings"]),
+        limitations_section(results, numbers["limitations"]),
+        conclusion_section(results, numbers["conclusion"]),
+        signoff_section(results, numbers["sign-off"], status),
+        appendix_section(results, results_hash),
+        definitions_section(),
+    ]
 
     incomplete = is_incomplete(results)
     footer = (INCOMPLETE, NO_PATIENT_DATA) if incomplete else (NO_PATIENT_DATA,)
@@ -51,16 +93,15 @@ def build_report(results: Mapping[str, Any]) -> ReportDocument:
         footer_notes=footer,
         author=as_text(audit.get("institution"), ""),
         subject=f"Memorization audit {as_text(audit.get('id'), '')}".strip(),
+        results_digest=results_hash,
+        keywords=f"mnemoscope results-sha256:{results_hash}",
     )
-    return redact(document, secrets(results))
+    return redact(document, withheld)
 
 
 def results_digest(results: Mapping[str, Any]) -> str:
     """SHA-256 of the results as canonical JSON (sorted keys, compact, UTF-8)."""
-    canonical = json.dumps(
-        _plain(results), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return digest(_plain(results))
 
 
 def _plain(value: Any) -> Any:

@@ -116,6 +116,18 @@ class RocSeries:
 
 
 @dataclass(frozen=True)
+class OperatingPoint:
+    """A decision threshold marked on a ROC curve: TPR at a fixed FPR, with the TPR's
+    95% interval drawn as a bar."""
+
+    label: str
+    fpr: float
+    tpr: float
+    tpr_low: float | None = None
+    tpr_high: float | None = None
+
+
+@dataclass(frozen=True)
 class RocChart:
     """A ROC curve on log-log axes (compliance.md 2.1: the low-FPR region is what matters,
     and a linear plot hides it)."""
@@ -124,6 +136,30 @@ class RocChart:
     series: tuple[RocSeries, ...]
     caption: str
     floor: float = 1e-3  # the lowest FPR/TPR shown; smaller values (zeros) sit on the axis
+    points: tuple[OperatingPoint, ...] = ()
+
+
+@dataclass(frozen=True)
+class HistogramChart:
+    """Members' and non-members' score distributions over the same bins, as shares of
+    each cohort (so cohorts of different sizes compare)."""
+
+    title: str
+    edges: tuple[float, ...]
+    members: tuple[float, ...]
+    non_members: tuple[float, ...]
+    caption: str
+    x_label: str = "Score (higher = more member-like)"
+
+
+Chart = RocChart | HistogramChart
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One or two charts side by side, kept together on one page."""
+
+    charts: tuple[Chart, ...]
 
 
 @dataclass(frozen=True)
@@ -133,17 +169,28 @@ class Preformatted:
     text: str
 
 
-Block = Heading | Paragraph | BulletList | Table | VerdictBanner | RocChart | Preformatted
+@dataclass(frozen=True)
+class SignatureLines:
+    """Blank lines to sign on paper: one box per signer, each with labelled fields."""
+
+    signers: tuple[tuple[str, tuple[str, ...]], ...]  # (role, field labels)
+
+
+Block = (
+    Heading | Paragraph | BulletList | Table | VerdictBanner | RocChart | HistogramChart | Figure
+    | Preformatted | SignatureLines
+)
 
 
 @dataclass(frozen=True)
 class Section:
-    """A top-level part of the report: a bookmark, and it starts on a new page."""
+    """A top-level part of the report: a bookmark, and (usually) a new page."""
 
     key: str  # stable id for tests and bookmarks: "cover", "probe:loss", "model-and-data"
     title: str
     blocks: tuple[Block, ...]
     show_title: bool = True  # the cover draws its own title
+    new_page: bool = True  # short sections follow the previous one on the same page
 
 
 @dataclass(frozen=True)
@@ -153,9 +200,11 @@ class ReportDocument:
     verdict: str  # the overall verdict value, lower case
     sections: tuple[Section, ...]
     # Printed on every page, beside the report id and the page number.
-    footer_notes: tuple[str, ...] = ("Contains no patient data",)
+    footer_notes: tuple[str, ...] = ("Confidential: contains no patient data",)
     author: str = ""
     subject: str = ""
+    results_digest: str = ""  # its first 16 hex digits are printed on every page
+    keywords: str = ""
 
     def section(self, key: str) -> Section:
         for section in self.sections:

@@ -71,10 +71,9 @@ def register_fonts() -> FontSet:
         addMapping(SANS, bold, italic, name)
 
     mono_file = next((p for p in _MONO_CANDIDATES if p.is_file()), None)
-    if mono_file is not None:
-        pdfmetrics.registerFont(TTFont(MONO, str(mono_file)))
-    else:
-        pdfmetrics.registerFont(TTFont(MONO, str(_REPORTLAB_FONTS / _VERA[SANS])))
+    mono = TTFont(MONO, str(mono_file or _REPORTLAB_FONTS / _VERA[SANS]))
+    _repair_short_hmtx(mono, mono_file or _REPORTLAB_FONTS / _VERA[SANS])
+    pdfmetrics.registerFont(mono)
     for bold in (0, 1):
         for italic in (0, 1):
             addMapping(MONO, bold, italic, MONO)
@@ -87,6 +86,23 @@ def register_fonts() -> FontSet:
         sans_chars=_chars(SANS),
         mono_chars=_chars(MONO),
     )
+
+
+def _repair_short_hmtx(font: TTFont, path: Path) -> None:
+    """reportlab (5.1) reads a font whose hmtx table lists fewer advances than glyphs (all
+    monospaced fonts) with the shared advance already scaled to 1/1000 em, and writes that
+    into the embedded subset: the font program then disagrees with the PDF's /Widths,
+    which PDF/A forbids (ISO 19005-3 6.2.11.5). Viewers draw from /Widths, so only the
+    program is wrong; reread the true advances with fontTools."""
+    try:
+        from fontTools.ttLib import TTFont as ToolsFont
+    except ImportError:  # fontTools comes with pikepdf[pdfa]; without it, keep reportlab's
+        return
+    with ToolsFont(str(path), lazy=True) as tools:
+        metrics, order = dict(tools["hmtx"].metrics), tools.getGlyphOrder()
+    face = font.face
+    if len(face.hmetrics) == len(order):
+        face.hmetrics = [tuple(metrics[name]) for name in order]
 
 
 def _chars(font_name: str) -> frozenset[int]:

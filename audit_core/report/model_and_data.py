@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .elements import HASH_WIDTH, Align, Block, Code, Heading, Paragraph, Section, Table, TextStyle
+from .provenance import decoding_blocks, declared_blocks, membership_blocks, split_validity_blocks
 from .values import (
     MISSING,
     as_list,
@@ -32,9 +33,9 @@ KIND_LABELS = {
 }
 
 
-def model_and_data_section(results: Mapping[str, Any], number: int) -> Section:
+def model_section(results: Mapping[str, Any], number: int) -> Section:
     model = as_mapping(results.get("model"))
-    blocks: list[Block] = [Heading("Model identity", 2), _identity_table(model)]
+    blocks: list[Block] = [_identity_table(model)]
     files = [as_mapping(f) for f in as_list(model.get("files"))]
     if files:
         blocks += [
@@ -59,8 +60,15 @@ def model_and_data_section(results: Mapping[str, Any], number: int) -> Section:
                 widths=(0.14, 0.3, 0.16, 0.4),
             ),
         ]
-    blocks += [Heading("Datasets", 2), *_dataset_blocks(results, model)]
-    return Section(key="model-and-data", title=f"{number}. Model and data", blocks=tuple(blocks))
+    blocks += decoding_blocks(results)
+    blocks += declared_blocks(model)
+    return Section(key="model", title=f"{number}. Model identity", blocks=tuple(blocks))
+
+
+def datasets_section(results: Mapping[str, Any], number: int) -> Section:
+    model = as_mapping(results.get("model"))
+    blocks = [*_dataset_blocks(results, model), *membership_blocks(results), *split_validity_blocks(results)]
+    return Section(key="datasets", title=f"{number}. Datasets", blocks=tuple(blocks), new_page=False)
 
 
 def _identity_table(model: Mapping[str, Any]) -> Table:

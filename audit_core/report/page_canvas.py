@@ -32,6 +32,9 @@ class PagedCanvas(Canvas):
     def showPage(self) -> None:  # noqa: N802 (reportlab's name)
         self._pages.append(dict(self.__dict__))
         self._startPage()
+        # The next page starts inside the section that was running (pdf.py replaces it
+        # when a section title opens the page).
+        self.page_title = getattr(self, "section_title", "")
 
     def save(self) -> None:
         total = len(self._pages)
@@ -51,14 +54,18 @@ class PagedCanvas(Canvas):
         self.line(MARGIN_X, footer_y + 10, width - MARGIN_X, footer_y + 10)
         self.setFont(fonts.sans, 7.5)
         self.setFillColor(MUTED)
-        self.drawString(MARGIN_X, footer_y, f"Report {doc.report_id}")
-        self.drawCentredString(width / 2, footer_y, f"Page {number} of {total}")
-        self.drawRightString(width - MARGIN_X, footer_y, " · ".join(doc.footer_notes))
+        left = f"Report {doc.report_id}"
+        if doc.results_digest:
+            left += f" · results SHA-256 {doc.results_digest[:16]}…"
+        self.drawString(MARGIN_X, footer_y, left)
+        self.drawRightString(width - MARGIN_X, footer_y, f"Page {number} of {total}")
+        self.setFont(fonts.bold, 7)
+        self.drawCentredString(width / 2, footer_y - 10, " · ".join(doc.footer_notes))
         if number > 1:
             # Pages get separated when printed: each says what it belongs to.
             header_y = PAGE[1] - MARGIN_TOP + 16
             self.setFont(fonts.sans, 7.5)
-            heading = getattr(self, "section_title", "") or doc.title
+            heading = getattr(self, "page_title", "") or getattr(self, "section_title", "") or doc.title
             self.drawString(MARGIN_X, header_y, _fit(heading, fonts.sans, 7.5, TEXT_WIDTH * 0.7))
             self.drawRightString(width - MARGIN_X, header_y, f"Overall verdict: {verdict_word(doc.verdict)}")
             self.line(MARGIN_X, header_y - 4, width - MARGIN_X, header_y - 4)

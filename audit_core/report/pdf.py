@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -23,6 +25,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     BaseDocTemplate,
+    CondPageBreak,
     Flowable,
     Frame,
     PageBreak,
@@ -36,7 +39,8 @@ from reportlab.platypus import (
 from reportlab.platypus.flowables import HRFlowable
 
 from . import elements as el
-from .charts import roc_drawing
+from .archival import write_archival
+from .pdf_figures import figure_flowable, signature_flowable, single_chart
 from .fonts import FontSet, register_fonts
 from .page_canvas import PagedCanvas
 from .styles import (
@@ -57,21 +61,29 @@ from .styles import (
     verdict_colours,
 )
 
-# Small enough that a probe's section usually fits on one page with its tables.
-CHART_WIDTH = 0.5 * TEXT_WIDTH
-CHART_HEIGHT = 0.76 * CHART_WIDTH
 BADGE_WIDTH = 78.0
 
 
-def write_pdf(document: el.ReportDocument, path: Path | str) -> None:
+def write_pdf(
+    document: el.ReportDocument,
+    path: Path | str,
+    attachments: Mapping[str, tuple[bytes, str]] | None = None,
+    signer: Any = None,
+) -> None:
+    """Lays out `document`, writes it as validated PDF/A-3b with `attachments` embedded
+    and, when `signer` (a signing.ReportSigner) is given, signs it (PAdES)."""
     path = Path(path)
     fonts = register_fonts()
+    buffer = io.BytesIO()
+    _build(document, buffer, fonts)
     # Same folder as the target: os.replace is only atomic within one file system.
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(handle)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            _build(document, stream, fonts)
-            stream.flush()
+        write_archival(buffer.getvalue(), document, attachments or {}, Path(temporary))
+        if signer is not None:
+            signer.sign_in_place(Path(temporary))
+        with open(temporary, "rb+") as stream:
             os.fsync(stream.fileno())
         # mkstemp makes the file private (0600); a report is meant to be read and printed.
         os.chmod(temporary, 0o644)
@@ -103,7 +115,11 @@ class _ReportTemplate(BaseDocTemplate):
             author=document.author,
             subject=document.subject,
             creator="Mnemoscope",
+            keywords=document.keywords,
             lang="en",
+            # Same document, same bytes from reportlab: reproducible reports (the issue
+            # date is set afterwards, in archival.py).
+            invariant=1,
             # The canvas's own starting font is emitted even if never used: make it ours.
             initialFontName=fonts.sans,
             initialFontSize=9,
@@ -119,8 +135,12 @@ class _ReportTemplate(BaseDocTemplate):
         if outline is not None:
             key, title, level = outline
             if level == 0:
-                # Read back by the page header, so a continuation page says what it is.
+                # Read back by the page header, so a continuation page says what it is:
+                # the section running at the top of the page, or the one that opens it.
                 self.canv.section_title = title
+                used = self.frame._y2 - self.frame._y
+                if used <= getattr(flowable, "height", 0) + 24 or not getattr(self.canv, "page_title", ""):
+                    self.canv.page_title = title
             self.canv.bookmarkPage(key)
             self.canv.addOutlineEntry(title, key, level=level, closed=False)
             self.canv.showOutline()
@@ -137,8 +157,12 @@ class _Story:
     def flowables(self, document: el.ReportDocument) -> list[Flowable]:
         story: list[Flowable] = []
         for index, section in enumerate(document.sections):
-            if index:
+            if index and section.new_page:
                 story.append(PageBreak())
+            elif index:
+                # A short section follows on the same page, unless too little is left for
+                # its title and first lines.
+                story += [Spacer(1, 10), CondPageBreak(160)]
             key = f"section-{index}"
             if section.show_title:
                 title = Paragraph(self.text(section.title), self.styles.section)
@@ -169,8 +193,12 @@ class _Story:
                 return self.table(block)
             case el.VerdictBanner():
                 return [self.banner(block), Spacer(1, 6)]
-            case el.RocChart():
-                return [self.chart(block)]
+            case el.Figure():
+                return [figure_flowable(block, s, self.fonts, self.text)]
+            case el.RocChart() | el.HistogramChart():
+                return [single_chart(block, s, self.fonts, self.text)]
+            case el.SignatureLines():
+                return [signature_flowable(block, s, self.fonts, self.text)]
             case el.Preformatted(text=text):
                 return [Preformatted(self.code_lines(text), s.code_block)]
         raise TypeError(f"the PDF writer has no layout for {type(block).__name__}")
@@ -310,25 +338,6 @@ class _Story:
             ])
         )
         return table
-
-    def chart(self, chart: el.RocChart) -> Flowable:
-        # The title and caption sit beside the chart, not above it: the space to the
-        # right of a square chart is otherwise empty, and the section stays shorter.
-        s = self.styles
-        drawing = roc_drawing(chart, CHART_WIDTH, CHART_HEIGHT, self.fonts.sans)
-        text = [Paragraph(self.text(chart.title), s.chart_title), Paragraph(self.text(chart.caption), s.caption)]
-        body = Table([[drawing, text]], colWidths=[CHART_WIDTH, TEXT_WIDTH - CHART_WIDTH])
-        body.setStyle(
-            TableStyle([
-                ("FONT", (0, 0), (-1, -1), self.fonts.sans, 8),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("RIGHTPADDING", (0, 0), (0, 0), 12),
-                ("TOPPADDING", (0, 0), (-1, -1), 8),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
-            ])
-        )
-        return body
 
     def code_lines(self, text: str) -> str:
         """Wraps each line to the text width (Preformatted never wraps by itself) and

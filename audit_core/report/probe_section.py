@@ -18,13 +18,12 @@ from .elements import (
     Code,
     Heading,
     Paragraph,
-    RocChart,
-    RocSeries,
     Section,
     Table,
     TextStyle,
 )
 from .metrics import metric_rows
+from .probe_evidence import key_figure_blocks, meaning_blocks, probe_figure, threshold_blocks
 from .values import (
     as_list,
     as_mapping,
@@ -43,7 +42,7 @@ MAX_LISTED_RECORDS = 50
 REFS_PER_ROW = 3
 
 
-def probe_section(probe: Mapping[str, Any], number: int) -> Section:
+def probe_section(probe: Mapping[str, Any], number: str) -> Section:
     probe_id = as_text(probe.get("id"), f"probe-{number}")
     title = as_text(probe.get("title"), probe_id)
     verdict = probe_verdict(probe)
@@ -63,6 +62,11 @@ def probe_section(probe: Mapping[str, Any], number: int) -> Section:
                 TextStyle.ALERT,
             )
         )
+    blocks += key_figure_blocks(probe)
+    figure = probe_figure(probe, title)
+    if figure is not None:
+        blocks.append(figure)
+    blocks += meaning_blocks(probe, verdict)
     # What it means comes before the numbers: a privacy officer may stop reading here.
     blocks.append(Heading("Findings", 3))
     findings = tuple(as_text(f) for f in as_list(probe.get("findings")) if f)
@@ -72,10 +76,10 @@ def probe_section(probe: Mapping[str, Any], number: int) -> Section:
     # The records an extraction probe reproduced are its evidence: right by its findings.
     if probe.get("family") == "extraction" or "extracted" in probe:
         blocks += _extracted_blocks(probe)
-    blocks += _threshold_blocks(probe)
+    blocks += threshold_blocks(probe)
 
     metrics = as_mapping(probe.get("metrics"))
-    blocks.append(Heading("Metrics", 3))
+    blocks.append(Heading("All metrics", 3))
     if metrics:
         blocks.append(
             Table(
@@ -89,14 +93,10 @@ def probe_section(probe: Mapping[str, Any], number: int) -> Section:
     else:
         blocks.append(Paragraph("No metrics were recorded for this probe.", TextStyle.NOTE))
 
-    chart = roc_chart(probe, title)
-    if chart is not None:
-        blocks.append(chart)
-
     blocks.append(Heading("Settings", 3))
     blocks.append(_settings_block(probe))
 
-    return Section(key=f"probe:{probe_id}", title=f"{number}. {title}", blocks=tuple(blocks))
+    return Section(key=f"probe:{probe_id}", title=f"{number} {title}", blocks=tuple(blocks))
 
 
 def _identity_line(probe: Mapping[str, Any], probe_id: str) -> str:
@@ -118,49 +118,6 @@ def _verdict_table(probe: Mapping[str, Any], verdict: str) -> Table:
         rows=((verdict_badge(verdict, probe.get("verdict")), text),),
         widths=(0.2, 0.8),
         align=(Align.CENTER, Align.LEFT),
-    )
-
-
-def _threshold_blocks(probe: Mapping[str, Any]) -> list[Block]:
-    thresholds = as_mapping(probe.get("thresholds"))
-    heading = Heading("Thresholds that set the verdict", 3)
-    if not thresholds:
-        return [heading, Paragraph("No thresholds were recorded for this verdict.", TextStyle.NOTE)]
-    pairs = [(Code(str(name)), format_general(value)) for name, value in thresholds.items()]
-    # Two name/value pairs per row: thresholds are short, and a one-pair-per-row table
-    # would spend half a page on them.
-    rows = []
-    for start in range(0, len(pairs), 2):
-        chunk = pairs[start : start + 2]
-        if len(chunk) == 1:
-            chunk.append(("", ""))
-        rows.append((*chunk[0], *chunk[1]))
-    return [
-        heading,
-        Table(
-            header=("Threshold (plan key)", "Value", "Threshold (plan key)", "Value"),
-            rows=tuple(rows),
-            widths=(0.34, 0.16, 0.34, 0.16),
-            align=(Align.LEFT, Align.RIGHT, Align.LEFT, Align.RIGHT),
-        ),
-    ]
-
-
-def roc_chart(probe: Mapping[str, Any], title: str) -> RocChart | None:
-    roc = as_mapping(as_mapping(probe.get("curves")).get("roc"))
-    fpr, tpr = as_list(roc.get("fpr")), as_list(roc.get("tpr"))
-    points = [(x, y) for x, y in zip(fpr, tpr) if is_number(x) and is_number(y)]
-    if len(points) < 2:
-        return None
-    headline = as_mapping(probe.get("headline")).get("text")
-    caption = (f"{as_text(headline)}. " if headline else "") + (
-        "Log-log axes, so the low false-positive region that matters for privacy is "
-        "visible; values below 0.001 are drawn on the axis. Dashed line: chance."
-    )
-    return RocChart(
-        title=f"ROC curve: {title}",
-        series=(RocSeries(label=title, fpr=tuple(p[0] for p in points), tpr=tuple(p[1] for p in points)),),
-        caption=caption,
     )
 
 

@@ -21,6 +21,7 @@ from audit_core.report.elements import (
     Badge,
     BulletList,
     Code,
+    Figure,
     Heading,
     Paragraph,
     ReportDocument,
@@ -55,7 +56,8 @@ def test_roc_chart_is_log_log_with_decade_ticks_and_only_embedded_fonts(results)
     from audit_core.report.charts import decade_ticks, interpolated_curve, roc_drawing, tick_label
 
     assert [tick_label(t) for t in decade_ticks(1e-3)] == ["0.001", "0.01", "0.1", "1"]
-    chart = next(b for b in build_report(results).section("probe:loss").blocks if isinstance(b, RocChart))
+    figure = next(b for b in build_report(results).section("probe:loss").blocks if isinstance(b, Figure))
+    chart = next(c for c in figure.charts if isinstance(c, RocChart))
     drawing = roc_drawing(chart, 240, 190, "MnemoSans")
 
     def all_strings(node):
@@ -124,7 +126,8 @@ def test_pdf_text_has_verdict_refs_and_footer_and_no_record_id(written, results)
         assert record_id not in text
     pages = text.count("\f")
     assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
-    assert text.count("Contains no patient data") == pages
+    assert text.count("Confidential: contains no patient data") == pages
+    assert text.count(f"results SHA-256 {build_report(results).results_digest[:16]}") == pages
     assert text.count("Report MNS-20261129-4F2A9C") == pages
 
 

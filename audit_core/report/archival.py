@@ -1,0 +1,56 @@
+"""Turning reportlab's PDF into the archival file: PDF/A-3b with the results and the plan
+embedded as associated files (compliance.md 4, 4.1).
+
+reportlab has no PDF/A mode. pikepdf's `pdfa.save` adds the sRGB output intent and the
+XMP conformance declaration, then reopens what it wrote and validates it, refusing to
+write a file that does not pass. Two things reportlab does that PDF/A forbids are undone
+first: the empty /Trans (page transition) entry on every page, and (in fonts.py and the
+canvas) any use of the non-embedded standard fonts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from io import BytesIO
+from pathlib import Path
+
+import pikepdf
+import pikepdf.pdfa
+
+from .elements import ReportDocument
+
+FLAVOUR = "3b"
+RESULTS_KEY = "/MnemoscopeResultsSHA256"
+
+
+def write_archival(pdf_bytes: bytes, document: ReportDocument,
+                   attachments: Mapping[str, tuple[bytes, str]], target: Path) -> None:
+    """Writes `pdf_bytes` to `target` as validated PDF/A-3b with `attachments`
+    (name -> (bytes, description)) embedded. Raises pikepdf.pdfa.PdfaError if it cannot
+    validate; nothing is written then."""
+    with pikepdf.open(BytesIO(pdf_bytes)) as pdf:
+        for page in pdf.pages:
+            if "/Trans" in page.obj:
+                del page.obj["/Trans"]
+        for name, (data, description) in attachments.items():
+            pdf.attachments[name] = pikepdf.AttachedFileSpec(
+                pdf, data, description=description, filename=name, mime_type="application/json",
+                relationship=pikepdf.Name.Source,
+            )
+        now = _pdf_date(datetime.now(timezone.utc))
+        pdf.docinfo["/CreationDate"] = now
+        pdf.docinfo["/ModDate"] = now
+        if document.keywords:
+            pdf.docinfo["/Keywords"] = document.keywords
+        if document.results_digest:
+            # Read back by `mnemoscope verify`, beside the hash printed on the cover.
+            pdf.docinfo[RESULTS_KEY] = document.results_digest
+        pdf.Root.Lang = pikepdf.String("en")
+        pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
+        pdf.Root.PageMode = pikepdf.Name.UseOutlines
+        pikepdf.pdfa.save(pdf, target, FLAVOUR, deterministic_id=True)
+
+
+def _pdf_date(moment: datetime) -> str:
+    return moment.strftime("D:%Y%m%d%H%M%SZ")

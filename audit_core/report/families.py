@@ -1,0 +1,137 @@
+"""What the report knows about each kind of probe, independent of any one result: the
+names regulators and auditors use for the attack (NIST AI 100-2 E2025, EDPB Opinion
+28/2024), how strong an attack it is, what a result means for a patient, and what to do
+when it is not a PASS (compliance.md 1.4, 1.7, 2.1, 6.2).
+
+A probe family this module does not know is still reported, under generic wording: new
+probes must never make the report fail or fall silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .values import as_text
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str  # the report's plain name for the question
+    nist: str  # NIST AI 100-2 E2025 attack class
+    edpb: str  # the attack named in EDPB Opinion 28/2024
+    patient: str  # what a positive result means for one patient, in plain words
+    mitigations: tuple[str, ...]
+
+
+FAMILIES: dict[str, Family] = {
+    "membership": Family(
+        name="Membership inference",
+        nist="Membership inference (privacy attack)",
+        edpb="Membership inference",
+        patient=(
+            "Someone holding the model and a patient's record can tell, better than by "
+            "chance, whether that patient's record was used to train it; being in a "
+            "clinical training set can itself reveal a diagnosis or a hospital stay."
+        ),
+        mitigations=(
+            "Retrain with differential privacy (DP-SGD) at a per-patient epsilon of 1 to 10.",
+            "Deduplicate the training data and remove records repeated across patients.",
+            "Keep the weights internal and expose only generated text, with query limits.",
+        ),
+    ),
+    "extraction": Family(
+        name="Training-data extraction",
+        nist="Training-data extraction (GenAI privacy attack; data reconstruction)",
+        edpb="Regurgitation of training data; extraction",
+        patient=(
+            "Prompted with the beginning of a patient's record, the model can write out "
+            "the rest of it: their codes or text leave the model verbatim."
+        ),
+        mitigations=(
+            "Deduplicate the training data: repeated records are the ones reproduced.",
+            "Retrain with differential privacy, or stop training earlier (fewer epochs).",
+            "Filter generated output against the training set before it is shown.",
+            "Keep the weights internal and limit queries per user.",
+        ),
+    ),
+    "attribute": Family(
+        name="Sensitive attribute inference",
+        nist="Attribute (property) inference",
+        edpb="Attribute inference",
+        patient=(
+            "The model reveals a sensitive condition of a training patient that the "
+            "prompt did not contain, more often than for a patient it never saw."
+        ),
+        mitigations=(
+            "Retrain with differential privacy.",
+            "Remove or generalise sensitive codes in the training data where not needed.",
+            "Filter sensitive codes from generated output.",
+        ),
+    ),
+    "identifiers": Family(
+        name="Identifiers in generated text",
+        nist="Training-data extraction (PII/PHI leakage)",
+        edpb="Extraction of personal data from queries",
+        patient=(
+            "Generated text contains a training patient's identifiers (name, MRN, "
+            "dates), which identifies them directly."
+        ),
+        mitigations=(
+            "Remove direct identifiers from the training text and retrain.",
+            "Add an output filter for the 18 HIPAA Safe Harbor identifier types.",
+            "Keep the weights internal and limit queries per user.",
+        ),
+    ),
+}
+
+GENERIC = Family(
+    name="Privacy probe",
+    nist="Privacy attack (see the probe's citation)",
+    edpb="Testing resistance to state-of-the-art attacks",
+    patient="A positive result means the model holds information specific to training patients.",
+    mitigations=(
+        "Retrain with differential privacy.",
+        "Keep the weights internal and limit queries.",
+    ),
+)
+
+# Attack-strength classes (compliance.md 2.1): a PASS from a weak attack is weak evidence.
+STRENGTH = {
+    "reference_free": "Reference-free (scores from the audited model alone)",
+    "reference_calibrated": "Reference-calibrated (compared with a reference model)",
+    "shadow_model": "Shadow / reference models (LiRA, RMIA)",
+    "generation": "Generation from prompts (greedy decoding)",
+}
+DEFAULT_STRENGTH = {"membership": "reference_free", "extraction": "generation"}
+
+# Where each threshold's value comes from (mirrors the engine's declarations, so the
+# report can name a source for results written before thresholds carried their own).
+THRESHOLD_ANCHORS = {
+    "primary_fpr": "Carlini et al. 2022: judge attacks at a low false-positive rate",
+    "warn_auc_lower": "product default (compliance reference 5.2)",
+    "fail_auc_lower": "product default: most member/non-member pairs told apart with confidence",
+    "warn_epsilon": "any statistically significant leakage at the primary FPR",
+    "fail_epsilon": "epsilon = 1, the conventional strong differential-privacy level",
+    "min_expected_false_positives": "powered to detect a likelihood ratio of 10 (compliance reference 5.2)",
+    "alpha": "conventional 5% one-sided Fisher exact test",
+    "max_rate_upper": "rule of three at N = 3,000 (compliance reference 5.2)",
+    "fail_min_extracted": "any verbatim reproduction beyond the non-member control",
+}
+
+# The prior share of members among the people an attacker might target, used to turn a
+# likelihood ratio into a posterior (compliance.md 5.2: prior 0.05 x LR 2 ≈ 0.09, the
+# EMA/Health Canada threshold).
+PRIOR = 0.05
+
+
+def family_of(probe: Mapping[str, Any]) -> Family:
+    return FAMILIES.get(as_text(probe.get("family"), ""), GENERIC)
+
+
+def strength_of(probe: Mapping[str, Any]) -> str:
+    raw = probe.get("attack_strength") or DEFAULT_STRENGTH.get(as_text(probe.get("family"), ""))
+    if not raw:
+        return "Not stated"
+    return STRENGTH.get(str(raw), as_text(raw).replace("_", " ").capitalize())

@@ -1,0 +1,119 @@
+"""The few numbers a reader needs from each probe, derived from its metrics: the primary
+figure with its interval, how many patients it touches, the smallest false-positive rate
+the data can resolve, and the posterior an attacker would hold (compliance.md 2.1, 2.2).
+
+Everything here reads optional fields: a figure that cannot be computed is None, and the
+caller words its absence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .families import PRIOR
+from .metrics import format_metric
+from .values import as_list, as_mapping, format_count, format_percent, is_number
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    label: str  # "TPR at 1% FPR"
+    value: str  # "51.9% (48.8–55.0%)"
+    n: str  # "1,000 / 1,000"
+
+
+def metrics_of(probe: Mapping[str, Any]) -> Mapping[str, Any]:
+    return as_mapping(probe.get("metrics"))
+
+
+def number(metrics: Mapping[str, Any], name: str) -> float | None:
+    value = metrics.get(name)
+    return float(value) if is_number(value) else None
+
+
+def interval(metrics: Mapping[str, Any], name: str) -> tuple[float, float] | None:
+    bounds = [b for b in as_list(metrics.get(name + "_ci")) if is_number(b)]
+    return (float(bounds[0]), float(bounds[1])) if len(bounds) == 2 else None
+
+
+def smallest_resolvable_fpr(n_non_members: Any) -> float | None:
+    """The one-sided 95% upper bound on the FPR when no non-member is flagged: below this
+    rate, the data cannot tell an attack from one that never errs (≈ 3/n)."""
+    if not is_number(n_non_members) or n_non_members <= 0:
+        return None
+    return 1.0 - 0.05 ** (1.0 / float(n_non_members))
+
+
+def likelihood_ratio(metrics: Mapping[str, Any]) -> float | None:
+    tpr = number(metrics, "tpr_at_primary_fpr")
+    fpr = number(metrics, "fpr_observed") or number(metrics, "primary_fpr")
+    if tpr is None or not fpr:
+        return None
+    return tpr / fpr
+
+
+def posterior(ratio: float, prior: float = PRIOR) -> float:
+    odds = prior / (1 - prior) * ratio
+    return odds / (1 + odds)
+
+
+def primary_figure(probe: Mapping[str, Any]) -> KeyFigure | None:
+    """Membership: TPR at the primary FPR; extraction: members reproduced; otherwise the
+    headline the engine chose."""
+    metrics = metrics_of(probe)
+    n = _n(metrics)
+    if "tpr_at_primary_fpr" in metrics:
+        fpr = number(metrics, "primary_fpr")
+        label = f"TPR at {format_percent(fpr)} FPR" if fpr is not None else "TPR at the primary FPR"
+        return KeyFigure(label, format_metric("tpr_at_primary_fpr", metrics.get("tpr_at_primary_fpr"),
+                                              metrics.get("tpr_at_primary_fpr_ci")), n)
+    if "extraction_rate_members" in metrics:
+        shown = format_metric("extraction_rate_members", metrics.get("extraction_rate_members"),
+                              metrics.get("extraction_rate_members_ci"))
+        count = metrics.get("extracted_members")
+        if is_number(count):
+            shown = f"{format_count(count)} members ({shown})"
+        return KeyFigure("Members reproduced verbatim", shown, n)
+    headline = as_mapping(probe.get("headline"))
+    if headline.get("text"):
+        return KeyFigure(str(headline.get("label") or "Headline"), str(headline["text"]), n)
+    return None
+
+
+def affected_count(probe: Mapping[str, Any]) -> int | None:
+    """Training patients the attack singles out: members flagged at the primary FPR, or
+    members reproduced."""
+    metrics = metrics_of(probe)
+    for name in ("extracted_members", "members_above_threshold"):
+        if is_number(metrics.get(name)):
+            return int(metrics[name])
+    tpr, n = number(metrics, "tpr_at_primary_fpr"), number(metrics, "n_members")
+    if tpr is not None and n is not None:
+        return int(round(tpr * n))
+    return None
+
+
+def meaning_for_patient(probe: Mapping[str, Any]) -> str | None:
+    """The posterior a motivated intruder would hold about one patient flagged by the
+    attack, at the stated prior."""
+    ratio = likelihood_ratio(metrics_of(probe))
+    if ratio is None or not math.isfinite(ratio):
+        return None
+    return (
+        f"At the operating point, a flagged record is {ratio:.1f} times more likely to be a "
+        f"member than a non-member. If {format_percent(PRIOR)} of the people an intruder "
+        f"targets were in the training set, a flagged patient is a member with probability "
+        f"{format_percent(posterior(ratio))} (against {format_percent(PRIOR)} before the "
+        "attack; regulators accept at most 9% for public clinical data)."
+    )
+
+
+def _n(metrics: Mapping[str, Any]) -> str:
+    members = next((metrics[k] for k in ("n_members", "eligible_members") if is_number(metrics.get(k))), None)
+    non = next((metrics[k] for k in ("n_non_members", "eligible_non_members") if is_number(metrics.get(k))), None)
+    if members is not None and non is not None:
+        return f"{format_count(members)} / {format_count(non)}"
+    return format_count(members if members is not None else non) if (members or non) is not None else ""

@@ -1,0 +1,103 @@
+"""The threat model (compliance.md 6.6): who the attacker is, what access they are assumed
+to have, what they already know, and the release context that sets the threshold tier
+(ISO/IEC 27559 via the IHE handbook: public release judges the maximum risk, non-public
+release may judge the average).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .elements import Block, Paragraph, Section, Table, TextStyle
+from .families import PRIOR, family_of
+from .values import as_list, as_mapping, as_text, format_percent
+
+
+@dataclass(frozen=True)
+class ReleaseContext:
+    key: str
+    label: str
+    scope: str  # "inside the hospital", used in sentences
+    condition: str  # what must stay true for the conclusion to hold
+    adversary: str
+    access: str
+    tier: str
+
+
+CONTEXTS = {
+    "internal": ReleaseContext(
+        "internal", "Internal: the model stays inside the hospital",
+        "inside the hospital", "the weights stay inside the hospital",
+        "An insider or a motivated intruder who gains access to the hospital's systems.",
+        "White-box: the ONNX weights and full output scores, as every probe here assumes.",
+        "Non-public release (ISO/IEC 27559): average risk may be judged, with outlier "
+        "safeguards; the plan's thresholds apply as set.",
+    ),
+    "partners": ReleaseContext(
+        "partners", "Partners: shared with named vendors or research partners",
+        "with the named partners", "the weights go only to the named partners under contract",
+        "A partner's staff, or anyone who obtains the partner's copy.",
+        "White-box: a partner holding the weights can run every attack in this report.",
+        "Non-public release with the weights outside the hospital: treated as public for "
+        "the weights (white-box), so the maximum risk is what counts.",
+    ),
+    "public": ReleaseContext(
+        "public", "Public: weights or queries open to anyone",
+        "publicly", "the release stays as assessed",
+        "Any member of the public, including a motivated intruder with time and skill.",
+        "White-box (public weights) or unlimited queries.",
+        "Public release (ISO/IEC 27559): the maximum risk over every patient counts; "
+        "health data is high impact, so the strictest tier (0.05) applies.",
+    ),
+}
+UNSTATED = ReleaseContext(
+    "unstated", "Not stated in the plan",
+    "beyond the hospital", "the weights stay inside the hospital",
+    "A motivated intruder (assumed, since no release context was stated).",
+    "White-box: the ONNX weights and full output scores.",
+    "Not stated: read the verdicts as if the weights were shared (maximum risk).",
+)
+
+
+def release_context(results: Mapping[str, Any]) -> ReleaseContext:
+    key = as_text(as_mapping(results.get("audit")).get("release_context"), "").lower()
+    return CONTEXTS.get(key, UNSTATED)
+
+
+def threat_section(results: Mapping[str, Any], number: int) -> Section:
+    context = release_context(results)
+    audit = as_mapping(results.get("audit"))
+    rows = [
+        ("Release context", context.label),
+        ("Intended use", as_text(audit.get("intended_use"), "not stated in the plan")),
+        ("Adversary", context.adversary),
+        ("Goal", "Learn whether a given patient was in the training data, or recover their "
+                 "record, from the model."),
+        ("Access assumed", context.access),
+        ("Auxiliary knowledge", "The target patient's record (or its beginning) and records of "
+                                "similar patients who were not in training: the non-member cohort."),
+        ("Threshold tier", context.tier),
+        ("Prior for posterior statements",
+         f"{format_percent(PRIOR)} of the people an intruder targets are assumed to be training "
+         "patients (compliance reference 5.2); a larger share makes every posterior higher."),
+    ]
+    families = []
+    for probe in map(as_mapping, as_list(results.get("probes"))):
+        family = family_of(probe)
+        families.append((as_text(probe.get("title"), as_text(probe.get("id"))), family.nist, family.edpb))
+    blocks: list[Block] = [
+        Table(header=(), rows=tuple(rows), widths=(0.26, 0.74), key_value=True),
+    ]
+    if families:
+        blocks.append(Table(
+            header=("Probe", "NIST AI 100-2 E2025 attack", "EDPB Opinion 28/2024 attack"),
+            rows=tuple(families), widths=(0.34, 0.36, 0.30),
+            caption="Every probe is a confidentiality attack in the sense of AI Act Art. 15(5).",
+        ))
+    blocks.append(Paragraph(
+        "Weights that leave the hospital give their holder white-box access: every attack in "
+        "this report, and stronger ones, become possible. Sharing the ONNX file is therefore "
+        "assessed as the public or partners context, never as internal.", TextStyle.NOTE))
+    return Section(key="threat-model", title=f"{number}. Threat model", blocks=tuple(blocks), new_page=False)
