@@ -38,6 +38,12 @@ class ProbeResult:
     seconds: float
     error: str | None = None
     scores: dict[str, np.ndarray] = field(default_factory=dict)  # role -> per-record score
+    attack_strength: str | None = None  # membership: "reference-free" / "reference-calibrated"
+    subgroups: tuple[dict[str, Any], ...] = ()  # membership: one entry per stratum
+    # Membership: False when the split check found the two files separable without the
+    # model; the verdict is then INCONCLUSIVE and `verdict_if_split_valid` keeps the original.
+    reliable: bool = True
+    verdict_if_split_valid: Verdict | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = {
@@ -50,6 +56,12 @@ class ProbeResult:
         }
         if self.family == "extraction":
             out["extracted"] = list(self.extracted)
+        if self.family == "membership":
+            out["attack_strength"] = self.attack_strength
+            out["subgroups"] = list(self.subgroups)
+            out["reliable"] = self.reliable
+            if self.verdict_if_split_valid is not None:
+                out["verdict_if_split_valid"] = self.verdict_if_split_valid.value
         return out
 
 
@@ -78,6 +90,7 @@ class AuditResult:
     # `validation.latest_validation()`: date, outcome and certificate hash of this machine's
     # latest `mnemoscope validate`, or status "never_validated"; None when not looked up.
     validation: dict[str, Any] | None = None
+    split_validity: dict[str, Any] | None = None  # the model-free split check, before any attack
 
     @property
     def cancelled(self) -> bool:
@@ -95,6 +108,7 @@ class AuditResult:
             "overall_rationale": self.overall_rationale,
             "model": self.model,
             "datasets": list(self.datasets),
+            "split_validity": self.split_validity,
             "probes": [p.as_dict() for p in self.probes],
             "plan": self.plan,
             "environment": self.environment,

@@ -21,6 +21,7 @@ import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.loading import check_disjoint, load_cohort
+from audit_core.data.split_validity import SplitValidity, check_split
 from audit_core.errors import DataError, MnemoscopeError, ModelError, PlanError
 from audit_core.params import build_settings, describe, settings_dict
 from audit_core.plan import AuditPlan
@@ -38,13 +39,17 @@ _SCORING_WEIGHT = 6.0  # the shared pass costs about as much as six cheap probes
 
 def resolve_probes(plan: AuditPlan) -> list[tuple[Probe, Any]]:
     """The probes to run with their checked configs; unknown ids or settings are refused."""
+    has_reference = plan.model.reference is not None
     if plan.probes is None:
-        return [(p, p.config_type()) for p in PROBES]
+        return [(p, p.config_type()) for p in PROBES if has_reference or not p.needs.reference]
     chosen = []
     for probe_id, settings in plan.probes.items():
         probe = PROBES_BY_ID.get(probe_id)
         if probe is None:
             raise PlanError(f"unknown probe 'probes.{probe_id}' (known probes: {', '.join(PROBES_BY_ID)})")
+        if probe.needs.reference and not has_reference:
+            raise PlanError(f"'probes.{probe_id}' needs a reference model: set model.reference "
+                            "to a model of the same tokenizer trained without the members")
         chosen.append((probe, build_settings(probe.config_type, settings, f"probes.{probe_id}")))
     if not chosen:
         raise PlanError("the [probes] table selects no probe")
@@ -88,6 +93,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
         if validate is not None:
             validate(config, model.context_length)
     tokenizer = load_tokenizer(info.folder)
+    reference = _open_reference(plan, model) if plan.model.reference is not None else None
 
     progress.advance(0.01, "reading the cohorts")
     cohorts = {Role.MEMBERS: load_cohort(plan.data.members, Role.MEMBERS, plan.data.columns),
@@ -95,28 +101,44 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
     token_ids = {role: encode_all(tokenizer, list(c.sequences)) for role, c in cohorts.items()}
     _check_tokens(token_ids, cohorts, model.vocab_size, info.name)
+    if reference is not None:
+        _check_same_tokenizer(tokenizer, reference, token_ids, cohorts)
     unk = unknown_token_id(tokenizer)
 
+    # Before any attack: can the two files be told apart without the model at all?
+    progress.advance(0.015, "checking the split without the model")
+    split = check_split(cohorts, plan.data.columns.kind, max_auc=thresholds["split_validity"].max_auc,
+                        folds=thresholds["split_validity"].folds,
+                        rng=np.random.default_rng([plan.audit.seed, zlib.crc32(b"split_validity")]))
+
     needs_scores = any(p.needs.token_scores for p, _ in selected)
-    weights = [_SCORING_WEIGHT if needs_scores else 0.0] + [p.weight for p, _ in selected]
+    scoring_weight = _SCORING_WEIGHT * (2 if reference is not None else 1) if needs_scores else 0.0
+    weights = [scoring_weight] + [p.weight for p, _ in selected]
     edges = 0.02 + 0.98 * np.cumsum([0.0] + weights) / sum(weights)
     token_scores = {}
+    reference_scores = {}
     probe_results: list[ProbeResult] = []
     outcome = "completed"
     try:
         if needs_scores:
             scoring = progress.slice(edges[0], edges[1], "shared scoring pass")
-            for i, role in enumerate(Role):
-                token_scores[role] = score_tokens(
-                    model, token_ids[role], batch_size=plan.model.batch_size,
-                    pad_id=pad_token_id(tokenizer), progress=scoring.slice(i / 2, (i + 1) / 2))
+            # The reference model goes through the same pass, once per cohort, on the same ids.
+            passes = [(token_scores, model)] + ([(reference_scores, reference[0])] if reference else [])
+            for j, (store, scorer) in enumerate(passes):
+                for i, role in enumerate(Role):
+                    part = (j * 2 + i) / (2 * len(passes))
+                    store[role] = score_tokens(
+                        scorer, token_ids[role], batch_size=plan.model.batch_size,
+                        pad_id=pad_token_id(tokenizer),
+                        progress=scoring.slice(part, part + 1 / (2 * len(passes))))
         for index, (probe, config) in enumerate(selected):
             slice_ = progress.slice(edges[index + 1], edges[index + 2], probe.id)
             ctx = ProbeContext(cohorts=cohorts, token_ids=token_ids, token_scores=token_scores,
                                model=model, thresholds=thresholds[probe.family],
                                rng=np.random.default_rng([plan.audit.seed, zlib.crc32(probe.id.encode())]),
-                               progress=slice_)
-            probe_results.append(_run_probe(probe, config, ctx, thresholds[probe.family]))
+                               progress=slice_, reference_scores=reference_scores)
+            probe_results.append(_mark_split(_run_probe(probe, config, ctx, thresholds[probe.family]),
+                                             split))
         progress.advance(1.0, "done")
     except Cancelled:
         outcome = "cancelled"
@@ -139,13 +161,16 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
         overall_verdict=overall,
         overall_rationale=_rationale(overall, probe_results, outcome, len(selected)),
         model={**info.as_dict(), "vocab_size": model.vocab_size, "execution_provider": model.provider,
-               "declared": dict(plan.model.declared)},
+               "declared": dict(plan.model.declared),
+               **({"reference": {**reference[1].as_dict(), "vocab_size": reference[0].vocab_size}}
+                  if reference is not None else {})},
         datasets=tuple(_dataset_summary(cohorts[r], token_ids[r], token_scores.get(r), unk) for r in Role),
         probes=tuple(probe_results),
         plan=plan.as_dict(),
         environment=_environment(),
         validation=latest_validation(),  # the installation's latest self-validation, or none
         records=_record_table(cohorts, token_ids, token_scores, key),
+        split_validity=split.as_dict(),
     )
 
 
@@ -173,7 +198,49 @@ def _run_probe(probe: Probe, config: Any, ctx: ProbeContext, thresholds: Any) ->
                                  "text": outcome.headline.text},
                        metrics=outcome.metrics, curves=outcome.curves, findings=outcome.findings,
                        extracted=extracted, seconds=time.perf_counter() - clock,
-                       scores={role.value: s for role, s in outcome.scores.items()})
+                       scores={role.value: s for role, s in outcome.scores.items()},
+                       attack_strength=outcome.attack_strength, subgroups=outcome.subgroups)
+
+
+def _mark_split(result: ProbeResult, split: SplitValidity) -> ProbeResult:
+    """A membership verdict on a split the files alone can tell apart is not evidence."""
+    if result.family != "membership" or split.reliable or result.verdict is Verdict.ERROR:
+        return result
+    reason = (f"Unreliable: the split check (no model involved) tells members from non-members "
+              f"with AUC {split.auc:.3f}, above {split.threshold:.2f}; this attack's result "
+              f"({result.verdict.value.upper()} on its own) cannot be credited to the model, so "
+              "the verdict is INCONCLUSIVE.")
+    return replace(result, verdict=Verdict.INCONCLUSIVE, reliable=False,
+                   verdict_if_split_valid=result.verdict, findings=(reason, *result.findings))
+
+
+def _open_reference(plan: AuditPlan, model: Any) -> tuple[Any, Any]:
+    """The reference model and what inspection saw in it; it must read the same context."""
+    from audit_core.models.inspection import inspect_model
+    from audit_core.models.onnx_causal_lm import OnnxCausalLM
+
+    info = inspect_model(plan.model.reference, plan.model.context_length)
+    return OnnxCausalLM(info, plan.model.threads), info
+
+
+def _check_same_tokenizer(tokenizer: Any, reference: tuple[Any, Any],
+                          token_ids: dict[Role, list[np.ndarray]], cohorts: dict[Role, Cohort]) -> None:
+    """Likelihood ratios compare the two models token by token: same tokens, same ids."""
+    from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
+
+    scorer, info = reference
+    theirs = load_tokenizer(info.folder)
+    if theirs.get_vocab(with_added_tokens=True) != tokenizer.get_vocab(with_added_tokens=True):
+        raise ModelError(f"the reference model {info.name} has a different tokenizer vocabulary "
+                         "from the audited model's; a reference must share the tokenizer")
+    for role, ids_list in token_ids.items():
+        again = encode_all(theirs, list(cohorts[role].sequences))
+        differ = [i for i, (a, b) in enumerate(zip(ids_list, again)) if not np.array_equal(a, b)]
+        if differ:
+            raise ModelError(f"the reference model's tokenizer splits {len(differ)} records of "
+                             f"{cohorts[role].info.file} differently (first: record {differ[0] + 1}); "
+                             "a reference must share the audited model's tokenizer")
+    _check_tokens(token_ids, cohorts, scorer.vocab_size, info.name)
 
 
 def _with_refs(result: ProbeResult, cohorts: dict[Role, Cohort], key: bytes) -> ProbeResult:

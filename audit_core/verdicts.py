@@ -1,6 +1,7 @@
 """Verdicts and the thresholds behind them, with where each threshold comes from.
 
-Every threshold lives in the plan ([thresholds.membership], [thresholds.extraction]),
+Every threshold lives in the plan ([thresholds.membership], [thresholds.extraction],
+[thresholds.split_validity]),
 has a documented default, and is printed in the report next to the verdict it produced.
 """
 
@@ -56,6 +57,37 @@ class MembershipThresholds:
         10, label="Non-members needed per resolved false positive", min=1, max=1000,
         help="PASS needs n_non_members x primary FPR of at least this (10 -> 1,000 at 1%).",
         anchor="compliance reference 5.2: powered to detect a likelihood ratio of 10")
+    prior: float = param(
+        0.05, label="Prior probability that a record is a member", min=1e-6, max=0.5,
+        help="The posterior probability of membership of a flagged record is stated at this "
+             "prior (the share of the attacker's candidates who were in training).",
+        anchor="compliance reference 5.2: 5% prior, EMA/Health Canada 0.09 posterior")
+    rare_code_max_members: int = param(
+        1, label="Rare code: seen in at most this many members", min=1, max=1000,
+        help="Records holding such a code (counting the record itself) form the rare-code "
+             "carriers stratum.",
+        anchor="Tonekaboni et al. 2025 (T6): codes that occur once")
+    min_cell: int = param(
+        11, label="Smallest subgroup cell shown", min=1, max=1000,
+        help="A stratum with fewer members or non-members is suppressed, its counts too.",
+        anchor="CMS cell-size suppression policy (cells of 1-10 not shown)")
+    subgroup_fdr: float = param(
+        0.10, label="False discovery rate across subgroups", min=1e-4, max=0.5,
+        help="A stratum is significant when its Benjamini-Hochberg q-value is at most this.",
+        anchor="compliance reference 2.3: BH at q = 0.10 for subgroup flags")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SplitValidityThresholds:
+    max_auc: float = param(
+        0.6, label="Membership verdicts unreliable when the split check's AUC exceeds",
+        min=0.5, max=1.0,
+        help="A model-free classifier's cross-validated AUC on members vs non-members; above "
+             "this every membership verdict is INCONCLUSIVE.",
+        anchor="compliance reference 5.1: invalid split when the distribution-shift baseline "
+               "AUC is > 0.6")
+    folds: int = param(5, label="Cross-validation folds of the split check", min=2, max=20,
+                       anchor="product default")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,4 +107,5 @@ class ExtractionThresholds:
 THRESHOLD_FAMILIES: dict[str, type] = {
     "membership": MembershipThresholds,
     "extraction": ExtractionThresholds,
+    "split_validity": SplitValidityThresholds,
 }

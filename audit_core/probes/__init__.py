@@ -4,10 +4,13 @@ One explicit tuple: no entry points, no package scanning (a frozen app loses bot
 """
 
 from audit_core.probes.extraction import Extraction
+from audit_core.probes.lira import Lira
 from audit_core.probes.loss import Loss
 from audit_core.probes.min_k import MinK
 from audit_core.probes.min_k_plus_plus import MinKPlusPlus
+from audit_core.probes.rmia import Rmia
 from audit_core.probes.zlib import Zlib
 
-PROBES = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Extraction())
+# Probes that need a reference model (needs.reference) run only when the plan names one.
+PROBES = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(), Extraction())
 PROBES_BY_ID = {probe.id: probe for probe in PROBES}

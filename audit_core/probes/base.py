@@ -23,6 +23,7 @@ from audit_core.verdicts import Verdict
 class Needs:
     token_scores: bool = False  # the shared teacher-forced pass
     generation: bool = False  # decoding from the model
+    reference: bool = False  # a reference model (plan: model.reference), scored by the shared pass
 
     def describe(self) -> str:
         parts = ["a causal language model (ONNX) with its tokenizer", "members and non-members"]
@@ -30,6 +31,8 @@ class Needs:
             parts.append("the shared per-token scoring pass")
         if self.generation:
             parts.append("greedy decoding (uses the KV cache when the export has one)")
+        if self.reference:
+            parts.append("a reference model of the same tokenizer trained without the members")
         return "; ".join(parts)
 
 
@@ -42,6 +45,8 @@ class ProbeContext:
     thresholds: Any  # the probe family's thresholds dataclass
     rng: np.random.Generator  # seeded from the plan's seed and the probe id
     progress: Progress
+    # The reference model's shared pass over the same token ids (empty without a reference).
+    reference_scores: dict[Role, TokenScores] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +65,9 @@ class ProbeOutcome:
     scores: dict[Role, np.ndarray]  # one score per record, higher = more member-like (NaN: not scored)
     curves: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     extracted: tuple[tuple[Role, int], ...] = ()  # (role, record index) of reproduced records
+    # Membership probes: "reference-free" or "reference-calibrated", and per-stratum figures.
+    attack_strength: str | None = None
+    subgroups: tuple[dict[str, Any], ...] = ()
 
 
 class Probe(Protocol):

@@ -37,4 +37,4 @@ class Loss:
             ctx.progress.advance(step / 2, "mean log-likelihood")
             scores[role] = np.array([lp.mean() for lp in ctx.token_scores[role].logprobs])
         return assess_membership(scores[Role.MEMBERS], scores[Role.NON_MEMBERS],
-                                 ctx.thresholds, ctx.rng, "The mean token log-likelihood")
+                                 ctx, "The mean token log-likelihood")

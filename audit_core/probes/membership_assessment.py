@@ -1,33 +1,96 @@
 """The statistics and verdict shared by every membership-inference probe.
 
 Given one score per member and per non-member, it reports AUC with a bootstrap interval,
-TPR at 1% and 0.1% FPR with Clopper-Pearson intervals, an epsilon lower bound at the
-primary FPR, and the verdict under the plan's membership thresholds.
+TPR at 1% and 0.1% FPR with Clopper-Pearson intervals, the membership advantage (Yeom et
+al. 2018), and at the primary FPR a threshold chosen on a calibration split and judged on
+held-out records: the non-members are cut in two random halves, each half sets the
+threshold that the other half (and half of the members) is judged at, and the two
+held-out halves are pooled ("cross-fitting"), so every record is judged once at a
+threshold it did not help choose. The verdict reads the held-out figures: the epsilon
+lower bound (Jagielski et al. 2020), and from it the likelihood ratio and the posterior
+probability of membership at the plan's prior. Per subgroup and for rare-code carriers
+the same figures come from `membership_strata`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from audit_core.data.cohort import Role
-from audit_core.probes.base import Headline, ProbeOutcome
-from audit_core.stats.intervals import bootstrap_auc, clopper_pearson, epsilon_lower_bound
-from audit_core.stats.roc import auc, operating_point, roc_curve, score_histogram, thin_curve
+from audit_core.probes.base import Headline, ProbeContext, ProbeOutcome
+from audit_core.probes.membership_strata import (
+    assess_strata,
+    membership_strata,
+    strata_findings,
+)
+from audit_core.stats.intervals import (
+    bootstrap_advantage,
+    bootstrap_auc,
+    clopper_pearson,
+    epsilon_lower_bound,
+    posterior_membership,
+)
+from audit_core.stats.roc import (
+    auc,
+    membership_advantage,
+    operating_point,
+    roc_curve,
+    score_histogram,
+    thin_curve,
+)
 from audit_core.verdicts import MembershipThresholds, Verdict
 
 REPORTED_FPRS = {"1pct": 0.01, "0.1pct": 0.001}
+REFERENCE_FREE = "reference-free"
+REFERENCE_CALIBRATED = "reference-calibrated"
 
 
-def assess_membership(members: np.ndarray, non_members: np.ndarray,
-                      thresholds: MembershipThresholds, rng: np.random.Generator,
-                      attack: str) -> ProbeOutcome:
+@dataclass(frozen=True, slots=True)
+class HeldOut:
+    """Cross-fitted operating point: counts pooled over the two held-out halves."""
+
+    true_positives: int
+    members: int
+    false_positives: int
+    non_members: int
+    calibration_false_positives: int  # in-sample, on the halves that set the thresholds
+    flagged_members: np.ndarray  # per record: above the threshold it was judged at
+    flagged_non_members: np.ndarray
+
+
+def held_out_operating_point(members: np.ndarray, non_members: np.ndarray, target_fpr: float,
+                             rng: np.random.Generator) -> HeldOut | None:
+    if len(non_members) < 2 or len(members) < 2:
+        return None
+    halves_n = np.array_split(rng.permutation(len(non_members)), 2)
+    halves_m = np.array_split(rng.permutation(len(members)), 2)
+    flagged_m = np.zeros(len(members), dtype=bool)
+    flagged_n = np.zeros(len(non_members), dtype=bool)
+    calibration_fp = 0
+    for calibration, judged in ((0, 1), (1, 0)):
+        point = operating_point(members[halves_m[judged]], non_members[halves_n[calibration]],
+                                target_fpr)
+        calibration_fp += point.false_positives
+        flagged_m[halves_m[judged]] = members[halves_m[judged]] > point.threshold
+        flagged_n[halves_n[judged]] = non_members[halves_n[judged]] > point.threshold
+    return HeldOut(int(flagged_m.sum()), len(members), int(flagged_n.sum()), len(non_members),
+                   calibration_fp, flagged_m, flagged_n)
+
+
+def assess_membership(members: np.ndarray, non_members: np.ndarray, ctx: ProbeContext,
+                      attack: str, strength: str = REFERENCE_FREE) -> ProbeOutcome:
+    thresholds: MembershipThresholds = ctx.thresholds
+    rng = ctx.rng
     n1, n0 = len(members), len(non_members)
     value = auc(members, non_members)
     low, high = bootstrap_auc(members, non_members, rng)
     metrics: dict[str, object] = {"n_members": n1, "n_non_members": n0,
                                   "auc": value, "auc_ci": [low, high]}
     findings = [f"{attack} separates members from non-members with AUC {value:.3f} "
-                f"(95% CI {low:.3f}-{high:.3f}; {n1} members, {n0} non-members)."]
+                f"(95% CI {low:.3f}-{high:.3f}; {n1} members, {n0} non-members; "
+                f"{strength} attack)."]
 
     for name, fpr in REPORTED_FPRS.items():
         key = f"tpr_at_{name}_fpr"
@@ -41,26 +104,39 @@ def assess_membership(members: np.ndarray, non_members: np.ndarray,
         metrics[key] = point.tpr
         metrics[f"{key}_ci"] = list(clopper_pearson(point.true_positives, n1))
 
+    advantage = membership_advantage(members, non_members)
+    metrics["membership_advantage"] = advantage
+    metrics["membership_advantage_ci"] = list(bootstrap_advantage(members, non_members, rng))
+
     primary = operating_point(members, non_members, thresholds.primary_fpr)
-    epsilon = epsilon_lower_bound(primary.true_positives, n1, primary.false_positives, n0)
     powered = n0 * thresholds.primary_fpr >= thresholds.min_expected_false_positives
+    in_sample_epsilon = epsilon_lower_bound(primary.true_positives, n1, primary.false_positives, n0)
     metrics.update({
         "primary_fpr": thresholds.primary_fpr,
         "tpr_at_primary_fpr": primary.tpr,
         "tpr_at_primary_fpr_ci": list(clopper_pearson(primary.true_positives, n1)),
         "fpr_observed": primary.fpr,
-        "epsilon_lower_bound": epsilon,
+        "resolvable_fpr": min(1.0, thresholds.min_expected_false_positives / n0),
         "powered": powered,
     })
-    findings.append(f"At {thresholds.primary_fpr:.1%} FPR the attack identifies {primary.tpr:.1%} "
-                    f"of members ({primary.true_positives} of {n1}); this implies a "
-                    f"differential-privacy epsilon of at least {epsilon:.2f}.")
+    held = held_out_operating_point(members, non_members, thresholds.primary_fpr, rng)
+    epsilon = in_sample_epsilon if held is None else _held_out_metrics(held, thresholds, metrics)
+    metrics["epsilon_lower_bound"] = epsilon
+    metrics["epsilon_lower_bound_in_sample"] = in_sample_epsilon
+    findings.extend(_operating_findings(metrics, held, thresholds, epsilon))
+
+    strata = membership_strata(ctx.cohorts, thresholds.rare_code_max_members)
+    subgroups = assess_strata(strata, members, non_members,
+                              held.flagged_members if held else None,
+                              held.flagged_non_members if held else None, thresholds, rng)
+    findings.extend(strata_findings(subgroups, value, thresholds.subgroup_fdr))
 
     verdict = _membership_verdict(low, epsilon, powered, thresholds)
     if verdict is Verdict.INCONCLUSIVE:
         needed = int(np.ceil(thresholds.min_expected_false_positives / thresholds.primary_fpr))
         findings.append(f"No leakage was shown, but {n0} non-members cannot resolve "
-                        f"{thresholds.primary_fpr:.1%} FPR (PASS needs at least {needed}).")
+                        f"{thresholds.primary_fpr:.1%} FPR (PASS needs at least {needed}; the "
+                        f"smallest FPR these cohorts resolve is {metrics['resolvable_fpr']:.2%}).")
     fpr_curve, tpr_curve = thin_curve(*roc_curve(members, non_members))
     return ProbeOutcome(
         verdict=verdict,
@@ -69,7 +145,49 @@ def assess_membership(members: np.ndarray, non_members: np.ndarray,
         scores={Role.MEMBERS: members, Role.NON_MEMBERS: non_members},
         curves={"roc": {"fpr": fpr_curve, "tpr": tpr_curve},
                 "histogram": score_histogram(members, non_members)},
+        attack_strength=strength, subgroups=tuple(subgroups),
     )
+
+
+def _held_out_metrics(held: HeldOut, t: MembershipThresholds, metrics: dict[str, object]) -> float:
+    tpr, fpr = held.true_positives / held.members, held.false_positives / held.non_members
+    tpr_ci = clopper_pearson(held.true_positives, held.members)
+    fpr_ci = clopper_pearson(held.false_positives, held.non_members)
+    ratio = tpr / fpr if fpr > 0 else None
+    ratio_low = tpr_ci[0] / fpr_ci[1]
+    metrics.update({
+        "calibration_fpr": held.calibration_false_positives / held.non_members,
+        "held_out_tpr": tpr, "held_out_tpr_ci": list(tpr_ci),
+        "held_out_fpr": fpr, "held_out_fpr_ci": list(fpr_ci),
+        "held_out_advantage": tpr - fpr,
+        "likelihood_ratio": ratio, "likelihood_ratio_lower": ratio_low,
+        "prior": t.prior,
+        "posterior_at_prior": posterior_membership(t.prior, ratio) if ratio is not None else None,
+        "posterior_at_prior_lower": posterior_membership(t.prior, ratio_low),
+    })
+    return epsilon_lower_bound(held.true_positives, held.members, held.false_positives,
+                               held.non_members)
+
+
+def _operating_findings(metrics: dict[str, object], held: HeldOut | None,
+                        t: MembershipThresholds, epsilon: float) -> list[str]:
+    if held is None:
+        return [f"At {t.primary_fpr:.1%} FPR the attack identifies {metrics['tpr_at_primary_fpr']:.1%} "
+                f"of members; too few records to hold out a calibration split, so this and the "
+                f"epsilon bound of {epsilon:.2f} are in-sample."]
+    text = [f"Threshold set for {t.primary_fpr:.1%} FPR on a calibration half of the non-members "
+            f"and judged on the other half (both ways, pooled): it flags {held.true_positives} of "
+            f"{held.members} members ({metrics['held_out_tpr']:.1%}) and {held.false_positives} of "
+            f"{held.non_members} non-members ({metrics['held_out_fpr']:.1%} FPR held out, "
+            f"{metrics['calibration_fpr']:.1%} on the calibration halves); this implies a "
+            f"differential-privacy epsilon of at least {epsilon:.2f}."]
+    lower = metrics["posterior_at_prior_lower"]
+    point = metrics["posterior_at_prior"]
+    shown = f"{point:.1%}" if point is not None else "up to 100%"
+    text.append(f"At a {t.prior:.1%} prior, a flagged record is a member with probability "
+                f"{shown} (at least {lower:.1%} from the interval bounds); membership "
+                f"advantage (max TPR - FPR) {metrics['membership_advantage']:.3f}.")
+    return text
 
 
 def _membership_verdict(auc_low: float, epsilon: float, powered: bool,

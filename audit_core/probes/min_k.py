@@ -41,4 +41,4 @@ class MinK:
             scores[role] = np.array([mean_of_lowest(lp, config.k)
                                      for lp in ctx.token_scores[role].logprobs])
         return assess_membership(scores[Role.MEMBERS], scores[Role.NON_MEMBERS],
-                                 ctx.thresholds, ctx.rng, f"Min-{config.k:.0%} Prob")
+                                 ctx, f"Min-{config.k:.0%} Prob")

@@ -48,4 +48,4 @@ class MinKPlusPlus:
                 mean_of_lowest((lp - mu) / np.maximum(sd, _SIGMA_FLOOR), config.k)
                 for lp, mu, sd in zip(table.logprobs, table.means, table.stds)])
         return assess_membership(scores[Role.MEMBERS], scores[Role.NON_MEMBERS],
-                                 ctx.thresholds, ctx.rng, f"Min-{config.k:.0%}++")
+                                 ctx, f"Min-{config.k:.0%}++")

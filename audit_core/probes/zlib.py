@@ -43,4 +43,4 @@ class Zlib:
             # Carlini's ratio is loss / zlib entropy, low for members; negate so higher = member.
             scores[role] = -losses / entropy
         return assess_membership(scores[Role.MEMBERS], scores[Role.NON_MEMBERS],
-                                 ctx.thresholds, ctx.rng, "The zlib-calibrated loss")
+                                 ctx, "The zlib-calibrated loss")

@@ -57,3 +57,38 @@ def epsilon_lower_bound(true_positives: int, members: int, false_positives: int,
     if tpr_low < 1 and fpr_high < 1:
         bounds.append(np.log((1 - fpr_high) / (1 - tpr_low)))
     return float(max(bounds))
+
+
+def auc_greater_p_value(members: np.ndarray, non_members: np.ndarray) -> float:
+    """One-sided Mann-Whitney p-value that members score higher (AUC > 0.5)."""
+    from scipy.stats import mannwhitneyu
+
+    if len(members) == 0 or len(non_members) == 0:
+        return 1.0
+    return float(mannwhitneyu(members, non_members, alternative="greater").pvalue)
+
+
+def bootstrap_advantage(members: np.ndarray, non_members: np.ndarray, rng: np.random.Generator,
+                        resamples: int = 1000, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Percentile interval of the membership advantage, max over thresholds of TPR - FPR."""
+    from audit_core.stats.roc import membership_advantage
+
+    values = np.empty(resamples)
+    n1, n0 = len(members), len(non_members)
+    for i in range(resamples):
+        values[i] = membership_advantage(members[rng.integers(0, n1, n1)],
+                                         non_members[rng.integers(0, n0, n0)])
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return (float(low), float(high))
+
+
+def posterior_membership(prior: float, likelihood_ratio: float) -> float:
+    """P(member | flagged) for a record drawn with P(member) = prior (Bayes in odds form).
+
+    An infinite likelihood ratio (no false positive observed) gives 1.
+    """
+    if not np.isfinite(likelihood_ratio):
+        return 1.0
+    odds = prior / (1.0 - prior) * likelihood_ratio
+    return float(odds / (1.0 + odds))

@@ -75,7 +75,9 @@ def test_probes_lists_every_probe_with_settings_and_needs() -> None:
         assert f"{probe_id}  " in done.stdout
     assert "prefix_tokens = 24" in done.stdout and "[thresholds.membership]" in done.stdout
     listing = json.loads(mnemoscope("probes", "--json").stdout)
-    assert [p["id"] for p in listing["probes"]] == PROBE_IDS
+    from audit_core.probes import PROBES
+
+    assert [p["id"] for p in listing["probes"]] == [p.id for p in PROBES]
     assert listing["probes"][2]["settings"][0]["default"] == 0.2
 
 

@@ -30,12 +30,15 @@ COLUMNS = ColumnMapping(id="patient_id", sequence="codes", kind="codes", subgrou
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory, demo_dir: Path):
+def shared(tmp_path_factory, demo_dir: Path, tiny_negative):
+    """48 + 48 demo records scored by the demo model and, as the reference model, by the
+    negative control (same tokenizer, never saw them)."""
     import pandas as pd
 
     folder = tmp_path_factory.mktemp("conformance")
-    cohorts, token_ids, scores = {}, {}, {}
+    cohorts, token_ids, scores, reference_scores = {}, {}, {}, {}
     model = OnnxCausalLM(inspect_model(demo_dir / "model"))
+    reference = OnnxCausalLM(inspect_model(tiny_negative.model_dir))
     tokenizer = load_tokenizer(demo_dir / "model")
     for role, name in ((Role.MEMBERS, "members.csv"), (Role.NON_MEMBERS, "non_members.csv")):
         path = folder / name
@@ -44,14 +47,17 @@ def shared(tmp_path_factory, demo_dir: Path):
         token_ids[role] = encode_all(tokenizer, list(cohorts[role].sequences))
         scores[role] = score_tokens(model, token_ids[role], batch_size=16,
                                     pad_id=pad_token_id(tokenizer), progress=Progress())
-    return cohorts, token_ids, scores, model
+        reference_scores[role] = score_tokens(reference, token_ids[role], batch_size=16,
+                                              pad_id=pad_token_id(tokenizer), progress=Progress())
+    return cohorts, token_ids, scores, model, reference_scores
 
 
 def _context(shared, probe, progress: Progress, seed: int = 1) -> ProbeContext:
-    cohorts, token_ids, scores, model = shared
+    cohorts, token_ids, scores, model, reference_scores = shared
     return ProbeContext(cohorts=cohorts, token_ids=token_ids, token_scores=scores, model=model,
                         thresholds=THRESHOLD_FAMILIES[probe.family](),
-                        rng=np.random.default_rng(seed), progress=progress)
+                        rng=np.random.default_rng(seed), progress=progress,
+                        reference_scores=reference_scores)
 
 
 def _quick(probe):
@@ -94,8 +100,11 @@ def test_runs_with_monotonic_progress_finite_metrics_and_clean_findings(shared, 
     cohorts = shared[0]
     for role in Role:
         assert len(outcome.scores[role]) == len(cohorts[role])
+    # Naming a declared subgroup's value (a stratum) is intended, even where the value is
+    # also a token of the records (the demo's age bands are).
+    strata = {str(v) for c in cohorts.values() for values in c.subgroups.values() for v in values}
     record_tokens = {tok for c in cohorts.values() for s in c.sequences for tok in s.split()
-                     if any(ch.isdigit() for ch in tok)}
+                     if any(ch.isdigit() for ch in tok)} - strata
     ids = {i for c in cohorts.values() for i in c.ids}
     for sentence in outcome.findings + (outcome.headline.text,):
         words = set(sentence.replace(",", " ").replace("(", " ").replace(")", " ").split())
@@ -119,5 +128,23 @@ def test_same_seed_gives_the_same_result(shared, probe) -> None:
     first = probe.run(_quick(probe), _context(shared, probe, Progress(), seed=5))
     second = probe.run(_quick(probe), _context(shared, probe, Progress(), seed=5))
     assert first.metrics == second.metrics and first.verdict == second.verdict
+    assert first.subgroups == second.subgroups
     for role in Role:
         np.testing.assert_array_equal(first.scores[role], second.scores[role])
+
+
+@pytest.mark.parametrize("probe", [p for p in PROBES if p.family == "membership"], ids=lambda p: p.id)
+def test_membership_probes_state_their_strength_and_report_every_stratum(shared, probe) -> None:
+    outcome = probe.run(_quick(probe), _context(shared, probe, Progress()))
+    assert outcome.attack_strength in ("reference-free", "reference-calibrated")
+    keys = {"column", "value", "n_members", "n_non_members", "suppressed", "auc", "auc_ci",
+            "tpr_at_primary_fpr", "q_value", "significant"}
+    columns = {row["column"] for row in outcome.subgroups}
+    assert columns == {"age_band", "sex", "rare_codes"}
+    for row in outcome.subgroups:
+        assert keys <= set(row)
+        if row["suppressed"]:  # a small cell shows neither its figures nor its counts
+            assert row["n_members"] is None and row["auc"] is None and not row["significant"]
+        else:
+            assert min(row["n_members"], row["n_non_members"]) >= 11
+            assert 0 <= row["auc_ci"][0] <= row["auc"] <= row["auc_ci"][1] <= 1
