@@ -69,9 +69,15 @@ def _guarded(group: str, title: str, make_checks) -> list[dict[str, Any]]:
 
 def run_validation(out_dir: Path | None = None, *, on_progress: ProgressCallback = ignore_progress,
                    cancel: CancelToken | None = None,
-                   record_path: Path = installation.RECORD_PATH) -> ValidationResult:
-    """Run every check and write the certificate into `out_dir` (default: the per-user folder)."""
+                   record_path: Path | None = None) -> ValidationResult:
+    """Run every check and write the certificate into `out_dir` (default: the per-user folder).
+
+    `record_path`: the installation record to check the files against (default: the one
+    written at installation, `installation.RECORD_PATH`).
+    """
     from audit_core import TOOL_NAME, __version__
+
+    record_path = installation.RECORD_PATH if record_path is None else record_path
 
     cancel = cancel or CancelToken()
     started = datetime.now(UTC)
