@@ -47,9 +47,22 @@ def smallest_resolvable_fpr(n_non_members: Any) -> float | None:
     return 1.0 - 0.05 ** (1.0 / float(n_non_members))
 
 
+def primary_tpr(metrics: Mapping[str, Any]) -> tuple[str, float] | None:
+    """The name of the TPR judged by the verdict and its FPR: the primary one when the
+    engine records it, else TPR at 1% FPR (results written before the primary FPR was)."""
+    if "tpr_at_primary_fpr" in metrics:
+        return "tpr_at_primary_fpr", number(metrics, "primary_fpr") or 0.01
+    if "tpr_at_1pct_fpr" in metrics:
+        return "tpr_at_1pct_fpr", 0.01
+    return None
+
+
 def likelihood_ratio(metrics: Mapping[str, Any]) -> float | None:
-    tpr = number(metrics, "tpr_at_primary_fpr")
-    fpr = number(metrics, "fpr_observed") or number(metrics, "primary_fpr")
+    primary = primary_tpr(metrics)
+    if primary is None:
+        return None
+    tpr = number(metrics, primary[0])
+    fpr = number(metrics, "fpr_observed") or primary[1]
     if tpr is None or not fpr:
         return None
     return tpr / fpr
@@ -65,11 +78,11 @@ def primary_figure(probe: Mapping[str, Any]) -> KeyFigure | None:
     headline the engine chose."""
     metrics = metrics_of(probe)
     n = _n(metrics)
-    if "tpr_at_primary_fpr" in metrics:
-        fpr = number(metrics, "primary_fpr")
-        label = f"TPR at {format_percent(fpr)} FPR" if fpr is not None else "TPR at the primary FPR"
-        return KeyFigure(label, format_metric("tpr_at_primary_fpr", metrics.get("tpr_at_primary_fpr"),
-                                              metrics.get("tpr_at_primary_fpr_ci")), n)
+    primary = primary_tpr(metrics)
+    if primary is not None:
+        name, fpr = primary
+        return KeyFigure(f"TPR at {format_percent(fpr)} FPR",
+                         format_metric(name, metrics.get(name), metrics.get(name + "_ci")), n)
     if "extraction_rate_members" in metrics:
         shown = format_metric("extraction_rate_members", metrics.get("extraction_rate_members"),
                               metrics.get("extraction_rate_members_ci"))
@@ -90,7 +103,9 @@ def affected_count(probe: Mapping[str, Any]) -> int | None:
     for name in ("extracted_members", "members_above_threshold"):
         if is_number(metrics.get(name)):
             return int(metrics[name])
-    tpr, n = number(metrics, "tpr_at_primary_fpr"), number(metrics, "n_members")
+    primary = primary_tpr(metrics)
+    tpr = number(metrics, primary[0]) if primary else None
+    n = number(metrics, "n_members")
     if tpr is not None and n is not None:
         return int(round(tpr * n))
     return None

@@ -32,6 +32,7 @@ from .verdicts import ERROR
 
 CI_METHODS = {
     "tpr_at_primary_fpr": "Clopper–Pearson exact, 95%",
+    "tpr_at_1pct_fpr": "Clopper–Pearson exact, 95%",
     "extraction_rate_members": "Clopper–Pearson exact, 95%",
 }
 OPERATING_POINTS = (("tpr_at_1pct_fpr", 0.01, "1% FPR"), ("tpr_at_0.1pct_fpr", 0.001, "0.1% FPR"))

@@ -86,7 +86,8 @@ def _check_signatures(path: Path, result: Verification, trust: list[Path]) -> No
                 result.note("Not digitally signed: the checks below detect edits, not a forged report.")
                 return
             roots = [load_cert_from_pemder(str(p)) for p in trust]
-            context = ValidationContext(trust_roots=roots or None, allow_fetching=False)
+            # Only the roots given: offline, and never the operating system's trust list.
+            context = ValidationContext(trust_roots=roots, allow_fetching=False)
             for index, signature in enumerate(signatures):
                 status = validate_pdf_signature(signature, context)
                 who = status.signing_cert.subject.human_friendly if status.signing_cert else "unknown signer"

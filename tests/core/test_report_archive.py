@@ -1,0 +1,135 @@
+"""The report as a file to archive and rely on: PDF/A-3b, the results and plan embedded,
+bookmarks, reproducible content, no patient data in its text, and `mnemoscope verify`
+(with and without a PAdES signature)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pikepdf
+import pikepdf.pdfa
+import pytest
+
+from audit_core.cli import main
+from audit_core.report import write_report
+from audit_core.report.attachments import digest
+from audit_core.report.document import build_report
+from tests.core.report_samples import (  # noqa: F401  (results is a fixture)
+    PLANTED,
+    make_pkcs12,
+    record_ids,
+    results,
+    with_planted_phi,
+)
+
+
+def pdf_text(path) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def written(tmp_path, results):
+    path = tmp_path / "report.pdf"
+    write_report(results, path)
+    return path
+
+
+def test_the_report_is_valid_pdf_a_3b_with_results_and_plan_embedded(written, results):
+    assert pikepdf.pdfa.validate_written(written, "3b").passed
+    with pikepdf.open(written) as pdf:
+        assert set(pdf.attachments) == {"results.json", "plan.json"}
+        embedded = json.loads(pdf.attachments["results.json"].get_file().read_bytes())
+        plan = json.loads(pdf.attachments["plan.json"].get_file().read_bytes())
+        assert "pdfaid" in str(pdf.open_metadata())
+        outline = [item.title for item in pdf.open_outline().root]
+    assert digest(embedded) == build_report(results).results_digest
+    assert plan == results["plan"]
+    # The embedded copy is shareable: no record id, no pseudonym key.
+    assert not any(record_id in json.dumps(embedded) for record_id in record_ids(results))
+    assert outline[:3] == ["Summary", "Executive summary", "1. Scope and regulatory mapping"]
+    assert "Appendix B. Definitions and formulas" in outline
+
+
+def test_the_same_results_give_the_same_pdf_content(tmp_path, results):
+    first, second = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    write_report(results, first)
+    write_report(results, second)
+
+    def content(path):
+        with pikepdf.open(path) as pdf:
+            pages = [page.obj.Contents.read_bytes() for page in pdf.pages]
+            files = {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()}
+        return pages, files
+
+    assert content(first) == content(second)
+
+
+def test_planted_names_mrns_and_note_text_never_reach_the_pdf(tmp_path, results):
+    planted = with_planted_phi(results)
+    path = tmp_path / "report.pdf"
+    write_report(planted, path)
+
+    text = pdf_text(path)
+    with pikepdf.open(path) as pdf:
+        embedded = pdf.attachments["results.json"].get_file().read_bytes().decode("utf-8")
+    values = [*PLANTED["names"], *PLANTED["mrns"], PLANTED["note"], PLANTED["phone"], PLANTED["email"],
+              "Smithers", "cocaine", "Lakeview", "k" * 64]
+    for value in values:
+        assert value not in text, value
+        assert value not in embedded, value
+    assert "R-PLANTED01" in text  # the record is still named, by its pseudonym
+    assert "[NAME]" in text and "[MRN]" in text
+
+
+def test_verify_accepts_an_untouched_report_and_rejects_altered_results(tmp_path, written, capsys):
+    assert main(["verify", str(written)]) == 0
+    assert "matches the results SHA-256 on the cover" in capsys.readouterr().out
+
+    altered = tmp_path / "altered.pdf"
+    with pikepdf.open(written) as pdf:
+        results = json.loads(pdf.attachments["results.json"].get_file().read_bytes())
+        results["overall_verdict"] = "pass"
+        pdf.attachments["results.json"] = pikepdf.AttachedFileSpec(pdf, json.dumps(results).encode())
+        pdf.save(altered)
+    assert main(["verify", str(altered)]) == 2
+    assert "altered" in capsys.readouterr().out
+
+    not_pdf = tmp_path / "note.pdf"
+    not_pdf.write_text("hello")
+    assert main(["verify", str(not_pdf)]) == 2
+    assert main(["verify", str(tmp_path / "missing.pdf")]) == 2
+
+
+def test_a_signed_report_verifies_and_any_later_change_is_caught(tmp_path, results, capsys):
+    pytest.importorskip("pyhanko")
+    from audit_core.report.signing import ReportSigner, SigningError
+
+    certificate = tmp_path / "hospital.p12"
+    make_pkcs12(certificate, b"s3cret")
+    path = tmp_path / "signed.pdf"
+    write_report(results, path, signer=ReportSigner(certificate, b"s3cret"))
+
+    assert "Digitally signed (PAdES, offline) by" in " ".join(pdf_text(path).split())
+    assert main(["verify", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Signature 1: intact and valid, signed by" in out and "Test Privacy Office" in out
+
+    appended = tmp_path / "appended.pdf"
+    with pikepdf.open(path) as pdf:  # an incremental edit after signing: a new page title
+        pdf.docinfo["/Title"] = "Nothing to see"
+        pdf.save(appended)
+    assert main(["verify", str(appended)]) == 2
+
+    flipped = tmp_path / "flipped.pdf"
+    data = bytearray(path.read_bytes())
+    at = data.index(b"/Subject")
+    data[at + 12] ^= 0x01
+    flipped.write_bytes(bytes(data))
+    assert main(["verify", str(flipped)]) == 2
+
+    with pytest.raises(SigningError, match="cannot open the certificate"):
+        ReportSigner(certificate, b"wrong").load()
