@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from audit_core.progress import Cancelled, CancelToken, ProgressCallback
 
@@ -79,8 +79,10 @@ class BackgroundTask(QObject):
                               (self._worker.failed, self.failed),
                               (self._worker.cancelled, self.cancelled)):
             signal.connect(relay)
+        # Direct: quit from the worker thread itself, so that a GUI thread blocked in wait()
+        # (closing the window) still sees the thread end; QThread.quit is thread-safe.
         for signal in (self._worker.succeeded, self._worker.failed, self._worker.cancelled):
-            signal.connect(self._thread.quit)
+            signal.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread.finished.connect(self.finished)
         self._started = False
 

@@ -180,8 +180,10 @@ class MainWindow(QMainWindow):
 
     # --- run ------------------------------------------------------------------------
     def _step_entered(self, index: int) -> None:
-        if index != RUN_STEP or self.controller.busy:
-            return
+        if index == RUN_STEP and not self.controller.busy:
+            self._show_run_setup()
+
+    def _show_run_setup(self) -> None:
         draft = self.wizard.store()
         self.run_page.show_setup(draft, self._default_folder(draft))
         self._estimate()
@@ -240,12 +242,12 @@ class MainWindow(QMainWindow):
     def _audit_stopped(self) -> None:
         self.run_page.stop_clock()
         self.run_page.append_log("Cancelled before any probe ran: nothing was written.")
-        self._step_entered(RUN_STEP)
+        self._show_run_setup()
         self.run_page.set_estimate(None, "The audit was cancelled before any probe ran; nothing was written.")
 
     def _audit_failed(self, exc: Exception, details: str) -> None:
         self.run_page.stop_clock()
-        self._step_entered(RUN_STEP)
+        self._show_run_setup()
         self.run_page.set_estimate(None, "The audit could not run: correct the problem and start again.")
         show_error(self, "The audit could not run", exc, details if not isinstance(exc, MnemoscopeError) else "")
 

@@ -18,9 +18,14 @@ from audit_core.probes import PROBES
 AUDIT_KEYS = ("title", "institution", "requester", "auditor", "intended_use", "release_context")
 
 
-def standard_suite() -> dict[str, dict[str, Any]]:
-    """Every registered probe, with its defaults."""
-    return {probe.id: {} for probe in PROBES}
+def needs_reference(probe: Any) -> bool:
+    return bool(getattr(probe.needs, "reference", False))
+
+
+def standard_suite(has_reference: bool = False) -> dict[str, dict[str, Any]]:
+    """Every registered probe the audit can support, with its defaults (the core's own
+    choice when a plan leaves out [probes])."""
+    return {probe.id: {} for probe in PROBES if has_reference or not needs_reference(probe)}
 
 
 @dataclass
@@ -45,7 +50,8 @@ class PlanDraft:
         return cls(model_path=plan.model.path, members=plan.data.members,
                    non_members=plan.data.non_members, id_column=cols.id,
                    sequence_column=cols.sequence, kind=cols.kind, subgroups=tuple(cols.subgroups),
-                   probes={k: dict(v) for k, v in (plan.probes or standard_suite()).items()},
+                   probes={k: dict(v) for k, v in
+                           (plan.probes or standard_suite(plan.model.reference is not None)).items()},
                    audit={k: raw["audit"].get(k, "") for k in (*AUDIT_KEYS, "seed")},
                    extra=raw, source=plan.source)
 
@@ -62,6 +68,10 @@ class PlanDraft:
                                  "kind": self.kind, "subgroups": list(self.subgroups)}})
         raw["probes"] = {k: dict(v) for k, v in self.probes.items()}
         return raw
+
+    @property
+    def has_reference(self) -> bool:
+        return bool(self.extra.get("model", {}).get("reference"))
 
     def to_plan(self) -> AuditPlan:
         """The plan, checked by the core exactly as a plan file would be (PlanError if not)."""

@@ -9,7 +9,7 @@ from audit_core.errors import MnemoscopeError
 from audit_core.models.inspection import ModelInfo
 from audit_core.probes import PROBES
 from desktop.pages.step_page import StepPage
-from desktop.plan_draft import PlanDraft, standard_suite
+from desktop.plan_draft import PlanDraft, needs_reference, standard_suite
 from desktop.widgets.config_form import ConfigForm
 
 
@@ -46,11 +46,12 @@ class ProbesPage(StepPage):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.info: ModelInfo | None = None
+        self.has_reference = False
         top = QHBoxLayout()
         top.addWidget(self.add_lead("Each probe asks the model one question. The standard suite "
                                     "runs them all with settings from their papers."), 1)
         self.standard_button = QPushButton("Use the standard suite")
-        self.standard_button.clicked.connect(lambda: self.set_probes(standard_suite()))
+        self.standard_button.clicked.connect(lambda: self.set_probes(standard_suite(self.has_reference)))
         top.addWidget(self.standard_button)
         self.layout_.addLayout(top)
         holder = QWidget()
@@ -90,6 +91,10 @@ class ProbesPage(StepPage):
             if self.info is not None and self.info.kind != "causal_lm":
                 reason = "Needs a causal language model; the chosen model is not one."
                 box.setEnabled(False)
+            elif needs_reference(box.probe) and not self.has_reference:
+                reason = ("Needs a reference model: the same tokenizer, trained without these "
+                          "members (model.reference in a plan file). This audit has none.")
+                box.setEnabled(False)
             elif box.isChecked() and self.info is not None and self.info.context_length:
                 validate = getattr(box.probe, "validate", None)
                 if validate is not None:
@@ -101,6 +106,7 @@ class ProbesPage(StepPage):
         self.changed.emit()
 
     def load(self, draft: PlanDraft) -> None:
+        self.has_reference = draft.has_reference
         self.set_probes(draft.probes)
 
     def store(self, draft: PlanDraft) -> None:
@@ -109,7 +115,8 @@ class ProbesPage(StepPage):
     def problem(self) -> str:
         if not self.selected():
             return "Choose at least one probe."
-        bad = [box.probe.title for box in self.boxes.values() if box.isChecked() and box.reason.text()]
+        bad = [box.probe.title for box in self.boxes.values()
+               if box.isChecked() and box.isEnabled() and box.reason.text()]
         if bad:
             return f"Change the settings of {bad[0]} (see the reason under it)."
         return ""

@@ -190,11 +190,10 @@ class ResultsPage(QWidget):
         return page
 
     def _show_ids(self, shown: bool) -> None:
-        self.proxy.ids_visible = shown
         self.table.setColumnHidden(1, not shown)
         self.reveal_ids.setText("Hide patient ids" if shown else "Show patient ids")
         self.text_filter.setPlaceholderText("Filter by pseudonym or id" if shown else "Filter by pseudonym")
-        self.proxy.invalidateFilter()
+        self.proxy.set_ids_visible(shown)
 
     def show_result(self, finished: FinishedAudit) -> None:
         self.finished_audit = finished

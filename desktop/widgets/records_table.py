@@ -90,11 +90,23 @@ class RecordsFilter(QSortFilterProxyModel):
 
     def set_role(self, role: str) -> None:
         self.role = role
-        self.invalidateFilter()
+        self.refilter()
 
     def set_text(self, text: str) -> None:
         self.text = text.strip().lower()
-        self.invalidateFilter()
+        self.refilter()
+
+    def set_ids_visible(self, visible: bool) -> None:
+        self.ids_visible = visible
+        self.refilter()
+
+    def refilter(self) -> None:
+        # Qt 6.9 replaced invalidateFilter() by begin/endFilterChange().
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            self.endFilterChange()
+        else:
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 (Qt)
         record = self.sourceModel().rows[row]
