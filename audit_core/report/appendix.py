@@ -38,6 +38,8 @@ def appendix_section(results: Mapping[str, Any], results_digest: str) -> Section
                 ("Seed", as_text(audit.get("seed"))),
                 ("Results SHA-256", Code(results_digest)),
                 ("Record pseudonyms", _pseudonyms(results)),
+                ("Tool validation", as_text(as_mapping(results.get("validation")).get("text"),
+                                            "not recorded in these results")),
             ),
             widths=(0.26, 0.74),
             key_value=True,

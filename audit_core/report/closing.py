@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from .elements import Block, BulletList, Heading, Paragraph, Section, SignatureLines, TextStyle
+from .methods import held_out
 from .threat import release_context
 from .values import as_list, as_mapping, as_text, parse_utc
 from .verdicts import verdict_value, verdict_word
@@ -44,8 +45,11 @@ def limitations_section(results: Mapping[str, Any], number: int) -> Section:
                                  " This audit has no model-free split-validity check."),
         "Records, not patients: a patient with several records counts several times; "
         "patient-level membership was not measured separately.",
-        "The decision threshold and the FPR come from the same non-members (no calibration "
-        "split), which flatters the model at the lowest FPRs.",
+        "Held-out calibration: " + ("thresholds are set on half of the non-members and judged on "
+                                    "the other half, so with few non-members the lowest FPRs stay "
+                                    "unresolved." if held_out(results) else
+                                    "none; the threshold and the FPR come from the same non-members, "
+                                    "which flatters the model at the lowest FPRs."),
         "Training facts in the model section are declared by the owner and were not "
         "verified by the tool.",
         "Not measured (NIST AI RMF MEASURE 1.1): identifiers in free generation, "

@@ -118,6 +118,10 @@ THRESHOLD_ANCHORS = {
     "alpha": "conventional 5% one-sided Fisher exact test",
     "max_rate_upper": "rule of three at N = 3,000 (compliance reference 5.2)",
     "fail_min_extracted": "any verbatim reproduction beyond the non-member control",
+    "prior": "share of training patients among those targeted (compliance reference 5.2)",
+    "rare_code_max_members": "rare codes: the records most at risk (Carlini et al. 2019)",
+    "min_cell": "CMS cell-size suppression rule: no cell of 1 to 10",
+    "subgroup_fdr": "Benjamini–Hochberg false discovery rate for subgroup flags",
 }
 
 # The prior share of members among the people an attacker might target, used to turn a
@@ -130,8 +134,13 @@ def family_of(probe: Mapping[str, Any]) -> Family:
     return FAMILIES.get(as_text(probe.get("family"), ""), GENERIC)
 
 
+def strength_key(probe: Mapping[str, Any]) -> str:
+    raw = probe.get("attack_strength") or DEFAULT_STRENGTH.get(as_text(probe.get("family"), ""), "")
+    return str(raw).strip().lower().replace("-", "_").replace(" ", "_")
+
+
 def strength_of(probe: Mapping[str, Any]) -> str:
-    raw = probe.get("attack_strength") or DEFAULT_STRENGTH.get(as_text(probe.get("family"), ""))
-    if not raw:
+    key = strength_key(probe)
+    if not key:
         return "Not stated"
-    return STRENGTH.get(str(raw), as_text(raw).replace("_", " ").capitalize())
+    return STRENGTH.get(key, key.replace("_", " ").capitalize())

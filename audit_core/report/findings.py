@@ -69,6 +69,10 @@ def derive_findings(results: Mapping[str, Any]) -> list[Finding]:
 
 
 def _subgroup_findings(probe: Mapping[str, Any], title: str) -> list[Finding]:
+    # A subgroup flag adds something only when the whole-cohort verdict did not already
+    # report leakage: an average that passes can hide a group whose members are exposed.
+    if probe_verdict(probe) in ("fail", "warn"):
+        return []
     flagged = [
         g for g in map(as_mapping, as_list(probe.get("subgroups")))
         if g.get("significant") is True and not g.get("suppressed")
@@ -80,22 +84,23 @@ def _subgroup_findings(probe: Mapping[str, Any], title: str) -> list[Finding]:
     count = sum(int(g["n_members"]) for g in flagged if isinstance(g.get("n_members"), int))
     return [Finding(
         severity="medium", probe=f"{title} (subgroups)",
-        evidence=f"Significantly more exposed than the whole cohort after multiple-testing control: {names}{more}.",
+        evidence=f"Members are told from non-members significantly (Benjamini–Hochberg) in: {names}{more}.",
         affected=f"{format_count(count)} training patients" if count else "not counted",
         action="Examine these groups' records for duplication and rare codes; consider DP retraining.",
     )]
 
 
 def _split_findings(results: Mapping[str, Any]) -> list[Finding]:
+    from .provenance import split_summary, split_verdict
+
     split = as_mapping(results.get("split_validity"))
-    verdict = as_text(split.get("verdict"), "").lower()
-    if not split or verdict in ("pass", ""):
+    verdict = split_verdict(split)
+    if not split or verdict in ("pass", "unknown"):
         return []
     return [Finding(
         severity="high" if verdict == "fail" else "medium",
         probe="Split validity (model-free)",
-        evidence=as_text(split.get("headline") or split.get("text"),
-                         "Members and non-members differ without the model."),
+        evidence=split_summary(split),
         affected="every membership result",
         action="Draw non-members from the same population and period as the members, then rerun.",
     )]

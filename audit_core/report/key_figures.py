@@ -48,8 +48,11 @@ def smallest_resolvable_fpr(n_non_members: Any) -> float | None:
 
 
 def primary_tpr(metrics: Mapping[str, Any]) -> tuple[str, float] | None:
-    """The name of the TPR judged by the verdict and its FPR: the primary one when the
-    engine records it, else TPR at 1% FPR (results written before the primary FPR was)."""
+    """The name of the TPR judged by the verdict and its FPR: held out from the threshold's
+    calibration split when the engine made one, else in-sample at the primary FPR, else
+    TPR at 1% FPR (results written before the primary FPR was recorded)."""
+    if "held_out_tpr" in metrics:
+        return "held_out_tpr", number(metrics, "primary_fpr") or 0.01
     if "tpr_at_primary_fpr" in metrics:
         return "tpr_at_primary_fpr", number(metrics, "primary_fpr") or 0.01
     if "tpr_at_1pct_fpr" in metrics:
@@ -58,11 +61,14 @@ def primary_tpr(metrics: Mapping[str, Any]) -> tuple[str, float] | None:
 
 
 def likelihood_ratio(metrics: Mapping[str, Any]) -> float | None:
+    if number(metrics, "likelihood_ratio") is not None:  # the engine's own, when it has one
+        return number(metrics, "likelihood_ratio")
     primary = primary_tpr(metrics)
     if primary is None:
         return None
     tpr = number(metrics, primary[0])
-    fpr = number(metrics, "fpr_observed") or primary[1]
+    fpr = (number(metrics, "held_out_fpr") if primary[0] == "held_out_tpr" else None) \
+        or number(metrics, "fpr_observed") or primary[1]
     if tpr is None or not fpr:
         return None
     return tpr / fpr
@@ -81,7 +87,8 @@ def primary_figure(probe: Mapping[str, Any]) -> KeyFigure | None:
     primary = primary_tpr(metrics)
     if primary is not None:
         name, fpr = primary
-        return KeyFigure(f"TPR at {format_percent(fpr)} FPR",
+        held = ", held out" if name == "held_out_tpr" else ""
+        return KeyFigure(f"TPR at {format_percent(fpr)} FPR{held}",
                          format_metric(name, metrics.get(name), metrics.get(name + "_ci")), n)
     if "extraction_rate_members" in metrics:
         shown = format_metric("extraction_rate_members", metrics.get("extraction_rate_members"),
@@ -114,16 +121,30 @@ def affected_count(probe: Mapping[str, Any]) -> int | None:
 def meaning_for_patient(probe: Mapping[str, Any]) -> str | None:
     """The posterior a motivated intruder would hold about one patient flagged by the
     attack, at the stated prior."""
-    ratio = likelihood_ratio(metrics_of(probe))
+    metrics = metrics_of(probe)
+    ratio = likelihood_ratio(metrics)
     if ratio is None or not math.isfinite(ratio):
         return None
+    prior = prior_of(probe)
+    chance = number(metrics, "posterior_at_prior") if number(metrics, "prior") == prior else None
+    chance = chance if chance is not None else posterior(ratio, prior)
+    lower = number(metrics, "posterior_at_prior_lower")
+    bound = f", at least {format_percent(lower)} from the interval bounds" if lower is not None else ""
     return (
         f"At the operating point, a flagged record is {ratio:.1f} times more likely to be a "
-        f"member than a non-member. If {format_percent(PRIOR)} of the people an intruder "
+        f"member than a non-member. If {format_percent(prior)} of the people an intruder "
         f"targets were in the training set, a flagged patient is a member with probability "
-        f"{format_percent(posterior(ratio))} (against {format_percent(PRIOR)} before the "
+        f"{format_percent(chance)}{bound} (against {format_percent(prior)} before the "
         "attack; regulators accept at most 9% for public clinical data)."
     )
+
+
+def prior_of(probe: Mapping[str, Any]) -> float:
+    for source in (as_mapping(probe.get("thresholds")), metrics_of(probe)):
+        value = source.get("prior")
+        if is_number(value) and 0 < value < 1:
+            return float(value)
+    return PRIOR
 
 
 def _n(metrics: Mapping[str, Any]) -> str:

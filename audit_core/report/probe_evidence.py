@@ -157,7 +157,7 @@ def threshold_blocks(probe: Mapping[str, Any]) -> list[Block]:
         Table(
             header=("Threshold", "Plan key", "Value", "Source"),
             rows=tuple(rows),
-            widths=(0.3, 0.22, 0.1, 0.38),
+            widths=(0.26, 0.28, 0.08, 0.38),
             align=(Align.LEFT, Align.LEFT, Align.RIGHT, Align.LEFT),
         ),
     ]

@@ -62,6 +62,11 @@ def probe_section(probe: Mapping[str, Any], number: str) -> Section:
                 TextStyle.ALERT,
             )
         )
+    if probe.get("reliable") is False:
+        blocks.append(Paragraph(
+            "Not reliable: members and non-members differ without the model (see Split validity "
+            "in the Datasets section), so this probe's result cannot be credited to the model.",
+            TextStyle.ALERT))
     blocks += key_figure_blocks(probe)
     figure = probe_figure(probe, title)
     if figure is not None:
@@ -80,23 +85,38 @@ def probe_section(probe: Mapping[str, Any], number: str) -> Section:
 
     metrics = as_mapping(probe.get("metrics"))
     blocks.append(Heading("All metrics", 3))
-    if metrics:
-        blocks.append(
-            Table(
-                header=("Metric", "Value (95% CI)", "n"),
-                rows=tuple(metric_rows(metrics)),
-                widths=(0.44, 0.36, 0.20),
-                align=(Align.LEFT, Align.RIGHT, Align.RIGHT),
-                caption="n: records behind the figure (members / non-members where both are used).",
-            )
-        )
-    else:
-        blocks.append(Paragraph("No metrics were recorded for this probe.", TextStyle.NOTE))
+    blocks.append(metrics_table(metrics) if metrics else
+                  Paragraph("No metrics were recorded for this probe.", TextStyle.NOTE))
 
     blocks.append(Heading("Settings", 3))
     blocks.append(_settings_block(probe))
 
     return Section(key=f"probe:{probe_id}", title=f"{number} {title}", blocks=tuple(blocks))
+
+
+def metrics_table(metrics: Mapping[str, Any]) -> Table:
+    """Every metric with its interval. When one n stands behind every figure (the usual
+    case), it goes in the caption and the metrics run in two columns: half the height."""
+    rows = metric_rows(metrics)
+    shared = {n for _, _, n in rows if n}
+    if len(shared) == 1 and len(rows) > 6:
+        n = shared.pop()
+        half = (len(rows) + 1) // 2
+        left, right = rows[:half], rows[half:] + [("", "", "")] * (2 * half - len(rows))
+        return Table(
+            header=("Metric", "Value (95% CI)", "Metric", "Value (95% CI)"),
+            rows=tuple((a[0], a[1], b[0], b[1]) for a, b in zip(left, right)),
+            widths=(0.29, 0.21, 0.29, 0.21),
+            align=(Align.LEFT, Align.RIGHT, Align.LEFT, Align.RIGHT),
+            caption=f"n = {n} (members / non-members) behind every figure except the counts themselves.",
+        )
+    return Table(
+        header=("Metric", "Value (95% CI)", "n"),
+        rows=tuple(rows),
+        widths=(0.44, 0.36, 0.20),
+        align=(Align.LEFT, Align.RIGHT, Align.RIGHT),
+        caption="n: records behind the figure (members / non-members where both are used).",
+    )
 
 
 def _identity_line(probe: Mapping[str, Any], probe_id: str) -> str:

@@ -71,6 +71,25 @@ def membership_blocks(results: Mapping[str, Any]) -> list[Block]:
     return [Heading("How membership was established", 3), Paragraph(text, TextStyle.BODY)]
 
 
+def split_verdict(split: Mapping[str, Any]) -> str:
+    """pass / fail / unknown: the engine's verdict, or its `reliable` flag."""
+    if split.get("verdict") is not None:
+        return verdict_value(split.get("verdict"))
+    if split.get("reliable") is True:
+        return "pass"
+    if split.get("reliable") is False:
+        return "fail"
+    return "unknown"
+
+
+def split_summary(split: Mapping[str, Any]) -> str:
+    headline = split.get("headline")
+    if isinstance(headline, Mapping):
+        headline = headline.get("text")
+    return as_text(headline or split.get("explanation") or split.get("text"),
+                   "A classifier that never sees the model tried to tell members from non-members.")
+
+
 def split_validity_blocks(results: Mapping[str, Any]) -> list[Block]:
     split = as_mapping(results.get("split_validity"))
     heading = Heading("Split validity (model-free check)", 3)
@@ -79,31 +98,27 @@ def split_validity_blocks(results: Mapping[str, Any]) -> list[Block]:
             "This audit has no model-free split-validity check: nothing here shows that members "
             "and non-members are not trivially different (length, vocabulary, dates). Read the "
             "membership results with that caveat.", TextStyle.NOTE)]
-    blocks: list[Block] = [heading]
-    verdict = verdict_value(split.get("verdict"))
-    summary = as_text(split.get("headline") or split.get("text") or split.get("rationale"),
-                      "A classifier that never sees the model tried to tell members from non-members.")
-    if isinstance(split.get("headline"), Mapping):
-        summary = as_text(as_mapping(split.get("headline")).get("text"), summary)
-    blocks.append(Table(header=(), rows=((verdict_badge(verdict, split.get("verdict")), summary),),
-                        widths=(0.2, 0.8), align=(Align.CENTER, Align.LEFT)))
-    metrics = as_mapping(split.get("metrics")) or {
-        k: v for k, v in split.items() if is_number(v) or (isinstance(v, list) and k.endswith("_ci"))}
-    rows = tuple((metric_label(k), format_metric(k, v, metrics.get(k + "_ci")))
-                 for k, v in metrics.items() if not k.endswith("_ci"))
+    verdict = split_verdict(split)
+    label = {"pass": "VALID", "fail": "INVALID"}.get(verdict)
+    badge = Badge(verdict, label) if label else verdict_badge(verdict, split.get("verdict"))
+    blocks: list[Block] = [heading, Table(header=(), rows=((badge, split_summary(split)),),
+                                          widths=(0.2, 0.8), align=(Align.CENTER, Align.LEFT))]
+    rows = []
+    if "auc" in split:
+        rows.append(("All features together: AUC (95% CI)", format_metric("auc", split.get("auc"), split.get("auc_ci"))))
+    features = [as_mapping(c) for c in as_list(split.get("feature_aucs") or split.get("checks"))]
+    for feature in features:
+        rows.append((f"{as_text(feature.get('feature') or feature.get('name'))}: AUC",
+                     format_metric("auc", feature.get("auc"), feature.get("auc_ci"))))
+    if is_number(split.get("threshold")):
+        rows.append(("Invalid above AUC", format_general(split.get("threshold"))))
+    if split.get("method"):
+        rows.append(("Method", as_text(split.get("method"))))
     if rows:
-        blocks.append(Table(header=("Check", "Value (95% CI)"), rows=rows, widths=(0.6, 0.4),
+        blocks.append(Table(header=("Check", "Value"), rows=tuple(rows), widths=(0.5, 0.5),
                             align=(Align.LEFT, Align.RIGHT)))
-    checks = [as_mapping(c) for c in as_list(split.get("checks"))]
-    if checks:
-        blocks.append(Table(
-            header=("Feature", "AUC (95% CI)", "Verdict"),
-            rows=tuple((as_text(c.get("name") or c.get("feature")),
-                        format_metric("auc", c.get("auc"), c.get("auc_ci")),
-                        verdict_badge(verdict_value(c.get("verdict")), c.get("verdict"))) for c in checks),
-            widths=(0.5, 0.3, 0.2), align=(Align.LEFT, Align.RIGHT, Align.CENTER)))
     blocks.append(Paragraph(
         "A membership result is interpretable only if a model-free classifier cannot tell the "
-        "cohorts apart (AUC near 0.5); above 0.6 the split is invalid and membership verdicts "
-        "are INCONCLUSIVE (compliance reference 2.4).", TextStyle.NOTE))
+        "cohorts apart (AUC near 0.5); above the threshold the split is invalid and membership "
+        "verdicts cannot be credited to the model (compliance reference 2.4).", TextStyle.NOTE))
     return blocks

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .elements import Block, Heading, Paragraph, Section, Table, TextStyle
-from .families import family_of, strength_of
+from .families import family_of, strength_key, strength_of
 from .values import as_list, as_mapping, as_text
 from .verdicts import probe_verdict, verdict_badge
 
@@ -63,9 +63,9 @@ def scope_section(results: Mapping[str, Any], number: int, sections: Mapping[str
         for p in probes
     )
     families = {as_text(p.get("family"), "") for p in probes}
-    strengths = {as_text(p.get("attack_strength"), "") for p in probes}
+    strengths = {strength_key(p) for p in probes}
     not_run = [(what, why) for key, what, why in NOT_RUN if key not in families and key not in strengths]
-    if not any(p.get("attack_strength") == "reference_calibrated" for p in probes):
+    if "reference_calibrated" not in strengths:
         reference = as_mapping(as_mapping(results.get("plan")).get("model")).get("reference")
         why = "no reference model was supplied in the plan" if not reference else "not run in this audit"
         not_run.insert(0, ("Reference-calibrated membership inference (against a model trained without the members)", why))

@@ -14,7 +14,7 @@ from typing import Any
 
 from .elements import Align, Badge, Block, Heading, Paragraph, Section, Table, TextStyle
 from .metrics import format_metric, metric_label
-from .values import as_list, as_mapping, as_text, format_count, format_p_value, is_number
+from .values import as_list, as_mapping, as_text, format_count, format_p_value, humanize, is_number
 
 MIN_CELL = 11
 SUPPRESSED = "<11"
@@ -37,8 +37,9 @@ def subgroup_section(results: Mapping[str, Any], number: int) -> Section:
     blocks: list[Block] = [Paragraph(
         "Each row repeats the probe on one subgroup of patients. Cells with fewer than 11 "
         "patients on either side are suppressed (CMS cell-size rule) and show no figure. "
-        "q: Benjamini–Hochberg adjusted p-value across the subgroups; FLAGGED: "
-        "significantly more exposed than the whole cohort.", TextStyle.SMALL)]
+        "q: Benjamini–Hochberg adjusted p-value across the subgroups that AUC exceeds 0.5; "
+        "LEAKS: membership is detectable in the subgroup at the plan's false discovery rate. "
+        "Groups with a higher AUC than the whole cohort are the patients most at risk.", TextStyle.SMALL)]
     for probe in map(as_mapping, as_list(results.get("probes"))):
         groups = [as_mapping(g) for g in as_list(probe.get("subgroups"))]
         if not groups:
@@ -51,7 +52,7 @@ def subgroup_section(results: Mapping[str, Any], number: int) -> Section:
 def _table(groups: list[Mapping[str, Any]]) -> Table:
     extra = [k for k in dict.fromkeys(k for g in groups for k in g)
              if k not in KNOWN and not k.endswith("_ci") and any(is_number(g.get(k)) for g in groups)][:1]
-    header = ("Column", "Value", "Members", "Non-members", "AUC (95% CI)",
+    header = ("Column", "Value", "n (members / non)", "AUC (95% CI)",
               *(metric_label(k) for k in extra), "q", "Flag")
     rows = []
     for g in groups:
@@ -67,15 +68,16 @@ def _table(groups: list[Mapping[str, Any]]) -> Table:
         )
         flag: Any = ""
         if not hidden and g.get("significant") is True:
-            flag = Badge("warn", "FLAGGED")
+            flag = Badge("warn", "LEAKS")
         rows.append((
-            as_text(g.get("column")), as_text(g.get("value")), count("n_members"), count("n_non_members"),
+            humanize(as_text(g.get("column"))), as_text(g.get("value")),
+            f"{count('n_members')} / {count('n_non_members')}",
             *figures,
             "" if hidden else format_p_value(g.get("q_value")) if g.get("q_value") is not None else "—",
             flag,
         ))
     n = len(header)
-    widths = (0.16, 0.18, 0.11, 0.12, 0.2, *(0.12,) * len(extra), 0.1, 0.13)
+    widths = (0.12, 0.14, 0.11, 0.22, *(0.2,) * len(extra), 0.1, 0.11)
     scale = 1 / sum(widths)
     return Table(header=header, rows=tuple(rows), widths=tuple(w * scale for w in widths[:n - 1]) +
                  (1 - sum(w * scale for w in widths[:n - 1]),),

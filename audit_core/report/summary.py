@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from .elements import Align, Block, BulletList, Heading, Paragraph, Section, Table, TextStyle
-from .families import FAMILIES, PRIOR, family_of
+from .families import FAMILIES, family_of
 from .findings import derive_findings, findings_table
-from .key_figures import likelihood_ratio, metrics_of, number, posterior, primary_figure
+from .key_figures import likelihood_ratio, metrics_of, number, posterior, primary_figure, prior_of
 from .threat import release_context
 from .values import as_list, as_mapping, as_text, format_percent
 from .verdicts import probe_verdict, verdict_badge, verdict_value
@@ -103,13 +103,17 @@ def _strongest_meaning(results: Mapping[str, Any]) -> str | None:
     if best is None:
         return None
     ratio, probe = best
-    eps = number(metrics_of(probe), "epsilon_lower_bound")
+    prior = prior_of(probe)
+    metrics = metrics_of(probe)
+    chance = number(metrics, "posterior_at_prior") if number(metrics, "prior") == prior else None
+    chance = chance if chance is not None else posterior(ratio, prior)
+    eps = number(metrics, "epsilon_lower_bound")
     eps_text = f" and no differential-privacy guarantee stronger than epsilon = {eps:.2f} can hold" if eps and eps > 0 else ""
     return (
         f"Strongest membership attack: {as_text(probe.get('title'))}. A patient it flags is "
         f"{ratio:.1f} times more likely to be a training patient than not; at a prior of "
-        f"{format_percent(PRIOR)}, an intruder's confidence rises to "
-        f"{format_percent(posterior(ratio))}{eps_text}."
+        f"{format_percent(prior)}, an intruder's confidence rises to "
+        f"{format_percent(chance)}{eps_text}."
     )
 
 

@@ -66,6 +66,13 @@ def release_context(results: Mapping[str, Any]) -> ReleaseContext:
     return CONTEXTS.get(key, UNSTATED)
 
 
+def _prior(results: Mapping[str, Any]) -> float:
+    from .key_figures import prior_of
+
+    probes = [as_mapping(p) for p in as_list(results.get("probes"))]
+    return next((prior_of(p) for p in probes if p.get("family") == "membership"), PRIOR)
+
+
 def threat_section(results: Mapping[str, Any], number: int) -> Section:
     context = release_context(results)
     audit = as_mapping(results.get("audit"))
@@ -80,7 +87,7 @@ def threat_section(results: Mapping[str, Any], number: int) -> Section:
                                 "similar patients who were not in training: the non-member cohort."),
         ("Threshold tier", context.tier),
         ("Prior for posterior statements",
-         f"{format_percent(PRIOR)} of the people an intruder targets are assumed to be training "
+         f"{format_percent(_prior(results))} of the people an intruder targets are assumed to be training "
          "patients (compliance reference 5.2); a larger share makes every posterior higher."),
     ]
     families = []

@@ -67,7 +67,13 @@ def table_rows(section: Section, first_header: str) -> list[tuple]:
 
 
 def metric_values(section: Section) -> dict[str, tuple[str, str]]:
-    return {label: (value, n) for label, value, n in table_rows(section, "Metric")}
+    """label -> (value, n); in the two-column layout n is the one in the caption."""
+    table = next(b for b in section.blocks if isinstance(b, Table) and b.header and b.header[0] == "Metric")
+    if len(table.header) == 3:
+        return {label: (value, n) for label, value, n in table.rows}
+    shared = re.search(r"n = (.+?) \(", table.caption or "").group(1)
+    pairs = [pair for row in table.rows for pair in (row[:2], row[2:]) if pair[0]]
+    return {label: (value, "" if re.fullmatch(r"[\d,]+", value) else shared) for label, value in pairs}
 
 
 def cancelled(results: dict) -> dict:
