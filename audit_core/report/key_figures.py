@@ -95,7 +95,7 @@ def primary_figure(probe: Mapping[str, Any]) -> KeyFigure | None:
                               metrics.get("extraction_rate_members_ci"))
         count = metrics.get("extracted_members")
         if is_number(count):
-            shown = f"{format_count(count)} members ({shown})"
+            shown = f"{format_count(count)} members, {shown}"
         return KeyFigure("Members reproduced verbatim", shown, n)
     headline = as_mapping(probe.get("headline"))
     if headline.get("text"):

@@ -77,7 +77,7 @@ def _table(groups: list[Mapping[str, Any]]) -> Table:
             flag,
         ))
     n = len(header)
-    widths = (0.12, 0.14, 0.11, 0.22, *(0.2,) * len(extra), 0.1, 0.11)
+    widths = (0.11, 0.14, 0.13, 0.21, *(0.2,) * len(extra), 0.1, 0.11)
     scale = 1 / sum(widths)
     return Table(header=header, rows=tuple(rows), widths=tuple(w * scale for w in widths[:n - 1]) +
                  (1 - sum(w * scale for w in widths[:n - 1]),),

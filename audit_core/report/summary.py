@@ -121,9 +121,14 @@ def _actions(results: Mapping[str, Any], overall: str) -> tuple[str, ...]:
     actions: list[str] = []
     failing = [p for p in map(as_mapping, as_list(results.get("probes")))
                if probe_verdict(p) in ("fail", "warn")]
+    themes: set[str] = set()
     for probe in failing:
         for mitigation in family_of(probe).mitigations:
-            if mitigation not in actions:
+            # One action per theme (retrain, deduplicate, keep internal, filter): probe
+            # families word the same remedy differently.
+            theme = " ".join(mitigation.split()[:2]).lower()
+            if theme not in themes:
+                themes.add(theme)
                 actions.append(mitigation)
     if overall == "inconclusive":
         actions.append("Supply more non-members from the same population and rerun the audit.")

@@ -30,7 +30,7 @@ def test_executive_summary_answers_the_deployment_question_with_key_numbers(resu
     assert "Can this model be deployed or shared as assessed?" in text and "No. As assessed" in text
     rows = table_rows(summary, "Probe")
     assert rows[0][1] == "TPR at 1.0% FPR" and rows[0][2] == "41.2% (38.1–44.3%)"
-    assert rows[1][1] == "Members reproduced verbatim" and rows[1][2].startswith("11 members")
+    assert rows[1][1] == "Members reproduced verbatim" and rows[1][2].startswith("11 members, 1.10%")
     assert "differential privacy" in text and "Re-audit after the mitigations" in text
 
     passing = copy.deepcopy(results)
