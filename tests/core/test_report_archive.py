@@ -133,3 +133,37 @@ def test_a_signed_report_verifies_and_any_later_change_is_caught(tmp_path, resul
 
     with pytest.raises(SigningError, match="cannot open the certificate"):
         ReportSigner(certificate, b"wrong").load()
+
+
+def test_verify_trusts_a_signer_only_against_the_roots_given(tmp_path, results, capsys):
+    pytest.importorskip("pyhanko")
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+
+    from audit_core.report.signing import ReportSigner
+
+    certificate = tmp_path / "hospital.p12"
+    make_pkcs12(certificate, b"pw")
+    root = tmp_path / "root.pem"
+    root.write_bytes(pkcs12.load_key_and_certificates(certificate.read_bytes(), b"pw")[1].public_bytes(Encoding.PEM))
+    path = tmp_path / "signed.pdf"
+    write_report(results, path, signer=ReportSigner(certificate, b"pw"))
+
+    assert main(["verify", str(path), "--trust", str(root), "--extract", str(tmp_path / "files")]) == 0
+    out = capsys.readouterr().out
+    assert "Test Privacy Office; trusted." in out
+    assert json.loads((tmp_path / "files" / "plan.json").read_text()) == results["plan"]
+
+
+def test_run_with_a_certificate_it_cannot_open_stops_before_the_audit(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("pyhanko")
+    from tests.core.report_samples import REPO
+
+    certificate = tmp_path / "hospital.p12"
+    make_pkcs12(certificate, b"right")
+    monkeypatch.setenv("MNEMOSCOPE_SIGNING_PASSWORD", "wrong")
+    out = tmp_path / "out"
+
+    code = main(["run", str(REPO / "resources" / "demo" / "plan.toml"), "--out", str(out), "--sign", str(certificate)])
+
+    assert code == 2 and not out.exists()
+    assert "cannot open the certificate" in capsys.readouterr().err
