@@ -32,5 +32,14 @@ def about_text() -> str:
             f"<table>{table}</table>")
 
 
+def about_box(parent: QWidget | None) -> QMessageBox:
+    box = QMessageBox(parent)
+    box.setWindowTitle("About Mnemoscope")
+    box.setIconPixmap(parent.windowIcon().pixmap(48, 48) if parent is not None else box.iconPixmap())
+    box.setText(about_text())
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    return box
+
+
 def show_about(parent: QWidget | None) -> None:
-    QMessageBox.about(parent, "About Mnemoscope", about_text())
+    about_box(parent).exec()

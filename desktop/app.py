@@ -29,7 +29,7 @@ QListWidget#steps::item { padding: 10px 14px; }
 QListWidget#steps::item:selected { background: #0B4F8A; color: white; }
 QListWidget#steps::item:disabled { color: #A0A8B2; }
 QFrame#card { background: #FAFBFC; border: 1px solid #D9DEE4; border-radius: 6px; }
-QGroupBox { font-weight: bold; margin-top: 10px; }
+QGroupBox { font-weight: bold; margin-top: 12px; padding-top: 10px; }
 QGroupBox::title { subcontrol-origin: margin; left: 6px; padding: 0 3px; }
 """
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QGridLayout, QMessageBox, QSizePolicy, QSpacerItem, QWidget
 
 from audit_core.errors import DataError, MnemoscopeError, ModelError, PlanError
 
@@ -41,8 +41,14 @@ def explain(error: BaseException) -> tuple[str, str]:
 
 def show_error(parent: QWidget | None, title: str, error: BaseException, details: str = "") -> QMessageBox:
     """Show the error dialog (modal) and return it once closed."""
-    problem, advice = explain(error)
     log.warning("%s: %s", title, error.__class__.__name__)
+    box = error_box(parent, title, error, details)
+    box.exec()
+    return box
+
+
+def error_box(parent: QWidget | None, title: str, error: BaseException, details: str = "") -> QMessageBox:
+    problem, advice = explain(error)
     box = QMessageBox(parent)
     box.setObjectName("errorDialog")
     box.setIcon(QMessageBox.Icon.Warning)
@@ -51,7 +57,11 @@ def show_error(parent: QWidget | None, title: str, error: BaseException, details
     box.setInformativeText(f"{_escape(problem)}<br><br>{_escape(advice)}")
     box.setDetailedText(f"{error.__class__.__name__}: {error}\n\n{details}".strip())
     box.setStandardButtons(QMessageBox.StandardButton.Ok)
-    box.exec()
+    # QMessageBox sizes itself to its text; a wider box keeps a file name on one line.
+    grid = box.layout()
+    if isinstance(grid, QGridLayout):
+        grid.addItem(QSpacerItem(460, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding),
+                     grid.rowCount(), 0, 1, grid.columnCount())
     return box
 
 

@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
         self.details_page = DetailsPage(self.settings)
         self.run_page = RunPage()
         self.model_page.inspected.connect(self.probes_page.set_model_info)
+        self.model_page.reference_changed.connect(self.probes_page.set_has_reference)
         self.run_page.start_requested.connect(self.start_audit)
         self.run_page.cancel_requested.connect(self.controller.cancel)
         self.wizard = Wizard([self.model_page, self.data_page, self.probes_page, self.details_page,

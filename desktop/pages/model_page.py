@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -47,6 +48,7 @@ def _size(info: ModelInfo) -> str:
 class ModelPage(StepPage):
     step_title = "Model"
     inspected = Signal(object)  # ModelInfo, or None when the model cannot be used
+    reference_changed = Signal(bool)
 
     def __init__(self, controller: AuditController, settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,6 +95,30 @@ class ModelPage(StepPage):
             self.facts.addRow(f"{label}:", value)
         self.facts_box.setVisible(False)
         self.layout_.addWidget(self.facts_box)
+
+        reference_box = QGroupBox("Reference model (optional)")
+        reference_layout = QVBoxLayout(reference_box)
+        reference_help = QLabel("A model of the same tokenizer trained without these members. It "
+                                "enables the probes that compare against a reference (such as LiRA).")
+        reference_help.setWordWrap(True)
+        reference_help.setProperty("role", "help")
+        reference_layout.addWidget(reference_help)
+        reference_row = QHBoxLayout()
+        self.reference_field = QLineEdit()
+        self.reference_field.setReadOnly(True)
+        self.reference_field.setPlaceholderText("None")
+        self.reference_field.setAccessibleName("Reference model path")
+        self.reference_button = QPushButton("Choose folder…")
+        self.reference_button.setAccessibleName("Choose the reference model folder")
+        self.reference_button.clicked.connect(self._choose_reference)
+        self.reference_clear = QPushButton("Remove")
+        self.reference_clear.clicked.connect(lambda: self.set_reference(None))
+        reference_row.addWidget(self.reference_field, 1)
+        reference_row.addWidget(self.reference_button)
+        reference_row.addWidget(self.reference_clear)
+        reference_layout.addLayout(reference_row)
+        self.layout_.addWidget(reference_box)
+        self.reference: Path | None = None
         self.layout_.addStretch(1)
 
     def _choose_folder(self) -> None:
@@ -106,6 +132,18 @@ class ModelPage(StepPage):
                                               "ONNX models (*.onnx);;All files (*)")
         if path:
             self.set_model_path(Path(path))
+
+    def _choose_reference(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose the reference model folder",
+                                                  str(self.settings.last_folder("model")))
+        if folder:
+            self.set_reference(Path(folder))
+
+    def set_reference(self, path: Path | None) -> None:
+        self.reference = path
+        self.reference_field.setText(str(path) if path else "")
+        self.reference_clear.setEnabled(path is not None)
+        self.reference_changed.emit(path is not None)
 
     def set_model_path(self, path: Path, quiet: bool = False) -> None:
         """Read the model in the background; a problem is shown inline (and as a dialog
@@ -174,11 +212,18 @@ class ModelPage(StepPage):
 
     def load(self, draft: PlanDraft) -> None:
         self.context_length = draft.extra.get("model", {}).get("context_length")
+        reference = draft.extra.get("model", {}).get("reference")
+        self.set_reference(Path(reference) if reference else None)
         if draft.model_path and draft.model_path != self.path:
             self.set_model_path(draft.model_path, quiet=True)
 
     def store(self, draft: PlanDraft) -> None:
         draft.model_path = self.path
+        model = draft.extra.setdefault("model", {})
+        if self.reference is not None:
+            model["reference"] = str(self.reference)
+        else:
+            model.pop("reference", None)
 
     def problem(self) -> str:
         if self.path is None:

@@ -73,6 +73,14 @@ class ProbesPage(StepPage):
         self.info = info
         self._recheck()
 
+    def set_has_reference(self, has_reference: bool) -> None:
+        if has_reference != self.has_reference:
+            self.has_reference = has_reference
+            for box in self.boxes.values():
+                if needs_reference(box.probe):
+                    box.setChecked(has_reference)
+            self._recheck()
+
     def set_probes(self, probes: dict[str, dict]) -> None:
         for probe_id, box in self.boxes.items():
             box.setChecked(probe_id in probes)

@@ -44,6 +44,10 @@ PLAIN = {
 }
 
 
+def _escape(text: object) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def plain_sentence(probe: ProbeResult) -> str:
     if probe.verdict.value == "error":
         return f"This probe stopped with an error and gives no evidence either way ({probe.error})."
@@ -55,14 +59,20 @@ class ProbeCard(QFrame):
         super().__init__(parent)
         self.setObjectName("card")
         self.probe = probe
-        layout = QVBoxLayout(self)
+        outer = QHBoxLayout(self)
+        text_column = QWidget()
+        text_column.setMaximumWidth(380)
+        text_column.setMinimumWidth(260)
+        layout = QVBoxLayout(text_column)
+        layout.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(text_column, 2)
         top = QHBoxLayout()
         title = QLabel(probe.title)
         title.setProperty("role", "heading")
         title.setWordWrap(True)
         top.addWidget(title, 1)
         self.badge = VerdictBadge(probe.verdict.value)
-        top.addWidget(self.badge)
+        top.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)
         headline = QLabel(probe.headline.get("text", ""))
         headline.setProperty("role", "headline")
@@ -76,6 +86,7 @@ class ProbeCard(QFrame):
             detail.setWordWrap(True)
             detail.setProperty("role", "help")
             layout.addWidget(detail)
+        layout.addStretch(1)
         charts = QHBoxLayout()
         roc = probe.curves.get("roc")
         if roc:
@@ -83,7 +94,7 @@ class ProbeCard(QFrame):
         histogram = probe.curves.get("histogram")
         if histogram and histogram.get("edges"):
             charts.addWidget(ScoreHistogram(histogram["edges"], histogram["members"], histogram["non_members"]))
-        layout.addLayout(charts)
+        outer.addLayout(charts, 3)
 
 
 class ResultsPage(QWidget):
@@ -144,6 +155,7 @@ class ResultsPage(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.cards_holder)
         self.tabs.addTab(scroll, "Probes")
         self.tabs.addTab(self._build_records(), "Records most at risk")
@@ -204,8 +216,10 @@ class ResultsPage(QWidget):
         self.banner.setStyleSheet(f"QFrame#banner {{ border: 2px solid {fill}; border-radius: 6px; }}")
         incomplete = " (incomplete: the audit was cancelled)" if result.cancelled else ""
         self.banner_title.setText(f"{MEANINGS.get(verdict, verdict)}{incomplete}")
-        self.banner_text.setText(f"{result.overall_rationale} {result.audit.get('title', '')}, "
-                                 f"{len(result.probes)} probe(s) in {result.audit.get('seconds', 0):.0f} s.")
+        self.banner_text.setText(f"{result.overall_rationale}<br><span style='color:#5F6B7A'>"
+                                 f"{_escape(result.audit.get('title', ''))} · audit "
+                                 f"{_escape(result.audit.get('id', ''))} · "
+                                 f"{result.audit.get('seconds', 0):.0f} s</span>")
         self.saved_note.setText(f"Saved in {finished.folder}: report.pdf, results.json, records.csv "
                                 "and plan.toml. results.json and records.csv hold patient ids: keep "
                                 "them on this computer.")
@@ -214,7 +228,7 @@ class ResultsPage(QWidget):
             if item.widget():
                 item.widget().deleteLater()
         for index, probe in enumerate(result.probes):
-            self.cards.addWidget(ProbeCard(probe), index // 2, index % 2)
+            self.cards.addWidget(ProbeCard(probe), index, 0)
         if not result.probes:
             self.cards.addWidget(QLabel("No probe finished before the audit was cancelled."), 0, 0)
         model = RecordsModel(result)

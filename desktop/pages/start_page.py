@@ -86,5 +86,6 @@ class StartPage(QWidget):
             item.setToolTip(str(path))
             item.setData(PATH_ROLE, path)
             self.recent.addItem(item)
+        self.recent.setMaximumHeight(min(180, 12 + 26 * max(1, len(plans))))
         self.recent.setVisible(bool(plans))
         self.no_recent.setVisible(not plans)

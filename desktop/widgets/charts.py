@@ -30,7 +30,7 @@ class _Chart(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumSize(240, 200)
+        self.setMinimumSize(250, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
     def sizeHint(self) -> QSize:
@@ -122,7 +122,7 @@ class RocChart(_Chart):
 class ScoreHistogram(_Chart):
     """Members' and non-members' scores: the further apart, the more the model remembers."""
 
-    title = "Score distributions"
+    title = "Scores"
 
     def __init__(self, edges: Sequence[float], members: Sequence[float], non_members: Sequence[float],
                  parent: QWidget | None = None) -> None:
@@ -166,10 +166,12 @@ class ScoreHistogram(_Chart):
         painter.end()
 
     def _legend(self, painter: QPainter) -> None:
+        # In the title row, after the title: inside the plot it would hide bars.
         plot = self.plot_rect()
-        x = plot.right() - 118
-        for row, (name, colour) in enumerate((("Members", MEMBERS), ("Non-members", NON_MEMBERS))):
-            y = plot.top() + 6 + row * 15
+        start = plot.left() + painter.fontMetrics().horizontalAdvance(self.title) + 24
+        for column, (name, colour) in enumerate((("Members", MEMBERS), ("Non-members", NON_MEMBERS))):
+            x = start + column * 84
+            y = 6
             fill = QColor(colour)
             fill.setAlpha(110)
             painter.setBrush(fill)

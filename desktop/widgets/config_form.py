@@ -46,7 +46,7 @@ class ConfigForm(QWidget):
         self.editors: dict[str, QWidget] = {}
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
-        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for info in self.fields:
             editor = self._editor(info)
             editor.setObjectName(f"setting_{info.name}")
@@ -57,6 +57,7 @@ class ConfigForm(QWidget):
             column = QVBoxLayout(cell)
             column.setContentsMargins(0, 0, 0, 0)
             column.setSpacing(1)
+            editor.setMaximumWidth(180)
             column.addWidget(editor)
             if info.help:
                 help_label = QLabel(info.help)
@@ -66,6 +67,7 @@ class ConfigForm(QWidget):
             label = QLabel(info.label + ":")
             label.setBuddy(editor)
             label.setWordWrap(True)
+            label.setMinimumWidth(200)
             layout.addRow(label, cell)
         self.set_values({})
 
