@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audit_core.results import AuditResult, ProbeResult
+from audit_core.report.probe_evidence import histogram_chart, roc_chart
+from audit_core.results import AuditResult, ProbeResult, plain
 from desktop.audit_controller import FinishedAudit
 from desktop.widgets.charts import RocChart, ScoreHistogram
 from desktop.widgets.records_table import RecordsFilter, RecordsModel
@@ -87,13 +88,15 @@ class ProbeCard(QFrame):
             detail.setProperty("role", "help")
             layout.addWidget(detail)
         layout.addStretch(1)
+        # The same chart specs the PDF is built from, fed by the same results.
+        data = plain(probe.as_dict())
         charts = QHBoxLayout()
-        roc = probe.curves.get("roc")
-        if roc:
-            charts.addWidget(RocChart(roc["fpr"], roc["tpr"]))
-        histogram = probe.curves.get("histogram")
-        if histogram and histogram.get("edges"):
-            charts.addWidget(ScoreHistogram(histogram["edges"], histogram["members"], histogram["non_members"]))
+        roc = roc_chart(data, probe.title)
+        if roc is not None:
+            charts.addWidget(RocChart(roc))
+        histogram = histogram_chart(data)
+        if histogram is not None:
+            charts.addWidget(ScoreHistogram(histogram))
         outer.addLayout(charts, 3)
 
 

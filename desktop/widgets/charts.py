@@ -1,18 +1,20 @@
 """The ROC curve (log-log) and the two score distributions, drawn with QPainter.
 
-All geometry comes from `audit_core.chart_geometry`, the module the PDF uses too: these
-widgets only scale unit coordinates to pixels and stroke them.
+What to draw comes from the report's chart specs (`audit_core.report.probe_evidence`:
+the curve, the operating points with their intervals, the axis label), and where to draw
+it from `audit_core.chart_geometry`, both shared with the PDF: these widgets only scale
+unit coordinates to pixels and stroke them, so the app and the report cannot disagree.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from audit_core.chart_geometry import HistogramGeometry, RocGeometry, histogram_geometry, roc_geometry
+from audit_core.chart_geometry import HistogramGeometry, LogAxis, RocGeometry, histogram_geometry, roc_geometry
+from audit_core.report.elements import HistogramChart as HistogramSpec
+from audit_core.report.elements import RocChart as RocSpec
 
 INK = QColor("#1A1A1A")
 MUTED = QColor("#5F6B7A")
@@ -21,6 +23,7 @@ GRID_MINOR = QColor("#EBEFF3")
 CHANCE = QColor("#8A94A0")
 MEMBERS = QColor("#0B4F8A")  # Okabe-Ito-like, as in the PDF
 NON_MEMBERS = QColor("#D55E00")
+POINT = QColor("#D55E00")  # operating points, as in the PDF
 
 LEFT, BOTTOM, TOP, RIGHT = 46, 36, 22, 12
 
@@ -82,11 +85,14 @@ class RocChart(_Chart):
 
     title = "ROC curve (log-log)"
 
-    def __init__(self, fpr: Sequence[float], tpr: Sequence[float], parent: QWidget | None = None) -> None:
+    def __init__(self, spec: RocSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.geometry_: RocGeometry = roc_geometry(fpr, tpr)
+        self.spec = spec
+        series = spec.series[0]
+        self.geometry_: RocGeometry = roc_geometry(series.fpr, series.tpr, spec.floor)
+        self.axis = LogAxis(spec.floor)
         self.setToolTip("How many members an attacker finds (up) for each share of non-members "
-                        "wrongly flagged (right). The dashed line is a random guess.")
+                        f"wrongly flagged (right). {spec.caption}")
         self.setAccessibleName("ROC curve on log-log axes")
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt)
@@ -116,7 +122,28 @@ class RocChart(_Chart):
             painter.setPen(QPen(QColor("#FFFFFF"), 0.8))
             for point in g.markers:
                 painter.drawEllipse(self.to_pixels(*point), 3, 3)
+        self._operating_points(painter)
         painter.end()
+
+    def _operating_points(self, painter: QPainter) -> None:
+        """TPR at the fixed FPRs, with the TPR's 95% interval as a bar (as in the PDF)."""
+        position = self.axis.position
+        for point in self.spec.points:
+            x = self.to_pixels(position(point.fpr), 0).x()
+            if point.tpr_low is not None and point.tpr_high is not None:
+                low = self.to_pixels(0, position(point.tpr_low)).y()
+                high = self.to_pixels(0, position(point.tpr_high)).y()
+                painter.setPen(QPen(POINT, 1.5))
+                painter.drawLine(QPointF(x, low), QPointF(x, high))
+                for end in (low, high):
+                    painter.drawLine(QPointF(x - 3, end), QPointF(x + 3, end))
+            y = self.to_pixels(0, position(point.tpr)).y()
+            painter.setPen(QPen(QColor("#FFFFFF"), 0.8))
+            painter.setBrush(POINT)
+            painter.drawRect(QRectF(x - 3.5, y - 3.5, 7, 7))
+            painter.setPen(POINT)
+            painter.drawText(QRectF(x + 6, y + 1, 80, 14),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, point.label)
 
 
 class ScoreHistogram(_Chart):
@@ -124,12 +151,11 @@ class ScoreHistogram(_Chart):
 
     title = "Scores"
 
-    def __init__(self, edges: Sequence[float], members: Sequence[float], non_members: Sequence[float],
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, spec: HistogramSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.geometry_: HistogramGeometry | None = histogram_geometry(edges, members, non_members)
-        self.setToolTip("Share of members (blue) and non-members (orange) per score; "
-                        "higher scores look more like training data.")
+        self.spec = spec
+        self.geometry_: HistogramGeometry | None = histogram_geometry(spec.edges, spec.members, spec.non_members)
+        self.setToolTip(f"Share of members (blue) and non-members (orange) per score. {spec.caption}")
         self.setAccessibleName("Score distributions of members and non-members")
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt)
@@ -157,7 +183,7 @@ class ScoreHistogram(_Chart):
                 top_left = self.to_pixels(bar.x0, bar.height)
                 bottom_right = self.to_pixels(bar.x1, 0)
                 painter.drawRect(QRectF(top_left, bottom_right))
-        self._frame(painter, "Score (higher = more member-like)", "Share of records")
+        self._frame(painter, self.spec.x_label, "Share of records")
         for tick in g.x_ticks:
             self._tick_label(painter, tick.label, self.to_pixels(tick.position, 0).x(), None)
         for tick in g.y_ticks:

@@ -8,6 +8,9 @@ from PySide6.QtCore import Qt
 
 from audit_core.plan import load_plan
 from audit_core.probes import PROBES
+from audit_core.report.probe_evidence import histogram_chart, roc_chart
+from audit_core.results import plain
+from desktop.widgets.charts import RocChart, ScoreHistogram
 from desktop.pages.data_page import MASK
 from desktop.plan_draft import needs_reference
 from desktop.widgets.records_table import RecordsModel
@@ -66,6 +69,12 @@ def test_new_audit_on_the_demo_from_start_to_pdf(qtbot, window, dialogs, tmp_pat
     assert [c.probe.id for c in cards] == suite
     assert {c.probe.id for c in cards if c.badge.text() == "FAIL"} >= {"loss", "min_k", "extraction"}
     assert "(" in cards[0].probe.headline["text"]  # the headline carries its interval
+    # The charts are drawn from the very specs the PDF is built from.
+    for card in cards:
+        data = plain(card.probe.as_dict())
+        assert card.findChild(RocChart).spec == roc_chart(data, card.probe.title)
+        assert card.findChild(ScoreHistogram).spec == histogram_chart(data)
+    assert not results.grab().isNull()  # paints every chart (an exception would fail the test)
     finished = results.finished_audit
     assert finished.result.audit["release_context"] == "public"
     assert finished.result.audit["institution"] == "Test Hospital"
