@@ -31,7 +31,11 @@ from typing import Any
 from audit_core.conversion.source import ConversionError, SourceFolder, read_source
 
 MANIFEST_FORMAT = "mnemoscope-converted-model/1"
-DEFAULT_TOLERANCE = 1e-4
+# Absolute |logit| difference accepted. The controls use 1e-4 (a few layers, small logits);
+# a real 30-layer model (SmolLM2-135M, logits of magnitude ~20) differed by 1.7e-4 through
+# float32 rounding alone, so imports allow 1e-3: at most 2e-3 in any token log-probability,
+# far below what separates members from non-members.
+DEFAULT_TOLERANCE = 1e-3
 INSTALL_HINT = ("pip install torch==2.13.0 transformers==5.24.0  "
                 "(or, from a clone: .venv/bin/pip install torch==2.13.0 -e '.[convert]')")
 
