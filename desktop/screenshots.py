@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
 
 def _render(out: Path, scratch: Path) -> int:
     from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QScrollArea
 
     from desktop.app import create_application
 
@@ -94,6 +94,10 @@ def _render(out: Path, scratch: Path) -> int:
     for index, name in enumerate(("02-model", "03-data", "04-probes", "05-details")):
         wizard.go(index)
         shoot(name)
+        if name == "04-probes":  # the end of the list: probes this audit cannot support
+            scroll = window.probes_page.findChild(QScrollArea)
+            scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
+            shoot("04b-probes-unsupported")
     wizard.go(4)
     spin(until=lambda: "Estimated" in window.run_page.estimate.text())
     shoot("06-run")

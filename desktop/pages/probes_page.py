@@ -100,8 +100,8 @@ class ProbesPage(StepPage):
                 reason = "Needs a causal language model; the chosen model is not one."
                 box.setEnabled(False)
             elif needs_reference(box.probe) and not self.has_reference:
-                reason = ("Needs a reference model: the same tokenizer, trained without these "
-                          "members (model.reference in a plan file). This audit has none.")
+                reason = ("Needs a reference model (the same tokenizer, trained without these "
+                          "members); this audit has none. Choose one on the Model step to enable it.")
                 box.setEnabled(False)
             elif box.isChecked() and self.info is not None and self.info.context_length:
                 validate = getattr(box.probe, "validate", None)

@@ -81,11 +81,23 @@ class StartPage(QWidget):
     def set_recent(self, plans: list[Path]) -> None:
         self.recent.clear()
         for path in plans:
-            label = f"{path.parent.name}/{path.name}" if path.parent.name else path.name
-            item = QListWidgetItem(label)
+            item = QListWidgetItem(_describe(path))
             item.setToolTip(str(path))
             item.setData(PATH_ROLE, path)
             self.recent.addItem(item)
         self.recent.setMaximumHeight(min(180, 12 + 26 * max(1, len(plans))))
         self.recent.setVisible(bool(plans))
         self.no_recent.setVisible(not plans)
+
+
+def _describe(path: Path) -> str:
+    """The audit's title and where its plan is, without reading any patient file."""
+    from audit_core.errors import MnemoscopeError
+    from audit_core.plan import load_plan
+
+    place = f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+    try:
+        title = load_plan(path).audit.title
+    except MnemoscopeError:
+        return place
+    return f"{title}  —  {place}"

@@ -131,3 +131,21 @@ def test_save_plan_writes_what_open_plan_reads(qtbot, window, dialogs, tmp_path:
     assert window.start_page.recent.count() == 1
     qtbot.waitUntil(lambda: "Estimated time" in window.run_page.estimate.text(), timeout=20_000)
     assert not dialogs.shown
+
+
+def test_tab_order_follows_the_screen_top_to_bottom(qtbot, window) -> None:
+    from PySide6.QtCore import Qt as _Qt
+
+    window.new_audit()
+    window.wizard.go(3, force=True)
+    page = window.details_page
+    expected = [page.title, page.institution, page.requester, page.auditor, page.intended_use, page.release]
+    chain, widget = [], page.title
+    for _ in range(200):
+        if (widget.focusPolicy() & _Qt.FocusPolicy.TabFocus) and widget.isVisible() and widget.isEnabled():
+            chain.append(widget)
+        widget = widget.nextInFocusChain()
+        if widget is page.title:
+            break
+    assert chain[:len(expected)] == expected
+    assert chain.index(window.wizard.back_button) < chain.index(window.wizard.next_button)
