@@ -143,3 +143,23 @@ def test_failed_check_leaves_no_folder(hf_sources, tmp_path: Path, monkeypatch) 
         convert_model(hf_sources["llama"], target, overwrite=True)
     assert (target / "model.onnx").read_bytes() == b"previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.slow
+def test_large_weights_go_to_one_external_data_file(hf_sources, tmp_path: Path) -> None:
+    """Past the size limit, weights move to model.onnx.data, which the engine reads."""
+    from transformers import AutoModelForCausalLM
+
+    from audit_core.controls.export import export_model
+    from audit_core.models.onnx_causal_lm import OnnxCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(hf_sources["gpt2"], local_files_only=True)
+    report = export_model(model, hf_sources["gpt2"] / "tokenizer.json", tmp_path / "out",
+                          external_data_bytes=0)
+    assert report.files == ("model.onnx", "model.onnx.data")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["onnx"]["weights"] == "in model.onnx.data"
+    assert manifest["files"][:2] == ["model.onnx", "model.onnx.data"]
+    info = inspect_model(tmp_path / "out")
+    assert [f.name for f in info.files][:2] == ["model.onnx", "model.onnx.data"]
+    assert OnnxCausalLM(info).kv_cache and report.max_abs_logit_diff <= 1e-4
