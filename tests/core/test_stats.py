@@ -77,3 +77,60 @@ def test_score_histogram_gives_shares_on_common_edges() -> None:
     h = score_histogram(np.array([0.0, 1.0, 1.0, np.nan]), np.array([0.0, 0.0]), bins=2)
     assert h["edges"] == [0.0, 0.5, 1.0]
     assert h["members"] == [pytest.approx(1 / 3), pytest.approx(2 / 3)] and h["non_members"] == [1.0, 0.0]
+
+
+def test_benjamini_hochberg_known_values() -> None:
+    from audit_core.stats.multiple_testing import benjamini_hochberg
+
+    # m = 4: q_(i) = min over j >= i of p_(j) m / j
+    assert benjamini_hochberg([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.0533333, 0.0533333, 0.5])
+    assert benjamini_hochberg([]) == []
+    assert benjamini_hochberg([0.9, 0.95]) == pytest.approx([0.95, 0.95])
+
+
+def test_posterior_and_advantage_known_values() -> None:
+    from audit_core.stats.intervals import posterior_membership
+    from audit_core.stats.roc import membership_advantage
+
+    # compliance reference 5.2: prior 5%, likelihood ratio 2 -> 0.095; 10 -> 0.345
+    assert posterior_membership(0.05, 2.0) == pytest.approx(0.0952, abs=1e-4)
+    assert posterior_membership(0.05, 10.0) == pytest.approx(0.3448, abs=1e-4)
+    assert posterior_membership(0.05, float("inf")) == 1.0
+    assert membership_advantage(np.array([3.0, 4.0]), np.array([1.0, 2.0])) == 1.0
+    assert membership_advantage(np.array([2.0, 4.0]), np.array([1.0, 3.0])) == pytest.approx(0.5)
+
+
+def test_mann_whitney_p_value_is_small_only_when_members_score_higher() -> None:
+    from audit_core.stats.intervals import auc_greater_p_value
+
+    rng = np.random.default_rng(4)
+    assert auc_greater_p_value(rng.normal(1, 1, 100), rng.normal(0, 1, 100)) < 1e-6
+    assert auc_greater_p_value(rng.normal(-1, 1, 100), rng.normal(0, 1, 100)) > 0.99
+
+
+def test_logistic_regression_separates_what_is_separable_and_not_what_is_not() -> None:
+    from audit_core.stats.logistic import out_of_fold_scores
+
+    rng = np.random.default_rng(5)
+    labels = np.r_[np.ones(200), np.zeros(200)].astype(np.int64)
+    signal = np.c_[labels + rng.normal(0, 0.5, 400), rng.normal(0, 1, 400)]
+    scores = out_of_fold_scores(signal, None, labels, 5, np.random.default_rng(0))
+    assert auc(scores[labels == 1], scores[labels == 0]) > 0.9
+    noise = rng.normal(0, 1, (400, 5))
+    scores = out_of_fold_scores(noise, None, labels, 5, np.random.default_rng(0))
+    assert abs(auc(scores[labels == 1], scores[labels == 0]) - 0.5) < 0.1
+
+
+def test_held_out_operating_point_is_honest_about_fpr() -> None:
+    from audit_core.probes.membership_assessment import held_out_operating_point
+
+    # No signal: the threshold set on one half of the non-members gives about the target
+    # FPR on the other half, and members are flagged no more often than non-members.
+    rng = np.random.default_rng(6)
+    held = held_out_operating_point(rng.normal(0, 1, 4000), rng.normal(0, 1, 4000), 0.05,
+                                    np.random.default_rng(1))
+    assert held.non_members == 4000 and held.members == 4000
+    assert abs(held.false_positives / 4000 - 0.05) < 0.015
+    assert abs(held.true_positives / 4000 - 0.05) < 0.015
+    assert held.calibration_false_positives <= 0.05 * 4000
+    assert held.flagged_members.sum() == held.true_positives

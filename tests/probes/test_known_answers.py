@@ -39,6 +39,15 @@ def test_demo_model_fails_and_names_exactly_its_planted_records(demo_dir: Path, 
         assert by_id[probe_id].verdict is Verdict.FAIL, probe_id
         assert metrics["auc_ci"][0] > 0.75, probe_id
         assert metrics["tpr_at_1pct_fpr"] > 0.05, probe_id  # 5x the false-positive rate
+    # issue 6: a valid split, figures judged on held-out halves, and every stratum assessed
+    assert result.split_validity["reliable"] is True and result.split_validity["auc"] < 0.55
+    for probe_id in MEMBERSHIP:
+        probe = by_id[probe_id]
+        assert probe.reliable and probe.attack_strength == "reference-free"
+        assert probe.metrics["held_out_fpr"] < 0.03 and probe.metrics["epsilon_lower_bound"] > 1.0
+        shown = [s for s in probe.subgroups if not s["suppressed"]]
+        assert {s["column"] for s in shown} == {"age_band", "sex", "rare_codes"}
+        assert all(s["significant"] for s in shown), probe_id
     # the PDF refers to them only by pseudonym
     assert all(e["ref"].startswith("R-") and e["id"] not in e["ref"] for e in extraction.extracted)
 
