@@ -3,8 +3,8 @@
 Tonekaboni et al. (NeurIPS 2025, test T6) ask whether memorization falls harder on some
 patients; rare conditions and small demographic cells are the usual suspects (Carlini
 et al.'s "Secret Sharer", USENIX Security 2019: rare sequences are the ones memorized).
-Every declared subgroup column gives one stratum per value, and the records holding a
-code seen in at most k members form the rare-code carriers. Per stratum: AUC with a
+Every declared subgroup column gives one stratum per value, and (for code sequences) the
+records holding a code seen in at most k members form the rare-code carriers. Per stratum: AUC with a
 bootstrap interval, a one-sided Mann-Whitney p-value for AUC > 0.5, the held-out TPR
 and FPR at the primary FPR threshold, and Benjamini-Hochberg q-values across strata.
 Strata with fewer than `min_cell` members or non-members are suppressed, their counts
@@ -46,6 +46,8 @@ def membership_strata(cohorts: dict[Role, Cohort], rare_max_members: int) -> lis
         for value in sorted(set(m_values.tolist()) | set(n_values.tolist())):
             strata.append(Stratum(column, str(value), m_values == value, n_values == value, True))
     kind = members.info.columns.get("kind", "codes")
+    if kind != "codes":  # in free text nearly every record holds a word seen once
+        return strata
     m_codes = [set(record_tokens(s, kind)) for s in members.sequences]
     seen: dict[str, int] = {}
     for codes in m_codes:

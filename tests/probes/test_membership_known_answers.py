@@ -123,3 +123,33 @@ def test_reference_with_another_tokenizer_is_refused(small_plan: Path, model_cop
     small_plan.write_text(text)
     with pytest.raises(ModelError, match="different tokenizer"):
         run_audit(load_plan(small_plan))
+
+
+def test_runner_overrides_membership_but_not_extraction_on_a_shifted_split(tmp_path: Path,
+                                                                           demo_dir: Path) -> None:
+    """Demo members against later-period non-members: membership cannot be credited to the
+    model (INCONCLUSIVE, with the verdict it would have had); extraction is not a contrast of
+    the two files' make-up and keeps its verdict."""
+    import pandas as pd
+
+    members = pd.read_csv(demo_dir / "members.csv", dtype=str).head(200)
+    later = pd.read_csv(demo_dir / "non_members.csv", dtype=str).head(200)
+    later["codes"] = [" ".join(LATER_CODING.get(c, c) for c in s.split()) for s in later["codes"]]
+    paths = tmp_path / "members.csv", tmp_path / "non_members.csv"
+    members.to_csv(paths[0], index=False)
+    later.to_csv(paths[1], index=False)
+    probes = "[probes.loss]\n[probes.extraction]\nprefix_tokens = 24\nsuffix_tokens = 16\n"
+    plan = write_plan(tmp_path, model=demo_dir / "model", members=paths[0], non_members=paths[1],
+                      probes=probes)
+    result = run_audit(load_plan(plan))
+    document = result.as_dict()
+    assert document["split_validity"]["reliable"] is False
+    loss, extraction = result.probes
+    assert loss.verdict is Verdict.INCONCLUSIVE and loss.verdict_if_split_valid is Verdict.FAIL
+    assert document["probes"][0]["verdict_if_split_valid"] == "fail"
+    assert "reliable" not in document["probes"][1]
+    # and a plan may move the threshold, like every other one
+    plan.write_text(plan.read_text() + "\n[thresholds.split_validity]\nmax_auc = 1.0\n")
+    relaxed = run_audit(load_plan(plan))
+    assert relaxed.split_validity["reliable"] is True and relaxed.probes[0].verdict is Verdict.FAIL
+    assert relaxed.probes[1].verdict is extraction.verdict
