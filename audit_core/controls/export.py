@@ -87,6 +87,7 @@ class ExportReport:
     parameters: int
     shapes_checked: tuple[tuple[int, int], ...] = ()
     files: tuple[str, ...] = ()
+    tolerance: float = MAX_ABS_LOGIT_DIFF
 
 
 class _LogitsOnly(torch.nn.Module):
@@ -190,7 +191,7 @@ def _write_manifest(folder: Path, report: ExportReport, parity, config, *,
         "verification": {
             "runtime": f"onnxruntime {onnxruntime.__version__} CPUExecutionProvider",
             "max_abs_logit_diff": report.max_abs_logit_diff,
-            "tolerance": MAX_ABS_LOGIT_DIFF,
+            "tolerance": report.tolerance,
             "shapes_checked": [list(s) for s in parity.shapes_checked],
             "ragged_right_padded_batch": True,
             "greedy_prompts": parity.greedy_prompts,
@@ -272,7 +273,7 @@ def export_model(model, tokenizer: Tokenizer | Path, out_dir: str | Path, *,
         model.config.to_json_file(staging / "config.json", use_diff=False)
         report = ExportReport(out_dir, kv_cache, OPSET, parity.max_abs_logit_diff,
                               parity.greedy_identical, onnx_bytes, file_sha256(onnx_path),
-                              parameters, parity.shapes_checked, files)
+                              parameters, parity.shapes_checked, files, tolerance)
         _write_manifest(staging, report, parity, model.config,
                         manifest_format=manifest_format, extra=manifest_extra)
         _replace_folder(staging, out_dir)

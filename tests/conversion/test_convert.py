@@ -62,7 +62,7 @@ def test_convert_checks_and_writes_an_audit_ready_folder(family: str, hf_sources
     manifest = json.loads((out / "manifest.json").read_text())
     check = manifest["verification"]
     assert manifest["format"] == "mnemoscope-converted-model/1"
-    assert 0 <= check["max_abs_logit_diff"] <= 1e-4
+    assert 0 <= check["max_abs_logit_diff"] <= 1e-4 and check["tolerance"] == 1e-3
     assert check["greedy_identical_to_torch"] is True and check["ragged_right_padded_batch"]
     assert check["shapes_checked"] == [[3, 64], [2, 17]]
     assert {f["name"] for f in manifest["source"]["files"]} >= {"model.safetensors", "config.json",
