@@ -47,7 +47,7 @@ def test_validate_passes_without_torch_and_writes_the_certificate(tmp_path: Path
     assert {"installation.files", "installation.dependencies", "installation.execution_provider",
             "demo.planted", "demo.extraction", "negative.loss", "negative.extraction"} <= ids
     assert all(c["expected"] and c["observed"] for c in certificate["checks"])
-    assert certificate["seconds"] < 60
+    assert certificate["seconds"] > 0  # its speed is reported, not asserted (DESIGN: no timed tests)
     json_file, pdf_file = sorted(out.glob("validation-*.json")), sorted(out.glob("validation-*.pdf"))
     assert len(json_file) == len(pdf_file) == 1
     assert pdf_file[0].read_bytes().startswith(b"%PDF")
