@@ -93,10 +93,11 @@ def conclusion_section(results: Mapping[str, Any], number: int) -> Section:
 def signoff_section(results: Mapping[str, Any], number: int, signature_status: str) -> Section:
     audit = as_mapping(results.get("audit"))
     auditor = as_text(audit.get("auditor"), "")
-    fields = ("Name", "Role and qualification", "Date", "Signature")
+    fields = ("Name", "Role and qualification", "Decision", "Date", "Signature")
     blocks: list[Block] = [
         Paragraph(
-            "Auditor: I performed this audit with the tool and settings recorded here, and I "
+            "Auditor: I performed this audit with the tool and settings recorded here, and record "
+            "my decision: the results stand / stand with the limitations stated. I "
             "have appropriate knowledge and experience of privacy risk in statistical models "
             "(HIPAA 164.514(b)(1)). I am not a developer of the audited model and have no "
             "conflict of interest to declare other than those stated here (NIST AI RMF "
@@ -105,7 +106,8 @@ def signoff_section(results: Mapping[str, Any], number: int, signature_status: s
         Paragraph(
             "Privacy officer: I have reviewed this report and record my decision: accept / "
             "accept with the conditions stated / reject.", TextStyle.SMALL),
-        SignatureLines((("Auditor", fields), ("Privacy officer", ("Name", "Decision", "Date", "Signature")))),
+        SignatureLines((("Auditor", fields),
+                        ("Privacy officer", ("Name", "Role", "Decision", "Date", "Signature")))),
         Paragraph(
             f"Digital signature: {signature_status} A PAdES signature applies to the whole "
             "file; check it with `mnemoscope verify` or any PAdES validator.", TextStyle.NOTE),

@@ -205,10 +205,17 @@ class _Story:
 
     def text(self, text: str, mono: bool = False) -> str:
         """Paragraph markup for plain text: escaped, and every character the font lacks
-        drawn from the other font, or written as its code point if neither has it."""
+        drawn from the other font, or written as its code point if neither has it. In
+        running text, `a command` between backticks is set in the monospace font."""
+        text = str(text)
+        if not mono and text.count("`") >= 2 and text.count("`") % 2 == 0:
+            pieces = text.split("`")
+            return "".join(
+                f'<font face="{self.fonts.mono}">{self.text(piece, mono=True)}</font>' if index % 2
+                else self.text(piece) for index, piece in enumerate(pieces))
         own, other = (self.fonts.mono_chars, None) if mono else (self.fonts.sans_chars, self.fonts.mono_chars)
         parts = []
-        for char in str(text):
+        for char in text:
             if char == "\n":
                 parts.append("<br/>")
             elif char.isspace():

@@ -62,12 +62,12 @@ def signature_flowable(block: el.SignatureLines, styles: Styles, fonts: FontSet,
     for role, fields in block.signers:
         rows = [[Paragraph(text(role), styles.heading3), ""]]
         for field in fields:
-            height = 30 if field.lower() == "signature" else 20
+            height = 46 if field.lower() == "signature" else 28
             rows.append([Paragraph(text(field), styles.cell_key), ""])
             rows[-1].append(height)
         data = [r[:2] for r in rows]
         heights = [None] + [r[2] for r in rows[1:]]
-        box = Table(data, colWidths=[0.34 * width, 0.66 * width], rowHeights=heights)
+        box = Table(data, colWidths=[0.4 * width, 0.6 * width], rowHeights=heights)
         box.setStyle(TableStyle([
             ("FONT", (0, 0), (-1, -1), fonts.sans, 8),
             ("SPAN", (0, 0), (1, 0)),
