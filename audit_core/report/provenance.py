@@ -108,7 +108,7 @@ def split_validity_blocks(results: Mapping[str, Any]) -> list[Block]:
         rows.append(("All features together: AUC (95% CI)", format_metric("auc", split.get("auc"), split.get("auc_ci"))))
     features = [as_mapping(c) for c in as_list(split.get("feature_aucs") or split.get("checks"))]
     for feature in features:
-        rows.append((f"{as_text(feature.get('feature') or feature.get('name'))}: AUC",
+        rows.append((f"{humanize(as_text(feature.get('feature') or feature.get('name')))}: AUC",
                      format_metric("auc", feature.get("auc"), feature.get("auc_ci"))))
     if is_number(split.get("threshold")):
         rows.append(("Invalid above AUC", format_general(split.get("threshold"))))
