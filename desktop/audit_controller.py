@@ -8,6 +8,7 @@ background: onnx and pandas hold the GIL for whole seconds on a large file.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ class AuditController(QObject):
         super().__init__(parent)
         self._audit: BackgroundTask | None = None
         self._helpers: set[BackgroundTask] = set()
+        self._closing = threading.Event()  # set by shutdown: stop without writing anything
 
     @property
     def busy(self) -> bool:
@@ -50,7 +52,7 @@ class AuditController(QObject):
     def start(self, plan: AuditPlan, folder: Path) -> None:
         if self._audit is not None:
             raise RuntimeError("an audit is already running")
-        task = BackgroundTask(_audit_work(plan, folder), "audit", self)
+        task = BackgroundTask(_audit_work(plan, folder, self._closing), "audit", self)
         task.progressed.connect(self.progressed)
         task.succeeded.connect(self.audit_finished)
         task.cancelled.connect(self.audit_stopped)
@@ -86,6 +88,7 @@ class AuditController(QObject):
     def shutdown(self, milliseconds: int = 10_000) -> bool:
         """Cancel everything and wait for the threads; True when all have stopped."""
         tasks = [t for t in (self._audit, *self._helpers) if t is not None]
+        self._closing.set()
         for task in tasks:
             task.cancel()
         return all(task.wait(milliseconds) for task in tasks)
@@ -95,13 +98,16 @@ class AuditController(QObject):
         self.busy_changed.emit(False)
 
 
-def _audit_work(plan: AuditPlan, folder: Path) -> Work:
+def _audit_work(plan: AuditPlan, folder: Path, closing: threading.Event) -> Work:
     def work(report, cancel) -> FinishedAudit:
         from audit_core.outputs import write_outputs
         from audit_core.plan_writing import write_plan
+        from audit_core.progress import Cancelled
         from audit_core.runner import run_audit
 
         result = run_audit(plan, on_progress=lambda f, m: report(f * _AUDIT_SHARE, m), cancel=cancel)
+        if closing.is_set():  # the app is closing: the user chose to drop the run
+            raise Cancelled()
         report(_AUDIT_SHARE, "writing the report, results.json and records.csv")
         folder.mkdir(parents=True, exist_ok=True)
         files = write_outputs(result, folder)

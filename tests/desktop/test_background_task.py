@@ -24,7 +24,7 @@ def test_success_reports_progress_and_the_result_from_another_thread(qtbot) -> N
     with qtbot.waitSignal(task.succeeded, timeout=5000) as blocker:
         task.start()
     assert blocker.args == [42]
-    qtbot.waitUntil(lambda: not task.running, timeout=5000)
+    assert task.wait(5000)
     assert seen_threads[0] != threading.get_ident()
     assert progress[-1] == 1.0 and progress == sorted(progress)
 
@@ -38,6 +38,7 @@ def test_a_failure_arrives_as_the_exception_and_its_details(qtbot) -> None:
         task.start()
     error, details = blocker.args
     assert isinstance(error, ValueError) and "ValueError: bad input" in details
+    assert task.wait(5000)  # a QThread must not be destroyed while it runs
 
 
 def test_cancel_is_a_direct_call_that_a_busy_worker_sees_at_its_next_batch(qtbot) -> None:

@@ -25,7 +25,7 @@ def test_new_audit_on_the_demo_from_start_to_pdf(qtbot, window, dialogs, tmp_pat
     assert wizard.current == 0 and not wizard.next_button.isEnabled()
 
     window.model_page.set_model_path(DEMO / "model")
-    qtbot.waitUntil(lambda: window.model_page.info is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: window.model_page.info is not None, timeout=60_000)
     assert window.model_page.fact_labels["tokenizer"].text() == "tokenizer.json matches the model"
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     assert wizard.current == 1
@@ -129,7 +129,7 @@ def test_save_plan_writes_what_open_plan_reads(qtbot, window, dialogs, tmp_path:
     assert not window.probes_page.boxes["extraction"].isChecked()
     assert window.probes_page.boxes["min_k"].form.values() == {"k": 0.1}
     assert window.start_page.recent.count() == 1
-    qtbot.waitUntil(lambda: "Estimated time" in window.run_page.estimate.text(), timeout=20_000)
+    qtbot.waitUntil(lambda: "Estimated time" in window.run_page.estimate.text(), timeout=60_000)
     assert not dialogs.shown
 
 

@@ -22,10 +22,11 @@ def test_cancel_stops_within_about_a_second_and_keeps_what_finished(qtbot, windo
     clicked = time.monotonic()
     window.run_page.cancel_button.click()
     assert window.run_page.cancel_button.text() == "Cancelling…"
-    wait_idle(qtbot, window, 10_000)
-    # Writing the PDF of what finished comes after the stop; the stop itself is one batch.
+    # The stop itself is one batch; writing the PDF of what finished comes after it.
+    qtbot.waitUntil(lambda: window.run_page.step_label.text().startswith("Writing the report"), timeout=60_000)
     assert time.monotonic() - clicked < 5.0
-    qtbot.waitUntil(lambda: window.screens.currentWidget() is window.results_page, timeout=10_000)
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: window.screens.currentWidget() is window.results_page, timeout=60_000)
     result = window.results_page.finished_audit.result
     assert result.cancelled
     assert [p.id for p in result.probes] == ["loss", "zlib", "min_k", "min_k_plus_plus"]
@@ -40,7 +41,7 @@ def test_cancel_while_loading_writes_nothing_and_returns_to_the_run_step(qtbot, 
     window.run_page.folder_field.setText(str(tmp_path / "early"))
     window.run_page.start_button.click()
     window.run_page.cancel_button.click()  # at once: the core stops at its first progress report
-    wait_idle(qtbot, window, 20_000)
+    wait_idle(qtbot, window)
     assert window.screens.currentWidget() is window.wizard
     assert window.run_page.modes.currentIndex() == 0
     assert "nothing was written" in window.run_page.estimate.text()
@@ -63,3 +64,4 @@ def test_closing_during_a_run_asks_then_cancels_cleanly(qtbot, window, dialogs) 
     audit = window.controller._audit
     assert audit is None or not audit.running
     assert len(dialogs.questions) == 2
+    assert not list(window.settings.output_root.glob("*/report.pdf"))  # dropped, as the question said
