@@ -40,6 +40,7 @@ from reportlab.platypus.flowables import HRFlowable
 
 from . import elements as el
 from .archival import write_archival
+from .code_lines import wrap_code_lines
 from .pdf_figures import figure_flowable, signature_flowable, single_chart
 from .fonts import FontSet, register_fonts
 from .page_canvas import PagedCanvas
@@ -347,37 +348,7 @@ class _Story:
         return table
 
     def code_lines(self, text: str) -> str:
-        """Wraps each line to the text width (Preformatted never wraps by itself) and
-        escapes characters the monospace font cannot draw as JSON does: \\uXXXX."""
-        style = self.styles.code_block
-        available = TEXT_WIDTH - style.leftIndent - 2
-        lines = []
-        for line in text.splitlines():
-            line = "".join(c if ord(c) in self.fonts.mono_chars else f"\\u{ord(c):04x}" for c in line)
-            # Continuations sit deeper than their line; capped so a continuation always
-            # has room for text and the loop always advances.
-            indent = min(len(line) - len(line.lstrip(" ")) + 4, 40)
-            while stringWidth(line, style.fontName, style.fontSize) > available:
-                cut = _fitting_prefix(line, style.fontName, style.fontSize, available, indent)
-                lines.append(line[:cut])
-                line = " " * indent + line[cut:]
-            lines.append(line)
-        return "\n".join(lines)
-
-
-def _fitting_prefix(line: str, font: str, size: float, width: float, indent: int) -> int:
-    low, high = 1, len(line)
-    while low < high:  # the longest prefix that fits, at least one character
-        middle = (low + high + 1) // 2
-        if stringWidth(line[:middle], font, size) <= width:
-            low = middle
-        else:
-            high = middle - 1
-    # Prefer breaking after a space or comma when one is in the last third of the line.
-    for position in range(low, max(indent + 1, low * 2 // 3), -1):
-        if line[position - 1] in " ,":
-            return position
-    return low
+        return wrap_code_lines(text, self.styles.code_block, self.fonts)
 
 
 class _Anchor(Flowable):

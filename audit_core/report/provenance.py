@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .elements import Align, Badge, Block, Heading, Paragraph, Table, TextStyle
-from .metrics import format_metric, metric_label
+from .metrics import format_metric
 from .values import as_list, as_mapping, as_text, format_general, humanize, is_number
 from .verdicts import verdict_badge, verdict_value
 
