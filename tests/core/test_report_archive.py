@@ -167,3 +167,20 @@ def test_run_with_a_certificate_it_cannot_open_stops_before_the_audit(tmp_path, 
 
     assert code == 2 and not out.exists()
     assert "cannot open the certificate" in capsys.readouterr().err
+
+
+def test_a_full_demo_run_with_every_optional_field_renders_as_valid_pdf_a(tmp_path):
+    """A real `make demo` results.json with split validity, subgroups, held-out operating
+    points and attack strengths (tests/fixtures/report_results_full.json)."""
+    from tests.core.report_samples import REPO
+
+    full = json.loads((REPO / "tests" / "fixtures" / "report_results_full.json").read_text())
+    path = tmp_path / "report.pdf"
+    write_report(full, path)
+
+    assert pikepdf.pdfa.validate_written(path, "3b").passed
+    keys = [s.key for s in build_report(full).sections]
+    assert "subgroups" in keys
+    text = pdf_text(path)
+    assert "VALID" in text and "held out" in text and "<11 / <11" in text
+    assert not any(record_id in text for record_id in record_ids(full))
