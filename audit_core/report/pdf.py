@@ -245,7 +245,12 @@ class _Story:
 
     def badge(self, badge: el.Badge, width: float) -> Table:
         colours = verdict_colours(badge.verdict)
-        style = ParagraphStyle("badge-" + badge.verdict, parent=self.styles.badge, textColor=colours.text)
+        # A long word (INCONCLUSIVE) in a narrow column shrinks rather than breaks.
+        size = self.styles.badge.fontSize
+        while size > 5.5 and stringWidth(badge.label, self.styles.badge.fontName, size) > width - 10:
+            size -= 0.5
+        style = ParagraphStyle("badge-" + badge.verdict, parent=self.styles.badge, textColor=colours.text,
+                               fontSize=size, leading=max(size + 1.5, self.styles.badge.leading))
         pill = Table([[Paragraph(self.text(badge.label), style)]], colWidths=[width])
         pill.setStyle(
             TableStyle([

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .cover import incomplete_notice, is_incomplete
 from .elements import Align, Block, BulletList, Heading, Paragraph, Section, Table, TextStyle
 from .families import FAMILIES, family_of
 from .findings import derive_findings, findings_table
@@ -45,8 +46,10 @@ def summary_section(results: Mapping[str, Any]) -> Section:
     overall = verdict_value(results.get("overall_verdict"))
     context = release_context(results)
     answer = ANSWERS.get(overall, ANSWERS["inconclusive"]).format(scope=context.scope)
-    blocks: list[Block] = [
-        Heading("Can this model be deployed or shared as assessed?", 2),
+    blocks: list[Block] = [Heading("Can this model be deployed or shared as assessed?", 2)]
+    if is_incomplete(results):
+        blocks.append(Paragraph(incomplete_notice(results), TextStyle.ALERT))
+    blocks += [
         Paragraph(answer, TextStyle.LEAD),
         Heading("Key numbers", 3),
         _key_numbers(results),
@@ -137,7 +140,7 @@ def _actions(results: Mapping[str, Any], overall: str) -> tuple[str, ...]:
             "Keep the release context as assessed; a wider release needs a new audit.",
             "Re-audit after any retraining, fine-tuning or change of training data.",
         ]
-    else:
+    elif failing:
         actions.append("Re-audit after the mitigations, before any deployment or sharing.")
     return tuple(actions)
 
