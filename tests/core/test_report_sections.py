@@ -81,7 +81,7 @@ def test_split_validity_is_shown_when_present_and_its_absence_is_said(results):
     failing = with_split_validity(results, "fail")
     document = build_report(failing)
     text = joined(document.section("datasets"))
-    assert "AUC 0.52" in text and "record length" in text
+    assert "AUC 0.52" in text and "Record length: AUC" in text
     findings = table_rows(document.section("findings"), "Id")
     assert any(row[2] == "Split validity (model-free)" for row in findings)
 
