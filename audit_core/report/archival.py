@@ -10,6 +10,7 @@ canvas) any use of the non-embedded standard fonts.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from io import BytesIO
@@ -21,6 +22,7 @@ import pikepdf.pdfa
 from .elements import ReportDocument
 
 FLAVOUR = "3b"
+log = logging.getLogger(__name__)
 RESULTS_KEY = "/MnemoscopeResultsSHA256"
 
 
@@ -49,7 +51,14 @@ def write_archival(pdf_bytes: bytes, document: ReportDocument,
         pdf.Root.Lang = pikepdf.String("en")
         pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
         pdf.Root.PageMode = pikepdf.Name.UseOutlines
-        pikepdf.pdfa.save(pdf, target, FLAVOUR, deterministic_id=True)
+        try:
+            pikepdf.pdfa.save(pdf, target, FLAVOUR, deterministic_id=True)
+        except pikepdf.pdfa.PdfaError as exc:
+            # Never lose the report over archival conformance: write it as a plain PDF
+            # (attachments and all) and say so loudly.
+            log.warning("the report could not be validated as PDF/A-3b and was written as a "
+                        "plain PDF: %s", str(exc).splitlines()[0])
+            pdf.save(target, deterministic_id=True)
 
 
 def _pdf_date(moment: datetime) -> str:

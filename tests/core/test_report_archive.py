@@ -184,3 +184,16 @@ def test_a_full_demo_run_with_every_optional_field_renders_as_valid_pdf_a(tmp_pa
     text = pdf_text(path)
     assert "VALID" in text and "held out" in text and "<11 / <11" in text
     assert not any(record_id in text for record_id in record_ids(full))
+
+
+def test_a_report_that_fails_pdf_a_validation_is_still_written(tmp_path, results, monkeypatch, caplog):
+    def refuses(*_, **__):
+        raise pikepdf.pdfa.PdfaError(pikepdf.pdfa.Report(
+            flavour=pikepdf.pdfa.Flavour("3b"), findings=[], save_kwargs={}, output_intent=None, prepared=None))
+
+    monkeypatch.setattr(pikepdf.pdfa, "save", refuses)
+    path = tmp_path / "report.pdf"
+    write_report(results, path)
+
+    assert "written as a plain PDF" in caplog.text
+    assert main(["verify", str(path)]) == 0
