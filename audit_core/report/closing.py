@@ -86,8 +86,10 @@ def conclusion_section(results: Mapping[str, Any], number: int) -> Section:
         )),
         Paragraph(f"Re-audit due: {reaudit_date(results)}, or at once on any event above.", TextStyle.BODY),
     ]
+    # The conclusion opens a page and the sign-off follows it: signers sign under what
+    # they approve.
     return Section(key="conclusion", title=f"{number}. Conclusion and conditions of validity",
-                   blocks=tuple(blocks), new_page=False)
+                   blocks=tuple(blocks))
 
 
 def signoff_section(results: Mapping[str, Any], number: int, signature_status: str) -> Section:
@@ -112,4 +114,4 @@ def signoff_section(results: Mapping[str, Any], number: int, signature_status: s
             f"Digital signature: {signature_status} A PAdES signature applies to the whole "
             "file; check it with `mnemoscope verify` or any PAdES validator.", TextStyle.NOTE),
     ]
-    return Section(key="sign-off", title=f"{number}. Sign-off", blocks=tuple(blocks))
+    return Section(key="sign-off", title=f"{number}. Sign-off", blocks=tuple(blocks), new_page=False)
