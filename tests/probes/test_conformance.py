@@ -148,3 +148,17 @@ def test_membership_probes_state_their_strength_and_report_every_stratum(shared,
         else:
             assert min(row["n_members"], row["n_non_members"]) >= 11
             assert 0 <= row["auc_ci"][0] <= row["auc"] <= row["auc_ci"][1] <= 1
+
+
+def test_rmia_without_a_reference_is_a_population_rank_that_ranks_like_loss(shared) -> None:
+    from audit_core.probes.loss import Loss
+    from audit_core.probes.rmia import Rmia
+
+    rmia, loss = Rmia(), Loss()
+    context = dataclasses.replace(_context(shared, rmia, Progress()), reference_scores={})
+    outcome = rmia.run(rmia.config_type(), context)
+    baseline = loss.run(loss.config_type(), _context(shared, loss, Progress()))
+    assert outcome.attack_strength == "reference-free"
+    assert all(0 <= s <= 1 for role in Role for s in outcome.scores[role])
+    # ties only where a non-member beats every other non-member
+    assert abs(outcome.metrics["auc"] - baseline.metrics["auc"]) < 0.01
