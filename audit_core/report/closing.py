@@ -38,7 +38,8 @@ def limitations_section(results: Mapping[str, Any], number: int) -> Section:
         "stronger attack may do better. A PASS does not prove anonymity (EDPB Opinion "
         "28/2024) or de-identification (HIPAA 164.514).",
         "Attacks not attempted are listed under Scope; in particular no shadow models were "
-        "trained, because a post-hoc audit has neither the training code nor the compute.",
+        "trained on known splits, because a post-hoc audit has neither the training code nor "
+        "the compute.",
         "Every membership figure depends on the non-member cohort: if non-members differ "
         "from members in period, site or note type, attacks look stronger than they are "
         "(Duan et al. 2024)." + ("" if results.get("split_validity") else

@@ -24,6 +24,9 @@ SIGNALS = {
     "min_k": "Mean log-probability of the least likely k% of tokens",
     "min_k_plus_plus": "Min-K% over log-probabilities standardised by the model's own next-token distribution",
     "extraction": "Greedy continuation of the record's prefix compared with its true suffix",
+    "rmia": "Likelihood ratio of the record under the target and a reference model, compared "
+            "with population records",
+    "lira": "Target confidence against a reference model that never saw the record (offline LiRA)",
 }
 
 

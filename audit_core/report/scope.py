@@ -22,8 +22,8 @@ NOT_RUN = (
      "not part of this audit's probe set"),
     ("reidentification", "Quasi-identifier re-identification and singling out",
      "not part of this audit's probe set"),
-    ("shadow_model", "Shadow-model attacks (LiRA, RMIA with trained reference models)",
-     "needs the training code and compute to train reference models, which a post-hoc audit does not have"),
+    ("shadow_model", "Shadow-model attacks (online LiRA: many reference models trained on known splits)",
+     "needs the training code and compute to train many models, which a post-hoc audit does not have"),
 )
 
 
