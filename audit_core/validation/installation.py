@@ -20,6 +20,7 @@ every dependency below its declared minimum or changed since the record.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, requires, version
@@ -85,8 +86,10 @@ def runtime_requirements() -> list[tuple[str, str]]:
     for line in declared:
         if ";" in line:  # an extra (controls, dev, gui): not needed to audit
             continue
-        name, _, minimum = line.partition(">=")
-        out.append((name.strip(), minimum.strip()))
+        # "pikepdf[pdfa]>=9": the distribution is the name before any extras or specifier.
+        name = re.match(r"[A-Za-z0-9_.\-]+", line.strip()).group(0)
+        minimum = line.partition(">=")[2].split(",")[0].strip()
+        out.append((name, minimum))
     return out
 
 
