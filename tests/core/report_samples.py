@@ -6,29 +6,14 @@ import copy
 import dataclasses
 import json
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from audit_core.report import write_report
-from audit_core.report.document import build_report, results_digest
 from audit_core.report.elements import (
-    Badge,
-    BulletList,
-    Code,
-    Heading,
-    Paragraph,
-    ReportDocument,
-    RocChart,
     Section,
     Table,
-    TextStyle,
-    VerdictBanner,
 )
-from audit_core.report.metrics import format_metric, metric_label
 
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "results_example.json"

@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
-import re
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from audit_core.report import write_report
 from audit_core.report.document import build_report, results_digest
 from audit_core.report.elements import (
     Badge,
     BulletList,
     Code,
     Figure,
-    Heading,
     Paragraph,
-    ReportDocument,
     RocChart,
-    Section,
-    Table,
     TextStyle,
     VerdictBanner,
 )

@@ -4,9 +4,7 @@ installed: what matters is what a reader of the file sees, not what we meant to 
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import json
 import re
 import shutil
 import subprocess
@@ -16,22 +14,16 @@ from pathlib import Path
 import pytest
 
 from audit_core.report import write_report
-from audit_core.report.document import build_report, results_digest
+from audit_core.report.document import build_report
 from audit_core.report.elements import (
-    Badge,
-    BulletList,
-    Code,
     Figure,
     Heading,
     Paragraph,
     ReportDocument,
     RocChart,
     Section,
-    Table,
-    TextStyle,
     VerdictBanner,
 )
-from audit_core.report.metrics import format_metric, metric_label
 
 from tests.core.report_samples import (  # noqa: F401  (results is a fixture)
     FIXTURE,
