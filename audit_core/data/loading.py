@@ -21,7 +21,7 @@ FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"
 
 
 def load_cohort(path: Path, role: Role, columns: ColumnMapping) -> Cohort:
-    frame, fmt = _read(path)
+    frame, fmt = read_table(path)
     name = path.name
     if len(frame) == 0:
         raise DataError(f"{name} holds no records")
@@ -69,7 +69,8 @@ def check_disjoint(members: Cohort, non_members: Cohort) -> None:
                         "a record cannot be both a member and a non-member")
 
 
-def _read(path: Path):
+def read_table(path: Path):
+    """The file as a pandas frame and its format name; DataError for anything unreadable."""
     import pandas as pd
 
     if not path.is_file():

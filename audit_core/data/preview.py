@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit_core.data.loading import _read
+from audit_core.data.loading import read_table
 from audit_core.errors import DataError
 
 SAMPLE_ROWS = 3
@@ -55,7 +55,7 @@ class ColumnGuess:
 
 
 def preview_table(path: Path) -> TablePreview:
-    frame, fmt = _read(Path(path))
+    frame, fmt = read_table(Path(path))
     if len(frame) == 0:
         raise DataError(f"{Path(path).name} holds no records")
     summaries = []

@@ -81,11 +81,3 @@ def test_every_curve_of_the_demo_results_has_geometry() -> None:
         assert roc_geometry(roc["fpr"], roc["tpr"]).curve
         hist = probe["curves"]["histogram"]
         assert histogram_geometry(hist["edges"], hist["members"], hist["non_members"]) is not None
-
-
-def test_report_charts_and_shared_geometry_agree_while_both_exist() -> None:
-    """Until the PDF draws from chart_geometry, its own copy must give the same curve."""
-    charts = pytest.importorskip("audit_core.report.charts")
-    fpr, tpr = [0.0, 0.002, 0.05, 1.0], [0.0, 0.2, 0.6, 1.0]
-    if hasattr(charts, "interpolated_curve"):
-        assert charts.interpolated_curve(fpr, tpr, 1e-3) == interpolated_curve(fpr, tpr, 1e-3)
