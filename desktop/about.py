@@ -1,4 +1,5 @@
-"""The About box: versions, and the promise that nothing leaves the machine."""
+"""The About box: versions, the latest validation on this machine, and the promise that
+nothing leaves the machine."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from PySide6.QtCore import qVersion
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from audit_core import __version__
+from desktop.validation_dialog import latest_validation_line
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def versions() -> list[tuple[str, str]]:
@@ -29,6 +35,7 @@ def about_text() -> str:
             "<p>Audits clinical language models for memorization of patient data.</p>"
             "<p><b>Mnemoscope makes no network connections.</b> Models, patient files and reports "
             "stay on this computer.</p>"
+            f"<p>{_escape(latest_validation_line())}</p>"
             f"<table>{table}</table>")
 
 

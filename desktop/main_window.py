@@ -16,6 +16,7 @@ from audit_core.errors import MnemoscopeError
 from desktop.about import show_about
 from desktop.audit_controller import AuditController, FinishedAudit
 from desktop.error_dialog import show_error
+from desktop.model_import import result_box, start_conversion
 from desktop.pages.data_page import DataPage
 from desktop.pages.details_page import DetailsPage
 from desktop.pages.model_page import ModelPage
@@ -25,6 +26,8 @@ from desktop.pages.run_page import RunPage
 from desktop.pages.start_page import StartPage
 from desktop.plan_draft import PlanDraft
 from desktop.settings import AppSettings
+from desktop.task_dialog import TaskDialog
+from desktop.validation_dialog import ValidationResultDialog, start_validation
 from desktop.wizard import Wizard
 
 DEMO_PLAN = Path(__file__).resolve().parents[1] / "resources" / "demo" / "plan.toml"
@@ -45,6 +48,8 @@ class MainWindow(QMainWindow):
         self.start_page = StartPage()
         self.results_page = ResultsPage()
         self.wizard: Wizard | None = None
+        self.tool_task: TaskDialog | None = None  # an import or a validation in progress
+        self.validation_result: ValidationResultDialog | None = None
         self._retired: list[Wizard] = []  # kept alive: a read may still answer to them
         self.screens.addWidget(self.start_page)
         self.screens.addWidget(self.results_page)
@@ -64,6 +69,7 @@ class MainWindow(QMainWindow):
                 ("open", "&Open plan…", QKeySequence.StandardKey.Open, self.choose_plan),
                 ("save", "&Save plan…", QKeySequence.StandardKey.Save, self.save_plan),
                 ("demo", "Try the &demo audit", None, self.open_demo),
+                ("import", "&Import a model…", None, self.import_model),
                 ("quit", "&Quit", QKeySequence.StandardKey.Quit, self.close)):
             action = QAction(text, self)
             if shortcut is not None:
@@ -71,10 +77,14 @@ class MainWindow(QMainWindow):
             action.triggered.connect(slot)
             file_menu.addAction(action)
             self.actions[key] = action
-            if key == "demo":
+            if key in ("demo", "import"):
                 file_menu.addSeparator()
         self.actions["save"].setEnabled(False)
         help_menu = self.menuBar().addMenu("&Help")
+        validate = QAction("&Validate this installation…", self)
+        validate.triggered.connect(self.validate_installation)
+        help_menu.addAction(validate)
+        self.actions["validate"] = validate
         about = QAction("&About Mnemoscope", self)
         about.triggered.connect(lambda: show_about(self))
         help_menu.addAction(about)
@@ -123,6 +133,74 @@ class MainWindow(QMainWindow):
     def new_audit(self) -> None:
         if not self.controller.busy:
             self._start_wizard(PlanDraft())
+
+    # --- tools: model import and self-validation ---------------------------------------
+    def _tool_busy(self) -> bool:
+        if self.controller.busy or (self.tool_task is not None and self.tool_task.running):
+            QMessageBox.information(self, "Mnemoscope is busy",
+                                    "Wait until the audit, import or validation in progress has "
+                                    "finished (or cancel it), then try again.")
+            return True
+        return False
+
+    def import_model(self) -> None:
+        if self._tool_busy():
+            return
+        source = QFileDialog.getExistingDirectory(
+            self, "Choose the Hugging Face model folder (config.json, safetensors, tokenizer)",
+            str(self.settings.last_folder("import")))
+        if not source:
+            return
+        self.settings.set_last_folder("import", Path(source).parent)
+        out = QFileDialog.getExistingDirectory(
+            self, "Choose an empty folder for the converted model (ONNX)",
+            str(Path(source).parent))
+        if not out:
+            return
+        task = start_conversion(self, Path(source), Path(out))
+        task.succeeded.connect(self._model_imported)
+        task.failed.connect(lambda exc, details: show_error(
+            self, "The model could not be imported", exc,
+            details if not isinstance(exc, MnemoscopeError) else ""))
+        task.cancelled.connect(lambda: self.statusBar().showMessage(
+            "Import cancelled: it stops at the next step and keeps nothing half-written.", 10_000))
+        self.tool_task = task
+
+    def _model_imported(self, report) -> None:
+        if self.tool_task is not None and self.tool_task.user_cancelled:
+            self.statusBar().showMessage(f"The import had finished before Cancel; the checked "
+                                         f"model is in {report.out_dir}", 15_000)
+            return
+        box, audit = result_box(self, report)
+        box.exec()
+        if box.clickedButton() is audit:
+            self.audit_model(report.out_dir)
+
+    def audit_model(self, model_path: Path) -> None:
+        """New audit with the model step filled in (it reads the model at once)."""
+        if not self.controller.busy:
+            self._start_wizard(PlanDraft(model_path=Path(model_path)))
+
+    def validate_installation(self) -> None:
+        if self._tool_busy():
+            return
+        task = start_validation(self)
+        task.succeeded.connect(self._validated)
+        task.failed.connect(lambda exc, details: show_error(
+            self, "The validation could not run", exc,
+            details if not isinstance(exc, MnemoscopeError) else ""))
+        task.cancelled.connect(lambda: self.statusBar().showMessage(
+            "Validation cancelled: no certificate was written.", 10_000))
+        self.tool_task = task
+
+    def _validated(self, result) -> None:
+        if self.tool_task is not None and self.tool_task.user_cancelled:
+            self.statusBar().showMessage("The validation had finished before Cancel; its "
+                                         f"certificate is {result.pdf_path}", 15_000)
+            return
+        self.validation_result = ValidationResultDialog(self, result.certificate, result.json_path,
+                                                        result.pdf_path, result.certificate_sha256)
+        self.validation_result.open()
 
     def choose_plan(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open an audit plan", str(self.settings.last_folder("plan")),
@@ -227,7 +305,7 @@ class MainWindow(QMainWindow):
     def _busy_changed(self, busy: bool) -> None:
         if self.wizard is not None:
             self.wizard.set_locked(busy)
-        for key in ("new", "open", "demo"):
+        for key in ("new", "open", "demo", "import", "validate"):
             self.actions[key].setEnabled(not busy)
         for button in (self.start_page.new_button, self.start_page.open_button, self.start_page.demo_button):
             button.setEnabled(not busy)
@@ -300,6 +378,9 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.controller.shutdown(15_000)
+        if self.tool_task is not None and self.tool_task.running:
+            self.tool_task.task.cancel()
+            self.tool_task.task.wait(30_000)
         self.settings.window_geometry = self.saveGeometry()
         self.settings.sync()
         event.accept()
