@@ -4,7 +4,8 @@
     .venv/bin/python -m desktop.screenshots [docs/screenshots]
 
 Runs the demo audit for real (about half a minute), with settings and outputs in a
-temporary folder, and writes 01-start.png … 11-about.png (palette-compressed with
+temporary folder, runs Help ▸ Validate this installation (certificate and installation
+record in the same temporary folder), and writes 01-start.png … 12-validation.png (palette-compressed with
 ImageMagick when it is installed). Sample values stay hidden, as
 they are by default. Starts its own Xvfb unless DISPLAY is set.
 """
@@ -115,6 +116,18 @@ def _render(out: Path, scratch: Path) -> int:
     box.show()
     shoot("10-error", box)
     box.close()
+    # The validation before the About box, which cites it. The record of the installed
+    # files is taken now, into the scratch folder, so the files check compares like with like.
+    from audit_core.validation import installation
+
+    os.environ["MNEMOSCOPE_VALIDATION_DIR"] = str(scratch / "validations")
+    installation.RECORD_PATH = scratch / "installed_files.json"
+    installation.record_installation(installation.RECORD_PATH)
+    window.validate_installation()
+    spin(until=lambda: window.validation_result is not None and window.validation_result.isVisible(),
+         limit=300)
+    shoot("12-validation", window.validation_result)
+    window.validation_result.close()
     about = about_box(window)
     about.show()
     shoot("11-about", about)
