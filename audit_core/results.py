@@ -31,6 +31,7 @@ class ProbeResult:
     settings: dict[str, Any]
     settings_meta: list[dict[str, Any]]
     thresholds: dict[str, Any]
+    thresholds_meta: list[dict[str, Any]]  # label, help, range and source of each threshold
     metrics: dict[str, Any]
     curves: dict[str, Any]
     findings: tuple[str, ...]
@@ -51,7 +52,8 @@ class ProbeResult:
             "question": self.question, "citation": self.citation,
             "verdict": self.verdict.value, "headline": self.headline,
             "settings": self.settings, "settings_meta": self.settings_meta,
-            "thresholds": self.thresholds, "metrics": self.metrics, "curves": self.curves,
+            "thresholds": self.thresholds, "thresholds_meta": self.thresholds_meta,
+            "metrics": self.metrics, "curves": self.curves,
             "findings": list(self.findings), "seconds": round(self.seconds, 3), "error": self.error,
         }
         if self.family == "extraction":

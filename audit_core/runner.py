@@ -179,7 +179,8 @@ def _run_probe(probe: Probe, config: Any, ctx: ProbeContext, thresholds: Any) ->
     common = dict(id=probe.id, title=probe.title, family=probe.family, question=probe.question,
                   citation=probe.citation, settings=settings_dict(config),
                   settings_meta=[f.as_dict() for f in describe(probe.config_type)],
-                  thresholds=settings_dict(thresholds))
+                  thresholds=settings_dict(thresholds),
+                  thresholds_meta=[f.as_dict() for f in describe(type(thresholds))])
     try:
         outcome = probe.run(config, ctx)
     except (Cancelled, MnemoscopeError):

@@ -85,3 +85,11 @@ def test_codes_as_parquet_lists_score_like_codes_as_csv_text(tmp_path: Path, sma
         for role in ("members", "non_members"):
             np.testing.assert_allclose(a.scores[role], b.scores[role], rtol=1e-6)
     assert as_lists.datasets[0]["format"] == "parquet" and as_text.datasets[0]["format"] == "csv"
+
+
+def test_each_probe_result_describes_its_thresholds(small_plan: Path) -> None:
+    """The report prints each threshold's label and source from the result alone."""
+    for probe in run_audit(load_plan(small_plan)).as_dict()["probes"]:
+        meta = {m["name"]: m for m in probe["thresholds_meta"]}
+        assert list(meta) == list(probe["thresholds"])
+        assert all(m["label"] and m["anchor"] for m in meta.values()), probe["id"]
