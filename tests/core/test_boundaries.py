@@ -33,3 +33,33 @@ def test_a_full_audit_loads_no_torch_transformers_or_qt(tmp_path: Path, small_pl
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report == {"code": 0, "loaded": []}
+
+
+def _imports(package: Path) -> dict[str, set[str]]:
+    import ast
+
+    found: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+def test_the_report_is_built_from_results_only() -> None:
+    """DESIGN.md: the report is a function of the result, never of models, data or probes."""
+    forbidden = ("audit_core.models", "audit_core.data", "audit_core.probes", "audit_core.runner",
+                 "audit_core.scoring", "onnxruntime", "pandas", "torch", "PySide6")
+    for module, names in _imports(ROOT / "audit_core" / "report").items():
+        bad = sorted(n for n in names if n.startswith(forbidden))
+        assert not bad, f"{module} imports {bad}"
+
+
+def test_the_core_never_imports_qt_or_the_desktop_app() -> None:
+    for module, names in _imports(ROOT / "audit_core").items():
+        bad = sorted(n for n in names if n.startswith(("PySide6", "desktop")))
+        assert not bad, f"{module} imports {bad}"
