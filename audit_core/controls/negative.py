@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -136,8 +135,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path, help="folder to write (resources/controls/negative)")
     parser.add_argument("demo_dir", type=Path, help="the demo folder (resources/demo)")
     args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     started = time.perf_counter()
     truth = build_negative_control(args.out_dir, args.demo_dir,
                                    progress=lambda m: print(m, flush=True))
