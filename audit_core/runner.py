@@ -136,7 +136,8 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
             ctx = ProbeContext(cohorts=cohorts, token_ids=token_ids, token_scores=token_scores,
                                model=model, thresholds=thresholds[probe.family],
                                rng=np.random.default_rng([plan.audit.seed, zlib.crc32(probe.id.encode())]),
-                               progress=slice_, reference_scores=reference_scores)
+                               progress=slice_, reference_scores=reference_scores,
+                               tokenizer=tokenizer, columns=plan.data.columns, model_info=info)
             probe_results.append(_mark_split(_run_probe(probe, config, ctx, thresholds[probe.family]),
                                              split))
         progress.advance(1.0, "done")

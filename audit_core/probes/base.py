@@ -47,6 +47,9 @@ class ProbeContext:
     progress: Progress
     # The reference model's shared pass over the same token ids (empty without a reference).
     reference_scores: dict[Role, TokenScores] = field(default_factory=dict)
+    tokenizer: Any = None  # the audited model's tokenizer (tokenizers.Tokenizer), for probes that decode to text
+    columns: Any = None  # the plan's ColumnMapping: record kind ("codes" or "text") and subgroup columns
+    model_info: Any = None  # ModelInfo from inspection (names, signature, folder)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
