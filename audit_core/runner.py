@@ -57,6 +57,25 @@ def resolve_probes(plan: AuditPlan) -> list[tuple[Probe, Any]]:
     return sorted(chosen, key=lambda item: order[item[0].id])
 
 
+def supported_probes(selected: list[tuple[Probe, Any]], info: Any,
+                     explicit: bool) -> list[tuple[Probe, Any]]:
+    """Drop from the standard suite the probes this export cannot feed (no hidden-state
+    output); a plan that names such a probe is refused with the reason."""
+    kept = []
+    for probe, config in selected:
+        if getattr(probe.needs, "hidden_states", False) and not info.hidden_states:
+            if explicit:
+                raise ModelError(f"'probes.{probe.id}' needs hidden states, but {info.name} has "
+                                 "no 'hidden_states' output: re-export the model with it "
+                                 f"(export_model(..., hidden_states=True)) or remove [probes.{probe.id}]")
+            log.info("probe %s left out: the export has no hidden-state output", probe.id)
+            continue
+        kept.append((probe, config))
+    if not kept:
+        raise ModelError(f"no selected probe can run on {info.name}")
+    return kept
+
+
 def resolve_thresholds(plan: AuditPlan) -> dict[str, Any]:
     unknown = sorted(set(plan.thresholds) - set(THRESHOLD_FAMILIES))
     if unknown:
@@ -87,6 +106,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
 
     progress.advance(0.0, "reading the model")
     info = inspect_model(plan.model.path, plan.model.context_length)
+    selected = supported_probes(selected, info, explicit=plan.probes is not None)
     model = OnnxCausalLM(info, plan.model.threads)
     for probe, config in selected:
         validate = getattr(probe, "validate", None)

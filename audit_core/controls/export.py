@@ -56,6 +56,7 @@ from audit_core.controls.parity import (
     check_signature,
     expected_signature,
 )
+from audit_core.controls.hidden_parity import check_hidden_state_parity
 from audit_core.controls.tokenizer import save_tokenizer
 from audit_core.fingerprint import file_sha256
 
@@ -88,46 +89,53 @@ class ExportReport:
     shapes_checked: tuple[tuple[int, int], ...] = ()
     files: tuple[str, ...] = ()
     tolerance: float = MAX_ABS_LOGIT_DIFF
+    hidden_states: bool = False  # the graph also outputs the last layer's hidden states
 
 
 class _LogitsOnly(torch.nn.Module):
     """Graph returns just logits; without use_cache=False it would return a Cache."""
 
-    def __init__(self, model):
+    def __init__(self, model, hidden_states: bool = False):
         super().__init__()
         self.model = model
+        self.hidden_states = hidden_states
 
     def forward(self, input_ids, attention_mask):
-        return self.model(input_ids=input_ids, attention_mask=attention_mask,
-                          use_cache=False).logits
+        out = self.model(input_ids=input_ids, attention_mask=attention_mask,
+                         use_cache=False, output_hidden_states=self.hidden_states)
+        # The last entry is the final layer after its closing norm: what the LM head reads.
+        return (out.logits, out.hidden_states[-1]) if self.hidden_states else out.logits
 
 
 class _WithKVCache(torch.nn.Module):
     """Flat past/present tensors around transformers' DynamicCache (transformers 5.x)."""
 
-    def __init__(self, model):
+    def __init__(self, model, hidden_states: bool = False):
         super().__init__()
         self.model = model
+        self.hidden_states = hidden_states
 
     def forward(self, input_ids, attention_mask, position_ids, *past):
         cache = DynamicCache(ddp_cache_data=[(past[2 * i], past[2 * i + 1])
                                              for i in range(len(past) // 2)])
         out = self.model(input_ids=input_ids, attention_mask=attention_mask,
-                         position_ids=position_ids, past_key_values=cache, use_cache=True)
+                         position_ids=position_ids, past_key_values=cache, use_cache=True,
+                         output_hidden_states=self.hidden_states)
         presents = [t for layer in out.past_key_values.layers for t in (layer.keys, layer.values)]
-        return (out.logits, *presents)
+        hidden = (out.hidden_states[-1],) if self.hidden_states else ()
+        return (out.logits, *presents, *hidden)
 
 
-def _export_graph(model, path: Path, kv_cache: bool) -> None:
+def _export_graph(model, path: Path, kv_cache: bool, hidden_states: bool = False) -> None:
     shape = GraphShape.from_config(model.config)
-    inputs, outputs = expected_signature(shape.n_layer, kv_cache)
+    inputs, outputs = expected_signature(shape.n_layer, kv_cache, hidden_states)
     batch, seq = 2, 4
     first = shape.bos_id if shape.bos_id is not None else shape.pad_id
     input_ids = torch.full((batch, seq), first, dtype=torch.long)
     if kv_cache:
         # Example past length 3: 0 or 1 would invite the tracer to specialise on it.
         past_len = 3
-        wrapper = _WithKVCache(model).eval()
+        wrapper = _WithKVCache(model, hidden_states).eval()
         past = [torch.zeros(batch, shape.n_kv_head, past_len, shape.head_dim)
                 for _ in range(2 * shape.n_layer)]
         args = (input_ids, torch.ones(batch, past_len + seq, dtype=torch.long),
@@ -138,10 +146,12 @@ def _export_graph(model, path: Path, kv_cache: bool) -> None:
         axes.update({name: {0: "batch", 2: "total"} for name in outputs
                      if name.startswith("present_")})
     else:
-        wrapper = _LogitsOnly(model).eval()
+        wrapper = _LogitsOnly(model, hidden_states).eval()
         args = (input_ids, torch.ones(batch, seq, dtype=torch.long))
         axes = {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
                 "logits": {0: "batch", 1: "seq"}}
+    if hidden_states:
+        axes["hidden_states"] = {0: "batch", 1: "seq"}
     with warnings.catch_warnings(), torch.no_grad():
         # Constant folding is off on purpose: it would fold the transpose of the tied
         # input embedding into a second [n_embd, vocab] initializer and store the
@@ -170,7 +180,7 @@ def _consolidate_external_data(folder: Path, onnx_path: Path) -> None:
 def _write_manifest(folder: Path, report: ExportReport, parity, config, *,
                     manifest_format: str, extra: dict | None) -> None:
     shape = GraphShape.from_config(config)
-    inputs, outputs = expected_signature(shape.n_layer, report.kv_cache)
+    inputs, outputs = expected_signature(shape.n_layer, report.kv_cache, report.hidden_states)
     external = EXTERNAL_DATA_FILENAME in report.files
     model_section = {"architecture": shape.architecture, "parameters": report.parameters,
                      "n_layer": shape.n_layer, "n_head": shape.n_head}
@@ -186,6 +196,7 @@ def _write_manifest(folder: Path, report: ExportReport, parity, config, *,
                  "sha256": report.onnx_sha256, "opset": report.opset,
                  "exporter": "torch.onnx.export(dynamo=False)", "constant_folding": False,
                  "tied_embedding_stored_once": True, "kv_cache": report.kv_cache,
+                 "hidden_states": report.hidden_states,
                  "inputs": inputs, "outputs": outputs,
                  "weights": f"in {EXTERNAL_DATA_FILENAME}" if external else "inside model.onnx"},
         "verification": {
@@ -224,13 +235,14 @@ def _replace_folder(new: Path, target: Path) -> None:
 def export_model(model, tokenizer: Tokenizer | Path, out_dir: str | Path, *,
                  kv_cache: bool = True, tolerance: float = MAX_ABS_LOGIT_DIFF,
                  manifest_format: str = CONTROL_FORMAT, manifest_extra: dict | None = None,
-                 external_data_bytes: int = EXTERNAL_DATA_BYTES,
+                 external_data_bytes: int = EXTERNAL_DATA_BYTES, hidden_states: bool = False,
                  on_step: Callable[[str], None] | None = None) -> ExportReport:
     """Export, verify and install `model` + `tokenizer` as the folder `out_dir`.
 
     `tokenizer` is a `tokenizers.Tokenizer` (written out) or the path of an existing
     `tokenizer.json` (copied byte for byte). `manifest_extra` adds top-level keys to
-    the manifest (a conversion's source files, say). Raises `ExportCheckError` (and
+    the manifest (a conversion's source files, say). `hidden_states` adds the last
+    layer's states as an output (the embedding probe reads them). Raises `ExportCheckError` (and
     leaves nothing behind) if onnxruntime disagrees with torch by more than `tolerance`
     in any logit, if greedy KV decoding differs, or if the file is much larger than the
     weights (a duplicated tied embedding).
@@ -247,7 +259,7 @@ def export_model(model, tokenizer: Tokenizer | Path, out_dir: str | Path, *,
         graph_dir = staging / "graph"  # the exporter may scatter weights beside the file
         graph_dir.mkdir()
         say(f"exporting the {'KV-cache ' if kv_cache else ''}ONNX graph")
-        _export_graph(model, graph_dir / MODEL_FILENAME, kv_cache)
+        _export_graph(model, graph_dir / MODEL_FILENAME, kv_cache, hidden_states)
         if 4 * parameters > external_data_bytes or any(
                 p.name != MODEL_FILENAME for p in graph_dir.iterdir()):
             _consolidate_external_data(graph_dir, graph_dir / MODEL_FILENAME)
@@ -263,8 +275,10 @@ def export_model(model, tokenizer: Tokenizer | Path, out_dir: str | Path, *,
                                    "float32 parameters: are tied weights stored twice?")
         say("checking onnxruntime against torch")
         onnx_model = open_model(onnx_path)
-        check_signature(onnx_model, model.config, kv_cache)
+        check_signature(onnx_model, model.config, kv_cache, hidden_states)
         parity = check_parity(model, onnx_model, tolerance=tolerance)
+        if hidden_states:
+            check_hidden_state_parity(model, onnx_model, tolerance=tolerance)
         del onnx_model  # release the file before renaming the folder
         if isinstance(tokenizer, Path):
             shutil.copyfile(tokenizer, staging / "tokenizer.json")
@@ -273,7 +287,7 @@ def export_model(model, tokenizer: Tokenizer | Path, out_dir: str | Path, *,
         model.config.to_json_file(staging / "config.json", use_diff=False)
         report = ExportReport(out_dir, kv_cache, OPSET, parity.max_abs_logit_diff,
                               parity.greedy_identical, onnx_bytes, file_sha256(onnx_path),
-                              parameters, parity.shapes_checked, files, tolerance)
+                              parameters, parity.shapes_checked, files, tolerance, hidden_states)
         _write_manifest(staging, report, parity, model.config,
                         manifest_format=manifest_format, extra=manifest_extra)
         _replace_folder(staging, out_dir)

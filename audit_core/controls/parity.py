@@ -82,20 +82,28 @@ class GraphShape:
                    bos_id=None if bos is None else int(bos), pad_id=int(pad or 0))
 
 
-def expected_signature(n_layer: int, kv_cache: bool) -> tuple[list[str], list[str]]:
-    """Input and output names of the contract, in order."""
+def expected_signature(n_layer: int, kv_cache: bool,
+                       hidden_states: bool = False) -> tuple[list[str], list[str]]:
+    """Input and output names of the contract, in order.
+
+    The optional `hidden_states` output (the last layer's states, [batch, seq, hidden])
+    comes last, so readers that pick outputs by position before it are unaffected.
+    """
     inputs, outputs = ["input_ids", "attention_mask"], ["logits"]
     if kv_cache:
         inputs.append("position_ids")
         for i in range(n_layer):
             inputs += [f"past_key_{i}", f"past_value_{i}"]
             outputs += [f"present_key_{i}", f"present_value_{i}"]
+    if hidden_states:
+        outputs.append("hidden_states")
     return inputs, outputs
 
 
-def check_signature(onnx_model: OnnxCausalLM, config, kv_cache: bool) -> None:
+def check_signature(onnx_model: OnnxCausalLM, config, kv_cache: bool,
+                    hidden_states: bool = False) -> None:
     shape = GraphShape.from_config(config)
-    inputs, outputs = expected_signature(shape.n_layer, kv_cache)
+    inputs, outputs = expected_signature(shape.n_layer, kv_cache, hidden_states)
     got_inputs = [i.name for i in onnx_model.session.get_inputs()]
     got_outputs = [o.name for o in onnx_model.session.get_outputs()]
     if got_inputs != inputs or got_outputs != outputs:

@@ -20,6 +20,7 @@ CAUSAL_LM = "causal_lm"
 UNKNOWN = "unknown"
 _CONFIG_CONTEXT_KEYS = ("n_positions", "max_position_embeddings", "n_ctx", "max_seq_len")
 MANIFEST_FILE = "manifest.json"  # written by `mnemoscope convert` and the control exports
+HIDDEN_STATES = "hidden_states"  # optional output name (controls/export.py, hidden_states=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ class ModelInfo:
     context_source: str
     kv_cache: bool
     notes: tuple[str, ...] = field(default=())
+    # An output 'hidden_states' [batch, seq, hidden]: the embedding probe reads it.
+    hidden_states: bool = False
     # How the export was checked against the original model, from manifest.json; None
     # when the folder has no such manifest (an export made outside Mnemoscope).
     conversion: dict[str, Any] | None = None
@@ -145,6 +148,7 @@ def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
         inputs=inputs, outputs=outputs, vocab_size=vocab, tokenizer_vocab_size=tokenizer_vocab,
         context_length=context, context_source=source,
         kv_cache=any("past" in t.name for t in inputs), notes=tuple(notes),
+        hidden_states=any(t.name == HIDDEN_STATES and len(t.shape) == 3 for t in outputs),
         conversion=_conversion(folder, file_infos[0].sha256),
     )
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from audit_core.errors import ModelError
-from audit_core.models.inspection import ModelInfo, require_causal_lm
+from audit_core.models.inspection import HIDDEN_STATES, ModelInfo, require_causal_lm
 
 _KNOWN_INPUTS = ("input_ids", "attention_mask", "position_ids")
 
@@ -48,6 +48,7 @@ class OnnxCausalLM:
         outputs = [o.name for o in self.session.get_outputs()]
         self._present = [name for name in outputs if "present" in name]
         self.kv_cache = bool(self._past) and len(self._past) == len(self._present)
+        self.has_hidden_states = HIDDEN_STATES in outputs  # optional; the embedding probe reads it
         if self._past and not self.kv_cache:
             raise ModelError(f"{info.name} takes past key/values but returns no matching 'present' outputs")
         self._past_shapes = {}
@@ -95,8 +96,25 @@ class OnnxCausalLM:
             sequence = np.concatenate([sequence, token[:, None]], axis=1)
         return out
 
+    def last_hidden_states(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        """(B, T) right-padded ids and mask -> (B, D): the last layer's state at each row's
+        last real token (a causal model's summary of the whole prompt)."""
+        if not self.has_hidden_states:
+            raise ModelError(f"{self.info.name} has no '{HIDDEN_STATES}' output")
+        hidden = self.session.run([HIDDEN_STATES], self._feed(input_ids, attention_mask, None))[0]
+        last = attention_mask.astype(np.int64).sum(axis=1) - 1
+        return hidden[np.arange(len(last)), np.clip(last, 0, None)].astype(np.float64)
+
     def _run(self, input_ids: np.ndarray, mask: np.ndarray,
              past: dict[str, np.ndarray] | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        results = self.session.run(None, self._feed(input_ids, mask, past))
+        names = [o.name for o in self.session.get_outputs()]
+        by_name = dict(zip(names, results))
+        present = {p: by_name[q] for p, q in zip(self._past, self._present)}
+        return by_name["logits"], present
+
+    def _feed(self, input_ids: np.ndarray, mask: np.ndarray,
+              past: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
         feed: dict[str, np.ndarray] = {"input_ids": input_ids.astype(self._ids_type)}
         if self._has_mask:
             feed["attention_mask"] = mask.astype(np.int64)
@@ -106,11 +124,7 @@ class OnnxCausalLM:
             feed["position_ids"] = np.clip(positions, 0, None).astype(np.int64)
         if self.kv_cache:
             feed.update(past if past is not None else self._empty_past(input_ids.shape[0]))
-        results = self.session.run(None, feed)
-        names = [o.name for o in self.session.get_outputs()]
-        by_name = dict(zip(names, results))
-        present = {p: by_name[q] for p, q in zip(self._past, self._present)}
-        return by_name["logits"], present
+        return feed
 
     def _empty_past(self, batch: int) -> dict[str, np.ndarray]:
         return {name: np.zeros((batch, heads, 0, dim), dtype=np.float32)

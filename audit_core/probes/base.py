@@ -24,6 +24,7 @@ class Needs:
     token_scores: bool = False  # the shared teacher-forced pass
     generation: bool = False  # decoding from the model
     reference: bool = False  # a reference model (plan: model.reference), scored by the shared pass
+    hidden_states: bool = False  # the export's optional 'hidden_states' output (inspection.HIDDEN_STATES)
 
     def describe(self) -> str:
         parts = ["a causal language model (ONNX) with its tokenizer", "members and non-members"]
@@ -33,6 +34,8 @@ class Needs:
             parts.append("greedy decoding (uses the KV cache when the export has one)")
         if self.reference:
             parts.append("a reference model of the same tokenizer trained without the members")
+        if self.hidden_states:
+            parts.append("an export that outputs its hidden states ('hidden_states')")
         return "; ".join(parts)
 
 
