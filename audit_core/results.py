@@ -101,10 +101,11 @@ class AuditResult:
     def as_dict(self) -> dict[str, Any]:
         """The results.json document (schema documented in the README)."""
         from audit_core import TOOL_NAME, __version__
+        from audit_core.build_info import build_hash
 
         return plain({
             "schema": SCHEMA,
-            "tool": {"name": TOOL_NAME, "version": __version__},
+            "tool": {"name": TOOL_NAME, "version": __version__, "build": build_hash()},
             "audit": self.audit,
             "overall_verdict": self.overall_verdict.value,
             "overall_rationale": self.overall_rationale,

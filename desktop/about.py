@@ -11,6 +11,7 @@ from PySide6.QtCore import qVersion
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from audit_core import __version__
+from audit_core.build_info import build_hash
 from desktop.validation_dialog import latest_validation_line
 
 
@@ -19,7 +20,8 @@ def _escape(text: str) -> str:
 
 
 def versions() -> list[tuple[str, str]]:
-    rows = [("Mnemoscope", __version__), ("Python", platform.python_version()),
+    rows = [("Mnemoscope", __version__), ("Build (git commit)", build_hash()),
+            ("Python", platform.python_version()),
             ("Qt / PySide6", f"{qVersion()} / {pyside_version}")]
     for package in ("onnxruntime", "onnx", "tokenizers", "numpy", "pandas", "reportlab"):
         try:

@@ -51,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow()
     window.show()
+    from desktop import smoke  # the bundle's smoke test (packaging/): load the demo, then quit
+
+    if (report := smoke.requested()) is not None:
+        smoke.schedule(app, window, report)
     return app.exec()
 
 

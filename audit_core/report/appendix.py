@@ -110,6 +110,10 @@ def _software_table(results: Mapping[str, Any]) -> Table | Paragraph:
     rows = []
     if tool:
         rows.append((as_text(tool.get("name"), "mnemoscope"), as_text(tool.get("version"))))
+        # The build hash names the exact source (git commit) of a packaged copy; older
+        # results.json files have none, and a development checkout says "unknown".
+        if "build" in tool:
+            rows.append(("Build (git commit)", as_text(tool.get("build"))))
     for name, version in as_mapping(results.get("environment")).items():
         if isinstance(version, Mapping):
             version = ", ".join(f"{k} {v}" for k, v in version.items())

@@ -51,6 +51,10 @@ Roots = dict[str, Path]  # label ("audit_core", "resources/demo", ...) -> folder
 
 def tool_roots() -> Roots:
     """The folders whose files make up the tool: its packages and its known answers."""
+    if getattr(sys, "frozen", False):
+        # A PyInstaller bundle (packaging/): the code sits inside the executables, so the
+        # whole bundle folder is the tool, executables, libraries and resources alike.
+        return {"bundle": Path(sys.executable).resolve().parent}
     roots = {"audit_core": PACKAGE_ROOT}
     desktop = PACKAGE_ROOT.parent / "desktop"
     if (desktop / "__init__.py").is_file():

@@ -1,0 +1,33 @@
+"""Which source this copy of the tool was built from: its build hash.
+
+The packaging scripts (`make bundle`, `make wheelhouse`, see packaging/) write
+`audit_core/build_info.json` into the copy they build, never into the checkout: the git
+commit the bundle or wheel was made from. A copy without that record (a development
+checkout, an install from a plain source tree) reports "unknown" rather than a guess, so
+a report never claims a build it cannot prove.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+BUILD_INFO_PATH = Path(__file__).resolve().parent / "build_info.json"
+UNKNOWN = "unknown"
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def read_build_info(path: Path = BUILD_INFO_PATH) -> dict[str, str]:
+    """The build record ({"commit", "built_utc", ...}), or {} when there is none or it is unreadable."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return {str(k): str(v) for k, v in record.items()} if isinstance(record, dict) else {}
+
+
+def build_hash(path: Path = BUILD_INFO_PATH) -> str:
+    """The git commit this copy was built from (40 hex digits), or "unknown"."""
+    commit = read_build_info(path).get("commit", "")
+    return commit if _COMMIT.fullmatch(commit) else UNKNOWN

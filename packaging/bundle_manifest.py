@@ -1,0 +1,108 @@
+"""What goes into the frozen bundle, and what must never (read by mnemoscope.spec and build.py).
+
+Kept out of the spec so that a fast unit test can check it (tests/packaging/) without
+PyInstaller. The audit path needs no torch: torch, transformers and the control-model
+builders (audit_core.controls) stay out, and the build fails if any of them got in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+BUNDLE_NAME = "mnemoscope"  # the folder: dist/mnemoscope/
+CLI_NAME = "mnemoscope"
+GUI_NAME = "mnemoscope-desktop"
+# The known-answer resources `mnemoscope validate` audits and the demo the Start page opens;
+# they go to <bundle>/_internal/resources/, where the frozen code looks (beside its packages).
+RESOURCE_SETS = ("demo", "controls")
+# Our own packages' data (fonts, the build record), and reportlab's bundled fonts (the
+# report's fallback font when DejaVu is missing).
+DATA_PACKAGES = ("audit_core", "reportlab")
+# Never in the runtime bundle. The build venv does not even have them; excluding them
+# here too keeps a build from a full development venv honest.
+EXCLUDES = (
+    "torch", "torchvision", "torchaudio", "transformers", "safetensors", "accelerate",
+    "audit_core.controls", "sympy", "networkx", "sklearn", "skl2onnx", "simple_icd_10_cm",
+    "tkinter", "matplotlib", "IPython", "pytest", "pytestqt", "PyInstaller",
+)
+# A module or file whose dotted/slashed name starts with one of these fails the build.
+FORBIDDEN = ("torch", "transformers", "audit_core.controls", "audit_core/controls")
+# Package metadata the frozen code reads (importlib.metadata): the installation check reads
+# mnemoscope's requirements, the About box and the report read dependency versions.
+EXTRA_METADATA = ("mnemoscope",)
+_LOCK_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._\-]*)==([^\s\\;]+)")
+
+
+def resource_datas(source_root: Path) -> list[tuple[str, str]]:
+    """(source folder, bundle folder) for each resource set; a missing set is an error."""
+    pairs = []
+    for name in RESOURCE_SETS:
+        folder = source_root / "resources" / name
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder} is missing: the bundle needs the {name} resources")
+        pairs.append((str(folder), f"resources/{name}"))
+    return pairs
+
+
+def icon_datas(packaging_dir: Path) -> list[tuple[str, str]]:
+    icons = [packaging_dir / "linux" / "mnemoscope.svg", packaging_dir / "linux" / "mnemoscope.png"]
+    for icon in icons:
+        if not icon.is_file():
+            raise FileNotFoundError(f"{icon} is missing")
+    return [(str(icon), "icons") for icon in icons]
+
+
+def lock_pins(lock: Path) -> dict[str, str]:
+    """{normalized name: version} from a pip-compile lock file."""
+    pins = {}
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        match = _LOCK_LINE.match(line.strip())
+        if match:
+            pins[normalize(match.group(1))] = match.group(2)
+    return pins
+
+
+def lock_hashes(lock: Path) -> dict[str, list[str]]:
+    """{normalized name: [sha256, ...]} from a pip-compile --generate-hashes lock file."""
+    hashes: dict[str, list[str]] = {}
+    current = None
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        match = _LOCK_LINE.match(stripped)
+        if match:
+            current = normalize(match.group(1))
+            hashes[current] = []
+        elif not stripped.startswith("--hash="):  # a comment or blank line ends the entry
+            current = None
+        if current is not None:
+            hashes[current].extend(re.findall(r"--hash=sha256:([0-9a-f]{64})", stripped))
+    return hashes
+
+
+def normalize(name: str) -> str:
+    """PEP 503 name: lower case, runs of -_. as one dash."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def metadata_names(lock: Path) -> list[str]:
+    return list(EXTRA_METADATA) + sorted(lock_pins(lock))
+
+
+def forbidden_entries(entries: Iterable[str]) -> list[str]:
+    """The module or file names (dotted or slashed) that must not be in the bundle."""
+    bad = []
+    for entry in entries:
+        name = entry.replace("\\", "/").lstrip("./")
+        for prefix in FORBIDDEN:
+            if name == prefix or name.startswith((prefix + ".", prefix + "/", prefix + "-")):
+                bad.append(entry)
+                break
+            # a file inside the bundle's _internal folder: _internal/torch/lib/...
+            if "/" in prefix or "." in prefix:
+                continue
+            if f"/{prefix}/" in f"/{name}" or f"/{prefix}-" in f"/{name}":
+                bad.append(entry)
+                break
+    return bad

@@ -1,0 +1,8 @@
+"""The frozen `mnemoscope` command (console): the same entry point as the installed script."""
+
+import sys
+
+from audit_core.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
