@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
 
     probes = commands.add_parser("probes", help="list the probes, their settings and needs")
     probes.add_argument("--json", action="store_true", help="machine-readable output")
+    probes.add_argument("--model", type=Path, help="list only the probes that apply to this "
+                                                   "model (folder or .onnx file)")
     probes.set_defaults(handler=_probes)
 
     convert = commands.add_parser(
@@ -166,8 +168,11 @@ def _inspect(args: argparse.Namespace) -> int:
     from audit_core.models.inspection import CAUSAL_LM, inspect_model
     from audit_core.terminal import format_model
 
+    from audit_core.probes import PROBES
+
     info = inspect_model(args.model)
     details = info.as_dict()
+    details["probes_offered"] = [p.id for p in PROBES if p.needs.applies_to(info.kind)]
     if info.kind == CAUSAL_LM:
         from audit_core.models.onnx_causal_lm import OnnxCausalLM
 
@@ -187,9 +192,16 @@ def _probes(args: argparse.Namespace) -> int:
     from audit_core.terminal import format_probes
     from audit_core.verdicts import THRESHOLD_FAMILIES
 
+    kind = None
+    if args.model is not None:
+        from audit_core.models.inspection import inspect_model
+
+        kind = inspect_model(args.model).kind
     listing = [{"id": p.id, "title": p.title, "family": p.family, "question": p.question,
                 "citation": p.citation, "needs": p.needs.describe(),
-                "settings": [f.as_dict() for f in describe(p.config_type)]} for p in PROBES]
+                "model_kinds": list(p.needs.model_kinds),
+                "settings": [f.as_dict() for f in describe(p.config_type)]} for p in PROBES
+               if kind is None or p.needs.applies_to(kind)]
     thresholds = {family: [f.as_dict() for f in describe(kind)]
                   for family, kind in THRESHOLD_FAMILIES.items()}
     if args.json:

@@ -52,6 +52,9 @@ class ColumnMapping:
     sequence: str = "text"
     kind: str = "text"  # "codes": whitespace-separated codes or a list column; "text": free text
     subgroups: tuple[str, ...] = ()
+    # Tabular classifiers: the model's input columns, in its input order, and the outcome.
+    features: tuple[str, ...] = ()
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,7 +86,9 @@ class AuditPlan:
                       "threads": self.model.threads},
             "data": {"members": str(self.data.members), "non_members": str(self.data.non_members),
                      "columns": {"id": cols.id, "sequence": cols.sequence, "kind": cols.kind,
-                                 "subgroups": list(cols.subgroups)}},
+                                 "subgroups": list(cols.subgroups),
+                                 **({"features": list(cols.features)} if cols.features else {}),
+                                 **({"label": cols.label} if cols.label else {})}},
             "thresholds": {k: dict(v) for k, v in self.thresholds.items()},
         }
         if self.model.context_length is not None:
@@ -138,7 +143,15 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
     data = _table(raw, "data")
     _only(data, "data", {"members", "non_members", "columns"})
     cols = _table(data, "columns", "data.columns")
-    _only(cols, "data.columns", {"id", "sequence", "kind", "subgroups"})
+    _only(cols, "data.columns", {"id", "sequence", "kind", "subgroups", "features", "label"})
+    features = _get(cols, "features", list, "data.columns", [])
+    if not all(isinstance(f, str) and f for f in features):
+        raise PlanError("'data.columns.features' must be a list of column names")
+    if len(set(features)) != len(features):
+        raise PlanError("'data.columns.features' names a column twice")
+    label = _get(cols, "label", str, "data.columns", "")
+    if label and label in features:
+        raise PlanError(f"'data.columns.label' ('{label}') is also listed among the features")
 
     kind = _get(cols, "kind", str, "data.columns", "codes")
     if kind not in SEQUENCE_KINDS:
@@ -186,7 +199,8 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
                       non_members=base / _required(data, "non_members", "data"),
                       columns=ColumnMapping(id=_get(cols, "id", str, "data.columns", "id"),
                                             sequence=_get(cols, "sequence", str, "data.columns", "text"),
-                                            kind=kind, subgroups=tuple(subgroups))),
+                                            kind=kind, subgroups=tuple(subgroups),
+                                            features=tuple(features), label=label)),
         probes=probes,
         thresholds={k: dict(v) for k, v in thresholds_raw.items()},
         source=source,

@@ -37,16 +37,21 @@ log = logging.getLogger(__name__)
 _SCORING_WEIGHT = 6.0  # the shared pass costs about as much as six cheap probes' worth
 
 
-def resolve_probes(plan: AuditPlan) -> list[tuple[Probe, Any]]:
-    """The probes to run with their checked configs; unknown ids or settings are refused."""
+def resolve_probes(plan: AuditPlan, kind: str = "causal_lm") -> list[tuple[Probe, Any]]:
+    """The probes to run with their checked configs; unknown ids or settings are refused,
+    and so are probes that do not apply to the model's kind (models/inspection.py)."""
     has_reference = plan.model.reference is not None
     if plan.probes is None:
-        return [(p, p.config_type()) for p in PROBES if has_reference or not p.needs.reference]
+        return [(p, p.config_type()) for p in PROBES
+                if (has_reference or not p.needs.reference) and p.needs.applies_to(kind)]
     chosen = []
     for probe_id, settings in plan.probes.items():
         probe = PROBES_BY_ID.get(probe_id)
         if probe is None:
             raise PlanError(f"unknown probe 'probes.{probe_id}' (known probes: {', '.join(PROBES_BY_ID)})")
+        if not probe.needs.applies_to(kind):
+            raise PlanError(f"'probes.{probe_id}' does not apply to this model, a "
+                            f"{kind.replace('_', ' ')} (it needs {probe.needs.describe()})")
         if probe.needs.reference and not has_reference:
             raise PlanError(f"'probes.{probe_id}' needs a reference model: set model.reference "
                             "to a model of the same tokenizer trained without the members")
@@ -98,6 +103,13 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     from audit_core.scoring.token_scores import score_tokens
     from audit_core.validation import latest_validation
 
+    from audit_core.models.inspection import CAUSAL_LM, UNKNOWN, model_kind
+
+    kind = model_kind(plan.model.path)
+    if kind not in (CAUSAL_LM, UNKNOWN):  # tabular classifiers and encoders have their own path
+        from audit_core.model_kinds import run_other_kind
+
+        return run_other_kind(plan, kind, on_progress=on_progress, cancel=cancel)
     started = datetime.now(UTC)
     clock = time.perf_counter()
     progress = Progress(on_progress, cancel)

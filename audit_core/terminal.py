@@ -95,6 +95,9 @@ def format_model(details: dict[str, Any]) -> str:
     if details.get("execution_provider"):
         rows.append(("Runtime", details["execution_provider"]))
     rows.append(("Checked", format_conversion(details.get("conversion"))))
+    if "probes_offered" in details:
+        rows.append(("Probes", ", ".join(details["probes_offered"]) or "none: this kind of model "
+                     "cannot be audited"))
     lines = [f"{k + ':':<12} {v}" for k, v in rows]
     lines.append("Inputs:")
     lines += [f"  {t['name']:<18} {t['type']:<8} {_shape(t['shape'])}" for t in details["inputs"]]

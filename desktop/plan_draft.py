@@ -22,10 +22,11 @@ def needs_reference(probe: Any) -> bool:
     return bool(getattr(probe.needs, "reference", False))
 
 
-def standard_suite(has_reference: bool = False) -> dict[str, dict[str, Any]]:
+def standard_suite(has_reference: bool = False, kind: str = "causal_lm") -> dict[str, dict[str, Any]]:
     """Every registered probe the audit can support, with its defaults (the core's own
-    choice when a plan leaves out [probes])."""
-    return {probe.id: {} for probe in PROBES if has_reference or not needs_reference(probe)}
+    choice when a plan leaves out [probes]); `kind` is the model's (models/inspection.py)."""
+    return {probe.id: {} for probe in PROBES
+            if (has_reference or not needs_reference(probe)) and probe.needs.applies_to(kind)}
 
 
 @dataclass

@@ -31,21 +31,7 @@ def load_cohort(path: Path, role: Role, columns: ColumnMapping) -> Cohort:
         raise DataError(f"{name} has no column '{missing[0]}' (its columns: "
                         f"{', '.join(map(str, frame.columns))}); fix data.columns in the plan")
 
-    ids = [_id_text(v) for v in frame[columns.id].tolist()]
-    blank = [i for i, v in enumerate(ids) if v is None]
-    if blank:
-        raise DataError(f"{name}: {len(blank)} records have no value in the id column "
-                        f"'{columns.id}' ({_rows(blank)})")
-    seen: dict[str, int] = {}
-    duplicates = []
-    for row, value in enumerate(ids):
-        if value in seen:
-            duplicates.append(row)
-        seen[value] = row
-    if duplicates:
-        raise DataError(f"{name}: {len(duplicates)} records repeat an id already used in the file "
-                        f"({_rows(duplicates)}); each record needs its own id")
-
+    ids = record_ids(frame, columns.id, name)
     sequences = [_sequence_text(v) for v in frame[columns.sequence].tolist()]
     empty = [i for i, v in enumerate(sequences) if not v]
     if empty:
@@ -59,6 +45,30 @@ def load_cohort(path: Path, role: Role, columns: ColumnMapping) -> Cohort:
                                             "kind": columns.kind,
                                             "subgroups": list(columns.subgroups)})
     return Cohort(role=role, ids=tuple(ids), sequences=tuple(sequences), subgroups=subgroups, info=info)
+
+
+def record_ids(frame, column: str, name: str) -> list[str]:
+    """The id column as text; refuses blank and repeated ids (naming rows, not values)."""
+    ids = [_id_text(v) for v in frame[column].tolist()]
+    blank = [i for i, v in enumerate(ids) if v is None]
+    if blank:
+        raise DataError(f"{name}: {len(blank)} records have no value in the id column "
+                        f"'{column}' ({_rows(blank)})")
+    seen: dict[str, int] = {}
+    duplicates = []
+    for row, value in enumerate(ids):
+        if value in seen:
+            duplicates.append(row)
+        seen[value] = row
+    if duplicates:
+        raise DataError(f"{name}: {len(duplicates)} records repeat an id already used in the file "
+                        f"({_rows(duplicates)}); each record needs its own id")
+    return ids
+
+
+def describe_rows(rows: Iterable[int]) -> str:
+    """Record numbers for a message (see `_rows`)."""
+    return _rows(rows)
 
 
 def check_disjoint(members: Cohort, non_members: Cohort) -> None:

@@ -73,11 +73,19 @@ def record_tokens(sequence: str, kind: str) -> list[str]:
 
 
 def check_split(cohorts: dict[Role, Cohort], kind: str, *, max_auc: float, folds: int,
-                rng: np.random.Generator) -> SplitValidity:
+                rng: np.random.Generator,
+                columns: dict[str, np.ndarray] | None = None) -> SplitValidity:
+    """`columns` (tabular models: each feature column over members then non-members) replaces
+    the record-text features: then every feature column is a group of its own."""
     members, non_members = cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS]
     sequences = list(members.sequences) + list(non_members.sequences)
     labels = np.r_[np.ones(len(members)), np.zeros(len(non_members))].astype(np.int64)
-    groups = _feature_groups(sequences, kind, members, non_members)
+    if columns is None:
+        groups = _feature_groups(sequences, kind, members, non_members)
+    else:
+        groups = {f"feature column '{name}'": (values.reshape(-1, 1), None)
+                  for name, values in columns.items()}
+        groups.update(_subgroup_group(members, non_members))
     folds = max(2, min(folds, len(members), len(non_members)))
 
     numeric = np.hstack([g[0] for g in groups.values()]) if groups else np.zeros((len(labels), 0))
@@ -140,6 +148,15 @@ def _feature_groups(sequences: list[str], kind: str, members: Cohort,
         groups[DATES] = (np.column_stack([dated.astype(float), np.where(dated, mean_year, fill),
                                           span]), None)
 
+    groups.update(_subgroup_group(members, non_members))
+    return groups
+
+
+def _subgroup_group(members: Cohort, non_members: Cohort) -> dict[str, tuple[np.ndarray, Any]]:
+    from scipy import sparse
+
+    n = len(members) + len(non_members)
+    groups: dict[str, tuple[np.ndarray, Any]] = {}
     if members.subgroups:
         onehots = []
         for column_name in members.subgroups:

@@ -17,6 +17,13 @@ from audit_core.fingerprint import file_sha256
 from audit_core.models.tokenizer_loading import TOKENIZER_FILE, load_tokenizer
 
 CAUSAL_LM = "causal_lm"
+# Recognised from the signature too (see `_kind`); each has its own audit path.
+TABULAR_CLASSIFIER = "tabular_classifier"  # float features [N, F] -> label + class probabilities
+ENCODER = "encoder"  # token ids -> one embedding per record
+MASKED_LM = "masked_lm"  # token ids -> per-position vocabulary logits of a masked-LM head
+KIND_NAMES = {CAUSAL_LM: "causal language model", TABULAR_CLASSIFIER: "tabular classifier",
+              ENCODER: "text/code encoder (embeddings)",
+              MASKED_LM: "encoder with a masked-language-model head"}
 UNKNOWN = "unknown"
 _CONFIG_CONTEXT_KEYS = ("n_positions", "max_position_embeddings", "n_ctx", "max_seq_len")
 MANIFEST_FILE = "manifest.json"  # written by `mnemoscope convert` and the control exports
@@ -130,12 +137,12 @@ def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
     initializer_names = {init.name for init in graph.initializer}
     inputs = tuple(_spec(v) for v in graph.input if v.name not in initializer_names)
     outputs = tuple(_spec(v) for v in graph.output)
-    kind = _kind(inputs, outputs)
+    kind = _kind(inputs, outputs, folder)
     vocab = _vocab_size(outputs)
     notes: list[str] = []
 
     tokenizer_vocab = None
-    if kind == CAUSAL_LM:
+    if kind in (CAUSAL_LM, ENCODER, MASKED_LM):
         tokenizer = load_tokenizer(folder)
         tokenizer_vocab = tokenizer.get_vocab_size(with_added_tokens=True)
     context, source = _context_length(folder, context_length)
@@ -200,9 +207,26 @@ def require_causal_lm(info: ModelInfo) -> None:
                          "config.json beside it, or set 'model.context_length' in the plan")
 
 
+def model_kind(path: Path) -> str:
+    """The model's kind from its graph's signature alone (reads no weights, runs nothing)."""
+    import onnx
+
+    try:
+        model_path = resolve_model_path(path)
+        graph = onnx.load(str(model_path), load_external_data=False).graph
+    except Exception:  # inspect_model names the problem; the causal-LM path calls it
+        return UNKNOWN
+    initializer_names = {init.name for init in graph.initializer}
+    return _kind(tuple(_spec(v) for v in graph.input if v.name not in initializer_names),
+                 tuple(_spec(v) for v in graph.output), model_path.parent)
+
+
 def _spec(value: Any) -> TensorSpec:
     import onnx
 
+    if value.type.HasField("sequence_type"):  # skl2onnx's ZipMap: one {class: probability} per row
+        element = value.type.sequence_type.elem_type
+        return TensorSpec(value.name, "seq(map)" if element.HasField("map_type") else "seq", ())
     tensor = value.type.tensor_type
     dims: list[int | str] = []
     for dim in tensor.shape.dim:
@@ -214,12 +238,59 @@ def _spec(value: Any) -> TensorSpec:
     return TensorSpec(value.name, type_name, tuple(dims))
 
 
-def _kind(inputs: tuple[TensorSpec, ...], outputs: tuple[TensorSpec, ...]) -> str:
+def _kind(inputs: tuple[TensorSpec, ...], outputs: tuple[TensorSpec, ...], folder: Path) -> str:
     has_ids = any(t.name == "input_ids" for t in inputs)
-    logits = [t for t in outputs if t.name == "logits"]
+    logits = [t for t in outputs if t.name in ("logits", "mlm_logits")]
     if has_ids and logits and len(logits[0].shape) == 3:
+        # Causal and masked LMs share this signature; an MLM head says so by its output's
+        # name, by exporting embeddings beside it, or by the architecture in config.json.
+        if (logits[0].name == "mlm_logits" or embedding_output(outputs) is not None
+                or "MaskedLM" in " ".join(_architectures(folder))):
+            return MASKED_LM
         return CAUSAL_LM
+    if has_ids and embedding_output(outputs) is not None:
+        return ENCODER
+    if _is_tabular(inputs, outputs):
+        return TABULAR_CLASSIFIER
     return UNKNOWN
+
+
+EMBEDDING_OUTPUTS = ("embeddings", "sentence_embedding", "pooler_output", "last_hidden_state")
+
+
+def embedding_output(outputs: tuple[TensorSpec, ...]) -> TensorSpec | None:
+    """The output an encoder's embeddings come from: [batch, dim], or [batch, seq, dim] (pooled)."""
+    for name in EMBEDDING_OUTPUTS:
+        for spec in outputs:
+            if spec.name == name and len(spec.shape) in (2, 3) and spec.type.startswith("float"):
+                return spec
+    return None
+
+
+def _is_tabular(inputs: tuple[TensorSpec, ...], outputs: tuple[TensorSpec, ...]) -> bool:
+    """One float input [N, F] and a probability output (a [N, C] tensor or a ZipMap)."""
+    if len(inputs) != 1 or not inputs[0].type.startswith("float") or len(inputs[0].shape) != 2:
+        return False
+    return tabular_probability_output(outputs) is not None
+
+
+def tabular_probability_output(outputs: tuple[TensorSpec, ...]) -> TensorSpec | None:
+    for spec in outputs:
+        if spec.type == "seq(map)":
+            return spec
+    for spec in outputs:
+        if "prob" in spec.name.lower() and spec.type.startswith("float") and len(spec.shape) == 2:
+            return spec
+    return None
+
+
+def _architectures(folder: Path) -> list[str]:
+    try:
+        values = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return []
+    names = values.get("architectures") if isinstance(values, dict) else None
+    return [str(n) for n in names] if isinstance(names, list) else []
 
 
 def _vocab_size(outputs: tuple[TensorSpec, ...]) -> int | None:

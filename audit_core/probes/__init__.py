@@ -3,14 +3,23 @@
 One explicit tuple: no entry points, no package scanning (a frozen app loses both).
 """
 
+from audit_core.probes.calibrated_confidence import CalibratedConfidence
+from audit_core.probes.calibrated_entropy import CalibratedEntropy
+from audit_core.probes.calibrated_modified_entropy import CalibratedModifiedEntropy
+from audit_core.probes.confidence import Confidence
+from audit_core.probes.entropy import Entropy
 from audit_core.probes.extraction import Extraction
 from audit_core.probes.lira import Lira
 from audit_core.probes.loss import Loss
 from audit_core.probes.min_k import MinK
 from audit_core.probes.min_k_plus_plus import MinKPlusPlus
+from audit_core.probes.modified_entropy import ModifiedEntropy
 from audit_core.probes.rmia import Rmia
 from audit_core.probes.zlib import Zlib
 
 # Probes that need a reference model (needs.reference) run only when the plan names one.
-PROBES = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(), Extraction())
+PROBES = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(), Extraction(),
+          # Tabular classifiers (needs.model_kinds): the audit offers what the model can do.
+          Confidence(), Entropy(), ModifiedEntropy(), CalibratedConfidence(), CalibratedEntropy(),
+          CalibratedModifiedEntropy())
 PROBES_BY_ID = {probe.id: probe for probe in PROBES}

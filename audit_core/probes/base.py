@@ -19,15 +19,28 @@ from audit_core.scoring.token_scores import TokenScores
 from audit_core.verdicts import Verdict
 
 
+# The model kinds of models/inspection.py, as the names a probe declares (kept as text here
+# so that declaring needs imports no model code).
+_KIND_NEEDS = {"causal_lm": "a causal language model (ONNX) with its tokenizer",
+               "tabular_classifier": "a tabular classifier (ONNX, class probabilities) with "
+                                     "feature columns and a label column",
+               "encoder": "an encoder (ONNX) that outputs embeddings, with its tokenizer",
+               "masked_lm": "an encoder with a masked-language-model head (ONNX), with its tokenizer"}
+
+
 @dataclass(frozen=True, slots=True)
 class Needs:
     token_scores: bool = False  # the shared teacher-forced pass
     generation: bool = False  # decoding from the model
     reference: bool = False  # a reference model (plan: model.reference), scored by the shared pass
     hidden_states: bool = False  # the export's optional 'hidden_states' output (inspection.HIDDEN_STATES)
+    model_kinds: tuple[str, ...] = ("causal_lm",)  # the model kinds the probe applies to
+
+    def applies_to(self, kind: str) -> bool:
+        return kind in self.model_kinds
 
     def describe(self) -> str:
-        parts = ["a causal language model (ONNX) with its tokenizer", "members and non-members"]
+        parts = [" or ".join(_KIND_NEEDS.get(k, k) for k in self.model_kinds), "members and non-members"]
         if self.token_scores:
             parts.append("the shared per-token scoring pass")
         if self.generation:
@@ -53,6 +66,9 @@ class ProbeContext:
     tokenizer: Any = None  # the audited model's tokenizer (tokenizers.Tokenizer), for probes that decode to text
     columns: Any = None  # the plan's ColumnMapping: record kind ("codes" or "text") and subgroup columns
     model_info: Any = None  # ModelInfo from inspection (names, signature, folder)
+    # Other model kinds' shared pass: tabular.outputs.TabularOutputs (class probabilities and
+    # labels) or encoders.outputs.EncoderOutputs (embeddings, pseudo-likelihoods).
+    outputs: Any = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -51,7 +51,8 @@ class ProbesPage(StepPage):
         top.addWidget(self.add_lead("Each probe asks the model one question. The standard suite "
                                     "runs them all with settings from their papers."), 1)
         self.standard_button = QPushButton("Use the standard suite")
-        self.standard_button.clicked.connect(lambda: self.set_probes(standard_suite(self.has_reference)))
+        self.standard_button.clicked.connect(lambda: self.set_probes(standard_suite(
+            self.has_reference, self.info.kind if self.info is not None else "causal_lm")))
         top.addWidget(self.standard_button)
         self.layout_.addLayout(top)
         holder = QWidget()
@@ -96,8 +97,14 @@ class ProbesPage(StepPage):
         for box in self.boxes.values():
             box.setEnabled(True)
             reason = ""
-            if self.info is not None and self.info.kind != "causal_lm":
-                reason = "Needs a causal language model; the chosen model is not one."
+            if self.info is not None and not box.probe.needs.applies_to(self.info.kind):
+                reason = (f"Does not apply to the chosen model, a {self.info.kind.replace('_', ' ')}; "
+                          f"it needs {box.probe.needs.describe().split(';')[0]}.")
+                box.setEnabled(False)
+            elif (getattr(box.probe.needs, "hidden_states", False) and self.info is not None
+                  and not self.info.hidden_states):
+                reason = ("Needs the model's hidden states; this export has no 'hidden_states' "
+                          "output. Re-export the model with it to enable this probe.")
                 box.setEnabled(False)
             elif needs_reference(box.probe) and not self.has_reference:
                 reason = ("Needs a reference model (the same tokenizer, trained without these "

@@ -33,8 +33,12 @@ def test_demo_plan_loads_with_paths_relative_to_the_file(demo_dir: Path) -> None
 def test_without_probes_table_the_standard_suite_runs() -> None:
     from audit_core.probes import PROBES
 
-    # every probe except those that need a reference model, which this plan does not name
-    assert [p.id for p, _ in resolve_probes(_plan())] == [p.id for p in PROBES if not p.needs.reference]
+    # every probe except those that need a reference model, which this plan does not name,
+    # and those for other model kinds than the default (a causal language model)
+    assert [p.id for p, _ in resolve_probes(_plan())] == [
+        p.id for p in PROBES if not p.needs.reference and p.needs.applies_to("causal_lm")]
+    assert [p.id for p, _ in resolve_probes(_plan(), "tabular_classifier")] == [
+        "confidence", "entropy", "modified_entropy"]
 
 
 def test_as_dict_round_trips() -> None:

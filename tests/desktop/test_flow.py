@@ -46,10 +46,11 @@ def test_new_audit_on_the_demo_from_start_to_pdf(qtbot, window, dialogs, tmp_pat
     # The standard suite: every probe this audit can support; those needing a reference
     # model are greyed out with the reason, as this audit has none.
     boxes = window.probes_page.boxes
-    suite = [p.id for p in PROBES if not needs_reference(p)]
+    suite = [p.id for p in PROBES if not needs_reference(p) and p.needs.applies_to("causal_lm")]
     assert list(window.probes_page.selected()) == suite
     greyed = [b for b in boxes.values() if not b.isEnabled()]
-    assert all("reference model" in b.reason.text() for b in greyed)
+    assert all("reference model" in b.reason.text() or "Does not apply" in b.reason.text()
+               for b in greyed)
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     assert wizard.current == 3
     window.details_page.title.setText("Desktop test audit")

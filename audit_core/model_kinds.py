@@ -1,0 +1,121 @@
+"""The audit paths of the model kinds other than causal language models.
+
+`runner.run_audit` reads the model's kind from its ONNX signature and hands tabular
+classifiers and encoders here. Each path loads its own model and data and runs its own
+shared pass; the probes, the split check, the verdicts and the result are those of the
+language-model path (the runner's helpers, imported rather than copied).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from audit_core.data.cohort import Cohort, Role
+from audit_core.data.split_validity import SplitValidity
+from audit_core.plan import AuditPlan
+from audit_core.probes.base import ProbeContext
+from audit_core.progress import CancelToken, Cancelled, Progress, ProgressCallback, ignore_progress
+from audit_core.results import AuditResult, ProbeResult
+from audit_core.verdicts import Verdict, worst
+
+log = logging.getLogger(__name__)
+
+
+def run_other_kind(plan: AuditPlan, kind: str, *, on_progress: ProgressCallback = ignore_progress,
+                   cancel: CancelToken | None = None) -> AuditResult:
+    from audit_core.models.inspection import TABULAR_CLASSIFIER
+
+    if kind == TABULAR_CLASSIFIER:
+        from audit_core.tabular.audit import run_tabular_audit
+
+        return run_tabular_audit(plan, on_progress=on_progress, cancel=cancel)
+    from audit_core.encoders.audit import run_encoder_audit
+
+    return run_encoder_audit(plan, kind, on_progress=on_progress, cancel=cancel)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepared:
+    """What a kind's path hands to `run_probes_and_assemble` once model and data are read."""
+
+    plan: AuditPlan
+    selected: list[tuple[Any, Any]]
+    thresholds: dict[str, Any]
+    cohorts: dict[Role, Cohort]
+    split: SplitValidity
+    model: dict[str, Any]  # results.json's model section
+    datasets: tuple[dict[str, Any], ...]
+    outputs: Any  # ProbeContext.outputs
+    started: datetime
+    clock: float
+    extra_context: dict[str, Any]  # more ProbeContext fields (token_ids, model, model_info, ...)
+
+
+def run_probes_and_assemble(prepared: Prepared, progress: Progress, start: float) -> AuditResult:
+    """Run the probes from `start` to the end of the progress bar, then build the result."""
+    from audit_core.pseudonyms import new_key
+    from audit_core.runner import (
+        _audit_id,
+        _environment,
+        _mark_split,
+        _rationale,
+        _record_table,
+        _run_probe,
+        _utc,
+        _with_refs,
+    )
+    from audit_core.validation import latest_validation
+
+    p = prepared
+    weights = [probe.weight for probe, _ in p.selected]
+    edges = start + (1.0 - start) * np.cumsum([0.0] + weights) / sum(weights)
+    results: list[ProbeResult] = []
+    outcome = "completed"
+    try:
+        for index, (probe, config) in enumerate(p.selected):
+            ctx = ProbeContext(
+                cohorts=p.cohorts, token_ids=p.extra_context.get("token_ids", {}), token_scores={},
+                model=p.extra_context.get("model"), thresholds=p.thresholds[probe.family],
+                rng=np.random.default_rng([p.plan.audit.seed, zlib.crc32(probe.id.encode())]),
+                progress=progress.slice(edges[index], edges[index + 1], probe.id),
+                tokenizer=p.extra_context.get("tokenizer"), columns=p.plan.data.columns,
+                model_info=p.extra_context.get("model_info"), outputs=p.outputs)
+            results.append(_mark_split(_run_probe(probe, config, ctx, p.thresholds[probe.family]),
+                                       p.split))
+        progress.advance(1.0, "done")
+    except Cancelled:
+        outcome = "cancelled"
+        log.info("audit cancelled; %d probe(s) finished", len(results))
+
+    key = new_key()
+    results = [_with_refs(r, p.cohorts, key) for r in results]
+    finished = datetime.now(UTC)
+    overall = worst([r.verdict for r in results])
+    if outcome == "cancelled":
+        overall = worst([overall, Verdict.INCONCLUSIVE])
+    plan = p.plan
+    # records.csv's tokens and windows columns stay 0 for records that are not token sequences.
+    token_ids = p.extra_context.get("token_ids") or {
+        role: [np.zeros(0, dtype=np.int64)] * len(c) for role, c in p.cohorts.items()}
+    return AuditResult(
+        audit={"id": _audit_id(p.started), "title": plan.audit.title,
+               "institution": plan.audit.institution, "requester": plan.audit.requester,
+               "auditor": plan.audit.auditor, "intended_use": plan.audit.intended_use,
+               "release_context": plan.audit.release_context,
+               "started_utc": _utc(p.started), "finished_utc": _utc(finished),
+               "seconds": round(time.perf_counter() - p.clock, 2), "outcome": outcome,
+               "seed": plan.audit.seed},
+        overall_verdict=overall,
+        overall_rationale=_rationale(overall, results, outcome, len(p.selected)),
+        model=p.model, datasets=p.datasets, probes=tuple(results), plan=plan.as_dict(),
+        environment=_environment(), validation=latest_validation(),
+        records=_record_table(p.cohorts, token_ids, {}, key),
+        split_validity=p.split.as_dict(),
+    )

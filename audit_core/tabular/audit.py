@@ -1,0 +1,124 @@
+"""The audit path of a tabular classifier: onnxruntime only, no scikit-learn at run time.
+
+Order of work as for language models: check the plan (probes, thresholds, the feature
+and label columns), read the model (and the reference classifier), read both files and
+match the labels to the model's classes, run the model-free split check on the feature
+columns, then one shared pass of class probabilities that every tabular probe reads.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from audit_core.data.cohort import Role
+from audit_core.errors import DataError, ModelError, PlanError
+from audit_core.plan import AuditPlan
+from audit_core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from audit_core.results import AuditResult
+from audit_core.tabular.signals import TabularOutputs
+
+
+def run_tabular_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progress,
+                      cancel: CancelToken | None = None) -> AuditResult:
+    from audit_core.data.loading import check_disjoint
+    from audit_core.data.split_validity import check_split
+    from audit_core.data.tabular_loading import load_tabular_cohort
+    from audit_core.model_kinds import Prepared, run_probes_and_assemble
+    from audit_core.models.inspection import TABULAR_CLASSIFIER, inspect_model
+    from audit_core.models.onnx_tabular import OnnxTabularClassifier
+    from audit_core.runner import resolve_probes, resolve_thresholds
+
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    progress = Progress(on_progress, cancel)
+    selected = resolve_probes(plan, TABULAR_CLASSIFIER)
+    thresholds = resolve_thresholds(plan)
+    columns = plan.data.columns
+    if not columns.features:
+        raise PlanError("the model is a tabular classifier: list its input columns, in its input "
+                        "order, in 'data.columns.features'")
+    if not columns.label:
+        raise PlanError("the model is a tabular classifier: name the outcome column in "
+                        "'data.columns.label'")
+
+    progress.advance(0.0, "reading the model")
+    info = inspect_model(plan.model.path)
+    model = OnnxTabularClassifier(info, plan.model.threads)
+    if model.width is not None and model.width != len(columns.features):
+        raise PlanError(f"'data.columns.features' lists {len(columns.features)} columns but "
+                        f"{info.name} takes {model.width} inputs per record: list exactly the "
+                        "model's input columns, in its input order")
+    reference = _open_reference(plan, model) if plan.model.reference is not None else None
+
+    progress.advance(0.01, "reading the cohorts")
+    cohorts, records = {}, {}
+    for role, path in ((Role.MEMBERS, plan.data.members), (Role.NON_MEMBERS, plan.data.non_members)):
+        cohorts[role], records[role] = load_tabular_cohort(path, role, columns)
+    check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
+    labels = {role: model.class_indices(records[role].labels, cohorts[role].info.file, columns.label)
+              for role in Role}
+
+    progress.advance(0.015, "checking the split without the model")
+    both = np.vstack([records[Role.MEMBERS].features, records[Role.NON_MEMBERS].features])
+    split = check_split(cohorts, "tabular", max_auc=thresholds["split_validity"].max_auc,
+                        folds=thresholds["split_validity"].folds,
+                        rng=np.random.default_rng([plan.audit.seed, zlib.crc32(b"split_validity")]),
+                        columns={name: both[:, j] for j, name in enumerate(columns.features)})
+
+    scoring = progress.slice(0.02, 0.1, "class probabilities")
+    passes = [model] + ([reference[0]] if reference else [])
+    probabilities: list[dict[Role, np.ndarray]] = [{}, {}]
+    for j, classifier in enumerate(passes):
+        for i, role in enumerate(Role):
+            part = (2 * j + i) / (2 * len(passes))
+            probabilities[j][role] = classifier.probabilities(
+                records[role].features,
+                scoring.slice(part, part + 1 / (2 * len(passes))))
+    outputs = TabularOutputs(probabilities=probabilities[0], labels=labels, classes=model.classes,
+                             reference_probabilities=probabilities[1])
+
+    model_section: dict[str, Any] = {
+        **info.as_dict(), "execution_provider": model.provider, "declared": dict(plan.model.declared),
+        "features": len(columns.features), "classes": list(model.classes),
+        "probability_output": "ZipMap (list of class maps)" if model.zipmap else "tensor"}
+    if reference is not None:
+        model_section["reference"] = reference[1].as_dict()
+    datasets = tuple(_dataset_summary(cohorts[role], labels[role], model.classes) for role in Role)
+    prepared = Prepared(plan=plan, selected=selected, thresholds=thresholds, cohorts=cohorts,
+                        split=split, model=model_section, datasets=datasets, outputs=outputs,
+                        started=started, clock=clock,
+                        extra_context={"model": model, "model_info": info})
+    return run_probes_and_assemble(prepared, progress, 0.1)
+
+
+def _open_reference(plan: AuditPlan, model: Any) -> tuple[Any, Any]:
+    """The reference classifier: the same inputs and the same classes as the audited one."""
+    from audit_core.models.inspection import TABULAR_CLASSIFIER, inspect_model
+    from audit_core.models.onnx_tabular import OnnxTabularClassifier
+
+    info = inspect_model(plan.model.reference)
+    if info.kind != TABULAR_CLASSIFIER:
+        raise ModelError(f"the reference model {info.name} is not a tabular classifier; a "
+                         "reference must be trained on the same features without the members")
+    reference = OnnxTabularClassifier(info, plan.model.threads)
+    if reference.width != model.width or reference.classes != model.classes:
+        raise ModelError(f"the reference model {info.name} takes {reference.width} inputs and "
+                         f"predicts classes ({', '.join(reference.classes)}); the audited model "
+                         f"takes {model.width} and predicts ({', '.join(model.classes)}): they "
+                         "must agree")
+    return reference, info
+
+
+def _dataset_summary(cohort, labels: np.ndarray, classes: tuple[str, ...]) -> dict[str, Any]:
+    if len(labels) != len(cohort):
+        raise DataError(f"{cohort.info.file}: labels and records do not line up")
+    out = cohort.info.as_dict()
+    counts = np.bincount(labels, minlength=len(classes))
+    out.update({"tokens": None, "unknown_token_share": None, "records_windowed": None,
+                "label_counts": {c: int(k) for c, k in zip(classes, counts)}})
+    return out
