@@ -1,4 +1,5 @@
-"""An ONNX causal language model run by onnxruntime: logits for batches, greedy decoding.
+"""An ONNX causal language model run by onnxruntime: logits for batches, greedy decoding,
+and temperature / top-p sampling of several continuations per prompt (`sample`).
 
 Accepts the plain signature (`input_ids`, optional `attention_mask` -> `logits`) and the
 KV-cache one (plus `position_ids`, `past_*` -> `present_*`). A KV graph scores a full
@@ -8,34 +9,41 @@ graph decodes by recomputing the whole sequence each step (slower, same tokens).
 
 from __future__ import annotations
 
-import os
-from dataclasses import replace
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from audit_core.errors import ModelError
 from audit_core.models.inspection import HIDDEN_STATES, ModelInfo, require_causal_lm
+from audit_core.models.precision import PRECISIONS, quantize_int8
+from audit_core.models.runtime import check_provider, physical_cores, resolve_provider, session_options
 
 _KNOWN_INPUTS = ("input_ids", "attention_mask", "position_ids")
 
 
 class OnnxCausalLM:
-    def __init__(self, info: ModelInfo, threads: int = 0) -> None:
-        import onnxruntime as ort
-
+    def __init__(self, info: ModelInfo, threads: int = 0, *, provider: str = "auto",
+                 precision: str = "fp32") -> None:
+        """`provider`: "auto" (CUDA when available, else CPU), "cpu" or "cuda" (refused
+        when unavailable). `precision` "int8" runs a dynamically quantized copy made in a
+        temporary folder (models/precision.py); the audited file is never modified."""
         require_causal_lm(info)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3  # onnxruntime's warnings are not the user's business
+        if precision not in PRECISIONS:
+            raise ModelError(f"'model.precision' must be one of {', '.join(PRECISIONS)} "
+                             f"(got '{precision}')")
+        self.precision = precision
+        self.threads = threads or physical_cores()
+        providers = resolve_provider(provider)  # refused before any slow quantization
+        source = quantize_int8(info.path, info.name) if precision == "int8" else info.path
         try:
-            self.session = ort.InferenceSession(str(info.path), options,
-                                                providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelError(f"onnxruntime cannot load {info.name} "
-                             f"({exc.__class__.__name__}): the export is broken or uses "
-                             "operators this runtime lacks") from None
-        self.provider = self.session.get_providers()[0]
+            self.session = self._open_session(source, info.name, provider, providers)
+        finally:
+            if source != info.path:  # onnxruntime holds the graph in memory once loaded
+                shutil.rmtree(source.parent, ignore_errors=True)
+        self.provider = check_provider(provider, self.session, info.name)
+        self._output_names = [o.name for o in self.session.get_outputs()]
         inputs = {i.name: i for i in self.session.get_inputs()}
         self._past = [name for name in inputs if "past" in name]
         unknown = [n for n in inputs if n not in _KNOWN_INPUTS and n not in self._past]
@@ -67,8 +75,8 @@ class OnnxCausalLM:
 
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         """(B, T) right-padded ids and mask -> (B, T, V) float32 logits."""
-        logits, _ = self._run(input_ids, attention_mask, past=None)
-        return logits
+        # Only the logits are fetched: a KV export's present tensors are not copied out.
+        return self.session.run(["logits"], self._feed(input_ids, attention_mask, None))[0]
 
     def greedy(self, prompts: np.ndarray, steps: int) -> np.ndarray:
         """Greedy continuation of equal-length prompts (B, P) -> (B, steps) token ids."""
@@ -96,6 +104,92 @@ class OnnxCausalLM:
             sequence = np.concatenate([sequence, token[:, None]], axis=1)
         return out
 
+    def sample(self, prompts: np.ndarray | Sequence[np.ndarray], steps: int, *, n: int,
+               rng: np.random.Generator, temperature: float = 1.0, top_p: float = 1.0,
+               stop_ids: Sequence[int] = (), watch: Sequence[np.ndarray] = (),
+               batch_size: int = 64) -> Samples:
+        """`n` sampled continuations of `steps` tokens for each prompt.
+
+        `prompts`: a (B, P) array or a list of B 1-D arrays of any lengths (grouped by
+        length internally, because a batch shares one length). Each token is drawn from
+        softmax(logits / temperature), cut to the smallest set of tokens whose probability
+        reaches `top_p` (nucleus sampling, Holtzman et al. 2020); `temperature` 0 is greedy
+        decoding. A continuation that emits one of `stop_ids` (EOS) keeps that token and is
+        filled with -1 afterwards. `watch` lists token-id sets (e.g. a sensitive category):
+        `Samples.mass[b, s, t, k]` is the probability the sampling distribution gave set k at
+        step t of sample s (0 after a stop). The draws come from `rng` only, in a fixed
+        order, so the same generator state gives the same samples; the KV cache is used
+        when the export has one (the prompt is run once and its cache shared by the n
+        samples).
+        """
+        rows = [np.asarray(p, dtype=np.int64).ravel() for p in prompts]
+        if n < 1 or steps < 1:
+            raise ValueError("sample needs n >= 1 and steps >= 1")
+        if temperature < 0 or not 0 < top_p <= 1:
+            raise ValueError("temperature must be >= 0 and top_p in (0, 1]")
+        if any(len(r) == 0 for r in rows):
+            raise ValueError("every prompt needs at least one token (the start token)")
+        longest = max((len(r) for r in rows), default=0)
+        if longest + steps > self.context_length:
+            raise ValueError("prompt plus continuation exceeds the model's context")
+        stops = np.asarray(sorted(set(int(s) for s in stop_ids)), dtype=np.int64)
+        masks = [np.isin(np.arange(self.vocab_size), np.asarray(w, dtype=np.int64)) for w in watch]
+        tokens = np.full((len(rows), n, steps), -1, dtype=np.int64)
+        mass = np.zeros((len(rows), n, steps, len(masks)), dtype=np.float64)
+        per_batch = max(1, batch_size // n)
+        # Groups in order of first appearance, so the draw order depends on the input only.
+        groups: dict[int, list[int]] = {}
+        for index, row in enumerate(rows):
+            groups.setdefault(len(row), []).append(index)
+        for members in groups.values():
+            for start in range(0, len(members), per_batch):
+                chosen = members[start:start + per_batch]
+                batch = np.stack([rows[i] for i in chosen])
+                out, watched = self._sample_batch(batch, steps, n, rng, temperature, top_p,
+                                                  stops, masks)
+                tokens[chosen] = out.reshape(len(chosen), n, steps)
+                mass[chosen] = watched.reshape(len(chosen), n, steps, len(masks))
+        return Samples(tokens=tokens, mass=mass)
+
+    def _sample_batch(self, prompts: np.ndarray, steps: int, n: int, rng: np.random.Generator,
+                      temperature: float, top_p: float, stops: np.ndarray,
+                      masks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        batch, length = prompts.shape
+        rows = batch * n
+        out = np.full((rows, steps), -1, dtype=np.int64)
+        watched = np.zeros((rows, steps, len(masks)))
+        done = np.zeros(rows, dtype=bool)
+        mask = np.ones((batch, length), dtype=np.int64)
+        if self.kv_cache:
+            logits, past = self._run(prompts, mask, past=self._empty_past(batch))
+            past = {name: np.repeat(value, n, axis=0) for name, value in past.items()}
+        else:
+            logits, _ = self._run(prompts, mask, past=None)
+            sequence = np.repeat(prompts.astype(np.int64), n, axis=0)
+        last = np.repeat(logits[:, -1, :], n, axis=0)
+        for step in range(steps):
+            probs = _sampling_distribution(last, temperature, top_p)
+            for k, member in enumerate(masks):
+                watched[:, step, k] = np.where(done, 0.0, probs[:, member].sum(axis=1))
+            if temperature == 0:
+                token = last.argmax(axis=-1)
+            else:
+                cumulative = np.cumsum(probs, axis=1)
+                draws = rng.random(rows) * cumulative[:, -1]
+                token = np.minimum((cumulative <= draws[:, None]).sum(axis=1), self.vocab_size - 1)
+            out[:, step] = np.where(done, -1, token)
+            done |= np.isin(token, stops)
+            if step + 1 == steps or done.all():
+                break
+            if self.kv_cache:
+                mask = np.ones((rows, length + step + 1), dtype=np.int64)
+                logits, past = self._run(token[:, None], mask, past=past)
+            else:
+                sequence = np.concatenate([sequence, token[:, None]], axis=1)
+                logits, _ = self._run(sequence, np.ones(sequence.shape, dtype=np.int64), past=None)
+            last = logits[:, -1, :]
+        return out, watched
+
     def last_hidden_states(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         """(B, T) right-padded ids and mask -> (B, D): the last layer's state at each row's
         last real token (a causal model's summary of the whole prompt)."""
@@ -105,19 +199,35 @@ class OnnxCausalLM:
         last = attention_mask.astype(np.int64).sum(axis=1) - 1
         return hidden[np.arange(len(last)), np.clip(last, 0, None)].astype(np.float64)
 
+    def _open_session(self, path, name: str, provider: str, providers: list[str]):
+        import onnxruntime as ort
+
+        options = session_options(self.threads)
+        try:
+            try:
+                return ort.InferenceSession(str(path), options, providers=providers)
+            except Exception:
+                if provider != "auto" or providers == ["CPUExecutionProvider"]:
+                    raise
+                # "auto" found CUDA in onnxruntime but it would not start: use the CPU.
+                return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"onnxruntime cannot load {name} "
+                             f"({exc.__class__.__name__}): the export is broken or uses "
+                             "operators this runtime lacks") from None
+
     def _run(self, input_ids: np.ndarray, mask: np.ndarray,
              past: dict[str, np.ndarray] | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         results = self.session.run(None, self._feed(input_ids, mask, past))
-        names = [o.name for o in self.session.get_outputs()]
-        by_name = dict(zip(names, results))
+        by_name = dict(zip(self._output_names, results))
         present = {p: by_name[q] for p, q in zip(self._past, self._present)}
         return by_name["logits"], present
 
     def _feed(self, input_ids: np.ndarray, mask: np.ndarray,
               past: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
-        feed: dict[str, np.ndarray] = {"input_ids": input_ids.astype(self._ids_type)}
+        feed: dict[str, np.ndarray] = {"input_ids": input_ids.astype(self._ids_type, copy=False)}
         if self._has_mask:
-            feed["attention_mask"] = mask.astype(np.int64)
+            feed["attention_mask"] = mask.astype(np.int64, copy=False)
         if self._has_positions:
             # Positions count real tokens only; right padding gets a harmless clipped value.
             positions = np.cumsum(mask, axis=1)[:, -input_ids.shape[1]:] - 1
@@ -133,3 +243,43 @@ class OnnxCausalLM:
     def _probe_vocab_size(self) -> int:
         ids = np.zeros((1, 1), dtype=np.int64)
         return int(self.logits(ids, np.ones((1, 1), dtype=np.int64)).shape[-1])
+
+
+@dataclass(frozen=True, slots=True)
+class Samples:
+    """What `OnnxCausalLM.sample` drew.
+
+    tokens: (B, n, steps) int64; -1 after a stop token (the stop token itself is kept).
+    mass: (B, n, steps, K) float64, the probability of each watched token set per step.
+    """
+
+    tokens: np.ndarray
+    mass: np.ndarray
+
+
+def strip_continuation(tokens: np.ndarray) -> np.ndarray:
+    """One sampled continuation without the -1 fill after its stop token."""
+    return tokens[tokens >= 0]
+
+
+def _sampling_distribution(logits: np.ndarray, temperature: float, top_p: float) -> np.ndarray:
+    """Rows of probabilities after temperature and nucleus (top-p) truncation, in float64."""
+    values = logits.astype(np.float64)
+    if temperature == 0:
+        probs = np.zeros_like(values)
+        probs[np.arange(len(values)), values.argmax(axis=-1)] = 1.0
+        return probs
+    values = values / temperature
+    values -= values.max(axis=-1, keepdims=True)
+    probs = np.exp(values)
+    probs /= probs.sum(axis=-1, keepdims=True)
+    if top_p < 1.0:
+        order = np.argsort(-probs, axis=-1, kind="stable")
+        ranked = np.take_along_axis(probs, order, axis=-1)
+        # Keep a token while the mass before it is below top_p: the first always stays.
+        keep_ranked = (np.cumsum(ranked, axis=-1) - ranked) < top_p
+        keep = np.zeros_like(keep_ranked)
+        np.put_along_axis(keep, order, keep_ranked, axis=-1)
+        probs = np.where(keep, probs, 0.0)
+        probs /= probs.sum(axis=-1, keepdims=True)
+    return probs
