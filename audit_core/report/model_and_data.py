@@ -14,6 +14,7 @@ from typing import Any
 
 from .elements import HASH_WIDTH, Align, Block, Code, Heading, Paragraph, Section, Table, TextStyle
 from .provenance import decoding_blocks, declared_blocks, membership_blocks, split_validity_blocks
+from .tabular_model import is_tabular, tabular_dataset_blocks, tabular_identity_rows
 from .values import (
     MISSING,
     as_list,
@@ -30,12 +31,14 @@ KIND_LABELS = {
     "causal_lm": "Causal language model (decoder)",
     "encoder": "Encoder",
     "tabular": "Tabular classifier",
+    "tabular_classifier": "Tabular classifier (class probabilities)",
+    "masked_lm": "Encoder with a masked-language-model head",
 }
 
 
 def model_section(results: Mapping[str, Any], number: int) -> Section:
     model = as_mapping(results.get("model"))
-    blocks: list[Block] = [_identity_table(model)]
+    blocks: list[Block] = [_identity_table(model, as_mapping(results.get("plan")))]
     files = [as_mapping(f) for f in as_list(model.get("files"))]
     if files:
         blocks += [
@@ -71,7 +74,7 @@ def datasets_section(results: Mapping[str, Any], number: int) -> Section:
     return Section(key="datasets", title=f"{number}. Datasets", blocks=tuple(blocks), new_page=False)
 
 
-def _identity_table(model: Mapping[str, Any]) -> Table:
+def _identity_table(model: Mapping[str, Any], plan: Mapping[str, Any] | None = None) -> Table:
     kind = model.get("kind")
     rows: list[tuple[str, Any]] = [
         ("Name", as_text(model.get("name"))),
@@ -86,6 +89,10 @@ def _identity_table(model: Mapping[str, Any]) -> Table:
         ("Execution provider", as_text(model.get("execution_provider"))),
         ("Vocabulary size", _vocabulary(model)),
     ]
+    if is_tabular(model):  # no context, cache or vocabulary: its inputs and classes instead
+        # Tree ensembles keep their thresholds in node attributes: no weight count to show.
+        kept = rows[:7] if model.get("parameters") else rows[:3] + rows[4:7]
+        rows = kept + tabular_identity_rows(model, plan)
     return Table(header=(), rows=tuple(rows), widths=(0.26, 0.74), key_value=True)
 
 
@@ -153,6 +160,9 @@ def _dataset_blocks(results: Mapping[str, Any], model: Mapping[str, Any]) -> lis
         (role_label(d.get("role")), as_text(d.get("file")), Code(as_text(d.get("sha256"))))
         for d in datasets
     )
+    if is_tabular(model):
+        return [*tabular_dataset_blocks(datasets), Heading("Dataset files", 3),
+                Table(header=("Role", "File", "SHA-256"), rows=hashes, widths=(0.16, 0.28, HASH_WIDTH))]
     context = model.get("context_length")
     longer = f" ({format_count(context)} tokens)" if is_number(context) else ""
     return [
