@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from audit_core.errors import MnemoscopeError
+from audit_core.validation.installation import resources_dir
 from desktop.about import show_about
 from desktop.audit_controller import AuditController, FinishedAudit
 from desktop.error_dialog import show_error
@@ -30,7 +31,8 @@ from desktop.task_dialog import TaskDialog
 from desktop.validation_dialog import ValidationResultDialog, start_validation
 from desktop.wizard import Wizard
 
-DEMO_PLAN = Path(__file__).resolve().parents[1] / "resources" / "demo" / "plan.toml"
+# Beside the packages in a checkout or a frozen bundle; MNEMOSCOPE_RESOURCES in a wheel install.
+DEMO_PLAN = resources_dir() / "demo" / "plan.toml"
 RUN_STEP = 4
 EXPORTS = {"report": ("report.pdf", "PDF report (*.pdf)"), "results": ("results.json", "JSON (*.json)"),
            "records": ("records.csv", "CSV (*.csv)")}

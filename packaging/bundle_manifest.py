@@ -91,18 +91,15 @@ def metadata_names(lock: Path) -> list[str]:
 
 
 def forbidden_entries(entries: Iterable[str]) -> list[str]:
-    """The module or file names (dotted or slashed) that must not be in the bundle."""
+    """The entries (module names, or file paths relative to the bundle) that must not be in it."""
     bad = []
     for entry in entries:
-        name = entry.replace("\\", "/").lstrip("./")
+        path = "/" + entry.replace("\\", "/").lstrip("./")
         for prefix in FORBIDDEN:
-            if name == prefix or name.startswith((prefix + ".", prefix + "/", prefix + "-")):
-                bad.append(entry)
-                break
-            # a file inside the bundle's _internal folder: _internal/torch/lib/...
-            if "/" in prefix or "." in prefix:
-                continue
-            if f"/{prefix}/" in f"/{name}" or f"/{prefix}-" in f"/{name}":
+            as_module = entry == prefix or entry.startswith(prefix + ".")
+            as_path = "." not in prefix and (f"/{prefix}/" in path or f"/{prefix}-" in path
+                                             or path.endswith(f"/{prefix}"))
+            if as_module or as_path:
                 bad.append(entry)
                 break
     return bad

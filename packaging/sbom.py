@@ -79,8 +79,10 @@ def declared_license(metadata: email.message.Message) -> str:
     if expression:
         return expression
     text = (metadata.get("License") or "").strip().splitlines()
-    if text and text[0].strip() and len(text[0]) <= 80 and text[0].strip().upper() != "UNKNOWN":
-        return text[0].strip()
+    first = text[0].strip() if text else ""
+    # A short licence name, not the first line of a pasted licence text ("Copyright (c) ...").
+    if first and len(first) <= 80 and first.upper() != "UNKNOWN" and "copyright" not in first.lower():
+        return first
     classifiers = [c.split("::")[-1].strip() for c in metadata.get_all("Classifier") or []
                    if c.startswith("License ::") and c.count("::") >= 2]
     return " OR ".join(classifiers) if classifiers else "not declared"

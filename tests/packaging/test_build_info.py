@@ -1,0 +1,50 @@
+"""The build hash: read from the record a packaged copy carries, "unknown" otherwise, and
+shown in results.json, the report's appendix and the About box."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from audit_core.build_info import UNKNOWN, build_hash, read_build_info
+from audit_core.report.appendix import _software_table
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def test_recorded_commit_is_the_build_hash(tmp_path: Path) -> None:
+    record = tmp_path / "build_info.json"
+    record.write_text(json.dumps({"commit": COMMIT, "built_utc": "2026-11-29T15:00:00Z"}), encoding="utf-8")
+    assert build_hash(record) == COMMIT
+    assert read_build_info(record)["built_utc"] == "2026-11-29T15:00:00Z"
+
+
+def test_without_a_valid_record_the_build_is_unknown(tmp_path: Path) -> None:
+    record = tmp_path / "build_info.json"
+    assert build_hash(record) == UNKNOWN  # missing
+    record.write_text("{broken", encoding="utf-8")
+    assert build_hash(record) == UNKNOWN
+    record.write_text(json.dumps({"commit": "HEAD; rm -rf /"}), encoding="utf-8")
+    assert build_hash(record) == UNKNOWN
+
+
+def test_the_checkout_has_no_build_record() -> None:
+    # The record is written into built copies only (packaging/build.py), never committed.
+    assert build_hash() == UNKNOWN
+
+
+def test_appendix_lists_the_build() -> None:
+    table = _software_table({"tool": {"name": "mnemoscope", "version": "0.1.0", "build": COMMIT},
+                             "environment": {"onnxruntime": "1.32.0"}})
+    assert ("Build (git commit)", COMMIT) in table.rows
+    older = _software_table({"tool": {"name": "mnemoscope", "version": "0.1.0"}})
+    assert all(row[0] != "Build (git commit)" for row in older.rows)
+
+
+def test_results_json_carries_the_build() -> None:
+    from audit_core.results import AuditResult
+    from audit_core.verdicts import Verdict
+
+    result = AuditResult(audit={}, overall_verdict=Verdict.PASS, overall_rationale="", model={},
+                         datasets=(), probes=(), plan={}, environment={}, records=None)
+    assert result.as_dict()["tool"] == {"name": "mnemoscope", "version": "0.1.0", "build": UNKNOWN}
