@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test gui demo-model negative-control validate clean
+.PHONY: demo test gui demo-model negative-control validate clean wheelhouse bundle lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,33 @@ negative-control: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/python -m audit_core.validation.installation
 	$(BIN)/mnemoscope validate
+
+# Air gap (README "Installing on a workstation without network"). Both build from the
+# committed HEAD and use the package index at build time only; PyInstaller and pip-tools
+# come from the `packaging` extra. Neither is part of `make test` (minutes, not seconds).
+PACKAGING_STAMP := $(VENV)/.packaging-stamp
+$(PACKAGING_STAMP): $(STAMP)
+	$(BIN)/pip install -q torch==2.13.0 -e '.[packaging]' > $(VENV)/install-packaging.log 2>&1 \
+		|| (grep -v 'is ignored' $(VENV)/install-packaging.log | tail -40; exit 1)
+	@touch $@
+
+# dist/wheelhouse/: every wheel of packaging/requirements.lock plus ours, SHA256SUMS, the
+# SBOM, the demo and packaging/install-offline. About two minutes.
+wheelhouse: $(PACKAGING_STAMP)
+	AIRGAP_QUIET_PIP=1 nice -n 10 $(BIN)/python packaging/build.py wheelhouse
+
+# dist/mnemoscope/ and its .tar.gz: the frozen app (PyInstaller, from a fresh venv installed
+# from the wheelhouse), then its smoke test (frozen CLI audit + validate, frozen GUI
+# offscreen); fails on anything missing. About ten minutes on two cores.
+bundle: $(PACKAGING_STAMP)
+	AIRGAP_QUIET_PIP=1 nice -n 10 $(BIN)/python packaging/build.py bundle
+
+# Re-resolves the three lock files from pyproject.toml (needs the package index).
+LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+lock: $(PACKAGING_STAMP)
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra gui --extra signing -o packaging/requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra gui --extra signing --extra packaging -o packaging/requirements-build.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --all-extras -o packaging/requirements-dev.lock pyproject.toml
 
 clean:
 	rm -rf out .pytest_cache

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from audit_core.checkpoints import CheckpointRequest, NoCheckpoint, audit_fingerprint
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.loading import check_disjoint, load_cohort
 from audit_core.data.split_validity import SplitValidity, check_split
@@ -28,7 +29,7 @@ from audit_core.plan import AuditPlan
 from audit_core.probes import PROBES, PROBES_BY_ID
 from audit_core.probes.base import Probe, ProbeContext
 from audit_core.progress import CancelToken, Cancelled, Progress, ProgressCallback, ignore_progress
-from audit_core.pseudonyms import new_key, pseudonym
+from audit_core.pseudonyms import cohort_key, pseudonym
 from audit_core.results import AuditResult, ProbeResult, RecordTable
 from audit_core.verdicts import THRESHOLD_FAMILIES, Verdict, worst
 
@@ -96,11 +97,14 @@ def resolve_thresholds(plan: AuditPlan) -> dict[str, Any]:
 
 
 def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progress,
-              cancel: CancelToken | None = None) -> AuditResult:
+              cancel: CancelToken | None = None,
+              checkpoint: CheckpointRequest | None = None) -> AuditResult:
+    """`checkpoint`: keep finished work in that folder and, when it says so, resume from it."""
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
     from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id, unknown_token_id
-    from audit_core.scoring.token_scores import score_tokens
+    from audit_core.checkpoint_units import decode_probe, encode_probe, resumable
+    from audit_core.scoring.chunked import score_chunked
     from audit_core.validation import latest_validation
 
     from audit_core.models.inspection import CAUSAL_LM, UNKNOWN, model_kind
@@ -131,11 +135,16 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     cohorts = {Role.MEMBERS: load_cohort(plan.data.members, Role.MEMBERS, plan.data.columns),
                Role.NON_MEMBERS: load_cohort(plan.data.non_members, Role.NON_MEMBERS, plan.data.columns)}
     check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
+    _check_sizes(cohorts, thresholds["split_validity"].folds)
     token_ids = {role: encode_all(tokenizer, list(c.sequences)) for role, c in cohorts.items()}
     _check_tokens(token_ids, cohorts, model.vocab_size, info.name)
     if reference is not None:
         _check_same_tokenizer(tokenizer, reference, token_ids, cohorts)
     unk = unknown_token_id(tokenizer)
+    fingerprint = audit_fingerprint(plan.as_dict(), info.files, cohorts[Role.MEMBERS].info.sha256,
+                                    cohorts[Role.NON_MEMBERS].info.sha256,
+                                    reference[1].files if reference is not None else None)
+    saved = checkpoint.open(fingerprint) if checkpoint is not None else NoCheckpoint()
 
     # Before any attack: can the two files be told apart without the model at all?
     progress.advance(0.015, "checking the split without the model")
@@ -159,10 +168,11 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
             for j, (store, scorer) in enumerate(passes):
                 for i, role in enumerate(Role):
                     part = (j * 2 + i) / (2 * len(passes))
-                    store[role] = score_tokens(
+                    store[role] = score_chunked(
                         scorer, token_ids[role], batch_size=plan.model.batch_size,
                         pad_id=pad_token_id(tokenizer),
-                        progress=scoring.slice(part, part + 1 / (2 * len(passes))))
+                        progress=scoring.slice(part, part + 1 / (2 * len(passes))),
+                        checkpoint=saved, unit=f"scores/{j}/{role.value}")
         for index, (probe, config) in enumerate(selected):
             slice_ = progress.slice(edges[index + 1], edges[index + 2], probe.id)
             ctx = ProbeContext(cohorts=cohorts, token_ids=token_ids, token_scores=token_scores,
@@ -170,21 +180,28 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
                                rng=np.random.default_rng([plan.audit.seed, zlib.crc32(probe.id.encode())]),
                                progress=slice_, reference_scores=reference_scores,
                                tokenizer=tokenizer, columns=plan.data.columns, model_info=info)
-            probe_results.append(_mark_split(_run_probe(probe, config, ctx, thresholds[probe.family]),
-                                             split))
+            # A probe that crashed is not kept: a resumed run tries it again.
+            probe_results.append(resumable(
+                saved, f"probe/{probe.id}",
+                lambda: _mark_split(_run_probe(probe, config, ctx, thresholds[probe.family]), split),
+                encode_probe, decode_probe, keep=lambda r: r.verdict is not Verdict.ERROR))
+            slice_.advance(1.0, "finished")
         progress.advance(1.0, "done")
     except Cancelled:
         outcome = "cancelled"
         log.info("audit cancelled; %d probe(s) finished", len(probe_results))
+    finally:
+        saved.close()
 
-    key = new_key()
+    # Derived, not drawn: a rerun of the same audit gives the same pseudonyms (see pseudonyms.py).
+    key = cohort_key(plan.audit.seed, ((r.value, cohorts[r].ids, cohorts[r].sequences) for r in Role))
     probe_results = [_with_refs(r, cohorts, key) for r in probe_results]
     finished = datetime.now(UTC)
     overall = worst([r.verdict for r in probe_results])
     if outcome == "cancelled":
         overall = worst([overall, Verdict.INCONCLUSIVE])
     return AuditResult(
-        audit={"id": _audit_id(started), "title": plan.audit.title,
+        audit={"id": fingerprint.audit_id(), "title": plan.audit.title,
                "institution": plan.audit.institution, "requester": plan.audit.requester,
                "auditor": plan.audit.auditor, "intended_use": plan.audit.intended_use,
                "release_context": plan.audit.release_context,
@@ -204,6 +221,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
         validation=latest_validation(),  # the installation's latest self-validation, or none
         records=_record_table(cohorts, token_ids, token_scores, key),
         split_validity=split.as_dict(),
+        resumed=saved.resumed,
     )
 
 
@@ -285,6 +303,16 @@ def _with_refs(result: ProbeResult, cohorts: dict[Role, Cohort], key: bytes) -> 
                    "ref": pseudonym(key, e["role"], cohorts[Role(e["role"])].ids[e["index"]])}
                   for e in result.extracted)
     return replace(result, extracted=named)
+
+
+def _check_sizes(cohorts: dict[Role, Cohort], folds: int) -> None:
+    """A cohort of a record or two contrasts nothing: not even the model-free split check,
+    which needs one record per fold, can run on it."""
+    for cohort in cohorts.values():
+        if len(cohort.ids) < folds:
+            raise DataError(f"{cohort.info.file} holds only {len(cohort.ids)} record(s); an audit "
+                            f"needs at least {folds} per cohort (one per fold of the split check, "
+                            "thresholds.split_validity.folds), and hundreds for a verdict")
 
 
 def _check_tokens(token_ids: dict[Role, list[np.ndarray]], cohorts: dict[Role, Cohort],
