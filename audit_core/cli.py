@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("plan", type=Path, help="plan file (TOML or JSON)")
     run.add_argument("--out", type=Path, required=True, help="folder for report.pdf, results.json, records.csv")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    again = run.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="continue the interrupted audit whose checkpoint is in --out (same plan "
+                            "and input files), reusing the work it finished")
+    again.add_argument("--restart", action="store_true",
+                       help="discard the checkpoint of an interrupted audit in --out and start again")
     run.add_argument("--sign", type=Path, metavar="P12",
                      help="sign report.pdf (PAdES) with this PKCS#12 certificate; the password comes "
                           "from $MNEMOSCOPE_SIGNING_PASSWORD or a prompt, never from the plan")
@@ -84,6 +90,26 @@ def _parser() -> argparse.ArgumentParser:
                          help="replace OUT if it holds files (only once the new export is checked)")
     convert.set_defaults(handler=_convert)
 
+    canaries = commands.add_parser(
+        "canaries", help="make synthetic canary records to insert before training, with a secret "
+                         "seed file (the canary_exposure probe measures them afterwards)")
+    canaries.add_argument("--out", type=Path, required=True,
+                          help="new folder for manifest.json and canaries.csv")
+    canaries.add_argument("--count", type=int, required=True, help="number of canaries")
+    canaries.add_argument("--seed-file", type=Path, required=True,
+                          help="secret seed file to create (0600; never overwritten)")
+    canaries.add_argument("--kind", choices=("codes", "text"), default="codes",
+                          help="the cohort's record kind")
+    canaries.add_argument("--cohort", type=Path,
+                          help="training cohort file; code canaries are written in its codes")
+    canaries.add_argument("--column", help="the cohort's sequence column (default: codes or text)")
+    canaries.add_argument("--id-column", default="patient_id", help="id column of canaries.csv")
+    canaries.add_argument("--repeats", default="1,4,16,64",
+                          help="insertion counts, assigned to the canaries in turn")
+    canaries.add_argument("--secret-length", type=int, default=4, help="symbols per secret")
+    canaries.add_argument("--alphabet-size", type=int, default=10, help="symbols to draw from")
+    canaries.set_defaults(handler=_canaries)
+
     validate = commands.add_parser(
         "validate", help="check this installation and run the known-answer audits; writes a "
                          "validation certificate (PDF and JSON)")
@@ -96,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from audit_core.checkpoints import CheckpointRequest
     from audit_core.outputs import write_outputs
     from audit_core.plan import load_plan
     from audit_core.progress import Cancelled, CancelToken
@@ -103,11 +130,14 @@ def _run(args: argparse.Namespace) -> int:
 
     plan = load_plan(args.plan)
     signer = _signer(args.sign) if args.sign else None  # a bad certificate fails before the run
+    checkpoint = CheckpointRequest(args.out, resume=args.resume)
+    if args.restart:
+        checkpoint.discard()
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
     try:
-        result = run_audit(plan, on_progress=bar.update, cancel=cancel)
+        result = run_audit(plan, on_progress=bar.update, cancel=cancel, checkpoint=checkpoint)
     except MnemoscopeError:
         bar.close()
         raise
@@ -126,8 +156,26 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise MnemoscopeError(f"cannot write the results into {args.out}: "
                               f"{exc.strerror or exc.__class__.__name__}") from None
-    print(format_summary(result.as_dict(), paths))
+    if not result.cancelled:  # finished and written: nothing left to resume
+        checkpoint.discard()
+    elif not args.quiet:
+        print(f"{TOOL_NAME}: finished work is kept in {checkpoint.path}; continue with --resume",
+              file=sys.stderr)
+    if result.resumed and not args.quiet:
+        print(f"{TOOL_NAME}: resumed: {result.resumed} units of finished work read back from "
+              "the checkpoint", file=sys.stderr)
+    print(format_summary(result.report_dict(), paths))
     return EXIT_CANCELLED if result.cancelled else 0
+
+
+def _canaries(args: argparse.Namespace) -> int:
+    from audit_core.canaries.command import make_canaries
+
+    print(make_canaries(out=args.out, count=args.count, seed_file=args.seed_file, kind=args.kind,
+                        cohort=args.cohort, column=args.column, id_column=args.id_column,
+                        repeats=args.repeats, secret_length=args.secret_length,
+                        alphabet_size=args.alphabet_size))
+    return 0
 
 
 def _signer(pkcs12: Path):

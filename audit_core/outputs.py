@@ -1,4 +1,7 @@
-"""Writing an audit's three files: results.json, records.csv and report.pdf.
+"""Writing an audit's files: results.json, run.json, records.csv and report.pdf.
+
+results.json is what the audit found (byte for byte the same when the same plan runs on
+the same inputs); run.json is when, where and how long this run took.
 
 Each file is written to a temporary name in the output folder and renamed into place,
 so a crash never leaves a half-written file where a finished one would be.
@@ -18,23 +21,27 @@ import numpy as np
 from audit_core.results import AuditResult
 
 RESULTS_FILE = "results.json"
+RUN_FILE = "run.json"
 RECORDS_FILE = "records.csv"
 REPORT_FILE = "report.pdf"
 
 
 def write_outputs(result: AuditResult, out_dir: Path, signer: object | None = None) -> dict[str, Path]:
-    """Writes the three files; `signer` (a report.signing.ReportSigner) signs the PDF."""
+    """Writes the files; `signer` (a report.signing.ReportSigner) signs the PDF."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    document = result.as_dict()
-    paths = {"results": out_dir / RESULTS_FILE, "records": out_dir / RECORDS_FILE,
-             "report": out_dir / REPORT_FILE}
-    write_atomic(paths["results"], (json.dumps(document, indent=2, sort_keys=False,
-                                               ensure_ascii=False) + "\n").encode("utf-8"))
+    paths = {"results": out_dir / RESULTS_FILE, "run": out_dir / RUN_FILE,
+             "records": out_dir / RECORDS_FILE, "report": out_dir / REPORT_FILE}
+    write_atomic(paths["results"], json_bytes(result.as_dict()))
+    write_atomic(paths["run"], json_bytes(result.run_dict()))
     write_atomic(paths["records"], records_csv(result).encode("utf-8"))
     from audit_core.report import write_report  # reportlab loads only when a report is written
 
-    write_report(document, paths["report"], signer=signer)
+    write_report(result.report_dict(), paths["report"], signer=signer)
     return paths
+
+
+def json_bytes(document: dict) -> bytes:
+    return (json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def records_csv(result: AuditResult) -> str:

@@ -109,7 +109,9 @@ def load_plan(path: str | Path) -> AuditPlan:
         raise PlanError(f"plan file not found: {path}")
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise PlanError(f"plan file {path} is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
         raise PlanError(f"cannot read plan file {path}: {exc.__class__.__name__}") from None
     try:
         raw = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)

@@ -16,7 +16,12 @@ import numpy as np
 
 from audit_core.verdicts import Verdict
 
-SCHEMA = "mnemoscope.results/1"
+SCHEMA = "mnemoscope.results/2"
+RUN_SCHEMA = "mnemoscope.run/1"
+# What differs between two runs of the same plan on the same inputs (when, how long, on
+# which machine, its latest self-validation): kept out of results.json, which is then a
+# function of plan, inputs, seed and tool version alone, and written to run.json instead.
+RUN_AUDIT_KEYS = ("started_utc", "finished_utc", "seconds")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,33 +98,54 @@ class AuditResult:
     # latest `mnemoscope validate`, or status "never_validated"; None when not looked up.
     validation: dict[str, Any] | None = None
     split_validity: dict[str, Any] | None = None  # the model-free split check, before any attack
+    # Units of finished work read back from a checkpoint instead of recomputed (0: none).
+    resumed: int = 0
 
     @property
     def cancelled(self) -> bool:
         return self.audit.get("outcome") == "cancelled"
 
     def as_dict(self) -> dict[str, Any]:
-        """The results.json document (schema documented in the README)."""
+        """The results.json document (schema documented in the README): byte for byte the
+        same for the same plan, inputs, seed and tool version; see `run_dict` for the rest."""
         from audit_core import TOOL_NAME, __version__
         from audit_core.build_info import build_hash
 
+        probes = [p.as_dict() for p in self.probes]
+        for probe in probes:
+            probe.pop("seconds", None)
         return plain({
             "schema": SCHEMA,
             "tool": {"name": TOOL_NAME, "version": __version__, "build": build_hash()},
-            "audit": self.audit,
+            "audit": {k: v for k, v in self.audit.items() if k not in RUN_AUDIT_KEYS},
             "overall_verdict": self.overall_verdict.value,
             "overall_rationale": self.overall_rationale,
             "model": self.model,
             "datasets": list(self.datasets),
             "split_validity": self.split_validity,
-            "probes": [p.as_dict() for p in self.probes],
+            "probes": probes,
             "plan": self.plan,
+            # The key itself stays out: with it, a list of candidate ids would unmask refs.
+            "pseudonymization": {"method": "HMAC-SHA256 with a key derived from the full "
+                                           "contents of both cohorts and the seed, not stored; "
+                                           "records.csv maps refs to ids"},
+        })
+
+    def run_dict(self) -> dict[str, Any]:
+        """The run.json document: this run's timings, machine and self-validation."""
+        return plain({
+            "schema": RUN_SCHEMA,
+            "audit_id": self.audit.get("id"),
+            **{k: self.audit[k] for k in RUN_AUDIT_KEYS if k in self.audit},
+            "probe_seconds": {p.id: round(p.seconds, 3) for p in self.probes},
+            "resumed": self.resumed,
             "environment": self.environment,
             "validation": self.validation,
-            # The key itself stays out: with it, a list of candidate ids would unmask refs.
-            "pseudonymization": {"method": "HMAC-SHA256 with a key drawn for this audit and "
-                                           "not stored; records.csv maps refs to ids"},
         })
+
+    def report_dict(self) -> dict[str, Any]:
+        """What the report is built from: results.json with run.json under "run"."""
+        return {**self.as_dict(), "run": self.run_dict()}
 
 
 def plain(value: Any) -> Any:

@@ -70,7 +70,8 @@ def format_summary(results: dict[str, Any], paths: dict[str, Path]) -> str:
     for probe in results["probes"]:
         lines.append(f"  {_VERDICT_LABELS[probe['verdict']]:<13} {probe['id']:<{width}}  "
                      f"{probe['headline']['text']}")
-    lines += ["", f"  {audit['seconds']:.1f} s. Report: {paths['report']}",
+    seconds = (results.get("run") or {}).get("seconds", audit.get("seconds", 0.0))
+    lines += ["", f"  {seconds:.1f} s. Report: {paths['report']}",
               f"  Results: {paths['results']}",
               f"  Per-record scores (patient ids; keep local): {paths['records']}"]
     return "\n".join(lines)

@@ -49,10 +49,11 @@ class AuditController(QObject):
     def busy(self) -> bool:
         return self._audit is not None
 
-    def start(self, plan: AuditPlan, folder: Path) -> None:
+    def start(self, plan: AuditPlan, folder: Path, resume: bool = False) -> None:
+        """`resume`: continue the interrupted audit whose checkpoint is in `folder`."""
         if self._audit is not None:
             raise RuntimeError("an audit is already running")
-        task = BackgroundTask(_audit_work(plan, folder, self._closing), "audit", self)
+        task = BackgroundTask(_audit_work(plan, folder, self._closing, resume), "audit", self)
         task.progressed.connect(self.progressed)
         task.succeeded.connect(self.audit_finished)
         task.cancelled.connect(self.audit_stopped)
@@ -98,14 +99,17 @@ class AuditController(QObject):
         self.busy_changed.emit(False)
 
 
-def _audit_work(plan: AuditPlan, folder: Path, closing: threading.Event) -> Work:
+def _audit_work(plan: AuditPlan, folder: Path, closing: threading.Event, resume: bool = False) -> Work:
     def work(report, cancel) -> FinishedAudit:
+        from audit_core.checkpoints import CheckpointRequest
         from audit_core.outputs import write_outputs
         from audit_core.plan_writing import write_plan
         from audit_core.progress import Cancelled
         from audit_core.runner import run_audit
 
-        result = run_audit(plan, on_progress=lambda f, m: report(f * _AUDIT_SHARE, m), cancel=cancel)
+        checkpoint = CheckpointRequest(folder, resume=resume)  # finished work survives a crash
+        result = run_audit(plan, on_progress=lambda f, m: report(f * _AUDIT_SHARE, m), cancel=cancel,
+                           checkpoint=checkpoint)
         if closing.is_set():  # the app is closing: the user chose to drop the run
             raise Cancelled()
         report(_AUDIT_SHARE, "writing the report, results.json and records.csv")
@@ -113,6 +117,8 @@ def _audit_work(plan: AuditPlan, folder: Path, closing: threading.Event) -> Work
         files = write_outputs(result, folder)
         write_plan(plan, folder / PLAN_FILE)
         files["plan"] = folder / PLAN_FILE
+        if not result.cancelled:  # written in full: nothing left to resume
+            checkpoint.discard()
         report(1.0, "done")
         return FinishedAudit(result=result, folder=folder, files=files)
 

@@ -4,7 +4,6 @@ controller. It holds no audit logic: it turns the pages into an AuditPlan and ha
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -301,8 +300,38 @@ class MainWindow(QMainWindow):
         except MnemoscopeError as exc:
             show_error(self, "The audit cannot start", exc)
             return
+        folder = self.run_page.output_folder()
+        resume = self._ask_resume(folder)
+        if resume is None:
+            return
         self.run_page.show_running(list(plan.probes or {}))
-        self.controller.start(plan, self.run_page.output_folder())
+        self.controller.start(plan, folder, resume=resume)
+
+    def _ask_resume(self, folder: Path) -> bool | None:
+        """True: resume the interrupted audit in `folder`; False: start afresh; None: don't start."""
+        from audit_core.checkpoints import CheckpointRequest, describe_checkpoint
+
+        try:
+            found = describe_checkpoint(folder)
+        except MnemoscopeError:  # damaged: nothing in it can be trusted, say so and start afresh
+            found = None
+            QMessageBox.information(self, "Starting afresh", "The output folder held a damaged "
+                                    "checkpoint of an interrupted audit; it will be replaced.")
+            CheckpointRequest(folder).discard()
+        if found is None:
+            return False
+        answer = QMessageBox.question(
+            self, "Resume the interrupted audit?",
+            f"{folder} holds an interrupted audit: {found.units} units of work finished (last "
+            f"saved {found.saved_utc} UTC).\n\nYes: resume it and reuse that work (only if the "
+            "plan, model and data files are unchanged).\nNo: discard it and start again.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+            | QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Cancel:
+            return None
+        if answer != QMessageBox.StandardButton.Yes:
+            CheckpointRequest(folder).discard()
+        return answer == QMessageBox.StandardButton.Yes
 
     def _busy_changed(self, busy: bool) -> None:
         if self.wizard is not None:
@@ -356,8 +385,10 @@ class MainWindow(QMainWindow):
         if not path:
             return None
         target = Path(path)
-        try:
-            shutil.copyfile(finished.files[kind], target)
+        try:  # copied under a temporary name and renamed: never a half-written file there
+            from audit_core.outputs import write_atomic
+
+            write_atomic(target, finished.files[kind].read_bytes())
         except OSError as exc:
             show_error(self, f"{name} could not be saved", exc)
             return None

@@ -16,6 +16,9 @@ from audit_core.errors import DataError
 from audit_core.fingerprint import file_sha256
 from audit_core.plan import ColumnMapping
 
+# Far past any clinical note or code history (the longest run to tens of thousands of
+# characters); beyond it a record is a broken export, and would take hours to score.
+MAX_RECORD_CHARACTERS = 500_000
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet",
            ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -37,6 +40,11 @@ def load_cohort(path: Path, role: Role, columns: ColumnMapping) -> Cohort:
     if empty:
         raise DataError(f"{name}: {len(empty)} records have an empty '{columns.sequence}' "
                         f"value ({_rows(empty)}); remove them or fill them in")
+    huge = [i for i, v in enumerate(sequences) if len(v) > MAX_RECORD_CHARACTERS]
+    if huge:
+        raise DataError(f"{name}: {len(huge)} records hold more than {MAX_RECORD_CHARACTERS:,} "
+                        f"characters in '{columns.sequence}' ({_rows(huge)}); a quote left open "
+                        "in a CSV merges every row after it into one: check the file")
 
     subgroups = {c: frame[c].astype("string").fillna("(missing)").to_numpy(dtype=object)
                  for c in columns.subgroups}

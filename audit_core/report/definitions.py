@@ -28,8 +28,9 @@ TERMS = (
      "by model likelihood (Carlini et al. 2019, The Secret Sharer)."),
     ("Fisher exact test", "One-sided test that members are reproduced more often than non-members."),
     ("q-value", "Benjamini–Hochberg adjusted p-value: controls the false discovery rate across subgroups."),
-    ("Keyed pseudonym (ref)", "HMAC-SHA256 of a record id under a key drawn for the audit and "
-     "never stored in the report: names a record without revealing it."),
+    ("Keyed pseudonym (ref)", "HMAC-SHA256 of a record id under a key derived from the audited "
+     "records themselves and the seed, never stored: names a record without revealing it, and "
+     "only someone holding the patient files can recompute it."),
 )
 
 

@@ -21,6 +21,7 @@ from .methods import methods_section
 from .model_and_data import datasets_section, model_section
 from .probe_section import probe_section
 from .redaction import redact, secrets, shareable
+from .run_facts import with_run_facts
 from .scope import scope_section
 from .subgroups import has_subgroups, subgroup_section
 from .summary import summary_section
@@ -45,6 +46,7 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
     withheld = secrets(results)
     results = shareable(results)
     results_hash = results_digest(results)
+    results = with_run_facts(results)  # timings, machine, validation: from run.json
     audit = as_mapping(results.get("audit"))
     probes = [as_mapping(p) for p in as_list(results.get("probes"))]
     status = signature_status or UNSIGNED

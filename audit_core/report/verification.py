@@ -137,10 +137,12 @@ def _check_results(path: Path, result: Verification, extract: Path | None) -> No
     if result.ok:
         result.good(f"Embedded results.json matches the results SHA-256 on the cover: {actual}.")
     if extract is not None:
+        from audit_core.outputs import write_atomic  # never a half-written file left there
+
         extract.mkdir(parents=True, exist_ok=True)
-        (extract / RESULTS_NAME).write_bytes(embedded)
+        write_atomic(extract / RESULTS_NAME, embedded)
         if plan is not None:
-            (extract / PLAN_NAME).write_bytes(plan)
+            write_atomic(extract / PLAN_NAME, plan)
         result.note(f"Embedded files written to {extract}.")
 
 

@@ -32,7 +32,14 @@ def test_run_writes_report_results_and_records(tmp_path: Path, small_plan: Path,
         assert probe_id in done.stdout
 
     results = json.loads((out / "results.json").read_text())
-    assert results["schema"] == "mnemoscope.results/1"
+    assert results["schema"] == "mnemoscope.results/2"
+    # What differs from run to run lives in run.json, so results.json is reproducible.
+    assert not {"environment", "validation"} & set(results)
+    assert not {"started_utc", "finished_utc", "seconds"} & set(results["audit"])
+    run = json.loads((out / "run.json").read_text())
+    assert run["audit_id"] == results["audit"]["id"] and run["seconds"] > 0
+    assert set(run["probe_seconds"]) == set(PROBE_IDS) and run["environment"]["python"]
+    assert not (out / "checkpoint.sqlite").exists()  # a finished run leaves nothing to resume
     assert results["overall_verdict"] == "fail"
     assert results["tool"]["name"] == "mnemoscope"
     assert {d["role"] for d in results["datasets"]} == {"members", "non_members"}

@@ -124,10 +124,10 @@ def test_every_audit_cites_the_latest_validation(tmp_path: Path, small_plan: Pat
                                                  monkeypatch) -> None:
     folder = tmp_path / "validations"
     monkeypatch.setenv("MNEMOSCOPE_VALIDATION_DIR", str(folder))
-    never = run_audit(load_plan(small_plan)).as_dict()["validation"]
+    never = run_audit(load_plan(small_plan)).run_dict()["validation"]
     assert never["status"] == "never_validated" and never["certificate_sha256"] is None
     _, _, digest = write_certificate(_certificate("2026-11-29T09:00:00Z"), folder)
-    cited = run_audit(load_plan(small_plan)).as_dict()["validation"]
+    cited = run_audit(load_plan(small_plan)).run_dict()["validation"]
     assert cited["status"] == "validated"
     assert (cited["date"], cited["outcome"], cited["certificate_sha256"]) == \
         ("2026-11-29T09:00:00Z", "passed", digest)

@@ -1,0 +1,205 @@
+"""Checkpoints: finished work of a long audit, kept in the output folder so a rerun resumes.
+
+One SQLite file (`checkpoint.sqlite`) in the output folder, in WAL mode with a full sync
+per commit, one commit per unit of work (a chunk of the shared scoring pass, a probe's
+outcome): after a crash, a `kill -9` or a reboot it holds exactly the units that finished.
+It is keyed by the audit's fingerprint (the plan, the SHA-256 of every input file and of
+the model, the tool version), so changed inputs never resume stale work.
+
+A checkpoint is only read back when asked (`--resume`, or the desktop's offer). Without
+that, a checkpoint already in the folder is refused rather than overwritten or quietly
+reused: it may hold hours of work, and the user should say which of the two they want.
+It is removed once the audit's files are written for a completed run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from audit_core.errors import PlanError
+
+CHECKPOINT_FILE = "checkpoint.sqlite"
+_FORMAT = "mnemoscope.checkpoint/1"
+# Which fingerprint part names what, for the message when a checkpoint does not match.
+_PART_NAMES = {"plan": "the plan", "model": "the model files", "reference": "the reference model",
+               "members": "the members file", "non_members": "the non-members file",
+               "tool": "the Mnemoscope version", "format": "the checkpoint format"}
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What an audit's results are a function of, part by part."""
+
+    parts: Mapping[str, str]
+
+    @property
+    def digest(self) -> str:
+        canonical = json.dumps(dict(self.parts), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def audit_id(self) -> str:
+        """A stable id for this audit: the same plan on the same inputs gets the same id."""
+        return f"MNS-{self.digest[:6]}-{self.digest[6:12]}".upper()
+
+
+def audit_fingerprint(plan_dict: Mapping[str, Any], model_files: Any, members_sha256: str,
+                      non_members_sha256: str, reference_files: Any = None) -> Fingerprint:
+    """`model_files`: the inspection's files (name, sha256 each), external data included."""
+    from audit_core import __version__
+
+    def files_digest(files: Any) -> str:
+        listing = sorted((f.name, f.sha256) for f in files)
+        return hashlib.sha256(json.dumps(listing).encode("utf-8")).hexdigest()
+
+    plan = json.dumps(plan_dict, sort_keys=True, separators=(",", ":"), default=str)
+    parts = {"format": _FORMAT, "tool": __version__,
+             "plan": hashlib.sha256(plan.encode("utf-8")).hexdigest(),
+             "model": files_digest(model_files), "members": members_sha256,
+             "non_members": non_members_sha256}
+    if reference_files is not None:
+        parts["reference"] = files_digest(reference_files)
+    return Fingerprint(parts)
+
+
+class NoCheckpoint:
+    """Stands in when a run keeps no checkpoint (tests, validation, a plain library call)."""
+
+    resumed = 0
+
+    def load(self, unit: str) -> bytes | None:
+        return None
+
+    def save(self, unit: str, data: bytes) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class Checkpoint:
+    """An open checkpoint file. One thread (the run's) uses it."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self._db = connection
+        self.resumed = 0  # units read back rather than recomputed
+
+    def load(self, unit: str) -> bytes | None:
+        row = self._db.execute("SELECT data, sha256 FROM units WHERE name = ?", (unit,)).fetchone()
+        if row is None:
+            return None
+        data, digest = bytes(row[0]), row[1]
+        if hashlib.sha256(data).hexdigest() != digest:  # a damaged unit is recomputed
+            return None
+        self.resumed += 1
+        return data
+
+    def save(self, unit: str, data: bytes) -> None:
+        with self._db:  # one transaction, committed (and synced) per unit of work
+            self._db.execute("INSERT OR REPLACE INTO units (name, data, sha256, saved_utc) "
+                             "VALUES (?, ?, ?, ?)",
+                             (unit, data, hashlib.sha256(data).hexdigest(), _now()))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointRequest:
+    """Where to keep a run's checkpoint and whether to continue the one found there."""
+
+    folder: Path
+    resume: bool = False
+
+    @property
+    def path(self) -> Path:
+        return self.folder / CHECKPOINT_FILE
+
+    def open(self, fingerprint: Fingerprint) -> Checkpoint:
+        """Open (or create) the checkpoint; PlanError when one is there and may not be used."""
+        found = describe_checkpoint(self.folder)
+        if found is not None and not self.resume:
+            raise PlanError(f"{self.folder} holds the checkpoint of an interrupted audit "
+                            f"({found.units} units of work finished, last on {found.saved_utc}); "
+                            "add --resume to continue it, or --restart to discard it and start "
+                            "again (the desktop app asks which)")
+        if found is not None:
+            _check_same_audit(found, fingerprint, self.path)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            db = _connect(self.path)
+            with db:
+                db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('fingerprint', ?)",
+                           (json.dumps(dict(fingerprint.parts), sort_keys=True),))
+                db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('digest', ?)",
+                           (fingerprint.digest,))
+        except sqlite3.Error as exc:
+            raise PlanError(f"cannot keep a checkpoint in {self.path} ({exc}); choose a writable "
+                            "output folder on a local disk") from None
+        return Checkpoint(self.path, db)
+
+    def discard(self) -> None:
+        """Remove the checkpoint (its WAL and shared-memory files too)."""
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+
+@dataclass(frozen=True, slots=True)
+class FoundCheckpoint:
+    parts: dict[str, str]
+    digest: str
+    units: int
+    saved_utc: str
+
+
+def describe_checkpoint(folder: Path) -> FoundCheckpoint | None:
+    """The checkpoint in `folder`, if any (for the CLI's and the desktop's questions)."""
+    path = Path(folder) / CHECKPOINT_FILE
+    if not path.is_file():
+        return None
+    try:
+        db = _connect(path)
+        try:
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            units, last = db.execute("SELECT count(*), max(saved_utc) FROM units").fetchone()
+        finally:
+            db.close()
+        parts = json.loads(meta["fingerprint"])
+    except (sqlite3.Error, KeyError, ValueError, TypeError):
+        raise PlanError(f"{path} is damaged and cannot be resumed; run with --restart to "
+                        "discard it and start again") from None
+    return FoundCheckpoint(parts=parts, digest=meta.get("digest", ""), units=int(units),
+                           saved_utc=last or "never")
+
+
+def _check_same_audit(found: FoundCheckpoint, fingerprint: Fingerprint, path: Path) -> None:
+    if found.parts == dict(fingerprint.parts):
+        return
+    changed = sorted(set(found.parts) | set(fingerprint.parts))
+    changed = [k for k in changed if found.parts.get(k) != fingerprint.parts.get(k)]
+    what = ", ".join(_PART_NAMES.get(k, k) for k in changed)
+    raise PlanError(f"the checkpoint in {path} belongs to a different audit ({what} changed since "
+                    "it was made), so its work cannot be reused; run with --restart to discard "
+                    "it and start again, or choose another output folder")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=30.0)
+    # WAL: a commit is one append; FULL: synced at each commit, so a reboot keeps it too.
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("CREATE TABLE IF NOT EXISTS units (name TEXT PRIMARY KEY, data BLOB NOT NULL, "
+               "sha256 TEXT NOT NULL, saved_utc TEXT NOT NULL)")
+    return db
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
