@@ -9,7 +9,11 @@ import numpy as np
 import pytest
 
 from audit_core.models.inspection import inspect_model
-from audit_core.models.onnx_causal_lm import OnnxCausalLM, _sampling_distribution, strip_continuation
+from audit_core.models.onnx_causal_lm import (
+    OnnxCausalLM,
+    _sampling_distribution,
+    strip_continuation,
+)
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
 
 

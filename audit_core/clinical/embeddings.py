@@ -1,0 +1,110 @@
+"""Distances between codes: the model's own input embeddings, or the ICD-10 hierarchy.
+
+The trajectory distance (T1) needs a distance between any two codes. Tonekaboni et al.
+2025 embedded code labels with PubMedBERT; offline, and in one space for every
+comparison, we use the audited model's input-embedding matrix (cosine distance), read
+from the ONNX initializers:
+
+1. the Gather whose indices come from `input_ids` (through Reshape/Cast/Unsqueeze/
+   Flatten/Squeeze/Identity) and whose data is a (vocab, dim) initializer;
+2. failing that, a (vocab, dim) initializer named like an embedding (wte, embed_tokens,
+   word_embeddings, tok_embeddings, embedding).
+
+When neither is found (or the graph stores weights in an unusual form) the fallback is an
+ICD-10 hierarchy distance on the code strings: 0 for the same code, 0.25 when they share
+the 4-character subcategory, 0.5 the 3-character category, 0.75 the chapter letter, 1
+otherwise; tokens that are not ICD-10 codes are 0 when equal and 1 when not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from audit_core.clinical.code_sets import icd10_code
+
+_PASS_THROUGH = {"Reshape", "Cast", "Unsqueeze", "Flatten", "Squeeze", "Identity"}
+_EMBEDDING_NAMES = ("wte", "embed_tokens", "word_embeddings", "tok_embeddings", "embedding")
+EMBEDDINGS = "input embeddings"
+HIERARCHY = "ICD-10 hierarchy"
+
+
+def read_input_embeddings(model_path: str | Path, vocab_size: int) -> np.ndarray | None:
+    """The (vocab_size, dim) input-embedding matrix of an ONNX causal LM, or None."""
+    import onnx
+    from onnx import numpy_helper
+
+    try:
+        graph = onnx.load(str(model_path), load_external_data=True).graph
+    except Exception:  # noqa: BLE001 - an unreadable graph just means: use the fallback distance
+        return None
+    initializers = {i.name: i for i in graph.initializer}
+
+    def usable(name: str) -> bool:
+        tensor = initializers.get(name)
+        return tensor is not None and len(tensor.dims) == 2 and tensor.dims[0] == vocab_size
+
+    reached = {"input_ids"}
+    for _ in range(8):  # follow the ids a few ops deep
+        grown = set(reached)
+        for node in graph.node:
+            if node.op_type == "Gather" and len(node.input) > 1 and node.input[1] in reached \
+                    and usable(node.input[0]):
+                return _as_matrix(numpy_helper.to_array(initializers[node.input[0]]))
+            if node.op_type in _PASS_THROUGH and node.input and node.input[0] in reached:
+                grown.update(node.output)
+        if grown == reached:
+            break
+        reached = grown
+    for name, tensor in initializers.items():
+        if usable(name) and any(key in name.lower() for key in _EMBEDDING_NAMES):
+            return _as_matrix(numpy_helper.to_array(tensor))
+    return None
+
+
+def _as_matrix(values: np.ndarray) -> np.ndarray | None:
+    matrix = values.astype(np.float64)
+    return matrix if np.isfinite(matrix).all() else None
+
+
+@dataclass(frozen=True)
+class CodeDistance:
+    """Pairwise distances in [0, 1] between token ids, by one of two methods."""
+
+    method: str  # EMBEDDINGS or HIERARCHY
+    unit: np.ndarray | None  # row-normalized embeddings (EMBEDDINGS)
+    tokens: tuple[str, ...]  # id -> token string (HIERARCHY)
+
+    def matrix(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """(len a, len b) distances between the tokens a and b."""
+        if self.method == EMBEDDINGS and self.unit is not None:
+            # Cosine distance halved into [0, 1], so both methods share one scale.
+            return np.clip((1.0 - self.unit[a] @ self.unit[b].T) / 2.0, 0.0, 1.0)
+        return np.array([[_hierarchy(self.tokens[i], self.tokens[j]) for j in b] for i in a],
+                        dtype=np.float64).reshape(len(a), len(b))
+
+
+def code_distance(vocabulary: Mapping[str, int], embeddings: np.ndarray | None) -> CodeDistance:
+    size = max(vocabulary.values(), default=-1) + 1
+    tokens = [""] * size
+    for token, i in vocabulary.items():
+        tokens[i] = token
+    if embeddings is not None and len(embeddings) >= size:
+        norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
+        return CodeDistance(EMBEDDINGS, embeddings / np.where(norms > 0, norms, 1.0), tuple(tokens))
+    return CodeDistance(HIERARCHY, None, tuple(tokens))
+
+
+def _hierarchy(a: str, b: str) -> float:
+    if a == b:
+        return 0.0
+    x, y = icd10_code(a), icd10_code(b)
+    if x is None or y is None:
+        return 1.0
+    for depth, distance in ((4, 0.25), (3, 0.5), (1, 0.75)):
+        if x[:depth] == y[:depth]:
+            return distance
+    return 1.0
