@@ -7,9 +7,12 @@ reportlab) load on first use inside `run_audit` and the report.
 import os
 
 # Nothing leaves the machine: should any library of the hub family be loaded (the
-# control-model builders use transformers), it must never try the network.
-for _switch in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-    os.environ.setdefault(_switch, "1")
+# control-model builders and `convert` use transformers), it must never try the network.
+# Forced, not defaulted: a workstation's environment saying otherwise does not open it.
+OFFLINE_SWITCHES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE",
+                    "HF_HUB_DISABLE_TELEMETRY")
+for _switch in OFFLINE_SWITCHES:
+    os.environ[_switch] = "1"
 
 __version__ = "0.1.0"
 TOOL_NAME = "mnemoscope"

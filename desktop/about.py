@@ -35,8 +35,9 @@ def about_text() -> str:
     table = "".join(f"<tr><td>{name}</td><td>&nbsp;&nbsp;{value}</td></tr>" for name, value in versions())
     return ("<h3>Mnemoscope</h3>"
             "<p>Audits clinical language models for memorization of patient data.</p>"
-            "<p><b>Mnemoscope makes no network connections.</b> Models, patient files and reports "
-            "stay on this computer.</p>"
+            "<p><b>Mnemoscope makes no network connections.</b> Models and tokenizers load from "
+            "local files only, the offline switches of the Hugging Face libraries are set at "
+            "start, and models, patient files and reports stay on this computer.</p>"
             f"<p>{_escape(latest_validation_line())}</p>"
             f"<table>{table}</table>")
 

@@ -22,6 +22,12 @@ DIGEST_METHOD = (
 )
 
 
+# A property of the tool, not of one run: tests run whole audits with sockets blocked.
+AIR_GAP = ("None. The tool makes no network connection: models and tokenizers load from "
+           "local files only, the offline switches of the Hugging Face libraries are set at "
+           "start, and the model, the patient files and these results stayed on the workstation.")
+
+
 def appendix_section(results: Mapping[str, Any], results_digest: str) -> Section:
     audit = as_mapping(results.get("audit"))
     blocks: list[Block] = [
@@ -40,6 +46,7 @@ def appendix_section(results: Mapping[str, Any], results_digest: str) -> Section
                 ("Record pseudonyms", _pseudonyms(results)),
                 ("Tool validation", as_text(as_mapping(results.get("validation")).get("text"),
                                             "not recorded in these results")),
+                ("Network", AIR_GAP),
             ),
             widths=(0.26, 0.74),
             key_value=True,
