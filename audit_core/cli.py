@@ -133,6 +133,11 @@ def _run(args: argparse.Namespace) -> int:
     checkpoint = CheckpointRequest(args.out, resume=args.resume)
     if args.restart:
         checkpoint.discard()
+    elif args.resume and not checkpoint.path.is_file() and not args.quiet:
+        print(f"{TOOL_NAME}: no interrupted audit in {args.out}; running from the start",
+              file=sys.stderr)
+    if not args.quiet:
+        _print_estimate(plan)
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
