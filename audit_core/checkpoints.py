@@ -58,7 +58,7 @@ def audit_fingerprint(plan_dict: Mapping[str, Any], model_files: Any, members_sh
         listing = sorted((f.name, f.sha256) for f in files)
         return hashlib.sha256(json.dumps(listing).encode("utf-8")).hexdigest()
 
-    plan = json.dumps(plan_dict, sort_keys=True, separators=(",", ":"), default=str)
+    plan = json.dumps(_absolute_paths(plan_dict), sort_keys=True, separators=(",", ":"), default=str)
     parts = {"format": _FORMAT, "tool": __version__,
              "plan": hashlib.sha256(plan.encode("utf-8")).hexdigest(),
              "model": files_digest(model_files), "members": members_sha256,
@@ -66,6 +66,18 @@ def audit_fingerprint(plan_dict: Mapping[str, Any], model_files: Any, members_sh
     if reference_files is not None:
         parts["reference"] = files_digest(reference_files)
     return Fingerprint(parts)
+
+
+def _absolute_paths(plan_dict: Mapping[str, Any]) -> dict[str, Any]:
+    """The plan with its file paths resolved: the same files named from another working
+    folder (`run plan.toml` in its folder, `run /a/plan.toml` elsewhere) are the same audit."""
+    plan = json.loads(json.dumps(plan_dict, default=str))
+    for section, keys in (("model", ("path", "reference")), ("data", ("members", "non_members"))):
+        table = plan.get(section)
+        for key in keys:
+            if isinstance(table, dict) and isinstance(table.get(key), str):
+                table[key] = str(Path(table[key]).resolve())
+    return plan
 
 
 class NoCheckpoint:
