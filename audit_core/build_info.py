@@ -28,6 +28,10 @@ def read_build_info(path: Path = BUILD_INFO_PATH) -> dict[str, str]:
 
 
 def build_hash(path: Path = BUILD_INFO_PATH) -> str:
-    """The git commit this copy was built from (40 hex digits), or "unknown"."""
-    commit = read_build_info(path).get("commit", "")
-    return commit if _COMMIT.fullmatch(commit) else UNKNOWN
+    """The git commit this copy was built from (40 hex digits; "-dirty" appended when it
+    was built with uncommitted changes, a trial build), or "unknown"."""
+    record = read_build_info(path)
+    commit = record.get("commit", "")
+    if not _COMMIT.fullmatch(commit):
+        return UNKNOWN
+    return commit + "-dirty" if record.get("dirty") == "true" else commit

@@ -52,6 +52,9 @@ def say(message: str) -> None:
     print(f"[airgap] {message}", flush=True)
 
 
+# Every command that runs the build venv's Python does so isolated (-I) and from BUILD:
+# started from the checkout, `python -c`/`-m` would put the checkout's audit_core (with
+# its uncommitted changes) ahead of the exported commit installed in the venv.
 def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
     say("$ " + " ".join(str(c) for c in command))
     return subprocess.run([str(c) for c in command], check=True, **kwargs)
@@ -66,23 +69,37 @@ def pip(python: Path, *args: str) -> None:
 # --- source ---------------------------------------------------------------------------
 
 def export_source(dest: Path) -> dict[str, str]:
-    """HEAD as a plain folder, with its build record written into audit_core/."""
+    """HEAD as a plain folder, with its build record written into audit_core/.
+
+    AIRGAP_SOURCE=worktree takes the checkout as it is instead (tracked and untracked,
+    ignored files left out), for trying a change before committing it: such a build says
+    so, its build hash is the commit followed by "-dirty"."""
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, check=True, capture_output=True,
                             text=True).stdout.strip()
     changed = subprocess.run(["git", "status", "--porcelain", "--", "audit_core", "desktop", "resources",
                               "pyproject.toml"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    if changed:
+    worktree = os.environ.get("AIRGAP_SOURCE") == "worktree"
+    if changed and not worktree:
         say(f"note: {len(changed.splitlines())} uncommitted change(s) in the checkout are NOT in this "
             f"build; it holds commit {commit[:12]} exactly")
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=ROOT, check=True,
-                             capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(dest, filter="data")
+    if worktree:
+        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                                cwd=ROOT, check=True, capture_output=True).stdout.decode().split("\0")
+        for name in filter(None, listed):
+            if (ROOT / name).is_file():
+                (dest / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / name, dest / name)
+    else:
+        archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=ROOT, check=True,
+                                 capture_output=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(dest, filter="data")
     info = {"commit": commit, "built_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "source": "git archive of HEAD"}
+            "source": "the checkout with uncommitted changes" if worktree and changed else "git archive of HEAD",
+            "dirty": "true" if worktree and changed else "false"}
     (dest / "audit_core" / "build_info.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
     return info
 
@@ -179,11 +196,14 @@ def build_bundle() -> dict:
     house = build_wheelhouse()
     python = build_venv(WHEELHOUSE)
     source = BUILD / "src"
+    # Seconds here rather than a failed smoke test after minutes of freezing: a commit that
+    # names a module it did not include (work committed in pieces) stops the build now.
+    run([python, "-I", "-c", IMPORT_ALL], env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), cwd=BUILD)
     if BUNDLE.exists():
         shutil.rmtree(BUNDLE)
     env = dict(os.environ, MNEMOSCOPE_SOURCE=str(source))
-    run([python, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
-         "--distpath", DIST, "--workpath", BUILD / "pyinstaller", PACKAGING / "mnemoscope.spec"], env=env)
+    run([python, "-I", "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
+         "--distpath", DIST, "--workpath", BUILD / "pyinstaller", PACKAGING / "mnemoscope.spec"], env=env, cwd=BUILD)
     build_seconds = round(time.monotonic() - started, 1)
     listing = check_contents(python)
     finish_bundle(python, source, house["commit"])
@@ -205,7 +225,8 @@ def check_contents(python: Path) -> int:
     modules: set[str] = set()
     for name in (manifest.CLI_NAME, manifest.GUI_NAME):
         exe = BUNDLE / (name + (".exe" if WINDOWS else ""))
-        listed = subprocess.run([python, "-c", LIST_PYZ, str(exe)], capture_output=True, text=True, check=True)
+        listed = subprocess.run([python, "-I", "-c", LIST_PYZ, str(exe)], capture_output=True, text=True,
+                                check=True, cwd=BUILD)
         modules.update(listed.stdout.split())
     if not any(m.startswith("audit_core.probes.") for m in modules) or "desktop.main_window" not in modules:
         raise SystemExit("the executables do not hold the audit_core probes and the desktop app")
@@ -217,6 +238,30 @@ def check_contents(python: Path) -> int:
     say(f"contents checked: {len(files)} files, {len(modules)} frozen modules; no torch, no "
         "transformers, no control builders (lists in build/airgap/bundle-*.txt)")
     return len(files)
+
+
+# Imports every module of the installed wheel except the torch-only control builders.
+IMPORT_ALL = """
+import importlib, pkgutil, sys
+import audit_core, desktop
+failed = []
+for package in (audit_core, desktop):
+    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if module.name.startswith(("audit_core.controls", "desktop.screenshots")) or module.name.endswith("__main__"):
+            continue
+        try:
+            importlib.import_module(module.name)
+        except ModuleNotFoundError as exc:
+            if exc.name in ("torch", "transformers"):  # a dev-only module; the bundle has no torch
+                print(f"note: {module.name} needs {exc.name} and will not work in the bundle")
+            else:
+                failed.append(f"{module.name}: {exc}")
+        except Exception as exc:
+            failed.append(f"{module.name}: {exc.__class__.__name__}: {exc}")
+if failed:
+    sys.exit("the source being built does not import: " + "; ".join(failed))
+print("every module of the source imports")
+"""
 
 
 # Lists the module names in an executable's PYZ archive (PyInstaller's own reader).
@@ -244,7 +289,7 @@ def finish_bundle(python: Path, source: Path, commit: str) -> None:
     (BUNDLE / "README.txt").write_text(BUNDLE_README.format(commit=commit), encoding="utf-8")
     record = internal / "audit_core" / "validation" / "installed_files.json"
     record.parent.mkdir(parents=True, exist_ok=True)
-    run([python, "-c", RECORD, str(record), str(BUNDLE)])
+    run([python, "-I", "-c", RECORD, str(record), str(BUNDLE)], cwd=BUILD)
 
 
 # The record as the frozen code will check it: one root, "bundle", the whole folder.

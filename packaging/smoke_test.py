@@ -8,6 +8,7 @@ part:
 * the command line audits the bundled demo: report.pdf (PDF signature and the results
   embedded in it, read back by `mnemoscope verify`), results.json (parses; the demo's
   known verdict "fail"; the build hash of this bundle) and records.csv (one row per record);
+* the same audit of Parquet copies of the demo cohorts, loss probe only (pyarrow inside);
 * `mnemoscope validate`: every file of the bundle against its installation record, and
   the known-answer audits of the demo and the negative control;
 * the desktop app on the offscreen platform loads the demo, estimates its run on the
@@ -100,6 +101,30 @@ def check_outputs(out: Path, expected_build: str | None) -> list[tuple[str, bool
     return found
 
 
+def parquet_plan(demo_plan: Path, folder: Path) -> Path | None:
+    """The demo plan with its cohorts as Parquet and the loss probe only (a quick audit that
+    needs pyarrow's Parquet reader inside the bundle); None if the plan's lines moved."""
+    import re
+
+    import pandas as pd  # the build venv's, only to write the files
+
+    text = demo_plan.read_text(encoding="utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("members", "non_members"):
+        pd.read_csv(demo_plan.parent / f"{name}.csv", dtype=str).to_parquet(folder / f"{name}.parquet")
+    model = (demo_plan.parent / "model").resolve().as_posix()
+    edits = [(r'(?m)^path = "model"', f'path = "{model}"'),
+             (r'(?m)^members = "members\.csv"', 'members = "members.parquet"'),
+             (r'(?m)^non_members = "non_members\.csv"', 'non_members = "non_members.parquet"'),
+             (r"(?s)\[probes\.zlib\].*?(?=\[thresholds)", "")]
+    for pattern, replacement in edits:
+        text, count = re.subn(pattern, replacement, text, count=1)
+        if count != 1:
+            return None
+    (folder / "plan.toml").write_text(text, encoding="utf-8")
+    return folder / "plan.toml"
+
+
 def run(bundle: Path, work: Path) -> dict[str, Any]:
     if work.exists():
         shutil.rmtree(work)
@@ -108,7 +133,8 @@ def run(bundle: Path, work: Path) -> dict[str, Any]:
     cli, gui = executable(bundle, "mnemoscope"), executable(bundle, "mnemoscope-desktop")
     checks, timings = Checks(), {}
     try:
-        build = json.loads((bundle / "BUILD_INFO.json").read_text(encoding="utf-8")).get("commit")
+        info = json.loads((bundle / "BUILD_INFO.json").read_text(encoding="utf-8"))
+        build = info.get("commit", "") + ("-dirty" if info.get("dirty") == "true" else "")
     except (OSError, ValueError):
         build = None
 
@@ -131,6 +157,18 @@ def run(bundle: Path, work: Path) -> dict[str, Any]:
             checks.add(name, passed, detail)
         done, _ = timed([cli, "verify", work / "demo" / "report.pdf"], env, work, 120)
         checks.add("mnemoscope verify reads the report back", done.returncode == 0, tail(done)[:200])
+
+    plan = parquet_plan(demo, work / "parquet-demo")
+    if checks.add("demo cohorts converted to Parquet for the frozen app", plan is not None,
+                  str(plan or "the demo plan's [data] or [probes] lines were not found")):
+        done, seconds = timed([cli, "run", plan, "--out", work / "parquet-demo" / "out", "--quiet"], env, work, 600)
+        timings["parquet_audit_s"] = seconds
+        try:
+            verdict = json.loads((work / "parquet-demo" / "out" / "results.json").read_text(encoding="utf-8"))["overall_verdict"]
+        except (OSError, ValueError, KeyError):
+            verdict = None
+        checks.add("frozen CLI reads Parquet cohorts (pyarrow)", done.returncode == 0 and verdict == DEMO_VERDICT,
+                   f"exit {done.returncode} in {seconds} s, verdict {verdict!r}; {tail(done)[:200]}")
 
     done, seconds = timed([cli, "validate", "--out", work / "validation", "--quiet"], env, work, 900)
     timings["validate_s"] = seconds

@@ -19,6 +19,12 @@ def test_recorded_commit_is_the_build_hash(tmp_path: Path) -> None:
     assert read_build_info(record)["built_utc"] == "2026-11-29T15:00:00Z"
 
 
+def test_a_trial_build_from_uncommitted_changes_says_so(tmp_path: Path) -> None:
+    record = tmp_path / "build_info.json"
+    record.write_text(json.dumps({"commit": COMMIT, "dirty": "true"}), encoding="utf-8")
+    assert build_hash(record) == COMMIT + "-dirty"
+
+
 def test_without_a_valid_record_the_build_is_unknown(tmp_path: Path) -> None:
     record = tmp_path / "build_info.json"
     assert build_hash(record) == UNKNOWN  # missing

@@ -87,3 +87,13 @@ def test_lock_parsing(manifest, tmp_path: Path) -> None:
                     encoding="utf-8")
     assert manifest.lock_pins(lock) == {"foo-bar": "1.2", "baz": "3.0"}
     assert manifest.lock_hashes(lock) == {"foo-bar": ["a" * 64, "b" * 64], "baz": ["c" * 64]}
+
+
+@pytest.mark.parametrize(("name", "kept"), [
+    ("pyarrow/libarrow_flight.so.2600", False), ("pyarrow/libarrow_python_flight.so.2600.1.0", False),
+    ("pyarrow/libarrow_s3.so.2600", False), ("pyarrow/libarrow.so.2600", True),
+    ("pyarrow/libparquet.so.2600", True), ("pyarrow/libarrow_python.so", True),
+    ("onnxruntime/capi/libonnxruntime.so.1", True),
+])
+def test_network_libraries_of_pyarrow_are_dropped(manifest, name: str, kept: bool) -> None:
+    assert manifest.keep_binary(name) is kept
