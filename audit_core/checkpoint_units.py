@@ -101,7 +101,7 @@ def resumable(checkpoint: Any, unit: str, compute: Callable[[], Any],
     if saved is not None:
         try:
             return decode(saved)
-        except (ValueError, KeyError, TypeError, OSError):  # unreadable: do it again
+        except Exception:  # written by another version, or damaged: computed again
             pass
     value = compute()
     if keep(value):
