@@ -244,7 +244,9 @@ def _kind(inputs: tuple[TensorSpec, ...], outputs: tuple[TensorSpec, ...], folde
     if has_ids and logits and len(logits[0].shape) == 3:
         # Causal and masked LMs share this signature; an MLM head says so by its output's
         # name, by exporting embeddings beside it, or by the architecture in config.json.
-        if (logits[0].name == "mlm_logits" or embedding_output(outputs) is not None
+        # (Not 'last_hidden_state': a causal LM may export that beside its logits too.)
+        pooled = any(t.name in EMBEDDING_OUTPUTS[:3] for t in outputs)
+        if (logits[0].name == "mlm_logits" or pooled
                 or "MaskedLM" in " ".join(_architectures(folder))):
             return MASKED_LM
         return CAUSAL_LM

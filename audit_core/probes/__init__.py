@@ -7,6 +7,7 @@ from audit_core.probes.calibrated_confidence import CalibratedConfidence
 from audit_core.probes.calibrated_entropy import CalibratedEntropy
 from audit_core.probes.calibrated_modified_entropy import CalibratedModifiedEntropy
 from audit_core.probes.confidence import Confidence
+from audit_core.probes.embedding_distance import EmbeddingDistance
 from audit_core.probes.entropy import Entropy
 from audit_core.probes.extraction import Extraction
 from audit_core.probes.lira import Lira
@@ -14,6 +15,7 @@ from audit_core.probes.loss import Loss
 from audit_core.probes.min_k import MinK
 from audit_core.probes.min_k_plus_plus import MinKPlusPlus
 from audit_core.probes.modified_entropy import ModifiedEntropy
+from audit_core.probes.pseudo_likelihood import PseudoLikelihood
 from audit_core.probes.rmia import Rmia
 from audit_core.probes.zlib import Zlib
 
@@ -21,5 +23,7 @@ from audit_core.probes.zlib import Zlib
 PROBES = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(), Extraction(),
           # Tabular classifiers (needs.model_kinds): the audit offers what the model can do.
           Confidence(), Entropy(), ModifiedEntropy(), CalibratedConfidence(), CalibratedEntropy(),
-          CalibratedModifiedEntropy())
+          CalibratedModifiedEntropy(),
+          # Encoders: embeddings (distance) and a masked-LM head (pseudo-likelihood).
+          EmbeddingDistance(), PseudoLikelihood())
 PROBES_BY_ID = {probe.id: probe for probe in PROBES}

@@ -28,7 +28,7 @@ from audit_core.verdicts import THRESHOLD_FAMILIES, Verdict
 
 COLUMNS = ColumnMapping(id="patient_id", sequence="codes", kind="codes", subgroups=("age_band", "sex"))
 # This suite's shared context is a causal language model; the probes of other model kinds
-# keep the same promises in tests/probes/test_other_kinds_conformance.py.
+# keep the same promises (tests/probes/kind_conformance.py) in tests/tabular and tests/encoders.
 LM_PROBES = tuple(p for p in PROBES if p.needs.applies_to("causal_lm"))
 
 

@@ -67,3 +67,55 @@ def test_subgroups_come_from_the_declared_columns(forest_result) -> None:
     assert {r["column"] for r in rows} == {"age_band", "sex"}  # no rare codes in a table
     shown = [r for r in rows if not r["suppressed"]]
     assert shown and all(r["auc"] > 0.8 for r in shown)
+
+
+@pytest.mark.parametrize("probe_id", ["confidence", "entropy", "modified_entropy",
+                                      "calibrated_confidence", "calibrated_entropy",
+                                      "calibrated_modified_entropy"])
+def test_tabular_probes_keep_the_conformance_promises(tabular_outputs, probe_id) -> None:
+    from audit_core.probes import PROBES_BY_ID
+    from tests.probes.kind_conformance import check_probe
+
+    probe = PROBES_BY_ID[probe_id]
+    assert probe.needs.applies_to("tabular_classifier") and not probe.needs.applies_to("causal_lm")
+    check_probe(probe, tabular_outputs)
+
+
+@pytest.fixture(scope="module")
+def tabular_outputs(tabular_controls):
+    """A context factory over the first 150 members and non-members of the controls, with
+    the forest's and the reference's probabilities."""
+    import dataclasses
+
+    import numpy as np
+
+    from audit_core.data.cohort import Role
+    from audit_core.data.tabular_loading import load_tabular_cohort
+    from audit_core.models.inspection import inspect_model
+    from audit_core.models.onnx_tabular import OnnxTabularClassifier
+    from audit_core.plan import load_plan
+    from audit_core.probes.base import ProbeContext
+    from audit_core.tabular.signals import TabularOutputs
+    from audit_core.verdicts import MembershipThresholds
+
+    columns = load_plan(tabular_plan(tabular_controls, "model", "reference", name="c.toml")).data.columns
+    forest = OnnxTabularClassifier(inspect_model(tabular_controls.forest))
+    reference = OnnxTabularClassifier(inspect_model(tabular_controls.reference))
+    cohorts, probabilities, reference_probabilities, labels = {}, {}, {}, {}
+    for role, path in ((Role.MEMBERS, tabular_controls.members),
+                       (Role.NON_MEMBERS, tabular_controls.non_members)):
+        cohort, records = load_tabular_cohort(path, role, columns)
+        keep = 150
+        cohorts[role] = dataclasses.replace(
+            cohort, ids=cohort.ids[:keep],
+            subgroups={k: v[:keep] for k, v in cohort.subgroups.items()})
+        probabilities[role] = forest.probabilities(records.features[:keep])
+        reference_probabilities[role] = reference.probabilities(records.features[:keep])
+        labels[role] = forest.class_indices(records.labels[:keep], path.name, columns.label)
+    outputs = TabularOutputs(probabilities, labels, forest.classes, reference_probabilities)
+
+    def make(progress, seed=1):
+        return ProbeContext(cohorts=cohorts, token_ids={}, token_scores={}, model=forest,
+                            thresholds=MembershipThresholds(), rng=np.random.default_rng(seed),
+                            progress=progress, columns=columns, outputs=outputs)
+    return make

@@ -1,0 +1,135 @@
+"""The audit path of an encoder (embeddings, optionally a masked-LM head): onnxruntime only.
+
+As for language models: check the plan, read the model and its tokenizer, read both
+files, run the model-free split check, then one shared pass: the embeddings of every
+record (for the distance attack) and, with a masked-LM head, every record's
+pseudo-log-likelihood. A probe the export cannot feed is left out of the standard suite
+and refused when the plan names it.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from audit_core.data.cohort import Role
+from audit_core.encoders.outputs import EncoderOutputs, mask_token_id
+from audit_core.errors import DataError, ModelError, PlanError
+from audit_core.plan import AuditPlan
+from audit_core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from audit_core.results import AuditResult
+
+DISTANCE, PSEUDO = "embedding_distance", "pseudo_likelihood"
+
+
+def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallback = ignore_progress,
+                      cancel: CancelToken | None = None) -> AuditResult:
+    from audit_core.data.loading import check_disjoint, load_cohort
+    from audit_core.data.split_validity import check_split
+    from audit_core.model_kinds import Prepared, run_probes_and_assemble
+    from audit_core.models.inspection import inspect_model
+    from audit_core.models.onnx_encoder import OnnxEncoder
+    from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, unknown_token_id
+    from audit_core.runner import _dataset_summary, resolve_probes, resolve_thresholds
+
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    progress = Progress(on_progress, cancel)
+    selected = resolve_probes(plan, kind)
+    thresholds = resolve_thresholds(plan)
+    if plan.model.reference is not None:
+        raise PlanError("'model.reference' is not used for encoders: remove it (the encoder "
+                        "attacks compare members with non-members, not with a second model)")
+
+    progress.advance(0.0, "reading the model")
+    info = inspect_model(plan.model.path, plan.model.context_length)
+    model = OnnxEncoder(info, plan.model.threads)
+    tokenizer = load_tokenizer(info.folder)
+    mask_id = mask_token_id(tokenizer)
+    selected = _feedable(selected, model, mask_id, explicit=plan.probes is not None)
+
+    progress.advance(0.01, "reading the cohorts")
+    cohorts = {Role.MEMBERS: load_cohort(plan.data.members, Role.MEMBERS, plan.data.columns),
+               Role.NON_MEMBERS: load_cohort(plan.data.non_members, Role.NON_MEMBERS, plan.data.columns)}
+    check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
+    encoded = {role: encode_all(tokenizer, list(c.sequences)) for role, c in cohorts.items()}
+    context = model.context_length
+    # An encoder reads one window: a longer record is cut to the context (and counted).
+    token_ids = {role: [ids[:context] if context else ids for ids in values]
+                 for role, values in encoded.items()}
+    truncated = {role: int(sum(context is not None and len(ids) > context for ids in values))
+                 for role, values in encoded.items()}
+    _check_lengths(token_ids, cohorts, any(p.id == PSEUDO for p, _ in selected))
+
+    progress.advance(0.015, "checking the split without the model")
+    split = check_split(cohorts, plan.data.columns.kind, max_auc=thresholds["split_validity"].max_auc,
+                        folds=thresholds["split_validity"].folds,
+                        rng=np.random.default_rng([plan.audit.seed, zlib.crc32(b"split_validity")]))
+
+    wanted = {p.id for p, _ in selected}
+    passes = [name for name in (DISTANCE, PSEUDO) if name in wanted]
+    shared = progress.slice(0.02, 0.6, "shared pass")
+    embeddings: dict[Role, np.ndarray] = {}
+    pseudo: dict[Role, np.ndarray] = {}
+    for j, name in enumerate(passes):
+        for i, role in enumerate(Role):
+            part = (2 * j + i) / (2 * len(passes))
+            piece = shared.slice(part, part + 1 / (2 * len(passes)))
+            if name == DISTANCE:
+                embeddings[role] = model.embeddings(token_ids[role], plan.model.batch_size, piece)
+            else:
+                pseudo[role] = model.pseudo_log_likelihood(token_ids[role], mask_id,
+                                                           plan.model.batch_size * 8, piece)
+    outputs = EncoderOutputs(embeddings=embeddings, pseudo_log_likelihood=pseudo, truncated=truncated)
+
+    unk = unknown_token_id(tokenizer)
+    datasets = tuple({**_dataset_summary(cohorts[role], token_ids[role], None, unk),
+                      "records_truncated": truncated[role]} for role in Role)
+    model_section: dict[str, Any] = {
+        **info.as_dict(), "execution_provider": model.provider,
+        "declared": dict(plan.model.declared), "embedding_output": model.embedding_name,
+        "mlm_output": model.mlm_name, "mask_token_found": mask_id is not None}
+    prepared = Prepared(plan=plan, selected=selected, thresholds=thresholds, cohorts=cohorts,
+                        split=split, model=model_section, datasets=datasets, outputs=outputs,
+                        started=started, clock=clock,
+                        extra_context={"token_ids": token_ids, "tokenizer": tokenizer,
+                                       "model": model, "model_info": info})
+    return run_probes_and_assemble(prepared, progress, 0.6)
+
+
+def _feedable(selected: list[tuple[Any, Any]], model: Any, mask_id: int | None,
+              explicit: bool) -> list[tuple[Any, Any]]:
+    """Leave out (or, when the plan names them, refuse) probes this export cannot feed."""
+    missing = {DISTANCE: None if model.has_embeddings else
+               "an embeddings output ('embeddings', 'sentence_embedding', 'pooler_output' or "
+               "'last_hidden_state')",
+               PSEUDO: None if model.has_mlm_head and mask_id is not None else
+               "a masked-LM head ('mlm_logits' or 'logits') and a mask token in its tokenizer"}
+    kept = []
+    for probe, config in selected:
+        reason = missing.get(probe.id)
+        if reason is not None:
+            if explicit:
+                raise ModelError(f"'probes.{probe.id}' needs {reason}, which "
+                                 f"{model.info.name} lacks")
+            continue
+        kept.append((probe, config))
+    if not kept:
+        raise ModelError(f"no encoder probe can run on {model.info.name}: it needs an embeddings "
+                         "output or a masked-LM head")
+    return kept
+
+
+def _check_lengths(token_ids: dict[Role, list[np.ndarray]], cohorts: dict[Role, Any],
+                   pseudo: bool) -> None:
+    shortest = 3 if pseudo else 1  # pseudo-likelihood scores the positions between the ends
+    for role, values in token_ids.items():
+        short = [i for i, ids in enumerate(values) if len(ids) < shortest]
+        if short:
+            raise DataError(f"{cohorts[role].info.file}: {len(short)} records are shorter than "
+                            f"{shortest} tokens after tokenization (first: record {short[0] + 1}); "
+                            "nothing in them can be scored")
