@@ -102,6 +102,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     """`checkpoint`: keep finished work in that folder and, when it says so, resume from it."""
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
+    from audit_core.models.precision import runtime_facts
     from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id, unknown_token_id
     from audit_core.checkpoint_units import decode_probe, encode_probe, resumable
     from audit_core.scoring.chunked import score_chunked
@@ -123,7 +124,8 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     progress.advance(0.0, "reading the model")
     info = inspect_model(plan.model.path, plan.model.context_length)
     selected = supported_probes(selected, info, explicit=plan.probes is not None)
-    model = OnnxCausalLM(info, plan.model.threads)
+    model = OnnxCausalLM(info, plan.model.threads, provider=plan.model.provider,
+                         precision=plan.model.precision)
     for probe, config in selected:
         validate = getattr(probe, "validate", None)
         if validate is not None:
@@ -138,6 +140,8 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     _check_sizes(cohorts, thresholds["split_validity"].folds)
     token_ids = {role: encode_all(tokenizer, list(c.sequences)) for role, c in cohorts.items()}
     _check_tokens(token_ids, cohorts, model.vocab_size, info.name)
+    runtime = runtime_facts(model, token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS],
+                            pad_id=pad_token_id(tokenizer), batch_size=plan.model.batch_size)
     if reference is not None:
         _check_same_tokenizer(tokenizer, reference, token_ids, cohorts)
     unk = unknown_token_id(tokenizer)
@@ -211,7 +215,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
         overall_verdict=overall,
         overall_rationale=_rationale(overall, probe_results, outcome, len(selected)),
         model={**info.as_dict(), "vocab_size": model.vocab_size, "execution_provider": model.provider,
-               "declared": dict(plan.model.declared),
+               **runtime, "declared": dict(plan.model.declared),
                **({"reference": {**reference[1].as_dict(), "vocab_size": reference[0].vocab_size}}
                   if reference is not None else {})},
         datasets=tuple(_dataset_summary(cohorts[r], token_ids[r], token_scores.get(r), unk) for r in Role),
@@ -272,7 +276,8 @@ def _open_reference(plan: AuditPlan, model: Any) -> tuple[Any, Any]:
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
 
     info = inspect_model(plan.model.reference, plan.model.context_length)
-    return OnnxCausalLM(info, plan.model.threads), info
+    return OnnxCausalLM(info, plan.model.threads, provider=plan.model.provider,
+                        precision=plan.model.precision), info
 
 
 def _check_same_tokenizer(tokenizer: Any, reference: tuple[Any, Any],

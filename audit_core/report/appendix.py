@@ -59,8 +59,10 @@ def appendix_section(results: Mapping[str, Any], results_digest: str) -> Section
             "model and data hashes below, and run:", TextStyle.SMALL),
         Preformatted("mnemoscope run plan.json --out rerun\nmnemoscope verify rerun/report.pdf"),
         Paragraph(
-            "The same seed gives the same figures on the same software; the results SHA-256 "
-            "differs only by the run's timestamps, id and durations.", TextStyle.NOTE),
+            "The same plan, seed and input files give a byte-identical results.json on the same "
+            "software, with the same report id; the results SHA-256 differs only by the run's "
+            "own facts (times, durations, machine, latest validation), embedded under \"run\".",
+            TextStyle.NOTE),
         Heading("Every file, by hash", 2),
         _hash_table(results),
         Heading("Files embedded in this PDF", 2),
