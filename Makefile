@@ -35,6 +35,11 @@ demo-model: $(STAMP)
 negative-control: $(STAMP)
 	$(BIN)/python -m audit_core.controls.negative resources/controls/negative resources/demo
 
+# Rebuilds resources/examples/tabular/ (cohorts, overfit forest, reference) from its fixed
+# seed; needs the controls extra (scikit-learn, skl2onnx). Seconds.
+tabular-example: $(STAMP)
+	$(BIN)/python -m audit_core.controls.tabular_example resources/examples/tabular
+
 # Self-validation. In a checkout, files change all day, so the installation record is
 # rewritten first; an installed copy keeps the record made when it was installed.
 validate: $(STAMP)
