@@ -70,6 +70,53 @@ FAMILIES: dict[str, Family] = {
             "Filter sensitive codes from generated output.",
         ),
     ),
+    "embedding": Family(
+        name="Sensitive attributes in hidden states",
+        nist="Attribute (property) inference from model internals",
+        edpb="Attribute inference",
+        patient=(
+            "Someone holding the model's internal state for a patient's record can read off a "
+            "sensitive diagnosis the prompt left out, more easily for training patients than "
+            "for patients the model never saw."
+        ),
+        mitigations=(
+            "Do not release hidden states or embeddings; expose only the outputs the use needs.",
+            "Retrain with differential privacy.",
+            "Remove or generalise sensitive codes in the training data where not needed.",
+        ),
+    ),
+    "perturbation": Family(
+        name="Patient-specific sensitive memories",
+        nist="Attribute inference; data reconstruction (memorized individual records)",
+        edpb="Attribute inference; singling out",
+        patient=(
+            "The model reveals a training patient's sensitive diagnosis only while the prompt "
+            "carries that patient's own details (age, visit timing, a rare code): a memory of "
+            "that one person rather than a pattern of the population."
+        ),
+        mitigations=(
+            "Retrain with differential privacy.",
+            "Generalise rare codes, exact ages and dates in the training data.",
+            "Have a clinician review the flagged cases (records.csv stays on the audit workstation).",
+            "Filter sensitive codes from generated output.",
+        ),
+    ),
+    "subgroups": Family(
+        name="Vulnerable subgroups",
+        nist="Membership and attribute inference, disaggregated by subgroup",
+        edpb="Membership inference; attribute inference (per subgroup)",
+        patient=(
+            "Patients of the named subgroup (a rare condition, the very old, carriers of a "
+            "sensitive diagnosis) can be singled out or exposed more easily than the cohort "
+            "as a whole."
+        ),
+        mitigations=(
+            "Generalise what makes the subgroup identifiable (rare codes, ages over 89) in the "
+            "training data.",
+            "Aggregate ages of 90 and over into one category (HIPAA Safe Harbor).",
+            "Retrain with differential privacy and audit the subgroup again.",
+        ),
+    ),
     "identifiers": Family(
         name="Identifiers in generated text",
         nist="Training-data extraction (PII/PHI leakage)",
@@ -105,6 +152,13 @@ STRENGTH = {
     "generation": "Generation from prompts (greedy decoding)",
 }
 DEFAULT_STRENGTH = {"membership": "reference_free", "extraction": "generation"}
+# The EHR memorization tests T3, T5 and T6 (Tonekaboni et al. 2025).
+STRENGTH.update({
+    "hidden_state_probe": "White-box: a classifier on the model's hidden states",
+    "perturbed_sampling": "Generation by sampling from prompts with one identifier changed",
+})
+DEFAULT_STRENGTH.update({"embedding": "hidden_state_probe", "perturbation": "perturbed_sampling",
+                         "subgroups": "reference_free"})
 
 # Where each threshold's value comes from (mirrors the engine's declarations, so the
 # report can name a source for results written before thresholds carried their own).
@@ -122,6 +176,9 @@ THRESHOLD_ANCHORS = {
     "rare_code_max_members": "rare codes: the records most at risk (Carlini et al. 2019)",
     "min_cell": "CMS cell-size suppression rule: no cell of 1 to 10",
     "subgroup_fdr": "Benjamini–Hochberg false discovery rate for subgroup flags",
+    "fail_gap_lower": "one band of AUROC discrimination (Hosmer and Lemeshow 2013)",
+    "min_signal": "Tonekaboni et al. 2025 code: p_th = 0.5",
+    "collapse": "EHR-FM reference 11.2: relative drop of 50% within ±2 years",
 }
 
 # The prior share of members among the people an attacker might target, used to turn a

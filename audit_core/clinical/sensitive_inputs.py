@@ -1,0 +1,109 @@
+"""What the sensitive-code probes (T3, T5, T6) read from a cohort: prompts with the
+sensitive codes left out, and which patients carry each sensitive category.
+
+A prompt is the start token plus the record's first `prompt_codes` tokens
+(`clinical.record_layout`), with every token of a sensitive category removed ("we
+remove direct sensitive codes from prompts", Tonekaboni et al. 2025), exactly as the
+sensitive-attributes probe (T2) builds it. Two labels per category and record:
+
+* `labels`: the category occurs anywhere in the record (the patient has it; T3's label);
+* `after`: T2's label, the category after the prompt window (see `_after_label`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from audit_core.clinical.code_sets import code_set_token_ids, parse_code_sets
+from audit_core.clinical.record_layout import Tier, build_layout
+from audit_core.clinical.sensitive_signal import MASS, category_signals, without
+from audit_core.data.cohort import Role
+from audit_core.models.tokenizer_loading import load_tokenizer, pad_token_id
+
+
+@dataclass(frozen=True, slots=True)
+class SensitiveInputs:
+    categories: dict[str, np.ndarray]  # category -> its token ids in the model's vocabulary
+    names: dict[str, str]  # category -> the report's name for it
+    prompts: dict[Role, list[np.ndarray]]
+    eligible: dict[Role, np.ndarray]  # the record goes on after the prompt (T2 can be scored)
+    labels: dict[Role, dict[str, np.ndarray]]  # category anywhere in the record
+    after: dict[Role, dict[str, np.ndarray]]  # T2's label: 1, 0, or NaN (see _after_label)
+    pad_id: int
+    tokenizer: object
+    prompt_codes: int
+    stop_ids: tuple[int, ...]
+
+    @property
+    def sensitive_ids(self) -> np.ndarray:
+        if not self.categories:
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(np.concatenate(list(self.categories.values())))
+
+
+def tokenizer_of(ctx) -> object:
+    """The audited model's tokenizer (the conformance suite's context has none: read it)."""
+    if ctx.tokenizer is not None:
+        return ctx.tokenizer
+    return load_tokenizer(ctx.model.info.folder)
+
+
+def sensitive_inputs(ctx, prompt_codes: int, code_sets: str, where: str) -> SensitiveInputs:
+    """`code_sets` edits the built-in sets (`clinical.code_sets`); `where` names the plan key."""
+    tokenizer = tokenizer_of(ctx)
+    vocabulary = tokenizer.get_vocab(with_added_tokens=True)
+    sets = parse_code_sets(code_sets, where)
+    categories = {c: ids for c, ids in code_set_token_ids(vocabulary, sets).items() if len(ids)}
+    names = {s.name: s.label for s in sets}
+    layout = build_layout(vocabulary)
+    tier = Tier(str(prompt_codes), prompt_codes)
+    every = (np.unique(np.concatenate(list(categories.values())))
+             if categories else np.zeros(0, dtype=np.int64))
+    prompts, eligible, labels, after = {}, {}, {}, {}
+    for role in Role:
+        records = ctx.token_ids[role]
+        lengths = [layout.prompt_length(ids, tier) for ids in records]
+        eligible[role] = np.array([n is not None for n in lengths], dtype=bool)
+        # A record too short for the tier is prompted with all it has (T3 still reads it).
+        cut = [n if n is not None else max(1, len(ids) - 1) for n, ids in zip(lengths, records)]
+        prompts[role] = [without(ids[:n], every) for ids, n in zip(records, cut)]
+        labels[role] = {c: np.array([np.isin(ids, s).any() for ids in records], dtype=bool)
+                        for c, s in categories.items()}
+        after[role] = {c: np.array([_after_label(ids, n, ok, s) for ids, n, ok
+                                    in zip(records, cut, eligible[role])])
+                       for c, s in categories.items()}
+    return SensitiveInputs(categories, names, prompts, eligible, labels, after,
+                           pad_token_id(tokenizer), tokenizer, prompt_codes,
+                           tuple(sorted(layout.stop_ids)))
+
+
+def _after_label(ids: np.ndarray, cut: int, eligible: bool, category: np.ndarray) -> float:
+    """T2's label: 1 after the prompt, 0 nowhere in the record, NaN when the category occurs
+    only inside the prompt window (removed there: counting it negative would call a correct
+    inference a false alarm) or the record ends with the prompt."""
+    if not eligible:
+        return float("nan")
+    if np.isin(ids[cut:], category).any():
+        return 1.0
+    return float("nan") if np.isin(ids[1:cut], category).any() else 0.0
+
+
+def carrier_masks(inputs: SensitiveInputs) -> dict[str, Mapping[Role, np.ndarray]]:
+    """Per category, which members and non-members carry it (anywhere in the record)."""
+    return {c: {r: inputs.labels[r][c] for r in Role} for c in inputs.categories}
+
+
+def signal_of(model, inputs: SensitiveInputs, prompts: list[np.ndarray], *, horizon: int,
+              samples: int, temperature: float, top_p: float, rng: np.random.Generator,
+              batch_size: int, on_chunk=lambda _f: None) -> np.ndarray:
+    """T2's signal (`clinical.sensitive_signal`, probability mass along sampled
+    continuations) for `prompts`: (prompts, categories)."""
+    if not inputs.categories or not prompts:
+        return np.zeros((len(prompts), len(inputs.categories)))
+    return category_signals(model, prompts, list(inputs.categories.values()), signal=MASS,
+                            horizon=horizon, samples=samples, temperature=temperature,
+                            top_p=top_p, rng=rng, stop_ids=inputs.stop_ids,
+                            batch_size=batch_size, on_chunk=on_chunk)
