@@ -65,8 +65,11 @@ class PlanDraft:
         model["path"] = str(self.model_path or "")
         data = raw.setdefault("data", {})
         data.update({"members": str(self.members or ""), "non_members": str(self.non_members or ""),
-                     "columns": {"id": self.id_column, "sequence": self.sequence_column,
-                                 "kind": self.kind, "subgroups": list(self.subgroups)}})
+                     # Keys the app has no field for yet (a tabular model's features and
+                     # label) are kept from the opened plan.
+                     "columns": {**data.get("columns", {}), "id": self.id_column,
+                                 "sequence": self.sequence_column, "kind": self.kind,
+                                 "subgroups": list(self.subgroups)}})
         raw["probes"] = {k: dict(v) for k, v in self.probes.items()}
         return raw
 

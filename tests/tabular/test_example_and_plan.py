@@ -64,3 +64,12 @@ def test_bad_tabular_columns_are_refused(columns: dict, message: str) -> None:
 def test_a_language_model_plan_is_written_as_before() -> None:
     text = plan_toml(plan_from_dict(_raw(sequence="codes")))
     assert "features" not in text and "label" not in text
+
+
+def test_the_desktop_draft_keeps_the_tabular_columns_it_has_no_field_for() -> None:
+    from desktop.plan_draft import PlanDraft
+
+    plan = load_plan(EXAMPLE / "plan.toml")
+    again = PlanDraft.from_plan(plan).to_plan()
+    assert again.data.columns.features == plan.data.columns.features
+    assert again.data.columns.label == plan.data.columns.label

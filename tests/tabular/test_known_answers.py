@@ -119,3 +119,28 @@ def tabular_outputs(tabular_controls):
                             thresholds=MembershipThresholds(), rng=np.random.default_rng(seed),
                             progress=progress, columns=columns, outputs=outputs)
     return make
+
+
+def test_a_shifted_split_trips_the_split_check_on_the_feature_columns(tabular_controls,
+                                                                       tmp_path) -> None:
+    """Non-members from an older, sicker clinic: the files alone tell the sets apart, so the
+    logistic regression's membership verdicts are marked unreliable (INCONCLUSIVE)."""
+    import pandas as pd
+
+    shifted = pd.read_csv(tabular_controls.non_members)
+    shifted["age"] = shifted["age"] + 12
+    shifted["creatinine"] = (shifted["creatinine"] * 1.4).round(2)
+    shifted.to_csv(tmp_path / "non_members.csv", index=False)
+    (tmp_path / "members.csv").symlink_to(tabular_controls.members)
+    (tmp_path / "logistic").symlink_to(tabular_controls.logistic.parent)
+    from audit_core.controls.tabular_example import example_plan
+
+    plan = tmp_path / "plan.toml"
+    plan.write_text(example_plan("logistic", None))
+    result = run_audit(load_plan(plan))
+    split = result.split_validity
+    assert not split["reliable"] and split["auc"] > 0.6
+    telling = [f["feature"] for f in split["feature_aucs"][:2]]
+    assert set(telling) == {"feature column 'age'", "feature column 'creatinine'"}
+    for probe in result.probes:
+        assert probe.verdict is Verdict.INCONCLUSIVE and not probe.reliable
