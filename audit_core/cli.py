@@ -118,6 +118,19 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--json", action="store_true", help="print the certificate as JSON")
     validate.add_argument("--quiet", action="store_true", help="no progress bar")
     validate.set_defaults(handler=_validate)
+
+    bench = commands.add_parser(
+        "bench", help="calibrate this workstation (stored in your config folder) so audits can be "
+                      "timed before they start; --compare measures the engine against torch")
+    bench.add_argument("--compare", action="store_true",
+                       help="also compare with transformers/torch eager on a ~20M-parameter model "
+                            "(needs the controls extra), measure the GEMM peak, int8 and memory")
+    bench.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement (median)")
+    bench.add_argument("--memory-sizes", default="10000,100000", metavar="N,N",
+                       help="cohort sizes for the peak-memory measurement (--compare)")
+    bench.add_argument("--no-save", action="store_true", help="measure without storing the calibration")
+    bench.add_argument("--json", action="store_true", help="machine-readable output")
+    bench.set_defaults(handler=_bench)
     return parser
 
 
@@ -300,6 +313,64 @@ def _validate(args: argparse.Namespace) -> int:
         print(format_validation(result.certificate, result.json_path, result.pdf_path,
                                 result.certificate_sha256))
     return 0 if result.passed else 1
+
+
+def _print_estimate(plan) -> None:
+    """The run time from the workstation calibration, before the run starts (no model run)."""
+    from audit_core.bench.calibration import load_calibration
+
+    calibration = load_calibration()
+    if calibration is None:
+        print(f"{TOOL_NAME}: run `{TOOL_NAME} bench` once to see how long audits will take "
+              "before they start", file=sys.stderr)
+        return
+    from audit_core.estimate import describe_duration, estimate_run
+
+    try:
+        estimate = estimate_run(plan, calibration=calibration)
+    except Exception:  # the run itself reports whatever is wrong, with its proper message
+        return
+    print(f"{TOOL_NAME}: estimated time about {describe_duration(estimate.seconds)} "
+          f"({estimate.tokens:,} tokens; workstation calibration of "
+          f"{calibration['created_utc'][:10]})", file=sys.stderr)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from audit_core.bench.calibration import calibrate, calibration_path
+
+    if args.repeats < 1:
+        raise MnemoscopeError(f"--repeats must be at least 1 (got {args.repeats})")
+    try:
+        sizes = tuple(int(n) for n in args.memory_sizes.split(",") if n.strip())
+    except ValueError:
+        raise MnemoscopeError(f"--memory-sizes must be numbers separated by commas "
+                              f"(got '{args.memory_sizes}')") from None
+    if any(n < 1 for n in sizes):
+        raise MnemoscopeError("--memory-sizes must be positive")
+    say = (lambda message: None) if args.json else (
+        lambda message: print(f"{TOOL_NAME}: {message}", file=sys.stderr))
+    result = {"calibration": calibrate(repeats=args.repeats, save=not args.no_save, say=say)}
+    if args.compare:
+        try:
+            from audit_core.bench.compare import format_compare, run_compare
+        except ImportError as exc:
+            raise MnemoscopeError(f"bench --compare needs torch and transformers (the controls "
+                                  f"extra): {exc.name} is not installed") from None
+        result["compare"] = run_compare(repeats=args.repeats, memory_sizes=sizes, say=say)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    c = result["calibration"]
+    print(f"calibration ({c['reference']['parameters'] / 1e6:.1f}M-parameter reference, "
+          f"{c['machine']['threads']} threads, {c['machine']['execution_provider']}): scoring "
+          f"{c['scoring_tokens_per_s']:,.0f} tok/s, greedy generation "
+          f"{c['generation']['batch_1_tokens_per_s']:,.0f} tok/s at batch 1 and "
+          f"{c['generation']['batch_16_tokens_per_s']:,.0f} at batch 16; fp32 GEMM peak "
+          f"{c['gemm_peak_gflops']['peak']:.1f} GFLOP/s")
+    print(f"stored in {calibration_path()}" if not args.no_save else "not stored (--no-save)")
+    if args.compare:
+        print(format_compare(result["compare"]))
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """How long will this audit take? A quick calibration before the user presses Start.
 
-Loads the model and cohorts as the run would, times the shared scoring pass on a sample
-of records and one decoding batch, and extrapolates by token and prompt counts. It is an
-estimate for planning a coffee break, not a measurement: the report never uses it.
+Loads the model and cohorts as the run would and counts tokens and prompts. With a
+workstation calibration (`mnemoscope bench`, bench/calibration.py) it scales the
+calibrated tokens per second by the model's size (FLOPs per token grow with the
+parameter count) and runs nothing; without one it times the shared scoring pass on a
+sample of records and one decoding batch, and extrapolates. It is an estimate for
+planning a coffee break, not a measurement: the report never uses it.
 """
 
 from __future__ import annotations
@@ -27,10 +30,13 @@ class Estimate:
     records: int
     tokens: int
     sampled_records: int
+    source: str = "sample"  # "calibration": from `mnemoscope bench`; "sample": timed here
 
 
 def estimate_run(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progress,
-                 cancel: CancelToken | None = None, sample: int = SAMPLE_RECORDS) -> Estimate:
+                 cancel: CancelToken | None = None, sample: int = SAMPLE_RECORDS,
+                 calibration: dict | None | bool = None) -> Estimate:
+    """`calibration`: None reads the stored one (bench/calibration.py), False ignores it."""
     from audit_core.data.loading import load_cohort
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
@@ -43,7 +49,9 @@ def estimate_run(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_prog
     selected = resolve_probes(plan)
     progress.advance(0.0, "reading the model")
     info = inspect_model(plan.model.path, plan.model.context_length)
-    model = OnnxCausalLM(info, plan.model.threads)
+    # Loaded as the run loads it (that time is part of the run's), int8 copy included.
+    model = OnnxCausalLM(info, plan.model.threads, provider=plan.model.provider,
+                         precision=plan.model.precision)
     tokenizer = load_tokenizer(info.folder)
     progress.advance(0.2, "reading the cohorts")
     token_ids = {}
@@ -54,6 +62,16 @@ def estimate_run(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_prog
     all_ids = token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS]
     total_tokens = int(sum(len(x) for x in all_ids))
     seconds = setup
+    if calibration is None:
+        from audit_core.bench.calibration import load_calibration
+
+        calibration = load_calibration()
+    if calibration:
+        seconds += _calibrated_seconds(calibration, info.parameters, selected, all_ids,
+                                       reference=plan.model.reference is not None)
+        progress.advance(1.0, "estimated")
+        return Estimate(seconds=seconds, records=len(all_ids), tokens=total_tokens,
+                        sampled_records=0, source="calibration")
 
     progress.advance(0.4, "timing the scoring pass")
     if any(p.needs.token_scores for p, _ in selected):
@@ -82,3 +100,36 @@ def estimate_run(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_prog
     progress.advance(1.0, "estimated")
     return Estimate(seconds=seconds, records=len(all_ids), tokens=total_tokens,
                     sampled_records=min(sample, len(all_ids)))
+
+
+def _calibrated_seconds(calibration: dict, parameters: int, selected, all_ids,
+                        *, reference: bool) -> float:
+    """Scoring and decoding time from the calibration, scaled by the model's size.
+
+    A forward pass costs about 2 FLOPs per parameter per token, so tokens per second
+    fall in proportion to the parameter count; below the reference size per-call
+    overhead dominates, so smaller models are not credited with more than the
+    reference's speed.
+    """
+    scale = max(1.0, parameters / max(1, calibration["reference"]["parameters"]))
+    seconds = 0.0
+    if any(p.needs.token_scores for p, _ in selected):
+        tokens = sum(len(x) for x in all_ids)
+        seconds += tokens * scale / calibration["scoring_tokens_per_s"] * (2 if reference else 1)
+        seconds += _PER_MEMBERSHIP_PROBE * sum(p.family == "membership" for p, _ in selected)
+    rate = calibration["generation"]["batch_16_tokens_per_s"] / scale
+    for probe, config in selected:
+        if not probe.needs.generation:
+            continue
+        prefix, steps = getattr(config, "prefix_tokens", 0), getattr(config, "suffix_tokens", 0)
+        eligible = sum(1 for x in all_ids if len(x) >= prefix + steps) if prefix and steps else 0
+        seconds += eligible * steps / rate
+    return seconds
+
+
+def describe_duration(seconds: float) -> str:
+    """Rounded for planning: "40 s", "12 min", "3 h 20 min"."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"

@@ -40,6 +40,8 @@ class ModelSpec:
     context_length: int | None = None  # None: read n_positions from config.json beside the model
     batch_size: int = 32
     threads: int = 0  # 0: one intra-op thread per core
+    provider: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda" (models/runtime.py)
+    precision: str = "fp32"  # "int8": the labelled fast screen (models/precision.py); never default
     reference: Path | None = None  # a model of the same tokenizer trained without the members
     # Training facts as the model's owner declares them (dataset, epochs, DP epsilon, ...):
     # reported as declared, never as verified.
@@ -83,7 +85,8 @@ class AuditPlan:
                       "intended_use": self.audit.intended_use,
                       "release_context": self.audit.release_context, "seed": self.audit.seed},
             "model": {"path": str(self.model.path), "batch_size": self.model.batch_size,
-                      "threads": self.model.threads},
+                      "threads": self.model.threads, "provider": self.model.provider,
+                      "precision": self.model.precision},
             "data": {"members": str(self.data.members), "non_members": str(self.data.non_members),
                      "columns": {"id": cols.id, "sequence": cols.sequence, "kind": cols.kind,
                                  "subgroups": list(cols.subgroups),
@@ -134,7 +137,14 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
     _only(audit, "audit", {"title", "institution", "requester", "auditor", "intended_use",
                            "release_context", "seed"})
     model = _table(raw, "model")
-    _only(model, "model", {"path", "context_length", "batch_size", "threads", "reference", "declared"})
+    _only(model, "model", {"path", "context_length", "batch_size", "threads", "reference", "declared",
+                           "provider", "precision"})
+    provider = _get(model, "provider", str, "model", "auto")
+    if provider not in ("auto", "cpu", "cuda"):
+        raise PlanError(f"'model.provider' must be one of auto, cpu, cuda (got '{provider}')")
+    precision = _get(model, "precision", str, "model", "fp32")
+    if precision not in ("fp32", "int8"):
+        raise PlanError(f"'model.precision' must be fp32 or int8 (got '{precision}')")
     declared = _table(model, "declared", "model.declared")
     for key, value in declared.items():
         if not isinstance(value, (str, int, float, bool)):
@@ -194,6 +204,7 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
                         context_length=context,
                         batch_size=_positive_int(model.get("batch_size", 32), "model.batch_size"),
                         threads=_positive_int(model.get("threads", 0), "model.threads", minimum=0),
+                        provider=provider, precision=precision,
                         reference=base / model["reference"] if "reference" in model and
                         _required(model, "reference", "model") else None,
                         declared=dict(declared)),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from audit_core.controls.tokenizer import build_tokenizer
 from audit_core.controls.trainer import TINY, train_model
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication, in later suites
+# A workstation calibration in the tester's own config folder must not change estimates.
+os.environ["MNEMOSCOPE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="mnemoscope-test-config-")
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "resources" / "demo"

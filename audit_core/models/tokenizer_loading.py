@@ -31,13 +31,23 @@ def load_tokenizer(folder: Path) -> Tokenizer:
     return tokenizer
 
 
+_ENCODE_CHUNK = 2048
+
+
 def encode_all(tokenizer: Tokenizer, sequences: list[str]) -> list[np.ndarray]:
     """Token ids per sequence, with the special tokens the post-processor adds (BOS/EOS).
 
     Keeping BOS matters: the first real token is then scored too (DESIGN.md).
     """
-    encodings = tokenizer.encode_batch(sequences, add_special_tokens=True)
-    return [np.asarray(e.ids, dtype=np.int64) for e in encodings]
+    # In chunks: an Encoding also holds token strings, offsets and masks (hundreds of
+    # bytes per token), so encoding a whole large cohort at once costs far more memory
+    # than the ids kept. Each chunk is still encoded in parallel by the library.
+    ids: list[np.ndarray] = []
+    for start in range(0, len(sequences), _ENCODE_CHUNK):
+        encodings = tokenizer.encode_batch(sequences[start:start + _ENCODE_CHUNK],
+                                           add_special_tokens=True)
+        ids.extend(np.asarray(e.ids, dtype=np.int64) for e in encodings)
+    return ids
 
 
 def unknown_token_id(tokenizer: Tokenizer) -> int | None:

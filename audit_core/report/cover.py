@@ -13,6 +13,7 @@ from typing import Any
 
 from .elements import Align, Code, Heading, Paragraph, Section, Table, TextStyle, VerdictBanner
 from .closing import reaudit_date
+from .precision import int8_notice, is_int8_screen
 from .threat import release_context
 from .values import (
     MISSING,
@@ -70,6 +71,8 @@ def cover_section(results: Mapping[str, Any], results_digest: str, signature_sta
     ]
     if is_incomplete(results):
         blocks.append(Paragraph(incomplete_notice(results), TextStyle.ALERT))
+    if is_int8_screen(as_mapping(results.get("model"))):
+        blocks.append(Paragraph(int8_notice(), TextStyle.ALERT))
     overall = verdict_value(results.get("overall_verdict"))
     blocks.append(
         VerdictBanner(

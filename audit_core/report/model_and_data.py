@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .elements import HASH_WIDTH, Align, Block, Code, Heading, Paragraph, Section, Table, TextStyle
+from .precision import precision_text
 from .provenance import decoding_blocks, declared_blocks, membership_blocks, split_validity_blocks
 from .tabular_model import is_tabular, tabular_dataset_blocks, tabular_identity_rows
 from .values import (
@@ -89,6 +90,8 @@ def _identity_table(model: Mapping[str, Any], plan: Mapping[str, Any] | None = N
         ("Execution provider", as_text(model.get("execution_provider"))),
         ("Vocabulary size", _vocabulary(model)),
     ]
+    if "precision" in model:  # language models since issue 7; older results lack it
+        rows.append(("Precision", precision_text(model)))
     if is_tabular(model):  # no context, cache or vocabulary: its inputs and classes instead
         # Tree ensembles keep their thresholds in node attributes: no weight count to show.
         kept = rows[:7] if model.get("parameters") else rows[:3] + rows[4:7]

@@ -17,6 +17,8 @@ from audit_core.progress import Progress
 
 # Upper bound on one batch's logits (floats): keeps memory flat for large vocabularies.
 _MAX_LOGIT_FLOATS = 48_000_000
+# Upper bound on the elements of one slice of the log-softmax statistics (float32 temporaries).
+_STATS_FLOATS = 4_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +80,14 @@ def score_tokens(model, token_ids: list[np.ndarray], *, batch_size: int, pad_id:
             ids[row, : w.end - w.start] = token_ids[w.record][w.start:w.end]
             mask[row, : w.end - w.start] = 1
         logits = model.logits(ids, mask)
+        # One vectorised pass over the batch: row r, index t predicts ids[r, t + 1].
+        batch_lp, batch_mu, batch_sd = _batch_stats(logits, ids)
+        del logits  # the largest array of the pass; gone before the next batch's arrives
         for row, w in enumerate(batch):
             # Prediction for position p sits at logits index p - 1 (relative to the window).
             lo, hi = w.first_scored - w.start - 1, w.end - w.start - 1
-            targets = ids[row, lo + 1: hi + 1]
-            lp, mu, sd = _position_stats(logits[row, lo:hi], targets)
+            # Copies, so no record's slice keeps a whole batch's arrays alive.
+            lp, mu, sd = (a[row, lo:hi].copy() for a in (batch_lp, batch_mu, batch_sd))
             logprobs[w.record].append((w.first_scored, lp))
             means[w.record].append((w.first_scored, mu))
             stds[w.record].append((w.first_scored, sd))
@@ -96,19 +101,39 @@ def score_tokens(model, token_ids: list[np.ndarray], *, batch_size: int, pad_id:
     )
 
 
-def _position_stats(logits: np.ndarray, targets: np.ndarray):
-    """log p(target), and mean/std of log p under the predicted distribution, per position."""
-    logits = logits.astype(np.float64)
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    log_norm = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    log_p = shifted - log_norm
-    p = np.exp(log_p)
-    mean = (p * log_p).sum(axis=-1)
-    var = np.maximum((p * log_p * log_p).sum(axis=-1) - mean * mean, 0.0)
-    target_lp = np.take_along_axis(log_p, targets[:, None], axis=-1)[:, 0]
-    return target_lp, mean, np.sqrt(var)
+def _batch_stats(logits: np.ndarray, ids: np.ndarray):
+    """(B, T, V) logits and (B, T) ids -> three (B, T-1) float64 arrays: log p(next token),
+    and the mean and standard deviation of log p under the predicted distribution.
+
+    Element-wise work stays in float32 (the logits' precision) with one exp per element;
+    the sums over the vocabulary accumulate in float64. Rows go in slices of at most
+    `_STATS_FLOATS` elements, so the temporaries stay small whatever the vocabulary.
+    """
+    batch, width, vocab = logits.shape
+    shape = (batch, max(width - 1, 0))
+    target_lp, mean, std = np.empty(shape), np.empty(shape), np.empty(shape)
+    step = max(1, _STATS_FLOATS // max(width * vocab, 1))
+    for start in range(0, batch, step):
+        rows = slice(start, start + step)
+        x = logits[rows, :-1]
+        shifted = x - x.max(axis=-1, keepdims=True)
+        weighted = np.exp(shifted)
+        norm = weighted.sum(axis=-1, dtype=np.float64)
+        log_norm = np.log(norm)
+        np.multiply(weighted, shifted, out=weighted)  # e^s * s
+        first = weighted.sum(axis=-1, dtype=np.float64) / norm
+        np.multiply(weighted, shifted, out=weighted)  # e^s * s^2
+        second = weighted.sum(axis=-1, dtype=np.float64) / norm
+        # log p = s - log Z, so E[log p] = E[s] - log Z and Var[log p] = Var[s].
+        mean[rows] = first - log_norm
+        std[rows] = np.sqrt(np.maximum(second - first * first, 0.0))
+        picked = np.take_along_axis(shifted, ids[rows, 1:, None], axis=-1)[..., 0]
+        target_lp[rows] = picked - log_norm
+    return target_lp, mean, std
 
 
 def _join(parts: list[tuple[int, np.ndarray]]) -> np.ndarray:
     parts.sort(key=lambda item: item[0])
+    if len(parts) == 1:  # one window: the array itself, no second copy
+        return parts[0][1]
     return np.concatenate([p for _, p in parts]) if parts else np.zeros(0)

@@ -1,0 +1,1 @@
+"""Benchmarks and the workstation calibration behind `mnemoscope bench` (issue 7)."""
