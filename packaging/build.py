@@ -20,6 +20,7 @@ import argparse
 import io
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -207,9 +208,13 @@ def build_bundle() -> dict:
     build_seconds = round(time.monotonic() - started, 1)
     listing = check_contents(python)
     finish_bundle(python, source, house["commit"])
-    tarball = DIST / f"{manifest.BUNDLE_NAME}-{tool_version(source)}-{house['commit'][:12]}-linux-x86_64.tar.gz"
+    system = "windows" if WINDOWS else sys.platform.rstrip("0123456789")
+    tarball = DIST / (f"{manifest.BUNDLE_NAME}-{tool_version(source)}-{house['commit'][:12]}-"
+                      f"{system}-{platform.machine().lower()}.tar.gz")
     with tarfile.open(tarball, "w:gz") as tar:
         tar.add(BUNDLE, arcname=manifest.BUNDLE_NAME)
+    # Checked on the workstation before unpacking: `sha256sum -c <tarball>.sha256`.
+    Path(f"{tarball}.sha256").write_text(f"{sbom.sha256_of(tarball)}  {tarball.name}\n", encoding="utf-8")
     summary = {"build_seconds": build_seconds, "folder_bytes": folder_bytes(BUNDLE),
                "tar_gz_bytes": tarball.stat().st_size, "tarball": str(tarball),
                "files": listing, "commit": house["commit"]}

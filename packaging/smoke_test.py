@@ -4,7 +4,8 @@ Runs the bundle the way a workstation will, in a clean environment (no venv, no
 PYTHONPATH, a throwaway HOME) so nothing outside the bundle can stand in for a missing
 part:
 
-* start time: `mnemoscope --version` and `mnemoscope probes`, first run and warm runs;
+* start time: `mnemoscope --version` and `mnemoscope probes`, cold (the bundle's files
+  dropped from the page cache first, on Linux) and warm;
 * the command line audits the bundled demo: report.pdf (PDF signature and the results
   embedded in it, read back by `mnemoscope verify`), results.json (parses; the demo's
   known verdict "fail"; the build hash of this bundle) and records.csv (one row per record);
@@ -125,6 +126,21 @@ def parquet_plan(demo_plan: Path, folder: Path) -> Path | None:
     return folder / "plan.toml"
 
 
+def evict_from_page_cache(folder: Path) -> bool:
+    """Drops the folder's files from the OS page cache (Linux), so the first start is
+    measured cold, as after a reboot; False where that is not possible."""
+    if not hasattr(os, "posix_fadvise"):
+        return False
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+    return True
+
+
 def run(bundle: Path, work: Path) -> dict[str, Any]:
     if work.exists():
         shutil.rmtree(work)
@@ -138,6 +154,7 @@ def run(bundle: Path, work: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         build = None
 
+    timings["cache_evicted"] = evict_from_page_cache(bundle)
     for label, args in (("version", ["--version"]), ("probes", ["probes"])):
         runs = []
         for _ in range(3):
