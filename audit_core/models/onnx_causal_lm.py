@@ -274,12 +274,13 @@ def _sampling_distribution(logits: np.ndarray, temperature: float, top_p: float)
     probs = np.exp(values)
     probs /= probs.sum(axis=-1, keepdims=True)
     if top_p < 1.0:
-        order = np.argsort(-probs, axis=-1, kind="stable")
-        ranked = np.take_along_axis(probs, order, axis=-1)
-        # Keep a token while the mass before it is below top_p: the first always stays.
-        keep_ranked = (np.cumsum(ranked, axis=-1) - ranked) < top_p
-        keep = np.zeros_like(keep_ranked)
-        np.put_along_axis(keep, order, keep_ranked, axis=-1)
-        probs = np.where(keep, probs, 0.0)
+        # The nucleus is every token at least as likely as the last one needed to reach
+        # top_p (the first always stays); a sort of the values is cheaper than an argsort,
+        # and tokens tied with that last one are kept too.
+        ranked = -np.sort(-probs, axis=-1)
+        before = np.cumsum(ranked, axis=-1) - ranked
+        last = (before < top_p).sum(axis=-1) - 1
+        cutoff = ranked[np.arange(len(ranked)), np.maximum(last, 0)]
+        probs = np.where(probs >= cutoff[:, None], probs, 0.0)
         probs /= probs.sum(axis=-1, keepdims=True)
     return probs

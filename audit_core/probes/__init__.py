@@ -17,10 +17,14 @@ from audit_core.probes.min_k_plus_plus import MinKPlusPlus
 from audit_core.probes.modified_entropy import ModifiedEntropy
 from audit_core.probes.pseudo_likelihood import PseudoLikelihood
 from audit_core.probes.rmia import Rmia
+from audit_core.probes.sensitive_attributes import SensitiveAttributes
+from audit_core.probes.trajectory import Trajectory
 from audit_core.probes.zlib import Zlib
 
 # Probes that need a reference model (needs.reference) run only when the plan names one.
 PROBES = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(), Extraction(),
+          # Code records (EHR foundation models): Tonekaboni et al. 2025, T1 and T2.
+          Trajectory(), SensitiveAttributes(),
           # Tabular classifiers (needs.model_kinds): the audit offers what the model can do.
           Confidence(), Entropy(), ModifiedEntropy(), CalibratedConfidence(), CalibratedEntropy(),
           CalibratedModifiedEntropy(),

@@ -117,6 +117,22 @@ FAMILIES: dict[str, Family] = {
             "Retrain with differential privacy and audit the subgroup again.",
         ),
     ),
+    "trajectory": Family(
+        name="Trajectory reconstruction",
+        nist="Data reconstruction (privacy attack) by prompted generation",
+        edpb="Extraction of training data; attribute inference from partial knowledge",
+        patient=(
+            "Knowing a little about a training patient (age and sex, or their first codes), "
+            "someone can have the model write out that patient's later diagnoses, tests and "
+            "treatments more faithfully than for a patient it never saw."
+        ),
+        mitigations=(
+            "Retrain with differential privacy, or stop training earlier (fewer epochs).",
+            "Deduplicate the training data: repeated records are reconstructed most closely.",
+            "Generalise rare codes and exact timings in the training data.",
+            "Keep the weights internal and limit the number of generations per user.",
+        ),
+    ),
     "identifiers": Family(
         name="Identifiers in generated text",
         nist="Training-data extraction (PII/PHI leakage)",
@@ -159,6 +175,9 @@ STRENGTH.update({
 })
 DEFAULT_STRENGTH.update({"embedding": "hidden_state_probe", "perturbation": "perturbed_sampling",
                          "subgroups": "reference_free"})
+# The EHR memorization tests T1 and T2 (Tonekaboni et al. 2025) sample continuations.
+STRENGTH.setdefault("prompted_sampling", "Generation by sampling from patients' prompts")
+DEFAULT_STRENGTH.update({"trajectory": "prompted_sampling", "attribute": "prompted_sampling"})
 
 # Where each threshold's value comes from (mirrors the engine's declarations, so the
 # report can name a source for results written before thresholds carried their own).

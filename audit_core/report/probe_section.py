@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .clinical_tables import clinical_blocks
 from .elements import (
     Align,
     Block,
@@ -78,6 +79,7 @@ def probe_section(probe: Mapping[str, Any], number: str) -> Section:
     blocks.append(
         BulletList(findings) if findings else Paragraph("No findings were recorded.", TextStyle.NOTE)
     )
+    blocks += clinical_blocks(probe)  # T1 per tier, T2 per sensitive category
     # The records an extraction probe reproduced are its evidence: right by its findings.
     if probe.get("family") == "extraction" or "extracted" in probe:
         blocks += _extracted_blocks(probe)
@@ -171,13 +173,16 @@ def _settings_block(probe: Mapping[str, Any]) -> Block:
 
 def _extracted_blocks(probe: Mapping[str, Any]) -> list[Block]:
     records = [as_mapping(r) for r in as_list(probe.get("extracted"))]
-    blocks: list[Block] = [Heading("Records reproduced", 3)]
+    # Sensitive-attribute probes list patients to review, not records reproduced.
+    what = "flagged for clinical review" if probe.get("family") == "attribute" else "reproduced"
+    blocks: list[Block] = [Heading("Records reproduced" if what == "reproduced" else
+                                   "Patients flagged for clinical review", 3)]
     if not records:
-        return blocks + [Paragraph("No record was reproduced.", TextStyle.BODY)]
+        return blocks + [Paragraph(f"No record was {what}.", TextStyle.BODY)]
     listed = records[:MAX_LISTED_RECORDS]
     blocks.append(
         Paragraph(
-            f"The results name {len(records)} reproduced record(s), shown here by keyed "
+            f"The results name {len(records)} record(s) {what}, shown here by keyed "
             "pseudonym only. Identifiers and record text are never printed; per-record "
             "detail stays in records.csv on the audit workstation.",
             TextStyle.SMALL,

@@ -67,6 +67,12 @@ def _quick(probe):
     config = probe.config_type()
     if probe.id == "extraction":  # keep decoding short in the conformance run
         config = dataclasses.replace(config, prefix_tokens=8, suffix_tokens=6, batch_size=16)
+    if probe.id == "trajectory":  # few patients, short samples
+        config = dataclasses.replace(config, tiers="nothing,demographics,10", samples=2, horizon=8,
+                                     max_records=12, baseline_samples=4)
+    if probe.id == "sensitive_attributes":
+        config = dataclasses.replace(config, tiers="demographics,10", samples=2, horizon=8,
+                                     max_records=12, baseline_samples=4)
     return config
 
 

@@ -1,0 +1,120 @@
+"""Sampled trajectories against the true one, per patient and attacker-knowledge tier (T1).
+
+For one tier, every eligible record is cut after its prompt; the model samples `n`
+continuations of `horizon` tokens; each is compared with the record's true continuation
+of the same horizon (aligned after the prompt, not offset by it, as the original code
+was), by the time-aware EMD, code-set precision and recall, and whether its first `m`
+codes equal the true first `m`. The same truth is compared with two population
+baselines: sequences drawn from the members' token frequencies, and the model's own
+unprompted generations (start token only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from audit_core.clinical.embeddings import CodeDistance
+from audit_core.clinical.record_layout import NOTHING, RecordLayout, Tier
+from audit_core.clinical.trajectory_distance import (
+    code_set_precision_recall,
+    trajectory_emd,
+)
+
+Trajectory = tuple[np.ndarray, np.ndarray]  # codes, times (years since the prompt ended)
+
+
+@dataclass(frozen=True)
+class TierScores:
+    """One tier, one cohort: per-record figures (NaN where the record was not scored)."""
+
+    distance: np.ndarray  # mean d_EMD over the samples
+    distance_min: np.ndarray  # closest sample
+    precision: np.ndarray
+    recall: np.ndarray
+    exact_share: np.ndarray  # share of samples whose first m codes are the true first m
+    frequency_baseline: np.ndarray  # mean d_EMD of the truth to frequency-drawn sequences
+    unprompted_baseline: np.ndarray  # ... and to unprompted generations
+
+    @property
+    def scored(self) -> np.ndarray:
+        return np.isfinite(self.distance)
+
+
+@dataclass(frozen=True)
+class Baselines:
+    frequency: list[Trajectory]
+    unprompted: list[Trajectory]
+
+
+def frequency_sequences(layout: RecordLayout, records: Sequence[np.ndarray], count: int, horizon: int,
+                        rng: np.random.Generator) -> list[np.ndarray]:
+    """`count` token sequences drawn independently from the records' token frequencies
+    (start, stop and special tokens left out; visit and gap tokens kept, so they carry time)."""
+    tokens = np.concatenate(list(records)) if records else np.zeros(0, dtype=np.int64)
+    drop = np.array(sorted(layout.start_ids | layout.stop_ids | layout.special_ids), dtype=np.int64)
+    tokens = tokens[~np.isin(tokens, drop)]
+    if len(tokens) == 0:
+        return []
+    values, counts = np.unique(tokens, return_counts=True)
+    return [rng.choice(values, size=horizon, p=counts / counts.sum()) for _ in range(count)]
+
+
+def truth_after(ids: np.ndarray, prompt: int, horizon: int) -> np.ndarray:
+    return ids[prompt:prompt + horizon]
+
+
+def score_tier(model, layout: RecordLayout, distance: CodeDistance, records: Sequence[np.ndarray],
+               rows: np.ndarray, tier: Tier, baselines: Baselines, *, samples: int, horizon: int,
+               temperature: float, top_p: float, exact_codes: int, rng: np.random.Generator,
+               batch_size: int, chunk: int, on_chunk: Callable[[float], None]) -> TierScores:
+    """Figures for `records[rows]` at `tier` (other records stay NaN)."""
+    size = len(records)
+    out = {name: np.full(size, np.nan) for name in TierScores.__dataclass_fields__}
+    lengths = {int(i): layout.prompt_length(records[i], tier) for i in rows}
+    eligible = [i for i in lengths if lengths[i] is not None]
+    stops = sorted(layout.stop_ids)
+    for start in range(0, max(len(eligible), 1), chunk):
+        part = eligible[start:start + chunk]
+        if not part:
+            break
+        if tier.name == NOTHING:
+            # The start token carries nothing about the patient: the prompted samples are the
+            # unprompted pool itself, shared by every record.
+            generated = [baselines.unprompted] * len(part)
+        else:
+            drawn = model.sample([records[i][:lengths[i]] for i in part], horizon, n=samples, rng=rng,
+                                 temperature=temperature, top_p=top_p, stop_ids=stops,
+                                 batch_size=batch_size)
+            generated = [[layout.codes_and_times(s) for s in drawn.tokens[j]] for j in range(len(part))]
+        for j, i in enumerate(part):
+            truth = layout.codes_and_times(truth_after(records[i], lengths[i], horizon))
+            _fill(out, i, truth, generated[j], baselines, distance, exact_codes)
+        on_chunk(min(start + chunk, len(eligible)) / len(eligible))
+    return TierScores(**out)
+
+
+def _fill(out: dict[str, np.ndarray], i: int, truth: Trajectory, generated: list[Trajectory],
+          baselines: Baselines, distance: CodeDistance, exact_codes: int) -> None:
+    def mean_distance(others: list[Trajectory]) -> float:
+        if not others:
+            return np.nan
+        return float(np.mean([trajectory_emd(*truth, *g, distance) for g in others]))
+
+    distances = [trajectory_emd(*truth, *g, distance) for g in generated]
+    out["distance"][i] = float(np.mean(distances))
+    out["distance_min"][i] = float(np.min(distances))
+    pr = [code_set_precision_recall(g[0], truth[0]) for g in generated]
+    precision = [p for p, _ in pr if p is not None]
+    recall = [r for _, r in pr if r is not None]
+    out["precision"][i] = float(np.mean(precision)) if precision else np.nan
+    out["recall"][i] = float(np.mean(recall)) if recall else np.nan
+    if len(truth[0]) >= exact_codes:
+        target = truth[0][:exact_codes]
+        out["exact_share"][i] = float(np.mean([len(g[0]) >= exact_codes and
+                                               np.array_equal(g[0][:exact_codes], target)
+                                               for g in generated]))
+    out["frequency_baseline"][i] = mean_distance(baselines.frequency)
+    out["unprompted_baseline"][i] = mean_distance(baselines.unprompted)

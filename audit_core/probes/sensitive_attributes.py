@@ -1,0 +1,156 @@
+"""Sensitive attributes (T2 of Tonekaboni et al., "An Investigation of Memorization Risk
+in Healthcare Foundation Models", NeurIPS 2025).
+
+Per attacker-knowledge tier (demographics only, the first 10, 20, 50 codes) every code of
+every sensitive category (clinical.code_sets: HIV and other STIs, alcohol, opioids,
+sedatives, stimulants, other substances, mental health, reproductive health; editable in
+the plan) is removed from the patient's prompt; the model samples continuations, and
+the signal is how strongly they bring up each category (clinical.sensitive_signal: the
+probability mass along the samples by default, or the share of samples that contain the
+category). The label is the category in the patient's record after the prompt. A
+patient whose category occurs only inside the prompt window (and was removed) is left
+out for that category: labelling them negative would count a correct inference as a
+false alarm.
+
+AUROC and AUPRC per category and tier, for members and for non-members separately,
+and the gap between them with a bootstrap interval: a model that learned clinical
+patterns infers sensitive codes from context for everyone (the reviewers' objection to
+T2), so only the member/non-member contrast speaks to memorization. Patients whose
+category comes up with at least the flag signal are listed (by pseudonym) for clinical
+review, and their excess among members over non-members is tested. The base rate of
+each category in unprompted generations is the population baseline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from audit_core.clinical.code_sets import code_set_token_ids, parse_code_sets
+from audit_core.clinical.record_layout import (
+    DEFAULT_DEMOGRAPHIC_PREFIXES,
+    NOTHING,
+    build_layout,
+    parse_tiers,
+    start_prompt,
+)
+from audit_core.clinical.sensitive_signal import (
+    MASS,
+    SIGNALS,
+    category_signals,
+    without,
+)
+from audit_core.data.cohort import Role
+from audit_core.errors import PlanError
+from audit_core.params import param
+from audit_core.probes.attribute_assessment import CategoryTier, assess
+from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
+from audit_core.probes.clinical_context import sampled_rows, vocabulary_of
+
+_KEY = "probes.sensitive_attributes"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SensitiveAttributesConfig:
+    tiers: str = param("demographics,10,20,50", label="Attacker-knowledge tiers",
+                       help="Comma-separated: demographics and numbers of known codes from the "
+                            "start of the record (sensitive codes are removed from each prompt).")
+    code_sets: str = param("", label="Sensitive code sets (edits)",
+                           help="Empty: the built-in categories. 'name=prefix,prefix;...' replaces "
+                                "or adds a category by ICD-10 prefixes; 'name=' drops one.")
+    signal: str = param(MASS, label="Signal",
+                        help="mass: the chance the category comes up along each sampled "
+                             "continuation; samples: the share of samples that contain it.")
+    samples: int = param(4, label="Continuations sampled per patient and tier", min=1, max=1000)
+    horizon: int = param(24, label="Continuation length (tokens)", min=1, max=100_000)
+    temperature: float = param(1.0, label="Sampling temperature", min=0.0, max=10.0)
+    top_p: float = param(0.95, label="Nucleus (top-p) mass", min=0.01, max=1.0,
+                         anchor="Tonekaboni et al. 2025: top-p 0.95")
+    max_records: int = param(100, label="Patients sampled per cohort", min=0, max=10_000_000,
+                             help="A seeded random subset of each cohort (0: every record).")
+    baseline_samples: int = param(40, label="Unprompted generations (base rate)", min=1, max=100_000)
+    demographic_prefixes: str = param(DEFAULT_DEMOGRAPHIC_PREFIXES, label="Demographic token prefixes",
+                                      help="Leading tokens starting with one of these "
+                                           "(comma-separated) form the demographics prompt.")
+    batch_size: int = param(256, label="Sequences per decoding batch", min=1, max=65_536)
+
+
+class SensitiveAttributes:
+    id = "sensitive_attributes"
+    title = "Sensitive attributes (T2)"
+    family = "attribute"
+    question = ("With every sensitive code removed from the prompt, does the model still reveal a "
+                "patient's HIV, substance-use, mental-health or reproductive codes, more for "
+                "training patients than for others?")
+    citation = "Tonekaboni et al., NeurIPS 2025 (T2)"
+    config_type = SensitiveAttributesConfig
+    needs = Needs(generation=True)
+    weight = 16.0
+
+    def validate(self, config: SensitiveAttributesConfig, context_length: int) -> None:
+        parse_tiers(config.tiers, f"{_KEY}.tiers")
+        parse_code_sets(config.code_sets, f"{_KEY}.code_sets")
+        if config.signal not in SIGNALS:
+            raise PlanError(f"'{_KEY}.signal' must be one of {', '.join(SIGNALS)} (got '{config.signal}')")
+        if config.horizon >= context_length:
+            raise PlanError(f"'{_KEY}.horizon' ({config.horizon}) must be below the model's context "
+                            f"of {context_length} tokens")
+
+    def run(self, config: SensitiveAttributesConfig, ctx: ProbeContext) -> ProbeOutcome:
+        self.validate(config, ctx.model.context_length)
+        vocabulary = vocabulary_of(ctx)
+        layout = build_layout(vocabulary, demographic_prefixes=config.demographic_prefixes, where=_KEY)
+        sets = parse_code_sets(config.code_sets, f"{_KEY}.code_sets")
+        ids_by_set = code_set_token_ids(vocabulary, sets)
+        present = [s for s in sets if len(ids_by_set[s.name])]
+        watched = [ids_by_set[s.name] for s in present]
+        every = np.unique(np.concatenate(watched)) if watched else np.zeros(0, dtype=np.int64)
+        tiers = [t for t in parse_tiers(config.tiers, f"{_KEY}.tiers") if t.name != NOTHING]
+        horizon = min(config.horizon, ctx.model.context_length - 1)
+        records = ctx.token_ids
+        rows = {role: sampled_rows(len(records[role]), config.max_records, ctx.rng) for role in Role}
+        common = {"signal": config.signal, "horizon": horizon, "temperature": config.temperature,
+                  "top_p": config.top_p, "rng": ctx.rng, "stop_ids": sorted(layout.stop_ids),
+                  "batch_size": config.batch_size}
+        ctx.progress.advance(0.0, "unprompted base rate")
+        base_rate = np.zeros(len(present))
+        if present and len(records[Role.MEMBERS]):
+            start = start_prompt(layout, records[Role.MEMBERS][0])
+            base_rate = category_signals(ctx.model, [start], watched, samples=config.baseline_samples,
+                                         **common)[0]
+        cells: list[CategoryTier] = []
+        steps = max(len(tiers) * 2, 1)
+        for t, tier in enumerate(tiers):
+            per_role = {}
+            for r, role in enumerate(Role):
+                done = (t * 2 + r) / steps
+                message = f"sampling {tier.label.lower()}"
+                scored, prompts, labels = [], [], []
+                for i in rows[role]:
+                    ids = records[role][i]
+                    cut = layout.prompt_length(ids, tier)
+                    if cut is None:
+                        continue
+                    after, window = ids[cut:], ids[1:cut]
+                    scored.append(int(i))
+                    prompts.append(without(ids[:cut], every))
+                    # 1: after the prompt; 0: nowhere in the record; NaN: only inside the prompt.
+                    labels.append([1.0 if np.isin(after, c).any() else
+                                   (np.nan if np.isin(window, c).any() else 0.0) for c in watched])
+                signals = (category_signals(
+                    ctx.model, prompts, watched, samples=config.samples,
+                    on_chunk=lambda f, d=done, what=message:
+                        ctx.progress.advance(0.05 + 0.9 * (d + f / steps), what), **common)
+                    if prompts and present else np.zeros((len(prompts), len(present))))
+                per_role[role] = (np.asarray(scored, dtype=np.int64),
+                                  np.asarray(labels, dtype=np.float64).reshape(len(scored), len(present)),
+                                  signals)
+            for k, code_set in enumerate(present):
+                cells.append(CategoryTier(
+                    category=code_set, tier=tier,
+                    rows={role: per_role[role][0] for role in Role},
+                    labels={role: per_role[role][1][:, k] for role in Role},
+                    signals={role: per_role[role][2][:, k] for role in Role}))
+        return assess(ctx, cells, present, base_rate, sizes={r: len(records[r]) for r in Role},
+                      dropped=[s.label for s in sets if not len(ids_by_set[s.name])])

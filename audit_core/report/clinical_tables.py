@@ -1,0 +1,132 @@
+"""Tables of the EHR foundation-model probes (Tonekaboni et al. 2025), drawn from the
+columns they store in `curves`:
+
+* trajectory reconstruction (T1), `curves["tiers"]`: one row per attacker-knowledge tier,
+  the members' and non-members' mean distance to their true future, the gap with its
+  interval, the two population baselines, and exact reproduction of the next codes;
+* sensitive attributes (T2), `curves["category:<name>:<label>"]`: one table per
+  category, a row per tier, AUROC and AUPRC for members and non-members, the gap, and
+  the patients flagged for review.
+
+Aggregates only: no code, no record, no identifier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .elements import Align, Block, Heading, Paragraph, Table, TextStyle
+from .values import as_list, as_mapping, is_number
+
+DASH = "—"
+_CATEGORY_PREFIX = "category:"
+
+
+def _tier_name(known: Any) -> str:
+    if not is_number(known):
+        return DASH
+    value = int(known)
+    return {-1: "Start token only", 0: "Demographics only"}.get(value, f"First {value} codes")
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    return f"{float(value):.{digits}f}" if is_number(value) else DASH
+
+
+def _signed(value: Any) -> str:
+    return f"{float(value):+.3f}" if is_number(value) else DASH
+
+
+def _interval(low: Any, high: Any) -> str:
+    return f"{float(low):+.3f} to {float(high):+.3f}" if is_number(low) and is_number(high) else DASH
+
+
+def _count(value: Any) -> str:
+    return f"{int(value):,}" if is_number(value) else DASH
+
+
+def _with_ci(value: Any, low: Any, high: Any) -> str:
+    if not is_number(value):
+        return DASH
+    if is_number(low) and is_number(high):
+        return f"{float(value):.2f} ({float(low):.2f}–{float(high):.2f})"
+    return f"{float(value):.2f}"
+
+
+def _column(table: Mapping[str, Any], key: str, row: int) -> Any:
+    values = as_list(table.get(key))
+    return values[row] if row < len(values) else None
+
+
+def _row(table: Mapping[str, Any], row: int):
+    """A reader of one row of a column table: row(key) -> value or None."""
+    return lambda key: _column(table, key, row)
+
+
+def clinical_blocks(probe: Mapping[str, Any]) -> list[Block]:
+    curves = as_mapping(probe.get("curves"))
+    blocks: list[Block] = []
+    tiers = as_mapping(curves.get("tiers"))
+    if tiers and probe.get("family") == "trajectory":
+        blocks += _trajectory_blocks(tiers)
+    categories = [(key, as_mapping(value)) for key, value in curves.items()
+                  if str(key).startswith(_CATEGORY_PREFIX)]
+    if categories:
+        blocks += _attribute_blocks(categories)
+    return blocks
+
+
+def _trajectory_blocks(table: Mapping[str, Any]) -> list[Block]:
+    rows = []
+    for i in range(len(as_list(table.get("known_tokens")))):
+        c = _row(table, i)
+        exact = (f"{_count(c('exact_members'))} / {_count(c('exact_non_members'))}"
+                 if is_number(c("exact_members")) else DASH)
+        rows.append((_tier_name(c("known_tokens")), f"{_count(c('n_members'))} / {_count(c('n_non_members'))}",
+                     _num(c("distance_members")), _num(c("distance_non_members")),
+                     _signed(c("gap")), _interval(c("gap_low"), c("gap_high")),
+                     _num(c("frequency_baseline")), _num(c("unprompted_baseline")),
+                     f"{_num(c('recall_members'), 2)} / {_num(c('recall_non_members'), 2)}", exact))
+    return [Heading("Reconstruction by attacker knowledge", 3), Table(
+        header=("Attacker knows", "Patients (M / N)", "Distance, members", "Distance, non-members",
+                "Gap (M − N)", "Gap 95% CI", "Baseline: code frequencies", "Baseline: unprompted",
+                "Code recall (M / N)", "Next codes exact (M / N)"),
+        rows=tuple(rows), widths=(0.13, 0.09, 0.09, 0.1, 0.08, 0.13, 0.1, 0.1, 0.09, 0.09),
+        align=(Align.LEFT,) + (Align.RIGHT,) * 9,
+        caption="Mean time-aware earth mover's distance between each patient's sampled and true "
+                "continuation (0 = identical; lower = closer). A negative gap means members' futures "
+                "were reconstructed more closely than non-members'; the baselines give the distance "
+                "population statistics alone achieve. Exact: patients with at least one sample that "
+                "reproduced the next codes verbatim.")]
+
+
+def _attribute_blocks(categories: list[tuple[str, Mapping[str, Any]]]) -> list[Block]:
+    blocks: list[Block] = [Heading("Sensitive categories by attacker knowledge", 3), Paragraph(
+        "Per category and tier: AUROC and AUPRC (95% CI) of the signal against the category "
+        "appearing after the prompt, for members (M) and non-members (N) separately; the gap is "
+        "members' AUROC minus non-members'. Carriers: patients with the category after the "
+        "prompt. Flagged: carriers whose category came up with at least the flag signal. A dash: "
+        "too few carriers to estimate.", TextStyle.SMALL)]
+    for key, table in categories:
+        label = str(key)[len(_CATEGORY_PREFIX):].split(":", 1)[-1]
+        rows = []
+        for i in range(len(as_list(table.get("known_tokens")))):
+            c = _row(table, i)
+            rows.append((
+                _tier_name(c("known_tokens")),
+                f"{_count(c('positives_members'))} / {_count(c('positives_non_members'))}",
+                _with_ci(c("auroc_members"), c("auroc_members_low"), c("auroc_members_high")),
+                _with_ci(c("auroc_non_members"), c("auroc_non_members_low"), c("auroc_non_members_high")),
+                _with_ci(c("auprc_members"), c("auprc_members_low"), c("auprc_members_high")),
+                _with_ci(c("auprc_non_members"), c("auprc_non_members_low"), c("auprc_non_members_high")),
+                f"{_signed(c('gap'))} ({_interval(c('gap_low'), c('gap_high'))})" if is_number(c("gap")) else DASH,
+                f"{_count(c('flagged_members'))} / {_count(c('flagged_non_members'))}"))
+        base = _column(table, "base_rate", 0)
+        blocks.append(Table(
+            header=("Attacker knows", "Carriers (M / N)", "AUROC, members", "AUROC, non-members",
+                    "AUPRC, members", "AUPRC, non-members", "AUROC gap (95% CI)", "Flagged (M / N)"),
+            rows=tuple(rows), widths=(0.13, 0.1, 0.13, 0.13, 0.13, 0.13, 0.15, 0.1),
+            align=(Align.LEFT,) + (Align.RIGHT,) * 7,
+            caption=f"{label}" + (f"; unprompted base rate {100 * float(base):.1f}%." if is_number(base) else ".")))
+    return blocks
