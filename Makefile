@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test gui demo-model negative-control validate clean wheelhouse bundle lock
+.PHONY: demo test gui demo-model negative-control notes-control canary-control validate clean wheelhouse bundle lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ negative-control: $(STAMP)
 # seed; needs the controls extra (scikit-learn, skl2onnx). Seconds.
 tabular-example: $(STAMP)
 	$(BIN)/python -m audit_core.controls.tabular_example resources/examples/tabular
+
+# Rebuild the committed controls of the identifier and canary probes from their fixed
+# seeds (TINY models; several minutes each on two busy cores).
+notes-control: $(STAMP)
+	$(BIN)/python -m audit_core.controls.notes_control resources/controls/notes
+
+canary-control: $(STAMP)
+	$(BIN)/python -m audit_core.controls.canary_control resources/controls/canaries
 
 # Self-validation. In a checkout, files change all day, so the installation record is
 # rewritten first; an installed copy keeps the record made when it was installed.

@@ -44,7 +44,8 @@ def resolve_probes(plan: AuditPlan, kind: str = "causal_lm") -> list[tuple[Probe
     has_reference = plan.model.reference is not None
     if plan.probes is None:
         return [(p, p.config_type()) for p in PROBES
-                if (has_reference or not p.needs.reference) and p.needs.applies_to(kind)]
+                if (has_reference or not p.needs.reference) and p.needs.applies_to(kind)
+                and _records_fit(p, plan) and not getattr(p.needs, "canaries", False)]
     chosen = []
     for probe_id, settings in plan.probes.items():
         probe = PROBES_BY_ID.get(probe_id)
@@ -53,6 +54,9 @@ def resolve_probes(plan: AuditPlan, kind: str = "causal_lm") -> list[tuple[Probe
         if not probe.needs.applies_to(kind):
             raise PlanError(f"'probes.{probe_id}' does not apply to this model, a "
                             f"{kind.replace('_', ' ')} (it needs {probe.needs.describe()})")
+        if not _records_fit(probe, plan):
+            raise PlanError(f"'probes.{probe_id}' applies to free-text records (clinical notes); "
+                            f"data.columns.kind is '{plan.data.columns.kind}'")
         if probe.needs.reference and not has_reference:
             raise PlanError(f"'probes.{probe_id}' needs a reference model: set model.reference "
                             "to a model of the same tokenizer trained without the members")
@@ -61,6 +65,11 @@ def resolve_probes(plan: AuditPlan, kind: str = "causal_lm") -> list[tuple[Probe
         raise PlanError("the [probes] table selects no probe")
     order = {p.id: i for i, p in enumerate(PROBES)}
     return sorted(chosen, key=lambda item: order[item[0].id])
+
+
+def _records_fit(probe: Probe, plan: AuditPlan) -> bool:
+    """Probes that read identifiers out of notes have nothing to read in code sequences."""
+    return not getattr(probe.needs, "text_records", False) or plan.data.columns.kind == "text"
 
 
 def supported_probes(selected: list[tuple[Probe, Any]], info: Any,

@@ -26,7 +26,14 @@ def standard_suite(has_reference: bool = False, kind: str = "causal_lm") -> dict
     """Every registered probe the audit can support, with its defaults (the core's own
     choice when a plan leaves out [probes]); `kind` is the model's (models/inspection.py)."""
     return {probe.id: {} for probe in PROBES
-            if (has_reference or not needs_reference(probe)) and probe.needs.applies_to(kind)}
+            if (has_reference or not needs_reference(probe)) and probe.needs.applies_to(kind)
+            and not opt_in(probe)}
+
+
+def opt_in(probe: Any) -> bool:
+    """Probes ticked by hand only: canaries need the hospital's manifest, identifier
+    leakage needs notes (the draft's record kind may still change)."""
+    return bool(getattr(probe.needs, "canaries", False) or getattr(probe.needs, "text_records", False))
 
 
 @dataclass

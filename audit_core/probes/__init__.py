@@ -6,16 +6,19 @@ One explicit tuple: no entry points, no package scanning (a frozen app loses bot
 from audit_core.probes.calibrated_confidence import CalibratedConfidence
 from audit_core.probes.calibrated_entropy import CalibratedEntropy
 from audit_core.probes.calibrated_modified_entropy import CalibratedModifiedEntropy
+from audit_core.probes.canary_exposure import CanaryExposure
 from audit_core.probes.confidence import Confidence
 from audit_core.probes.embedding_distance import EmbeddingDistance
 from audit_core.probes.entropy import Entropy
 from audit_core.probes.extraction import Extraction
+from audit_core.probes.identifier_leakage import IdentifierLeakage
 from audit_core.probes.lira import Lira
 from audit_core.probes.loss import Loss
 from audit_core.probes.min_k import MinK
 from audit_core.probes.min_k_plus_plus import MinKPlusPlus
 from audit_core.probes.modified_entropy import ModifiedEntropy
 from audit_core.probes.pseudo_likelihood import PseudoLikelihood
+from audit_core.probes.reidentification import Reidentification
 from audit_core.probes.rmia import Rmia
 from audit_core.probes.sensitive_attributes import SensitiveAttributes
 from audit_core.probes.trajectory import Trajectory
@@ -25,6 +28,8 @@ from audit_core.probes.zlib import Zlib
 PROBES = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(), Extraction(),
           # Code records (EHR foundation models): Tonekaboni et al. 2025, T1 and T2.
           Trajectory(), SensitiveAttributes(),
+          # Identifiers and canaries: notes-only (needs.text_records) and plan-only (needs.canaries).
+          IdentifierLeakage(), Reidentification(), CanaryExposure(),
           # Tabular classifiers (needs.model_kinds): the audit offers what the model can do.
           Confidence(), Entropy(), ModifiedEntropy(), CalibratedConfidence(), CalibratedEntropy(),
           CalibratedModifiedEntropy(),

@@ -33,6 +33,8 @@ class Needs:
     token_scores: bool = False  # the shared teacher-forced pass
     generation: bool = False  # decoding from the model
     reference: bool = False  # a reference model (plan: model.reference), scored by the shared pass
+    text_records: bool = False  # free-text records (data.columns.kind = "text"), e.g. clinical notes
+    canaries: bool = False  # a canary manifest in the probe's settings (only the hospital has one)
     hidden_states: bool = False  # the export's optional 'hidden_states' output (inspection.HIDDEN_STATES)
     model_kinds: tuple[str, ...] = ("causal_lm",)  # the model kinds the probe applies to
 
@@ -47,6 +49,10 @@ class Needs:
             parts.append("greedy decoding (uses the KV cache when the export has one)")
         if self.reference:
             parts.append("a reference model of the same tokenizer trained without the members")
+        if self.text_records:
+            parts.append("free-text records (data.columns.kind = \"text\")")
+        if self.canaries:
+            parts.append("a canary manifest and seed file (mnemoscope canaries), inserted before training")
         if self.hidden_states:
             parts.append("an export that outputs its hidden states ('hidden_states')")
         return "; ".join(parts)

@@ -24,6 +24,7 @@ from .elements import (
     TextStyle,
 )
 from .metrics import metric_rows
+from .privacy_tables import privacy_blocks
 from .probe_evidence import key_figure_blocks, meaning_blocks, probe_figure, threshold_blocks
 from .values import (
     as_list,
@@ -79,6 +80,7 @@ def probe_section(probe: Mapping[str, Any], number: str) -> Section:
     blocks.append(
         BulletList(findings) if findings else Paragraph("No findings were recorded.", TextStyle.NOTE)
     )
+    blocks += privacy_blocks(probe)  # per-category identifiers, canary exposure per repeat
     blocks += clinical_blocks(probe)  # T1 per tier, T2 per sensitive category
     # The records an extraction probe reproduced are its evidence: right by its findings.
     if probe.get("family") == "extraction" or "extracted" in probe:

@@ -26,6 +26,7 @@ from audit_core.progress import CancelToken, Cancelled, Progress
 from audit_core.scoring.token_scores import score_tokens
 from audit_core.verdicts import THRESHOLD_FAMILIES, Verdict
 
+CANARY_MANIFEST = Path(__file__).resolve().parents[2] / "resources/controls/canaries/canaries/manifest.json"
 COLUMNS = ColumnMapping(id="patient_id", sequence="codes", kind="codes", subgroups=("age_band", "sex"))
 # This suite's shared context is a causal language model; the probes of other model kinds
 # keep the same promises (tests/probes/kind_conformance.py) in tests/tabular and tests/encoders.
@@ -60,7 +61,8 @@ def _context(shared, probe, progress: Progress, seed: int = 1) -> ProbeContext:
     return ProbeContext(cohorts=cohorts, token_ids=token_ids, token_scores=scores, model=model,
                         thresholds=THRESHOLD_FAMILIES[probe.family](),
                         rng=np.random.default_rng(seed), progress=progress,
-                        reference_scores=reference_scores)
+                        reference_scores=reference_scores,
+                        tokenizer=load_tokenizer(model.info.folder), columns=COLUMNS)
 
 
 def _quick(probe):
@@ -73,6 +75,11 @@ def _quick(probe):
     if probe.id == "sensitive_attributes":
         config = dataclasses.replace(config, tiers="demographics,10", samples=2, horizon=8,
                                      max_records=12, baseline_samples=4)
+    if probe.id == "reidentification":
+        config = dataclasses.replace(config, generated=16, max_tokens=24)
+    if probe.id == "canary_exposure":  # the canary control's set, estimated from a small sample
+        config = dataclasses.replace(config, manifest=str(CANARY_MANIFEST), max_enumerate=2,
+                                     estimate_samples=50)
     return config
 
 

@@ -1,0 +1,44 @@
+"""Which records of a cohort hold a given identifier value.
+
+Built by running the detector over every record, so a generated value is matched with
+the same rules and the same normalization as the training text. Phone and fax numbers
+share one namespace (a fax number written out as a phone number is still that patient's).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from audit_core.identifiers.detector import Detection, detect
+
+_SAME_NAMESPACE = {"fax": "phone"}
+
+
+def _namespace(category: str) -> str:
+    return _SAME_NAMESPACE.get(category, category)
+
+
+class IdentifierIndex:
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._owners: dict[tuple[str, str], set[int]] = defaultdict(set)
+        self.per_record: list[set[tuple[str, str]]] = []
+        for index, text in enumerate(texts):
+            keys = {(_namespace(d.category), d.key) for d in detect(text)}
+            self.per_record.append(keys)
+            for key in keys:
+                self._owners[key].add(index)
+
+    def owners(self, detection: Detection) -> frozenset[int]:
+        return frozenset(self._owners.get((_namespace(detection.category), detection.key), ()))
+
+    def values(self) -> int:
+        return len(self._owners)
+
+
+def keys_of(text: str) -> set[tuple[str, str]]:
+    return {(_namespace(d.category), d.key) for d in detect(text)}
+
+
+def namespaced(detection: Detection) -> tuple[str, str]:
+    return _namespace(detection.category), detection.key

@@ -1,0 +1,61 @@
+"""Tables of the identifier, re-identification and canary probes, drawn from the columns
+they store in `curves`: identifiers per HIPAA Safe Harbor category (compliance.md 1.1:
+a PHI-leakage result broken down by category) and canary exposure per insertion count
+(Carlini et al. 2019). Counts and bits only: no identifier value, no secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .elements import Align, Block, Heading, Table
+from .values import as_list, as_mapping, is_number
+
+_CATEGORY_LABELS = ("Name", "Medical record number", "Date (more than the year)", "Telephone",
+                    "Fax", "Email", "Street address", "Social security number", "Age over 89")
+_CATEGORY_COLUMNS = (("detected", "Detected"),
+                     ("leaked_training_patient", "Training patient's"),
+                     ("leaked_prompt_patient", "Prompt patient's own"),
+                     ("control_non_member_match", "Non-member's (control)"),
+                     ("plausible_fakes", "Nobody's (fake)"))
+
+
+def _count(value: Any) -> str:
+    return f"{int(value):,}" if is_number(value) else "—"
+
+
+def _bits(value: Any) -> str:
+    return f"{float(value):.1f}" if is_number(value) else "—"
+
+
+def privacy_blocks(probe: Mapping[str, Any]) -> list[Block]:
+    curves = as_mapping(probe.get("curves"))
+    blocks: list[Block] = []
+    categories = as_mapping(curves.get("identifier_categories"))
+    if categories:
+        columns = [as_list(categories.get(key)) for key, _ in _CATEGORY_COLUMNS]
+        rows = tuple((label, *(_count(col[i]) if i < len(col) else "—" for col in columns))
+                     for i, label in enumerate(_CATEGORY_LABELS))
+        blocks += [Heading("Identifiers by Safe Harbor category", 3), Table(
+            header=("Category", *(title for _, title in _CATEGORY_COLUMNS)), rows=rows,
+            widths=(0.28, 0.12, 0.15, 0.15, 0.16, 0.14),
+            align=(Align.LEFT,) + (Align.RIGHT,) * len(_CATEGORY_COLUMNS),
+            caption="Detected identifiers in generated text (prompted and unprompted), and whose "
+                    "record each matches: a training patient (leaked), the very patient of the "
+                    "prompt, a non-member (what chance gives), or nobody. Values are never shown; "
+                    "the findings give masked examples.")]
+    exposure = as_mapping(curves.get("exposure_by_repeats"))
+    if exposure:
+        levels = as_list(exposure.get("repeats"))
+        fields = [as_list(exposure.get(k)) for k in ("canaries", "mean", "median", "min", "max", "exposed")]
+        rows = tuple((_count(level), _count(fields[0][i]), *(_bits(f[i]) for f in fields[1:5]),
+                      _count(fields[5][i])) for i, level in enumerate(levels))
+        blocks += [Heading("Canary exposure by insertion count", 3), Table(
+            header=("Inserted (times)", "Canaries", "Mean (bits)", "Median", "Min", "Max", "Exposed"),
+            rows=rows, widths=(0.18, 0.12, 0.15, 0.14, 0.13, 0.13, 0.15),
+            align=(Align.RIGHT,) * 7,
+            caption="Exposure = log2 |R| - log2 rank of the inserted secret among all candidates "
+                    "(Carlini et al. 2019); 0 bits is chance. Exposure should not rise with the "
+                    "number of insertions in a model that does not memorize.")]
+    return blocks
