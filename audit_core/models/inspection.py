@@ -193,6 +193,11 @@ def _conversion(folder: Path, model_sha256: str) -> dict[str, Any] | None:
 
 def require_causal_lm(info: ModelInfo) -> None:
     """Refuse, with the reason, a model the language-model probes cannot run on."""
+    if info.kind in KIND_NAMES and info.kind != CAUSAL_LM:
+        # The CLI audits these kinds on their own paths; this is what the desktop app meets.
+        raise ModelError(f"{info.name} is a {KIND_NAMES[info.kind]}, not a causal language "
+                         "model: audit it with `mnemoscope run` and a plan (README: Tabular "
+                         "risk models and encoders)")
     if info.kind != CAUSAL_LM:
         names = ", ".join(t.name for t in info.inputs)
         raise ModelError(f"{info.name} is not a causal language model: expected an input "
