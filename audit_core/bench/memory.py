@@ -1,7 +1,7 @@
 """Peak memory of the shared scoring pass as the cohort grows (one subprocess per size).
 
-Each size runs in a fresh interpreter, so `ru_maxrss` (the process's peak resident set)
-belongs to that size alone. The child does what an audit does with a cohort of N
+Each size runs in a fresh interpreter, so its peak resident set (VmHWM) belongs to
+that size alone. The child does what an audit does with a cohort of N
 records: encodes the text with the model's tokenizer, runs the shared scoring pass
 and reduces every record to the probes' per-record scores; it prints one JSON line.
 
@@ -24,9 +24,18 @@ MIN_TOKENS, MAX_TOKENS = 16, 48
 
 
 def _rss_mb() -> float:
-    # Linux reports ru_maxrss in KiB (macOS in bytes; the bench targets Linux and Windows
-    # workstations through this code only on Linux).
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident set of this process, in MiB.
+
+    VmHWM first: Linux carries ru_maxrss across exec, so a child started by a large
+    parent (torch and two models in `bench --compare`) would report the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def measure(records: int, *, seed: int = 0) -> dict[str, float | int]:

@@ -64,9 +64,11 @@ def score_tokens(model, token_ids: list[np.ndarray], *, batch_size: int, pad_id:
     # Length-bucketed batches: sorting by length keeps padding (wasted work) small.
     windows.sort(key=lambda w: (w.end - w.start, w.record))
     n = len(token_ids)
-    logprobs = [[] for _ in range(n)]
-    means = [[] for _ in range(n)]
-    stds = [[] for _ in range(n)]
+    # Each record's arrays are allocated once, at their final size, and windows write
+    # their positions into them: no per-window pieces to keep and join afterwards.
+    logprobs = [np.empty(max(len(ids) - 1, 0)) for ids in token_ids]
+    means = [np.empty(len(x)) for x in logprobs]
+    stds = [np.empty(len(x)) for x in logprobs]
     counts = np.zeros(n, dtype=np.int64)
 
     per_batch = max(1, min(batch_size, _MAX_LOGIT_FLOATS // max(context * model.vocab_size, 1)))
@@ -86,19 +88,16 @@ def score_tokens(model, token_ids: list[np.ndarray], *, batch_size: int, pad_id:
         for row, w in enumerate(batch):
             # Prediction for position p sits at logits index p - 1 (relative to the window).
             lo, hi = w.first_scored - w.start - 1, w.end - w.start - 1
-            # Copies, so no record's slice keeps a whole batch's arrays alive.
-            lp, mu, sd = (a[row, lo:hi].copy() for a in (batch_lp, batch_mu, batch_sd))
-            logprobs[w.record].append((w.first_scored, lp))
-            means[w.record].append((w.first_scored, mu))
-            stds[w.record].append((w.first_scored, sd))
+            if hi > lo:
+                # Position p of the record is index p - 1 of its arrays.
+                dest = slice(w.first_scored - 1, w.end - 1)
+                logprobs[w.record][dest] = batch_lp[row, lo:hi]
+                means[w.record][dest] = batch_mu[row, lo:hi]
+                stds[w.record][dest] = batch_sd[row, lo:hi]
             counts[w.record] += 1
         progress.advance((done + 1) / len(batches), "scoring tokens")
-    return TokenScores(
-        logprobs=tuple(_join(parts) for parts in logprobs),
-        means=tuple(_join(parts) for parts in means),
-        stds=tuple(_join(parts) for parts in stds),
-        windows=counts,
-    )
+    return TokenScores(logprobs=tuple(logprobs), means=tuple(means), stds=tuple(stds),
+                       windows=counts)
 
 
 def _batch_stats(logits: np.ndarray, ids: np.ndarray):
@@ -130,10 +129,3 @@ def _batch_stats(logits: np.ndarray, ids: np.ndarray):
         picked = np.take_along_axis(shifted, ids[rows, 1:, None], axis=-1)[..., 0]
         target_lp[rows] = picked - log_norm
     return target_lp, mean, std
-
-
-def _join(parts: list[tuple[int, np.ndarray]]) -> np.ndarray:
-    parts.sort(key=lambda item: item[0])
-    if len(parts) == 1:  # one window: the array itself, no second copy
-        return parts[0][1]
-    return np.concatenate([p for _, p in parts]) if parts else np.zeros(0)
