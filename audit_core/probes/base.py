@@ -48,7 +48,9 @@ class Needs:
         if self.generation:
             parts.append("greedy decoding (uses the KV cache when the export has one)")
         if self.reference:
-            parts.append("a reference model of the same tokenizer trained without the members")
+            parts.append("a reference model trained without the members (a tabular classifier: "
+                         "the same features and classes)" if "tabular_classifier" in self.model_kinds
+                         else "a reference model of the same tokenizer trained without the members")
         if self.text_records:
             parts.append("free-text records (data.columns.kind = \"text\")")
         if self.canaries:
