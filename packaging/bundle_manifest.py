@@ -17,9 +17,13 @@ GUI_NAME = "mnemoscope-desktop"
 # The known-answer resources `mnemoscope validate` audits and the demo the Start page opens;
 # they go to <bundle>/_internal/resources/, where the frozen code looks (beside its packages).
 RESOURCE_SETS = ("demo", "controls")
-# Our own packages' data (fonts, the build record), and reportlab's bundled fonts (the
-# report's fallback font when DejaVu is missing).
-DATA_PACKAGES = ("audit_core", "reportlab")
+# Packages whose data files PyInstaller's hooks do not collect: ours (fonts, the build
+# record), reportlab's fonts (the report's Sans), pikepdf's PDF/A data (sRGB profile, XMP
+# schemas: without them no report is written, which the first smoke test caught), pyhanko's
+# trust-list certificates (signature checks) and onnxruntime's licence notices.
+DATA_PACKAGES = ("audit_core", "reportlab", "pikepdf", "pyhanko", "onnxruntime")
+DATA_EXCLUDES = ("**/__pycache__/**", "**/*.pyi", "validation/installed_files.json", "datasets/**",
+                 "tools/**")
 # pyarrow's remote-data parts: Arrow Flight (gRPC) and the S3, GCS, Azure and HDFS
 # filesystems. An offline tool has no use for network clients; pyarrow imports them only
 # on request and runs without them (about 55 MB less).

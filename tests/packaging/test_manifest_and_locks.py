@@ -97,3 +97,17 @@ def test_lock_parsing(manifest, tmp_path: Path) -> None:
 ])
 def test_network_libraries_of_pyarrow_are_dropped(manifest, name: str, kept: bool) -> None:
     assert manifest.keep_binary(name) is kept
+
+
+def test_data_files_the_report_needs_are_collected(manifest) -> None:
+    # pikepdf's PDF/A data is not collected by PyInstaller's hooks; without it the frozen
+    # CLI wrote results.json but no report.pdf (found by the bundle's smoke test).
+    hooks = pytest.importorskip("PyInstaller.utils.hooks")
+    collected = set()
+    for package in manifest.DATA_PACKAGES:
+        for source, _ in hooks.collect_data_files(package, excludes=list(manifest.DATA_EXCLUDES)):
+            collected.add(Path(source).as_posix())
+    for needed in ("pikepdf/pdfa/data/sRGB.icc", "pikepdf/pdfa/data/schemas/pdfa-3b.json",
+                   "audit_core/report/fonts/DejaVuSansMono.ttf", "reportlab/fonts/Vera.ttf"):
+        assert any(path.endswith(needed) for path in collected), needed
+    assert not any(path.endswith(".pyi") or "/onnxruntime/datasets/" in path for path in collected)
