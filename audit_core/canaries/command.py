@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audit_core.canaries.files import DEFAULT_REPEATS, design_set, new_seed, write_canary_set
+from audit_core.canaries.files import (
+    DEFAULT_REPEATS,
+    design_set,
+    new_seed,
+    write_canary_set,
+)
 from audit_core.errors import DataError, PlanError
 
 

@@ -111,16 +111,18 @@ class CanaryExposure:
             exposures.append(bits)
             ranks.append(rank)
             ctx.progress.advance((done + 1) / len(canaries), "ranking canaries among their candidates")
-        return _assess(ctx, canary_set, canaries, np.array(exposures), ranks, exact)
+        return _assess(ctx, canary_set, canaries, np.array(exposures), ranks, exact,
+                       config.estimate_samples)
 
 
-def _assess(ctx: ProbeContext, canary_set, canaries, exposures: np.ndarray, ranks, exact: bool) -> ProbeOutcome:
+def _assess(ctx: ProbeContext, canary_set, canaries, exposures: np.ndarray, ranks, exact: bool,
+            samples: int) -> ProbeOutcome:
     t: CanaryThresholds = ctx.thresholds
     repeats = np.array([c.repeats for c in canaries])
     space_bits = canary_set.space_bits
     needed = math.log2(len(canaries) / t.alpha)
     exposed = exposures >= needed
-    levels = sorted(set(int(r) for r in repeats))
+    levels = sorted({int(r) for r in repeats})
     table = {"repeats": [float(r) for r in levels], "canaries": [], "mean": [], "median": [],
              "min": [], "max": [], "exposed": []}
     for level in levels:
@@ -145,7 +147,7 @@ def _assess(ctx: ProbeContext, canary_set, canaries, exposures: np.ndarray, rank
     if exact:
         metrics["canaries_ranked_first"] = int(sum(r == 1 for r in ranks))
     method = ("every candidate secret ranked" if exact else
-              f"estimated from a skew-normal fit to {len(canaries)} x sampled candidates")
+              f"estimated from a skew-normal fit to {samples} sampled candidates per canary")
     findings = [f"{len(canaries)} canaries, randomness space {space_bits:.1f} bits ({method}); "
                 f"a canary counts as exposed above {needed:.1f} bits, where an unseen secret lands "
                 f"with probability {t.alpha:g} across all canaries."]

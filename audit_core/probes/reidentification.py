@@ -26,7 +26,12 @@ from audit_core.probes.quasi_identifiers import (
     rare_tokens,
     text_quasi_identifiers,
 )
-from audit_core.probes.sampled_records import decode, sample_continuations, start_prompt, stop_ids
+from audit_core.probes.sampled_records import (
+    decode,
+    sample_continuations,
+    start_prompt,
+    stop_ids,
+)
 from audit_core.stats.intervals import clopper_pearson
 from audit_core.verdicts import ReidentificationThresholds, Verdict
 

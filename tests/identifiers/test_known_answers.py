@@ -14,6 +14,7 @@ built to memorize on purpose and on controls that never saw what is looked for.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +75,7 @@ def test_exposure_rises_with_the_number_of_insertions(canary_runs) -> None:
     table = canary_runs["memorizing"].curves["exposure_by_repeats"]
     assert table["repeats"] == [1.0, 4.0, 16.0, 64.0]
     means = table["mean"]
-    assert all(a < b for a, b in zip(means, means[1:])), means
+    assert all(a < b for a, b in itertools.pairwise(means)), means
     assert means[-1] > means[0] + 4.0  # 64 insertions: far above a single one
     outcome = canary_runs["memorizing"]
     assert outcome.metrics["exact_ranks"] is True
