@@ -223,8 +223,8 @@ class ResultsPage(QWidget):
                                  f"{_escape(result.audit.get('title', ''))} · audit "
                                  f"{_escape(result.audit.get('id', ''))} · "
                                  f"{result.audit.get('seconds', 0):.0f} s</span>")
-        self.saved_note.setText(f"Saved in {finished.folder}: report.pdf, results.json, records.csv "
-                                "and plan.toml. results.json and records.csv hold patient ids: keep "
+        self.saved_note.setText(f"Saved in {finished.folder}: report.pdf, results.json, run.json, "
+                                "records.csv and plan.toml. results.json and records.csv hold patient ids: keep "
                                 "them on this computer.")
         while self.cards.count():
             item = self.cards.takeAt(0)
