@@ -68,6 +68,19 @@ def audit_fingerprint(plan_dict: Mapping[str, Any], model_files: Any, members_sh
     return Fingerprint(parts)
 
 
+def stable_audit_id(plan_dict: Mapping[str, Any], model_section: Mapping[str, Any],
+                    datasets: Any) -> str:
+    """The audit id from results-side facts (the model section's files, the datasets'
+    hashes), for the audit paths that hold no inspection record at hand."""
+    from types import SimpleNamespace
+
+    files = [SimpleNamespace(name=f.get("name"), sha256=f.get("sha256"))
+             for f in model_section.get("files") or () if isinstance(f, Mapping)]
+    hashes = {d.get("role"): str(d.get("sha256", "")) for d in datasets if isinstance(d, Mapping)}
+    return audit_fingerprint(plan_dict, files, hashes.get("members", ""),
+                             hashes.get("non_members", "")).audit_id()
+
+
 def _absolute_paths(plan_dict: Mapping[str, Any]) -> dict[str, Any]:
     """The plan with its file paths resolved: the same files named from another working
     folder (`run plan.toml` in its folder, `run /a/plan.toml` elsewhere) are the same audit."""

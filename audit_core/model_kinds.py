@@ -60,9 +60,9 @@ class Prepared:
 
 def run_probes_and_assemble(prepared: Prepared, progress: Progress, start: float) -> AuditResult:
     """Run the probes from `start` to the end of the progress bar, then build the result."""
+    from audit_core.checkpoints import stable_audit_id
     from audit_core.pseudonyms import new_key
     from audit_core.runner import (
-        _audit_id,
         _environment,
         _mark_split,
         _rationale,
@@ -105,7 +105,8 @@ def run_probes_and_assemble(prepared: Prepared, progress: Progress, start: float
     token_ids = p.extra_context.get("token_ids") or {
         role: [np.zeros(0, dtype=np.int64)] * len(c) for role, c in p.cohorts.items()}
     return AuditResult(
-        audit={"id": _audit_id(p.started), "title": plan.audit.title,
+        # Derived from plan and files, as on the language-model path: reruns share the id.
+        audit={"id": stable_audit_id(plan.as_dict(), p.model, p.datasets), "title": plan.audit.title,
                "institution": plan.audit.institution, "requester": plan.audit.requester,
                "auditor": plan.audit.auditor, "intended_use": plan.audit.intended_use,
                "release_context": plan.audit.release_context,
