@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test gui demo-model negative-control notes-control canary-control validate clean wheelhouse bundle lock
+.PHONY: demo test gui demo-model negative-control sensitive-control notes-control canary-control validate clean wheelhouse bundle lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ demo-model: $(STAMP)
 # its plan and ground truth) from its fixed seed; about five minutes on two cores.
 negative-control: $(STAMP)
 	$(BIN)/python -m audit_core.controls.negative resources/controls/negative resources/demo
+
+# Rebuilds resources/controls/sensitive/ (a TINY model that memorized sensitive codes planted
+# behind rare code pairs in 8 of its members; the T1/T2 known answers) from its fixed seed;
+# a few minutes on two cores.
+sensitive-control: $(STAMP)
+	$(BIN)/python -m audit_core.controls.sensitive resources/controls/sensitive resources/demo
 
 # Rebuilds resources/examples/tabular/ (cohorts, overfit forest, reference) from its fixed
 # seed; needs the controls extra (scikit-learn, skl2onnx). Seconds.

@@ -63,7 +63,7 @@ class TrajectoryConfig:
     exact_codes: int = param(5, label="Codes that must match exactly", min=1, max=1000,
                              help="Exact-match rate: a sample reproduces the true next this "
                                   "many codes.")
-    max_records: int = param(50, label="Patients sampled per cohort", min=0, max=10_000_000,
+    max_records: int = param(100, label="Patients sampled per cohort", min=0, max=10_000_000,
                              help="A seeded random subset of each cohort (0: every record).")
     baseline_samples: int = param(20, label="Population baseline sequences", min=1, max=10_000,
                                   help="Sequences drawn from the members' code frequencies, and "
