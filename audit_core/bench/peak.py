@@ -17,6 +17,39 @@ GEMM_SIZE = 1024
 
 def gemm_peak_gflops(threads: int, *, size: int = GEMM_SIZE, repeats: int = 5) -> dict[str, float]:
     """Best-of-`repeats` GFLOP/s of a size x size x size fp32 GEMM, per library."""
+    session, a, b = _gemm_session(threads, size)
+    flops = 2.0 * size ** 3
+    runs = {"onnxruntime": lambda: session.run(None, {"a": a, "b": b}), "numpy": lambda: a @ b}
+    best = {}
+    for name, run in runs.items():
+        run()  # warm-up: thread pools, packing buffers
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        best[name] = flops / min(times) / 1e9
+    best["peak"] = max(best.values())
+    return best
+
+
+def gemm_probe(threads: int, *, size: int = GEMM_SIZE, calls: int = 3):
+    """A callable returning the GEMM GFLOP/s reached right now (best of `calls`), to pair
+    with a timed run: on a shared machine the peak moves with the background load."""
+    session, a, b = _gemm_session(threads, size)
+    flops = 2.0 * size ** 3
+
+    def probe() -> float:
+        best = float("inf")
+        for _ in range(calls):
+            start = time.perf_counter()
+            session.run(None, {"a": a, "b": b})
+            best = min(best, time.perf_counter() - start)
+        return flops / best / 1e9
+    return probe
+
+
+def _gemm_session(threads: int, size: int):
     import onnxruntime as ort
     from onnx import TensorProto, helper
 
@@ -34,19 +67,7 @@ def gemm_peak_gflops(threads: int, *, size: int = GEMM_SIZE, repeats: int = 5) -
     proto.ir_version = 8
     session = ort.InferenceSession(proto.SerializeToString(), session_options(threads),
                                    providers=["CPUExecutionProvider"])
-    flops = 2.0 * size ** 3
-    runs = {"onnxruntime": lambda: session.run(None, {"a": a, "b": b}), "numpy": lambda: a @ b}
-    best = {}
-    for name, run in runs.items():
-        run()  # warm-up: thread pools, packing buffers
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - start)
-        best[name] = flops / min(times) / 1e9
-    best["peak"] = max(best.values())
-    return best
+    return session, a, b
 
 
 def forward_flops(*, n_layer: int, n_embd: int, vocab: int, lengths: list[int] | np.ndarray) -> float:

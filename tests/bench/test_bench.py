@@ -69,4 +69,4 @@ def test_compare_runs_end_to_end_in_a_tiny_configuration() -> None:
     assert [m["records"] for m in result["memory"]] == [300]
     assert result["memory"][0]["peak_mb"] >= result["memory"][0]["baseline_mb"] > 0
     text = format_compare(result)
-    assert "scoring:" in text and "generation:" in text and "% of peak" in text and "memory:" in text
+    assert "scoring:" in text and "generation:" in text and "% of the peak" in text and "memory:" in text
