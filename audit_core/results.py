@@ -61,7 +61,7 @@ class ProbeResult:
             "metrics": self.metrics, "curves": self.curves,
             "findings": list(self.findings), "seconds": round(self.seconds, 3), "error": self.error,
         }
-        if self.family == "extraction":
+        if self.family == "extraction" or self.extracted:  # T1 reproduced, T2 flagged for review
             out["extracted"] = list(self.extracted)
         if self.family == "membership":
             out["attack_strength"] = self.attack_strength

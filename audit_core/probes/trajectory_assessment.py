@@ -60,11 +60,13 @@ def assess(config, ctx: ProbeContext, tiers: Sequence[Tier], results: dict[str, 
     else:
         verdict = Verdict.PASS
     if exact:
-        findings.append("Members' next codes were reproduced exactly more often than non-members' "
-                        f"({', '.join(_label(r) for r in exact)}; one-sided Fisher p below {level:.2g}).")
-    method = "the model's input embeddings" if distance_method == EMBEDDINGS else "the ICD-10 hierarchy"
-    findings.append(f"Distances are time-aware earth mover's distances over {method}, on {horizon}-token "
-                    "continuations; baselines: members' code frequencies and unprompted generations.")
+        findings.append("The next codes of members were reproduced exactly more often than those of "
+                        f"non-members ({', '.join(_label(r) for r in exact)}; one-sided Fisher p below "
+                        f"{level:.2g}).")
+    # No two apostrophes in one finding: the report masks text between quote marks.
+    method = "the input embeddings of the model" if distance_method == EMBEDDINGS else "the ICD-10 hierarchy"
+    findings.append(f"Distances are time-aware earth mover distances over {method}, on {horizon}-token "
+                    "continuations; baselines: code frequencies of members, and unprompted generations.")
 
     best = max(judged, key=lambda r: r["relative_gap"], default=None)
     headline = Headline(

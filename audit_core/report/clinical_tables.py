@@ -27,7 +27,7 @@ def _tier_name(known: Any) -> str:
     if not is_number(known):
         return DASH
     value = int(known)
-    return {-1: "Start token only", 0: "Demographics only"}.get(value, f"First {value} codes")
+    return {-1: "Start token", 0: "Demographics"}.get(value, f"First {value} codes")
 
 
 def _num(value: Any, digits: int = 3) -> str:
@@ -77,56 +77,73 @@ def clinical_blocks(probe: Mapping[str, Any]) -> list[Block]:
     return blocks
 
 
+def _gap_cell(value: Any, low: Any, high: Any) -> str:
+    if not is_number(value):
+        return DASH
+    return f"{float(value):+.3f} ({_interval(low, high)})" if is_number(low) else _signed(value)
+
+
+def _pair(first: Any, second: Any) -> str:
+    return f"{_count(first)} / {_count(second)}"
+
+
 def _trajectory_blocks(table: Mapping[str, Any]) -> list[Block]:
     rows = []
     for i in range(len(as_list(table.get("known_tokens")))):
         c = _row(table, i)
-        exact = (f"{_count(c('exact_members'))} / {_count(c('exact_non_members'))}"
-                 if is_number(c("exact_members")) else DASH)
-        rows.append((_tier_name(c("known_tokens")), f"{_count(c('n_members'))} / {_count(c('n_non_members'))}",
+        rows.append((_tier_name(c("known_tokens")), _pair(c("n_members"), c("n_non_members")),
                      _num(c("distance_members")), _num(c("distance_non_members")),
-                     _signed(c("gap")), _interval(c("gap_low"), c("gap_high")),
+                     _gap_cell(c("gap"), c("gap_low"), c("gap_high")),
                      _num(c("frequency_baseline")), _num(c("unprompted_baseline")),
-                     f"{_num(c('recall_members'), 2)} / {_num(c('recall_non_members'), 2)}", exact))
+                     f"{_num(c('recall_members'), 2)} / {_num(c('recall_non_members'), 2)}",
+                     _pair(c("exact_members"), c("exact_non_members"))))
     return [Heading("Reconstruction by attacker knowledge", 3), Table(
-        header=("Attacker knows", "Patients (M / N)", "Distance, members", "Distance, non-members",
-                "Gap (M − N)", "Gap 95% CI", "Baseline: code frequencies", "Baseline: unprompted",
-                "Code recall (M / N)", "Next codes exact (M / N)"),
-        rows=tuple(rows), widths=(0.13, 0.09, 0.09, 0.1, 0.08, 0.13, 0.1, 0.1, 0.09, 0.09),
-        align=(Align.LEFT,) + (Align.RIGHT,) * 9,
+        header=("Attacker knows", "Patients (M / N)", "Distance, M", "Distance, N",
+                "Gap M − N (95% CI)", "Baseline, code frequencies", "Baseline, unprompted",
+                "Code recall (M / N)", "Exact (M / N)"),
+        rows=tuple(rows), widths=(0.14, 0.1, 0.09, 0.09, 0.17, 0.11, 0.11, 0.1, 0.09),
+        align=(Align.LEFT,) + (Align.RIGHT,) * 8,
         caption="Mean time-aware earth mover's distance between each patient's sampled and true "
-                "continuation (0 = identical; lower = closer). A negative gap means members' futures "
-                "were reconstructed more closely than non-members'; the baselines give the distance "
-                "population statistics alone achieve. Exact: patients with at least one sample that "
-                "reproduced the next codes verbatim.")]
+                "continuation (0 = identical; lower = closer), for members (M) and non-members (N). "
+                "A negative gap means members' futures were reconstructed more closely; the baselines "
+                "give the distance population statistics alone achieve. Exact: patients with at least "
+                "one sample that reproduced their next codes verbatim.")]
 
 
 def _attribute_blocks(categories: list[tuple[str, Mapping[str, Any]]]) -> list[Block]:
-    blocks: list[Block] = [Heading("Sensitive categories by attacker knowledge", 3), Paragraph(
-        "Per category and tier: AUROC and AUPRC (95% CI) of the signal against the category "
-        "appearing after the prompt, for members (M) and non-members (N) separately; the gap is "
-        "members' AUROC minus non-members'. Carriers: patients with the category after the "
-        "prompt. Flagged: carriers whose category came up with at least the flag signal. A dash: "
-        "too few carriers to estimate.", TextStyle.SMALL)]
+    rows, untested = [], []
     for key, table in categories:
         label = str(key)[len(_CATEGORY_PREFIX):].split(":", 1)[-1]
-        rows = []
+        shown = 0
         for i in range(len(as_list(table.get("known_tokens")))):
             c = _row(table, i)
+            flagged = (c("flagged_members") or 0) + (c("flagged_non_members") or 0)
+            if not (is_number(c("auroc_members")) or is_number(c("auroc_non_members")) or flagged):
+                continue  # nothing to show at this tier: too few carriers, nobody flagged
             rows.append((
-                _tier_name(c("known_tokens")),
-                f"{_count(c('positives_members'))} / {_count(c('positives_non_members'))}",
+                label if shown == 0 else "", _tier_name(c("known_tokens")),
+                _pair(c("positives_members"), c("positives_non_members")),
                 _with_ci(c("auroc_members"), c("auroc_members_low"), c("auroc_members_high")),
                 _with_ci(c("auroc_non_members"), c("auroc_non_members_low"), c("auroc_non_members_high")),
                 _with_ci(c("auprc_members"), c("auprc_members_low"), c("auprc_members_high")),
                 _with_ci(c("auprc_non_members"), c("auprc_non_members_low"), c("auprc_non_members_high")),
-                f"{_signed(c('gap'))} ({_interval(c('gap_low'), c('gap_high'))})" if is_number(c("gap")) else DASH,
-                f"{_count(c('flagged_members'))} / {_count(c('flagged_non_members'))}"))
-        base = _column(table, "base_rate", 0)
+                _gap_cell(c("gap"), c("gap_low"), c("gap_high")),
+                _pair(c("flagged_members"), c("flagged_non_members"))))
+            shown += 1
+        if not shown:
+            untested.append(label)
+    blocks: list[Block] = [Heading("Sensitive categories by attacker knowledge", 3)]
+    if rows:
         blocks.append(Table(
-            header=("Attacker knows", "Carriers (M / N)", "AUROC, members", "AUROC, non-members",
-                    "AUPRC, members", "AUPRC, non-members", "AUROC gap (95% CI)", "Flagged (M / N)"),
-            rows=tuple(rows), widths=(0.13, 0.1, 0.13, 0.13, 0.13, 0.13, 0.15, 0.1),
-            align=(Align.LEFT,) + (Align.RIGHT,) * 7,
-            caption=f"{label}" + (f"; unprompted base rate {100 * float(base):.1f}%." if is_number(base) else ".")))
+            header=("Category", "Attacker knows", "Carriers (M / N)", "AUROC, M", "AUROC, N",
+                    "AUPRC, M", "AUPRC, N", "AUROC gap M − N (95% CI)", "Flagged (M / N)"),
+            rows=tuple(rows), widths=(0.14, 0.12, 0.08, 0.105, 0.105, 0.105, 0.105, 0.16, 0.08),
+            align=(Align.LEFT, Align.LEFT) + (Align.RIGHT,) * 7,
+            caption="AUROC and AUPRC (95% CI) of the signal against the category appearing after the "
+                    "prompt, for members (M) and non-members (N) separately. Carriers: patients with "
+                    "the category after the prompt (AUROC needs a few in each cohort; a dash: too few). "
+                    "Flagged: carriers whose category came up with at least the flag signal."))
+    if untested:
+        blocks.append(Paragraph("Too few carriers to estimate at any tier, and nobody flagged: "
+                                + "; ".join(untested) + ".", TextStyle.SMALL))
     return blocks
