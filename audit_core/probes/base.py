@@ -46,7 +46,7 @@ class Needs:
         if self.token_scores:
             parts.append("the shared per-token scoring pass")
         if self.generation:
-            parts.append("greedy decoding (uses the KV cache when the export has one)")
+            parts.append("decoding, greedy or sampled (uses the KV cache when the export has one)")
         if self.reference:
             parts.append("a reference model trained without the members (a tabular classifier: "
                          "the same features and classes)" if "tabular_classifier" in self.model_kinds
