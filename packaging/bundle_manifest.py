@@ -21,9 +21,11 @@ RESOURCE_SETS = ("demo", "controls")
 # record), reportlab's fonts (the report's Sans), pikepdf's PDF/A data (sRGB profile, XMP
 # schemas: without them no report is written, which the first smoke test caught), pyhanko's
 # trust-list certificates (signature checks) and onnxruntime's licence notices.
-DATA_PACKAGES = ("audit_core", "reportlab", "pikepdf", "pyhanko", "onnxruntime")
-DATA_EXCLUDES = ("**/__pycache__/**", "**/*.pyi", "validation/installed_files.json", "datasets/**",
-                 "tools/**")
+# package -> glob patterns to take (None: every data file). onnxruntime: only the notices,
+# since its data would include a second 34 MB copy of the runtime (libonnxruntime.so.*).
+DATA_PACKAGES = {"audit_core": None, "reportlab": None, "pikepdf": None, "pyhanko": None,
+                 "onnxruntime": ("LICENSE", "ThirdPartyNotices.txt", "Privacy.md")}
+DATA_EXCLUDES = ("**/__pycache__/**", "**/*.pyi", "validation/installed_files.json")
 # pyarrow's remote-data parts: Arrow Flight (gRPC) and the S3, GCS, Azure and HDFS
 # filesystems. An offline tool has no use for network clients; pyarrow imports them only
 # on request and runs without them (about 55 MB less).

@@ -104,10 +104,13 @@ def test_data_files_the_report_needs_are_collected(manifest) -> None:
     # CLI wrote results.json but no report.pdf (found by the bundle's smoke test).
     hooks = pytest.importorskip("PyInstaller.utils.hooks")
     collected = set()
-    for package in manifest.DATA_PACKAGES:
-        for source, _ in hooks.collect_data_files(package, excludes=list(manifest.DATA_EXCLUDES)):
+    for package, includes in manifest.DATA_PACKAGES.items():
+        for source, _ in hooks.collect_data_files(package, excludes=list(manifest.DATA_EXCLUDES),
+                                                  includes=list(includes) if includes else None):
             collected.add(Path(source).as_posix())
     for needed in ("pikepdf/pdfa/data/sRGB.icc", "pikepdf/pdfa/data/schemas/pdfa-3b.json",
                    "audit_core/report/fonts/DejaVuSansMono.ttf", "reportlab/fonts/Vera.ttf"):
         assert any(path.endswith(needed) for path in collected), needed
-    assert not any(path.endswith(".pyi") or "/onnxruntime/datasets/" in path for path in collected)
+    assert any(path.endswith("onnxruntime/ThirdPartyNotices.txt") for path in collected)
+    # no stubs, and no second copy of the runtime library collected as "data"
+    assert not any(path.endswith(".pyi") or "/onnxruntime/capi/" in path for path in collected)
