@@ -32,7 +32,7 @@ def test_calibration_is_stored_in_the_config_folder_and_used_by_the_estimate(con
     assert stored == result == load_calibration()
     assert result["reference"]["parameters"] == SMALL.parameters
     assert result["scoring_tokens_per_s"] > 0 and result["generation"]["batch_1_tokens_per_s"] > 0
-    assert 0 < result["scoring_fraction_of_peak"] < 1
+    assert result["scoring_fraction_of_peak"] > 0  # a ratio of two timings: no bound asserted
     estimate = estimate_run(load_plan(ROOT / "resources" / "demo" / "plan.toml"))
     assert estimate.source == "calibration" and estimate.sampled_records == 0 and estimate.seconds > 0
     calibration_path().write_text("{not json")
@@ -64,7 +64,7 @@ def test_compare_runs_end_to_end_in_a_tiny_configuration() -> None:
     assert result["scoring"]["max_abs_logprob_diff"] < 1e-4  # same numbers as torch
     assert result["generation"]["identical_tokens"] and result["generation"]["kv_cache"]
     assert result["scoring"]["ratio"] > 0 and result["generation"]["ratio"] > 0
-    assert 0 < result["peak"]["fraction_of_peak"] < 1
+    assert result["peak"]["fraction_of_peak"] > 0 and result["peak"]["gemm_gflops"]["peak"] > 0
     assert -1 <= result["int8"]["spearman_token_logprob"] <= 1
     assert [m["records"] for m in result["memory"]] == [300]
     assert result["memory"][0]["peak_mb"] >= result["memory"][0]["baseline_mb"] > 0
