@@ -113,7 +113,7 @@ class IdentifierLeakage:
                 ctx.model, prompts, steps=config.new_tokens, n=config.samples_per_prompt,
                 rng=ctx.rng, temperature=config.temperature, top_p=config.top_p, stops=stops,
                 batch_size=config.batch_size, progress=ctx.progress.slice(lo, hi),
-                message=f"generating from {role.value.replace('_', '-')}' prompts")
+                message=f"generating from {role.value.replace('_', '-')} prompts")
             for row, prompt, samples in zip(rows, prompts, drawn):
                 own = index[role].per_record[row]
                 hits = 0
@@ -123,13 +123,15 @@ class IdentifierLeakage:
                 own_hits[role][row] = hits
         start = start_prompt(tokenizer)
         if config.unprompted and start is not None:
+            # One prompt per generation (not n samples of one): batches stay bounded and
+            # progress and cancel are seen between them.
             drawn = sample_continuations(
-                ctx.model, [start], steps=min(config.new_tokens + config.prefix_tokens,
-                                              ctx.model.context_length - len(start)),
-                n=config.unprompted, rng=ctx.rng, temperature=max(config.temperature, 0.0),
-                top_p=config.top_p, stops=stops, batch_size=config.batch_size,
-                progress=ctx.progress.slice(0.8, 1.0), message="generating unprompted")
-            for sample in drawn[0]:
+                ctx.model, [start] * config.unprompted,
+                steps=min(config.new_tokens + config.prefix_tokens, ctx.model.context_length - len(start)),
+                n=1, rng=ctx.rng, temperature=config.temperature, top_p=config.top_p, stops=stops,
+                batch_size=config.batch_size, progress=ctx.progress.slice(0.8, 1.0),
+                message="generating unprompted")
+            for (sample,) in drawn:
                 found = _new_identifiers(tokenizer, start, sample)
                 _tally(tallies["unprompted"], found, index, set(), examples)
         return _assess(config, ctx, tallies, own_hits, eligible, examples,

@@ -75,12 +75,13 @@ class Reidentification:
         if start is None:
             start = np.asarray([ctx.token_ids[Role.MEMBERS][0][0]], dtype=np.int64)
         steps = min(config.max_tokens, ctx.model.context_length - len(start))
-        drawn = sample_continuations(
-            ctx.model, [start], steps=steps, n=config.generated, rng=ctx.rng,
+        # One prompt per record (not n samples of one): bounded batches, progress between them.
+        drawn = [samples[0] for samples in sample_continuations(
+            ctx.model, [start] * config.generated, steps=steps, n=1, rng=ctx.rng,
             temperature=config.temperature, top_p=config.top_p,
             stops=stop_ids(ctx.tokenizer) if ctx.tokenizer is not None else (),
             batch_size=config.batch_size, progress=ctx.progress.slice(0.0, 0.9),
-            message="generating records")[0]
+            message="generating records")]
         unique = {role: np.zeros(len(drawn), dtype=bool) for role in Role}
         hits = {role: np.zeros(len(ctx.cohorts[role])) for role in Role}
         sizes = []
