@@ -69,6 +69,8 @@ class ProbeResult:
             out["reliable"] = self.reliable
             if self.verdict_if_split_valid is not None:
                 out["verdict_if_split_valid"] = self.verdict_if_split_valid.value
+        elif self.subgroups:  # strata of other families (vulnerable subgroups, T6)
+            out["subgroups"] = list(self.subgroups)
         return out
 
 

@@ -9,6 +9,7 @@ from audit_core.probes.calibrated_modified_entropy import CalibratedModifiedEntr
 from audit_core.probes.canary_exposure import CanaryExposure
 from audit_core.probes.confidence import Confidence
 from audit_core.probes.embedding_distance import EmbeddingDistance
+from audit_core.probes.embedding_probe import EmbeddingProbe
 from audit_core.probes.entropy import Entropy
 from audit_core.probes.extraction import Extraction
 from audit_core.probes.identifier_leakage import IdentifierLeakage
@@ -17,11 +18,13 @@ from audit_core.probes.loss import Loss
 from audit_core.probes.min_k import MinK
 from audit_core.probes.min_k_plus_plus import MinKPlusPlus
 from audit_core.probes.modified_entropy import ModifiedEntropy
+from audit_core.probes.perturbation import Perturbation
 from audit_core.probes.pseudo_likelihood import PseudoLikelihood
 from audit_core.probes.reidentification import Reidentification
 from audit_core.probes.rmia import Rmia
 from audit_core.probes.sensitive_attributes import SensitiveAttributes
 from audit_core.probes.trajectory import Trajectory
+from audit_core.probes.vulnerable_subgroups import VulnerableSubgroups
 from audit_core.probes.zlib import Zlib
 
 # Probes that need a reference model (needs.reference) run only when the plan names one.
@@ -30,6 +33,9 @@ PROBES = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(), Extraction(),
           Trajectory(), SensitiveAttributes(),
           # Identifiers and canaries: notes-only (needs.text_records) and plan-only (needs.canaries).
           IdentifierLeakage(), Reidentification(), CanaryExposure(),
+          # Built on T2's signal (Tonekaboni et al. 2025): hidden states (T3, only where the
+          # export has them), perturbation (T5) and vulnerable subgroups (T6).
+          EmbeddingProbe(), Perturbation(), VulnerableSubgroups(),
           # Tabular classifiers (needs.model_kinds): the audit offers what the model can do.
           Confidence(), Entropy(), ModifiedEntropy(), CalibratedConfidence(), CalibratedEntropy(),
           CalibratedModifiedEntropy(),

@@ -183,7 +183,8 @@ def _assess(config: EmbeddingProbeConfig, ctx: ProbeContext, inputs: SensitiveIn
     else:
         headline = Headline(label="Largest member/non-member AUROC gap", value=top["gap"],
                             text=f"{top['name']}: AUROC {top['auc_members']:.3f} for members vs "
-                                 f"{top['auc_non_members']:.3f} for non-members")
+                                 f"{top['auc_non_members']:.3f} for non-members ("
+                                 + ("significant)" if top["significant"] else "not significant)"))
     curves = {f"auc_{r['category']}": {"members": [r["auc_members"]],
                                        "non_members": [r["auc_non_members"]]} for r in results}
     return ProbeOutcome(verdict=verdict, headline=headline, metrics=metrics,

@@ -59,7 +59,7 @@ class PerturbationConfig:
                                 "it; empty keeps the built-in ICD-10 sets (clinical.code_sets).",
                            anchor="Tonekaboni et al. 2025 (T2) categories, plus reproductive health")
     horizon: int = param(24, label="Continuation length (tokens)", min=1, max=100_000)
-    samples: int = param(8, label="Continuations per prompt", min=1, max=1000)
+    samples: int = param(4, label="Continuations per prompt", min=1, max=1000)
     temperature: float = param(1.0, label="Sampling temperature", min=0.0, max=10.0,
                                anchor="Tonekaboni et al. 2025: temperature 1.0")
     top_p: float = param(0.95, label="Nucleus (top-p) mass", min=0.01, max=1.0,
@@ -67,9 +67,9 @@ class PerturbationConfig:
     max_records: int = param(200, label="Patients screened per cohort", min=0, max=10_000_000,
                              help="A seeded random subset whose T2 signal is computed to find the "
                                   "flagged patients (0: every record).")
-    max_flagged: int = param(25, label="Flagged patients examined per cohort", min=0, max=100_000,
+    max_flagged: int = param(10, label="Flagged patients examined per cohort", min=0, max=100_000,
                              help="Those with the strongest signal for a category they carry.")
-    top_membership: int = param(10, label="Top membership scores examined per cohort", min=0,
+    top_membership: int = param(5, label="Top membership scores examined per cohort", min=0,
                                 max=100_000,
                                 help="Patients with the highest LOSS score who carry a sensitive "
                                      "category, flagged or not.")
@@ -220,16 +220,11 @@ def _outcome(cases: list[Case], names: dict[str, str], categories: list[str], ct
     counts = {(role, outcome): 0 for role in Role for outcome in (PATIENT_SPECIFIC, POPULATION, NO_SIGNAL)}
     for case in cases:
         counts[(case.role, case.outcome)] += 1
-    for role in Role:
-        metrics[f"n_examined_{role.value}"] = len({c.record for c in cases if c.role is role})
+    for role in Role:  # the patients examined: the figures' n
+        metrics[f"n_{role.value}"] = len({c.record for c in cases if c.role is role})
     for outcome in (PATIENT_SPECIFIC, POPULATION, NO_SIGNAL):
         for role in Role:
-            metrics[f"{outcome}_count_{role.value}"] = counts[(role, outcome)]
-    for category in categories:
-        for role in Role:
-            metrics[f"{category}_patient_specific_count_{role.value}"] = sum(
-                1 for c in cases if c.category == category and c.role is role
-                and c.outcome == PATIENT_SPECIFIC)
+            metrics[f"{outcome}_signals_{role.value}"] = counts[(role, outcome)]
     classified = {r: [c for c in cases if c.role is r and c.outcome != NO_SIGNAL] for r in Role}
     k_m = counts[(Role.MEMBERS, PATIENT_SPECIFIC)]
     k_n = counts[(Role.NON_MEMBERS, PATIENT_SPECIFIC)]
@@ -243,21 +238,19 @@ def _outcome(cases: list[Case], names: dict[str, str], categories: list[str], ct
             value = 1.0 if case.outcome == PATIENT_SPECIFIC else 0.0
             scores[case.role][case.record] = value if np.isnan(current) else max(current, value)
 
-    findings = [(f"Examined {metrics['n_examined_members']} members and "
-                 f"{metrics['n_examined_non_members']} non-members (flagged by the sensitive "
-                 f"signal, or among the {config.top_membership} highest membership scores), one "
-                 "identifier varied at a time.")]
+    findings = [(f"Examined {metrics['n_members']} members and {metrics['n_non_members']} "
+                 f"non-members (flagged by the sensitive signal, or among the {config.top_membership} "
+                 "highest membership scores), one identifier varied at a time.")]
+    per_category = []
     for category in categories:
         rows = [c for c in cases if c.category == category]
-        if not rows:
-            continue
-        parts = []
-        for role, word in ((Role.MEMBERS, "members"), (Role.NON_MEMBERS, "non-members")):
-            mine = [c for c in rows if c.role is role]
-            parts.append(f"{word}: {sum(c.outcome == PATIENT_SPECIFIC for c in mine)} patient-specific, "
-                         f"{sum(c.outcome == POPULATION for c in mine)} population pattern, "
-                         f"{sum(c.outcome == NO_SIGNAL for c in mine)} below the signal threshold")
-        findings.append(f"{names.get(category, category)}: {'; '.join(parts)}.")
+        if rows:
+            tally = ["/".join(str(sum(c.role is role and c.outcome == o for c in rows))
+                              for o in (PATIENT_SPECIFIC, POPULATION, NO_SIGNAL)) for role in Role]
+            per_category.append(f"{names.get(category, category)} {tally[0]} vs {tally[1]}")
+    if per_category:
+        findings.append("Per category, patient-specific / population pattern / below the signal "
+                        "threshold, members vs non-members: " + "; ".join(per_category) + ".")
     triggered: dict[str, int] = {}
     for case in cases:
         if case.role is Role.MEMBERS:

@@ -67,7 +67,7 @@ def age_strata(cohorts: Mapping[Role, Cohort]) -> list[Stratum]:
 def carrier_strata(carriers: Mapping[str, Mapping[Role, np.ndarray]],
                    labels: Mapping[str, str]) -> list[Stratum]:
     """One stratum per sensitive category: the records that hold one of its codes."""
-    return [Stratum(SENSITIVE, f"carriers of {labels.get(category, category)} codes",
+    return [Stratum(SENSITIVE, f"{labels.get(category, category)} (carriers)",
                     masks[Role.MEMBERS], masks[Role.NON_MEMBERS], False)
             for category, masks in carriers.items()]
 

@@ -6,7 +6,7 @@ model can single out (Carlini et al., "The Secret Sharer", USENIX Security 2019:
 sequences are the ones memorized). Strata: every value of every declared subgroup
 column, carriers of a code seen in at most k members (the training count, as far as
 the audit can see it), age over 85 and 90 and over (HIPAA Safe Harbor's age limit), and
-the carriers of each sensitive category (`clinical.vulnerable_strata`).
+the carriers of each sensitive category (`probes.vulnerable_strata`).
 
 Per stratum two metrics, each with a 95% interval: membership (the LOSS score's AUC,
 members against non-members, through `membership_strata.assess_strata`) and sensitive
@@ -30,12 +30,12 @@ from audit_core.clinical.sensitive_inputs import (
     sensitive_inputs,
     signal_of,
 )
-from audit_core.clinical.vulnerable_strata import vulnerable_strata
 from audit_core.data.cohort import Role
 from audit_core.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.clinical_context import sampled_rows
 from audit_core.probes.membership_strata import RARE_CODES, assess_strata
+from audit_core.probes.vulnerable_strata import vulnerable_strata
 from audit_core.stats.disparity import stratum_disparity
 from audit_core.stats.multiple_testing import benjamini_hochberg
 from audit_core.stats.roc import auc
@@ -214,16 +214,19 @@ def _outcome(rows: list[dict[str, Any]], overall_auc: float, overall_gap: float,
                         f"({top['auc_disparity']:+.3f} against the whole cohort, 95% CI "
                         f"{low:+.3f} to {high:+.3f}; {top['n_members']} members, "
                         f"{top['n_non_members']} non-members).")
-    for r in at_risk:
+    if at_risk:
         parts = []
-        if r["auc_disparity_q_value"] is not None and r["auc_disparity_q_value"] <= t.subgroup_fdr:
-            parts.append(f"membership AUC {r['auc_disparity']:+.3f} above the cohort "
-                         f"(q = {r['auc_disparity_q_value']:.2g})")
-        if (r["disclosure_gap_disparity_q_value"] is not None
-                and r["disclosure_gap_disparity_q_value"] <= t.subgroup_fdr):
-            parts.append(f"sensitive-disclosure gap {r['disclosure_gap_disparity']:+.3f} above the "
-                         f"cohort (q = {r['disclosure_gap_disparity_q_value']:.2g})")
-        findings.append(f"At higher risk than the cohort: {_name(r)}: {'; '.join(parts)}.")
+        for r in at_risk:
+            why = []
+            if r["auc_disparity_q_value"] is not None and r["auc_disparity_q_value"] <= t.subgroup_fdr:
+                why.append(f"membership AUC {r['auc_disparity']:+.3f}, q = {r['auc_disparity_q_value']:.2g}")
+            if (r["disclosure_gap_disparity_q_value"] is not None
+                    and r["disclosure_gap_disparity_q_value"] <= t.subgroup_fdr):
+                why.append(f"sensitive-disclosure gap {r['disclosure_gap_disparity']:+.3f}, "
+                           f"q = {r['disclosure_gap_disparity_q_value']:.2g}")
+            parts.append(f"{_name(r)} ({'; '.join(why)})")
+        findings.append(f"At higher risk than the whole cohort (Benjamini-Hochberg q <= "
+                        f"{t.subgroup_fdr:.2f}): " + "; ".join(parts) + ".")
     if shown and not at_risk:
         findings.append(f"No stratum fares significantly worse than the whole cohort "
                         f"(Benjamini-Hochberg q <= {t.subgroup_fdr:.2f}).")

@@ -111,8 +111,8 @@ FAMILIES: dict[str, Family] = {
             "as a whole."
         ),
         mitigations=(
-            "Generalise what makes the subgroup identifiable (rare codes, ages over 89) in the "
-            "training data.",
+            ("Generalise what makes the subgroup identifiable (rare codes, ages over 89) in the "
+             "training data."),
             "Aggregate ages of 90 and over into one category (HIPAA Safe Harbor).",
             "Retrain with differential privacy and audit the subgroup again.",
         ),

@@ -39,7 +39,10 @@ def subgroup_section(results: Mapping[str, Any], number: int) -> Section:
         "patients on either side are suppressed (CMS cell-size rule) and show no figure. "
         "q: Benjamini–Hochberg adjusted p-value across the subgroups that AUC exceeds 0.5; "
         "LEAKS: membership is detectable in the subgroup at the plan's false discovery rate. "
-        "Groups with a higher AUC than the whole cohort are the patients most at risk.", TextStyle.SMALL)]
+        "Groups with a higher AUC than the whole cohort are the patients most at risk. "
+        "AT RISK (vulnerable subgroups, T6): the stratum fares significantly worse than the whole "
+        "cohort (membership AUC or sensitive disclosure; Benjamini–Hochberg across strata).",
+        TextStyle.SMALL)]
     for probe in map(as_mapping, as_list(results.get("probes"))):
         groups = [as_mapping(g) for g in as_list(probe.get("subgroups"))]
         if not groups:
@@ -67,7 +70,9 @@ def _table(groups: list[Mapping[str, Any]]) -> Table:
             *(format_metric(k, g.get(k), g.get(k + "_ci")) for k in extra),
         )
         flag: Any = ""
-        if not hidden and g.get("significant") is True:
+        if not hidden and g.get("at_risk") is True:
+            flag = Badge("fail", "AT RISK")
+        elif not hidden and g.get("significant") is True:
             flag = Badge("warn", "LEAKS")
         rows.append((
             humanize(as_text(g.get("column"))), as_text(g.get("value")),

@@ -20,7 +20,6 @@ import pytest
 
 from audit_core.clinical.ages import AgeRange, age_steps, parse_age
 from audit_core.clinical.prompt_variants import VariantVocabulary, prompt_variants
-from audit_core.clinical.vulnerable_strata import age_strata
 from audit_core.data.cohort import Role
 from audit_core.data.loading import load_cohort
 from audit_core.models.onnx_causal_lm import Samples
@@ -34,6 +33,7 @@ from audit_core.probes.perturbation import (
     Perturbation,
     classify,
 )
+from audit_core.probes.vulnerable_strata import age_strata
 from audit_core.probes.vulnerable_subgroups import VulnerableSubgroups
 from audit_core.progress import Progress
 from audit_core.scoring.token_scores import TokenScores
@@ -66,7 +66,10 @@ def test_prompt_variants_move_one_identifier_at_a_time(demo_dir: Path) -> None:
     tokenizer = load_tokenizer(demo_dir / "model")
     vocab = VariantVocabulary.of(tokenizer)
     ids = encode_all(tokenizer, ["AGE_50_59 SEX_F VISIT I10 VISIT GAP_1M E11.9 RX_METFORMIN"])[0]
-    words = lambda x: [vocab.words[i] for i in x]  # noqa: E731
+
+    def words(x):
+        return [vocab.words[i] for i in x]
+
     variants = prompt_variants(ids, vocab)
     by_kind = {}
     for v in variants:
@@ -179,7 +182,7 @@ def _memorized_patient(demo_slice):
     code no other member has: the patient a memorizing model would single out."""
     from audit_core.clinical.sensitive_inputs import sensitive_inputs
 
-    cohorts, token_ids, tokenizer = demo_slice
+    _cohorts, token_ids, tokenizer = demo_slice
     ctx = _context(demo_slice, PlantedModel(lambda p: False), "perturbation", _flat_loss(demo_slice))
     inputs = sensitive_inputs(ctx, 20, "", "test")
     counts: dict[int, int] = {}
@@ -210,21 +213,21 @@ def test_perturbation_calls_a_memory_of_one_patient_patient_specific(demo_slice)
 
     outcome = _run_perturbation(demo_slice, PlantedModel(reveals))
     m = outcome.metrics
-    assert m["patient_specific_count_members"] >= 1 and m["population_count_members"] == 0
-    assert m["patient_specific_count_non_members"] == 0
+    assert m["patient_specific_signals_members"] >= 1 and m["population_signals_members"] == 0
+    assert m["patient_specific_signals_non_members"] == 0
     assert outcome.scores[Role.MEMBERS][record] == 1.0
     assert outcome.verdict in (Verdict.WARN, Verdict.FAIL)
     assert any("under age" in f and "under rare code" in f for f in outcome.findings)
 
 
 def test_perturbation_calls_a_pattern_of_common_codes_a_population_pattern(demo_slice) -> None:
-    cohorts, token_ids, tokenizer = demo_slice
+    tokenizer = demo_slice[2]
     common = tokenizer.token_to_id("VISIT")  # every record has it: the model reveals for all
     everyone = PlantedModel(lambda prompt: common in prompt)
     outcome = _run_perturbation(demo_slice, everyone)
     m = outcome.metrics
-    assert m["population_count_members"] >= 5 and m["population_count_non_members"] >= 5
-    assert m["patient_specific_count_members"] == 0 == m["patient_specific_count_non_members"]
+    assert m["population_signals_members"] >= 5 and m["population_signals_non_members"] >= 5
+    assert m["patient_specific_signals_members"] == 0 == m["patient_specific_signals_non_members"]
     assert outcome.verdict is Verdict.PASS
 
 
@@ -269,3 +272,103 @@ def test_age_strata_say_when_bands_cannot_resolve_85(demo_slice) -> None:
     members = demo_slice[0][Role.MEMBERS]
     over_90 = np.array([s.split()[0] == "AGE_90_PLUS" for s in members.sequences])
     np.testing.assert_array_equal(strata[1].members, over_90)
+
+
+# --- T3: hidden states -----------------------------------------------------------------
+
+
+def test_export_with_hidden_states_is_recognised_and_read_at_the_last_real_token(
+        tmp_path: Path, tiny_positive, demo_dir: Path) -> None:
+    import torch
+
+    from audit_core.controls.export import export_model
+    from audit_core.controls.tokenizer import build_tokenizer
+    from audit_core.models.inspection import inspect_model
+    from audit_core.models.onnx_causal_lm import OnnxCausalLM
+
+    report = export_model(tiny_positive.model, build_tokenizer(), tmp_path / "hidden",
+                          hidden_states=True)
+    info = inspect_model(report.out_dir)
+    assert report.hidden_states and info.hidden_states and info.kind == "causal_lm"
+    assert not inspect_model(demo_dir / "model").hidden_states
+    ids = np.array([[2, 10, 11, 12, 13], [2, 14, 15, 0, 0]])
+    mask = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+    ours = OnnxCausalLM(info).last_hidden_states(ids, mask)
+    with torch.no_grad():
+        theirs = tiny_positive.model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask),
+                                     output_hidden_states=True).hidden_states[-1].numpy()
+    np.testing.assert_allclose(ours, np.stack([theirs[0, 4], theirs[1, 2]]), atol=1e-4)
+
+
+def test_the_runner_leaves_out_or_refuses_the_embedding_probe_without_hidden_states(
+        demo_dir: Path) -> None:
+    from audit_core.errors import ModelError
+    from audit_core.models.inspection import inspect_model
+    from audit_core.probes import PROBES_BY_ID
+    from audit_core.runner import supported_probes
+
+    info = inspect_model(demo_dir / "model")
+    selected = [(PROBES_BY_ID[i], PROBES_BY_ID[i].config_type()) for i in ("loss", "embedding_probe")]
+    assert [p.id for p, _ in supported_probes(selected, info, explicit=False)] == ["loss"]
+    with pytest.raises(ModelError, match="hidden states"):
+        supported_probes(selected, info, explicit=True)
+    with_states = dataclasses.replace(info, hidden_states=True)
+    assert len(supported_probes(selected, with_states, explicit=True)) == 2
+
+
+class StateModel:
+    """Hidden states of noise (fixed per prompt), plus `planted[prompt]` on the first
+    dimension for the prompts it holds: a model that stores exactly what was planted."""
+
+    has_hidden_states = True
+    context_length = 128
+
+    def __init__(self, planted: dict[bytes, float], dim: int = 8) -> None:
+        self.planted, self.dim = planted, dim
+
+    def last_hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        import zlib
+
+        rows = []
+        for row, keep in zip(ids, mask):
+            key = np.asarray(row[:int(keep.sum())], dtype=np.int64).tobytes()
+            state = np.random.default_rng(zlib.crc32(key)).normal(size=self.dim)
+            state[0] += self.planted.get(key, 0.0)
+            rows.append(state)
+        return np.stack(rows)
+
+
+def _run_embedding_probe(demo_slice, roles: tuple[Role, ...]):
+    """The probe on a stand-in that stores, for the patients of `roles`, whether they carry a
+    mental-health code (anywhere in the record), in the state of their prompt."""
+    from audit_core.clinical.sensitive_inputs import sensitive_inputs
+    from audit_core.probes.embedding_probe import EmbeddingProbe
+
+    probe = EmbeddingProbe()
+    ctx = _context(demo_slice, None, "embedding", _flat_loss(demo_slice))
+    inputs = sensitive_inputs(dataclasses.replace(ctx, model=StateModel({})), 20, "", "test")
+    planted = {}
+    for role in roles:
+        for prompt, label in zip(inputs.prompts[role], inputs.labels[role]["mental_health"]):
+            planted[prompt.astype(np.int64).tobytes()] = 2.5 if label else -2.5
+    ctx = dataclasses.replace(ctx, model=StateModel(planted))
+    return probe.run(probe.config_type(), ctx)
+
+
+def test_embedding_probe_finds_sensitive_codes_stored_for_members_only(demo_slice) -> None:
+    outcome = _run_embedding_probe(demo_slice, (Role.MEMBERS,))
+    m = outcome.metrics
+    assert m["auc_mental_health_members"] > 0.9 and 0.35 < m["auc_mental_health_non_members"] < 0.65
+    assert m["auc_gap_mental_health_ci"][0] > 0.10 and m["q_value_mental_health"] < 0.05
+    # Only mental health was planted (comorbid categories may ride along, but less).
+    gaps = {k: v for k, v in m.items() if k.startswith("auc_gap_") and not k.endswith("_ci")}
+    assert max(gaps, key=gaps.get) == "auc_gap_mental_health"
+    assert outcome.verdict is Verdict.FAIL
+
+
+def test_embedding_probe_calls_what_everyone_reveals_inferability_not_memorization(demo_slice) -> None:
+    outcome = _run_embedding_probe(demo_slice, (Role.MEMBERS, Role.NON_MEMBERS))
+    m = outcome.metrics
+    assert m["auc_mental_health_members"] > 0.9 and m["auc_mental_health_non_members"] > 0.9
+    assert m["categories_with_a_member_gap"] == 0 and outcome.verdict is Verdict.PASS
+    assert any("inferability, not memorization" in f for f in outcome.findings)

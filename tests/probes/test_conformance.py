@@ -75,6 +75,8 @@ def _quick(probe):
     if probe.id == "sensitive_attributes":
         config = dataclasses.replace(config, tiers="demographics,10", samples=2, horizon=8,
                                      max_records=12, baseline_samples=4)
+    if probe.id in ("perturbation", "vulnerable_subgroups"):  # few patients, short samples
+        config = dataclasses.replace(config, samples=1, horizon=6, max_records=16)
     if probe.id == "reidentification":
         config = dataclasses.replace(config, generated=16, max_tokens=24)
     if probe.id == "canary_exposure":  # the canary control's set, estimated from a small sample
