@@ -372,3 +372,67 @@ def test_embedding_probe_calls_what_everyone_reveals_inferability_not_memorizati
     assert m["auc_mental_health_members"] > 0.9 and m["auc_mental_health_non_members"] > 0.9
     assert m["categories_with_a_member_gap"] == 0 and outcome.verdict is Verdict.PASS
     assert any("inferability, not memorization" in f for f in outcome.findings)
+
+
+# --- T5 on real controls ---------------------------------------------------------------
+
+SENSITIVE = Path(__file__).resolve().parents[2] / "resources" / "controls" / "sensitive"
+NEGATIVE = Path(__file__).resolve().parents[2] / "resources" / "controls" / "negative"
+
+
+@pytest.fixture(scope="module")
+def sensitive_cohorts(tmp_path_factory):
+    """The sensitive control's 8 planted members (a sensitive code behind a rare code pair,
+    memorized) plus 40 other members, and 48 non-members."""
+    import json
+
+    truth = json.loads((SENSITIVE / "ground_truth.json").read_text())
+    planted = {p["patient_id"] for p in truth["planted"]}
+    members = pd.read_csv(SENSITIVE / "members.csv", dtype=str)
+    members = pd.concat([members[members.patient_id.isin(planted)],
+                         members[~members.patient_id.isin(planted)].head(40)])
+    folder = tmp_path_factory.mktemp("sensitive_t5")
+    cohorts = {}
+    for role, frame in ((Role.MEMBERS, members),
+                        (Role.NON_MEMBERS, pd.read_csv(SENSITIVE / "non_members.csv", dtype=str).head(48))):
+        frame.to_csv(folder / f"{role.value}.csv", index=False)
+        cohorts[role] = load_cohort(folder / f"{role.value}.csv", role, COLUMNS)
+    return cohorts, planted
+
+
+def _perturb_real(model_dir: Path, sensitive_cohorts):
+    from audit_core.models.inspection import inspect_model
+    from audit_core.models.onnx_causal_lm import OnnxCausalLM
+    from audit_core.models.tokenizer_loading import pad_token_id
+    from audit_core.scoring.token_scores import score_tokens
+
+    cohorts, _ = sensitive_cohorts
+    model = OnnxCausalLM(inspect_model(model_dir), threads=2)
+    tokenizer = load_tokenizer(model_dir)
+    ids = {r: encode_all(tokenizer, list(c.sequences)) for r, c in cohorts.items()}
+    scores = {r: score_tokens(model, ids[r], batch_size=32, pad_id=pad_token_id(tokenizer),
+                              progress=Progress()) for r in Role}
+    probe = Perturbation()
+    # The planted pair ends a 10-code prompt (controls/sensitive.py), T2's "10 codes" tier.
+    config = dataclasses.replace(probe.config_type(), prompt_tokens=10, max_records=0,
+                                 top_membership=3, samples=4, horizon=12)
+    ctx = ProbeContext(cohorts=cohorts, token_ids=ids, token_scores=scores, model=model,
+                       thresholds=THRESHOLD_FAMILIES["perturbation"](), rng=np.random.default_rng(5),
+                       progress=Progress(), tokenizer=tokenizer, columns=COLUMNS)
+    return probe.run(config, ctx)
+
+
+def test_perturbation_finds_the_planted_memories_of_the_sensitive_control(sensitive_cohorts) -> None:
+    cohorts, planted = sensitive_cohorts
+    outcome = _perturb_real(SENSITIVE / "model", sensitive_cohorts)
+    specific = {cohorts[Role.MEMBERS].ids[i] for i in np.flatnonzero(outcome.scores[Role.MEMBERS] == 1.0)}
+    assert len(specific) >= 2 and specific <= planted  # only planted members, and more than one
+    assert outcome.metrics["patient_specific_signals_non_members"] == 0
+    assert outcome.verdict in (Verdict.WARN, Verdict.FAIL)
+    assert any("under rare code" in f for f in outcome.findings)
+
+
+def test_perturbation_reports_no_finding_on_the_control_that_never_saw_them(sensitive_cohorts) -> None:
+    outcome = _perturb_real(NEGATIVE / "model", sensitive_cohorts)
+    assert outcome.metrics["patient_specific_signals_members"] == 0
+    assert outcome.verdict is Verdict.PASS
