@@ -106,11 +106,6 @@ class ProbesPage(StepPage):
                 reason = ("Needs the model's hidden states; this export has no 'hidden_states' "
                           "output. Re-export the model with it to enable this probe.")
                 box.setEnabled(False)
-            elif (getattr(box.probe.needs, "hidden_states", False) and self.info is not None
-                  and not self.info.hidden_states):
-                reason = ("Needs the model's hidden states; this export has no 'hidden_states' "
-                          "output. Re-export the model with it to enable this probe.")
-                box.setEnabled(False)
             elif needs_reference(box.probe) and not self.has_reference:
                 reason = ("Needs a reference model (the same tokenizer, trained without these "
                           "members); this audit has none. Choose one on the Model step to enable it.")
