@@ -76,6 +76,7 @@ class EmbeddingProbe:
     def run(self, config: EmbeddingProbeConfig, ctx: ProbeContext) -> ProbeOutcome:
         ctx.progress.advance(0.0, "reading the hidden states")
         if not getattr(ctx.model, "has_hidden_states", False):
+            ctx.progress.advance(1.0, "no hidden states to read")
             return _not_applicable(ctx)
         inputs = sensitive_inputs(ctx, config.prompt_tokens, config.code_sets,
                                   f"probes.{self.id}.code_sets")
