@@ -64,7 +64,7 @@ class PerturbationConfig:
                                anchor="Tonekaboni et al. 2025: temperature 1.0")
     top_p: float = param(0.95, label="Nucleus (top-p) mass", min=0.01, max=1.0,
                          anchor="Tonekaboni et al. 2025: top-p 0.95")
-    max_records: int = param(200, label="Patients screened per cohort", min=0, max=10_000_000,
+    max_records: int = param(100, label="Patients screened per cohort", min=0, max=10_000_000,
                              help="A seeded random subset whose T2 signal is computed to find the "
                                   "flagged patients (0: every record).")
     max_flagged: int = param(10, label="Flagged patients examined per cohort", min=0, max=100_000,

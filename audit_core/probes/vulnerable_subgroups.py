@@ -58,7 +58,7 @@ class VulnerableSubgroupsConfig:
                                anchor="Tonekaboni et al. 2025: temperature 1.0")
     top_p: float = param(0.95, label="Nucleus (top-p) mass", min=0.01, max=1.0,
                          anchor="Tonekaboni et al. 2025: top-p 0.95")
-    max_records: int = param(200, label="Patients screened for disclosure per cohort", min=0,
+    max_records: int = param(100, label="Patients screened for disclosure per cohort", min=0,
                              max=10_000_000,
                              help="A seeded random subset whose T2 signal is computed (0: every "
                                   "record); membership uses every record.")
