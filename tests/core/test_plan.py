@@ -34,9 +34,12 @@ def test_without_probes_table_the_standard_suite_runs() -> None:
     from audit_core.probes import PROBES
 
     # every probe except those that need a reference model, which this plan does not name,
-    # and those for other model kinds than the default (a causal language model)
-    assert [p.id for p, _ in resolve_probes(_plan())] == [
-        p.id for p in PROBES if not p.needs.reference and p.needs.applies_to("causal_lm")]
+    # those for other model kinds than the default (a causal language model), those that
+    # need a canary manifest, and notes-only probes when the records are not text
+    plan = _plan()
+    assert [p.id for p, _ in resolve_probes(plan)] == [
+        p.id for p in PROBES if not p.needs.reference and p.needs.applies_to("causal_lm")
+        and not p.needs.canaries and (plan.data.columns.kind == "text" or not p.needs.text_records)]
     assert [p.id for p, _ in resolve_probes(_plan(), "tabular_classifier")] == [
         "confidence", "entropy", "modified_entropy"]
 
