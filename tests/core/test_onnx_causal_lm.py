@@ -55,9 +55,9 @@ def _classifier(path: Path) -> Path:
 def test_inspect_describes_a_non_language_model_and_run_refuses_it(tmp_path: Path) -> None:
     folder = _classifier(tmp_path / "tabular")
     info = inspect_model(folder)
-    assert info.kind == UNKNOWN and info.parameters == 8 and info.opset == 17
+    assert info.kind == "tabular_classifier" and info.parameters == 8 and info.opset == 17
     done = mnemoscope("inspect", str(folder))
-    assert done.returncode == 0 and "unknown" in done.stdout and "features" in done.stdout
+    assert done.returncode == 0 and "tabular" in done.stdout and "features" in done.stdout
     with pytest.raises(ModelError, match="not a causal language model"):
         OnnxCausalLM(info)
 
@@ -77,3 +77,18 @@ def test_weights_outside_the_model_folder_are_refused(tmp_path: Path, demo_dir: 
     (folder / "model.onnx").write_bytes(proto.SerializeToString())
     with pytest.raises(ModelError, match="weights outside its folder"):
         inspect_model(folder)
+
+
+def test_a_model_of_no_known_kind_is_named_unknown_and_refused(tmp_path: Path) -> None:
+    """An image model (4-D float input) is neither language model, encoder nor classifier."""
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["pixels"], ["out"])], "image",
+        [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, ["batch", 3, 4, 4])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["batch", 3, 4, 4])])
+    folder = tmp_path / "image"
+    folder.mkdir()
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), folder / "model.onnx")
+    info = inspect_model(folder)
+    assert info.kind == UNKNOWN
+    with pytest.raises(ModelError, match="not a causal language model"):
+        OnnxCausalLM(info)
