@@ -27,7 +27,8 @@ def test_demo_plan_loads_with_paths_relative_to_the_file(demo_dir: Path) -> None
     assert plan.data.members == demo_dir / "members.csv"
     assert plan.data.columns.kind == "codes"
     assert [p.id for p, _ in resolve_probes(plan)] == ["loss", "zlib", "min_k", "min_k_plus_plus", "extraction",
-                                                       "trajectory", "sensitive_attributes"]
+                                                       "trajectory", "sensitive_attributes", "reidentification",
+                                                       "perturbation", "vulnerable_subgroups"]
     assert resolve_thresholds(plan)["membership"].fail_epsilon == 1.0
 
 

@@ -130,7 +130,8 @@ def test_save_plan_writes_what_open_plan_reads(qtbot, window, dialogs, tmp_path:
     saved = load_plan(tmp_path / "saved.toml")
     demo = load_plan(DEMO / "plan.toml")
     assert saved.probes == {"loss": {}, "zlib": {}, "min_k": {"k": 0.1}, "min_k_plus_plus": {},
-                            "trajectory": {}, "sensitive_attributes": {}}
+                            "trajectory": {}, "sensitive_attributes": {}, "reidentification": {},
+                            "perturbation": {}, "vulnerable_subgroups": {}}
     assert saved.thresholds == demo.thresholds and saved.model.declared == demo.model.declared
     assert saved.model.path.resolve() == demo.model.path.resolve()
 
