@@ -18,7 +18,7 @@ import numpy as np
 from audit_core.errors import ModelError
 from audit_core.models.inspection import HIDDEN_STATES, ModelInfo, require_causal_lm
 from audit_core.models.precision import PRECISIONS, quantize_int8
-from audit_core.models.runtime import check_provider, physical_cores, resolve_provider, session_options
+from audit_core.models.runtime import check_provider, open_session, physical_cores, resolve_provider
 
 _KNOWN_INPUTS = ("input_ids", "attention_mask", "position_ids")
 
@@ -200,21 +200,7 @@ class OnnxCausalLM:
         return hidden[np.arange(len(last)), np.clip(last, 0, None)].astype(np.float64)
 
     def _open_session(self, path, name: str, provider: str, providers: list[str]):
-        import onnxruntime as ort
-
-        options = session_options(self.threads)
-        try:
-            try:
-                return ort.InferenceSession(str(path), options, providers=providers)
-            except Exception:
-                if provider != "auto" or providers == ["CPUExecutionProvider"]:
-                    raise
-                # "auto" found CUDA in onnxruntime but it would not start: use the CPU.
-                return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelError(f"onnxruntime cannot load {name} "
-                             f"({exc.__class__.__name__}): the export is broken or uses "
-                             "operators this runtime lacks") from None
+        return open_session(path, name, self.threads, providers, fall_back_to_cpu=provider == "auto")
 
     def _run(self, input_ids: np.ndarray, mask: np.ndarray,
              past: dict[str, np.ndarray] | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -9,13 +9,13 @@ Records longer than the context are cut to it (the caller reports how many).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
 
 from audit_core.errors import ModelError
 from audit_core.models.inspection import ENCODER, MASKED_LM, ModelInfo, embedding_output
+from audit_core.models.runtime import open_session
 from audit_core.progress import Progress
 
 _KNOWN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -23,20 +23,10 @@ _KNOWN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 class OnnxEncoder:
     def __init__(self, info: ModelInfo, threads: int = 0) -> None:
-        import onnxruntime as ort
-
         if info.kind not in (ENCODER, MASKED_LM):
             raise ModelError(f"{info.name} is not an encoder: expected an input 'input_ids' and "
                              "an embeddings or masked-LM logits output")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
-        options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(info.path), options,
-                                                providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelError(f"onnxruntime cannot load {info.name} ({exc.__class__.__name__}): "
-                             "the export is broken or uses operators this runtime lacks") from None
+        self.session = open_session(info.path, info.name, threads)
         self.info = info
         self.provider = self.session.get_providers()[0]
         inputs = {i.name: i for i in self.session.get_inputs()}

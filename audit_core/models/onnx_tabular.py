@@ -9,7 +9,6 @@ graph (the ZipMap's or the classifier node's attributes), so that a label column
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,6 +19,7 @@ from audit_core.models.inspection import (
     ModelInfo,
     tabular_probability_output,
 )
+from audit_core.models.runtime import open_session
 from audit_core.progress import Progress
 
 # Attributes that hold class labels, in the order they are trusted: a ZipMap's keys are the
@@ -32,20 +32,10 @@ ROWS_PER_BATCH = 4096  # a batch is the unit of progress and of cancellation
 
 class OnnxTabularClassifier:
     def __init__(self, info: ModelInfo, threads: int = 0) -> None:
-        import onnxruntime as ort
-
         if info.kind != TABULAR_CLASSIFIER:
             raise ModelError(f"{info.name} is not a tabular classifier: expected one float input "
                              "[rows, features] and a probability output")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
-        options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(info.path), options,
-                                                providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelError(f"onnxruntime cannot load {info.name} ({exc.__class__.__name__}): "
-                             "the export is broken or uses operators this runtime lacks") from None
+        self.session = open_session(info.path, info.name, threads)
         self.info = info
         self.provider = self.session.get_providers()[0]
         self._input = info.inputs[0].name

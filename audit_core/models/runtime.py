@@ -56,6 +56,27 @@ def session_options(threads: int = 0):
     return options
 
 
+def open_session(path: Path, name: str, threads: int = 0,
+                 providers: list[str] | None = None, *, fall_back_to_cpu: bool = False):
+    """An onnxruntime session for `path`, or a ModelError naming the model (never
+    onnxruntime's own exception). `fall_back_to_cpu`: "auto" found CUDA in onnxruntime but
+    it would not start, so run on the CPU instead."""
+    import onnxruntime as ort
+
+    providers = providers or [_ORT_NAMES["cpu"]]
+    options = session_options(threads)
+    try:
+        try:
+            return ort.InferenceSession(str(path), options, providers=providers)
+        except Exception:
+            if not fall_back_to_cpu or providers == [_ORT_NAMES["cpu"]]:
+                raise
+            return ort.InferenceSession(str(path), options, providers=[_ORT_NAMES["cpu"]])
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ModelError(f"onnxruntime cannot load {name} ({exc.__class__.__name__}): the export "
+                         "is broken or uses operators this runtime lacks") from None
+
+
 def resolve_provider(choice: str) -> list[str]:
     """onnxruntime provider list for the plan's `model.provider`; refuses what is missing."""
     import onnxruntime as ort
