@@ -83,7 +83,8 @@ def format_model(details: dict[str, Any]) -> str:
         ("Model", details["name"]),
         ("Kind", details["kind"].replace("_", " ")),
         ("SHA-256", details["sha256"]),
-        ("Parameters", f"{details['parameters']:,}"),
+        ("Parameters", f"{details['parameters']:,}" if details["parameters"]
+         else "none in weight tensors (e.g. a tree ensemble)"),
         ("ONNX", f"IR version {details['ir_version']}, opset {details['opset']}, "
                  f"produced by {details['producer'] or 'unknown'}"),
         ("Vocabulary", f"model {details.get('vocab_size') or 'unknown'}, tokenizer "
@@ -93,6 +94,13 @@ def format_model(details: dict[str, Any]) -> str:
          if details.get("context_length") else "unknown: set model.context_length in the plan"),
         ("KV cache", "yes (fast generation)" if details["kv_cache"] else "no (generation recomputes)"),
     ]
+    # Tokens, context and the cache describe language models; a classifier reads feature
+    # columns, and only a causal LM generates.
+    kind = details["kind"]
+    if kind == "tabular_classifier":
+        rows = [r for r in rows if r[0] not in ("Vocabulary", "Context", "KV cache")]
+    elif kind != "causal_lm":
+        rows = [r for r in rows if r[0] != "KV cache"]
     if details.get("execution_provider"):
         rows.append(("Runtime", details["execution_provider"]))
     rows.append(("Checked", format_conversion(details.get("conversion"))))
