@@ -191,12 +191,17 @@ def run_compare(*, records: int = 128, batch_size: int = 32, repeats: int = 5,
     flops = forward_flops(n_layer=size.n_layer, n_embd=size.n_embd, vocab=vocab,
                           lengths=[len(x) for x in ids])
     achieved = flops / (tokens / out["scoring"]["onnxruntime_tokens_per_s"]) / 1e9
-    # Paired per repeat: the scoring pass's rate over the GEMM rate measured beside it.
-    fraction = statistics.median(flops / t / 1e9 / g for t, g in zip(scoring_times, gemm_rates))
+    # The headline is against the best GEMM rate seen anywhere in the run, so it can only
+    # understate the fraction. The pairing per repeat (scoring rate over the GEMM rate
+    # measured beside it) follows a busy machine's load, but on a quiet one the short GEMM
+    # beside a repeat reads low (about half the peak here), which put the pairing above 100%.
+    best = max(peak["peak"], *gemm_rates)
+    paired = statistics.median(flops / t / 1e9 / g for t, g in zip(scoring_times, gemm_rates))
     out["peak"] = {"gemm_gflops": {k: round(v, 1) for k, v in peak.items()},
                    "gemm_gflops_during_scoring": round(statistics.median(gemm_rates), 1),
                    "scoring_gflops": round(achieved, 2),
-                   "fraction_of_peak": round(fraction, 4)}
+                   "fraction_of_peak": round(achieved / best, 4),
+                   "fraction_of_peak_paired": round(paired, 4)}
     out["memory"] = []
     for n in memory_sizes:
         say(f"peak memory for {n} records (subprocess)")
@@ -220,8 +225,9 @@ def format_compare(result: dict[str, Any]) -> str:
         f"peak:       fp32 GEMM {p['gemm_gflops']['peak']:.1f} GFLOP/s (onnxruntime "
         f"{p['gemm_gflops']['onnxruntime']:.1f}, numpy {p['gemm_gflops']['numpy']:.1f}; "
         f"{p['gemm_gflops_during_scoring']:.1f} beside the scoring repeats); scoring achieves "
-        f"{p['scoring_gflops']:.1f} GFLOP/s = {100 * p['fraction_of_peak']:.1f}% of the peak "
-        "measured beside it (median of paired repeats)",
+        f"{p['scoring_gflops']:.1f} GFLOP/s = {100 * p['fraction_of_peak']:.1f}% of the best GEMM "
+        f"rate of the run ({100 * p['fraction_of_peak_paired']:.1f}% of the rate beside each "
+        "repeat, median)",
         f"int8:       {q['speedup_vs_fp32']:.2f}x fp32 ({q['tokens_per_s']:,.0f} tok/s); Spearman vs "
         f"fp32: per-record mean log p {q['spearman_record_mean_logprob']:.4f}, per token "
         f"{q['spearman_token_logprob']:.4f}; max |log p diff| {q['max_abs_logprob_diff']:.3f}",

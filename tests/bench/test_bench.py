@@ -64,9 +64,9 @@ def test_compare_runs_end_to_end_in_a_tiny_configuration() -> None:
     assert result["scoring"]["max_abs_logprob_diff"] < 1e-4  # same numbers as torch
     assert result["generation"]["identical_tokens"] and result["generation"]["kv_cache"]
     assert result["scoring"]["ratio"] > 0 and result["generation"]["ratio"] > 0
-    assert result["peak"]["fraction_of_peak"] > 0 and result["peak"]["gemm_gflops"]["peak"] > 0
+    assert 0 < result["peak"]["fraction_of_peak"] <= 1.05 and result["peak"]["gemm_gflops"]["peak"] > 0
     assert -1 <= result["int8"]["spearman_token_logprob"] <= 1
     assert [m["records"] for m in result["memory"]] == [300]
     assert result["memory"][0]["peak_mb"] >= result["memory"][0]["baseline_mb"] > 0
     text = format_compare(result)
-    assert "scoring:" in text and "generation:" in text and "% of the peak" in text and "memory:" in text
+    assert "scoring:" in text and "generation:" in text and "% of the best GEMM rate" in text and "memory:" in text
