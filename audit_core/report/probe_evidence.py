@@ -55,7 +55,10 @@ def key_figure_blocks(probe: Mapping[str, Any]) -> list[Block]:
     if secondary:
         rows.append(("Secondary metrics", "; ".join(secondary)))
     non_members = metrics.get("n_non_members", metrics.get("eligible_non_members"))
-    resolvable = smallest_resolvable_fpr(non_members)
+    # A false-positive rate to resolve exists only where non-members are scored as
+    # candidates (membership and extraction); T5 examines a handful of flagged patients.
+    resolvable = (smallest_resolvable_fpr(non_members)
+                  if probe.get("family") in ("membership", "extraction") else None)
     if resolvable is not None:
         primary = number(metrics, "primary_fpr")
         verdict = ""
