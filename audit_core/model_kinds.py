@@ -56,12 +56,15 @@ class Prepared:
     started: datetime
     clock: float
     extra_context: dict[str, Any]  # more ProbeContext fields (token_ids, model, model_info, ...)
+    # Each record's content as text, for the pseudonym key (pseudonyms.cohort_key), when the
+    # cohorts carry no record text (tabular rows); None: the cohorts' own sequences.
+    key_records: dict[Role, tuple[str, ...]] | None = None
 
 
 def run_probes_and_assemble(prepared: Prepared, progress: Progress, start: float) -> AuditResult:
     """Run the probes from `start` to the end of the progress bar, then build the result."""
     from audit_core.checkpoints import stable_audit_id
-    from audit_core.pseudonyms import new_key
+    from audit_core.pseudonyms import cohort_key
     from audit_core.runner import (
         _environment,
         _mark_split,
@@ -94,7 +97,10 @@ def run_probes_and_assemble(prepared: Prepared, progress: Progress, start: float
         outcome = "cancelled"
         log.info("audit cancelled; %d probe(s) finished", len(results))
 
-    key = new_key()
+    # Derived from the records and the seed, as on the language-model path: a rerun gives
+    # the same pseudonyms, and only someone holding the patient files can recompute them.
+    content = p.key_records or {role: cohort.sequences for role, cohort in p.cohorts.items()}
+    key = cohort_key(p.plan.audit.seed, ((role.value, p.cohorts[role].ids, content[role]) for role in Role))
     results = [_with_refs(r, p.cohorts, key) for r in results]
     finished = datetime.now(UTC)
     overall = worst([r.verdict for r in results])

@@ -13,12 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from collections.abc import Iterable, Sequence
-
-
-def new_key() -> bytes:
-    return secrets.token_bytes(32)
 
 
 def cohort_key(seed: int, cohorts: Iterable[tuple[str, Sequence[str], Sequence[str]]]) -> bytes:

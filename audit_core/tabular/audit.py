@@ -92,8 +92,15 @@ def run_tabular_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore
     prepared = Prepared(plan=plan, selected=selected, thresholds=thresholds, cohorts=cohorts,
                         split=split, model=model_section, datasets=datasets, outputs=outputs,
                         started=started, clock=clock,
-                        extra_context={"model": model, "model_info": info})
+                        extra_context={"model": model, "model_info": info},
+                        key_records={role: _row_texts(records[role]) for role in Role})
     return run_probes_and_assemble(prepared, progress, 0.1)
+
+
+def _row_texts(records: Any) -> tuple[str, ...]:
+    """Each row's exact feature values (float64 bytes) and label, for the pseudonym key."""
+    return tuple(f"{row.astype('<f8').tobytes().hex()}|{label}"
+                 for row, label in zip(records.features, records.labels, strict=True))
 
 
 def _open_reference(plan: AuditPlan, model: Any) -> tuple[Any, Any]:
