@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audit_core.errors import PlanError
+from audit_core.errors import MnemoscopeError, PlanError
 
 CHECKPOINT_FILE = "checkpoint.sqlite"
 _FORMAT = "mnemoscope.checkpoint/1"
@@ -58,7 +58,7 @@ def audit_fingerprint(plan_dict: Mapping[str, Any], model_files: Any, members_sh
         listing = sorted((f.name, f.sha256) for f in files)
         return hashlib.sha256(json.dumps(listing).encode("utf-8")).hexdigest()
 
-    plan = json.dumps(_absolute_paths(plan_dict), sort_keys=True, separators=(",", ":"), default=str)
+    plan = json.dumps(_canonical(plan_dict), sort_keys=True, separators=(",", ":"), default=str)
     parts = {"format": _FORMAT, "tool": __version__,
              "plan": hashlib.sha256(plan.encode("utf-8")).hexdigest(),
              "model": files_digest(model_files), "members": members_sha256,
@@ -81,10 +81,23 @@ def stable_audit_id(plan_dict: Mapping[str, Any], model_section: Mapping[str, An
                              hashes.get("non_members", "")).audit_id()
 
 
-def _absolute_paths(plan_dict: Mapping[str, Any]) -> dict[str, Any]:
-    """The plan with its file paths resolved: the same files named from another working
-    folder (`run plan.toml` in its folder, `run /a/plan.toml` elsewhere) are the same audit."""
+def _canonical(plan_dict: Mapping[str, Any]) -> dict[str, Any]:
+    """The plan as the run sees it: file paths resolved (the same files named from another
+    working folder, `run plan.toml` in its folder or `run /a/plan.toml` elsewhere, are the
+    same audit) and every listed probe's settings completed with their defaults (the desktop
+    saves only what differs from a default, a plan file may spell defaults out)."""
+    from audit_core.params import build_settings, settings_dict
+    from audit_core.probes import PROBES_BY_ID
+
     plan = json.loads(json.dumps(plan_dict, default=str))
+    for probe_id, settings in (plan.get("probes") or {}).items():
+        probe = PROBES_BY_ID.get(probe_id)
+        if probe is not None and isinstance(settings, dict):
+            try:
+                full = settings_dict(build_settings(probe.config_type, settings, f"probes.{probe_id}"))
+            except MnemoscopeError:  # refused later, with its message, by the runner
+                continue
+            plan["probes"][probe_id] = json.loads(json.dumps(full, default=str))
     for section, keys in (("model", ("path", "reference")), ("data", ("members", "non_members"))):
         table = plan.get(section)
         for key in keys:

@@ -149,3 +149,19 @@ def test_changed_inputs_never_resume_stale_work(tmp_path: Path, small_plan: Path
     assert main(["run", str(small_plan), "--out", str(out), "--restart", "--quiet"]) == 0
     capsys.readouterr()
     assert (out / "results.json").is_file() and not (out / CHECKPOINT_FILE).exists()
+
+
+def test_defaults_spelled_out_or_left_out_are_the_same_audit(demo_dir: Path) -> None:
+    """The desktop saves only settings that differ from their defaults; the demo plan file
+    spells some out. Both must fingerprint alike, or a desktop resume of a CLI run (and the
+    audit id) would differ for the same audit."""
+    from audit_core.checkpoints import audit_fingerprint
+
+    spelled = load_plan(demo_dir / "plan.toml").as_dict()
+    assert spelled["probes"]["min_k"] == {"k": 0.2}
+    bare = json.loads(json.dumps(spelled))
+    bare["probes"] = {probe_id: {} for probe_id in spelled["probes"]}
+    changed = json.loads(json.dumps(spelled))
+    changed["probes"]["min_k"] = {"k": 0.1}
+    ids = [audit_fingerprint(p, [], "m", "n").audit_id() for p in (spelled, bare, changed)]
+    assert ids[0] == ids[1] != ids[2]
