@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from audit_core.clinical.code_sets import code_set_token_ids, parse_code_sets
 from audit_core.clinical.record_layout import Tier, build_layout
 from audit_core.clinical.sensitive_signal import MASS, category_signals, without
 from audit_core.data.cohort import Role
+from audit_core.errors import PlanError
 from audit_core.models.tokenizer_loading import load_tokenizer, pad_token_id
 
 
@@ -49,6 +51,16 @@ def tokenizer_of(ctx) -> object:
     if ctx.tokenizer is not None:
         return ctx.tokenizer
     return load_tokenizer(ctx.model.info.folder)
+
+
+def check_prompt_fits(probe_id: str, config: Any, context_length: int) -> None:
+    """Plan check of the probes that prompt with `prompt_tokens` codes (plus BOS) and read
+    `horizon` tokens after them: the code sets parse and the whole fits the context."""
+    parse_code_sets(config.code_sets, f"probes.{probe_id}.code_sets")
+    if config.prompt_tokens + 1 + config.horizon > context_length:
+        raise PlanError(f"'probes.{probe_id}': prompt_tokens + 1 + horizon = "
+                        f"{config.prompt_tokens + 1 + config.horizon} exceeds the model's "
+                        f"context of {context_length} tokens")
 
 
 def sensitive_inputs(ctx, prompt_codes: int, code_sets: str, where: str) -> SensitiveInputs:

@@ -31,13 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from audit_core.clinical.code_sets import parse_code_sets
 from audit_core.clinical.prompt_variants import (
     Variant,
     VariantVocabulary,
     prompt_variants,
 )
-from audit_core.clinical.sensitive_inputs import sensitive_inputs, signal_of
+from audit_core.clinical.sensitive_inputs import check_prompt_fits, sensitive_inputs, signal_of
 from audit_core.data.cohort import Role
 from audit_core.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
@@ -102,13 +101,7 @@ class Perturbation:
     weight = 10.0
 
     def validate(self, config: PerturbationConfig, context_length: int) -> None:
-        from audit_core.errors import PlanError
-
-        parse_code_sets(config.code_sets, f"probes.{self.id}.code_sets")
-        if config.prompt_tokens + 1 + config.horizon > context_length:
-            raise PlanError(f"'probes.{self.id}': prompt_tokens + 1 + horizon = "
-                            f"{config.prompt_tokens + 1 + config.horizon} exceeds the model's "
-                            f"context of {context_length} tokens")
+        check_prompt_fits(self.id, config, context_length)
 
     def run(self, config: PerturbationConfig, ctx: ProbeContext) -> ProbeOutcome:
         ctx.progress.advance(0.0, "sensitive signal at the true prompts")

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from audit_core.clinical.code_sets import parse_code_sets
 from audit_core.clinical.sensitive_inputs import (
     carrier_masks,
+    check_prompt_fits,
     sensitive_inputs,
     signal_of,
 )
@@ -79,13 +79,7 @@ class VulnerableSubgroups:
     weight = 10.0
 
     def validate(self, config: VulnerableSubgroupsConfig, context_length: int) -> None:
-        from audit_core.errors import PlanError
-
-        parse_code_sets(config.code_sets, f"probes.{self.id}.code_sets")
-        if config.prompt_tokens + 1 + config.horizon > context_length:
-            raise PlanError(f"'probes.{self.id}': prompt_tokens + 1 + horizon = "
-                            f"{config.prompt_tokens + 1 + config.horizon} exceeds the model's "
-                            f"context of {context_length} tokens")
+        check_prompt_fits(self.id, config, context_length)
 
     def run(self, config: VulnerableSubgroupsConfig, ctx: ProbeContext) -> ProbeOutcome:
         ctx.progress.advance(0.0, "membership scores")
