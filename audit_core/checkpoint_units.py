@@ -40,16 +40,6 @@ def decode_scores(data: bytes) -> TokenScores:
                        windows=arrays["windows"])
 
 
-def join_scores(parts: list[TokenScores]) -> TokenScores:
-    """Chunks of one cohort, in record order, as one."""
-    return TokenScores(
-        logprobs=tuple(x for p in parts for x in p.logprobs),
-        means=tuple(x for p in parts for x in p.means),
-        stds=tuple(x for p in parts for x in p.stds),
-        windows=np.concatenate([p.windows for p in parts]) if parts else np.zeros(0, dtype=np.int64),
-    )
-
-
 # ProbeResult fields that are tuples in memory (JSON gives them back as lists).
 _TUPLES = ("findings", "extracted", "subgroups")
 _VERDICTS = ("verdict", "verdict_if_split_valid")

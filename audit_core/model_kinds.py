@@ -84,7 +84,7 @@ def run_probes_and_assemble(prepared: Prepared, progress: Progress, start: float
     try:
         for index, (probe, config) in enumerate(p.selected):
             ctx = ProbeContext(
-                cohorts=p.cohorts, token_ids=p.extra_context.get("token_ids", {}), token_scores={},
+                cohorts=p.cohorts, token_ids=p.extra_context.get("token_ids", {}),
                 model=p.extra_context.get("model"), thresholds=p.thresholds[probe.family],
                 rng=np.random.default_rng([p.plan.audit.seed, zlib.crc32(probe.id.encode())]),
                 progress=progress.slice(edges[index], edges[index + 1], probe.id),

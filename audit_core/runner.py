@@ -114,7 +114,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     from audit_core.models.precision import runtime_facts
     from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id, unknown_token_id
     from audit_core.checkpoint_units import decode_probe, encode_probe, resumable
-    from audit_core.scoring.chunked import score_chunked
+    from audit_core.scoring.chunked import score_streamed
     from audit_core.validation import latest_validation
 
     from audit_core.models.inspection import CAUSAL_LM, UNKNOWN, model_kind
@@ -169,34 +169,35 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     scoring_weight = _SCORING_WEIGHT * (2 if reference is not None else 1) if needs_scores else 0.0
     weights = [scoring_weight] + [p.weight for p, _ in selected]
     edges = 0.02 + 0.98 * np.cumsum([0.0] + weights) / sum(weights)
-    token_scores = {}
-    reference_scores = {}
+    scored = {}  # role -> ReducedScores: each token-level probe's values per record
+    broken: set[str] = set()  # probes whose reduction of the scoring pass crashed
     probe_results: list[ProbeResult] = []
     outcome = "completed"
     try:
         if needs_scores:
             scoring = progress.slice(edges[0], edges[1], "shared scoring pass")
-            # The reference model goes through the same pass, once per cohort, on the same ids.
-            passes = [(token_scores, model)] + ([(reference_scores, reference[0])] if reference else [])
-            for j, (store, scorer) in enumerate(passes):
-                for i, role in enumerate(Role):
-                    part = (j * 2 + i) / (2 * len(passes))
-                    store[role] = score_chunked(
-                        scorer, token_ids[role], batch_size=plan.model.batch_size,
-                        pad_id=pad_token_id(tokenizer),
-                        progress=scoring.slice(part, part + 1 / (2 * len(passes))),
-                        checkpoint=saved, unit=f"scores/{j}/{role.value}")
+            # The reference model scores each chunk too, on the same ids, before it is reduced.
+            scorers = [model] + ([reference[0]] if reference else [])
+            reducers = {p.id: _guarded(p, c, broken) for p, c in selected if p.needs.token_scores}
+            for i, role in enumerate(Role):
+                scored[role] = score_streamed(
+                    scorers, token_ids[role], reducers, batch_size=plan.model.batch_size,
+                    pad_id=pad_token_id(tokenizer), progress=scoring.slice(i / 2, (i + 1) / 2),
+                    checkpoint=saved, unit=role.value)
         for index, (probe, config) in enumerate(selected):
             slice_ = progress.slice(edges[index + 1], edges[index + 2], probe.id)
-            ctx = ProbeContext(cohorts=cohorts, token_ids=token_ids, token_scores=token_scores,
-                               model=model, thresholds=thresholds[probe.family],
+            ctx = ProbeContext(cohorts=cohorts, token_ids=token_ids, model=model,
+                               reduced={r: s.reduced[probe.id] for r, s in scored.items()
+                                        if probe.id in s.reduced},
+                               reference_scored=reference is not None, thresholds=thresholds[probe.family],
                                rng=np.random.default_rng([plan.audit.seed, zlib.crc32(probe.id.encode())]),
-                               progress=slice_, reference_scores=reference_scores,
+                               progress=slice_,
                                tokenizer=tokenizer, columns=plan.data.columns, model_info=info)
             # A probe that crashed is not kept: a resumed run tries it again.
             probe_results.append(resumable(
                 saved, f"probe/{probe.id}",
-                lambda: _mark_split(_run_probe(probe, config, ctx, thresholds[probe.family]), split),
+                lambda: _mark_split(_run_probe(probe, config, ctx, thresholds[probe.family],
+                                               crashed=probe.id in broken), split),
                 encode_probe, decode_probe, keep=lambda r: r.verdict is not Verdict.ERROR))
             slice_.advance(1.0, "finished")
         progress.advance(1.0, "done")
@@ -227,35 +228,50 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
                **runtime, "declared": dict(plan.model.declared),
                **({"reference": {**reference[1].as_dict(), "vocab_size": reference[0].vocab_size}}
                   if reference is not None else {})},
-        datasets=tuple(_dataset_summary(cohorts[r], token_ids[r], token_scores.get(r), unk) for r in Role),
+        datasets=tuple(_dataset_summary(cohorts[r], token_ids[r], scored.get(r), unk) for r in Role),
         probes=tuple(probe_results),
         plan=plan.as_dict(),
         environment=_environment(),
         validation=latest_validation(),  # the installation's latest self-validation, or none
-        records=_record_table(cohorts, token_ids, token_scores, key),
+        records=_record_table(cohorts, token_ids, scored, key),
         split_validity=split.as_dict(),
         resumed=saved.resumed,
     )
 
 
-def _run_probe(probe: Probe, config: Any, ctx: ProbeContext, thresholds: Any) -> ProbeResult:
+def _guarded(probe: Any, config: Any, broken: set[str]) -> Any:
+    """The probe's `reduce`; a crash in it marks the probe broken (shown as not assessed,
+    like a crash in `run`) instead of sinking the whole scoring pass."""
+    def reduce(target: Any, reference: Any) -> np.ndarray:
+        if probe.id not in broken:
+            try:
+                return probe.reduce(config, target, reference)
+            except (Cancelled, MnemoscopeError):
+                raise
+            except Exception:
+                log.exception("probe %s failed while reducing the scoring pass", probe.id)
+                broken.add(probe.id)
+        return np.full(len(target.logprobs), np.nan)
+    return reduce
+
+
+def _run_probe(probe: Probe, config: Any, ctx: ProbeContext, thresholds: Any,
+               crashed: bool = False) -> ProbeResult:
     clock = time.perf_counter()
     common = dict(id=probe.id, title=probe.title, family=probe.family, question=probe.question,
                   citation=probe.citation, settings=settings_dict(config),
                   settings_meta=[f.as_dict() for f in describe(probe.config_type)],
                   thresholds=settings_dict(thresholds),
                   thresholds_meta=[f.as_dict() for f in describe(type(thresholds))])
+    if crashed:  # in its `reduce`, logged there
+        return _not_assessed(common, clock, "an error while reducing the shared scoring pass")
     try:
         outcome = probe.run(config, ctx)
     except (Cancelled, MnemoscopeError):
         raise
     except Exception as exc:  # a broken probe must not sink the audit; it is shown as not assessed
         log.exception("probe %s failed", probe.id)
-        return ProbeResult(**common, verdict=Verdict.ERROR,
-                           headline={"label": "Not assessed", "value": None, "text": "not assessed"},
-                           metrics={}, curves={}, findings=(), extracted=(),
-                           seconds=time.perf_counter() - clock,
-                           error=f"{exc.__class__.__name__} while running the probe")
+        return _not_assessed(common, clock, f"{exc.__class__.__name__} while running the probe")
     ctx.progress.advance(1.0, "finished")
     extracted = tuple({"role": role.value, "index": index} for role, index in outcome.extracted)
     return ProbeResult(**common, verdict=outcome.verdict,
@@ -265,6 +281,13 @@ def _run_probe(probe: Probe, config: Any, ctx: ProbeContext, thresholds: Any) ->
                        extracted=extracted, seconds=time.perf_counter() - clock,
                        scores={role.value: s for role, s in outcome.scores.items()},
                        attack_strength=outcome.attack_strength, subgroups=outcome.subgroups)
+
+
+def _not_assessed(common: dict[str, Any], clock: float, error: str) -> ProbeResult:
+    return ProbeResult(**common, verdict=Verdict.ERROR,
+                       headline={"label": "Not assessed", "value": None, "text": "not assessed"},
+                       metrics={}, curves={}, findings=(), extracted=(),
+                       seconds=time.perf_counter() - clock, error=error)
 
 
 def _mark_split(result: ProbeResult, split: SplitValidity) -> ProbeResult:
@@ -353,7 +376,7 @@ def _dataset_summary(cohort: Cohort, ids: list[np.ndarray], scores: Any, unk: in
 
 
 def _record_table(cohorts: dict[Role, Cohort], token_ids: dict[Role, list[np.ndarray]],
-                  token_scores: dict[Role, Any], key: bytes) -> RecordTable:
+                  scored: dict[Role, Any], key: bytes) -> RecordTable:
     roles, ids, refs, tokens, windows = [], [], [], [], []
     for role in Role:
         for i, record_id in enumerate(cohorts[role].ids):
@@ -361,7 +384,7 @@ def _record_table(cohorts: dict[Role, Cohort], token_ids: dict[Role, list[np.nda
             ids.append(record_id)
             refs.append(pseudonym(key, role.value, record_id))
             tokens.append(len(token_ids[role][i]))
-            windows.append(int(token_scores[role].windows[i]) if role in token_scores else 0)
+            windows.append(int(scored[role].windows[i]) if role in scored else 0)
     return RecordTable(roles=tuple(roles), ids=tuple(ids), refs=tuple(refs),
                        tokens=np.array(tokens), windows=np.array(windows))
 

@@ -2,7 +2,8 @@
 
 A probe is an object with an id (equal to its module name), a title, the question it
 answers, its citation, a config dataclass made of `param()` fields, what it needs, and
-`run(config, ctx) -> ProbeOutcome`. The CLI listing, plan validation and the report's
+`run(config, ctx) -> ProbeOutcome`; a probe that reads the shared scoring pass also has
+`reduce` (TokenLevelProbe). The CLI listing, plan validation and the report's
 settings table are generated from these declarations.
 """
 
@@ -64,13 +65,14 @@ class Needs:
 class ProbeContext:
     cohorts: dict[Role, Cohort]
     token_ids: dict[Role, list[np.ndarray]]
-    token_scores: dict[Role, TokenScores]  # empty unless a selected probe needs them
     model: Any  # OnnxCausalLM, for probes that decode
     thresholds: Any  # the probe family's thresholds dataclass
     rng: np.random.Generator  # seeded from the plan's seed and the probe id
     progress: Progress
-    # The reference model's shared pass over the same token ids (empty without a reference).
-    reference_scores: dict[Role, TokenScores] = field(default_factory=dict)
+    # This probe's `reduce` of the shared scoring pass (scoring/chunked.py): one value per
+    # record, in cohort order; empty unless the probe needs token scores.
+    reduced: dict[Role, np.ndarray] = field(default_factory=dict)
+    reference_scored: bool = False  # the shared pass also scored a reference model (model.reference)
     tokenizer: Any = None  # the audited model's tokenizer (tokenizers.Tokenizer), for probes that decode to text
     columns: Any = None  # the plan's ColumnMapping: record kind ("codes" or "text") and subgroup columns
     model_info: Any = None  # ModelInfo from inspection (names, signature, folder)
@@ -111,3 +113,12 @@ class Probe(Protocol):
     weight: float  # relative cost, for the progress bar
 
     def run(self, config: Any, ctx: ProbeContext) -> ProbeOutcome: ...
+
+
+class TokenLevelProbe(Probe, Protocol):
+    """A probe with `needs.token_scores` also reduces each scored chunk to one value per
+    record, which its `run` then reads as `ctx.reduced`: whole-cohort token arrays are
+    never held (scoring/chunked.py says why). `reference` is the reference model's scores
+    of the same chunk, or None without a reference model."""
+
+    def reduce(self, config: Any, target: TokenScores, reference: TokenScores | None) -> np.ndarray: ...

@@ -21,6 +21,7 @@ import numpy as np
 from audit_core.data.cohort import Role
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import REFERENCE_CALIBRATED, assess_membership
+from audit_core.scoring.token_scores import TokenScores
 
 # log(1 - p) for p within 1e-12 of 1 is floored: one token then adds at most ~27.6 to phi.
 _ONE_MINUS_P_FLOOR = 1e-12
@@ -48,14 +49,14 @@ class Lira:
     needs = Needs(token_scores=True, reference=True)
     weight = 1.0
 
+    def reduce(self, config: LiraConfig, target: TokenScores, reference: TokenScores | None) -> np.ndarray:
+        if reference is None:  # resolve_probes refuses LiRA without a reference model
+            raise ValueError("offline LiRA needs the reference model's scores")
+        return np.array([mean_logit_confidence(t) - mean_logit_confidence(r)
+                         for t, r in zip(target.logprobs, reference.logprobs)])
+
     def run(self, config: LiraConfig, ctx: ProbeContext) -> ProbeOutcome:
-        gaps = {}
-        for step, role in enumerate(Role):
-            ctx.progress.advance(step / 2, "target vs reference confidence")
-            target = ctx.token_scores[role].logprobs
-            reference = ctx.reference_scores[role].logprobs
-            gaps[role] = np.array([mean_logit_confidence(t) - mean_logit_confidence(r)
-                                   for t, r in zip(target, reference)])
+        gaps = ctx.reduced
         out = gaps[Role.NON_MEMBERS]
         spread = float(out.std()) or 1.0
         scores = {role: (gap - float(out.mean())) / spread for role, gap in gaps.items()}

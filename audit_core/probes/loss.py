@@ -13,6 +13,8 @@ import numpy as np
 from audit_core.data.cohort import Role
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import assess_membership
+from audit_core.scoring.chunked import mean_logprobs
+from audit_core.scoring.token_scores import TokenScores
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,10 +33,10 @@ class Loss:
     needs = Needs(token_scores=True)
     weight = 1.0
 
+    def reduce(self, config: LossConfig, target: TokenScores, reference: TokenScores | None) -> np.ndarray:
+        return mean_logprobs(target)
+
     def run(self, config: LossConfig, ctx: ProbeContext) -> ProbeOutcome:
-        scores = {}
-        for step, role in enumerate(Role):
-            ctx.progress.advance(step / 2, "mean log-likelihood")
-            scores[role] = np.array([lp.mean() for lp in ctx.token_scores[role].logprobs])
+        scores = ctx.reduced
         return assess_membership(scores[Role.MEMBERS], scores[Role.NON_MEMBERS],
                                  ctx, "The mean token log-likelihood")

@@ -84,8 +84,11 @@ def assess_membership(members: np.ndarray, non_members: np.ndarray, ctx: ProbeCo
     thresholds: MembershipThresholds = ctx.thresholds
     rng = ctx.rng
     n1, n0 = len(members), len(non_members)
+    # The scores come from the shared pass; what is left is statistics (bootstraps first).
+    ctx.progress.advance(0.0, "AUC and bootstrap intervals")
     value = auc(members, non_members)
     low, high = bootstrap_auc(members, non_members, rng)
+    ctx.progress.advance(0.5, "TPR at low FPR and subgroups")
     metrics: dict[str, object] = {"n_members": n1, "n_non_members": n0,
                                   "auc": value, "auc_ci": [low, high]}
     findings = [f"{attack} separates members from non-members with AUC {value:.3f} "

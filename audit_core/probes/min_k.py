@@ -14,6 +14,7 @@ from audit_core.data.cohort import Role
 from audit_core.params import param
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import assess_membership, mean_of_lowest
+from audit_core.scoring.token_scores import TokenScores
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,11 +35,10 @@ class MinK:
     needs = Needs(token_scores=True)
     weight = 1.0
 
+    def reduce(self, config: MinKConfig, target: TokenScores, reference: TokenScores | None) -> np.ndarray:
+        return np.array([mean_of_lowest(lp, config.k) for lp in target.logprobs])
+
     def run(self, config: MinKConfig, ctx: ProbeContext) -> ProbeOutcome:
-        scores = {}
-        for step, role in enumerate(Role):
-            ctx.progress.advance(step / 2, f"lowest {config.k:.0%} of tokens")
-            scores[role] = np.array([mean_of_lowest(lp, config.k)
-                                     for lp in ctx.token_scores[role].logprobs])
+        scores = ctx.reduced
         return assess_membership(scores[Role.MEMBERS], scores[Role.NON_MEMBERS],
                                  ctx, f"Min-{config.k:.0%} Prob")

@@ -16,6 +16,7 @@ from audit_core.data.cohort import Role
 from audit_core.params import param
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import assess_membership, mean_of_lowest
+from audit_core.scoring.token_scores import TokenScores
 
 # A near-deterministic prediction has sigma ~ 0; the floor keeps the ratio finite.
 _SIGMA_FLOOR = 1e-6
@@ -39,13 +40,12 @@ class MinKPlusPlus:
     needs = Needs(token_scores=True)
     weight = 1.0
 
+    def reduce(self, config: MinKPlusPlusConfig, target: TokenScores,
+               reference: TokenScores | None) -> np.ndarray:
+        return np.array([mean_of_lowest((lp - mu) / np.maximum(sd, _SIGMA_FLOOR), config.k)
+                         for lp, mu, sd in zip(target.logprobs, target.means, target.stds)])
+
     def run(self, config: MinKPlusPlusConfig, ctx: ProbeContext) -> ProbeOutcome:
-        scores = {}
-        for step, role in enumerate(Role):
-            ctx.progress.advance(step / 2, "standardising token scores")
-            table = ctx.token_scores[role]
-            scores[role] = np.array([
-                mean_of_lowest((lp - mu) / np.maximum(sd, _SIGMA_FLOOR), config.k)
-                for lp, mu, sd in zip(table.logprobs, table.means, table.stds)])
+        scores = ctx.reduced
         return assess_membership(scores[Role.MEMBERS], scores[Role.NON_MEMBERS],
                                  ctx, f"Min-{config.k:.0%}++")

@@ -41,6 +41,8 @@ from audit_core.data.cohort import Role
 from audit_core.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.clinical_context import sampled_rows
+from audit_core.scoring.chunked import mean_logprobs
+from audit_core.scoring.token_scores import TokenScores
 from audit_core.stats.intervals import fisher_greater
 from audit_core.verdicts import Verdict
 
@@ -103,6 +105,10 @@ class Perturbation:
     def validate(self, config: PerturbationConfig, context_length: int) -> None:
         check_prompt_fits(self.id, config, context_length)
 
+    def reduce(self, config: PerturbationConfig, target: TokenScores,
+               reference: TokenScores | None) -> np.ndarray:
+        return mean_logprobs(target)  # picks the most member-like patients to examine
+
     def run(self, config: PerturbationConfig, ctx: ProbeContext) -> ProbeOutcome:
         ctx.progress.advance(0.0, "sensitive signal at the true prompts")
         t = ctx.thresholds
@@ -114,7 +120,7 @@ class Perturbation:
                        "batch_size": config.batch_size}
         chosen = {}
         for step, role in enumerate(Role):
-            loss = np.array([lp.mean() for lp in ctx.token_scores[role].logprobs])
+            loss = ctx.reduced[role]
             carries = _carries(inputs.after[role], categories, len(loss))
             top = [int(i) for i in np.argsort(-loss, kind="stable") if carries[i]][:config.top_membership]
             rows = sorted(set(sampled_rows(len(loss), config.max_records, ctx.rng).tolist()) | set(top))

@@ -29,6 +29,8 @@ from audit_core.probes.membership_assessment import (
     REFERENCE_FREE,
     assess_membership,
 )
+from audit_core.scoring.chunked import mean_logprobs
+from audit_core.scoring.token_scores import TokenScores
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,21 +57,19 @@ class Rmia:
     needs = Needs(token_scores=True)
     weight = 1.0
 
+    def reduce(self, config: RmiaConfig, target: TokenScores, reference: TokenScores | None) -> np.ndarray:
+        """Each record's log likelihood ratio (mean over tokens) against the reference
+        model, or its mean log-likelihood without one."""
+        if reference is None:
+            return mean_logprobs(target)
+        a = config.offline_a
+        return np.array([float(np.mean(t - np.log(0.5 * ((1 + a) * np.exp(r) + (1 - a)))))
+                         for t, r in zip(target.logprobs, reference.logprobs)])
+
     def run(self, config: RmiaConfig, ctx: ProbeContext) -> ProbeOutcome:
-        calibrated = bool(ctx.reference_scores)
-        ratio = {}
-        for step, role in enumerate(Role):
-            ctx.progress.advance(step / 3, "likelihood ratios")
-            target = ctx.token_scores[role].logprobs
-            if calibrated:
-                reference = ctx.reference_scores[role].logprobs
-                ratio[role] = np.array([
-                    float(np.mean(t - np.log(0.5 * ((1 + config.offline_a) * np.exp(r)
-                                                    + (1 - config.offline_a)))))
-                    for t, r in zip(target, reference)])
-            else:
-                ratio[role] = np.array([float(lp.mean()) for lp in target])
-        ctx.progress.advance(2 / 3, "ranking against the population")
+        calibrated = ctx.reference_scored
+        ratio = ctx.reduced
+        ctx.progress.advance(0.0, "ranking against the population")
         population = np.sort(ratio[Role.NON_MEMBERS])
         shift = np.log(config.gamma)
         n0 = len(population)

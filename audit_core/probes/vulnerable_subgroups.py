@@ -36,6 +36,8 @@ from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.clinical_context import sampled_rows
 from audit_core.probes.membership_strata import RARE_CODES, assess_strata
 from audit_core.probes.vulnerable_strata import vulnerable_strata
+from audit_core.scoring.chunked import mean_logprobs
+from audit_core.scoring.token_scores import TokenScores
 from audit_core.stats.disparity import stratum_disparity
 from audit_core.stats.multiple_testing import benjamini_hochberg
 from audit_core.stats.roc import auc
@@ -81,9 +83,13 @@ class VulnerableSubgroups:
     def validate(self, config: VulnerableSubgroupsConfig, context_length: int) -> None:
         check_prompt_fits(self.id, config, context_length)
 
+    def reduce(self, config: VulnerableSubgroupsConfig, target: TokenScores,
+               reference: TokenScores | None) -> np.ndarray:
+        return mean_logprobs(target)  # LOSS, compared stratum by stratum
+
     def run(self, config: VulnerableSubgroupsConfig, ctx: ProbeContext) -> ProbeOutcome:
         ctx.progress.advance(0.0, "membership scores")
-        loss = {r: np.array([lp.mean() for lp in ctx.token_scores[r].logprobs]) for r in Role}
+        loss = {r: ctx.reduced[r] for r in Role}
         inputs = sensitive_inputs(ctx, config.prompt_tokens, config.code_sets,
                                   f"probes.{self.id}.code_sets")
         signal, screened = {}, {}

@@ -15,6 +15,8 @@ import numpy as np
 from audit_core.data.cohort import Role
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import assess_membership
+from audit_core.scoring.chunked import mean_logprobs
+from audit_core.scoring.token_scores import TokenScores
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,11 +35,14 @@ class Zlib:
     needs = Needs(token_scores=True)
     weight = 1.0
 
+    def reduce(self, config: ZlibConfig, target: TokenScores, reference: TokenScores | None) -> np.ndarray:
+        return mean_logprobs(target)
+
     def run(self, config: ZlibConfig, ctx: ProbeContext) -> ProbeOutcome:
         scores = {}
         for step, role in enumerate(Role):
             ctx.progress.advance(step / 2, "zlib entropy")
-            losses = np.array([-lp.mean() for lp in ctx.token_scores[role].logprobs])
+            losses = -ctx.reduced[role]
             entropy = np.array([len(zlib_codec.compress(s.encode("utf-8")))
                                 for s in ctx.cohorts[role].sequences], dtype=np.float64)
             # Carlini's ratio is loss / zlib entropy, low for members; negate so higher = member.

@@ -66,7 +66,7 @@ def _context(model_dir: Path, cohorts, probe, seed: int = 3) -> ProbeContext:
     model = OnnxCausalLM(inspect_model(model_dir), threads=2)
     tokenizer = load_tokenizer(model_dir)
     ids = {role: encode_all(tokenizer, list(c.sequences)) for role, c in cohorts.items()}
-    return ProbeContext(cohorts=cohorts, token_ids=ids, token_scores={}, model=model,
+    return ProbeContext(cohorts=cohorts, token_ids=ids, model=model,
                         thresholds=THRESHOLD_FAMILIES[probe.family](), rng=np.random.default_rng(seed),
                         progress=Progress(), tokenizer=tokenizer, columns=COLUMNS)
 

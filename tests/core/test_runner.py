@@ -45,6 +45,23 @@ def test_a_crashing_probe_is_reported_not_assessed(small_plan: Path, monkeypatch
     assert result.as_dict()["probes"][2]["verdict"] == "error"
 
 
+def test_a_probe_whose_reduction_crashes_is_not_assessed_and_the_pass_goes_on(
+        small_plan: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def broken(self, config, target, reference):
+        calls.append(len(target.logprobs))
+        raise RuntimeError("bug in a reduction")
+
+    monkeypatch.setattr(MinK, "reduce", broken)
+    result = run_audit(load_plan(small_plan))
+    by_id = {p.id: p for p in result.probes}
+    assert by_id["min_k"].verdict is Verdict.ERROR
+    assert by_id["min_k"].error == "an error while reducing the shared scoring pass"
+    assert len(calls) == 1, "a broken reduction is not called again (later chunks, the other cohort)"
+    assert by_id["loss"].verdict is not Verdict.ERROR and by_id["min_k_plus_plus"].metrics["auc"] > 0
+
+
 def test_same_plan_and_seed_give_the_same_figures(small_plan: Path) -> None:
     first = run_audit(load_plan(small_plan)).as_dict()
     second = run_audit(load_plan(small_plan)).as_dict()

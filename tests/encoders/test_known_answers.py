@@ -143,7 +143,7 @@ def encoder_context(encoder_controls):
     outputs = EncoderOutputs(embeddings, pseudo, {Role.MEMBERS: 0, Role.NON_MEMBERS: 0})
 
     def make(progress, seed=1):
-        return ProbeContext(cohorts=cohorts, token_ids={}, token_scores={}, model=model,
+        return ProbeContext(cohorts=cohorts, token_ids={}, model=model,
                             thresholds=MembershipThresholds(), rng=np.random.default_rng(seed),
                             progress=progress, columns=columns, outputs=outputs)
     return make

@@ -51,7 +51,7 @@ def _run(probe_id: str, model_dir: Path, members: Path, non_members: Path, colum
                Role.NON_MEMBERS: load_cohort(non_members, Role.NON_MEMBERS, columns)}
     ctx = ProbeContext(cohorts=cohorts, token_ids={r: encode_all(tokenizer, list(c.sequences))
                                                    for r, c in cohorts.items()},
-                       token_scores={}, model=model, thresholds=THRESHOLD_FAMILIES[probe.family](),
+                       model=model, thresholds=THRESHOLD_FAMILIES[probe.family](),
                        rng=np.random.default_rng(11), progress=Progress(), tokenizer=tokenizer,
                        columns=columns)
     return probe.run(dataclasses.replace(probe.config_type(), **settings), ctx)

@@ -36,7 +36,6 @@ from audit_core.probes.perturbation import (
 from audit_core.probes.vulnerable_strata import age_strata
 from audit_core.probes.vulnerable_subgroups import VulnerableSubgroups
 from audit_core.progress import Progress
-from audit_core.scoring.token_scores import TokenScores
 from audit_core.stats.disparity import stratum_disparity
 from audit_core.stats.roc import auc
 from audit_core.verdicts import THRESHOLD_FAMILIES, Verdict
@@ -155,19 +154,9 @@ def demo_slice(tmp_path_factory, demo_dir: Path):
     return cohorts, token_ids, tokenizer
 
 
-def _scores(values: dict[Role, np.ndarray]) -> dict[Role, TokenScores]:
-    """Token scores whose per-record mean log-probability (LOSS) is the given value."""
-    out = {}
-    for role, v in values.items():
-        logprobs = tuple(np.full(3, x) for x in v)
-        out[role] = TokenScores(logprobs=logprobs, means=logprobs, stds=logprobs,
-                                windows=np.ones(len(v), dtype=np.int64))
-    return out
-
-
 def _context(demo_slice, model, family: str, loss: dict[Role, np.ndarray], seed: int = 3) -> ProbeContext:
     cohorts, token_ids, tokenizer = demo_slice
-    return ProbeContext(cohorts=cohorts, token_ids=token_ids, token_scores=_scores(loss), model=model,
+    return ProbeContext(cohorts=cohorts, token_ids=token_ids, reduced=loss, model=model,
                         thresholds=THRESHOLD_FAMILIES[family](), rng=np.random.default_rng(seed),
                         progress=Progress(), tokenizer=tokenizer, columns=COLUMNS)
 
@@ -404,6 +393,7 @@ def _perturb_real(model_dir: Path, sensitive_cohorts):
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
     from audit_core.models.tokenizer_loading import pad_token_id
+    from audit_core.scoring.chunked import reduce_all
     from audit_core.scoring.token_scores import score_tokens
 
     cohorts, _ = sensitive_cohorts
@@ -416,7 +406,7 @@ def _perturb_real(model_dir: Path, sensitive_cohorts):
     # The planted pair ends a 10-code prompt (controls/sensitive.py), T2's "10 codes" tier.
     config = dataclasses.replace(probe.config_type(), prompt_tokens=10, max_records=0,
                                  top_membership=3, samples=4, horizon=12)
-    ctx = ProbeContext(cohorts=cohorts, token_ids=ids, token_scores=scores, model=model,
+    ctx = ProbeContext(cohorts=cohorts, token_ids=ids, reduced=reduce_all(probe, config, scores), model=model,
                        thresholds=THRESHOLD_FAMILIES["perturbation"](), rng=np.random.default_rng(5),
                        progress=Progress(), tokenizer=tokenizer, columns=COLUMNS)
     return probe.run(config, ctx)

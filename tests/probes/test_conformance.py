@@ -23,7 +23,8 @@ from audit_core.plan import ColumnMapping
 from audit_core.probes import PROBES
 from audit_core.probes.base import ProbeContext
 from audit_core.progress import CancelToken, Cancelled, Progress
-from audit_core.scoring.token_scores import score_tokens
+from audit_core.scoring.chunked import reduce_all
+from audit_core.scoring.token_scores import TokenScores, score_tokens
 from audit_core.verdicts import THRESHOLD_FAMILIES, Verdict
 
 CANARY_MANIFEST = Path(__file__).resolve().parents[2] / "resources/controls/canaries/canaries/manifest.json"
@@ -56,12 +57,16 @@ def shared(tmp_path_factory, demo_dir: Path, tiny_negative):
     return cohorts, token_ids, scores, model, reference_scores
 
 
-def _context(shared, probe, progress: Progress, seed: int = 1) -> ProbeContext:
+def _context(shared, probe, progress: Progress, seed: int = 1, reference: bool = True) -> ProbeContext:
+    """What the runner hands the probe: its own reduction of the scoring pass, made with the
+    settings `_quick` gives it (and the reference model's pass, unless `reference` is off)."""
     cohorts, token_ids, scores, model, reference_scores = shared
-    return ProbeContext(cohorts=cohorts, token_ids=token_ids, token_scores=scores, model=model,
+    reduced = (reduce_all(probe, _quick(probe), scores, reference_scores if reference else None)
+               if probe.needs.token_scores else {})
+    return ProbeContext(cohorts=cohorts, token_ids=token_ids, reduced=reduced, model=model,
+                        reference_scored=reference,
                         thresholds=THRESHOLD_FAMILIES[probe.family](),
                         rng=np.random.default_rng(seed), progress=progress,
-                        reference_scores=reference_scores,
                         tokenizer=load_tokenizer(model.info.folder), columns=COLUMNS)
 
 
@@ -103,6 +108,26 @@ def test_config_is_frozen_documented_and_round_trips_through_the_plan(probe) -> 
     for info in describe(probe.config_type):
         assert info.label and info.label != info.name
     assert build_settings(probe.config_type, settings_dict(config), f"probes.{probe.id}") == config
+
+
+@pytest.mark.parametrize("probe", [p for p in PROBES if p.needs.token_scores], ids=lambda p: p.id)
+def test_token_level_probes_reduce_chunk_by_chunk_to_what_the_whole_pass_gives(shared, probe) -> None:
+    """The shared pass is streamed (scoring/chunked.py): each chunk of records is reduced
+    and let go. A reduction must be one value per record that depends on that record only,
+    so reducing in chunks of any size gives the same values as reducing the whole cohort."""
+    _, _, scores, _, reference_scores = shared
+    config = _quick(probe)
+    for role in Role:
+        whole = probe.reduce(config, scores[role], reference_scores[role])
+        assert whole.shape == (len(scores[role].logprobs),) and np.isfinite(whole).all()
+        pieces = [probe.reduce(config, _rows(scores[role], rows), _rows(reference_scores[role], rows))
+                  for rows in (slice(0, 5), slice(5, 6), slice(6, None))]
+        np.testing.assert_array_equal(np.concatenate(pieces), whole)
+
+
+def _rows(scores: TokenScores, rows: slice) -> TokenScores:
+    return TokenScores(logprobs=scores.logprobs[rows], means=scores.means[rows],
+                       stds=scores.stds[rows], windows=scores.windows[rows])
 
 
 @pytest.mark.parametrize("probe", LM_PROBES, ids=lambda p: p.id)
@@ -173,7 +198,7 @@ def test_rmia_without_a_reference_is_a_population_rank_that_ranks_like_loss(shar
     from audit_core.probes.rmia import Rmia
 
     rmia, loss = Rmia(), Loss()
-    context = dataclasses.replace(_context(shared, rmia, Progress()), reference_scores={})
+    context = _context(shared, rmia, Progress(), reference=False)
     outcome = rmia.run(rmia.config_type(), context)
     baseline = loss.run(loss.config_type(), _context(shared, loss, Progress()))
     assert outcome.attack_strength == "reference-free"

@@ -115,7 +115,7 @@ def tabular_outputs(tabular_controls):
     outputs = TabularOutputs(probabilities, labels, forest.classes, reference_probabilities)
 
     def make(progress, seed=1):
-        return ProbeContext(cohorts=cohorts, token_ids={}, token_scores={}, model=forest,
+        return ProbeContext(cohorts=cohorts, token_ids={}, model=forest,
                             thresholds=MembershipThresholds(), rng=np.random.default_rng(seed),
                             progress=progress, columns=columns, outputs=outputs)
     return make
