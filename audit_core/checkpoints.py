@@ -33,6 +33,24 @@ _PART_NAMES = {"plan": "the plan", "model": "the model files", "reference": "the
                "tool": "the Mnemoscope version", "format": "the checkpoint format"}
 
 
+class CheckpointError(PlanError):
+    """A checkpoint in the output folder that cannot be used as asked.
+
+    Its message is the CLI's (it names --resume and --restart); `problem` is the same
+    without that advice and `situation` (FOUND, DIFFERENT, DAMAGED) says which case it is,
+    so the desktop app can say what to do with its own buttons.
+    """
+
+    FOUND = "found"  # a checkpoint is there and the run was not asked to resume it
+    DIFFERENT = "different"  # asked to resume, but it belongs to another plan or inputs
+    DAMAGED = "damaged"  # unreadable: it can only be discarded
+
+    def __init__(self, problem: str, cli_advice: str, situation: str) -> None:
+        super().__init__(f"{problem}; {cli_advice}")
+        self.problem = problem
+        self.situation = situation
+
+
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
     """What an audit's results are a function of, part by part."""
@@ -164,10 +182,10 @@ class CheckpointRequest:
         """Open (or create) the checkpoint; PlanError when one is there and may not be used."""
         found = describe_checkpoint(self.folder)
         if found is not None and not self.resume:
-            raise PlanError(f"{self.folder} holds the checkpoint of an interrupted audit "
-                            f"({found.units} units of work finished, last on {found.saved_utc}); "
-                            "add --resume to continue it, or --restart to discard it and start "
-                            "again (the desktop app asks which)")
+            raise CheckpointError(f"{self.folder} holds the checkpoint of an interrupted audit "
+                                  f"({found.units} units of work finished, last on {found.saved_utc})",
+                                  "add --resume to continue it, or --restart to discard it and start "
+                                  "again (the desktop app asks which)", CheckpointError.FOUND)
         if found is not None:
             _check_same_audit(found, fingerprint, self.path)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -211,8 +229,9 @@ def describe_checkpoint(folder: Path) -> FoundCheckpoint | None:
             db.close()
         parts = json.loads(meta["fingerprint"])
     except (sqlite3.Error, KeyError, ValueError, TypeError):
-        raise PlanError(f"{path} is damaged and cannot be resumed; run with --restart to "
-                        "discard it and start again") from None
+        raise CheckpointError(f"{path} is damaged and cannot be resumed",
+                              "run with --restart to discard it and start again",
+                              CheckpointError.DAMAGED) from None
     return FoundCheckpoint(parts=parts, digest=meta.get("digest", ""), units=int(units),
                            saved_utc=last or "never")
 
@@ -223,9 +242,10 @@ def _check_same_audit(found: FoundCheckpoint, fingerprint: Fingerprint, path: Pa
     changed = sorted(set(found.parts) | set(fingerprint.parts))
     changed = [k for k in changed if found.parts.get(k) != fingerprint.parts.get(k)]
     what = ", ".join(_PART_NAMES.get(k, k) for k in changed)
-    raise PlanError(f"the checkpoint in {path} belongs to a different audit ({what} changed since "
-                    "it was made), so its work cannot be reused; run with --restart to discard "
-                    "it and start again, or choose another output folder")
+    raise CheckpointError(f"the checkpoint in {path} belongs to a different audit ({what} changed "
+                          "since it was made), so its work cannot be reused",
+                          "run with --restart to discard it and start again, or choose another "
+                          "output folder", CheckpointError.DIFFERENT)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -11,6 +11,7 @@ import logging
 
 from PySide6.QtWidgets import QGridLayout, QMessageBox, QSizePolicy, QSpacerItem, QWidget
 
+from audit_core.checkpoints import CheckpointError
 from audit_core.errors import DataError, MnemoscopeError, ModelError, PlanError
 
 log = logging.getLogger(__name__)
@@ -20,10 +21,24 @@ _ADVICE = {
     DataError: "Choose another file, or change the column mapping on the Data step.",
     PlanError: "Correct the setting named above and try again.",
 }
+# The core's checkpoint messages advise the CLI's --resume/--restart; here the advice names
+# what the app shows: the Run step's start button and the resume question it asks.
+_START = "Start the audit"
+_CHECKPOINT_ADVICE = {
+    CheckpointError.FOUND: f"Press \u201c{_START}\u201d again: Mnemoscope asks whether to resume "
+                           "the interrupted audit or start over.",
+    CheckpointError.DIFFERENT: f"To start over, press \u201c{_START}\u201d again and answer No "
+                               "when asked whether to resume: the interrupted audit's work is "
+                               "discarded. To keep that work, choose another output folder.",
+    CheckpointError.DAMAGED: f"Press \u201c{_START}\u201d again: the damaged checkpoint is "
+                             "discarded and the audit starts over.",
+}
 
 
 def explain(error: BaseException) -> tuple[str, str]:
     """(what is wrong, what to do) in plain words."""
+    if isinstance(error, CheckpointError):
+        return error.problem + ".", _CHECKPOINT_ADVICE.get(error.situation, _ADVICE[PlanError])
     if isinstance(error, MnemoscopeError):
         advice = next((text for kind, text in _ADVICE.items() if isinstance(error, kind)),
                       "Correct the input named above and try again.")
@@ -55,7 +70,8 @@ def error_box(parent: QWidget | None, title: str, error: BaseException, details:
     box.setWindowTitle(title)
     box.setText(f"<b>{title}</b>")
     box.setInformativeText(f"{_escape(problem)}<br><br>{_escape(advice)}")
-    box.setDetailedText(f"{error.__class__.__name__}: {error}\n\n{details}".strip())
+    technical = error.problem if isinstance(error, CheckpointError) else error  # no CLI options
+    box.setDetailedText(f"{error.__class__.__name__}: {technical}\n\n{details}".strip())
     box.setStandardButtons(QMessageBox.StandardButton.Ok)
     # QMessageBox sizes itself to its text; a wider box keeps a file name on one line.
     grid = box.layout()
