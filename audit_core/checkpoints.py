@@ -105,6 +105,7 @@ def _canonical(plan_dict: Mapping[str, Any]) -> dict[str, Any]:
     same audit) and every listed probe's settings completed with their defaults (the desktop
     saves only what differs from a default, a plan file may spell defaults out)."""
     from audit_core.params import build_settings, settings_dict
+    from audit_core.plan import probe_path_settings
     from audit_core.probes import PROBES_BY_ID
 
     plan = json.loads(json.dumps(plan_dict, default=str))
@@ -116,6 +117,9 @@ def _canonical(plan_dict: Mapping[str, Any]) -> dict[str, Any]:
             except MnemoscopeError:  # refused later, with its message, by the runner
                 continue
             plan["probes"][probe_id] = json.loads(json.dumps(full, default=str))
+            for key in probe_path_settings(probe_id):
+                if isinstance(full.get(key), str) and full[key]:
+                    plan["probes"][probe_id][key] = str(Path(full[key]).resolve())
     for section, keys in (("model", ("path", "reference")), ("data", ("members", "non_members"))):
         table = plan.get(section)
         for key in keys:

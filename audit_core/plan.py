@@ -185,6 +185,10 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
             if not isinstance(settings, Mapping):
                 raise PlanError(f"'probes.{probe_id}' must be a table of settings")
             probes[probe_id] = dict(settings)
+            for key in probe_path_settings(probe_id):  # like model.path: from the plan's folder
+                value = probes[probe_id].get(key)
+                if isinstance(value, str) and value:
+                    probes[probe_id][key] = str(base / value)
     thresholds_raw = raw.get("thresholds", {})
     if not isinstance(thresholds_raw, Mapping) or not all(
             isinstance(v, Mapping) for v in thresholds_raw.values()):
@@ -218,6 +222,14 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
         thresholds={k: dict(v) for k, v in thresholds_raw.items()},
         source=source,
     )
+
+
+def probe_path_settings(probe_id: str) -> tuple[str, ...]:
+    """The settings of a probe that name a file (its `path_settings`): a relative one is
+    read from the plan file's folder, as model and data paths are."""
+    from audit_core.probes import PROBES_BY_ID  # the probes import the data layer, which imports this
+
+    return tuple(getattr(PROBES_BY_ID.get(probe_id), "path_settings", ()))
 
 
 def _only(table: Mapping[str, Any], where: str, allowed: set[str]) -> None:

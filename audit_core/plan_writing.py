@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from audit_core.plan import AuditPlan
+from audit_core.plan import AuditPlan, probe_path_settings
 
 _PATH_KEYS = {("model", "path"), ("model", "reference"), ("data", "members"), ("data", "non_members")}
 
@@ -26,6 +26,10 @@ def plan_toml(plan: AuditPlan, folder: Path | None = None) -> str:
         for table, key in _PATH_KEYS:
             if key in raw.get(table, {}):
                 raw[table][key] = _relative(Path(raw[table][key]), folder)
+        for probe_id, settings in raw.get("probes", {}).items():  # e.g. the canary manifest
+            for key in probe_path_settings(probe_id):
+                if isinstance(settings.get(key), str) and settings[key]:
+                    settings[key] = _relative(Path(settings[key]), folder)
     lines: list[str] = []
     _write_table(lines, [], raw)
     return "\n".join(lines).lstrip("\n") + "\n"

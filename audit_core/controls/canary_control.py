@@ -46,7 +46,7 @@ CANARIES = 12  # three at each of 1, 4, 16 and 64 insertions
 EPOCHS = 6
 SECRET_LENGTH = 5  # 10^5 secrets, 16.6 bits: ranked exactly, one symbol at a time
 
-# Run from the repository root: the manifest path is read relative to the working folder.
+# Relative paths, the manifest's too, are read from the plan's folder: run it from anywhere.
 PLAN = """\
 # Known-answer audit: canaries inserted 1, 4, 16 and 64 times must show exposure rising
 # with the number of insertions (see ground_truth.json).
@@ -70,7 +70,7 @@ kind = "codes"
 subgroups = ["age_band", "sex"]
 
 [probes.canary_exposure]
-manifest = "resources/controls/canaries/canaries/manifest.json"
+manifest = "canaries/manifest.json"
 [probes.reidentification]
 """
 

@@ -39,8 +39,9 @@ from audit_core.verdicts import CanaryThresholds, Verdict
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CanaryExposureConfig:
     manifest: str = param("", label="Canary manifest (manifest.json)",
-                          help="Written by `mnemoscope canaries`; the seed file it names is read "
-                               "from the path recorded in it (relative to the manifest).")
+                          help="Written by `mnemoscope canaries`; a relative path is read from "
+                               "the plan file's folder. The seed file it names is read from the "
+                               "path recorded in it (relative to the manifest).")
     max_enumerate: int = param(100_000, label="Largest randomness space ranked exactly", min=2,
                                max=10_000_000,
                                help="Larger spaces are estimated from a sample (skew-normal fit).")
@@ -59,6 +60,7 @@ class CanaryExposure:
     config_type = CanaryExposureConfig
     needs = Needs(canaries=True)
     weight = 10.0
+    path_settings = ("manifest",)  # resolved against the plan's folder (plan.probe_path_settings)
 
     def validate(self, config: CanaryExposureConfig, context_length: int) -> None:
         if not config.manifest:
