@@ -40,6 +40,15 @@ def decode_scores(data: bytes) -> TokenScores:
                        windows=arrays["windows"])
 
 
+def encode_array(values: np.ndarray) -> bytes:
+    """One array: a cohort's class probabilities, a chunk's embeddings or pseudo-likelihoods."""
+    return _npz(values=np.asarray(values))
+
+
+def decode_array(data: bytes) -> np.ndarray:
+    return _load(data)["values"]
+
+
 # ProbeResult fields that are tuples in memory (JSON gives them back as lists).
 _TUPLES = ("findings", "extracted", "subgroups")
 _VERDICTS = ("verdict", "verdict_if_split_valid")

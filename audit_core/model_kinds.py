@@ -3,7 +3,9 @@
 `runner.run_audit` reads the model's kind from its ONNX signature and hands tabular
 classifiers and encoders here. Each path loads its own model and data and runs its own
 shared pass; the probes, the split check, the verdicts and the result are those of the
-language-model path (the runner's helpers, imported rather than copied).
+language-model path (the runner's helpers, imported rather than copied). So is the
+checkpoint: the same fingerprint, each piece of the shared pass and each probe's outcome
+a unit of work, so `--resume` continues an interrupted run of any model kind.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from __future__ import annotations
 import logging
 import time
 import zlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
+from audit_core.checkpoints import CheckpointRequest, NoCheckpoint, audit_fingerprint
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.split_validity import SplitValidity
 from audit_core.plan import AuditPlan
@@ -29,16 +33,47 @@ log = logging.getLogger(__name__)
 
 
 def run_other_kind(plan: AuditPlan, kind: str, *, on_progress: ProgressCallback = ignore_progress,
-                   cancel: CancelToken | None = None) -> AuditResult:
+                   cancel: CancelToken | None = None,
+                   checkpoint: CheckpointRequest | None = None) -> AuditResult:
     from audit_core.models.inspection import TABULAR_CLASSIFIER
 
     if kind == TABULAR_CLASSIFIER:
         from audit_core.tabular.audit import run_tabular_audit
 
-        return run_tabular_audit(plan, on_progress=on_progress, cancel=cancel)
+        return run_tabular_audit(plan, on_progress=on_progress, cancel=cancel, checkpoint=checkpoint)
     from audit_core.encoders.audit import run_encoder_audit
 
-    return run_encoder_audit(plan, kind, on_progress=on_progress, cancel=cancel)
+    return run_encoder_audit(plan, kind, on_progress=on_progress, cancel=cancel,
+                             checkpoint=checkpoint)
+
+
+def open_checkpoint(checkpoint: CheckpointRequest | None, plan: AuditPlan, model_info: Any,
+                    cohorts: dict[Role, Cohort], reference_info: Any = None) -> Any:
+    """The run's checkpoint (NoCheckpoint without a request), keyed like a language-model
+    audit's: the plan, the model's files (the reference's too) and both files' hashes.
+    Opened once everything that can refuse the inputs has run, so a refused run leaves
+    nothing behind; closed by `run_probes_and_assemble`."""
+    if checkpoint is None:
+        return NoCheckpoint()
+    fingerprint = audit_fingerprint(plan.as_dict(), model_info.files,
+                                    cohorts[Role.MEMBERS].info.sha256,
+                                    cohorts[Role.NON_MEMBERS].info.sha256,
+                                    reference_info.files if reference_info is not None else None)
+    return checkpoint.open(fingerprint)
+
+
+def shared_pass(saved: Any, compute: Callable[[], Any]) -> Any | None:
+    """`compute()`, or None when the run is cancelled in it (its finished units are saved;
+    the result then says cancelled, with no probe). Any other failure closes the checkpoint
+    on its way out, keeping the units that finished for a --resume."""
+    try:
+        return compute()
+    except Cancelled:
+        log.info("audit cancelled in the shared pass")
+        return None
+    except BaseException:
+        saved.close()
+        raise
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,17 +87,19 @@ class Prepared:
     split: SplitValidity
     model: dict[str, Any]  # results.json's model section
     datasets: tuple[dict[str, Any], ...]
-    outputs: Any  # ProbeContext.outputs
+    outputs: Any  # ProbeContext.outputs; None when the run was cancelled in the shared pass
     started: datetime
     clock: float
     extra_context: dict[str, Any]  # more ProbeContext fields (token_ids, model, model_info, ...)
     # Each record's content as text, for the pseudonym key (pseudonyms.cohort_key), when the
     # cohorts carry no record text (tabular rows); None: the cohorts' own sequences.
     key_records: dict[Role, tuple[str, ...]] | None = None
+    checkpoint: Any = field(default_factory=NoCheckpoint)  # each probe's outcome is a unit
 
 
 def run_probes_and_assemble(prepared: Prepared, progress: Progress, start: float) -> AuditResult:
     """Run the probes from `start` to the end of the progress bar, then build the result."""
+    from audit_core.checkpoint_units import decode_probe, encode_probe, resumable
     from audit_core.checkpoints import stable_audit_id
     from audit_core.pseudonyms import cohort_key
     from audit_core.runner import (
@@ -82,20 +119,30 @@ def run_probes_and_assemble(prepared: Prepared, progress: Progress, start: float
     results: list[ProbeResult] = []
     outcome = "completed"
     try:
+        if p.outputs is None:  # cancelled in the shared pass: no probe can run
+            raise Cancelled()
         for index, (probe, config) in enumerate(p.selected):
+            slice_ = progress.slice(edges[index], edges[index + 1], probe.id)
             ctx = ProbeContext(
                 cohorts=p.cohorts, token_ids=p.extra_context.get("token_ids", {}),
                 model=p.extra_context.get("model"), thresholds=p.thresholds[probe.family],
                 rng=np.random.default_rng([p.plan.audit.seed, zlib.crc32(probe.id.encode())]),
-                progress=progress.slice(edges[index], edges[index + 1], probe.id),
+                progress=slice_,
                 tokenizer=p.extra_context.get("tokenizer"), columns=p.plan.data.columns,
                 model_info=p.extra_context.get("model_info"), outputs=p.outputs)
-            results.append(_mark_split(_run_probe(probe, config, ctx, p.thresholds[probe.family]),
-                                       p.split))
+            # As on the language-model path: a probe that crashed is not kept, a resume retries it.
+            results.append(resumable(
+                p.checkpoint, f"probe/{probe.id}",
+                lambda: _mark_split(_run_probe(probe, config, ctx, p.thresholds[probe.family]),
+                                    p.split),
+                encode_probe, decode_probe, keep=lambda r: r.verdict is not Verdict.ERROR))
+            slice_.advance(1.0, "finished")
         progress.advance(1.0, "done")
     except Cancelled:
         outcome = "cancelled"
         log.info("audit cancelled; %d probe(s) finished", len(results))
+    finally:
+        p.checkpoint.close()
 
     # Derived from the records and the seed, as on the language-model path: a rerun gives
     # the same pseudonyms, and only someone holding the patient files can recompute them.
@@ -125,4 +172,5 @@ def run_probes_and_assemble(prepared: Prepared, progress: Progress, start: float
         environment=_environment(), validation=latest_validation(),
         records=_record_table(p.cohorts, token_ids, {}, key),
         split_validity=p.split.as_dict(),
+        resumed=p.checkpoint.resumed,
     )

@@ -123,7 +123,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     if kind not in (CAUSAL_LM, UNKNOWN):  # tabular classifiers and encoders have their own path
         from audit_core.model_kinds import run_other_kind
 
-        return run_other_kind(plan, kind, on_progress=on_progress, cancel=cancel)
+        return run_other_kind(plan, kind, on_progress=on_progress, cancel=cancel, checkpoint=checkpoint)
     started = datetime.now(UTC)
     clock = time.perf_counter()
     progress = Progress(on_progress, cancel)

@@ -3,8 +3,8 @@
 As for language models: check the plan, read the model and its tokenizer, read both
 files, run the model-free split check, then one shared pass: the embeddings of every
 record (for the distance attack) and, with a masked-LM head, every record's
-pseudo-log-likelihood. A probe the export cannot feed is left out of the standard suite
-and refused when the plan names it.
+pseudo-log-likelihood, in chunks the checkpoint keeps (shared_pass.py). A probe the export
+cannot feed is left out of the standard suite and refused when the plan names it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from audit_core.data.cohort import Role
 from audit_core.encoders.outputs import EncoderOutputs, mask_token_id
 from audit_core.errors import DataError, ModelError, PlanError
 from audit_core.plan import AuditPlan
+from audit_core.checkpoints import CheckpointRequest
 from audit_core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from audit_core.results import AuditResult
 
@@ -27,10 +28,11 @@ DISTANCE, PSEUDO = "embedding_distance", "pseudo_likelihood"
 
 
 def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallback = ignore_progress,
-                      cancel: CancelToken | None = None) -> AuditResult:
+                      cancel: CancelToken | None = None,
+                      checkpoint: CheckpointRequest | None = None) -> AuditResult:
     from audit_core.data.loading import check_disjoint, load_cohort
     from audit_core.data.split_validity import check_split
-    from audit_core.model_kinds import Prepared, run_probes_and_assemble
+    from audit_core.model_kinds import Prepared, open_checkpoint, run_probes_and_assemble, shared_pass
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_encoder import OnnxEncoder
     from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, unknown_token_id
@@ -70,22 +72,6 @@ def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallba
                         folds=thresholds["split_validity"].folds,
                         rng=np.random.default_rng([plan.audit.seed, zlib.crc32(b"split_validity")]))
 
-    wanted = {p.id for p, _ in selected}
-    passes = [name for name in (DISTANCE, PSEUDO) if name in wanted]
-    shared = progress.slice(0.02, 0.6, "shared pass")
-    embeddings: dict[Role, np.ndarray] = {}
-    pseudo: dict[Role, np.ndarray] = {}
-    for j, name in enumerate(passes):
-        for i, role in enumerate(Role):
-            part = (2 * j + i) / (2 * len(passes))
-            piece = shared.slice(part, part + 1 / (2 * len(passes)))
-            if name == DISTANCE:
-                embeddings[role] = model.embeddings(token_ids[role], plan.model.batch_size, piece)
-            else:
-                pseudo[role] = model.pseudo_log_likelihood(token_ids[role], mask_id,
-                                                           plan.model.batch_size * 8, piece)
-    outputs = EncoderOutputs(embeddings=embeddings, pseudo_log_likelihood=pseudo, truncated=truncated)
-
     unk = unknown_token_id(tokenizer)
     datasets = tuple({**_dataset_summary(cohorts[role], token_ids[role], None, unk),
                       "records_truncated": truncated[role]} for role in Role)
@@ -93,12 +79,40 @@ def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallba
         **info.as_dict(), "execution_provider": model.provider,
         "declared": dict(plan.model.declared), "embedding_output": model.embedding_name,
         "mlm_output": model.mlm_name, "mask_token_found": mask_id is not None}
+
+    saved = open_checkpoint(checkpoint, plan, info, cohorts)
+    wanted = {p.id for p, _ in selected}
+    outputs = shared_pass(saved, lambda: _shared_pass(
+        model, token_ids, truncated, mask_id, [n for n in (DISTANCE, PSEUDO) if n in wanted],
+        plan.model.batch_size, progress.slice(0.02, 0.6, "shared pass"), saved))
     prepared = Prepared(plan=plan, selected=selected, thresholds=thresholds, cohorts=cohorts,
                         split=split, model=model_section, datasets=datasets, outputs=outputs,
                         started=started, clock=clock,
                         extra_context={"token_ids": token_ids, "tokenizer": tokenizer,
-                                       "model": model, "model_info": info})
+                                       "model": model, "model_info": info},
+                        checkpoint=saved)
     return run_probes_and_assemble(prepared, progress, 0.6)
+
+
+def _shared_pass(model: Any, token_ids: dict[Role, list[np.ndarray]], truncated: dict[Role, int],
+                 mask_id: int | None, passes: list[str], batch_size: int, shared: Progress,
+                 saved: Any) -> EncoderOutputs:
+    """Embeddings and/or pseudo-likelihoods of both cohorts, as the selected probes need."""
+    from audit_core.encoders.shared_pass import embeddings_chunked, pseudo_chunked
+
+    embeddings: dict[Role, np.ndarray] = {}
+    pseudo: dict[Role, np.ndarray] = {}
+    for j, name in enumerate(passes):
+        for i, role in enumerate(Role):
+            part = (2 * j + i) / (2 * len(passes))
+            piece = shared.slice(part, part + 1 / (2 * len(passes)))
+            if name == DISTANCE:
+                embeddings[role] = embeddings_chunked(model, token_ids[role], batch_size, piece,
+                                                      saved, role.value)
+            else:
+                pseudo[role] = pseudo_chunked(model, token_ids[role], mask_id, batch_size, piece,
+                                              saved, role.value)
+    return EncoderOutputs(embeddings=embeddings, pseudo_log_likelihood=pseudo, truncated=truncated)
 
 
 def _feedable(selected: list[tuple[Any, Any]], model: Any, mask_id: int | None,

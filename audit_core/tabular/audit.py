@@ -4,6 +4,8 @@ Order of work as for language models: check the plan (probes, thresholds, the fe
 and label columns), read the model (and the reference classifier), read both files and
 match the labels to the model's classes, run the model-free split check on the feature
 columns, then one shared pass of class probabilities that every tabular probe reads.
+Each cohort's probabilities under each classifier, and each probe's outcome, is a unit of
+work the checkpoint keeps (model_kinds.py), so an interrupted run resumes.
 """
 
 from __future__ import annotations
@@ -18,17 +20,19 @@ import numpy as np
 from audit_core.data.cohort import Role
 from audit_core.errors import DataError, ModelError, PlanError
 from audit_core.plan import AuditPlan
+from audit_core.checkpoints import CheckpointRequest
 from audit_core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from audit_core.results import AuditResult
 from audit_core.tabular.signals import TabularOutputs
 
 
 def run_tabular_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progress,
-                      cancel: CancelToken | None = None) -> AuditResult:
+                      cancel: CancelToken | None = None,
+                      checkpoint: CheckpointRequest | None = None) -> AuditResult:
     from audit_core.data.loading import check_disjoint
     from audit_core.data.split_validity import check_split
     from audit_core.data.tabular_loading import load_tabular_cohort
-    from audit_core.model_kinds import Prepared, run_probes_and_assemble
+    from audit_core.model_kinds import Prepared, open_checkpoint, run_probes_and_assemble, shared_pass
     from audit_core.models.inspection import TABULAR_CLASSIFIER, inspect_model
     from audit_core.models.onnx_tabular import OnnxTabularClassifier
     from audit_core.runner import resolve_probes, resolve_thresholds
@@ -70,18 +74,6 @@ def run_tabular_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore
                         rng=np.random.default_rng([plan.audit.seed, zlib.crc32(b"split_validity")]),
                         columns={name: both[:, j] for j, name in enumerate(columns.features)})
 
-    scoring = progress.slice(0.02, 0.1, "class probabilities")
-    passes = [model] + ([reference[0]] if reference else [])
-    probabilities: list[dict[Role, np.ndarray]] = [{}, {}]
-    for j, classifier in enumerate(passes):
-        for i, role in enumerate(Role):
-            part = (2 * j + i) / (2 * len(passes))
-            probabilities[j][role] = classifier.probabilities(
-                records[role].features,
-                scoring.slice(part, part + 1 / (2 * len(passes))))
-    outputs = TabularOutputs(probabilities=probabilities[0], labels=labels, classes=model.classes,
-                             reference_probabilities=probabilities[1])
-
     model_section: dict[str, Any] = {
         **info.as_dict(), "execution_provider": model.provider, "declared": dict(plan.model.declared),
         "features": len(columns.features), "classes": list(model.classes),
@@ -89,12 +81,40 @@ def run_tabular_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore
     if reference is not None:
         model_section["reference"] = reference[1].as_dict()
     datasets = tuple(_dataset_summary(cohorts[role], labels[role], model.classes) for role in Role)
+
+    saved = open_checkpoint(checkpoint, plan, info, cohorts,
+                            reference[1] if reference is not None else None)
+    scoring = progress.slice(0.02, 0.1, "class probabilities")
+    passes = [model] + ([reference[0]] if reference else [])
+    outputs = shared_pass(saved, lambda: TabularOutputs(
+        probabilities=_probabilities(model, 0, records, scoring, len(passes), saved),
+        labels=labels, classes=model.classes,
+        reference_probabilities=(_probabilities(reference[0], 1, records, scoring, len(passes), saved)
+                                 if reference is not None else {})))
     prepared = Prepared(plan=plan, selected=selected, thresholds=thresholds, cohorts=cohorts,
                         split=split, model=model_section, datasets=datasets, outputs=outputs,
                         started=started, clock=clock,
                         extra_context={"model": model, "model_info": info},
-                        key_records={role: _row_texts(records[role]) for role in Role})
+                        key_records={role: _row_texts(records[role]) for role in Role},
+                        checkpoint=saved)
     return run_probes_and_assemble(prepared, progress, 0.1)
+
+
+def _probabilities(classifier: Any, j: int, records: dict[Role, Any], scoring: Progress,
+                   passes: int, saved: Any) -> dict[Role, np.ndarray]:
+    """Classifier `j`'s (0 audited, 1 reference) class probabilities of both cohorts, each
+    cohort one unit of work `probabilities/<j>/<role>`: a classifier scores a cohort in
+    seconds, so finer units would only add writes."""
+    from audit_core.checkpoint_units import decode_array, encode_array, resumable
+
+    out = {}
+    for i, role in enumerate(Role):
+        part = (2 * j + i) / (2 * passes)
+        piece = scoring.slice(part, part + 1 / (2 * passes))
+        out[role] = resumable(saved, f"probabilities/{j}/{role.value}",
+                              lambda: classifier.probabilities(records[role].features, piece),
+                              encode_array, decode_array)
+    return out
 
 
 def _row_texts(records: Any) -> tuple[str, ...]:
