@@ -330,9 +330,11 @@ def _print_estimate(plan) -> None:
         estimate = estimate_run(plan, calibration=calibration)
     except Exception:  # the run itself reports whatever is wrong, with its proper message
         return
+    basis = (f"workstation calibration of {calibration['created_utc'][:10]}"
+             if estimate.source == "calibration" else  # e.g. int8 before bench measured it
+             f"timed on {estimate.sampled_records} records")
     print(f"{TOOL_NAME}: estimated time about {describe_duration(estimate.seconds)} "
-          f"({estimate.tokens:,} tokens; workstation calibration of "
-          f"{calibration['created_utc'][:10]})", file=sys.stderr)
+          f"({estimate.tokens:,} tokens; {basis})", file=sys.stderr)
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -4,8 +4,10 @@ Loads the model and cohorts as the run would and counts tokens and prompts. With
 workstation calibration (`mnemoscope bench`, bench/calibration.py) it scales the
 calibrated tokens per second by the model's size (FLOPs per token grow with the
 parameter count) and runs nothing; without one it times the shared scoring pass on a
-sample of records and one decoding batch, and extrapolates. It is an estimate for
-planning a coffee break, not a measurement: the report never uses it.
+sample of records and one decoding batch, and extrapolates. An int8 plan is timed with
+the int8 rates the calibration measured (a calibration made before those were measured
+is not used for it: the sample is timed instead). It is an estimate for planning a coffee
+break, not a measurement: the report never uses it.
 """
 
 from __future__ import annotations
@@ -66,9 +68,12 @@ def estimate_run(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_prog
         from audit_core.bench.calibration import load_calibration
 
         calibration = load_calibration()
+    if calibration and plan.model.precision == "int8" and "int8" not in calibration:
+        calibration = False  # made before bench measured int8: the sample is timed below
     if calibration:
         seconds += _calibrated_seconds(calibration, info.parameters, selected, all_ids,
-                                       reference=plan.model.reference is not None)
+                                       reference=plan.model.reference is not None,
+                                       precision=plan.model.precision)
         progress.advance(1.0, "estimated")
         return Estimate(seconds=seconds, records=len(all_ids), tokens=total_tokens,
                         sampled_records=0, source="calibration")
@@ -103,21 +108,28 @@ def estimate_run(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_prog
 
 
 def _calibrated_seconds(calibration: dict, parameters: int, selected, all_ids,
-                        *, reference: bool) -> float:
+                        *, reference: bool, precision: str = "fp32") -> float:
     """Scoring and decoding time from the calibration, scaled by the model's size.
 
     A forward pass costs about 2 FLOPs per parameter per token, so tokens per second
     fall in proportion to the parameter count; below the reference size per-call
     overhead dominates, so smaller models are not credited with more than the
-    reference's speed.
+    reference's speed. `precision` "int8" takes the int8 rates (`calibration["int8"]`),
+    plus the fp32 and int8 scoring of the sample that measures their rank agreement.
     """
+    from audit_core.models.precision import AGREEMENT_SAMPLE
+
+    rates = calibration["int8"] if precision == "int8" else calibration
     scale = max(1.0, parameters / max(1, calibration["reference"]["parameters"]))
     seconds = 0.0
+    if precision == "int8" and all_ids:  # models/precision.py: runtime_facts
+        sample = sum(len(x) for x in all_ids) / len(all_ids) * min(AGREEMENT_SAMPLE, len(all_ids))
+        seconds += sample * scale * (1 / calibration["scoring_tokens_per_s"] + 1 / rates["scoring_tokens_per_s"])
     if any(p.needs.token_scores for p, _ in selected):
         tokens = sum(len(x) for x in all_ids)
-        seconds += tokens * scale / calibration["scoring_tokens_per_s"] * (2 if reference else 1)
+        seconds += tokens * scale / rates["scoring_tokens_per_s"] * (2 if reference else 1)
         seconds += _PER_MEMBERSHIP_PROBE * sum(p.family == "membership" for p, _ in selected)
-    rate = calibration["generation"]["batch_16_tokens_per_s"] / scale
+    rate = rates["generation"]["batch_16_tokens_per_s"] / scale
     for probe, config in selected:
         if not probe.needs.generation:
             continue

@@ -4,7 +4,10 @@ It builds the ~20M-parameter synthetic reference decoder (bench/synthetic_lm.py)
 it through the audit's own code (OnnxCausalLM, the shared scoring pass, greedy KV
 decoding) with the session options an audit gets, and stores tokens per second for
 scoring and for generation at batch 1 and 16, with the fp32 GEMM peak, in the user's
-config folder. `estimate.py` scales these by the audited model's FLOPs per token.
+config folder; and the same scoring and batch-16 generation rates for the int8 fast
+screen (models/precision.py), measured rather than assumed because its speedup depends on
+the CPU (integer dot-product units or not). `estimate.py` scales these by the audited
+model's FLOPs per token.
 Timings are medians of repeated runs: workstations are noisy.
 """
 
@@ -80,8 +83,10 @@ def calibrate(*, threads: int = 0, provider: str = "auto", records: int = 96, re
     workdir = Path(tempfile.mkdtemp(prefix="mnemoscope-bench-"))
     try:
         say(f"building the reference model ({size.parameters / 1e6:.1f}M parameters, random weights)")
-        model = OnnxCausalLM(inspect_model(build_synthetic_lm(workdir / "reference", size)),
-                             threads, provider=provider)
+        info = inspect_model(build_synthetic_lm(workdir / "reference", size))
+        model = OnnxCausalLM(info, threads, provider=provider)
+        say("quantizing a copy to int8 (the fast screen)")
+        screen = OnnxCausalLM(info, threads, provider=provider, precision="int8")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     rng = np.random.default_rng(0)
@@ -98,6 +103,11 @@ def calibrate(*, threads: int = 0, provider: str = "auto", records: int = 96, re
         prompts = rng.integers(0, size.vocab, (batch, PROMPT_TOKENS))
         seconds = median_time(lambda: model.greedy(prompts, NEW_TOKENS), repeats)
         generation[f"batch_{batch}_tokens_per_s"] = round(batch * NEW_TOKENS / seconds, 1)
+    say("timing the int8 fast screen")
+    int8_scoring = median_time(lambda: score_tokens(screen, ids, batch_size=32, pad_id=0,
+                                                    progress=Progress()), repeats)
+    prompts = rng.integers(0, size.vocab, (16, PROMPT_TOKENS))
+    int8_generation = median_time(lambda: screen.greedy(prompts, NEW_TOKENS), repeats)
     say("measuring the fp32 matrix-multiply peak")
     peak = gemm_peak_gflops(model.threads)
     flops = forward_flops(n_layer=size.n_layer, n_embd=size.n_embd, vocab=size.vocab,
@@ -114,6 +124,9 @@ def calibrate(*, threads: int = 0, provider: str = "auto", records: int = 96, re
                       "prompt_tokens": PROMPT_TOKENS, "new_tokens": NEW_TOKENS},
         "scoring_tokens_per_s": round(RECORD_TOKENS * records / scoring, 1),
         "generation": generation,
+        # Read by estimate.py for plans with model.precision = "int8".
+        "int8": {"scoring_tokens_per_s": round(RECORD_TOKENS * records / int8_scoring, 1),
+                 "generation": {"batch_16_tokens_per_s": round(16 * NEW_TOKENS / int8_generation, 1)}},
         "gemm_peak_gflops": {k: round(v, 1) for k, v in peak.items()},
         # Against the best GEMM rate of the run (see bench.compare: the rate beside a
         # repeat reads low on a quiet machine).

@@ -8,20 +8,29 @@ but it is a different model: a screen for deciding where to look, never the evid
 So fp32 stays the default, the report and results.json label int8 runs, and the run
 records how well int8 ranks records like fp32 does (`rank_agreement`).
 
-The quantized copy is written to a private temporary folder and removed once
-onnxruntime has read it; the audited files are only ever read.
+The quantized copy is written to a private temporary folder; the audited files are only
+ever read. The quantizer is the slow part of an int8 start (it rewrites every weight), so
+a process quantizes a model once: the estimate the CLI prints, the run after it, and the
+desktop's estimate then audit all open the same copy, found by the model's content
+(`_source_key`). The cache holds the last two models (the audited one and its reference)
+and is removed when the process exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import shutil
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
 from audit_core.errors import ModelError
+from audit_core.fingerprint import file_sha256
 
 PRECISIONS = ("fp32", "int8")
 INT8_LABEL = "int8 fast screen (dynamic quantization; not the fp32 evidence)"
@@ -29,14 +38,71 @@ INT8_LABEL = "int8 fast screen (dynamic quantization; not the fp32 evidence)"
 AGREEMENT_SAMPLE = 64
 
 
+_CACHE_ENTRIES = 2  # the audited model and its reference model
+_cache: OrderedDict[tuple, Path] = OrderedDict()  # source key -> folder of the quantized copy
+# Held while quantizing: the desktop's estimate and its audit run on two threads, and the
+# second must wait for the first's copy rather than quantize the same model again.
+_cache_lock = threading.Lock()
+
+
 def quantize_int8(model_path: Path, name: str) -> Path:
-    """An int8 copy of `model_path` in a new temporary folder (the caller removes it)."""
+    """An int8 copy of `model_path` in a new temporary folder (the caller removes it).
+
+    The folder holds links to (or copies of) this process's quantized copy of the model,
+    made on first use and reused while the model's files are unchanged."""
+    key = _source_key(model_path)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is None or not cached.is_dir():
+            cached = _quantize(model_path, name)
+            _cache[key] = cached
+            while len(_cache) > _CACHE_ENTRIES:
+                shutil.rmtree(_cache.popitem(last=False)[1], ignore_errors=True)
+        _cache.move_to_end(key)
+        return _private_copy(cached)
+
+
+def clear_int8_cache() -> None:
+    """Remove every quantized copy this process keeps (at exit, and for tests)."""
+    with _cache_lock:
+        while _cache:
+            shutil.rmtree(_cache.popitem()[1], ignore_errors=True)
+
+
+atexit.register(clear_int8_cache)
+
+
+def _source_key(model_path: Path) -> tuple:
+    """What the quantized copy is a function of: the graph file's content (a re-export
+    differs there) and, for external weights, each file's name, size and modification
+    time (hashing gigabytes of weights at every start would cost seconds)."""
+    external = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in _external_files(model_path))
+    return (str(model_path.resolve()), file_sha256(model_path), tuple(external))
+
+
+def _external_files(model_path: Path) -> list[Path]:
+    return [p for p in model_path.parent.iterdir()
+            if p != model_path and (p.suffix == ".data" or p.name.endswith(".onnx_data"))]
+
+
+def _private_copy(folder: Path) -> Path:
+    """The cached copy's files linked into a new folder the caller may remove."""
+    workdir = Path(tempfile.mkdtemp(prefix="mnemoscope-int8-"))
+    for file in folder.iterdir():
+        try:
+            os.link(file, workdir / file.name)  # no copy of the weights: same disk blocks
+        except OSError:  # a file system without hard links
+            shutil.copy2(file, workdir / file.name)
+    return workdir / "model.int8.onnx"
+
+
+def _quantize(model_path: Path, name: str) -> Path:
+    """Quantize into a new cache folder; returns the folder."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    workdir = Path(tempfile.mkdtemp(prefix="mnemoscope-int8-"))
+    workdir = Path(tempfile.mkdtemp(prefix="mnemoscope-int8cache-"))
     target = workdir / "model.int8.onnx"
-    external = any(p.suffix == ".data" or p.name.endswith(".onnx_data")
-                   for p in model_path.parent.iterdir() if p != model_path)
+    external = bool(_external_files(model_path))
     logging.disable(logging.WARNING)  # the quantizer logs advice meant for its developers
     try:
         # The unfused graph quantizes best: fused LayerNorm/GELU nodes are slower in int8.
@@ -48,7 +114,7 @@ def quantize_int8(model_path: Path, name: str) -> Path:
                          "with model.precision = \"fp32\"") from None
     finally:
         logging.disable(logging.NOTSET)
-    return target
+    return workdir
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:

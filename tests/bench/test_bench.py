@@ -32,6 +32,7 @@ def test_calibration_is_stored_in_the_config_folder_and_used_by_the_estimate(con
     assert stored == result == load_calibration()
     assert result["reference"]["parameters"] == SMALL.parameters
     assert result["scoring_tokens_per_s"] > 0 and result["generation"]["batch_1_tokens_per_s"] > 0
+    assert result["int8"]["scoring_tokens_per_s"] > 0 and result["int8"]["generation"]["batch_16_tokens_per_s"] > 0
     assert result["scoring_fraction_of_peak"] > 0  # a ratio of two timings: no bound asserted
     estimate = estimate_run(load_plan(ROOT / "resources" / "demo" / "plan.toml"))
     assert estimate.source == "calibration" and estimate.sampled_records == 0 and estimate.seconds > 0
