@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from audit_core.checkpoints import CheckpointRequest
 from audit_core.data.cohort import Role
 from audit_core.encoders.outputs import EncoderOutputs, mask_token_id
 from audit_core.errors import DataError, ModelError, PlanError
 from audit_core.plan import AuditPlan
-from audit_core.checkpoints import CheckpointRequest
 from audit_core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from audit_core.results import AuditResult
 
@@ -32,7 +32,12 @@ def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallba
                       checkpoint: CheckpointRequest | None = None) -> AuditResult:
     from audit_core.data.loading import check_disjoint, load_cohort
     from audit_core.data.split_validity import check_split
-    from audit_core.model_kinds import Prepared, open_checkpoint, run_probes_and_assemble, shared_pass
+    from audit_core.model_kinds import (
+        Prepared,
+        open_checkpoint,
+        run_probes_and_assemble,
+        shared_pass,
+    )
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_encoder import OnnxEncoder
     from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, unknown_token_id

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from audit_core.checkpoints import CheckpointRequest
 from audit_core.data.cohort import Role
 from audit_core.errors import DataError, ModelError, PlanError
 from audit_core.plan import AuditPlan
-from audit_core.checkpoints import CheckpointRequest
 from audit_core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from audit_core.results import AuditResult
 from audit_core.tabular.signals import TabularOutputs
@@ -32,7 +32,12 @@ def run_tabular_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore
     from audit_core.data.loading import check_disjoint
     from audit_core.data.split_validity import check_split
     from audit_core.data.tabular_loading import load_tabular_cohort
-    from audit_core.model_kinds import Prepared, open_checkpoint, run_probes_and_assemble, shared_pass
+    from audit_core.model_kinds import (
+        Prepared,
+        open_checkpoint,
+        run_probes_and_assemble,
+        shared_pass,
+    )
     from audit_core.models.inspection import TABULAR_CLASSIFIER, inspect_model
     from audit_core.models.onnx_tabular import OnnxTabularClassifier
     from audit_core.runner import resolve_probes, resolve_thresholds
