@@ -30,6 +30,10 @@ names, exports in about a second, and needs no onnxscript at build time.
 Weights stay inside `model.onnx` while they fit protobuf's 2 GB limit; past
 `EXTERNAL_DATA_BYTES` of float32 weights they go to one `model.onnx.data` file beside it
 (the engine reads external data only from inside the model folder).
+
+While the weights are inside `model.onnx`, the exporter's shape arithmetic is folded
+(`models/shape_folding.py`: same compute nodes, bit-identical outputs, about 2.5x fewer
+nodes), which makes decoding one token at a time faster; the manifest records whether.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ from audit_core.controls.parity import (
 from audit_core.controls.hidden_parity import check_hidden_state_parity
 from audit_core.controls.tokenizer import save_tokenizer
 from audit_core.fingerprint import file_sha256
+from audit_core.models.shape_folding import fold_export_file
 
 OPSET = 17
 MAX_ABS_LOGIT_DIFF = 1e-4
@@ -90,6 +95,7 @@ class ExportReport:
     files: tuple[str, ...] = ()
     tolerance: float = MAX_ABS_LOGIT_DIFF
     hidden_states: bool = False  # the graph also outputs the last layer's hidden states
+    shape_arithmetic_folded: bool = False  # models/shape_folding.py rewrote the graph
 
 
 class _LogitsOnly(torch.nn.Module):
@@ -197,6 +203,7 @@ def _write_manifest(folder: Path, report: ExportReport, parity, config, *,
                  "exporter": "torch.onnx.export(dynamo=False)", "constant_folding": False,
                  "tied_embedding_stored_once": True, "kv_cache": report.kv_cache,
                  "hidden_states": report.hidden_states,
+                 "shape_arithmetic_folded": report.shape_arithmetic_folded,
                  "inputs": inputs, "outputs": outputs,
                  "weights": f"in {EXTERNAL_DATA_FILENAME}" if external else "inside model.onnx"},
         "verification": {
@@ -260,9 +267,14 @@ def export_model(model, tokenizer: Tokenizer | Path, out_dir: str | Path, *,
         graph_dir.mkdir()
         say(f"exporting the {'KV-cache ' if kv_cache else ''}ONNX graph")
         _export_graph(model, graph_dir / MODEL_FILENAME, kv_cache, hidden_states)
+        folded = False
         if 4 * parameters > external_data_bytes or any(
                 p.name != MODEL_FILENAME for p in graph_dir.iterdir()):
             _consolidate_external_data(graph_dir, graph_dir / MODEL_FILENAME)
+        else:  # weights inside the file: small enough to rewrite and re-check in memory
+            say("folding the graph's shape arithmetic")
+            folded = fold_export_file(graph_dir / MODEL_FILENAME,
+                                      GraphShape.from_config(model.config).vocab_size)
         for produced in graph_dir.iterdir():
             produced.rename(staging / produced.name)
         graph_dir.rmdir()
@@ -287,7 +299,8 @@ def export_model(model, tokenizer: Tokenizer | Path, out_dir: str | Path, *,
         model.config.to_json_file(staging / "config.json", use_diff=False)
         report = ExportReport(out_dir, kv_cache, OPSET, parity.max_abs_logit_diff,
                               parity.greedy_identical, onnx_bytes, file_sha256(onnx_path),
-                              parameters, parity.shapes_checked, files, tolerance, hidden_states)
+                              parameters, parity.shapes_checked, files, tolerance, hidden_states,
+                              shape_arithmetic_folded=folded)
         _write_manifest(staging, report, parity, model.config,
                         manifest_format=manifest_format, extra=manifest_extra)
         _replace_folder(staging, out_dir)
