@@ -213,17 +213,18 @@ def require_causal_lm(info: ModelInfo) -> None:
 
 
 def model_kind(path: Path) -> str:
-    """The model's kind from its graph's signature alone (reads no weights, runs nothing)."""
-    import onnx
+    """The model's kind from its graph's signature alone (runs nothing). Only the inputs
+    and outputs are parsed, never the weights (models/onnx_signature.py): the runner asks
+    this before `inspect_model` parses the whole graph."""
+    from audit_core.models.onnx_signature import read_signature
 
     try:
         model_path = resolve_model_path(path)
-        graph = onnx.load(str(model_path), load_external_data=False).graph
+        signature = read_signature(model_path)
     except Exception:  # inspect_model names the problem; the causal-LM path calls it
         return UNKNOWN
-    initializer_names = {init.name for init in graph.initializer}
-    return _kind(tuple(_spec(v) for v in graph.input if v.name not in initializer_names),
-                 tuple(_spec(v) for v in graph.output), model_path.parent)
+    return _kind(tuple(_spec(v) for v in signature.inputs if v.name not in signature.initializers),
+                 tuple(_spec(v) for v in signature.outputs), model_path.parent)
 
 
 def _spec(value: Any) -> TensorSpec:
