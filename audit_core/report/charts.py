@@ -14,14 +14,7 @@ from __future__ import annotations
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, PolyLine, Rect, String
 from reportlab.lib import colors
 
-from audit_core.chart_geometry import (  # noqa: F401  (re-exported for the tests)
-    LogAxis,
-    clip_rate,
-    decade_ticks,
-    interpolated_curve,
-    roc_geometry,
-    tick_label,
-)
+from audit_core.chart_geometry import LogAxis, roc_geometry
 
 from .elements import RocChart
 

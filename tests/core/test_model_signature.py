@@ -11,7 +11,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from audit_core.models.inspection import CAUSAL_LM, TABULAR_CLASSIFIER, UNKNOWN, inspect_model, model_kind
+from audit_core.models.inspection import TABULAR_CLASSIFIER, UNKNOWN, inspect_model, model_kind
 from audit_core.models.onnx_signature import read_signature
 from tests.conftest import ROOT, write_plan
 

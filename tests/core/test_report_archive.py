@@ -16,11 +16,10 @@ from audit_core.cli import main
 from audit_core.report import write_report
 from audit_core.report.attachments import digest
 from audit_core.report.document import build_report
-from tests.core.report_samples import (  # noqa: F401  (results is a fixture)
+from tests.core.report_samples import (  # `results`, the fixture, comes from conftest.py
     PLANTED,
     make_pkcs12,
     record_ids,
-    results,
     with_planted_phi,
 )
 

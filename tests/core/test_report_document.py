@@ -22,10 +22,8 @@ from audit_core.report.elements import (
 )
 from audit_core.report.metrics import format_metric, metric_label
 
-from tests.core.report_samples import (  # noqa: F401  (results is a fixture)
-    FIXTURE,
+from tests.core.report_samples import (  # `results`, the fixture, comes from conftest.py
     REPO,
-    results,
     record_ids,
     record_refs,
     strings,

@@ -25,15 +25,11 @@ from audit_core.report.elements import (
     VerdictBanner,
 )
 
-from tests.core.report_samples import (  # noqa: F401  (results is a fixture)
+from tests.core.report_samples import (  # `results`, the fixture, comes from conftest.py
     FIXTURE,
     REPO,
-    results,
     record_ids,
     record_refs,
-    strings,
-    table_rows,
-    metric_values,
     cancelled,
     with_errored_probe,
 )
@@ -45,7 +41,8 @@ from tests.core.report_samples import (  # noqa: F401  (results is a fixture)
 def test_roc_chart_is_log_log_with_decade_ticks_and_only_embedded_fonts(results):
     from reportlab.graphics.shapes import Group, String
 
-    from audit_core.report.charts import decade_ticks, interpolated_curve, roc_drawing, tick_label
+    from audit_core.chart_geometry import decade_ticks, interpolated_curve, tick_label
+    from audit_core.report.charts import roc_drawing
 
     assert [tick_label(t) for t in decade_ticks(1e-3)] == ["0.001", "0.01", "0.1", "1"]
     figure = next(b for b in build_report(results).section("probe:loss").blocks if isinstance(b, Figure))

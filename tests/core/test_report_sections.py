@@ -10,8 +10,7 @@ import copy
 
 from audit_core.report.document import build_report
 from audit_core.report.elements import Badge, SignatureLines
-from tests.core.report_samples import (  # noqa: F401  (results is a fixture)
-    results,
+from tests.core.report_samples import (  # `results`, the fixture, comes from conftest.py
     strings,
     table_rows,
     with_split_validity,

@@ -52,7 +52,7 @@ def test_an_absolute_manifest_is_kept_and_the_audit_id_does_not_depend_on_the_wo
     plan = load_plan(_plan_beside_its_canaries(tmp_path / "a", absolute))
     assert plan.probes["canary_exposure"]["manifest"] == absolute
 
-    relative = _plan_beside_its_canaries(tmp_path / "b", "canaries/manifest.json")
+    _plan_beside_its_canaries(tmp_path / "b", "canaries/manifest.json")
     ids = []
     for cwd, name in ((tmp_path / "b", "plan.toml"), (tmp_path, "b/plan.toml")):
         monkeypatch.chdir(cwd)

@@ -14,7 +14,7 @@ import pytest
 
 def make_wheel(folder: Path, name: str, version: str, headers: dict[str, str]) -> Path:
     path = folder / f"{name}-{version}-py3-none-any.whl"
-    lines = [f"Metadata-Version: 2.4", f"Name: {name}", f"Version: {version}"]
+    lines = ["Metadata-Version: 2.4", f"Name: {name}", f"Version: {version}"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(f"{name}-{version}.dist-info/METADATA", "\n".join(lines) + "\n\n")
