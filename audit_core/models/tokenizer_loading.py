@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from tokenizers import Tokenizer
 
 from audit_core.errors import ModelError
+from audit_core.models.packed_ids import PackedIds
 
 TOKENIZER_FILE = "tokenizer.json"
 
@@ -34,7 +34,7 @@ def load_tokenizer(folder: Path) -> Tokenizer:
 _ENCODE_CHUNK = 2048
 
 
-def encode_all(tokenizer: Tokenizer, sequences: list[str]) -> list[np.ndarray]:
+def encode_all(tokenizer: Tokenizer, sequences: list[str]) -> PackedIds:
     """Token ids per sequence, with the special tokens the post-processor adds (BOS/EOS).
 
     Keeping BOS matters: the first real token is then scored too (DESIGN.md).
@@ -42,12 +42,13 @@ def encode_all(tokenizer: Tokenizer, sequences: list[str]) -> list[np.ndarray]:
     # In chunks: an Encoding also holds token strings, offsets and masks (hundreds of
     # bytes per token), so encoding a whole large cohort at once costs far more memory
     # than the ids kept. Each chunk is still encoded in parallel by the library.
-    ids: list[np.ndarray] = []
+    pieces: list[PackedIds] = []
     for start in range(0, len(sequences), _ENCODE_CHUNK):
         encodings = tokenizer.encode_batch(sequences[start:start + _ENCODE_CHUNK],
                                            add_special_tokens=True)
-        ids.extend(np.asarray(e.ids, dtype=np.int64) for e in encodings)
-    return ids
+        pieces.append(PackedIds.pack(e.ids for e in encodings))
+        del encodings
+    return PackedIds.join(pieces)
 
 
 def unknown_token_id(tokenizer: Tokenizer) -> int | None:

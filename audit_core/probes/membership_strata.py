@@ -48,16 +48,19 @@ def membership_strata(cohorts: dict[Role, Cohort], rare_max_members: int) -> lis
     kind = members.info.columns.get("kind", "codes")
     if kind != "codes":  # in free text nearly every record holds a word seen once
         return strata
-    m_codes = [set(record_tokens(s, kind)) for s in members.sequences]
+    # Two passes, tokenizing one record at a time: a set of codes per record, held for a
+    # whole cohort, would weigh more than the records themselves.
     seen: dict[str, int] = {}
-    for codes in m_codes:
-        for code in codes:
+    for s in members.sequences:
+        for code in set(record_tokens(s, kind)):
             seen[code] = seen.get(code, 0) + 1
+    m_rare = np.array([any(seen[c] <= rare_max_members for c in set(record_tokens(s, kind)))
+                       for s in members.sequences], dtype=bool)
     # A non-member's code is counted as if the record were a member too, so that a random
     # split puts members and non-members into this stratum alike.
-    m_rare = np.array([any(seen[c] <= rare_max_members for c in codes) for codes in m_codes])
     n_rare = np.array([any(seen.get(c, 0) + 1 <= rare_max_members
-                           for c in set(record_tokens(s, kind))) for s in non_members.sequences])
+                           for c in set(record_tokens(s, kind))) for s in non_members.sequences],
+                     dtype=bool)
     label = (f"carriers of a code seen in at most {rare_max_members} "
              f"member{'s' if rare_max_members > 1 else ''}")
     strata.append(Stratum(RARE_CODES, label, m_rare, n_rare, False))

@@ -72,3 +72,50 @@ def test_progress_is_monotonic_and_reaches_the_end() -> None:
     records = [np.arange(10) % 11 for _ in range(20)]
     score_tokens(model, records, batch_size=4, pad_id=0, progress=Progress(lambda f, m: seen.append(f)))
     assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+
+
+def test_the_streamed_pass_holds_one_chunk_of_token_scores_and_keeps_what_reducers_return() -> None:
+    """Peak memory must not grow with the token count: reducers see one chunk at a time
+    (never the cohort), the reference model scores the same chunk, and what is kept is
+    their per-record values, equal to reducing the whole unchunked pass."""
+    from audit_core.checkpoints import NoCheckpoint
+    from audit_core.models.packed_ids import PackedIds
+    from audit_core.scoring.chunked import CHUNK_BATCHES, mean_logprobs, score_streamed
+
+    model, reference = BigramModel(seed=0), BigramModel(seed=1)
+    rng = np.random.default_rng(2)
+    records = PackedIds.pack(rng.integers(0, 11, n) for n in rng.integers(2, 30, 100))
+    seen = []
+
+    def gap(target, other):
+        seen.append(len(target.logprobs))
+        assert other is not None and len(other.logprobs) == len(target.logprobs)
+        return mean_logprobs(target) - mean_logprobs(other)
+
+    result = score_streamed([model, reference], records, {"gap": gap, "loss": lambda t, r: mean_logprobs(t)},
+                            batch_size=2, pad_id=0, progress=Progress(), checkpoint=NoCheckpoint(),
+                            unit="members")
+    assert max(seen) == 2 * CHUNK_BATCHES and sum(seen) == len(records)
+    whole = [score_tokens(m, list(records), batch_size=2, pad_id=0, progress=Progress())
+             for m in (model, reference)]
+    np.testing.assert_allclose(result.reduced["loss"], mean_logprobs(whole[0]), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(result.reduced["gap"], mean_logprobs(whole[0]) - mean_logprobs(whole[1]),
+                               rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(result.windows, whole[0].windows)
+
+
+def test_packed_ids_index_slice_and_iterate_like_the_list_they_replace() -> None:
+    from audit_core.models.packed_ids import PackedIds
+
+    rows = [[5, 1, 2], [7], [], [3, 3]]
+    packed = PackedIds.pack(rows)
+    assert len(packed) == 4 and [r.tolist() for r in packed] == rows
+    assert packed[-1].tolist() == [3, 3] and packed[2].tolist() == []
+    assert [r.tolist() for r in packed[1:3]] == rows[1:3] and [r.tolist() for r in packed[::2]] == rows[::2]
+    assert [r.tolist() for r in packed + packed[:1]] == rows + rows[:1]
+    joined = PackedIds.join([packed[:1], packed[1:]])
+    assert [r.tolist() for r in joined] == rows and joined.nbytes < 200
+    with pytest.raises(IndexError):
+        packed[4]
+    with pytest.raises(ValueError):  # views are read-only: a probe cannot alter the cohort
+        packed[0][0] = 9
