@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 
 _PREFIX = "mnemoscope_fold/"
+# About 250M float32 parameters.
+MAX_FOLD_BYTES = 1_000_000_000
 # (batch, seq, past) probe shapes: a prompt, a padded batch, decode steps after a cache.
 _PROBES = ((1, 5, 0), (3, 4, 0), (2, 1, 3), (1, 1, 6), (2, 3, 2))
 
@@ -162,31 +164,38 @@ def fold_shape_arithmetic(model) -> int:
 
 def fold_export_file(path: Path, vocab_size: int) -> bool:
     """Fold `path` (an ONNX file with its weights inside) in place when the folded graph
-    gives bit-identical outputs; returns whether it was rewritten."""
+    gives bit-identical outputs; returns whether it was rewritten. Files over
+    `MAX_FOLD_BYTES` are left alone: a token's matrix products dwarf the shape
+    arithmetic there, and the check would hold two more copies of the weights."""
     import onnx
 
+    if path.stat().st_size > MAX_FOLD_BYTES:
+        return False
+    candidate = path.with_name(path.name + ".folded")
     try:
-        original = onnx.load(str(path))
-        folded = onnx.ModelProto()
-        folded.CopyFrom(original)
-        if fold_shape_arithmetic(folded) <= 0:
+        model = onnx.load(str(path))
+        if fold_shape_arithmetic(model) <= 0:
             return False
-        onnx.checker.check_model(folded)
-        if not _same_outputs(original.SerializeToString(), folded.SerializeToString(), vocab_size):
+        onnx.checker.check_model(model)
+        onnx.save(model, str(candidate))
+        del model
+        if not _same_outputs(path, candidate, vocab_size):
             return False
+        candidate.replace(path)
+        return True
     except Exception:  # an unusual graph: the exporter's own is correct, keep it
         return False
-    onnx.save(folded, str(path))
-    return True
+    finally:
+        candidate.unlink(missing_ok=True)
 
 
-def _same_outputs(original: bytes, folded: bytes, vocab_size: int) -> bool:
+def _same_outputs(original: Path, folded: Path, vocab_size: int) -> bool:
     import onnxruntime as ort
 
     from audit_core.models.runtime import session_options
 
-    sessions = [ort.InferenceSession(b, session_options(1), providers=["CPUExecutionProvider"])
-                for b in (original, folded)]
+    sessions = [ort.InferenceSession(str(p), session_options(1), providers=["CPUExecutionProvider"])
+                for p in (original, folded)]
     rng = np.random.default_rng(0)
     for batch, seq, past in _PROBES:
         feed = _probe_feed(sessions[0], rng, batch, seq, past, vocab_size)

@@ -94,6 +94,10 @@ def test_a_rewrite_that_changes_numbers_is_refused(exports, tmp_path, monkeypatc
     monkeypatch.setattr(shape_folding, "fold_shape_arithmetic", folds_then_breaks)
     assert shape_folding.fold_export_file(path, exports["vocab"]) is False
     assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]  # no candidate left
     monkeypatch.setattr(shape_folding, "fold_shape_arithmetic", real)
+    monkeypatch.setattr(shape_folding, "MAX_FOLD_BYTES", len(before) - 1)
+    assert shape_folding.fold_export_file(path, exports["vocab"]) is False  # too large
+    monkeypatch.setattr(shape_folding, "MAX_FOLD_BYTES", len(before))
     assert shape_folding.fold_export_file(path, exports["vocab"]) is True
     assert len(onnx.load(str(path)).graph.node) < len(onnx.load_from_string(before).graph.node)
