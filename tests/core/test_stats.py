@@ -66,6 +66,29 @@ def test_bootstrap_interval_covers_the_estimate_and_is_reproducible() -> None:
     assert ci1 == ci2 and ci1[0] < auc(a, b) < ci1[1]
 
 
+@pytest.mark.parametrize("tied", [False, True])
+def test_bootstraps_counted_without_sorting_equal_the_resamples_sorted(tied: bool) -> None:
+    """The intervals evaluate each resample as draw counts over scores sorted once; each
+    value must be exactly the statistic of the resample itself (ties included)."""
+    from audit_core.stats.intervals import bootstrap_advantage
+    from audit_core.stats.roc import membership_advantage
+
+    rng = np.random.default_rng(4)
+    if tied:
+        a, b = rng.integers(0, 4, 57).astype(float), rng.integers(0, 4, 83).astype(float)
+    else:
+        a, b = rng.normal(0.4, 1, 57), rng.normal(0, 1, 83)
+    for counted, statistic in ((bootstrap_auc, auc), (bootstrap_advantage, membership_advantage)):
+        draws = np.random.default_rng(11)
+        values = []
+        for _ in range(40):  # the definition: draw, resample, compute
+            m = a[draws.integers(0, len(a), len(a))]
+            values.append(statistic(m, b[draws.integers(0, len(b), len(b))]))
+        tail = (1 - 0.95) / 2 * 100  # as the intervals compute it (2.5 plus a rounding error)
+        expected = tuple(float(v) for v in np.percentile(values, [tail, 100 - tail]))
+        assert counted(a, b, np.random.default_rng(11), resamples=40) == expected
+
+
 def test_fisher_one_sided() -> None:
     assert fisher_greater(10, 100, 0, 100) < 0.001
     assert fisher_greater(0, 100, 10, 100) == pytest.approx(1.0)
