@@ -2,13 +2,26 @@
 
 Categories (the Safe Harbor list, 45 CFR 164.514(b)(2)(i)): names (A), street addresses
 (B), dates more specific than a year (C), ages over 89 (C), telephone (D) and fax (E)
-numbers, email addresses (F), social security numbers (G) and medical record numbers
-(H). Rules, not a learned tagger: every detection can be explained, the audit stays
-offline and deterministic, and a miss is a documented limitation rather than drift.
+numbers, email addresses (F), social security numbers (G), medical record numbers (H),
+health plan beneficiary numbers (I), account numbers (J), certificate and licence
+numbers (K), vehicle identifiers and licence plates (L), device identifiers and serial
+numbers (M), URLs (N), IP addresses (O), and other unique identifying numbers (R) when
+the note names them as such ("patient ID", "claim #", "accession no.", ...). Items I-M
+and R are taken only after a cue word (`numbers`); URLs and IP addresses by their own
+syntax, with validity checks (`network`).
+
+Not detectable in text, so not listed: biometric identifiers (P: finger and voice
+prints, retina scans) and full-face photographs (Q). A model that writes text emits at
+most a description or a file name, which no rule can tie to a person; an image or a
+voice model needs its own audit. Other unique characteristics and codes (R) without a
+cue (a rare tattoo described in words, an uncued number) are not detected either.
+
+Rules, not a learned tagger: every detection can be explained, the audit stays offline
+and deterministic, and a miss is a documented limitation rather than drift.
 
 Each detection carries a normalized value (`Detection.key`) so that the same
 identifier written two ways (`617-555-0134`, `(617) 555 0134`; `03/04/1957`,
-`1957-03-04`) matches the same training value.
+`1957-03-04`; `W123-456-789`, `w123456789`) matches the same training value.
 """
 
 from __future__ import annotations
@@ -16,10 +29,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CATEGORIES = ("name", "mrn", "date", "phone", "fax", "email", "address", "ssn", "age_over_89")
+from audit_core.identifiers.network import find_network
+from audit_core.identifiers.numbers import find_numbers
+
+# New categories go at the end: results and reports keep one row per category in this
+# order, so an older results.json still lines up with its labels.
+CATEGORIES = ("name", "mrn", "date", "phone", "fax", "email", "address", "ssn", "age_over_89",
+              "health_plan", "account", "certificate", "vehicle", "device", "url", "ip_address",
+              "other_id")
 # Categories that on their own point at one person (compliance.md 5.2: FAIL on a direct
-# identifier; a date or an age alone is a quasi-identifier).
-DIRECT = frozenset({"name", "mrn", "phone", "fax", "email", "address", "ssn"})
+# identifier; a date or an age alone is a quasi-identifier). A member id, an account, a
+# licence, a VIN or plate, an implant's serial and a cued claim or accession number are
+# issued to one person (or one vehicle or device that is theirs), so they are direct.
+# A URL or an IP address usually names a shared thing (the patient portal, a hospital
+# workstation, a clinic's NAT gateway) that many records hold alike; leaking one is
+# counted and reported, and it weighs in the WARN contrasts, but it is not by itself a
+# direct identifier of one patient.
+DIRECT = frozenset({"name", "mrn", "phone", "fax", "email", "address", "ssn", "health_plan",
+                    "account", "certificate", "vehicle", "device", "other_id"})
 
 _MONTHS = {m: i + 1 for i, m in enumerate(
     ("january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -33,7 +60,8 @@ _PHONE = re.compile(r"(?<![\d-])(?:\+?1[\s.-]?)?(\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[
 _FAX_CUE = re.compile(r"\bfax\b\s*(?:no\.?|number|#)?\s*[:#]?\s*$", re.IGNORECASE)
 _MRN = re.compile(r"\b(?:MRN|medical\s+record\s+(?:number|no\.?|#)|record\s+(?:no\.?|#)|chart\s+(?:no\.?|#))"
                   r"\s*[:#]?\s*([A-Z]{0,3}\d[\dA-Z-]{3,14})\b", re.IGNORECASE)
-_DATE_NUMERIC = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b")
+# Not three parts of a dotted run of four (`10.12.14.2` is an address or an outline number).
+_DATE_NUMERIC = re.compile(r"(?<!\d\.)\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b(?!\.\d)")
 _DATE_ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DATE_TEXT_MDY = re.compile(rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE)
@@ -87,7 +115,12 @@ def detect(text: str) -> list[Detection]:
         taken.append((start, end))
         found.append(Detection(category, start, end, text[start:end], key))
 
-    # Most specific patterns first: an email or SSN is not also a phone number or date.
+    # Most specific patterns first: a URL holds no email, an email or SSN is not also a
+    # phone number or date, and a cued number or an IP address is not a phone or a date.
+    network = list(find_network(text))
+    for category, start, end, key in network:
+        if category == "url":
+            add(category, start, end, key)
     for m in _EMAIL.finditer(text):
         add("email", m.start(), m.end(), m.group(0).lower())
     for m in _SSN.finditer(text):
@@ -95,6 +128,11 @@ def detect(text: str) -> list[Detection]:
         add("ssn", *span, _digits(text[span[0]:span[1]]))
     for m in _MRN.finditer(text):
         add("mrn", m.start(1), m.end(1), re.sub(r"[^0-9A-Z]", "", m.group(1).upper()))
+    for category, start, end, key in find_numbers(text):
+        add(category, start, end, key)
+    for category, start, end, key in network:
+        if category != "url":
+            add(category, start, end, key)
     for m in _PHONE.finditer(text):
         category = "fax" if _FAX_CUE.search(text[max(0, m.start() - 24):m.start()]) else "phone"
         digits = _digits(m.group(0))

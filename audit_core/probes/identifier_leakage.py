@@ -205,7 +205,7 @@ def _assess(config, ctx: ProbeContext, tallies: dict[str, _Tally], own_hits, eli
     # One column per figure, one row per Safe Harbor category (in CATEGORIES order): the
     # report draws the per-category table from it.
     table = {key: [float(r[key]) for r in categories]
-             for key in ("detected", "leaked_training_patient", "leaked_prompt_patient",
+             for key in ("direct", "detected", "leaked_training_patient", "leaked_prompt_patient",
                          "control_non_member_match", "control_own_non_member", "plausible_fakes")}
     metrics: dict[str, object] = {
         "eligible_members": p_m, "eligible_non_members": p_n,

@@ -12,8 +12,17 @@ from typing import Any
 from .elements import Align, Block, Heading, Table
 from .values import as_list, as_mapping, is_number
 
-_CATEGORY_LABELS = ("Name", "Medical record number", "Date (more than the year)", "Telephone",
-                    "Fax", "Email", "Street address", "Social security number", "Age over 89")
+# One label per category of audit_core.identifiers.detector.CATEGORIES, in its order (the
+# probe stores one row per category in that order; older results have the first nine).
+_CATEGORY_LABELS = {
+    "name": "Name", "mrn": "Medical record number", "date": "Date (more than the year)",
+    "phone": "Telephone", "fax": "Fax", "email": "Email", "address": "Street address",
+    "ssn": "Social security number", "age_over_89": "Age over 89",
+    "health_plan": "Health plan member number", "account": "Account number",
+    "certificate": "Certificate or licence number", "vehicle": "Vehicle id or licence plate",
+    "device": "Device id or serial number", "url": "Web address (URL)", "ip_address": "IP address",
+    "other_id": "Other identifier (cued)",
+}
 _CATEGORY_COLUMNS = (("detected", "Detected"),
                      ("leaked_training_patient", "Training patient's"),
                      ("leaked_prompt_patient", "Prompt patient's own"),
@@ -35,16 +44,24 @@ def privacy_blocks(probe: Mapping[str, Any]) -> list[Block]:
     categories = as_mapping(curves.get("identifier_categories"))
     if categories:
         columns = [as_list(categories.get(key)) for key, _ in _CATEGORY_COLUMNS]
-        rows = tuple((label, *(_count(col[i]) if i < len(col) else "—" for col in columns))
-                     for i, label in enumerate(_CATEGORY_LABELS))
+        direct = as_list(categories.get("direct"))
+        stored = max((len(col) for col in columns), default=0) or len(_CATEGORY_LABELS)
+        # "*" marks a direct identifier (the FAIL rule counts those); results written
+        # before the column existed show no marks.
+        rows = tuple((label + (" *" if i < len(direct) and direct[i] else ""),
+                      *(_count(col[i]) if i < len(col) else "—" for col in columns))
+                     for i, label in enumerate(list(_CATEGORY_LABELS.values())[:stored]))
         blocks += [Heading("Identifiers by Safe Harbor category", 3), Table(
             header=("Category", *(title for _, title in _CATEGORY_COLUMNS)), rows=rows,
             widths=(0.28, 0.12, 0.15, 0.15, 0.16, 0.14),
             align=(Align.LEFT,) + (Align.RIGHT,) * len(_CATEGORY_COLUMNS),
             caption="Detected identifiers in generated text (prompted and unprompted), and whose "
                     "record each matches: a training patient (leaked), the very patient of the "
-                    "prompt, a non-member (what chance gives), or nobody. Values are never shown; "
-                    "the findings give masked examples.")]
+                    "prompt, a non-member (what chance gives), or nobody. * marks a direct "
+                    "identifier. Account, member, licence, vehicle, device and other numbers count "
+                    "only after a cue word (acct #, S/N, member ID ...); biometric identifiers and "
+                    "face photographs cannot occur in text and are not looked for. Values are "
+                    "never shown; the findings give masked examples.")]
     exposure = as_mapping(curves.get("exposure_by_repeats"))
     if exposure:
         levels = as_list(exposure.get("repeats"))
