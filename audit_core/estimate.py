@@ -6,7 +6,8 @@ calibrated tokens per second by the model's size (FLOPs per token grow with the
 parameter count) and runs nothing; without one it times the shared scoring pass on a
 sample of records and one decoding batch, and extrapolates. An int8 plan is timed with
 the int8 rates the calibration measured (a calibration made before those were measured
-is not used for it: the sample is timed instead). It is an estimate for planning a coffee
+is not used for it: the sample is timed instead). Tabular classifiers and encoders are
+timed on their own path (other_kind_estimate.py), with no calibration. It is an estimate for planning a coffee
 break, not a measurement: the report never uses it.
 """
 
@@ -48,6 +49,14 @@ def estimate_run(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_prog
 
     progress = Progress(on_progress, cancel)
     clock = time.perf_counter()
+    kind = _other_kind(plan)
+    if kind is not None:  # a tabular classifier or an encoder: its own audit path, its own costs
+        from audit_core.other_kind_estimate import estimate_other_kind
+
+        seconds, records, tokens, sampled = estimate_other_kind(plan, kind, progress, sample)
+        progress.advance(1.0, "estimated")
+        return Estimate(seconds=time.perf_counter() - clock + seconds, records=records,
+                        tokens=tokens, sampled_records=sampled)
     selected = resolve_probes(plan)
     progress.advance(0.0, "reading the model")
     info = inspect_model(plan.model.path, plan.model.context_length)
@@ -105,6 +114,15 @@ def estimate_run(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_prog
     progress.advance(1.0, "estimated")
     return Estimate(seconds=seconds, records=len(all_ids), tokens=total_tokens,
                     sampled_records=min(sample, len(all_ids)))
+
+
+def _other_kind(plan: AuditPlan) -> str | None:
+    """The model's kind when it is not a causal language model (None for one, or for a
+    model whose kind cannot be read: loading it below then says what is wrong)."""
+    from audit_core.models.inspection import CAUSAL_LM, UNKNOWN, model_kind
+
+    kind = model_kind(plan.model.path)
+    return None if kind in (CAUSAL_LM, UNKNOWN) else kind
 
 
 def _calibrated_seconds(calibration: dict, parameters: int, selected, all_ids,

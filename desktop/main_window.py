@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self.details_page = DetailsPage(self.settings)
         self.run_page = RunPage()
         self.model_page.inspected.connect(self.probes_page.set_model_info)
+        self.model_page.inspected.connect(self.data_page.set_model_info)  # its kind's columns
         self.model_page.reference_changed.connect(self.probes_page.set_has_reference)
         self.run_page.start_requested.connect(self.start_audit)
         self.run_page.cancel_requested.connect(self.controller.cancel)
@@ -284,8 +285,10 @@ class MainWindow(QMainWindow):
         self.controller.submit_with_progress(
             "estimate", lambda report, cancel: estimate_run(plan, cancel=cancel),
             lambda estimate: page.set_estimate(estimate.seconds),
-            lambda exc, details: page.set_estimate(None, "The time could not be estimated; "
-                                                   "Start shows what is wrong."))
+            # The estimate reads the files as the run does: an input problem (a feature column
+            # with text in it, a label the model does not know) is said before Start.
+            lambda exc, details: page.set_estimate(None, f"Not ready to run: {exc}" if isinstance(
+                exc, MnemoscopeError) else "The time could not be estimated; Start shows what is wrong."))
 
     def start_audit(self) -> None:
         if self.controller.busy or self.wizard is None:

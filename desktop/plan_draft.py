@@ -36,6 +36,14 @@ def opt_in(probe: Any) -> bool:
     return bool(getattr(probe.needs, "canaries", False) or getattr(probe.needs, "text_records", False))
 
 
+def _kind(model_path: Path) -> str:
+    """The model's kind from its signature (no weights read); a causal LM when unreadable."""
+    from audit_core.models.inspection import CAUSAL_LM, UNKNOWN, model_kind
+
+    kind = model_kind(model_path)
+    return CAUSAL_LM if kind == UNKNOWN else kind
+
+
 @dataclass
 class PlanDraft:
     model_path: Path | None = None
@@ -45,23 +53,32 @@ class PlanDraft:
     sequence_column: str = ""
     kind: str = "codes"
     subgroups: tuple[str, ...] = ()
+    # A tabular classifier's input columns (in its input order) and outcome column; empty
+    # for models that read token sequences.
+    features: tuple[str, ...] = ()
+    label: str = ""
     probes: dict[str, dict[str, Any]] = field(default_factory=standard_suite)
     audit: dict[str, Any] = field(default_factory=lambda: {"title": "Memorization audit",
                                                            "release_context": "internal"})
     extra: dict[str, Any] = field(default_factory=dict)  # the opened plan, as plain data
     source: Path | None = None
+    # The model kind `probes` was chosen for (not saved): another kind gets its own suite.
+    probes_kind: str = "causal_lm"
 
     @classmethod
     def from_plan(cls, plan: AuditPlan) -> PlanDraft:
         raw = plan.as_dict()
         cols = plan.data.columns
+        kind = _kind(plan.model.path)
         return cls(model_path=plan.model.path, members=plan.data.members,
                    non_members=plan.data.non_members, id_column=cols.id,
                    sequence_column=cols.sequence, kind=cols.kind, subgroups=tuple(cols.subgroups),
+                   features=tuple(cols.features), label=cols.label,
                    probes={k: dict(v) for k, v in
-                           (plan.probes or standard_suite(plan.model.reference is not None)).items()},
+                           (plan.probes or standard_suite(plan.model.reference is not None,
+                                                          kind)).items()},
                    audit={k: raw["audit"].get(k, "") for k in (*AUDIT_KEYS, "seed")},
-                   extra=raw, source=plan.source)
+                   extra=raw, source=plan.source, probes_kind=kind)
 
     def as_raw(self) -> dict[str, Any]:
         raw = copy.deepcopy(self.extra)
@@ -71,12 +88,17 @@ class PlanDraft:
         model = raw.setdefault("model", {})
         model["path"] = str(self.model_path or "")
         data = raw.setdefault("data", {})
+        columns = {**data.get("columns", {}), "id": self.id_column, "subgroups": list(self.subgroups)}
+        if self.features or self.label:  # a tabular classifier: no sequence column, no record kind
+            columns.update(features=list(self.features), label=self.label)
+            columns.pop("sequence", None)
+            columns.pop("kind", None)
+        else:  # features left over from a tabular model chosen before would be refused
+            columns.update(sequence=self.sequence_column, kind=self.kind)
+            columns.pop("features", None)
+            columns.pop("label", None)
         data.update({"members": str(self.members or ""), "non_members": str(self.non_members or ""),
-                     # Keys the app has no field for yet (a tabular model's features and
-                     # label) are kept from the opened plan.
-                     "columns": {**data.get("columns", {}), "id": self.id_column,
-                                 "sequence": self.sequence_column, "kind": self.kind,
-                                 "subgroups": list(self.subgroups)}})
+                     "columns": columns})
         raw["probes"] = {k: dict(v) for k, v in self.probes.items()}
         return raw
 

@@ -31,6 +31,8 @@ class ColumnSummary:
     unique: bool  # every record has its own non-empty value
     mean_length: float  # characters, over non-empty values
     code_like: float  # share of whitespace-separated tokens that look like codes
+    # Every non-empty value reads as a number: a candidate input of a tabular classifier.
+    numeric: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,8 @@ def preview_table(path: Path) -> TablePreview:
             name=str(name), distinct=len(set(values)),
             unique=len(filled) == len(values) and len(set(filled)) == len(filled),
             mean_length=sum(map(len, filled)) / len(filled) if filled else 0.0,
-            code_like=sum(bool(_CODE_TOKEN.match(t)) for t in tokens) / len(tokens) if tokens else 0.0))
+            code_like=sum(bool(_CODE_TOKEN.match(t)) for t in tokens) / len(tokens) if tokens else 0.0,
+            numeric=bool(filled) and all(_is_number(v) for v in filled)))
     samples = tuple(tuple(_text(v)[:_SAMPLE_CHARS] for v in row)
                     for row in frame.head(SAMPLE_ROWS).itertuples(index=False, name=None))
     return TablePreview(file=Path(path).name, format=fmt, records=len(frame),
@@ -94,6 +97,13 @@ def guess_columns(preview: TablePreview) -> ColumnGuess:
     subgroups = tuple(c.name for c in rest if c.name != sequence.name
                       and 2 <= c.distinct <= MAX_SUBGROUP_LEVELS and c.distinct < preview.records)
     return ColumnGuess(id=id_column.name, sequence=sequence.name, kind=kind, subgroups=subgroups)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return float(text) == float(text)  # NaN is a missing value, not a number
+    except ValueError:
+        return False
 
 
 def _text(value: object) -> str:

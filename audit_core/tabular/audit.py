@@ -19,19 +19,18 @@ import numpy as np
 
 from audit_core.checkpoints import CheckpointRequest
 from audit_core.data.cohort import Role
-from audit_core.errors import DataError, ModelError, PlanError
+from audit_core.errors import DataError, ModelError
 from audit_core.plan import AuditPlan
 from audit_core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from audit_core.results import AuditResult
+from audit_core.tabular.checks import read_tabular_inputs, require_columns, require_width
 from audit_core.tabular.signals import TabularOutputs
 
 
 def run_tabular_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progress,
                       cancel: CancelToken | None = None,
                       checkpoint: CheckpointRequest | None = None) -> AuditResult:
-    from audit_core.data.loading import check_disjoint
     from audit_core.data.split_validity import check_split
-    from audit_core.data.tabular_loading import load_tabular_cohort
     from audit_core.model_kinds import (
         Prepared,
         open_checkpoint,
@@ -48,29 +47,16 @@ def run_tabular_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore
     selected = resolve_probes(plan, TABULAR_CLASSIFIER)
     thresholds = resolve_thresholds(plan)
     columns = plan.data.columns
-    if not columns.features:
-        raise PlanError("the model is a tabular classifier: list its input columns, in its input "
-                        "order, in 'data.columns.features'")
-    if not columns.label:
-        raise PlanError("the model is a tabular classifier: name the outcome column in "
-                        "'data.columns.label'")
+    require_columns(columns)
 
     progress.advance(0.0, "reading the model")
     info = inspect_model(plan.model.path)
     model = OnnxTabularClassifier(info, plan.model.threads)
-    if model.width is not None and model.width != len(columns.features):
-        raise PlanError(f"'data.columns.features' lists {len(columns.features)} columns but "
-                        f"{info.name} takes {model.width} inputs per record: list exactly the "
-                        "model's input columns, in its input order")
+    require_width(columns, model.width, info.name)
     reference = _open_reference(plan, model) if plan.model.reference is not None else None
 
     progress.advance(0.01, "reading the cohorts")
-    cohorts, records = {}, {}
-    for role, path in ((Role.MEMBERS, plan.data.members), (Role.NON_MEMBERS, plan.data.non_members)):
-        cohorts[role], records[role] = load_tabular_cohort(path, role, columns)
-    check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
-    labels = {role: model.class_indices(records[role].labels, cohorts[role].info.file, columns.label)
-              for role in Role}
+    cohorts, records, labels = read_tabular_inputs(plan, model)
 
     progress.advance(0.015, "checking the split without the model")
     both = np.vstack([records[Role.MEMBERS].features, records[Role.NON_MEMBERS].features])

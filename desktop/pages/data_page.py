@@ -1,6 +1,9 @@
 """Step 2, Data: the members and non-members files, and which column holds what.
 
-The app guesses the mapping from the first file and the user can change it. Sample
+The app guesses the mapping from the first file and the user can change it. What is
+mapped depends on the model's kind: a language model or an encoder reads a record column
+(codes or text); a tabular classifier reads feature columns and an outcome column
+(widgets/tabular_columns.py), checked against the model's input width. Sample
 values are patient data: they stay masked until the user asks to see them, and are
 masked again when the step is left (screens in a hospital are seen by passers-by).
 """
@@ -31,12 +34,15 @@ from PySide6.QtWidgets import (
 from PySide6.QtCore import Qt
 
 from audit_core.data.preview import TablePreview
-from audit_core.errors import DataError
+from audit_core.errors import DataError, PlanError
 from desktop.audit_controller import AuditController
 from desktop.error_dialog import explain, show_error
 from desktop.pages.step_page import StepPage
 from desktop.plan_draft import PlanDraft
 from desktop.settings import AppSettings
+from desktop.widgets.tabular_columns import TabularColumns
+
+TABULAR = "tabular_classifier"
 
 ROLES = {"members": "Members", "non_members": "Non-members"}
 ROLE_HELP = {"members": "records that were in the model's training data",
@@ -63,6 +69,9 @@ class DataPage(StepPage):
         self.previews: dict[str, TablePreview | None] = {role: None for role in ROLES}
         self.errors: dict[str, str] = {role: "" for role in ROLES}
         self._mapping_from_plan = False
+        self.model_kind = ""  # models/inspection.py's kind, once the Model step has read it
+        self.width: int | None = None  # a tabular classifier's input width
+        self._plan_columns: tuple[tuple[str, ...], str] = ((), "")  # an opened plan's features, label
         self.add_lead("Choose the two patient files. Memorization is only ever shown by contrast: "
                       "members against non-members from the same population.")
 
@@ -93,6 +102,7 @@ class DataPage(StepPage):
         mapping_box = QGroupBox("Which column holds what")
         mapping = QHBoxLayout(mapping_box)
         form = QFormLayout()
+        self.mapping_form = form
         self.id_combo = QComboBox()
         self.id_combo.setAccessibleName("Record id column")
         self.sequence_combo = QComboBox()
@@ -113,6 +123,11 @@ class DataPage(StepPage):
         subgroup_column.addWidget(self.subgroup_list)
         mapping.addLayout(subgroup_column, 1)
         self.layout_.addWidget(mapping_box)
+        self.tabular = TabularColumns()
+        self.tabular.setVisible(False)
+        self.tabular.changed.connect(self.changed)
+        self.layout_.addWidget(self.tabular)
+        self.id_combo.currentTextChanged.connect(self.tabular.set_id_column)
         for combo in (self.id_combo, self.sequence_combo, self.kind_combo):
             combo.currentIndexChanged.connect(self.changed)
         self.subgroup_list.itemChanged.connect(lambda _item: self.changed.emit())
@@ -206,7 +221,39 @@ class DataPage(StepPage):
         else:
             guess = guess_columns(preview)
             id_column, sequence, kind, subgroups = guess.id, guess.sequence, guess.kind, guess.subgroups
+            if self.is_tabular:  # no record column; numeric columns are inputs, not subgroups
+                from audit_core.data.preview import MAX_SUBGROUP_LEVELS
+
+                subgroups = tuple(c.name for c in preview.columns if c.name != id_column
+                                  and not c.numeric and 2 <= c.distinct <= MAX_SUBGROUP_LEVELS
+                                  and c.distinct < preview.records)
         self._apply_mapping(id_column, sequence, kind, subgroups, names)
+        features, label = self._plan_columns if self._mapping_from_plan else ((), "")
+        self.tabular.offer(preview.columns, id_column, self.width, features, label)
+
+    def set_model_info(self, info) -> None:
+        """The Model step read the model: show the mapping its kind needs."""
+        from audit_core.tabular.checks import input_width
+
+        before, self.model_kind = self.model_kind, info.kind if info is not None else ""
+        tabular = self.model_kind == TABULAR
+        self.width = input_width(info) if tabular else None
+        self._show_kind(tabular)
+        self.tabular.set_width(self.width)
+        preview = self.previews["members"]
+        if preview is not None and not self._mapping_from_plan and before != self.model_kind:
+            self._offer_columns(preview)  # guessed for the other kind: guess again
+        self.changed.emit()
+
+    def _show_kind(self, tabular: bool) -> None:
+        # A classifier reads rows of numbers: no record column, no kind of content.
+        for widget in (self.sequence_combo, self.kind_combo):
+            self.mapping_form.setRowVisible(widget, not tabular)
+        self.tabular.setVisible(tabular)
+
+    @property
+    def is_tabular(self) -> bool:
+        return self.model_kind == TABULAR
 
     def _apply_mapping(self, id_column: str, sequence: str, kind: str, subgroups: tuple[str, ...],
                        names: list[str]) -> None:
@@ -237,16 +284,22 @@ class DataPage(StepPage):
 
     def _missing_columns(self, preview: TablePreview) -> list[str]:
         id_column, sequence, _kind, subgroups = self.mapping()
-        return [c for c in (id_column, sequence, *subgroups) if c and c not in preview.names]
+        used = ((id_column, *self.tabular.features(), self.tabular.label(), *subgroups)
+                if self.is_tabular else (id_column, sequence, *subgroups))
+        return [c for c in used if c and c not in preview.names]
 
     def _check_mapping(self) -> None:
         self.mapping_problem.setText(self._mapping_text())
 
     def _mapping_text(self) -> str:
         id_column, sequence, _kind, subgroups = self.mapping()
-        if id_column and id_column == sequence:
+        if self.is_tabular:
+            problem = self._tabular_text(id_column)
+            if problem:
+                return problem
+        elif id_column and id_column == sequence:
             return "The record id and the record content must be different columns."
-        if sequence in subgroups or id_column in subgroups:
+        elif sequence in subgroups or id_column in subgroups:
             return "A subgroup column cannot also be the id or the content."
         for role in ROLES:
             preview = self.previews[role]
@@ -255,6 +308,28 @@ class DataPage(StepPage):
                 if missing:
                     return (f"{preview.file} has no column '{missing[0]}': choose another column "
                             "or another file.")
+        return ""
+
+    def _tabular_text(self, id_column: str) -> str:
+        """What stops the classifier's columns from fitting the model, in the core's words
+        for the checks it makes (tabular/checks.py, the same the run makes)."""
+        from audit_core.plan import ColumnMapping
+        from audit_core.tabular.checks import require_width
+
+        if self.previews["members"] is None:
+            return ""
+        features, label = self.tabular.features(), self.tabular.label()
+        if not label:
+            return "Choose the outcome (label) column."
+        if not features:
+            return "Tick the columns the model reads (its inputs)."
+        if id_column in features or id_column == label:
+            return "The record id cannot also be a model input or the outcome."
+        try:
+            require_width(ColumnMapping(id=id_column, features=features, label=label),
+                          self.width, "the model")
+        except PlanError as exc:
+            return f"The ticked columns do not fit the model: {exc}."
         return ""
 
     # --- samples ----------------------------------------------------------------------
@@ -287,6 +362,10 @@ class DataPage(StepPage):
     # --- step -------------------------------------------------------------------------
     def load(self, draft: PlanDraft) -> None:
         self._mapping_from_plan = bool(draft.id_column)
+        self._plan_columns = (tuple(draft.features), draft.label)
+        if draft.features:  # a tabular plan: show its mapping while the model is read
+            self.model_kind = TABULAR
+            self._show_kind(True)
         if draft.id_column:
             names = [draft.id_column, draft.sequence_column, *draft.subgroups]
             self.id_combo.clear()
@@ -299,6 +378,11 @@ class DataPage(StepPage):
     def store(self, draft: PlanDraft) -> None:
         draft.members, draft.non_members = self.paths["members"], self.paths["non_members"]
         draft.id_column, draft.sequence_column, draft.kind, draft.subgroups = self.mapping()
+        tabular = self.is_tabular and self.previews["members"] is not None
+        draft.features = self.tabular.features() if tabular else ()
+        draft.label = self.tabular.label() if tabular else ""
+        if self.is_tabular and self.previews["members"] is None:  # not read yet: keep the plan's
+            draft.features, draft.label = self._plan_columns
 
     def problem(self) -> str:
         for role in ROLES:

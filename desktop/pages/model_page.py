@@ -25,14 +25,21 @@ from desktop.pages.step_page import StepPage
 from desktop.plan_draft import PlanDraft
 from desktop.settings import AppSettings
 
-KIND_LABELS = {"causal_lm": "Causal language model (ONNX)"}
+KIND_LABELS = {"causal_lm": "Causal language model (ONNX)",
+               "tabular_classifier": "Tabular classifier (ONNX): reads rows of numbers",
+               "encoder": "Text/code encoder (ONNX): reads records, gives embeddings",
+               "masked_lm": "Encoder with a masked-language-model head (ONNX)"}
+# Facts that describe token-reading models only; a tabular classifier has none of them.
+TOKEN_FACTS = ("vocabulary", "tokenizer", "context", "kv")
 
 
 def _inspect(path: Path, context_length: int | None) -> ModelInfo:
-    from audit_core.models.inspection import inspect_model, require_causal_lm
+    """The model's facts; refuses what no audit path can read (the core's own checks)."""
+    from audit_core.models.inspection import CAUSAL_LM, KIND_NAMES, inspect_model, require_causal_lm
 
     info = inspect_model(path, context_length)
-    require_causal_lm(info)
+    if info.kind == CAUSAL_LM or info.kind not in KIND_NAMES:
+        require_causal_lm(info)  # says what is missing for a language model
     return info
 
 
@@ -43,6 +50,13 @@ def _size(info: ModelInfo) -> str:
             return f"{total:,.0f} {unit}" if unit == "bytes" else f"{total:,.1f} {unit}"
         total /= 1024
     return ""
+
+
+REFERENCE_HELP = {
+    "tokens": "A model of the same tokenizer trained without these members. It enables the "
+              "probes that compare against a reference (such as LiRA).",
+    "tabular": "A classifier of the same features and classes trained without these members. "
+               "It enables the calibrated probes (offline LiRA)."}
 
 
 class ModelPage(StepPage):
@@ -83,7 +97,7 @@ class ModelPage(StepPage):
         self.fact_labels: dict[str, QLabel] = {}
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         for key, label in (("kind", "Kind"), ("file", "File"), ("size", "Size on disk"),
-                           ("parameters", "Parameters"), ("vocabulary", "Vocabulary"),
+                           ("parameters", "Parameters"), ("inputs", "Inputs"), ("vocabulary", "Vocabulary"),
                            ("tokenizer", "Tokenizer"), ("context", "Context length"),
                            ("kv", "Fast generation"), ("sha256", "SHA-256")):
             value = QLabel("")
@@ -97,9 +111,10 @@ class ModelPage(StepPage):
         self.layout_.addWidget(self.facts_box)
 
         reference_box = QGroupBox("Reference model (optional)")
+        self.reference_box = reference_box
         reference_layout = QVBoxLayout(reference_box)
-        reference_help = QLabel("A model of the same tokenizer trained without these members. It "
-                                "enables the probes that compare against a reference (such as LiRA).")
+        reference_help = QLabel(REFERENCE_HELP["tokens"])
+        self.reference_help = reference_help
         reference_help.setWordWrap(True)
         reference_help.setProperty("role", "help")
         reference_layout.addWidget(reference_help)
@@ -200,8 +215,22 @@ class ModelPage(StepPage):
             "kv": "yes (KV cache in the export)" if info.kv_cache else "no (generation recomputes; slower)",
             "sha256": info.sha256,
         }
+        if info.kind == "tabular_classifier":
+            from audit_core.tabular.checks import input_width
+
+            width = input_width(info)
+            values["inputs"] = (f"{width} features per record" if width is not None
+                                else "any number of features (the export does not fix it)")
         for key, text in values.items():
             self.fact_labels[key].setText(text)
+        tabular = info.kind == "tabular_classifier"
+        for key in TOKEN_FACTS:
+            self.facts.setRowVisible(self.fact_labels[key], not tabular)
+        self.facts.setRowVisible(self.fact_labels["inputs"], tabular)
+        # Encoders compare members with non-members, never with a second model (the core
+        # refuses model.reference for them); a classifier's reference shares its features.
+        self.reference_box.setVisible(info.kind not in ("encoder", "masked_lm"))
+        self.reference_help.setText(REFERENCE_HELP["tabular" if tabular else "tokens"])
         self.facts_box.setVisible(True)
 
     def _set_status(self, text: str, state: str) -> None:
@@ -220,7 +249,7 @@ class ModelPage(StepPage):
     def store(self, draft: PlanDraft) -> None:
         draft.model_path = self.path
         model = draft.extra.setdefault("model", {})
-        if self.reference is not None:
+        if self.reference is not None and self.reference_box.isVisibleTo(self):
             model["reference"] = str(self.reference)
         else:
             model.pop("reference", None)

@@ -1,5 +1,7 @@
-"""Step 3, Probes: every registered probe with its settings form, preset to the standard
-suite. A probe the model cannot support is greyed out with the reason."""
+"""Step 3, Probes: the registered probes that apply to the model's kind (a language model,
+a tabular classifier, an encoder), each with its settings form, preset to the standard
+suite. A probe this audit cannot support (no reference model, say) is greyed out with the
+reason."""
 
 from __future__ import annotations
 
@@ -47,6 +49,7 @@ class ProbesPage(StepPage):
         super().__init__(parent)
         self.info: ModelInfo | None = None
         self.has_reference = False
+        self.selection_kind = "causal_lm"
         top = QHBoxLayout()
         top.addWidget(self.add_lead("Each probe asks the model one question. The standard suite "
                                     "runs them all with settings from their papers."), 1)
@@ -72,6 +75,11 @@ class ProbesPage(StepPage):
 
     def set_model_info(self, info: ModelInfo | None) -> None:
         self.info = info
+        if info is not None and info.kind != self.selection_kind:
+            # A model of another kind than the selection was made for (a new audit starts
+            # with the language-model suite): its own standard suite.
+            self.selection_kind = info.kind
+            self.set_probes(standard_suite(self.has_reference, info.kind))
         self._recheck()
 
     def set_has_reference(self, has_reference: bool) -> None:
@@ -97,7 +105,10 @@ class ProbesPage(StepPage):
         for box in self.boxes.values():
             box.setEnabled(True)
             reason = ""
-            if self.info is not None and not box.probe.needs.applies_to(self.info.kind):
+            # Only the probes for the model's kind are listed (as `mnemoscope probes --model`).
+            applies = self.info is None or box.probe.needs.applies_to(self.info.kind)
+            box.setVisible(applies)
+            if not applies:
                 reason = (f"Does not apply to the chosen model, a {self.info.kind.replace('_', ' ')}; "
                           f"it needs {box.probe.needs.describe().split(';')[0]}.")
                 box.setEnabled(False)
@@ -122,6 +133,7 @@ class ProbesPage(StepPage):
 
     def load(self, draft: PlanDraft) -> None:
         self.has_reference = draft.has_reference
+        self.selection_kind = draft.probes_kind
         self.set_probes(draft.probes)
 
     def store(self, draft: PlanDraft) -> None:
