@@ -12,6 +12,12 @@ writes, deterministically from one fixed seed:
   auditing outsiders as if they were members is the negative control: nothing of
   theirs can come out of the model;
 * `ground_truth.json`: how it was built.
+
+The notes carry the first nine Safe Harbor categories only (`controls.notes`). The
+cue-bound numbers, URLs and IP addresses are checked with `controls.notes_numbers` and
+a stand-in memorizing model (tests/identifiers/test_number_leakage.py) rather than by
+adding them here: that would redraw every patient and retrain this model (about 20
+minutes), changing the artifacts the other known-answer tests rely on.
 """
 
 from __future__ import annotations

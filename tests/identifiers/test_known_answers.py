@@ -24,6 +24,7 @@ from audit_core.controls.notes import generate_notes
 from audit_core.controls.notes_control import NOTES_SEED, PATIENTS_PER_GROUP
 from audit_core.data.cohort import Role
 from audit_core.data.loading import load_cohort
+from audit_core.identifiers.detector import CATEGORIES
 from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
@@ -122,8 +123,7 @@ def test_identifiers_of_training_patients_leak_and_non_members_are_not_hit(notes
     assert m["members_own_direct_identifiers"] > 0 and m["own_identifiers_p_value"] < 1e-6
     assert outcome.verdict is Verdict.FAIL
     table = outcome.curves["identifier_categories"]
-    leaked = dict(zip(("name", "mrn", "date", "phone", "fax", "email", "address", "ssn",
-                       "age_over_89"), table["leaked_prompt_patient"]))
+    leaked = dict(zip(CATEGORIES, table["leaked_prompt_patient"]))
     assert leaked["mrn"] > 0 and leaked["ssn"] > 0 and leaked["phone"] > 0
     assert len(outcome.extracted) == m["members_own_identifiers_leaked"]
     assert all(role is Role.MEMBERS for role, _ in outcome.extracted)
@@ -142,7 +142,7 @@ def test_findings_show_masked_examples_never_identifier_values(notes_runs) -> No
     patients = generate_notes(3 * PATIENTS_PER_GROUP, seed=NOTES_SEED)
     values = {v for p in patients for k, v in p.identifiers.items() if k != "age"}
     for outcome in notes_runs.values():
-        said = _said(outcome) + repr(outcome.metrics)
+        said = _said(outcome) + repr(outcome.metrics) + repr(outcome.curves)
         assert not [v for v in values if v in said]
     assert "MRN(7 chars, digit)" in _said(notes_runs["memorizing"])
 
