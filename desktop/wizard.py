@@ -48,6 +48,7 @@ class Wizard(QWidget):
         self.back_button.clicked.connect(lambda: self.go(self.current - 1))
         self.hint = QLabel("")
         self.hint.setProperty("role", "help")
+        self.hint.setWordWrap(True)  # a long reason (a column mapping's) wraps, never cut at the left
         self.hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.next_button = QPushButton("&Next")
         self.next_button.setObjectName("primary")

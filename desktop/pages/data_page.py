@@ -115,6 +115,12 @@ class DataPage(StepPage):
         form.addRow("Record content:", self.sequence_combo)
         form.addRow("Content is:", self.kind_combo)
         mapping.addLayout(form, 1)
+        self.tabular = TabularColumns()
+        self.tabular.setVisible(False)
+        self.tabular.changed.connect(self.changed)
+        form.addRow("Outcome (label):", self.tabular.label_combo)
+        form.setRowVisible(self.tabular.label_combo, False)
+        mapping.addWidget(self.tabular, 1)
         subgroup_column = QVBoxLayout()
         subgroup_column.addWidget(QLabel("Subgroup columns (optional):"))
         self.subgroup_list = QListWidget()
@@ -123,10 +129,6 @@ class DataPage(StepPage):
         subgroup_column.addWidget(self.subgroup_list)
         mapping.addLayout(subgroup_column, 1)
         self.layout_.addWidget(mapping_box)
-        self.tabular = TabularColumns()
-        self.tabular.setVisible(False)
-        self.tabular.changed.connect(self.changed)
-        self.layout_.addWidget(self.tabular)
         self.id_combo.currentTextChanged.connect(self.tabular.set_id_column)
         for combo in (self.id_combo, self.sequence_combo, self.kind_combo):
             combo.currentIndexChanged.connect(self.changed)
@@ -249,6 +251,7 @@ class DataPage(StepPage):
         # A classifier reads rows of numbers: no record column, no kind of content.
         for widget in (self.sequence_combo, self.kind_combo):
             self.mapping_form.setRowVisible(widget, not tabular)
+        self.mapping_form.setRowVisible(self.tabular.label_combo, tabular)
         self.tabular.setVisible(tabular)
 
     @property

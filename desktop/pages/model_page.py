@@ -208,7 +208,9 @@ class ModelPage(StepPage):
             "kind": KIND_LABELS.get(info.kind, info.kind),
             "file": info.name + (f" (+{len(info.files) - 1} files beside it)" if len(info.files) > 1 else ""),
             "size": _size(info),
-            "parameters": f"{info.parameters:,}",
+            # A tree ensemble keeps its splits in node attributes, not in weight tensors.
+            "parameters": (f"{info.parameters:,}" if info.parameters or info.kind != "tabular_classifier"
+                           else "not counted (no weight tensors: a tree ensemble, say)"),
             "vocabulary": vocabulary,
             "tokenizer": matches,
             "context": f"{info.context_length:,} tokens (from {info.context_source})" if info.context_length else "unknown",

@@ -16,8 +16,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -46,42 +44,41 @@ def guess_features(columns: Sequence[ColumnSummary], id_column: str, label: str)
     return tuple(c.name for c in columns if c.numeric and c.name not in (id_column, label))
 
 
-class TabularColumns(QGroupBox):
+class TabularColumns(QWidget):
+    """The list of input columns; `label_combo` is placed by the Data step in its own form
+    (beside the record id), so both fit the space a record column takes otherwise."""
+
     changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("What the classifier reads", parent)
+        super().__init__(parent)
         self.setObjectName("tabularColumns")
         self.width_: int | None = None
         self._columns: tuple[ColumnSummary, ...] = ()
         self._id = ""
-        layout = QHBoxLayout(self)
-        form = QFormLayout()
         self.label_combo = QComboBox()
         self.label_combo.setAccessibleName("Outcome (label) column")
-        form.addRow("Outcome (label):", self.label_combo)
-        help_ = QLabel("The column the model predicts; its values must be the model's classes.")
-        help_.setWordWrap(True)
-        help_.setProperty("role", "help")
-        form.addRow(help_)
-        layout.addLayout(form, 1)
-        right = QVBoxLayout()
-        right.addWidget(QLabel("Model inputs (features), in the model's input order:"))
+        self.label_combo.setMinimumContentsLength(16)  # an outcome name such as readmitted_30d, whole
+        self.label_combo.setToolTip("The column the model predicts; its values must be the model's classes.")
+        right = QVBoxLayout(self)
+        right.setContentsMargins(0, 0, 0, 0)
+        heading = QLabel("Model inputs, in the model's input order (drag to reorder):")
+        heading.setWordWrap(True)
+        right.addWidget(heading)
         self.feature_list = QListWidget()
         self.feature_list.setAccessibleName("Model input columns")
         self.feature_list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
-        self.feature_list.setMaximumHeight(150)
+        self.feature_list.setMaximumHeight(96)
         right.addWidget(self.feature_list)
         row = QHBoxLayout()
         self.count = QLabel("")
         self.count.setProperty("role", "help")
-        self.numeric_button = QPushButton("Tick the numeric columns")
+        self.numeric_button = QPushButton("Numeric columns")
         self.numeric_button.setAccessibleName("Tick every numeric column except the id and outcome")
         self.numeric_button.clicked.connect(self._tick_numeric)
         row.addWidget(self.count, 1)
         row.addWidget(self.numeric_button)
         right.addLayout(row)
-        layout.addLayout(right, 2)
         self.label_combo.currentIndexChanged.connect(self._label_changed)
         self.feature_list.itemChanged.connect(lambda _item: self._changed())
         self.feature_list.model().rowsMoved.connect(lambda *_: self._changed())
