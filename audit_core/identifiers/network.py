@@ -6,8 +6,8 @@ These carry their own syntax, so no cue is needed where the syntax is unambiguou
 * a URL starts with a scheme (`https://`, `http://`, `ftp://`) or `www.`; a bare domain
   (`example.org/login`) is not taken, it reads like a file name or an abbreviation.
 * an IPv4 address is four dotted octets 0-255 without leading zeros, not touching other
-  digits, dots or letters, and not after a version or section cue (`v`, `version`,
-  `build`, `section`, ...). Without an IP cue ("IP", "address", "host", "from", ...) it
+  digits, dots or letters, and not after a version, section or clinical cue (`v`,
+  `version`, `build`, `section`, `BP`, `labs`, `BMP`, ...). Without an IP cue ("IP", "address", "host", "from", ...) it
   also needs an octet of three digits: `192.168.14.201` is an address wherever it stands,
   while `10.0.0.1`, `4.5.11.0` or `1.2.3.4` could be a mistyped lab range or an outline
   number and are taken only after a cue.
@@ -30,8 +30,11 @@ _URL = re.compile(r"(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>\"'`]+")
 _IPV4 = re.compile(r"(?<![\w.])((?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3})"
                    r"(?::\d{1,5})?(?![\w]|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:.])((?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4})(?![\w:])")
+# Dotted runs that are not addresses: versions, outline numbers, codes, and vitals or a
+# lab panel written with dots ("BP 120.80.70.16", "BMP 138.4.2.102").
 _VERSION_CUE = re.compile(r"(?i)(?:\bv|\bver\.?|\bversion|\brelease|\bbuild|\brev\.?|\bsection|\bsect\.?|§|"
-                          r"\bICD(?:-?\d+)?|\bstep|\bchapter|\bfig\.?|\btable)\s*$")
+                          r"\bICD(?:-?\d+)?|\bstep|\bchapter|\bfig\.?|\btable|\bBP|\bVS|\bvitals?|"
+                          r"\blabs?|\bBMP|\bCMP|\bchem\s*\d*|\bpanel|\blytes|\belectrolytes)\W{0,3}$")
 _IP_CUE = re.compile(r"(?i)\b(?:IP|IPv4|address|addr|host|client|source|src|dst|server|from|login|"
                      r"logged\s+in|gateway|workstation|terminal)\b\W{0,3}$")
 

@@ -114,6 +114,7 @@ def test_the_index_matches_a_generated_writing_to_the_training_patient() -> None
     "Hgb 13.5 (12.0-15.5) WBC 11.2 x10^9/L K 3.5.5.0 Na 140",
     "reference 10.0.0.1 to 4.5.11.0 reported",
     "WBC 4.5.11.0 , ranges 1.2.3.4",
+    "BP 120.80.70.16 , BMP 138.4.2.102 , vitals: 120.80.72.98",
     # codes
     "ICD-10 E11.9 , CPT 99213 , HCPCS J1885 , LOINC 2345-7 , ICD 10.0.0.1",
     # versions, outline and section numbers
