@@ -117,7 +117,7 @@ def run_compare(*, records: int = 128, batch_size: int = 32, repeats: int = 5,
     workdir = Path(tempfile.mkdtemp(prefix="mnemoscope-compare-"))
     try:
         say(f"exporting a {parameters / 1e6:.1f}M-parameter GPT-2 (untrained) with the controls' exporter")
-        export_model(torch_model, tokenizer, workdir / "model")
+        exported = export_model(torch_model, tokenizer, workdir / "model")
         info = inspect_model(workdir / "model")
         engine = OnnxCausalLM(info, threads, provider="cpu")
         say("quantizing a copy to int8 (the fast screen)")
@@ -129,7 +129,8 @@ def run_compare(*, records: int = 128, batch_size: int = 32, repeats: int = 5,
     ids = [rng.integers(4, vocab, int(n)) for n in rng.integers(16, context + 1, records)]
     tokens = int(sum(len(x) for x in ids))
     out: dict[str, Any] = {"model": {"parameters": parameters, "n_layer": size.n_layer,
-                                     "n_embd": size.n_embd, "vocab": vocab, "context": context},
+                                     "n_embd": size.n_embd, "vocab": vocab, "context": context,
+                                     "shape_arithmetic_folded": exported.shape_arithmetic_folded},
                            "threads": threads, "repeats": repeats}
     try:
         say(f"scoring {records} records ({tokens} tokens): onnxruntime vs torch eager, {repeats} repeats")
@@ -212,9 +213,12 @@ def run_compare(*, records: int = 128, batch_size: int = 32, repeats: int = 5,
 def format_compare(result: dict[str, Any]) -> str:
     s, g, p, q = result["scoring"], result["generation"], result["peak"], result["int8"]
     m = result["model"]
+    # The exporter folds shape arithmetic (models/shape_folding.py) unless its check fails.
+    unfolded = "" if m.get("shape_arithmetic_folded", True) else ", export NOT folded"
     lines = [
         f"model: GPT-2, {m['parameters'] / 1e6:.1f}M parameters ({m['n_layer']} layers, d={m['n_embd']}, "
-        f"vocab {m['vocab']}), untrained; {result['threads']} threads for both engines; "
+        f"vocab {m['vocab']}), untrained{unfolded}; "
+        f"{result['threads']} threads for both engines; "
         f"medians of {result['repeats']} interleaved repeats",
         f"scoring:    onnxruntime {s['onnxruntime_tokens_per_s']:,.0f} tok/s vs torch eager "
         f"{s['torch_tokens_per_s']:,.0f} tok/s = {s['ratio']:.2f}x  (target >= 1.5x); "

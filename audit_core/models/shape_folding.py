@@ -137,7 +137,8 @@ def fold_shape_arithmetic(model) -> int:
         index = [position[i] for i in items]
         new_inits.append(numpy_helper.from_array(
             np.array(index[0] if scalar else index, dtype=np.int64), name + "/index"))
-        new_nodes.append(helper.make_node("Gather", [dims, name + "/index"], [name], name=name, axis=0))
+        new_nodes.append(helper.make_node("Gather", [dims, name + "/index"], [name], name=name,
+                                          axis=0))
     renamed = {old: replacement[key] for old, key in foldable.items()}
     for node in graph.node:
         for k, name in enumerate(node.input):
@@ -183,7 +184,7 @@ def fold_export_file(path: Path, vocab_size: int) -> bool:
             return False
         candidate.replace(path)
         return True
-    except Exception:  # an unusual graph: the exporter's own is correct, keep it
+    except Exception:  # noqa: BLE001 - an unusual graph: the exporter's own is correct, keep it
         return False
     finally:
         candidate.unlink(missing_ok=True)

@@ -64,6 +64,7 @@ def test_compare_runs_end_to_end_in_a_tiny_configuration() -> None:
                          new_tokens=4, prompt_tokens=4)
     assert result["scoring"]["max_abs_logprob_diff"] < 1e-4  # same numbers as torch
     assert result["generation"]["identical_tokens"] and result["generation"]["kv_cache"]
+    assert result["model"]["shape_arithmetic_folded"]  # the exporter's folding passed its check
     assert result["scoring"]["ratio"] > 0 and result["generation"]["ratio"] > 0
     assert 0 < result["peak"]["fraction_of_peak"] <= 1.05 and result["peak"]["gemm_gflops"]["peak"] > 0
     assert -1 <= result["int8"]["spearman_token_logprob"] <= 1

@@ -14,13 +14,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from audit_core.controls.export import _export_graph, export_model  # noqa: E402
-from audit_core.controls.tokenizer import build_tokenizer  # noqa: E402
-from audit_core.controls.trainer import TINY, build_model  # noqa: E402
-from audit_core.models import shape_folding  # noqa: E402
-from audit_core.models.inspection import inspect_model  # noqa: E402
-from audit_core.models.onnx_causal_lm import OnnxCausalLM  # noqa: E402
-from audit_core.models.runtime import session_options  # noqa: E402
+from audit_core.controls.export import _export_graph, export_model
+from audit_core.controls.tokenizer import build_tokenizer
+from audit_core.controls.trainer import TINY, build_model
+from audit_core.models import shape_folding
+from audit_core.models.inspection import inspect_model
+from audit_core.models.onnx_causal_lm import OnnxCausalLM
+from audit_core.models.runtime import session_options
 
 
 @pytest.fixture(scope="module")
