@@ -6,6 +6,7 @@ value from the file.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,18 +25,16 @@ FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"
 
 
 def load_cohort(path: Path, role: Role, columns: ColumnMapping) -> Cohort:
-    frame, fmt = read_table(path)
     name = path.name
-    if len(frame) == 0:
-        raise DataError(f"{name} holds no records")
     wanted = [columns.id, columns.sequence, *columns.subgroups]
-    missing = [c for c in wanted if c not in frame.columns]
-    if missing:
-        raise DataError(f"{name} has no column '{missing[0]}' (its columns: "
-                        f"{', '.join(map(str, frame.columns))}); fix data.columns in the plan")
+    # Only the mapped columns are kept, and a CSV is read one row at a time: a frame of
+    # the whole file (every column, parser buffers) peaked at several times the records.
+    values, fmt, found = read_columns(path, wanted)
+    if not values[columns.id]:
+        raise DataError(f"{name} holds no records")
 
-    ids = record_ids(frame, columns.id, name)
-    sequences = [_sequence_text(v) for v in frame[columns.sequence].tolist()]
+    ids = _record_ids(values[columns.id], columns.id, name)
+    sequences = [_sequence_text(v) for v in values[columns.sequence]]
     empty = [i for i, v in enumerate(sequences) if not v]
     if empty:
         raise DataError(f"{name}: {len(empty)} records have an empty '{columns.sequence}' "
@@ -46,7 +45,7 @@ def load_cohort(path: Path, role: Role, columns: ColumnMapping) -> Cohort:
                         f"characters in '{columns.sequence}' ({_rows(huge)}); a quote left open "
                         "in a CSV merges every row after it into one: check the file")
 
-    subgroups = {c: frame[c].astype("string").fillna("(missing)").to_numpy(dtype=object)
+    subgroups = {c: np.array([_subgroup_text(v) for v in values[c]], dtype=object)
                  for c in columns.subgroups}
     info = DatasetInfo(role=role.value, file=name, sha256=file_sha256(path), records=len(ids),
                        format=fmt, columns={"id": columns.id, "sequence": columns.sequence,
@@ -57,7 +56,11 @@ def load_cohort(path: Path, role: Role, columns: ColumnMapping) -> Cohort:
 
 def record_ids(frame, column: str, name: str) -> list[str]:
     """The id column as text; refuses blank and repeated ids (naming rows, not values)."""
-    ids = [_id_text(v) for v in frame[column].tolist()]
+    return _record_ids(frame[column].tolist(), column, name)
+
+
+def _record_ids(values: list, column: str, name: str) -> list[str]:
+    ids = [_id_text(v) for v in values]
     blank = [i for i, v in enumerate(ids) if v is None]
     if blank:
         raise DataError(f"{name}: {len(blank)} records have no value in the id column "
@@ -88,9 +91,28 @@ def check_disjoint(members: Cohort, non_members: Cohort) -> None:
 
 
 def read_table(path: Path):
-    """The file as a pandas frame and its format name; DataError for anything unreadable."""
+    """The file as a pandas frame (every column) and its format name; DataError for
+    anything unreadable. CSV and TSV go through `read_columns`, so a file the preview or
+    a tabular audit reads is parsed exactly as a cohort is."""
     import pandas as pd
 
+    values, fmt, found = read_columns(path, None)
+    if fmt in ("csv", "tsv"):
+        return pd.DataFrame({c: pd.Series(values[c], dtype=object) for c in found},
+                            columns=found), fmt
+    return values, fmt  # read_columns gives Parquet and JSONL as the frame itself
+
+
+def read_columns(path: Path, wanted: list[str] | None):
+    """({column: its values}, format, the file's columns) for the `wanted` columns, or
+    every column when None (then Parquet and JSONL come back as a pandas frame). A column
+    the file lacks is refused, naming the columns it has.
+
+    CSV and TSV are read row by row with Python's csv module, keeping only the wanted
+    columns: every value stays text as written (ids keep their leading zeros, codes stay
+    codes; an empty field is ""), a field missing from a short row is None, blank lines
+    are skipped, and a row with more fields than the header is refused.
+    """
     if not path.is_file():
         raise DataError(f"data file not found: {path}")
     fmt = FORMATS.get(path.suffix.lower())
@@ -101,20 +123,78 @@ def read_table(path: Path):
         raise DataError(f"{path.name} is empty")
     try:
         if fmt in ("csv", "tsv"):
-            # Everything as text: ids keep their leading zeros, codes stay codes.
-            frame = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", dtype=str,
-                                keep_default_na=False, encoding="utf-8")
-        elif fmt == "parquet":
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_json(path, lines=True, dtype=False)
+            values, found = _read_delimited(path, "\t" if fmt == "tsv" else ",", wanted)
+            return values, fmt, found
+        frame = _read_frame(path, fmt)
     except UnicodeDecodeError:
         raise DataError(f"{path.name} is not UTF-8 text; save it as UTF-8") from None
+    except DataError:
+        raise
     except Exception as exc:  # parsers raise many types; none of their messages is shown (data)
         raise DataError(f"{path.name} cannot be read as {fmt.upper()} ({exc.__class__.__name__})") from None
-    return frame, fmt
+    actual = {str(c): c for c in frame.columns}  # Parquet and JSON may name columns by number
+    found = list(actual)
+    if wanted is None:
+        return frame, fmt, found
+    _check_columns(path.name, wanted, found)
+    return {c: frame[actual[c]].tolist() for c in wanted}, fmt, found
 
 
+def _read_delimited(path: Path, delimiter: str, wanted: list[str] | None) -> tuple[dict[str, list], list[str]]:
+    _allow_long_fields()
+    # utf-8-sig: a byte-order mark (Excel writes one) is not part of the first column's name.
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = next(reader, None)
+        if header is None:
+            raise DataError(f"{path.name} is empty")
+        keep = list(dict.fromkeys(header if wanted is None else wanted))
+        _check_columns(path.name, keep, header)
+        # The first of repeated names counts, so a column is always one column of the file.
+        at = {name: header.index(name) for name in keep}
+        values: dict[str, list] = {name: [] for name in keep}
+        columns = [(values[name].append, at[name]) for name in keep]
+        width, records = len(header), 0
+        for row in reader:
+            if not row:
+                continue  # a blank line
+            records += 1
+            if len(row) > width:
+                raise DataError(f"{path.name}: record {records} has {len(row)} fields, the header "
+                                f"names {width}; a delimiter inside an unquoted value splits it: "
+                                "check the file")
+            for append, index in columns:
+                append(row[index] if index < len(row) else None)
+    return values, list(header)
+
+
+def _allow_long_fields() -> None:
+    """The csv module refuses fields over 128 KiB; a record up to MAX_RECORD_CHARACTERS is
+    legitimate, and a longer one is refused by `load_cohort` with the reason, not here."""
+    limit = 2 ** 31 - 1  # a C long on every platform
+    if csv.field_size_limit() < limit:
+        csv.field_size_limit(limit)
+
+
+def _check_columns(name: str, wanted: list[str], found: list[str]) -> None:
+    missing = [c for c in wanted if c not in found]
+    if missing:
+        raise DataError(f"{name} has no column '{missing[0]}' (its columns: "
+                        f"{', '.join(found)}); fix data.columns in the plan")
+
+
+def _read_frame(path: Path, fmt: str):
+    import pandas as pd
+
+    if fmt == "parquet":
+        return pd.read_parquet(path)
+    return pd.read_json(path, lines=True, dtype=False)
+
+
+def _subgroup_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "(missing)"
+    return str(value)
 def _id_text(value: object) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
