@@ -237,6 +237,7 @@ def format_compare(result: dict[str, Any]) -> str:
         f"{q['spearman_token_logprob']:.4f}; max |log p diff| {q['max_abs_logprob_diff']:.3f}",
     ]
     for row in result["memory"]:
-        lines.append(f"memory:     {row['records']:>7,} records ({row['tokens']:,} tokens): peak "
-                     f"{row['peak_mb']:.0f} MB (after model load {row['baseline_mb']:.0f} MB)")
+        lines.append(f"memory:     {row['records']:>7,} records ({row['tokens']:,} tokens), whole audit "
+                     f"of five token-level probes: peak {row['peak_mb']:.0f} MB (after model load "
+                     f"{row['baseline_mb']:.0f} MB), {row['audit_seconds']:.0f} s")
     return "\n".join(lines)
