@@ -47,7 +47,10 @@ def _url_key(url: str) -> str:
 
 def find_network(text: str) -> Iterator[tuple[str, int, int, str]]:
     """(category, start, end, key) of every URL and IP address."""
-    for m in _URL.finditer(text):
+    lower = text.lower()
+    # Cheap tests first: most notes hold no URL and no IPv6 address at all.
+    urls = _URL.finditer(text) if "://" in text or "www." in lower else ()
+    for m in urls:
         url = m.group(0).rstrip(".,;:!?)]}")
         if re.search(r"[A-Za-z0-9]", url.split("://", 1)[-1].removeprefix("www.")):
             yield "url", m.start(), m.start() + len(url), _url_key(url)
@@ -58,7 +61,7 @@ def find_network(text: str) -> Iterator[tuple[str, int, int, str]]:
         if not _IP_CUE.search(before) and not any(len(o) == 3 for o in m.group(1).split(".")):
             continue
         yield "ip_address", m.start(1), m.end(1), str(ipaddress.IPv4Address(m.group(1)))
-    for m in _IPV6.finditer(text):
+    for m in _IPV6.finditer(text) if "::" in text or text.count(":") >= 7 else ():
         value = m.group(1)
         if "::" not in value and value.count(":") != 7:
             continue
