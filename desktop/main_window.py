@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         self.tool_task: TaskDialog | None = None  # an import or a validation in progress
         self.validation_result: ValidationResultDialog | None = None
         self._retired: list[Wizard] = []  # kept alive: a read may still answer to them
+        self._estimates = 0  # estimates asked for; only the latest one's answer is shown
         self.screens.addWidget(self.start_page)
         self.screens.addWidget(self.results_page)
         self._build_menus()
@@ -282,12 +283,20 @@ class MainWindow(QMainWindow):
         from audit_core.estimate import estimate_run
 
         page = self.run_page
+        # Only the latest estimate is shown: one for a setup changed since may still answer.
+        self._estimates += 1
+        ticket = self._estimates
+
+        def show(seconds: float | None, note: str = "") -> None:
+            if ticket == self._estimates:
+                page.set_estimate(seconds, note)
+
         self.controller.submit_with_progress(
             "estimate", lambda report, cancel: estimate_run(plan, cancel=cancel),
-            lambda estimate: page.set_estimate(estimate.seconds),
+            lambda estimate: show(estimate.seconds),
             # The estimate reads the files as the run does: an input problem (a feature column
             # with text in it, a label the model does not know) is said before Start.
-            lambda exc, details: page.set_estimate(None, f"Not ready to run: {exc}" if isinstance(
+            lambda exc, details: show(None, f"Not ready to run: {exc}" if isinstance(
                 exc, MnemoscopeError) else "The time could not be estimated; Start shows what is wrong."))
 
     def start_audit(self) -> None:

@@ -132,6 +132,16 @@ def test_a_feature_count_other_than_the_models_is_refused_before_the_run(qtbot, 
     data.tabular.numeric_button.click()
     assert data.tabular.features() == features and data.problem() == ""
 
+    # The right count but a text column among the inputs: the core's reading of the files
+    # (the estimate reads them as the run does) says so on the Run step, before Start.
+    data.tabular.set_checked([*features[:-1], "sex"])
+    assert data.problem() == ""
+    dialogs.informations.clear()
+    window.wizard.go(4, force=True)
+    qtbot.waitUntil(lambda: "Not ready to run" in window.run_page.estimate.text(), timeout=60_000)
+    text = window.run_page.estimate.text()
+    assert "feature column 'sex'" in text and "non-numeric" in text and "members.csv" in text
+
 
 def _tiny_encoder(folder: Path) -> Path:
     """An encoder export: token ids -> an embedding row per token (mean-pooled by the
@@ -179,4 +189,12 @@ def test_an_encoder_goes_through_the_record_data_step(qtbot, window, dialogs, tm
     plan = window.current_plan()
     assert plan.data.columns.sequence == "codes" and not plan.data.columns.features
     assert plan.model.reference is None
+    window.run_page.folder_field.setText(str(tmp_path / "out"))
+    qtbot.mouseClick(window.run_page.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.screens.currentWidget() is window.results_page, timeout=AUDIT_TIMEOUT_MS)
+    cards = window.results_page.probe_cards()
+    assert [c.probe.id for c in cards] == ["embedding_distance"]
+    # An untrained encoder never saw the members: no memorization to find.
+    assert cards[0].badge.text() in ("PASS", "INCONCLUSIVE", "WARN")
+    assert window.results_page.finished_audit.files["report"].stat().st_size > 10_000
     assert not dialogs.shown
