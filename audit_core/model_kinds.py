@@ -102,14 +102,14 @@ def run_probes_and_assemble(prepared: Prepared, progress: Progress, start: float
     from audit_core.checkpoint_units import decode_probe, encode_probe, resumable
     from audit_core.checkpoints import stable_audit_id
     from audit_core.pseudonyms import cohort_key
-    from audit_core.runner import (
-        _environment,
-        _mark_split,
-        _rationale,
-        _record_table,
-        _run_probe,
-        _utc,
-        _with_refs,
+    from audit_core.result_assembly import (
+        environment,
+        mark_split,
+        rationale,
+        record_table,
+        run_probe,
+        utc,
+        with_refs,
     )
     from audit_core.validation import latest_validation
 
@@ -133,7 +133,7 @@ def run_probes_and_assemble(prepared: Prepared, progress: Progress, start: float
             # As on the language-model path: a probe that crashed is not kept, a resume retries it.
             results.append(resumable(
                 p.checkpoint, f"probe/{probe.id}",
-                lambda: _mark_split(_run_probe(probe, config, ctx, p.thresholds[probe.family]),
+                lambda: mark_split(run_probe(probe, config, ctx, p.thresholds[probe.family]),
                                     p.split),
                 encode_probe, decode_probe, keep=lambda r: r.verdict is not Verdict.ERROR))
             slice_.advance(1.0, "finished")
@@ -148,7 +148,7 @@ def run_probes_and_assemble(prepared: Prepared, progress: Progress, start: float
     # the same pseudonyms, and only someone holding the patient files can recompute them.
     content = p.key_records or {role: cohort.sequences for role, cohort in p.cohorts.items()}
     key = cohort_key(p.plan.audit.seed, ((role.value, p.cohorts[role].ids, content[role]) for role in Role))
-    results = [_with_refs(r, p.cohorts, key) for r in results]
+    results = [with_refs(r, p.cohorts, key) for r in results]
     finished = datetime.now(UTC)
     overall = worst([r.verdict for r in results])
     if outcome == "cancelled":
@@ -163,14 +163,14 @@ def run_probes_and_assemble(prepared: Prepared, progress: Progress, start: float
                "institution": plan.audit.institution, "requester": plan.audit.requester,
                "auditor": plan.audit.auditor, "intended_use": plan.audit.intended_use,
                "release_context": plan.audit.release_context,
-               "started_utc": _utc(p.started), "finished_utc": _utc(finished),
+               "started_utc": utc(p.started), "finished_utc": utc(finished),
                "seconds": round(time.perf_counter() - p.clock, 2), "outcome": outcome,
                "seed": plan.audit.seed},
         overall_verdict=overall,
-        overall_rationale=_rationale(overall, results, outcome, len(p.selected)),
+        overall_rationale=rationale(overall, results, outcome, len(p.selected)),
         model=p.model, datasets=p.datasets, probes=tuple(results), plan=plan.as_dict(),
-        environment=_environment(), validation=latest_validation(),
-        records=_record_table(p.cohorts, token_ids, {}, key),
+        environment=environment(), validation=latest_validation(),
+        records=record_table(p.cohorts, token_ids, {}, key),
         split_validity=p.split.as_dict(),
         resumed=p.checkpoint.resumed,
     )

@@ -41,7 +41,8 @@ def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallba
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_encoder import OnnxEncoder
     from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, unknown_token_id
-    from audit_core.runner import _dataset_summary, resolve_probes, resolve_thresholds
+    from audit_core.probe_selection import resolve_probes, resolve_thresholds
+    from audit_core.result_assembly import dataset_summary
 
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -78,7 +79,7 @@ def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallba
                         rng=np.random.default_rng([plan.audit.seed, zlib.crc32(b"split_validity")]))
 
     unk = unknown_token_id(tokenizer)
-    datasets = tuple({**_dataset_summary(cohorts[role], token_ids[role], None, unk),
+    datasets = tuple({**dataset_summary(cohorts[role], token_ids[role], None, unk),
                       "records_truncated": truncated[role]} for role in Role)
     model_section: dict[str, Any] = {
         **info.as_dict(), "execution_provider": model.provider,
