@@ -4,9 +4,10 @@ Each is timed on its own audit path's work, with no workstation calibration (`be
 measures causal language models only). A tabular audit costs seconds: the model, the
 files, the split check and the class probabilities are simply done here as the run does
 them (which also runs the run's own checks of the columns against the model, so a bad
-mapping is refused before Start), and each probe adds its bootstrap. An encoder embeds a
-sample of records, and a masked-LM head scores a few records' masked copies, each
-extrapolated to the whole cohorts (pseudo-likelihood by masked copies, its real cost).
+mapping is refused before Start), and each probe adds its bootstrap. An encoder's files
+and split check are done as the run does them; it embeds a sample of records, and a
+masked-LM head scores a few records' masked copies, each extrapolated to the whole
+cohorts (pseudo-likelihood by masked copies, its real cost).
 """
 
 from __future__ import annotations
@@ -34,17 +35,13 @@ def estimate_other_kind(plan: AuditPlan, kind: str, progress: Progress,
 
 
 def _tabular(plan: AuditPlan, progress: Progress) -> tuple[float, int, int, int]:
-    import zlib
-
-    from audit_core.data.split_validity import check_split
     from audit_core.models.inspection import TABULAR_CLASSIFIER, inspect_model
     from audit_core.models.onnx_tabular import OnnxTabularClassifier
-    from audit_core.runner import resolve_probes, resolve_thresholds
+    from audit_core.runner import resolve_probes
     from audit_core.tabular.audit import _open_reference
     from audit_core.tabular.checks import read_tabular_inputs, require_columns, require_width
 
     selected = resolve_probes(plan, TABULAR_CLASSIFIER)
-    thresholds = resolve_thresholds(plan)
     columns = plan.data.columns
     require_columns(columns)
     progress.advance(0.1, "reading the model")
@@ -56,13 +53,25 @@ def _tabular(plan: AuditPlan, progress: Progress) -> tuple[float, int, int, int]
     cohorts, records, _labels = read_tabular_inputs(plan, model)
     rows = np.vstack([records[role].features for role in Role])
     progress.advance(0.5, "timing the split check and the class probabilities")
-    check_split(cohorts, "tabular", max_auc=thresholds["split_validity"].max_auc,
-                folds=thresholds["split_validity"].folds,
-                rng=np.random.default_rng([plan.audit.seed, zlib.crc32(b"split_validity")]),
-                columns={name: rows[:, j] for j, name in enumerate(columns.features)})
+    _split_check(plan, cohorts, "tabular",
+                 columns={name: rows[:, j] for j, name in enumerate(columns.features)})
     for classifier in classifiers:
         classifier.probabilities(rows)
     return PER_PROBE_SECONDS * len(selected), len(rows), 0, len(rows)
+
+
+def _split_check(plan: AuditPlan, cohorts: dict, kind: str, columns: dict | None = None) -> None:
+    """The run's model-free split check, run as the run runs it: its cost grows with the
+    records (and a tabular file's columns), and on small cohorts it is most of the audit."""
+    import zlib
+
+    from audit_core.data.split_validity import check_split
+    from audit_core.runner import resolve_thresholds
+
+    thresholds = resolve_thresholds(plan)["split_validity"]
+    check_split(cohorts, kind, max_auc=thresholds.max_auc, folds=thresholds.folds,
+                rng=np.random.default_rng([plan.audit.seed, zlib.crc32(b"split_validity")]),
+                columns=columns)
 
 
 def _encoder(plan: AuditPlan, kind: str, progress: Progress,
@@ -84,9 +93,13 @@ def _encoder(plan: AuditPlan, kind: str, progress: Progress,
     mask_id = mask_token_id(tokenizer)
     selected = _feedable(selected, model, mask_id, explicit=plan.probes is not None)
     progress.advance(0.3, "reading the cohorts")
+    cohorts = {role: load_cohort(path, role, plan.data.columns) for role, path in
+               ((Role.MEMBERS, plan.data.members), (Role.NON_MEMBERS, plan.data.non_members))}
     ids: list[np.ndarray] = []
-    for role, path in ((Role.MEMBERS, plan.data.members), (Role.NON_MEMBERS, plan.data.non_members)):
-        ids += encode_all(tokenizer, list(load_cohort(path, role, plan.data.columns).sequences))
+    for role in Role:
+        ids += encode_all(tokenizer, list(cohorts[role].sequences))
+    progress.advance(0.4, "timing the split check")
+    _split_check(plan, cohorts, plan.data.columns.kind)
     context = model.context_length
     ids = [x[:context] if context else x for x in ids]  # an encoder reads one window
     picked = [ids[i] for i in np.linspace(0, len(ids) - 1, min(sample, len(ids))).astype(int)]
