@@ -2,7 +2,10 @@
 
 Built by running the detector over every record, so a generated value is matched with
 the same rules and the same normalization as the training text. Phone and fax numbers
-share one namespace (a fax number written out as a phone number is still that patient's).
+share one namespace (a fax number written out as a phone number is still that patient's),
+and so do medical record numbers and the other cued numbers: a note's "patient ID" is
+most often the MRN, and a generated "patient ID" holding a training patient's MRN is that
+MRN leaking.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Sequence
 
 from audit_core.identifiers.detector import Detection, detect
 
-_SAME_NAMESPACE = {"fax": "phone"}
+_SAME_NAMESPACE = {"fax": "phone", "other_id": "mrn"}
 
 
 def _namespace(category: str) -> str:

@@ -107,6 +107,12 @@ def test_the_index_matches_a_generated_writing_to_the_training_patient() -> None
     assert owners == {"health_plan": {0}, "account": {0}, "device": {1}, "url": {1}}
 
 
+def test_a_patient_id_that_is_a_training_mrn_matches_that_patient() -> None:
+    index = IdentifierIndex(["MRN 9023541 seen today", "MRN 9023542 seen today"])
+    (found,) = detect("patient ID 9023541")
+    assert found.category == "other_id" and index.owners(found) == {0}
+
+
 @pytest.mark.parametrize("text", [
     # doses, vitals, lab values and ranges
     "metoprolol 25 mg PO BID , insulin 5 units a/c and hs",
