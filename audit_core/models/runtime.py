@@ -69,9 +69,18 @@ def open_session(path: Path, name: str, threads: int = 0,
         try:
             return ort.InferenceSession(str(path), options, providers=providers)
         except Exception:
-            if not fall_back_to_cpu or providers == [_ORT_NAMES["cpu"]]:
+            if providers == [_ORT_NAMES["cpu"]]:
                 raise
-            return ort.InferenceSession(str(path), options, providers=[_ORT_NAMES["cpu"]])
+            # CUDA would not start (no usable device or driver): the CPU tells whether the
+            # export itself loads, so the message blames the right one.
+            session = ort.InferenceSession(str(path), options, providers=[_ORT_NAMES["cpu"]])
+            if fall_back_to_cpu:
+                return session
+            raise ModelError(f"'model.provider' is \"cuda\" but onnxruntime could not start CUDA "
+                             f"for {name} (no usable GPU or driver): set provider = \"auto\" or "
+                             "\"cpu\"") from None
+    except ModelError:
+        raise
     except Exception as exc:  # onnxruntime raises its own exception types
         raise ModelError(f"onnxruntime cannot load {name} ({exc.__class__.__name__}): the export "
                          "is broken or uses operators this runtime lacks") from None
