@@ -5,7 +5,8 @@
 
 Runs the demo audit for real (about half a minute), with settings and outputs in a
 temporary folder, runs Help ▸ Validate this installation (certificate and installation
-record in the same temporary folder), and writes 01-start.png … 12-validation.png (palette-compressed with
+record in the same temporary folder), and writes 01-start.png … 12-validation.png (and 03b-data-tabular.png, the tabular
+example's Data step; palette-compressed with
 ImageMagick when it is installed). Sample values stay hidden, as
 they are by default. Starts its own Xvfb unless DISPLAY is set.
 """
@@ -110,6 +111,11 @@ def _render(out: Path, scratch: Path) -> int:
     window.results_page.tabs.setCurrentIndex(1)
     shoot("09-records")
     window.results_page.tabs.setCurrentIndex(0)
+    # A tabular classifier's Data step: its inputs and outcome instead of a record column.
+    window.open_plan(ROOT / "resources" / "examples" / "tabular" / "plan.toml", remember=False)
+    spin(until=lambda: window.wizard.first_problem(4)[0] < 0)
+    window.wizard.go(1)
+    shoot("03b-data-tabular")
 
     box = error_box(window, "This model cannot be used",
                     ModelError("model.onnx is not a valid ONNX model (DecodeError); re-export it"))
