@@ -14,9 +14,10 @@ from pathlib import Path
 BUNDLE_NAME = "mnemoscope"  # the folder: dist/mnemoscope/
 CLI_NAME = "mnemoscope"
 GUI_NAME = "mnemoscope-desktop"
-# The known-answer resources `mnemoscope validate` audits and the demo the Start page opens;
-# they go to <bundle>/_internal/resources/, where the frozen code looks (beside its packages).
-RESOURCE_SETS = ("demo", "controls")
+# The known-answer resources `mnemoscope validate` audits (examples/ holds the tabular
+# control) and the demo the Start page opens; they go to <bundle>/_internal/resources/,
+# where the frozen code looks (beside its packages).
+RESOURCE_SETS = ("demo", "controls", "examples")
 # Packages whose data files PyInstaller's hooks do not collect: ours (fonts, the build
 # record), reportlab's fonts (the report's Sans), pikepdf's PDF/A data (sRGB profile, XMP
 # schemas: without them no report is written, which the first smoke test caught), pyhanko's

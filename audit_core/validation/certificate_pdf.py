@@ -54,9 +54,11 @@ def render_pdf(certificate: dict[str, Any], json_name: str, json_sha256: str) ->
         Spacer(1, 3 * mm),
         p("This certificate records that the installation of Mnemoscope on the machine below "
           "was checked: its own files against the record made when it was installed, its "
-          "dependencies and runtime, and two audits with known answers (a model that "
-          "memorizes planted records, which must be flagged with those records named, and a "
-          "model that never saw the audited patients, which must not be)."),
+          "dependencies and runtime, and audits with known answers on the committed "
+          "controls (membership and extraction, sensitive attributes, identifiers in "
+          "clinical notes, canaries, tabular classifiers): each a model that memorized "
+          "something on purpose, which must be flagged, and a counterpart with nothing to "
+          "find, which must not be."),
         p("Installation and machine", heading),
         table([[p(k, small), p(v, small)] for k, v in (
             ("Date (UTC)", certificate["date"]),

@@ -8,10 +8,10 @@ is validated (a record made at validation time would prove nothing):
 
 writes `audit_core/validation/installed_files.json`: the SHA-256 of every file of the
 tool's packages (`audit_core`, and `desktop` where present) and of the known-answer
-resources `mnemoscope validate` audits (resources/demo, resources/controls), plus the
-versions of the dependencies that were installed with it. The record is an install
-artefact, never committed: in a development checkout, where files change all day, it
-is rewritten by `make validate` just before validating.
+resources `mnemoscope validate` audits (resources/demo, resources/controls,
+resources/examples), plus the versions of the dependencies that were installed with it.
+The record is an install artefact, never committed: in a development checkout, where
+files change all day, it is rewritten by `make validate` just before validating.
 
 `check_files` then reports every file changed, missing or added since; `check_dependencies`
 every dependency below its declared minimum or changed since the record.
@@ -34,7 +34,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # audit_core/
 RECORD_PATH = Path(__file__).resolve().parent / "installed_files.json"
 # Where the known-answer controls live: beside the package in a checkout; the packaging
 # script ships them (and may point MNEMOSCOPE_RESOURCES elsewhere).
-RESOURCE_SETS = ("demo", "controls")
+RESOURCE_SETS = ("demo", "controls", "examples")
 _SKIPPED_PARTS = ("__pycache__", ".pytest_cache")
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")
 

@@ -27,7 +27,7 @@ Check = dict[str, Any]
 Audit = Callable[[Path], dict[str, Any]]  # plan path -> results.json document
 
 
-def _check(check_id: str, title: str, expected: str, observed: str, passed: bool) -> Check:
+def check(check_id: str, title: str, expected: str, observed: str, passed: bool) -> Check:
     return {"id": check_id, "title": title, "expected": expected, "observed": observed,
             "passed": bool(passed)}
 
@@ -41,19 +41,19 @@ def control_files(folder: Path, label: str, name: str) -> Check:
         observed = file_sha256(folder / "model" / "model.onnx")
         json.loads((folder / "ground_truth.json").read_text(encoding="utf-8"))
     except (OSError, KeyError, TypeError, ValueError) as exc:
-        return _check(f"{label}.files", f"{name}: control files present",
+        return check(f"{label}.files", f"{name}: control files present",
                       "model.onnx, manifest.json and ground_truth.json readable",
                       f"unreadable ({exc.__class__.__name__})", False)
-    return _check(f"{label}.files", f"{name}: model file is the one its manifest describes",
+    return check(f"{label}.files", f"{name}: model file is the one its manifest describes",
                   f"SHA-256 {expected[:16]}...", f"SHA-256 {observed[:16]}...",
                   expected == observed)
 
 
-def _probes(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def probes_by_id(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {p["id"]: p for p in results["probes"]}
 
 
-def _interval(metrics: dict[str, Any]) -> str:
+def auc_interval(metrics: dict[str, Any]) -> str:
     low, high = metrics.get("auc_ci") or (None, None)
     auc = metrics.get("auc")
     if low is None or high is None or auc is None:
@@ -66,29 +66,29 @@ def demo_checks(folder: Path, audit: Audit) -> list[Check]:
     truth = json.loads((folder / "ground_truth.json").read_text(encoding="utf-8"))
     planted = sorted(truth["planted_ids"])
     results = audit(folder / "plan.toml")
-    probes = _probes(results)
-    checks = [_check("demo.overall", "Demo (memorizes 10 planted records): overall verdict",
+    probes = probes_by_id(results)
+    checks = [check("demo.overall", "Demo (memorizes 10 planted records): overall verdict",
                      "fail", results["overall_verdict"], results["overall_verdict"] == "fail")]
     for probe_id in MEMBERSHIP:
         probe = probes.get(probe_id)
         if probe is None:
-            checks.append(_check(f"demo.{probe_id}", f"Demo: {probe_id}", "fail", "not run", False))
+            checks.append(check(f"demo.{probe_id}", f"Demo: {probe_id}", "fail", "not run", False))
             continue
         metrics, limit = probe["metrics"], probe["thresholds"].get("fail_auc_lower", 0.75)
         low = (metrics.get("auc_ci") or [None])[0]
-        checks.append(_check(
+        checks.append(check(
             f"demo.{probe_id}", f"Demo: {probe_id} flags membership",
-            f"fail, AUC lower bound > {limit}", f"{probe['verdict']}, {_interval(metrics)}",
+            f"fail, AUC lower bound > {limit}", f"{probe['verdict']}, {auc_interval(metrics)}",
             probe["verdict"] == "fail" and low is not None and low > limit))
     extraction = probes.get("extraction")
     if extraction is None:
-        checks.append(_check("demo.extraction", "Demo: extraction", "fail", "not run", False))
+        checks.append(check("demo.extraction", "Demo: extraction", "fail", "not run", False))
         return checks
     named = sorted(e["id"] for e in extraction.get("extracted", []) if e["role"] == "members")
     others = [e for e in extraction.get("extracted", []) if e["role"] != "members"]
-    checks.append(_check("demo.extraction", "Demo: extraction verdict", "fail",
+    checks.append(check("demo.extraction", "Demo: extraction verdict", "fail",
                          extraction["verdict"], extraction["verdict"] == "fail"))
-    checks.append(_check(
+    checks.append(check(
         "demo.planted", "Demo: the extracted records are exactly the planted ones",
         f"{len(planted)} planted members: {', '.join(planted)}; no non-member",
         f"{len(named)} members: {', '.join(named) or 'none'}; {len(others)} non-members",
@@ -99,25 +99,25 @@ def demo_checks(folder: Path, audit: Audit) -> list[Check]:
 def negative_checks(folder: Path, audit: Audit) -> list[Check]:
     """The negative control on the demo cohorts: nothing may be found."""
     results = audit(folder / "plan.toml")
-    probes = _probes(results)
-    checks = [_check("negative.overall", "Negative control (never saw these patients): overall "
+    probes = probes_by_id(results)
+    checks = [check("negative.overall", "Negative control (never saw these patients): overall "
                      "verdict", "not fail", results["overall_verdict"],
                      results["overall_verdict"] != "fail")]
     for probe_id in MEMBERSHIP:
         probe = probes.get(probe_id)
         if probe is None:
-            checks.append(_check(f"negative.{probe_id}", f"Negative control: {probe_id}",
+            checks.append(check(f"negative.{probe_id}", f"Negative control: {probe_id}",
                                  "interval covering 0.5", "not run", False))
             continue
         low, high = (probe["metrics"].get("auc_ci") or [None, None])
         covers = low is not None and high is not None and low <= 0.5 <= high
-        checks.append(_check(
+        checks.append(check(
             f"negative.{probe_id}", f"Negative control: {probe_id} at chance",
-            "not fail, AUC interval covering 0.5", f"{probe['verdict']}, {_interval(probe['metrics'])}",
+            "not fail, AUC interval covering 0.5", f"{probe['verdict']}, {auc_interval(probe['metrics'])}",
             covers and probe["verdict"] not in ("fail", "error")))
     extraction = probes.get("extraction")
     extracted = (extraction or {}).get("metrics", {}).get("extracted_members")
-    checks.append(_check("negative.extraction", "Negative control: nothing extracted",
+    checks.append(check("negative.extraction", "Negative control: nothing extracted",
                          "0 members extracted, verdict not fail",
                          "not run" if extraction is None else
                          f"{extracted} members extracted, {extraction['verdict']}",

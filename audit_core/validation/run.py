@@ -1,7 +1,8 @@
 """`mnemoscope validate`: prove the tool works on this machine, and write the certificate.
 
 Installation checks first (files against the install-time record, dependencies, the
-execution provider), then the known-answer audits (`known_answers`), then the JSON and
+execution provider), then the known-answer audits (`known_answers`: the demo and the
+negative control; `family_answers`: each probe family's control), then the JSON and
 PDF certificate (`certificate`). Needs no torch: the controls are committed ONNX models.
 A check that cannot run (a missing control, a crash) counts as failed, never skipped.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from audit_core.progress import CancelToken, Cancelled, ProgressCallback, ignore_progress
-from audit_core.validation import installation, known_answers
+from audit_core.validation import family_answers, installation, known_answers
 from audit_core.validation.certificate import CERTIFICATE_SCHEMA, validation_dir, write_certificate
 
 
@@ -34,16 +35,22 @@ class ValidationResult:
 
 
 def _audit_with(on_progress: ProgressCallback, cancel: CancelToken, start: float, end: float,
-                label: str, providers: list[str]):
-    """An `Audit` for known_answers: run_audit on a plan, reporting into [start, end]."""
+                label: str, providers: list[str], runs: int = 1):
+    """An `Audit` for known_answers: run_audit on a plan, reporting into [start, end].
+
+    `runs`: how many audits the check group makes; each gets its share of the range, so
+    that progress never goes back."""
+    done = [0]
 
     def audit(plan_path: Path) -> dict[str, Any]:
         from audit_core.plan import load_plan
         from audit_core.runner import run_audit
 
+        step = (end - start) / runs
+        low = start + step * min(done[0], runs - 1)
+        done[0] += 1
         result = run_audit(load_plan(plan_path), cancel=cancel,
-                           on_progress=lambda f, m: on_progress(start + (end - start) * f,
-                                                                f"{label}: {m}"))
+                           on_progress=lambda f, m: on_progress(low + step * f, f"{label}: {m}"))
         if result.cancelled:
             raise Cancelled()
         document = result.as_dict()
@@ -99,10 +106,11 @@ def run_validation(out_dir: Path | None = None, *, on_progress: ProgressCallback
     on_progress(0.05, "known answers: demo model")
     checks.append(known_answers.control_files(demo, "demo", "Demo"))
     checks += _guarded("demo", "Demo audit", lambda: known_answers.demo_checks(
-        demo, _audit_with(on_progress, cancel, 0.05, 0.5, "demo", providers)))
+        demo, _audit_with(on_progress, cancel, 0.05, 0.45, "demo", providers)))
     checks.append(known_answers.control_files(negative, "negative", "Negative control"))
     checks += _guarded("negative", "Negative-control audit", lambda: known_answers.negative_checks(
-        negative, _audit_with(on_progress, cancel, 0.5, 0.95, "negative control", providers)))
+        negative, _audit_with(on_progress, cancel, 0.45, 0.65, "negative control", providers)))
+    checks += _family_checks(resources, on_progress, cancel, providers)
     provider = installation.check_execution_provider(providers[0] if providers else None)
     checks.insert(2, {"id": "installation.execution_provider", "title": "Execution provider",
                       **{k: provider[k] for k in ("expected", "observed", "passed")}})
@@ -135,6 +143,34 @@ def run_validation(out_dir: Path | None = None, *, on_progress: ProgressCallback
         certificate, validation_dir() if out_dir is None else Path(out_dir))
     on_progress(1.0, "done")
     return ValidationResult(certificate, json_path, pdf_path, digest)
+
+
+# Each probe family's control: (label, title, folder under resources/, has a model manifest,
+# checks, end of its progress range). The ranges follow the audits' measured times.
+FAMILY_CONTROLS = (
+    ("sensitive", "Sensitive-attribute control", "controls/sensitive", True,
+     family_answers.sensitive_checks, 0.8),
+    ("canaries", "Canary control", "controls/canaries", True, family_answers.canary_checks, 0.89),
+    ("notes", "Clinical-notes control", "controls/notes", True, family_answers.notes_checks, 0.93),
+    ("tabular", "Tabular control", "examples/tabular", False, family_answers.tabular_checks, 0.96),
+)
+
+
+def _family_checks(resources: Path, on_progress: ProgressCallback, cancel: CancelToken,
+                   providers: list[str | None]) -> list[dict[str, Any]]:
+    checks: list[dict[str, Any]] = []
+    start = 0.65
+    for label, title, where, manifest, make_checks, end in FAMILY_CONTROLS:
+        folder = resources / where
+        on_progress(start, f"known answers: {title.lower()}")
+        if manifest:
+            checks.append(known_answers.control_files(folder, label, title))
+        audit = _audit_with(on_progress, cancel, start, end, title.lower(), providers, runs=2)
+        checks += _guarded(label, f"{title} audits",
+                           lambda make_checks=make_checks, folder=folder, audit=audit:
+                           make_checks(folder, audit))
+        start = end
+    return checks
 
 
 def _cpu_count() -> int:

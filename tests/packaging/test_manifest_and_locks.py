@@ -13,13 +13,20 @@ ROOT = PACKAGING.parent
 
 def test_resources_go_where_the_frozen_code_looks(manifest) -> None:
     pairs = dict((dest, Path(src)) for src, dest in manifest.resource_datas(ROOT))
-    assert set(pairs) == {"resources/demo", "resources/controls"}
+    assert set(pairs) == {"resources/demo", "resources/controls", "resources/examples"}
     # desktop.main_window and audit_core.validation look for <package root>/../resources/<set>
     assert (pairs["resources/demo"] / "plan.toml").is_file()
     assert (pairs["resources/demo"] / "model" / "model.onnx").is_file()
     from audit_core.validation.installation import RESOURCE_SETS
 
     assert set(manifest.RESOURCE_SETS) == set(RESOURCE_SETS)
+    # Every control `mnemoscope validate` audits travels in a declared set.
+    from audit_core.validation.run import FAMILY_CONTROLS
+
+    for _, _, where, *_ in FAMILY_CONTROLS:
+        assert where.split("/")[0] in manifest.RESOURCE_SETS, where
+        assert (pairs[f"resources/{where.split('/')[0]}"] / where.split("/", 1)[1]
+                / "validation.toml").is_file(), where
 
 
 def test_a_missing_resource_set_fails_the_build(manifest, tmp_path: Path) -> None:
