@@ -332,9 +332,11 @@ def _print_estimate(plan) -> None:
         return
     basis = (f"workstation calibration of {calibration['created_utc'][:10]}"
              if estimate.source == "calibration" else  # e.g. int8 before bench measured it
-             f"timed on {estimate.sampled_records} records")
+             f"timed on {estimate.sampled_records:,} records")
+    size = (f"{estimate.tokens:,} tokens" if estimate.tokens  # a tabular model reads rows
+            else f"{estimate.records:,} records")
     print(f"{TOOL_NAME}: estimated time about {describe_duration(estimate.seconds)} "
-          f"({estimate.tokens:,} tokens; {basis})", file=sys.stderr)
+          f"({size}; {basis})", file=sys.stderr)
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -37,3 +37,20 @@ def test_the_estimate_refuses_what_the_run_refuses() -> None:
         estimate_run(_with_features(plan, features[:-1]), calibration=False)
     with pytest.raises(DataError, match="feature column 'sex' has 500 non-numeric values"):
         estimate_run(_with_features(plan, [*features[:-1], "sex"]), calibration=False)
+
+
+def test_the_cli_states_a_tabular_estimate_in_records_not_tokens(tmp_path: Path, monkeypatch, capsys) -> None:
+    import json
+
+    from audit_core.cli import main
+
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "calibration.json").write_text(json.dumps(
+        {"format": "mnemoscope-calibration/1", "created_utc": "2026-11-29T00:00:00Z",
+         "reference": {"parameters": 1_000_000}, "scoring_tokens_per_s": 1000.0,
+         "generation": {"batch_16_tokens_per_s": 100.0}}))
+    monkeypatch.setenv("MNEMOSCOPE_CONFIG_DIR", str(config))
+    assert main(["run", str(EXAMPLE), "--out", str(tmp_path / "out")]) == 0
+    line = next(x for x in capsys.readouterr().err.splitlines() if "estimated time" in x)
+    assert "(1,000 records; timed on 1,000 records)" in line and "tokens" not in line
