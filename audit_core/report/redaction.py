@@ -8,9 +8,10 @@ so every string of the finished document is scrubbed of every id the results nam
 Over-redacting a number that happens to equal an id is the safe way to be wrong.
 
 Free text written by probes (findings, errors, headlines, notes) is also masked by
-category before use: anything shaped like an email, a phone or social-security number,
+category before use: anything shaped like a URL, an email, an IP address, a phone or
+social-security number,
 an MRN or record number, a date of birth, a name (titles, "Name:", runs of capitalised
-words) or a quoted passage becomes `[EMAIL]`, `[PHONE]`, `[MRN]`, `[NAME]`, `[TEXT]`
+words) or a quoted passage becomes `[URL]`, `[EMAIL]`, `[IP]`, `[PHONE]`, `[MRN]`, `[NAME]`, `[TEXT]`
 (compliance.md 4: masked examples, never raw text). The fields a person types for the
 report (title, institution, auditor) are left alone: they name staff, not patients.
 """
@@ -33,7 +34,13 @@ T = TypeVar("T")
 
 # Category masks, applied in order (the most specific first).
 _MASKS = (
+    (re.compile(r"(?i)\b(?:https?|ftp)://\S+|\bwww\.[\w-]+\.\S+"), "[URL]"),
     (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "[EMAIL]"),
+    # Dotted quads and IPv6 written with '::' or eight groups (identifiers/network.py).
+    (re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])"), "[IP]"),
+    (re.compile(r"(?i)(?<![\w:])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![\w:])"
+                r"|(?i:(?<![\w:])(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4})*)?(?![\w:]))"),
+     "[IP]"),
     (re.compile(r"\b\d{3}-\d{2}-\d{4}\b"), "[SSN]"),
     (re.compile(r"(?<![\w.])(?:\+?\d{1,2}[\s.-])?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b"), "[PHONE]"),
     (re.compile(r"(?i)\b(?:MRN|medical record(?: number)?|record(?: number| no\.?)?|patient id|pid)"

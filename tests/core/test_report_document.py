@@ -179,6 +179,19 @@ def test_a_record_id_quoted_by_the_engine_is_withheld(results):
     assert "Record [record id withheld] was reproduced; see also [record id withheld]." in text
 
 
+def test_urls_and_ip_addresses_quoted_in_probe_text_are_masked(results):
+    """The identifier detector reports portal URLs and addresses from audit trails; a
+    finding that quoted one must not carry it into the PDF."""
+    results["probes"][1]["findings"].append(
+        "Generated https://portal.example.org/patient/SYN0042 and 192.0.2.14 and 2001:db8::17; "
+        "AUC 0.967 (0.959-0.973).")
+
+    text = strings(build_report(results))
+
+    assert not any("example.org" in s or "192.0.2.14" in s or "2001:db8" in s for s in text)
+    assert "Generated [URL] and [IP] and [IP]; AUC 0.967 (0.959-0.973)." in text
+
+
 def test_the_pseudonym_key_is_never_printed(results):
     key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
     results["pseudonymization"] = {"method": "HMAC-SHA256, key drawn per audit", "key": key}
