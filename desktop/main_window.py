@@ -25,6 +25,7 @@ from desktop.pages.results_page import ResultsPage
 from desktop.pages.run_page import RunPage
 from desktop.pages.start_page import StartPage
 from desktop.plan_draft import PlanDraft
+from desktop.result_files import ask_resume, export_result
 from desktop.settings import AppSettings
 from desktop.task_dialog import TaskDialog
 from desktop.validation_dialog import ValidationResultDialog, start_validation
@@ -33,8 +34,6 @@ from desktop.wizard import Wizard
 # Beside the packages in a checkout or a frozen bundle; MNEMOSCOPE_RESOURCES in a wheel install.
 DEMO_PLAN = resources_dir() / "demo" / "plan.toml"
 RUN_STEP = 4
-EXPORTS = {"report": ("report.pdf", "PDF report (*.pdf)"), "results": ("results.json", "JSON (*.json)"),
-           "records": ("records.csv", "CSV (*.csv)")}
 
 
 class MainWindow(QMainWindow):
@@ -313,37 +312,11 @@ class MainWindow(QMainWindow):
             show_error(self, "The audit cannot start", exc)
             return
         folder = self.run_page.output_folder()
-        resume = self._ask_resume(folder)
+        resume = ask_resume(self, folder)
         if resume is None:
             return
         self.run_page.show_running(list(plan.probes or {}))
         self.controller.start(plan, folder, resume=resume)
-
-    def _ask_resume(self, folder: Path) -> bool | None:
-        """True: resume the interrupted audit in `folder`; False: start afresh; None: don't start."""
-        from audit_core.checkpoints import CheckpointRequest, describe_checkpoint
-
-        try:
-            found = describe_checkpoint(folder)
-        except MnemoscopeError:  # damaged: nothing in it can be trusted, say so and start afresh
-            found = None
-            QMessageBox.information(self, "Starting afresh", "The output folder held a damaged "
-                                    "checkpoint of an interrupted audit; it will be replaced.")
-            CheckpointRequest(folder).discard()
-        if found is None:
-            return False
-        answer = QMessageBox.question(
-            self, "Resume the interrupted audit?",
-            f"{folder} holds an interrupted audit: {found.units} units of work finished (last "
-            f"saved {found.saved_utc} UTC).\n\nYes: resume it and reuse that work (only if the "
-            "plan, model and data files are unchanged).\nNo: discard it and start again.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
-            | QMessageBox.StandardButton.Cancel)
-        if answer == QMessageBox.StandardButton.Cancel:
-            return None
-        if answer != QMessageBox.StandardButton.Yes:
-            CheckpointRequest(folder).discard()
-        return answer == QMessageBox.StandardButton.Yes
 
     def _busy_changed(self, busy: bool) -> None:
         if self.wizard is not None:
@@ -389,28 +362,7 @@ class MainWindow(QMainWindow):
 
     def export(self, kind: str) -> Path | None:
         finished = self._finished()
-        if finished is None:
-            return None
-        name, pattern = EXPORTS[kind]
-        suggested = self.settings.last_folder("export") / name
-        path, _ = QFileDialog.getSaveFileName(self, f"Save {name}", str(suggested), pattern)
-        if not path:
-            return None
-        target = Path(path)
-        try:  # copied under a temporary name and renamed: never a half-written file there
-            from audit_core.outputs import write_atomic
-
-            write_atomic(target, finished.files[kind].read_bytes())
-        except OSError as exc:
-            show_error(self, f"{name} could not be saved", exc)
-            return None
-        self.settings.set_last_folder("export", target)
-        self.statusBar().showMessage(f"Saved {target}", 10_000)
-        if kind == "report" and QMessageBox.question(
-                self, "Report saved", f"The report was saved as {target.name}. Open it now?") \
-                == QMessageBox.StandardButton.Yes:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
-        return target
+        return export_result(self, finished, kind, self.settings) if finished is not None else None
 
     # --- closing ------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt)
