@@ -11,7 +11,7 @@ part:
   known verdict "fail"; the build hash of this bundle) and records.csv (one row per record);
 * the same audit of Parquet copies of the demo cohorts, loss probe only (pyarrow inside);
 * `mnemoscope validate`: every file of the bundle against its installation record, and
-  the known-answer audits of the demo and the negative control;
+  the known-answer audits of the demo, the negative control and each probe family's control;
 * the desktop app on the offscreen platform loads the demo, estimates its run on the
   demo model, and quits (desktop/smoke.py), exit code 0.
 

@@ -46,11 +46,25 @@ def test_validate_passes_without_torch_and_writes_the_certificate(tmp_path: Path
     ids = {c["id"] for c in certificate["checks"]}
     assert {"installation.files", "installation.dependencies", "installation.execution_provider",
             "demo.planted", "demo.extraction", "negative.loss", "negative.extraction"} <= ids
+    # Each probe family's control (family_answers), its memorizing side and its counterpart.
+    assert {"sensitive.files", "sensitive.planted", "sensitive.negative", "canaries.files",
+            "canaries.exposure", "canaries.negative", "notes.files", "notes.leakage",
+            "notes.negative", "tabular.membership", "tabular.negative"} <= ids
     assert all(c["expected"] and c["observed"] for c in certificate["checks"])
+    # Counts and figures only: not one of the sensitive control's planted patients is named.
+    planted = json.loads((ROOT / "resources" / "controls" / "sensitive" / "ground_truth.json")
+                         .read_text())["planted"]
+    assert not [p["patient_id"] for p in planted if p["patient_id"] in done.stdout]
     assert certificate["seconds"] > 0  # its speed is reported, not asserted (DESIGN: no timed tests)
     json_file, pdf_file = sorted(out.glob("validation-*.json")), sorted(out.glob("validation-*.pdf"))
     assert len(json_file) == len(pdf_file) == 1
     assert pdf_file[0].read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = " ".join(subprocess.run(["pdftotext", str(pdf_file[0]), "-"], capture_output=True,
+                                       text=True, check=True).stdout.split())
+        for title in ("Sensitive attributes:", "Identifier leakage:", "Canary exposure",
+                      "Tabular classifier", f"{len(ids)} of {len(ids)} checks passed"):
+            assert title in text, title
     latest = latest_validation(out)
     assert latest["status"] == "validated" and latest["outcome"] == "passed"
     assert latest["certificate_sha256"] == file_sha256(json_file[0])
