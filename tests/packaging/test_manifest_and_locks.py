@@ -23,10 +23,10 @@ def test_resources_go_where_the_frozen_code_looks(manifest) -> None:
     # Every control `mnemoscope validate` audits travels in a declared set.
     from audit_core.validation.run import FAMILY_CONTROLS
 
-    for _, _, where, *_ in FAMILY_CONTROLS:
-        assert where.split("/")[0] in manifest.RESOURCE_SETS, where
-        assert (pairs[f"resources/{where.split('/')[0]}"] / where.split("/", 1)[1]
-                / "validation.toml").is_file(), where
+    for control in FAMILY_CONTROLS:
+        resource_set, folder = control.where.split("/", 1)
+        assert resource_set in manifest.RESOURCE_SETS, control.where
+        assert (pairs[f"resources/{resource_set}"] / folder / "validation.toml").is_file()
 
 
 def test_a_missing_resource_set_fails_the_build(manifest, tmp_path: Path) -> None:
