@@ -1,12 +1,12 @@
-"""Known answers for T3 (embedding probe), T5 (perturbation) and T6 (vulnerable subgroups).
+"""Known answers for T5 (perturbation) and T6 (vulnerable subgroups).
 
 * T5 and T6 are driven by stand-in models whose behaviour is planted exactly: one that
   reveals a patient's sensitive category only for that patient's own age and rare code
   (a memory of one patient), one that reveals it for anyone holding a common code (a
   population pattern), and membership scores planted in one subgroup. The probes must
   find what was planted and nothing where nothing was.
-* T3 runs on a real memorizing control (the session's `tiny_positive`, re-exported with
-  its hidden states) against patients it never saw.
+* T5 also runs on the sensitive control, which memorized its planted patients, and on
+  the negative control, which never saw them.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from audit_core.data.cohort import Role
 from audit_core.data.loading import load_cohort
 from audit_core.models.onnx_causal_lm import Samples
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
-from audit_core.plan import ColumnMapping
 from audit_core.probes.base import ProbeContext
 from audit_core.probes.perturbation import (
     NO_SIGNAL,
@@ -40,7 +39,7 @@ from audit_core.stats.disparity import stratum_disparity
 from audit_core.stats.roc import auc
 from audit_core.verdicts import THRESHOLD_FAMILIES, Verdict
 
-COLUMNS = ColumnMapping(id="patient_id", sequence="codes", kind="codes", subgroups=("age_band", "sex"))
+from tests.probes.demo_slice import COLUMNS, clinical_context, flat_loss
 
 
 # --- building blocks -------------------------------------------------------------------
@@ -141,38 +140,13 @@ class PlantedModel:
         return Samples(tokens=np.full((len(prompts), n, steps), -1, dtype=np.int64), mass=mass)
 
 
-@pytest.fixture(scope="module")
-def demo_slice(tmp_path_factory, demo_dir: Path):
-    folder = tmp_path_factory.mktemp("clinical_risk")
-    tokenizer = load_tokenizer(demo_dir / "model")
-    cohorts, token_ids = {}, {}
-    for role, name in ((Role.MEMBERS, "members.csv"), (Role.NON_MEMBERS, "non_members.csv")):
-        path = folder / name
-        pd.read_csv(demo_dir / name, dtype=str).head(300).to_csv(path, index=False)
-        cohorts[role] = load_cohort(path, role, COLUMNS)
-        token_ids[role] = encode_all(tokenizer, list(cohorts[role].sequences))
-    return cohorts, token_ids, tokenizer
-
-
-def _context(demo_slice, model, family: str, loss: dict[Role, np.ndarray], seed: int = 3) -> ProbeContext:
-    cohorts, token_ids, tokenizer = demo_slice
-    return ProbeContext(cohorts=cohorts, token_ids=token_ids, reduced=loss, model=model,
-                        thresholds=THRESHOLD_FAMILIES[family](), rng=np.random.default_rng(seed),
-                        progress=Progress(), tokenizer=tokenizer, columns=COLUMNS)
-
-
-def _flat_loss(demo_slice, seed: int = 4) -> dict[Role, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {r: rng.normal(0, 1, len(demo_slice[1][r])) for r in Role}
-
-
 def _memorized_patient(demo_slice):
     """A member with a sensitive category after the first 20 codes and, in that prompt, a
     code no other member has: the patient a memorizing model would single out."""
     from audit_core.clinical.sensitive_inputs import sensitive_inputs
 
     _cohorts, token_ids, tokenizer = demo_slice
-    ctx = _context(demo_slice, PlantedModel(lambda p: False), "perturbation", _flat_loss(demo_slice))
+    ctx = clinical_context(demo_slice, PlantedModel(lambda p: False), "perturbation", flat_loss(demo_slice))
     inputs = sensitive_inputs(ctx, 20, "", "test")
     counts: dict[int, int] = {}
     for ids in token_ids[Role.MEMBERS]:
@@ -191,7 +165,7 @@ def _run_perturbation(demo_slice, model):
     probe = Perturbation()
     config = dataclasses.replace(probe.config_type(), samples=2, horizon=8, max_records=60,
                                  top_membership=3, max_flagged=10)
-    return probe.run(config, _context(demo_slice, model, "perturbation", _flat_loss(demo_slice)))
+    return probe.run(config, clinical_context(demo_slice, model, "perturbation", flat_loss(demo_slice)))
 
 
 def test_perturbation_calls_a_memory_of_one_patient_patient_specific(demo_slice) -> None:
@@ -224,12 +198,12 @@ def _run_subgroups(demo_slice, loss):
     probe = VulnerableSubgroups()
     config = dataclasses.replace(probe.config_type(), samples=1, horizon=4, max_records=40,
                                  resamples=300)
-    return probe.run(config, _context(demo_slice, PlantedModel(lambda p: False), "subgroups", loss))
+    return probe.run(config, clinical_context(demo_slice, PlantedModel(lambda p: False), "subgroups", loss))
 
 
 def test_vulnerable_subgroups_names_the_subgroup_planted_at_risk(demo_slice) -> None:
     cohorts = demo_slice[0]
-    loss = _flat_loss(demo_slice)
+    loss = flat_loss(demo_slice)
     women = cohorts[Role.MEMBERS].subgroups["sex"] == "SEX_F"
     loss[Role.MEMBERS] = loss[Role.MEMBERS] + np.where(women, 1.5, 0.0)  # memorized women only
     outcome = _run_subgroups(demo_slice, loss)
@@ -249,7 +223,7 @@ def test_vulnerable_subgroups_names_the_subgroup_planted_at_risk(demo_slice) -> 
 
 
 def test_vulnerable_subgroups_finds_nobody_at_risk_when_nothing_was_planted(demo_slice) -> None:
-    outcome = _run_subgroups(demo_slice, _flat_loss(demo_slice))
+    outcome = _run_subgroups(demo_slice, flat_loss(demo_slice))
     assert not any(r["at_risk"] for r in outcome.subgroups)
     assert outcome.verdict is Verdict.PASS
 
@@ -261,106 +235,6 @@ def test_age_strata_say_when_bands_cannot_resolve_85(demo_slice) -> None:
     members = demo_slice[0][Role.MEMBERS]
     over_90 = np.array([s.split()[0] == "AGE_90_PLUS" for s in members.sequences])
     np.testing.assert_array_equal(strata[1].members, over_90)
-
-
-# --- T3: hidden states -----------------------------------------------------------------
-
-
-def test_export_with_hidden_states_is_recognised_and_read_at_the_last_real_token(
-        tmp_path: Path, tiny_positive, demo_dir: Path) -> None:
-    import torch
-
-    from audit_core.controls.export import export_model
-    from audit_core.controls.tokenizer import build_tokenizer
-    from audit_core.models.inspection import inspect_model
-    from audit_core.models.onnx_causal_lm import OnnxCausalLM
-
-    report = export_model(tiny_positive.model, build_tokenizer(), tmp_path / "hidden",
-                          hidden_states=True)
-    info = inspect_model(report.out_dir)
-    assert report.hidden_states and info.hidden_states and info.kind == "causal_lm"
-    assert not inspect_model(demo_dir / "model").hidden_states
-    ids = np.array([[2, 10, 11, 12, 13], [2, 14, 15, 0, 0]])
-    mask = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
-    ours = OnnxCausalLM(info).last_hidden_states(ids, mask)
-    with torch.no_grad():
-        theirs = tiny_positive.model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask),
-                                     output_hidden_states=True).hidden_states[-1].numpy()
-    np.testing.assert_allclose(ours, np.stack([theirs[0, 4], theirs[1, 2]]), atol=1e-4)
-
-
-def test_the_runner_leaves_out_or_refuses_the_embedding_probe_without_hidden_states(
-        demo_dir: Path) -> None:
-    from audit_core.errors import ModelError
-    from audit_core.models.inspection import inspect_model
-    from audit_core.probes import PROBES_BY_ID
-    from audit_core.runner import supported_probes
-
-    info = inspect_model(demo_dir / "model")
-    selected = [(PROBES_BY_ID[i], PROBES_BY_ID[i].config_type()) for i in ("loss", "embedding_probe")]
-    assert [p.id for p, _ in supported_probes(selected, info, explicit=False)] == ["loss"]
-    with pytest.raises(ModelError, match="hidden states"):
-        supported_probes(selected, info, explicit=True)
-    with_states = dataclasses.replace(info, hidden_states=True)
-    assert len(supported_probes(selected, with_states, explicit=True)) == 2
-
-
-class StateModel:
-    """Hidden states of noise (fixed per prompt), plus `planted[prompt]` on the first
-    dimension for the prompts it holds: a model that stores exactly what was planted."""
-
-    has_hidden_states = True
-    context_length = 128
-
-    def __init__(self, planted: dict[bytes, float], dim: int = 8) -> None:
-        self.planted, self.dim = planted, dim
-
-    def last_hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        import zlib
-
-        rows = []
-        for row, keep in zip(ids, mask):
-            key = np.asarray(row[:int(keep.sum())], dtype=np.int64).tobytes()
-            state = np.random.default_rng(zlib.crc32(key)).normal(size=self.dim)
-            state[0] += self.planted.get(key, 0.0)
-            rows.append(state)
-        return np.stack(rows)
-
-
-def _run_embedding_probe(demo_slice, roles: tuple[Role, ...]):
-    """The probe on a stand-in that stores, for the patients of `roles`, whether they carry a
-    mental-health code (anywhere in the record), in the state of their prompt."""
-    from audit_core.clinical.sensitive_inputs import sensitive_inputs
-    from audit_core.probes.embedding_probe import EmbeddingProbe
-
-    probe = EmbeddingProbe()
-    ctx = _context(demo_slice, None, "embedding", _flat_loss(demo_slice))
-    inputs = sensitive_inputs(dataclasses.replace(ctx, model=StateModel({})), 20, "", "test")
-    planted = {}
-    for role in roles:
-        for prompt, label in zip(inputs.prompts[role], inputs.labels[role]["mental_health"]):
-            planted[prompt.astype(np.int64).tobytes()] = 2.5 if label else -2.5
-    ctx = dataclasses.replace(ctx, model=StateModel(planted))
-    return probe.run(probe.config_type(), ctx)
-
-
-def test_embedding_probe_finds_sensitive_codes_stored_for_members_only(demo_slice) -> None:
-    outcome = _run_embedding_probe(demo_slice, (Role.MEMBERS,))
-    m = outcome.metrics
-    assert m["auc_mental_health_members"] > 0.9 and 0.35 < m["auc_mental_health_non_members"] < 0.65
-    assert m["auc_gap_mental_health_ci"][0] > 0.10 and m["q_value_mental_health"] < 0.05
-    # Only mental health was planted (comorbid categories may ride along, but less).
-    gaps = {k: v for k, v in m.items() if k.startswith("auc_gap_") and not k.endswith("_ci")}
-    assert max(gaps, key=gaps.get) == "auc_gap_mental_health"
-    assert outcome.verdict is Verdict.FAIL
-
-
-def test_embedding_probe_calls_what_everyone_reveals_inferability_not_memorization(demo_slice) -> None:
-    outcome = _run_embedding_probe(demo_slice, (Role.MEMBERS, Role.NON_MEMBERS))
-    m = outcome.metrics
-    assert m["auc_mental_health_members"] > 0.9 and m["auc_mental_health_non_members"] > 0.9
-    assert m["categories_with_a_member_gap"] == 0 and outcome.verdict is Verdict.PASS
-    assert any("inferability, not memorization" in f for f in outcome.findings)
 
 
 # --- T5 on real controls ---------------------------------------------------------------
