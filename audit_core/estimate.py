@@ -44,7 +44,7 @@ def estimate_run(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_prog
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
     from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id
-    from audit_core.runner import resolve_probes
+    from audit_core.probe_selection import resolve_probes
     from audit_core.scoring.token_scores import score_tokens
 
     progress = Progress(on_progress, cancel)

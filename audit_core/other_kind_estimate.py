@@ -37,7 +37,7 @@ def estimate_other_kind(plan: AuditPlan, kind: str, progress: Progress,
 def _tabular(plan: AuditPlan, progress: Progress) -> tuple[float, int, int, int]:
     from audit_core.models.inspection import TABULAR_CLASSIFIER, inspect_model
     from audit_core.models.onnx_tabular import OnnxTabularClassifier
-    from audit_core.runner import resolve_probes
+    from audit_core.probe_selection import resolve_probes
     from audit_core.tabular.audit import _open_reference
     from audit_core.tabular.checks import read_tabular_inputs, require_columns, require_width
 
@@ -66,7 +66,7 @@ def _split_check(plan: AuditPlan, cohorts: dict, kind: str, columns: dict | None
     import zlib
 
     from audit_core.data.split_validity import check_split
-    from audit_core.runner import resolve_thresholds
+    from audit_core.probe_selection import resolve_thresholds
 
     thresholds = resolve_thresholds(plan)["split_validity"]
     check_split(cohorts, kind, max_auc=thresholds.max_auc, folds=thresholds.folds,
@@ -83,7 +83,7 @@ def _encoder(plan: AuditPlan, kind: str, progress: Progress,
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_encoder import OnnxEncoder
     from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
-    from audit_core.runner import resolve_probes
+    from audit_core.probe_selection import resolve_probes
 
     selected = resolve_probes(plan, kind)
     progress.advance(0.1, "reading the model")

@@ -39,7 +39,7 @@ def run_tabular_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore
     )
     from audit_core.models.inspection import TABULAR_CLASSIFIER, inspect_model
     from audit_core.models.onnx_tabular import OnnxTabularClassifier
-    from audit_core.runner import resolve_probes, resolve_thresholds
+    from audit_core.probe_selection import resolve_probes, resolve_thresholds
 
     started = datetime.now(UTC)
     clock = time.perf_counter()
