@@ -96,10 +96,37 @@ def _private_copy(folder: Path) -> Path:
     return workdir / "model.int8.onnx"
 
 
+# A process killed outright (kill -9, a power cut) cannot remove its copies; the next
+# process that quantizes removes those left for longer than any audit would hold them.
+_STALE_SECONDS = 2 * 24 * 3600
+_PREFIXES = ("mnemoscope-int8cache-", "mnemoscope-int8-")
+
+
+def remove_stale_copies(folder: Path | None = None, now: float | None = None) -> int:
+    """Remove quantized copies older than `_STALE_SECONDS` from the temporary folder;
+    returns how many. A live process's copy is recent, or already loaded by onnxruntime
+    (which reads the model once, at session start) and rebuilt if asked for again."""
+    import time
+
+    folder = Path(folder or tempfile.gettempdir())
+    now = time.time() if now is None else now
+    removed = 0
+    for prefix in _PREFIXES:
+        for path in folder.glob(prefix + "*"):
+            try:
+                if path.is_dir() and now - path.stat().st_mtime > _STALE_SECONDS:
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed += 1
+            except OSError:  # another process removed it first, or it is not ours
+                continue
+    return removed
+
+
 def _quantize(model_path: Path, name: str) -> Path:
     """Quantize into a new cache folder; returns the folder."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    remove_stale_copies()
     workdir = Path(tempfile.mkdtemp(prefix="mnemoscope-int8cache-"))
     target = workdir / "model.int8.onnx"
     external = bool(_external_files(model_path))

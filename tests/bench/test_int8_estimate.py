@@ -118,3 +118,23 @@ def test_the_cached_copy_follows_the_model_file_and_is_removed_with_the_cache(
     folders = list(precision._cache.values())
     clear_int8_cache()
     assert folders and not any(f.exists() for f in folders)
+
+
+def test_copies_left_by_a_killed_process_are_removed_by_the_next_quantization(tmp_path: Path) -> None:
+    """kill -9 leaves the quantized copies in the temporary folder; old ones go, recent
+    ones (a running audit's) and other files stay."""
+    import os
+    import time
+
+    from audit_core.models.precision import remove_stale_copies
+
+    now = time.time()
+    old_cache, old_copy = tmp_path / "mnemoscope-int8cache-abc", tmp_path / "mnemoscope-int8-def"
+    recent, other = tmp_path / "mnemoscope-int8cache-ghi", tmp_path / "someone-elses-folder"
+    for folder in (old_cache, old_copy, recent, other):
+        folder.mkdir()
+        (folder / "model.int8.onnx").write_bytes(b"x")
+    for folder in (old_cache, old_copy, other):
+        os.utime(folder, (now - 3 * 24 * 3600, now - 3 * 24 * 3600))
+    assert remove_stale_copies(tmp_path, now=now) == 2
+    assert not old_cache.exists() and not old_copy.exists() and recent.is_dir() and other.is_dir()
