@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.data.cohort import Role
+from audit_core.figures import format_count, format_p_value, format_percent, format_rate, format_share
 from audit_core.errors import PlanError
 from audit_core.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
@@ -103,17 +104,21 @@ def _assess(config: ExtractionConfig, ctx: ProbeContext, eligible: dict[Role, np
         curves["roc"] = {"fpr": fpr, "tpr": tpr}
         curves["histogram"] = score_histogram(sm, sn, bins=min(config.suffix_tokens + 1, 30))
 
-    findings = [f"Prompted with their first {config.prefix_tokens} tokens, {k_m} of {n_m} "
-                f"eligible members and {k_n} of {n_n} eligible non-members were continued "
-                f"verbatim for the next {config.suffix_tokens} tokens."]
+    findings = [f"Prompted with their first {format_count(config.prefix_tokens)} tokens, "
+                f"{format_share(k_m, n_m)} eligible members and {format_share(k_n, n_n)} eligible "
+                f"non-members were continued verbatim for the next "
+                f"{format_count(config.suffix_tokens)} tokens."]
     if n_m and n_n:
-        findings.append(f"On average {metrics['token_match_members']:.1%} of members' continuation "
-                        f"tokens were reproduced, against {metrics['token_match_non_members']:.1%} "
-                        f"for non-members (one-sided Fisher p = {p_value:.2g} for exact matches).")
+        findings.append(f"On average {format_percent(metrics['token_match_members'])} of members' "
+                        f"continuation tokens were reproduced, against "
+                        f"{format_percent(metrics['token_match_non_members'])} for non-members "
+                        f"(one-sided Fisher p = {format_p_value(p_value)} for exact matches).")
     skipped = len(match[Role.MEMBERS]) - n_m
     if skipped:
-        findings.append(f"{skipped} members are shorter than {config.prefix_tokens + config.suffix_tokens} "
-                        "tokens and were not tested.")
+        metrics["members_too_short"] = skipped
+        findings.append(f"{format_count(skipped)} members are shorter than the prompt and its "
+                        f"continuation ({format_count(config.prefix_tokens)} + "
+                        f"{format_count(config.suffix_tokens)} tokens) and were not tested.")
 
     if n_m == 0 or n_n == 0:
         verdict = Verdict.INCONCLUSIVE
@@ -126,10 +131,12 @@ def _assess(config: ExtractionConfig, ctx: ProbeContext, eligible: dict[Role, np
         verdict = Verdict.PASS
     else:
         verdict = Verdict.INCONCLUSIVE
-        findings.append(f"No member was extracted, but {n_m} members bound the extraction rate "
-                        f"only below {ci_m[1]:.2%} (PASS needs {t.max_rate_upper:.2%}).")
+        findings.append(f"No member was extracted, but {format_count(n_m)} members bound the "
+                        f"extraction rate only to {format_rate(rate_m, ci_m)} (PASS needs the "
+                        f"upper bound below {format_percent(t.max_rate_upper)}).")
     headline = Headline(label="Members extracted", value=rate_m,
-                        text=f"{k_m} of {n_m} members extracted vs {k_n} of {n_n} non-members")
+                        text=f"{format_share(k_m, n_m)} members extracted vs {format_share(k_n, n_n)} "
+                             "non-members")
     extracted = tuple((role, int(i)) for role in Role for i in np.nonzero(exact[role])[0])
     return ProbeOutcome(verdict=verdict, headline=headline, metrics=metrics,
                         findings=tuple(findings), scores=match, curves=curves, extracted=extracted)

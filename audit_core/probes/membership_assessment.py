@@ -19,6 +19,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.data.cohort import Role
+from audit_core.figures import (
+    format_auc,
+    format_count,
+    format_epsilon,
+    format_fpr,
+    format_interval,
+    format_measure,
+    format_percent,
+    format_share,
+)
 from audit_core.probes.base import Headline, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_strata import (
     assess_strata,
@@ -91,17 +101,18 @@ def assess_membership(members: np.ndarray, non_members: np.ndarray, ctx: ProbeCo
     ctx.progress.advance(0.5, "TPR at low FPR and subgroups")
     metrics: dict[str, object] = {"n_members": n1, "n_non_members": n0,
                                   "auc": value, "auc_ci": [low, high]}
-    findings = [f"{attack} separates members from non-members with AUC {value:.3f} "
-                f"(95% CI {low:.3f}-{high:.3f}; {n1} members, {n0} non-members; "
-                f"{strength} attack)."]
+    findings = [f"{attack} separates members from non-members with AUC {format_auc(value)} "
+                f"(95% CI {format_interval((low, high))}; {format_count(n1)} members, "
+                f"{format_count(n0)} non-members; {strength} attack)."]
 
     for name, fpr in REPORTED_FPRS.items():
         key = f"tpr_at_{name}_fpr"
         if n0 * fpr < 1:
             metrics[key] = None
             metrics[f"{key}_ci"] = None
-            findings.append(f"TPR at {fpr:.1%} FPR is not resolvable with {n0} non-members "
-                            f"(needs at least {int(np.ceil(1 / fpr))}).")
+            findings.append(f"TPR at {format_fpr(fpr)} FPR is not resolvable with "
+                            f"{format_count(n0)} non-members (needs at least "
+                            f"{format_count(int(np.ceil(1 / fpr)))}).")
             continue
         point = operating_point(members, non_members, fpr)
         metrics[key] = point.tpr
@@ -121,6 +132,9 @@ def assess_membership(members: np.ndarray, non_members: np.ndarray, ctx: ProbeCo
         "fpr_observed": primary.fpr,
         "resolvable_fpr": min(1.0, thresholds.min_expected_false_positives / n0),
         "powered": powered,
+        # Training patients the attack singles out at the primary FPR (held out, below,
+        # when the cohorts allow a calibration split).
+        "members_flagged": primary.true_positives,
     })
     held = held_out_operating_point(members, non_members, thresholds.primary_fpr, rng)
     epsilon = in_sample_epsilon if held is None else _held_out_metrics(held, thresholds, metrics)
@@ -137,13 +151,14 @@ def assess_membership(members: np.ndarray, non_members: np.ndarray, ctx: ProbeCo
     verdict = _membership_verdict(low, epsilon, powered, thresholds)
     if verdict is Verdict.INCONCLUSIVE:
         needed = int(np.ceil(thresholds.min_expected_false_positives / thresholds.primary_fpr))
-        findings.append(f"No leakage was shown, but {n0} non-members cannot resolve "
-                        f"{thresholds.primary_fpr:.1%} FPR (PASS needs at least {needed}; the "
-                        f"smallest FPR these cohorts resolve is {metrics['resolvable_fpr']:.2%}).")
+        findings.append(f"No leakage was shown, but {format_count(n0)} non-members cannot resolve "
+                        f"{format_fpr(thresholds.primary_fpr)} FPR (PASS needs at least "
+                        f"{format_count(needed)}; the smallest FPR these cohorts resolve is "
+                        f"{format_fpr(metrics['resolvable_fpr'])}).")
     fpr_curve, tpr_curve = thin_curve(*roc_curve(members, non_members))
     return ProbeOutcome(
         verdict=verdict,
-        headline=Headline(label="AUC", value=value, text=f"AUC {value:.3f} ({low:.3f}-{high:.3f})"),
+        headline=Headline(label="AUC", value=value, text=f"AUC {format_auc(value, (low, high))}"),
         metrics=metrics, findings=tuple(findings),
         scores={Role.MEMBERS: members, Role.NON_MEMBERS: non_members},
         curves={"roc": {"fpr": fpr_curve, "tpr": tpr_curve},
@@ -159,6 +174,7 @@ def _held_out_metrics(held: HeldOut, t: MembershipThresholds, metrics: dict[str,
     ratio = tpr / fpr if fpr > 0 else None
     ratio_low = tpr_ci[0] / fpr_ci[1]
     metrics.update({
+        "members_flagged": held.true_positives,
         "calibration_fpr": held.calibration_false_positives / held.non_members,
         "held_out_tpr": tpr, "held_out_tpr_ci": list(tpr_ci),
         "held_out_fpr": fpr, "held_out_fpr_ci": list(fpr_ci),
@@ -175,21 +191,25 @@ def _held_out_metrics(held: HeldOut, t: MembershipThresholds, metrics: dict[str,
 def _operating_findings(metrics: dict[str, object], held: HeldOut | None,
                         t: MembershipThresholds, epsilon: float) -> list[str]:
     if held is None:
-        return [f"At {t.primary_fpr:.1%} FPR the attack identifies {metrics['tpr_at_primary_fpr']:.1%} "
-                f"of members; too few records to hold out a calibration split, so this and the "
-                f"epsilon bound of {epsilon:.2f} are in-sample."]
-    text = [f"Threshold set for {t.primary_fpr:.1%} FPR on a calibration half of the non-members "
-            f"and judged on the other half (both ways, pooled): it flags {held.true_positives} of "
-            f"{held.members} members ({metrics['held_out_tpr']:.1%}) and {held.false_positives} of "
-            f"{held.non_members} non-members ({metrics['held_out_fpr']:.1%} FPR held out, "
-            f"{metrics['calibration_fpr']:.1%} on the calibration halves); this implies a "
-            f"differential-privacy epsilon of at least {epsilon:.2f}."]
+        return [f"At {format_fpr(t.primary_fpr)} FPR the attack identifies "
+                f"{format_percent(metrics['tpr_at_primary_fpr'])} of members; too few records to "
+                f"hold out a calibration split, so this and the epsilon bound of "
+                f"{format_epsilon(epsilon)} are in-sample."]
+    text = [f"Threshold set for {format_fpr(t.primary_fpr)} FPR on a calibration half of the "
+            f"non-members and judged on the other half (both ways, pooled): it flags "
+            f"{format_share(held.true_positives, held.members)} members "
+            f"({format_percent(metrics['held_out_tpr'])}) and "
+            f"{format_share(held.false_positives, held.non_members)} non-members "
+            f"({format_percent(metrics['held_out_fpr'])} FPR held out, "
+            f"{format_percent(metrics['calibration_fpr'])} on the calibration halves); this "
+            f"implies a differential-privacy epsilon of at least {format_epsilon(epsilon)}."]
     lower = metrics["posterior_at_prior_lower"]
     point = metrics["posterior_at_prior"]
-    shown = f"{point:.1%}" if point is not None else "up to 100%"
-    text.append(f"At a {t.prior:.1%} prior, a flagged record is a member with probability "
-                f"{shown} (at least {lower:.1%} from the interval bounds); membership "
-                f"advantage (max TPR - FPR) {metrics['membership_advantage']:.3f}.")
+    shown = format_percent(point) if point is not None else "up to 100%"
+    text.append(f"At a {format_percent(t.prior)} prior, a flagged record is a member with "
+                f"probability {shown} (at least {format_percent(lower)} from the interval "
+                f"bounds); membership advantage (max TPR - FPR) "
+                f"{format_measure(metrics['membership_advantage'])}.")
     return text
 
 

@@ -7,9 +7,12 @@ Every declared subgroup column gives one stratum per value, and (for code sequen
 records holding a code seen in at most k members form the rare-code carriers. Per stratum: AUC with a
 bootstrap interval, a one-sided Mann-Whitney p-value for AUC > 0.5, the held-out TPR
 and FPR at the primary FPR threshold, and Benjamini-Hochberg q-values across strata.
-Strata with fewer than `min_cell` members or non-members are suppressed, their counts
-too, and one more cell of the same column when a single suppressed count could be
-recovered by subtraction from the cohort total.
+A count below `min_cell` is suppressed (CMS cell-size rule: cells of 1 to 10 are not
+shown), and so is one more count of the same column and cohort when a lone suppressed
+count could be recovered by subtraction from the cohort total; every other count is kept.
+`hidden_counts` says which counts are hidden and why ("small" or "complement"), so the
+report can label each truthfully. A stratum with a hidden count shows no figures
+(`suppressed`): a rate and its interval can give its count away.
 """
 
 from __future__ import annotations
@@ -21,12 +24,23 @@ import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.split_validity import record_tokens
+from audit_core.figures import (
+    format_auc,
+    format_count,
+    format_general,
+    format_interval,
+    format_p_value,
+    format_share,
+)
 from audit_core.stats.intervals import auc_greater_p_value, bootstrap_auc, clopper_pearson
 from audit_core.stats.multiple_testing import benjamini_hochberg
 from audit_core.stats.roc import auc
 from audit_core.verdicts import MembershipThresholds
 
 RARE_CODES = "rare_codes"
+COUNTS = ("n_members", "n_non_members")
+SMALL = "small"  # below min_cell: the report prints "<11"
+COMPLEMENT = "complement"  # at least min_cell, hidden so a small count stays unrecoverable: "≥11"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +88,10 @@ def assess_strata(strata: list[Stratum], members: np.ndarray, non_members: np.nd
     rows: list[dict[str, Any]] = []
     for s in strata:
         n1, n0 = int(s.members.sum()), int(s.non_members.sum())
+        hidden = {key: SMALL for key, n in zip(COUNTS, (n1, n0)) if n < t.min_cell}
         row: dict[str, Any] = {"column": s.column, "value": s.value, "n_members": n1,
-                               "n_non_members": n0, "suppressed": n1 < t.min_cell or n0 < t.min_cell,
+                               "n_non_members": n0, "suppressed": bool(hidden),
+                               "hidden_counts": hidden,
                                "auc": None, "auc_ci": None, "p_value": None,
                                "tpr_at_primary_fpr": None, "tpr_at_primary_fpr_ci": None,
                                "fpr_at_primary_fpr": None, "fpr_at_primary_fpr_ci": None,
@@ -84,8 +100,9 @@ def assess_strata(strata: list[Stratum], members: np.ndarray, non_members: np.nd
     _suppress_complements(strata, rows)
     tested = []
     for s, row in zip(strata, rows):
+        for key in row["hidden_counts"]:
+            row[key] = None
         if row["suppressed"]:
-            row["n_members"] = row["n_non_members"] = None
             continue
         m, n = members[s.members], non_members[s.non_members]
         row["auc"] = auc(m, n)
@@ -105,15 +122,18 @@ def assess_strata(strata: list[Stratum], members: np.ndarray, non_members: np.nd
 
 
 def _suppress_complements(strata: list[Stratum], rows: list[dict[str, Any]]) -> None:
-    """A lone suppressed cell of a partition is total minus the others: hide one more."""
+    """A lone hidden count of a partition is the cohort total minus the others: hide the
+    smallest other count of the same column and cohort too (its stratum then shows no
+    figures either)."""
     columns = {s.column for s in strata if s.partition}
-    for column in columns:
-        cells = [(s, r) for s, r in zip(strata, rows) if s.column == column]
-        hidden = [r for _, r in cells if r["suppressed"]]
-        shown = [r for _, r in cells if not r["suppressed"]]
-        if len(hidden) == 1 and shown:
-            smallest = min(shown, key=lambda r: (min(r["n_members"], r["n_non_members"]), r["value"]))
-            smallest["suppressed"] = True
+    for column in sorted(columns):
+        cells = [r for s, r in zip(strata, rows) if s.column == column]
+        for key in COUNTS:
+            shown = [r for r in cells if key not in r["hidden_counts"]]
+            if len(cells) - len(shown) == 1 and shown:
+                smallest = min(shown, key=lambda r: (r[key], r["value"]))
+                smallest["hidden_counts"][key] = COMPLEMENT
+                smallest["suppressed"] = True
 
 
 def most_at_risk(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -128,14 +148,15 @@ def strata_findings(rows: list[dict[str, Any]], overall_auc: float, fdr: float) 
     suppressed = sum(r["suppressed"] for r in rows)
     significant = [r for r in rows if r["significant"]]
     top = most_at_risk(rows)
-    text = [f"Subgroups: {len(rows) - suppressed} of {len(rows)} strata shown"
-            + (f" ({suppressed} suppressed as small cells)" if suppressed else "")
-            + f"; {len(significant)} separate members from non-members significantly "
-              f"(Benjamini-Hochberg q <= {fdr:.2f})."]
+    text = [f"Subgroups: {format_share(len(rows) - suppressed, len(rows))} strata shown"
+            + (f" ({format_count(suppressed)} suppressed by the small-cell rule)" if suppressed else "")
+            + f"; {format_count(len(significant))} separate members from non-members significantly "
+              f"(Benjamini-Hochberg q <= {format_general(fdr)})."]
     if top is not None:
-        low, high = top["auc_ci"]
         name = top["value"] if top["column"] == RARE_CODES else f"{top['column']} = {top['value']}"
-        text.append(f"Most at risk: {name}, AUC {top['auc']:.3f} (95% CI {low:.3f}-{high:.3f}, "
-                    f"q = {top['q_value']:.2g}; {top['n_members']} members, "
-                    f"{top['n_non_members']} non-members) against {overall_auc:.3f} overall.")
+        text.append(f"Most at risk: {name}, AUC {format_auc(top['auc'])} (95% CI "
+                    f"{format_interval(top['auc_ci'])}, q = {format_p_value(top['q_value'])}; "
+                    f"{format_count(top['n_members'])} members, "
+                    f"{format_count(top['n_non_members'])} non-members) against "
+                    f"{format_auc(overall_auc)} overall.")
     return text

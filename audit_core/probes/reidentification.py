@@ -18,6 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.data.cohort import Role
+from audit_core.figures import (
+    format_count,
+    format_p_value,
+    format_percent,
+    format_share,
+    format_signed_percent,
+    format_signed_percent_interval,
+)
 from audit_core.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.quasi_identifiers import (
@@ -139,29 +147,41 @@ def _assess(ctx: ProbeContext, unique, hits, initial: float, sizes: np.ndarray) 
         boot[i] = diff[ctx.rng.integers(0, n, n)].mean() if n else 0.0
     low, high = (float(x) for x in np.percentile(boot, [2.5, 97.5]))
     singled = int((hits[Role.MEMBERS] > 0).sum())
+    n_members = len(hits[Role.MEMBERS])
+    # The rates are over the generated records, not over the cohorts: each names its
+    # denominator (`<metric>_n`) so that the report prints the n actually used.
     metrics: dict[str, object] = {
         "generated_records": n,
+        "records_singling_out_members": k_m,
+        "records_singling_out_non_members": k_n,
         "mean_quasi_identifiers_per_record": float(sizes.mean()) if len(sizes) else 0.0,
+        "mean_quasi_identifiers_per_record_n": n,
         "singling_out_rate_members": k_m / n if n else None,
         "singling_out_rate_members_ci": list(clopper_pearson(k_m, n)),
+        "singling_out_rate_members_n": n,
         "singling_out_rate_non_members": k_n / n if n else None,
         "singling_out_rate_non_members_ci": list(clopper_pearson(k_n, n)),
+        "singling_out_rate_non_members_n": n,
         "rate_difference": difference,
         "rate_difference_ci": [low, high],
+        "rate_difference_n": n,
         "mcnemar_p_value": p_value,
+        "mcnemar_p_value_n": n,
         "members_singled_out": singled,
-        "n_members": len(hits[Role.MEMBERS]),
+        "n_members": n_members,
         "n_non_members": len(hits[Role.NON_MEMBERS]),
         "initial_risk_members_unique": initial,
+        "initial_risk_members_unique_n": n_members,
     }
     findings = [
-        f"Of {n} records generated without a prompt, {k_m} single out exactly one member by their "
-        f"quasi-identifiers and {k_n} exactly one non-member (the control): difference "
-        f"{difference:+.1%} (95% paired bootstrap {low:+.1%} to {high:+.1%}; exact McNemar p = "
-        f"{p_value:.2g}).",
-        f"{singled} distinct members were singled out. Initial risk: {initial:.1%} of members are "
-        f"unique in their cohort on their own quasi-identifiers; the residual risk is what the "
-        f"model adds beyond the control.",
+        f"Of {format_count(n)} records generated without a prompt, {format_count(k_m)} single out "
+        f"exactly one member by their quasi-identifiers and {format_count(k_n)} exactly one "
+        f"non-member (the control): difference {format_signed_percent(difference)} (95% paired "
+        f"bootstrap {format_signed_percent_interval((low, high))}; exact McNemar p = "
+        f"{format_p_value(p_value)}).",
+        f"{format_count(singled)} distinct members were singled out. Initial risk: "
+        f"{format_percent(initial)} of members are unique in their cohort on their own "
+        f"quasi-identifiers; the residual risk is what the model adds beyond the control.",
     ]
     if n == 0:
         verdict = Verdict.INCONCLUSIVE
@@ -173,10 +193,13 @@ def _assess(ctx: ProbeContext, unique, hits, initial: float, sizes: np.ndarray) 
         verdict = Verdict.PASS
     else:
         verdict = Verdict.INCONCLUSIVE
-        findings.append(f"No significant excess, but the interval reaches {high:.1%}, above the "
-                        f"{t.fail_rate_difference:.0%} residual-risk threshold: generate more records.")
+        findings.append(f"No significant excess, but the interval "
+                        f"({format_signed_percent_interval((low, high))}) reaches above the "
+                        f"{format_percent(t.fail_rate_difference)} residual-risk threshold: "
+                        "generate more records.")
     headline = Headline(label="Singling-out rate, members minus non-members", value=difference,
-                        text=f"{k_m} of {n} generated records single out a member vs {k_n} a non-member")
+                        text=f"{format_share(k_m, n)} generated records single out a member vs "
+                             f"{format_count(k_n)} a non-member")
     extracted = tuple((Role.MEMBERS, int(i)) for i in np.nonzero(hits[Role.MEMBERS] > 0)[0])
     return ProbeOutcome(verdict=verdict, headline=headline, metrics=metrics,
                         findings=tuple(findings), scores=hits, extracted=extracted)

@@ -20,8 +20,10 @@ TERMS = (
      "a claimed ε refutes the claim."),
     ("Clopper–Pearson interval", "Exact binomial confidence interval for a rate; valid at the "
      "very small rates where normal approximations fail."),
-    ("Smallest resolvable FPR", "1 − 0.05^(1/n) ≈ 3/n for n non-members: the one-sided 95% "
-     "upper bound on FPR when no non-member is flagged (rule of three)."),
+    ("Smallest resolvable FPR", "m / n for n non-members, m the plan's non-members needed per "
+     "resolved false positive (min_expected_false_positives): the smallest FPR at which the "
+     "non-members are expected to show m false positives. A primary FPR below it cannot give "
+     "a PASS, only INCONCLUSIVE."),
     ("k-extractability", "A record is extracted when, prompted with its first k tokens, "
      "greedy decoding reproduces the next m tokens exactly (Carlini et al. 2023)."),
     ("Exposure", "log2 of the number of candidates minus log2 of a secret's rank among them "

@@ -16,6 +16,7 @@ from typing import Any
 from .families import PRIOR
 from .metrics import format_metric
 from .values import as_list, as_mapping, format_count, format_percent, is_number
+from audit_core.figures import format_count_pair, format_ratio
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,6 @@ def interval(metrics: Mapping[str, Any], name: str) -> tuple[float, float] | Non
     return (float(bounds[0]), float(bounds[1])) if len(bounds) == 2 else None
 
 
-def smallest_resolvable_fpr(n_non_members: Any) -> float | None:
-    """The one-sided 95% upper bound on the FPR when no non-member is flagged: below this
-    rate, the data cannot tell an attack from one that never errs (≈ 3/n)."""
-    if not is_number(n_non_members) or n_non_members <= 0:
-        return None
-    return 1.0 - 0.05 ** (1.0 / float(n_non_members))
-
-
 def primary_tpr(metrics: Mapping[str, Any]) -> tuple[str, float] | None:
     """The name of the TPR judged by the verdict and its FPR: held out from the threshold's
     calibration split when the engine made one, else in-sample at the primary FPR, else
@@ -61,8 +54,9 @@ def primary_tpr(metrics: Mapping[str, Any]) -> tuple[str, float] | None:
 
 
 def likelihood_ratio(metrics: Mapping[str, Any]) -> float | None:
-    if number(metrics, "likelihood_ratio") is not None:  # the engine's own, when it has one
+    if "likelihood_ratio" in metrics:  # the engine's own (null: no false positive, unbounded)
         return number(metrics, "likelihood_ratio")
+    # Results written before the engine recorded it.
     primary = primary_tpr(metrics)
     if primary is None:
         return None
@@ -107,7 +101,7 @@ def affected_count(probe: Mapping[str, Any]) -> int | None:
     """Training patients the attack singles out: members flagged at the primary FPR, or
     members reproduced."""
     metrics = metrics_of(probe)
-    for name in ("extracted_members", "members_above_threshold"):
+    for name in ("extracted_members", "members_flagged", "members_above_threshold"):
         if is_number(metrics.get(name)):
             return int(metrics[name])
     primary = primary_tpr(metrics)
@@ -131,7 +125,7 @@ def meaning_for_patient(probe: Mapping[str, Any]) -> str | None:
     lower = number(metrics, "posterior_at_prior_lower")
     bound = f", at least {format_percent(lower)} from the interval bounds" if lower is not None else ""
     return (
-        f"At the operating point, a flagged record is {ratio:.1f} times more likely to be a "
+        f"At the operating point, a flagged record is {format_ratio(ratio)} times more likely to be a "
         f"member than a non-member. If {format_percent(prior)} of the people an intruder "
         f"targets were in the training set, a flagged patient is a member with probability "
         f"{format_percent(chance)}{bound} (against {format_percent(prior)} before the "
@@ -151,5 +145,5 @@ def _n(metrics: Mapping[str, Any]) -> str:
     members = next((metrics[k] for k in ("n_members", "eligible_members") if is_number(metrics.get(k))), None)
     non = next((metrics[k] for k in ("n_non_members", "eligible_non_members") if is_number(metrics.get(k))), None)
     if members is not None and non is not None:
-        return f"{format_count(members)} / {format_count(non)}"
+        return format_count_pair(members, non)
     return format_count(members if members is not None else non) if (members or non) is not None else ""

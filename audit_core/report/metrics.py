@@ -10,25 +10,30 @@ notation). Every figure carries its interval and n (DESIGN.md, "Statistics").
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from .values import (
-    DASH,
-    as_list,
+from audit_core.figures import (
+    format_auc,
     format_count,
-    format_general,
+    format_count_pair,
+    format_epsilon,
+    format_measure,
     format_p_value,
-    format_percent,
-    humanize,
+    format_rate,
+    interval_bounds,
     is_number,
-    percent_decimals,
 )
 
+from .values import humanize
+
 CI_SUFFIX = "_ci"
+# A figure computed over another sample than the two cohorts (generated records, eligible
+# records) names its denominator beside it: `<metric>_n` (re-identification's rates are
+# over the generated records, not over the 1,000 members).
+N_SUFFIX = "_n"
 NON_MEMBERS = "non_members"
 MEMBERS = "members"
 
@@ -60,7 +65,7 @@ class MetricKind(StrEnum):
 
 
 _COUNT_PREFIXES = ("n_", "eligible_", "extracted_", "count_", "num_")
-_RATE_WORDS = ("rate", "tpr", "fpr", "token_match", "fraction", "share", "accuracy", "recall", "precision")
+_RATE_WORDS = {"rate", "tpr", "fpr", "fraction", "share", "accuracy", "recall", "precision"}
 
 
 def metric_kind(name: str, value: Any) -> MetricKind:
@@ -73,7 +78,9 @@ def metric_kind(name: str, value: Any) -> MetricKind:
         return MetricKind.AUC
     if "epsilon" in lowered:
         return MetricKind.EPSILON
-    if any(word in lowered for word in _RATE_WORDS):
+    # Whole words of the key: "generated_records" holds the letters of "rate" but is a
+    # count (it printed as 20000.0%).
+    if _RATE_WORDS & set(lowered.replace(".", "_").split("_")) or "token_match" in lowered:
         return MetricKind.RATE
     if isinstance(value, int) and not isinstance(value, bool):
         return MetricKind.COUNT
@@ -104,48 +111,18 @@ def format_metric(name: str, value: Any, interval: Any = None) -> str:
         return "not resolvable" if re.search(r"tpr_at_", name) else "not computed"
     if not is_number(value):
         return _format_other(value)
-    bounds = [b for b in as_list(interval) if is_number(b)]
-    bounds = bounds if len(bounds) == 2 else []
     kind = metric_kind(name, value)
     if kind is MetricKind.RATE:
-        decimals = percent_decimals(value, *bounds)
-        shown = format_percent(value, decimals)
-        if bounds:
-            low, high = (format_percent(b, decimals).rstrip("%") for b in bounds)
-            shown += f" ({low}{DASH}{high}%)"
-        return shown
+        return format_rate(value, interval)
     if kind is MetricKind.P_VALUE:
         return format_p_value(value)
-    if kind is MetricKind.COUNT and not bounds:
+    if kind is MetricKind.COUNT and interval_bounds(interval) is None:
         return format_count(value)
     if kind is MetricKind.AUC:
-        decimals = 3
-    elif kind is MetricKind.EPSILON:
-        decimals = 2
-    elif isinstance(value, int):
-        decimals = 0
-    else:
-        decimals = significant_decimals(value)
-    if decimals is None:  # too large or too small for fixed decimals
-        shown = format_general(value)
-        if bounds:
-            shown += f" ({format_general(bounds[0])}{DASH}{format_general(bounds[1])})"
-        return shown
-    shown = f"{value:,.{decimals}f}"
-    if bounds:
-        shown += f" ({bounds[0]:,.{decimals}f}{DASH}{bounds[1]:,.{decimals}f})"
-    return shown
-
-
-def significant_decimals(value: float, digits: int = 3) -> int | None:
-    """Decimals that show `digits` significant digits of value; its interval is printed
-    with the same decimals so the three numbers line up (0.123 (0.050–0.200))."""
-    if value == 0:
-        return digits
-    magnitude = math.floor(math.log10(abs(value)))
-    if magnitude < -3 or magnitude >= 6:
-        return None
-    return max(0, digits - 1 - magnitude)
+        return format_auc(value, interval)
+    if kind is MetricKind.EPSILON:
+        return format_epsilon(value, interval)
+    return format_measure(value, interval)
 
 
 def _format_other(value: Any) -> str:
@@ -156,38 +133,36 @@ def _format_other(value: Any) -> str:
 
 
 def metric_n(name: str, metrics: Mapping[str, Any]) -> str:
-    """How many records stand behind a figure: the cohort it is about, or both."""
+    """How many records stand behind a figure: its own denominator when the probe names one
+    (`<metric>_n`), else the cohort it is about, or both."""
     if metric_kind(name, metrics.get(name)) is MetricKind.COUNT:
         return ""
+    if is_number(metrics.get(name + N_SUFFIX)):
+        return format_count(metrics[name + N_SUFFIX])
     members = _first_count(metrics, "n_members", "eligible_members")
     non_members = _first_count(metrics, "n_non_members", "eligible_non_members")
     if name.endswith(f"_{NON_MEMBERS}"):
-        return non_members
+        return format_count(non_members) if non_members is not None else ""
     if name.endswith(f"_{MEMBERS}"):
-        return members
-    if members and non_members:
-        return f"{members} / {non_members}"
-    return members or non_members
+        return format_count(members) if members is not None else ""
+    if members is not None and non_members is not None:
+        return format_count_pair(members, non_members)
+    either = members if members is not None else non_members
+    return format_count(either) if either is not None else ""
 
 
-def _first_count(metrics: Mapping[str, Any], *names: str) -> str:
-    for name in names:
-        if is_number(metrics.get(name)):
-            return format_count(metrics[name])
-    return ""
+def _first_count(metrics: Mapping[str, Any], *names: str) -> Any:
+    return next((metrics[name] for name in names if is_number(metrics.get(name))), None)
+
+
+def is_companion(name: str, metrics: Mapping[str, Any]) -> bool:
+    """An interval or a denominator, shown in its metric's row rather than in one of its own."""
+    return any(name.endswith(suffix) and name[: -len(suffix)] in metrics
+               for suffix in (CI_SUFFIX, N_SUFFIX))
 
 
 def metric_rows(metrics: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """(label, value with interval, n) for every metric, in the engine's order."""
-    rows = []
-    for name, value in metrics.items():
-        if name.endswith(CI_SUFFIX) and name[: -len(CI_SUFFIX)] in metrics:
-            continue  # shown inside its metric's row
-        rows.append(
-            (
-                metric_label(name),
-                format_metric(name, value, metrics.get(name + CI_SUFFIX)),
-                metric_n(name, metrics),
-            )
-        )
-    return rows
+    return [(metric_label(name), format_metric(name, value, metrics.get(name + CI_SUFFIX)),
+             metric_n(name, metrics))
+            for name, value in metrics.items() if not is_companion(name, metrics)]

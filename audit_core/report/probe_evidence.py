@@ -25,9 +25,10 @@ from .elements import (
     TextStyle,
 )
 from .families import THRESHOLD_ANCHORS, family_of
-from .key_figures import interval, meaning_for_patient, metrics_of, number, primary_figure, smallest_resolvable_fpr
+from .key_figures import interval, meaning_for_patient, metrics_of, number, primary_figure
 from .metrics import format_metric
 from .values import as_list, as_mapping, as_text, format_count, format_general, format_percent, humanize, is_number
+from audit_core.figures import format_fpr
 from .verdicts import ERROR
 
 CI_METHODS = {
@@ -54,18 +55,15 @@ def key_figure_blocks(probe: Mapping[str, Any]) -> list[Block]:
     ]
     if secondary:
         rows.append(("Secondary metrics", "; ".join(secondary)))
-    non_members = metrics.get("n_non_members", metrics.get("eligible_non_members"))
-    # A false-positive rate to resolve exists only where non-members are scored as
-    # candidates (membership and extraction); T5 examines a handful of flagged patients.
-    resolvable = (smallest_resolvable_fpr(non_members)
-                  if probe.get("family") in ("membership", "extraction") else None)
+    resolvable = number(metrics, "resolvable_fpr")  # the engine's, which its verdict used
     if resolvable is not None:
-        primary = number(metrics, "primary_fpr")
+        non_members = metrics.get("n_non_members", metrics.get("eligible_non_members"))
+        powered = metrics.get("powered")
         verdict = ""
-        if primary is not None:
-            verdict = (" — the primary FPR is resolvable" if primary >= resolvable
+        if isinstance(powered, bool):
+            verdict = (" — the primary FPR is resolvable" if powered
                        else " — the primary FPR is NOT resolvable with these data")
-        rows.append(("Smallest resolvable FPR", f"{format_percent(resolvable)} with "
+        rows.append(("Smallest resolvable FPR", f"{format_fpr(resolvable)} with "
                                                 f"{format_count(non_members)} non-members{verdict}"))
     return [Heading("Key figures", 3), Table(header=(), rows=tuple(rows), widths=(0.26, 0.74), key_value=True)]
 

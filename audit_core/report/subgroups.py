@@ -1,10 +1,13 @@
 """Subgroups (compliance.md 6.9): the same attack per subgroup (age band, sex, ...), with
-cells of fewer than 11 patients suppressed (CMS cell-size rule) and multiple-testing
+counts of fewer than 11 patients suppressed (CMS cell-size rule) and multiple-testing
 adjusted flags.
 
 Rendered generically from `probes[].subgroups`: a list of mappings with `column`,
-`value`, `n_members`, `n_non_members`, `suppressed`, `auc`, `auc_ci`, `q_value`,
-`significant`, and any further metric the engine adds (shown when it is a number).
+`value`, `n_members`, `n_non_members`, `suppressed`, `hidden_counts`, `auc`, `auc_ci`,
+`q_value`, `significant`, and any further metric the engine adds (shown when it is a
+number). Each count is labelled by what the engine says of it: "<11" only for a count
+below the probe's `min_cell`, "≥11" for one hidden so that a small one cannot be
+recovered by subtraction, and any other count as itself.
 """
 
 from __future__ import annotations
@@ -14,57 +17,74 @@ from typing import Any
 
 from .elements import Align, Badge, Block, Heading, Paragraph, Section, Table, TextStyle
 from .metrics import format_metric, metric_label
-from .values import as_list, as_mapping, as_text, format_count, format_p_value, humanize, is_number
+from .values import MISSING, as_list, as_mapping, as_text, format_count, format_p_value, humanize, is_number
+from audit_core.figures import format_small_cell, format_withheld_cell
 
-MIN_CELL = 11
-SUPPRESSED = "<11"
-KNOWN = {"column", "value", "n_members", "n_non_members", "suppressed", "auc", "auc_ci",
-         "q_value", "p_value", "significant"}
+MIN_CELL = 11  # CMS cell-size rule; a probe's own `min_cell` threshold takes precedence
+KNOWN = {"column", "value", "n_members", "n_non_members", "suppressed", "hidden_counts", "auc",
+         "auc_ci", "q_value", "p_value", "significant"}
 
 
 def has_subgroups(results: Mapping[str, Any]) -> bool:
     return any(as_list(as_mapping(p).get("subgroups")) for p in as_list(results.get("probes")))
 
 
-def is_suppressed(group: Mapping[str, Any]) -> bool:
+def min_cell(probe: Mapping[str, Any]) -> int:
+    value = as_mapping(probe.get("thresholds")).get("min_cell")
+    return int(value) if is_number(value) and value >= 1 else MIN_CELL
+
+
+def is_suppressed(group: Mapping[str, Any], smallest: int = MIN_CELL) -> bool:
     if group.get("suppressed") is True:
         return True
     counts = [group.get("n_members"), group.get("n_non_members")]
-    return any(is_number(c) and c < MIN_CELL for c in counts)
+    return any(is_number(c) and c < smallest for c in counts)
+
+
+def cell_count(group: Mapping[str, Any], name: str, smallest: int) -> str:
+    """One count of a stratum, labelled truthfully: the engine's reason when it hid it, the
+    suppression mark for a small count it did not hide (older results), else the count."""
+    reason = as_mapping(group.get("hidden_counts")).get(name)
+    value = group.get(name)
+    if reason == "small" or (is_number(value) and value < smallest):
+        return format_small_cell(smallest)
+    if reason == "complement":
+        return format_withheld_cell(smallest)
+    # Hidden without a reason (results written before the engine gave one): not claimed small.
+    return format_count(value) if is_number(value) else MISSING
 
 
 def subgroup_section(results: Mapping[str, Any], number: int) -> Section:
+    probes = [p for p in map(as_mapping, as_list(results.get("probes"))) if as_list(p.get("subgroups"))]
+    cells = sorted({min_cell(p) for p in probes}) or [MIN_CELL]
+    smallest = " or ".join(format_count(c) for c in cells)
     blocks: list[Block] = [Paragraph(
-        "Each row repeats the probe on one subgroup of patients. Cells with fewer than 11 "
-        "patients on either side are suppressed (CMS cell-size rule) and show no figure. "
+        "Each row repeats the probe on one subgroup of patients. Small-cell rule (CMS cell-size "
+        f"policy): a count below {smallest} is shown as {format_small_cell(cells[0])}, and one "
+        f"more count of the same column is shown as {format_withheld_cell(cells[0])} (at least "
+        f"{smallest}, withheld) where the small one could otherwise be recovered by subtraction "
+        "from the cohort total; a subgroup with a count withheld shows no figure. "
         "q: Benjamini–Hochberg adjusted p-value across the subgroups that AUC exceeds 0.5; "
         "LEAKS: membership is detectable in the subgroup at the plan's false discovery rate. "
         "Groups with a higher AUC than the whole cohort are the patients most at risk. "
         "AT RISK (vulnerable subgroups, T6): the stratum fares significantly worse than the whole "
         "cohort (membership AUC or sensitive disclosure; Benjamini–Hochberg across strata).",
         TextStyle.SMALL)]
-    for probe in map(as_mapping, as_list(results.get("probes"))):
+    for probe in probes:
         groups = [as_mapping(g) for g in as_list(probe.get("subgroups"))]
-        if not groups:
-            continue
         blocks.append(Heading(as_text(probe.get("title"), as_text(probe.get("id"))), 3))
-        blocks.append(_table(groups))
+        blocks.append(_table(groups, min_cell(probe)))
     return Section(key="subgroups", title=f"{number}. Subgroups", blocks=tuple(blocks))
 
 
-def _table(groups: list[Mapping[str, Any]]) -> Table:
+def _table(groups: list[Mapping[str, Any]], smallest: int) -> Table:
     extra = [k for k in dict.fromkeys(k for g in groups for k in g)
              if k not in KNOWN and not k.endswith("_ci") and any(is_number(g.get(k)) for g in groups)][:1]
     header = ("Column", "Value", "n (members / non)", "AUC (95% CI)",
               *(metric_label(k) for k in extra), "q", "Flag")
     rows = []
     for g in groups:
-        hidden = is_suppressed(g)
-        def count(name: str) -> str:
-            value = g.get(name)
-            if hidden and (not is_number(value) or value < MIN_CELL):
-                return SUPPRESSED
-            return format_count(value)
+        hidden = is_suppressed(g, smallest)
         figures = ("suppressed",) + ("",) * len(extra) if hidden else (
             format_metric("auc", g.get("auc"), g.get("auc_ci")) if "auc" in g else "—",
             *(format_metric(k, g.get(k), g.get(k + "_ci")) for k in extra),
@@ -76,7 +96,7 @@ def _table(groups: list[Mapping[str, Any]]) -> Table:
             flag = Badge("warn", "LEAKS")
         rows.append((
             humanize(as_text(g.get("column"))), as_text(g.get("value")),
-            f"{count('n_members')} / {count('n_non_members')}",
+            f"{cell_count(g, 'n_members', smallest)} / {cell_count(g, 'n_non_members', smallest)}",
             *figures,
             "" if hidden else format_p_value(g.get("q_value")) if g.get("q_value") is not None else "—",
             flag,

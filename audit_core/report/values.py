@@ -8,13 +8,33 @@ rather than raising.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-DASH = "–"  # en dash: the range separator in intervals
-MISSING = "—"  # em dash: no value
+# The formatters live in audit_core.figures, shared with the desktop app, the CLI and the
+# probes' own wording; the section modules import them from here with the readers below.
+from audit_core.figures import (
+    DASH,
+    MISSING,
+    as_text,
+    format_bytes,
+    format_count,
+    format_general,
+    format_p_value,
+    format_percent,
+    format_scientific,
+    format_seconds,
+    is_number,
+    percent_decimals,
+)
+
+__all__ = [
+    "DASH", "MISSING", "ROLE_LABELS", "as_list", "as_mapping", "as_text", "format_bytes",
+    "format_count", "format_general", "format_p_value", "format_percent", "format_scientific",
+    "format_seconds", "format_utc", "humanize", "is_number", "parse_utc", "percent_decimals",
+    "role_label",
+]
 
 
 def as_mapping(value: Any) -> Mapping[str, Any]:
@@ -23,102 +43,6 @@ def as_mapping(value: Any) -> Mapping[str, Any]:
 
 def as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else []
-
-
-def as_text(value: Any, default: str = MISSING) -> str:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    text = str(value).strip()
-    return text if text else default
-
-
-def is_number(value: Any) -> bool:
-    # bool is an int in Python but never a measurement.
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def format_count(value: Any) -> str:
-    if not is_number(value):
-        return as_text(value)
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return format_general(value)
-
-
-
-
-def format_general(value: Any) -> str:
-    """Thresholds and settings: as short as is exact enough (0.55, 10, 0.001)."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}" if abs(value) >= 10_000 else str(value)
-    if is_number(value):
-        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e6):
-            return format_scientific(value)
-        return f"{value:.4g}"
-    if isinstance(value, float):  # nan or inf: say so rather than hide it
-        return str(value)
-    return as_text(value)
-
-
-def format_scientific(value: float, digits: int = 1) -> str:
-    mantissa, exponent = f"{value:.{digits}e}".split("e")
-    return f"{mantissa}e{int(exponent)}"  # "4.0e-4", not "4.0e-04"
-
-
-def format_p_value(value: Any) -> str:
-    if not is_number(value):
-        return as_text(value)
-    if value == 0:
-        return "0"
-    if value < 1e-3:
-        return format_scientific(value)
-    return f"{value:.3f}"
-
-
-def percent_decimals(*fractions: Any) -> int:
-    """One number of decimals for a value and its interval, enough for the smallest
-    non-zero part to keep two significant digits (0.55%, 38.1%), at most three."""
-    smallest = min((abs(f) for f in fractions if is_number(f) and f != 0), default=1.0)
-    if smallest >= 0.01:
-        return 1
-    if smallest >= 0.001:
-        return 2
-    return 3
-
-
-def format_percent(value: Any, decimals: int | None = None) -> str:
-    if not is_number(value):
-        return as_text(value)
-    if decimals is None:
-        decimals = percent_decimals(value)
-    return f"{100 * value:.{decimals}f}%"
-
-
-def format_bytes(value: Any) -> str:
-    if not is_number(value):
-        return as_text(value)
-    size = float(value)
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            break
-        size /= 1024
-    if unit == "bytes":
-        return f"{int(value):,} bytes"
-    return f"{size:.1f} {unit} ({int(value):,} bytes)"
-
-
-def format_seconds(value: Any) -> str:
-    if not is_number(value):
-        return as_text(value)
-    if value < 60:
-        return f"{value:.1f} s"
-    minutes, seconds = divmod(round(value), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {seconds:02d} s"
 
 
 def parse_utc(value: Any) -> datetime | None:
@@ -138,9 +62,6 @@ def format_utc(value: Any) -> str:
     if moment is None:
         return as_text(value)
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-
 
 
 

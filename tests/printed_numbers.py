@@ -1,0 +1,349 @@
+"""Every number a front end prints, read back and checked against the audit result.
+
+The PDF, the CLI summary and the desktop results page may print a number only when it is
+one of the renderings, by the shared formatters (audit_core.figures), of a number in
+results.json or run.json, or copied from one of their strings (a label, a plan value, a
+file name), or a non-figure named in NON_FIGURES (page numbers, dates, citations,
+hashes). Figures in the probes' own prose (findings, headlines, the overall rationale)
+are checked like any other printed figure: they must come from the result's numbers.
+
+How it cannot be fooled:
+
+* Every numeric token is read, wherever it is: counts with thousands separators,
+  percentages, decimals, scientific notation, signed differences, intervals ("51.9–58.1%",
+  "-0.297 to -0.096") and members / non-members pairs ("23 / <11"), which are checked as
+  one token each: a pair or an interval must come from one place in the result, a bound
+  never passes as a value, and "<11" only stands for a count the result says is small.
+* A number is formatted only by formatters that apply to it: a count is never a
+  percentage (200 generated records cannot print as 20000.0%).
+* Chart series (ROC points, histogram bins) are drawn, never printed, and are left out,
+  so that a printed figure cannot pass by matching one of hundreds of curve points.
+* Nothing depends on layout: the text is read as a stream, and a token split across
+  lines is read whole.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from audit_core import figures as f
+from audit_core.chart_geometry import LogAxis, histogram_geometry
+from audit_core.report.elements import RocChart
+
+# --- reading the text -------------------------------------------------------------------
+
+
+def pdf_text(path: Path, *options: str) -> str:
+    """The text of a PDF as pdftotext reads it (skips the test when poppler is missing)."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    return subprocess.run(["pdftotext", *options, str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def normalized(text: str) -> str:
+    # Typographic minus, no-break and thin spaces, soft hyphens: the same number either way.
+    return (text.replace("\u2212", "-").replace("\u00a0", " ").replace("\u202f", " ")
+            .replace("\u2009", " ").replace("\u00ad", ""))
+
+
+# --- tokens -----------------------------------------------------------------------------
+
+_NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[+-]?\d+)?%?"
+_CELL = rf"(?:[<≥]\d+|{_NUMBER})"  # a count, or the small-cell marks "<11" and "≥11"
+_START = r"(?<![\w.,/\-–+<≥])"  # not inside a word, a hash, a version or a longer number
+_END = r"(?![\w%]|[.,]\d)"
+TOKEN = re.compile(
+    rf"{_START}(?:"
+    rf"(?P<pair>{_CELL}\s+/\s+{_CELL})"
+    rf"|(?P<interval>{_NUMBER}(?:[ \t]*[–-][ \t]*\n?[ \t]*|\s+to\s+){_NUMBER})"
+    rf"|(?P<scalar>{_CELL})"
+    rf"){_END}")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "pair", "interval" or "scalar"
+    text: str  # whitespace collapsed: "51.9–58.1%", "1,000 / 1,000"
+    start: int
+
+
+def tokens(text: str) -> Iterator[Token]:
+    for match in TOKEN.finditer(text):
+        kind = match.lastgroup or "scalar"
+        shown = re.sub(r"\s+", " ", match.group(kind))
+        if kind == "interval":  # one spelling of a range: "a–b" or "a to b"
+            shown = re.sub(r"\s*([–-])\s*(?=[+-]?\d)", "–", shown, count=1) if " to " not in shown else shown
+        yield Token(kind, shown, match.start())
+
+
+# What a report prints that is not a figure of the audit. Each pattern is removed before
+# the numbers are read; keep the list short and every entry specific.
+NON_FIGURES: tuple[tuple[str, str], ...] = (
+    (r"Page \d+ of \d+", "page numbers"),
+    (r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?(?:Z| UTC)?)?", "dates and times"),
+    (r"(?:^|(?<=\f))(?:\d+\.)*\d+\.?[ \t]+(?=[A-Z])", "section numbers at the start of a heading"),
+    (r"(?<![\d.])95%(?!\d)", "the confidence level of every interval"),
+    (r"\b[Ss]ections? \d+(?:\.\d+)*", "cross-references to sections"),
+    (r"§\s*\d+(?:\.\d+)*(?:\([a-z0-9]+\))*|\b164\.\d+(?:\([a-z0-9]+\))*", "HIPAA sections (45 CFR 164.514)"),
+    (r"\b\d+ CFR\b", "the CFR title"),
+    (r"\b\d{1,4}/\d{4}\b|\b\d{4}/\d{1,4}\b", "EU acts and opinions (2024/1689, 28/2024)"),
+    (r"\bArt(?:icle|\.)\s*\d+(?:\(\d+\))*|\bAnnex [IVX]+(?: \d+\([a-z]\))?", "articles and annexes"),
+    (r"\bISO(?:/IEC)? \d+(?:-\d+)?(?::\d{4})?(?: \d+(?:\.\d+)*)?", "ISO standards and their clauses"),
+    (r"\bNIST (?:AI|SP) \d+(?:-\d+)*(?: E\d{4})?", "NIST publications"),
+    (r"\bet al\.,? \d{4}|\b(?:NeurIPS|ICML|ICLR|USENIX Security|CCS|ACL|EMNLP|IEEE S&P) \d{4}",
+     "the year of a cited paper"),
+    (r"\[S\d+\]", "bibliography keys"),
+    (r"\bMEASURE \d+\.\d+", "NIST AI RMF subcategories"),
+    (r"ages over 89|epsilon of 1 to 10", "rules and advice the report quotes (HIPAA Safe Harbor's "
+     "age rule, the usual DP-SGD budget)"),
+    (r"\b[0-9a-f]{12,}…?", "hashes (SHA-256, HMAC pseudonyms)"),
+)
+_NON_FIGURES = re.compile("|".join(f"(?:{pattern})" for pattern, _ in NON_FIGURES), re.MULTILINE)
+
+
+def figures_in(text: str) -> list[Token]:
+    """The numeric tokens of `text` once the non-figures are blanked out (offsets kept)."""
+    text = normalized(text)
+    blanked = _NON_FIGURES.sub(lambda m: " " * len(m.group(0)), text)
+    return list(tokens(blanked))
+
+
+# --- what the result allows -------------------------------------------------------------
+
+# Drawn, never printed: a chart's series would otherwise match almost any figure.
+CHARTED = frozenset({"roc", "histogram"})
+# The result's own prose: its numbers must come from the result's numbers, like any figure.
+PROSE = frozenset({"findings", "overall_rationale", "text"})
+_MEMBERS, _NON_MEMBERS = "members", "non_members"
+
+
+@dataclass
+class Printable:
+    """Every token a front end may print for one result."""
+
+    scalars: set[str] = field(default_factory=set)
+    intervals: set[str] = field(default_factory=set)
+    pairs: set[str] = field(default_factory=set)
+    words: set[str] = field(default_factory=set)  # copied from the result's strings
+    scale: set[str] = field(default_factory=set)  # the axis labels of the charts drawn
+
+    def add_text(self, text: str, into_words: bool = False) -> None:
+        for token in tokens(normalized(text)):
+            if into_words:
+                self.words.add(token.text)
+            else:
+                {"scalar": self.scalars, "interval": self.intervals, "pair": self.pairs}[
+                    token.kind].add(token.text)
+
+    def allows(self, token: Token) -> bool:
+        if token.text in self.words or (token.kind == "scalar" and token.text in self.scale):
+            return True
+        if token.kind == "pair":
+            return token.text in self.pairs
+        if token.kind == "interval":
+            return token.text in self.intervals
+        return token.text in self.scalars or token.text.lstrip("+") in self.scalars
+
+
+def _renderings(value: float) -> Iterator[str]:
+    """Every way the shared formatters may print one number on its own."""
+    if isinstance(value, int):
+        yield str(value)  # identifiers that are numbers: a seed, a version of a file
+    yield f.format_count(value)
+    yield f.format_general(value)
+    yield f.format_measure(value)
+    yield f.format_gap(value)
+    yield f.format_bytes(value)
+    yield f.format_seconds(value)
+    for decimals in range(5):
+        yield f.format_decimal(value, decimals)
+    if float(value).is_integer():
+        yield f.format_small_cell(value)
+        yield f.format_withheld_cell(value)
+    if abs(value) <= 1:  # a rate, a share, a p-value or a difference of rates
+        yield f.format_p_value(value)
+        yield f.format_signed_percent(value)
+        yield f.format_fpr(value)
+        for decimals in (None, 0, 1, 2, 3):
+            yield f.format_percent(value, decimals)
+    if value != 0:
+        yield f.format_scientific(value)
+
+
+def _with_interval(value: float, interval: list[float]) -> Iterator[str]:
+    yield f.format_rate(value, interval) if abs(value) <= 1 else ""
+    yield f.format_auc(value, interval)
+    yield f.format_epsilon(value, interval)
+    yield f.format_gap(value, interval)
+    yield f.format_measure(value, interval)
+    for decimals in range(5):
+        yield f.format_estimate(value, interval, decimals)
+        yield f.format_interval(interval, decimals)
+    yield f.format_signed_percent_interval(interval)
+
+
+def _pair_renderings(first: Any, second: Any, hidden: Mapping[str, Any], keys: tuple[str, str],
+                     min_cells: set[int]) -> Iterator[str]:
+    """A pair of one mapping's siblings; "<11" and "≥11" only where the result says a
+    count is hidden (`min_cells` is empty for mappings that are not small-cell strata)."""
+    def cells(value: Any, key: str) -> list[str]:
+        reason = hidden.get(key)
+        if reason == "small":
+            return [f.format_small_cell(c) for c in min_cells]
+        if reason == "complement":
+            return [f.format_withheld_cell(c) for c in min_cells]
+        if not f.is_number(value):
+            return [f.MISSING]
+        shown = {f.format_count(value), *(f.format_decimal(value, d) for d in range(4))}
+        if abs(value) <= 1:
+            shown |= {f.format_percent(value, d) for d in (None, 0, 1, 2)}
+        shown |= {f.format_small_cell(c) for c in min_cells if value < c}
+        return sorted(shown)
+
+    for a in cells(first, keys[0]):
+        for b in cells(second, keys[1]):
+            yield f"{a}{f.PAIR}{b}"
+
+
+def _rows(mapping: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A table stored as columns ({"gap": [...], "gap_low": [...]}) as its rows."""
+    columns = {k: v for k, v in mapping.items() if isinstance(v, list)}
+    lengths = {len(v) for v in columns.values()}
+    if len(columns) < 2 or len(lengths) != 1 or not all(
+            all(x is None or isinstance(x, (int, float, str, bool)) for x in v) for v in columns.values()):
+        return []
+    return [{k: v[i] for k, v in columns.items()} for i in range(lengths.pop())]
+
+
+def printable(*documents: Mapping[str, Any]) -> Printable:
+    """What a front end may print for a result (results.json, run.json)."""
+    allowed = Printable()
+    min_cells = set(_values_of(documents, "min_cell")) or {11}
+    for document in documents:
+        _walk(document, "", allowed, {int(c) for c in min_cells})
+    return allowed
+
+
+def _values_of(documents: Iterable[Any], key: str) -> Iterator[Any]:
+    for document in documents:
+        if isinstance(document, Mapping):
+            for k, v in document.items():
+                if k == key and f.is_number(v):
+                    yield v
+                yield from _values_of([v], key)
+        elif isinstance(document, list):
+            yield from _values_of(document, key)
+
+
+def _walk(value: Any, key: str, allowed: Printable, min_cells: set[int]) -> None:
+    if key in CHARTED:
+        if isinstance(value, Mapping):
+            allowed.scale |= set(_axis_labels(key, value))
+        return
+    if isinstance(value, Mapping):
+        _mapping(value, allowed, min_cells)
+        for row in _rows(value):
+            _mapping(row, allowed, min_cells)
+        for k, v in value.items():
+            _walk(v, str(k), allowed, min_cells)
+    elif isinstance(value, list):
+        if len(value) == 2 and all(f.is_number(v) for v in value):
+            for decimals in range(5):  # an interval with no value beside it
+                allowed.add_text(f.format_interval(value, decimals))
+            allowed.add_text(f.format_signed_percent_interval(value))
+            return  # a bound is never printed as a value of its own
+        for item in value:
+            _walk(item, key, allowed, min_cells)
+    elif isinstance(value, str):
+        allowed.add_text(value, into_words=key not in PROSE)
+    elif f.is_number(value):
+        for text in _renderings(value):
+            allowed.add_text(text)
+
+
+def _mapping(mapping: Mapping[str, Any], allowed: Printable, min_cells: set[int]) -> None:
+    """What the siblings of one mapping give together: a value with its interval
+    (`x`, `x_ci` or `x_low`, `x_high`), members / non-members pairs, and counts of
+    its list items (probes failed, strata at risk)."""
+    for key, value in mapping.items():
+        if not f.is_number(value):
+            if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+                allowed.add_text(f.format_count(len(value)))
+                for field_name in {k for v in value for k in v}:
+                    seen = [v.get(field_name) for v in value]
+                    for distinct in {s for s in seen if isinstance(s, (str, bool))}:
+                        allowed.add_text(f.format_count(seen.count(distinct)))
+            continue
+        interval = mapping.get(f"{key}_ci")
+        if not (isinstance(interval, list) and len(interval) == 2):
+            low, high = mapping.get(f"{key}_low"), mapping.get(f"{key}_high")
+            interval = [low, high] if f.is_number(low) and f.is_number(high) else None
+        if interval is not None and all(f.is_number(b) for b in interval):
+            for text in _with_interval(value, interval):
+                allowed.add_text(text)
+    hidden = mapping.get("hidden_counts") if isinstance(mapping.get("hidden_counts"), Mapping) else {}
+    if "suppressed" not in mapping:  # only small-cell strata print "<11"
+        min_cells = set()
+    for key in mapping:
+        if key.endswith(_MEMBERS) and not key.endswith(_NON_MEMBERS):
+            other = key[: -len(_MEMBERS)] + _NON_MEMBERS
+            if other in mapping:
+                for text in _pair_renderings(mapping[key], mapping[other], hidden, (key, other), min_cells):
+                    allowed.pairs.add(text)
+
+
+def _axis_labels(key: str, series: Mapping[str, Any]) -> Iterator[str]:
+    """The tick labels a chart of this series carries, from the geometry that draws it."""
+    if key == "roc":
+        floor = next(x.default for x in dataclasses.fields(RocChart) if x.name == "floor")
+        yield from (tick.label for tick in LogAxis(floor).ticks() if tick.label)
+    elif key == "histogram":
+        geometry = histogram_geometry(series.get("edges") or [], series.get("members") or [],
+                                      series.get("non_members") or [])
+        if geometry is not None:
+            yield from (t.label for t in (*geometry.x_ticks, *geometry.y_ticks))
+
+
+# --- the check --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Misprint:
+    token: str
+    line: str
+
+    def __str__(self) -> str:
+        return f"{self.token!r} in: {self.line.strip()}"
+
+
+def unexplained(text: str, allowed: Printable) -> list[Misprint]:
+    """The printed numbers that the result does not explain, each with its line."""
+    text = normalized(text)
+    found: dict[str, Misprint] = {}
+    for token in figures_in(text):
+        if allowed.allows(token):
+            continue
+        start = text.rfind("\n", 0, token.start) + 1
+        end = text.find("\n", token.start + len(token.text))
+        found.setdefault(token.text, Misprint(token.text, text[start:end if end >= 0 else None]))
+    return list(found.values())
+
+
+def assert_printed_from(text: str, *documents: Mapping[str, Any], where: str,
+                        at_least: int = 1) -> None:
+    """Every number in `text` comes from `documents`; and the text holds figures at all
+    (a check of an empty or unreadable text would pass vacuously)."""
+    read = figures_in(text)
+    assert len(read) >= at_least, f"{where}: only {len(read)} numbers read; is the text extracted?"
+    wrong = unexplained(text, printable(*documents))
+    assert not wrong, (f"{where} prints {len(wrong)} number(s) that results.json does not "
+                       "explain:\n  " + "\n  ".join(map(str, wrong)))
