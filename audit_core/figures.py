@@ -158,10 +158,17 @@ def format_gap(value: Any, interval: Any = None, decimals: int = 3) -> str:
     if not is_number(value):
         return as_text(value)
     shown = f"{value:+.{decimals}f}"
-    bounds = interval_bounds(interval)
-    if bounds:
-        shown += f" ({bounds[0]:+.{decimals}f}{TO}{bounds[1]:+.{decimals}f})"
+    if interval_bounds(interval):
+        shown += f" ({format_gap_interval(interval, decimals)})"
     return shown
+
+
+def format_gap_interval(interval: Any, decimals: int = 3) -> str:
+    """The interval of a difference alone: "-0.297 to -0.096"."""
+    bounds = interval_bounds(interval)
+    if bounds is None:
+        return MISSING
+    return f"{bounds[0]:+.{decimals}f}{TO}{bounds[1]:+.{decimals}f}"
 
 
 def format_p_value(value: Any) -> str:
@@ -222,6 +229,14 @@ def significant_decimals(value: float, digits: int = 3) -> int | None:
 def interval_bounds(interval: Any) -> tuple[float, float] | None:
     bounds = [b for b in interval if is_number(b)] if isinstance(interval, (list, tuple)) else []
     return (float(bounds[0]), float(bounds[1])) if len(bounds) == 2 else None
+
+
+def format_score(value: Any) -> str:
+    """One record's attack score (records.csv, the desktop's records table): 4 significant
+    digits, enough to rank by."""
+    if not is_number(value):
+        return as_text(value, "")
+    return f"{value:.4g}"
 
 
 # --- settings, sizes, durations ---------------------------------------------------------

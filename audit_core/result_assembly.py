@@ -17,6 +17,7 @@ import numpy as np
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.split_validity import SplitValidity
 from audit_core.errors import MnemoscopeError
+from audit_core.figures import format_auc, format_general
 from audit_core.params import describe, settings_dict
 from audit_core.probes.base import Probe, ProbeContext
 from audit_core.progress import Cancelled
@@ -67,7 +68,7 @@ def mark_split(result: ProbeResult, split: SplitValidity) -> ProbeResult:
     if result.family != "membership" or split.reliable or result.verdict is Verdict.ERROR:
         return result
     reason = (f"Unreliable: the split check (no model involved) tells members from non-members "
-              f"with AUC {split.auc:.3f}, above {split.threshold:.2f}; this attack's result "
+              f"with AUC {format_auc(split.auc)}, above {format_general(split.threshold)}; this attack's result "
               f"({result.verdict.value.upper()} on its own) cannot be credited to the model, so "
               "the verdict is INCONCLUSIVE.")
     return replace(result, verdict=Verdict.INCONCLUSIVE, reliable=False,

@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from audit_core.figures import format_count, format_seconds
+
 _BAR_WIDTH = 28
 _VERDICT_LABELS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "inconclusive": "INCONCLUSIVE",
                    "error": "NOT ASSESSED"}
@@ -71,7 +73,7 @@ def format_summary(results: dict[str, Any], paths: dict[str, Path]) -> str:
         lines.append(f"  {_VERDICT_LABELS[probe['verdict']]:<13} {probe['id']:<{width}}  "
                      f"{probe['headline']['text']}")
     seconds = (results.get("run") or {}).get("seconds", audit.get("seconds", 0.0))
-    lines += ["", f"  {seconds:.1f} s. Report: {paths['report']}",
+    lines += ["", f"  {format_seconds(seconds)}. Report: {paths['report']}",
               f"  Results: {paths['results']}",
               f"  Per-record scores (patient ids; keep local): {paths['records']}"]
     return "\n".join(lines)
@@ -83,7 +85,7 @@ def format_model(details: dict[str, Any]) -> str:
         ("Model", details["name"]),
         ("Kind", details["kind"].replace("_", " ")),
         ("SHA-256", details["sha256"]),
-        ("Parameters", f"{details['parameters']:,}" if details["parameters"]
+        ("Parameters", format_count(details["parameters"]) if details["parameters"]
          else "none in weight tensors (e.g. a tree ensemble)"),
         ("ONNX", f"IR version {details['ir_version']}, opset {details['opset']}, "
                  f"produced by {details['producer'] or 'unknown'}"),

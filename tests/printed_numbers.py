@@ -91,7 +91,6 @@ def tokens(text: str) -> Iterator[Token]:
 NON_FIGURES: tuple[tuple[str, str], ...] = (
     (r"Page \d+ of \d+", "page numbers"),
     (r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?(?:Z| UTC)?)?", "dates and times"),
-    (r"(?:^|(?<=\f))(?:\d+\.)*\d+\.?[ \t]+(?=[A-Z])", "section numbers at the start of a heading"),
     (r"(?<![\d.])95%(?!\d)", "the confidence level of every interval"),
     (r"\b[Ss]ections? \d+(?:\.\d+)*", "cross-references to sections"),
     (r"§\s*\d+(?:\.\d+)*(?:\([a-z0-9]+\))*|\b164\.\d+(?:\([a-z0-9]+\))*", "HIPAA sections (45 CFR 164.514)"),
@@ -111,11 +110,21 @@ NON_FIGURES: tuple[tuple[str, str], ...] = (
 _NON_FIGURES = re.compile("|".join(f"(?:{pattern})" for pattern, _ in NON_FIGURES), re.MULTILINE)
 
 
-def figures_in(text: str) -> list[Token]:
-    """The numeric tokens of `text` once the non-figures are blanked out (offsets kept)."""
+def figures_in(text: str, headings: Iterable[str] = ()) -> list[Token]:
+    """The numeric tokens of `text` once the non-figures are blanked out (offsets kept).
+    `headings`: the document's section titles ("6.2 zlib-ratio membership inference"),
+    whose numbers are not figures where a heading starts."""
     text = normalized(text)
-    blanked = _NON_FIGURES.sub(lambda m: " " * len(m.group(0)), text)
-    return list(tokens(blanked))
+
+    def blank(match: re.Match[str]) -> str:
+        return " " * len(match.group(0))
+
+    for heading in headings:
+        number, _, rest = heading.partition(" ")
+        if re.fullmatch(r"\d+(?:\.\d+)*\.?", number) and rest:
+            text = re.sub(rf"(?:^|(?<=\f)){re.escape(number)}[ \t]+(?={re.escape(rest.split()[0])})",
+                          blank, text, flags=re.MULTILINE)
+    return list(tokens(_NON_FIGURES.sub(blank, text)))
 
 
 # --- what the result allows -------------------------------------------------------------
@@ -189,6 +198,7 @@ def _with_interval(value: float, interval: list[float]) -> Iterator[str]:
     for decimals in range(5):
         yield f.format_estimate(value, interval, decimals)
         yield f.format_interval(interval, decimals)
+        yield f.format_gap_interval(interval, decimals)
     yield f.format_signed_percent_interval(interval)
 
 
@@ -260,6 +270,7 @@ def _walk(value: Any, key: str, allowed: Printable, min_cells: set[int]) -> None
         if len(value) == 2 and all(f.is_number(v) for v in value):
             for decimals in range(5):  # an interval with no value beside it
                 allowed.add_text(f.format_interval(value, decimals))
+                allowed.add_text(f.format_gap_interval(value, decimals))
             allowed.add_text(f.format_signed_percent_interval(value))
             return  # a bound is never printed as a value of its own
         for item in value:
@@ -325,11 +336,11 @@ class Misprint:
         return f"{self.token!r} in: {self.line.strip()}"
 
 
-def unexplained(text: str, allowed: Printable) -> list[Misprint]:
+def unexplained(text: str, allowed: Printable, headings: Iterable[str] = ()) -> list[Misprint]:
     """The printed numbers that the result does not explain, each with its line."""
     text = normalized(text)
     found: dict[str, Misprint] = {}
-    for token in figures_in(text):
+    for token in figures_in(text, headings):
         if allowed.allows(token):
             continue
         start = text.rfind("\n", 0, token.start) + 1
@@ -339,11 +350,40 @@ def unexplained(text: str, allowed: Printable) -> list[Misprint]:
 
 
 def assert_printed_from(text: str, *documents: Mapping[str, Any], where: str,
-                        at_least: int = 1) -> None:
+                        at_least: int = 1, headings: Iterable[str] = ()) -> None:
     """Every number in `text` comes from `documents`; and the text holds figures at all
     (a check of an empty or unreadable text would pass vacuously)."""
-    read = figures_in(text)
+    headings = tuple(headings)
+    read = figures_in(text, headings)
     assert len(read) >= at_least, f"{where}: only {len(read)} numbers read; is the text extracted?"
-    wrong = unexplained(text, printable(*documents))
+    wrong = unexplained(text, printable(*documents), headings)
     assert not wrong, (f"{where} prints {len(wrong)} number(s) that results.json does not "
                        "explain:\n  " + "\n  ".join(map(str, wrong)))
+
+
+def report_headings(report: Mapping[str, Any]) -> list[str]:
+    """The section titles of the report built from `report` (results with run facts)."""
+    from audit_core.report.document import build_report
+
+    return [section.title for section in build_report(report).sections]
+
+
+def widget_texts(widget: Any) -> str:
+    """Every text a Qt widget and its children show: labels, buttons, tabs, tooltips, as
+    plain text (rich-text markup and entities removed), one per line."""
+    from html import unescape
+
+    from PySide6.QtWidgets import QTabWidget, QWidget
+
+    texts = []
+    for child in [widget, *widget.findChildren(QWidget)]:
+        if not child.isVisibleTo(widget) and child is not widget:
+            continue
+        for read in ("text", "toolTip", "accessibleName"):
+            value = getattr(child, read, None)
+            if callable(value) and isinstance(value(), str):
+                texts.append(value())
+        if isinstance(child, QTabWidget):
+            texts += [child.tabText(i) for i in range(child.count())]
+    plain = (unescape(re.sub(r"<[^>]+>", " ", t.replace("<br>", "\n"))) for t in texts if t)
+    return "\n".join(plain)

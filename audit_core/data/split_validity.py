@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
+from audit_core.figures import format_auc, format_general, format_interval
 from audit_core.stats.intervals import bootstrap_auc
 from audit_core.stats.logistic import out_of_fold_scores
 from audit_core.stats.roc import auc
@@ -191,12 +192,12 @@ def _years(text: str) -> list[int]:
 def _explain(value: float, low: float, high: float, max_auc: float, reliable: bool,
              per_group: list[tuple[str, float]]) -> str:
     head = (f"A classifier that never sees the model tells members from non-members with AUC "
-            f"{value:.3f} (95% CI {low:.3f}-{high:.3f})")
+            f"{format_auc(value)} (95% CI {format_interval((low, high))})")
     if reliable:
-        return (f"{head}, not above {max_auc:.2f}: the two files look alike, so what the "
+        return (f"{head}, not above {format_general(max_auc)}: the two files look alike, so what the "
                 "membership attacks find can be credited to the model.")
     telling = [name for name, a in per_group if abs(a - 0.5) >= 0.1][:2] or [per_group[0][0]]
-    return (f"{head}, above {max_auc:.2f}: the two files differ on their own (most telling: "
+    return (f"{head}, above {format_general(max_auc)}: the two files differ on their own (most telling: "
             f"{' and '.join(telling)}), for example through a time shift or a different "
             "site between the sets. An attack can then 'succeed' from that difference alone, "
             "so every membership verdict is marked unreliable (INCONCLUSIVE). Draw the "

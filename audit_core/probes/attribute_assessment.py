@@ -20,6 +20,16 @@ import numpy as np
 from audit_core.clinical.code_sets import CodeSet
 from audit_core.clinical.record_layout import Tier
 from audit_core.data.cohort import Role
+from audit_core.figures import (
+    format_auc,
+    format_count,
+    format_gap,
+    format_gap_interval,
+    format_general,
+    format_p_value,
+    format_percent,
+    format_share,
+)
 from audit_core.probes.base import Headline, ProbeContext, ProbeOutcome
 from audit_core.stats.intervals import fisher_greater
 from audit_core.stats.precision_recall import average_precision
@@ -71,7 +81,7 @@ def assess(ctx: ProbeContext, cells: list[CategoryTier], present: Sequence[CodeS
         verdict = Verdict.PASS
     else:
         verdict = Verdict.INCONCLUSIVE
-        findings.append(f"No category had {t.min_positives} carriers after the prompt in both cohorts "
+        findings.append(f"No category had {format_count(t.min_positives)} carriers after the prompt in both cohorts "
                         "and no member was flagged: the probe could not judge.")
 
     best = max(resolved, key=lambda s: s["gap"], default=None)
@@ -87,9 +97,9 @@ def assess(ctx: ProbeContext, cells: list[CategoryTier], present: Sequence[CodeS
     headline = Headline(
         label="Largest member minus non-member AUROC gap",
         value=best["gap"] if best else None,
-        text=(f"{best['gap']:+.3f} ({best['label']}, {best['tier_label'].lower()}); "
+        text=(f"{format_gap(best['gap'])} ({best['label']}, {best['tier_label'].lower()}); "
               if best else "no category could be compared; ")
-             + f"{f_m} members and {f_n} non-members flagged for review")
+             + f"{format_count(f_m)} members and {format_count(f_n)} non-members flagged for review")
     return ProbeOutcome(verdict=verdict, headline=headline, metrics=metrics, findings=tuple(findings),
                         scores=_record_scores(cells, sizes), curves=_tables(stats, cells, present, base_rate),
                         extracted=tuple((role, i) for role in Role for i in flagged[role]))
@@ -156,19 +166,21 @@ def _findings(stats: list[dict], cells: list[CategoryTier], present: Sequence[Co
         carriers = max((s["positives_members"] + s["positives_non_members"] for s in mine), default=0)
         if judged:
             s = max(judged, key=lambda s: abs(s["gap"]))
-            lines.append(f"{code_set.label}: at {s['tier_label'].lower()}, AUROC {s['auroc_members']:.3f} "
-                         f"for members and {s['auroc_non_members']:.3f} for non-members (gap {s['gap']:+.3f}, "
-                         f"95% CI {s['gap_low']:+.3f} to {s['gap_high']:+.3f}); unprompted base rate "
-                         f"{base_rate[k]:.1%}.")
+            lines.append(f"{code_set.label}: at {s['tier_label'].lower()}, AUROC "
+                         f"{format_auc(s['auroc_members'])} for members and "
+                         f"{format_auc(s['auroc_non_members'])} for non-members (gap "
+                         f"{format_gap(s['gap'])}, 95% CI {format_gap_interval((s['gap_low'], s['gap_high']))}); "
+                         f"unprompted base rate {format_percent(base_rate[k])}.")
         else:
             lines.append(f"{code_set.label}: too few carriers after the prompt to compare "
-                         f"(at most {carriers} across both cohorts at any tier); unprompted base rate "
-                         f"{base_rate[k]:.1%}.")
+                         f"(at most {format_count(carriers)} across both cohorts at any tier); unprompted "
+                         f"base rate {format_percent(base_rate[k])}.")
     f_m, f_n = len(flagged[Role.MEMBERS]), len(flagged[Role.NON_MEMBERS])
-    lines.append(f"{f_m} of {scored[Role.MEMBERS]} members and {f_n} of {scored[Role.NON_MEMBERS]} "
-                 f"non-members had a sensitive category of theirs come up with a signal of at least "
-                 f"{t.flag_signal:.2f} after it was removed from the prompt"
-                 + (f" (one-sided Fisher p = {p_flag:.2g})." if p_flag is not None else "."))
+    lines.append(f"{format_share(f_m, scored[Role.MEMBERS])} members and "
+                 f"{format_share(f_n, scored[Role.NON_MEMBERS])} non-members had a sensitive category "
+                 f"of theirs come up with a signal of at least {format_general(t.flag_signal)} after "
+                 "it was removed from the prompt"
+                 + (f" (one-sided Fisher p = {format_p_value(p_flag)})." if p_flag is not None else "."))
     if dropped:
         lines.append(f"Not tested (no code of the category in the model's vocabulary): {', '.join(dropped)}.")
     return lines

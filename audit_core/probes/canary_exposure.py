@@ -30,6 +30,7 @@ from audit_core.canaries.exposure import (
 from audit_core.canaries.files import load_canary_set
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
+from audit_core.figures import format_bits, format_count, format_general, format_share
 from audit_core.models.tokenizer_loading import unknown_token_id
 from audit_core.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
@@ -149,20 +150,22 @@ def _assess(ctx: ProbeContext, canary_set, canaries, exposures: np.ndarray, rank
     if exact:
         metrics["canaries_ranked_first"] = int(sum(r == 1 for r in ranks))
     method = ("every candidate secret ranked" if exact else
-              f"estimated from a skew-normal fit to {samples} sampled candidates per canary")
-    findings = [f"{len(canaries)} canaries, randomness space {space_bits:.1f} bits ({method}); "
-                f"a canary counts as exposed above {needed:.1f} bits, where an unseen secret lands "
-                f"with probability {t.alpha:g} across all canaries."]
+              f"estimated from a skew-normal fit to {format_count(samples)} sampled candidates per canary")
+    # The bits as the result holds them (rounded), so that prose and tables agree.
+    space, threshold = metrics["randomness_space_bits"], metrics["exposed_threshold_bits"]
+    findings = [f"{format_count(len(canaries))} canaries, randomness space {format_bits(space)} bits "
+                f"({method}); a canary counts as exposed above {format_bits(threshold)} bits, where an "
+                f"unseen secret lands with probability {format_general(t.alpha)} across all canaries."]
     for i, level in enumerate(levels):
-        findings.append(f"Inserted {level} time{'s' if level != 1 else ''}: mean exposure "
-                        f"{table['mean'][i]:.1f} bits (range {table['min'][i]:.1f} to "
-                        f"{table['max'][i]:.1f}), {int(table['exposed'][i])} of "
-                        f"{int(table['canaries'][i])} exposed.")
+        findings.append(f"Inserted {format_count(level)} time{'s' if level != 1 else ''}: mean exposure "
+                        f"{format_bits(table['mean'][i])} bits (lowest {format_bits(table['min'][i])}, "
+                        f"highest {format_bits(table['max'][i])}), "
+                        f"{format_share(table['exposed'][i], table['canaries'][i])} exposed.")
     if needed > space_bits:
         verdict = Verdict.INCONCLUSIVE
-        findings.append(f"The space of {space_bits:.1f} bits is too small to call any of "
-                        f"{len(canaries)} canaries exposed at this level; make canaries with longer "
-                        "secrets.")
+        findings.append(f"The space of {format_bits(space)} bits is too small to call any of "
+                        f"{format_count(len(canaries))} canaries exposed at this level; make canaries "
+                        "with longer secrets.")
     elif exposed[repeats <= t.fail_max_repeats].any():
         verdict = Verdict.FAIL
     elif exposed.any():
@@ -170,8 +173,8 @@ def _assess(ctx: ProbeContext, canary_set, canaries, exposures: np.ndarray, rank
     else:
         verdict = Verdict.PASS
     headline = Headline(label="Canaries exposed", value=float(exposed.mean()),
-                        text=f"{int(exposed.sum())} of {len(canaries)} canaries exposed; highest "
-                             f"{exposures.max():.1f} of {space_bits:.1f} bits")
+                        text=f"{format_share(int(exposed.sum()), len(canaries))} canaries exposed; "
+                             f"highest {format_bits(exposures.max())} of {format_bits(space)} bits")
     scores = {role: np.full(len(ctx.cohorts[role]), np.nan) for role in Role}
     return ProbeOutcome(verdict=verdict, headline=headline, metrics=metrics,
                         findings=tuple(findings), scores=scores,

@@ -27,6 +27,7 @@ import numpy as np
 from audit_core.clinical.code_sets import parse_code_sets
 from audit_core.clinical.sensitive_inputs import SensitiveInputs, sensitive_inputs
 from audit_core.data.cohort import Role
+from audit_core.figures import format_auc, format_count, format_gap, format_gap_interval, format_p_value
 from audit_core.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.stats.disparity import independent_difference
@@ -183,8 +184,8 @@ def _assess(config: EmbeddingProbeConfig, ctx: ProbeContext, inputs: SensitiveIn
                             text="no sensitive category has enough carriers to probe")
     else:
         headline = Headline(label="Largest member/non-member AUROC gap", value=top["gap"],
-                            text=f"{top['name']}: AUROC {top['auc_members']:.3f} for members vs "
-                                 f"{top['auc_non_members']:.3f} for non-members ("
+                            text=f"{top['name']}: AUROC {format_auc(top['auc_members'])} for members "
+                                 f"vs {format_auc(top['auc_non_members'])} for non-members ("
                                  + ("significant)" if top["significant"] else "not significant)"))
     curves = {f"auc_{r['category']}": {"members": [r["auc_members"]],
                                        "non_members": [r["auc_non_members"]]} for r in results}
@@ -203,19 +204,20 @@ def _verdict(results: list[dict[str, Any]], t: Any) -> Verdict:
 
 def _findings(config: EmbeddingProbeConfig, results: list[dict[str, Any]], skipped: list[str],
               inputs: SensitiveInputs, size: int) -> list[str]:
-    text = [(f"A logistic probe ({config.folds}-fold cross-validated) read each sensitive category "
-             f"from the last hidden state of the first {config.prompt_tokens} codes with sensitive "
-             f"codes removed, on {size} members and {size} non-members.")]
+    text = [(f"A logistic probe ({format_count(config.folds)}-fold cross-validated) read each "
+             f"sensitive category from the last hidden state of the first "
+             f"{format_count(config.prompt_tokens)} codes with sensitive codes removed, on "
+             f"{format_count(size)} members and {format_count(size)} non-members.")]
     for r in results:
         gap = "" if r["gap_ci"] is None else (
-            f"; gap {r['gap']:+.3f} (95% CI {r['gap_ci'][0]:+.3f} to {r['gap_ci'][1]:+.3f}, "
-            f"q = {r.get('q_value', 1.0):.2g})")
-        text.append(f"{r['name']}: AUROC {r['auc_members']:.3f} for members, "
-                    f"{r['auc_non_members']:.3f} for non-members{gap}"
+            f"; gap {format_gap(r['gap'])} (95% CI {format_gap_interval(r['gap_ci'])}, "
+            f"q = {format_p_value(r.get('q_value', 1.0))})")
+        text.append(f"{r['name']}: AUROC {format_auc(r['auc_members'])} for members, "
+                    f"{format_auc(r['auc_non_members'])} for non-members{gap}"
                     + (" — readable more easily for training patients." if r["significant"] else "."))
     if skipped:
         names = ", ".join(inputs.names.get(c, c) for c in skipped)
-        text.append(f"Not probed (fewer than {config.min_carriers} carriers or non-carriers in a "
+        text.append(f"Not probed (fewer than {format_count(config.min_carriers)} carriers or non-carriers in a "
                     f"cohort): {names}.")
     if results and not any(r["significant"] for r in results):
         text.append("Whatever the hidden states reveal, they reveal as well for patients the model "

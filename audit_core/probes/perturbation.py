@@ -38,6 +38,7 @@ from audit_core.clinical.prompt_variants import (
 )
 from audit_core.clinical.sensitive_inputs import check_prompt_fits, sensitive_inputs, signal_of
 from audit_core.data.cohort import Role
+from audit_core.figures import format_count, format_general, format_p_value, format_share
 from audit_core.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.clinical_context import sampled_rows
@@ -229,6 +230,7 @@ def _outcome(cases: list[Case], names: dict[str, str], categories: list[str], ct
     k_n = counts[(Role.NON_MEMBERS, PATIENT_SPECIFIC)]
     n_m, n_n = len(classified[Role.MEMBERS]), len(classified[Role.NON_MEMBERS])
     p_value = fisher_greater(k_m, n_m, k_n, n_n) if n_m and n_n else None
+    metrics["classified_signals_members"], metrics["classified_signals_non_members"] = n_m, n_n
     metrics["p_value"] = p_value
     scores = {r: np.full(len(ctx.token_ids[r]), np.nan) for r in Role}
     for case in cases:  # per record: 1 patient-specific, 0 population, NaN otherwise
@@ -237,9 +239,10 @@ def _outcome(cases: list[Case], names: dict[str, str], categories: list[str], ct
             value = 1.0 if case.outcome == PATIENT_SPECIFIC else 0.0
             scores[case.role][case.record] = value if np.isnan(current) else max(current, value)
 
-    findings = [(f"Examined {metrics['n_members']} members and {metrics['n_non_members']} "
-                 f"non-members (flagged by the sensitive signal, or among the {config.top_membership} "
-                 "highest membership scores), one identifier varied at a time.")]
+    findings = [(f"Examined {format_count(metrics['n_members'])} members and "
+                 f"{format_count(metrics['n_non_members'])} non-members (flagged by the sensitive "
+                 f"signal, or among the {format_count(config.top_membership)} highest membership "
+                 "scores), one identifier varied at a time.")]
     per_category = []
     for category in categories:
         rows = [c for c in cases if c.category == category]
@@ -257,10 +260,10 @@ def _outcome(cases: list[Case], names: dict[str, str], categories: list[str], ct
                 triggered[trigger] = triggered.get(trigger, 0) + 1
     if triggered:
         findings.append("Member signals that collapsed: " + ", ".join(
-            f"{n} under {what}" for what, n in sorted(triggered.items())) + ".")
+            f"{format_count(n)} under {what}" for what, n in sorted(triggered.items())) + ".")
     if n_m == 0:
         verdict = Verdict.PASS
-        findings.append(f"No examined member reached a sensitive signal of {t.min_signal:.2f} at "
+        findings.append(f"No examined member reached a sensitive signal of {format_general(t.min_signal)} at "
                         "the true prompt: nothing for the perturbations to explain.")
     elif k_m > 0 and p_value is not None and p_value < t.alpha:
         verdict = Verdict.FAIL
@@ -269,10 +272,11 @@ def _outcome(cases: list[Case], names: dict[str, str], categories: list[str], ct
     else:
         verdict = Verdict.PASS
     if p_value is not None and n_m:
-        findings.append(f"Patient-specific among classified signals: {k_m} of {n_m} for members, "
-                        f"{k_n} of {n_n} for non-members (one-sided Fisher p = {p_value:.2g}).")
+        findings.append(f"Patient-specific among classified signals: {format_share(k_m, n_m)} for "
+                        f"members, {format_share(k_n, n_n)} for non-members (one-sided Fisher p = "
+                        f"{format_p_value(p_value)}).")
     headline = Headline(label="Patient-specific sensitive signals (members)", value=float(k_m),
-                        text=f"{k_m} of {n_m} member signals patient-specific vs {k_n} of {n_n} "
-                             "non-member signals")
+                        text=f"{format_share(k_m, n_m)} member signals patient-specific vs "
+                             f"{format_share(k_n, n_n)} non-member signals")
     return ProbeOutcome(verdict=verdict, headline=headline, metrics=metrics,
                         findings=tuple(findings), scores=scores)

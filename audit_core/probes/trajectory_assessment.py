@@ -19,6 +19,14 @@ from audit_core.clinical.embeddings import EMBEDDINGS
 from audit_core.clinical.record_layout import NOTHING, Tier
 from audit_core.clinical.trajectories import TierScores
 from audit_core.data.cohort import Role
+from audit_core.figures import (
+    format_count,
+    format_decimal,
+    format_gap,
+    format_gap_interval,
+    format_p_value,
+    format_signed_percent,
+)
 from audit_core.probes.base import Headline, ProbeContext, ProbeOutcome
 from audit_core.stats.intervals import fisher_greater
 from audit_core.verdicts import TrajectoryThresholds, Verdict
@@ -52,7 +60,8 @@ def assess(config, ctx: ProbeContext, tiers: Sequence[Tier], results: dict[str, 
     findings = [_tier_sentence(row, tier) for row, tier in zip(rows, tiers) if row["n_members"]]
     if not judged:
         verdict = Verdict.INCONCLUSIVE
-        findings.append(f"No tier had {t.min_patients} scored members and non-members: nothing was judged.")
+        findings.append(f"No tier had {format_count(t.min_patients)} scored members and non-members: "
+                        "nothing was judged.")
     elif fail:
         verdict = Verdict.FAIL
     elif closer or exact:
@@ -62,23 +71,26 @@ def assess(config, ctx: ProbeContext, tiers: Sequence[Tier], results: dict[str, 
     if exact:
         findings.append("The next codes of members were reproduced exactly more often than those of "
                         f"non-members ({', '.join(_label(r) for r in exact)}; one-sided Fisher p below "
-                        f"{level:.2g}).")
+                        f"{format_p_value(level)}).")
     # No two apostrophes in one finding: the report masks text between quote marks.
     method = "the input embeddings of the model" if distance_method == EMBEDDINGS else "the ICD-10 hierarchy"
-    findings.append(f"Distances are time-aware earth mover distances over {method}, on {horizon}-token "
-                    "continuations; baselines: code frequencies of members, and unprompted generations.")
+    findings.append(f"Distances are time-aware earth mover distances over {method}, on "
+                    f"{format_count(horizon)}-token continuations; baselines: code frequencies of "
+                    "members, and unprompted generations.")
 
     best = max(judged, key=lambda r: r["relative_gap"], default=None)
     headline = Headline(
         label="Members' futures reconstructed closer than non-members' (best tier)",
         value=best["relative_gap"] if best else None,
-        text=(f"{best['relative_gap']:+.1%} at {_label(best).lower()} "
-              f"(gap {best['gap']:+.3f}, 95% CI {best['gap_low']:+.3f} to {best['gap_high']:+.3f})"
+        text=(f"{format_signed_percent(best['relative_gap'])} at {_label(best).lower()} "
+              f"(gap {format_gap(best['gap'])}, 95% CI "
+              f"{format_gap_interval((best['gap_low'], best['gap_high']))})"
               if best else "no tier could be judged"))
     metrics: dict[str, object] = {
         "n_members": int(max((r["n_members"] for r in rows), default=0)),
         "n_non_members": int(max((r["n_non_members"] for r in rows), default=0)),
         "tiers_judged": len(judged),
+        "alpha_per_tier": level,  # the Bonferroni level each tier is judged at
         "embedding_distance": distance_method == EMBEDDINGS,
         "best_relative_gap": best["relative_gap"] if best else None,
         "best_relative_gap_bound": best["relative_gap_bound"] if best else None,
@@ -128,13 +140,14 @@ def _tier_row(tier: Tier, scores: dict[Role, TierScores], t: TrajectoryThreshold
 def _tier_sentence(row: dict, tier: Tier) -> str:
     if "gap" not in row:
         return f"{tier.label}: too few records long enough to score."
-    closer = "closer" if row["gap"] < 0 else "further"
-    return (f"{tier.label}: members' sampled futures lie {row['distance_members']:.3f} from the truth "
-            f"against {row['distance_non_members']:.3f} for non-members ({abs(row['relative_gap']):.1%} "
-            f"{closer}; gap 95% CI {row['gap_low']:+.3f} to {row['gap_high']:+.3f}, "
-            f"{row['n_members']} and {row['n_non_members']} patients); population baselines "
-            f"{row['frequency_baseline']:.3f} (code frequencies) and {row['unprompted_baseline']:.3f} "
-            "(unprompted).")
+    closer = "members closer" if row["gap"] < 0 else "members further"
+    return (f"{tier.label}: members' sampled futures lie {format_decimal(row['distance_members'], 3)} "
+            f"from the truth against {format_decimal(row['distance_non_members'], 3)} for non-members "
+            f"(relative gap {format_signed_percent(row['relative_gap'])}, {closer}; gap 95% CI "
+            f"{format_gap_interval((row['gap_low'], row['gap_high']))}, "
+            f"{format_count(row['n_members'])} and {format_count(row['n_non_members'])} patients); "
+            f"population baselines {format_decimal(row['frequency_baseline'], 3)} (code frequencies) "
+            f"and {format_decimal(row['unprompted_baseline'], 3)} (unprompted).")
 
 
 def _label(row: dict) -> str:

@@ -31,6 +31,15 @@ from audit_core.clinical.sensitive_inputs import (
     signal_of,
 )
 from audit_core.data.cohort import Role
+from audit_core.figures import (
+    format_auc,
+    format_count,
+    format_gap,
+    format_gap_interval,
+    format_general,
+    format_p_value,
+    format_share,
+)
 from audit_core.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.clinical_context import sampled_rows
@@ -202,34 +211,36 @@ def _outcome(rows: list[dict[str, Any]], overall_auc: float, overall_gap: float,
         "largest_auc_disparity": top["auc_disparity"] if top else None,
         "largest_auc_disparity_ci": top["auc_disparity_ci"] if top else None,
     }
-    findings = [f"{len(shown)} of {len(rows)} strata shown"
-                + (f" ({len(rows) - len(shown)} suppressed: fewer than {t.min_cell} members or "
-                   "non-members)" if len(rows) > len(shown) else "")
-                + f"; whole cohort: membership AUC {overall_auc:.3f}"
-                + (f", sensitive-disclosure AUROC gap (members minus non-members) {overall_gap:+.3f}."
+    findings = [f"{format_share(len(shown), len(rows))} strata shown"
+                + (f" ({format_count(len(rows) - len(shown))} suppressed by the small-cell rule: "
+                   f"a count below {format_count(t.min_cell)}, or one that would reveal it)"
+                   if len(rows) > len(shown) else "")
+                + f"; whole cohort: membership AUC {format_auc(overall_auc)}"
+                + (f", sensitive-disclosure AUROC gap (members minus non-members) {format_gap(overall_gap)}."
                    if np.isfinite(overall_gap) else "; no sensitive category to test disclosure.")]
     if top is not None:
-        low, high = top["auc_disparity_ci"]
-        findings.append(f"Most at risk: {_name(top)}, membership AUC {top['auc']:.3f} "
-                        f"({top['auc_disparity']:+.3f} against the whole cohort, 95% CI "
-                        f"{low:+.3f} to {high:+.3f}; {top['n_members']} members, "
-                        f"{top['n_non_members']} non-members).")
+        findings.append(f"Most at risk: {_name(top)}, membership AUC {format_auc(top['auc'])} "
+                        f"({format_gap(top['auc_disparity'])} against the whole cohort, 95% CI "
+                        f"{format_gap_interval(top['auc_disparity_ci'])}; "
+                        f"{format_count(top['n_members'])} members, "
+                        f"{format_count(top['n_non_members'])} non-members).")
     if at_risk:
         parts = []
         for r in at_risk:
             why = []
             if r["auc_disparity_q_value"] is not None and r["auc_disparity_q_value"] <= t.subgroup_fdr:
-                why.append(f"membership AUC {r['auc_disparity']:+.3f}, q = {r['auc_disparity_q_value']:.2g}")
+                why.append(f"membership AUC {format_gap(r['auc_disparity'])}, "
+                           f"q = {format_p_value(r['auc_disparity_q_value'])}")
             if (r["disclosure_gap_disparity_q_value"] is not None
                     and r["disclosure_gap_disparity_q_value"] <= t.subgroup_fdr):
-                why.append(f"sensitive-disclosure gap {r['disclosure_gap_disparity']:+.3f}, "
-                           f"q = {r['disclosure_gap_disparity_q_value']:.2g}")
+                why.append(f"sensitive-disclosure gap {format_gap(r['disclosure_gap_disparity'])}, "
+                           f"q = {format_p_value(r['disclosure_gap_disparity_q_value'])}")
             parts.append(f"{_name(r)} ({'; '.join(why)})")
         findings.append(f"At higher risk than the whole cohort (Benjamini-Hochberg q <= "
-                        f"{t.subgroup_fdr:.2f}): " + "; ".join(parts) + ".")
+                        f"{format_general(t.subgroup_fdr)}): " + "; ".join(parts) + ".")
     if shown and not at_risk:
         findings.append(f"No stratum fares significantly worse than the whole cohort "
-                        f"(Benjamini-Hochberg q <= {t.subgroup_fdr:.2f}).")
+                        f"(Benjamini-Hochberg q <= {format_general(t.subgroup_fdr)}).")
     if not shown:
         verdict = Verdict.INCONCLUSIVE
         findings.append("Every stratum is too small to show.")
@@ -240,7 +251,7 @@ def _outcome(rows: list[dict[str, Any]], overall_auc: float, overall_gap: float,
         verdict = Verdict.WARN if at_risk else Verdict.PASS
     headline = Headline(
         label="Strata at higher risk than the cohort", value=float(len(at_risk)),
-        text=(f"{len(at_risk)} of {len(shown)} strata at higher risk"
+        text=(f"{format_share(len(at_risk), len(shown))} strata at higher risk"
               + (f"; most at risk: {_name(top)}" if top is not None else "")))
     return ProbeOutcome(verdict=verdict, headline=headline, metrics=metrics,
                         findings=tuple(findings), scores=dict(loss), subgroups=tuple(rows))

@@ -17,9 +17,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from .elements import Align, Block, Heading, Paragraph, Table, TextStyle
+from audit_core.figures import (
+    MISSING,
+    format_count,
+    format_count_pair,
+    format_decimal,
+    format_estimate,
+    format_gap,
+)
+
 from .values import as_list, as_mapping, is_number
 
-DASH = "—"
+DASH = MISSING
 _CATEGORY_PREFIX = "category:"
 
 
@@ -31,27 +40,16 @@ def _tier_name(known: Any) -> str:
 
 
 def _num(value: Any, digits: int = 3) -> str:
-    return f"{float(value):.{digits}f}" if is_number(value) else DASH
-
-
-def _signed(value: Any) -> str:
-    return f"{float(value):+.3f}" if is_number(value) else DASH
-
-
-def _interval(low: Any, high: Any) -> str:
-    return f"{float(low):+.3f} to {float(high):+.3f}" if is_number(low) and is_number(high) else DASH
+    return format_decimal(value, digits)
 
 
 def _count(value: Any) -> str:
-    return f"{int(value):,}" if is_number(value) else DASH
+    return format_count(value)
 
 
 def _with_ci(value: Any, low: Any, high: Any) -> str:
-    if not is_number(value):
-        return DASH
-    if is_number(low) and is_number(high):
-        return f"{float(value):.2f} ({float(low):.2f}–{float(high):.2f})"
-    return f"{float(value):.2f}"
+    # Two decimals, not AUC's usual three: nine columns share the page width.
+    return format_estimate(value, (low, high), 2)
 
 
 def _column(table: Mapping[str, Any], key: str, row: int) -> Any:
@@ -78,13 +76,11 @@ def clinical_blocks(probe: Mapping[str, Any]) -> list[Block]:
 
 
 def _gap_cell(value: Any, low: Any, high: Any) -> str:
-    if not is_number(value):
-        return DASH
-    return f"{float(value):+.3f} ({_interval(low, high)})" if is_number(low) else _signed(value)
+    return format_gap(value, (low, high))
 
 
 def _pair(first: Any, second: Any) -> str:
-    return f"{_count(first)} / {_count(second)}"
+    return format_count_pair(first, second)
 
 
 def _trajectory_blocks(table: Mapping[str, Any]) -> list[Block]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from audit_core.figures import format_count, format_decimal
+
 
 def is_int8_screen(model: Mapping[str, Any]) -> bool:
     return model.get("precision") == "int8"
@@ -20,9 +22,9 @@ def precision_text(model: Mapping[str, Any]) -> str:
     text = "int8 fast screen: weights quantized to int8 for speed (not the fp32 evidence)"
     agreement = model.get("int8_agreement")
     if isinstance(agreement, Mapping) and isinstance(agreement.get("spearman"), (int, float)):
-        text += (f"; ranks records like fp32 with Spearman {agreement['spearman']:.4f} on "
-                 f"{agreement.get('records', '?')} records (largest per-token log-probability "
-                 f"difference {agreement.get('max_abs_logprob_diff', float('nan')):.3f})")
+        text += (f"; ranks records like fp32 with Spearman {format_decimal(agreement['spearman'], 4)} on "
+                 f"{format_count(agreement.get('records'))} records (largest per-token log-probability "
+                 f"difference {format_decimal(agreement.get('max_abs_logprob_diff'), 3)})")
     return text
 
 

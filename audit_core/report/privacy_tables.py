@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from .elements import Align, Block, Heading, Table
-from .values import as_list, as_mapping, is_number
+from audit_core.figures import format_bits, format_count
+
+from .values import as_list, as_mapping
 
 # One label per category of audit_core.identifiers.detector.CATEGORIES, in its order (the
 # probe stores one row per category in that order; older results have the first nine).
@@ -31,11 +33,11 @@ _CATEGORY_COLUMNS = (("detected", "Detected"),
 
 
 def _count(value: Any) -> str:
-    return f"{int(value):,}" if is_number(value) else "—"
+    return format_count(value)
 
 
 def _bits(value: Any) -> str:
-    return f"{float(value):.1f}" if is_number(value) else "—"
+    return format_bits(value)
 
 
 def privacy_blocks(probe: Mapping[str, Any]) -> list[Block]:

@@ -15,6 +15,7 @@ from .findings import derive_findings, findings_table
 from .key_figures import likelihood_ratio, metrics_of, number, posterior, primary_figure, prior_of
 from .threat import release_context
 from .values import as_list, as_mapping, as_text, format_percent
+from audit_core.figures import format_epsilon, format_ratio
 from .verdicts import probe_verdict, verdict_badge, verdict_value
 
 TOP_FINDINGS = 4
@@ -111,10 +112,11 @@ def _strongest_meaning(results: Mapping[str, Any]) -> str | None:
     chance = number(metrics, "posterior_at_prior") if number(metrics, "prior") == prior else None
     chance = chance if chance is not None else posterior(ratio, prior)
     eps = number(metrics, "epsilon_lower_bound")
-    eps_text = f" and no differential-privacy guarantee stronger than epsilon = {eps:.2f} can hold" if eps and eps > 0 else ""
+    eps_text = (f" and no differential-privacy guarantee stronger than epsilon = {format_epsilon(eps)} "
+                "can hold" if eps and eps > 0 else "")
     return (
         f"Strongest membership attack: {as_text(probe.get('title'))}. A patient it flags is "
-        f"{ratio:.1f} times more likely to be a training patient than not; at a prior of "
+        f"{format_ratio(ratio)} times more likely to be a training patient than not; at a prior of "
         f"{format_percent(prior)}, an intruder's confidence rises to "
         f"{format_percent(chance)}{eps_text}."
     )

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from audit_core.figures import format_seconds
 from audit_core.report.probe_evidence import histogram_chart, roc_chart
 from audit_core.results import AuditResult, ProbeResult, plain
 from desktop.audit_controller import FinishedAudit
@@ -222,7 +223,7 @@ class ResultsPage(QWidget):
         self.banner_text.setText(f"{result.overall_rationale}<br><span style='color:#5F6B7A'>"
                                  f"{_escape(result.audit.get('title', ''))} · audit "
                                  f"{_escape(result.audit.get('id', ''))} · "
-                                 f"{result.audit.get('seconds', 0):.0f} s</span>")
+                                 f"{format_seconds(result.audit.get('seconds', 0))}</span>")
         self.saved_note.setText(f"Saved in {finished.folder}: report.pdf, results.json, run.json, "
                                 "records.csv and plan.toml. results.json and records.csv hold patient ids: keep "
                                 "them on this computer.")

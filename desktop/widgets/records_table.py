@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 
+from audit_core.figures import format_score
 from audit_core.results import AuditResult
 
 ROLE_LABELS = {"members": "Member", "non_members": "Non-member"}
@@ -71,7 +72,7 @@ class RecordsModel(QAbstractTableModel):
             if column == 4:
                 return "Yes" if value else ""
             if column >= len(self.FIXED):
-                return "" if value is None else f"{value:.4g}"
+                return format_score(value)
             return str(value)
         if role == Qt.ItemDataRole.TextAlignmentRole and (column == 3 or column >= len(self.FIXED)):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
