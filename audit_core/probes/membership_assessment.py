@@ -111,8 +111,8 @@ def assess_membership(members: np.ndarray, non_members: np.ndarray, ctx: ProbeCo
             metrics[key] = None
             metrics[f"{key}_ci"] = None
             findings.append(f"TPR at {format_fpr(fpr)} FPR is not resolvable with "
-                            f"{format_count(n0)} non-members (needs at least "
-                            f"{format_count(int(np.ceil(1 / fpr)))}).")
+                            f"{format_count(n0)} non-members: fewer than one false positive is "
+                            "expected at that rate.")
             continue
         point = operating_point(members, non_members, fpr)
         metrics[key] = point.tpr
@@ -132,6 +132,9 @@ def assess_membership(members: np.ndarray, non_members: np.ndarray, ctx: ProbeCo
         "fpr_observed": primary.fpr,
         "resolvable_fpr": min(1.0, thresholds.min_expected_false_positives / n0),
         "powered": powered,
+        # Non-members the primary FPR needs for a PASS (the INCONCLUSIVE advice).
+        "non_members_needed": int(np.ceil(thresholds.min_expected_false_positives
+                                          / thresholds.primary_fpr)),
         # Training patients the attack singles out at the primary FPR (held out, below,
         # when the cohorts allow a calibration split).
         "members_flagged": primary.true_positives,
@@ -150,7 +153,7 @@ def assess_membership(members: np.ndarray, non_members: np.ndarray, ctx: ProbeCo
 
     verdict = _membership_verdict(low, epsilon, powered, thresholds)
     if verdict is Verdict.INCONCLUSIVE:
-        needed = int(np.ceil(thresholds.min_expected_false_positives / thresholds.primary_fpr))
+        needed = metrics["non_members_needed"]
         findings.append(f"No leakage was shown, but {format_count(n0)} non-members cannot resolve "
                         f"{format_fpr(thresholds.primary_fpr)} FPR (PASS needs at least "
                         f"{format_count(needed)}; the smallest FPR these cohorts resolve is "

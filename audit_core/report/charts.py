@@ -74,7 +74,10 @@ def roc_drawing(chart: RocChart, width: float, height: float, font: str) -> Draw
                 drawing.add(Line(px - 2.5, end, px + 2.5, end, strokeColor=POINT_COLOUR, strokeWidth=1.1))
         py = y(axis.position(point.tpr))
         drawing.add(Rect(px - 2.6, py - 2.6, 5.2, 5.2, fillColor=POINT_COLOUR, strokeColor=colors.white, strokeWidth=0.5))
-        drawing.add(String(px + 5, py - 9, point.label, fontName=font, fontSize=6.5, fillColor=POINT_COLOUR))
+        # Below the marker, unless that is under the plot, where it would run into the
+        # axis's tick labels ("0.01" and "1% FPR" read as "0.011% FPR"): then above it.
+        label_y = py - 9 if py - 9 >= BOTTOM + 1 else py + 4
+        drawing.add(String(px + 5, label_y, point.label, fontName=font, fontSize=6.5, fillColor=POINT_COLOUR))
 
     drawing.add(Rect(LEFT, BOTTOM, plot_w, plot_h, fillColor=None, strokeColor=MUTED, strokeWidth=0.6))
     drawing.add(String(LEFT + plot_w / 2, 4, "False positive rate (non-members wrongly flagged)",

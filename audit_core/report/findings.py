@@ -15,7 +15,7 @@ from typing import Any
 from .elements import Align, Badge, Block, Paragraph, Section, Table, TextStyle
 from .families import family_of
 from .key_figures import affected_count
-from .values import as_list, as_mapping, as_text, format_count
+from .values import as_list, as_mapping, as_text, format_count, is_number
 from .verdicts import ERROR, probe_verdict
 
 
@@ -33,6 +33,13 @@ SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 SEVERITY_WORDS = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW"}
 # Severity badges reuse the verdict colours: high reads as FAIL, medium as WARN.
 SEVERITY_COLOURS = {"high": "fail", "medium": "warn", "low": "inconclusive"}
+
+
+def _more_data(probe: Mapping[str, Any]) -> str:
+    needed = as_mapping(probe.get("metrics")).get("non_members_needed")  # the engine's figure
+    if is_number(needed):
+        return f"Rerun with at least {format_count(needed)} non-members from the same population."
+    return "Rerun with more non-members from the same population."
 
 
 def derive_findings(results: Mapping[str, Any]) -> list[Finding]:
@@ -54,7 +61,7 @@ def derive_findings(results: Mapping[str, Any]) -> list[Finding]:
                 severity="low", probe=title,
                 evidence="The cohorts are too small to resolve the verdict's threshold.",
                 affected="unknown",
-                action="Rerun with more non-members (at least 1,000 for a 1% FPR, 10,000 for 0.1%).",
+                action=_more_data(probe),
             ))
         elif verdict == ERROR:
             findings.append(Finding(

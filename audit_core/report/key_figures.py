@@ -8,7 +8,6 @@ caller words its absence.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -54,23 +53,16 @@ def primary_tpr(metrics: Mapping[str, Any]) -> tuple[str, float] | None:
 
 
 def likelihood_ratio(metrics: Mapping[str, Any]) -> float | None:
-    if "likelihood_ratio" in metrics:  # the engine's own (null: no false positive, unbounded)
-        return number(metrics, "likelihood_ratio")
-    # Results written before the engine recorded it.
-    primary = primary_tpr(metrics)
-    if primary is None:
-        return None
-    tpr = number(metrics, primary[0])
-    fpr = (number(metrics, "held_out_fpr") if primary[0] == "held_out_tpr" else None) \
-        or number(metrics, "fpr_observed") or primary[1]
-    if tpr is None or not fpr:
-        return None
-    return tpr / fpr
+    """The engine's likelihood ratio at the operating point (null: no false positive, so
+    unbounded). Results that do not hold one get none: the report computes no figure."""
+    return number(metrics, "likelihood_ratio")
 
 
-def posterior(ratio: float, prior: float = PRIOR) -> float:
-    odds = prior / (1 - prior) * ratio
-    return odds / (1 + odds)
+def engine_posterior(probe: Mapping[str, Any]) -> float | None:
+    """The engine's posterior probability of membership of a flagged record, when it was
+    computed at the prior the report states."""
+    metrics = metrics_of(probe)
+    return number(metrics, "posterior_at_prior") if number(metrics, "prior") == prior_of(probe) else None
 
 
 def primary_figure(probe: Mapping[str, Any]) -> KeyFigure | None:
@@ -104,11 +96,6 @@ def affected_count(probe: Mapping[str, Any]) -> int | None:
     for name in ("extracted_members", "members_flagged", "members_above_threshold"):
         if is_number(metrics.get(name)):
             return int(metrics[name])
-    primary = primary_tpr(metrics)
-    tpr = number(metrics, primary[0]) if primary else None
-    n = number(metrics, "n_members")
-    if tpr is not None and n is not None:
-        return int(round(tpr * n))
     return None
 
 
@@ -116,12 +103,10 @@ def meaning_for_patient(probe: Mapping[str, Any]) -> str | None:
     """The posterior a motivated intruder would hold about one patient flagged by the
     attack, at the stated prior."""
     metrics = metrics_of(probe)
-    ratio = likelihood_ratio(metrics)
-    if ratio is None or not math.isfinite(ratio):
+    ratio, chance = likelihood_ratio(metrics), engine_posterior(probe)
+    if ratio is None or chance is None:
         return None
     prior = prior_of(probe)
-    chance = number(metrics, "posterior_at_prior") if number(metrics, "prior") == prior else None
-    chance = chance if chance is not None else posterior(ratio, prior)
     lower = number(metrics, "posterior_at_prior_lower")
     bound = f", at least {format_percent(lower)} from the interval bounds" if lower is not None else ""
     return (

@@ -12,7 +12,7 @@ from .cover import incomplete_notice, is_incomplete
 from .elements import Align, Block, BulletList, Heading, Paragraph, Section, Table, TextStyle
 from .families import FAMILIES, family_of
 from .findings import derive_findings, findings_table
-from .key_figures import likelihood_ratio, metrics_of, number, posterior, primary_figure, prior_of
+from .key_figures import engine_posterior, likelihood_ratio, metrics_of, number, primary_figure, prior_of
 from .threat import release_context
 from .values import as_list, as_mapping, as_text, format_percent
 from audit_core.figures import format_epsilon, format_ratio
@@ -109,8 +109,9 @@ def _strongest_meaning(results: Mapping[str, Any]) -> str | None:
     ratio, probe = best
     prior = prior_of(probe)
     metrics = metrics_of(probe)
-    chance = number(metrics, "posterior_at_prior") if number(metrics, "prior") == prior else None
-    chance = chance if chance is not None else posterior(ratio, prior)
+    chance = engine_posterior(probe)
+    if chance is None:
+        return None
     eps = number(metrics, "epsilon_lower_bound")
     eps_text = (f" and no differential-privacy guarantee stronger than epsilon = {format_epsilon(eps)} "
                 "can hold" if eps and eps > 0 else "")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .elements import Block, Paragraph, Section, Table, TextStyle
-from .families import PRIOR, family_of
+from .families import family_of
 from .values import as_list, as_mapping, as_text, format_percent
 
 
@@ -66,11 +66,13 @@ def release_context(results: Mapping[str, Any]) -> ReleaseContext:
     return CONTEXTS.get(key, UNSTATED)
 
 
-def _prior(results: Mapping[str, Any]) -> float:
+def _prior(results: Mapping[str, Any]) -> float | None:
+    """The prior the membership probes state posteriors at; None without a membership probe
+    (then no posterior is stated, and the report prints no assumed share)."""
     from .key_figures import prior_of
 
     probes = [as_mapping(p) for p in as_list(results.get("probes"))]
-    return next((prior_of(p) for p in probes if p.get("family") == "membership"), PRIOR)
+    return next((prior_of(p) for p in probes if p.get("family") == "membership"), None)
 
 
 def threat_section(results: Mapping[str, Any], number: int) -> Section:
@@ -86,10 +88,13 @@ def threat_section(results: Mapping[str, Any], number: int) -> Section:
         ("Auxiliary knowledge", "The target patient's record (or its beginning) and records of "
                                 "similar patients who were not in training: the non-member cohort."),
         ("Threshold tier", context.tier),
-        ("Prior for posterior statements",
-         f"{format_percent(_prior(results))} of the people an intruder targets are assumed to be training "
-         "patients (compliance reference 5.2); a larger share makes every posterior higher."),
     ]
+    prior = _prior(results)
+    if prior is not None:
+        rows.append(("Prior for posterior statements",
+                     f"{format_percent(prior)} of the people an intruder targets are assumed to be "
+                     "training patients (compliance reference 5.2); a larger share makes every "
+                     "posterior higher."))
     families = []
     for probe in map(as_mapping, as_list(results.get("probes"))):
         family = family_of(probe)

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import write_plan
+from tests.printed_numbers import assert_printed_from
 
 PROBE_IDS = ["loss", "zlib", "min_k", "min_k_plus_plus", "extraction"]
 
@@ -38,6 +39,9 @@ def test_run_writes_report_results_and_records(tmp_path: Path, small_plan: Path,
     assert not {"started_utc", "finished_utc", "seconds"} & set(results["audit"])
     run = json.loads((out / "run.json").read_text())
     assert run["audit_id"] == results["audit"]["id"] and run["seconds"] > 0
+    # One source for every number (issue 14): the summary prints none that the files lack.
+    assert_printed_from(done.stdout, results, run, where="the summary `mnemoscope run` prints",
+                        at_least=5)
     assert set(run["probe_seconds"]) == set(PROBE_IDS) and run["environment"]["python"]
     assert not (out / "checkpoint.sqlite").exists()  # a finished run leaves nothing to resume
     assert results["overall_verdict"] == "fail"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -15,6 +16,7 @@ from desktop.pages.data_page import MASK
 from desktop.plan_draft import needs_reference, opt_in
 from desktop.widgets.records_table import RecordsModel
 from tests.desktop.conftest import AUDIT_TIMEOUT_MS, wait_ready
+from tests.printed_numbers import assert_printed_from, widget_texts
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
 
@@ -85,6 +87,11 @@ def test_new_audit_on_the_demo_from_start_to_pdf(qtbot, window, dialogs, tmp_pat
         assert (card.findChild(ScoreHistogram).spec if histogram else card.findChild(ScoreHistogram)) == histogram
     assert not results.grab().isNull()  # paints every chart (an exception would fail the test)
     finished = results.finished_audit
+    # One source for every number (issue 14): every figure the page shows is one of the
+    # files' own, formatted as the report and the CLI format it.
+    saved = (json.loads(finished.files["results"].read_text()),
+             json.loads((finished.folder / "run.json").read_text()))
+    assert_printed_from(widget_texts(results), *saved, where="the desktop results page", at_least=20)
     assert finished.result.audit["release_context"] == "public"
     assert finished.result.audit["institution"] == "Test Hospital"
 

@@ -213,11 +213,12 @@ def test_vulnerable_subgroups_names_the_subgroup_planted_at_risk(demo_slice) -> 
     assert any(f.startswith("Most at risk: sex = SEX_F") for f in outcome.findings)
     # At higher risk than the cohort and, on its own, past the membership FAIL bound.
     assert rows[("sex", "SEX_F")]["auc_ci"][0] > 0.75 and outcome.verdict is Verdict.FAIL
-    for row in outcome.subgroups:  # small cells show no figure and no count
+    for row in outcome.subgroups:  # small cells show no figure, and no count under 11
         if row["suppressed"]:
-            assert row["n_members"] is None and row["auc"] is None and not row["at_risk"]
-        else:
-            assert min(row["n_members"], row["n_non_members"]) >= 11
+            assert row["hidden_counts"] and row["auc"] is None and not row["at_risk"]
+        for count in ("n_members", "n_non_members"):
+            assert (row[count] is None) == (count in row["hidden_counts"])
+            assert row[count] is None or row[count] >= 11
     assert {r["column"] for r in outcome.subgroups} >= {"age_band", "sex", "rare_codes", "age",
                                                         "sensitive_diagnosis"}
 

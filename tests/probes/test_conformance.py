@@ -186,10 +186,16 @@ def test_membership_probes_state_their_strength_and_report_every_stratum(shared,
     assert columns == {"age_band", "sex", "rare_codes"}
     for row in outcome.subgroups:
         assert keys <= set(row)
-        if row["suppressed"]:  # a small cell shows neither its figures nor its counts
-            assert row["n_members"] is None and row["auc"] is None and not row["significant"]
+        # A count under 11 is hidden (and so is one that would give it away); every count
+        # shown is at least 11; a stratum with a hidden count shows no figure.
+        for count in ("n_members", "n_non_members"):
+            if count in row["hidden_counts"]:
+                assert row[count] is None and row["suppressed"]
+            else:
+                assert row[count] >= 11
+        if row["suppressed"]:
+            assert row["hidden_counts"] and row["auc"] is None and not row["significant"]
         else:
-            assert min(row["n_members"], row["n_non_members"]) >= 11
             assert 0 <= row["auc_ci"][0] <= row["auc"] <= row["auc_ci"][1] <= 1
 
 

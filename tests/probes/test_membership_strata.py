@@ -50,10 +50,13 @@ def test_the_leaking_stratum_is_flagged_named_and_small_cells_are_hidden() -> No
     a, b, c, d = (by_value[v] for v in "ABCD")
     assert a["significant"] and a["auc"] > 0.85 and a["q_value"] < 1e-6
     assert not b["significant"] and b["auc_ci"][0] < 0.5 < b["auc_ci"][1] and b["n_members"] == 190
-    # C has 5 members: suppressed, counts too; the smallest other cell (D) is then hidden
-    # as well, or C's counts would be the cohort totals minus the cells shown.
-    assert c["suppressed"] and c["n_members"] is None and c["auc"] is None
-    assert d["suppressed"] and d["n_non_members"] is None and not d["significant"]
+    # C has 5 members: its member count is hidden as small, its 30 non-members are shown;
+    # D's member count (the smallest other) is hidden too, or C's 5 would be the members'
+    # total minus the counts shown. D's 180 non-members stay: nothing is recovered from them.
+    assert c["suppressed"] and c["auc"] is None
+    assert (c["n_members"], c["n_non_members"], c["hidden_counts"]) == (None, 30, {"n_members": "small"})
+    assert d["suppressed"] and not d["significant"]
+    assert (d["n_members"], d["n_non_members"], d["hidden_counts"]) == (None, 180, {"n_members": "complement"})
     assert by_value[rare.value]["suppressed"]  # no non-member carries a rare code
     top = most_at_risk(rows)
     assert top["value"] == "A"
@@ -72,3 +75,25 @@ def test_complementary_suppression_hides_one_more_cell_of_the_same_column() -> N
                          MembershipThresholds(), np.random.default_rng(3))
     shown = {r["value"]: r["suppressed"] for r in rows if r["column"] == "site"}
     assert shown == {"A": False, "B": True, "C": True}
+    counts = {r["value"]: (r["n_members"], r["n_non_members"]) for r in rows if r["column"] == "site"}
+    assert counts == {"A": (100, 100), "B": (None, 40), "C": (None, 20)}
+
+
+def test_only_counts_below_the_cell_size_are_labelled_small() -> None:
+    """Issue 14, defect 2: the demo's AGE_80_89 (51 / 64) and AGE_90_PLUS (23 / 10) both
+    printed "<11 / <11". Only the 10 is small; the 64 is hidden so that the 10 cannot be
+    recovered by subtraction (and says so); 51 and 23 are shown as they are."""
+    rng = np.random.default_rng(4)
+    m_sites = ["AGE_18_29"] * 300 + ["AGE_80_89"] * 51 + ["AGE_90_PLUS"] * 23
+    n_sites = ["AGE_18_29"] * 300 + ["AGE_80_89"] * 64 + ["AGE_90_PLUS"] * 10
+    cohorts = {Role.MEMBERS: _cohort(Role.MEMBERS, m_sites, ["X1"] * len(m_sites)),
+               Role.NON_MEMBERS: _cohort(Role.NON_MEMBERS, n_sites, ["X1"] * len(n_sites))}
+    rows = assess_strata(membership_strata(cohorts, 1), rng.normal(0, 1, len(m_sites)),
+                         rng.normal(0, 1, len(n_sites)), None, None, MembershipThresholds(),
+                         np.random.default_rng(5))
+    by_value = {r["value"]: r for r in rows if r["column"] == "site"}
+    assert (by_value["AGE_90_PLUS"]["n_members"], by_value["AGE_90_PLUS"]["n_non_members"]) == (23, None)
+    assert by_value["AGE_90_PLUS"]["hidden_counts"] == {"n_non_members": "small"}
+    assert (by_value["AGE_80_89"]["n_members"], by_value["AGE_80_89"]["n_non_members"]) == (51, None)
+    assert by_value["AGE_80_89"]["hidden_counts"] == {"n_non_members": "complement"}
+    assert by_value["AGE_18_29"]["hidden_counts"] == {} and not by_value["AGE_18_29"]["suppressed"]

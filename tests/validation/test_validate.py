@@ -4,10 +4,8 @@ catch a wrong control), the certificate, and the validation every audit cites.""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from audit_core.fingerprint import file_sha256
@@ -21,22 +19,9 @@ from audit_core.validation.known_answers import negative_checks
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_validate_passes_without_torch_and_writes_the_certificate(tmp_path: Path) -> None:
+def test_validate_passes_without_torch_and_writes_the_certificate(validation_run) -> None:
     """The whole command, in a fresh process: exit 0, every check passed, no torch loaded."""
-    record, out = tmp_path / "installed_files.json", tmp_path / "certificates"
-    code = (
-        "import json, sys\n"
-        "from pathlib import Path\n"
-        "from audit_core.validation import installation\n"
-        f"installation.record_installation(Path({str(record)!r}))\n"
-        f"installation.RECORD_PATH = Path({str(record)!r})\n"
-        "from audit_core.cli import main\n"
-        f"code = main(['validate', '--out', {str(out)!r}, '--json', '--quiet'])\n"
-        "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'transformers'})\n"
-        "print(json.dumps({'code': code, 'loaded': loaded}))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done, out = validation_run.done, validation_run.out
     assert done.returncode == 0, done.stderr
     *certificate_lines, last = done.stdout.strip().splitlines()
     assert json.loads(last) == {"code": 0, "loaded": []}
