@@ -48,11 +48,18 @@ def attribute_headline(strongest: dict | None, *, categories: tuple[int, int], f
 def attribute_findings(stats: list[dict], present: Sequence[CodeSet], base_rate: np.ndarray, *,
                        flagged: tuple[int, int], scored: tuple[int, int], p_flag: float | None,
                        t: AttributeThresholds, dropped: list[str], confidence: float) -> list[str]:
-    lines = []
+    f_m, f_n = flagged
+    # What the verdict rests on comes first (the desktop app shows the first finding).
+    lines = [_basis(stats, t, confidence),
+             f"{f_m} of {scored[0]} members and {f_n} of {scored[1]} "
+             f"non-members had a sensitive category of theirs come up with a signal of at least "
+             f"{t.flag_signal:.2f} after it was removed from the prompt"
+             + (f" (one-sided Fisher p = {p_flag:.2g})." if p_flag is not None else ".")]
+    unassessed = []
     for k, code_set in enumerate(present):
         mine = [s for s in stats if s["name"] == code_set.name]
         judged = [s for s in mine if s["assessed"]]
-        base = f"unprompted base rate {base_rate[k]:.1%}."
+        base = f"{base_rate[k]:.1%}"
         if judged:
             s = max(judged, key=lambda s: (s["gap_low"], s["gap"]))
             reading = ("members higher: the interval excludes 0" if s["gap_low"] > 0 else
@@ -60,20 +67,17 @@ def attribute_findings(stats: list[dict], present: Sequence[CodeSet], base_rate:
             tiers = f" ({len(judged)} of {len(mine)} tiers assessed)" if len(judged) < len(mine) else ""
             lines.append(f"{code_set.label}: strongest at {s['tier_label'].lower()}{tiers}, AUROC "
                          f"{s['auroc_members']:.3f} for members and {s['auroc_non_members']:.3f} for "
-                         f"non-members, gap {s['gap']:+.3f} ({_ci(s)}): {reading}; {base}")
+                         f"non-members, gap {s['gap']:+.3f} ({_ci(s)}): {reading}; unprompted base "
+                         f"rate {base}.")
         else:
             most_m = max((s["positives_members"] for s in mine), default=0)
             most_n = max((s["positives_non_members"] for s in mine), default=0)
-            lines.append(f"{code_set.label}: not assessed, fewer than {t.min_positives} patients with "
-                         f"and without it after the prompt in each cohort at every tier (at most "
-                         f"{most_m} members and {most_n} non-members carry it after the prompt); "
-                         f"not evidence either way; {base}")
-    lines.append(_basis(stats, t, confidence))
-    f_m, f_n = flagged
-    lines.append(f"{f_m} of {scored[0]} members and {f_n} of {scored[1]} "
-                 f"non-members had a sensitive category of theirs come up with a signal of at least "
-                 f"{t.flag_signal:.2f} after it was removed from the prompt"
-                 + (f" (one-sided Fisher p = {p_flag:.2g})." if p_flag is not None else "."))
+            unassessed.append(f"{code_set.label} (at most {most_m} / {most_n}; {base})")
+    if unassessed:
+        lines.append(f"Not assessed, not evidence either way: fewer than {t.min_positives} patients "
+                     "with and without the category after the prompt in each cohort at every tier "
+                     "(carriers after the prompt, members / non-members; unprompted base rate): "
+                     + "; ".join(unassessed) + ".")
     if dropped:
         lines.append(f"Not tested (no code of the category in the model's vocabulary): {', '.join(dropped)}.")
     return lines
@@ -89,9 +93,9 @@ def _basis(stats: list[dict], t: AttributeThresholds, confidence: float) -> str:
                  f"at 95% (each at {confidence:.2%}, Bonferroni)")
     above = [s for s in assessed if s["gap_low"] > 0]
     if above:
-        return (f"{intervals}; the interval lies above 0 (members' AUROC higher) for "
+        return (f"{intervals}; the interval lies above 0 (AUROC higher for members) for "
                 + "; ".join(f"{_where(s)} ({s['gap']:+.3f}, {_ci(s)})" for s in above) + ".")
     widest = max(assessed, key=lambda s: s["gap_high"])
     return (f"{intervals}; no interval lies above 0: no member/non-member difference detected, "
-            f"though the intervals allow members' AUROC to exceed non-members' by up to "
+            f"though the intervals allow the AUROC of members to exceed that of non-members by up to "
             f"{widest['gap_high']:+.3f} ({_where(widest)}).")

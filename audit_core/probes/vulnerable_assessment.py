@@ -43,7 +43,7 @@ def flag_strata(rows: list[dict[str, Any]], draws: dict[str, list[np.ndarray | N
         rejected = sum(q <= fdr for q in q_values)
         level = max(rejected, 1) * fdr / max(len(tested), 1)
         confidence[key] = 1.0 - level if tested else None
-        for i, row in enumerate(rows):
+        for row in rows:
             row[f"{key}_q_value"] = row[f"{key}_lower_bound"] = None
             row[f"{key}_flagged"] = False
         for i, q in zip(tested, q_values):
@@ -113,7 +113,7 @@ def vulnerable_outcome(rows: list[dict[str, Any]], confidence: dict[str, float |
                      f"{sum(r[f'{key}_q_value'] is not None for r in shown)} strata, bound at "
                      f"{confidence[key]:.1%}" for key, name in SIGNALS if confidence[key] is not None)
     if rule:
-        findings.append(f"A stratum is at higher risk when a disparity's Benjamini-Hochberg q-value "
+        findings.append(f"A stratum is at higher risk when the Benjamini-Hochberg q-value of a disparity "
                         f"is at most {t.subgroup_fdr:.2f}, which is when its one-sided lower "
                         f"confidence bound at the matching level lies above 0 ({rule}).")
     if at_risk:

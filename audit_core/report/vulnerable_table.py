@@ -54,7 +54,7 @@ def vulnerable_table(probe: Mapping[str, Any]) -> Table:
     rows = []
     for group in map(as_mapping, as_list(probe.get("subgroups"))):
         if group.get("suppressed") is True:
-            rows.append((_stratum(group), "suppressed", "", "", "", "", "", ""))
+            rows.append((_stratum(group), MISSING, "suppressed", "", "", "", "", ""))
             continue
         rows.append((
             _stratum(group),
@@ -65,11 +65,11 @@ def vulnerable_table(probe: Mapping[str, Any]) -> Table:
                            _q(group.get(f"{key}_q_value")))),
             _flag(group),
         ))
-    header = ("Stratum", "n (members / non)", "AUC (95% CI)",
+    header = ("Stratum", "n (M / N)", "AUC (95% CI)",
               *(h for _key, title, _name in SIGNALS for h in (f"{title} (≥ lower bound)", "q")),
               "Flagged by")
     return Table(header=header, rows=tuple(rows),
-                 widths=(0.2, 0.1, 0.14, 0.15, 0.07, 0.15, 0.07, 0.12),
+                 widths=(0.19, 0.09, 0.13, 0.155, 0.065, 0.155, 0.065, 0.15),
                  align=(Align.LEFT,) + (Align.RIGHT,) * 6 + (Align.CENTER,),
                  caption=_caption(metrics, as_mapping(probe.get("thresholds"))))
 
@@ -78,8 +78,8 @@ def _caption(metrics: Mapping[str, Any], thresholds: Mapping[str, Any]) -> str:
     fdr = thresholds.get("subgroup_fdr")
     levels = [f"{name} {float(metrics[f'{key}_bound_confidence']):.1%}" for key, _title, name in SIGNALS
               if is_number(metrics.get(f"{key}_bound_confidence"))]
-    return ("Disparity: the stratum's figure minus the whole cohort's (membership AUC; members' minus "
-            "non-members' sensitive-disclosure AUROC). ≥: its one-sided lower confidence bound at the "
+    return ("M / N: members / non-members. Disparity: the stratum's figure minus the whole cohort's "
+            "(membership AUC; members' minus non-members' sensitive-disclosure AUROC). ≥: its one-sided lower confidence bound at the "
             "level matching the Benjamini–Hochberg adjustment across strata"
             + (f" ({'; '.join(levels)})" if levels else "")
             + ". q: that signal's Benjamini–Hochberg q-value. Flagged by: the signal whose q is at most "

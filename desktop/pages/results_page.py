@@ -77,7 +77,7 @@ class ProbeCard(QFrame):
         layout.addLayout(top)
         headline = QLabel(probe.headline.get("text", ""))
         headline.setProperty("role", "headline")
-        headline.setToolTip(f"{probe.headline.get('label', '')}, with its 95% interval")
+        headline.setToolTip(probe.headline.get("label", ""))  # the text itself names its interval
         layout.addWidget(headline)
         sentence = QLabel(plain_sentence(probe))
         sentence.setWordWrap(True)

@@ -25,6 +25,7 @@ from audit_core.probes.vulnerable_assessment import SIGNALS, flag_strata, vulner
 from audit_core.report.clinical_tables import clinical_blocks
 from audit_core.report.elements import Badge, Paragraph, Table
 from audit_core.report.probe_evidence import meaning_blocks
+from audit_core.report.redaction import scrub_text
 from audit_core.report.values import format_p_value
 from audit_core.report.vulnerable_table import vulnerable_table
 from audit_core.stats.disparity import one_sided_p
@@ -107,6 +108,8 @@ def test_t2_verdict_reads_the_interval_the_report_prints(gap: float) -> None:
         assert f"up to {allowed:+.3f}" in _meaning(probe)
         assert "cannot be told" not in _meaning(probe)
     assert (gap == 0.25) == bool(above)  # both branches are exercised
+    # The report masks quoted passages in probe text: the wording must reach it whole.
+    assert [scrub_text(f) for f in outcome.findings] == list(outcome.findings)
 
 
 def test_t2_headline_is_the_strongest_evidence_not_the_largest_point_gap() -> None:
@@ -130,8 +133,8 @@ def test_t2_a_category_with_too_few_carriers_is_not_assessed_and_never_a_pass() 
     assert outcome.metrics["categories_assessed"] == 0 and outcome.metrics["categories_not_assessed"] == 2
     assert outcome.headline.text.startswith("no category could be assessed")
     assert "not evidence of safety" in _meaning(probe)
-    finding = next(f for f in outcome.findings if f.startswith("Opioid"))
-    assert "not assessed" in finding and "at most 2 members and 3 non-members" in finding
+    finding = next(f for f in outcome.findings if f.startswith("Not assessed"))
+    assert "Opioids (at most 2 / 3;" in finding and "Sedatives (at most 4 / 1;" in finding
 
     # Next to one assessed category without a gap: a PASS that covers that one only.
     outcome, probe = _t2(("alcohol", 60, 0.6, 60, 0.6), *few)
@@ -200,6 +203,7 @@ def test_t6_flags_only_on_the_printed_bound_and_prints_the_q_that_flagged(disclo
             if bound is not None and bound <= 0:
                 assert not row[f"{key}_flagged"]  # a printed bound at or below 0 never flags
     assert flagged and verdict is Verdict.WARN and headline.value == sum(r["at_risk"] for r in rows)
+    assert scrub_text(headline.text) == headline.text
     # The case that used to contradict itself: flagged, yet its two-sided 95% interval
     # (the one printed before) includes 0.
     assert any(r["auc_disparity_flagged"] and np.percentile(d, 2.5) <= 0
