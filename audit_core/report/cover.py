@@ -21,6 +21,7 @@ from .values import (
     as_mapping,
     as_text,
     format_utc,
+    report_label,
 )
 from .verdicts import ERROR, MEANINGS, WORDS, probe_verdict, verdict_badge, verdict_value, verdict_word
 
@@ -125,7 +126,7 @@ def _identity_table(results: Mapping[str, Any], results_digest: str, signature_s
     model = as_mapping(results.get("model"))
     tool = as_mapping(results.get("tool"))
     when = audit.get("finished_utc") or audit.get("started_utc")
-    rows: list[tuple[str, Any]] = [("Report id", Code(as_text(audit.get("id"))))]
+    rows: list[tuple[str, Any]] = [("Report id", Code(report_label(results)))]
     if audit.get("institution"):
         rows.append(("Institution", as_text(audit.get("institution"))))
     if audit.get("requester"):

@@ -220,8 +220,8 @@ class ResultsPage(QWidget):
         incomplete = " (incomplete: the audit was cancelled)" if result.cancelled else ""
         self.banner_title.setText(f"{MEANINGS.get(verdict, verdict)}{incomplete}")
         self.banner_text.setText(f"{result.overall_rationale}<br><span style='color:#5F6B7A'>"
-                                 f"{_escape(result.audit.get('title', ''))} · audit "
-                                 f"{_escape(result.audit.get('id', ''))} · "
+                                 f"{_escape(result.audit.get('title', ''))} · report "
+                                 f"{_escape(finished.report_id)} · "
                                  f"{result.audit.get('seconds', 0):.0f} s</span>")
         self.saved_note.setText(f"Saved in {finished.folder}: report.pdf, results.json, run.json, "
                                 "records.csv and plan.toml. results.json and records.csv hold patient ids: keep "
