@@ -28,8 +28,8 @@ from .verdicts import ERROR, MEANINGS, WORDS, probe_verdict, verdict_badge, verd
 DEFAULT_TITLE = "Memorization audit"
 KICKER = "Mnemoscope · Training-data memorization and privacy audit report"
 UNSIGNED = (
-    "Not digitally signed when issued. Paper signatures go in the sign-off section; a "
-    "PAdES signature added later is checked with `mnemoscope verify`."
+    "Not signed when issued. Approvals are added after review with `mnemoscope sign` (see "
+    "the sign-off section) and listed by `mnemoscope verify`."
 )
 COMPLETED = "completed"
 

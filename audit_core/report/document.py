@@ -79,7 +79,7 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
         findings_section(results, numbers["findings"]),
         limitations_section(results, numbers["limitations"]),
         conclusion_section(results, numbers["conclusion"]),
-        signoff_section(results, numbers["sign-off"], status),
+        signoff_section(results, numbers["sign-off"], signature_status),
         appendix_section(results, results_hash),
         definitions_section(),
     ]
