@@ -110,8 +110,8 @@ def signoff_section(results: Mapping[str, Any], number: int,
             "MEASURE 1.3)." + (f" Auditor named in the plan: {auditor}." if auditor else ""),
             TextStyle.SMALL),
         Paragraph(
-            "Privacy officer: I have reviewed this report and record my decision: accept / "
-            "accept with the conditions stated / reject.", TextStyle.SMALL),
+            "Privacy officer: I have reviewed this report and record my decision: approved / "
+            "approved with the conditions stated / rejected.", TextStyle.SMALL),
         SignatureLines((("Auditor", fields),
                         ("Privacy officer", ("Name", "Role", "Decision", "Date", "Signature")))),
         Paragraph(
