@@ -188,18 +188,19 @@ def test_t6_flags_only_on_the_printed_bound_and_prints_the_q_that_flagged(disclo
     fdr = probe["thresholds"]["subgroup_fdr"]
     flagged = 0
     for row, printed in zip(rows, table.rows):
-        by = printed[-1].label.lower() if isinstance(printed[-1], Badge) else ""
-        for (key, name), (bound_cell, q_cell) in zip(SIGNALS, ((printed[3], printed[4]), (printed[5], printed[6]))):
+        by = printed[-1].label if isinstance(printed[-1], Badge) else ""
+        for (key, name), word, (bound_cell, q_cell) in zip(SIGNALS, ("AUC", "GAP"),
+                                                          ((printed[3], printed[4]), (printed[5], printed[6]))):
             bound = _parse(bound_cell)
             q = row[f"{key}_q_value"]
             if q is not None:
                 assert q_cell == format_p_value(q)  # the q printed is the q compared
             if row[f"{key}_flagged"]:
                 flagged += 1
-                assert by in (name, "both") and bound is not None and bound > 0 and q <= fdr
+                assert by in (word, "BOTH") and bound is not None and bound > 0 and q <= fdr
             else:
                 assert bound is None or bound <= 0 or q > fdr
-                assert by != name
+                assert by != word
             if bound is not None and bound <= 0:
                 assert not row[f"{key}_flagged"]  # a printed bound at or below 0 never flags
     assert flagged and verdict is Verdict.WARN and headline.value == sum(r["at_risk"] for r in rows)
