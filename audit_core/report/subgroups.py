@@ -17,41 +17,17 @@ from typing import Any
 
 from .elements import Align, Badge, Block, Heading, Paragraph, Section, Table, TextStyle
 from .metrics import format_metric, metric_label
-from .values import MISSING, as_list, as_mapping, as_text, format_count, format_p_value, humanize, is_number
+from .small_cells import MIN_CELL, cell_count, is_suppressed, min_cell
+from .values import as_list, as_mapping, as_text, format_count, format_p_value, humanize, is_number
+from .vulnerable_table import is_vulnerable_probe, vulnerable_table
 from audit_core.figures import format_small_cell, format_withheld_cell
 
-MIN_CELL = 11  # CMS cell-size rule; a probe's own `min_cell` threshold takes precedence
 KNOWN = {"column", "value", "n_members", "n_non_members", "suppressed", "hidden_counts", "auc",
          "auc_ci", "q_value", "p_value", "significant"}
 
 
 def has_subgroups(results: Mapping[str, Any]) -> bool:
     return any(as_list(as_mapping(p).get("subgroups")) for p in as_list(results.get("probes")))
-
-
-def min_cell(probe: Mapping[str, Any]) -> int:
-    value = as_mapping(probe.get("thresholds")).get("min_cell")
-    return int(value) if is_number(value) and value >= 1 else MIN_CELL
-
-
-def is_suppressed(group: Mapping[str, Any], smallest: int = MIN_CELL) -> bool:
-    if group.get("suppressed") is True:
-        return True
-    counts = [group.get("n_members"), group.get("n_non_members")]
-    return any(is_number(c) and c < smallest for c in counts)
-
-
-def cell_count(group: Mapping[str, Any], name: str, smallest: int) -> str:
-    """One count of a stratum, labelled truthfully: the engine's reason when it hid it, the
-    suppression mark for a small count it did not hide (older results), else the count."""
-    reason = as_mapping(group.get("hidden_counts")).get(name)
-    value = group.get(name)
-    if reason == "small" or (is_number(value) and value < smallest):
-        return format_small_cell(smallest)
-    if reason == "complement":
-        return format_withheld_cell(smallest)
-    # Hidden without a reason (results written before the engine gave one): not claimed small.
-    return format_count(value) if is_number(value) else MISSING
 
 
 def subgroup_section(results: Mapping[str, Any], number: int) -> Section:
@@ -67,13 +43,13 @@ def subgroup_section(results: Mapping[str, Any], number: int) -> Section:
         "q: Benjamini–Hochberg adjusted p-value across the subgroups that AUC exceeds 0.5; "
         "LEAKS: membership is detectable in the subgroup at the plan's false discovery rate. "
         "Groups with a higher AUC than the whole cohort are the patients most at risk. "
-        "AT RISK (vulnerable subgroups, T6): the stratum fares significantly worse than the whole "
-        "cohort (membership AUC or sensitive disclosure; Benjamini–Hochberg across strata).",
+        "Vulnerable subgroups (T6) compare each stratum with the whole cohort; see its table's note.",
         TextStyle.SMALL)]
     for probe in probes:
         groups = [as_mapping(g) for g in as_list(probe.get("subgroups"))]
         blocks.append(Heading(as_text(probe.get("title"), as_text(probe.get("id"))), 3))
-        blocks.append(_table(groups, min_cell(probe)))
+        blocks.append(vulnerable_table(probe, min_cell(probe)) if is_vulnerable_probe(probe)
+                      else _table(groups, min_cell(probe)))
     return Section(key="subgroups", title=f"{number}. Subgroups", blocks=tuple(blocks))
 
 
