@@ -5,8 +5,6 @@ bookmarks, reproducible content, no patient data in its text, and `mnemoscope ve
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 
 import pikepdf
 import pikepdf.pdfa
@@ -22,12 +20,11 @@ from tests.core.report_samples import (  # `results`, the fixture, comes from co
     record_ids,
     with_planted_phi,
 )
+from tests.printed_numbers import pdf_text as read_pdf_text
 
 
 def pdf_text(path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return read_pdf_text(path, "-layout")
 
 
 def valid_pdf_a(path, tmp_path) -> bool:

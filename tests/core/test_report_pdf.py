@@ -33,6 +33,7 @@ from tests.core.report_samples import (  # `results`, the fixture, comes from co
     cancelled,
     with_errored_probe,
 )
+from tests.printed_numbers import pdf_text
 
 
 # --- the chart ------------------------------------------------------------------------
@@ -67,12 +68,6 @@ def test_roc_chart_is_log_log_with_decade_ticks_and_only_embedded_fonts(results)
 
 
 # --- the PDF --------------------------------------------------------------------------
-
-
-def pdf_text(path: Path, *options: str) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    return subprocess.run(["pdftotext", *options, str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
 @pytest.fixture
