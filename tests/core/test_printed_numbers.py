@@ -15,6 +15,7 @@ from audit_core.report.metrics import metric_rows
 from tests.core.report_samples import strings, table_rows
 from tests.printed_numbers import (
     assert_printed_from,
+    chart_strings,
     figures_in,
     pdf_text,
     printable,
@@ -171,4 +172,4 @@ def test_every_number_a_report_prints_comes_from_its_results(results, tmp_path) 
     path = tmp_path / "report.pdf"
     write_report(results, path)
     assert_printed_from(pdf_text(path), results, where="the example report", at_least=100,
-                        headings=report_headings(results))
+                        headings=report_headings(results), charts=chart_strings(results))
