@@ -25,6 +25,7 @@ How it cannot be fooled:
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import shutil
 import subprocess
@@ -240,21 +241,11 @@ def _rows(mapping: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 def printable(*documents: Mapping[str, Any]) -> Printable:
     """What a front end may print for a result (results.json, run.json)."""
     allowed = Printable()
-    min_cells = set(_values_of(documents, "min_cell")) or {11}
+    # The small-cell thresholds the engine hid counts by ("<11", "≥11").
+    min_cells = {int(c) for c in re.findall(r'"min_cell": (\d+)', json.dumps(documents))} or {11}
     for document in documents:
-        _walk(document, "", allowed, {int(c) for c in min_cells})
+        _walk(document, "", allowed, min_cells)
     return allowed
-
-
-def _values_of(documents: Iterable[Any], key: str) -> Iterator[Any]:
-    for document in documents:
-        if isinstance(document, Mapping):
-            for k, v in document.items():
-                if k == key and f.is_number(v):
-                    yield v
-                yield from _values_of([v], key)
-        elif isinstance(document, list):
-            yield from _values_of(document, key)
 
 
 def _walk(value: Any, key: str, allowed: Printable, min_cells: set[int]) -> None:
