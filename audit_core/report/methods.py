@@ -38,7 +38,7 @@ def _calibration(results: Mapping[str, Any]) -> str:
     if held_out(results):
         return ("The decision threshold for the primary FPR is set on a calibration half of the "
                 "non-members and TPR and FPR are judged on the other half (both ways, pooled), so "
-                "the reported FPR is not tuned on the data it is judged on (compliance reference 2.2).")
+                "the reported FPR is not tuned on the data it is judged on.")
     return ("The decision threshold is placed on the same non-members the FPR is reported on (no "
             "separate calibration split), so FPR at very low rates is optimistic for the model; "
             "the smallest resolvable FPR is printed per probe.")

@@ -88,7 +88,8 @@ def threat_section(results: Mapping[str, Any], number: int) -> Section:
         ("Threshold tier", context.tier),
         ("Prior for posterior statements",
          f"{format_percent(_prior(results))} of the people an intruder targets are assumed to be training "
-         "patients (compliance reference 5.2); a larger share makes every posterior higher."),
+         "patients (with a likelihood ratio of 2, the 0.09 posterior that EMA Policy 0070 and Health "
+         "Canada PRCI accept); a larger share makes every posterior higher."),
     ]
     families = []
     for probe in map(as_mapping, as_list(results.get("probes"))):
