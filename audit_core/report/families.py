@@ -226,6 +226,30 @@ GENERIC = Family(
     ),
 )
 
+# The required actions the front pages list, each once, numbered in the order the findings
+# call for them (a family's `actions` name these keys). Worded for the privacy officer who
+# assigns them; the probe sections keep each family's own, more specific mitigations.
+ACTIONS = {
+    "dp": "Retrain with differential privacy (DP-SGD) at a per-patient epsilon of 1 to 10, or at "
+          "least train for fewer epochs.",
+    "dedup": "Deduplicate the training data: repeated records are the ones most often memorized.",
+    "access": "Keep the weights internal and expose only generated output, with a query limit per user.",
+    "hidden": "Do not release hidden states or embeddings; expose only the outputs the use needs.",
+    "filter": "Filter generated output before it is shown: matches with training records, sensitive "
+              "codes, identifiers.",
+    "generalise": "Generalise or remove what makes a patient stand out in the training data: rare "
+                  "codes, exact dates, ages over 89 (HIPAA Safe Harbor aggregates ages of 90 and over).",
+    "identifiers": "Remove direct identifiers from the training text and retrain.",
+    "review": "Have a clinician review the flagged cases (records.csv stays on the audit workstation).",
+    "more_data": "Supply more non-members from the same population and rerun (at least 1,000 for a 1% "
+                 "FPR, 10,000 for 0.1%).",
+    "fix_error": "Fix the cause named in the section of each probe not assessed, and rerun.",
+    "redraw": "Draw non-members from the same population and period as the members, and rerun.",
+    "reaudit": "Re-audit after these actions, before any deployment or sharing.",
+    "keep_context": "Keep the release context as assessed: a wider release needs a new audit.",
+    "reaudit_on_change": "Re-audit after any retraining, fine-tuning or change of training data.",
+}
+
 # Attack-strength classes (compliance.md 2.1): a PASS from a weak attack is weak evidence.
 STRENGTH = {
     "reference_free": "Reference-free (scores from the audited model alone)",

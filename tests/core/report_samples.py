@@ -51,6 +51,13 @@ def table_rows(section: Section, first_header: str) -> list[tuple]:
     raise AssertionError(f"no table headed {first_header!r} in {section.key}")
 
 
+def all_table_rows(section: Section, first_header: str) -> list[tuple]:
+    """The rows of every table headed `first_header`, in order (page 2 has one per bucket)."""
+    return [row for block in section.blocks
+            if isinstance(block, Table) and block.header and block.header[0] == first_header
+            for row in block.rows]
+
+
 def metric_values(section: Section) -> dict[str, tuple[str, str]]:
     """label -> (value, n); in the two-column layout n is the one in the caption."""
     table = next(b for b in section.blocks if isinstance(b, Table) and b.header and b.header[0] == "Metric")

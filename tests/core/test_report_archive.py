@@ -49,8 +49,9 @@ def test_the_report_is_valid_pdf_a_3b_with_results_and_plan_embedded(written, re
     assert plan == results["plan"]
     # The embedded copy is shareable: no record id, no pseudonym key.
     assert not any(record_id in json.dumps(embedded) for record_id in record_ids(results))
-    assert outline[:3] == ["Summary", "Executive summary", "1. Scope and regulatory mapping"]
-    assert "Appendix B. Definitions and formulas" in outline
+    assert outline[:5] == ["Summary", "Findings and required actions", "What a PASS does not prove",
+                           "Sign-off", "1. Model identity"]
+    assert outline[-2:] == ["Appendix B. Regulatory clause map", "Appendix C. Glossary, definitions and formulas"]
 
 
 def test_the_same_results_give_the_same_pdf_content(tmp_path, results):

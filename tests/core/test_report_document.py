@@ -24,6 +24,7 @@ from audit_core.report.metrics import format_metric, metric_label
 
 from tests.core.report_samples import (  # `results`, the fixture, comes from conftest.py
     REPO,
+    all_table_rows,
     record_ids,
     record_refs,
     strings,
@@ -41,37 +42,34 @@ def test_document_has_every_section_of_the_report_specification_in_order(results
     document = build_report(results)
 
     assert [s.key for s in document.sections] == [
-        "cover",
-        "summary",
-        "scope",
+        "cover",  # page 1: verdict, decision, first actions, three numbers, status
+        "summary",  # page 2: findings sorted for release, the other actions
+        "limitations",  # page 3: what a PASS does not prove, conditions of validity
+        "sign-off",
         "model",
         "datasets",
         "threat-model",
         "methods",
         "probe:loss",
         "probe:extraction",
-        "findings",
-        "limitations",
-        "conclusion",
-        "sign-off",
         "appendix",
+        "regulatory-map",
         "definitions",
     ]
     assert document.report_id == "MNS-20261129-4F2A9C"
     assert document.verdict == "fail"
-    assert document.section("probe:loss").title == "6.1 LOSS membership inference"
+    assert document.section("probe:loss").title == "5.1 LOSS membership inference"
 
 
-def test_cover_shows_overall_verdict_with_rationale_and_each_probe_verdict(results):
+def test_cover_shows_overall_verdict_with_rationale_and_the_decision(results):
     cover = build_report(results).section("cover")
 
     banner = next(b for b in cover.blocks if isinstance(b, VerdictBanner))
     assert (banner.verdict, banner.label) == ("fail", "FAIL")
     assert banner.rationale == results["overall_rationale"]
-    probe_rows = table_rows(cover, "Probe")
-    assert [row[0] for row in probe_rows] == [p["title"] for p in results["probes"]]
-    assert all(row[1] == Badge("fail", "FAIL") for row in probe_rows)
-    assert probe_rows[0][2] == "AUC 0.912 (95% CI 0.899-0.925)"
+    leads = [b.text for b in cover.blocks if isinstance(b, Paragraph) and b.style is TextStyle.LEAD]
+    assert leads == ["Decision: No. Do not deploy or share this model beyond the hospital until the "
+                     "required actions are done and a new audit passes."]
 
 
 def test_cover_identifies_model_and_results_by_sha256_and_carries_the_disclaimer(results):
@@ -85,7 +83,7 @@ def test_cover_identifies_model_and_results_by_sha256_and_carries_the_disclaimer
         assert dataset["file"] in strings(document.section("datasets"))
     assert document.results_digest in text
     assert any(s.startswith("Not digitally signed") for s in text)
-    assert "Demo General Hospital" in text and "Privacy office" in text
+    assert "Demo General Hospital; requested by Privacy office" in text
     disclaimer = [b.text for b in cover.blocks if isinstance(b, Paragraph) and b.style is TextStyle.DISCLAIMER]
     assert any("does not prove anonymity" in line for line in disclaimer)
     assert any("contains no patient data" in line for line in disclaimer)
@@ -234,8 +232,10 @@ def test_an_errored_probe_is_not_assessed_and_shows_its_error(results):
     document = build_report(with_errored_probe(results))
     section = document.section("probe:phi_leak")
 
-    cover_row = table_rows(document.section("cover"), "Probe")[-1]
-    assert cover_row[1] == Badge("error", "NOT ASSESSED")
+    rows = [row for row in all_table_rows(document.section("summary"), "Risk to patients")
+            if row[1] == "PHI in generated text"]
+    assert rows and rows[0][2] == Badge("error", "NOT ASSESSED")
+    assert rows[0][3] == "Stopped with an error: no evidence either way."
     assert any(s.startswith("Not assessed") and "invalid dimensions" in s for s in strings(section))
     assert any("No metrics were recorded" in s for s in strings(section))
 
