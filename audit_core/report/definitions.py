@@ -27,27 +27,25 @@ TERMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
      "failure threshold.", ALWAYS),
     ("INCONCLUSIVE, NOT ASSESSED", "No evidence either way. INCONCLUSIVE: the cohorts are too "
      "small to resolve the threshold. NOT ASSESSED: the probe stopped with an error.", ALWAYS),
-    ("Member / non-member", "A record the model was trained on / a record from the same "
-     "population that it was not trained on, the control every member figure is compared with.",
+    ("Member / non-member", "A record the model was trained on / one from the same population "
+     "that it was not trained on: the control every member figure is compared with.",
      (r"[Mm]ember",)),
     ("Membership inference", "Telling, from the model, whether a given patient's record was in "
      "its training data (NIST AI 100-2 E2025).", (r"[Mm]embership",)),
-    ("TPR, FPR", "True positive rate: the share of members an attack flags, TP / (TP + FN). False "
-     "positive rate: the share of non-members it wrongly flags, FP / (FP + TN); a 1% FPR is one "
-     "false alarm per 100 patients who were never in training.", (r"\bTPR\b", r"\bFPR\b", r"wrongly flags")),
-    ("ROC curve, AUC", "The ROC curve plots TPR against FPR over every threshold. AUC (area under "
-     "it) is the probability that a random member scores above a random non-member: 0.5 is "
-     "chance, 1 a perfect separation.", (r"\bAUC\b", r"\bROC\b")),
-    ("AUROC, AUPRC", "AUC of a classifier predicting a condition (area under the ROC curve), and "
-     "area under the precision-recall curve, which accounts for how rare the condition is.",
+    ("TPR, FPR", "True and false positive rates: the share of members an attack flags, TP / (TP + "
+     "FN), and of non-members it wrongly flags, FP / (FP + TN); a 1% FPR is one false alarm per 100 "
+     "patients never in training.", (r"\bTPR\b", r"\bFPR\b", r"wrongly flags")),
+    ("ROC curve, AUC", "ROC curve: TPR against FPR over every threshold. AUC, the area under it: "
+     "the probability that a random member scores above a random non-member (0.5 chance, 1 perfect).", (r"\bAUC\b", r"\bROC\b")),
+    ("AUROC, AUPRC", "The AUC of a classifier that predicts a condition, and the area under its "
+     "precision-recall curve, which allows for how rare the condition is.",
      (r"AUROC", r"AUPRC")),
     ("Membership advantage", "max over thresholds of TPR − FPR (Yeom et al. 2018); 0 = no leakage.",
      (r"advantage",)),
     ("Likelihood ratio Λ", "TPR / FPR at the operating point: how many times a flag raises the "
      "odds that a patient was in training.", (r"[Ll]ikelihood ratio", r"times more likely")),
-    ("Prior, posterior", "Prior: the share of training patients among those an intruder targets "
-     "(5% unless the plan says otherwise). Posterior: what a flag makes of it, prior odds × Λ as a "
-     "probability, p = (π/(1−π)·Λ) / (1 + π/(1−π)·Λ) for a prior π.", (r"[Pp]osterior", r"\bprior\b")),
+    ("Prior, posterior", "Prior π: the share of training patients among those an intruder targets "
+     "(5% unless stated). Posterior: the same after a flag, (π/(1−π)·Λ) / (1 + π/(1−π)·Λ).", (r"[Pp]osterior", r"\bprior\b")),
     ("Differential privacy (DP), epsilon ε, δ", "A guarantee given by the training method (DP-SGD "
      "adds noise while training): no single patient changes what the model does by more than a "
      "factor e^ε, except with probability δ. Smaller ε is stronger; 1 is strong, 10 weak.",
@@ -55,29 +53,27 @@ TERMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Epsilon lower bound ε_lb", "ln((TPR_low − δ) / FPR_high), δ = 0, with one-sided 97.5% "
      "Clopper–Pearson bounds. Any (ε, δ)-DP training satisfies TPR ≤ e^ε·FPR + δ, so ε_lb above "
      "a claimed ε refutes the claim; it can never prove one.", (r"ε_lb", r"[Ee]psilon lower bound")),
-    ("95% confidence interval (CI)", "The range that holds the true value with 95% confidence; "
-     "printed in brackets after a figure.", (r"\bCI\b", r"interval")),
+    ("95% interval (CI)", "The range that holds the true value with 95% confidence, in brackets "
+     "after a figure.", (r"\bCI\b", r"interval")),
     ("Clopper–Pearson interval", "The exact confidence interval of a rate from a binomial count; "
      "valid at the very small rates where approximations fail.", (r"Clopper",)),
     ("Bootstrap", "An interval found by recomputing a figure on many resamples of the patients "
      "drawn with replacement (1,000 unless stated) and taking the middle 95%.", (r"[Bb]ootstrap",)),
-    ("Smallest resolvable FPR", "1 − 0.05^(1/n) ≈ 3/n for n non-members: the one-sided 95% upper "
-     "bound on the FPR when no non-member is flagged (rule of three); a lower FPR cannot be "
-     "claimed from this data.", (r"[Rr]esolvab",)),
-    ("Held out, calibration split", "The decision threshold is set on one half of the non-members "
-     "(calibration) and TPR and FPR are judged on the other (held out), so the FPR is not tuned on "
-     "the data it is judged on.", (r"[Hh]eld out", r"[Cc]alibration")),
+    ("Smallest resolvable FPR", "1 − 0.05^(1/n) ≈ 3/n for n non-members (rule of three): the 95% "
+     "upper bound on the FPR when no non-member is flagged; no lower FPR can be claimed.", (r"[Rr]esolvab",)),
+    ("Held out, calibration", "The threshold is set on half of the non-members (calibration) and "
+     "TPR and FPR are judged on the other half (held out), never on the data that set it.", (r"[Hh]eld out", r"[Cc]alibration")),
     ("LOSS attack", "Flags a record the model finds unusually likely (low loss, the average of −log "
      "probability over its tokens): the simplest membership attack (Yeom et al. 2018).", (r"\bLOSS\b",)),
-    ("zlib ratio", "The model's loss on a record divided by its length once compressed with zlib: "
-     "a record that is likely for the model but not simply repetitive was probably seen in "
-     "training (Carlini et al. 2021).", (r"zlib",)),
+    ("zlib ratio", "The model's loss on a record relative to its zlib-compressed size: a record "
+     "the model finds likely without being merely repetitive was probably in training (Carlini et "
+     "al. 2021).", (r"zlib",)),
     ("Min-K% Prob, Min-K%++", "Membership scores from the k% least likely tokens of a record "
      "(Shi et al. 2024); Min-K%++ first compares each token with what the model expected at that "
      "position (Zhang et al. 2025). Training records lack surprising tokens.", (r"Min-K",)),
-    ("Reference model", "A model like the audited one but trained without the members; comparing "
-     "the two separates what the audited model learned from those patients from what is merely "
-     "common (reference-calibrated attacks). Reference-free attacks use the audited model alone.",
+    ("Reference model", "A model like the audited one, trained without the members: "
+     "reference-calibrated attacks compare the two to separate what was learned from those patients "
+     "from what is common. Reference-free attacks use the audited model alone.",
      (r"[Rr]eference[- ]", r"[Rr]eference model")),
     ("Shadow models (LiRA, RMIA)", "Many reference models trained on known splits, so that each "
      "record's score with and without it in training can be compared (Carlini et al. 2022; "
@@ -87,16 +83,14 @@ TERMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
      "(Carlini et al. 2023).", (r"extractab", r"[Gg]reedy")),
     ("Exposure", "log2 of the number of candidates minus log2 of a secret's rank among them by model "
      "likelihood (Carlini et al. 2019, The Secret Sharer).", (r"[Ee]xposure\b",)),
-    ("Sampling (temperature, top-p)", "Generation that draws each next token at random from the "
-     "model's prediction; temperature flattens or sharpens it, top-p keeps only the most likely "
-     "tokens that together hold probability p.", (r"[Ss]ampl(ing|ed) ", r"top-p", r"[Tt]emperature")),
+    ("Sampling (temperature, top-p)", "Drawing each next token at random from the model's "
+     "prediction; temperature flattens or sharpens it, top-p keeps the likeliest tokens holding p.", (r"[Ss]ampl(ing|ed) ", r"top-p", r"[Tt]emperature")),
     ("T1–T6", "The memorization tests of Tonekaboni et al. (NeurIPS 2025) for health-record "
      "models: T1 trajectory reconstruction, T2 sensitive attributes, T3 sensitive attributes in "
      "hidden states, T4 membership inference, T5 perturbation of identifiers, T6 vulnerable "
      "subgroups.", (r"\bT[1-6]\b",)),
     ("Earth mover's distance", "How far one list of codes is from another: the least total change "
-     "that turns one into the other; 0 means identical (used to compare a reconstructed future "
-     "with the patient's real one).", (r"[Ee]arth mover", r"\bEMD\b", r"[Dd]istance")),
+     "that turns one into the other (0 = identical), here a reconstructed future and the real one.", (r"[Ee]arth mover", r"\bEMD\b", r"[Dd]istance")),
     ("Sensitive categories", "Groups of codes whose disclosure harms a patient: HIV and other "
      "sexually transmitted infections, substance use, mental health, reproductive health.",
      (r"[Ss]ensitive",)),
@@ -106,9 +100,8 @@ TERMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Singling out", "Isolating one person's record in a data set (Article 29 Working Party, "
      "Opinion 05/2014): here, a generated record whose quasi-identifiers fit exactly one training "
      "patient.", (r"[Ss]ingl(e|ing) out", r"[Ss]ingling-out")),
-    ("Direct identifier", "A detail that names a patient by itself: name, medical record number "
-     "(MRN), phone number, e-mail, full date of birth, street address (the HIPAA Safe Harbor list "
-     "of 18, §164.514(b)(2)).", (r"\bMRN", r"[Dd]irect identifier", r"Safe Harbor")),
+    ("Direct identifier", "A detail that names a patient by itself: name, record number (MRN), "
+     "phone, e-mail, full date of birth, address (HIPAA Safe Harbor, §164.514(b)(2)).", (r"\bMRN", r"[Dd]irect identifier", r"Safe Harbor")),
     ("p-value", "The probability of a result at least this strong if the model had not memorized "
      "anything; small values are evidence of memorization.", (r"p-value", r"\bp = ")),
     ("Fisher exact test", "A one-sided test that members are affected more often than "
@@ -127,17 +120,15 @@ TERMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Suppressed cell", "A subgroup with fewer than 11 patients on either side: its figures are "
      "not printed, so that no one can be recognised from them (CMS cell-size suppression policy).",
      (r"[Ss]uppress", r"<11")),
-    ("Split validity", "A check that never uses the model: if a plain classifier tells members from "
-     "non-members apart (AUC above 0.6), the files differ by themselves and membership results "
-     "cannot be credited to the model.", (r"[Ss]plit",)),
-    ("Release context", "Who will hold the model: internal (stays in the hospital), partners or "
-     "public. It sets the threshold tier (ISO/IEC 27559: average risk for non-public release, "
-     "maximum risk for public).", (r"[Rr]elease context",)),
+    ("Split validity", "A check without the model: if a plain classifier tells members from "
+     "non-members (AUC above 0.6), the files differ by themselves and membership results cannot "
+     "be credited to the model.", (r"[Ss]plit",)),
+    ("Release context", "Who will hold the model (internal, partners, public); it sets the "
+     "threshold tier (ISO/IEC 27559: average risk for non-public release, maximum for public).", (r"[Rr]elease context",)),
     ("Tokens, context", "The units a model reads (codes, word pieces); its context is the most it "
      "reads at once. Longer records are scored in overlapping windows.", (r"\b[Tt]okens?\b",)),
     ("Keyed pseudonym (ref)", "HMAC-SHA256 of a record id under a key derived from the audited "
-     "records themselves and the seed, never stored: names a record without revealing it, and only "
-     "someone holding the patient files can recompute it.", (r"[Pp]seudonym",)),
+     "records and the seed, never stored: it names a record without revealing it.", (r"[Pp]seudonym",)),
     ("SHA-256", "A fingerprint of a file: any change to the file changes it. The results SHA-256 "
      "on page 1 is of the canonical results embedded in this PDF.", (r"SHA-256",)),
     ("PAdES", "The standard for digital signatures inside a PDF (ETSI EN 319 142); the signature "
@@ -161,7 +152,7 @@ def definitions_section(others: Iterable[Section] = ()) -> Section:
     rows = used_terms(text) if text else tuple((t, d) for t, d, _ in TERMS)
     return Section(
         key="definitions", title=TITLE,
-        blocks=(Table(header=("Term", "In plain words"), rows=rows, widths=(0.24, 0.76)),),
+        blocks=(Table(header=("Term", "In plain words"), rows=rows, widths=(0.22, 0.78)),),
     )
 
 

@@ -240,7 +240,8 @@ ACTIONS = {
     "generalise": "Generalise or remove what makes a patient stand out in the training data: rare "
                   "codes, exact dates, ages over 89 (HIPAA Safe Harbor aggregates ages of 90 and over).",
     "identifiers": "Remove direct identifiers from the training text and retrain.",
-    "review": "Have a clinician review the flagged cases (records.csv stays on the audit workstation).",
+    "review": "Have a clinician review the patients the probes flagged (listed in records.csv, which "
+              "stays on the audit workstation).",
     "more_data": "Supply more non-members from the same population and rerun (at least 1,000 for a 1% "
                  "FPR, 10,000 for 0.1%).",
     "fix_error": "Fix the cause named in the section of each probe not assessed, and rerun.",

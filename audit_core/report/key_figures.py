@@ -196,13 +196,13 @@ def plain_number(probe: Mapping[str, Any]) -> PlainNumber | None:
         generated = metrics.get("generated_records")
         if not is_number(members):
             return None
-        of = f" of {format_count(generated)}" if is_number(generated) else ""
+        of = f"of {format_count(generated)}" if is_number(generated) else "of the"
         control = metrics.get("singling_out_rate_non_members")
         against = (f", against {format_metric('singling_out_rate_non_members', control)} that point "
                    "to a patient it never saw") if is_number(control) else ""
         return PlainNumber(
-            format_metric("singling_out_rate_members", members),
-            f"of{of} records the model generated point to one training patient by age, sex, rare "
+            format_metric("singling_out_rate_members", members, metrics.get("singling_out_rate_members_ci")),
+            f"{of} records the model generated point to one training patient by age, sex, rare "
             f"codes or dates{against}.")
     return None
 
