@@ -70,7 +70,9 @@ def limitations_section(results: Mapping[str, Any]) -> Section:
             "not: re-audit then, and in any case by the date on page 1.",
         )),
     ]
-    return Section(key="limitations", title=TITLE, blocks=tuple(blocks))
+    # It follows page 2 without a forced break: a page that page 2 fills exactly would
+    # otherwise be followed by a blank one.
+    return Section(key="limitations", title=TITLE, blocks=tuple(blocks), new_page=False)
 
 
 TITLE = "What a PASS does not prove"

@@ -100,7 +100,11 @@ def _subgroup_findings(probe: Mapping[str, Any]) -> list[Finding]:
     ]
     if not flagged:
         return []
-    names = ", ".join(f"{as_text(g.get('column'))} = {as_text(g.get('value'))}" for g in flagged[:4])
+    # "age_band AGE_18_29, AGE_30_39; sex F": the column named once, at most four values.
+    by_column: dict[str, list[str]] = {}
+    for group in flagged[:4]:
+        by_column.setdefault(as_text(group.get("column")), []).append(as_text(group.get("value")))
+    names = "; ".join(f"{column} {', '.join(values)}" for column, values in by_column.items())
     more = f" and {len(flagged) - 4} more" if len(flagged) > 4 else ""
     return [Finding(
         bucket=AGAINST, risk=FAMILIES["subgroups"].risk,

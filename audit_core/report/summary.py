@@ -41,9 +41,10 @@ def summary_section(results: Mapping[str, Any]) -> Section:
     if empty:
         blocks.append(Paragraph("No result falls under: " + "; ".join(empty) + ".", TextStyle.SMALL))
     if len(actions) > TOP_ACTIONS:
+        numbers = f"actions {TOP_ACTIONS + 1} to {len(actions)}" if len(actions) > TOP_ACTIONS + 1 \
+            else f"action {len(actions)}"
         blocks += [
-            Heading(f"Required actions {TOP_ACTIONS + 1} to {len(actions)} "
-                    f"(actions 1 to {TOP_ACTIONS} are on page 1)", 3),
+            Heading(f"Required {numbers} (actions 1 to {TOP_ACTIONS} are on page 1)", 3),
             action_table(actions, TOP_ACTIONS, len(actions)),
         ]
     return Section(key="summary", title=TITLE, blocks=tuple(blocks))
@@ -62,8 +63,8 @@ def _bucket_table(rows: list[Finding], actions: tuple[str, ...]) -> Table:
                       Badge(finding.verdict, finding.verdict_label), found,
                       action_numbers(finding, actions) or "none"))
     return Table(
-        header=("Risk to patients", "Probe", "Verdict", "What it found", "Actions"),
+        header=("Risk", "Probe", "Verdict", "What it found", "Actions"),
         rows=tuple(shown),
-        widths=(0.16, 0.22, 0.12, 0.41, 0.09),
+        widths=(0.15, 0.22, 0.14, 0.4, 0.09),  # the verdict column holds INCONCLUSIVE unbroken
         align=(Align.LEFT, Align.LEFT, Align.CENTER, Align.LEFT, Align.LEFT),
     )

@@ -232,7 +232,7 @@ def test_an_errored_probe_is_not_assessed_and_shows_its_error(results):
     document = build_report(with_errored_probe(results))
     section = document.section("probe:phi_leak")
 
-    rows = [row for row in all_table_rows(document.section("summary"), "Risk to patients")
+    rows = [row for row in all_table_rows(document.section("summary"), "Risk")
             if row[1] == "PHI in generated text"]
     assert rows and rows[0][2] == Badge("error", "NOT ASSESSED")
     assert rows[0][3] == "Stopped with an error: no evidence either way."

@@ -35,7 +35,7 @@ def test_page_two_sorts_every_result_for_release_and_numbers_each_action_once(re
 
     headings = [b.text for b in summary.blocks if isinstance(b, Heading)]
     assert headings[0] == "Reject: grounds to refuse release as assessed (2)"
-    rows = all_table_rows(summary, "Risk to patients")
+    rows = all_table_rows(summary, "Risk")
     assert [(r[1], r[2]) for r in rows] == [
         ("LOSS membership inference", Badge("fail", "FAIL")),
         ("Training-data extraction (k-extractability)", Badge("fail", "FAIL")),
@@ -62,14 +62,14 @@ def test_a_passing_audit_is_evidence_for_release_with_what_keeps_it_valid(result
 
     assert "Decision: Yes, beyond the hospital as assessed" in cover
     assert "Keep the release context as assessed" in cover and "Required actions" not in cover
-    rows = all_table_rows(document.section("summary"), "Risk to patients")
+    rows = all_table_rows(document.section("summary"), "Risk")
     assert {r[2] for r in rows} == {Badge("pass", "PASS")}
     assert all(r[3].startswith("No signal above the warning threshold.") and r[4] == "none" for r in rows)
 
 
 def test_an_inconclusive_probe_is_no_evidence_and_never_a_pass(results):
     results["probes"][0]["verdict"] = "inconclusive"
-    rows = all_table_rows(build_report(results).section("summary"), "Risk to patients")
+    rows = all_table_rows(build_report(results).section("summary"), "Risk")
 
     loss = next(r for r in rows if r[1] == "LOSS membership inference")
     assert loss[2] == Badge("inconclusive", "INCONCLUSIVE")
@@ -121,7 +121,7 @@ def test_split_validity_is_shown_when_present_and_its_absence_is_said(results):
     document = build_report(failing)
     text = joined(document.section("datasets"))
     assert "AUC 0.52" in text and "Record length: AUC" in text
-    rows = all_table_rows(document.section("summary"), "Risk to patients")
+    rows = all_table_rows(document.section("summary"), "Risk")
     split = next(row for row in rows if row[1] == "Split validity (model-free)")
     assert split[2] == Badge("fail", "INVALID") and "AUC 0.52" in split[3]
     assert "No evidence either way (1)" in joined(document.section("summary"))
@@ -146,7 +146,7 @@ def test_a_warning_is_evidence_against_release_after_the_grounds_to_reject(resul
     headings = [b.text for b in summary.blocks if isinstance(b, Heading)]
 
     assert headings[:2] == ["Reject: grounds to refuse release as assessed (1)", "Evidence against release (1)"]
-    rows = all_table_rows(summary, "Risk to patients")
+    rows = all_table_rows(summary, "Risk")
     assert [row[2] for row in rows] == [Badge("fail", "FAIL"), Badge("warn", "WARN")]
     assert rows[1][0] == "Records written out by the model"
 
