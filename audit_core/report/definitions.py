@@ -15,18 +15,23 @@ import re
 from collections.abc import Iterable
 
 from .elements import Section, Table
+from .verdicts import ERROR, MEANINGS, WORDS
 
 TITLE = "Appendix C. Glossary, definitions and formulas"
+
+
+def _meanings(*verdicts: str) -> str:
+    # The verdicts' meanings have one source, shared with every other place that states them.
+    return " ".join(f"{WORDS[v]}: {MEANINGS[v]}." for v in verdicts)
+
+
 ALWAYS = ()  # an entry with no pattern is printed in every report
 
 # (term, definition, patterns). A pattern is a regular expression searched in the text of
 # every other section, case-sensitive so that "FAIL" is the verdict and "fail" a verb.
 TERMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("PASS, WARN, FAIL", "The verdicts. PASS: no signal above the warning threshold. WARN: a "
-     "signal above the warning threshold, below the failure threshold. FAIL: a signal above the "
-     "failure threshold.", ALWAYS),
-    ("INCONCLUSIVE, NOT ASSESSED", "No evidence either way. INCONCLUSIVE: the cohorts are too "
-     "small to resolve the threshold. NOT ASSESSED: the probe stopped with an error.", ALWAYS),
+    ("PASS, WARN, FAIL", "The verdicts. " + _meanings("pass", "warn", "fail"), ALWAYS),
+    ("INCONCLUSIVE, NOT ASSESSED", "No evidence either way. " + _meanings("inconclusive", ERROR), ALWAYS),
     ("Member / non-member", "A record the model was trained on / one from the same population "
      "that it was not trained on: the control every member figure is compared with.",
      (r"[Mm]ember",)),
