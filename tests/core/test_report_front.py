@@ -120,8 +120,9 @@ def test_printed_page_one_carries_everything_and_the_full_hash_once_in_the_front
     assert "validated on this machine on 2026-11-20" in page_one
     assert "Not digitally signed; not approved yet" in page_one
     assert document.report_id in page_one
-    # What `mnemoscope verify` reads: the label and the full 64-hex hash, on one line, once.
-    assert HASH.findall(front) == [document.results_digest]
+    # What `mnemoscope verify` reads: the label and the full 64-hex hash, on one line, on
+    # page 1 and nowhere else in the front pages.
+    assert HASH.findall(page_one) == HASH.findall(front) == [document.results_digest]
     assert "Sign-off" in front and "What a PASS does not prove" in front
 
 
