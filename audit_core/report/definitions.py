@@ -32,6 +32,11 @@ ALWAYS = ()  # an entry with no pattern is printed in every report
 TERMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("PASS, WARN, FAIL", "The verdicts. " + _meanings("pass", "warn", "fail"), ALWAYS),
     ("INCONCLUSIVE, NOT ASSESSED", "No evidence either way. " + _meanings("inconclusive", ERROR), ALWAYS),
+    ("SACRO-ML", "Statistical disclosure control tools for UK trusted research environments "
+     "(AI-SDC); its release summary sorts attack results into grounds to reject, evidence against "
+     "release and evidence for release, as page 2 does.", (r"SACRO",)),
+    ("EHR, codes", "Electronic health record; its codes are the coded entries (diagnoses in "
+     "ICD-10, procedures, tests, drugs) a record lists in order.", (r"\bEHR\b", r"ICD")),
     ("Member / non-member", "A record the model was trained on / one from the same population "
      "that it was not trained on: the control every member figure is compared with.",
      (r"[Mm]ember",)),
@@ -122,12 +127,17 @@ TERMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Stratum, disparity", "A subgroup of patients (an age band, a sex, carriers of a rare code); "
      "its disparity is how much more its members are exposed than the cohort as a whole.",
      (r"[Ss]trat(a|um)", r"[Dd]isparity")),
+    ("LEAKS, AT RISK, FLAGGED", "Subgroup flags: members of the subgroup are told from "
+     "non-members significantly (LEAKS); it is more exposed than the cohort (AT RISK, T6); a "
+     "probe that passes overall has such a subgroup (FLAGGED).", (r"LEAKS", r"AT RISK", r"FLAGGED")),
     ("Suppressed cell", "A subgroup with fewer than 11 patients on either side: its figures are "
      "not printed, so that no one can be recognised from them (CMS cell-size suppression policy).",
      (r"[Ss]uppress", r"<11")),
     ("Split validity", "A check without the model: if a plain classifier tells members from "
-     "non-members (AUC above 0.6), the files differ by themselves and membership results cannot "
-     "be credited to the model.", (r"[Ss]plit",)),
+     "non-members (AUC above 0.6), the files differ by themselves (INVALID) and membership "
+     "results cannot be credited to the model.", (r"[Ss]plit",)),
+    ("DECLARED", "A training fact stated by the model's owner and not verified by the tool.",
+     (r"DECLARED",)),
     ("Release context", "Who will hold the model (internal, partners, public); it sets the "
      "threshold tier (ISO/IEC 27559: average risk for non-public release, maximum for public).", (r"[Rr]elease context",)),
     ("Tokens, context", "The units a model reads (codes, word pieces); its context is the most it "

@@ -58,7 +58,9 @@ def _bucket_table(rows: list[Finding], actions: tuple[str, ...]) -> Table:
         # membership attacks find the same thing); each row keeps its own figure.
         first = (finding.risk, finding.found) != previous
         previous = (finding.risk, finding.found)
-        found = " ".join(part for part in (finding.found if first else "", finding.evidence) if part)
+        # A row without a figure of its own keeps the sentence: a cell is never left empty.
+        found = " ".join(part for part in (
+            finding.found if first or not finding.evidence else "", finding.evidence) if part)
         shown.append((finding.risk if first else "", finding.probe,
                       Badge(finding.verdict, finding.verdict_label), found,
                       action_numbers(finding, actions) or "none"))

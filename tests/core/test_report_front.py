@@ -19,7 +19,7 @@ from audit_core.report.elements import Table
 from audit_core.report.families import THRESHOLD_ANCHORS
 from audit_core.params import describe
 from audit_core.verdicts import THRESHOLD_FAMILIES
-from tests.core.report_samples import strings, table_rows
+from tests.core.report_samples import all_table_rows, strings, table_rows
 
 # Internal notes no reader of the report has (issue 14, defect 10).
 INTERNAL = re.compile(r"compliance reference|EHR-FM reference|compliance \d|compliance\.md|"
@@ -241,3 +241,21 @@ def test_a_term_the_report_never_prints_is_left_out_of_the_glossary(results):
     results["probes"][0]["findings"].append("Compared by an exact McNemar test.")
     glossary, rest = glossary_and_rest(results)
     assert "McNemar test" in glossary
+
+
+def test_the_front_fits_three_pages_and_the_glossary_two(tmp_path, results):
+    """Page 1, the findings page and the limits with the sign-off, then the glossary of an
+    audit that prints nearly every term, each within the page budget of issue 14."""
+    path = tmp_path / "report.pdf"
+    write_report(every_family(with_reidentification(results)), path)
+    pages = pdf_pages(path, 1, 999).split("\f")[:-1]
+
+    def first_page(title: str) -> int:
+        return next(number for number, page in enumerate(pages, start=1)
+                    if re.search(rf"^\s*{re.escape(title)}\s*$", page, re.MULTILINE))
+
+    assert first_page("Sign-off") <= 3
+    # Rows that share a risk print its meaning once, but no row is left without words.
+    rows = all_table_rows(build_report(every_family(results)).section("summary"), "Risk")
+    assert all(row[3] for row in rows)
+    assert len(pages) - first_page("Appendix C. Glossary, definitions and formulas") + 1 <= 2
