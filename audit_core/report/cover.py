@@ -1,8 +1,11 @@
-"""Page 1: what was audited, the verdict, and who may rely on it (compliance.md 6.1).
+"""Page 1: the verdict, the decision, and whether the report can be relied on
+(compliance.md 6.1, 6.2).
 
-A privacy officer may read nothing else, so the cover must stand alone: the overall
-verdict and why, each probe's verdict, which model and data files (by hash) it is about,
-and the limits of what a PASS means. An audit that did not finish says so here in words,
+A privacy officer may read nothing else, so page 1 stands alone: the overall verdict and
+why, a one-line decision, the first three required actions, three results in plain words,
+which model and results it is about (by hash), whether the tool was validated on this
+machine and the report signed or approved, and the limits of what a PASS means. The
+per-probe verdicts are on page 2, once. An audit that did not finish says so here in words,
 before anything else can be misread as a complete result.
 """
 
