@@ -12,7 +12,8 @@ from typing import Any
 
 from .attachments import plan_bytes
 from .elements import HASH_WIDTH, Block, Code, Heading, Paragraph, Preformatted, Section, Table, TextStyle
-from .values import as_list, as_mapping, as_text, format_seconds, format_utc, humanize, is_number, role_label
+from .values import (as_list, as_mapping, as_text, format_seconds, format_utc, humanize, is_number,
+                     report_label, role_label)
 
 DIGEST_METHOD = (
     "Results SHA-256: of the shareable results (record ids and the pseudonym key removed, "
@@ -35,7 +36,8 @@ def appendix_section(results: Mapping[str, Any], results_digest: str) -> Section
         Table(
             header=(),
             rows=(
-                ("Report id", Code(as_text(audit.get("id")))),
+                ("Report id", Code(report_label(results))),
+                ("Audit id", Code(as_text(audit.get("id")))),
                 ("Results schema", Code(as_text(results.get("schema")))),
                 ("Outcome", as_text(audit.get("outcome"))),
                 ("Started", format_utc(audit.get("started_utc"))),

@@ -21,14 +21,14 @@ from .findings import AGAINST, REJECT, derive_findings, required_actions, risk_r
 from .key_figures import plain_number, strength
 from .precision import int8_notice, is_int8_screen
 from .threat import release_context
-from .values import as_list, as_mapping, as_text, format_utc
+from .values import as_list, as_mapping, as_text, format_utc, report_label
 from .verdicts import probe_verdict, verdict_value, verdict_word
 
 DEFAULT_TITLE = "Memorization audit"
 KICKER = "Mnemoscope · Training-data memorization and privacy audit report"
 UNSIGNED = (
-    "Not digitally signed when issued. Paper signatures go in the sign-off section; a "
-    "PAdES signature added later is checked with `mnemoscope verify`."
+    "Not signed when issued. Approvals are added after review with `mnemoscope sign` (see "
+    "the sign-off section) and listed by `mnemoscope verify`."
 )
 COMPLETED = "completed"
 
@@ -168,7 +168,7 @@ def _identity_table(results: Mapping[str, Any], results_digest: str, signature_s
     model = as_mapping(results.get("model"))
     tool = as_mapping(results.get("tool"))
     when = audit.get("finished_utc") or audit.get("started_utc")
-    rows: list[tuple[str, Any]] = [("Report id", Code(as_text(audit.get("id"))))]
+    rows: list[tuple[str, Any]] = [("Report id", Code(report_label(results)))]
     who = "; ".join(part for part in (
         as_text(audit.get("institution"), ""),
         f"requested by {as_text(audit.get('requester'))}" if audit.get("requester") else "") if part)
@@ -182,7 +182,7 @@ def _identity_table(results: Mapping[str, Any], results_digest: str, signature_s
         ("Results SHA-256", Code(results_digest)),
         ("Audit tool", f"{as_text(tool.get('name'), 'mnemoscope')} {as_text(tool.get('version'), '')}".strip()
          + f": {validation_status(results)}"),
-        ("Signed and approved", signature_and_approval(signature_status)),
+        ("Signature and approval", signature_status),
     ]
     return Table(header=(), rows=tuple(rows), widths=(0.24, 0.76), key_value=True)
 
@@ -201,9 +201,4 @@ def validation_status(results: Mapping[str, Any]) -> str:
         text += f", for version {as_text(validation.get('tool_version'))}, not this one"
     return text + "."
 
-
-def signature_and_approval(signature_status: str) -> str:
-    signed = "Not digitally signed" if signature_status == UNSIGNED else "Digitally signed when issued"
-    return (f"{signed}; not approved yet: the approvers sign the sign-off after reviewing the "
-            "report.")
 

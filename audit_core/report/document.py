@@ -27,7 +27,7 @@ from .subgroups import has_subgroups, subgroup_section
 from .summary import TITLE as SUMMARY_TITLE
 from .summary import summary_section
 from .threat import threat_section
-from .values import as_list, as_mapping, as_text
+from .values import as_list, as_mapping, as_text, report_label
 from .verdicts import verdict_value
 
 __all__ = ["ReportDocument", "build_report", "results_digest", "shareable"]
@@ -67,7 +67,7 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
         cover_section(results, results_hash, status),
         summary_section(results),
         limitations_section(results),
-        signoff_section(results, status),
+        signoff_section(results),  # the signature status is printed once, on page 1
         model_section(results, numbers["model"]),
         datasets_section(results, numbers["datasets"]),
         threat_section(results, numbers["threat-model"]),
@@ -87,13 +87,14 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
     footer = (INCOMPLETE, NO_PATIENT_DATA) if incomplete else (NO_PATIENT_DATA,)
     title = as_text(audit.get("title"), DEFAULT_TITLE)
     document = ReportDocument(
-        report_id=as_text(audit.get("id"), "unidentified"),
+        report_id=report_label(results) if audit.get("report_id") or audit.get("id") else "unidentified",
         title=f"{title} (incomplete)" if incomplete else title,
         verdict=verdict_value(results.get("overall_verdict")),
         sections=tuple(sections),
         footer_notes=footer,
         author=as_text(audit.get("institution"), ""),
-        subject=f"Memorization audit {as_text(audit.get('id'), '')}".strip(),
+        subject=f"Memorization audit {report_label(results)}" if audit.get("report_id") or audit.get("id")
+        else "Memorization audit",
         results_digest=results_hash,
         keywords=f"mnemoscope results-sha256:{results_hash}",
     )

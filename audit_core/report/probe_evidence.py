@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .clinical_meaning import clinical_meaning
 from .elements import (
     Align,
     Block,
@@ -131,11 +132,12 @@ def meaning_blocks(probe: Mapping[str, Any], verdict: str) -> list[Block]:
         return []
     family = family_of(probe)
     blocks: list[Block] = [Heading("What this means for a patient", 3)]
-    meaning = family.patient if verdict in ("fail", "warn") else (
+    # T2 and T6 word a PASS by the intervals behind it (clinical_meaning); others generically.
+    meaning = clinical_meaning(probe, verdict) or (family.patient if verdict in ("fail", "warn") else (
         "No signal above the warning threshold was found: by these attacks, a training patient "
         "cannot be told from a non-member better than the thresholds allow."
         if verdict == "pass" else
-        "The data could not resolve the threshold: nothing can yet be said either way.")
+        "The data could not resolve the threshold: nothing can yet be said either way."))
     posterior = meaning_for_patient(probe)
     blocks.append(Paragraph(meaning + (f" {posterior}" if posterior else ""), TextStyle.BODY))
     if verdict != "pass":

@@ -15,6 +15,7 @@ from typing import Any
 from .elements import Align, Badge, Block, Heading, Paragraph, Section, Table, TextStyle
 from .metrics import format_metric, metric_label
 from .values import as_list, as_mapping, as_text, format_count, format_p_value, humanize, is_number
+from .vulnerable_table import is_vulnerable_probe, vulnerable_table
 
 MIN_CELL = 11
 SUPPRESSED = "<11"
@@ -40,15 +41,14 @@ def subgroup_section(results: Mapping[str, Any], number: int) -> Section:
         "q: Benjamini–Hochberg adjusted p-value across the subgroups that AUC exceeds 0.5; "
         "LEAKS: membership is detectable in the subgroup at the plan's false discovery rate. "
         "Groups with a higher AUC than the whole cohort are the patients most at risk. "
-        "AT RISK (vulnerable subgroups, T6): the stratum fares significantly worse than the whole "
-        "cohort (membership AUC or sensitive disclosure; Benjamini–Hochberg across strata).",
+        "Vulnerable subgroups (T6) compare each stratum with the whole cohort; see its table's note.",
         TextStyle.SMALL)]
     for probe in map(as_mapping, as_list(results.get("probes"))):
         groups = [as_mapping(g) for g in as_list(probe.get("subgroups"))]
         if not groups:
             continue
         blocks.append(Heading(as_text(probe.get("title"), as_text(probe.get("id"))), 3))
-        blocks.append(_table(groups))
+        blocks.append(vulnerable_table(probe) if is_vulnerable_probe(probe) else _table(groups))
     return Section(key="subgroups", title=f"{number}. Subgroups", blocks=tuple(blocks))
 
 

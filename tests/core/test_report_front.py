@@ -85,15 +85,18 @@ def test_page_one_has_the_decision_three_actions_and_three_plain_numbers(results
 def test_page_one_says_whether_the_tool_is_validated_and_the_report_signed_or_approved(results):
     never = key_values(build_report(results).section("cover"))
     assert never["Audit tool"] == "mnemoscope 0.1.0: validation on this machine not recorded."
-    assert never["Signed and approved"].startswith("Not digitally signed; not approved yet")
+    assert never["Signature and approval"].startswith("Not signed when issued. Approvals are added "
+                                                      "after review with `mnemoscope sign`")
 
     results["run"] = {"validation": {"status": "never_validated"}}
     assert key_values(build_report(results).section("cover"))["Audit tool"] == (
         "mnemoscope 0.1.0: not validated on this machine (run `mnemoscope validate`).")
-    ok = key_values(build_report(validated(results), signature_status="Digitally signed (PAdES) by X.")
-                    .section("cover"))
+    issued = "Signed when issued by X (PAdES), to protect the file as written: this signature is not an approval."
+    signed = build_report(validated(results), signature_status=issued)
+    ok = key_values(signed.section("cover"))
     assert ok["Audit tool"] == "mnemoscope 0.1.0: validated on this machine on 2026-11-20 09:00:00 UTC, PASS."
-    assert ok["Signed and approved"].startswith("Digitally signed when issued; not approved yet")
+    assert ok["Signature and approval"] == issued
+    assert not any(issued in s for s in strings(signed.section("sign-off")))  # said once, on page 1
 
 
 def test_an_incomplete_audit_takes_no_decision(results):
@@ -118,7 +121,7 @@ def test_printed_page_one_carries_everything_and_the_full_hash_once_in_the_front
     for figure in ("41.2% (38.1–44.3%)", "11 of 1,000", "27.0% (21.0–33.7%)"):
         assert figure in page_one
     assert "validated on this machine on 2026-11-20" in page_one
-    assert "Not digitally signed; not approved yet" in page_one
+    assert "Not signed when issued." in page_one
     assert document.report_id in page_one
     # What `mnemoscope verify` reads: the label and the full 64-hex hash, on one line, on
     # page 1 and nowhere else in the front pages.
