@@ -41,8 +41,7 @@ def limitations_section(results: Mapping[str, Any]) -> Section:
     context = release_context(results)
     not_run = attacks_not_attempted(results)
     items = [
-        "Lower bounds. A stronger or better-informed attacker may do better than the attacks "
-        "tried here: every figure is the least the model reveals, not the most.",
+        "Lower bounds: a stronger attacker may do better than the attacks tried here.",
     ]
     if not_run:
         items.append(
@@ -55,11 +54,9 @@ def limitations_section(results: Mapping[str, Any]) -> Section:
         "members: if they differ in period, site or note type, attacks look stronger than they "
         "are (Duan et al. 2024)." + ("" if results.get("split_validity") else
                                      " This audit has no model-free check of that."),
-        "Records, not patients: a patient with several records counts several times; "
-        "patient-level membership was not measured separately.",
-        "The report supports an Expert Determination (HIPAA §164.514(b)(1)), a data protection "
-        "impact assessment (GDPR Art. 35) or an EU AI Act Annex IV file; it is not legal advice "
-        "and not itself a determination.",
+        "Records, not patients: a patient with several records counts several times.",
+        "The report supports an Expert Determination (HIPAA §164.514(b)(1)), a DPIA (GDPR "
+        "Art. 35) or an EU AI Act Annex IV file; it is not legal advice.",
     ]
     blocks: list[Block] = [
         BulletList(tuple(items)),

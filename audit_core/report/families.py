@@ -139,7 +139,7 @@ FAMILIES: dict[str, Family] = {
             "Retrain with differential privacy and audit the subgroup again.",
         ),
         risk="Groups at higher risk",
-        found="Some groups (rare conditions, the very old, sensitive diagnoses) are more exposed than others.",
+        found="Some groups of patients are more exposed than others.",
         actions=("generalise", "dp"),
     ),
     "trajectory": Family(
@@ -238,10 +238,10 @@ ACTIONS = {
     "filter": "Filter generated output before it is shown: matches with training records, sensitive "
               "codes, identifiers.",
     "generalise": "Generalise or remove what makes a patient stand out in the training data: rare "
-                  "codes, exact dates, ages over 89 (HIPAA Safe Harbor aggregates ages of 90 and over).",
+                  "codes, exact dates, ages over 89.",
     "identifiers": "Remove direct identifiers from the training text and retrain.",
-    "review": "Have a clinician review the patients the probes flagged (listed in records.csv, which "
-              "stays on the audit workstation).",
+    "review": "Have a clinician review the flagged patients (listed in records.csv, on the audit "
+              "workstation).",
     "more_data": "Supply more non-members from the same population and rerun (at least 1,000 for a 1% "
                  "FPR, 10,000 for 0.1%).",
     "fix_error": "Fix the cause named in the section of each probe not assessed, and rerun.",

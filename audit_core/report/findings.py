@@ -77,7 +77,8 @@ def _probe_finding(probe: Mapping[str, Any]) -> Finding:
     if bucket in (REJECT, AGAINST):
         found, actions = family.found, family.actions
     elif bucket == FOR:
-        found, actions = NO_SIGNAL, ()
+        # The badge says PASS; the sentence is needed only when there is no figure to show.
+        found, actions = ("" if evidence else NO_SIGNAL), ()
     else:
         found = NO_EVIDENCE.get(verdict, "No verdict was recorded: no evidence either way.")
         actions = ("fix_error",) if verdict == ERROR else ("more_data",)

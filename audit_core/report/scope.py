@@ -22,8 +22,8 @@ NOT_RUN = (
      "not part of this audit's probe set"),
     ("reidentification", "Quasi-identifier re-identification and singling out",
      "not part of this audit's probe set"),
-    ("shadow_model", "Shadow-model attacks (online LiRA: many reference models trained on known splits)",
-     "needs the training code and compute to train many models, which a post-hoc audit does not have"),
+    ("shadow_model", "Shadow-model attacks (LiRA, RMIA)",
+     "they need the training code and many training runs, which a post-hoc audit lacks"),
 )
 
 
@@ -64,8 +64,7 @@ def attacks_not_attempted(results: Mapping[str, Any]) -> list[tuple[str, str]]:
     if "reference_calibrated" not in strengths:
         reference = as_mapping(as_mapping(results.get("plan")).get("model")).get("reference")
         why = "no reference model was supplied in the plan" if not reference else "not run in this audit"
-        not_run.insert(0, ("Reference-calibrated membership inference (against a model trained "
-                           "without the members)", why))
+        not_run.insert(0, ("Reference-calibrated membership inference", why))
     return not_run
 
 

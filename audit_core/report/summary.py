@@ -28,9 +28,9 @@ def summary_section(results: Mapping[str, Any]) -> Section:
     if is_incomplete(results):
         blocks.append(Paragraph(incomplete_notice(results), TextStyle.ALERT))
     blocks.append(Paragraph(
-        "Sorted as SACRO-ML's release summary sorts evidence, grouped by the risk to patients. "
-        "An inconclusive or unassessed result is evidence neither way, never a pass. Actions: "
-        "the numbered required actions that answer each result.", TextStyle.SMALL))
+        "Sorted as SACRO-ML's release summary sorts evidence, grouped by the risk to patients; "
+        "an inconclusive or unassessed result is never a pass. Actions: the numbered required "
+        "actions that answer each result.", TextStyle.SMALL))
     empty = []
     for bucket, title in BUCKETS.items():
         rows = [f for f in findings if f.bucket == bucket]
@@ -61,6 +61,7 @@ def _bucket_table(rows: list[Finding], actions: tuple[str, ...]) -> Table:
         # A row without a figure of its own keeps the sentence: a cell is never left empty.
         found = " ".join(part for part in (
             finding.found if first or not finding.evidence else "", finding.evidence) if part)
+        found = found[:1].upper() + found[1:]  # an engine headline may start in lower case
         shown.append((finding.risk if first else "", finding.probe,
                       Badge(finding.verdict, finding.verdict_label), found,
                       action_numbers(finding, actions) or "none"))
