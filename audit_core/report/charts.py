@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, PolyLine, Rect, String
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from audit_core.chart_geometry import LogAxis, roc_geometry
 
@@ -65,16 +66,18 @@ def roc_drawing(chart: RocChart, width: float, height: float, font: str) -> Draw
         drawing.add(PolyLine(points, strokeColor=colour, strokeWidth=1.6, strokeLineJoin=1))
         for ux, uy in geometry.markers:
             drawing.add(Circle(x(ux), y(uy), 1.9, fillColor=colour, strokeColor=colors.white, strokeWidth=0.4))
+    # Beside several coloured curves the marks are drawn in ink, a colour no curve has.
+    mark = POINT_COLOUR if len(chart.series) == 1 else INK
     for point in chart.points:
         px = x(axis.position(point.fpr))
         if point.tpr_low is not None and point.tpr_high is not None:
             low, high = y(axis.position(point.tpr_low)), y(axis.position(point.tpr_high))
-            drawing.add(Line(px, low, px, high, strokeColor=POINT_COLOUR, strokeWidth=1.1))
+            drawing.add(Line(px, low, px, high, strokeColor=mark, strokeWidth=1.1))
             for end in (low, high):
-                drawing.add(Line(px - 2.5, end, px + 2.5, end, strokeColor=POINT_COLOUR, strokeWidth=1.1))
+                drawing.add(Line(px - 2.5, end, px + 2.5, end, strokeColor=mark, strokeWidth=1.1))
         py = y(axis.position(point.tpr))
-        drawing.add(Rect(px - 2.6, py - 2.6, 5.2, 5.2, fillColor=POINT_COLOUR, strokeColor=colors.white, strokeWidth=0.5))
-        drawing.add(String(px + 5, py - 9, point.label, fontName=font, fontSize=6.5, fillColor=POINT_COLOUR))
+        drawing.add(Rect(px - 2.6, py - 2.6, 5.2, 5.2, fillColor=mark, strokeColor=colors.white, strokeWidth=0.5))
+        drawing.add(String(px + 5, py - 9, point.label, fontName=font, fontSize=6.5, fillColor=mark))
 
     drawing.add(Rect(LEFT, BOTTOM, plot_w, plot_h, fillColor=None, strokeColor=MUTED, strokeWidth=0.6))
     drawing.add(String(LEFT + plot_w / 2, 4, "False positive rate (non-members wrongly flagged)",
@@ -85,11 +88,16 @@ def roc_drawing(chart: RocChart, width: float, height: float, font: str) -> Draw
     y_title.rotate(90)
     drawing.add(y_title)
     if len(chart.series) > 1:
-        _draw_legend(drawing, chart, LEFT + 6, BOTTOM + plot_h - 10, font)
+        # Bottom right: below the diagonal, where no better-than-chance curve runs.
+        longest = max(stringWidth(s.label, font, 7) for s in chart.series)
+        _draw_legend(drawing, chart, LEFT + plot_w - longest - 24, BOTTOM + 6 + 10 * (len(chart.series) - 1), font)
     return drawing
 
 
 def _draw_legend(drawing: Drawing, chart: RocChart, x: float, y: float, font: str) -> None:
+    rows = len(chart.series)
+    drawing.add(Rect(x - 4, y - 10 * (rows - 1) - 3, drawing.width - RIGHT - x + 2, 10 * rows + 2,
+                     fillColor=colors.white, strokeColor=GRID_MAJOR, strokeWidth=0.4))
     for index, series in enumerate(chart.series):
         colour = colors.HexColor(SERIES_COLOURS[index % len(SERIES_COLOURS)])
         row_y = y - index * 10

@@ -17,8 +17,8 @@ from .cover import DEFAULT_TITLE, UNSIGNED, cover_section, is_incomplete
 from .definitions import definitions_section
 from .elements import ReportDocument, Section
 from .findings import findings_section
-from .methods import methods_section
-from .model_and_data import datasets_section, model_section
+from .membership_page import is_membership, membership_section
+from .model_and_data import model_section
 from .probe_section import probe_section
 from .redaction import redact, secrets, shareable
 from .run_facts import with_run_facts
@@ -52,11 +52,13 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
     status = signature_status or UNSIGNED
 
     # Numbers first, so the regulatory map can point at sections by their printed title.
-    keys = ["scope", "model", "datasets", "threat-model", "methods", "results"]
+    keys = ["scope", "model", "threat-model", "results"]
     if has_subgroups(results):
         keys.append("subgroups")
     keys += ["findings", "limitations", "conclusion", "sign-off"]
     numbers = {key: index for index, key in enumerate(keys, start=1)}
+    # The model and its data share a section, as do the threat model and the methods.
+    numbers.update(datasets=numbers["model"], methods=numbers["threat-model"])
     titles = {key: f"Section {number}" for key, number in numbers.items()}
     titles.update(cover="Cover", appendix="Appendix A")
 
@@ -65,14 +67,9 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
         summary_section(results),
         scope_section(results, numbers["scope"], titles),
         model_section(results, numbers["model"]),
-        datasets_section(results, numbers["datasets"]),
         threat_section(results, numbers["threat-model"]),
-        methods_section(results, numbers["methods"]),
     ]
-    sections += [
-        probe_section(probe, f"{numbers['results']}.{index}")
-        for index, probe in enumerate(probes, start=1)
-    ]
+    sections += result_sections(probes, numbers["results"])
     if "subgroups" in numbers:
         sections.append(subgroup_section(results, numbers["subgroups"]))
     sections += [
@@ -99,6 +96,20 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
         keywords=f"mnemoscope results-sha256:{results_hash}",
     )
     return redact(document, withheld)
+
+
+def result_sections(probes: list[Mapping[str, Any]], number: int) -> list[Section]:
+    """The membership attacks together in one section, where they first appear, then one
+    section per other probe, numbered "6.1", "6.2", ..."""
+    membership = [p for p in probes if is_membership(p)]
+    sections: list[Section] = []
+    for probe in probes:
+        if is_membership(probe) and probe is not membership[0]:
+            continue
+        label = f"{number}.{len(sections) + 1}"
+        sections.append(membership_section(membership, label) if is_membership(probe)
+                        else probe_section(probe, label))
+    return sections
 
 
 def results_digest(results: Mapping[str, Any]) -> str:

@@ -152,7 +152,32 @@ class HistogramChart:
     x_label: str = "Score (higher = more member-like)"
 
 
-Chart = RocChart | HistogramChart
+@dataclass(frozen=True)
+class Interval:
+    """One row of an interval chart: a point estimate with its 95% interval."""
+
+    label: str
+    value: float
+    low: float | None = None
+    high: float | None = None
+    flagged: bool = False  # drawn in the alert colour (a significant or failing row)
+
+
+@dataclass(frozen=True)
+class IntervalChart:
+    """Point estimates with their 95% intervals, one row each, against a reference line
+    (0 for a gap, the whole cohort's AUC for a subgroup): a forest plot (compliance.md
+    6.9). The reader sees at a glance which intervals clear the line."""
+
+    title: str
+    rows: tuple[Interval, ...]
+    caption: str
+    x_label: str
+    reference: float | None = None
+    reference_label: str = ""
+
+
+Chart = RocChart | HistogramChart | IntervalChart
 
 
 @dataclass(frozen=True)
@@ -177,8 +202,8 @@ class SignatureLines:
 
 
 Block = (
-    Heading | Paragraph | BulletList | Table | VerdictBanner | RocChart | HistogramChart | Figure
-    | Preformatted | SignatureLines
+    Heading | Paragraph | BulletList | Table | VerdictBanner | RocChart | HistogramChart | IntervalChart
+    | Figure | Preformatted | SignatureLines
 )
 
 

@@ -44,6 +44,7 @@ from .code_lines import wrap_code_lines
 from .pdf_figures import figure_flowable, signature_flowable, single_chart
 from .fonts import FontSet, register_fonts
 from .page_canvas import PagedCanvas
+from .table_layout import CellFont, TableFonts, table_widths
 from .styles import (
     ACCENT,
     ALERT,
@@ -63,6 +64,8 @@ from .styles import (
 )
 
 BADGE_WIDTH = 78.0
+# The room a heading needs below it on the page: itself and a few lines of what follows.
+HEADING_ROOM = 80.0
 
 
 def write_pdf(
@@ -183,7 +186,9 @@ class _Story:
                 heading = Paragraph(self.text(text), style)
                 if level <= 2:
                     heading.outline = (key, text, 1)
-                return [heading]
+                # A heading never ends a page; yet it does not drag a long table after it
+                # onto the next page either (keepWithNext would, leaving a gap behind).
+                return [CondPageBreak(HEADING_ROOM), heading]
             case el.Paragraph(text=text, style=el.TextStyle.ALERT):
                 return [self.alert(text), Spacer(1, 8)]
             case el.Paragraph(text=text, style=style):
@@ -196,12 +201,12 @@ class _Story:
                 return [self.banner(block), Spacer(1, 6)]
             case el.Figure():
                 return [figure_flowable(block, s, self.fonts, self.text)]
-            case el.RocChart() | el.HistogramChart():
+            case el.RocChart() | el.HistogramChart() | el.IntervalChart():
                 return [single_chart(block, s, self.fonts, self.text)]
             case el.SignatureLines():
                 return [signature_flowable(block, s, self.fonts, self.text)]
             case el.Preformatted(text=text):
-                return [Preformatted(self.code_lines(text), s.code_block)]
+                return [_Listing(self.code_lines(text), s.code_block)]
         raise TypeError(f"the PDF writer has no layout for {type(block).__name__}")
 
     def text(self, text: str, mono: bool = False) -> str:
@@ -235,12 +240,14 @@ class _Story:
             self._aligned[key] = ParagraphStyle(f"{style.name}-{align.value}", parent=style, alignment=ALIGNMENTS[align])
         return self._aligned[key]
 
-    def cell(self, cell: el.Cell, style: ParagraphStyle, align: el.Align, width: float) -> Flowable:
+    def cell(self, cell: el.Cell, style: ParagraphStyle, align: el.Align, width: float,
+             factor: float = 1.0) -> Flowable:
         match cell:
             case el.Badge():
                 return self.badge(cell, min(BADGE_WIDTH, width - 8))
             case el.Code(text=text):
-                return Paragraph(self.text(text, mono=True), self.aligned(self.styles.cell_code, align))
+                code = self.scaled(self.styles.cell_code, factor)
+                return Paragraph(self.text(text, mono=True), self.aligned(code, align))
         return Paragraph(self.text(cell), self.aligned(style, align))
 
     def badge(self, badge: el.Badge, width: float) -> Table:
@@ -263,24 +270,45 @@ class _Story:
         )
         return pill
 
+    def table_fonts(self) -> TableFonts:
+        s = self.styles
+        return TableFonts(
+            header=CellFont(s.cell_header.fontName, s.cell_header.fontSize),
+            body=CellFont(s.cell.fontName, s.cell.fontSize),
+            key=CellFont(s.cell_key.fontName, s.cell_key.fontSize),
+            code=CellFont(s.cell_code.fontName, s.cell_code.fontSize),
+            badge=CellFont(s.badge.fontName, 7.0),  # a badge may shrink its word a little
+        )
+
+    def scaled(self, style: ParagraphStyle, factor: float) -> ParagraphStyle:
+        if factor == 1.0:
+            return style
+        key = (style.name, f"x{factor}")
+        if key not in self._aligned:
+            self._aligned[key] = ParagraphStyle(f"{style.name}-x{factor}", parent=style,
+                                                fontSize=style.fontSize * factor, leading=style.leading * factor)
+        return self._aligned[key]
+
     def table(self, spec: el.Table) -> list[Flowable]:
         s = self.styles
-        widths = [w * TEXT_WIDTH for w in spec.widths]
+        # Widths from the cells' longest words (table_layout.py): a word never breaks.
+        widths, factor = table_widths(spec, self.table_fonts(), TEXT_WIDTH)
+        cell, header, key = (self.scaled(style, factor) for style in (s.cell, s.cell_header, s.cell_key))
         align = spec.align or (el.Align.LEFT,) * len(widths)
         data = []
         if spec.header:
             data.append([
-                Paragraph(self.text(h), self.aligned(s.cell_header, a)) for h, a in zip(spec.header, align)
+                Paragraph(self.text(h), self.aligned(header, a)) for h, a in zip(spec.header, align)
             ])
         for row in spec.rows:
             data.append([
-                self.cell(c, s.cell_key if spec.key_value and i == 0 else s.cell, align[i], widths[i])
+                self.cell(c, key if spec.key_value and i == 0 else cell, align[i], widths[i], factor)
                 for i, c in enumerate(row)
             ])
         table = Table(data, colWidths=widths, repeatRows=1 if spec.header else 0, hAlign="LEFT")
         first_body = 1 if spec.header else 0
         commands: list[tuple] = [
-            ("FONT", (0, 0), (-1, -1), self.fonts.sans, 8),
+            ("FONT", (0, 0), (-1, -1), self.fonts.sans, 8 * factor),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ("TOPPADDING", (0, 0), (-1, -1), 3),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 3.2),
@@ -354,6 +382,26 @@ class _Story:
 
     def code_lines(self, text: str) -> str:
         return wrap_code_lines(text, self.styles.code_block, self.fonts)
+
+
+class _Listing(Preformatted):
+    """Monospace lines that split across pages leaving at least a few lines on each side:
+    a plan whose closing brace alone fills the last page reads as a page left blank."""
+
+    MIN_LINES = 6
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        leading = self.style.leading
+        fit = int(availHeight / leading)
+        if fit < self.MIN_LINES:
+            return []  # start on the next page instead
+        total = len(self.lines)
+        if total - fit < self.MIN_LINES:
+            fit = total - self.MIN_LINES
+            if fit < self.MIN_LINES:
+                return []
+        head, tail = super().split(availWidth, fit * leading + 0.01)
+        return [_Listing("\n".join(head.lines), self.style), _Listing("\n".join(tail.lines), tail.style)]
 
 
 class _Anchor(Flowable):

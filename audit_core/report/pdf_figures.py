@@ -15,6 +15,7 @@ from . import elements as el
 from .charts import roc_drawing
 from .fonts import FontSet
 from .histogram_drawing import histogram_drawing
+from .interval_drawing import interval_drawing
 from .styles import KEY_FILL, RULE, TEXT_WIDTH, Styles
 
 GAP = 14.0  # between two charts of a row
@@ -22,6 +23,8 @@ SINGLE_WIDTH = 0.55 * TEXT_WIDTH
 
 
 def chart_drawing(chart: el.Chart, width: float, font: str):
+    if isinstance(chart, el.IntervalChart):  # as tall as its rows need
+        return interval_drawing(chart, width, font)
     height = 0.72 * width
     if isinstance(chart, el.HistogramChart):
         return histogram_drawing(chart, width, height, font)
@@ -30,7 +33,9 @@ def chart_drawing(chart: el.Chart, width: float, font: str):
 
 def figure_flowable(figure: el.Figure, styles: Styles, fonts: FontSet, text: Callable[[str], str]) -> Flowable:
     charts = figure.charts[:2]
-    width = (TEXT_WIDTH - GAP) / 2 if len(charts) == 2 else SINGLE_WIDTH
+    # A forest plot alone takes the line: its labels need the room.
+    single = TEXT_WIDTH if isinstance(charts[0], el.IntervalChart) else SINGLE_WIDTH
+    width = (TEXT_WIDTH - GAP) / 2 if len(charts) == 2 else single
     cells = []
     for chart in charts:
         cells.append([

@@ -1,0 +1,149 @@
+"""Column widths from what the cells hold, so that no word breaks inside a cell.
+
+reportlab wraps a cell only at spaces and, when a single word is wider than its column,
+cuts the word wherever it runs out of room: "nothin g", "Distanc e", "(0.2 / 4–0.89)" in
+the first reports. A section builder gives each table's widths as fractions of the page
+(elements.Table); those are a preference. Here every column gets at least the width of
+its longest unbreakable token (a word, a number with its interval bounds, a plan key),
+taken from columns that have room to spare, first from space a column does not need
+for its longest line, then from space it only needs to avoid wrapping. When even the
+tokens do not fit side by side, the writer sets the table in a smaller type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from . import elements as el
+
+# LEFTPADDING + RIGHTPADDING of a table cell (pdf.py sets 5 + 5).
+CELL_PADDING = 10.0
+# A badge is a small table inside its cell, with its own padding around the word.
+BADGE_PADDING = 20.0
+# Type sizes tried in turn, as a factor of the normal size, when the tokens do not fit.
+SHRINK_STEPS = (1.0, 0.94, 0.88, 0.82)
+
+
+@dataclass(frozen=True)
+class CellFont:
+    name: str
+    size: float
+
+
+@dataclass(frozen=True)
+class TableFonts:
+    """The fonts a table's cells are set in (from the writer's styles)."""
+
+    header: CellFont
+    body: CellFont
+    key: CellFont  # the first column of a key-value table
+    code: CellFont
+    badge: CellFont
+
+    def scaled(self, factor: float) -> TableFonts:
+        def scale(font: CellFont) -> CellFont:
+            return CellFont(font.name, font.size * factor)
+
+        return TableFonts(scale(self.header), scale(self.body), scale(self.key), scale(self.code),
+                          scale(self.badge))
+
+
+@dataclass(frozen=True)
+class Extent:
+    """The narrowest a cell can be without breaking a word, and the width that holds its
+    longest line unwrapped (both without padding)."""
+
+    least: float
+    natural: float
+
+
+def tokens(text: str) -> list[str]:
+    """The pieces reportlab never breaks between: runs of text between spaces."""
+    return str(text).split()
+
+
+def text_extent(text: str, font: CellFont) -> Extent:
+    words = tokens(text)
+    if not words:
+        return Extent(0.0, 0.0)
+    least = max(stringWidth(word, font.name, font.size) for word in words)
+    lines = str(text).split("\n")
+    natural = max(stringWidth(" ".join(line.split()), font.name, font.size) for line in lines)
+    return Extent(least, max(least, natural))
+
+
+def cell_extent(cell: el.Cell, font: CellFont, fonts: TableFonts) -> Extent:
+    match cell:
+        case el.Badge(label=label):
+            width = stringWidth(label, fonts.badge.name, fonts.badge.size) + BADGE_PADDING
+            return Extent(width, width)
+        case el.Code(text=text):
+            return text_extent(text, fonts.code)
+    return text_extent(str(cell), font)
+
+
+def column_extents(spec: el.Table, fonts: TableFonts) -> list[Extent]:
+    n = len(spec.widths)
+    least, natural = [0.0] * n, [0.0] * n
+    rows: list[tuple[tuple[el.Cell, ...], Callable[[int], CellFont]]] = []
+    if spec.header:
+        rows.append((spec.header, lambda _: fonts.header))
+    body = (lambda i: fonts.key if i == 0 else fonts.body) if spec.key_value else (lambda _: fonts.body)
+    rows += [(row, body) for row in spec.rows]
+    for number, (row, font_of) in enumerate(rows):
+        for i, cell in enumerate(row):
+            extent = cell_extent(cell, font_of(i), fonts)
+            least[i] = max(least[i], extent.least)
+            # A header may wrap onto several lines; only the body claims room for its lines.
+            if number or not spec.header:
+                natural[i] = max(natural[i], extent.natural)
+    return [Extent(a + CELL_PADDING, max(a, b) + CELL_PADDING) for a, b in zip(least, natural)]
+
+
+def fit_widths(preferred: Sequence[float], extents: Sequence[Extent], total: float,
+               balance: bool = True) -> list[float] | None:
+    """Widths summing to `total`, as close to `preferred` as the cells allow, with every
+    column at least as wide as its widest token; None when the tokens alone overflow.
+    With `balance`, space a column does not need for its longest line first goes to the
+    columns that would wrap (a key-value table keeps its key column as set, so that all
+    of them line up)."""
+    if sum(e.least for e in extents) > total + 1e-6:
+        return None
+    widths = list(preferred)
+    if balance:
+        spare = [max(0.0, w - e.natural) for w, e in zip(widths, extents)]
+        need = [max(0.0, e.natural - w) for w, e in zip(widths, extents)]
+        move = min(sum(spare), sum(need))
+        if move > 0:
+            widths = [w - s * move / sum(spare) + n * move / sum(need) for w, s, n in zip(widths, spare, need)]
+    widths = [max(w, e.least) for w, e in zip(widths, extents)]
+    excess = sum(widths) - total
+    for floor in ([e.natural for e in extents], [e.least for e in extents]):
+        if excess <= 1e-6:
+            break
+        slack = [max(0.0, w - f) for w, f in zip(widths, floor)]
+        available = sum(slack)
+        if available <= 0:
+            continue
+        take = min(excess, available)
+        widths = [w - s * take / available for w, s in zip(widths, slack)]
+        excess -= take
+    return widths
+
+
+def table_widths(spec: el.Table, fonts: TableFonts, total: float) -> tuple[list[float], float]:
+    """(column widths in points, type scale) for `spec`: the first scale of SHRINK_STEPS
+    at which every token fits; at the smallest, widths in proportion to the tokens."""
+    preferred = [w * total for w in spec.widths]
+    extents: list[Extent] = []
+    for factor in SHRINK_STEPS:
+        extents = column_extents(spec, fonts.scaled(factor))
+        widths = fit_widths(preferred, extents, total, balance=not spec.key_value)
+        if widths is not None:
+            return widths, factor
+    # Nothing fits: a word must break somewhere. Share the page in proportion to need.
+    need = sum(e.least for e in extents)
+    return [total * e.least / need for e in extents], SHRINK_STEPS[-1]
