@@ -45,6 +45,16 @@ def demo_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def demo_result():
+    """The bundled demo audit (`make demo`'s plan), run once per session: the known-answer
+    tests read its verdicts and the report tests the PDF it makes."""
+    from audit_core.plan import load_plan
+    from audit_core.runner import run_audit
+
+    return run_audit(load_plan(DEMO / "plan.toml"))
+
+
+@pytest.fixture(scope="session")
 def ground_truth() -> dict:
     return json.loads((DEMO / "ground_truth.json").read_text())
 

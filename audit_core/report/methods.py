@@ -1,8 +1,8 @@
-"""Methods (compliance.md 6.7), read once for the whole audit: per probe, the attack and
-its signal and the names regulators give the attack (NIST AI 100-2 E2025, EDPB Opinion
-28/2024); then the policies every probe follows (primary endpoints, intervals, multiple
-testing, threshold calibration, seed). Each probe's strength class is in the scope
-table and its parameters in the appendix's settings table, not here.
+"""Methods (compliance.md 6.7), read once for the whole audit: per probe, the attack, its
+signal and strength class, and the names regulators give the attack (NIST AI 100-2
+E2025, EDPB Opinion 28/2024); then the policies every probe follows (primary endpoints,
+intervals, multiple testing, threshold calibration, seed). Parameters are in the
+appendix's settings table, not here.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .elements import Block, BulletList, Heading, Table
-from .families import family_of
+from .families import family_of, strength_of
 from .values import as_list, as_mapping, as_text
 
 SIGNALS = {
@@ -57,27 +57,39 @@ def methods_blocks(results: Mapping[str, Any]) -> list[Block]:
         signal = SIGNALS.get(probe_id, family.name)
         rows.append((
             as_text(probe.get("title"), probe_id),
-            f"{signal} ({as_text(probe.get('citation'), 'no citation')})",
+            f"{signal} ({as_text(probe.get('citation'), 'no citation')}). {strength_of(probe)}.",
             family.nist,
             family.edpb,
         ))
     return [
         Heading("Methods", 2),
-        Table(header=("Probe", "Attack and signal", "NIST AI 100-2 E2025 attack", "EDPB Opinion 28/2024 attack"),
+        Table(header=("Probe", "Attack, signal and strength", "NIST AI 100-2 E2025 attack", "EDPB Opinion 28/2024 attack"),
               rows=tuple(rows), widths=(0.2, 0.4, 0.22, 0.18),
               caption="Every probe is a confidentiality attack in the sense of EU AI Act Art. 15(5)."),
-        BulletList((
-            "Primary endpoints are fixed in the plan before the run: for membership, the TPR at the "
-            "primary FPR and the epsilon lower bound; for extraction, the members' exact-reproduction "
-            "rate against non-members'.",
-            "Every figure has a 95% interval and its n: AUC by bootstrap (1,000 resamples, "
-            "percentile), rates by Clopper–Pearson exact intervals, members against non-members by "
-            "one-sided Fisher exact tests.",
+        BulletList(_policies(results, seed)),
+    ]
+
+
+def _policies(results: Mapping[str, Any], seed: str) -> tuple[str, ...]:
+    """The rules every probe follows, and those of the families this audit ran."""
+    families = {as_mapping(p).get("family") for p in as_list(results.get("probes"))}
+    endpoints = [text for family, text in (
+        ("membership", "for membership, the TPR at the primary FPR and the epsilon lower bound"),
+        ("extraction", "for extraction, the members' exact-reproduction rate against non-members'"),
+    ) if family in families]
+    policies = []
+    if endpoints:
+        policies.append(f"Primary endpoints are fixed in the plan before the run: {'; '.join(endpoints)}.")
+    policies.append("Every figure has a 95% interval and its n: AUC by bootstrap (1,000 resamples, "
+                    "percentile), rates by Clopper–Pearson exact intervals, members against non-members "
+                    "by one-sided Fisher exact tests.")
+    if "membership" in families:
+        policies += [
             "The epsilon lower bound is ln((TPR_low − δ) / FPR_high) with δ = 0 and one-sided 97.5% "
             "Clopper–Pearson bounds (Jagielski et al. 2020): it can refute a privacy claim, never "
             "prove one.",
             _calibration(results),
             "Subgroup flags use Benjamini–Hochberg q-values across subgroups.",
-            f"Every random choice is seeded from the audit seed, {seed}.",
-        )),
-    ]
+        ]
+    policies.append(f"Every random choice is seeded from the audit seed, {seed}.")
+    return tuple(policies)

@@ -73,8 +73,7 @@ def metric_kind(name: str, value: Any) -> MetricKind:
         return MetricKind.AUC
     if "epsilon" in lowered:
         return MetricKind.EPSILON
-    # Whole words only: "generated_records" holds "rate" but is a count, not a rate.
-    if any(f"_{word}_" in f"_{lowered}_" for word in _RATE_WORDS):
+    if any(word in lowered for word in _RATE_WORDS):
         return MetricKind.RATE
     if isinstance(value, int) and not isinstance(value, bool):
         return MetricKind.COUNT
@@ -156,18 +155,10 @@ def _format_other(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-# Figures of a probe that writes records (re-identification) rest on the records it
-# generated, not on the cohorts: 200 generated records, not 1,000 / 1,000.
-GENERATED = "generated_records"
-_ABOUT_GENERATED = ("singling_out", "rate_difference", "mcnemar", "per_record")
-
-
 def metric_n(name: str, metrics: Mapping[str, Any]) -> str:
     """How many records stand behind a figure: the cohort it is about, or both."""
     if metric_kind(name, metrics.get(name)) is MetricKind.COUNT:
         return ""
-    if is_number(metrics.get(GENERATED)) and any(word in name for word in _ABOUT_GENERATED):
-        return f"{format_count(metrics[GENERATED])} generated"
     members = _first_count(metrics, "n_members", "eligible_members")
     non_members = _first_count(metrics, "n_non_members", "eligible_non_members")
     if name.endswith(f"_{NON_MEMBERS}"):

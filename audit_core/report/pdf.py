@@ -106,6 +106,17 @@ def _build(document: el.ReportDocument, stream: Any, fonts: FontSet) -> None:
     template.build(story, canvasmaker=canvas)
 
 
+def table_fonts(styles: Styles) -> TableFonts:
+    """The fonts of a table's cells, for sizing its columns (table_layout.py)."""
+    return TableFonts(
+        header=CellFont(styles.cell_header.fontName, styles.cell_header.fontSize),
+        body=CellFont(styles.cell.fontName, styles.cell.fontSize),
+        key=CellFont(styles.cell_key.fontName, styles.cell_key.fontSize),
+        code=CellFont(styles.cell_code.fontName, styles.cell_code.fontSize),
+        badge=CellFont(styles.badge.fontName, 7.0),  # a badge may shrink its word a little
+    )
+
+
 class _ReportTemplate(BaseDocTemplate):
     def __init__(self, stream: Any, document: el.ReportDocument, fonts: FontSet) -> None:
         super().__init__(
@@ -270,16 +281,6 @@ class _Story:
         )
         return pill
 
-    def table_fonts(self) -> TableFonts:
-        s = self.styles
-        return TableFonts(
-            header=CellFont(s.cell_header.fontName, s.cell_header.fontSize),
-            body=CellFont(s.cell.fontName, s.cell.fontSize),
-            key=CellFont(s.cell_key.fontName, s.cell_key.fontSize),
-            code=CellFont(s.cell_code.fontName, s.cell_code.fontSize),
-            badge=CellFont(s.badge.fontName, 7.0),  # a badge may shrink its word a little
-        )
-
     def scaled(self, style: ParagraphStyle, factor: float) -> ParagraphStyle:
         if factor == 1.0:
             return style
@@ -292,7 +293,7 @@ class _Story:
     def table(self, spec: el.Table) -> list[Flowable]:
         s = self.styles
         # Widths from the cells' longest words (table_layout.py): a word never breaks.
-        widths, factor = table_widths(spec, self.table_fonts(), TEXT_WIDTH)
+        widths, factor = table_widths(spec, table_fonts(s), TEXT_WIDTH)
         cell, header, key = (self.scaled(style, factor) for style in (s.cell, s.cell_header, s.cell_key))
         align = spec.align or (el.Align.LEFT,) * len(widths)
         data = []

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Table, TableStyle
 
 from . import elements as el
-from .charts import roc_drawing
+from .charts import legend_below, roc_drawing
 from .fonts import FontSet
 from .histogram_drawing import histogram_drawing
 from .interval_drawing import interval_drawing
@@ -28,7 +28,7 @@ def chart_drawing(chart: el.Chart, width: float, font: str):
     height = 0.72 * width
     if isinstance(chart, el.HistogramChart):
         return histogram_drawing(chart, width, height, font)
-    return roc_drawing(chart, width, height, font)
+    return roc_drawing(chart, width, height + legend_below(chart, width, font), font)
 
 
 def figure_flowable(figure: el.Figure, styles: Styles, fonts: FontSet, text: Callable[[str], str]) -> Flowable:

@@ -112,14 +112,14 @@ def metrics_table(metrics: Mapping[str, Any]) -> Table:
             rows=tuple((a[0], a[1], b[0], b[1]) for a, b in zip(left, right)),
             widths=(0.29, 0.21, 0.29, 0.21),
             align=(Align.LEFT, Align.RIGHT, Align.LEFT, Align.RIGHT),
-            caption=f"n = {n} (members / non-members) behind every figure except the counts themselves.",
+            caption=f"n = {n} (members / non-members); a count is its own n.",
         )
     return Table(
         header=("Metric", "Value (95% CI)", "n"),
         rows=tuple(rows),
         widths=(0.44, 0.36, 0.20),
         align=(Align.LEFT, Align.RIGHT, Align.RIGHT),
-        caption="n: records behind the figure (members / non-members where both are used).",
+        caption="n: the records behind each figure.",
     )
 
 

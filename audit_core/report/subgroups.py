@@ -25,6 +25,7 @@ MIN_CELL = 11
 SUPPRESSED = "<11"
 NOT_SHOWN = "not shown"
 SIGNIFICANT = "*"
+ATTACKS_PER_TABLE = 4  # beside the subgroup and its counts; more go to a second table
 KNOWN = {"column", "value", "n_members", "n_non_members", "suppressed", "auc", "auc_ci",
          "q_value", "p_value", "significant"}
 
@@ -69,7 +70,8 @@ def subgroup_section(results: Mapping[str, Any], number: int) -> Section:
     membership = [p for p in probes if p.get("family") == "membership"]
     blocks: list[Block] = []
     if len(membership) > 1:
-        blocks.append(_combined_table(membership))
+        blocks += [_combined_table(membership[start:start + ATTACKS_PER_TABLE])
+                   for start in range(0, len(membership), ATTACKS_PER_TABLE)]
     else:
         blocks += [strata_table([as_mapping(g) for g in as_list(p.get("subgroups"))]) for p in membership]
     best = max(membership, key=lambda p: _auc(p) or 0.0, default=None)
@@ -118,10 +120,10 @@ def _combined_table(probes: Sequence[Mapping[str, Any]]) -> Table:
         rows.append((_label(first), subgroup_counts(first), *cells))
     n = 2 + len(probes)
     return Table(
-        header=("Subgroup", "n (members / non-members)", *(f"{short_name(p)}: AUC (95% CI)" for p in probes)),
+        header=("Subgroup", "n (members / non-members)", *(short_name(p) for p in probes)),
         rows=tuple(rows), widths=(0.26, 0.14, *((0.6 / len(probes),) * len(probes))),
         align=(Align.LEFT,) + (Align.RIGHT,) * (n - 1),
-        caption=f"Each attack on each subgroup of patients. {SIGNIFICANT} membership is detectable in the "
+        caption=f"Each attack's AUC (95% CI) on each subgroup of patients. {SIGNIFICANT} membership is detectable in the "
                 "subgroup at the plan's false discovery rate (Benjamini–Hochberg across subgroups); "
                 "the q-values are in results.json. Suppressed: fewer than 11 patients on a side "
                 "(CMS cell-size rule), no figure shown.")

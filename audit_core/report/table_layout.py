@@ -19,8 +19,9 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from . import elements as el
 
-# LEFTPADDING + RIGHTPADDING of a table cell (pdf.py sets 5 + 5).
-CELL_PADDING = 10.0
+# LEFTPADDING + RIGHTPADDING of a table cell (pdf.py sets 5 + 5), and a point more: a
+# word exactly as wide as its line is still pushed to the next by rounding.
+CELL_PADDING = 11.0
 # A badge is a small table inside its cell, with its own padding around the word.
 BADGE_PADDING = 20.0
 # Type sizes tried in turn, as a factor of the normal size, when the tokens do not fit.
