@@ -216,6 +216,9 @@ class Section:
     blocks: tuple[Block, ...]
     show_title: bool = True  # the cover draws its own title
     new_page: bool = True  # short sections follow the previous one on the same page
+    # A section that fits on one page is kept on one (a probe's table beside its chart):
+    # it starts on the next page rather than break across two.
+    keep_together: bool = False
 
 
 @dataclass(frozen=True)

@@ -72,9 +72,8 @@ def strongest(probes: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
 def membership_section(probes: Sequence[Mapping[str, Any]], number_text: str) -> Section:
     best = strongest(probes)
     blocks: list[Block] = [Paragraph(
-        "Can someone holding the model tell whether a given patient's record was in its training "
-        f"set? {len(probes)} attack(s) scored every member and non-member; each flags the "
-        "records it scores above a threshold.", TextStyle.LEAD)]
+        "Can someone holding the model tell whether a patient's record was in its training set?",
+        TextStyle.LEAD)]
     blocks.append(_table(probes))
     charts = [c for c in (_roc_overlay(probes, best), _best_histogram(best)) if c is not None]
     if charts:
@@ -85,7 +84,7 @@ def membership_section(probes: Sequence[Mapping[str, Any]], number_text: str) ->
             blocks.append(Paragraph(f"Strongest attack, {short_name(best)}. {meaning}", TextStyle.BODY))
     blocks += _alerts(probes)
     return Section(key="membership", title=f"{number_text} Membership inference", blocks=tuple(blocks),
-                   new_page=False)
+                   new_page=False, keep_together=True)
 
 
 def _table(probes: Sequence[Mapping[str, Any]]) -> Table:
@@ -149,14 +148,13 @@ def _caption(metrics: Sequence[Mapping[str, Any]], shared_n: bool, primary: floa
     parts = []
     if shared_n and metrics and _n(metrics[0]):
         parts.append(f"n = {_n(metrics[0])} (members / non-members) behind every figure.")
-    parts.append("TPR: share of members flagged at the threshold that flags the stated share of "
-                 "non-members (FPR). Held out: the threshold is set on half of the non-members and "
-                 f"judged on the other half; the verdict reads these, at {fpr_label(primary)} FPR.")
+    parts.append("TPR: the share of members an attack flags when it flags that share (FPR) of "
+                 "non-members. Held out: threshold set on half of the non-members, judged on the other "
+                 "half; the verdict reads these.")
     resolvable = sorted({number(m, "resolvable_fpr") for m in metrics} - {None})
     if marked and resolvable:
         parts.append(f"{BELOW_RESOLUTION} Below the smallest FPR these cohorts resolve "
-                     f"({format_percent(resolvable[0])}: fewer non-members above the threshold "
-                     "than the plan requires): indicative only.")
+                     f"({format_percent(resolvable[0])}): indicative only.")
     parts.append("Not resolvable: too few non-members for that FPR.")
     return " ".join(parts)
 
@@ -178,10 +176,9 @@ def _roc_overlay(probes: Sequence[Mapping[str, Any]], best: Mapping[str, Any] | 
             value = number(metrics, name)
             if value is not None:
                 marks.append(OperatingPoint(label, rate, value, *(interval(metrics, name) or (None, None))))
-    marked = f" Squares: {short_name(best)} at 1% and 0.1% FPR, bars its 95% intervals." if marks and best else ""
+    marked = f" Squares: {short_name(best)} at 1% and 0.1% FPR, with 95% intervals." if marks and best else ""
     return RocChart(title="ROC curves (log-log)", series=tuple(series), points=tuple(marks),
-                    caption="Each attack's ROC curve on log-log axes, where the low false-positive "
-                            f"rates that matter are visible; dashed: chance.{marked}")
+                    caption=f"Log-log axes show the low false-positive rates that matter; dashed: chance.{marked}")
 
 
 def _best_histogram(best: Mapping[str, Any] | None):
@@ -193,8 +190,7 @@ def _best_histogram(best: Mapping[str, Any] | None):
     return type(chart)(title=f"Score distributions, {short_name(best)}", edges=chart.edges,
                        members=chart.members, non_members=chart.non_members, x_label=chart.x_label,
                        caption=f"{short_name(best)}, the attack with the highest AUC: share of each "
-                               "cohort per score bin; the less they overlap, the better the attack "
-                               "tells members apart. No individual record is shown.")
+                               "cohort per score bin; the less they overlap, the better it tells them apart.")
 
 
 def _alerts(probes: Sequence[Mapping[str, Any]]) -> list[Block]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from .elements import Block, BulletList, Heading, Table
 from .families import family_of, strength_of
+from .membership_page import short_name
 from .values import as_list, as_mapping, as_text
 
 SIGNALS = {
@@ -50,21 +51,30 @@ def _calibration(results: Mapping[str, Any]) -> str:
 
 def methods_blocks(results: Mapping[str, Any]) -> list[Block]:
     seed = as_text(as_mapping(results.get("audit")).get("seed"), "not recorded")
-    rows = []
+    # Attacks of one family and strength share a row: their NIST and EDPB names are the same.
+    groups: list[tuple[tuple[str, str, str], list[Mapping[str, Any]]]] = []
     for probe in map(as_mapping, as_list(results.get("probes"))):
-        probe_id = as_text(probe.get("id"))
         family = family_of(probe)
-        signal = SIGNALS.get(probe_id, family.name)
-        rows.append((
-            as_text(probe.get("title"), probe_id),
-            f"{signal} ({as_text(probe.get('citation'), 'no citation')}). {strength_of(probe)}.",
-            family.nist,
-            family.edpb,
-        ))
+        key = (family.nist, family.edpb, strength_of(probe))
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append(probe)
+        else:
+            groups.append((key, [probe]))
+    rows = []
+    for (nist, edpb, strength), members in groups:
+        signals = [f"{SIGNALS.get(as_text(p.get('id')), family_of(p).name)} "
+                   f"({as_text(p.get('citation'), 'no citation')})" for p in members]
+        if len(members) == 1:
+            rows.append((as_text(members[0].get("title"), as_text(members[0].get("id"))),
+                         f"{signals[0]}. {strength}.", nist, edpb))
+            continue
+        names = [short_name(p) for p in members]
+        rows.append((", ".join(names), "; ".join(f"{n}: {s[0].lower()}{s[1:]}" for n, s in zip(names, signals))
+                     + f". {strength}.", nist, edpb))
     return [
         Heading("Methods", 2),
         Table(header=("Probe", "Attack, signal and strength", "NIST AI 100-2 E2025 attack", "EDPB Opinion 28/2024 attack"),
-              rows=tuple(rows), widths=(0.2, 0.4, 0.22, 0.18),
+              rows=tuple(rows), widths=(0.17, 0.47, 0.2, 0.16),
               caption="Every probe is a confidentiality attack in the sense of EU AI Act Art. 15(5)."),
         BulletList(_policies(results, seed)),
     ]

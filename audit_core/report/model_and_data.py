@@ -54,9 +54,8 @@ def _identity_table(model: Mapping[str, Any], plan: Mapping[str, Any] | None = N
         ("SHA-256", Code(as_text(model.get("sha256")))),
         ("Kind", KIND_LABELS.get(kind, as_text(kind)) if isinstance(kind, str) else as_text(kind)),
         ("Parameters", format_count(model.get("parameters"))),
-        ("ONNX IR version", as_text(model.get("ir_version"))),
-        ("Opset", as_text(model.get("opset"))),
-        ("Producer", as_text(model.get("producer"))),
+        ("ONNX format", f"IR version {as_text(model.get('ir_version'))}, opset {as_text(model.get('opset'))}, "
+                        f"produced by {as_text(model.get('producer'))}"),
         ("Context length", _context(model)),
         ("KV cache", _kv_cache(model.get("kv_cache"))),
         ("Execution provider", as_text(model.get("execution_provider"))),
@@ -66,7 +65,7 @@ def _identity_table(model: Mapping[str, Any], plan: Mapping[str, Any] | None = N
         rows.append(("Precision", precision_text(model)))
     if is_tabular(model):  # no context, cache or vocabulary: its inputs and classes instead
         # Tree ensembles keep their thresholds in node attributes: no weight count to show.
-        kept = rows[:7] if model.get("parameters") else rows[:3] + rows[4:7]
+        kept = rows[:5] if model.get("parameters") else rows[:3] + rows[4:5]
         rows = kept + tabular_identity_rows(model, plan)
     return Table(header=(), rows=tuple(rows), widths=(0.26, 0.74), key_value=True)
 
@@ -126,12 +125,10 @@ def _dataset_blocks(results: Mapping[str, Any], model: Mapping[str, Any]) -> lis
             align=(Align.LEFT, Align.LEFT, Align.LEFT, *(Align.RIGHT,) * 4),
         ),
         Paragraph(
-            "Members: records the model was trained on. Non-members: records it was not "
-            "trained on, the control every member figure is compared with. In windows: "
-            f"records longer than the model's context{longer}, scored in overlapping "
-            "windows rather than in one pass. Unknown tokens: the share of tokens the "
-            "tokenizer could not map; a high share means the data and the tokenizer do "
-            "not fit, and every score is suspect.",
+            "Non-members: records the model was not trained on, the control every member figure "
+            f"is compared with. In windows: records longer than the context{longer}, scored in "
+            "overlapping windows. Unknown tokens: the share the tokenizer could not map; a high "
+            "share makes every score suspect.",
             TextStyle.NOTE,
         ),
     ]

@@ -28,6 +28,7 @@ from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     Frame,
+    KeepTogether,
     PageBreak,
     PageTemplate,
     Paragraph,
@@ -179,14 +180,17 @@ class _Story:
                 # its title and first lines.
                 story += [Spacer(1, 10), CondPageBreak(160)]
             key = f"section-{index}"
+            part: list[Flowable] = []
             if section.show_title:
                 title = Paragraph(self.text(section.title), self.styles.section)
                 title.outline = (key, section.title, 0)
-                story += [title, HRFlowable(width="100%", thickness=0.8, color=ACCENT, spaceBefore=0, spaceAfter=8)]
+                part += [title, HRFlowable(width="100%", thickness=0.8, color=ACCENT, spaceBefore=0, spaceAfter=8)]
             else:
-                story.append(_Anchor((key, section.title, 0)))
+                part.append(_Anchor((key, section.title, 0)))
             for number, block in enumerate(section.blocks):
-                story += self.block(block, f"{key}-{number}")
+                part += self.block(block, f"{key}-{number}")
+            # KeepTogether splits a section taller than a page as it would have anyway.
+            story += [KeepTogether(part)] if section.keep_together else part
         return story
 
     def block(self, block: el.Block, key: str) -> list[Flowable]:

@@ -12,13 +12,18 @@ from typing import Any
 
 from .elements import Align, Block, Code, Heading, Paragraph, Table, TextStyle
 from .families import THRESHOLD_ANCHORS
-from .membership_page import SHOWN, is_membership, short_name
+from .membership_page import OPERATING_POINTS, SHOWN, is_membership, short_name
 from .metrics import CI_SUFFIX, format_metric, metric_label
 from .probe_section import metrics_on_page, metrics_table
 from .values import as_list, as_mapping, as_text, format_general, humanize
 
 # Attacks side by side in one metrics table; more go to a second table.
 ATTACKS_PER_TABLE = 4
+# Metrics a probe's own table prints in the body (clinical_tables.py): T1's gap per tier,
+# T2's AUROC gap per category and tier. Not repeated here.
+TABLE_COLUMNS = {"trajectory": ("distance_gap_",), "attribute": ("auroc_gap_",)}
+# Printed elsewhere once: the prior is a threshold (A.2).
+ELSEWHERE = frozenset({"prior"})
 
 
 def settings_blocks(probes: Sequence[Mapping[str, Any]]) -> list[Block]:
@@ -74,10 +79,11 @@ def threshold_blocks(probes: Sequence[Mapping[str, Any]]) -> list[Block]:
     rows = []
     for applies, entries in groups.items():
         for index, (label, name, value, anchor) in enumerate(entries):
-            rows.append((applies if index == 0 else "", label, Code(name), value, anchor))
+            # The plan key follows its label, in the code font (backticks).
+            rows.append((applies if index == 0 else "", f"{label} `{name}`", value, anchor))
     return [Table(
-        header=("Probes", "Threshold", "Plan key", "Value", "Source"), rows=tuple(rows),
-        widths=(0.15, 0.27, 0.2, 0.07, 0.31), align=(Align.LEFT, Align.LEFT, Align.LEFT, Align.RIGHT, Align.LEFT),
+        header=("Probes", "Threshold and its plan key", "Value", "Source"), rows=tuple(rows),
+        widths=(0.17, 0.38, 0.07, 0.38), align=(Align.LEFT, Align.LEFT, Align.RIGHT, Align.LEFT),
         caption="Every threshold a verdict rests on, once, with where its value comes from; set under "
                 "[thresholds.<family>] in the plan.")]
 
@@ -95,15 +101,22 @@ def metrics_blocks(probes: Sequence[Mapping[str, Any]]) -> list[Block]:
         metrics = as_mapping(probe.get("metrics"))
         if is_membership(probe) or metrics_on_page(probe) or not metrics:
             continue
-        blocks += [Heading(as_text(probe.get("title"), as_text(probe.get("id"))), 3), metrics_table(metrics)]
+        shown = TABLE_COLUMNS.get(as_text(probe.get("family"), ""), ())
+        rest = {k: v for k, v in metrics.items() if not k.startswith(shown)} if shown else metrics
+        if rest:
+            blocks += [Heading(as_text(probe.get("title"), as_text(probe.get("id"))), 3), metrics_table(rest)]
     return blocks or [Paragraph("Every recorded metric is shown in the body.", TextStyle.NOTE)]
 
 
 def _attack_table(attacks: Sequence[Mapping[str, Any]]) -> Table | None:
     """The membership metrics the body does not print, one column per attack."""
     all_metrics = [as_mapping(p.get("metrics")) for p in attacks]
+    shown = set(SHOWN | ELSEWHERE)
+    # TPR at the primary FPR is one of the section's operating points when the FPR is.
+    if all(m.get("primary_fpr") in {fpr for _, fpr, _ in OPERATING_POINTS} for m in all_metrics):
+        shown.add("tpr_at_primary_fpr")
     names = [n for n in dict.fromkeys(k for m in all_metrics for k in m)
-             if n not in SHOWN and not (n.endswith(CI_SUFFIX) and n[:-len(CI_SUFFIX)] in SHOWN)
+             if n not in shown and not (n.endswith(CI_SUFFIX) and n[:-len(CI_SUFFIX)] in shown)
              and not (n.endswith(CI_SUFFIX) and any(n[:-len(CI_SUFFIX)] in m for m in all_metrics))]
     if not names:
         return None

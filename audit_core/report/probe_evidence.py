@@ -46,7 +46,7 @@ def roc_chart(probe: Mapping[str, Any], title: str) -> RocChart | None:
     auc = metrics.get("auc")
     auc_text = f"AUC {format_metric('auc', auc, metrics.get('auc_ci'))}. " if is_number(auc) else ""
     caption = (f"{key}. {auc_text}" if key else auc_text) + (
-        "Log-log axes; dashed: chance; bars: 95% intervals at the operating points.")
+        "Log-log axes; dashed: chance" + ("; bars: 95% intervals at the operating points." if marks else "."))
     return RocChart(
         title="ROC curve (log-log)",
         series=(RocSeries(label=title, fpr=tuple(p[0] for p in points), tpr=tuple(p[1] for p in points)),),

@@ -66,14 +66,24 @@ def tokens(text: str) -> list[str]:
     return str(text).split()
 
 
-def text_extent(text: str, font: CellFont) -> Extent:
-    words = tokens(text)
-    if not words:
-        return Extent(0.0, 0.0)
-    least = max(stringWidth(word, font.name, font.size) for word in words)
-    lines = str(text).split("\n")
-    natural = max(stringWidth(" ".join(line.split()), font.name, font.size) for line in lines)
-    return Extent(least, max(least, natural))
+def text_extent(text: str, font: CellFont, mono: str | None = None) -> Extent:
+    """With `mono`, `a plan key` between backticks is measured in that font, as the writer
+    sets it (pdf.py: backticks in running text)."""
+    text = str(text)
+    pieces = text.split("`") if mono and text.count("`") >= 2 and text.count("`") % 2 == 0 else [text]
+    least, lines, line = 0.0, [], 0.0
+    for index, piece in enumerate(pieces):
+        name = mono if index % 2 else font.name
+        for number, part in enumerate(piece.split("\n")):
+            if number:
+                lines.append(line)
+                line = 0.0
+            for word in part.split():
+                width = stringWidth(word, name, font.size)
+                least = max(least, width)
+                line += width + stringWidth(" ", font.name, font.size)
+    lines.append(line)
+    return Extent(least, max(least, max(lines)))
 
 
 def cell_extent(cell: el.Cell, font: CellFont, fonts: TableFonts) -> Extent:
@@ -83,7 +93,7 @@ def cell_extent(cell: el.Cell, font: CellFont, fonts: TableFonts) -> Extent:
             return Extent(width, width)
         case el.Code(text=text):
             return text_extent(text, fonts.code)
-    return text_extent(str(cell), font)
+    return text_extent(str(cell), font, mono=fonts.code.name)
 
 
 def column_extents(spec: el.Table, fonts: TableFonts) -> list[Extent]:
