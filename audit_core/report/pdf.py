@@ -32,7 +32,6 @@ from reportlab.platypus import (
     PageBreak,
     PageTemplate,
     Paragraph,
-    Preformatted,
     Spacer,
     Table,
     TableStyle,
@@ -41,11 +40,11 @@ from reportlab.platypus.flowables import HRFlowable
 
 from . import elements as el
 from .archival import write_archival
-from .code_lines import wrap_code_lines
-from .pdf_figures import figure_flowable, signature_flowable, single_chart
+from .code_lines import Listing, wrap_code_lines
+from .pdf_figures import Anchor, figure_flowable, signature_flowable, single_chart
 from .fonts import FontSet, register_fonts
 from .page_canvas import PagedCanvas
-from .table_layout import CellFont, TableFonts, table_widths
+from .table_layout import table_fonts, table_widths
 from .styles import (
     ACCENT,
     ALERT,
@@ -105,17 +104,6 @@ def _build(document: el.ReportDocument, stream: Any, fonts: FontSet) -> None:
     story = _Story(styles, fonts).flowables(document)
     canvas = functools.partial(PagedCanvas, document=document, fonts=fonts)
     template.build(story, canvasmaker=canvas)
-
-
-def table_fonts(styles: Styles) -> TableFonts:
-    """The fonts of a table's cells, for sizing its columns (table_layout.py)."""
-    return TableFonts(
-        header=CellFont(styles.cell_header.fontName, styles.cell_header.fontSize),
-        body=CellFont(styles.cell.fontName, styles.cell.fontSize),
-        key=CellFont(styles.cell_key.fontName, styles.cell_key.fontSize),
-        code=CellFont(styles.cell_code.fontName, styles.cell_code.fontSize),
-        badge=CellFont(styles.badge.fontName, 7.0),  # a badge may shrink its word a little
-    )
 
 
 class _ReportTemplate(BaseDocTemplate):
@@ -186,8 +174,11 @@ class _Story:
                 title.outline = (key, section.title, 0)
                 part += [title, HRFlowable(width="100%", thickness=0.8, color=ACCENT, spaceBefore=0, spaceAfter=8)]
             else:
-                part.append(_Anchor((key, section.title, 0)))
+                part.append(Anchor((key, section.title, 0)))
             for number, block in enumerate(section.blocks):
+                following = section.blocks[number + 1] if number + 1 < len(section.blocks) else None
+                if isinstance(block, el.Heading) and isinstance(following, el.Heading):
+                    part.append(CondPageBreak(2 * HEADING_ROOM))  # both headings, and what follows
                 part += self.block(block, f"{key}-{number}")
             # KeepTogether splits a section taller than a page as it would have anyway.
             story += [KeepTogether(part)] if section.keep_together else part
@@ -221,7 +212,7 @@ class _Story:
             case el.SignatureLines():
                 return [signature_flowable(block, s, self.fonts, self.text)]
             case el.Preformatted(text=text):
-                return [_Listing(self.code_lines(text), s.code_block)]
+                return [Listing(self.code_lines(text), s.code_block)]
         raise TypeError(f"the PDF writer has no layout for {type(block).__name__}")
 
     def text(self, text: str, mono: bool = False) -> str:
@@ -387,38 +378,3 @@ class _Story:
 
     def code_lines(self, text: str) -> str:
         return wrap_code_lines(text, self.styles.code_block, self.fonts)
-
-
-class _Listing(Preformatted):
-    """Monospace lines that split across pages leaving at least a few lines on each side:
-    a plan whose closing brace alone fills the last page reads as a page left blank."""
-
-    MIN_LINES = 6
-
-    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
-        leading = self.style.leading
-        fit = int(availHeight / leading)
-        if fit < self.MIN_LINES:
-            return []  # start on the next page instead
-        total = len(self.lines)
-        if total - fit < self.MIN_LINES:
-            fit = total - self.MIN_LINES
-            if fit < self.MIN_LINES:
-                return []
-        head, tail = super().split(availWidth, fit * leading + 0.01)
-        return [_Listing("\n".join(head.lines), self.style), _Listing("\n".join(tail.lines), tail.style)]
-
-
-class _Anchor(Flowable):
-    """A zero-size mark that only carries a bookmark (for sections without a title)."""
-
-    def __init__(self, outline: tuple[str, str, int]) -> None:
-        super().__init__()
-        self.outline = outline
-        self.width = self.height = 0
-
-    def wrap(self, *_: float) -> tuple[float, float]:
-        return 0, 0
-
-    def draw(self) -> None:
-        pass

@@ -93,3 +93,18 @@ def signature_flowable(block: el.SignatureLines, styles: Styles, fonts: FontSet,
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]))
     return KeepTogether([outer])
+
+
+class Anchor(Flowable):
+    """A zero-size mark that only carries a bookmark (for sections without a title)."""
+
+    def __init__(self, outline: tuple[str, str, int]) -> None:
+        super().__init__()
+        self.outline = outline
+        self.width = self.height = 0
+
+    def wrap(self, *_: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        pass

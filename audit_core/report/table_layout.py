@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from . import elements as el
+from .styles import Styles
 
 # LEFTPADDING + RIGHTPADDING of a table cell (pdf.py sets 5 + 5), and a point more: a
 # word exactly as wide as its line is still pushed to the next by rounding.
@@ -158,3 +159,14 @@ def table_widths(spec: el.Table, fonts: TableFonts, total: float) -> tuple[list[
     # Nothing fits: a word must break somewhere. Share the page in proportion to need.
     need = sum(e.least for e in extents)
     return [total * e.least / need for e in extents], SHRINK_STEPS[-1]
+
+
+def table_fonts(styles: Styles) -> TableFonts:
+    """The fonts of a table's cells, for sizing its columns (table_layout.py)."""
+    return TableFonts(
+        header=CellFont(styles.cell_header.fontName, styles.cell_header.fontSize),
+        body=CellFont(styles.cell.fontName, styles.cell.fontSize),
+        key=CellFont(styles.cell_key.fontName, styles.cell_key.fontSize),
+        code=CellFont(styles.cell_code.fontName, styles.cell_code.fontSize),
+        badge=CellFont(styles.badge.fontName, 7.0),  # a badge may shrink its word a little
+    )

@@ -18,7 +18,7 @@ import pytest
 from audit_core.report import build_report, write_report
 from audit_core.report.elements import BulletList, Paragraph, Table
 from audit_core.report.fonts import register_fonts
-from audit_core.report.pdf import table_fonts
+from audit_core.report.table_layout import table_fonts
 from audit_core.report.styles import TEXT_WIDTH, make_styles
 from audit_core.report.table_layout import Extent, column_extents, fit_widths, table_widths
 
