@@ -7,6 +7,8 @@ attribute inference as member against non-member figures with their intervals).
 * sensitive attributes (T2): the members' minus non-members' AUROC, per category and tier;
 * re-identification: the share of generated records that single out a member, and a
   non-member (the control);
+* sensitive attributes in hidden states (T3): the members' minus non-members' AUROC of a
+  probe on the model's hidden states, per category;
 * vulnerable subgroups (T6): each stratum's membership AUC minus the whole cohort's.
 
 Read only from the columns the probes store; a probe without them has no chart.
@@ -18,9 +20,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from .elements import Interval, IntervalChart
-from .values import as_list, as_mapping, as_text, is_number
+from .values import as_list, as_mapping, as_text, humanize, is_number
 
 CATEGORY_PREFIX = "category:"
+GAP_PREFIX = "auc_gap_"
 
 
 def tier_name(known: Any) -> str:
@@ -60,6 +63,8 @@ def interval_chart(probe: Mapping[str, Any]) -> IntervalChart | None:
         return _reidentification(as_mapping(probe.get("metrics")))
     if family == "subgroups":
         return _strata([as_mapping(g) for g in as_list(probe.get("subgroups"))])
+    if family == "embedding":
+        return _hidden_states(as_mapping(probe.get("metrics")), as_mapping(probe.get("thresholds")))
     return None
 
 
@@ -136,3 +141,26 @@ def _strata(groups: list[Mapping[str, Any]]) -> IntervalChart | None:
         caption="Right of 0: membership is easier to detect in the stratum than in the cohort as a "
                 "whole. Bars: 95% intervals; red: flagged at risk by the probe. Suppressed strata "
                 "(fewer than 11 patients on a side) are not drawn.")
+
+
+def _hidden_states(metrics: Mapping[str, Any], thresholds: Mapping[str, Any]) -> IntervalChart | None:
+    alpha = thresholds.get("alpha")
+    rows = []
+    for name, value in metrics.items():
+        if not name.startswith(GAP_PREFIX) or name.endswith("_ci") or not is_number(value):
+            continue
+        key = name[len(GAP_PREFIX):]
+        bounds = [b for b in as_list(metrics.get(name + "_ci")) if is_number(b)]
+        low, high = bounds if len(bounds) == 2 else (None, None)
+        q = metrics.get(f"q_value_{key}")
+        rows.append(Interval(humanize(key), float(value), low, high,
+                             flagged=is_number(q) and is_number(alpha) and q <= alpha))
+    if not rows:
+        return None
+    return IntervalChart(
+        title="Sensitive categories read from the hidden states",
+        rows=tuple(rows), reference=0.0, reference_label="no difference",
+        x_label="AUROC gap, members − non-members",
+        caption="Above 0: a classifier on the model's hidden states reads the category more easily "
+                "for training patients than for patients the model never saw. Bars: 95% intervals; "
+                "red: significant after Benjamini–Hochberg adjustment.")
