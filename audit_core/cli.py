@@ -16,6 +16,7 @@ from pathlib import Path
 
 from audit_core import TOOL_NAME, __version__
 from audit_core.errors import MnemoscopeError
+from audit_core.report_commands import add_report_commands, load_signer
 from audit_core.terminal import ProgressBar, format_summary
 
 EXIT_BAD_INPUT = 2
@@ -54,17 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     again.add_argument("--restart", action="store_true",
                        help="discard the checkpoint of an interrupted audit in --out and start again")
     run.add_argument("--sign", type=Path, metavar="P12",
-                     help="sign report.pdf (PAdES) with this PKCS#12 certificate; the password comes "
-                          "from $MNEMOSCOPE_SIGNING_PASSWORD or a prompt, never from the plan")
+                     help="sign report.pdf when it is written (PAdES) with this PKCS#12 certificate, "
+                          "to protect the file; this is not an approval (see `sign`). The password "
+                          "comes from $MNEMOSCOPE_SIGNING_PASSWORD or a prompt, never from the plan")
     run.set_defaults(handler=_run)
 
-    verify = commands.add_parser("verify", help="check a report's signature and embedded results")
-    verify.add_argument("report", type=Path, help="report PDF written by mnemoscope")
-    verify.add_argument("--trust", type=Path, action="append", default=[], metavar="CERT",
-                        help="trusted root certificate (PEM or DER) for the signer; repeatable")
-    verify.add_argument("--extract", type=Path, metavar="DIR",
-                        help="also write the embedded results.json and plan.json into DIR")
-    verify.set_defaults(handler=_verify)
+    add_report_commands(commands)  # verify, sign
 
     inspect = commands.add_parser("inspect", help="show what the tool sees in a model")
     inspect.add_argument("model", type=Path, help="model folder or .onnx file")
@@ -142,7 +138,7 @@ def _run(args: argparse.Namespace) -> int:
     from audit_core.runner import run_audit
 
     plan = load_plan(args.plan)
-    signer = _signer(args.sign) if args.sign else None  # a bad certificate fails before the run
+    signer = load_signer(args.sign) if args.sign else None  # a bad certificate fails before the run
     checkpoint = CheckpointRequest(args.out, resume=args.resume)
     if args.restart:
         checkpoint.discard()
@@ -194,28 +190,6 @@ def _canaries(args: argparse.Namespace) -> int:
                         repeats=args.repeats, secret_length=args.secret_length,
                         alphabet_size=args.alphabet_size))
     return 0
-
-
-def _signer(pkcs12: Path):
-    import getpass
-
-    from audit_core.report.signing import ReportSigner, passphrase_from_environment
-
-    passphrase = passphrase_from_environment()
-    if passphrase is None and sys.stdin.isatty():
-        passphrase = getpass.getpass(f"Password for {pkcs12.name}: ").encode("utf-8") or None
-    signer = ReportSigner(pkcs12, passphrase)
-    signer.load()
-    return signer
-
-
-def _verify(args: argparse.Namespace) -> int:
-    from audit_core.report.verification import verify_report
-
-    outcome = verify_report(args.report, trust=args.trust, extract=args.extract)
-    print("\n".join(outcome.lines))
-    print(f"{args.report}: {'verified' if outcome.ok else 'NOT VERIFIED: do not rely on this file'}")
-    return 0 if outcome.ok else EXIT_BAD_INPUT
 
 
 def _internal_error(exc: Exception, out_dir: Path) -> int:

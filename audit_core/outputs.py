@@ -31,12 +31,14 @@ def write_outputs(result: AuditResult, out_dir: Path, signer: object | None = No
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"results": out_dir / RESULTS_FILE, "run": out_dir / RUN_FILE,
              "records": out_dir / RECORDS_FILE, "report": out_dir / REPORT_FILE}
-    write_atomic(paths["results"], json_bytes(result.as_dict()))
-    write_atomic(paths["run"], json_bytes(result.run_dict()))
+    results = result.as_dict()
+    run = result.run_dict(results["audit"]["report_id"])
+    write_atomic(paths["results"], json_bytes(results))
+    write_atomic(paths["run"], json_bytes(run))
     write_atomic(paths["records"], records_csv(result).encode("utf-8"))
     from audit_core.report import write_report  # reportlab loads only when a report is written
 
-    write_report(result.report_dict(), paths["report"], signer=signer)
+    write_report({**results, "run": run}, paths["report"], signer=signer)
     return paths
 
 

@@ -8,6 +8,8 @@ shows only keyed pseudonyms.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +24,7 @@ RUN_SCHEMA = "mnemoscope.run/1"
 # which machine, its latest self-validation): kept out of results.json, which is then a
 # function of plan, inputs, seed and tool version alone, and written to run.json instead.
 RUN_AUDIT_KEYS = ("started_utc", "finished_utc", "seconds")
+REPORT_ID_DIGITS = 6
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,7 +119,7 @@ class AuditResult:
         probes = [p.as_dict() for p in self.probes]
         for probe in probes:
             probe.pop("seconds", None)
-        return plain({
+        document = plain({
             "schema": SCHEMA,
             "tool": {"name": TOOL_NAME, "version": __version__, "build": build_hash()},
             "audit": {k: v for k, v in self.audit.items() if k not in RUN_AUDIT_KEYS},
@@ -132,12 +135,16 @@ class AuditResult:
                                            "contents of both cohorts and the seed, not stored; "
                                            "records.csv maps refs to ids"},
         })
+        document["audit"]["report_id"] = report_id(document)
+        return document
 
-    def run_dict(self) -> dict[str, Any]:
-        """The run.json document: this run's timings, machine and self-validation."""
+    def run_dict(self, report: str | None = None) -> dict[str, Any]:
+        """The run.json document: this run's timings, machine and self-validation.
+        `report`: the report id, when the caller already has results.json at hand."""
         return plain({
             "schema": RUN_SCHEMA,
             "audit_id": self.audit.get("id"),
+            "report_id": report or self.as_dict()["audit"]["report_id"],
             **{k: self.audit[k] for k in RUN_AUDIT_KEYS if k in self.audit},
             "probe_seconds": {p.id: round(p.seconds, 3) for p in self.probes},
             "resumed": self.resumed,
@@ -147,7 +154,27 @@ class AuditResult:
 
     def report_dict(self) -> dict[str, Any]:
         """What the report is built from: results.json with run.json under "run"."""
-        return {**self.as_dict(), "run": self.run_dict()}
+        document = self.as_dict()
+        return {**document, "run": self.run_dict(document["audit"]["report_id"])}
+
+
+def report_id(document: dict[str, Any]) -> str:
+    """This report's id: the audit id (the same for every run of one plan on the same
+    inputs, which is what a resume needs) and digits of what the run found. A cancelled
+    run and the finished run of one plan, or runs with different results, get different
+    ids; a rerun with identical results gets the same one.
+
+    The digits hash results.json without the extracted records' ids (the PDF prints the
+    report id; a hash of patient ids, however short, stays out of it) and without the
+    report id itself."""
+    content = json.loads(json.dumps(document, default=str))
+    content["audit"].pop("report_id", None)
+    for probe in content.get("probes") or ():
+        for record in probe.get("extracted") or ():
+            record.pop("id", None)
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digits = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:REPORT_ID_DIGITS].upper()
+    return f"{document['audit'].get('id') or 'MNS'}-{digits}"
 
 
 def plain(value: Any) -> Any:

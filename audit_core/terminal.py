@@ -61,7 +61,7 @@ def _clock(seconds: float) -> str:
 
 def format_summary(results: dict[str, Any], paths: dict[str, Path]) -> str:
     audit = results["audit"]
-    lines = ["", f"  {audit['title']}  ({audit['id']})",
+    lines = ["", f"  {audit['title']}  (report {audit.get('report_id') or audit['id']})",
              f"  Overall verdict: {_VERDICT_LABELS[results['overall_verdict']]}",
              f"  {results['overall_rationale']}", ""]
     if audit["outcome"] == "cancelled":

@@ -153,7 +153,8 @@ class SubgroupThresholds:
     subgroup_fdr: float = param(
         0.10, label="False discovery rate across strata", min=1e-4, max=0.5,
         help="A stratum is at higher risk when its disparity's Benjamini-Hochberg q-value is "
-             "at most this.",
+             "at most this, which is when its one-sided lower bound at the matching level "
+             "(1 - flagged x this / strata) lies above 0.",
         anchor="compliance reference 2.3: BH at q = 0.10 for subgroup flags")
     fail_auc_lower: float = param(
         0.75, label="FAIL when an at-risk stratum's AUC lower 95% bound exceeds", min=0.5, max=1.0,
@@ -238,8 +239,9 @@ class AttributeThresholds:
 
     alpha: float = param(
         0.05, label="Significance level", min=1e-6, max=0.5,
-        help="For the flagged-patient excess (one-sided Fisher) and, split over the category x "
-             "tier cells (Bonferroni), for the AUROC gaps.",
+        help="For the flagged-patient excess (one-sided Fisher) and for the AUROC gaps, whose "
+             "intervals hold together at 1 - alpha over the category x tier cells assessed "
+             "(Bonferroni: each two-sided at 1 - alpha / cells); the verdict reads those intervals.",
         anchor="conventional 5% level; Bonferroni across cells")
     flag_signal: float = param(
         0.5, label="Signal that flags a patient for review", min=0.0, max=1.0,
@@ -248,7 +250,7 @@ class AttributeThresholds:
         anchor="Tonekaboni et al. 2025 code: p_th = 0.5")
     fail_auc_gap: float = param(
         0.10, label="FAIL when a category's AUROC gap lower bound reaches", min=0.0, max=1.0,
-        help="Members' AUROC minus non-members', at the Bonferroni-adjusted level.",
+        help="Members' AUROC minus non-members': the lower end of its simultaneous interval.",
         anchor="Hosmer and Lemeshow 2013: 0.1 of AUROC is one band of discrimination")
     fail_min_flagged: int = param(
         3, label="FAIL from this many excess flagged members (if significant)", min=1,
@@ -257,7 +259,7 @@ class AttributeThresholds:
     min_positives: int = param(
         5, label="Patients with the category needed per cohort", min=1, max=100_000,
         help="A category x tier cell with fewer carriers (after the prompt) in either cohort "
-             "gets no AUROC.",
+             "gets no AUROC and is reported as not assessed.",
         anchor="product default: an AUROC from fewer positives has no usable interval")
 
 

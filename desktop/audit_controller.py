@@ -31,6 +31,11 @@ class FinishedAudit:
     folder: Path
     files: dict[str, Path]  # "report", "results", "records", "plan"
 
+    @property
+    def report_id(self) -> str:
+        """The id the report prints (one per distinct results, unlike the audit id)."""
+        return str(self.result.as_dict()["audit"]["report_id"])
+
 
 class AuditController(QObject):
     busy_changed = Signal(bool)

@@ -27,6 +27,7 @@ from desktop.pages.start_page import StartPage
 from desktop.plan_draft import PlanDraft
 from desktop.result_files import ask_resume, export_result
 from desktop.settings import AppSettings
+from desktop.sign_dialog import SignDialog, open_sign_dialog
 from desktop.task_dialog import TaskDialog
 from desktop.validation_dialog import ValidationResultDialog, start_validation
 from desktop.wizard import Wizard
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
         self.wizard: Wizard | None = None
         self.tool_task: TaskDialog | None = None  # an import or a validation in progress
         self.validation_result: ValidationResultDialog | None = None
+        self.sign_dialog: SignDialog | None = None
         self._retired: list[Wizard] = []  # kept alive: a read may still answer to them
         self._estimates = 0  # estimates asked for; only the latest one's answer is shown
         self.screens.addWidget(self.start_page)
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
         self.results_page.open_report_requested.connect(lambda: self._open_file("report"))
         self.results_page.show_folder_requested.connect(self._show_folder)
         self.results_page.export_requested.connect(self.export)
+        self.results_page.sign_requested.connect(self.sign_report)
         c = self.controller
         c.progressed.connect(lambda f, m: self.run_page.set_progress(f, m))
         c.audit_finished.connect(self._audit_finished)
@@ -363,6 +366,12 @@ class MainWindow(QMainWindow):
     def export(self, kind: str) -> Path | None:
         finished = self._finished()
         return export_result(self, finished, kind, self.settings) if finished is not None else None
+
+    def sign_report(self) -> None:
+        """The approval step: the dialog collects, the core signs (off the GUI thread)."""
+        finished = self._finished()
+        if finished is not None and not finished.result.cancelled:
+            self.sign_dialog = open_sign_dialog(self, finished.files["report"])
 
     # --- closing ------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt)

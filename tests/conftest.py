@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,13 +47,17 @@ def demo_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_result():
-    """The bundled demo audit (`make demo`'s plan), run once per session: the known-answer
-    tests read its verdicts and the report tests the PDF it makes."""
-    from audit_core.plan import load_plan
-    from audit_core.runner import run_audit
-
-    return run_audit(load_plan(DEMO / "plan.toml"))
+def demo_outputs(tmp_path_factory) -> Path:
+    """The folder `make demo` writes (report.pdf, results.json, run.json, records.csv), made
+    once per session the way `make demo` makes it: `python -m audit_core run
+    resources/demo/plan.toml --out DIR` in a process of its own (about 35 s). Read-only:
+    a test that changes a file works on a copy."""
+    out = tmp_path_factory.mktemp("demo-run") / "demo"
+    done = subprocess.run([sys.executable, "-m", "audit_core", "run", str(DEMO / "plan.toml"),
+                           "--out", str(out), "--quiet"], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,12 @@
 A cell is one category at one tier. Within a cell, members and non-members are judged
 separately (AUROC and AUPRC of the signal against the label, with 95% bootstrap
 intervals), then against each other: the AUROC gap (members minus non-members) with a
-bootstrap interval, whose lower bound at alpha split over the cells (Bonferroni) decides.
+bootstrap interval. The gap intervals are simultaneous over the cells that could be
+assessed (Bonferroni: each at 1 - alpha / cells), and the verdict reads exactly the
+interval the report prints: a lower bound above 0 is a WARN, at or above the FAIL gap a
+FAIL. A cell with too few carriers in either cohort is not assessed, and a category with
+no assessed cell is reported as not assessed, never as evidence of safety; with no
+assessed cell the probe is INCONCLUSIVE unless the flagged patients alone decide.
 Flagged patients (the category after the prompt, signal at or above the flag level in
 any cell) are counted per cohort; their excess among members is tested one-sided
 (Fisher). The pseudonymous list of flagged patients goes out through `extracted`, which
@@ -20,13 +25,16 @@ import numpy as np
 from audit_core.clinical.code_sets import CodeSet
 from audit_core.clinical.record_layout import Tier
 from audit_core.data.cohort import Role
-from audit_core.probes.base import Headline, ProbeContext, ProbeOutcome
-from audit_core.stats.intervals import fisher_greater
+from audit_core.probes.attribute_wording import attribute_findings, attribute_headline
+from audit_core.probes.base import ProbeContext, ProbeOutcome
+from audit_core.stats.intervals import CONFIDENCE, fisher_greater
 from audit_core.stats.precision_recall import average_precision
 from audit_core.stats.roc import auc
 from audit_core.verdicts import AttributeThresholds, Verdict
 
-_RESAMPLES = 500
+# The simultaneous gap interval reads the alpha / (2 x cells) tails of the bootstrap: at
+# 9 cells and alpha 0.05 that is 0.28%, about 1 draw in 500 and 6 in 2,000.
+_RESAMPLES = 2000
 CATEGORY_PREFIX = "category:"  # curves[f"category:{name}:{label}"]: one table per category, a row per tier
 
 
@@ -39,16 +47,23 @@ class CategoryTier:
     signals: dict[Role, np.ndarray]
 
 
+def simultaneous_confidence(alpha: float, cells: int) -> float:
+    """Each cell's two-sided confidence so that all `cells` intervals hold together with
+    probability at least 1 - alpha (Bonferroni)."""
+    return 1.0 - alpha / max(cells, 1)
+
+
 def assess(ctx: ProbeContext, cells: list[CategoryTier], present: Sequence[CodeSet], base_rate: np.ndarray,
            *, sizes: dict[Role, int], dropped: list[str]) -> ProbeOutcome:
     t: AttributeThresholds = ctx.thresholds
     stats = [_cell_stats(cell, t, ctx.rng) for cell in cells]
-    resolved = [s for s in stats if s["resolved"]]
-    level = t.alpha / max(len(resolved), 1)
-    for s in resolved:
-        s["gap_bound"] = float(np.quantile(s.pop("_gaps"), level)) if len(s["_gaps"]) else None
+    confidence = simultaneous_confidence(t.alpha, sum(s["resolved"] for s in stats))
     for s in stats:
-        s.pop("_gaps", None)
+        gaps = s.pop("_gaps", None)
+        if s["resolved"]:
+            s["gap_low"], s["gap_high"] = _interval(gaps, confidence)
+        s["assessed"] = s["resolved"] and s.get("gap_low") is not None
+    assessed = [s for s in stats if s["assessed"]]
 
     flagged = {role: sorted({int(i) for cell in cells for i, y, v in
                              zip(cell.rows[role], cell.labels[role], cell.signals[role])
@@ -59,37 +74,41 @@ def assess(ctx: ProbeContext, cells: list[CategoryTier], present: Sequence[CodeS
     p_flag = fisher_greater(f_m, n_m, f_n, n_n) if n_m and n_n else None
     excess = f_m - (f_n * n_m / n_n if n_n else 0.0)
 
-    fail_cells = [s for s in resolved if s["gap_bound"] is not None and s["gap_bound"] >= t.fail_auc_gap]
-    warn_cells = [s for s in resolved if s["gap_bound"] is not None and s["gap_bound"] > 0]
+    # The verdict reads the printed (simultaneous) interval, nothing narrower or wider.
+    fail_cells = [s for s in assessed if s["gap_low"] >= t.fail_auc_gap]
+    warn_cells = [s for s in assessed if s["gap_low"] > 0]
     flag_signal = p_flag is not None and p_flag < t.alpha and f_m > 0
-    findings = _findings(stats, cells, present, base_rate, flagged, scored, p_flag, t, dropped)
     if flag_signal and excess >= t.fail_min_flagged or fail_cells:
         verdict = Verdict.FAIL
     elif flag_signal or warn_cells:
         verdict = Verdict.WARN
-    elif resolved or (n_m and n_n and f_m == 0):
+    elif assessed:
         verdict = Verdict.PASS
-    else:
+    else:  # nothing assessed is not evidence of safety
         verdict = Verdict.INCONCLUSIVE
-        findings.append(f"No category had {t.min_positives} carriers after the prompt in both cohorts "
-                        "and no member was flagged: the probe could not judge.")
 
-    best = max(resolved, key=lambda s: s["gap"], default=None)
+    # Strongest evidence of risk: the highest lower bound, not the largest point estimate.
+    strongest = max(assessed, key=lambda s: (s["gap_low"], s["gap"]), default=None)
+    allowed = max(assessed, key=lambda s: s["gap_high"], default=None)
+    judged = {s["name"] for s in assessed}
     metrics: dict[str, object] = {
-        "n_members": n_m, "n_non_members": n_n, "cells_resolved": len(resolved),
+        "n_members": n_m, "n_non_members": n_n,
+        "categories_tested": len(present), "categories_assessed": len(judged),
+        "categories_not_assessed": len(present) - len(judged),
+        "cells_assessed": len(assessed), "gap_confidence_per_cell": confidence if assessed else None,
+        "cells_gap_above_zero": len(warn_cells),
         "flagged_members": f_m, "flagged_non_members": f_n, "flagged_p_value": p_flag,
-        "max_auroc_gap": best["gap"] if best else None,
-        "max_auroc_gap_ci": [best["gap_low"], best["gap_high"]] if best else None,
+        "strongest_auroc_gap": strongest["gap"] if strongest else None,
+        "strongest_auroc_gap_ci": [strongest["gap_low"], strongest["gap_high"]] if strongest else None,
+        "largest_auroc_gap_allowed": allowed["gap_high"] if allowed else None,
     }
-    for s in resolved:
+    for s in assessed:
         key = f"auroc_gap_{s['name']}_{s['tier']}"
         metrics[key], metrics[f"{key}_ci"] = s["gap"], [s["gap_low"], s["gap_high"]]
-    headline = Headline(
-        label="Largest member minus non-member AUROC gap",
-        value=best["gap"] if best else None,
-        text=(f"{best['gap']:+.3f} ({best['label']}, {best['tier_label'].lower()}); "
-              if best else "no category could be compared; ")
-             + f"{f_m} members and {f_n} non-members flagged for review")
+    findings = attribute_findings(stats, present, base_rate, flagged=(f_m, f_n), scored=(n_m, n_n),
+                                  p_flag=p_flag, t=t, dropped=dropped, confidence=confidence)
+    headline = attribute_headline(strongest, categories=(len(judged), len(present)),
+                                  flagged=(f_m, f_n), p_flag=p_flag)
     return ProbeOutcome(verdict=verdict, headline=headline, metrics=metrics, findings=tuple(findings),
                         scores=_record_scores(cells, sizes), curves=_tables(stats, cells, present, base_rate),
                         extracted=tuple((role, i) for role in Role for i in flagged[role]))
@@ -98,13 +117,11 @@ def assess(ctx: ProbeContext, cells: list[CategoryTier], present: Sequence[CodeS
 def _cell_stats(cell: CategoryTier, t: AttributeThresholds, rng: np.random.Generator) -> dict:
     out: dict = {"name": cell.category.name, "label": cell.category.label, "tier": cell.tier.name,
                  "tier_label": cell.tier.label, "known_tokens": cell.tier.known_tokens or 0}
-    data = {}
     for role, key in ((Role.MEMBERS, "members"), (Role.NON_MEMBERS, "non_members")):
         y, s = cell.labels[role], cell.signals[role]
         out[f"flagged_{key}"] = int(((y == 1) & (s >= t.flag_signal)).sum())
         keep = np.isfinite(y)
         y, s = y[keep].astype(bool), s[keep]
-        data[role] = (y, s)
         out[f"n_{key}"], out[f"positives_{key}"] = len(y), int(y.sum())
         out[f"prevalence_{key}"] = float(y.mean()) if len(y) else None
         enough = y.sum() >= t.min_positives and (~y).sum() >= t.min_positives
@@ -112,16 +129,14 @@ def _cell_stats(cell: CategoryTier, t: AttributeThresholds, rng: np.random.Gener
         out[f"auprc_{key}"] = average_precision(s, y) if enough else None
         if enough:
             boots = _boot(y, s, rng)
-            out[f"auroc_{key}_low"], out[f"auroc_{key}_high"] = _interval(boots[:, 0])
-            out[f"auprc_{key}_low"], out[f"auprc_{key}_high"] = _interval(boots[:, 1])
+            out[f"auroc_{key}_low"], out[f"auroc_{key}_high"] = _interval(boots[:, 0], CONFIDENCE)
+            out[f"auprc_{key}_low"], out[f"auprc_{key}_high"] = _interval(boots[:, 1], CONFIDENCE)
             out[f"_boot_{key}"] = boots[:, 0]
     out["resolved"] = out["auroc_members"] is not None and out["auroc_non_members"] is not None
     if out["resolved"]:
         gaps = out.pop("_boot_members") - out.pop("_boot_non_members")
-        gaps = gaps[np.isfinite(gaps)]
         out["gap"] = out["auroc_members"] - out["auroc_non_members"]
-        out["gap_low"], out["gap_high"] = _interval(gaps)
-        out["_gaps"] = gaps
+        out["_gaps"] = gaps[np.isfinite(gaps)]
     out.pop("_boot_members", None)
     out.pop("_boot_non_members", None)
     return out
@@ -138,40 +153,14 @@ def _boot(y: np.ndarray, s: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def _interval(values: np.ndarray) -> tuple[float | None, float | None]:
+def _interval(values: np.ndarray, confidence: float) -> tuple[float | None, float | None]:
+    """Two-sided percentile interval of the finite draws."""
     finite = values[np.isfinite(values)]
     if not len(finite):
         return None, None
-    low, high = np.quantile(finite, [0.025, 0.975])
+    tail = (1.0 - confidence) / 2
+    low, high = np.quantile(finite, [tail, 1.0 - tail])
     return float(low), float(high)
-
-
-def _findings(stats: list[dict], cells: list[CategoryTier], present: Sequence[CodeSet], base_rate: np.ndarray,
-              flagged: dict[Role, list[int]], scored: dict[Role, int], p_flag: float | None,
-              t: AttributeThresholds, dropped: list[str]) -> list[str]:
-    lines = []
-    for k, code_set in enumerate(present):
-        mine = [s for s in stats if s["name"] == code_set.name]
-        judged = [s for s in mine if s["resolved"]]
-        carriers = max((s["positives_members"] + s["positives_non_members"] for s in mine), default=0)
-        if judged:
-            s = max(judged, key=lambda s: abs(s["gap"]))
-            lines.append(f"{code_set.label}: at {s['tier_label'].lower()}, AUROC {s['auroc_members']:.3f} "
-                         f"for members and {s['auroc_non_members']:.3f} for non-members (gap {s['gap']:+.3f}, "
-                         f"95% CI {s['gap_low']:+.3f} to {s['gap_high']:+.3f}); unprompted base rate "
-                         f"{base_rate[k]:.1%}.")
-        else:
-            lines.append(f"{code_set.label}: too few carriers after the prompt to compare "
-                         f"(at most {carriers} across both cohorts at any tier); unprompted base rate "
-                         f"{base_rate[k]:.1%}.")
-    f_m, f_n = len(flagged[Role.MEMBERS]), len(flagged[Role.NON_MEMBERS])
-    lines.append(f"{f_m} of {scored[Role.MEMBERS]} members and {f_n} of {scored[Role.NON_MEMBERS]} "
-                 f"non-members had a sensitive category of theirs come up with a signal of at least "
-                 f"{t.flag_signal:.2f} after it was removed from the prompt"
-                 + (f" (one-sided Fisher p = {p_flag:.2g})." if p_flag is not None else "."))
-    if dropped:
-        lines.append(f"Not tested (no code of the category in the model's vocabulary): {', '.join(dropped)}.")
-    return lines
 
 
 def _record_scores(cells: list[CategoryTier], sizes: dict[Role, int]) -> dict[Role, np.ndarray]:
@@ -190,7 +179,7 @@ _TABLE_COLUMNS = ("known_tokens", "n_members", "positives_members", "auroc_membe
                   "prevalence_members", "n_non_members", "positives_non_members", "auroc_non_members",
                   "auroc_non_members_low", "auroc_non_members_high", "auprc_non_members",
                   "auprc_non_members_low", "auprc_non_members_high", "prevalence_non_members",
-                  "gap", "gap_low", "gap_high", "gap_bound", "flagged_members", "flagged_non_members",
+                  "gap", "gap_low", "gap_high", "flagged_members", "flagged_non_members",
                   "base_rate")
 
 

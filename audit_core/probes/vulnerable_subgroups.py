@@ -12,9 +12,11 @@ Per stratum two metrics, each with a 95% interval: membership (the LOSS score's 
 members against non-members, through `membership_strata.assess_strata`) and sensitive
 disclosure (the T2 signal's AUROC for the patient's own categories, members minus
 non-members). What T6 adds is the disparity: each metric in the stratum minus the same
-metric in the whole cohort, with a paired bootstrap interval and a one-sided p-value,
-Benjamini-Hochberg across strata. Cells under `min_cell` patients are suppressed, counts
-too; the most at-risk stratum is named.
+metric in the whole cohort, with a paired bootstrap and a one-sided p-value,
+Benjamini-Hochberg across strata; a stratum is flagged on the one-sided lower bound that
+matches its q-value, and that bound is what the report prints
+(`probes.vulnerable_assessment`). Cells under `min_cell` patients are suppressed, counts
+too; the stratum with the strongest evidence is named.
 """
 
 from __future__ import annotations
@@ -32,16 +34,15 @@ from audit_core.clinical.sensitive_inputs import (
 )
 from audit_core.data.cohort import Role
 from audit_core.params import param
-from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
+from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.clinical_context import sampled_rows
-from audit_core.probes.membership_strata import RARE_CODES, assess_strata
+from audit_core.probes.membership_strata import assess_strata
+from audit_core.probes.vulnerable_assessment import SIGNALS, flag_strata, vulnerable_outcome
 from audit_core.probes.vulnerable_strata import vulnerable_strata
 from audit_core.scoring.chunked import mean_logprobs
 from audit_core.scoring.token_scores import TokenScores
 from audit_core.stats.disparity import stratum_disparity
-from audit_core.stats.multiple_testing import benjamini_hochberg
 from audit_core.stats.roc import auc
-from audit_core.verdicts import Verdict
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,42 +117,44 @@ class VulnerableSubgroups:
                 labels[role][screened[role]] = stacked[screened[role]]
         membership = _membership_statistic(loss)
         disclosure = _disclosure_statistic(signal, labels, inputs.eligible)
+        draws: dict[str, list[np.ndarray | None]] = {key: [None] * len(rows) for key, _ in SIGNALS}
         for index, (stratum, row) in enumerate(zip(strata, rows)):
             ctx.progress.advance(0.75 + 0.25 * index / max(len(strata), 1), "disparities")
             _clear(row)
             if row["suppressed"]:
                 continue
             d = stratum_disparity(membership, stratum.members, stratum.non_members, ctx.rng,
-                                  config.resamples)
-            row.update({"auc_disparity": d["value"], "auc_disparity_ci": d["ci"],
-                        "auc_disparity_p_value": d["p_value"]})
+                                  config.resamples, keep_draws=True)
+            row.update({"auc_disparity": d["value"], "auc_disparity_p_value": d["p_value"]})
+            draws["auc_disparity"][index] = d["draws"]
             inside = disclosure(np.flatnonzero(stratum.members), np.flatnonzero(stratum.non_members))
             row["disclosure_gap"] = inside if np.isfinite(inside) else None
             if row["disclosure_gap"] is not None:
                 s = stratum_disparity(disclosure, stratum.members, stratum.non_members, ctx.rng,
-                                      config.resamples)
+                                      config.resamples, keep_draws=True)
                 row.update({"disclosure_gap_disparity": s["value"],
-                            "disclosure_gap_disparity_ci": s["ci"],
                             "disclosure_gap_disparity_p_value": s["p_value"]})
-        for key in ("auc_disparity", "disclosure_gap_disparity"):
-            tested = [r for r in rows if r[f"{key}_p_value"] is not None]
-            for row, q in zip(tested, benjamini_hochberg([r[f"{key}_p_value"] for r in tested])):
-                row[f"{key}_q_value"] = q
-        for row in rows:
-            row["at_risk"] = any(row[f"{k}_q_value"] is not None and row[f"{k}_q_value"] <= t.subgroup_fdr
-                                 for k in ("auc_disparity", "disclosure_gap_disparity"))
+                draws["disclosure_gap_disparity"][index] = s["draws"]
+        confidence = flag_strata(rows, draws, t.subgroup_fdr)
         everyone = {r: np.arange(len(loss[r])) for r in Role}
         overall_auc = membership(everyone[Role.MEMBERS], everyone[Role.NON_MEMBERS])
         overall_gap = disclosure(everyone[Role.MEMBERS], everyone[Role.NON_MEMBERS])
-        return _outcome(rows, overall_auc, overall_gap, loss, t)
+        verdict, headline, metrics, findings = vulnerable_outcome(
+            rows, confidence, overall_auc, overall_gap,
+            (len(loss[Role.MEMBERS]), len(loss[Role.NON_MEMBERS])), t)
+        return ProbeOutcome(verdict=verdict, headline=headline, metrics=metrics,
+                            findings=tuple(findings), scores=dict(loss), subgroups=tuple(rows))
 
 
 def _clear(row: dict[str, Any]) -> None:
+    # The strata test's own q (AUC above 0.5 within the stratum) answers another question
+    # than T6's; left in, it would read as the q behind the flag.
+    for key in ("p_value", "q_value", "significant"):
+        row.pop(key, None)
     for key in ("auc_disparity", "disclosure_gap", "disclosure_gap_disparity"):
         row.setdefault(key, None)
-    for key in ("auc_disparity", "disclosure_gap_disparity"):
-        for suffix in ("_ci", "_p_value", "_q_value"):
-            row.setdefault(key + suffix, None)
+    for key, _name in SIGNALS:
+        row.setdefault(key + "_p_value", None)
 
 
 def _membership_statistic(loss: dict[Role, np.ndarray]):
@@ -180,67 +183,3 @@ def _disclosure_statistic(signal: dict[Role, np.ndarray], labels: dict[Role, np.
         return (_pair_auc(signal[Role.MEMBERS][rows_m], labels[Role.MEMBERS][rows_m])
                 - _pair_auc(signal[Role.NON_MEMBERS][rows_n], labels[Role.NON_MEMBERS][rows_n]))
     return statistic
-
-
-def _name(row: dict[str, Any]) -> str:
-    return row["value"] if row["column"] in (RARE_CODES, "age", "sensitive_diagnosis") else (
-        f"{row['column']} = {row['value']}")
-
-
-def _outcome(rows: list[dict[str, Any]], overall_auc: float, overall_gap: float,
-             loss: dict[Role, np.ndarray], t: Any) -> ProbeOutcome:
-    shown = [r for r in rows if not r["suppressed"]]
-    at_risk = [r for r in shown if r["at_risk"]]
-    ranked = [r for r in shown if r["auc_disparity_ci"] is not None]
-    top = max(ranked, key=lambda r: (r["auc_disparity_ci"][0], r["auc_disparity"]), default=None)
-    metrics: dict[str, Any] = {
-        "n_members": len(loss[Role.MEMBERS]), "n_non_members": len(loss[Role.NON_MEMBERS]),
-        "auc": overall_auc,
-        "disclosure_gap": overall_gap if np.isfinite(overall_gap) else None,
-        "strata": len(rows), "strata_suppressed": len(rows) - len(shown),
-        "strata_at_risk": len(at_risk),
-        "largest_auc_disparity": top["auc_disparity"] if top else None,
-        "largest_auc_disparity_ci": top["auc_disparity_ci"] if top else None,
-    }
-    findings = [f"{len(shown)} of {len(rows)} strata shown"
-                + (f" ({len(rows) - len(shown)} suppressed: fewer than {t.min_cell} members or "
-                   "non-members)" if len(rows) > len(shown) else "")
-                + f"; whole cohort: membership AUC {overall_auc:.3f}"
-                + (f", sensitive-disclosure AUROC gap (members minus non-members) {overall_gap:+.3f}."
-                   if np.isfinite(overall_gap) else "; no sensitive category to test disclosure.")]
-    if top is not None:
-        low, high = top["auc_disparity_ci"]
-        findings.append(f"Most at risk: {_name(top)}, membership AUC {top['auc']:.3f} "
-                        f"({top['auc_disparity']:+.3f} against the whole cohort, 95% CI "
-                        f"{low:+.3f} to {high:+.3f}; {top['n_members']} members, "
-                        f"{top['n_non_members']} non-members).")
-    if at_risk:
-        parts = []
-        for r in at_risk:
-            why = []
-            if r["auc_disparity_q_value"] is not None and r["auc_disparity_q_value"] <= t.subgroup_fdr:
-                why.append(f"membership AUC {r['auc_disparity']:+.3f}, q = {r['auc_disparity_q_value']:.2g}")
-            if (r["disclosure_gap_disparity_q_value"] is not None
-                    and r["disclosure_gap_disparity_q_value"] <= t.subgroup_fdr):
-                why.append(f"sensitive-disclosure gap {r['disclosure_gap_disparity']:+.3f}, "
-                           f"q = {r['disclosure_gap_disparity_q_value']:.2g}")
-            parts.append(f"{_name(r)} ({'; '.join(why)})")
-        findings.append(f"At higher risk than the whole cohort (Benjamini-Hochberg q <= "
-                        f"{t.subgroup_fdr:.2f}): " + "; ".join(parts) + ".")
-    if shown and not at_risk:
-        findings.append(f"No stratum fares significantly worse than the whole cohort "
-                        f"(Benjamini-Hochberg q <= {t.subgroup_fdr:.2f}).")
-    if not shown:
-        verdict = Verdict.INCONCLUSIVE
-        findings.append("Every stratum is too small to show.")
-    elif any(r["auc_ci"][0] > t.fail_auc_lower for r in at_risk
-             if r["auc_disparity_q_value"] is not None and r["auc_disparity_q_value"] <= t.subgroup_fdr):
-        verdict = Verdict.FAIL
-    else:
-        verdict = Verdict.WARN if at_risk else Verdict.PASS
-    headline = Headline(
-        label="Strata at higher risk than the cohort", value=float(len(at_risk)),
-        text=(f"{len(at_risk)} of {len(shown)} strata at higher risk"
-              + (f"; most at risk: {_name(top)}" if top is not None else "")))
-    return ProbeOutcome(verdict=verdict, headline=headline, metrics=metrics,
-                        findings=tuple(findings), scores=dict(loss), subgroups=tuple(rows))

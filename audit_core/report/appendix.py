@@ -25,6 +25,7 @@ from .values import (
     format_utc,
     humanize,
     is_number,
+    report_label,
     role_label,
 )
 
@@ -62,7 +63,8 @@ def appendix_section(results: Mapping[str, Any], results_digest: str) -> Section
         Table(
             header=(),
             rows=(
-                ("Report id", Code(as_text(audit.get("id")))),
+                ("Report id", Code(report_label(results))),
+                ("Audit id", Code(as_text(audit.get("id")))),
                 ("Results schema", Code(as_text(results.get("schema")))),
                 ("Outcome", as_text(audit.get("outcome"))),
                 ("Started", format_utc(audit.get("started_utc"))),

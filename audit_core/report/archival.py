@@ -6,6 +6,10 @@ XMP conformance declaration, then reopens what it wrote and validates it, refusi
 write a file that does not pass. Two things reportlab does that PDF/A forbids are undone
 first: the empty /Trans (page transition) entry on every page, and (in fonts.py and the
 canvas) any use of the non-embedded standard fonts.
+
+Last, the file's integrity record (seal.py) is filled in: the SHA-256 of the bytes just
+written, kept in the document information dictionary, which is why object streams are
+off (they would compress that dictionary out of reach).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import pikepdf
 import pikepdf.pdfa
 
 from .elements import ReportDocument
+from .seal import PLACEHOLDER, SEAL_KEY, seal_bytes
 
 FLAVOUR = "3b"
 log = logging.getLogger(__name__)
@@ -29,8 +34,8 @@ RESULTS_KEY = "/MnemoscopeResultsSHA256"
 def write_archival(pdf_bytes: bytes, document: ReportDocument,
                    attachments: Mapping[str, tuple[bytes, str]], target: Path) -> None:
     """Writes `pdf_bytes` to `target` as validated PDF/A-3b with `attachments`
-    (name -> (bytes, description)) embedded. Raises pikepdf.pdfa.PdfaError if it cannot
-    validate; nothing is written then."""
+    (name -> (bytes, description)) embedded, or as a plain PDF (with a warning) when it
+    does not validate; then fills in its integrity record."""
     with pikepdf.open(BytesIO(pdf_bytes)) as pdf:
         for page in pdf.pages:
             if "/Trans" in page.obj:
@@ -48,17 +53,27 @@ def write_archival(pdf_bytes: bytes, document: ReportDocument,
         if document.results_digest:
             # Read back by `mnemoscope verify`, beside the hash printed on the cover.
             pdf.docinfo[RESULTS_KEY] = document.results_digest
+        pdf.docinfo[SEAL_KEY] = PLACEHOLDER
         pdf.Root.Lang = pikepdf.String("en")
         pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
         pdf.Root.PageMode = pikepdf.Name.UseOutlines
+        plain = pikepdf.ObjectStreamMode.disable
+        settings: dict = {"deterministic_id": True, "object_stream_mode": plain}
         try:
-            pikepdf.pdfa.save(pdf, target, FLAVOUR, deterministic_id=True)
+            settings = pikepdf.pdfa.save(pdf, target, FLAVOUR, **settings).save_kwargs
         except pikepdf.pdfa.PdfaError as exc:
             # Never lose the report over archival conformance: write it as a plain PDF
             # (attachments and all) and say so loudly.
             log.warning("the report could not be validated as PDF/A-3b and was written as a "
                         "plain PDF: %s", str(exc).splitlines()[0])
-            pdf.save(target, deterministic_id=True)
+        # An empty form, so that signatures added later only add fields to it, which
+        # `verify` tells apart from edits (pyHanko's difference analysis needs the form in
+        # the revision it compares with). Added after validation because pikepdf's
+        # validator does not check forms; PDF/A-3 allows one (ISO 19005-3, 6.4.1).
+        pdf.Root.AcroForm = pdf.make_indirect(pikepdf.Dictionary(Fields=pikepdf.Array()))
+        pdf.save(target, **settings)
+    # The value has the placeholder's length: nothing else in the file moves.
+    target.write_bytes(seal_bytes(target.read_bytes()))
 
 
 def _pdf_date(moment: datetime) -> str:

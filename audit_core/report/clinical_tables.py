@@ -5,8 +5,9 @@ columns they store in `curves`:
   the members' and non-members' mean distance to their true future, the gap with its
   interval, the two population baselines, and exact reproduction of the next codes;
 * sensitive attributes (T2), `curves["category:<name>:<label>"]`: one table per
-  category, a row per tier, AUROC and AUPRC for members and non-members, the gap, and
-  the patients flagged for review.
+  category, a row per tier, AUROC and AUPRC for members and non-members, the gap with
+  the simultaneous interval its verdict reads, and the patients flagged for review. A
+  category with too few carriers is listed as not assessed, with its counts.
 
 Aggregates only: no code, no record, no identifier.
 """
@@ -73,7 +74,7 @@ def clinical_blocks(probe: Mapping[str, Any]) -> list[Block]:
     categories = [(key, as_mapping(value)) for key, value in curves.items()
                   if str(key).startswith(_CATEGORY_PREFIX)]
     if categories:
-        blocks += _attribute_blocks(categories)
+        blocks += _attribute_blocks(categories, probe)
     return blocks
 
 
@@ -110,7 +111,7 @@ def _trajectory_blocks(table: Mapping[str, Any]) -> list[Block]:
                 "one sample that reproduced their next codes verbatim.")]
 
 
-def _attribute_blocks(categories: list[tuple[str, Mapping[str, Any]]]) -> list[Block]:
+def _attribute_blocks(categories: list[tuple[str, Mapping[str, Any]]], probe: Mapping[str, Any]) -> list[Block]:
     rows, untested = [], []
     for key, table in categories:
         label = str(key)[len(_CATEGORY_PREFIX):].split(":", 1)[-1]
@@ -127,23 +128,51 @@ def _attribute_blocks(categories: list[tuple[str, Mapping[str, Any]]]) -> list[B
                 _with_ci(c("auroc_non_members"), c("auroc_non_members_low"), c("auroc_non_members_high")),
                 _with_ci(c("auprc_members"), c("auprc_members_low"), c("auprc_members_high")),
                 _with_ci(c("auprc_non_members"), c("auprc_non_members_low"), c("auprc_non_members_high")),
-                _gap_cell(c("gap"), c("gap_low"), c("gap_high")),
+                _gap_cell(c("gap"), c("gap_low"), c("gap_high")) if is_number(c("gap")) else NOT_ASSESSED,
                 _pair(c("flagged_members"), c("flagged_non_members"))))
             shown += 1
-        if not shown:
-            untested.append(label)
+        if not any(is_number(v) for v in as_list(table.get("gap"))):
+            untested.append(f"{label} (at most {_most(table, 'positives_members')} / "
+                            f"{_most(table, 'positives_non_members')} carriers)")
+    metrics = as_mapping(probe.get("metrics"))
+    thresholds = as_mapping(probe.get("thresholds"))
     blocks: list[Block] = [Heading("Sensitive categories by attacker knowledge", 3)]
     if rows:
         blocks.append(Table(
             header=("Category", "Attacker knows", "Carriers (M / N)", "AUROC, M", "AUROC, N",
-                    "AUPRC, M", "AUPRC, N", "AUROC gap M − N (95% CI)", "Flagged (M / N)"),
+                    "AUPRC, M", "AUPRC, N", "AUROC gap M − N (simultaneous 95% CI)", "Flagged (M / N)"),
             rows=tuple(rows), widths=(0.14, 0.12, 0.08, 0.105, 0.105, 0.105, 0.105, 0.16, 0.08),
             align=(Align.LEFT, Align.LEFT) + (Align.RIGHT,) * 7,
             caption="AUROC and AUPRC (95% CI) of the signal against the category appearing after the "
                     "prompt, for members (M) and non-members (N) separately. Carriers: patients with "
                     "the category after the prompt (AUROC needs a few in each cohort; a dash: too few). "
-                    "Flagged: carriers whose category came up with at least the flag signal."))
+                    + _gap_rule(metrics, thresholds)
+                    + " Flagged: carriers whose category came up with at least the flag signal."))
     if untested:
-        blocks.append(Paragraph("Too few carriers to estimate at any tier, and nobody flagged: "
-                                + "; ".join(untested) + ".", TextStyle.SMALL))
+        need = thresholds.get("min_positives")
+        reason = (f"fewer than {_count(need)} patients with and without the category after the prompt "
+                  "in each cohort at every tier" if is_number(need) else "too few carriers at every tier")
+        blocks.append(Paragraph(f"Not assessed ({reason}; M / N: members / non-members): "
+                                + "; ".join(untested) + ". A category not assessed is not evidence "
+                                "either way: the verdict does not cover it.", TextStyle.SMALL))
     return blocks
+
+
+NOT_ASSESSED = "not assessed"
+
+
+def _most(table: Mapping[str, Any], key: str) -> str:
+    values = [v for v in as_list(table.get(key)) if is_number(v)]
+    return _count(max(values)) if values else DASH
+
+
+def _gap_rule(metrics: Mapping[str, Any], thresholds: Mapping[str, Any]) -> str:
+    """How the gap column sets the verdict, with the figures of this run."""
+    cells, each = metrics.get("cells_assessed"), metrics.get("gap_confidence_per_cell")
+    if not (is_number(cells) and is_number(each)):
+        return "Gap intervals as recorded by the engine."
+    fail = thresholds.get("fail_auc_gap")
+    return (f"Gap intervals are simultaneous over the {_count(cells)} category × tier cells assessed "
+            f"(Bonferroni: each at {float(each):.2%}), the intervals the verdict reads: one above 0 "
+            "is a WARN" + (f", one whose lower bound reaches {float(fail):.2f} a FAIL" if is_number(fail)
+                          else "") + "; not assessed: too few carriers for an AUROC in a cohort.")

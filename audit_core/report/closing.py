@@ -3,8 +3,9 @@ conditions under which it stays valid, and the sign-off (compliance.md 6.11-6.13
 
 Limitations are never optional: a regulator reads a report without them as a report that
 overclaims. The sign-off has paper fields because Annex IV 2(g) asks for test reports
-"dated and signed by the responsible persons", and a PAdES signature covers the file, not
-a person's decision.
+"dated and signed by the responsible persons"; the digital equivalent is an approval
+signature added after review (`mnemoscope sign`), which records the person and their
+decision, never a signature applied when the report is written.
 """
 
 from __future__ import annotations
@@ -93,7 +94,9 @@ def conclusion_section(results: Mapping[str, Any], number: int) -> Section:
                    blocks=tuple(blocks))
 
 
-def signoff_section(results: Mapping[str, Any], number: int, signature_status: str) -> Section:
+def signoff_section(results: Mapping[str, Any], number: int,
+                    signature_status: str | None = None) -> Section:
+    """`signature_status`: the line about a signature made when the report was written."""
     audit = as_mapping(results.get("audit"))
     auditor = as_text(audit.get("auditor"), "")
     fields = ("Name", "Role and qualification", "Decision", "Date", "Signature")
@@ -107,12 +110,17 @@ def signoff_section(results: Mapping[str, Any], number: int, signature_status: s
             "MEASURE 1.3)." + (f" Auditor named in the plan: {auditor}." if auditor else ""),
             TextStyle.SMALL),
         Paragraph(
-            "Privacy officer: I have reviewed this report and record my decision: accept / "
-            "accept with the conditions stated / reject.", TextStyle.SMALL),
+            "Privacy officer: I have reviewed this report and record my decision: approved / "
+            "approved with the conditions stated / rejected.", TextStyle.SMALL),
         SignatureLines((("Auditor", fields),
                         ("Privacy officer", ("Name", "Role", "Decision", "Date", "Signature")))),
         Paragraph(
-            f"Digital signature: {signature_status} A PAdES signature applies to the whole "
-            "file; check it with `mnemoscope verify` or any PAdES validator.", TextStyle.NOTE),
+            "Digital approval, after review: `mnemoscope sign REPORT.pdf --p12 CERTIFICATE "
+            "--approver \"Name, role\" --decision approved|approved-with-conditions|rejected` "
+            "(`--conditions TEXT` with the second), or Sign report… in the desktop app. Each "
+            "approval is a PAdES signature over the whole file as it then stands, naming the "
+            "approver, the decision and the date; `mnemoscope verify` or any PAdES validator "
+            "(such as poppler's pdfsig) checks it." + (f" {signature_status}" if signature_status else ""),
+            TextStyle.NOTE),
     ]
     return Section(key="sign-off", title=f"{number}. Sign-off", blocks=tuple(blocks), new_page=False)

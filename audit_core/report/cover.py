@@ -21,14 +21,15 @@ from .values import (
     as_mapping,
     as_text,
     format_utc,
+    report_label,
 )
 from .verdicts import ERROR, MEANINGS, WORDS, probe_verdict, verdict_badge, verdict_value, verdict_word
 
 DEFAULT_TITLE = "Memorization audit"
 KICKER = "Mnemoscope · Training-data memorization and privacy audit report"
 UNSIGNED = (
-    "Not digitally signed when issued. Paper signatures go in the sign-off section; a "
-    "PAdES signature added later is checked with `mnemoscope verify`."
+    "Not signed when issued. Approvals are added after review with `mnemoscope sign` (see "
+    "the sign-off section) and listed by `mnemoscope verify`."
 )
 COMPLETED = "completed"
 
@@ -125,7 +126,7 @@ def _identity_table(results: Mapping[str, Any], results_digest: str, signature_s
     model = as_mapping(results.get("model"))
     tool = as_mapping(results.get("tool"))
     when = audit.get("finished_utc") or audit.get("started_utc")
-    rows: list[tuple[str, Any]] = [("Report id", Code(as_text(audit.get("id"))))]
+    rows: list[tuple[str, Any]] = [("Report id", Code(report_label(results)))]
     if audit.get("institution"):
         rows.append(("Institution", as_text(audit.get("institution"))))
     if audit.get("requester"):

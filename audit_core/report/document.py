@@ -26,7 +26,7 @@ from .scope import scope_section
 from .subgroups import has_subgroups, subgroup_section
 from .summary import summary_section
 from .threat import threat_section
-from .values import as_list, as_mapping, as_text
+from .values import as_list, as_mapping, as_text, report_label
 from .verdicts import verdict_value
 
 __all__ = ["ReportDocument", "build_report", "results_digest", "shareable"]
@@ -76,7 +76,7 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
         findings_section(results, numbers["findings"]),
         limitations_section(results, numbers["limitations"]),
         conclusion_section(results, numbers["conclusion"]),
-        signoff_section(results, numbers["sign-off"], status),
+        signoff_section(results, numbers["sign-off"], signature_status),
         appendix_section(results, results_hash),
         definitions_section(),
     ]
@@ -85,13 +85,14 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
     footer = (INCOMPLETE, NO_PATIENT_DATA) if incomplete else (NO_PATIENT_DATA,)
     title = as_text(audit.get("title"), DEFAULT_TITLE)
     document = ReportDocument(
-        report_id=as_text(audit.get("id"), "unidentified"),
+        report_id=report_label(results) if audit.get("report_id") or audit.get("id") else "unidentified",
         title=f"{title} (incomplete)" if incomplete else title,
         verdict=verdict_value(results.get("overall_verdict")),
         sections=tuple(sections),
         footer_notes=footer,
         author=as_text(audit.get("institution"), ""),
-        subject=f"Memorization audit {as_text(audit.get('id'), '')}".strip(),
+        subject=f"Memorization audit {report_label(results)}" if audit.get("report_id") or audit.get("id")
+        else "Memorization audit",
         results_digest=results_hash,
         keywords=f"mnemoscope results-sha256:{results_hash}",
     )

@@ -96,9 +96,12 @@ def interval_drawing(chart: IntervalChart, width: float, font: str) -> Drawing:
         colour = FLAGGED if row.flagged else POINT
         drawing.add(String(left - 5, y - 2.4, _fit(row.label, font, LABEL_SIZE, left - 7), fontName=font,
                            fontSize=LABEL_SIZE, fillColor=INK, textAnchor="end"))
-        if row.low is not None and row.high is not None:
-            drawing.add(Line(x(row.low), y, x(row.high), y, strokeColor=colour, strokeWidth=1.1))
-            for end in (row.low, row.high):
+        # A one-sided bound (no upper end) is drawn from the bound to the estimate.
+        ends = [e for e in (row.low, row.high) if e is not None]
+        if ends:
+            start, stop = (row.low, row.high) if len(ends) == 2 else (ends[0], row.value)
+            drawing.add(Line(x(start), y, x(stop), y, strokeColor=colour, strokeWidth=1.1))
+            for end in ends:
                 drawing.add(Line(x(end), y - 2.2, x(end), y + 2.2, strokeColor=colour, strokeWidth=1.1))
         drawing.add(Rect(x(row.value) - 2.4, y - 2.4, 4.8, 4.8, fillColor=colour, strokeColor=colors.white,
                          strokeWidth=0.4))

@@ -128,10 +128,15 @@ def _strata(groups: list[Mapping[str, Any]]) -> IntervalChart | None:
         value = group.get("auc_disparity")
         if group.get("suppressed") is True or not is_number(value):
             continue
+        # The one-sided lower bound the flag was decided on; results written before it
+        # carry a two-sided interval instead.
         bounds = [b for b in as_list(group.get("auc_disparity_ci")) if is_number(b)]
         low, high = (bounds if len(bounds) == 2 else (None, None))
-        rows.append(Interval(as_text(group.get("value")), float(value), low, high,
-                             flagged=group.get("at_risk") is True))
+        if is_number(group.get("auc_disparity_lower_bound")):
+            low, high = float(group["auc_disparity_lower_bound"]), None
+        flagged = "membership" in as_list(group.get("at_risk_by")) if "at_risk_by" in group \
+            else group.get("at_risk") is True
+        rows.append(Interval(as_text(group.get("value")), float(value), low, high, flagged=flagged))
     if not rows:
         return None
     return IntervalChart(
@@ -139,8 +144,8 @@ def _strata(groups: list[Mapping[str, Any]]) -> IntervalChart | None:
         rows=tuple(rows), reference=0.0, reference_label="the whole cohort",
         x_label="Membership AUC, stratum − whole cohort",
         caption="Right of 0: membership is easier to detect in the stratum than in the cohort as a "
-                "whole. Bars: 95% intervals; red: flagged at risk by the probe. Suppressed strata "
-                "(fewer than 11 patients on a side) are not drawn.")
+                "whole. Bars reach down to the lower confidence bound the flag was decided on; red: "
+                "flagged by membership AUC (its bound lies above 0). Suppressed strata are not drawn.")
 
 
 def _hidden_states(metrics: Mapping[str, Any], thresholds: Mapping[str, Any]) -> IntervalChart | None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .elements import Figure, HistogramChart, OperatingPoint, RocChart, RocSeries
+from .clinical_meaning import clinical_meaning
+from .elements import Block, Figure, HistogramChart, OperatingPoint, Paragraph, RocChart, RocSeries, TextStyle
 from .key_figures import interval, metrics_of, number
 from .metrics import format_metric
 from .probe_charts import interval_chart
@@ -75,3 +76,12 @@ def histogram_chart(probe: Mapping[str, Any]) -> HistogramChart | None:
         caption=separation + "Bars: share of each cohort per score bin; no individual record is shown.",
         x_label=x_label,
     )
+
+
+def meaning_blocks(probe: Mapping[str, Any], verdict: str) -> list[Block]:
+    """What a T2 or T6 PASS or INCONCLUSIVE means for a patient, in words that follow the
+    intervals behind it (clinical_meaning.py): such a PASS covers only what could be
+    assessed. Other results speak through their findings, and the front pages say what each
+    means for patients, once."""
+    meaning = clinical_meaning(probe, verdict)
+    return [Paragraph(meaning, TextStyle.BODY)] if meaning else []

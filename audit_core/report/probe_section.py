@@ -28,8 +28,8 @@ from .elements import (
 from .metrics import metric_rows
 from .privacy_tables import privacy_blocks
 from .probe_charts import CATEGORY_PREFIX, tier_name
-from .probe_evidence import probe_figure
-from .subgroups import strata_table
+from .probe_evidence import meaning_blocks, probe_figure
+from .vulnerable_table import is_vulnerable_probe, vulnerable_table
 from .values import (
     as_list,
     as_mapping,
@@ -62,6 +62,7 @@ def probe_section(probe: Mapping[str, Any], number: str) -> Section:
                 TextStyle.ALERT,
             )
         )
+    blocks += meaning_blocks(probe, verdict)
     if probe.get("reliable") is False:
         blocks.append(Paragraph(
             "Not reliable: members and non-members differ without the model (see Split validity), "
@@ -87,9 +88,8 @@ def specific_blocks(probe: Mapping[str, Any]) -> list[Block]:
     """The probe's own table (T1 tiers, T2 categories, identifiers, canaries, T6 strata);
     empty for a probe whose metrics table is its evidence."""
     blocks = privacy_blocks(probe) + clinical_blocks(probe)
-    groups = [as_mapping(g) for g in as_list(probe.get("subgroups"))]
-    if probe.get("family") == "subgroups" and groups:
-        blocks.append(strata_table(groups))
+    if is_vulnerable_probe(probe) and as_list(probe.get("subgroups")):
+        blocks.append(vulnerable_table(probe))
     return blocks
 
 

@@ -6,12 +6,18 @@ pyHanko signs as an incremental update, so the PDF/A-3b file stays as validated 
 signature covers every byte before it. Offline means PAdES B-B: no timestamp authority
 and no revocation check. The password never comes from the plan file: the caller reads it
 from the environment or a prompt and hands it over here.
+
+Two kinds of signature use this: the issuer's, at run time (`run --sign`), which only
+protects the file as written and says in its reason that it is no approval; and each
+approver's, after review (`mnemoscope sign`, approval.py), which records who decided what.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +26,20 @@ from audit_core.errors import MnemoscopeError
 
 PASSWORD_VARIABLE = "MNEMOSCOPE_SIGNING_PASSWORD"
 FIELD_PREFIX = "MnemoscopeSignature"
+ISSUER_REASON = ("Issued by Mnemoscope: protects the report as written; not an approval "
+                 "(approvals are added after review with `mnemoscope sign`)")
+
+
+def quiet_pyhanko() -> None:
+    """Call before importing pyHanko. It imports cryptography's DSA key type, which
+    cryptography deprecates with a warning printed on every signed run and every verify;
+    the reports never use DSA. Only that warning, only from pyHanko, is silenced."""
+    try:
+        from cryptography.utils import CryptographyDeprecationWarning
+    except ImportError:  # no cryptography: pyHanko is not installed either
+        return
+    warnings.filterwarnings("ignore", message="DSA is deprecated", category=CryptographyDeprecationWarning,
+                            module=r"pyhanko\.")
 
 
 class SigningError(MnemoscopeError):
@@ -36,6 +56,7 @@ class ReportSigner:
         """Loads the key and certificate once; a bad file or password fails here, before
         any report is written."""
         if self._signer is None:
+            quiet_pyhanko()
             from pyhanko.sign import signers
 
             if not self.pkcs12.is_file():
@@ -53,11 +74,14 @@ class ReportSigner:
         return self.load().signing_cert.subject.human_friendly
 
     def status_line(self) -> str:
-        return (f"Digitally signed (PAdES, offline) by {self.subject()}. The signature is embedded "
-                "in this file; check it with `mnemoscope verify`.")
+        return (f"Signed when issued by {self.subject()} (PAdES), to protect the file as written: "
+                "this signature is not an approval.")
 
-    def sign_in_place(self, path: Path) -> None:
-        """Signs `path` (an incremental update), replacing it atomically."""
+    def sign_in_place(self, path: Path, reason: str = ISSUER_REASON, name: str | None = None,
+                      field_prefix: str = FIELD_PREFIX) -> None:
+        """Signs `path` (an incremental update), replacing it atomically. `reason` and
+        `name` go into the signature dictionary, which the signature covers."""
+        quiet_pyhanko()
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
         from pyhanko.sign import fields, signers
 
@@ -68,12 +92,14 @@ class ReportSigner:
                 writer = IncrementalPdfFileWriter(source, strict=False)
                 existing = sum(1 for _ in fields.enumerate_sig_fields(writer))
                 metadata = signers.PdfSignatureMetadata(
-                    field_name=f"{FIELD_PREFIX}{existing + 1}",
+                    field_name=f"{field_prefix}{existing + 1}",
                     md_algorithm="sha256",  # sha384 would bump the file to PDF 2.0
                     subfilter=fields.SigSeedSubFilter.PADES,
-                    reason="Memorization audit report",
+                    reason=reason,
+                    name=name,
                 )
                 signers.sign_pdf(writer, metadata, signer=signer, output=output)
+            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))  # mkstemp made it private
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

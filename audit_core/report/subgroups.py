@@ -4,7 +4,7 @@ adjusted for multiple testing, and a forest plot of the strongest attack.
 
 The attacks run on the same strata, so their figures share one table, a column per
 attack. The vulnerable-subgroups probe (T6) has strata of its own and shows them in its
-own section (`strata_table`).
+own section (vulnerable_table.py).
 
 Rendered generically from `probes[].subgroups`: a list of mappings with `column`,
 `value`, `n_members`, `n_non_members`, `suppressed`, `auc`, `auc_ci`, `q_value`,

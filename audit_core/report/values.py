@@ -164,3 +164,10 @@ def role_label(role: Any) -> str:
     if isinstance(role, str) and role in ROLE_LABELS:
         return ROLE_LABELS[role]
     return humanize(as_text(role))
+
+
+def report_label(results: Mapping[str, Any]) -> str:
+    """The id this report prints: its own (audit.report_id), or for results written before
+    reports had one, the audit id."""
+    audit = as_mapping(results.get("audit"))
+    return as_text(audit.get("report_id") or audit.get("id"))

@@ -1,38 +1,47 @@
-"""`mnemoscope verify REPORT.pdf`: is this the report the tool wrote, unchanged?
+"""`mnemoscope verify REPORT.pdf`: is this the report the tool wrote, unchanged, and who
+approved it?
 
-Three checks, each reported on its own line:
-1. every digital signature is intact and valid, and the last one covers the whole file
-   (anything appended after it is tampering); signer trust is reported, not required,
-   since an offline hospital certificate is rarely in any trust store;
-2. the embedded results.json hashes (canonical JSON, SHA-256) to the value the file
-   records, and to the hash printed on the cover (read with pdftotext when poppler is
-   installed);
-3. the file is a PDF the tool can open, with the embedded results.
+Each check is reported on its own line, and a line says OK only for a check that ran:
+1. the file's integrity record (seal.py): its bytes, as the tool wrote them, hash to the
+   SHA-256 the file records, so one flipped byte anywhere in them is caught;
+2. every digital signature is intact and valid, the last one covers the whole file, and
+   nothing but signatures was added after the tool wrote it (signature_check.py); each
+   approval (`mnemoscope sign`) is listed with who decided what, and when;
+3. the embedded results.json hashes (canonical JSON, SHA-256) to the value the document
+   information dictionary records, and the embedded plan.json is the plan inside it;
+4. every results SHA-256 the pages print matches (read with poppler's pdftotext, over the
+   whole document, wherever the layout puts it); without pdftotext this is said to be
+   not checked.
 
 An unsigned report proves little on its own: anyone can regenerate a matching PDF from
-altered results. The check catches edits to a report, not forgeries of a whole one.
+altered results. The checks catch edits to a report, not forgeries of a whole one.
 """
 
 from __future__ import annotations
 
+import io
 import json
-import logging
 import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .archival import RESULTS_KEY
 from .attachments import PLAN_NAME, RESULTS_NAME, digest
+from .seal import read_seal
+from .signature_check import check_signatures
 
-ACCEPTED_LATER_CHANGES = ("NONE", "LTA_UPDATES", "FORM_FILLING")
+_PRINTED = re.compile(r"(?i)results SHA-256\s+((?:[0-9a-f]\s*){16,64})")
+_FULL = 64
 
 
 @dataclass
 class Verification:
     ok: bool = True
     lines: list[str] = field(default_factory=list)
+    approvals: list[Any] = field(default_factory=list)  # approval.Approval, in signing order
 
     def good(self, text: str) -> None:
         self.lines.append(f"OK    {text}")
@@ -43,6 +52,9 @@ class Verification:
 
     def note(self, text: str) -> None:
         self.lines.append(f"      {text}")
+
+    def first_failure(self) -> str:
+        return next((line[6:] for line in self.lines if line.startswith("FAIL")), "")
 
 
 def verify_report(path: Path, trust: list[Path] | None = None, extract: Path | None = None) -> Verification:
@@ -55,104 +67,136 @@ def verify_report(path: Path, trust: list[Path] | None = None, extract: Path | N
     if not data.startswith(b"%PDF-"):
         result.bad(f"{path}: not a PDF file")
         return result
-    _check_signatures(path, result, trust or [])
-    _check_results(path, result, extract)
+    seal = read_seal(data)
+    written = seal.length if seal is not None and seal.intact else None
+    # The content checks read the file as the tool wrote it; what came after is the
+    # signature checks' to judge.
+    embedded = _embedded(data[:written] if written else data, result)
+    if embedded is None:
+        return result
+    _identify(embedded, result)
+    if seal is None:
+        result.bad("The file has no integrity record: it was not written by Mnemoscope, or "
+                   "another program rewrote it.")
+    elif not seal.intact:
+        result.bad("The file is not the one Mnemoscope wrote: its bytes no longer match its "
+                   "integrity record (altered or damaged).")
+    else:
+        result.good(f"The file is byte for byte as Mnemoscope wrote it (integrity record over "
+                    f"{seal.length:,} bytes).")
+    check_signatures(path, data, written, result, trust or [])
+    _check_results(path, embedded, result)
+    if extract is not None:
+        _extract(embedded, extract, result)
     return result
 
 
-def _check_signatures(path: Path, result: Verification, trust: list[Path]) -> None:
-    try:
-        from pyhanko.keys import load_cert_from_pemder
-        from pyhanko.pdf_utils.reader import PdfFileReader
-        from pyhanko.sign.validation import validate_pdf_signature
-        from pyhanko_certvalidator import ValidationContext
-    except ImportError:
-        if b"/ETSI.CAdES.detached" in path.read_bytes() or b"/adbe.pkcs7" in path.read_bytes():
-            result.bad("The file is signed, but pyHanko is not installed to check the signature "
-                       "(pip install 'mnemoscope[signing]').")
-        else:
-            result.note("Not digitally signed (and pyHanko, which checks signatures, is not installed).")
-        return
-
-    # pyHanko logs a traceback for every untrusted (self-signed) certificate; the outcome
-    # is reported below in one line instead.
-    for name in ("pyhanko", "pyhanko_certvalidator"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-    try:
-        with open(path, "rb") as stream:
-            reader = PdfFileReader(stream, strict=False)
-            signatures = list(reader.embedded_signatures)
-            if not signatures:
-                result.note("Not digitally signed: the checks below detect edits, not a forged report.")
-                return
-            roots = [load_cert_from_pemder(str(p)) for p in trust]
-            # Only the roots given: offline, and never the operating system's trust list.
-            context = ValidationContext(trust_roots=roots, allow_fetching=False)
-            for index, signature in enumerate(signatures):
-                status = validate_pdf_signature(signature, context)
-                who = status.signing_cert.subject.human_friendly if status.signing_cert else "unknown signer"
-                last = index == len(signatures) - 1
-                level = status.modification_level.name if status.modification_level else "UNKNOWN"
-                covered = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
-                if not (status.intact and status.valid):
-                    result.bad(f"Signature {index + 1} ({who}): broken; the signed content was changed.")
-                elif last and not covered:
-                    result.bad(f"Signature {index + 1} ({who}): content was added after it was signed.")
-                elif not last and level not in ACCEPTED_LATER_CHANGES:
-                    result.bad(f"Signature {index + 1} ({who}): later changes go beyond adding signatures ({level}).")
-                else:
-                    trusted = "trusted" if status.trusted else "signer not in the trust roots given (--trust)"
-                    result.good(f"Signature {index + 1}: intact and valid, signed by {who}; {trusted}.")
-    except Exception as exc:  # a damaged file: pyHanko raises many kinds
-        result.bad(f"The signatures cannot be read: the file is damaged ({exc.__class__.__name__}).")
+@dataclass
+class _Embedded:
+    results: bytes
+    plan: bytes | None
+    recorded: str
 
 
-def _check_results(path: Path, result: Verification, extract: Path | None) -> None:
+def _embedded(data: bytes, result: Verification) -> _Embedded | None:
     import pikepdf
 
     try:
-        with pikepdf.open(path) as pdf:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
             attachments = pdf.attachments
             if RESULTS_NAME not in attachments:
-                result.bad("No results.json is embedded: this is not a report written by the tool.")
-                return
-            embedded = attachments[RESULTS_NAME].get_file().read_bytes()
-            plan = attachments[PLAN_NAME].get_file().read_bytes() if PLAN_NAME in attachments else None
-            recorded = str(pdf.docinfo.get(RESULTS_KEY, ""))
-    except Exception as exc:
-        result.bad(f"The file cannot be opened as a PDF ({exc.__class__.__name__}): damaged or not a report.")
-        return
+                result.bad("No results.json is embedded: this is not a report written by Mnemoscope.")
+                return None
+            return _Embedded(
+                results=attachments[RESULTS_NAME].get_file().read_bytes(),
+                plan=attachments[PLAN_NAME].get_file().read_bytes() if PLAN_NAME in attachments else None,
+                recorded=str(pdf.docinfo.get(RESULTS_KEY, "")))
+    except Exception as exc:  # a damaged stream or structure: pikepdf/qpdf raise several kinds
+        result.bad(f"The file cannot be read as a PDF ({exc.__class__.__name__}): damaged or not a report.")
+        return None
+
+
+def _identify(embedded: _Embedded, result: Verification) -> None:
     try:
-        actual = digest(json.loads(embedded.decode("utf-8")))
+        audit = json.loads(embedded.results.decode("utf-8")).get("audit")
+    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return  # said below, with the checks
+    if isinstance(audit, dict):
+        result.note(f"Report {audit.get('report_id') or audit.get('id')}: {audit.get('title')} "
+                    f"(outcome: {audit.get('outcome')}).")
+
+
+def _check_results(path: Path, embedded: _Embedded, result: Verification) -> None:
+    try:
+        results = json.loads(embedded.results.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         result.bad("The embedded results.json is not valid JSON: it was altered.")
         return
-    if recorded and recorded != actual:
-        result.bad(f"The embedded results.json hashes to {actual[:16]}…, the file records {recorded[:16]}…: altered.")
-    printed = _cover_hash(path)
+    actual = digest(results)
+    if not embedded.recorded:
+        result.bad("The file records no results SHA-256: not a report written by Mnemoscope.")
+    elif embedded.recorded != actual:
+        result.bad(f"The embedded results.json hashes to {actual[:16]}…, the file records "
+                   f"{embedded.recorded[:16]}…: results or record altered.")
+    else:
+        result.good(f"The embedded results.json hashes to the results SHA-256 the file records: {actual}.")
+    _check_plan(results, embedded.plan, result)
+    _check_printed(path, actual, result)
+
+
+def _check_plan(results: Any, plan: bytes | None, result: Verification) -> None:
+    inside = results.get("plan") if isinstance(results, dict) else None
+    if plan is None:
+        if inside:
+            result.bad("No plan.json is embedded, though results.json holds a plan: it was removed.")
+        return
+    try:
+        same = json.loads(plan.decode("utf-8")) == inside
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        same = False
+    if same:
+        result.good("The embedded plan.json is the plan recorded in results.json.")
+    else:
+        result.bad("The embedded plan.json is not the plan recorded in results.json: one of them was altered.")
+
+
+def _check_printed(path: Path, actual: str, result: Verification) -> None:
+    printed = _printed_hashes(path)
     if printed is None:
-        result.note("The cover's text could not be read (pdftotext not installed); compared with the recorded hash only.")
-    elif printed != actual:
-        result.bad(f"The cover prints results SHA-256 {printed[:16]}…, the embedded results hash to {actual[:16]}…: altered.")
-    if result.ok:
-        result.good(f"Embedded results.json matches the results SHA-256 on the cover: {actual}.")
-    if extract is not None:
-        from audit_core.outputs import write_atomic  # never a half-written file left there
+        result.note("The results SHA-256 printed in the report was NOT checked: poppler's "
+                    "pdftotext is not installed to read the pages.")
+        return
+    wrong = [h for h in printed if not actual.startswith(h)]
+    full = [h for h in printed if len(h) == _FULL]
+    if wrong:
+        result.bad(f"The report prints results SHA-256 {wrong[0][:16]}…, the embedded results hash "
+                   f"to {actual[:16]}…: its pages were altered or come from another report.")
+    elif not full:
+        result.bad("The report's pages print no full results SHA-256: they were altered, or this "
+                   "is not a Mnemoscope report.")
+    else:
+        result.good(f"The results SHA-256 printed in the report matches, in full "
+                    f"({len(full)}×) and in every shortened form ({len(printed) - len(full)}×).")
 
-        extract.mkdir(parents=True, exist_ok=True)
-        write_atomic(extract / RESULTS_NAME, embedded)
-        if plan is not None:
-            write_atomic(extract / PLAN_NAME, plan)
-        result.note(f"Embedded files written to {extract}.")
 
-
-def _cover_hash(path: Path) -> str | None:
+def _printed_hashes(path: Path) -> list[str] | None:
+    """Every results SHA-256 (full or shortened) the pages print; None when unreadable."""
     if shutil.which("pdftotext") is None:
         return None
     try:
-        text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(path), "-"],
-                              capture_output=True, text=True, check=True, timeout=60).stdout
+        text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+                              text=True, encoding="utf-8", errors="replace", check=True,
+                              timeout=120).stdout
     except (subprocess.SubprocessError, OSError):
-        return None
-    match = re.search(r"Results SHA-256\s+([0-9a-f]{64})", text)
-    return match.group(1) if match else ""
+        return []  # poppler cannot read the pages: reported as nothing printed
+    return ["".join(match.group(1).split())[:_FULL] for match in _PRINTED.finditer(text)]
+
+
+def _extract(embedded: _Embedded, folder: Path, result: Verification) -> None:
+    from audit_core.outputs import write_atomic  # never a half-written file left there
+
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomic(folder / RESULTS_NAME, embedded.results)
+    if embedded.plan is not None:
+        write_atomic(folder / PLAN_NAME, embedded.plan)
+    result.note(f"Embedded files written to {folder}.")

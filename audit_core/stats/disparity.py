@@ -7,11 +7,16 @@ percentile interval of the difference and a one-sided p-value for "the stratum i
 worse" (share of resamples where it is not, with the usual +1 correction; Davison and
 Hinkley 1997, eq. 4.11) follow. An AUC difference of two independent groups is done the
 same way without the pairing.
+
+When the p-values of many strata are adjusted (Benjamini-Hochberg), `lower_bound` gives
+the one-sided bound at the adjusted level read off the same draws, so that the bound a
+report prints lies above 0 exactly when the p-value passes that level.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -23,14 +28,15 @@ Statistic = Callable[[np.ndarray, np.ndarray], float]
 
 def stratum_disparity(statistic: Statistic, in_members: np.ndarray, in_non_members: np.ndarray,
                       rng: np.random.Generator, resamples: int = 1000,
-                      confidence: float = CONFIDENCE) -> dict[str, float | list[float] | None]:
-    """Point estimate, percentile interval and one-sided p of stratum minus whole cohort."""
+                      confidence: float = CONFIDENCE, keep_draws: bool = False) -> dict[str, Any]:
+    """Point estimate, percentile interval and one-sided p of stratum minus whole cohort
+    (and, with `keep_draws`, the bootstrap differences under "draws", for `lower_bound`)."""
     n1, n0 = len(in_members), len(in_non_members)
     everyone_m, everyone_n = np.arange(n1), np.arange(n0)
     whole = statistic(everyone_m, everyone_n)
     inside = statistic(everyone_m[in_members], everyone_n[in_non_members])
     if not (np.isfinite(whole) and np.isfinite(inside)):
-        return {"value": None, "ci": None, "p_value": None}
+        return {"value": None, "ci": None, "p_value": None, **({"draws": None} if keep_draws else {})}
     diffs = []
     for _ in range(resamples):
         rows_m, rows_n = rng.integers(0, n1, n1), rng.integers(0, n0, n0)
@@ -38,7 +44,10 @@ def stratum_disparity(statistic: Statistic, in_members: np.ndarray, in_non_membe
              - statistic(rows_m, rows_n))
         if np.isfinite(d):
             diffs.append(d)
-    return _summary(inside - whole, np.asarray(diffs), confidence)
+    out = _summary(inside - whole, np.asarray(diffs), confidence)
+    if keep_draws:
+        out["draws"] = np.asarray(diffs) if out["p_value"] is not None else None
+    return out
 
 
 def independent_difference(first: Callable[[np.ndarray], float], n_first: int,
@@ -58,10 +67,27 @@ def independent_difference(first: Callable[[np.ndarray], float], n_first: int,
     return _summary(a - b, np.asarray(diffs), confidence)
 
 
+def lower_bound(draws: np.ndarray, level: float) -> float | None:
+    """The one-sided lower confidence bound at 1 - level from the bootstrap draws of a
+    difference, defined to agree exactly with `one_sided_p`: with k of n draws at
+    or below 0, p = (k + 1) / (n + 1) <= level exactly when draw number
+    floor(level (n + 1)) in ascending order (1-based) lies above 0. None: too few draws
+    for this level (and then p cannot reach it either)."""
+    j = int(np.floor(level * (len(draws) + 1)))
+    if j < 1:
+        return None
+    return float(np.sort(draws)[j - 1])
+
+
 def _summary(value: float, diffs: np.ndarray, confidence: float) -> dict[str, float | list[float] | None]:
     if len(diffs) < 10:  # almost every resample undefined: no honest interval
         return {"value": float(value), "ci": None, "p_value": None}
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(diffs, [tail, 100 - tail])
-    p_value = (int((diffs <= 0).sum()) + 1) / (len(diffs) + 1)
-    return {"value": float(value), "ci": [float(low), float(high)], "p_value": float(p_value)}
+    return {"value": float(value), "ci": [float(low), float(high)], "p_value": one_sided_p(diffs)}
+
+
+def one_sided_p(draws: np.ndarray) -> float:
+    """p-value for "the difference is above 0": the share of draws at or below 0, with the
+    usual +1 correction."""
+    return float((int((np.asarray(draws) <= 0).sum()) + 1) / (len(draws) + 1))

@@ -77,7 +77,7 @@ class ProbeCard(QFrame):
         layout.addLayout(top)
         headline = QLabel(probe.headline.get("text", ""))
         headline.setProperty("role", "headline")
-        headline.setToolTip(f"{probe.headline.get('label', '')}, with its 95% interval")
+        headline.setToolTip(probe.headline.get("label", ""))  # the text itself names its interval
         layout.addWidget(headline)
         sentence = QLabel(plain_sentence(probe))
         sentence.setWordWrap(True)
@@ -105,6 +105,7 @@ class ResultsPage(QWidget):
     export_requested = Signal(str)  # "report", "results", "records"
     show_folder_requested = Signal()
     new_audit_requested = Signal()
+    sign_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -137,6 +138,12 @@ class ResultsPage(QWidget):
             button.setObjectName(f"export_{kind}")
             button.clicked.connect(lambda _=False, k=kind: self.export_requested.emit(k))
             actions.addWidget(button)
+        self.sign_button = QPushButton("Sign report…")
+        self.sign_button.setObjectName("sign_report")
+        self.sign_button.setToolTip("After reading the report: record your decision with your "
+                                    "digital certificate (as `mnemoscope sign` does)")
+        self.sign_button.clicked.connect(self.sign_requested)
+        actions.addWidget(self.sign_button)
         self.folder_button = QPushButton("Show files")
         self.folder_button.clicked.connect(self.show_folder_requested)
         actions.addWidget(self.folder_button)
@@ -220,12 +227,14 @@ class ResultsPage(QWidget):
         incomplete = " (incomplete: the audit was cancelled)" if result.cancelled else ""
         self.banner_title.setText(f"{MEANINGS.get(verdict, verdict)}{incomplete}")
         self.banner_text.setText(f"{result.overall_rationale}<br><span style='color:#5F6B7A'>"
-                                 f"{_escape(result.audit.get('title', ''))} · audit "
-                                 f"{_escape(result.audit.get('id', ''))} · "
+                                 f"{_escape(result.audit.get('title', ''))} · report "
+                                 f"{_escape(finished.report_id)} · "
                                  f"{result.audit.get('seconds', 0):.0f} s</span>")
         self.saved_note.setText(f"Saved in {finished.folder}: report.pdf, results.json, run.json, "
                                 "records.csv and plan.toml. results.json and records.csv hold patient ids: keep "
                                 "them on this computer.")
+        # An incomplete audit is no result to sign off; it is rerun to the end first.
+        self.sign_button.setEnabled(not result.cancelled)
         while self.cards.count():
             item = self.cards.takeAt(0)
             if item.widget():

@@ -16,12 +16,15 @@ TIERS = {"known_tokens": [-1.0, 0.0, 10.0], "n_members": [50.0, 50.0, 48.0],
          "exact_members": [0.0, 0.0, 3.0], "exact_non_members": [0.0, 0.0, None]}
 
 
-def _category(auroc_m, flagged_m, auroc_n=0.7):
-    return {"known_tokens": [0.0, 10.0], "positives_members": [5.0, 5.0], "positives_non_members": [5.0, 5.0],
+def _category(auroc_m, flagged_m, auroc_n=0.7, carriers=(5.0, 5.0)):
+    both = auroc_m is not None and auroc_n is not None  # the engine's gap needs both AUROCs
+    return {"known_tokens": [0.0, 10.0], "positives_members": [carriers[0]] * 2,
+            "positives_non_members": [carriers[1]] * 2,
             "auroc_members": [None, auroc_m], "auroc_members_low": [None, 0.9], "auroc_members_high": [None, 1.0],
             "auroc_non_members": [None, auroc_n], "auroc_non_members_low": [None, 0.5],
-            "auroc_non_members_high": [None, 0.9], "gap": [None, 0.25], "gap_low": [None, 0.05],
-            "gap_high": [None, 0.45], "flagged_members": [0.0, flagged_m], "flagged_non_members": [0.0, 0.0]}
+            "auroc_non_members_high": [None, 0.9], "gap": [None, 0.25 if both else None],
+            "gap_low": [None, 0.05 if both else None], "gap_high": [None, 0.45 if both else None],
+            "flagged_members": [0.0, flagged_m], "flagged_non_members": [0.0, 0.0]}
 
 
 def test_trajectory_table_has_a_row_per_tier_with_gap_and_baselines() -> None:
@@ -34,13 +37,15 @@ def test_trajectory_table_has_a_row_per_tier_with_gap_and_baselines() -> None:
 
 def test_attribute_table_keeps_only_tiers_with_something_to_show() -> None:
     curves = {"category:alcohol:Alcohol use": _category(0.98, 1.0),
-              "category:opioids:Opioid use": _category(None, 0.0, None)}
-    blocks = clinical_blocks({"family": "attribute", "curves": curves})
+              "category:opioids:Opioid use": _category(None, 0.0, None, carriers=(2.0, 3.0))}
+    blocks = clinical_blocks({"family": "attribute", "curves": curves,
+                              "thresholds": {"min_positives": 5}})
     table = next(b for b in blocks if isinstance(b, Table))
     assert len(table.rows) == 1 and table.rows[0][:2] == ("Alcohol use", "First 10 codes")
     assert table.rows[0][3] == "0.98 (0.90–1.00)" and table.rows[0][-1] == "1 / 0"
-    note = next(b for b in blocks if isinstance(b, Paragraph) and "Too few carriers" in b.text)
-    assert "Opioid use" in note.text
+    note = next(b for b in blocks if isinstance(b, Paragraph) and "Not assessed" in b.text)
+    assert "Opioid use (at most 2 / 3 carriers)" in note.text and "fewer than 5" in note.text
+    assert "not evidence either way" in note.text
 
 
 def test_a_probe_section_renders_the_tables_and_lists_flagged_patients_by_pseudonym() -> None:

@@ -82,7 +82,7 @@ def test_cover_identifies_model_and_results_by_sha256_and_carries_the_disclaimer
         assert dataset["sha256"] in strings(document.section("appendix"))
         assert dataset["file"] in strings(document.section("model"))
     assert document.results_digest in text
-    assert any(s.startswith("Not digitally signed") for s in text)
+    assert any(s.startswith("Not signed when issued") and "mnemoscope sign" in s for s in text)
     assert "Demo General Hospital" in text and "Privacy office" in text
     disclaimer = [b.text for b in cover.blocks if isinstance(b, Paragraph) and b.style is TextStyle.DISCLAIMER]
     assert any("does not prove anonymity" in line for line in disclaimer)

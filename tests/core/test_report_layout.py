@@ -2,11 +2,13 @@
 report fits in 25 pages, says nothing twice, breaks no word inside a table cell ("nothin g",
 "Distanc e", "0.60 (0.2 / 4–0.89)") and leaves no page nearly empty.
 
-The demo report is written from the session's one demo audit (`demo_result`, tests/conftest.py).
+The demo report is the one `make demo` writes, from the session's one demo run
+(`demo_outputs`, tests/conftest.py).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from audit_core.report import build_report, write_report
+from audit_core.report import build_report
 from audit_core.report.elements import BulletList, Paragraph, Table
 from audit_core.report.fonts import register_fonts
 from audit_core.report.table_layout import table_fonts
@@ -29,15 +31,15 @@ REPEAT_WORDS = 12
 
 
 @pytest.fixture(scope="module")
-def demo_results(demo_result) -> dict:
-    return demo_result.report_dict()
+def demo_results(demo_outputs: Path) -> dict:
+    """What the demo's report was built from: results.json with run.json under "run"."""
+    results = json.loads((demo_outputs / "results.json").read_text(encoding="utf-8"))
+    return {**results, "run": json.loads((demo_outputs / "run.json").read_text(encoding="utf-8"))}
 
 
 @pytest.fixture(scope="module")
-def demo_pdf(tmp_path_factory, demo_results) -> Path:
-    path = tmp_path_factory.mktemp("demo_report") / "report.pdf"
-    write_report(demo_results, path)
-    return path
+def demo_pdf(demo_outputs: Path) -> Path:
+    return demo_outputs / "report.pdf"
 
 
 def pdf_text(path: Path, *options: str) -> str:

@@ -26,8 +26,8 @@ def _audit(tmp_path: Path, model_dir: Path, cohorts, prefix: int = 24, suffix: i
     return run_audit(load_plan(plan))
 
 
-def test_demo_model_fails_and_names_exactly_its_planted_records(demo_result, ground_truth: dict) -> None:
-    result = demo_result
+def test_demo_model_fails_and_names_exactly_its_planted_records(demo_dir: Path, ground_truth: dict) -> None:
+    result = run_audit(load_plan(demo_dir / "plan.toml"))
     assert result.overall_verdict is Verdict.FAIL
     by_id = {p.id: p for p in result.probes}
     extraction = by_id["extraction"]
