@@ -56,7 +56,7 @@ def appendix_section(results: Mapping[str, Any], results_digest: str) -> Section
     signature = signature_rows(model)
     if signature:
         blocks.append(Table(header=("Direction", "Name", "Type", "Shape"), rows=tuple(signature),
-                            widths=(0.14, 0.3, 0.16, 0.4)))
+                            widths=(0.14, 0.3, 0.16, 0.4), dense=True))
     blocks += [
         _hash_table(results),
         Heading("A.5 Run", 2),
@@ -170,7 +170,7 @@ def _software_table(results: Mapping[str, Any]) -> Table | Paragraph:
     half = (len(rows) + 1) // 2
     left, right = rows[:half], rows[half:] + [("", "")] * (2 * half - len(rows))
     return Table(header=("Component", "Version", "Component", "Version"),
-                 rows=tuple((*a, *b) for a, b in zip(left, right)), widths=(0.17, 0.33, 0.17, 0.33))
+                 rows=tuple((*a, *b) for a, b in zip(left, right)), widths=(0.17, 0.33, 0.17, 0.33), dense=True)
 
 
 def _version(value: Any) -> str:

@@ -83,6 +83,9 @@ class Table:
     caption: str | None = None
     # A key-value table has no header row and a shaded first column.
     key_value: bool = False
+    # Reference material (the appendix's settings, thresholds, metrics): smaller type and
+    # tighter rows.
+    dense: bool = False
 
     def __post_init__(self) -> None:
         # A malformed table is a programming error in a section builder: fail loudly here

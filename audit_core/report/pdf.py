@@ -306,8 +306,8 @@ class _Story:
         commands: list[tuple] = [
             ("FONT", (0, 0), (-1, -1), self.fonts.sans, 8 * factor),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("TOPPADDING", (0, 0), (-1, -1), 3),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 3.2),
+            ("TOPPADDING", (0, 0), (-1, -1), 2 if spec.dense else 3),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2.2 if spec.dense else 3.2),
             ("LEFTPADDING", (0, 0), (-1, -1), 5),
             ("RIGHTPADDING", (0, 0), (-1, -1), 5),
             ("LINEBELOW", (0, first_body), (-1, -1), 0.4, RULE),

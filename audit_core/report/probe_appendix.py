@@ -46,7 +46,7 @@ def settings_blocks(probes: Sequence[Mapping[str, Any]]) -> list[Block]:
     blocks: list[Block] = []
     if rows:
         blocks.append(Table(
-            header=("Probe", "Settings as run"), rows=tuple(rows), widths=(0.2, 0.8),
+            header=("Probe", "Settings as run"), rows=tuple(rows), widths=(0.2, 0.8), dense=True,
             caption="Under [probes.<id>] in the plan; a value other than the default is followed by the "
                     "default. `mnemoscope probes` lists every setting with its meaning and range."))
     if plain:
@@ -83,7 +83,7 @@ def threshold_blocks(probes: Sequence[Mapping[str, Any]]) -> list[Block]:
             rows.append((applies if index == 0 else "", f"{label} `{name}`", value, anchor))
     return [Table(
         header=("Probes", "Threshold and its plan key", "Value", "Source"), rows=tuple(rows),
-        widths=(0.17, 0.38, 0.07, 0.38), align=(Align.LEFT, Align.LEFT, Align.RIGHT, Align.LEFT),
+        widths=(0.17, 0.38, 0.07, 0.38), align=(Align.LEFT, Align.LEFT, Align.RIGHT, Align.LEFT), dense=True,
         caption="Every threshold a verdict rests on, once, with where its value comes from; set under "
                 "[thresholds.<family>] in the plan.")]
 
@@ -104,7 +104,7 @@ def metrics_blocks(probes: Sequence[Mapping[str, Any]]) -> list[Block]:
         shown = TABLE_COLUMNS.get(as_text(probe.get("family"), ""), ())
         rest = {k: v for k, v in metrics.items() if not k.startswith(shown)} if shown else metrics
         if rest:
-            blocks += [Heading(as_text(probe.get("title"), as_text(probe.get("id"))), 3), metrics_table(rest)]
+            blocks += [Heading(as_text(probe.get("title"), as_text(probe.get("id"))), 3), metrics_table(rest, dense=True)]
     return blocks or [Paragraph("Every recorded metric is shown in the body.", TextStyle.NOTE)]
 
 
@@ -126,6 +126,6 @@ def _attack_table(attacks: Sequence[Mapping[str, Any]]) -> Table | None:
     share = 0.64 / len(attacks)
     return Table(header=("Metric", *(short_name(p) for p in attacks)), rows=rows,
                  widths=(0.36, *((share,) * len(attacks))) if len(attacks) else (1.0,),
-                 align=(Align.LEFT,) + (Align.RIGHT,) * len(attacks),
+                 align=(Align.LEFT,) + (Align.RIGHT,) * len(attacks), dense=True,
                  caption="Beyond the membership section's table; n as there. Held out: judged on the "
                          "half of the non-members that did not set the threshold.")

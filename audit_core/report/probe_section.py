@@ -98,7 +98,7 @@ def metrics_on_page(probe: Mapping[str, Any]) -> bool:
     return probe.get("family") != "membership" and not specific_blocks(probe)
 
 
-def metrics_table(metrics: Mapping[str, Any]) -> Table:
+def metrics_table(metrics: Mapping[str, Any], dense: bool = False) -> Table:
     """Every metric with its interval. When one n stands behind every figure (the usual
     case), it goes in the caption and the metrics run in two columns: half the height."""
     rows = metric_rows(metrics)
@@ -112,14 +112,14 @@ def metrics_table(metrics: Mapping[str, Any]) -> Table:
             rows=tuple((a[0], a[1], b[0], b[1]) for a, b in zip(left, right)),
             widths=(0.29, 0.21, 0.29, 0.21),
             align=(Align.LEFT, Align.RIGHT, Align.LEFT, Align.RIGHT),
-            caption=f"n = {n} (members / non-members); a count is its own n.",
+            caption=f"n = {n} (members / non-members); a count is its own n.", dense=dense,
         )
     return Table(
         header=("Metric", "Value (95% CI)", "n"),
         rows=tuple(rows),
         widths=(0.44, 0.36, 0.20),
         align=(Align.LEFT, Align.RIGHT, Align.RIGHT),
-        caption="n: the records behind each figure.",
+        caption="n: the records behind each figure.", dense=dense,
     )
 
 
