@@ -17,8 +17,8 @@ from .closing import limitations_section, signoff_section
 from .cover import DEFAULT_TITLE, UNSIGNED, cover_section, is_incomplete
 from .definitions import definitions_section
 from .elements import ReportDocument, Section
-from .methods import methods_section
-from .model_and_data import datasets_section, model_section
+from .membership_page import is_membership, membership_section
+from .model_and_data import model_section
 from .probe_section import probe_section
 from .redaction import redact, secrets, shareable
 from .run_facts import with_run_facts
@@ -55,10 +55,12 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
     # The front pages (1 to 3) say each thing once: page 1 the verdict, decision, first
     # actions, three numbers and the report's status; page 2 every finding and the other
     # actions; page 3 the limits and the sign-off. The body, numbered, holds the evidence.
-    keys = ["model", "datasets", "threat-model", "methods", "results"]
+    keys = ["model", "threat-model", "results"]
     if has_subgroups(results):
         keys.append("subgroups")
     numbers = {key: index for index, key in enumerate(keys, start=1)}
+    # The model and its data share a section, as do the threat model and the methods.
+    numbers.update(datasets=numbers["model"], methods=numbers["threat-model"])
     titles = {key: f"Section {number}" for key, number in numbers.items()}
     titles.update({"cover": "Page 1", "summary": SUMMARY_TITLE, "limitations": LIMITS_TITLE,
                    "sign-off": "Sign-off", "appendix": "Appendix A"})
@@ -69,14 +71,9 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
         limitations_section(results),
         signoff_section(results),  # the signature status is printed once, on page 1
         model_section(results, numbers["model"]),
-        datasets_section(results, numbers["datasets"]),
         threat_section(results, numbers["threat-model"]),
-        methods_section(results, numbers["methods"]),
     ]
-    sections += [
-        probe_section(probe, f"{numbers['results']}.{index}")
-        for index, probe in enumerate(probes, start=1)
-    ]
+    sections += result_sections(probes, numbers["results"])
     if "subgroups" in numbers:
         sections.append(subgroup_section(results, numbers["subgroups"]))
     sections += [appendix_section(results, results_hash), regulatory_map_section(titles)]
@@ -99,6 +96,20 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
         keywords=f"mnemoscope results-sha256:{results_hash}",
     )
     return redact(document, withheld)
+
+
+def result_sections(probes: list[Mapping[str, Any]], number: int) -> list[Section]:
+    """The membership attacks together in one section, where they first appear, then one
+    section per other probe, numbered "6.1", "6.2", ..."""
+    membership = [p for p in probes if is_membership(p)]
+    sections: list[Section] = []
+    for probe in probes:
+        if is_membership(probe) and probe is not membership[0]:
+            continue
+        label = f"{number}.{len(sections) + 1}"
+        sections.append(membership_section(membership, label) if is_membership(probe)
+                        else probe_section(probe, label))
+    return sections
 
 
 def results_digest(results: Mapping[str, Any]) -> str:

@@ -129,9 +129,11 @@ PLANTED = {
 def with_planted_phi(results: dict) -> dict:
     results = copy.deepcopy(results)
     p = PLANTED
-    results["probes"][0]["findings"].append(
-        f"Record of {p['names'][0]} (MRN {p['mrns'][0]}) scored highest; note read "
-        f"\"{p['note']}\"; call {p['phone']} or {p['email']}.")
+    # Probe 0 (membership) findings are in results.json only; probe 1's are printed too.
+    for probe in results["probes"][:2]:
+        probe["findings"].append(
+            f"Record of {p['names'][0]} (MRN {p['mrns'][0]}) scored highest; note read "
+            f"\"{p['note']}\"; call {p['phone']} or {p['email']}.")
     results["probes"][1]["extracted"].append({"role": "members", "id": p["mrns"][1], "ref": "R-PLANTED01"})
     results["probes"][1]["findings"].append(f"Record {p['mrns'][1]} reproduced verbatim for {p['names'][1]}.")
     results["probes"][1]["headline"]["text"] += f" (worst: {p['names'][1]})"

@@ -117,12 +117,12 @@ def test_declared_training_facts_are_marked_declared_not_verified(results):
 
 
 def test_split_validity_is_shown_when_present_and_its_absence_is_said(results):
-    absent = joined(build_report(results).section("datasets"))
+    absent = joined(build_report(results).section("model"))
     assert "no model-free split-validity check" in absent
 
     failing = with_split_validity(results, "fail")
     document = build_report(failing)
-    text = joined(document.section("datasets"))
+    text = joined(document.section("model"))
     assert "AUC 0.52" in text and "Record length: AUC" in text
     rows = all_table_rows(document.section("summary"), "Risk")
     split = next(row for row in rows if row[1] == "Split validity (model-free)")
@@ -132,13 +132,13 @@ def test_split_validity_is_shown_when_present_and_its_absence_is_said(results):
 
 def test_subgroups_suppress_cells_under_eleven_and_flag_significant_groups(results):
     document = build_report(with_subgroups(results))
-    rows = table_rows(document.section("subgroups"), "Column")
+    rows = table_rows(document.section("subgroups"), "Subgroup")
 
     female, male, oldest = rows
-    assert female[:3] == ("Sex", "F", "510 / 498") and female[-1] == Badge("warn", "LEAKS")
+    assert female[:2] == ("Sex: F", "510 / 498") and female[-1] == Badge("warn", "LEAKS")
     assert "0.930 (0.910–0.950)" in female
     assert male[-1] == ""
-    assert oldest[2] == "<11 / <11" and "suppressed" in oldest and "0.990" not in " ".join(map(str, oldest))
+    assert oldest[1] == "<11 / <11" and "suppressed" in oldest and "0.990" not in " ".join(map(str, oldest))
     assert oldest[-1] == ""  # a suppressed cell is never flagged
     assert "subgroups" not in [s.key for s in build_report(results).sections]
 
@@ -172,8 +172,9 @@ def test_optional_engine_fields_are_rendered_when_present(results):
     probe["metrics"]["membership_advantage_ci"] = [0.58, 0.64]
     document = build_report(results)
 
-    assert "Reference-calibrated" in joined(document.section("methods"))
-    assert "advantage 0.610 (0.580–0.640)" in joined(document.section("probe:loss"))
+    assert "Reference-calibrated" in joined(document.section("threat-model"))  # with the methods
+    metrics = dict((row[0], row[1]) for row in table_rows(document.section("appendix"), "Metric"))
+    assert metrics["Membership advantage"] == "0.610 (0.580–0.640)"
     assert "reference-calibrated membership" not in joined(document.section("limitations"))
 
 
