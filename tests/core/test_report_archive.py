@@ -62,7 +62,7 @@ def test_the_report_is_valid_pdf_a_3b_with_results_and_plan_embedded(written, re
     # The embedded copy is shareable: no record id, no pseudonym key.
     assert not any(record_id in json.dumps(embedded) for record_id in record_ids(results))
     assert outline[:5] == ["Summary", "Findings and required actions", "What a PASS does not prove",
-                           "Sign-off", "1. Model identity"]
+                           "Sign-off", "1. Model and data"]
     assert outline[-2:] == ["Appendix B. Regulatory clause map", "Appendix C. Glossary, definitions and formulas"]
 
 
