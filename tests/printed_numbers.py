@@ -96,14 +96,16 @@ NON_FIGURES: tuple[tuple[str, str], ...] = (
     (r"\b\d+ CFR\b", "the CFR title"),
     (r"\b\d{1,4}/\d{4}\b|\b\d{4}/\d{1,4}\b", "EU acts and opinions (2024/1689, 28/2024)"),
     (r"\bArt(?:icle|\.)\s*\d+(?:\(\d+\))*|\bAnnex [IVX]+(?: \d+\([a-z]\))?", "articles and annexes"),
-    (r"\bISO(?:/IEC)? \d+(?:-\d+)?(?::\d{4})?(?: \d+(?:\.\d+)*)?", "ISO standards and their clauses"),
-    (r"\bNIST (?:AI|SP) \d+(?:-\d+)*(?: E\d{4})?", "NIST publications"),
+    (r"\bISO(?:/IEC)?\s+\d+(?:-\d+)?(?::\d{4})?(?: \d+(?:\.\d+)*)?", "ISO standards and their clauses"),
+    (r"\bNIST\s+(?:AI|SP)\s+\d+(?:-\d+)*(?:\s+E\d{4})?", "NIST publications"),
+    (r"\bETSI\s+(?:EN|TS)\s+\d+(?:\s+\d+)*(?:-\d+)*", "ETSI standards (PAdES)"),
+    (r"\b[Aa]ctions?\s+\d+(?:\s*(?:to|–|-)\s*\d+)?", "the report's numbered required actions"),
     (r"\bet al\.,? \d{4}|\b(?:NeurIPS|ICML|ICLR|USENIX Security|CCS|ACL|EMNLP|IEEE S&P) \d{4}",
      "the year of a cited paper"),
     (r"\[S\d+\]", "bibliography keys"),
     (r"\bMEASURE\s+\d+\.\d+(?:,\s*\d+\.\d+)*", "NIST AI RMF subcategories"),
-    (r"[Aa]ges?\s+over\s+89|epsilon\s+of\s+1\s+to\s+10|at\s+most\s+9%\s+for\s+public|cells?\s+of\s+1\s*"
-     r"(?:to|-|–)\s*10|rule\s+of\s+three\s+at\s+N\s+=\s+3,000",
+    (r"per\s+100\s+patients|[Aa]ges?\s+over\s+89|epsilon\s+of\s+1\s+to\s+10|at\s+most\s+9%\s+for\s+public|cells?\s+of\s+1\s*"
+     r"(?:to|-|–)\s*10|rule\s+of\s+three[^.;)]*?\b[NM]\s*(?:=|>=|≥)\s*3,000",
      "rules and advice the report quotes (HIPAA Safe Harbor's age rule, the usual DP-SGD "
      "budget, EMA's 0.09, the CMS cell-size rule, the rule of three)"),
     (r"(?:compliance|EHR-FM)\s+references?\s+\d+(?:\.\d+)*(?:,\s*\d+(?:\.\d+)*)*",
@@ -147,7 +149,7 @@ class Printable:
     intervals: set[str] = field(default_factory=set)
     pairs: set[str] = field(default_factory=set)
     words: set[str] = field(default_factory=set)  # copied from the result's strings
-    scale: set[str] = field(default_factory=set)  # the axis labels of the charts drawn
+    scale: set[str] = field(default_factory=set)  # chart texts and the report's numbering
 
     def add_text(self, text: str, into_words: bool = False) -> None:
         for token in tokens(normalized(text)):
@@ -158,7 +160,7 @@ class Printable:
                     token.kind].add(token.text)
 
     def allows(self, token: Token) -> bool:
-        if token.text in self.words or (token.kind == "scalar" and token.text in self.scale):
+        if token.text in self.words or token.text in self.scale:
             return True
         if token.kind == "pair":
             return token.text in self.pairs
@@ -306,25 +308,29 @@ def _mapping(mapping: Mapping[str, Any], allowed: Printable, min_cells: set[int]
                     allowed.pairs.add(text)
 
 
-def chart_strings(report: Mapping[str, Any]) -> list[str]:
-    """Every string the charts of the report built from `report` draw (axis ticks, legends,
-    operating-point marks), read from the very drawings the PDF embeds: a chart's scale,
-    which the test cannot tell from the PDF's text and does not check."""
+# Columns that number the report's own items (the required actions a result points to).
+NUMBERING_COLUMNS = frozenset({"Actions"})
+
+
+def report_labels(report: Mapping[str, Any]) -> list[str]:
+    """Strings of the report built from `report` whose numbers are not figures: what its
+    charts draw (axis ticks, legends, operating-point marks), read from the very drawings
+    the PDF embeds, and the cells that number its required actions."""
     from reportlab.graphics.shapes import Group, String
 
     from audit_core.report.document import build_report
-    from audit_core.report.elements import Figure
+    from audit_core.report.elements import Figure, Table
     from audit_core.report.pdf_figures import chart_drawing
 
-    def figures(value: Any) -> Iterator[Figure]:
-        if isinstance(value, Figure):
+    def blocks(value: Any, kind: type) -> Iterator[Any]:
+        if isinstance(value, kind):
             yield value
         elif isinstance(value, (tuple, list)):
             for item in value:
-                yield from figures(item)
+                yield from blocks(item, kind)
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             for item in dataclasses.fields(value):
-                yield from figures(getattr(value, item.name))
+                yield from blocks(getattr(value, item.name), kind)
 
     def texts(shape: Any) -> Iterator[str]:
         if isinstance(shape, String):
@@ -333,8 +339,13 @@ def chart_strings(report: Mapping[str, Any]) -> list[str]:
             for child in shape.contents:
                 yield from texts(child)
 
-    return [text for figure in figures(build_report(report).sections) for chart in figure.charts
-            for text in texts(chart_drawing(chart, 240.0, "Helvetica"))]
+    sections = build_report(report).sections
+    labels = [text for figure in blocks(sections, Figure) for chart in figure.charts
+              for text in texts(chart_drawing(chart, 240.0, "Helvetica"))]
+    for table in blocks(sections, Table):
+        columns = [i for i, title in enumerate(table.header or ()) if title in NUMBERING_COLUMNS]
+        labels += [row[i] for row in table.rows for i in columns if isinstance(row[i], str)]
+    return labels
 
 
 # --- the check --------------------------------------------------------------------------
@@ -363,15 +374,15 @@ def unexplained(text: str, allowed: Printable, headings: Iterable[str] = ()) -> 
 
 def assert_printed_from(text: str, *documents: Mapping[str, Any], where: str,
                         at_least: int = 1, headings: Iterable[str] = (),
-                        charts: Iterable[str] = ()) -> None:
+                        labels: Iterable[str] = ()) -> None:
     """Every number in `text` comes from `documents`; and the text holds figures at all
     (a check of an empty or unreadable text would pass vacuously). `headings`: section
-    titles (report_headings); `charts`: what the charts draw (chart_strings)."""
+    titles (report_headings); `labels`: chart texts and numbering (report_labels)."""
     headings = tuple(headings)
     read = figures_in(text, headings)
     assert len(read) >= at_least, f"{where}: only {len(read)} numbers read; is the text extracted?"
     allowed = printable(*documents)
-    for label in charts:
+    for label in labels:
         allowed.scale |= {token.text for token in tokens(normalized(label))}
     wrong = unexplained(text, allowed, headings)
     assert not wrong, (f"{where} prints {len(wrong)} number(s) that results.json does not "

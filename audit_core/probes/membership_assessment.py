@@ -1,7 +1,7 @@
 """The statistics and verdict shared by every membership-inference probe.
 
 Given one score per member and per non-member, it reports AUC with a bootstrap interval,
-TPR at 1% and 0.1% FPR with Clopper-Pearson intervals, the membership advantage (Yeom et
+TPR at 10%, 1% and 0.1% FPR with Clopper-Pearson intervals, the membership advantage (Yeom et
 al. 2018), and at the primary FPR a threshold chosen on a calibration split and judged on
 held-out records: the non-members are cut in two random halves, each half sets the
 threshold that the other half (and half of the members) is judged at, and the two
@@ -52,7 +52,8 @@ from audit_core.stats.roc import (
 )
 from audit_core.verdicts import MembershipThresholds, Verdict
 
-REPORTED_FPRS = {"1pct": 0.01, "0.1pct": 0.001}
+# LeakPro's and Carlini et al. 2022's operating points: 10%, 1% and 0.1% FPR.
+REPORTED_FPRS = {"10pct": 0.1, "1pct": 0.01, "0.1pct": 0.001}
 REFERENCE_FREE = "reference-free"
 REFERENCE_CALIBRATED = "reference-calibrated"
 

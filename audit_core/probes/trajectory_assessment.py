@@ -24,7 +24,7 @@ from audit_core.figures import (
     format_decimal,
     format_gap,
     format_gap_interval,
-    format_p_value,
+    format_general,
     format_signed_percent,
 )
 from audit_core.probes.base import Headline, ProbeContext, ProbeOutcome
@@ -71,7 +71,7 @@ def assess(config, ctx: ProbeContext, tiers: Sequence[Tier], results: dict[str, 
     if exact:
         findings.append("The next codes of members were reproduced exactly more often than those of "
                         f"non-members ({', '.join(_label(r) for r in exact)}; one-sided Fisher p below "
-                        f"{format_p_value(level)}).")
+                        f"{format_general(t.alpha)} split over the {format_count(len(judged))} tiers judged).")
     # No two apostrophes in one finding: the report masks text between quote marks.
     method = "the input embeddings of the model" if distance_method == EMBEDDINGS else "the ICD-10 hierarchy"
     findings.append(f"Distances are time-aware earth mover distances over {method}, on "
@@ -90,7 +90,6 @@ def assess(config, ctx: ProbeContext, tiers: Sequence[Tier], results: dict[str, 
         "n_members": int(max((r["n_members"] for r in rows), default=0)),
         "n_non_members": int(max((r["n_non_members"] for r in rows), default=0)),
         "tiers_judged": len(judged),
-        "alpha_per_tier": level,  # the Bonferroni level each tier is judged at
         "embedding_distance": distance_method == EMBEDDINGS,
         "best_relative_gap": best["relative_gap"] if best else None,
         "best_relative_gap_bound": best["relative_gap_bound"] if best else None,

@@ -1,4 +1,6 @@
-"""Appendix: what a second auditor needs to rerun the audit (compliance.md 6.14).
+"""Appendix: what a second auditor needs to check and rerun the audit (compliance.md
+6.14): every probe's settings, the thresholds (once), the metrics the body does not show,
+the model's signature and every file's hash, the run, the software, and the plan.
 
 The plan is printed in full because it is the audit's whole input (DESIGN.md, "One plan
 in, one result out"): saved back as a file, it reruns this audit.
@@ -7,13 +9,25 @@ in, one result out"): saved back as a file, it reruns this audit.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from .attachments import plan_bytes
 from .elements import HASH_WIDTH, Block, Code, Heading, Paragraph, Preformatted, Section, Table, TextStyle
-from .values import (as_list, as_mapping, as_text, format_seconds, format_utc, humanize, is_number,
-                     report_label, role_label)
+from .probe_appendix import metrics_blocks, settings_blocks, threshold_blocks
+from .values import (
+    MISSING,
+    as_list,
+    as_mapping,
+    as_text,
+    format_seconds,
+    format_utc,
+    humanize,
+    is_number,
+    report_label,
+    role_label,
+)
 
 DIGEST_METHOD = (
     "Results SHA-256: of the shareable results (record ids and the pseudonym key removed, "
@@ -31,8 +45,21 @@ AIR_GAP = ("None. The tool makes no network connection: models and tokenizers lo
 
 def appendix_section(results: Mapping[str, Any], results_digest: str) -> Section:
     audit = as_mapping(results.get("audit"))
+    probes = [as_mapping(p) for p in as_list(results.get("probes"))]
+    model = as_mapping(results.get("model"))
     blocks: list[Block] = [
-        Heading("Run", 2),
+        Heading("A.1 Probe settings", 2), *settings_blocks(probes),
+        Heading("A.2 Thresholds", 2), *threshold_blocks(probes),
+        Heading("A.3 Metrics not shown in the body", 2), *metrics_blocks(probes),
+        Heading("A.4 Model signature and files", 2),
+    ]
+    signature = signature_rows(model)
+    if signature:
+        blocks.append(Table(header=("Direction", "Name", "Type", "Shape"), rows=tuple(signature),
+                            widths=(0.14, 0.3, 0.16, 0.4), dense=True))
+    blocks += [
+        _hash_table(results),
+        Heading("A.5 Run", 2),
         Table(
             header=(),
             rows=(
@@ -54,39 +81,45 @@ def appendix_section(results: Mapping[str, Any], results_digest: str) -> Section
             key_value=True,
         ),
         Paragraph(DIGEST_METHOD, TextStyle.NOTE),
-        Heading("Rerun this audit", 2),
+        Table(header=("Embedded file", "Content", "SHA-256"), rows=embedded_rows(results, results_digest),
+              widths=(0.14, 0.30, HASH_WIDTH)),
+        Heading("A.6 Software and hardware", 2),
+        _software_table(results),
+        Heading("A.7 Rerun this audit", 2),
         Paragraph(
             "Save the embedded plan.json (the PDF's attachments, or `mnemoscope verify "
             "REPORT.pdf --extract DIR`) into the folder its paths are relative to, check the "
-            "model and data hashes below, and run:", TextStyle.SMALL),
+            "model and data hashes above, and run:", TextStyle.SMALL),
         Preformatted("mnemoscope run plan.json --out rerun\nmnemoscope verify rerun/report.pdf"),
         Paragraph(
             "The same plan, seed and input files give a byte-identical results.json on the same "
             "software, with the same report id; the results SHA-256 differs only by the run's "
-            "own facts (times, durations, machine, latest validation), embedded under \"run\".",
+            "own facts (times, durations, machine, latest validation), embedded under \"run\". "
+            "The plan as run, the audit's complete input:",
             TextStyle.NOTE),
-        Heading("Every file, by hash", 2),
-        _hash_table(results),
-        Heading("Files embedded in this PDF", 2),
-        Table(header=("File", "Content", "SHA-256"), rows=embedded_rows(results, results_digest),
-              widths=(0.14, 0.30, HASH_WIDTH)),
-        Heading("Software and hardware", 2),
-        _software_table(results),
-        Heading("Plan as run", 2),
     ]
     plan = results.get("plan")
-    if plan:
-        blocks += [
-            Paragraph(
-                "The complete input of the audit. Saved as a plan file, it reruns this audit "
-                "with the same seed.",
-                TextStyle.SMALL,
-            ),
-            Preformatted(compact_json(plan)),
-        ]
-    else:
-        blocks.append(Paragraph("The results do not include the plan.", TextStyle.ALERT))
+    blocks.append(Preformatted(compact_json(plan)) if plan else
+                  Paragraph("The results do not include the plan.", TextStyle.ALERT))
     return Section(key="appendix", title="Appendix A. Reproducibility", blocks=tuple(blocks))
+
+
+def signature_rows(model: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """The model's inputs and outputs: direction, name, element type, shape. A numbered
+    series of alike tensors (a KV cache's past_key_0 ... past_key_11) is one row."""
+    groups: dict[tuple[str, str, str, str], list[str]] = {}
+    for direction, key in (("Input", "inputs"), ("Output", "outputs")):
+        for tensor in map(as_mapping, as_list(model.get(key))):
+            name = as_text(tensor.get("name"))
+            shape = as_list(tensor.get("shape"))
+            shape_text = "[" + ", ".join(str(d) for d in shape) + "]" if shape else MISSING
+            pattern = re.sub(r"\d+", "#", name)
+            groups.setdefault((direction, pattern, as_text(tensor.get("type")), shape_text), []).append(name)
+    rows = []
+    for (direction, _, kind, shape), names in groups.items():
+        label = names[0] if len(names) == 1 else f"{names[0]} … {names[-1]} ({len(names)} tensors)"
+        rows.append((direction, label, kind, shape))
+    return rows
 
 
 def _hash_table(results: Mapping[str, Any]) -> Table:
@@ -113,7 +146,9 @@ def embedded_rows(results: Mapping[str, Any], results_digest: str) -> tuple[tupl
 def _pseudonyms(results: Mapping[str, Any]) -> str:
     method = as_text(as_mapping(results.get("pseudonymization")).get("method"), "keyed hash")
     # The key itself stays in results.json on the workstation (redaction.py withholds it).
-    return f"{method}; the key is kept with the results and never printed"
+    return (f"{method}: records are named by keyed pseudonym (R-...) only; the key is kept with the "
+            "results and never printed. Identifiers and record text never appear in this report; "
+            "per-record detail stays in records.csv on the audit workstation.")
 
 
 def _software_table(results: Mapping[str, Any]) -> Table | Paragraph:
@@ -131,14 +166,18 @@ def _software_table(results: Mapping[str, Any]) -> Table | Paragraph:
         rows.append((humanize(str(name)) if name in ("python", "platform") else str(name), _version(version)))
     if not rows:
         return Paragraph("No software versions were recorded.", TextStyle.NOTE)
-    return Table(header=("Component", "Version"), rows=tuple(rows), widths=(0.3, 0.7))
+    # Two pairs a row: the versions are short, and one pair a row spends half a page.
+    half = (len(rows) + 1) // 2
+    left, right = rows[:half], rows[half:] + [("", "")] * (2 * half - len(rows))
+    return Table(header=("Component", "Version", "Component", "Version"),
+                 rows=tuple((*a, *b) for a, b in zip(left, right)), widths=(0.17, 0.33, 0.17, 0.33), dense=True)
 
 
 def _version(value: Any) -> str:
     return str(value) if is_number(value) else as_text(value)
 
 
-def compact_json(value: Any, indent: int = 0, width: int = 96, prefix: int = 0) -> str:
+def compact_json(value: Any, indent: int = 0, width: int = 108, prefix: int = 0) -> str:
     """Indented JSON that keeps a container on one line when it fits, and packs a long
     list of numbers into lines: plain `indent=2` spends a line on every list item and
     turns a plan into pages."""

@@ -1,11 +1,13 @@
-"""The end of the report proper: limitations (always printed), the conclusion with the
-conditions under which it stays valid, and the sign-off (compliance.md 6.11-6.13).
+"""Page 3, the end of the front pages: what a PASS does not prove, the conditions under
+which the conclusion stays valid, and the sign-off (compliance.md 6.11-6.13). The verdict
+itself is not restated: page 1 carries it.
 
 Limitations are never optional: a regulator reads a report without them as a report that
-overclaims. The sign-off has paper fields because Annex IV 2(g) asks for test reports
-"dated and signed by the responsible persons"; the digital equivalent is an approval
-signature added after review (`mnemoscope sign`), which records the person and their
-decision, never a signature applied when the report is written.
+overclaims. The approvers sign on the page that states the limits they accept. The sign-off
+has paper fields because Annex IV 2(g) asks for test reports "dated and signed by the
+responsible persons"; the digital equivalent is an approval signature added after review
+(`mnemoscope sign`), which records the person and their decision, never a signature applied
+when the report is written.
 """
 
 from __future__ import annotations
@@ -15,10 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 from .elements import Block, BulletList, Heading, Paragraph, Section, SignatureLines, TextStyle
-from .methods import held_out
 from .threat import release_context
 from .values import as_list, as_mapping, as_text, parse_utc
-from .verdicts import verdict_value, verdict_word
 
 REAUDIT_DAYS = 365
 
@@ -33,69 +33,51 @@ def reaudit_date(results: Mapping[str, Any]) -> str:
     return (moment + timedelta(days=REAUDIT_DAYS)).strftime("%Y-%m-%d")
 
 
-def limitations_section(results: Mapping[str, Any], number: int) -> Section:
-    items = [
-        "Lower bounds only. The figures show what the attacks tried here achieved; a "
-        "stronger attack may do better. A PASS does not prove anonymity (EDPB Opinion "
-        "28/2024) or de-identification (HIPAA 164.514).",
-        "Attacks not attempted are listed under Scope; in particular no shadow models were "
-        "trained on known splits, because a post-hoc audit has neither the training code nor "
-        "the compute.",
-        "Every membership figure depends on the non-member cohort: if non-members differ "
-        "from members in period, site or note type, attacks look stronger than they are "
-        "(Duan et al. 2024)." + ("" if results.get("split_validity") else
-                                 " This audit has no model-free split-validity check."),
-        "Records, not patients: a patient with several records counts several times; "
-        "patient-level membership was not measured separately.",
-        "Held-out calibration: " + ("thresholds are set on half of the non-members and judged on "
-                                    "the other half, so with few non-members the lowest FPRs stay "
-                                    "unresolved." if held_out(results) else
-                                    "none; the threshold and the FPR come from the same non-members, "
-                                    "which flatters the model at the lowest FPRs."),
-        "Training facts in the model section are declared by the owner and were not "
-        "verified by the tool.",
-        "Not measured (NIST AI RMF MEASURE 1.1): identifiers in free generation, "
-        "sensitive-attribute inference and quasi-identifier re-identification, unless a "
-        "probe for them appears in this report; duplication of records in the training set.",
-        "The report supports an Expert Determination, a DPIA or an AI Act Annex IV file; it "
-        "is not legal advice and not itself a determination.",
-    ]
-    if any(as_mapping(p).get("error") for p in as_list(results.get("probes"))):
-        items.insert(1, "At least one probe stopped with an error and gives no evidence either way.")
-    return Section(key="limitations", title=f"{number}. Limitations", blocks=(BulletList(tuple(items)),),
-                   new_page=False)
+def limitations_section(results: Mapping[str, Any]) -> Section:
+    """What a PASS does not prove and what the conclusion depends on, printed on the page
+    the approvers sign (never optional: a report without its limits overclaims)."""
+    from .scope import attacks_not_attempted
 
-
-def conclusion_section(results: Mapping[str, Any], number: int) -> Section:
-    overall = verdict_value(results.get("overall_verdict"))
     context = release_context(results)
+    not_run = attacks_not_attempted(results)
+    items = [
+        "Lower bounds: a stronger attacker may do better than the attacks tried here.",
+    ]
+    if not_run:
+        items.append(
+            "Not attempted, so no evidence either way (NIST AI RMF MEASURE 1.1): "
+            + "; ".join(f"{what[:1].lower()}{what[1:]} ({why})" for what, why in not_run) + ".")
+    if any(as_mapping(p).get("error") for p in as_list(results.get("probes"))):
+        items.append("At least one probe stopped with an error and gives no evidence either way.")
+    items += [
+        "Every membership figure relies on non-members drawn from the same population as the "
+        "members: if they differ in period, site or note type, attacks look stronger than they "
+        "are (Duan et al. 2024)." + ("" if results.get("split_validity") else
+                                     " This audit has no model-free check of that."),
+        "Records, not patients: a patient with several records counts several times.",
+        "The report supports an Expert Determination (HIPAA §164.514(b)(1)), a DPIA (GDPR "
+        "Art. 35) or an EU AI Act Annex IV file; it is not legal advice.",
+    ]
     blocks: list[Block] = [
-        Paragraph(
-            f"Overall verdict: {verdict_word(overall, results.get('overall_verdict'))}. "
-            f"{as_text(results.get('overall_rationale'), '')}", TextStyle.LEAD),
+        BulletList(tuple(items)),
         Heading("Conditions of validity", 3),
         BulletList((
-            f"Release context as assessed: {context.label.lower()}; the conclusion holds only "
-            f"while {context.condition}.",
-            "The model files are exactly those whose SHA-256 is printed in the model section.",
-            "The training data are unchanged: the members cohort is the data the model was trained on.",
+            f"The conclusion holds only while {context.condition}, the model files are those whose "
+            "SHA-256 is on page 1, and the training data are unchanged.",
+            "It lapses on retraining or fine-tuning, a change of training data, a release of the "
+            "weights beyond the context assessed, or a new attack that succeeds where these did "
+            "not: re-audit then, and in any case by the date on page 1.",
         )),
-        Heading("Events that invalidate this report", 3),
-        BulletList((
-            "Retraining or fine-tuning the model, or changing its training data.",
-            "Releasing the weights beyond the release context assessed.",
-            "A new attack, published or internal, that succeeds where these did not.",
-        )),
-        Paragraph(f"Re-audit due: {reaudit_date(results)}, or at once on any event above.", TextStyle.BODY),
     ]
-    # The conclusion opens a page and the sign-off follows it: signers sign under what
-    # they approve.
-    return Section(key="conclusion", title=f"{number}. Conclusion and conditions of validity",
-                   blocks=tuple(blocks))
+    # It follows page 2 without a forced break: a page that page 2 fills exactly would
+    # otherwise be followed by a blank one.
+    return Section(key="limitations", title=TITLE, blocks=tuple(blocks), new_page=False)
 
 
-def signoff_section(results: Mapping[str, Any], number: int,
-                    signature_status: str | None = None) -> Section:
+TITLE = "What a PASS does not prove"
+
+
+def signoff_section(results: Mapping[str, Any], signature_status: str | None = None) -> Section:
     """`signature_status`: the line about a signature made when the report was written."""
     audit = as_mapping(results.get("audit"))
     auditor = as_text(audit.get("auditor"), "")
@@ -105,7 +87,7 @@ def signoff_section(results: Mapping[str, Any], number: int,
             "Auditor: I performed this audit with the tool and settings recorded here, and record "
             "my decision: the results stand / stand with the limitations stated. I "
             "have appropriate knowledge and experience of privacy risk in statistical models "
-            "(HIPAA 164.514(b)(1)). I am not a developer of the audited model and have no "
+            "(HIPAA §164.514(b)(1)). I am not a developer of the audited model and have no "
             "conflict of interest to declare other than those stated here (NIST AI RMF "
             "MEASURE 1.3)." + (f" Auditor named in the plan: {auditor}." if auditor else ""),
             TextStyle.SMALL),
@@ -123,4 +105,4 @@ def signoff_section(results: Mapping[str, Any], number: int,
             "(such as poppler's pdfsig) checks it." + (f" {signature_status}" if signature_status else ""),
             TextStyle.NOTE),
     ]
-    return Section(key="sign-off", title=f"{number}. Sign-off", blocks=tuple(blocks), new_page=False)
+    return Section(key="sign-off", title="Sign-off", blocks=tuple(blocks), new_page=False)

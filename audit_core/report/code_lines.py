@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Flowable, Preformatted
 
 from .fonts import FontSet
 from .styles import TEXT_WIDTH
@@ -41,3 +42,23 @@ def _fitting_prefix(line: str, font: str, size: float, width: float, indent: int
         if line[position - 1] in " ,":
             return position
     return low
+
+
+class Listing(Preformatted):
+    """Monospace lines that split across pages leaving at least a few lines on each side:
+    a plan whose closing brace alone fills the last page reads as a page left blank."""
+
+    MIN_LINES = 6
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        leading = self.style.leading
+        fit = int(availHeight / leading)
+        if fit < self.MIN_LINES:
+            return []  # start on the next page instead
+        total = len(self.lines)
+        if total - fit < self.MIN_LINES:
+            fit = total - self.MIN_LINES
+            if fit < self.MIN_LINES:
+                return []
+        head, tail = super().split(availWidth, fit * leading + 0.01)
+        return [Listing("\n".join(head.lines), self.style), Listing("\n".join(tail.lines), tail.style)]

@@ -1,8 +1,11 @@
-"""Page 1: what was audited, the verdict, and who may rely on it (compliance.md 6.1).
+"""Page 1: the verdict, the decision, and whether the report can be relied on
+(compliance.md 6.1, 6.2).
 
-A privacy officer may read nothing else, so the cover must stand alone: the overall
-verdict and why, each probe's verdict, which model and data files (by hash) it is about,
-and the limits of what a PASS means. An audit that did not finish says so here in words,
+A privacy officer may read nothing else, so page 1 stands alone: the overall verdict and
+why, a one-line decision, the first three required actions, three results in plain words,
+which model and results it is about (by hash), whether the tool was validated on this
+machine and the report signed or approved, and the limits of what a PASS means. The
+per-probe verdicts are on page 2, once. An audit that did not finish says so here in words,
 before anything else can be misread as a complete result.
 """
 
@@ -11,19 +14,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .elements import Align, Code, Heading, Paragraph, Section, Table, TextStyle, VerdictBanner
 from .closing import reaudit_date
+from .elements import Code, Heading, Paragraph, Section, Table, TextStyle, VerdictBanner
+from .families import ACTIONS, family_of
+from .findings import AGAINST, REJECT, derive_findings, required_actions, risk_rank
+from .key_figures import plain_number, strength
 from .precision import int8_notice, is_int8_screen
 from .threat import release_context
-from .values import (
-    MISSING,
-    as_list,
-    as_mapping,
-    as_text,
-    format_utc,
-    report_label,
-)
-from .verdicts import ERROR, MEANINGS, WORDS, probe_verdict, verdict_badge, verdict_value, verdict_word
+from .values import as_list, as_mapping, as_text, format_utc, report_label
+from .verdicts import probe_verdict, verdict_value, verdict_word
 
 DEFAULT_TITLE = "Memorization audit"
 KICKER = "Mnemoscope · Training-data memorization and privacy audit report"
@@ -65,6 +64,9 @@ def incomplete_notice(results: Mapping[str, Any]) -> str:
 
 
 def cover_section(results: Mapping[str, Any], results_digest: str, signature_status: str = UNSIGNED) -> Section:
+    """Page 1, read in ten seconds: the verdict, the decision, the first three actions, three
+    numbers in plain words, and whether the tool and the report can be relied on (validated
+    on this machine, signed, approved). Everything else is said once, on the pages after."""
     audit = as_mapping(results.get("audit"))
     blocks: list = [
         Paragraph(KICKER, TextStyle.KICKER),
@@ -75,50 +77,90 @@ def cover_section(results: Mapping[str, Any], results_digest: str, signature_sta
     if is_int8_screen(as_mapping(results.get("model"))):
         blocks.append(Paragraph(int8_notice(), TextStyle.ALERT))
     overall = verdict_value(results.get("overall_verdict"))
-    blocks.append(
+    blocks += [
         VerdictBanner(
             verdict=overall,
             label=verdict_word(overall, results.get("overall_verdict")),
             rationale=as_text(results.get("overall_rationale"), "No rationale was recorded."),
-        )
-    )
+        ),
+        Paragraph(decision(results), TextStyle.LEAD),
+    ]
+    findings = derive_findings(results)
+    actions = required_actions(findings, overall)
+    if actions:
+        first = actions[:TOP_ACTIONS]
+        heading = "Required actions" if any(f.bucket in (REJECT, AGAINST) for f in findings) else \
+            "Actions"
+        if len(actions) > len(first):
+            heading += f" ({len(first)} of {len(actions)}; the others are on the next page)"
+        blocks += [Heading(heading, 3), action_table(actions, 0, len(first))]
+    numbers = _plain_numbers(results)
+    if numbers:
+        blocks += [Heading("What the audit found, in numbers", 3),
+                   Table(header=(), rows=tuple(numbers), widths=(0.24, 0.76), key_value=True)]
     blocks += [
-        Heading("Verdict per probe", 3),
-        _probe_table(results),
-        Paragraph(_legend(), TextStyle.NOTE),
-        Heading("Audit and model", 3),
+        Heading("This report", 3),
         _identity_table(results, results_digest, signature_status),
     ]
     blocks += [Paragraph(line, TextStyle.DISCLAIMER) for line in DISCLAIMER]
     return Section(key="cover", title="Summary", blocks=tuple(blocks), show_title=False)
 
 
-def _probe_table(results: Mapping[str, Any]) -> Table | Paragraph:
-    rows = []
+def decision(results: Mapping[str, Any]) -> str:
+    """One line: may the model be deployed or shared, as assessed?"""
+    if is_incomplete(results):
+        return ("Decision: none. The audit did not finish, so it can neither clear nor condemn the "
+                "model; rerun it in full.")
+    overall = verdict_value(results.get("overall_verdict"))
+    scope = release_context(results).scope
+    return "Decision: " + DECISIONS.get(overall, DECISIONS["inconclusive"]).format(scope=scope)
+
+
+DECISIONS = {
+    "fail": "No. Do not deploy or share this model {scope} until the required actions are done "
+            "and a new audit passes.",
+    "warn": "Only with conditions. Use this model {scope} only with the required actions in place, "
+            "and re-audit before any wider release.",
+    "pass": "Yes, {scope} as assessed, on the conditions of validity stated with the sign-off. "
+            "A wider release needs a new audit.",
+    "inconclusive": "Not yet. The data could not resolve the thresholds; do not rely on this audit "
+                    "for a release {scope}.",
+}
+TOP_ACTIONS = 3
+NUMBERS = 3
+
+
+def action_table(actions: tuple[str, ...], start: int, stop: int) -> Table:
+    """Actions start+1 .. stop, numbered as the findings refer to them."""
+    return Table(header=(), rows=tuple((str(i + 1), ACTIONS[actions[i]]) for i in range(start, stop)),
+                 widths=(0.05, 0.95), key_value=True)
+
+
+def _plain_numbers(results: Mapping[str, Any]) -> list[tuple[str, str]]:
+    # The most serious result of each risk, most serious risks first: the strongest
+    # membership attack stands for membership, and so on.
+    severity = {"fail": 0, "warn": 1, "pass": 2}
+    best: dict[str, Mapping[str, Any]] = {}
     for probe in map(as_mapping, as_list(results.get("probes"))):
-        verdict = probe_verdict(probe)
-        headline = as_mapping(probe.get("headline")).get("text")
-        if verdict == ERROR:
-            headline = "Not assessed: the probe stopped with an error (see its section)."
-        rows.append(
-            (
-                as_text(probe.get("title"), as_text(probe.get("id"))),
-                verdict_badge(verdict, probe.get("verdict")),
-                as_text(headline),
-            )
-        )
-    if not rows:
-        return Paragraph("No probe results are recorded in this audit.", TextStyle.ALERT)
-    return Table(
-        header=("Probe", "Verdict", "Headline result"),
-        rows=tuple(rows),
-        widths=(0.34, 0.18, 0.48),
-        align=(Align.LEFT, Align.CENTER, Align.LEFT),
-    )
-
-
-def _legend() -> str:
-    return "; ".join(f"{WORDS[v]}: {meaning}" for v, meaning in MEANINGS.items()) + "."
+        family = as_text(probe.get("family"), as_text(probe.get("id")))
+        if probe_verdict(probe) not in severity:
+            continue  # an inconclusive or failed probe has no number worth quoting
+        held = best.get(family)
+        if held is None or (severity[probe_verdict(probe)], -strength(probe)) < \
+                (severity[probe_verdict(held)], -strength(held)):
+            best[family] = probe
+    ranked = sorted(best.values(), key=lambda p: (severity[probe_verdict(p)], risk_rank(p)))
+    rows = []
+    for probe in ranked[:NUMBERS]:
+        number = plain_number(probe)
+        if number is not None:
+            rows.append((number.figure, number.meaning))
+        else:
+            headline = as_text(as_mapping(probe.get("headline")).get("text"), "")
+            if headline:
+                rows.append((verdict_word(probe_verdict(probe)),
+                             f"{family_of(probe).risk}: {headline}."))
+    return rows
 
 
 def _identity_table(results: Mapping[str, Any], results_digest: str, signature_status: str) -> Table:
@@ -127,32 +169,36 @@ def _identity_table(results: Mapping[str, Any], results_digest: str, signature_s
     tool = as_mapping(results.get("tool"))
     when = audit.get("finished_utc") or audit.get("started_utc")
     rows: list[tuple[str, Any]] = [("Report id", Code(report_label(results)))]
-    if audit.get("institution"):
-        rows.append(("Institution", as_text(audit.get("institution"))))
-    if audit.get("requester"):
-        rows.append(("Requested by", as_text(audit.get("requester"))))
-    if audit.get("auditor"):
-        rows.append(("Auditor", as_text(audit.get("auditor"))))
-    if audit.get("intended_use"):
-        rows.append(("Intended use", as_text(audit.get("intended_use"))))
+    who = "; ".join(part for part in (
+        as_text(audit.get("institution"), ""),
+        f"requested by {as_text(audit.get('requester'))}" if audit.get("requester") else "") if part)
+    if who:
+        rows.append(("Audit for", who))
     rows += [
-        ("Release context", release_context(results).label),
-        ("Audit date", format_utc(when)),
-        ("Outcome", _outcome(results)),
         ("Model", as_text(model.get("name"))),
         ("Model SHA-256", Code(as_text(model.get("sha256")))),
-        ("Audit tool", f"{as_text(tool.get('name'), 'mnemoscope')} {as_text(tool.get('version'), '')}".strip()),
+        ("Release context", release_context(results).label),
+        ("Audit date", f"{format_utc(when)}; re-audit due {reaudit_date(results)}"),
         ("Results SHA-256", Code(results_digest)),
-        ("Signature", signature_status),
-        ("Re-audit due", reaudit_date(results)),
+        ("Audit tool", f"{as_text(tool.get('name'), 'mnemoscope')} {as_text(tool.get('version'), '')}".strip()
+         + f": {validation_status(results)}"),
+        ("Signature and approval", signature_status),
     ]
     return Table(header=(), rows=tuple(rows), widths=(0.24, 0.76), key_value=True)
 
 
-def _outcome(results: Mapping[str, Any]) -> str:
-    outcome = audit_outcome(results)
-    if outcome is None:
-        return MISSING
-    if is_incomplete(results):
-        return f"INCOMPLETE ({outcome})"
-    return "Completed"
+def validation_status(results: Mapping[str, Any]) -> str:
+    """Whether this installation passed its own validation on this machine (the run facts
+    carry the latest `mnemoscope validate` certificate)."""
+    validation = results.get("validation")
+    if not isinstance(validation, Mapping):
+        return "validation on this machine not recorded."
+    if validation.get("status") != "validated":
+        return "not validated on this machine (run `mnemoscope validate`)."
+    outcome = as_text(validation.get("outcome"), "").upper() or "outcome not recorded"
+    text = f"validated on this machine on {format_utc(validation.get('date'))}, {outcome}"
+    if validation.get("same_tool_version") is False:
+        text += f", for version {as_text(validation.get('tool_version'))}, not this one"
+    return text + "."
+
+

@@ -12,18 +12,19 @@ from typing import Any
 
 from .appendix import appendix_section
 from .attachments import digest
-from .closing import conclusion_section, limitations_section, signoff_section
+from .closing import TITLE as LIMITS_TITLE
+from .closing import limitations_section, signoff_section
 from .cover import DEFAULT_TITLE, UNSIGNED, cover_section, is_incomplete
 from .definitions import definitions_section
 from .elements import ReportDocument, Section
-from .findings import findings_section
-from .methods import methods_section
-from .model_and_data import datasets_section, model_section
+from .membership_page import is_membership, membership_section
+from .model_and_data import model_section
 from .probe_section import probe_section
 from .redaction import redact, secrets, shareable
 from .run_facts import with_run_facts
-from .scope import scope_section
+from .scope import regulatory_map_section
 from .subgroups import has_subgroups, subgroup_section
+from .summary import TITLE as SUMMARY_TITLE
 from .summary import summary_section
 from .threat import threat_section
 from .values import as_list, as_mapping, as_text, report_label
@@ -51,38 +52,33 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
     probes = [as_mapping(p) for p in as_list(results.get("probes"))]
     status = signature_status or UNSIGNED
 
-    # Numbers first, so the regulatory map can point at sections by their printed title.
-    keys = ["scope", "model", "datasets", "threat-model", "methods", "results"]
+    # The front pages (1 to 3) say each thing once: page 1 the verdict, decision, first
+    # actions, three numbers and the report's status; page 2 every finding and the other
+    # actions; page 3 the limits and the sign-off. The body, numbered, holds the evidence.
+    keys = ["model", "threat-model", "results"]
     if has_subgroups(results):
         keys.append("subgroups")
-    keys += ["findings", "limitations", "conclusion", "sign-off"]
     numbers = {key: index for index, key in enumerate(keys, start=1)}
+    # The model and its data share a section, as do the threat model and the methods.
+    numbers.update(datasets=numbers["model"], methods=numbers["threat-model"])
     titles = {key: f"Section {number}" for key, number in numbers.items()}
-    titles.update(cover="Cover", appendix="Appendix A")
+    titles.update({"cover": "Page 1", "summary": SUMMARY_TITLE, "limitations": LIMITS_TITLE,
+                   "sign-off": "Sign-off", "appendix": "Appendix A"})
 
     sections: list[Section] = [
         cover_section(results, results_hash, status),
         summary_section(results),
-        scope_section(results, numbers["scope"], titles),
+        limitations_section(results),
+        signoff_section(results),  # the signature status is printed once, on page 1
         model_section(results, numbers["model"]),
-        datasets_section(results, numbers["datasets"]),
         threat_section(results, numbers["threat-model"]),
-        methods_section(results, numbers["methods"]),
     ]
-    sections += [
-        probe_section(probe, f"{numbers['results']}.{index}")
-        for index, probe in enumerate(probes, start=1)
-    ]
+    sections += result_sections(probes, numbers["results"])
     if "subgroups" in numbers:
         sections.append(subgroup_section(results, numbers["subgroups"]))
-    sections += [
-        findings_section(results, numbers["findings"]),
-        limitations_section(results, numbers["limitations"]),
-        conclusion_section(results, numbers["conclusion"]),
-        signoff_section(results, numbers["sign-off"], signature_status),
-        appendix_section(results, results_hash),
-        definitions_section(),
-    ]
+    sections += [appendix_section(results, results_hash), regulatory_map_section(titles)]
+    # The glossary comes last, built from the rest: it defines the terms they print.
+    sections.append(definitions_section(sections))
 
     incomplete = is_incomplete(results)
     footer = (INCOMPLETE, NO_PATIENT_DATA) if incomplete else (NO_PATIENT_DATA,)
@@ -100,6 +96,20 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
         keywords=f"mnemoscope results-sha256:{results_hash}",
     )
     return redact(document, withheld)
+
+
+def result_sections(probes: list[Mapping[str, Any]], number: int) -> list[Section]:
+    """The membership attacks together in one section, where they first appear, then one
+    section per other probe, numbered "6.1", "6.2", ..."""
+    membership = [p for p in probes if is_membership(p)]
+    sections: list[Section] = []
+    for probe in probes:
+        if is_membership(probe) and probe is not membership[0]:
+            continue
+        label = f"{number}.{len(sections) + 1}"
+        sections.append(membership_section(membership, label) if is_membership(probe)
+                        else probe_section(probe, label))
+    return sections
 
 
 def results_digest(results: Mapping[str, Any]) -> str:

@@ -83,6 +83,9 @@ class Table:
     caption: str | None = None
     # A key-value table has no header row and a shaded first column.
     key_value: bool = False
+    # Reference material (the appendix's settings, thresholds, metrics): smaller type and
+    # tighter rows.
+    dense: bool = False
 
     def __post_init__(self) -> None:
         # A malformed table is a programming error in a section builder: fail loudly here
@@ -152,7 +155,32 @@ class HistogramChart:
     x_label: str = "Score (higher = more member-like)"
 
 
-Chart = RocChart | HistogramChart
+@dataclass(frozen=True)
+class Interval:
+    """One row of an interval chart: a point estimate with its 95% interval."""
+
+    label: str
+    value: float
+    low: float | None = None
+    high: float | None = None
+    flagged: bool = False  # drawn in the alert colour (a significant or failing row)
+
+
+@dataclass(frozen=True)
+class IntervalChart:
+    """Point estimates with their 95% intervals, one row each, against a reference line
+    (0 for a gap, the whole cohort's AUC for a subgroup): a forest plot (compliance.md
+    6.9). The reader sees at a glance which intervals clear the line."""
+
+    title: str
+    rows: tuple[Interval, ...]
+    caption: str
+    x_label: str
+    reference: float | None = None
+    reference_label: str = ""
+
+
+Chart = RocChart | HistogramChart | IntervalChart
 
 
 @dataclass(frozen=True)
@@ -177,8 +205,8 @@ class SignatureLines:
 
 
 Block = (
-    Heading | Paragraph | BulletList | Table | VerdictBanner | RocChart | HistogramChart | Figure
-    | Preformatted | SignatureLines
+    Heading | Paragraph | BulletList | Table | VerdictBanner | RocChart | HistogramChart | IntervalChart
+    | Figure | Preformatted | SignatureLines
 )
 
 
@@ -191,6 +219,9 @@ class Section:
     blocks: tuple[Block, ...]
     show_title: bool = True  # the cover draws its own title
     new_page: bool = True  # short sections follow the previous one on the same page
+    # A section that fits on one page is kept on one (a probe's table beside its chart):
+    # it starts on the next page rather than break across two.
+    keep_together: bool = False
 
 
 @dataclass(frozen=True)

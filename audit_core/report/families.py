@@ -23,6 +23,13 @@ class Family:
     edpb: str  # the attack named in EDPB Opinion 28/2024
     patient: str  # what a positive result means for one patient, in plain words
     mitigations: tuple[str, ...]
+    # The report's front pages: the risk in a patient's words (rows are grouped by it), what
+    # a positive result found in one short sentence, and the required actions it calls for
+    # (keys of ACTIONS, most effective first), so that an action shared by several probes is
+    # listed once and each finding points at it by number.
+    risk: str = "Other privacy risk"
+    found: str = "The probe found a signal specific to training patients."
+    actions: tuple[str, ...] = ("dp", "access")
 
 
 FAMILIES: dict[str, Family] = {
@@ -40,6 +47,9 @@ FAMILIES: dict[str, Family] = {
             "Deduplicate the training data and remove records repeated across patients.",
             "Keep the weights internal and expose only generated text, with query limits.",
         ),
+        risk="Being recognised as a training patient",
+        found="Training patients can be told apart from patients the model never saw.",
+        actions=("dp", "dedup", "access"),
     ),
     "extraction": Family(
         name="Training-data extraction",
@@ -55,6 +65,9 @@ FAMILIES: dict[str, Family] = {
             "Filter generated output against the training set before it is shown.",
             "Keep the weights internal and limit queries per user.",
         ),
+        risk="Records written out by the model",
+        found="The model writes out parts of training records word for word.",
+        actions=("dedup", "dp", "filter", "access"),
     ),
     "attribute": Family(
         name="Sensitive attribute inference",
@@ -69,6 +82,9 @@ FAMILIES: dict[str, Family] = {
             "Remove or generalise sensitive codes in the training data where not needed.",
             "Filter sensitive codes from generated output.",
         ),
+        risk="Sensitive diagnoses revealed",
+        found="Hidden sensitive diagnoses are revealed more for training patients.",
+        actions=("dp", "generalise", "filter"),
     ),
     "embedding": Family(
         name="Sensitive attributes in hidden states",
@@ -84,6 +100,9 @@ FAMILIES: dict[str, Family] = {
             "Retrain with differential privacy.",
             "Remove or generalise sensitive codes in the training data where not needed.",
         ),
+        risk="Sensitive diagnoses revealed",
+        found="Sensitive diagnoses show in the model's internal state, more for training patients.",
+        actions=("hidden", "dp", "generalise"),
     ),
     "perturbation": Family(
         name="Patient-specific sensitive memories",
@@ -100,6 +119,9 @@ FAMILIES: dict[str, Family] = {
             "Have a clinician review the flagged cases (records.csv stays on the audit workstation).",
             "Filter sensitive codes from generated output.",
         ),
+        risk="Memories of one patient",
+        found="Some sensitive predictions are memories of one patient, not population patterns.",
+        actions=("dp", "generalise", "review", "filter"),
     ),
     "subgroups": Family(
         name="Vulnerable subgroups",
@@ -116,6 +138,9 @@ FAMILIES: dict[str, Family] = {
             "Aggregate ages of 90 and over into one category (HIPAA Safe Harbor).",
             "Retrain with differential privacy and audit the subgroup again.",
         ),
+        risk="Groups at higher risk",
+        found="Some groups of patients are more exposed than others.",
+        actions=("generalise", "dp"),
     ),
     "trajectory": Family(
         name="Trajectory reconstruction",
@@ -132,6 +157,9 @@ FAMILIES: dict[str, Family] = {
             "Generalise rare codes and exact timings in the training data.",
             "Keep the weights internal and limit the number of generations per user.",
         ),
+        risk="Medical history reconstructed",
+        found="Training patients' later care is reconstructed more closely than other patients'.",
+        actions=("dp", "dedup", "generalise", "access"),
     ),
     "identifiers": Family(
         name="Identifiers in generated text",
@@ -146,6 +174,9 @@ FAMILIES: dict[str, Family] = {
             "Add an output filter for the 18 HIPAA Safe Harbor identifier types.",
             "Keep the weights internal and limit queries per user.",
         ),
+        risk="Identifiers in generated text",
+        found="Generated text carries training patients' identifiers.",
+        actions=("identifiers", "filter", "access"),
     ),
     "reidentification": Family(
         name="Re-identification by quasi-identifiers",
@@ -161,6 +192,9 @@ FAMILIES: dict[str, Family] = {
             "Retrain with differential privacy.",
             "Filter generated records whose quasi-identifiers are unique in the training data.",
         ),
+        risk="Being singled out",
+        found="Generated records point to one training patient by age, sex, rare codes or dates.",
+        actions=("generalise", "dp", "filter"),
     ),
     "canaries": Family(
         name="Canary exposure (memorization of inserted secrets)",
@@ -175,6 +209,9 @@ FAMILIES: dict[str, Family] = {
             "Deduplicate the training data: exposure rises with repeats.",
             "Keep the weights internal and limit queries per user.",
         ),
+        risk="Secrets recovered",
+        found="Secrets seen once in training can be recovered by search.",
+        actions=("dp", "dedup", "access"),
     ),
 }
 
@@ -188,6 +225,31 @@ GENERIC = Family(
         "Keep the weights internal and limit queries.",
     ),
 )
+
+# The required actions the front pages list, each once, numbered in the order the findings
+# call for them (a family's `actions` name these keys). Worded for the privacy officer who
+# assigns them; the probe sections keep each family's own, more specific mitigations.
+ACTIONS = {
+    "dp": "Retrain with differential privacy (DP-SGD) at a per-patient epsilon of 1 to 10, or at "
+          "least train for fewer epochs.",
+    "dedup": "Deduplicate the training data: repeated records are the ones most often memorized.",
+    "access": "Keep the weights internal and expose only generated output, with a query limit per user.",
+    "hidden": "Do not release hidden states or embeddings; expose only the outputs the use needs.",
+    "filter": "Filter generated output before it is shown: matches with training records, sensitive "
+              "codes, identifiers.",
+    "generalise": "Generalise or remove what makes a patient stand out in the training data: rare "
+                  "codes, exact dates, ages over 89.",
+    "identifiers": "Remove direct identifiers from the training text and retrain.",
+    "review": "Have a clinician review the flagged patients (listed in records.csv, on the audit "
+              "workstation).",
+    "more_data": "Supply more non-members from the same population and rerun, enough that the "
+                 "smallest resolvable FPR falls to the primary FPR.",
+    "fix_error": "Fix the cause named in the section of each probe not assessed, and rerun.",
+    "redraw": "Draw non-members from the same population and period as the members, and rerun.",
+    "reaudit": "Re-audit after these actions, before any deployment or sharing.",
+    "keep_context": "Keep the release context as assessed: a wider release needs a new audit.",
+    "reaudit_on_change": "Re-audit after any retraining, fine-tuning or change of training data.",
+}
 
 # Attack-strength classes (compliance.md 2.1): a PASS from a weak attack is weak evidence.
 STRENGTH = {
@@ -216,22 +278,24 @@ DEFAULT_STRENGTH.update({"trajectory": "prompted_sampling", "attribute": "prompt
 # report can name a source for results written before thresholds carried their own).
 THRESHOLD_ANCHORS = {
     "primary_fpr": "Carlini et al. 2022: judge attacks at a low false-positive rate",
-    "warn_auc_lower": "product default (compliance reference 5.2)",
+    "warn_auc_lower": "product default (no regulatory anchor)",
     "fail_auc_lower": "product default: most member/non-member pairs told apart with confidence",
     "warn_epsilon": "any statistically significant leakage at the primary FPR",
     "fail_epsilon": "epsilon = 1, the conventional strong differential-privacy level",
-    "min_expected_false_positives": "powered to detect a likelihood ratio of 10 (compliance reference 5.2)",
+    "min_expected_false_positives": "powered to detect a likelihood ratio of 10 (Clopper–Pearson resolution of the FPR)",
     "alpha": "conventional 5% one-sided Fisher exact test",
-    "max_rate_upper": "rule of three at N = 3,000 (compliance reference 5.2)",
+    "max_rate_upper": "rule of three: no event in N = 3,000 bounds the rate at 0.1% (95%)",
     "fail_min_extracted": "any verbatim reproduction beyond the non-member control",
-    "prior": "share of training patients among those targeted (compliance reference 5.2)",
+    "prior": ("share of training patients among those targeted; with a likelihood ratio of 2 it gives "
+              "the 0.09 posterior of EMA Policy 0070 / Health Canada PRCI"),
     "rare_code_max_members": "rare codes: the records most at risk (Carlini et al. 2019)",
     "min_cell": "CMS cell-size suppression rule: no cell of 1 to 10",
     "subgroup_fdr": "Benjamini–Hochberg false discovery rate for subgroup flags",
     "fail_gap_lower": "one band of AUROC discrimination (Hosmer and Lemeshow 2013)",
     "min_signal": "Tonekaboni et al. 2025 code: p_th = 0.5",
-    "collapse": "EHR-FM reference 11.2: relative drop of 50% within ±2 years",
-    "fail_min_leaked": "compliance reference 5.2: any training-set direct identifier emitted",
+    "collapse": "product default after Tonekaboni et al., NeurIPS 2025, test T5 (its Fig. 4 sets no number): relative drop of 50% within ±2 years",
+    "fail_min_leaked": ("HIPAA §164.514(b)(2) Safe Harbor identifiers; EDPB Opinion 28/2024: any training-set "
+                        "direct identifier emitted"),
     "fail_rate_difference": "EMA Policy 0070 / Health Canada PRCI: residual risk 0.09",
     "fail_max_repeats": "a secret seen once in training is a patient-unique record",
 }

@@ -1,9 +1,12 @@
-"""The findings register (compliance.md 6.10): one row per thing that needs action, with
-its severity, the probe that found it, the evidence, how many patients it touches and
-what to do.
+"""What the audit found and what to do about it, derived once from the results and printed
+once (compliance.md 6.2, 6.10): every probe, every flagged subgroup and a failed split check
+becomes one finding, sorted the way SACRO-ML's release summary sorts its evidence: grounds
+to reject, evidence against release, evidence for release, and results that give no
+evidence either way (inconclusive or not assessed, never read as a pass).
 
-Findings are derived from the results (probe verdicts, subgroup flags, split validity),
-never typed in, so the register always agrees with the sections it points to.
+Each finding points at the required actions by number; an action several findings call for
+(retrain with differential privacy, say) is listed once. Nothing here is typed in, so the
+front pages always agree with the sections they summarise.
 """
 
 from __future__ import annotations
@@ -12,70 +15,82 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .elements import Align, Badge, Block, Paragraph, Section, Table, TextStyle
-from .families import family_of
-from .key_figures import affected_count
-from .values import as_list, as_mapping, as_text, format_count, is_number
-from .verdicts import ERROR, probe_verdict
+from .families import ACTIONS, FAMILIES, family_of
+from .values import DASH, as_list, as_mapping, as_text
+from .verdicts import ERROR, probe_verdict, verdict_word
+
+REJECT, AGAINST, FOR, NONE = "reject", "against", "for", "none"
+BUCKETS = {
+    REJECT: "Reject: grounds to refuse release as assessed",
+    AGAINST: "Evidence against release",
+    FOR: "Evidence for release",
+    NONE: "No evidence either way",
+}
+BUCKET_OF_VERDICT = {"fail": REJECT, "warn": AGAINST, "pass": FOR}
+# Rows of one bucket are grouped by risk, in the order a reader weighs them: who was in
+# the training data, what comes out of the model verbatim or identifies a patient, then
+# what can be inferred about them.
+RISK_ORDER = {family: index for index, family in enumerate((
+    "membership", "extraction", "identifiers", "reidentification", "attribute", "embedding",
+    "trajectory", "perturbation", "subgroups", "canaries"))}
+
+
+def risk_rank(probe: Mapping[str, Any]) -> int:
+    return RISK_ORDER.get(as_text(probe.get("family"), ""), len(RISK_ORDER))
+
+NO_SIGNAL = "No signal above the warning threshold."
+NO_EVIDENCE = {
+    "inconclusive": "Too few patients to resolve the threshold: no evidence either way.",
+    ERROR: "Stopped with an error: no evidence either way.",
+}
 
 
 @dataclass(frozen=True)
 class Finding:
-    severity: str  # high, medium, low
-    probe: str
-    evidence: str
-    affected: str
-    action: str
-
-
-SEVERITY_OF_VERDICT = {"fail": "high", "warn": "medium", "inconclusive": "low", ERROR: "medium"}
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
-SEVERITY_WORDS = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW"}
-# Severity badges reuse the verdict colours: high reads as FAIL, medium as WARN.
-SEVERITY_COLOURS = {"high": "fail", "medium": "warn", "low": "inconclusive"}
-
-
-def _more_data(probe: Mapping[str, Any]) -> str:
-    needed = as_mapping(probe.get("metrics")).get("non_members_needed")  # the engine's figure
-    if is_number(needed):
-        return f"Rerun with at least {format_count(needed)} non-members from the same population."
-    return "Rerun with more non-members from the same population."
+    bucket: str  # a key of BUCKETS
+    risk: str  # the risk in a patient's words; rows are grouped by it
+    probe: str  # the probe's title, or what was checked
+    verdict: str  # verdict value, for the badge
+    verdict_label: str
+    found: str  # what it found, in one plain sentence
+    evidence: str  # the figure it rests on (the probe's headline), or ""
+    actions: tuple[str, ...]  # keys of ACTIONS
+    order: int = 99
 
 
 def derive_findings(results: Mapping[str, Any]) -> list[Finding]:
     findings: list[Finding] = []
     for probe in map(as_mapping, as_list(results.get("probes"))):
-        verdict = probe_verdict(probe)
-        title = as_text(probe.get("title"), as_text(probe.get("id")))
-        if verdict in ("fail", "warn"):
-            count = affected_count(probe)
-            findings.append(Finding(
-                severity=SEVERITY_OF_VERDICT[verdict],
-                probe=title,
-                evidence=as_text(as_mapping(probe.get("headline")).get("text"), "see the probe's section"),
-                affected=f"{format_count(count)} training patients" if count is not None else "not counted",
-                action=family_of(probe).mitigations[0],
-            ))
-        elif verdict == "inconclusive":
-            findings.append(Finding(
-                severity="low", probe=title,
-                evidence="The cohorts are too small to resolve the verdict's threshold.",
-                affected="unknown",
-                action=_more_data(probe),
-            ))
-        elif verdict == ERROR:
-            findings.append(Finding(
-                severity="medium", probe=title,
-                evidence="The probe stopped with an error and gives no evidence.",
-                affected="unknown",
-                action="Fix the cause named in the probe's section and rerun the audit.",
-            ))
-        findings += _subgroup_findings(probe, title)
+        findings.append(_probe_finding(probe))
+        findings += _subgroup_findings(probe)
     findings += _split_findings(results)
-    return sorted(findings, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))
+    bucket_order = list(BUCKETS)
+    return sorted(findings, key=lambda f: (bucket_order.index(f.bucket), f.order))
 
 
-def _subgroup_findings(probe: Mapping[str, Any], title: str) -> list[Finding]:
+def _probe_finding(probe: Mapping[str, Any]) -> Finding:
+    verdict = probe_verdict(probe)
+    family = family_of(probe)
+    title = as_text(probe.get("title"), as_text(probe.get("id")))
+    evidence = as_text(as_mapping(probe.get("headline")).get("text"), "")
+    bucket = BUCKET_OF_VERDICT.get(verdict, NONE)
+    if bucket in (REJECT, AGAINST):
+        found, actions = family.found, family.actions
+    elif bucket == FOR:
+        # The badge says PASS; the sentence is needed only when there is no figure to show.
+        found, actions = ("" if evidence else NO_SIGNAL), ()
+    else:
+        found = NO_EVIDENCE.get(verdict, "No verdict was recorded: no evidence either way.")
+        actions = ("fix_error",) if verdict == ERROR else ("more_data",)
+        evidence = "" if verdict == ERROR else evidence
+    return Finding(
+        bucket=bucket, risk=family.risk, probe=title, verdict=verdict,
+        verdict_label=verdict_word(verdict, probe.get("verdict")),
+        found=found, evidence=evidence, actions=actions, order=risk_rank(probe),
+    )
+
+
+def _subgroup_findings(probe: Mapping[str, Any]) -> list[Finding]:
     # A subgroup flag adds something only when the whole-cohort verdict did not already
     # report leakage: an average that passes can hide a group whose members are exposed.
     if probe_verdict(probe) in ("fail", "warn"):
@@ -86,14 +101,19 @@ def _subgroup_findings(probe: Mapping[str, Any], title: str) -> list[Finding]:
     ]
     if not flagged:
         return []
-    names = ", ".join(f"{as_text(g.get('column'))} = {as_text(g.get('value'))}" for g in flagged[:4])
+    # "age_band AGE_18_29, AGE_30_39; sex F": the column named once, at most four values.
+    by_column: dict[str, list[str]] = {}
+    for group in flagged[:4]:
+        by_column.setdefault(as_text(group.get("column")), []).append(as_text(group.get("value")))
+    names = "; ".join(f"{column} {', '.join(values)}" for column, values in by_column.items())
     more = f" and {len(flagged) - 4} more" if len(flagged) > 4 else ""
-    count = sum(int(g["n_members"]) for g in flagged if isinstance(g.get("n_members"), int))
     return [Finding(
-        severity="medium", probe=f"{title} (subgroups)",
-        evidence=f"Members are told from non-members significantly (Benjamini–Hochberg) in: {names}{more}.",
-        affected=f"{format_count(count)} training patients" if count else "not counted",
-        action="Examine these groups' records for duplication and rare codes; consider DP retraining.",
+        bucket=AGAINST, risk=FAMILIES["subgroups"].risk,
+        probe=f"{as_text(probe.get('title'), as_text(probe.get('id')))}, by subgroup",
+        verdict="warn", verdict_label="FLAGGED",
+        found="The whole cohort passes, but some subgroups do not.",
+        evidence=f"Members told from non-members significantly (Benjamini–Hochberg) in: {names}{more}.",
+        actions=("generalise", "dp"), order=RISK_ORDER["subgroups"],
     )]
 
 
@@ -105,37 +125,37 @@ def _split_findings(results: Mapping[str, Any]) -> list[Finding]:
     if not split or verdict in ("pass", "unknown"):
         return []
     return [Finding(
-        severity="high" if verdict == "fail" else "medium",
-        probe="Split validity (model-free)",
+        bucket=NONE, risk="Whether the data can show anything", probe="Split validity (model-free)",
+        verdict=verdict, verdict_label="INVALID" if verdict == "fail" else verdict_word(verdict),
+        found=("Members and non-members differ without the model, so membership results cannot "
+               "be credited to it."),
         evidence=split_summary(split),
-        affected="every membership result",
-        action="Draw non-members from the same population and period as the members, then rerun.",
+        actions=("redraw",), order=-1,
     )]
 
 
-def findings_section(results: Mapping[str, Any], number: int) -> Section:
-    findings = derive_findings(results)
-    blocks: list[Block] = [Paragraph(
-        "Every result that calls for action, most severe first. Severity: HIGH for a FAIL, "
-        "MEDIUM for a WARN, a significant subgroup or a probe that could not be assessed, "
-        "LOW for an inconclusive probe. Affected: training patients the attack singles "
-        "out at its operating point.", TextStyle.SMALL)]
-    if not findings:
-        blocks.append(Paragraph("No finding calls for action: every probe passed.", TextStyle.BODY))
-    else:
-        blocks.append(findings_table(findings))
-    return Section(key="findings", title=f"{number}. Findings register", blocks=tuple(blocks), new_page=False)
+def required_actions(findings: list[Finding], overall: str) -> tuple[str, ...]:
+    """The keys of ACTIONS, each once, in the order the most serious findings call for them;
+    what keeps a passing result valid when nothing needs doing."""
+    keys: list[str] = []
+    for finding in findings:
+        for key in finding.actions:
+            if key in ACTIONS and key not in keys:
+                keys.append(key)
+    if any(f.bucket in (REJECT, AGAINST) for f in findings):
+        keys.append("reaudit")
+    if not keys and overall == "pass":
+        keys = ["keep_context", "reaudit_on_change"]
+    return tuple(keys)
 
 
-def findings_table(findings: list[Finding], limit: int | None = None) -> Table:
-    shown = findings[:limit] if limit else findings
-    return Table(
-        header=("Id", "Severity", "Probe", "Evidence", "Affected", "Recommended action"),
-        rows=tuple(
-            (f"F-{i}", Badge(SEVERITY_COLOURS[f.severity], SEVERITY_WORDS[f.severity]),
-             f.probe, f.evidence, f.affected, f.action)
-            for i, f in enumerate(shown, start=1)
-        ),
-        widths=(0.06, 0.12, 0.17, 0.25, 0.13, 0.27),
-        align=(Align.LEFT, Align.CENTER, *(Align.LEFT,) * 4),
-    )
+def action_numbers(finding: Finding, actions: tuple[str, ...]) -> str:
+    """The numbers of the actions that answer `finding`, runs written as ranges: "1–3, 5"."""
+    numbers = sorted(actions.index(key) + 1 for key in finding.actions if key in actions)
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{run[0]}{DASH}{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)) for run in runs)

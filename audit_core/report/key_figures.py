@@ -132,3 +132,68 @@ def _n(metrics: Mapping[str, Any]) -> str:
     if members is not None and non is not None:
         return format_count_pair(members, non)
     return format_count(members if members is not None else non) if (members or non) is not None else ""
+
+
+@dataclass(frozen=True)
+class PlainNumber:
+    """One of page 1's numbers: the figure, and what it means in a sentence that needs no
+    statistics to read."""
+
+    figure: str  # "55.0% (51.9–58.1%)"
+    meaning: str  # "of training patients are picked out ..."
+
+
+def plain_number(probe: Mapping[str, Any]) -> PlainNumber | None:
+    """The probe's key result in plain words, for the families whose metrics say it
+    directly; None for the others (the caller falls back on the headline)."""
+    metrics = metrics_of(probe)
+    family = probe.get("family")
+    title = str(probe.get("title") or probe.get("id") or "the attack")
+    if family == "membership":
+        primary = primary_tpr(metrics)
+        if primary is None or number(metrics, primary[0]) is None:
+            return None
+        name, fpr = primary
+        return PlainNumber(
+            format_metric(name, metrics.get(name), metrics.get(name + "_ci")),
+            f"of training patients are picked out by the strongest membership attack ({title}) "
+            f"while it wrongly flags {format_percent(fpr)} of patients the model never saw.")
+    if family == "extraction":
+        members, eligible = metrics.get("extracted_members"), metrics.get("eligible_members")
+        if not (is_number(members) and is_number(eligible)):
+            return None
+        control = ""
+        if is_number(metrics.get("extracted_non_members")) and is_number(metrics.get("eligible_non_members")):
+            control = (f", against {format_count(metrics['extracted_non_members'])} of "
+                       f"{format_count(metrics['eligible_non_members'])} records it never saw")
+        return PlainNumber(
+            f"{format_count(members)} of {format_count(eligible)}",
+            f"training records are written out word for word when the model is given their "
+            f"beginning{control}.")
+    if family == "reidentification":
+        members = metrics.get("singling_out_rate_members")
+        generated = metrics.get("generated_records")
+        if not is_number(members):
+            return None
+        of = f"of {format_count(generated)}" if is_number(generated) else "of the"
+        control = metrics.get("singling_out_rate_non_members")
+        against = (f", against {format_metric('singling_out_rate_non_members', control)} that point "
+                   "to a patient it never saw") if is_number(control) else ""
+        return PlainNumber(
+            format_metric("singling_out_rate_members", members, metrics.get("singling_out_rate_members_ci")),
+            f"{of} records the model generated point to one training patient by age, sex, rare "
+            f"codes or dates{against}.")
+    return None
+
+
+def strength(probe: Mapping[str, Any]) -> float:
+    """How much the probe found, to pick the strongest of a family: the primary TPR, the
+    extraction rate, else the headline value."""
+    metrics = metrics_of(probe)
+    primary = primary_tpr(metrics)
+    for value in (number(metrics, primary[0]) if primary else None,
+                  number(metrics, "extraction_rate_members"),
+                  as_mapping(probe.get("headline")).get("value")):
+        if is_number(value):
+            return float(value)
+    return 0.0

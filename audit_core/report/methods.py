@@ -1,6 +1,8 @@
-"""Methods (compliance.md 6.7): per probe, the attack and its signal, its strength class,
-its parameters, how its intervals were computed, and the seed; then the policies that
-apply to all of them (primary endpoints, multiple testing, threshold selection).
+"""Methods (compliance.md 6.7), read once for the whole audit: per probe, the attack, its
+signal and strength class, and the names regulators give the attack (NIST AI 100-2
+E2025, EDPB Opinion 28/2024); then the policies every probe follows (primary endpoints,
+intervals, multiple testing, threshold calibration, seed). Parameters are in the
+appendix's settings table, not here.
 """
 
 from __future__ import annotations
@@ -8,16 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .elements import Block, BulletList, Heading, Section, Table
-from .families import strength_of
-from .values import as_list, as_mapping, as_text, format_general
+from .elements import Block, BulletList, Heading, Table
+from .families import family_of, strength_of
+from .membership_page import short_name
+from .values import as_list, as_mapping, as_text
 
-INTERVALS = {
-    "membership": "AUC: bootstrap, 1,000 resamples, percentile; TPR: Clopper–Pearson exact; "
-                  "epsilon: one-sided Clopper–Pearson bounds on TPR and FPR",
-    "extraction": "Rates: Clopper–Pearson exact; members vs non-members: one-sided Fisher "
-                  "exact test; AUC: bootstrap",
-}
 SIGNALS = {
     "loss": "Mean token log-likelihood of the record",
     "zlib": "Log-likelihood relative to the record's zlib-compressed size",
@@ -27,6 +24,15 @@ SIGNALS = {
     "rmia": "Likelihood ratio of the record under the target and a reference model, compared "
             "with population records",
     "lira": "Target confidence against a reference model that never saw the record (offline LiRA)",
+    "trajectory": "Sampled continuations of a patient's history compared with their true future "
+                  "(time-aware earth mover's distance)",
+    "sensitive_attributes": "Whether a sensitive category removed from the prompt comes back in "
+                            "sampled continuations",
+    "reidentification": "Quasi-identifiers of generated records matched against each cohort",
+    "perturbation": "Sensitive signal of a flagged patient's prompt as one identifier is varied",
+    "vulnerable_subgroups": "Membership AUC and sensitive disclosure per stratum against the whole cohort",
+    "identifier_leakage": "Identifiers detected in generated text, matched to the cohorts",
+    "canary_exposure": "Rank of each inserted secret among every alternative",
 }
 
 
@@ -36,43 +42,64 @@ def held_out(results: Mapping[str, Any]) -> bool:
 
 def _calibration(results: Mapping[str, Any]) -> str:
     if held_out(results):
-        return ("The decision threshold for the primary FPR is set on a calibration half of the "
-                "non-members and TPR and FPR are judged on the other half (both ways, pooled), so "
-                "the reported FPR is not tuned on the data it is judged on (compliance reference 2.2).")
+        return ("Membership thresholds for the primary FPR are set on one half of the non-members "
+                "and judged on the other (both ways, pooled), so no reported FPR is tuned on the "
+                "data it is judged on (Carlini et al. 2022).")
     return ("The decision threshold is placed on the same non-members the FPR is reported on (no "
-            "separate calibration split), so FPR at very low rates is optimistic for the model; "
-            "the smallest resolvable FPR is printed per probe.")
+            "separate calibration split), so FPR at very low rates is optimistic for the model.")
 
 
-def methods_section(results: Mapping[str, Any], number: int) -> Section:
+def methods_blocks(results: Mapping[str, Any]) -> list[Block]:
     seed = as_text(as_mapping(results.get("audit")).get("seed"), "not recorded")
-    rows = []
+    # Attacks of one family and strength share a row: their NIST and EDPB names are the same.
+    groups: list[tuple[tuple[str, str, str], list[Mapping[str, Any]]]] = []
     for probe in map(as_mapping, as_list(results.get("probes"))):
-        probe_id = as_text(probe.get("id"))
-        settings = as_mapping(probe.get("settings"))
-        parameters = ", ".join(f"{k} = {format_general(v)}" for k, v in settings.items()) or "none"
-        rows.append((
-            as_text(probe.get("title"), probe_id),
-            f"{SIGNALS.get(probe_id, as_text(probe.get('question')))} ({as_text(probe.get('citation'), 'no citation')})",
-            strength_of(probe),
-            parameters,
-            INTERVALS.get(as_text(probe.get("family"), ""), "as stated in the probe's section"),
-        ))
-    blocks: list[Block] = [
-        Table(header=("Probe", "Attack and signal", "Strength", "Parameters", "Intervals"),
-              rows=tuple(rows), widths=(0.17, 0.27, 0.15, 0.14, 0.27)),
-        Heading("Policies common to every probe", 3),
-        BulletList((
-            "Primary endpoints are fixed in the plan before the run: for membership, the TPR "
-            "at the primary FPR and the epsilon lower bound; for extraction, the members' "
-            "exact-reproduction rate against non-members'.",
-            "Every figure has a 95% interval; n is printed next to it.",
-            "The epsilon lower bound is ln((TPR_low − δ) / FPR_high) with δ = 0 and one-sided "
-            "97.5% Clopper–Pearson bounds (Jagielski et al. 2020): it can refute a privacy "
-            "claim, never prove one.",
-            _calibration(results),
-            "Subgroup flags, where present, use Benjamini–Hochberg q-values across subgroups.",
-            f"Every random choice (bootstrap) is seeded from the audit seed: {seed}.",
-        )),
+        family = family_of(probe)
+        key = (family.nist, family.edpb, strength_of(probe))
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append(probe)
+        else:
+            groups.append((key, [probe]))
+    rows = []
+    for (nist, edpb, strength), members in groups:
+        signals = [f"{SIGNALS.get(as_text(p.get('id')), family_of(p).name)} "
+                   f"({as_text(p.get('citation'), 'no citation')})" for p in members]
+        if len(members) == 1:
+            rows.append((as_text(members[0].get("title"), as_text(members[0].get("id"))),
+                         f"{signals[0]}. {strength}.", nist, edpb))
+            continue
+        names = [short_name(p) for p in members]
+        rows.append((", ".join(names), "; ".join(f"{n}: {s[0].lower()}{s[1:]}" for n, s in zip(names, signals))
+                     + f". {strength}.", nist, edpb))
+    return [
+        Heading("Methods", 2),
+        Table(header=("Probe", "Attack, signal and strength", "NIST AI 100-2 E2025 attack", "EDPB Opinion 28/2024 attack"),
+              rows=tuple(rows), widths=(0.17, 0.47, 0.2, 0.16),
+              caption="Every probe is a confidentiality attack in the sense of EU AI Act Art. 15(5)."),
+        BulletList(_policies(results, seed)),
     ]
-    return Section(key="methods", title=f"{number}. Methods", blocks=tuple(blocks))
+
+
+def _policies(results: Mapping[str, Any], seed: str) -> tuple[str, ...]:
+    """The rules every probe follows, and those of the families this audit ran."""
+    families = {as_mapping(p).get("family") for p in as_list(results.get("probes"))}
+    endpoints = [text for family, text in (
+        ("membership", "for membership, the TPR at the primary FPR and the epsilon lower bound"),
+        ("extraction", "for extraction, the members' exact-reproduction rate against non-members'"),
+    ) if family in families]
+    policies = []
+    if endpoints:
+        policies.append(f"Primary endpoints are fixed in the plan before the run: {'; '.join(endpoints)}.")
+    policies.append("Every figure has a 95% interval and its n: AUC by bootstrap (1,000 resamples, "
+                    "percentile), rates by Clopper–Pearson exact intervals, members against non-members "
+                    "by one-sided Fisher exact tests.")
+    if "membership" in families:
+        policies += [
+            "The epsilon lower bound is ln((TPR_low − δ) / FPR_high) with δ = 0 and one-sided 97.5% "
+            "Clopper–Pearson bounds (Jagielski et al. 2020): it can refute a privacy claim, never "
+            "prove one.",
+            _calibration(results),
+            "Subgroup flags use Benjamini–Hochberg q-values across subgroups.",
+        ]
+    policies.append(f"Every random choice is seeded from the audit seed, {seed}.")
+    return tuple(policies)

@@ -1,10 +1,10 @@
-"""What exactly was audited: the model's identity and the data files (compliance.md 6.4,
-6.5).
+"""What exactly was audited: the model's identity and the cohorts (compliance.md 6.4,
+6.5), in one section.
 
 A verdict is only worth something if a second auditor can tell that their model and
-their files are the ones this report is about, so every file appears with its SHA-256,
-and the model with the facts that change how it is scored (context length, KV cache,
-vocabulary, execution provider).
+their files are the ones this report is about: the model appears with its SHA-256 and the
+facts that change how it is scored (context length, KV cache, vocabulary, execution
+provider); every file's SHA-256 and the model's signature are in the appendix, once.
 """
 
 from __future__ import annotations
@@ -12,16 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .elements import HASH_WIDTH, Align, Block, Code, Heading, Paragraph, Section, Table, TextStyle
+from .elements import Align, Block, Code, Heading, Paragraph, Section, Table, TextStyle
 from .precision import precision_text
-from .provenance import decoding_blocks, declared_blocks, membership_blocks, split_validity_blocks
+from .provenance import declared_blocks, membership_blocks, split_validity_blocks
 from .tabular_model import is_tabular, tabular_dataset_blocks, tabular_identity_rows
 from .values import (
-    MISSING,
     as_list,
     as_mapping,
     as_text,
-    format_bytes,
     format_count,
     format_percent,
     is_number,
@@ -38,41 +36,15 @@ KIND_LABELS = {
 
 
 def model_section(results: Mapping[str, Any], number: int) -> Section:
+    """The model and the cohorts in one section: what was audited, on which records. Every
+    file's SHA-256 and the model's signature are in the appendix."""
     model = as_mapping(results.get("model"))
     blocks: list[Block] = [_identity_table(model, as_mapping(results.get("plan")))]
-    files = [as_mapping(f) for f in as_list(model.get("files"))]
-    if files:
-        blocks += [
-            Heading("Model files", 3),
-            Table(
-                header=("File", "Size", "SHA-256"),
-                rows=tuple(
-                    (as_text(f.get("name")), format_bytes(f.get("bytes")), Code(as_text(f.get("sha256"))))
-                    for f in files
-                ),
-                widths=(0.18, 0.26, HASH_WIDTH),
-                align=(Align.LEFT, Align.RIGHT, Align.LEFT),
-            ),
-        ]
-    signature = _signature_rows(model)
-    if signature:
-        blocks += [
-            Heading("Input and output signature", 3),
-            Table(
-                header=("Direction", "Name", "Type", "Shape"),
-                rows=tuple(signature),
-                widths=(0.14, 0.3, 0.16, 0.4),
-            ),
-        ]
-    blocks += decoding_blocks(results)
     blocks += declared_blocks(model)
-    return Section(key="model", title=f"{number}. Model identity", blocks=tuple(blocks))
-
-
-def datasets_section(results: Mapping[str, Any], number: int) -> Section:
-    model = as_mapping(results.get("model"))
-    blocks = [*_dataset_blocks(results, model), *membership_blocks(results), *split_validity_blocks(results)]
-    return Section(key="datasets", title=f"{number}. Datasets", blocks=tuple(blocks), new_page=False)
+    blocks += [Heading("Datasets", 3), *_dataset_blocks(results, model)]
+    blocks += membership_blocks(results)
+    blocks += split_validity_blocks(results)
+    return Section(key="model", title=f"{number}. Model and data", blocks=tuple(blocks))
 
 
 def _identity_table(model: Mapping[str, Any], plan: Mapping[str, Any] | None = None) -> Table:
@@ -82,9 +54,8 @@ def _identity_table(model: Mapping[str, Any], plan: Mapping[str, Any] | None = N
         ("SHA-256", Code(as_text(model.get("sha256")))),
         ("Kind", KIND_LABELS.get(kind, as_text(kind)) if isinstance(kind, str) else as_text(kind)),
         ("Parameters", format_count(model.get("parameters"))),
-        ("ONNX IR version", as_text(model.get("ir_version"))),
-        ("Opset", as_text(model.get("opset"))),
-        ("Producer", as_text(model.get("producer"))),
+        ("ONNX format", f"IR version {as_text(model.get('ir_version'))}, opset {as_text(model.get('opset'))}, "
+                        f"produced by {as_text(model.get('producer'))}"),
         ("Context length", _context(model)),
         ("KV cache", _kv_cache(model.get("kv_cache"))),
         ("Execution provider", as_text(model.get("execution_provider"))),
@@ -94,7 +65,7 @@ def _identity_table(model: Mapping[str, Any], plan: Mapping[str, Any] | None = N
         rows.append(("Precision", precision_text(model)))
     if is_tabular(model):  # no context, cache or vocabulary: its inputs and classes instead
         # Tree ensembles keep their thresholds in node attributes: no weight count to show.
-        kept = rows[:7] if model.get("parameters") else rows[:3] + rows[4:7]
+        kept = rows[:5] if model.get("parameters") else rows[:3] + rows[4:5]
         rows = kept + tabular_identity_rows(model, plan)
     return Table(header=(), rows=tuple(rows), widths=(0.26, 0.74), key_value=True)
 
@@ -126,22 +97,6 @@ def _vocabulary(model: Mapping[str, Any]) -> str:
     return text
 
 
-def _signature_rows(model: Mapping[str, Any]) -> list[tuple[str, ...]]:
-    rows = []
-    for direction, key in (("Input", "inputs"), ("Output", "outputs")):
-        for tensor in map(as_mapping, as_list(model.get(key))):
-            shape = as_list(tensor.get("shape"))
-            rows.append(
-                (
-                    direction,
-                    as_text(tensor.get("name")),
-                    as_text(tensor.get("type")),
-                    "[" + ", ".join(str(d) for d in shape) + "]" if shape else MISSING,
-                )
-            )
-    return rows
-
-
 def _dataset_blocks(results: Mapping[str, Any], model: Mapping[str, Any]) -> list[Block]:
     datasets = [as_mapping(d) for d in as_list(results.get("datasets"))]
     if not datasets:
@@ -158,14 +113,8 @@ def _dataset_blocks(results: Mapping[str, Any], model: Mapping[str, Any]) -> lis
         )
         for d in datasets
     )
-    # Hashes get a table of their own: beside five other columns a SHA-256 would wrap.
-    hashes = tuple(
-        (role_label(d.get("role")), as_text(d.get("file")), Code(as_text(d.get("sha256"))))
-        for d in datasets
-    )
-    if is_tabular(model):
-        return [*tabular_dataset_blocks(datasets), Heading("Dataset files", 3),
-                Table(header=("Role", "File", "SHA-256"), rows=hashes, widths=(0.16, 0.28, HASH_WIDTH))]
+    if is_tabular(model):  # the files' SHA-256 are in the appendix
+        return tabular_dataset_blocks(datasets)
     context = model.get("context_length")
     longer = f" ({format_count(context)} tokens)" if is_number(context) else ""
     return [
@@ -176,18 +125,10 @@ def _dataset_blocks(results: Mapping[str, Any], model: Mapping[str, Any]) -> lis
             align=(Align.LEFT, Align.LEFT, Align.LEFT, *(Align.RIGHT,) * 4),
         ),
         Paragraph(
-            "Members: records the model was trained on. Non-members: records it was not "
-            "trained on, the control every member figure is compared with. In windows: "
-            f"records longer than the model's context{longer}, scored in overlapping "
-            "windows rather than in one pass. Unknown tokens: the share of tokens the "
-            "tokenizer could not map; a high share means the data and the tokenizer do "
-            "not fit, and every score is suspect.",
+            "Non-members: records the model was not trained on, the control every member figure "
+            f"is compared with. In windows: records longer than the context{longer}, scored in "
+            "overlapping windows. Unknown tokens: the share the tokenizer could not map; a high "
+            "share makes every score suspect.",
             TextStyle.NOTE,
-        ),
-        Heading("Dataset files", 3),
-        Table(
-            header=("Role", "File", "SHA-256"),
-            rows=hashes,
-            widths=(0.16, 0.28, HASH_WIDTH),
         ),
     ]

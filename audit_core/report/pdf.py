@@ -28,10 +28,10 @@ from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     Frame,
+    KeepTogether,
     PageBreak,
     PageTemplate,
     Paragraph,
-    Preformatted,
     Spacer,
     Table,
     TableStyle,
@@ -40,10 +40,11 @@ from reportlab.platypus.flowables import HRFlowable
 
 from . import elements as el
 from .archival import write_archival
-from .code_lines import wrap_code_lines
-from .pdf_figures import figure_flowable, signature_flowable, single_chart
+from .code_lines import Listing, wrap_code_lines
+from .pdf_figures import Anchor, figure_flowable, signature_flowable, single_chart
 from .fonts import FontSet, register_fonts
 from .page_canvas import PagedCanvas
+from .table_layout import table_fonts, table_widths
 from .styles import (
     ACCENT,
     ALERT,
@@ -63,6 +64,8 @@ from .styles import (
 )
 
 BADGE_WIDTH = 78.0
+# The room a heading needs below it on the page: itself and a few lines of what follows.
+HEADING_ROOM = 80.0
 
 
 def write_pdf(
@@ -165,14 +168,20 @@ class _Story:
                 # its title and first lines.
                 story += [Spacer(1, 10), CondPageBreak(160)]
             key = f"section-{index}"
+            part: list[Flowable] = []
             if section.show_title:
                 title = Paragraph(self.text(section.title), self.styles.section)
                 title.outline = (key, section.title, 0)
-                story += [title, HRFlowable(width="100%", thickness=0.8, color=ACCENT, spaceBefore=0, spaceAfter=8)]
+                part += [title, HRFlowable(width="100%", thickness=0.8, color=ACCENT, spaceBefore=0, spaceAfter=8)]
             else:
-                story.append(_Anchor((key, section.title, 0)))
+                part.append(Anchor((key, section.title, 0)))
             for number, block in enumerate(section.blocks):
-                story += self.block(block, f"{key}-{number}")
+                following = section.blocks[number + 1] if number + 1 < len(section.blocks) else None
+                if isinstance(block, el.Heading) and isinstance(following, el.Heading):
+                    part.append(CondPageBreak(2 * HEADING_ROOM))  # both headings, and what follows
+                part += self.block(block, f"{key}-{number}")
+            # KeepTogether splits a section taller than a page as it would have anyway.
+            story += [KeepTogether(part)] if section.keep_together else part
         return story
 
     def block(self, block: el.Block, key: str) -> list[Flowable]:
@@ -183,7 +192,9 @@ class _Story:
                 heading = Paragraph(self.text(text), style)
                 if level <= 2:
                     heading.outline = (key, text, 1)
-                return [heading]
+                # A heading never ends a page; yet it does not drag a long table after it
+                # onto the next page either (keepWithNext would, leaving a gap behind).
+                return [CondPageBreak(HEADING_ROOM), heading]
             case el.Paragraph(text=text, style=el.TextStyle.ALERT):
                 return [self.alert(text), Spacer(1, 8)]
             case el.Paragraph(text=text, style=style):
@@ -196,12 +207,12 @@ class _Story:
                 return [self.banner(block), Spacer(1, 6)]
             case el.Figure():
                 return [figure_flowable(block, s, self.fonts, self.text)]
-            case el.RocChart() | el.HistogramChart():
+            case el.RocChart() | el.HistogramChart() | el.IntervalChart():
                 return [single_chart(block, s, self.fonts, self.text)]
             case el.SignatureLines():
                 return [signature_flowable(block, s, self.fonts, self.text)]
             case el.Preformatted(text=text):
-                return [Preformatted(self.code_lines(text), s.code_block)]
+                return [Listing(self.code_lines(text), s.code_block)]
         raise TypeError(f"the PDF writer has no layout for {type(block).__name__}")
 
     def text(self, text: str, mono: bool = False) -> str:
@@ -235,12 +246,14 @@ class _Story:
             self._aligned[key] = ParagraphStyle(f"{style.name}-{align.value}", parent=style, alignment=ALIGNMENTS[align])
         return self._aligned[key]
 
-    def cell(self, cell: el.Cell, style: ParagraphStyle, align: el.Align, width: float) -> Flowable:
+    def cell(self, cell: el.Cell, style: ParagraphStyle, align: el.Align, width: float,
+             factor: float = 1.0) -> Flowable:
         match cell:
             case el.Badge():
                 return self.badge(cell, min(BADGE_WIDTH, width - 8))
             case el.Code(text=text):
-                return Paragraph(self.text(text, mono=True), self.aligned(self.styles.cell_code, align))
+                code = self.scaled(self.styles.cell_code, factor)
+                return Paragraph(self.text(text, mono=True), self.aligned(code, align))
         return Paragraph(self.text(cell), self.aligned(style, align))
 
     def badge(self, badge: el.Badge, width: float) -> Table:
@@ -263,27 +276,38 @@ class _Story:
         )
         return pill
 
+    def scaled(self, style: ParagraphStyle, factor: float) -> ParagraphStyle:
+        if factor == 1.0:
+            return style
+        key = (style.name, f"x{factor}")
+        if key not in self._aligned:
+            self._aligned[key] = ParagraphStyle(f"{style.name}-x{factor}", parent=style,
+                                                fontSize=style.fontSize * factor, leading=style.leading * factor)
+        return self._aligned[key]
+
     def table(self, spec: el.Table) -> list[Flowable]:
         s = self.styles
-        widths = [w * TEXT_WIDTH for w in spec.widths]
+        # Widths from the cells' longest words (table_layout.py): a word never breaks.
+        widths, factor = table_widths(spec, table_fonts(s), TEXT_WIDTH)
+        cell, header, key = (self.scaled(style, factor) for style in (s.cell, s.cell_header, s.cell_key))
         align = spec.align or (el.Align.LEFT,) * len(widths)
         data = []
         if spec.header:
             data.append([
-                Paragraph(self.text(h), self.aligned(s.cell_header, a)) for h, a in zip(spec.header, align)
+                Paragraph(self.text(h), self.aligned(header, a)) for h, a in zip(spec.header, align)
             ])
         for row in spec.rows:
             data.append([
-                self.cell(c, s.cell_key if spec.key_value and i == 0 else s.cell, align[i], widths[i])
+                self.cell(c, key if spec.key_value and i == 0 else cell, align[i], widths[i], factor)
                 for i, c in enumerate(row)
             ])
         table = Table(data, colWidths=widths, repeatRows=1 if spec.header else 0, hAlign="LEFT")
         first_body = 1 if spec.header else 0
         commands: list[tuple] = [
-            ("FONT", (0, 0), (-1, -1), self.fonts.sans, 8),
+            ("FONT", (0, 0), (-1, -1), self.fonts.sans, 8 * factor),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("TOPPADDING", (0, 0), (-1, -1), 3),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 3.2),
+            ("TOPPADDING", (0, 0), (-1, -1), 2 if spec.dense else 3),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2.2 if spec.dense else 3.2),
             ("LEFTPADDING", (0, 0), (-1, -1), 5),
             ("RIGHTPADDING", (0, 0), (-1, -1), 5),
             ("LINEBELOW", (0, first_body), (-1, -1), 0.4, RULE),
@@ -354,18 +378,3 @@ class _Story:
 
     def code_lines(self, text: str) -> str:
         return wrap_code_lines(text, self.styles.code_block, self.fonts)
-
-
-class _Anchor(Flowable):
-    """A zero-size mark that only carries a bookmark (for sections without a title)."""
-
-    def __init__(self, outline: tuple[str, str, int]) -> None:
-        super().__init__()
-        self.outline = outline
-        self.width = self.height = 0
-
-    def wrap(self, *_: float) -> tuple[float, float]:
-        return 0, 0
-
-    def draw(self) -> None:
-        pass

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Table, TableStyle
 
 from . import elements as el
-from .charts import roc_drawing
+from .charts import legend_below, roc_drawing
 from .fonts import FontSet
 from .histogram_drawing import histogram_drawing
+from .interval_drawing import interval_drawing
 from .styles import KEY_FILL, RULE, TEXT_WIDTH, Styles
 
 GAP = 14.0  # between two charts of a row
@@ -22,15 +23,19 @@ SINGLE_WIDTH = 0.55 * TEXT_WIDTH
 
 
 def chart_drawing(chart: el.Chart, width: float, font: str):
+    if isinstance(chart, el.IntervalChart):  # as tall as its rows need
+        return interval_drawing(chart, width, font)
     height = 0.72 * width
     if isinstance(chart, el.HistogramChart):
         return histogram_drawing(chart, width, height, font)
-    return roc_drawing(chart, width, height, font)
+    return roc_drawing(chart, width, height + legend_below(chart, width, font), font)
 
 
 def figure_flowable(figure: el.Figure, styles: Styles, fonts: FontSet, text: Callable[[str], str]) -> Flowable:
     charts = figure.charts[:2]
-    width = (TEXT_WIDTH - GAP) / 2 if len(charts) == 2 else SINGLE_WIDTH
+    # A forest plot alone takes the line: its labels need the room.
+    single = TEXT_WIDTH if isinstance(charts[0], el.IntervalChart) else SINGLE_WIDTH
+    width = (TEXT_WIDTH - GAP) / 2 if len(charts) == 2 else single
     cells = []
     for chart in charts:
         cells.append([
@@ -88,3 +93,18 @@ def signature_flowable(block: el.SignatureLines, styles: Styles, fonts: FontSet,
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]))
     return KeepTogether([outer])
+
+
+class Anchor(Flowable):
+    """A zero-size mark that only carries a bookmark (for sections without a title)."""
+
+    def __init__(self, outline: tuple[str, str, int]) -> None:
+        super().__init__()
+        self.outline = outline
+        self.width = self.height = 0
+
+    def wrap(self, *_: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        pass

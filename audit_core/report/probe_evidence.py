@@ -1,7 +1,7 @@
-"""The evidence blocks of a probe's section: the key figures with their method and
-resolution, the charts (log-log ROC with operating points, score histograms), what the
-result means for a patient, the mitigation when it is not a PASS, and the thresholds with
-the source of each (compliance.md 6.8).
+"""The charts of a probe's section (compliance.md 6.8): a log-log ROC curve with its
+operating points and the score histograms for a probe that scores records; a forest plot
+of the intervals a probe's verdict rests on for the others (probe_charts.py). The desktop
+app draws the same ROC and histogram specs, so the two never disagree.
 """
 
 from __future__ import annotations
@@ -10,67 +10,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from .clinical_meaning import clinical_meaning
-from .elements import (
-    Align,
-    Block,
-    BulletList,
-    Code,
-    Figure,
-    Heading,
-    HistogramChart,
-    OperatingPoint,
-    Paragraph,
-    RocChart,
-    RocSeries,
-    Table,
-    TextStyle,
-)
-from .families import THRESHOLD_ANCHORS, family_of
-from .key_figures import interval, meaning_for_patient, metrics_of, number, primary_figure
+from .elements import Block, Figure, HistogramChart, OperatingPoint, Paragraph, RocChart, RocSeries, TextStyle
+from .key_figures import interval, metrics_of, number
 from .metrics import format_metric
-from .values import as_list, as_mapping, as_text, format_count, format_general, format_percent, humanize, is_number
-from audit_core.figures import format_fpr
-from .verdicts import ERROR
+from .probe_charts import interval_chart
+from .values import as_list, as_mapping, as_text, format_percent, is_number
 
-CI_METHODS = {
-    "tpr_at_primary_fpr": "Clopper–Pearson exact, 95%",
-    "tpr_at_1pct_fpr": "Clopper–Pearson exact, 95%",
-    "extraction_rate_members": "Clopper–Pearson exact, 95%",
-}
 OPERATING_POINTS = (("tpr_at_1pct_fpr", 0.01, "1% FPR"), ("tpr_at_0.1pct_fpr", 0.001, "0.1% FPR"))
-
-
-def key_figure_blocks(probe: Mapping[str, Any]) -> list[Block]:
-    metrics = metrics_of(probe)
-    figure = primary_figure(probe)
-    if figure is None:
-        return []
-    rows: list[tuple[Any, ...]] = [("Data (members / non-members)", figure.n or "not recorded")]
-    method = next((m for k, m in CI_METHODS.items() if k in metrics), "as recorded by the engine")
-    rows.append(("Primary metric", f"{figure.label}: {figure.value} ({method})"))
-    secondary = [
-        f"{label} {format_metric(name, metrics.get(name), metrics.get(name + '_ci'))}"
-        for name, label in (("auc", "AUC"), ("membership_advantage", "advantage"),
-                            ("epsilon_lower_bound", "ε_lb"), ("p_value", "Fisher p"))
-        if name in metrics
-    ]
-    if secondary:
-        rows.append(("Secondary metrics", "; ".join(secondary)))
-    resolvable = number(metrics, "resolvable_fpr")  # the engine's, which its verdict used
-    if resolvable is not None:
-        non_members = metrics.get("n_non_members", metrics.get("eligible_non_members"))
-        powered = metrics.get("powered")
-        verdict = ""
-        if isinstance(powered, bool):
-            verdict = (" — the primary FPR is resolvable" if powered
-                       else " — the primary FPR is NOT resolvable with these data")
-        rows.append(("Smallest resolvable FPR", f"{format_fpr(resolvable)} with "
-                                                f"{format_count(non_members)} non-members{verdict}"))
-    return [Heading("Key figures", 3), Table(header=(), rows=tuple(rows), widths=(0.26, 0.74), key_value=True)]
 
 
 def probe_figure(probe: Mapping[str, Any], title: str) -> Figure | None:
     charts = [c for c in (roc_chart(probe, title), histogram_chart(probe)) if c is not None]
+    if not charts:
+        forest = interval_chart(probe)
+        charts = [forest] if forest is not None else []
     return Figure(tuple(charts)) if charts else None
 
 
@@ -94,7 +47,7 @@ def roc_chart(probe: Mapping[str, Any], title: str) -> RocChart | None:
     auc = metrics.get("auc")
     auc_text = f"AUC {format_metric('auc', auc, metrics.get('auc_ci'))}. " if is_number(auc) else ""
     caption = (f"{key}. {auc_text}" if key else auc_text) + (
-        "Log-log axes; dashed: chance; bars: 95% intervals at the operating points.")
+        "Log-log axes; dashed: chance" + ("; bars: 95% intervals at the operating points." if marks else "."))
     return RocChart(
         title="ROC curve (log-log)",
         series=(RocSeries(label=title, fpr=tuple(p[0] for p in points), tpr=tuple(p[1] for p in points)),),
@@ -126,41 +79,9 @@ def histogram_chart(probe: Mapping[str, Any]) -> HistogramChart | None:
 
 
 def meaning_blocks(probe: Mapping[str, Any], verdict: str) -> list[Block]:
-    if verdict == ERROR:
-        return []
-    family = family_of(probe)
-    blocks: list[Block] = [Heading("What this means for a patient", 3)]
-    # T2 and T6 word a PASS by the intervals behind it (clinical_meaning); others generically.
-    meaning = clinical_meaning(probe, verdict) or (family.patient if verdict in ("fail", "warn") else (
-        "No signal above the warning threshold was found: by these attacks, a training patient "
-        "cannot be told from a non-member better than the thresholds allow."
-        if verdict == "pass" else
-        "The data could not resolve the threshold: nothing can yet be said either way."))
-    posterior = meaning_for_patient(probe)
-    blocks.append(Paragraph(meaning + (f" {posterior}" if posterior else ""), TextStyle.BODY))
-    if verdict != "pass":
-        blocks += [Heading("Recommended mitigation", 3), BulletList(family.mitigations)]
-    return blocks
-
-
-def threshold_blocks(probe: Mapping[str, Any]) -> list[Block]:
-    thresholds = as_mapping(probe.get("thresholds"))
-    heading = Heading("Thresholds that set the verdict", 3)
-    if not thresholds:
-        return [heading, Paragraph("No thresholds were recorded for this verdict.", TextStyle.NOTE)]
-    meta = {str(m.get("name")): as_mapping(m) for m in map(as_mapping, as_list(probe.get("thresholds_meta")))}
-    rows = []
-    for name, value in thresholds.items():
-        info = meta.get(str(name), {})
-        anchor = as_text(info.get("anchor"), THRESHOLD_ANCHORS.get(str(name), "product default"))
-        rows.append((as_text(info.get("label"), humanize(str(name))), Code(str(name)),
-                     format_general(value), anchor))
-    return [
-        heading,
-        Table(
-            header=("Threshold", "Plan key", "Value", "Source"),
-            rows=tuple(rows),
-            widths=(0.26, 0.28, 0.08, 0.38),
-            align=(Align.LEFT, Align.LEFT, Align.RIGHT, Align.LEFT),
-        ),
-    ]
+    """What a T2 or T6 PASS or INCONCLUSIVE means for a patient, in words that follow the
+    intervals behind it (clinical_meaning.py): such a PASS covers only what could be
+    assessed. Other results speak through their findings, and the front pages say what each
+    means for patients, once."""
+    meaning = clinical_meaning(probe, verdict)
+    return [Paragraph(meaning, TextStyle.BODY)] if meaning else []

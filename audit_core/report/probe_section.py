@@ -1,6 +1,8 @@
-"""One section per probe: the question, the verdict and the thresholds behind it, every
-figure with its interval and n, the ROC curve, the findings, and the settings as run
-(compliance.md 6.8).
+"""One section per probe that is not a membership attack (those share one section,
+membership_page.py): the question, the verdict, a chart where a picture says it faster
+than a table, the probe's own table, its findings, and the records it reproduced
+(compliance.md 6.8). Settings, thresholds and the metrics not shown here are printed once,
+in the appendix (probe_appendix.py), not per probe.
 
 Extraction probes also list the records they reproduced, by keyed pseudonym (`ref`) only:
 the record `id` is a patient identifier and is never read here.
@@ -25,14 +27,15 @@ from .elements import (
 )
 from .metrics import metric_rows
 from .privacy_tables import privacy_blocks
-from .probe_evidence import key_figure_blocks, meaning_blocks, probe_figure, threshold_blocks
+from .probe_charts import CATEGORY_PREFIX, tier_name
+from .probe_evidence import meaning_blocks, probe_figure
+from .vulnerable_table import is_vulnerable_probe, vulnerable_table
 from .values import (
     as_list,
     as_mapping,
     as_text,
-    format_general,
+    format_count,
     format_seconds,
-    humanize,
     is_number,
     role_label,
 )
@@ -41,7 +44,6 @@ from .verdicts import ERROR, probe_verdict, verdict_badge
 # Past a few dozen, a list of pseudonyms says nothing a count does not; the full list
 # stays in records.csv on the audit workstation.
 MAX_LISTED_RECORDS = 50
-REFS_PER_ROW = 3
 
 
 def probe_section(probe: Mapping[str, Any], number: str) -> Section:
@@ -51,10 +53,6 @@ def probe_section(probe: Mapping[str, Any], number: str) -> Section:
     blocks: list[Block] = [Paragraph(_identity_line(probe, probe_id), TextStyle.NOTE)]
     if probe.get("question"):
         blocks.append(Paragraph(as_text(probe.get("question")), TextStyle.LEAD))
-    if probe.get("citation"):
-        blocks.append(Paragraph(f"Method: {as_text(probe.get('citation'))}.", TextStyle.SMALL))
-
-    blocks.append(Heading("Verdict", 3))
     blocks.append(_verdict_table(probe, verdict))
     if verdict == ERROR:
         blocks.append(
@@ -64,41 +62,43 @@ def probe_section(probe: Mapping[str, Any], number: str) -> Section:
                 TextStyle.ALERT,
             )
         )
+    blocks += meaning_blocks(probe, verdict)
     if probe.get("reliable") is False:
         blocks.append(Paragraph(
-            "Not reliable: members and non-members differ without the model (see Split validity "
-            "in the Datasets section), so this probe's result cannot be credited to the model.",
-            TextStyle.ALERT))
-    blocks += key_figure_blocks(probe)
+            "Not reliable: members and non-members differ without the model (see Split validity), "
+            "so this probe's result cannot be credited to the model.", TextStyle.ALERT))
     figure = probe_figure(probe, title)
     if figure is not None:
         blocks.append(figure)
-    blocks += meaning_blocks(probe, verdict)
-    # What it means comes before the numbers: a privacy officer may stop reading here.
-    blocks.append(Heading("Findings", 3))
-    findings = tuple(as_text(f) for f in as_list(probe.get("findings")) if f)
-    blocks.append(
-        BulletList(findings) if findings else Paragraph("No findings were recorded.", TextStyle.NOTE)
-    )
-    blocks += privacy_blocks(probe)  # per-category identifiers, canary exposure per repeat
-    blocks += clinical_blocks(probe)  # T1 per tier, T2 per sensitive category
+    specific = specific_blocks(probe)
+    if specific:
+        blocks += specific
+    elif as_mapping(probe.get("metrics")):
+        blocks.append(metrics_table(as_mapping(probe.get("metrics"))))
+    findings = _findings(probe)
+    if findings:
+        blocks += [Heading("Findings", 3), BulletList(findings)]
     # The records an extraction probe reproduced are its evidence: right by its findings.
     if probe.get("family") == "extraction" or "extracted" in probe:
         blocks += _extracted_blocks(probe)
-    blocks += threshold_blocks(probe)
-
-    metrics = as_mapping(probe.get("metrics"))
-    blocks.append(Heading("All metrics", 3))
-    blocks.append(metrics_table(metrics) if metrics else
-                  Paragraph("No metrics were recorded for this probe.", TextStyle.NOTE))
-
-    blocks.append(Heading("Settings", 3))
-    blocks.append(_settings_block(probe))
-
-    return Section(key=f"probe:{probe_id}", title=f"{number} {title}", blocks=tuple(blocks))
+    return Section(key=f"probe:{probe_id}", title=f"{number} {title}", blocks=tuple(blocks), new_page=False)
 
 
-def metrics_table(metrics: Mapping[str, Any]) -> Table:
+def specific_blocks(probe: Mapping[str, Any]) -> list[Block]:
+    """The probe's own table (T1 tiers, T2 categories, identifiers, canaries, T6 strata);
+    empty for a probe whose metrics table is its evidence."""
+    blocks = privacy_blocks(probe) + clinical_blocks(probe)
+    if is_vulnerable_probe(probe) and as_list(probe.get("subgroups")):
+        blocks.append(vulnerable_table(probe))
+    return blocks
+
+
+def metrics_on_page(probe: Mapping[str, Any]) -> bool:
+    """Whether the probe's section prints its metrics table (else the appendix does)."""
+    return probe.get("family") != "membership" and not specific_blocks(probe)
+
+
+def metrics_table(metrics: Mapping[str, Any], dense: bool = False) -> Table:
     """Every metric with its interval. When one n stands behind every figure (the usual
     case), it goes in the caption and the metrics run in two columns: half the height."""
     rows = metric_rows(metrics)
@@ -112,24 +112,51 @@ def metrics_table(metrics: Mapping[str, Any]) -> Table:
             rows=tuple((a[0], a[1], b[0], b[1]) for a, b in zip(left, right)),
             widths=(0.29, 0.21, 0.29, 0.21),
             align=(Align.LEFT, Align.RIGHT, Align.LEFT, Align.RIGHT),
-            caption=f"n = {n} (members / non-members) behind every figure except the counts themselves.",
+            caption=f"n = {n} (members / non-members); a count is its own n.", dense=dense,
         )
     return Table(
         header=("Metric", "Value (95% CI)", "n"),
         rows=tuple(rows),
         widths=(0.44, 0.36, 0.20),
         align=(Align.LEFT, Align.RIGHT, Align.RIGHT),
-        caption="n: records behind the figure (members / non-members where both are used).",
+        caption="n: the records behind each figure.", dense=dense,
     )
 
 
 def _identity_line(probe: Mapping[str, Any], probe_id: str) -> str:
     parts = [f"Probe id: {probe_id}"]
-    if probe.get("family"):
-        parts.append(f"family: {as_text(probe.get('family'))}")
+    metrics = as_mapping(probe.get("metrics"))
+    members = next((metrics[k] for k in ("n_members", "eligible_members") if is_number(metrics.get(k))), None)
+    non = next((metrics[k] for k in ("n_non_members", "eligible_non_members") if is_number(metrics.get(k))), None)
+    if members is not None and non is not None:
+        parts.append(f"{format_count(members)} members, {format_count(non)} non-members")
     if is_number(probe.get("seconds")):
         parts.append(f"run time: {format_seconds(probe.get('seconds'))}")
     return " · ".join(parts)
+
+
+def _findings(probe: Mapping[str, Any]) -> tuple[str, ...]:
+    """The engine's findings, less those that restate a row of the probe's own table
+    ("First 20 codes: members' sampled futures lie ..."): each figure once."""
+    rows = _table_labels(probe)
+    kept = []
+    for finding in (as_text(f) for f in as_list(probe.get("findings")) if f):
+        head = finding.split(":", 1)[0].removesuffix(" only").strip().lower() if ":" in finding else ""
+        if head and head in rows:
+            continue
+        kept.append(finding)
+    return tuple(kept)
+
+
+def _table_labels(probe: Mapping[str, Any]) -> set[str]:
+    curves = as_mapping(probe.get("curves"))
+    labels = set()
+    if probe.get("family") == "trajectory":
+        labels |= {tier_name(k).lower() for k in as_list(as_mapping(curves.get("tiers")).get("known_tokens"))}
+    for key in curves:
+        if str(key).startswith(CATEGORY_PREFIX):
+            labels.add(str(key)[len(CATEGORY_PREFIX):].split(":", 1)[-1].lower())
+    return labels
 
 
 def _verdict_table(probe: Mapping[str, Any], verdict: str) -> Table:
@@ -145,34 +172,6 @@ def _verdict_table(probe: Mapping[str, Any], verdict: str) -> Table:
     )
 
 
-def _settings_block(probe: Mapping[str, Any]) -> Block:
-    settings = as_mapping(probe.get("settings"))
-    meta = {
-        str(m.get("name")): m for m in map(as_mapping, as_list(probe.get("settings_meta"))) if m.get("name")
-    }
-    names = list(settings) + [name for name in meta if name not in settings]
-    if not names:
-        return Paragraph("This probe has no configurable settings.", TextStyle.NOTE)
-    rows = []
-    for name in names:
-        info = meta.get(name, {})
-        rows.append(
-            (
-                as_text(info.get("label"), humanize(name)),
-                Code(name),
-                format_general(settings[name]) if name in settings else "not recorded",
-                format_general(info["default"]) if "default" in info else "",
-                as_text(info.get("help"), ""),
-            )
-        )
-    return Table(
-        header=("Setting", "Plan key", "Value", "Default", "Meaning"),
-        rows=tuple(rows),
-        widths=(0.22, 0.17, 0.1, 0.1, 0.41),
-        align=(Align.LEFT, Align.LEFT, Align.RIGHT, Align.RIGHT, Align.LEFT),
-    )
-
-
 def _extracted_blocks(probe: Mapping[str, Any]) -> list[Block]:
     records = [as_mapping(r) for r in as_list(probe.get("extracted"))]
     # Sensitive-attribute probes list patients to review, not records reproduced.
@@ -180,33 +179,16 @@ def _extracted_blocks(probe: Mapping[str, Any]) -> list[Block]:
     blocks: list[Block] = [Heading("Records reproduced" if what == "reproduced" else
                                    "Patients flagged for clinical review", 3)]
     if not records:
-        return blocks + [Paragraph(f"No record was {what}.", TextStyle.BODY)]
+        return blocks + [Paragraph(f"No record was {what}.", TextStyle.SMALL)]
     listed = records[:MAX_LISTED_RECORDS]
-    blocks.append(
-        Paragraph(
-            f"The results name {len(records)} record(s) {what}, shown here by keyed "
-            "pseudonym only. Identifiers and record text are never printed; per-record "
-            "detail stays in records.csv on the audit workstation.",
-            TextStyle.SMALL,
-        )
-    )
-    cells = [(Code(as_text(r.get("ref"), "(no reference)")), role_label(r.get("role"))) for r in listed]
-    rows = []
-    for start in range(0, len(cells), REFS_PER_ROW):
-        chunk = cells[start : start + REFS_PER_ROW]
-        chunk += [("", "")] * (REFS_PER_ROW - len(chunk))
-        rows.append(tuple(cell for pair in chunk for cell in pair))
-    blocks.append(
-        Table(
-            header=("Reference", "Cohort") * REFS_PER_ROW,
-            rows=tuple(rows),
-            widths=tuple(w for _ in range(REFS_PER_ROW) for w in (0.15, 1 / REFS_PER_ROW - 0.15)),
-        )
-    )
-    if len(records) > MAX_LISTED_RECORDS:
-        blocks.append(
-            Paragraph(
-                f"… and {len(records) - MAX_LISTED_RECORDS} more not listed here.", TextStyle.SMALL
-            )
-        )
+    by_role: dict[str, list[str]] = {}
+    for record in listed:
+        by_role.setdefault(role_label(record.get("role")), []).append(as_text(record.get("ref"), "(no reference)"))
+    more = len(records) - len(listed)
+    blocks.append(Table(
+        header=("Cohort", "Records", "Keyed pseudonyms"),
+        rows=tuple((role, format_count(len(refs)), Code("  ".join(refs))) for role, refs in by_role.items()),
+        widths=(0.14, 0.1, 0.76), align=(Align.LEFT, Align.RIGHT, Align.LEFT),
+        caption=(f"{len(records)} record(s) {what}, by keyed pseudonym (see Record pseudonyms in the "
+                 "appendix)" + (f"; {more} more not listed here." if more > 0 else "."))))
     return blocks

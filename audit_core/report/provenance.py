@@ -120,5 +120,5 @@ def split_validity_blocks(results: Mapping[str, Any]) -> list[Block]:
     blocks.append(Paragraph(
         "A membership result is interpretable only if a model-free classifier cannot tell the "
         "cohorts apart (AUC near 0.5); above the threshold the split is invalid and membership "
-        "verdicts cannot be credited to the model (compliance reference 2.4).", TextStyle.NOTE))
+        "verdicts cannot be credited to the model (Duan et al. 2024; Meeus et al. 2024).", TextStyle.NOTE))
     return blocks

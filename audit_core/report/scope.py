@@ -1,6 +1,7 @@
-"""Scope and regulatory mapping (compliance.md 6.3): the probes run, those not run and
-why, and a table from each regulatory clause to the section of this report that answers
-it, so a reviewer holding the regulation can find the evidence it asks for.
+"""Scope (compliance.md 6.3): the attacks this audit did not try, and why (printed with the
+limits, page 3), and the table from each regulatory clause to the part of this report that
+answers it (an appendix), so a reviewer holding the regulation finds the evidence it asks
+for. The probes that did run are listed once, with their verdicts, on page 2.
 """
 
 from __future__ import annotations
@@ -8,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .elements import Block, Heading, Paragraph, Section, Table, TextStyle
-from .families import family_of, strength_key, strength_of
+from .elements import Section, Table
+from .families import strength_key
 from .values import as_list, as_mapping, as_text
-from .verdicts import probe_verdict, verdict_badge
 
 # Attacks the design names (DESIGN.md, "The questions an audit answers") and what the
 # tool needs before it can try them.
@@ -22,8 +22,8 @@ NOT_RUN = (
      "not part of this audit's probe set"),
     ("reidentification", "Quasi-identifier re-identification and singling out",
      "not part of this audit's probe set"),
-    ("shadow_model", "Shadow-model attacks (online LiRA: many reference models trained on known splits)",
-     "needs the training code and compute to train many models, which a post-hoc audit does not have"),
+    ("shadow_model", "Shadow-model attacks (LiRA, RMIA)",
+     "they need the training code and many training runs, which a post-hoc audit lacks"),
 )
 
 
@@ -34,12 +34,12 @@ def clause_map(sections: Mapping[str, str]) -> tuple[tuple[str, str, str], ...]:
         return "; ".join(sections[k] for k in keys if k in sections) or "not covered"
 
     return (
-        ("HIPAA 45 CFR 164.514(b)(1)", "Expert determination: document the methods and results "
+        ("HIPAA 45 CFR §164.514(b)(1)", "Expert determination: document the methods and results "
          "that justify a very small risk of identification",
          where("methods", "results", "appendix")),
         ("EDPB Opinion 28/2024", "Resistance to membership inference, attribute inference, "
          "extraction, regurgitation, model inversion, reconstruction; documented tests",
-         where("scope", "results", "findings")),
+         where("summary", "results", "limitations")),
         ("EU AI Act Art. 10", "Data governance: origin, preparation and suitability of the "
          "data sets; bias examination", where("datasets", "subgroups")),
         ("EU AI Act Art. 15(5)", "Measures against confidentiality attacks",
@@ -55,35 +55,24 @@ def clause_map(sections: Mapping[str, str]) -> tuple[tuple[str, str, str], ...]:
     )
 
 
-def scope_section(results: Mapping[str, Any], number: int, sections: Mapping[str, str]) -> Section:
+def attacks_not_attempted(results: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(attack, why not) for each attack the design names that this audit did not try."""
     probes = [as_mapping(p) for p in as_list(results.get("probes"))]
-    run_rows = tuple(
-        (as_text(p.get("title"), as_text(p.get("id"))), family_of(p).name, strength_of(p),
-         verdict_badge(probe_verdict(p), p.get("verdict")))
-        for p in probes
-    )
     families = {as_text(p.get("family"), "") for p in probes}
     strengths = {strength_key(p) for p in probes}
     not_run = [(what, why) for key, what, why in NOT_RUN if key not in families and key not in strengths]
     if "reference_calibrated" not in strengths:
         reference = as_mapping(as_mapping(results.get("plan")).get("model")).get("reference")
         why = "no reference model was supplied in the plan" if not reference else "not run in this audit"
-        not_run.insert(0, ("Reference-calibrated membership inference (against a model trained without the members)", why))
-    blocks: list[Block] = [Heading("In scope: probes run", 2)]
-    if run_rows:
-        blocks.append(Table(header=("Probe", "Question", "Attack strength", "Verdict"), rows=run_rows,
-                            widths=(0.32, 0.22, 0.32, 0.14)))
-    else:
-        blocks.append(Paragraph("No probe ran.", TextStyle.ALERT))
-    blocks += [
-        Heading("Out of scope: attacks not attempted", 2),
-        Table(header=("Attack", "Why not"), rows=tuple(not_run), widths=(0.5, 0.5)),
-        Paragraph("An attack not attempted is not evidence of safety: see Limitations.", TextStyle.NOTE),
-        Heading("Regulatory mapping", 2),
-        Table(header=("Clause", "What it asks", "Where this report answers it"),
-              rows=clause_map(sections), widths=(0.22, 0.46, 0.32)),
-        Paragraph(
-            "This report supports an Expert Determination, a DPIA or an Annex IV file; it is "
-            "not itself one, and it is not legal advice.", TextStyle.NOTE),
-    ]
-    return Section(key="scope", title=f"{number}. Scope and regulatory mapping", blocks=tuple(blocks))
+        not_run.insert(0, ("Reference-calibrated membership inference", why))
+    return not_run
+
+
+def regulatory_map_section(sections: Mapping[str, str]) -> Section:
+    """Appendix: from each clause a reviewer holds to the part of this report that answers it
+    (compliance.md 6.16)."""
+    return Section(
+        key="regulatory-map", title="Appendix B. Regulatory clause map",
+        blocks=(Table(header=("Clause", "What it asks", "Where this report answers it"),
+                      rows=clause_map(sections), widths=(0.22, 0.46, 0.32)),),
+        new_page=False)  # one short table: it follows the previous appendix

@@ -17,6 +17,7 @@ from audit_core.figures import MISSING, format_count, format_small_cell, format_
 from .values import as_mapping
 
 MIN_CELL = 11  # CMS cell-size rule; a probe's own `min_cell` threshold takes precedence
+NOT_SHOWN = "not shown"  # hidden by results that do not say why (written before hidden_counts)
 
 
 def min_cell(probe: Mapping[str, Any]) -> int:
@@ -41,4 +42,21 @@ def cell_count(group: Mapping[str, Any], name: str, smallest: int) -> str:
     if reason == "complement":
         return format_withheld_cell(smallest)
     # Hidden without a reason (results written before the engine gave one): not claimed small.
-    return format_count(value) if is_number(value) else MISSING
+    if not is_number(value):
+        return NOT_SHOWN if is_suppressed(group, smallest) else MISSING
+    return format_count(value)
+
+
+def counts(group: Mapping[str, Any], smallest: int = MIN_CELL) -> str:
+    """A stratum's "members / non-members", each count labelled by `cell_count`."""
+    members, non = (cell_count(group, key, smallest) for key in ("n_members", "n_non_members"))
+    return NOT_SHOWN if members == non == NOT_SHOWN else f"{members} / {non}"
+
+
+def rule(smallest: int = MIN_CELL) -> str:
+    """The small-cell rule in one sentence, for the one place a section states it."""
+    return (f"Small-cell rule (CMS cell-size policy): a count below {format_count(smallest)} reads "
+            f"{format_small_cell(smallest)}; one more count of the same column reads "
+            f"{format_withheld_cell(smallest)} (at least {format_count(smallest)}, withheld) where "
+            "the small one could otherwise be recovered by subtraction from the cohort total; a "
+            "subgroup with a hidden count shows no figure (suppressed).")

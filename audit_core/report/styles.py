@@ -103,8 +103,9 @@ def make_styles(fonts: FontSet) -> Styles:
     return Styles(
         text=text,
         section=style("section", fontName=fonts.bold, fontSize=16, leading=20, textColor=ACCENT, spaceAfter=6, keepWithNext=1),
-        heading2=style("heading2", fontName=fonts.bold, fontSize=12, leading=15, textColor=ACCENT, spaceBefore=10, spaceAfter=5, keepWithNext=1),
-        heading3=style("heading3", fontName=fonts.bold, fontSize=9.5, leading=12, spaceBefore=9, spaceAfter=4, keepWithNext=1),
+        # No keepWithNext: the writer puts a conditional page break before each heading.
+        heading2=style("heading2", fontName=fonts.bold, fontSize=12, leading=15, textColor=ACCENT, spaceBefore=10, spaceAfter=5),
+        heading3=style("heading3", fontName=fonts.bold, fontSize=9.5, leading=12, spaceBefore=9, spaceAfter=4),
         cell=style("cell", fontSize=8, leading=10),
         cell_header=style("cell_header", fontName=fonts.bold, fontSize=7.5, leading=9.5, textColor=MUTED),
         cell_key=style("cell_key", fontName=fonts.bold, fontSize=8, leading=10, textColor=MUTED),

@@ -1,7 +1,7 @@
 """The threat model (compliance.md 6.6): who the attacker is, what access they are assumed
 to have, what they already know, and the release context that sets the threshold tier
 (ISO/IEC 27559 via the IHE handbook: public release judges the maximum risk, non-public
-release may judge the average).
+release may judge the average); followed by the methods the probes use (methods.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .elements import Block, Paragraph, Section, Table, TextStyle
-from .families import family_of
+from .methods import methods_blocks
 from .values import as_list, as_mapping, as_text, format_percent
 
 
@@ -76,14 +76,14 @@ def _prior(results: Mapping[str, Any]) -> float | None:
 
 
 def threat_section(results: Mapping[str, Any], number: int) -> Section:
+    """Who attacks, with what, and how each probe plays that attacker (compliance.md 6.6,
+    6.7): the threat model and the methods in one section."""
     context = release_context(results)
     audit = as_mapping(results.get("audit"))
     rows = [
         ("Release context", context.label),
         ("Intended use", as_text(audit.get("intended_use"), "not stated in the plan")),
         ("Adversary", context.adversary),
-        ("Goal", "Learn whether a given patient was in the training data, or recover their "
-                 "record, from the model."),
         ("Access assumed", context.access),
         ("Auxiliary knowledge", "The target patient's record (or its beginning) and records of "
                                 "similar patients who were not in training: the non-member cohort."),
@@ -93,23 +93,14 @@ def threat_section(results: Mapping[str, Any], number: int) -> Section:
     if prior is not None:
         rows.append(("Prior for posterior statements",
                      f"{format_percent(prior)} of the people an intruder targets are assumed to be "
-                     "training patients (compliance reference 5.2); a larger share makes every "
-                     "posterior higher."))
-    families = []
-    for probe in map(as_mapping, as_list(results.get("probes"))):
-        family = family_of(probe)
-        families.append((as_text(probe.get("title"), as_text(probe.get("id"))), family.nist, family.edpb))
+                     "training patients; a larger share makes every posterior higher."))
     blocks: list[Block] = [
         Table(header=(), rows=tuple(rows), widths=(0.26, 0.74), key_value=True),
+        Paragraph(
+            "Weights that leave the hospital give their holder white-box access: every attack in "
+            "this report, and stronger ones, become possible. Sharing the ONNX file is therefore "
+            "assessed as the public or partners context, never as internal.", TextStyle.NOTE),
+        *methods_blocks(results),
     ]
-    if families:
-        blocks.append(Table(
-            header=("Probe", "NIST AI 100-2 E2025 attack", "EDPB Opinion 28/2024 attack"),
-            rows=tuple(families), widths=(0.34, 0.36, 0.30),
-            caption="Every probe is a confidentiality attack in the sense of AI Act Art. 15(5).",
-        ))
-    blocks.append(Paragraph(
-        "Weights that leave the hospital give their holder white-box access: every attack in "
-        "this report, and stronger ones, become possible. Sharing the ONNX file is therefore "
-        "assessed as the public or partners context, never as internal.", TextStyle.NOTE))
-    return Section(key="threat-model", title=f"{number}. Threat model", blocks=tuple(blocks), new_page=False)
+    return Section(key="threat-model", title=f"{number}. Threat model and methods", blocks=tuple(blocks),
+                   new_page=False)

@@ -16,7 +16,7 @@ from audit_core.figures import format_count_pair, format_gap, format_general, fo
 
 from .elements import Align, Badge, Table
 from .metrics import format_metric
-from .small_cells import MIN_CELL, cell_count
+from .small_cells import counts, min_cell, rule
 from .values import MISSING, as_list, as_mapping, as_text, format_p_value, humanize, is_number
 
 # (row key, column title, the signal's name in `at_risk_by`, its word in the flag column)
@@ -52,13 +52,13 @@ def _flag(group: Mapping[str, Any]) -> Any:
     return Badge("fail", "BOTH" if len(by) > 1 else by[0])
 
 
-def vulnerable_table(probe: Mapping[str, Any], smallest: int = MIN_CELL) -> Table:
+def vulnerable_table(probe: Mapping[str, Any]) -> Table:
     metrics = as_mapping(probe.get("metrics"))
+    smallest = min_cell(probe)
     rows = []
     for group in map(as_mapping, as_list(probe.get("subgroups"))):
-        counts = " / ".join(cell_count(group, key, smallest) for key in ("n_members", "n_non_members"))
         if group.get("suppressed") is True:
-            rows.append((_stratum(group), counts, "suppressed", "", "", "", "", ""))
+            rows.append((_stratum(group), counts(group, smallest), "suppressed", "", "", "", "", ""))
             continue
         rows.append((
             _stratum(group),
@@ -75,7 +75,7 @@ def vulnerable_table(probe: Mapping[str, Any], smallest: int = MIN_CELL) -> Tabl
     return Table(header=header, rows=tuple(rows),
                  widths=(0.17, 0.1, 0.14, 0.15, 0.08, 0.15, 0.08, 0.13),
                  align=(Align.LEFT,) + (Align.RIGHT,) * 6 + (Align.CENTER,),
-                 caption=_caption(metrics, as_mapping(probe.get("thresholds"))))
+                 caption=_caption(metrics, as_mapping(probe.get("thresholds"))) + " " + rule(smallest))
 
 
 def _caption(metrics: Mapping[str, Any], thresholds: Mapping[str, Any]) -> str:
@@ -89,5 +89,4 @@ def _caption(metrics: Mapping[str, Any], thresholds: Mapping[str, Any]) -> str:
             + ". q: that signal's Benjamini–Hochberg q-value. Flagged by: the signal (AUC: membership; GAP: "
               "sensitive disclosure; BOTH) whose q is at most "
             + (format_general(fdr) if is_number(fdr) else "the plan's false discovery rate")
-            + ", which is exactly when its lower bound lies above 0. Suppressed: a count hidden by "
-              "the small-cell rule above; no figure is shown.")
+            + ", which is exactly when its lower bound lies above 0.")

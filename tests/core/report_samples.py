@@ -51,6 +51,13 @@ def table_rows(section: Section, first_header: str) -> list[tuple]:
     raise AssertionError(f"no table headed {first_header!r} in {section.key}")
 
 
+def all_table_rows(section: Section, first_header: str) -> list[tuple]:
+    """The rows of every table headed `first_header`, in order (page 2 has one per bucket)."""
+    return [row for block in section.blocks
+            if isinstance(block, Table) and block.header and block.header[0] == first_header
+            for row in block.rows]
+
+
 def metric_values(section: Section) -> dict[str, tuple[str, str]]:
     """label -> (value, n); in the two-column layout n is the one in the caption."""
     table = next(b for b in section.blocks if isinstance(b, Table) and b.header and b.header[0] == "Metric")
@@ -122,9 +129,11 @@ PLANTED = {
 def with_planted_phi(results: dict) -> dict:
     results = copy.deepcopy(results)
     p = PLANTED
-    results["probes"][0]["findings"].append(
-        f"Record of {p['names'][0]} (MRN {p['mrns'][0]}) scored highest; note read "
-        f"\"{p['note']}\"; call {p['phone']} or {p['email']}.")
+    # Probe 0 (membership) findings are in results.json only; probe 1's are printed too.
+    for probe in results["probes"][:2]:
+        probe["findings"].append(
+            f"Record of {p['names'][0]} (MRN {p['mrns'][0]}) scored highest; note read "
+            f"\"{p['note']}\"; call {p['phone']} or {p['email']}.")
     results["probes"][1]["extracted"].append({"role": "members", "id": p["mrns"][1], "ref": "R-PLANTED01"})
     results["probes"][1]["findings"].append(f"Record {p['mrns'][1]} reproduced verbatim for {p['names'][1]}.")
     results["probes"][1]["headline"]["text"] += f" (worst: {p['names'][1]})"

@@ -7,15 +7,17 @@ PDF and CLI summary of every audit `mnemoscope validate` runs
 from __future__ import annotations
 
 import copy
+import json
+import re
+from pathlib import Path
 
 from audit_core.report import write_report
 from audit_core.report.document import build_report
-from audit_core.report.elements import Table
 from audit_core.report.metrics import metric_rows
 from tests.core.report_samples import strings, table_rows
 from tests.printed_numbers import (
     assert_printed_from,
-    chart_strings,
+    report_labels,
     figures_in,
     pdf_text,
     printable,
@@ -134,42 +136,52 @@ def test_a_count_is_never_a_percentage_and_a_rate_names_its_own_denominator() ->
     assert not any(label.endswith(" n") for label in rows)  # denominators sit in their row
 
 
-def test_the_smallest_resolvable_fpr_is_the_engines_in_the_key_figures_and_the_metrics(results) -> None:
+def test_the_smallest_resolvable_fpr_is_the_engines_wherever_the_report_states_it(results) -> None:
     """Defect 4: 0.30% in the key figures (computed while printing), 1.0% in the metrics."""
-    results["probes"][0]["metrics"]["powered"] = False
-    section = build_report(results).section("probe:loss")
-    key = dict((row[0], row[1]) for block in section.blocks if isinstance(block, Table) and block.key_value
-               for row in block.rows)
-    assert key["Smallest resolvable FPR"] == ("1.0% with 1,000 non-members — the primary FPR is NOT "
-                                             "resolvable with these data")
-    metrics = [cell for block in section.blocks if isinstance(block, Table) and block.header
-               and block.header[0] == "Metric" for row in block.rows for cell in row]
-    assert metrics[metrics.index("Smallest resolvable FPR") + 1] == "1.0%"
-    # A probe whose result holds no resolvable FPR shows none (extraction).
-    assert "Smallest resolvable FPR" not in strings(build_report(results).section("probe:extraction"))
+    metrics = results["probes"][0]["metrics"]
+    metrics.update({"powered": False, "tpr_at_0.1pct_fpr": 0.2, "tpr_at_0.1pct_fpr_ci": [0.18, 0.23]})
+    text = " ".join(strings(build_report(results)))
+    stated = re.findall(r"(?:[Rr]esolvable FPR|FPR these cohorts resolve)\D{0,40}?(\d[\d.]*%)", text)
+    assert stated and set(stated) == {"1.0%"}, stated  # the engine's 0.01, formatted once
+    assert "0.30%" not in text
 
 
 def test_subgroup_counts_are_labelled_by_what_the_engine_hid_and_the_rule_is_said_once(results) -> None:
     """Defect 2: AGE_80_89 (51 / 64) and AGE_90_PLUS (23 / 10) both printed "<11 / <11"."""
-    section = build_report(_strata(results)).section("subgroups")
-    rows = {row[1]: row for row in table_rows(section, "Column")}
-    assert rows["AGE_18_29"][2] == "300 / 310"
-    assert rows["AGE_80_89"][2] == "51 / ≥11" and "suppressed" in rows["AGE_80_89"]
-    assert rows["AGE_90_PLUS"][2] == "23 / <11"
-    assert " ".join(strings(section)).count("Small-cell rule") == 1  # two tables, one rule
+    document = build_report(_strata(results))
+    rows = {row[0]: row for row in table_rows(document.section("subgroups"), "Subgroup")}
+    assert rows["Age band: AGE_18_29"][1] == "300 / 310"
+    assert rows["Age band: AGE_80_89"][1] == "51 / ≥11" and "suppressed" in rows["Age band: AGE_80_89"]
+    assert rows["Age band: AGE_90_PLUS"][1] == "23 / <11"
+    assert " ".join(strings(document)).count("Small-cell rule") == 1  # two attacks, one rule
     # A count hidden without a reason (results written before the engine gave one) is not
     # claimed to be small.
     old = _strata(results)
-    for group in old["probes"][0]["subgroups"]:
-        group.pop("hidden_counts")
-    rows = {row[1]: row for row in table_rows(build_report(old).section("subgroups"), "Column")}
-    assert rows["AGE_80_89"][2] == "51 / —" and rows["AGE_90_PLUS"][2] == "23 / —"
+    for probe in old["probes"][:2]:
+        for group in probe["subgroups"]:
+            group.pop("hidden_counts")
+    rows = {row[0]: row for row in table_rows(build_report(old).section("subgroups"), "Subgroup")}
+    assert rows["Age band: AGE_80_89"][1] == "51 / not shown"
+    assert rows["Age band: AGE_90_PLUS"][1] == "23 / not shown"
 
 
 def test_every_number_a_report_prints_comes_from_its_results(results, tmp_path) -> None:
     results = _strata(results)
     results["probes"].append(_reidentification())
+    # As the engine writes it now: the membership table has a column for TPR at 10% FPR.
+    results["probes"][0]["metrics"].update({"tpr_at_10pct_fpr": 0.7, "tpr_at_10pct_fpr_ci": [0.67, 0.73]})
     path = tmp_path / "report.pdf"
     write_report(results, path)
     assert_printed_from(pdf_text(path), results, where="the example report", at_least=100,
-                        headings=report_headings(results), charts=chart_strings(results))
+                        headings=report_headings(results), labels=report_labels(results))
+
+
+def test_every_number_the_demo_report_prints_comes_from_its_results(demo_outputs: Path) -> None:
+    """The very report.pdf `make demo` writes (the session's demo run), against its own
+    results.json and run.json."""
+    results = json.loads((demo_outputs / "results.json").read_text())
+    run = json.loads((demo_outputs / "run.json").read_text())
+    report = {**results, "run": run}
+    assert_printed_from(pdf_text(demo_outputs / "report.pdf"), results, run,
+                        where="the report `make demo` writes", at_least=300,
+                        headings=report_headings(report), labels=report_labels(report))

@@ -58,8 +58,9 @@ def test_the_report_is_valid_pdf_a_3b_with_results_and_plan_embedded(written, re
     assert plan == results["plan"]
     # The embedded copy is shareable: no record id, no pseudonym key.
     assert not any(record_id in json.dumps(embedded) for record_id in record_ids(results))
-    assert outline[:3] == ["Summary", "Executive summary", "1. Scope and regulatory mapping"]
-    assert "Appendix B. Definitions and formulas" in outline
+    assert outline[:5] == ["Summary", "Findings and required actions", "What a PASS does not prove",
+                           "Sign-off", "1. Model and data"]
+    assert outline[-2:] == ["Appendix B. Regulatory clause map", "Appendix C. Glossary, definitions and formulas"]
 
 
 def test_the_same_results_give_the_same_pdf_content(tmp_path, results):
@@ -192,9 +193,9 @@ def test_a_full_demo_run_with_every_optional_field_renders_as_valid_pdf_a(tmp_pa
     keys = [s.key for s in build_report(full).sections]
     assert "subgroups" in keys
     text = pdf_text(path)
-    assert "VALID" in text and "held out" in text and "suppressed" in text
-    # Its subgroup counts were hidden without a reason (written before the engine gave one):
-    # none may be labelled "<11", which would claim a count below 11 (issue 14, defect 2).
+    # Cells the engine suppressed without saying why show "not shown", never "<11", which
+    # would claim a count below 11 (issue 14, defect 2).
+    assert "VALID" in text and "Held out" in text and "not shown" in text
     assert "<11 / " not in text and " / <11" not in text
     assert not any(record_id in text for record_id in record_ids(full))
 

@@ -12,11 +12,10 @@ import pytest
 from audit_core.report.document import build_report, results_digest
 from audit_core.report.elements import (
     Badge,
-    BulletList,
-    Code,
     Figure,
     Paragraph,
     RocChart,
+    Table,
     TextStyle,
     VerdictBanner,
 )
@@ -24,6 +23,7 @@ from audit_core.report.metrics import format_metric, metric_label
 
 from tests.core.report_samples import (  # `results`, the fixture, comes from conftest.py
     REPO,
+    all_table_rows,
     record_ids,
     record_refs,
     strings,
@@ -41,37 +41,33 @@ def test_document_has_every_section_of_the_report_specification_in_order(results
     document = build_report(results)
 
     assert [s.key for s in document.sections] == [
-        "cover",
-        "summary",
-        "scope",
-        "model",
-        "datasets",
-        "threat-model",
-        "methods",
-        "probe:loss",
-        "probe:extraction",
-        "findings",
-        "limitations",
-        "conclusion",
+        "cover",  # page 1: verdict, decision, first actions, three numbers, status
+        "summary",  # page 2: findings sorted for release, the other actions
+        "limitations",  # page 3: what a PASS does not prove, conditions of validity
         "sign-off",
+        "model",
+        "threat-model",
+        "membership",
+        "probe:extraction",
         "appendix",
+        "regulatory-map",
         "definitions",
     ]
     assert document.report_id == "MNS-20261129-4F2A9C"
     assert document.verdict == "fail"
-    assert document.section("probe:loss").title == "6.1 LOSS membership inference"
+    assert document.section("membership").title == "3.1 Membership inference"
+    assert document.section("probe:extraction").title == "3.2 Training-data extraction (k-extractability)"
 
 
-def test_cover_shows_overall_verdict_with_rationale_and_each_probe_verdict(results):
+def test_cover_shows_overall_verdict_with_rationale_and_the_decision(results):
     cover = build_report(results).section("cover")
 
     banner = next(b for b in cover.blocks if isinstance(b, VerdictBanner))
     assert (banner.verdict, banner.label) == ("fail", "FAIL")
     assert banner.rationale == results["overall_rationale"]
-    probe_rows = table_rows(cover, "Probe")
-    assert [row[0] for row in probe_rows] == [p["title"] for p in results["probes"]]
-    assert all(row[1] == Badge("fail", "FAIL") for row in probe_rows)
-    assert probe_rows[0][2] == "AUC 0.912 (95% CI 0.899-0.925)"
+    leads = [b.text for b in cover.blocks if isinstance(b, Paragraph) and b.style is TextStyle.LEAD]
+    assert leads == ["Decision: No. Do not deploy or share this model beyond the hospital until the "
+                     "required actions are done and a new audit passes."]
 
 
 def test_cover_identifies_model_and_results_by_sha256_and_carries_the_disclaimer(results):
@@ -80,33 +76,44 @@ def test_cover_identifies_model_and_results_by_sha256_and_carries_the_disclaimer
     text = strings(cover)
 
     assert results["model"]["sha256"] in text
-    for dataset in results["datasets"]:  # the data files are identified in their own section
-        assert dataset["sha256"] in strings(document.section("datasets"))
-        assert dataset["file"] in strings(document.section("datasets"))
+    for dataset in results["datasets"]:  # the data files: named with the model, hashed in the appendix
+        assert dataset["sha256"] in strings(document.section("appendix"))
+        assert dataset["file"] in strings(document.section("model"))
     assert document.results_digest in text
     assert any(s.startswith("Not signed when issued") and "mnemoscope sign" in s for s in text)
-    assert "Demo General Hospital" in text and "Privacy office" in text
+    assert "Demo General Hospital; requested by Privacy office" in text
     disclaimer = [b.text for b in cover.blocks if isinstance(b, Paragraph) and b.style is TextStyle.DISCLAIMER]
     assert any("does not prove anonymity" in line for line in disclaimer)
     assert any("contains no patient data" in line for line in disclaimer)
 
 
-def test_probe_section_shows_question_thresholds_metrics_chart_findings(results):
-    loss = build_report(results).section("probe:loss")
-    text = strings(loss)
+def test_membership_attacks_share_one_section_with_their_operating_points_and_roc_curves(results):
+    document = build_report(results)
+    membership = document.section("membership")
+    table = next(b for b in membership.blocks if isinstance(b, Table))
 
-    assert results["probes"][0]["question"] in text
-    assert any(results["probes"][0]["citation"] in s for s in text)
-    thresholds = {cell.text for row in table_rows(loss, "Threshold") for cell in row if isinstance(cell, Code)}
-    assert thresholds == set(results["probes"][0]["thresholds"])
-    metrics = metric_values(loss)
-    assert metrics["AUC"] == ("0.912 (0.899–0.925)", "1,000 / 1,000")
-    assert metrics["TPR at 1% FPR"][0] == "41.2% (38.1–44.3%)"
-    assert metrics["TPR at 0.1% FPR"][0] == "not resolvable"
-    assert metrics["Members scored"] == ("1,000", "")
-    chart = next(c for b in loss.blocks if isinstance(b, Figure) for c in b.charts if isinstance(c, RocChart))
+    assert table.header[:5] == ("Attack", "AUC (95% CI)", "TPR at 10% FPR", "TPR at 1% FPR", "TPR at 0.1% FPR")
+    (loss,) = table.rows
+    assert loss[:5] == ("LOSS", "0.912 (0.899–0.925)", "—", "41.2% (38.1–44.3%)", "not resolvable")
+    assert loss[-1] == Badge("fail", "FAIL")
+    assert "n = 1,000 / 1,000" in table.caption
+    chart = next(c for b in membership.blocks if isinstance(b, Figure) for c in b.charts if isinstance(c, RocChart))
+    assert [s.label for s in chart.series] == ["LOSS"]
     assert chart.series[0].fpr == (0.0, 0.001, 0.01, 0.1, 0.5, 1.0)
-    assert BulletList(tuple(results["probes"][0]["findings"])) in loss.blocks
+
+
+def test_settings_and_thresholds_are_printed_once_in_the_appendix(results):
+    document = build_report(results)
+    appendix = document.section("appendix")
+
+    thresholds = {row[1].split("`")[1] for row in table_rows(appendix, "Probes")}  # the key in code type
+    assert thresholds == set(results["probes"][0]["thresholds"]) | set(results["probes"][1]["thresholds"])
+    settings = dict((row[0], row[1].text) for row in table_rows(appendix, "Probe"))
+    assert settings["Training-data extraction (k-extractability)"] == (
+        "prefix_tokens = 24;  suffix_tokens = 16;  batch_size = 64")
+    for key in ("probe:extraction", "membership"):  # no longer repeated per probe
+        text = strings(document.section(key))
+        assert "prefix_tokens" not in text and "warn_auc_lower" not in text
 
 
 def test_extraction_metrics_read_as_rates_counts_and_p_value(results):
@@ -118,23 +125,13 @@ def test_extraction_metrics_read_as_rates_counts_and_p_value(results):
     assert metrics["p-value"][0] == "4.0e-4"
 
 
-def test_settings_use_their_declared_labels(results):
-    rows = table_rows(build_report(results).section("probe:extraction"), "Setting")
-
-    assert [(r[0], r[1].text, r[2], r[3]) for r in rows] == [
-        ("Prompt length (tokens)", "prefix_tokens", "24", "24"),
-        ("Continuation length (tokens)", "suffix_tokens", "16", "16"),
-        ("Prompts per batch", "batch_size", "64", "64"),
-    ]
-
-
 def test_an_unknown_metric_is_listed_with_its_interval(results):
     results["probes"][0]["metrics"].update({"score_gap_members": 0.1234, "score_gap_members_ci": [0.05, 0.2]})
 
-    metrics = metric_values(build_report(results).section("probe:loss"))
+    rows = dict((row[0], row[1]) for row in table_rows(build_report(results).section("appendix"), "Metric"))
 
-    assert metrics["Score gap, members"] == ("0.123 (0.050–0.200)", "1,000")
-    assert not any(label.endswith(" ci") or "Ci" in label for label in metrics)
+    assert rows["Score gap, members"] == "0.123 (0.050–0.200)"
+    assert not any(label.endswith(" ci") or "Ci" in label for label in rows)
 
 
 @pytest.mark.parametrize(
@@ -164,7 +161,7 @@ def test_extracted_records_are_listed_by_ref_and_never_by_id(results):
     text = strings(document)
 
     for ref in record_refs(results):
-        assert ref in text
+        assert any(ref in s for s in text)
     for record_id in record_ids(results):
         assert not any(record_id in s for s in text)
 
@@ -200,7 +197,8 @@ def test_the_pseudonym_key_is_never_printed(results):
     text = strings(build_report(results))
 
     assert not any(key in s for s in text)
-    assert any(s.startswith("HMAC-SHA256, key drawn per audit; the key is kept") for s in text)
+    assert any(s.startswith("HMAC-SHA256, key drawn per audit: records are named by keyed pseudonym")
+               and "the key is kept with the results and never printed" in s for s in text)
 
 
 def test_the_list_of_extracted_records_is_capped(results):
@@ -210,7 +208,7 @@ def test_the_list_of_extracted_records_is_capped(results):
     extraction = build_report(results).section("probe:extraction")
     text = strings(extraction)
 
-    assert "R-00000031" in text and "R-00000032" not in text  # 50 listed: 0x00..0x31
+    assert any("R-00000031" in s for s in text) and not any("R-00000032" in s for s in text)  # 0x00..0x31
     assert any("70 more not listed" in s for s in text)
 
 
@@ -234,10 +232,12 @@ def test_an_errored_probe_is_not_assessed_and_shows_its_error(results):
     document = build_report(with_errored_probe(results))
     section = document.section("probe:phi_leak")
 
-    cover_row = table_rows(document.section("cover"), "Probe")[-1]
-    assert cover_row[1] == Badge("error", "NOT ASSESSED")
+    rows = [row for row in all_table_rows(document.section("summary"), "Risk")
+            if row[1] == "PHI in generated text"]
+    assert rows and rows[0][2] == Badge("error", "NOT ASSESSED")
+    assert rows[0][3] == "Stopped with an error: no evidence either way."
     assert any(s.startswith("Not assessed") and "invalid dimensions" in s for s in strings(section))
-    assert any("No metrics were recorded" in s for s in strings(section))
+    assert not any(isinstance(b, Table) and b.header and b.header[0] == "Metric" for b in section.blocks)
 
 
 def test_results_with_almost_nothing_still_give_a_document():

@@ -46,7 +46,7 @@ def test_roc_chart_is_log_log_with_decade_ticks_and_only_embedded_fonts(results)
     from audit_core.report.charts import roc_drawing
 
     assert [tick_label(t) for t in decade_ticks(1e-3)] == ["0.001", "0.01", "0.1", "1"]
-    figure = next(b for b in build_report(results).section("probe:loss").blocks if isinstance(b, Figure))
+    figure = next(b for b in build_report(results).section("membership").blocks if isinstance(b, Figure))
     chart = next(c for c in figure.charts if isinstance(c, RocChart))
     drawing = roc_drawing(chart, 240, 190, "MnemoSans")
 

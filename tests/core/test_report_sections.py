@@ -9,8 +9,9 @@ from __future__ import annotations
 import copy
 
 from audit_core.report.document import build_report
-from audit_core.report.elements import Badge, SignatureLines
+from audit_core.report.elements import Badge, Heading, SignatureLines, Table
 from tests.core.report_samples import (  # `results`, the fixture, comes from conftest.py
+    all_table_rows,
     strings,
     table_rows,
     with_split_validity,
@@ -22,33 +23,75 @@ def joined(section) -> str:
     return " ".join(strings(section))
 
 
-def test_executive_summary_answers_the_deployment_question_with_key_numbers(results):
-    summary = build_report(results).section("summary")
-    text = joined(summary)
+def numbered_actions(section) -> list[str]:
+    """The texts of the numbered required actions a section lists."""
+    return [row[1] for block in section.blocks if isinstance(block, Table) and block.key_value
+            for row in block.rows if str(row[0]).isdigit()]
 
-    assert "Can this model be deployed or shared as assessed?" in text and "No. As assessed" in text
-    rows = table_rows(summary, "Probe")
-    assert rows[0][1] == "TPR at 1.0% FPR" and rows[0][2] == "41.2% (38.1–44.3%)"
-    assert rows[1][1] == "Members reproduced verbatim" and rows[1][2].startswith("11 members, 1.10%")
-    assert "differential privacy" in text and "Re-audit after the mitigations" in text
 
-    passing = copy.deepcopy(results)
-    passing["overall_verdict"] = "pass"
-    for probe in passing["probes"]:
+def test_page_two_sorts_every_result_for_release_and_numbers_each_action_once(results):
+    document = build_report(results)
+    summary = document.section("summary")
+
+    headings = [b.text for b in summary.blocks if isinstance(b, Heading)]
+    assert headings[0] == "Reject: grounds to refuse release as assessed (2)"
+    rows = all_table_rows(summary, "Risk")
+    assert [(r[1], r[2]) for r in rows] == [
+        ("LOSS membership inference", Badge("fail", "FAIL")),
+        ("Training-data extraction (k-extractability)", Badge("fail", "FAIL")),
+    ]
+    assert rows[0][3] == ("Training patients can be told apart from patients the model never saw. "
+                          "AUC 0.912 (95% CI 0.899-0.925)")
+    # Retrain with DP, deduplicate and keep internal answer membership; extraction adds the
+    # output filter; both point at the shared actions by number, listed once.
+    assert (rows[0][4], rows[1][4]) == ("1–3", "1–4")
+    cover_actions, later = numbered_actions(document.section("cover")), numbered_actions(summary)
+    assert [a.split()[0] for a in cover_actions] == ["Retrain", "Deduplicate", "Keep"]
+    assert not set(cover_actions) & set(later)  # each action printed once
+    assert [a.split()[0] for a in later] == ["Filter", "Re-audit"]
+    assert "No result falls under: Evidence against release; Evidence for release; No evidence either way." \
+        in strings(summary)
+
+
+def test_a_passing_audit_is_evidence_for_release_with_what_keeps_it_valid(results):
+    results["overall_verdict"] = "pass"
+    for probe in results["probes"]:
         probe["verdict"] = "pass"
-    assert "Yes, within the release context assessed" in joined(build_report(passing).section("summary"))
+    document = build_report(results)
+    cover = joined(document.section("cover"))
+
+    assert "Decision: Yes, beyond the hospital as assessed" in cover
+    assert "Keep the release context as assessed" in cover and "Required actions" not in cover
+    rows = all_table_rows(document.section("summary"), "Risk")
+    assert {r[2] for r in rows} == {Badge("pass", "PASS")}
+    # The badge says PASS; each row shows the figure it rests on, and needs no action.
+    assert [r[3] for r in rows] == [p["headline"]["text"][:1].upper() + p["headline"]["text"][1:]
+                                    for p in results["probes"]]
+    assert all(r[4] == "none" for r in rows)
 
 
-def test_scope_maps_every_named_clause_to_a_section(results):
-    scope = build_report(results).section("scope")
-    clauses = [row[0] for row in table_rows(scope, "Clause")]
+def test_an_inconclusive_probe_is_no_evidence_and_never_a_pass(results):
+    results["probes"][0]["verdict"] = "inconclusive"
+    rows = all_table_rows(build_report(results).section("summary"), "Risk")
 
-    for clause in ("HIPAA 45 CFR 164.514(b)(1)", "EDPB Opinion 28/2024", "EU AI Act Art. 10",
+    loss = next(r for r in rows if r[1] == "LOSS membership inference")
+    assert loss[2] == Badge("inconclusive", "INCONCLUSIVE")
+    assert loss[3].startswith("Too few patients to resolve the threshold: no evidence either way.")
+    headings = [b.text for b in build_report(results).section("summary").blocks if isinstance(b, Heading)]
+    assert "No evidence either way (1)" in headings and "Evidence for release (1)" not in headings
+
+
+def test_the_clause_map_points_every_named_clause_at_a_part_of_the_report(results):
+    document = build_report(results)
+    rows = table_rows(document.section("regulatory-map"), "Clause")
+
+    for clause in ("HIPAA 45 CFR §164.514(b)(1)", "EDPB Opinion 28/2024", "EU AI Act Art. 10",
                    "EU AI Act Art. 15(5)", "EU AI Act Annex IV 2(g)", "NIST AI 100-2 E2025"):
-        assert clause in clauses
-    assert all(row[2] != "not covered" for row in table_rows(scope, "Clause"))
-    not_run = " ".join(row[0] for row in table_rows(scope, "Attack"))
-    assert "Reference-calibrated" in not_run and "Shadow-model" in not_run
+        assert clause in [row[0] for row in rows]
+    assert all(row[2] != "not covered" for row in rows)
+    assert dict((r[0], r[2]) for r in rows)["EU AI Act Annex IV 2(g)"] == "Page 1; Sign-off; Appendix A"
+    not_run = joined(document.section("limitations"))
+    assert "reference-calibrated membership inference" in not_run and "shadow-model attacks" in not_run
 
 
 def test_the_release_context_sets_the_threat_model_and_tier(results):
@@ -74,45 +117,50 @@ def test_declared_training_facts_are_marked_declared_not_verified(results):
 
 
 def test_split_validity_is_shown_when_present_and_its_absence_is_said(results):
-    absent = joined(build_report(results).section("datasets"))
+    absent = joined(build_report(results).section("model"))
     assert "no model-free split-validity check" in absent
 
     failing = with_split_validity(results, "fail")
     document = build_report(failing)
-    text = joined(document.section("datasets"))
+    text = joined(document.section("model"))
     assert "AUC 0.52" in text and "Record length: AUC" in text
-    findings = table_rows(document.section("findings"), "Id")
-    assert any(row[2] == "Split validity (model-free)" for row in findings)
+    rows = all_table_rows(document.section("summary"), "Risk")
+    split = next(row for row in rows if row[1] == "Split validity (model-free)")
+    assert split[2] == Badge("fail", "INVALID") and "AUC 0.52" in split[3]
+    assert "No evidence either way (1)" in joined(document.section("summary"))
 
 
 def test_subgroups_suppress_cells_under_eleven_and_flag_significant_groups(results):
     document = build_report(with_subgroups(results))
-    rows = table_rows(document.section("subgroups"), "Column")
+    rows = table_rows(document.section("subgroups"), "Subgroup")
 
     female, male, oldest = rows
-    assert female[:3] == ("Sex", "F", "510 / 498") and female[-1] == Badge("warn", "LEAKS")
+    assert female[:2] == ("Sex: F", "510 / 498") and female[-1] == Badge("warn", "LEAKS")
     assert "0.930 (0.910–0.950)" in female
     assert male[-1] == ""
-    assert oldest[2] == "<11 / <11" and "suppressed" in oldest and "0.990" not in " ".join(map(str, oldest))
+    assert oldest[1] == "<11 / <11" and "suppressed" in oldest and "0.990" not in " ".join(map(str, oldest))
     assert oldest[-1] == ""  # a suppressed cell is never flagged
     assert "subgroups" not in [s.key for s in build_report(results).sections]
 
 
-def test_findings_register_ranks_by_severity_and_counts_affected_patients(results):
+def test_a_warning_is_evidence_against_release_after_the_grounds_to_reject(results):
     results["probes"][1]["verdict"] = "warn"
-    rows = table_rows(build_report(results).section("findings"), "Id")
+    summary = build_report(results).section("summary")
+    headings = [b.text for b in summary.blocks if isinstance(b, Heading)]
 
-    assert [row[1] for row in rows] == [Badge("fail", "HIGH"), Badge("warn", "MEDIUM")]
-    assert rows[0][4] == "412 training patients"  # 41.2% of 1,000 members at 1% FPR
-    assert rows[1][4] == "11 training patients"
+    assert headings[:2] == ["Reject: grounds to refuse release as assessed (1)", "Evidence against release (1)"]
+    rows = all_table_rows(summary, "Risk")
+    assert [row[2] for row in rows] == [Badge("fail", "FAIL"), Badge("warn", "WARN")]
+    assert rows[1][0] == "Records written out by the model"
 
 
-def test_limitations_conclusion_and_sign_off_are_always_there(results):
+def test_limitations_conditions_of_validity_and_sign_off_are_always_there(results):
     document = build_report(results)
 
-    assert "Lower bounds only" in joined(document.section("limitations"))
-    conclusion = joined(document.section("conclusion"))
-    assert "Re-audit due: 2027-11-29" in conclusion and "Releasing the weights" in conclusion
+    limits = joined(document.section("limitations"))
+    assert "Lower bounds:" in limits and "Conditions of validity" in limits
+    assert "a release of the weights beyond the context assessed" in limits
+    assert "re-audit due 2027-11-29" in joined(document.section("cover"))
     signers = next(b for b in document.section("sign-off").blocks if isinstance(b, SignatureLines))
     assert [role for role, _ in signers.signers] == ["Auditor", "Privacy officer"]
 
@@ -124,10 +172,10 @@ def test_optional_engine_fields_are_rendered_when_present(results):
     probe["metrics"]["membership_advantage_ci"] = [0.58, 0.64]
     document = build_report(results)
 
-    assert "Reference-calibrated" in joined(document.section("methods"))
-    assert "advantage 0.610 (0.580–0.640)" in joined(document.section("probe:loss"))
-    assert "Reference-calibrated membership" not in " ".join(
-        row[0] for row in table_rows(document.section("scope"), "Attack"))
+    assert "Reference-calibrated" in joined(document.section("threat-model"))  # with the methods
+    metrics = dict((row[0], row[1]) for row in table_rows(document.section("appendix"), "Metric"))
+    assert metrics["Membership advantage"] == "0.610 (0.580–0.640)"
+    assert "reference-calibrated membership" not in joined(document.section("limitations"))
 
 
 def test_appendices_give_the_rerun_command_hashes_and_formulas(results):
@@ -137,6 +185,5 @@ def test_appendices_give_the_rerun_command_hashes_and_formulas(results):
     assert "mnemoscope run plan.json --out rerun" in appendix
     assert results["datasets"][0]["sha256"] in appendix and "plan.json" in appendix
     terms = [row[0] for row in table_rows(document.section("definitions"), "Term")]
-    for term in ("TPR (true positive rate)", "Membership advantage", "Epsilon lower bound ε_lb",
-                 "k-extractability", "Exposure"):
+    for term in ("TPR, FPR", "Epsilon lower bound ε_lb", "k-extractability", "Clopper–Pearson interval"):
         assert term in terms

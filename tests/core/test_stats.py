@@ -115,7 +115,7 @@ def test_posterior_and_advantage_known_values() -> None:
     from audit_core.stats.intervals import posterior_membership
     from audit_core.stats.roc import membership_advantage
 
-    # compliance reference 5.2: prior 5%, likelihood ratio 2 -> 0.095; 10 -> 0.345
+    # The EMA Policy 0070 / Health Canada PRCI 0.09 anchor: prior 5%, likelihood ratio 2 -> 0.095; 10 -> 0.345
     assert posterior_membership(0.05, 2.0) == pytest.approx(0.0952, abs=1e-4)
     assert posterior_membership(0.05, 10.0) == pytest.approx(0.3448, abs=1e-4)
     assert posterior_membership(0.05, float("inf")) == 1.0

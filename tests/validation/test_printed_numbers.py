@@ -9,7 +9,7 @@ from pathlib import Path
 
 from audit_core.report import write_report
 from audit_core.terminal import format_summary
-from tests.printed_numbers import assert_printed_from, chart_strings, pdf_text, report_headings
+from tests.printed_numbers import assert_printed_from, report_labels, pdf_text, report_headings
 
 # Expected: the demo, the negative control, and both sides of the four family controls.
 AUDITS = 10
@@ -29,7 +29,7 @@ def test_every_number_the_pdf_prints_comes_from_its_results(validation_run, tmp_
         where = f"the PDF of {results['audit']['title']!r} ({results['audit']['id']})"
         try:
             assert_printed_from(pdf_text(path), results, run, where=where, at_least=100,
-                                headings=report_headings(report), charts=chart_strings(report))
+                                headings=report_headings(report), labels=report_labels(report))
         except AssertionError as error:
             failures.append(str(error))
     assert not failures, "\n\n".join(failures)
