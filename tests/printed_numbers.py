@@ -108,8 +108,6 @@ NON_FIGURES: tuple[tuple[str, str], ...] = (
      r"(?:to|-|–)\s*10|rule\s+of\s+three[^.;)]*?\b[NM]\s*(?:=|>=|≥)\s*3,000",
      "rules and advice the report quotes (HIPAA Safe Harbor's age rule, the usual DP-SGD "
      "budget, EMA's 0.09, the CMS cell-size rule, the rule of three)"),
-    (r"(?:compliance|EHR-FM)\s+references?\s+\d+(?:\.\d+)*(?:,\s*\d+(?:\.\d+)*)*",
-     "sections of the compliance notes (issue 14, defect 10, cites the sources instead)"),
     (r"\b[0-9a-f]{12,}…?", "hashes (SHA-256, HMAC pseudonyms)"),
 )
 _NON_FIGURES = re.compile("|".join(f"(?:{pattern})" for pattern, _ in NON_FIGURES), re.MULTILINE)
