@@ -91,7 +91,7 @@ def check_signatures(path: Path, data: bytes, written: int | None, result: Verif
                 if approval is not None:
                     approvals += 1
                     result.approvals.append(approval)
-                    result.good(f"Approved by {approval.approver}: {approval.describe()}, {when}.")
+                    result.good(f"Decision signed by {approval.approver}: {approval.describe()}, {when}.")
                     result.note(f"Signature {index}: intact and valid, certificate of {who}; {trusted}.")
                 elif signature.field_name.startswith(FIELD_PREFIX):
                     result.good(f"Signature {index}: intact and valid; signed when issued by {who}, "

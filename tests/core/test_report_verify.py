@@ -129,7 +129,7 @@ def test_a_report_signed_when_issued_verifies_and_is_not_called_an_approval(tmp_
     done = verify_cli(path)
     assert done.returncode == 0 and done.stderr == "", done.stdout + done.stderr
     assert "Signature 1: intact and valid; signed when issued by" in done.stdout
-    assert "not an approval" in done.stdout and "Approved by" not in done.stdout
+    assert "not an approval" in done.stdout and "Decision signed by" not in done.stdout
 
 
 # --- approvals -----------------------------------------------------------------------------
@@ -158,11 +158,11 @@ def test_approvals_stack_each_verifies_and_pdfsig_accepts_them(report: Path, tmp
     assert [(a.approver, a.decision.value, a.conditions) for a in outcome.approvals] == [
         ("Jane Roe, Privacy Officer", "approved-with-conditions", "Internal research use only"),
         ("John Doe, Data Protection Officer", "approved", "")]
-    approved = [line for line in outcome.lines if line.startswith("OK    Approved by")]
-    assert re.fullmatch(r"OK    Approved by Jane Roe, Privacy Officer: approved-with-conditions "
+    approved = [line for line in outcome.lines if line.startswith("OK    Decision signed by")]
+    assert re.fullmatch(r"OK    Decision signed by Jane Roe, Privacy Officer: approved-with-conditions "
                         r"\(conditions: Internal research use only\), \d{4}-\d\d-\d\d \d\d:\d\d UTC\.",
                         approved[0])
-    assert approved[1].startswith("OK    Approved by John Doe, Data Protection Officer: approved, ")
+    assert approved[1].startswith("OK    Decision signed by John Doe, Data Protection Officer: approved, ")
     done = verify_cli(report)
     assert done.returncode == 0 and done.stderr == ""
 
