@@ -18,12 +18,11 @@ from tests.core.report_samples import strings, table_rows
 from tests.printed_numbers import (
     assert_printed_from,
     report_labels,
-    figures_in,
-    pdf_text,
     printable,
     report_headings,
     unexplained,
 )
+from tests.printed_tokens import figures_in, pdf_text
 
 
 def _reidentification() -> dict:

@@ -20,7 +20,7 @@ from tests.core.report_samples import (  # `results`, the fixture, comes from co
     record_ids,
     with_planted_phi,
 )
-from tests.printed_numbers import pdf_text as read_pdf_text
+from tests.printed_tokens import pdf_text as read_pdf_text
 
 
 def pdf_text(path) -> str:

@@ -33,7 +33,7 @@ from tests.core.report_samples import (  # `results`, the fixture, comes from co
     cancelled,
     with_errored_probe,
 )
-from tests.printed_numbers import pdf_text
+from tests.printed_tokens import pdf_text
 
 
 # --- the chart ------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from audit_core.report import write_report
 from audit_core.terminal import format_summary
-from tests.printed_numbers import assert_printed_from, report_labels, pdf_text, report_headings
+from tests.printed_numbers import assert_printed_from, report_headings, report_labels
+from tests.printed_tokens import pdf_text
 
 # Expected: the demo, the negative control, and both sides of the four family controls.
 AUDITS = 10
