@@ -99,7 +99,9 @@ def _attribute(curves: Mapping[str, Any]) -> IntervalChart | None:
         x_label="AUROC gap, members − non-members",
         caption="Above 0: the model brings a removed sensitive category back more readily for "
                 "training patients than for patients it never saw. Only categories and tiers with "
-                "enough carriers to estimate are drawn. Bars: 95% intervals; red: wholly above 0.")
+                "enough carriers to estimate are drawn. Bars: simultaneous 95% intervals over every "
+                "category and tier compared (Bonferroni), the ones the verdict reads; red: wholly "
+                "above 0.")
 
 
 def _reidentification(metrics: Mapping[str, Any]) -> IntervalChart | None:
