@@ -186,13 +186,28 @@ def _edit_bytes(data: bytes, fmt: str, edits: list[tuple]) -> bytes:
     return data
 
 
-def write_cohort(folder: Path, stem: str, spec: dict, rows: list[list[Any]]) -> tuple[Path, int | None]:
-    """The file, and how many records an audit of it must count (None: not known)."""
+def write_cohort(folder: Path, stem: str, spec: dict, rows: list[list[Any]]) -> tuple[Path, dict]:
+    """The file, and what an audit of it must do: `records`, how many it counts when it runs
+    (None: not known), and `refuse`, why it must not run (None: it may)."""
     header, table = _edit_table(rows, spec["table"])
     path = folder / f"{stem}{spec['format']}"
     path.write_bytes(_edit_bytes(_serialize(spec["format"], header, table), spec["format"], spec["bytes"]))
     lossy = any(e[0] in LOSSY for e in spec["table"] + spec["bytes"])
-    return path, None if lossy else len(table)
+    return path, {"records": None if lossy else len(table), "refuse": _must_refuse(spec["format"], header, table)}
+
+
+def _must_refuse(fmt: str, header: list[str], rows: list[list[Any]]) -> str | None:
+    """Issue 19: a CSV repeating a column name the plan maps (14), and sequences that are
+    neither text nor a flat list of codes (3), are refused, never read silently."""
+    repeated = [name for name in COLUMNS if header.count(name) > 1]
+    if fmt in (".csv", ".tsv") and repeated:
+        return f"a repeated column '{repeated[0]}'"
+    codes = [r[header.index("codes")] for r in rows] if "codes" in header else []
+    if fmt in (".jsonl", ".parquet") and codes and all(
+            isinstance(v, dict) or (isinstance(v, list) and v and all(isinstance(c, (list, dict)) for c in v))
+            for v in codes):
+        return "nested sequence values"
+    return None
 
 
 def plan_text(plan: dict, fmt: str) -> str:
