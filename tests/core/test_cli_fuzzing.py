@@ -171,7 +171,7 @@ def _damaged(fmt: str = ".csv", table: list | None = None, damage: list | None =
 CLEAN = _damaged()
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=35)
 # The cases issue 19 lists, always run (the generated examples may miss them):
 @example(hostile=_damaged(damage=[("headerless",)]), other=CLEAN, hostile_members=True)  # header is a record
 @example(hostile=_damaged(damage=[("stray_quote", 12)]), other=CLEAN, hostile_members=True)  # records swallowed
@@ -284,7 +284,7 @@ def _plan_case(edits: list | None = None, out_mode: str = "fresh", *, plan_forma
             "long_record": long_record, "out_mode": out_mode, "flags": ["--quiet"]}
 
 
-@settings(FUZZ, max_examples=50)
+@settings(FUZZ, max_examples=45)
 # The cases issue 19 lists, always run (the generated examples may miss them):
 @example(**_plan_case(out_mode="file"))  # --out is a file: the error log cannot be written
 @example(**_plan_case(out_mode="dev-null"))
