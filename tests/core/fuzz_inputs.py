@@ -39,7 +39,8 @@ MEMBERS, NON_MEMBERS = _demo_rows("members.csv", 10000), _demo_rows("non_members
 # ---- record values and cohort files ----------------------------------------------------
 marked = st.builds(lambda pre, n, post: f"{pre}{MARK}{n}{post}",
                    st.sampled_from(["", "=", "+", "-", "@", "\t", "\r", "\t=", " ", '"', "'", "\ufeff",
-                                    '=HYPERLINK("http://x/?', "\u202e", "VISIT J02.9 "]),
+                                    '=HYPERLINK("http://x/?', "\u202e", "VISIT J02.9 ",
+                                    "\udc80"]),  # a lone surrogate: JSON escapes it, UTF-8 cannot hold it
                    st.integers(0, 999),
                    st.sampled_from(["", "\n", ",", "\t", '"', '""', "\r\n", " VISIT J02.9", "\x00", ")",
                                     "\u2028", "   ", "|cmd"]))
@@ -149,7 +150,8 @@ def _serialize(fmt: str, header: list[str], rows: list[list[Any]]) -> bytes:
         try:
             arrays.append(pa.array(values))
         except (pa.ArrowException, TypeError, ValueError, OverflowError):  # a mix: as text
-            arrays.append(pa.array([None if v is None else _text_cell(v) for v in values]))
+            arrays.append(pa.array([None if v is None else _text_cell(v).encode("utf-8", "replace").decode()
+                                    for v in values]))
     buffer = io.BytesIO()
     pq.write_table(pa.Table.from_arrays(arrays, names=header), buffer)
     return buffer.getvalue()

@@ -181,6 +181,9 @@ CLEAN = _damaged()
 @example(hostile=_damaged(".parquet", [("sequence_as", "nested")]), other=CLEAN, hostile_members=True)  # 3
 @example(hostile=_damaged(".jsonl", [("sequence_as", "dict")]), other=CLEAN, hostile_members=False)  # 3
 @example(hostile=_damaged(table=[("repeat_column", "codes")]), other=CLEAN, hostile_members=True)  # 14
+# Found by this fuzz: an escaped lone surrogate ("\udc80") in a JSON Lines id.
+@example(hostile=_damaged(".jsonl", [("set", 3, "patient_id", f"\udc80{MARK}7")]), other=CLEAN,
+         hostile_members=True)
 @given(hostile=cohort_files, other=st.one_of(clean_file, cohort_files), hostile_members=st.booleans())
 def test_hostile_cohort_files_give_a_result_or_a_clean_refusal(hostile: dict, other: dict,
                                                                hostile_members: bool) -> None:
@@ -297,6 +300,7 @@ def _plan_case(edits: list | None = None, out_mode: str = "fresh", *, plan_forma
 @example(**_plan_case([(("model", "threads"), 10**9)]))  # 13
 @example(**_plan_case([(("model", "threads"), 2**64)]))  # 13 (was a TypeError, exit 3)
 @example(**_plan_case([(("data", "columns", "subgroups"), ["patient_id"])]))  # 6: every id a subgroup
+@example(**_plan_case([(("audit", "title"), "\ud800")], plan_format=".json"))  # found by this fuzz
 @given(edits=plan_edits, plan_format=st.sampled_from([".toml", ".json", ".txt"]),
        data_format=st.sampled_from(FORMATS), stem=st.sampled_from(["members", "records"]),
        long_record=st.booleans(), out_mode=st.sampled_from(OUT_MODES),
