@@ -175,8 +175,8 @@ def _edit_bytes(data: bytes, fmt: str, edits: list[tuple]) -> bytes:
             data = data.replace(b"\n", b"\r\n")
         elif kind == "blank_lines":
             data = b"\n\n".join(lines)
-        elif kind == "stray_quote":  # an unclosed quote opening the second field of a line
-            n = 1 + args[0] % max(1, len(lines) - 1)
+        elif kind == "stray_quote" and len(lines) > 1:  # an unclosed quote opens a line's second field
+            n = 1 + args[0] % (len(lines) - 1)
             sep = b"\t" if fmt == ".tsv" else (b":" if fmt == ".jsonl" else b",")
             lines[n] = lines[n].replace(sep, sep + b'"', 1)
             data = b"\n".join(lines)
