@@ -14,8 +14,10 @@ It is removed once the audit's files are written for a completed run.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -162,10 +164,14 @@ class Checkpoint:
         return data
 
     def save(self, unit: str, data: bytes) -> None:
-        with self._db:  # one transaction, committed (and synced) per unit of work
-            self._db.execute("INSERT OR REPLACE INTO units (name, data, sha256, saved_utc) "
-                             "VALUES (?, ?, ?, ?)",
-                             (unit, data, hashlib.sha256(data).hexdigest(), _now()))
+        try:
+            with self._db:  # one transaction, committed (and synced) per unit of work
+                self._db.execute("INSERT OR REPLACE INTO units (name, data, sha256, saved_utc) "
+                                 "VALUES (?, ?, ?, ?)",
+                                 (unit, data, hashlib.sha256(data).hexdigest(), _now()))
+        except sqlite3.Error as exc:  # a full disk, most often: the user's to fix, not a bug
+            raise PlanError(f"cannot save finished work in {self.path} ({exc}); free some room "
+                            "or choose another output folder, then continue with --resume") from None
 
     def close(self) -> None:
         self._db.close()
@@ -192,6 +198,10 @@ class CheckpointRequest:
                                   "again (the desktop app asks which)", CheckpointError.FOUND)
         if found is not None:
             _check_same_audit(found, fingerprint, self.path)
+        from audit_core.output_folder import check_same_audit
+
+        # The first moment the audit's identity is known, before any model work.
+        check_same_audit(self.folder, fingerprint.audit_id())
         self.folder.mkdir(parents=True, exist_ok=True)
         try:
             db = _connect(self.path)
@@ -253,6 +263,7 @@ def _check_same_audit(found: FoundCheckpoint, fingerprint: Fingerprint, path: Pa
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    _private(path)
     db = sqlite3.connect(path, timeout=30.0)
     # WAL: a commit is one append; FULL: synced at each commit, so a reboot keeps it too.
     db.execute("PRAGMA journal_mode=WAL")
@@ -261,6 +272,21 @@ def _connect(path: Path) -> sqlite3.Connection:
     db.execute("CREATE TABLE IF NOT EXISTS units (name TEXT PRIMARY KEY, data BLOB NOT NULL, "
                "sha256 TEXT NOT NULL, saved_utc TEXT NOT NULL)")
     return db
+
+
+def _private(path: Path) -> None:
+    """The checkpoint holds per-record scores: owner-only (0600), like records.csv. SQLite
+    gives its -wal and -shm files the database file's mode, so creating that file 0600
+    (and narrowing one an older version left 0644) covers all three."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600))
+    except FileExistsError:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                if not os.path.islink(f"{path}{suffix}"):
+                    os.chmod(f"{path}{suffix}", 0o600)
+    except OSError:  # sqlite3.connect says what is wrong with the folder
+        pass
 
 
 def _now() -> str:
