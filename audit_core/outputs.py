@@ -77,9 +77,10 @@ def write_outputs(result: AuditResult, out_dir: Path, signer: object | None = No
 
 
 def _remove_leftovers(folder: Path) -> None:
-    """Pending and temporary files a crash left (their names are this module's own)."""
+    """Pending and temporary files a crash left: this module's names, and pikepdf's
+    temporary copy of a report it was saving (".pikepdf." and the name it saved to)."""
     for name in OUTPUT_NAMES:
-        for pattern in (f".{name}.*", f"..{name}.*"):
+        for pattern in (f".{name}.*", f"..{name}.*", f".pikepdf.*.{name}.*"):
             for path in folder.glob(pattern):
                 if path.is_file() and not path.is_symlink():
                     path.unlink(missing_ok=True)
