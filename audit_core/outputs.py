@@ -69,8 +69,10 @@ def write_outputs(result: AuditResult, out_dir: Path, signer: object | None = No
     # From here to the last rename the folder holds no results.json: never one that
     # speaks for a report or records of another run.
     (out_dir / RESULTS_FILE).unlink(missing_ok=True)
-    for name in (*(n for n in written if n != RESULTS_FILE), RUN_FILE, RESULTS_FILE):
+    for name in (*(n for n in written if n != RESULTS_FILE), RUN_FILE):
         os.replace(out_dir / pending_name(name), out_dir / name)
+    _sync_folder(out_dir)  # the set is durable before the file that says it is complete
+    os.replace(out_dir / pending_name(RESULTS_FILE), out_dir / RESULTS_FILE)
     _sync_folder(out_dir)
     paths = {"results": RESULTS_FILE, "run": RUN_FILE, "records": RECORDS_FILE, "report": REPORT_FILE}
     return {key: out_dir / name for key, name in paths.items()}

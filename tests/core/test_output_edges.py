@@ -567,3 +567,18 @@ def test_the_internal_error_handler_survives_a_closed_stderr(tmp_path, monkeypat
 
     monkeypatch.setattr(sys, "stderr", Closed())
     assert _internal_error(RuntimeError("bug"), Path("/dev/null/x")) == 3
+
+
+def test_files_of_an_earlier_version_are_kept_with_their_own_message(finished, tmp_path, capsys,
+                                                                   no_model_work):
+    """Before run.json recorded its files (outputs_sha256), nothing says they are unchanged."""
+    setup, plan, first = finished
+    out = tmp_path / "out"
+    shutil.copytree(first, out)
+    run = json.loads((out / "run.json").read_text())
+    del run[RECORD_KEY]
+    (out / "run.json").write_text(json.dumps(run))
+    before = sha256s(out)
+    code, _, err = run_cli(capsys, plan, out)
+    assert_refused(code, err, "earlier Mnemoscope version", str(out / "report.pdf"))
+    assert sha256s(out) == before
