@@ -125,9 +125,8 @@ def check_ownership(folder: Path, writes: Iterable[str], record: FolderRecord | 
                 "choose another output folder")
         if path.exists() and not record.owns(folder, name):
             raise OutputFolderError(
-                f"{path} was not written by Mnemoscope, or was changed since (edited, or signed "
-                "with `mnemoscope sign`); it is never overwritten: move it away or choose "
-                "another output folder")
+                f"{path} was not written by Mnemoscope, or was changed since (edited, or signed); "
+                "it is never overwritten: move it away or choose another output folder")
     if audit_id is not None:
         check_same_audit(folder, audit_id, record)
     return {name: file_sha256(folder / name) for name in OUTPUT_NAMES

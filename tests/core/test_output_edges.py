@@ -243,6 +243,7 @@ def test_the_desktop_app_follows_the_same_rule(tmp_path):
         work(lambda fraction, message: None, CancelToken())
     problem, advice = explain(refused.value)
     assert str(out / "plan.toml") in problem and "not written by Mnemoscope" in problem
+    assert "another output folder" in advice
     assert SECRET not in problem + advice
     assert sha256s(tmp_path) == before
 
