@@ -179,10 +179,12 @@ class Checkpoint:
 
 @dataclass(frozen=True, slots=True)
 class CheckpointRequest:
-    """Where to keep a run's checkpoint and whether to continue the one found there."""
+    """Where to keep a run's checkpoint and whether to continue the one found there
+    (`resume`) or discard it (`restart`: once the audit is known to be the folder's own)."""
 
     folder: Path
     resume: bool = False
+    restart: bool = False
 
     @property
     def path(self) -> Path:
@@ -190,6 +192,13 @@ class CheckpointRequest:
 
     def open(self, fingerprint: Fingerprint) -> Checkpoint:
         """Open (or create) the checkpoint; PlanError when one is there and may not be used."""
+        from audit_core.output_folder import check_same_audit
+
+        # The first moment the audit's identity is known, before any model work, and before
+        # a restart discards anything: another audit's folder keeps its checkpoint too.
+        check_same_audit(self.folder, fingerprint.audit_id())
+        if self.restart:
+            self.discard()
         found = describe_checkpoint(self.folder)
         if found is not None and not self.resume:
             raise CheckpointError(f"{self.folder} holds the checkpoint of an interrupted audit "
@@ -198,10 +207,6 @@ class CheckpointRequest:
                                   "again (the desktop app asks which)", CheckpointError.FOUND)
         if found is not None:
             _check_same_audit(found, fingerprint, self.path)
-        from audit_core.output_folder import check_same_audit
-
-        # The first moment the audit's identity is known, before any model work.
-        check_same_audit(self.folder, fingerprint.audit_id())
         self.folder.mkdir(parents=True, exist_ok=True)
         try:
             db = _connect(self.path)

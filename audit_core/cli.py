@@ -141,11 +141,10 @@ def _run(args: argparse.Namespace) -> int:
 
     plan = load_plan(args.plan)
     signer = load_signer(args.sign) if args.sign else None  # a bad certificate fails before the run
-    check_output_folder(args.out, plan)  # before any model work, and before --restart discards
-    checkpoint = CheckpointRequest(args.out, resume=args.resume)
-    if args.restart:
-        checkpoint.discard()
-    elif args.resume and not checkpoint.path.is_file() and not args.quiet:
+    check_output_folder(args.out, plan)  # before any model work
+    # --restart discards the checkpoint once the run knows the folder is this audit's own.
+    checkpoint = CheckpointRequest(args.out, resume=args.resume, restart=args.restart)
+    if args.resume and not checkpoint.path.is_file() and not args.quiet:
         print(f"{TOOL_NAME}: no interrupted audit in {args.out}; running from the start",
               file=sys.stderr)
     if not args.quiet:

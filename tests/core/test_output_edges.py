@@ -207,6 +207,25 @@ def test_another_audit_s_results_are_kept(finished, tmp_path, capsys):
     assert sha256s(out, other.members, other.non_members, other_plan) == before
 
 
+def test_restart_in_another_audit_s_folder_keeps_its_checkpoint(finished, tmp_path, capsys):
+    """--restart discards a checkpoint only once the run knows the folder is its own."""
+    from audit_core.checkpoints import CheckpointRequest, Fingerprint
+
+    setup, plan, first = finished
+    out = tmp_path / "out"
+    saved = CheckpointRequest(out).open(Fingerprint({"plan": "the earlier audit's"}))
+    saved.save("unit", b"hours of work")
+    saved.close()
+    for name in OUTPUTS:
+        shutil.copy(first / name, out / name)
+    other = Setup(tmp_path / "other", seed=8)
+    other_plan = other.plan()
+    before = sha256s(out)
+    code, _, err = run_cli(capsys, other_plan, out, "--restart")
+    assert_refused(code, err, "holds the results of another audit")
+    assert sha256s(out) == before and (out / "checkpoint.sqlite").is_file()
+
+
 @pytest.mark.parametrize("change", ["edited", "deleted run.json"])
 def test_a_changed_output_is_never_overwritten(change, finished, tmp_path, capsys, no_model_work):
     """An edited records.csv (or a signed report: its bytes change the same way) no longer
