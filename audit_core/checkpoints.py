@@ -239,6 +239,7 @@ def describe_checkpoint(folder: Path) -> FoundCheckpoint | None:
     path = Path(folder) / CHECKPOINT_FILE
     if not path.is_file():
         return None
+    check_checkpoint_is_ours(folder)
     try:
         db = _connect(path)
         try:
@@ -253,6 +254,38 @@ def describe_checkpoint(folder: Path) -> FoundCheckpoint | None:
                               CheckpointError.DAMAGED) from None
     return FoundCheckpoint(parts=parts, digest=meta.get("digest", ""), units=int(units),
                            saved_utc=last or "never")
+
+
+def check_checkpoint_is_ours(folder: Path) -> None:
+    """A checkpoint.sqlite that another program wrote (an SQLite database without this
+    format's tables) is never opened for writing, replaced or removed. A file that is no
+    SQLite database is taken for Mnemoscope's own, damaged: --restart discards it."""
+    path = Path(folder) / CHECKPOINT_FILE
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                return
+    except OSError:
+        return
+    try:
+        # immutable: reads the file as it is, creating no -wal or -shm beside it. Tables
+        # still only in a crashed run's WAL read as none: taken for Mnemoscope's own.
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return  # a damaged checkpoint: describe_checkpoint says so
+    if tables and not {"meta", "units"} <= tables:
+        raise _foreign(path)
+
+
+def _foreign(path: Path) -> Exception:
+    from audit_core.output_folder import OutputFolderError
+
+    return OutputFolderError(f"{path} is not a Mnemoscope checkpoint; it is never replaced: move "
+                             "it away or choose another output folder")
 
 
 def _check_same_audit(found: FoundCheckpoint, fingerprint: Fingerprint, path: Path) -> None:

@@ -42,6 +42,7 @@ AUDIT_FILES = (REPORT_FILE, RECORDS_FILE, RUN_FILE, RESULTS_FILE)  # what every 
 OUTPUT_NAMES = (*AUDIT_FILES, PLAN_FILE)  # the files run.json may record
 RECORD_KEY = "outputs_sha256"  # in run.json: file name -> SHA-256 of the bytes this run wrote
 _RUN_SCHEMA_PREFIX = "mnemoscope.run/"
+_RUN_FILE_LIMIT = 16 * 2**20
 
 # Room the outputs need: the report and run files, a row of records.csv and results.json
 # per record, and the checkpoint's per-token scores (three 8-byte numbers per token, at
@@ -105,6 +106,10 @@ def check_output_folder(folder: Path, plan: Any, writes: Iterable[str] = AUDIT_F
     record = read_record(folder) if folder.is_dir() else FolderRecord()
     _check_inputs(folder, plan, record, writes)
     check_ownership(folder, writes, record)
+    if folder.is_dir():
+        from audit_core.checkpoints import check_checkpoint_is_ours
+
+        check_checkpoint_is_ours(folder)
     _check_room(folder, plan)
 
 
@@ -300,7 +305,10 @@ def _existing_ancestor(folder: Path) -> Path:
 
 
 def _run_document(path: Path) -> dict[str, Any] | None:
-    if not path.is_file() or path.is_symlink():
+    try:  # run.json is a few kB: a large file of that name is someone else's
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > _RUN_FILE_LIMIT:
+            return None
+    except OSError:
         return None
     try:
         document = json.loads(path.read_text(encoding="utf-8"))

