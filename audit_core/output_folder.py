@@ -123,15 +123,16 @@ def check_ownership(folder: Path, writes: Iterable[str], record: FolderRecord | 
         if path.is_symlink() or (path.exists() and not path.is_file()):
             raise OutputFolderError(f"{path} is not a plain file Mnemoscope wrote; it is never "
                                     "replaced: move it away or choose another output folder")
-        if path.exists() and not record.owns(folder, name) and record.run_file_ours and not record.hashes:
+        if not path.exists() or record.owns(folder, name):
+            continue
+        if record.run_file_ours and not record.hashes:
             raise OutputFolderError(
                 f"{path} is from a run of an earlier Mnemoscope version, which did not record "
                 "the files it wrote; it is never overwritten: move the folder's files away or "
                 "choose another output folder")
-        if path.exists() and not record.owns(folder, name):
-            raise OutputFolderError(
-                f"{path} was not written by Mnemoscope, or was changed since (edited, or signed); "
-                "it is never overwritten: move it away or choose another output folder")
+        raise OutputFolderError(
+            f"{path} was not written by Mnemoscope, or was changed since (edited, or signed); "
+            "it is never overwritten: move it away or choose another output folder")
     if audit_id is not None:
         check_same_audit(folder, audit_id, record)
     return {name: file_sha256(folder / name) for name in OUTPUT_NAMES
