@@ -171,7 +171,7 @@ class Checkpoint:
                                  (unit, data, hashlib.sha256(data).hexdigest(), _now()))
         except sqlite3.Error as exc:  # a full disk, most often: the user's to fix, not a bug
             raise PlanError(f"cannot save finished work in {self.path} ({exc}); free some room "
-                            "or choose another output folder, then continue with --resume") from None
+                            "and resume the audit (--resume; the app offers it at Start)") from None
 
     def close(self) -> None:
         self._db.close()
