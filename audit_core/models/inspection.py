@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit_core.errors import ModelError
+from audit_core.errors import ModelError, PlanError
 from audit_core.fingerprint import file_sha256
+from audit_core.models.model_files import regular_file_present, require_regular_file
 from audit_core.models.tokenizer_loading import TOKENIZER_FILE, load_tokenizer
 
 CAUSAL_LM = "causal_lm"
@@ -91,23 +93,23 @@ class ModelInfo:
 
 
 def resolve_model_path(path: Path) -> Path:
-    """The .onnx file for a folder or file argument."""
+    """The .onnx file for a folder or file argument; it must be a regular file (a FIFO
+    would block every later open forever)."""
     if path.is_dir():
         candidates = sorted(path.glob("*.onnx"))
         if not candidates:
             raise ModelError(f"no .onnx file in the model folder {path}")
         preferred = [c for c in candidates if c.name == "model.onnx"]
-        if preferred:
-            return preferred[0]
-        if len(candidates) > 1:
+        if not preferred and len(candidates) > 1:
             raise ModelError(f"the model folder {path} holds several .onnx files "
                              f"({', '.join(c.name for c in candidates)}): name one of them")
-        return candidates[0]
-    if path.is_file():
-        if path.suffix.lower() != ".onnx":
-            raise ModelError(f"{path} is not an .onnx file")
-        return path
-    raise ModelError(f"model not found: {path}")
+        chosen = (preferred or candidates)[0]
+        require_regular_file(chosen, f"model not found: {chosen}")
+        return chosen
+    require_regular_file(path, f"model not found: {path}")
+    if path.suffix.lower() != ".onnx":
+        raise ModelError(f"{path} is not an .onnx file")
+    return path
 
 
 def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
@@ -127,10 +129,10 @@ def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
 
     files = [model_path] + _external_files(graph, folder, model_path.name)
     tokenizer_path = folder / TOKENIZER_FILE
-    if tokenizer_path.is_file():
+    if regular_file_present(tokenizer_path):
         files.append(tokenizer_path)
     config_path = folder / "config.json"
-    if config_path.is_file():
+    if regular_file_present(config_path):
         files.append(config_path)
     file_infos = tuple(FileInfo(f.name, file_sha256(f), f.stat().st_size) for f in files)
 
@@ -145,7 +147,7 @@ def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
     if kind in (CAUSAL_LM, ENCODER, MASKED_LM):
         tokenizer = load_tokenizer(folder)
         tokenizer_vocab = tokenizer.get_vocab_size(with_added_tokens=True)
-    context, source = _context_length(folder, context_length)
+    context, source = _context_length(folder, context_length, graph, inputs, model_path)
     opsets = [o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")]
     return ModelInfo(
         name=model_path.name, path=model_path, folder=folder, sha256=file_infos[0].sha256,
@@ -163,7 +165,7 @@ def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
 def _conversion(folder: Path, model_sha256: str) -> dict[str, Any] | None:
     """The export's verification record, and whether it is about this very model file."""
     path = folder / MANIFEST_FILE
-    if not path.is_file():
+    if not regular_file_present(path):
         return None
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -294,6 +296,8 @@ def tabular_probability_output(outputs: tuple[TensorSpec, ...]) -> TensorSpec | 
 
 
 def _architectures(folder: Path) -> list[str]:
+    if not regular_file_present(folder / "config.json"):
+        return []
     try:
         values = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
@@ -328,23 +332,60 @@ def _external_files(graph: Any, folder: Path, model_name: str) -> list[Path]:
             target = (folder / entry.value).resolve()
             if root not in target.parents:
                 raise ModelError(f"{model_name} refers to weights outside its folder; refusing to read them")
-            if not target.is_file():
-                raise ModelError(f"{model_name} needs the weights file '{entry.value}', which is missing")
+            require_regular_file(target, f"{model_name} needs the weights file '{entry.value}', "
+                                         "which is missing")
             found[entry.value] = target
     return [found[k] for k in sorted(found)]
 
 
-def _context_length(folder: Path, override: int | None) -> tuple[int | None, str]:
-    if override is not None:
-        return override, "plan"
+def _context_length(folder: Path, override: int | None, graph: Any,
+                    inputs: tuple[TensorSpec, ...], model_path: Path) -> tuple[int | None, str]:
+    if override is None:  # the config's word only: a guess from the graph is not a fact to report
+        return _config_context(folder) or (None, "unknown")
+    table = position_table(folder, graph, inputs)
+    if table is not None and override > table[0]:
+        # Past its position table the model indexes outside it: onnxruntime fails mid-run,
+        # after the cohorts are read, instead of the plan being refused now.
+        raise PlanError(f"'model.context_length' is {override:,} but {folder.name}/{model_path.name} "
+                        f"has positions for {table[0]:,} tokens, per {table[1]}: set it to at most "
+                        f"{table[0]:,}, or leave it out to use {table[0]:,}")
+    return override, "plan"
+
+
+# Initializers that hold a learned position-embedding table, one row per position: GPT-2's
+# wpe, BERT's and GPT-Neo's position_embeddings, OPT's and BART's embed_positions.
+_POSITION_TABLE = re.compile(r"(^|[./_])(wpe|position_embeddings?|embed_positions|pos_emb(edding)?s?)"
+                             r"([./_]|$)", re.IGNORECASE)
+
+
+def position_table(folder: Path, graph: Any, inputs: tuple[TensorSpec, ...]) -> tuple[int, str] | None:
+    """How many positions the model can read, and where that was found: config.json's
+    n_positions (or its synonyms), else the rows of a position-embedding initializer,
+    else a fixed sequence length of `input_ids`. None when nothing says (rotary models
+    without a config: their limit is not in the graph)."""
+    declared = _config_context(folder)
+    if declared is not None:
+        return declared
+    for init in graph.initializer:
+        if len(init.dims) == 2 and init.dims[0] > 1 and _POSITION_TABLE.search(init.name):
+            return int(init.dims[0]), f"the rows of its position table '{init.name}'"
+    for spec in inputs:
+        if spec.name == "input_ids" and len(spec.shape) == 2 and isinstance(spec.shape[1], int) \
+                and spec.shape[1] > 1:
+            return spec.shape[1], "the fixed length of its input 'input_ids'"
+    return None
+
+
+def _config_context(folder: Path) -> tuple[int, str] | None:
     config = folder / "config.json"
-    if config.is_file():
-        try:
-            values = json.loads(config.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            raise ModelError(f"{config} is not valid JSON") from None
-        for key in _CONFIG_CONTEXT_KEYS:
-            value = values.get(key) if isinstance(values, dict) else None
-            if isinstance(value, int) and value > 1:
-                return value, f"config.json ({key})"
-    return None, "unknown"
+    if not regular_file_present(config):
+        return None
+    try:
+        values = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise ModelError(f"{config} is not valid JSON") from None
+    for key in _CONFIG_CONTEXT_KEYS:
+        value = values.get(key) if isinstance(values, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool) and value > 1:
+            return value, f"config.json ({key})"
+    return None

@@ -11,6 +11,7 @@ from pathlib import Path
 from tokenizers import Tokenizer
 
 from audit_core.errors import ModelError
+from audit_core.models.model_files import regular_file_present
 from audit_core.models.packed_ids import PackedIds
 
 TOKENIZER_FILE = "tokenizer.json"
@@ -18,7 +19,7 @@ TOKENIZER_FILE = "tokenizer.json"
 
 def load_tokenizer(folder: Path) -> Tokenizer:
     path = folder / TOKENIZER_FILE
-    if not path.is_file():
+    if not regular_file_present(path):
         raise ModelError(f"no {TOKENIZER_FILE} beside the model in {folder}: export the model "
                          "with its tokenizer (Hugging Face tokenizers format)")
     try:
