@@ -91,7 +91,8 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
                Role.NON_MEMBERS: load_cohort(plan.data.non_members, Role.NON_MEMBERS, plan.data.columns)}
     check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
     check_sizes(cohorts, thresholds["split_validity"].folds)
-    token_ids = {role: encode_all(tokenizer, list(c.sequences)) for role, c in cohorts.items()}
+    token_ids = {role: encode_all(tokenizer, list(c.sequences), c.info.file)
+                 for role, c in cohorts.items()}
     check_tokens(token_ids, cohorts, model.vocab_size, info.name)
     runtime = runtime_facts(model, token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS],
                             pad_id=pad_token_id(tokenizer), batch_size=plan.model.batch_size)

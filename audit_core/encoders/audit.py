@@ -64,7 +64,7 @@ def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallba
     cohorts = {Role.MEMBERS: load_cohort(plan.data.members, Role.MEMBERS, plan.data.columns),
                Role.NON_MEMBERS: load_cohort(plan.data.non_members, Role.NON_MEMBERS, plan.data.columns)}
     check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
-    encoded = {role: encode_all(tokenizer, list(c.sequences)) for role, c in cohorts.items()}
+    encoded = {role: encode_all(tokenizer, list(c.sequences), c.info.file) for role, c in cohorts.items()}
     context = model.context_length
     # An encoder reads one window: a longer record is cut to the context (and counted).
     token_ids = {role: [ids[:context] if context else ids for ids in values]
