@@ -21,6 +21,7 @@ from audit_core.checkpoints import CheckpointRequest, NoCheckpoint, audit_finger
 from audit_core.data.cohort import Role
 from audit_core.data.loading import check_disjoint, load_cohort
 from audit_core.data.split_validity import check_split
+from audit_core.data.subgroup_categories import check_subgroup_columns
 from audit_core.errors import MnemoscopeError
 from audit_core.plan import AuditPlan
 # The selection functions are part of this module's interface too (the desktop, the
@@ -90,6 +91,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     cohorts = {Role.MEMBERS: load_cohort(plan.data.members, Role.MEMBERS, plan.data.columns),
                Role.NON_MEMBERS: load_cohort(plan.data.non_members, Role.NON_MEMBERS, plan.data.columns)}
     check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
+    check_subgroup_columns(cohorts, thresholds)  # before any scoring: values are data
     check_sizes(cohorts, thresholds["split_validity"].folds)
     token_ids = {role: encode_all(tokenizer, list(c.sequences), c.info.file)
                  for role, c in cohorts.items()}

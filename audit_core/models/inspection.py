@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit_core.errors import ModelError, PlanError
+from audit_core.errors import ModelError
 from audit_core.fingerprint import file_sha256
 from audit_core.models.model_files import regular_file_present, require_regular_file
+from audit_core.models.positions import context_length_of
 from audit_core.models.tokenizer_loading import TOKENIZER_FILE, load_tokenizer
 
 CAUSAL_LM = "causal_lm"
@@ -27,7 +27,6 @@ KIND_NAMES = {CAUSAL_LM: "causal language model", TABULAR_CLASSIFIER: "tabular c
               ENCODER: "text/code encoder (embeddings)",
               MASKED_LM: "encoder with a masked-language-model head"}
 UNKNOWN = "unknown"
-_CONFIG_CONTEXT_KEYS = ("n_positions", "max_position_embeddings", "n_ctx", "max_seq_len")
 MANIFEST_FILE = "manifest.json"  # written by `mnemoscope convert` and the control exports
 HIDDEN_STATES = "hidden_states"  # optional output name (controls/export.py, hidden_states=True)
 
@@ -147,7 +146,7 @@ def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
     if kind in (CAUSAL_LM, ENCODER, MASKED_LM):
         tokenizer = load_tokenizer(folder)
         tokenizer_vocab = tokenizer.get_vocab_size(with_added_tokens=True)
-    context, source = _context_length(folder, context_length, graph, inputs, model_path)
+    context, source = context_length_of(folder, context_length, graph, inputs, model_path)
     opsets = [o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")]
     return ModelInfo(
         name=model_path.name, path=model_path, folder=folder, sha256=file_infos[0].sha256,
@@ -336,56 +335,3 @@ def _external_files(graph: Any, folder: Path, model_name: str) -> list[Path]:
                                          "which is missing")
             found[entry.value] = target
     return [found[k] for k in sorted(found)]
-
-
-def _context_length(folder: Path, override: int | None, graph: Any,
-                    inputs: tuple[TensorSpec, ...], model_path: Path) -> tuple[int | None, str]:
-    if override is None:  # the config's word only: a guess from the graph is not a fact to report
-        return _config_context(folder) or (None, "unknown")
-    table = position_table(folder, graph, inputs)
-    if table is not None and override > table[0]:
-        # Past its position table the model indexes outside it: onnxruntime fails mid-run,
-        # after the cohorts are read, instead of the plan being refused now.
-        raise PlanError(f"'model.context_length' is {override:,} but {folder.name}/{model_path.name} "
-                        f"has positions for {table[0]:,} tokens, per {table[1]}: set it to at most "
-                        f"{table[0]:,}, or leave it out to use {table[0]:,}")
-    return override, "plan"
-
-
-# Initializers that hold a learned position-embedding table, one row per position: GPT-2's
-# wpe, BERT's and GPT-Neo's position_embeddings, OPT's and BART's embed_positions.
-_POSITION_TABLE = re.compile(r"(^|[./_])(wpe|position_embeddings?|embed_positions|pos_emb(edding)?s?)"
-                             r"([./_]|$)", re.IGNORECASE)
-
-
-def position_table(folder: Path, graph: Any, inputs: tuple[TensorSpec, ...]) -> tuple[int, str] | None:
-    """How many positions the model can read, and where that was found: config.json's
-    n_positions (or its synonyms), else the rows of a position-embedding initializer,
-    else a fixed sequence length of `input_ids`. None when nothing says (rotary models
-    without a config: their limit is not in the graph)."""
-    declared = _config_context(folder)
-    if declared is not None:
-        return declared
-    for init in graph.initializer:
-        if len(init.dims) == 2 and init.dims[0] > 1 and _POSITION_TABLE.search(init.name):
-            return int(init.dims[0]), f"the rows of its position table '{init.name}'"
-    for spec in inputs:
-        if spec.name == "input_ids" and len(spec.shape) == 2 and isinstance(spec.shape[1], int) \
-                and spec.shape[1] > 1:
-            return spec.shape[1], "the fixed length of its input 'input_ids'"
-    return None
-
-
-def _config_context(folder: Path) -> tuple[int, str] | None:
-    config = folder / "config.json"
-    if not regular_file_present(config):
-        return None
-    try:
-        values = json.loads(config.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise ModelError(f"{config} is not valid JSON") from None
-    for key in _CONFIG_CONTEXT_KEYS:
-        value = values.get(key) if isinstance(values, dict) else None
-        if isinstance(value, int) and not isinstance(value, bool) and value > 1:
-            return value, f"config.json ({key})"
-    return None

@@ -89,6 +89,14 @@ def open_session(path: Path, name: str, threads: int = 0,
                          "is broken or uses operators this runtime lacks") from None
 
 
+def runtime_errors() -> tuple[type[BaseException], ...]:
+    """The exception types onnxruntime raises from a session (Fail, InvalidArgument, ...)."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as state
+
+    return tuple(t for t in vars(state).values()
+                 if isinstance(t, type) and issubclass(t, Exception))
+
+
 def resolve_provider(choice: str) -> list[str]:
     """onnxruntime provider list for the plan's `model.provider`; refuses what is missing."""
     import onnxruntime as ort
