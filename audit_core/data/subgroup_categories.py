@@ -68,8 +68,7 @@ def split_categories(members: np.ndarray, non_members: np.ndarray,
 
 def pooled_label(values: int, floor: int) -> str:
     """The pooled stratum's label: how many values it holds, never which."""
-    return (f"other ({values:,} value{'s' if values != 1 else ''} held by fewer than {floor} "
-            "patients each, not named)")
+    return f"other ({values:,} value{'s' if values != 1 else ''}, each under {floor} patients)"
 
 
 def _counts(members: np.ndarray, non_members: np.ndarray) -> Counter[Any]:
