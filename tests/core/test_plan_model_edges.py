@@ -125,6 +125,13 @@ def test_a_named_pipe_in_the_model_folder_is_refused_not_waited_on(tmp_path: Pat
     assert f"{name} in {model} is not a regular file (a named pipe" in err
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_plan_file_that_is_a_pipe_is_refused(tmp_path: Path, capsys) -> None:
+    _fifo(tmp_path / "plan.toml")
+    err = _refused(tmp_path / "plan.toml", capsys)
+    assert f"plan file {tmp_path / 'plan.toml'} is not a regular file" in err
+
+
 def _tiny_lm(folder: Path, *, positions: str = "pos_bias", rows: int = 16,
              external: str | None = None, config: bool = True) -> Path:
     """A causal LM over the demo's 801-token vocabulary: logits = a token table plus a
