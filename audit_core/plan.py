@@ -316,7 +316,7 @@ def _depth(value: Any) -> int:
 
 def _too_deep(name: str) -> str:
     return (f"{name} nests arrays or tables more than {MAX_PLAN_DEPTH} levels deep; a plan needs "
-            "four (e.g. [probes.loss] and a setting): it is not a Mnemoscope plan")
+            "four at most ([probes.loss] and its settings): this is not a Mnemoscope plan")
 
 
 def _positive_int(value: Any, key: str, minimum: int = 1) -> int:

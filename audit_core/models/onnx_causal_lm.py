@@ -18,13 +18,7 @@ import numpy as np
 from audit_core.errors import ModelError
 from audit_core.models.inspection import HIDDEN_STATES, ModelInfo, require_causal_lm
 from audit_core.models.precision import PRECISIONS, quantize_int8
-from audit_core.models.runtime import (
-    check_provider,
-    open_session,
-    physical_cores,
-    resolve_provider,
-    runtime_errors,
-)
+from audit_core.models.runtime import check_provider, open_session, physical_cores, resolve_provider
 
 _KNOWN_INPUTS = ("input_ids", "attention_mask", "position_ids")
 
@@ -36,8 +30,6 @@ class OnnxCausalLM:
         when unavailable). `precision` "int8" runs a dynamically quantized copy made in a
         temporary folder (models/precision.py); the audited file is never modified."""
         require_causal_lm(info)
-        self.name = info.name
-        self._errors = runtime_errors()
         if precision not in PRECISIONS:
             raise ModelError(f"'model.precision' must be one of {', '.join(PRECISIONS)} "
                              f"(got '{precision}')")
@@ -83,7 +75,7 @@ class OnnxCausalLM:
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         """(B, T) right-padded ids and mask -> (B, T, V) float32 logits."""
         # Only the logits are fetched: a KV export's present tensors are not copied out.
-        return self._call(["logits"], self._feed(input_ids, attention_mask, None))[0]
+        return self.session.run(["logits"], self._feed(input_ids, attention_mask, None))[0]
 
     def greedy(self, prompts: np.ndarray, steps: int) -> np.ndarray:
         """Greedy continuation of equal-length prompts (B, P) -> (B, steps) token ids."""
@@ -200,29 +192,17 @@ class OnnxCausalLM:
         last real token (a causal model's summary of the whole prompt)."""
         if not self.has_hidden_states:
             raise ModelError(f"{self.info.name} has no '{HIDDEN_STATES}' output")
-        hidden = self._call([HIDDEN_STATES], self._feed(input_ids, attention_mask, None))[0]
+        hidden = self.session.run([HIDDEN_STATES], self._feed(input_ids, attention_mask, None))[0]
         last = attention_mask.astype(np.int64).sum(axis=1) - 1
         return hidden[np.arange(len(last)), np.clip(last, 0, None)].astype(np.float64)
-
-    def _call(self, outputs: list[str], feed: dict[str, np.ndarray]) -> list[np.ndarray]:
-        """session.run, with onnxruntime's failure told in the tool's words: its own message
-        is not shown, since it can quote the values a kernel choked on (token ids)."""
-        try:
-            return self.session.run(outputs, feed)
-        except self._errors as exc:
-            batch, length = feed["input_ids"].shape
-            raise ModelError(
-                f"onnxruntime could not run {self.name} on {batch} sequence(s) of {length} "
-                f"token(s) ({exc.__class__.__name__}); the export may read fewer positions than "
-                "'model.context_length' says (or than its config.json says): set "
-                "model.context_length to what the model was trained on") from None
 
     def _open_session(self, path, name: str, provider: str, providers: list[str]):
         return open_session(path, name, self.threads, providers, fall_back_to_cpu=provider == "auto")
 
     def _run(self, input_ids: np.ndarray, mask: np.ndarray,
              past: dict[str, np.ndarray] | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        logits, *present = self._call(["logits", *self._present], self._feed(input_ids, mask, past))
+        logits, *present = self.session.run(["logits", *self._present],
+                                            self._feed(input_ids, mask, past))
         return logits, dict(zip(self._past, present))
 
     def _decode(self, tokens: np.ndarray, total: int,
@@ -239,7 +219,7 @@ class OnnxCausalLM:
         if self._has_positions:
             feed["position_ids"] = np.full((batch, 1), total - 1, dtype=np.int64)
         # The presents and the logits only (an export's hidden states are not copied out).
-        logits, *present = self._call(["logits", *self._present], feed)
+        logits, *present = self.session.run(["logits", *self._present], feed)
         return logits, dict(zip(self._past, present))
 
     def _feed(self, input_ids: np.ndarray, mask: np.ndarray,

@@ -202,7 +202,8 @@ def test_a_run_failure_of_onnxruntime_is_told_without_its_text(tmp_path: Path, c
     colour, quoting shapes or token ids) is not shown; the tool's names the model and key."""
     model = _tiny_lm(tmp_path / "model", config=False)
     err = _refused(_plan(tmp_path, case, model, "context_length = 64\n"), capsys)
-    assert "onnxruntime could not run model.onnx on" in err and "'model.context_length'" in err
+    assert ("onnxruntime could not score the records of members.csv with model.onnx "
+            "(Fail)") in err and "'model.context_length'" in err
     assert "Add" not in err and "broadcast" not in err.lower()
 
 
