@@ -195,8 +195,9 @@ def write_cohort(folder: Path, stem: str, spec: dict, rows: list[list[Any]]) -> 
     path = folder / f"{stem}{spec['format']}"
     path.write_bytes(_edit_bytes(_serialize(spec["format"], header, table), spec["format"], spec["bytes"]))
     lossy = any(e[0] in LOSSY for e in spec["table"] + spec["bytes"])
+    # After a lossy edit the header or the values may no longer be what was written: unknown.
     return path, {"records": None if lossy else len(table),
-                  "refuse": _must_refuse(spec["format"], header, table)}
+                  "refuse": None if lossy else _must_refuse(spec["format"], header, table)}
 
 
 def _must_refuse(fmt: str, header: list[str], rows: list[list[Any]]) -> str | None:
