@@ -188,7 +188,7 @@ def _damaged(fmt: str = ".csv", table: list | None = None, damage: list | None =
 CLEAN = _damaged()
 
 
-@settings(FUZZ, max_examples=35)
+@settings(FUZZ, max_examples=50)
 # The cases issue 19 lists (defect numbers), always run: the generated examples may miss them.
 @example(hostile=_damaged(damage=[("headerless",)]), other=CLEAN, hostile_members=True)  # 5
 @example(hostile=_damaged(damage=[("stray_quote", 12)]), other=CLEAN, hostile_members=True)  # 2
@@ -314,7 +314,7 @@ def _plan_case(edits: list | None = None, out_mode: str = "fresh", *, plan_forma
             "long_record": long_record, "out_mode": out_mode, "flags": ["--quiet"]}
 
 
-@settings(FUZZ, max_examples=45)
+@settings(FUZZ, max_examples=50)
 # The cases issue 19 lists (defect numbers), always run: the generated examples may miss them.
 @example(**_plan_case(out_mode="file"))  # 9: --out is a file, so the error log cannot be written
 @example(**_plan_case(out_mode="dev-null"))  # 9
