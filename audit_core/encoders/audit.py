@@ -30,6 +30,7 @@ DISTANCE, PSEUDO = "embedding_distance", "pseudo_likelihood"
 def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallback = ignore_progress,
                       cancel: CancelToken | None = None,
                       checkpoint: CheckpointRequest | None = None) -> AuditResult:
+    from audit_core.audit_inputs import check_unknown_tokens
     from audit_core.data.loading import check_disjoint, load_cohort
     from audit_core.data.split_validity import check_split
     from audit_core.model_kinds import (
@@ -65,6 +66,7 @@ def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallba
                Role.NON_MEMBERS: load_cohort(plan.data.non_members, Role.NON_MEMBERS, plan.data.columns)}
     check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
     encoded = {role: encode_all(tokenizer, list(c.sequences)) for role, c in cohorts.items()}
+    check_unknown_tokens(encoded, cohorts, unknown_token_id(tokenizer), info.name)
     context = model.context_length
     # An encoder reads one window: a longer record is cut to the context (and counted).
     token_ids = {role: [ids[:context] if context else ids for ids in values]
