@@ -106,15 +106,17 @@ class _QuoteCheck:
 
     def record(self, row: list[str], start: int, end: int, number: int) -> None:
         self.last_start = start
+        if self.sampled < _FORM_SAMPLE and len(row) == self.width:
+            # Every record teaches the forms (a notes file may have no one-line record);
+            # a value holding a line break has no form.
+            self.sampled += 1
+            for counter, value in zip(self.forms, row):
+                counter[None if "\n" in value or "\r" in value else value_form(value)] += 1
         if end == start:
             if len(row) > self.width:
                 raise DataError(f"{self.name}: record {number} (line {start}) has {len(row)} fields, "
                                 f"the header names {self.width}; a delimiter inside an unquoted "
                                 "value splits it: check the file")
-            if self.sampled < _FORM_SAMPLE:
-                self.sampled += 1
-                for counter, value in zip(self.forms, row):
-                    counter[value_form(value)] += 1
             return
         opened = _quote_line(row, start)
         if len(row) != self.width:

@@ -1,7 +1,8 @@
-"""Reading members and non-members files (CSV, Parquet, JSONL): the only module using pandas.
+"""Reading members and non-members files (CSV, Parquet, JSONL) into cohorts; with
+csv_reading.py and parquet_reading.py, the only modules using pandas and pyarrow.
 
-Every problem is reported with the file name, the column and row numbers, never with a
-value from the file.
+Every problem is reported with the file name, the column and row or line numbers, never
+with a value from the file, nor a column name the plan did not give (column_names.py).
 """
 
 from __future__ import annotations
