@@ -34,6 +34,8 @@ def missing_column_message(file: str, missing: str, found: Sequence[str], known:
     values (column by column, as read) to compare the names with. Nothing from the file
     is quoted: see the module's docstring."""
     what = f"no {role + ' ' if role else ''}column '{missing}'"
+    if not found:
+        return f"{file} has {what}: its first line names no columns; fix the file's header line"
     if looks_headerless(found, samples):
         return (f"{file} has {what}: its first line reads as a record, not as column names "
                 f"(the file seems to have no header row; it has {len(found)} columns); add a "

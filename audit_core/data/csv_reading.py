@@ -157,7 +157,7 @@ class _QuoteCheck:
 def _quote_line(row: list[str], start: int) -> int:
     """The line where the last field holding a line break starts: the field a stray
     quote opened swallows everything after it, so it is the last one that spans lines."""
-    last = max(i for i, field in enumerate(row) if "\n" in field or "\r" in field)
+    last = max((i for i, field in enumerate(row) if "\n" in field or "\r" in field), default=0)
     return start + sum(field.count("\n") for field in row[:last])
 
 

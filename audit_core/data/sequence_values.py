@@ -22,9 +22,9 @@ _ADVICE = {
                                       "or store the codes as one list",
     "binary data": "store the codes or text as text (UTF-8)",
     "numbers": "map the column that holds the record's codes or text (data.columns.sequence)",
-    "lists holding decimal numbers": "write codes as text: as numbers, 250.00 and 250.0 are one code",
-    "lists holding true/false values": "a list of codes holds text or whole numbers",
-    "lists holding missing (null) elements": "remove the empty elements from the lists",
+    "lists of decimal numbers": "write codes as text: as numbers, 250.00 and 250.0 are one code",
+    "lists of true/false values": "a list of codes holds text or whole numbers",
+    "lists with missing (null) elements": "remove the empty elements from the lists",
 }
 
 
@@ -74,7 +74,7 @@ def _list_problem(items) -> str | None:
         if isinstance(item, (str, np.str_)):
             continue
         if isinstance(item, (bool, np.bool_)):
-            return "lists holding true/false values"
+            return "lists of true/false values"
         if isinstance(item, (int, np.integer)):
             continue
         if isinstance(item, _LISTS):
@@ -82,8 +82,8 @@ def _list_problem(items) -> str | None:
         if isinstance(item, dict):
             return "JSON objects (key/value pairs)"
         if item is None or (isinstance(item, (float, np.floating)) and np.isnan(item)):
-            return "lists holding missing (null) elements"
+            return "lists with missing (null) elements"
         if isinstance(item, (float, np.floating)):
-            return "lists holding decimal numbers"
-        return "lists holding " + type(item).__name__ + " values"
+            return "lists of decimal numbers"
+        return "lists of " + type(item).__name__ + " values"
     return None

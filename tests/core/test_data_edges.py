@@ -213,7 +213,7 @@ def test_codes_as_decimal_numbers_are_refused(tmp_path: Path, demo_rows, capsys)
         for row in demo_rows.head(40).to_dict("records"):
             out.write(json.dumps({**row, "codes": [250.0, 401.9]}) + "\n")
     err = _refused(tmp_path, members, capsys)
-    assert "holds lists holding decimal numbers in 40 records" in err and "250.00 and 250.0" in err
+    assert "holds lists of decimal numbers in 40 records" in err and "250.00 and 250.0" in err
 
 
 def test_flat_code_lists_still_load(tmp_path: Path, demo_rows) -> None:
