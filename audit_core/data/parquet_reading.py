@@ -20,15 +20,12 @@ _BATCH_ROWS = 65_536  # rows converted at a time: a row group's share of memory,
 
 
 def available_memory() -> int | None:
-    """Bytes of memory the system can give now without swapping (Linux MemAvailable,
-    else the free pages), or None where neither is known: then nothing is refused."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
+    """Bytes of memory the system can give now without swapping (Linux MemAvailable, or
+    what a container's memory limit leaves if less; else the free pages; else psutil where
+    installed), or None where none is known: then nothing is refused."""
+    known = [m for m in (_meminfo_available(), _cgroup_room()) if m is not None]
+    if known:
+        return min(known)
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (AttributeError, OSError, ValueError):
@@ -38,6 +35,28 @@ def available_memory() -> int | None:
     except ImportError:
         return None
     return int(psutil.virtual_memory().available)
+
+
+def _meminfo_available() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _cgroup_room() -> int | None:
+    """A cgroup v2 limit less its usage: /proc/meminfo shows the host's memory, not the
+    container's ("max" means no limit)."""
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text().strip())
+        return max(int(limit) - used, 0) if limit != "max" else None
+    except (OSError, ValueError):
+        return None
 
 
 def open_parquet(path: Path, wanted: list[str] | None, roles: Mapping[str, str] | None = None):

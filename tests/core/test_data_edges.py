@@ -428,3 +428,10 @@ def test_an_unused_large_parquet_column_is_never_unpacked(tmp_path: Path) -> Non
     assert audit_pool < 5_000_000, audit_pool
     if Path("/proc/self/status").is_file():
         assert audit_rss < 20_000_000 < 50_000_000 < whole_rss, (audit_rss, whole_rss)
+
+
+def test_available_memory_is_known_on_this_machine() -> None:
+    from audit_core.data.parquet_reading import available_memory
+
+    memory = available_memory()
+    assert memory is None or memory > 10_000_000  # bytes: at least what this test runs in
