@@ -103,11 +103,13 @@ def _value_like(name: str) -> bool:
 
 def _same_form(name: str, values: list[str]) -> bool:
     """The name has the form most of the column's values share (P000123 and P000456 are
-    both letters-then-digits; a name like patient_id is not)."""
+    both letters-then-digits; a name like patient_id is not). A form of letters alone
+    (SEX beside F and M) tells a name from a value in no way, so it does not count."""
     if len(values) < 3:
         return False
     form, count = Counter(value_form(v) for v in values).most_common(1)[0]
-    return form is not None and count * 5 >= len(values) * 4 and value_form(name) == form
+    return (form is not None and form.strip("Aa ") != "" and count * 5 >= len(values) * 4
+            and value_form(name) == form)
 
 
 def value_form(text: str) -> str | None:

@@ -435,3 +435,16 @@ def test_available_memory_is_known_on_this_machine() -> None:
 
     memory = available_memory()
     assert memory is None or memory > 10_000_000  # bytes: at least what this test runs in
+
+
+@pytest.mark.parametrize(("names", "rows", "headerless"), [
+    (["patient_id", "age_band", "sex", "codes"], [["P01", "AGE_1_2", "SEX_F", "VISIT I10"]] * 5, False),
+    (["MRN", "DOB", "SEX"], [["12345678", "1980-01-02", "F"]] * 5, False),
+    (["CODE", "SEX"], [["A", "F"], ["B", "M"], ["C", "F"]], False),  # letters alone tell nothing
+    ([SECRET, "AGE_18_29", "SEX_F", f"{NAME} J02.9"], [["P01", "AGE_1_2", "SEX_M", "VISIT I10"]] * 5, True),
+    (["1042", "2024-03-05", "M"], [], True),  # numbers and dates, no record needed
+])
+def test_a_header_that_reads_as_a_record(names, rows, headerless) -> None:
+    from audit_core.data.column_names import looks_headerless
+
+    assert looks_headerless(names, rows) is headerless
