@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from audit_core.data.cohort import Cohort, DatasetInfo, Role
-from audit_core.data.column_names import check_columns, check_unique_names
 from audit_core.data.csv_reading import read_delimited
+from audit_core.data.jsonl_reading import read_json_lines
 from audit_core.data.sequence_values import sequence_texts
 from audit_core.errors import DataError
 from audit_core.fingerprint import file_sha256
@@ -100,23 +100,24 @@ def read_table(path: Path, wanted: list[str] | None = None, roles: Mapping[str, 
     import pandas as pd
 
     values, fmt, found = read_columns(path, wanted, roles)
-    if fmt in ("csv", "tsv"):
-        keep = found if wanted is None else list(dict.fromkeys(wanted))
-        return pd.DataFrame({c: pd.Series(values[c], dtype=object) for c in keep},
-                            columns=keep), fmt
-    return values, fmt  # read_columns gives Parquet and JSONL as the frame itself
+    if fmt == "parquet":
+        return values, fmt  # read_columns gives Parquet as the frame itself, Arrow types mapped
+    # Text as written (CSV, TSV) or as JSON wrote it: no type is guessed on the way.
+    keep = found if wanted is None else list(dict.fromkeys(wanted))
+    return pd.DataFrame({c: pd.Series(values[c], dtype=object) for c in keep}, columns=keep), fmt
 
 
 def read_columns(path: Path, wanted: list[str] | None, roles: Mapping[str, str] | None = None):
     """({column: its values}, format, the file's columns) for the `wanted` columns, or
-    every column when None (then Parquet and JSONL come back as a pandas frame). A column
+    every column when None (then Parquet comes back as a pandas frame). A column
     the file lacks, or a name the file repeats, is refused without printing the file's
     column names (they may be data: see column_names.py).
 
     CSV and TSV are read row by row (csv_reading.py), keeping only the wanted columns:
     every value stays text as written (ids keep their leading zeros, codes stay codes; an
-    empty field is ""), a field missing from a short row is None. Parquet is read a row
-    group at a time, the wanted columns only (parquet_reading.py).
+    empty field is ""), a field missing from a short row is None. JSONL is read a line
+    at a time, values as JSON wrote them, a key a record lacks None (jsonl_reading.py).
+    Parquet is read a row group at a time, the wanted columns only (parquet_reading.py).
     """
     if not path.is_file():
         raise DataError(f"data file not found: {path}")
@@ -127,26 +128,19 @@ def read_columns(path: Path, wanted: list[str] | None, roles: Mapping[str, str] 
     if path.stat().st_size == 0:
         raise DataError(f"{path.name} is empty")
     try:
-        if fmt in ("csv", "tsv"):
-            values, found = read_delimited(path, "\t" if fmt == "tsv" else ",", wanted, roles)
-            return values, fmt, found
         if fmt == "parquet":
             return _read_parquet(path, wanted, roles)
-        frame = _read_json_lines(path)
+        if fmt == "jsonl":
+            values, found = read_json_lines(path, wanted, roles)
+        else:
+            values, found = read_delimited(path, "\t" if fmt == "tsv" else ",", wanted, roles)
+        return values, fmt, found
     except UnicodeDecodeError:
         raise DataError(f"{path.name} is not UTF-8 text; save it as UTF-8") from None
     except DataError:
         raise
     except Exception as exc:  # parsers raise many types; none of their messages is shown (data)
         raise DataError(f"{path.name} cannot be read as {fmt.upper()} ({exc.__class__.__name__})") from None
-    actual = {str(c): c for c in frame.columns}  # JSON may name columns by number
-    found = list(actual)
-    check_unique_names(path.name, [str(c) for c in frame.columns], wanted or ())
-    if wanted is None:
-        return frame, fmt, found
-    samples = [[str(v) for v in row] for row in frame.head(20).itertuples(index=False, name=None)]
-    check_columns(path.name, wanted, found, samples, roles)
-    return {c: frame[actual[c]].tolist() for c in wanted}, fmt, found
 
 
 def _read_parquet(path: Path, wanted: list[str] | None, roles: Mapping[str, str] | None):
@@ -156,12 +150,6 @@ def _read_parquet(path: Path, wanted: list[str] | None, roles: Mapping[str, str]
     if wanted is None:
         return parquet_frame(parquet, columns), "parquet", found
     return parquet_values(parquet, columns), "parquet", found
-
-
-def _read_json_lines(path: Path):
-    import pandas as pd
-
-    return pd.read_json(path, lines=True, dtype=False)
 
 
 def _subgroup_text(value: object) -> str:

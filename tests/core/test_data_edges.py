@@ -448,3 +448,42 @@ def test_a_header_that_reads_as_a_record(names, rows, headerless) -> None:
     from audit_core.data.column_names import looks_headerless
 
     assert looks_headerless(names, rows) is headerless
+
+
+def _jsonl(path: Path, rows: pd.DataFrame, replace: dict[int, str]) -> Path:
+    lines = [json.dumps(r) for r in rows.to_dict("records")]
+    for index, text in replace.items():
+        lines[index] = text
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_jsonl_record_naming_a_key_twice_is_refused(tmp_path: Path, demo_rows, capsys) -> None:
+    """Defect 14 for JSON Lines: json.loads keeps the last of two, silently."""
+    rows = demo_rows.head(40)
+    twice = '{"patient_id": "P1", "codes": "VISIT I10", "age_band": "A", "sex": "F", "codes": "VISIT"}'
+    secret = f'{{"patient_id": "P2", "codes": "VISIT", "age_band": "A", "sex": "F", "{SECRET}": 1, "{SECRET}": 2}}'
+    err = _refused(tmp_path, _jsonl(tmp_path / "members.jsonl", rows, {4: twice}), capsys)
+    assert "members.jsonl: line 5 names 'codes' twice in one record" in err
+    err = _refused(tmp_path, _jsonl(tmp_path / "members.jsonl", rows, {6: secret}), capsys)
+    assert "members.jsonl: line 7 names a key twice in one record" in err
+
+
+def test_a_jsonl_line_that_is_not_an_object_is_refused(tmp_path: Path, demo_rows, capsys) -> None:
+    err = _refused(tmp_path, _jsonl(tmp_path / "members.jsonl", demo_rows.head(40), {2: f'["{SECRET}"]'}), capsys)
+    assert "members.jsonl: line 3 holds an array where JSON Lines needs an object" in err
+    err = _refused(tmp_path, _jsonl(tmp_path / "members.jsonl", demo_rows.head(40), {2: f'{{"{SECRET}'}), capsys)
+    assert "members.jsonl: line 3 is not valid JSON" in err
+
+
+def test_jsonl_values_stay_as_written(tmp_path: Path) -> None:
+    """Ids stay 7 and 10 when a record lacks one (pandas made them 7.0 and 10.0), and an
+    unused key is not kept."""
+    path = tmp_path / "m.jsonl"
+    path.write_text('{"pid": 7, "codes": ["E11.9"], "scan": "xx"}\n\n{"pid": 10, "codes": "I10"}\n'
+                    '{"codes": "I10", "pid": null}\n')
+    from audit_core.data.loading import read_columns
+
+    values, fmt, found = read_columns(path, ["pid", "codes"])
+    assert values == {"pid": [7, 10, None], "codes": [["E11.9"], "I10", "I10"]}
+    assert found == ["pid", "codes", "scan"] and fmt == "jsonl"
