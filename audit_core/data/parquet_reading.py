@@ -129,9 +129,15 @@ def _leaf_ranges(schema) -> dict[str, tuple[int, int]]:
 
 
 def _leaves(kind) -> int:
-    if kind.num_fields == 0:
-        return 1
-    return sum(_leaves(kind.field(i).type) for i in range(kind.num_fields))
+    import pyarrow as pa
+
+    if pa.types.is_map(kind):
+        return _leaves(kind.key_type) + _leaves(kind.item_type)
+    if pa.types.is_struct(kind):
+        return sum(_leaves(kind.field(i).type) for i in range(kind.num_fields))
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        return _leaves(kind.value_type)
+    return 1
 
 
 def format_size(count: int) -> str:

@@ -487,3 +487,22 @@ def test_jsonl_values_stay_as_written(tmp_path: Path) -> None:
     values, fmt, found = read_columns(path, ["pid", "codes"])
     assert values == {"pid": [7, 10, None], "codes": [["E11.9"], "I10", "I10"]}
     assert found == ["pid", "codes", "scan"] and fmt == "jsonl"
+
+
+def test_the_declared_size_counts_only_the_wanted_columns() -> None:
+    """Nested columns are stored as several leaf columns in the footer: each is counted
+    with its own top-level column, none with another's."""
+    import io
+
+    from audit_core.data.parquet_reading import declared_size
+
+    table = pa.table({"a": ["x" * 100] * 100, "nested": [[{"k": ["v" * 50], "m": 1}]] * 100,
+                      "mapped": pa.array([[("k", 1)]] * 100, pa.map_(pa.string(), pa.int64())),
+                      "b": ["y" * 100] * 100})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="none", use_dictionary=False)
+    parquet = pq.ParquetFile(io.BytesIO(buffer.getvalue()))
+    sizes = {c: declared_size(parquet, [c]) for c in table.column_names}
+    assert sizes["a"] > 10_000 and sizes["b"] > 10_000  # 100 values of 100 characters
+    assert sizes["nested"] > 5_000 > sizes["mapped"] > 0
+    assert declared_size(parquet, table.column_names) == sum(sizes.values())
