@@ -69,11 +69,11 @@ def read_delimited(path: Path, delimiter: str, wanted: list[str] | None,
             raise DataError(f"{name}: the header (line 1) opens a quote that runs to line "
                             f"{reader.line_num}; a stray quote merges lines: check the file")
         tap.take()
-        check_unique_names(name, header, wanted or ())
         keep = list(dict.fromkeys(header if wanted is None else wanted))
-        if any(c not in header for c in keep):
+        if any(c not in header for c in keep):  # first: a headerless file repeats values too
             samples = [row for row, _ in zip(reader, range(_HEADER_SAMPLE))]
             check_columns(name, keep, header, samples, roles)
+        check_unique_names(name, header, wanted or ())
         values: dict[str, list] = {column: [] for column in keep}
         columns = [(values[column].append, header.index(column)) for column in keep]
         quoting = _QuoteCheck(name, len(header), delimiter)

@@ -69,8 +69,8 @@ def open_parquet(path: Path, wanted: list[str] | None, roles: Mapping[str, str] 
     parquet = pq.ParquetFile(path)
     found = [str(n) for n in parquet.schema_arrow.names]
     columns = found if wanted is None else list(dict.fromkeys(wanted))
-    check_unique_names(name, found, wanted or ())
     check_columns(name, columns, found, roles=roles)
+    check_unique_names(name, found, wanted or ())
     needed = declared_size(parquet, columns)
     available = available_memory()
     if available is not None and needed > available:

@@ -506,3 +506,14 @@ def test_the_declared_size_counts_only_the_wanted_columns() -> None:
     assert sizes["a"] > 10_000 and sizes["b"] > 10_000  # 100 values of 100 characters
     assert sizes["nested"] > 5_000 > sizes["mapped"] > 0
     assert declared_size(parquet, table.column_names) == sum(sizes.values())
+
+
+def test_a_headerless_file_repeating_a_value_is_still_called_headerless(tmp_path: Path, demo_rows,
+                                                                        capsys) -> None:
+    rows = demo_rows.head(40).copy()
+    rows.loc[0, "patient_id"] = SECRET
+    rows["flag_a"], rows["flag_b"] = "0", "0"  # the first record's values repeat
+    members = tmp_path / "members.csv"
+    rows.to_csv(members, index=False, header=False)
+    err = _refused(tmp_path, members, capsys)
+    assert "the file seems to have no header row" in err
