@@ -67,8 +67,11 @@ def open_parquet(path: Path, wanted: list[str] | None, roles: Mapping[str, str] 
 
     name = path.name
     parquet = pq.ParquetFile(path)
-    found = [str(n) for n in parquet.schema_arrow.names]
-    columns = found if wanted is None else list(dict.fromkeys(wanted))
+    # pandas stores a frame's index as a column ('__index_level_0__'): not a data column.
+    index = {c for c in ((parquet.schema_arrow.pandas_metadata or {}).get("index_columns") or [])
+             if isinstance(c, str)}
+    found = [str(n) for n in parquet.schema_arrow.names if str(n) not in index]
+    columns = [str(n) for n in parquet.schema_arrow.names] if wanted is None else list(dict.fromkeys(wanted))
     check_columns(name, columns, found, roles=roles)
     check_unique_names(name, found, wanted or ())
     needed = declared_size(parquet, columns)
