@@ -192,8 +192,8 @@ class DataPage(StepPage):
             self._show_samples(preview)
         missing = self._missing_columns(preview)
         if missing and not quiet and self.id_combo.count():
-            # The names are on screen (the pickers list them); the message is not shown
-            # only here (logs, copied details), so it quotes no name the plan did not give.
+            # The pickers show the file's names on screen; this message can also reach logs
+            # and copied details, so it quotes only the mapping's own names (column_names.py).
             error = DataError(missing_column_message(preview.file, missing[0], preview.names,
                                                      self._used_columns(), preview.samples))
             show_error(self, "The file does not match the column mapping", error)
