@@ -18,7 +18,7 @@ from audit_core.errors import DataError
 _LISTS = (list, tuple, np.ndarray)
 _ADVICE = {
     "nested lists": "flatten each record's codes into one list (or join them into text)",
-    "JSON objects (key/value pairs)": "map the column that holds the record's codes or text, "
+    "objects (key/value pairs, a JSON object or Parquet struct)": "map the column that holds the record's codes or text, "
                                       "or store the codes as one list",
     "binary data": "store the codes or text as text (UTF-8)",
     "numbers": "map the column that holds the record's codes or text (data.columns.sequence)",
@@ -61,7 +61,7 @@ def _text(value: object) -> tuple[str, str | None]:
             return "", problem
         return " ".join(t for t in (str(v).strip() for v in value) if t), None
     if isinstance(value, dict):
-        return "", "JSON objects (key/value pairs)"
+        return "", "objects (key/value pairs, a JSON object or Parquet struct)"
     if isinstance(value, (bytes, bytearray, memoryview)):
         return "", "binary data"
     if isinstance(value, (bool, int, float, np.bool_, np.number)):
@@ -80,7 +80,7 @@ def _list_problem(items) -> str | None:
         if isinstance(item, _LISTS):
             return "nested lists"
         if isinstance(item, dict):
-            return "JSON objects (key/value pairs)"
+            return "objects (key/value pairs, a JSON object or Parquet struct)"
         if item is None or (isinstance(item, (float, np.floating)) and np.isnan(item)):
             return "lists with missing (null) elements"
         if isinstance(item, (float, np.floating)):

@@ -52,7 +52,7 @@ def test_a_json_object_as_the_sequence_is_refused(tmp_path: Path, demo_rows, cap
                 row["codes"] = {"diagnoses": row["codes"].split(), "note": NAME}
             out.write(json.dumps(row) + "\n")
     err = refused(tmp_path, members, capsys)
-    assert "the sequence column 'codes' holds JSON objects (key/value pairs) in 2 records (records 7, 10)" in err
+    assert "the sequence column 'codes' holds objects (key/value pairs, a JSON object or Parquet struct) in 2 records (records 7, 10)" in err
 
 
 def test_codes_as_decimal_numbers_are_refused(tmp_path: Path, demo_rows, capsys) -> None:
@@ -232,3 +232,14 @@ def test_the_declared_size_counts_only_the_wanted_columns() -> None:
     assert declared_size(parquet, table.column_names) == sum(sizes.values())
 
 
+
+
+def test_a_parquet_struct_as_the_sequence_is_refused(tmp_path: Path, demo_rows, capsys) -> None:
+    rows = demo_rows.head(40)
+    table = pa.table({"patient_id": [SECRET] + list(rows.patient_id[1:]),
+                      "codes": [{"codes": c.split(), "author": NAME} for c in rows.codes],
+                      "age_band": list(rows.age_band), "sex": list(rows.sex)})
+    members = tmp_path / "members.parquet"
+    pq.write_table(table, members)
+    err = refused(tmp_path, members, capsys)
+    assert "the sequence column 'codes' holds objects (key/value pairs, a JSON object or Parquet struct) in 40" in err
