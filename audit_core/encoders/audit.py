@@ -66,7 +66,6 @@ def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallba
                Role.NON_MEMBERS: load_cohort(plan.data.non_members, Role.NON_MEMBERS, plan.data.columns)}
     check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
     encoded = {role: encode_all(tokenizer, list(c.sequences)) for role, c in cohorts.items()}
-    check_unknown_tokens(encoded, cohorts, unknown_token_id(tokenizer), info.name)
     context = model.context_length
     # An encoder reads one window: a longer record is cut to the context (and counted).
     token_ids = {role: [ids[:context] if context else ids for ids in values]
@@ -74,6 +73,8 @@ def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallba
     truncated = {role: int(sum(context is not None and len(ids) > context for ids in values))
                  for role, values in encoded.items()}
     _check_lengths(token_ids, cohorts, any(p.id == PSEUDO for p, _ in selected))
+    # On what the encoder reads (cut to its context): the share results.json reports.
+    check_unknown_tokens(token_ids, cohorts, unknown_token_id(tokenizer), info.name)
 
     progress.advance(0.015, "checking the split without the model")
     split = check_split(cohorts, plan.data.columns.kind, max_auc=thresholds["split_validity"].max_auc,
