@@ -16,7 +16,10 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m audit_core.validation.installation > /dev/null  # hashes for `validate`
 	@touch $(STAMP)
 
+# out/demo is the demo's own folder: cleared first, because an audit never replaces the
+# files of another audit (an earlier version's demo is one), see README "Data files".
 demo: $(STAMP)
+	rm -rf out/demo
 	$(BIN)/mnemoscope run resources/demo/plan.toml --out out/demo
 
 test: $(STAMP)

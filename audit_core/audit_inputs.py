@@ -89,7 +89,7 @@ def check_same_tokenizer(tokenizer: Any, reference: tuple[Any, Any],
         raise ModelError(f"the reference model {info.name} has a different tokenizer vocabulary "
                          "from the audited model's; a reference must share the tokenizer")
     for role, ids_list in token_ids.items():
-        again = encode_all(theirs, list(cohorts[role].sequences))
+        again = encode_all(theirs, list(cohorts[role].sequences), cohorts[role].info.file)
         differ = [i for i, (a, b) in enumerate(zip(ids_list, again)) if not np.array_equal(a, b)]
         if differ:
             raise ModelError(f"the reference model's tokenizer splits {len(differ)} records of "

@@ -14,8 +14,10 @@ It is removed once the audit's files are written for a completed run.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -162,10 +164,14 @@ class Checkpoint:
         return data
 
     def save(self, unit: str, data: bytes) -> None:
-        with self._db:  # one transaction, committed (and synced) per unit of work
-            self._db.execute("INSERT OR REPLACE INTO units (name, data, sha256, saved_utc) "
-                             "VALUES (?, ?, ?, ?)",
-                             (unit, data, hashlib.sha256(data).hexdigest(), _now()))
+        try:
+            with self._db:  # one transaction, committed (and synced) per unit of work
+                self._db.execute("INSERT OR REPLACE INTO units (name, data, sha256, saved_utc) "
+                                 "VALUES (?, ?, ?, ?)",
+                                 (unit, data, hashlib.sha256(data).hexdigest(), _now()))
+        except sqlite3.Error as exc:  # a full disk, most often: the user's to fix, not a bug
+            raise PlanError(f"cannot save finished work in {self.path} ({exc}); free some room "
+                            "and resume the audit (--resume; the app offers it at Start)") from None
 
     def close(self) -> None:
         self._db.close()
@@ -173,10 +179,12 @@ class Checkpoint:
 
 @dataclass(frozen=True, slots=True)
 class CheckpointRequest:
-    """Where to keep a run's checkpoint and whether to continue the one found there."""
+    """Where to keep a run's checkpoint and whether to continue the one found there
+    (`resume`) or discard it (`restart`: once the audit is known to be the folder's own)."""
 
     folder: Path
     resume: bool = False
+    restart: bool = False
 
     @property
     def path(self) -> Path:
@@ -184,6 +192,13 @@ class CheckpointRequest:
 
     def open(self, fingerprint: Fingerprint) -> Checkpoint:
         """Open (or create) the checkpoint; PlanError when one is there and may not be used."""
+        from audit_core.output_folder import check_same_audit
+
+        # The first moment the audit's identity is known, before any model work, and before
+        # a restart discards anything: another audit's folder keeps its checkpoint too.
+        check_same_audit(self.folder, fingerprint.audit_id())
+        if self.restart:
+            self.discard()
         found = describe_checkpoint(self.folder)
         if found is not None and not self.resume:
             raise CheckpointError(f"{self.folder} holds the checkpoint of an interrupted audit "
@@ -224,6 +239,7 @@ def describe_checkpoint(folder: Path) -> FoundCheckpoint | None:
     path = Path(folder) / CHECKPOINT_FILE
     if not path.is_file():
         return None
+    check_checkpoint_is_ours(folder)
     try:
         db = _connect(path)
         try:
@@ -240,6 +256,38 @@ def describe_checkpoint(folder: Path) -> FoundCheckpoint | None:
                            saved_utc=last or "never")
 
 
+def check_checkpoint_is_ours(folder: Path) -> None:
+    """A checkpoint.sqlite that another program wrote (an SQLite database without this
+    format's tables) is never opened for writing, replaced or removed. A file that is no
+    SQLite database is taken for Mnemoscope's own, damaged: --restart discards it."""
+    path = Path(folder) / CHECKPOINT_FILE
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                return
+    except OSError:
+        return
+    try:
+        # immutable: reads the file as it is, creating no -wal or -shm beside it. Tables
+        # still only in a crashed run's WAL read as none: taken for Mnemoscope's own.
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return  # a damaged checkpoint: describe_checkpoint says so
+    if tables and not {"meta", "units"} <= tables:
+        raise _foreign(path)
+
+
+def _foreign(path: Path) -> Exception:
+    from audit_core.output_folder import OutputFolderError
+
+    return OutputFolderError(f"{path} is not a Mnemoscope checkpoint; it is never replaced: move "
+                             "it away or choose another output folder")
+
+
 def _check_same_audit(found: FoundCheckpoint, fingerprint: Fingerprint, path: Path) -> None:
     if found.parts == dict(fingerprint.parts):
         return
@@ -253,6 +301,7 @@ def _check_same_audit(found: FoundCheckpoint, fingerprint: Fingerprint, path: Pa
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    _private(path)
     db = sqlite3.connect(path, timeout=30.0)
     # WAL: a commit is one append; FULL: synced at each commit, so a reboot keeps it too.
     db.execute("PRAGMA journal_mode=WAL")
@@ -261,6 +310,21 @@ def _connect(path: Path) -> sqlite3.Connection:
     db.execute("CREATE TABLE IF NOT EXISTS units (name TEXT PRIMARY KEY, data BLOB NOT NULL, "
                "sha256 TEXT NOT NULL, saved_utc TEXT NOT NULL)")
     return db
+
+
+def _private(path: Path) -> None:
+    """The checkpoint holds per-record scores: owner-only (0600), like records.csv. SQLite
+    gives its -wal and -shm files the database file's mode, so creating that file 0600
+    (and narrowing one an older version left 0644) covers all three."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600))
+    except FileExistsError:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                if not os.path.islink(f"{path}{suffix}"):
+                    os.chmod(f"{path}{suffix}", 0o600)
+    except OSError:  # sqlite3.connect says what is wrong with the folder
+        pass
 
 
 def _now() -> str:

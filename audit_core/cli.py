@@ -16,6 +16,7 @@ from pathlib import Path
 
 from audit_core import TOOL_NAME, __version__
 from audit_core.errors import MnemoscopeError
+from audit_core.output_folder import ERROR_LOG
 from audit_core.report_commands import add_report_commands, load_signer
 from audit_core.terminal import ProgressBar, format_summary
 
@@ -132,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from audit_core.checkpoints import CheckpointRequest
+    from audit_core.output_folder import check_output_folder
     from audit_core.outputs import write_outputs
     from audit_core.plan import load_plan
     from audit_core.progress import Cancelled, CancelToken
@@ -139,10 +141,10 @@ def _run(args: argparse.Namespace) -> int:
 
     plan = load_plan(args.plan)
     signer = load_signer(args.sign) if args.sign else None  # a bad certificate fails before the run
-    checkpoint = CheckpointRequest(args.out, resume=args.resume)
-    if args.restart:
-        checkpoint.discard()
-    elif args.resume and not checkpoint.path.is_file() and not args.quiet:
+    check_output_folder(args.out, plan)  # before any model work
+    # --restart discards the checkpoint once the run knows the folder is this audit's own.
+    checkpoint = CheckpointRequest(args.out, resume=args.resume, restart=args.restart)
+    if args.resume and not checkpoint.path.is_file() and not args.quiet:
         print(f"{TOOL_NAME}: no interrupted audit in {args.out}; running from the start",
               file=sys.stderr)
     if not args.quiet:
@@ -167,9 +169,13 @@ def _run(args: argparse.Namespace) -> int:
     bar.close()
     try:
         paths = write_outputs(result, args.out, signer=signer)
+    except MnemoscopeError:
+        raise
     except OSError as exc:
         raise MnemoscopeError(f"cannot write the results into {args.out}: "
                               f"{exc.strerror or exc.__class__.__name__}") from None
+    except Exception as exc:
+        return _internal_error(exc, args.out)
     if not result.cancelled:  # finished and written: nothing left to resume
         checkpoint.discard()
     elif not args.quiet:
@@ -193,14 +199,24 @@ def _canaries(args: argparse.Namespace) -> int:
 
 
 def _internal_error(exc: Exception, out_dir: Path) -> int:
-    """A bug, not bad input: keep the traceback in a file, show one line."""
-    import traceback
+    """A bug, not bad input: keep the traceback in a file (0600: it may quote data), show
+    one line. The handler of last resort: nothing in it may raise, whatever the folder."""
+    log_path = out_dir / ERROR_LOG
+    try:
+        import traceback
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    log_path = out_dir / "mnemoscope-error.log"
-    log_path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
-    print(f"{TOOL_NAME}: internal error ({exc.__class__.__name__}); details in {log_path}. "
-          "Please report it with that file.", file=sys.stderr)
+        from audit_core.outputs import write_atomic  # temporary name, 0600, then renamed
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(log_path, "".join(traceback.format_exception(exc)).encode("utf-8", "replace"))
+        where = f"details in {log_path}. Please report it with that file."
+    except Exception as problem:
+        reason = getattr(problem, "strerror", None) or problem.__class__.__name__
+        where = f"the details could not be written to {log_path} ({reason}). Please report it."
+    try:
+        print(f"{TOOL_NAME}: internal error ({exc.__class__.__name__}); {where}", file=sys.stderr)
+    except Exception:  # stderr itself is gone: the exit code still says it
+        pass
     return EXIT_INTERNAL
 
 

@@ -1,10 +1,15 @@
 """Writing an audit's files: results.json, run.json, records.csv and report.pdf.
 
 results.json is what the audit found (byte for byte the same when the same plan runs on
-the same inputs); run.json is when, where and how long this run took.
+the same inputs); run.json is when, where and how long this run took, and the SHA-256 of
+each file the run wrote, by which a later run of the same audit recognises the files it
+may replace (output_folder.py has the rules).
 
-Each file is written to a temporary name in the output folder and renamed into place,
-so a crash never leaves a half-written file where a finished one would be.
+The files are written as a set: each one in full under a pending name first, then
+renamed into place, results.json last and the previous results.json removed before any
+rename. A results.json in the folder therefore always stands beside the report.pdf and
+records.csv of the same run, complete; a crash at any moment leaves either that, or no
+results.json at all.
 """
 
 from __future__ import annotations
@@ -14,32 +19,73 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
+from audit_core.fingerprint import file_sha256
+from audit_core.output_folder import (
+    AUDIT_FILES,
+    OUTPUT_NAMES,
+    RECORD_KEY,
+    RECORDS_FILE,
+    REPORT_FILE,
+    RESULTS_FILE,
+    RUN_FILE,
+    check_ownership,
+    pending_name,
+)
 from audit_core.results import AuditResult
 
-RESULTS_FILE = "results.json"
-RUN_FILE = "run.json"
-RECORDS_FILE = "records.csv"
-REPORT_FILE = "report.pdf"
+# A spreadsheet evaluates a cell that starts with one of these (OWASP, CSV injection).
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_outputs(result: AuditResult, out_dir: Path, signer: object | None = None) -> dict[str, Path]:
-    """Writes the files; `signer` (a report.signing.ReportSigner) signs the PDF."""
+def write_outputs(result: AuditResult, out_dir: Path, signer: object | None = None,
+                  extra: Mapping[str, bytes] | None = None) -> dict[str, Path]:
+    """Writes the files; `signer` (a report.signing.ReportSigner) signs the PDF; `extra`:
+    more files of the set by name (the desktop's plan.toml). Refuses (OutputFolderError)
+    to replace a file no Mnemoscope run of this audit wrote."""
+    extra = dict(extra or {})
+    if set(extra) - set(OUTPUT_NAMES) or set(extra) & set(AUDIT_FILES):
+        raise ValueError(f"write_outputs writes only {', '.join(OUTPUT_NAMES)}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"results": out_dir / RESULTS_FILE, "run": out_dir / RUN_FILE,
-             "records": out_dir / RECORDS_FILE, "report": out_dir / REPORT_FILE}
     results = result.as_dict()
     run = result.run_dict(results["audit"]["report_id"])
-    write_atomic(paths["results"], json_bytes(results))
-    write_atomic(paths["run"], json_bytes(run))
-    write_atomic(paths["records"], records_csv(result).encode("utf-8"))
+    # Checked again at the end of the run: files may have appeared in the folder since.
+    kept = check_ownership(out_dir, (*AUDIT_FILES, *extra), audit_id=results["audit"]["id"])
+    _remove_leftovers(out_dir)
     from audit_core.report import write_report  # reportlab loads only when a report is written
 
-    write_report({**results, "run": run}, paths["report"], signer=signer)
-    return paths
+    write_report({**results, "run": run}, out_dir / pending_name(REPORT_FILE), signer=signer)
+    contents = {RECORDS_FILE: records_csv(result).encode("utf-8"), **extra,
+                RESULTS_FILE: json_bytes(results)}
+    for name, data in contents.items():
+        write_atomic(out_dir / pending_name(name), data)
+    written = [REPORT_FILE, *contents]
+    digests = {**kept, **{name: file_sha256(out_dir / pending_name(name)) for name in written}}
+    write_atomic(out_dir / pending_name(RUN_FILE), json_bytes({**run, RECORD_KEY: digests}))
+    # From here to the last rename the folder holds no results.json: never one that
+    # speaks for a report or records of another run.
+    (out_dir / RESULTS_FILE).unlink(missing_ok=True)
+    for name in (*(n for n in written if n != RESULTS_FILE), RUN_FILE):
+        os.replace(out_dir / pending_name(name), out_dir / name)
+    _sync_folder(out_dir)  # the set is durable before the file that says it is complete
+    os.replace(out_dir / pending_name(RESULTS_FILE), out_dir / RESULTS_FILE)
+    _sync_folder(out_dir)
+    paths = {"results": RESULTS_FILE, "run": RUN_FILE, "records": RECORDS_FILE, "report": REPORT_FILE}
+    return {key: out_dir / name for key, name in paths.items()}
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Pending and temporary files a crash left: this module's names, and pikepdf's
+    temporary copy of a report it was saving (".pikepdf." and the name it saved to)."""
+    for name in OUTPUT_NAMES:
+        for pattern in (f".{name}.*", f"..{name}.*", f".pikepdf.*.{name}.*"):
+            for path in folder.glob(pattern):
+                if path.is_file() and not path.is_symlink():
+                    path.unlink(missing_ok=True)
 
 
 def json_bytes(document: dict) -> bytes:
@@ -66,9 +112,17 @@ def records_csv(result: AuditResult) -> str:
                 continue
             value = float(probe.scores[role][index])
             values.append("" if not np.isfinite(value) else f"{value:.6g}")
-        writer.writerow([role, table.ids[row], table.refs[row], int(table.tokens[row]),
+        writer.writerow([role, spreadsheet_text(table.ids[row]), table.refs[row], int(table.tokens[row]),
                          int(table.windows[row]), *values])
     return buffer.getvalue()
+
+
+def spreadsheet_text(value: object) -> str:
+    """A text cell from the data, written so that a spreadsheet never evaluates it: one
+    that starts like a formula (= + - @, a tab or a carriage return) gets a leading single
+    quote, the OWASP rule for CSV injection. The exact value stays in results.json."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_LEADS) else text
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -8,6 +8,8 @@ refused with a message naming the key rather than silently ignored.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +23,15 @@ SEQUENCE_KINDS = ("codes", "text")
 # Who may query or hold the model after the audit; it selects the threshold tier the report
 # applies and states (weights leaving the hospital mean a white-box adversary).
 RELEASE_CONTEXTS = ("internal", "partners", "public")
+# A real plan nests four levels (root, [probes], [probes.loss], a value); anything far deeper
+# is not a plan, and code that walks it (a repr in a message, the checkpoint's canonical
+# form, results.json) could exhaust Python's recursion limit on it.
+MAX_PLAN_DEPTH = 16
+# onnxruntime's intra-op threads spin while they wait: more threads than logical cores only
+# take turns on them (slower, never faster), and each reserves a stack, so a billion threads
+# is a MemoryError. Four per core leaves room for a container whose quota differs from the
+# core count it reports, and keeps absurd values out.
+THREADS_PER_CORE = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,18 +119,28 @@ class AuditPlan:
 def load_plan(path: str | Path) -> AuditPlan:
     """Read and check a plan file; relative paths in it are relative to the file."""
     path = Path(path)
-    if not path.is_file():
-        raise PlanError(f"plan file not found: {path}")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        raise PlanError(f"plan file not found: {path}") from None
+    if not stat.S_ISREG(mode):  # a FIFO would block the read forever, a device never end
+        raise PlanError(f"plan file {path} is not a regular file (a folder, pipe or device)")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise PlanError(f"plan file {path} is not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
         raise PlanError(f"cannot read plan file {path}: {exc.__class__.__name__}") from None
+    language = "JSON" if path.suffix.lower() == ".json" else "TOML"
     try:
-        raw = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+        raw = json.loads(text) if language == "JSON" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise PlanError(f"{path.name} is not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}") from None
+        raise PlanError(f"{path.name} is not valid {language}: {exc}") from None
+    except RecursionError:  # both parsers recurse once per nested array or table
+        raise PlanError(_too_deep(path.name)) from None
+    if not isinstance(raw, Mapping):  # JSON may hold a list or a number at the top
+        raise PlanError(f"{path.name} must hold a table of settings ([model], [data], ...), "
+                        "not a list or a single value")
     try:
         return plan_from_dict(raw, base=path.parent, source=path)
     except PlanError as exc:
@@ -129,6 +150,8 @@ def load_plan(path: str | Path) -> AuditPlan:
 def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
                    source: Path | None = None) -> AuditPlan:
     """Build a plan from plain data (the parsed file), refusing unknown keys."""
+    if _depth(raw) > MAX_PLAN_DEPTH:  # before anything walks it
+        raise PlanError(_too_deep("the plan"))
     _only(raw, "", {"audit", "model", "data", "probes", "thresholds"})
     for required in ("model", "data"):
         if required not in raw:
@@ -207,7 +230,7 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
         model=ModelSpec(path=base / _required(model, "path", "model"),
                         context_length=context,
                         batch_size=_positive_int(model.get("batch_size", 32), "model.batch_size"),
-                        threads=_positive_int(model.get("threads", 0), "model.threads", minimum=0),
+                        threads=_threads(model.get("threads", 0)),
                         provider=provider, precision=precision,
                         reference=base / model["reference"] if "reference" in model and
                         _required(model, "reference", "model") else None,
@@ -261,6 +284,39 @@ def _required(table: Mapping[str, Any], key: str, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise PlanError(f"'{where}.{key}' must be a non-empty path")
     return value
+
+
+def _threads(value: Any) -> int:
+    threads = _positive_int(value, "model.threads", minimum=0)
+    cores = os.cpu_count() or 1
+    if threads > THREADS_PER_CORE * cores:
+        raise PlanError(f"'model.threads' must be at most {THREADS_PER_CORE * cores} "
+                        f"({THREADS_PER_CORE} per logical core; this machine has {cores}), or 0 for "
+                        f"one per physical core (got {threads})")
+    return threads
+
+
+def _depth(value: Any) -> int:
+    """How deeply tables and arrays nest in `value`, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children = list(item.values())
+        elif isinstance(item, (list, tuple)):
+            children = list(item)
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_PLAN_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _too_deep(name: str) -> str:
+    return (f"{name} nests arrays or tables more than {MAX_PLAN_DEPTH} levels deep; a plan needs "
+            "four at most ([probes.loss] and its settings): this is not a Mnemoscope plan")
 
 
 def _positive_int(value: Any, key: str, minimum: int = 1) -> int:

@@ -21,7 +21,8 @@ from audit_core.checkpoints import CheckpointRequest, NoCheckpoint, audit_finger
 from audit_core.data.cohort import Role
 from audit_core.data.loading import check_disjoint, load_cohort
 from audit_core.data.split_validity import check_split
-from audit_core.errors import MnemoscopeError
+from audit_core.data.subgroup_categories import check_subgroup_columns
+from audit_core.errors import MnemoscopeError, ModelError
 from audit_core.plan import AuditPlan
 # The selection functions are part of this module's interface too (the desktop, the
 # estimate and the tests import them from here).
@@ -56,6 +57,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
     from audit_core.models.precision import runtime_facts
+    from audit_core.models.runtime import runtime_errors
     from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id, unknown_token_id
     from audit_core.checkpoint_units import decode_probe, encode_probe, resumable
     from audit_core.scoring.chunked import score_streamed
@@ -90,8 +92,10 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     cohorts = {Role.MEMBERS: load_cohort(plan.data.members, Role.MEMBERS, plan.data.columns),
                Role.NON_MEMBERS: load_cohort(plan.data.non_members, Role.NON_MEMBERS, plan.data.columns)}
     check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
+    check_subgroup_columns(cohorts, thresholds)  # before any scoring: values are data
     check_sizes(cohorts, thresholds["split_validity"].folds)
-    token_ids = {role: encode_all(tokenizer, list(c.sequences)) for role, c in cohorts.items()}
+    token_ids = {role: encode_all(tokenizer, list(c.sequences), c.info.file)
+                 for role, c in cohorts.items()}
     check_tokens(token_ids, cohorts, model.vocab_size, info.name)
     check_unknown_tokens(token_ids, cohorts, unknown_token_id(tokenizer), info.name)
     runtime = runtime_facts(model, token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS],
@@ -125,10 +129,13 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
             scorers = [model] + ([reference[0]] if reference else [])
             reducers = {p.id: _guarded(p, c, broken) for p, c in selected if p.needs.token_scores}
             for i, role in enumerate(Role):
-                scored[role] = score_streamed(
-                    scorers, token_ids[role], reducers, batch_size=plan.model.batch_size,
-                    pad_id=pad_token_id(tokenizer), progress=scoring.slice(i / 2, (i + 1) / 2),
-                    checkpoint=saved, unit=role.value)
+                try:
+                    scored[role] = score_streamed(
+                        scorers, token_ids[role], reducers, batch_size=plan.model.batch_size,
+                        pad_id=pad_token_id(tokenizer), progress=scoring.slice(i / 2, (i + 1) / 2),
+                        checkpoint=saved, unit=role.value)
+                except runtime_errors() as exc:
+                    raise _scoring_failed(exc, info.name, cohorts[role].info.file) from None
         for index, (probe, config) in enumerate(selected):
             slice_ = progress.slice(edges[index + 1], edges[index + 2], probe.id)
             ctx = ProbeContext(cohorts=cohorts, token_ids=token_ids, model=model,
@@ -182,6 +189,16 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
         split_validity=split.as_dict(),
         resumed=saved.resumed,
     )
+
+
+def _scoring_failed(exc: Exception, model: str, file: str) -> ModelError:
+    """onnxruntime failed in the shared pass: told in the tool's words. Its own message is
+    not shown: it can quote what a kernel choked on (a token id is a record's content).
+    (A probe's own failure is contained by run_probe: that probe is not assessed.)"""
+    return ModelError(f"onnxruntime could not score the records of {file} with {model} "
+                      f"({exc.__class__.__name__}); the export may read fewer positions than "
+                      "'model.context_length' (or its config.json) says: set "
+                      "model.context_length to what the model was trained on")
 
 
 def _guarded(probe: Any, config: Any, broken: set[str]) -> Any:

@@ -16,11 +16,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from audit_core.output_folder import PLAN_FILE
 from audit_core.plan import AuditPlan
 from audit_core.results import AuditResult
 from desktop.background_task import BackgroundTask, Work
 
-PLAN_FILE = "plan.toml"
 # The share of the progress bar the audit itself takes; the rest is writing the PDF.
 _AUDIT_SHARE = 0.95
 
@@ -107,11 +107,15 @@ class AuditController(QObject):
 def _audit_work(plan: AuditPlan, folder: Path, closing: threading.Event, resume: bool = False) -> Work:
     def work(report, cancel) -> FinishedAudit:
         from audit_core.checkpoints import CheckpointRequest
+        from audit_core.output_folder import AUDIT_FILES, check_output_folder
         from audit_core.outputs import write_outputs
-        from audit_core.plan_writing import write_plan
+        from audit_core.plan_writing import plan_toml
         from audit_core.progress import Cancelled
         from audit_core.runner import run_audit
 
+        # The CLI's rules for the folder, before any model work: a refusal (an input or
+        # another audit's files there, no room) reaches the app as a PlanError dialog.
+        check_output_folder(folder, plan, writes=(*AUDIT_FILES, PLAN_FILE))
         checkpoint = CheckpointRequest(folder, resume=resume)  # finished work survives a crash
         result = run_audit(plan, on_progress=lambda f, m: report(f * _AUDIT_SHARE, m), cancel=cancel,
                            checkpoint=checkpoint)
@@ -119,8 +123,9 @@ def _audit_work(plan: AuditPlan, folder: Path, closing: threading.Event, resume:
             raise Cancelled()
         report(_AUDIT_SHARE, "writing the report, results.json and records.csv")
         folder.mkdir(parents=True, exist_ok=True)
-        files = write_outputs(result, folder)
-        write_plan(plan, folder / PLAN_FILE)
+        # The plan travels with the set (recorded in run.json like the others), so a rerun
+        # of this audit into the folder may replace it and nothing else may.
+        files = write_outputs(result, folder, extra={PLAN_FILE: plan_toml(plan, folder).encode("utf-8")})
         files["plan"] = folder / PLAN_FILE
         if not result.cancelled:  # written in full: nothing left to resume
             checkpoint.discard()

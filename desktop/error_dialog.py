@@ -13,10 +13,14 @@ from PySide6.QtWidgets import QGridLayout, QMessageBox, QSizePolicy, QSpacerItem
 
 from audit_core.checkpoints import CheckpointError
 from audit_core.errors import DataError, MnemoscopeError, ModelError, PlanError
+from audit_core.output_folder import OutputFolderError
 
 log = logging.getLogger(__name__)
 
 _ADVICE = {
+    # Before PlanError, which it is: the folder, not a setting of the plan, is what to change.
+    OutputFolderError: "Choose another output folder on the Run step, or move the files named "
+                       "above away from this one.",
     ModelError: "Choose another model folder or .onnx file, or ask whoever exported the model.",
     DataError: "Choose another file, or change the column mapping on the Data step.",
     PlanError: "Correct the setting named above and try again.",

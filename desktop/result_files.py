@@ -10,6 +10,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from audit_core.errors import MnemoscopeError
+from audit_core.output_folder import OutputFolderError
 from desktop.audit_controller import FinishedAudit
 from desktop.error_dialog import show_error
 from desktop.settings import AppSettings
@@ -24,6 +25,8 @@ def ask_resume(parent: QWidget, folder: Path) -> bool | None:
 
     try:
         found = describe_checkpoint(folder)
+    except OutputFolderError:  # another program's file: never removed; Start's check says so
+        return False
     except MnemoscopeError:  # damaged: nothing in it can be trusted, say so and start afresh
         found = None
         QMessageBox.information(parent, "Starting afresh", "The output folder held a damaged "

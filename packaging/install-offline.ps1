@@ -52,6 +52,8 @@ foreach ($command in "mnemoscope", "mnemoscope-desktop") {
 $env:MNEMOSCOPE_RESOURCES = $resources
 & $venvPython -m audit_core.validation.installation; if ($LASTEXITCODE) { throw "recording the installation failed" }
 if (-not $NoDemo) {
+    # The installer's own folder: an earlier version's demo there is another audit, never replaced.
+    Remove-Item -Recurse -Force -ErrorAction SilentlyContinue (Join-Path $Target "demo-audit")
     & (Join-Path $Target "venv\Scripts\mnemoscope.exe") run (Join-Path $resources "demo\plan.toml") --out (Join-Path $Target "demo-audit") --quiet
     if ($LASTEXITCODE) { throw "the demo audit failed" }
     Say "demo audit written to $Target\demo-audit"

@@ -14,6 +14,8 @@ from typing import Any
 
 from audit_core.errors import ModelError
 from audit_core.fingerprint import file_sha256
+from audit_core.models.model_files import regular_file_present, require_regular_file
+from audit_core.models.positions import context_length_of
 from audit_core.models.tokenizer_loading import TOKENIZER_FILE, load_tokenizer
 
 CAUSAL_LM = "causal_lm"
@@ -25,7 +27,6 @@ KIND_NAMES = {CAUSAL_LM: "causal language model", TABULAR_CLASSIFIER: "tabular c
               ENCODER: "text/code encoder (embeddings)",
               MASKED_LM: "encoder with a masked-language-model head"}
 UNKNOWN = "unknown"
-_CONFIG_CONTEXT_KEYS = ("n_positions", "max_position_embeddings", "n_ctx", "max_seq_len")
 MANIFEST_FILE = "manifest.json"  # written by `mnemoscope convert` and the control exports
 HIDDEN_STATES = "hidden_states"  # optional output name (controls/export.py, hidden_states=True)
 
@@ -91,23 +92,23 @@ class ModelInfo:
 
 
 def resolve_model_path(path: Path) -> Path:
-    """The .onnx file for a folder or file argument."""
+    """The .onnx file for a folder or file argument; it must be a regular file (a FIFO
+    would block every later open forever)."""
     if path.is_dir():
         candidates = sorted(path.glob("*.onnx"))
         if not candidates:
             raise ModelError(f"no .onnx file in the model folder {path}")
         preferred = [c for c in candidates if c.name == "model.onnx"]
-        if preferred:
-            return preferred[0]
-        if len(candidates) > 1:
+        if not preferred and len(candidates) > 1:
             raise ModelError(f"the model folder {path} holds several .onnx files "
                              f"({', '.join(c.name for c in candidates)}): name one of them")
-        return candidates[0]
-    if path.is_file():
-        if path.suffix.lower() != ".onnx":
-            raise ModelError(f"{path} is not an .onnx file")
-        return path
-    raise ModelError(f"model not found: {path}")
+        chosen = (preferred or candidates)[0]
+        require_regular_file(chosen, f"model not found: {chosen}")
+        return chosen
+    require_regular_file(path, f"model not found: {path}")
+    if path.suffix.lower() != ".onnx":
+        raise ModelError(f"{path} is not an .onnx file")
+    return path
 
 
 def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
@@ -127,10 +128,10 @@ def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
 
     files = [model_path] + _external_files(graph, folder, model_path.name)
     tokenizer_path = folder / TOKENIZER_FILE
-    if tokenizer_path.is_file():
+    if regular_file_present(tokenizer_path):
         files.append(tokenizer_path)
     config_path = folder / "config.json"
-    if config_path.is_file():
+    if regular_file_present(config_path):
         files.append(config_path)
     file_infos = tuple(FileInfo(f.name, file_sha256(f), f.stat().st_size) for f in files)
 
@@ -145,7 +146,7 @@ def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
     if kind in (CAUSAL_LM, ENCODER, MASKED_LM):
         tokenizer = load_tokenizer(folder)
         tokenizer_vocab = tokenizer.get_vocab_size(with_added_tokens=True)
-    context, source = _context_length(folder, context_length)
+    context, source = context_length_of(folder, context_length, graph, inputs, model_path)
     opsets = [o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")]
     return ModelInfo(
         name=model_path.name, path=model_path, folder=folder, sha256=file_infos[0].sha256,
@@ -163,7 +164,7 @@ def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
 def _conversion(folder: Path, model_sha256: str) -> dict[str, Any] | None:
     """The export's verification record, and whether it is about this very model file."""
     path = folder / MANIFEST_FILE
-    if not path.is_file():
+    if not regular_file_present(path):
         return None
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -294,6 +295,8 @@ def tabular_probability_output(outputs: tuple[TensorSpec, ...]) -> TensorSpec | 
 
 
 def _architectures(folder: Path) -> list[str]:
+    if not regular_file_present(folder / "config.json"):
+        return []
     try:
         values = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
@@ -328,23 +331,7 @@ def _external_files(graph: Any, folder: Path, model_name: str) -> list[Path]:
             target = (folder / entry.value).resolve()
             if root not in target.parents:
                 raise ModelError(f"{model_name} refers to weights outside its folder; refusing to read them")
-            if not target.is_file():
-                raise ModelError(f"{model_name} needs the weights file '{entry.value}', which is missing")
+            require_regular_file(target, f"{model_name} needs the weights file '{entry.value}', "
+                                         "which is missing")
             found[entry.value] = target
     return [found[k] for k in sorted(found)]
-
-
-def _context_length(folder: Path, override: int | None) -> tuple[int | None, str]:
-    if override is not None:
-        return override, "plan"
-    config = folder / "config.json"
-    if config.is_file():
-        try:
-            values = json.loads(config.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            raise ModelError(f"{config} is not valid JSON") from None
-        for key in _CONFIG_CONTEXT_KEYS:
-            value = values.get(key) if isinstance(values, dict) else None
-            if isinstance(value, int) and value > 1:
-                return value, f"config.json ({key})"
-    return None, "unknown"

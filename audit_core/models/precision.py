@@ -81,8 +81,11 @@ def _source_key(model_path: Path) -> tuple:
 
 
 def _external_files(model_path: Path) -> list[Path]:
+    # Regular files only: a pipe of that name would block the copy forever (the graph's own
+    # weight files were checked by inspection; these are only the folder's other .data files).
     return [p for p in model_path.parent.iterdir()
-            if p != model_path and (p.suffix == ".data" or p.name.endswith(".onnx_data"))]
+            if p != model_path and (p.suffix == ".data" or p.name.endswith(".onnx_data"))
+            and p.is_file()]
 
 
 def _private_copy(folder: Path) -> Path:

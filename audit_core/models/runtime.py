@@ -52,7 +52,10 @@ def session_options(threads: int = 0):
     # Denormal weights or activations (tiny values in trained weights) take a slow path
     # on x86; flushing them to zero changes results far below the 1e-4 parity tolerance.
     options.add_session_config_entry("session.set_denormal_as_zero", "1")
-    options.log_severity_level = 3  # onnxruntime's warnings are not the user's business
+    # Fatal only. onnxruntime's own log lines go straight to stderr, in colour, and its
+    # errors can quote the values a kernel choked on (a token id past a position table is
+    # a record's content); the tool reports each failure in its own words instead.
+    options.log_severity_level = 4
     return options
 
 
@@ -84,6 +87,14 @@ def open_session(path: Path, name: str, threads: int = 0,
     except Exception as exc:  # onnxruntime raises its own exception types
         raise ModelError(f"onnxruntime cannot load {name} ({exc.__class__.__name__}): the export "
                          "is broken or uses operators this runtime lacks") from None
+
+
+def runtime_errors() -> tuple[type[BaseException], ...]:
+    """The exception types onnxruntime raises from a session (Fail, InvalidArgument, ...)."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as state
+
+    return tuple(t for t in vars(state).values()
+                 if isinstance(t, type) and issubclass(t, Exception))
 
 
 def resolve_provider(choice: str) -> list[str]:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from audit_core.errors import ModelError
+from audit_core.errors import DataError, ModelError
+from audit_core.models.model_files import regular_file_present
 from audit_core.models.packed_ids import PackedIds
 
 TOKENIZER_FILE = "tokenizer.json"
@@ -18,7 +19,7 @@ TOKENIZER_FILE = "tokenizer.json"
 
 def load_tokenizer(folder: Path) -> Tokenizer:
     path = folder / TOKENIZER_FILE
-    if not path.is_file():
+    if not regular_file_present(path):
         raise ModelError(f"no {TOKENIZER_FILE} beside the model in {folder}: export the model "
                          "with its tokenizer (Hugging Face tokenizers format)")
     try:
@@ -34,21 +35,47 @@ def load_tokenizer(folder: Path) -> Tokenizer:
 _ENCODE_CHUNK = 2048
 
 
-def encode_all(tokenizer: Tokenizer, sequences: list[str]) -> PackedIds:
+def encode_all(tokenizer: Tokenizer, sequences: list[str], source: str = "the cohort") -> PackedIds:
     """Token ids per sequence, with the special tokens the post-processor adds (BOS/EOS).
 
-    Keeping BOS matters: the first real token is then scored too (DESIGN.md).
+    Keeping BOS matters: the first real token is then scored too (DESIGN.md). `source`
+    names the records' file in the message when the tokenizer cannot encode one.
     """
     # In chunks: an Encoding also holds token strings, offsets and masks (hundreds of
     # bytes per token), so encoding a whole large cohort at once costs far more memory
     # than the ids kept. Each chunk is still encoded in parallel by the library.
     pieces: list[PackedIds] = []
     for start in range(0, len(sequences), _ENCODE_CHUNK):
-        encodings = tokenizer.encode_batch(sequences[start:start + _ENCODE_CHUNK],
-                                           add_special_tokens=True)
+        chunk = sequences[start:start + _ENCODE_CHUNK]
+        try:
+            encodings = tokenizer.encode_batch(chunk, add_special_tokens=True)
+        except Exception:  # the library raises a bare Exception; its text is not shown
+            raise _unencodable(tokenizer, chunk, start, source) from None
         pieces.append(PackedIds.pack(e.ids for e in encodings))
         del encodings
     return PackedIds.join(pieces)
+
+
+def _unencodable(tokenizer: Tokenizer, chunk: list[str], start: int, source: str) -> DataError:
+    """Which record the tokenizer could not encode. A vocabulary without an unknown token
+    (a WordLevel or WordPiece `unk_token` missing from its vocab) cannot encode a code it
+    lacks. Such a tokenizer is accepted (it is sound for records it covers, and byte-level
+    tokenizers never need one); the record it cannot encode is refused by number, the
+    code itself never named."""
+    first = start
+    for offset, sequence in enumerate(chunk):
+        try:
+            tokenizer.encode(sequence, add_special_tokens=True)
+        except Exception:
+            first = start + offset
+            break
+    unk = getattr(tokenizer.model, "unk_token", None)
+    lacks = (f"its vocabulary has no unknown token ('{unk}' is named but missing)"
+             if isinstance(unk, str) and tokenizer.token_to_id(unk) is None
+             else "it has no unknown token to stand for what its vocabulary lacks")
+    return DataError(f"{source}: record {first + 1} holds a code or word that the model's "
+                     f"{TOKENIZER_FILE} cannot encode: {lacks}. Use the code vocabulary the model "
+                     "was trained on, or export the tokenizer with an unknown token")
 
 
 def unknown_token_id(tokenizer: Tokenizer) -> int | None:

@@ -146,7 +146,7 @@ def assess_membership(members: np.ndarray, non_members: np.ndarray, ctx: ProbeCo
     metrics["epsilon_lower_bound_in_sample"] = in_sample_epsilon
     findings.extend(_operating_findings(metrics, held, thresholds, epsilon))
 
-    strata = membership_strata(ctx.cohorts, thresholds.rare_code_max_members)
+    strata = membership_strata(ctx.cohorts, thresholds.rare_code_max_members, thresholds.min_cell)
     subgroups = assess_strata(strata, members, non_members,
                               held.flagged_members if held else None,
                               held.flagged_non_members if held else None, thresholds, rng)

@@ -3,7 +3,8 @@
 Tonekaboni et al. (NeurIPS 2025, test T6) ask whether memorization falls harder on some
 patients; rare conditions and small demographic cells are the usual suspects (Carlini
 et al.'s "Secret Sharer", USENIX Security 2019: rare sequences are the ones memorized).
-Every declared subgroup column gives one stratum per value, and (for code sequences) the
+Every declared subgroup column gives one stratum per value (a value held by fewer than
+`min_cell` patients is not named: such values share one pooled stratum), and (for code sequences) the
 records holding a code seen in at most k members form the rare-code carriers. Per stratum: AUC with a
 bootstrap interval, a one-sided Mann-Whitney p-value for AUC > 0.5, the held-out TPR
 and FPR at the primary FPR threshold, and Benjamini-Hochberg q-values across strata.
@@ -24,6 +25,7 @@ import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.split_validity import record_tokens
+from audit_core.data.subgroup_categories import MIN_CELL, pooled_label, split_categories, value_floor
 from audit_core.figures import (
     format_auc,
     format_count,
@@ -52,13 +54,24 @@ class Stratum:
     partition: bool  # the column's strata cover the cohort (complements can be subtracted)
 
 
-def membership_strata(cohorts: dict[Role, Cohort], rare_max_members: int) -> list[Stratum]:
+def membership_strata(cohorts: dict[Role, Cohort], rare_max_members: int,
+                      min_cell: int = MIN_CELL) -> list[Stratum]:
+    """`min_cell`: the plan's smallest cell; a value held by fewer patients than it (or than
+    the CMS 11, whichever is larger) is not named but pooled (data/subgroup_categories.py)."""
     members, non_members = cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS]
+    floor = value_floor([min_cell])
     strata = []
     for column in members.subgroups:
         m_values, n_values = members.subgroups[column], non_members.subgroups[column]
-        for value in sorted(set(m_values.tolist()) | set(n_values.tolist())):
+        common, rare = split_categories(m_values, n_values, floor)
+        for value in common:
             strata.append(Stratum(column, str(value), m_values == value, n_values == value, True))
+        if rare:
+            pooled = set(rare)
+            strata.append(Stratum(column, pooled_label(len(rare), floor),
+                                  np.array([v in pooled for v in m_values.tolist()], dtype=bool),
+                                  np.array([v in pooled for v in n_values.tolist()], dtype=bool),
+                                  True))
     kind = members.info.columns.get("kind", "codes")
     if kind != "codes":  # in free text nearly every record holds a word seen once
         return strata

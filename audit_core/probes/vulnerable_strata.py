@@ -74,7 +74,8 @@ def carrier_strata(carriers: Mapping[str, Mapping[Role, np.ndarray]],
 
 def vulnerable_strata(cohorts: Mapping[Role, Cohort], rare_max_members: int,
                       carriers: Mapping[str, Mapping[Role, np.ndarray]],
-                      labels: Mapping[str, str]) -> list[Stratum]:
-    """Declared subgroups and rare-code carriers, then age, then sensitive carriers."""
-    return (membership_strata(dict(cohorts), rare_max_members) + age_strata(cohorts)
+                      labels: Mapping[str, str], min_cell: int) -> list[Stratum]:
+    """Declared subgroups (rare values pooled, unnamed) and rare-code carriers, then age,
+    then sensitive carriers."""
+    return (membership_strata(dict(cohorts), rare_max_members, min_cell) + age_strata(cohorts)
             + carrier_strata(carriers, labels))

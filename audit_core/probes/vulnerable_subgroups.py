@@ -106,7 +106,7 @@ class VulnerableSubgroups:
                                                                   "sensitive disclosure signal"))
         t = ctx.thresholds
         strata = vulnerable_strata(ctx.cohorts, t.rare_code_max_members, carrier_masks(inputs),
-                                   inputs.names)
+                                   inputs.names, t.min_cell)
         rows = assess_strata(strata, loss[Role.MEMBERS], loss[Role.NON_MEMBERS], None, None, t,
                              ctx.rng)
         labels = {}

@@ -193,10 +193,24 @@ def _printed_hashes(path: Path) -> list[str] | None:
 
 
 def _extract(embedded: _Embedded, folder: Path, result: Verification) -> None:
+    """Writes the embedded files into `folder`, never over a different file: DIR may be an
+    audit's own folder, whose full results.json the report's redacted copy must not replace."""
+    from audit_core.errors import MnemoscopeError
     from audit_core.outputs import write_atomic  # never a half-written file left there
 
-    folder.mkdir(parents=True, exist_ok=True)
-    write_atomic(folder / RESULTS_NAME, embedded.results)
+    files = {RESULTS_NAME: embedded.results}
     if embedded.plan is not None:
-        write_atomic(folder / PLAN_NAME, embedded.plan)
+        files[PLAN_NAME] = embedded.plan
+    for name, data in files.items():
+        path = folder / name
+        if path.exists() and not (path.is_file() and path.read_bytes() == data):
+            raise MnemoscopeError(f"{path} already exists and differs from the copy in the report; "
+                                  "it is never overwritten: choose an empty folder for --extract")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            write_atomic(folder / name, data)
+    except OSError as exc:
+        raise MnemoscopeError(f"cannot write the embedded files into {folder} "
+                              f"({exc.strerror or exc.__class__.__name__})") from None
     result.note(f"Embedded files written to {folder}.")

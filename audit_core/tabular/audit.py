@@ -19,6 +19,7 @@ import numpy as np
 
 from audit_core.checkpoints import CheckpointRequest
 from audit_core.data.cohort import Role
+from audit_core.data.subgroup_categories import check_subgroup_columns
 from audit_core.errors import DataError, ModelError
 from audit_core.plan import AuditPlan
 from audit_core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
@@ -57,6 +58,7 @@ def run_tabular_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore
 
     progress.advance(0.01, "reading the cohorts")
     cohorts, records, labels = read_tabular_inputs(plan, model)
+    check_subgroup_columns(cohorts, thresholds)  # before any model work: values are data
 
     progress.advance(0.015, "checking the split without the model")
     both = np.vstack([records[Role.MEMBERS].features, records[Role.NON_MEMBERS].features])

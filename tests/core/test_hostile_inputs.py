@@ -7,6 +7,7 @@ folders, malformed cohort files, and plans with absurd settings.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from audit_core.cli import main
 from tests.conftest import DEMO, write_plan
 
 PREVIOUS = b'{"schema": "mnemoscope.results/2", "note": "an earlier finished audit"}\n'
+PREVIOUS_RUN = json.dumps({"schema": "mnemoscope.run/1", "audit_id": "MNS-EARLIER-AUDIT",
+                           "outputs_sha256": {"results.json": hashlib.sha256(PREVIOUS).hexdigest()}}).encode()
 FEW = "[probes.loss]\n"
 
 
@@ -303,6 +306,7 @@ def test_hostile_input_is_refused_clearly(name: str, tmp_path: Path, cohorts, ca
     out = tmp_path / "out"
     out.mkdir()
     (out / "results.json").write_bytes(PREVIOUS)
+    (out / "run.json").write_bytes(PREVIOUS_RUN)  # records results.json as Mnemoscope's own
 
     code = main(["run", str(plan), "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
@@ -312,4 +316,4 @@ def test_hostile_input_is_refused_clearly(name: str, tmp_path: Path, cohorts, ca
     assert expected.lower() in err.lower(), f"{name}: {err}"
     # What was finished before is untouched, and no half-written result sits beside it.
     assert (out / "results.json").read_bytes() == PREVIOUS
-    assert sorted(p.name for p in out.iterdir()) == ["results.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["results.json", "run.json"]

@@ -336,3 +336,20 @@ def test_sign_refuses_bad_input_with_one_line_and_exit_2(report: Path, tmp_path,
     for expected, line in zip(cases, lines):
         assert expected in line, (expected, line)
     assert report.read_bytes() == original  # refused: the report is untouched
+
+
+def test_extract_never_replaces_an_audit_folders_results(demo_outputs: Path, tmp_path, capsys) -> None:
+    """The report embeds a redacted results.json: extracting it into the audit's own folder
+    must not replace the full one (issue 19), while an empty folder, or a second extraction
+    of the same report into it, is written."""
+    folder = tmp_path / "audit"
+    shutil.copytree(demo_outputs, folder)
+    before = (folder / "results.json").read_bytes()
+    assert main(["verify", str(folder / "report.pdf"), "--extract", str(folder)]) == 2
+    assert "never overwritten" in capsys.readouterr().err
+    assert (folder / "results.json").read_bytes() == before
+
+    fresh = tmp_path / "extracted"
+    for _ in range(2):
+        assert main(["verify", str(folder / "report.pdf"), "--extract", str(fresh)]) == 0
+    assert json.loads((fresh / "results.json").read_text())["audit"]["id"] == json.loads(before)["audit"]["id"]
