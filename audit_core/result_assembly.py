@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from audit_core.audit_inputs import unknown_token_share
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.split_validity import SplitValidity
 from audit_core.errors import MnemoscopeError
@@ -87,9 +88,9 @@ def with_refs(result: ProbeResult, cohorts: dict[Role, Cohort], key: bytes) -> P
 
 def dataset_summary(cohort: Cohort, ids: list[np.ndarray], scores: Any, unk: int | None) -> dict[str, Any]:
     tokens = int(sum(len(x) for x in ids))
-    unknown = int(sum(int((x == unk).sum()) for x in ids)) if unk is not None else 0
     out = cohort.info.as_dict()
-    out.update({"tokens": tokens, "unknown_token_share": unknown / tokens if tokens else 0.0,
+    # The share the run checked against MAX_UNKNOWN_TOKEN_SHARE (0.0 without an unknown token).
+    out.update({"tokens": tokens, "unknown_token_share": unknown_token_share(ids, unk) or 0.0,
                 "records_windowed": int((scores.windows > 1).sum()) if scores is not None else None})
     return out
 

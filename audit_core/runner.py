@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from audit_core.audit_inputs import check_same_tokenizer, check_sizes, check_tokens
+from audit_core.audit_inputs import check_same_tokenizer, check_sizes, check_tokens, check_unknown_tokens
 from audit_core.checkpoints import CheckpointRequest, NoCheckpoint, audit_fingerprint
 from audit_core.data.cohort import Role
 from audit_core.data.loading import check_disjoint, load_cohort
@@ -97,6 +97,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     token_ids = {role: encode_all(tokenizer, list(c.sequences), c.info.file)
                  for role, c in cohorts.items()}
     check_tokens(token_ids, cohorts, model.vocab_size, info.name)
+    check_unknown_tokens(token_ids, cohorts, unknown_token_id(tokenizer), info.name)
     runtime = runtime_facts(model, token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS],
                             pad_id=pad_token_id(tokenizer), batch_size=plan.model.batch_size)
     if reference is not None:

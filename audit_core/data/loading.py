@@ -1,18 +1,21 @@
-"""Reading members and non-members files (CSV, Parquet, JSONL): the only module using pandas.
+"""Reading members and non-members files (CSV, Parquet, JSONL) into cohorts; with
+csv_reading.py and parquet_reading.py, the only modules using pandas and pyarrow.
 
-Every problem is reported with the file name, the column and row numbers, never with a
-value from the file.
+Every problem is reported with the file name, the column and row or line numbers, never
+with a value from the file, nor a column name the plan did not give (column_names.py).
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 
 from audit_core.data.cohort import Cohort, DatasetInfo, Role
+from audit_core.data.csv_reading import read_delimited
+from audit_core.data.jsonl_reading import read_json_lines
+from audit_core.data.sequence_values import sequence_texts
 from audit_core.errors import DataError
 from audit_core.fingerprint import file_sha256
 from audit_core.plan import ColumnMapping
@@ -34,7 +37,7 @@ def load_cohort(path: Path, role: Role, columns: ColumnMapping) -> Cohort:
         raise DataError(f"{name} holds no records")
 
     ids = _record_ids(values[columns.id], columns.id, name)
-    sequences = [_sequence_text(v) for v in values[columns.sequence]]
+    sequences = sequence_texts(values[columns.sequence], columns.sequence, name)
     empty = [i for i, v in enumerate(sequences) if not v]
     if empty:
         raise DataError(f"{name}: {len(empty)} records have an empty '{columns.sequence}' "
@@ -90,28 +93,31 @@ def check_disjoint(members: Cohort, non_members: Cohort) -> None:
                         "a record cannot be both a member and a non-member")
 
 
-def read_table(path: Path):
-    """The file as a pandas frame (every column) and its format name; DataError for
-    anything unreadable. CSV and TSV go through `read_columns`, so a file the preview or
-    a tabular audit reads is parsed exactly as a cohort is."""
+def read_table(path: Path, wanted: list[str] | None = None, roles: Mapping[str, str] | None = None):
+    """The file as a pandas frame (the `wanted` columns, or every column) and its format
+    name; DataError for anything unreadable. Every format goes through `read_columns`, so
+    a file the preview or a tabular audit reads is parsed exactly as a cohort is."""
     import pandas as pd
 
-    values, fmt, found = read_columns(path, None)
-    if fmt in ("csv", "tsv"):
-        return pd.DataFrame({c: pd.Series(values[c], dtype=object) for c in found},
-                            columns=found), fmt
-    return values, fmt  # read_columns gives Parquet and JSONL as the frame itself
+    values, fmt, found = read_columns(path, wanted, roles)
+    if fmt == "parquet":
+        return values, fmt  # read_columns gives Parquet as the frame itself, Arrow types mapped
+    # Text as written (CSV, TSV) or as JSON wrote it: no type is guessed on the way.
+    keep = found if wanted is None else list(dict.fromkeys(wanted))
+    return pd.DataFrame({c: pd.Series(values[c], dtype=object) for c in keep}, columns=keep), fmt
 
 
-def read_columns(path: Path, wanted: list[str] | None):
+def read_columns(path: Path, wanted: list[str] | None, roles: Mapping[str, str] | None = None):
     """({column: its values}, format, the file's columns) for the `wanted` columns, or
-    every column when None (then Parquet and JSONL come back as a pandas frame). A column
-    the file lacks is refused, naming the columns it has.
+    every column when None (then Parquet comes back as a pandas frame). A column
+    the file lacks, or a name the file repeats, is refused without printing the file's
+    column names (they may be data: see column_names.py).
 
-    CSV and TSV are read row by row with Python's csv module, keeping only the wanted
-    columns: every value stays text as written (ids keep their leading zeros, codes stay
-    codes; an empty field is ""), a field missing from a short row is None, blank lines
-    are skipped, and a row with more fields than the header is refused.
+    CSV and TSV are read row by row (csv_reading.py), keeping only the wanted columns:
+    every value stays text as written (ids keep their leading zeros, codes stay codes; an
+    empty field is ""), a field missing from a short row is None. JSONL is read a line
+    at a time, values as JSON wrote them, a key a record lacks None (jsonl_reading.py).
+    Parquet is read a row group at a time, the wanted columns only (parquet_reading.py).
     """
     if not path.is_file():
         raise DataError(f"data file not found: {path}")
@@ -122,94 +128,41 @@ def read_columns(path: Path, wanted: list[str] | None):
     if path.stat().st_size == 0:
         raise DataError(f"{path.name} is empty")
     try:
-        if fmt in ("csv", "tsv"):
-            values, found = _read_delimited(path, "\t" if fmt == "tsv" else ",", wanted)
-            return values, fmt, found
-        frame = _read_frame(path, fmt)
+        if fmt == "parquet":
+            return _read_parquet(path, wanted, roles)
+        if fmt == "jsonl":
+            values, found = read_json_lines(path, wanted, roles)
+        else:
+            values, found = read_delimited(path, "\t" if fmt == "tsv" else ",", wanted, roles)
+        return values, fmt, found
     except UnicodeDecodeError:
         raise DataError(f"{path.name} is not UTF-8 text; save it as UTF-8") from None
     except DataError:
         raise
     except Exception as exc:  # parsers raise many types; none of their messages is shown (data)
         raise DataError(f"{path.name} cannot be read as {fmt.upper()} ({exc.__class__.__name__})") from None
-    actual = {str(c): c for c in frame.columns}  # Parquet and JSON may name columns by number
-    found = list(actual)
+
+
+def _read_parquet(path: Path, wanted: list[str] | None, roles: Mapping[str, str] | None):
+    from audit_core.data.parquet_reading import open_parquet, parquet_frame, parquet_values
+
+    parquet, columns, found = open_parquet(path, wanted, roles)
     if wanted is None:
-        return frame, fmt, found
-    _check_columns(path.name, wanted, found)
-    return {c: frame[actual[c]].tolist() for c in wanted}, fmt, found
-
-
-def _read_delimited(path: Path, delimiter: str, wanted: list[str] | None) -> tuple[dict[str, list], list[str]]:
-    _allow_long_fields()
-    # utf-8-sig: a byte-order mark (Excel writes one) is not part of the first column's name.
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, None)
-        if header is None:
-            raise DataError(f"{path.name} is empty")
-        keep = list(dict.fromkeys(header if wanted is None else wanted))
-        _check_columns(path.name, keep, header)
-        # The first of repeated names counts, so a column is always one column of the file.
-        at = {name: header.index(name) for name in keep}
-        values: dict[str, list] = {name: [] for name in keep}
-        columns = [(values[name].append, at[name]) for name in keep]
-        width, records = len(header), 0
-        for row in reader:
-            if not row:
-                continue  # a blank line
-            records += 1
-            if len(row) > width:
-                raise DataError(f"{path.name}: record {records} has {len(row)} fields, the header "
-                                f"names {width}; a delimiter inside an unquoted value splits it: "
-                                "check the file")
-            for append, index in columns:
-                append(row[index] if index < len(row) else None)
-    return values, list(header)
-
-
-def _allow_long_fields() -> None:
-    """The csv module refuses fields over 128 KiB; a record up to MAX_RECORD_CHARACTERS is
-    legitimate, and a longer one is refused by `load_cohort` with the reason, not here."""
-    limit = 2 ** 31 - 1  # a C long on every platform
-    if csv.field_size_limit() < limit:
-        csv.field_size_limit(limit)
-
-
-def _check_columns(name: str, wanted: list[str], found: list[str]) -> None:
-    missing = [c for c in wanted if c not in found]
-    if missing:
-        raise DataError(f"{name} has no column '{missing[0]}' (its columns: "
-                        f"{', '.join(found)}); fix data.columns in the plan")
-
-
-def _read_frame(path: Path, fmt: str):
-    import pandas as pd
-
-    if fmt == "parquet":
-        return pd.read_parquet(path)
-    return pd.read_json(path, lines=True, dtype=False)
+        return parquet_frame(parquet, columns), "parquet", found
+    return parquet_values(parquet, columns), "parquet", found
 
 
 def _subgroup_text(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "(missing)"
     return str(value)
+
+
 def _id_text(value: object) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     text = str(value).strip()
     return text or None
-
-
-def _sequence_text(value: object) -> str:
-    """A text value as is; a list of codes (Parquet/JSONL list column) joined by spaces."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return " ".join(str(v).strip() for v in value if str(v).strip())
-    text = str(value)
-    return text if text.strip() else ""
 
 
 def _rows(rows: Iterable[int]) -> str:

@@ -27,18 +27,14 @@ class TabularRecords:
 
 
 def load_tabular_cohort(path, role: Role, columns: ColumnMapping) -> tuple[Cohort, TabularRecords]:
-    frame, fmt = read_table(path)
+    wanted = list(dict.fromkeys([columns.id, *columns.features, columns.label, *columns.subgroups]))
+    # Only the mapped columns are read; a missing one is named with what it is for, and
+    # the file's other column names are never printed (they may be data).
+    roles = {**{c: "feature" for c in columns.features}, columns.label: "label"}
+    frame, fmt = read_table(path, wanted, roles)
     name = path.name
     if len(frame) == 0:
         raise DataError(f"{name} holds no records")
-    wanted = [columns.id, *columns.features, columns.label, *columns.subgroups]
-    missing = [c for c in wanted if c not in frame.columns]
-    if missing:
-        role_of = ("feature" if missing[0] in columns.features else
-                   "label" if missing[0] == columns.label else "")
-        raise DataError(f"{name} has no {role_of + ' ' if role_of else ''}column '{missing[0]}' "
-                        f"(its columns: {', '.join(map(str, frame.columns))}); fix data.columns "
-                        "in the plan")
     ids = record_ids(frame, columns.id, name)
     features = np.column_stack([_numeric(frame[c], c, name) for c in columns.features])
     labels = [_label_text(v) for v in frame[columns.label].tolist()]

@@ -31,6 +31,7 @@ DISTANCE, PSEUDO = "embedding_distance", "pseudo_likelihood"
 def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallback = ignore_progress,
                       cancel: CancelToken | None = None,
                       checkpoint: CheckpointRequest | None = None) -> AuditResult:
+    from audit_core.audit_inputs import check_unknown_tokens
     from audit_core.data.loading import check_disjoint, load_cohort
     from audit_core.data.split_validity import check_split
     from audit_core.model_kinds import (
@@ -74,6 +75,8 @@ def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallba
     truncated = {role: int(sum(context is not None and len(ids) > context for ids in values))
                  for role, values in encoded.items()}
     _check_lengths(token_ids, cohorts, any(p.id == PSEUDO for p, _ in selected))
+    # On what the encoder reads (cut to its context): the share results.json reports.
+    check_unknown_tokens(token_ids, cohorts, unknown_token_id(tokenizer), info.name)
 
     progress.advance(0.015, "checking the split without the model")
     split = check_split(cohorts, plan.data.columns.kind, max_auc=thresholds["split_validity"].max_auc,

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 from PySide6.QtCore import Qt
 
+from audit_core.data.column_names import missing_column_message
 from audit_core.data.preview import TablePreview
 from audit_core.errors import DataError, PlanError
 from desktop.audit_controller import AuditController
@@ -191,8 +192,10 @@ class DataPage(StepPage):
             self._show_samples(preview)
         missing = self._missing_columns(preview)
         if missing and not quiet and self.id_combo.count():
-            error = DataError(f"{preview.file} has no column '{missing[0]}', which the mapping uses "
-                              f"(its columns: {', '.join(preview.names)})")
+            # The pickers show the file's names on screen; this message can also reach logs
+            # and copied details, so it quotes only the mapping's own names (column_names.py).
+            error = DataError(missing_column_message(preview.file, missing[0], preview.names,
+                                                     self._used_columns(), preview.samples))
             show_error(self, "The file does not match the column mapping", error)
         self.changed.emit()
 
@@ -285,11 +288,14 @@ class DataPage(StepPage):
         return (self.id_combo.currentText(), self.sequence_combo.currentText(),
                 self.kind_combo.currentData() or "codes", subgroups)
 
-    def _missing_columns(self, preview: TablePreview) -> list[str]:
+    def _used_columns(self) -> list[str]:
         id_column, sequence, _kind, subgroups = self.mapping()
         used = ((id_column, *self.tabular.features(), self.tabular.label(), *subgroups)
                 if self.is_tabular else (id_column, sequence, *subgroups))
-        return [c for c in used if c and c not in preview.names]
+        return [c for c in used if c]
+
+    def _missing_columns(self, preview: TablePreview) -> list[str]:
+        return [c for c in self._used_columns() if c not in preview.names]
 
     def _check_mapping(self) -> None:
         self.mapping_problem.setText(self._mapping_text())

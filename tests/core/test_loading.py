@@ -38,9 +38,11 @@ def test_every_format_gives_the_same_cohort(tmp_path: Path, fmt: str) -> None:
     assert cohort.info.records == 2 and len(cohort.info.sha256) == 64
 
 
-def test_missing_column_names_it_and_lists_the_columns(tmp_path: Path) -> None:
+def test_missing_column_names_it_and_describes_the_columns(tmp_path: Path) -> None:
+    # Only the plan's own names are quoted; the file's others may be data (issue 19, defect 5).
     path = _write(tmp_path / "m.csv", ROWS, "csv")
-    with pytest.raises(DataError, match=r"m.csv has no column 'text' \(its columns: pid, codes, sex\)"):
+    with pytest.raises(DataError, match=r"m.csv has no column 'text' \(its 3 columns: 'pid', "
+                                        r"column 2 \(5 characters\), column 3 \(3 characters\);"):
         load_cohort(path, Role.MEMBERS, ColumnMapping(id="pid", sequence="text"))
 
 
