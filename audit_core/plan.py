@@ -138,6 +138,11 @@ def load_plan(path: str | Path) -> AuditPlan:
         raise PlanError(f"{path.name} is not valid {language}: {exc}") from None
     except RecursionError:  # both parsers recurse once per nested array or table
         raise PlanError(_too_deep(path.name)) from None
+    try:  # JSON may escape half a surrogate pair, which no output can hold
+        json.dumps(raw, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        raise PlanError(f"{path.name} holds a \\u escape that is not a character (half a surrogate "
+                        "pair)") from None
     if not isinstance(raw, Mapping):  # JSON may hold a list or a number at the top
         raise PlanError(f"{path.name} must hold a table of settings ([model], [data], ...), "
                         "not a list or a single value")

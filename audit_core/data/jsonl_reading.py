@@ -10,11 +10,16 @@ object naming a key twice, is refused with its line number, never its text.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 from audit_core.data.column_names import check_columns, column_label
 from audit_core.errors import DataError
+
+# A JSON escape of a UTF-16 surrogate (\uD800 to \uDFFF): a pair is one character, half a
+# pair decodes to text that cannot be written as UTF-8.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 _SAMPLE = 20  # records kept to tell names from values when a wanted key is missing
 _JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number",
@@ -87,4 +92,10 @@ def _parse(line: str, number: int, name: str, found: Mapping[str, None], known) 
     if not isinstance(record, dict):
         raise DataError(f"{name}: line {number} holds {_JSON_KINDS.get(type(record), 'a value')} "
                         "where JSON Lines needs an object ({...}) per record")
+    try:  # a \uD800 escape decodes to half a character, which no later step can write
+        if _SURROGATE_ESCAPE.search(line):  # the cheap test first: most lines have none
+            json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise DataError(f"{name}: line {number} holds a \\u escape that is not a character (half a "
+                        "surrogate pair); the export is broken") from None
     return record
