@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
+from audit_core.disclosure import MIN_CELL
 from audit_core.errors import DataError
 
 MAX_CATEGORIES = 50
-MIN_CELL = 11  # CMS cell-size policy: cells of 1 to 10 are not shown (report/small_cells.py)
 
 
 def value_floor(min_cells: Iterable[int] = ()) -> int:

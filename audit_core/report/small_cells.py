@@ -12,15 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from audit_core.data.subgroup_categories import MIN_CELL as CMS_MIN_CELL
+from audit_core.disclosure import MIN_CELL
 from audit_core.figures import MISSING, format_count, format_small_cell, format_withheld_cell, is_number
 
 from .values import as_mapping
 
-# The CMS cell size (11), one constant with the rule on which subgroup values are named
-# (a value held by fewer patients is pooled, unnamed); a probe's own `min_cell` takes
-# precedence here.
-MIN_CELL = CMS_MIN_CELL
 NOT_SHOWN = "not shown"  # hidden by results that do not say why (written before hidden_counts)
 
 
