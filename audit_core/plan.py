@@ -27,11 +27,10 @@ RELEASE_CONTEXTS = ("internal", "partners", "public")
 # is not a plan, and code that walks it (a repr in a message, the checkpoint's canonical
 # form, results.json) could exhaust Python's recursion limit on it.
 MAX_PLAN_DEPTH = 16
-# onnxruntime's intra-op threads spin while they wait: more threads than logical cores only
-# take turns on them (slower, never faster), and each reserves a stack, so a billion threads
-# is a MemoryError. Four per core leaves room for a container whose quota differs from the
-# core count it reports, and keeps absurd values out.
-THREADS_PER_CORE = 4
+# A bound on model.threads that does not depend on the machine, so a plan written on a
+# server runs on a laptop (the runtime caps the threads at the cores it finds there:
+# models/runtime.py); above it the value is a typo, and a billion threads was a MemoryError.
+MAX_THREADS = 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -293,11 +292,9 @@ def _required(table: Mapping[str, Any], key: str, where: str) -> str:
 
 def _threads(value: Any) -> int:
     threads = _positive_int(value, "model.threads", minimum=0)
-    cores = os.cpu_count() or 1
-    if threads > THREADS_PER_CORE * cores:
-        raise PlanError(f"'model.threads' must be at most {THREADS_PER_CORE * cores} "
-                        f"({THREADS_PER_CORE} per logical core; this machine has {cores}), or 0 for "
-                        f"one per physical core (got {threads})")
+    if threads > MAX_THREADS:
+        raise PlanError(f"'model.threads' must be at most {MAX_THREADS}, or 0 for one per "
+                        f"physical core (got {threads})")
     return threads
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from audit_core.errors import ModelError
 from audit_core.models.inspection import HIDDEN_STATES, ModelInfo, require_causal_lm
 from audit_core.models.precision import PRECISIONS, quantize_int8
-from audit_core.models.runtime import check_provider, open_session, physical_cores, resolve_provider
+from audit_core.models.runtime import check_provider, intra_op_threads, open_session, resolve_provider
 
 _KNOWN_INPUTS = ("input_ids", "attention_mask", "position_ids")
 
@@ -34,7 +34,7 @@ class OnnxCausalLM:
             raise ModelError(f"'model.precision' must be one of {', '.join(PRECISIONS)} "
                              f"(got '{precision}')")
         self.precision = precision
-        self.threads = threads or physical_cores()
+        self.threads = intra_op_threads(threads)  # what the session runs with on this machine
         providers = resolve_provider(provider)  # refused before any slow quantization
         source = quantize_int8(info.path, info.name) if precision == "int8" else info.path
         try:

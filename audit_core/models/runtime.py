@@ -36,12 +36,20 @@ def physical_cores() -> int:
     return max(1, len(cores))
 
 
+def intra_op_threads(threads: int = 0) -> int:
+    """The plan's thread count on this machine: 0 is one per physical core, and a count
+    past the logical cores is capped to them. onnxruntime's threads spin while they wait,
+    so more threads than cores only take turns (slower, never faster); the plan may come
+    from a larger machine, and runs here as well as this machine allows."""
+    return min(threads, os.cpu_count() or 1) if threads else physical_cores()
+
+
 def session_options(threads: int = 0):
     """SessionOptions sized to the machine; `threads` 0 means one per physical core."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or physical_cores()
+    options.intra_op_num_threads = intra_op_threads(threads)
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

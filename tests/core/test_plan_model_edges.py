@@ -240,5 +240,19 @@ def test_absurd_thread_counts_are_refused_naming_the_key(tmp_path: Path, case, c
     err = _refused(_plan(tmp_path, case, model_lines=f"threads = {value}\n"), capsys)
     assert "plan.toml: 'model.threads' must be" in err
     if value == "1000000000":
-        cores = os.cpu_count() or 1
-        assert f"at most {4 * cores} (4 per logical core; this machine has {cores})" in err
+        assert "at most 1024" in err
+
+
+def test_a_plan_from_a_larger_machine_runs_with_the_cores_here(tmp_path: Path) -> None:
+    """The bound does not depend on the machine (a plan written on a 64-core server runs
+    on a laptop); the session takes at most this machine's logical cores."""
+    from audit_core.models.runtime import intra_op_threads, session_options
+    from audit_core.plan import plan_from_dict
+
+    cores = os.cpu_count() or 1
+    plan = plan_from_dict({"model": {"path": "m", "threads": 64 * cores},
+                           "data": {"members": "a.csv", "non_members": "b.csv"}}, base=tmp_path)
+    assert plan.model.threads == 64 * cores
+    assert intra_op_threads(plan.model.threads) == cores
+    assert session_options(plan.model.threads).intra_op_num_threads == cores
+    assert intra_op_threads(1) == 1
