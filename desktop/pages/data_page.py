@@ -13,21 +13,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +37,7 @@ from desktop.error_dialog import explain, show_error
 from desktop.pages.step_page import StepPage
 from desktop.plan_draft import PlanDraft
 from desktop.settings import AppSettings
+from desktop.widgets.sample_values import SampleValues
 from desktop.widgets.tabular_columns import TabularColumns
 
 TABULAR = "tabular_classifier"
@@ -48,7 +45,6 @@ TABULAR = "tabular_classifier"
 ROLES = {"members": "Members", "non_members": "Non-members"}
 ROLE_HELP = {"members": "records that were in the model's training data",
              "non_members": "records from the same population that were not"}
-MASK = "••••••"
 DATA_FILTER = "Data files (*.csv *.tsv *.parquet *.pq *.jsonl *.ndjson);;All files (*)"
 KINDS = (("codes", "Medical codes (space-separated)"), ("text", "Free text"))
 
@@ -139,26 +135,9 @@ class DataPage(StepPage):
         self.mapping_problem.setWordWrap(True)
         self.layout_.addWidget(self.mapping_problem)
 
-        sample_box = QGroupBox("First records of the members file")
-        sample_layout = QVBoxLayout(sample_box)
-        reveal_row = QHBoxLayout()
-        self.sample_note = QLabel("Values are hidden: patient data.")
-        self.sample_note.setProperty("role", "help")
-        self.reveal_button = QPushButton("Show values")
-        self.reveal_button.setCheckable(True)
-        self.reveal_button.setAccessibleName("Show or hide the sample values")
-        self.reveal_button.toggled.connect(self._reveal)
-        reveal_row.addWidget(self.sample_note, 1)
-        reveal_row.addWidget(self.reveal_button)
-        sample_layout.addLayout(reveal_row)
-        self.samples = QTableWidget(0, 0)
-        self.samples.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.samples.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.samples.verticalHeader().setVisible(False)
-        self.samples.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.samples.setMaximumHeight(120)
-        sample_layout.addWidget(self.samples)
-        self.layout_.addWidget(sample_box)
+        self.sample_values = SampleValues("First records of the members file")
+        self.samples, self.reveal_button = self.sample_values.table, self.sample_values.reveal_button
+        self.layout_.addWidget(self.sample_values)
         self.layout_.addStretch(1)
         self.changed.connect(self._check_mapping)
 
@@ -189,7 +168,7 @@ class DataPage(StepPage):
                                      f"columns: {', '.join(preview.names)}")
         if role == "members":
             self._offer_columns(preview)
-            self._show_samples(preview)
+            self.sample_values.show_preview(preview)
         missing = self._missing_columns(preview)
         if missing and not quiet and self.id_combo.count():
             # The pickers show the file's names on screen; this message can also reach logs
@@ -341,31 +320,8 @@ class DataPage(StepPage):
             return f"The ticked columns do not fit the model: {exc}."
         return ""
 
-    # --- samples ----------------------------------------------------------------------
-    def _show_samples(self, preview: TablePreview) -> None:
-        self.samples.clear()
-        self.samples.setColumnCount(len(preview.names))
-        self.samples.setRowCount(len(preview.samples))
-        self.samples.setHorizontalHeaderLabels(list(preview.names))
-        self._fill_samples()
-
-    def _fill_samples(self) -> None:
-        preview = self.previews["members"]
-        if preview is None:
-            return
-        revealed = self.reveal_button.isChecked()
-        for row, values in enumerate(preview.samples):
-            for column, value in enumerate(values):
-                self.samples.setItem(row, column, QTableWidgetItem(value if revealed else MASK))
-
-    def _reveal(self, revealed: bool) -> None:
-        self.reveal_button.setText("Hide values" if revealed else "Show values")
-        self.sample_note.setText("Values shown: hide them before you leave the screen."
-                                 if revealed else "Values are hidden: patient data.")
-        self._fill_samples()
-
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt)
-        self.reveal_button.setChecked(False)
+        self.sample_values.mask()
         super().hideEvent(event)
 
     # --- step -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from audit_core.probes import PROBES
 from audit_core.report.probe_evidence import histogram_chart, roc_chart
 from audit_core.results import plain
 from desktop.widgets.charts import RocChart, ScoreHistogram
-from desktop.pages.data_page import MASK
+from desktop.widgets.sample_values import MASK
 from desktop.plan_draft import needs_reference, opt_in
 from desktop.widgets.records_table import RecordsModel
 from tests.desktop.conftest import AUDIT_TIMEOUT_MS, wait_ready
