@@ -63,7 +63,7 @@ validate: $(STAMP)
 	$(BIN)/python -m audit_core.validation.installation
 	$(BIN)/mnemoscope validate
 
-# Air gap (README "Installing on a workstation without network"). Both build from the
+# Air gap (docs/install.md). Both build from the
 # committed HEAD and use the package index at build time only; PyInstaller and pip-tools
 # come from the `packaging` extra. Neither is part of `make test` (minutes, not seconds).
 PACKAGING_STAMP := $(VENV)/.packaging-stamp

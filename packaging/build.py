@@ -187,7 +187,7 @@ def lock_subset(lock: Path, exclude: dict[str, str]) -> str:
     for name, version in pins.items():
         if name in exclude and exclude[name] != version:
             raise SystemExit(f"{lock.name} pins {name}=={version} but the runtime lock has "
-                             f"{exclude[name]}: regenerate both locks (see README)")
+                             f"{exclude[name]}: regenerate both locks (see docs/install.md)")
     return "".join(f"{name}=={pins[name]} " + " ".join(f"--hash=sha256:{h}" for h in hashes[name]) + "\n"
                    for name in sorted(pins) if name not in exclude)
 
