@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@echo "Installing Mnemoscope and its dependencies into $(VENV) (about a minute)..."
 	@$(BIN)/pip install -q torch==2.13.0 -e '.[controls,dev,gui,signing]' > $(VENV)/install.log 2>&1 \
 		|| (grep -v 'is ignored' $(VENV)/install.log | tail -40; exit 1)
-	@$(BIN)/python -m audit_core.validation.installation > /dev/null  # hashes for `validate`
+	@$(BIN)/python -m audit_core.tools.validation.installation > /dev/null  # hashes for `validate`
 	@touch $(STAMP)
 
 # out/demo is the demo's own folder: cleared first, because an audit never replaces the
@@ -31,36 +31,36 @@ gui: $(STAMP)
 
 # Rebuilds resources/demo/ (model + cohorts) from the fixed seed; takes a few minutes.
 demo-model: $(STAMP)
-	$(BIN)/python -m audit_core.controls.demo resources/demo
+	$(BIN)/python -m audit_core.tools.controls.demo resources/demo
 
 # Rebuilds resources/controls/negative/ (a TINY model that never saw the demo's patients,
 # its plan and ground truth) from its fixed seed; about five minutes on two cores.
 negative-control: $(STAMP)
-	$(BIN)/python -m audit_core.controls.negative resources/controls/negative resources/demo
+	$(BIN)/python -m audit_core.tools.controls.negative resources/controls/negative resources/demo
 
 # Rebuilds resources/controls/sensitive/ (a TINY model that memorized sensitive codes planted
 # behind rare code pairs in 8 of its members; the T1/T2 known answers) from its fixed seed;
 # a few minutes on two cores.
 sensitive-control: $(STAMP)
-	$(BIN)/python -m audit_core.controls.sensitive resources/controls/sensitive resources/demo
+	$(BIN)/python -m audit_core.tools.controls.sensitive resources/controls/sensitive resources/demo
 
 # Rebuilds resources/examples/tabular/ (cohorts, overfit forest, reference) from its fixed
 # seed; needs the controls extra (scikit-learn, skl2onnx). Seconds.
 tabular-example: $(STAMP)
-	$(BIN)/python -m audit_core.controls.tabular_example resources/examples/tabular
+	$(BIN)/python -m audit_core.tools.controls.tabular_example resources/examples/tabular
 
 # Rebuild the committed controls of the identifier and canary probes from their fixed
 # seeds (TINY models; several minutes each on two busy cores).
 notes-control: $(STAMP)
-	$(BIN)/python -m audit_core.controls.notes_control resources/controls/notes
+	$(BIN)/python -m audit_core.tools.controls.notes_control resources/controls/notes
 
 canary-control: $(STAMP)
-	$(BIN)/python -m audit_core.controls.canary_control resources/controls/canaries
+	$(BIN)/python -m audit_core.tools.controls.canary_control resources/controls/canaries
 
 # Self-validation. In a checkout, files change all day, so the installation record is
 # rewritten first; an installed copy keeps the record made when it was installed.
 validate: $(STAMP)
-	$(BIN)/python -m audit_core.validation.installation
+	$(BIN)/python -m audit_core.tools.validation.installation
 	$(BIN)/mnemoscope validate
 
 # Air gap (docs/install.md). Both build from the

@@ -22,15 +22,15 @@ __all__ = ["__version__", "TOOL_NAME", "run_audit", "load_plan", "AuditPlan"]
 
 def __getattr__(name: str):  # lazy: `import audit_core` must stay light (no onnxruntime)
     if name == "run_audit":
-        from audit_core.runner import run_audit
+        from audit_core.run.runner import run_audit
 
         return run_audit
     if name == "load_plan":
-        from audit_core.plan import load_plan
+        from audit_core.plan.parsing import load_plan
 
         return load_plan
     if name == "AuditPlan":
-        from audit_core.plan import AuditPlan
+        from audit_core.plan.parsing import AuditPlan
 
         return AuditPlan
     raise AttributeError(name)

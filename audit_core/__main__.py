@@ -2,6 +2,6 @@
 
 import sys
 
-from audit_core.cli import main
+from audit_core.cli.main import main
 
 sys.exit(main())

@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 from audit_core.models.inspection import inspect_model  # noqa: E402
 from audit_core.models.onnx_causal_lm import OnnxCausalLM  # noqa: E402
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id  # noqa: E402
-from audit_core.progress import Progress  # noqa: E402
-from audit_core.scoring.token_scores import score_tokens  # noqa: E402
+from audit_core.run.progress import Progress  # noqa: E402
+from audit_core.passes.token_scores import score_tokens  # noqa: E402
 
 
 DEMO = ROOT / "resources/demo"
@@ -66,8 +66,8 @@ def main() -> None:
 
 
 def _whole_audit(frames: dict[str, pd.DataFrame], rows: int) -> float:
-    from audit_core.plan import load_plan
-    from audit_core.runner import run_audit
+    from audit_core.plan.parsing import load_plan
+    from audit_core.run.runner import run_audit
 
     with tempfile.TemporaryDirectory() as folder:
         for name, frame in frames.items():

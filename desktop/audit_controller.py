@@ -16,9 +16,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from audit_core.output_folder import PLAN_FILE
-from audit_core.plan import AuditPlan
-from audit_core.results import AuditResult
+from audit_core.results.output_folder import PLAN_FILE
+from audit_core.plan.parsing import AuditPlan
+from audit_core.results.result import AuditResult
 from desktop.background_task import BackgroundTask, Work
 
 # The share of the progress bar the audit itself takes; the rest is writing the PDF.
@@ -106,12 +106,12 @@ class AuditController(QObject):
 
 def _audit_work(plan: AuditPlan, folder: Path, closing: threading.Event, resume: bool = False) -> Work:
     def work(report, cancel) -> FinishedAudit:
-        from audit_core.checkpoints import CheckpointRequest
-        from audit_core.output_folder import AUDIT_FILES, check_output_folder
-        from audit_core.outputs import write_outputs
-        from audit_core.plan_writing import plan_toml
-        from audit_core.progress import Cancelled
-        from audit_core.runner import run_audit
+        from audit_core.run.checkpoints import CheckpointRequest
+        from audit_core.results.output_folder import AUDIT_FILES, check_output_folder
+        from audit_core.results.outputs import write_outputs
+        from audit_core.plan.writing import plan_toml
+        from audit_core.run.progress import Cancelled
+        from audit_core.run.runner import run_audit
 
         # The CLI's rules for the folder, before any model work: a refusal (an input or
         # another audit's files there, no room) reaches the app as a PlanError dialog.

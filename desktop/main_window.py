@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from audit_core.errors import MnemoscopeError
-from audit_core.validation.installation import resources_dir
+from audit_core.tools.validation.installation import resources_dir
 from desktop.about import show_about
 from desktop.audit_controller import AuditController, FinishedAudit
 from desktop.error_dialog import show_error
@@ -219,7 +219,7 @@ class MainWindow(QMainWindow):
     def open_plan(self, path: Path, remember: bool = True) -> None:
         if self.controller.busy:
             return
-        from audit_core.plan import load_plan
+        from audit_core.plan.parsing import load_plan
 
         try:
             plan = load_plan(path)
@@ -241,7 +241,7 @@ class MainWindow(QMainWindow):
     def save_plan(self) -> None:
         if self.wizard is None:
             return
-        from audit_core.plan_writing import write_plan
+        from audit_core.plan.writing import write_plan
 
         try:
             plan = self.current_plan()
@@ -282,7 +282,7 @@ class MainWindow(QMainWindow):
         except MnemoscopeError as exc:
             self.run_page.set_estimate(None, f"Not ready to run: {exc}")
             return
-        from audit_core.estimate import estimate_run
+        from audit_core.run.estimate import estimate_run
 
         page = self.run_page
         # Only the latest estimate is shown: one for a setup changed since may still answer.

@@ -1,5 +1,5 @@
 """File ▸ Import a model…: a local Hugging Face folder (safetensors) becomes a checked,
-audit-ready ONNX folder through `audit_core.conversion.convert_model`.
+audit-ready ONNX folder through `audit_core.tools.conversion.convert_model`.
 
 The core reports steps, not fractions, so the bar is a busy bar with the steps listed.
 Cancel is honoured at the next step (the step callback raises Cancelled): the core
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from audit_core.progress import Cancelled
+from audit_core.run.progress import Cancelled
 from desktop.task_dialog import TaskDialog
 
 AUDIT_BUTTON = "Audit this model"
@@ -21,7 +21,7 @@ AUDIT_BUTTON = "Audit this model"
 
 def conversion_work(source: Path, out_dir: Path):
     def work(report, cancel):
-        from audit_core.conversion import convert_model
+        from audit_core.tools.conversion import convert_model
 
         def step(message: str) -> None:
             if cancel.cancelled:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit_core.plan import AuditPlan, plan_from_dict
+from audit_core.plan.parsing import AuditPlan, plan_from_dict
 from audit_core.probes import PROBES
 
 AUDIT_KEYS = ("title", "institution", "requester", "auditor", "intended_use", "release_context")

@@ -124,7 +124,7 @@ def _render(out: Path, scratch: Path) -> int:
     box.close()
     # The validation before the About box, which cites it. The record of the installed
     # files is taken now, into the scratch folder, so the files check compares like with like.
-    from audit_core.validation import installation
+    from audit_core.tools.validation import installation
 
     os.environ["MNEMOSCOPE_VALIDATION_DIR"] = str(scratch / "validations")
     installation.RECORD_PATH = scratch / "installed_files.json"

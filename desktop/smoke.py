@@ -92,7 +92,7 @@ def run_checks(window: Any) -> list[dict[str, Any]]:
 
 
 def _load_plan(path: Path) -> str:
-    from audit_core.plan import load_plan
+    from audit_core.plan.parsing import load_plan
 
     plan = load_plan(path)
     return f"{path.name}: {len(plan.probes or ())} probes"

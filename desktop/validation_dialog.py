@@ -28,7 +28,7 @@ from desktop.task_dialog import TaskDialog
 
 def validation_work(out_dir: Path | None = None):
     def work(report, cancel):
-        from audit_core.validation import run_validation
+        from audit_core.tools.validation import run_validation
 
         return run_validation(out_dir, on_progress=report, cancel=cancel)
 
@@ -117,7 +117,7 @@ class ValidationResultDialog(QDialog):
 
 def latest_validation_line() -> str:
     """For the About box: the latest validation on this machine, or that there was none."""
-    from audit_core.validation import latest_validation
+    from audit_core.tools.validation import latest_validation
 
     latest = latest_validation()
     if latest.get("status") != "validated":

@@ -252,7 +252,7 @@ import audit_core, desktop
 failed = []
 for package in (audit_core, desktop):
     for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-        if module.name.startswith(("audit_core.controls", "desktop.screenshots")) or module.name.endswith("__main__"):
+        if module.name.startswith(("audit_core.tools.controls", "desktop.screenshots")) or module.name.endswith("__main__"):
             continue
         try:
             importlib.import_module(module.name)
@@ -292,7 +292,7 @@ def finish_bundle(python: Path, source: Path, commit: str) -> None:
     for name in ("mnemoscope.desktop", "mnemoscope.svg", "mnemoscope.png", "install-desktop-entry"):
         shutil.copy2(PACKAGING / "linux" / name, linux / name)
     (BUNDLE / "README.txt").write_text(BUNDLE_README.format(commit=commit), encoding="utf-8")
-    record = internal / "audit_core" / "validation" / "installed_files.json"
+    record = internal / "audit_core" / "tools" / "validation" / "installed_files.json"
     record.parent.mkdir(parents=True, exist_ok=True)
     run([python, "-I", "-c", RECORD, str(record), str(BUNDLE)], cwd=BUILD)
 
@@ -301,7 +301,7 @@ def finish_bundle(python: Path, source: Path, commit: str) -> None:
 RECORD = """
 import sys
 from pathlib import Path
-from audit_core.validation.installation import record_installation
+from audit_core.tools.validation.installation import record_installation
 record = record_installation(Path(sys.argv[1]), roots={"bundle": Path(sys.argv[2])})
 print(f"recorded {len(record['files'])} files of the bundle")
 """

@@ -2,7 +2,7 @@
 
 Kept out of the spec so that a fast unit test can check it (tests/packaging/) without
 PyInstaller. The audit path needs no torch: torch, transformers and the control-model
-builders (audit_core.controls) stay out, and the build fails if any of them got in.
+builders (audit_core.tools.controls) stay out, and the build fails if any of them got in.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ RESOURCE_SETS = ("demo", "controls", "examples")
 # since its data would include a second 34 MB copy of the runtime (libonnxruntime.so.*).
 DATA_PACKAGES = {"audit_core": None, "reportlab": None, "pikepdf": None, "pyhanko": None,
                  "onnxruntime": ("LICENSE", "ThirdPartyNotices.txt", "Privacy.md")}
-DATA_EXCLUDES = ("**/__pycache__/**", "**/*.pyi", "validation/installed_files.json")
+DATA_EXCLUDES = ("**/__pycache__/**", "**/*.pyi", "tools/validation/installed_files.json")
 # pyarrow's remote-data parts: Arrow Flight (gRPC) and the S3, GCS, Azure and HDFS
 # filesystems. An offline tool has no use for network clients; pyarrow imports them only
 # on request and runs without them (about 55 MB less).
@@ -37,11 +37,11 @@ DROPPED_LIBRARIES = ("libarrow_flight", "libarrow_python_flight", "libarrow_s3")
 # here too keeps a build from a full development venv honest.
 EXCLUDES = (
     "torch", "torchvision", "torchaudio", "transformers", "safetensors", "accelerate",
-    "audit_core.controls", "sympy", "networkx", "sklearn", "skl2onnx", "simple_icd_10_cm",
+    "audit_core.tools.controls", "sympy", "networkx", "sklearn", "skl2onnx", "simple_icd_10_cm",
     "tkinter", "matplotlib", "IPython", "pytest", "pytestqt", "PyInstaller",
 ) + PYARROW_NETWORK_MODULES
 # A module or file whose dotted/slashed name starts with one of these fails the build.
-FORBIDDEN = ("torch", "transformers", "audit_core.controls", "audit_core/controls")
+FORBIDDEN = ("torch", "transformers", "audit_core.tools.controls", "audit_core/tools/controls")
 # Package metadata the frozen code reads (importlib.metadata): the installation check reads
 # mnemoscope's requirements, the About box and the report read dependency versions.
 EXTRA_METADATA = ("mnemoscope",)

@@ -2,7 +2,7 @@
 
 import sys
 
-from audit_core.cli import main
+from audit_core.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -50,7 +50,7 @@ foreach ($command in "mnemoscope", "mnemoscope-desktop") {
 
 # 4. The installation record, then the demo audit.
 $env:MNEMOSCOPE_RESOURCES = $resources
-& $venvPython -m audit_core.validation.installation; if ($LASTEXITCODE) { throw "recording the installation failed" }
+& $venvPython -m audit_core.tools.validation.installation; if ($LASTEXITCODE) { throw "recording the installation failed" }
 if (-not $NoDemo) {
     # The installer's own folder: an earlier version's demo there is another audit, never replaced.
     Remove-Item -Recurse -Force -ErrorAction SilentlyContinue (Join-Path $Target "demo-audit")

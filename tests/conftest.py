@@ -21,17 +21,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit_core.controls.cohort import PatientRecord, generate_cohort
-from audit_core.controls.demo import (
+from audit_core.tools.controls.cohort import PatientRecord, generate_cohort
+from audit_core.tools.controls.demo import (
     ControlBuild,
     build_control,
     choose_planted,
     split_population,
     training_sequences,
 )
-from audit_core.controls.export import ExportReport, export_model
-from audit_core.controls.tokenizer import build_tokenizer
-from audit_core.controls.trainer import TINY, train_model
+from audit_core.tools.controls.export import ExportReport, export_model
+from audit_core.tools.controls.tokenizer import build_tokenizer
+from audit_core.tools.controls.trainer import TINY, train_model
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication, in later suites
 # A workstation calibration in the tester's own config folder must not change estimates.

@@ -1,7 +1,7 @@
 """Every number a front end prints, read back and checked against the audit result.
 
 The PDF, the CLI summary and the desktop results page may print a number only when it is
-one of the renderings, by the shared formatters (audit_core.figures), of a number in
+one of the renderings, by the shared formatters (audit_core.results.figures), of a number in
 results.json or run.json, or copied from one of their strings (a label, a plan value, a
 file name), or a non-figure named in NON_FIGURES (page numbers, dates, citations,
 hashes). Figures in the probes' own prose (findings, headlines, the overall rationale)
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-from audit_core import figures as f
+from audit_core.results import figures as f
 
 from tests.printed_tokens import Token, figures_in, normalized, tokens
 

@@ -18,7 +18,7 @@ from audit_core.data.jsonl_reading import read_json_lines
 from audit_core.data.sequence_values import sequence_texts
 from audit_core.errors import DataError
 from audit_core.fingerprint import file_sha256
-from audit_core.plan import ColumnMapping
+from audit_core.plan.parsing import ColumnMapping
 
 # Far past any clinical note or code history (the longest run to tens of thousands of
 # characters); beyond it a record is a broken export, and would take hours to score.

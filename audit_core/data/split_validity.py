@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
-from audit_core.figures import format_auc, format_general, format_interval
+from audit_core.results.figures import format_auc, format_general, format_interval
 from audit_core.stats.intervals import bootstrap_auc
 from audit_core.stats.logistic import out_of_fold_scores
 from audit_core.stats.roc import auc

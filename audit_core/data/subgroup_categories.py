@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
-from audit_core.disclosure import MIN_CELL
+from audit_core.results.disclosure import MIN_CELL
 from audit_core.errors import DataError
 
 MAX_CATEGORIES = 50

@@ -15,7 +15,7 @@ from audit_core.data.cohort import Cohort, DatasetInfo, Role
 from audit_core.data.loading import describe_rows, read_table, record_ids
 from audit_core.errors import DataError
 from audit_core.fingerprint import file_sha256
-from audit_core.plan import ColumnMapping
+from audit_core.plan.parsing import ColumnMapping
 
 TABULAR = "tabular"  # the record kind the cohort's info carries (no codes, no text)
 

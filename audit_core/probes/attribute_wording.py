@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from audit_core.clinical.code_sets import CodeSet
-from audit_core.figures import (
+from audit_core.results.figures import (
     format_auc,
     format_count,
     format_count_pair,
@@ -25,7 +25,7 @@ from audit_core.figures import (
     format_share,
 )
 from audit_core.probes.base import Headline
-from audit_core.verdicts import AttributeThresholds
+from audit_core.results.verdicts import AttributeThresholds
 
 HEADLINE_LABEL = "Member minus non-member AUROC gap with the strongest evidence of risk"
 

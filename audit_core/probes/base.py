@@ -15,9 +15,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
-from audit_core.progress import Progress
-from audit_core.scoring.token_scores import TokenScores
-from audit_core.verdicts import Verdict
+from audit_core.run.progress import Progress
+from audit_core.passes.token_scores import TokenScores
+from audit_core.results.verdicts import Verdict
 
 
 # The model kinds of models/inspection.py, as the names a probe declares (kept as text here

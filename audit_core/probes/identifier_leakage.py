@@ -21,11 +21,11 @@ import numpy as np
 
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
-from audit_core.figures import format_count, format_p_value, format_percent, format_rate, format_share
+from audit_core.results.figures import format_count, format_p_value, format_percent, format_rate, format_share
 from audit_core.identifiers.detector import CATEGORIES, DIRECT, detect
 from audit_core.identifiers.index import IdentifierIndex, keys_of, namespaced
 from audit_core.identifiers.masking import masked
-from audit_core.params import param
+from audit_core.plan.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.sampled_records import (
     decode,
@@ -34,7 +34,7 @@ from audit_core.probes.sampled_records import (
     stop_ids,
 )
 from audit_core.stats.intervals import clopper_pearson, fisher_greater
-from audit_core.verdicts import Verdict
+from audit_core.results.verdicts import Verdict
 
 _EXAMPLES_PER_CATEGORY = 3
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.data.cohort import Role
-from audit_core.figures import (
+from audit_core.results.figures import (
     format_auc,
     format_count,
     format_epsilon,
@@ -50,7 +50,7 @@ from audit_core.stats.roc import (
     score_histogram,
     thin_curve,
 )
-from audit_core.verdicts import MembershipThresholds, Verdict
+from audit_core.results.verdicts import MembershipThresholds, Verdict
 
 # LeakPro's and Carlini et al. 2022's operating points: 10%, 1% and 0.1% FPR.
 REPORTED_FPRS = {"10pct": 0.1, "1pct": 0.01, "0.1pct": 0.001}

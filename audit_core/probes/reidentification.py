@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.data.cohort import Role
-from audit_core.figures import (
+from audit_core.results.figures import (
     format_count,
     format_p_value,
     format_percent,
@@ -26,7 +26,7 @@ from audit_core.figures import (
     format_signed_percent,
     format_signed_percent_interval,
 )
-from audit_core.params import param
+from audit_core.plan.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.quasi_identifiers import (
     QuasiIdentifierIndex,
@@ -41,7 +41,7 @@ from audit_core.probes.sampled_records import (
     stop_ids,
 )
 from audit_core.stats.intervals import clopper_pearson
-from audit_core.verdicts import ReidentificationThresholds, Verdict
+from audit_core.results.verdicts import ReidentificationThresholds, Verdict
 
 _RESAMPLES = 1000
 

@@ -19,7 +19,7 @@ from audit_core.clinical.embeddings import EMBEDDINGS
 from audit_core.clinical.record_layout import NOTHING, Tier
 from audit_core.clinical.trajectories import TierScores
 from audit_core.data.cohort import Role
-from audit_core.figures import (
+from audit_core.results.figures import (
     format_count,
     format_decimal,
     format_gap,
@@ -29,7 +29,7 @@ from audit_core.figures import (
 )
 from audit_core.probes.base import Headline, ProbeContext, ProbeOutcome
 from audit_core.stats.intervals import fisher_greater
-from audit_core.verdicts import TrajectoryThresholds, Verdict
+from audit_core.results.verdicts import TrajectoryThresholds, Verdict
 
 _RESAMPLES = 2000
 # The per-tier table (curves["tiers"]): one list per column, one entry per tier, in the

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from audit_core.figures import format_gap
+from audit_core.results.figures import format_gap
 
 from .values import as_mapping, format_count, is_number
 

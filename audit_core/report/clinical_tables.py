@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .elements import Align, Block, Heading, Paragraph, Table, TextStyle
-from audit_core.figures import (
+from audit_core.results.figures import (
     MISSING,
     format_count,
     format_count_pair,

@@ -1,6 +1,6 @@
 """Score histograms drawn with reportlab.graphics from a `HistogramChart` spec.
 
-The geometry (bars, ticks, the top of the axis) comes from `audit_core.chart_geometry`,
+The geometry (bars, ticks, the top of the axis) comes from `audit_core.report.chart_geometry`,
 which the desktop app draws from too, so the PDF and the app never disagree; this module
 only scales it and strokes it with the report's fonts (a string left without a font would
 be Helvetica, which is not embedded).
@@ -11,7 +11,7 @@ from __future__ import annotations
 from reportlab.graphics.shapes import Drawing, Group, Line, Rect, String
 from reportlab.lib import colors
 
-from audit_core.chart_geometry import histogram_geometry
+from audit_core.report.chart_geometry import histogram_geometry
 
 from .charts import BOTTOM, GRID_MAJOR, INK, LEFT, MUTED, RIGHT, SERIES_COLOURS, TOP
 from .elements import HistogramChart

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from audit_core.figures import (
+from audit_core.results.figures import (
     format_auc,
     format_count,
     format_count_pair,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from audit_core.figures import format_count, format_decimal
+from audit_core.results.figures import format_count, format_decimal
 
 
 def is_int8_screen(model: Mapping[str, Any]) -> bool:

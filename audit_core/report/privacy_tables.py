@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .elements import Align, Block, Heading, Table
-from audit_core.figures import format_bits, format_count
+from audit_core.results.figures import format_bits, format_count
 
 from .values import as_list, as_mapping
 

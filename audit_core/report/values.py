@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-# The formatters live in audit_core.figures, shared with the desktop app, the CLI and the
+# The formatters live in audit_core.results.figures, shared with the desktop app, the CLI and the
 # probes' own wording; the section modules import them from here with the readers below.
-from audit_core.figures import (
+from audit_core.results.figures import (
     DASH,
     MISSING,
     as_text,

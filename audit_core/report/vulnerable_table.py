@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from audit_core.figures import format_count_pair, format_gap, format_general, format_percent
+from audit_core.results.figures import format_count_pair, format_gap, format_general, format_percent
 
 from .elements import Align, Badge, Table
 from .metrics import format_metric

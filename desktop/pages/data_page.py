@@ -217,7 +217,7 @@ class DataPage(StepPage):
 
     def set_model_info(self, info) -> None:
         """The Model step read the model: show the mapping its kind needs."""
-        from audit_core.tabular.checks import input_width
+        from audit_core.kinds.tabular_inputs import input_width
 
         before, self.model_kind = self.model_kind, info.kind if info is not None else ""
         tabular = self.model_kind == TABULAR
@@ -301,8 +301,8 @@ class DataPage(StepPage):
     def _tabular_text(self, id_column: str) -> str:
         """What stops the classifier's columns from fitting the model, in the core's words
         for the checks it makes (tabular/checks.py, the same the run makes)."""
-        from audit_core.plan import ColumnMapping
-        from audit_core.tabular.checks import require_width
+        from audit_core.plan.parsing import ColumnMapping
+        from audit_core.kinds.tabular_inputs import require_width
 
         if self.previews["members"] is None:
             return ""

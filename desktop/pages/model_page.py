@@ -218,7 +218,7 @@ class ModelPage(StepPage):
             "sha256": info.sha256,
         }
         if info.kind == "tabular_classifier":
-            from audit_core.tabular.checks import input_width
+            from audit_core.kinds.tabular_inputs import input_width
 
             width = input_width(info)
             values["inputs"] = (f"{width} features per record" if width is not None

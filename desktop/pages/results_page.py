@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audit_core.figures import format_seconds
+from audit_core.results.figures import format_seconds
 from audit_core.report.probe_evidence import histogram_chart, roc_chart
-from audit_core.results import AuditResult, ProbeResult, plain
+from audit_core.results.result import AuditResult, ProbeResult, plain
 from desktop.audit_controller import FinishedAudit
 from desktop.widgets.charts import RocChart, ScoreHistogram
 from desktop.widgets.records_table import RecordsFilter, RecordsModel

@@ -93,7 +93,7 @@ class StartPage(QWidget):
 def _describe(path: Path) -> str:
     """The audit's title and where its plan is, without reading any patient file."""
     from audit_core.errors import MnemoscopeError
-    from audit_core.plan import load_plan
+    from audit_core.plan.parsing import load_plan
 
     place = f"{path.parent.name}/{path.name}" if path.parent.name else path.name
     try:

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 
-from audit_core.figures import format_score
-from audit_core.results import AuditResult
+from audit_core.results.figures import format_score
+from audit_core.results.result import AuditResult
 
 ROLE_LABELS = {"members": "Member", "non_members": "Non-member"}
 SORT_ROLE = Qt.ItemDataRole.UserRole

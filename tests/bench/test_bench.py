@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from audit_core.bench.calibration import calibrate, calibration_path, load_calibration
-from audit_core.bench.synthetic_lm import SMALL
-from audit_core.estimate import _calibrated_seconds, describe_duration, estimate_run
-from audit_core.plan import load_plan
+from audit_core.tools.bench.calibration import calibrate, calibration_path, load_calibration
+from audit_core.tools.bench.synthetic_lm import SMALL
+from audit_core.run.estimate import _calibrated_seconds, describe_duration, estimate_run
+from audit_core.plan.parsing import load_plan
 from audit_core.probes import PROBES_BY_ID
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,8 +56,8 @@ def test_the_calibrated_time_is_tokens_over_rate_scaled_by_model_size() -> None:
 
 def test_compare_runs_end_to_end_in_a_tiny_configuration() -> None:
     pytest.importorskip("torch")
-    from audit_core.bench.compare import format_compare, run_compare
-    from audit_core.controls.trainer import ModelSize
+    from audit_core.tools.bench.compare import format_compare, run_compare
+    from audit_core.tools.controls.trainer import ModelSize
 
     result = run_compare(records=6, batch_size=4, repeats=1, memory_sizes=(300,),
                          size=ModelSize("t", n_embd=32, n_layer=1, n_head=2, n_positions=32),

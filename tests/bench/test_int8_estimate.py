@@ -11,9 +11,9 @@ import onnxruntime.quantization
 import pytest
 
 from audit_core.errors import ModelError
-from audit_core.estimate import _calibrated_seconds, estimate_run
+from audit_core.run.estimate import _calibrated_seconds, estimate_run
 from audit_core.models.precision import AGREEMENT_SAMPLE, clear_int8_cache
-from audit_core.plan import load_plan
+from audit_core.plan.parsing import load_plan
 from audit_core.probes import PROBES_BY_ID
 from tests.conftest import DEMO
 
@@ -83,7 +83,7 @@ def test_an_int8_plan_is_estimated_faster_when_the_calibration_says_int8_is_fast
 
 def test_the_cli_quantizes_once_for_its_estimate_and_the_run(tmp_path: Path, small_cohorts, monkeypatch,
                                                              capsys, quantizations: list[str]) -> None:
-    from audit_core.cli import main
+    from audit_core.cli.main import main
 
     config = tmp_path / "config"
     config.mkdir()

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from audit_core.models.tokenizer_loading import encode_all
-from audit_core.scoring import token_scores
-from audit_core.scoring.token_scores import _batch_stats
+from audit_core.passes import token_scores
+from audit_core.passes.token_scores import _batch_stats
 
 
 def _reference(logits: np.ndarray, ids: np.ndarray):

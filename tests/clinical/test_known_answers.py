@@ -26,12 +26,12 @@ from audit_core.data.loading import load_cohort
 from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
-from audit_core.plan import ColumnMapping
+from audit_core.plan.parsing import ColumnMapping
 from audit_core.probes.base import ProbeContext
 from audit_core.probes.sensitive_attributes import SensitiveAttributes
 from audit_core.probes.trajectory import Trajectory
-from audit_core.progress import Progress
-from audit_core.verdicts import THRESHOLD_FAMILIES, Verdict
+from audit_core.run.progress import Progress
+from audit_core.results.verdicts import THRESHOLD_FAMILIES, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 SENSITIVE = ROOT / "resources" / "controls" / "sensitive"

@@ -92,8 +92,8 @@ def test_refuses_a_continuation_past_the_context(demo) -> None:
 
 @pytest.mark.slow
 def test_plain_export_samples_like_the_kv_export(tmp_path: Path, tiny_positive) -> None:
-    from audit_core.controls.export import export_model
-    from audit_core.controls.tokenizer import build_tokenizer
+    from audit_core.tools.controls.export import export_model
+    from audit_core.tools.controls.tokenizer import build_tokenizer
 
     plain_dir = tmp_path / "plain"
     export_model(tiny_positive.model, build_tokenizer(), plain_dir, kv_cache=False)

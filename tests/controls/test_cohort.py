@@ -8,9 +8,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from audit_core.controls.clinical_clusters import AGE_BANDS, CHILD_BEARING_BANDS
-from audit_core.controls.cohort import PatientRecord, generate_cohort
-from audit_core.controls.vocabulary import (
+from audit_core.tools.controls.clinical_clusters import AGE_BANDS, CHILD_BEARING_BANDS
+from audit_core.tools.controls.cohort import PatientRecord, generate_cohort
+from audit_core.tools.controls.vocabulary import (
     GAP_TOKENS,
     VISIT,
     build_vocabulary,

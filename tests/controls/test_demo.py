@@ -11,18 +11,18 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from audit_core.controls.cohort import generate_cohort
-from audit_core.controls.demo import (
+from audit_core.tools.controls.cohort import generate_cohort
+from audit_core.tools.controls.demo import (
     CSV_COLUMNS,
     choose_planted,
     split_population,
     training_sequences,
     write_cohort_csv,
 )
-from audit_core.controls.memorization import extraction, mean_token_logprobs
+from audit_core.tools.controls.memorization import extraction, mean_token_logprobs
 from audit_core.stats.roc import auc
-from audit_core.controls.onnx_runner import open_model
-from audit_core.controls.tokenizer import build_tokenizer
+from audit_core.tools.controls.onnx_runner import open_model
+from audit_core.tools.controls.tokenizer import build_tokenizer
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
 

@@ -8,9 +8,9 @@ import warnings
 import pytest
 from tokenizers import Tokenizer
 
-from audit_core.controls.cohort import generate_cohort
-from audit_core.controls.tokenizer import build_tokenizer, save_tokenizer
-from audit_core.controls.vocabulary import (
+from audit_core.tools.controls.cohort import generate_cohort
+from audit_core.tools.controls.tokenizer import build_tokenizer, save_tokenizer
+from audit_core.tools.controls.vocabulary import (
     SENSITIVE_CATEGORIES,
     SPECIAL_TOKENS,
     build_vocabulary,

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from audit_core.cli import main
-from audit_core.controls.parity import ExportCheckError
-from audit_core.controls.tokenizer import build_tokenizer
-from audit_core.conversion import ConversionError, convert_model, read_source
+from audit_core.cli.main import main
+from audit_core.tools.controls.parity import ExportCheckError
+from audit_core.tools.controls.tokenizer import build_tokenizer
+from audit_core.tools.conversion import ConversionError, convert_model, read_source
 from audit_core.models.inspection import inspect_model
-from audit_core.plan import load_plan
-from audit_core.runner import run_audit
+from audit_core.plan.parsing import load_plan
+from audit_core.run.runner import run_audit
 from tests.conftest import write_plan
 
 
@@ -130,7 +130,7 @@ def test_failed_check_leaves_no_folder(hf_sources, tmp_path: Path, monkeypatch) 
     def disagree(*_args, **_kwargs):
         raise ExportCheckError("ONNX logits differ from torch by up to 0.5")
 
-    monkeypatch.setattr("audit_core.controls.export.check_parity", disagree)
+    monkeypatch.setattr("audit_core.tools.controls.export.check_parity", disagree)
     target = tmp_path / "out"
     with pytest.raises(ConversionError, match="nothing was written"):
         convert_model(hf_sources["llama"], target)
@@ -150,7 +150,7 @@ def test_large_weights_go_to_one_external_data_file(hf_sources, tmp_path: Path) 
     """Past the size limit, weights move to model.onnx.data, which the engine reads."""
     from transformers import AutoModelForCausalLM
 
-    from audit_core.controls.export import export_model
+    from audit_core.tools.controls.export import export_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(hf_sources["gpt2"], local_files_only=True)

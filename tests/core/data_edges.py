@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit_core.cli import main
-from audit_core.plan import ColumnMapping
+from audit_core.cli.main import main
+from audit_core.plan.parsing import ColumnMapping
 from tests.conftest import DEMO, write_plan
 
 SECRET = "ZZSECRET123"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import audit_core.runner as runner
-from audit_core.cli import main
+import audit_core.run.runner as runner
+from audit_core.cli.main import main
 from tests.conftest import DEMO, write_plan
 
 SECRET = "ZZSECRET123"
@@ -89,8 +89,8 @@ class Killed(BaseException):
 def two_results(tmp_path_factory):
     """Two results of one audit that differ in every file: cancelled after the first probe,
     and finished."""
-    from audit_core.plan import load_plan
-    from audit_core.progress import CancelToken
+    from audit_core.plan.parsing import load_plan
+    from audit_core.run.progress import CancelToken
 
     setup = Setup(tmp_path_factory.mktemp("two"))
     plan = load_plan(setup.plan())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from audit_core.cli import main
+from audit_core.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 

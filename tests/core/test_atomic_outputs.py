@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from audit_core.output_folder import RECORD_KEY
-from audit_core.outputs import json_bytes, write_atomic, write_outputs
+from audit_core.results.output_folder import RECORD_KEY
+from audit_core.results.outputs import json_bytes, write_atomic, write_outputs
 from tests.core import output_cases
 from tests.core.output_cases import OUTPUTS, Killed
 
@@ -60,8 +60,8 @@ def test_a_crash_while_writing_the_pdf_keeps_the_previous_report(tmp_path: Path,
 def test_a_crash_while_saving_a_plan_keeps_the_previous_plan(tmp_path: Path, small_plan: Path,
                                                               monkeypatch) -> None:
     """plan.toml, as the desktop saves it beside each audit and with File > Save plan."""
-    from audit_core.plan import load_plan
-    from audit_core.plan_writing import write_plan
+    from audit_core.plan.parsing import load_plan
+    from audit_core.plan.writing import write_plan
 
     target = tmp_path / "saved.toml"
     target.write_text("# finished earlier\n")

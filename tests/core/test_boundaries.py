@@ -23,7 +23,7 @@ def test_a_full_audit_loads_no_torch_transformers_or_qt(tmp_path: Path, small_pl
     code = (
         "import sys, json\n"
         "from pathlib import Path\n"
-        "from audit_core.cli import main\n"
+        "from audit_core.cli.main import main\n"
         f"code = main(['run', {str(small_plan)!r}, '--out', {str(tmp_path / 'out')!r}, '--quiet'])\n"
         "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'transformers', 'PySide6'})\n"
         "print(json.dumps({'code': code, 'loaded': loaded}))\n"
@@ -52,7 +52,7 @@ def _imports(package: Path) -> dict[str, set[str]]:
 
 def test_the_report_is_built_from_results_only() -> None:
     """DESIGN.md: the report is a function of the result, never of models, data or probes."""
-    forbidden = ("audit_core.models", "audit_core.data", "audit_core.probes", "audit_core.runner",
+    forbidden = ("audit_core.models", "audit_core.data", "audit_core.probes", "audit_core.run.runner",
                  "audit_core.scoring", "onnxruntime", "pandas", "torch", "PySide6")
     for module, names in _imports(ROOT / "audit_core" / "report").items():
         bad = sorted(n for n in names if n.startswith(forbidden))

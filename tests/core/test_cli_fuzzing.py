@@ -36,7 +36,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from audit_core.cli import main  # noqa: E402
+from audit_core.cli.main import main  # noqa: E402
 from tests.conftest import DEMO  # noqa: E402
 from tests.core.fuzz_inputs import (  # noqa: E402
     COLUMNS, FORMATS, MARK, MEMBERS, NON_MEMBERS, SUBGROUPS, Deep, clean_file, cohort_files, plan_text,

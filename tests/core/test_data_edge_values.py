@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from audit_core.audit_inputs import MAX_UNKNOWN_TOKEN_SHARE, check_unknown_tokens, unknown_token_share
+from audit_core.kinds.token_inputs import MAX_UNKNOWN_TOKEN_SHARE, check_unknown_tokens, unknown_token_share
 from audit_core.data.cohort import Role
 from audit_core.data.loading import load_cohort
 from tests.conftest import DEMO, ROOT
@@ -98,7 +98,7 @@ def unknown_share_of(path: Path) -> float:
 def test_every_committed_model_and_cohort_is_under_the_unknown_share() -> None:
     """The demo and every control the validation runs stay under the refusal threshold."""
     from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, unknown_token_id
-    from audit_core.plan import load_plan
+    from audit_core.plan.parsing import load_plan
 
     checked = {}
     for plan_file in sorted((ROOT / "resources").rglob("*.toml")):
@@ -146,7 +146,7 @@ import pyarrow as pa
 import pyarrow.parquet
 from audit_core.data.cohort import Role
 from audit_core.data.loading import load_cohort
-from audit_core.plan import ColumnMapping
+from audit_core.plan.parsing import ColumnMapping
 
 def peak():  # this process's resident high-water mark (ru_maxrss survives exec: not that)
     for line in open("/proc/self/status"):

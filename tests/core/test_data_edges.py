@@ -21,10 +21,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from audit_core.cli import main
+from audit_core.cli.main import main
 from audit_core.data.cohort import Role
 from audit_core.data.loading import load_cohort
-from audit_core.plan import ColumnMapping
+from audit_core.plan.parsing import ColumnMapping
 from tests.conftest import ROOT
 from tests.core.data_edges import NAME, SECRET, demo_frame, refused
 

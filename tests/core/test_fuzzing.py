@@ -23,8 +23,8 @@ from hypothesis import strategies as st  # noqa: E402
 from audit_core.data.cohort import Role  # noqa: E402
 from audit_core.data.loading import load_cohort, read_table  # noqa: E402
 from audit_core.errors import DataError, PlanError  # noqa: E402
-from audit_core.plan import ColumnMapping, load_plan, plan_from_dict  # noqa: E402
-from audit_core.runner import resolve_probes, resolve_thresholds  # noqa: E402
+from audit_core.plan.parsing import ColumnMapping, load_plan, plan_from_dict  # noqa: E402
+from audit_core.run.runner import resolve_probes, resolve_thresholds  # noqa: E402
 
 FUZZ = settings(max_examples=60, derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from onnx import TensorProto, helper
 
-from audit_core.cli import main
+from audit_core.cli.main import main
 from tests.conftest import DEMO, write_plan
 
 PREVIOUS = b'{"schema": "mnemoscope.results/2", "note": "an earlier finished audit"}\n'

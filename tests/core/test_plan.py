@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from audit_core.errors import PlanError
-from audit_core.plan import load_plan, plan_from_dict
-from audit_core.runner import resolve_probes, resolve_thresholds
+from audit_core.plan.parsing import load_plan, plan_from_dict
+from audit_core.run.runner import resolve_probes, resolve_thresholds
 
 MINIMAL = {"model": {"path": "model"}, "data": {"members": "m.csv", "non_members": "n.csv"}}
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from audit_core.cli import main
+from audit_core.cli.main import main
 from tests.conftest import DEMO, write_plan
 
 SECRET = "ZZSECRET123"
@@ -247,7 +247,7 @@ def test_a_plan_from_a_larger_machine_runs_with_the_cores_here(tmp_path: Path) -
     """The bound does not depend on the machine (a plan written on a 64-core server runs
     on a laptop); the session takes at most this machine's logical cores."""
     from audit_core.models.runtime import intra_op_threads, session_options
-    from audit_core.plan import plan_from_dict
+    from audit_core.plan.parsing import plan_from_dict
 
     cores = os.cpu_count() or 1
     plan = plan_from_dict({"model": {"path": "m", "threads": 64 * cores},

@@ -5,8 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from audit_core.plan import load_plan, plan_from_dict
-from audit_core.plan_writing import plan_toml, write_plan
+from audit_core.plan.parsing import load_plan, plan_from_dict
+from audit_core.plan.writing import plan_toml, write_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ import pikepdf
 import pikepdf.pdfa
 import pytest
 
-from audit_core.cli import main
+from audit_core.cli.main import main
 from audit_core.report import write_report
 from audit_core.report.attachments import digest
 from audit_core.report.document import build_report

@@ -17,8 +17,8 @@ from audit_core.report import write_report
 from audit_core.report.document import build_report
 from audit_core.report.elements import Table
 from audit_core.report.families import THRESHOLD_ANCHORS
-from audit_core.params import describe
-from audit_core.verdicts import THRESHOLD_FAMILIES
+from audit_core.plan.params import describe
+from audit_core.results.verdicts import THRESHOLD_FAMILIES
 from tests.core.report_samples import all_table_rows, strings, table_rows
 
 # Internal notes no reader of the report has (issue 14, defect 10).

@@ -42,7 +42,7 @@ from tests.printed_tokens import pdf_text
 def test_roc_chart_is_log_log_with_decade_ticks_and_only_embedded_fonts(results):
     from reportlab.graphics.shapes import Group, String
 
-    from audit_core.chart_geometry import decade_ticks, interpolated_curve, tick_label
+    from audit_core.report.chart_geometry import decade_ticks, interpolated_curve, tick_label
     from audit_core.report.charts import roc_drawing
 
     assert [tick_label(t) for t in decade_ticks(1e-3)] == ["0.001", "0.01", "0.1", "1"]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from audit_core.cli import main
+from audit_core.cli.main import main
 from audit_core.report import write_report
 from audit_core.report.attachments import embedded_files
 from audit_core.report.document import build_report, results_digest

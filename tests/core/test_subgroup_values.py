@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit_core.cli import main
+from audit_core.cli.main import main
 from audit_core.data.cohort import Cohort, DatasetInfo, Role
 from audit_core.probes.vulnerable_strata import vulnerable_strata
 from tests.conftest import DEMO, ROOT, write_plan
@@ -90,7 +90,7 @@ def test_a_column_of_many_values_is_refused_before_any_scoring(tmp_path: Path, c
     def no_scoring(*args, **kwargs):
         raise AssertionError("the model scored records of a refused plan")
 
-    monkeypatch.setattr("audit_core.scoring.chunked.score_streamed", no_scoring)
+    monkeypatch.setattr("audit_core.passes.chunked_scoring.score_streamed", no_scoring)
     out = tmp_path / "out"
     assert main(["run", str(plan), "--out", str(out), "--quiet"]) == 2
     printed = capsys.readouterr()

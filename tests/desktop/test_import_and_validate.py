@@ -17,7 +17,7 @@ CONVERT_TIMEOUT_MS = 120_000
 def validation_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Certificates in tmp_path, and an installation record of the files as they are now
     (the committed record may lag the working tree; the files check is the core's test)."""
-    from audit_core.validation import installation
+    from audit_core.tools.validation import installation
 
     folder = tmp_path / "validations"
     monkeypatch.setenv("MNEMOSCOPE_VALIDATION_DIR", str(folder))
@@ -91,7 +91,7 @@ def gpt2_source(tmp_path_factory) -> Path:
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from audit_core.controls.tokenizer import build_tokenizer
+    from audit_core.tools.controls.tokenizer import build_tokenizer
     from tests.conversion.test_convert import _save_source
 
     torch.manual_seed(0)

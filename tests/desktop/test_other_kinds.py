@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from audit_core.cli import main
-from audit_core.plan import load_plan
+from audit_core.cli.main import main
+from audit_core.plan.parsing import load_plan
 from audit_core.probes import PROBES
 from tests.desktop.conftest import AUDIT_TIMEOUT_MS, wait_ready
 

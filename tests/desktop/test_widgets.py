@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from audit_core.params import settings_dict
+from audit_core.plan.params import settings_dict
 from audit_core.probes import PROBES
-from audit_core.verdicts import THRESHOLD_FAMILIES
+from audit_core.results.verdicts import THRESHOLD_FAMILIES
 from desktop.widgets.config_form import ConfigForm
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from audit_core.controls.encoder_control import EncoderControls, build_encoder_controls
+from audit_core.tools.controls.encoder_control import EncoderControls, build_encoder_controls
 
 
 @pytest.fixture(scope="session")

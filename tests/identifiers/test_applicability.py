@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from audit_core.errors import PlanError
-from audit_core.plan import load_plan
+from audit_core.plan.parsing import load_plan
 from audit_core.probes import PROBES_BY_ID
-from audit_core.runner import resolve_probes
+from audit_core.run.runner import resolve_probes
 from tests.conftest import write_plan
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"

@@ -14,7 +14,7 @@ import pytest
 from audit_core.canaries.design import draw_canaries, render
 from audit_core.canaries.exposure import estimated_exposure, exact_exposure
 from audit_core.canaries.files import design_set, load_canary_set, write_canary_set
-from audit_core.cli import main
+from audit_core.cli.main import main
 from audit_core.errors import PlanError
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"

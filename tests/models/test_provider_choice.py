@@ -14,7 +14,7 @@ from pathlib import Path
 import onnxruntime as ort
 import pytest
 
-from audit_core.bench.synthetic_lm import SMALL, build_synthetic_lm
+from audit_core.tools.bench.synthetic_lm import SMALL, build_synthetic_lm
 from audit_core.errors import ModelError
 from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
@@ -70,9 +70,9 @@ def test_auto_falls_back_to_the_cpu_when_cuda_will_not_start_and_cuda_is_refused
 
 
 def test_the_provider_that_ran_is_what_results_and_the_report_record(monkeypatch, small_plan: Path) -> None:
-    from audit_core.plan import load_plan
+    from audit_core.plan.parsing import load_plan
     from audit_core.report.document import build_report
-    from audit_core.runner import run_audit
+    from audit_core.run.runner import run_audit
 
     _gpu_workstation(monkeypatch, cuda_starts=True)
     small_plan.write_text(small_plan.read_text().replace("batch_size = 32", 'batch_size = 32\nprovider = "auto"'))

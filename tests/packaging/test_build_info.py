@@ -53,8 +53,8 @@ def pairs(table) -> list[tuple[str, str]]:
 
 
 def test_results_json_carries_the_build() -> None:
-    from audit_core.results import AuditResult
-    from audit_core.verdicts import Verdict
+    from audit_core.results.result import AuditResult
+    from audit_core.results.verdicts import Verdict
 
     result = AuditResult(audit={}, overall_verdict=Verdict.PASS, overall_rationale="", model={},
                          datasets=(), probes=(), plan={}, environment={}, records=None)

@@ -14,14 +14,14 @@ ROOT = PACKAGING.parent
 def test_resources_go_where_the_frozen_code_looks(manifest) -> None:
     pairs = dict((dest, Path(src)) for src, dest in manifest.resource_datas(ROOT))
     assert set(pairs) == {"resources/demo", "resources/controls", "resources/examples"}
-    # desktop.main_window and audit_core.validation look for <package root>/../resources/<set>
+    # desktop.main_window and audit_core.tools.validation look for <package root>/../resources/<set>
     assert (pairs["resources/demo"] / "plan.toml").is_file()
     assert (pairs["resources/demo"] / "model" / "model.onnx").is_file()
-    from audit_core.validation.installation import RESOURCE_SETS
+    from audit_core.tools.validation.installation import RESOURCE_SETS
 
     assert set(manifest.RESOURCE_SETS) == set(RESOURCE_SETS)
     # Every control `mnemoscope validate` audits travels in a declared set.
-    from audit_core.validation.run import FAMILY_CONTROLS
+    from audit_core.tools.validation.run import FAMILY_CONTROLS
 
     for control in FAMILY_CONTROLS:
         resource_set, folder = control.where.split("/", 1)
@@ -43,15 +43,15 @@ def test_icons_and_desktop_entry_exist(manifest) -> None:
 
 @pytest.mark.parametrize("entry", [
     "_internal/torch/lib/libtorch_cpu.so", "_internal/transformers-5.24.0.dist-info/METADATA",
-    "torch", "torch.nn.functional", "transformers.models.gpt2", "audit_core.controls.demo",
-    "_internal/audit_core/controls/demo.py",
+    "torch", "torch.nn.functional", "transformers.models.gpt2", "audit_core.tools.controls.demo",
+    "_internal/audit_core/tools/controls/demo.py",
 ])
 def test_forbidden_entries_are_caught(manifest, entry: str) -> None:
     assert manifest.forbidden_entries([entry]) == [entry]
 
 
 @pytest.mark.parametrize("entry", [
-    "_internal/onnxruntime/capi/libonnxruntime.so.1", "audit_core.probes.loss", "audit_core.conversion",
+    "_internal/onnxruntime/capi/libonnxruntime.so.1", "audit_core.probes.loss", "audit_core.tools.conversion",
     "_internal/resources/controls/negative/model/model.onnx", "torchmetrics_like_name", "desktop.main_window",
 ])
 def test_allowed_entries_pass(manifest, entry: str) -> None:

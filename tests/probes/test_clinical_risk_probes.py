@@ -34,10 +34,10 @@ from audit_core.probes.perturbation import (
 )
 from audit_core.probes.vulnerable_strata import age_strata
 from audit_core.probes.vulnerable_subgroups import VulnerableSubgroups
-from audit_core.progress import Progress
+from audit_core.run.progress import Progress
 from audit_core.stats.disparity import stratum_disparity
 from audit_core.stats.roc import auc
-from audit_core.verdicts import THRESHOLD_FAMILIES, Verdict
+from audit_core.results.verdicts import THRESHOLD_FAMILIES, Verdict
 
 from tests.probes.demo_slice import COLUMNS, clinical_context, flat_loss
 
@@ -269,8 +269,8 @@ def _perturb_real(model_dir: Path, sensitive_cohorts):
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
     from audit_core.models.tokenizer_loading import pad_token_id
-    from audit_core.scoring.chunked import reduce_all
-    from audit_core.scoring.token_scores import score_tokens
+    from audit_core.passes.chunked_scoring import reduce_all
+    from audit_core.passes.token_scores import score_tokens
 
     cohorts, _ = sensitive_cohorts
     model = OnnxCausalLM(inspect_model(model_dir), threads=2)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from audit_core.data.cohort import Role
-from audit_core.verdicts import Verdict
+from audit_core.results.verdicts import Verdict
 from tests.probes.demo_slice import clinical_context, flat_loss
 
 
@@ -22,8 +22,8 @@ def test_export_with_hidden_states_is_recognised_and_read_at_the_last_real_token
         tmp_path: Path, tiny_positive, demo_dir: Path) -> None:
     import torch
 
-    from audit_core.controls.export import export_model
-    from audit_core.controls.tokenizer import build_tokenizer
+    from audit_core.tools.controls.export import export_model
+    from audit_core.tools.controls.tokenizer import build_tokenizer
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
 
@@ -46,7 +46,7 @@ def test_the_runner_leaves_out_or_refuses_the_embedding_probe_without_hidden_sta
     from audit_core.errors import ModelError
     from audit_core.models.inspection import inspect_model
     from audit_core.probes import PROBES_BY_ID
-    from audit_core.runner import supported_probes
+    from audit_core.run.runner import supported_probes
 
     info = inspect_model(demo_dir / "model")
     selected = [(PROBES_BY_ID[i], PROBES_BY_ID[i].config_type()) for i in ("loss", "embedding_probe")]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from audit_core.controls.tabular_example import TabularExample, build_tabular_example, example_plan
+from audit_core.tools.controls.tabular_example import TabularExample, build_tabular_example, example_plan
 
 CONTROL_SIZE = 1000  # 1,000 non-members resolve 1% FPR, so the logistic regression can PASS
 

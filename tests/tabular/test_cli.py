@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit_core.cli import main
-from audit_core.controls.tabular_cohort import FEATURES, LABEL
-from audit_core.controls.tabular_example import example_plan
+from audit_core.cli.main import main
+from audit_core.tools.controls.tabular_cohort import FEATURES, LABEL
+from audit_core.tools.controls.tabular_example import example_plan
 
 
 @pytest.fixture()

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from audit_core.errors import DataError, PlanError
-from audit_core.estimate import estimate_run
-from audit_core.plan import load_plan
+from audit_core.run.estimate import estimate_run
+from audit_core.plan.parsing import load_plan
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "tabular" / "plan.toml"
 
@@ -42,7 +42,7 @@ def test_the_estimate_refuses_what_the_run_refuses() -> None:
 def test_the_cli_states_a_tabular_estimate_in_records_not_tokens(tmp_path: Path, monkeypatch, capsys) -> None:
     import json
 
-    from audit_core.cli import main
+    from audit_core.cli.main import main
 
     config = tmp_path / "config"
     config.mkdir()

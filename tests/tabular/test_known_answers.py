@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from audit_core.plan import load_plan
-from audit_core.runner import run_audit
-from audit_core.verdicts import Verdict
+from audit_core.plan.parsing import load_plan
+from audit_core.run.runner import run_audit
+from audit_core.results.verdicts import Verdict
 from tests.tabular.conftest import tabular_plan
 
 TABULAR_PROBES = ("confidence", "entropy", "modified_entropy")
@@ -93,10 +93,10 @@ def tabular_outputs(tabular_controls):
     from audit_core.data.tabular_loading import load_tabular_cohort
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_tabular import OnnxTabularClassifier
-    from audit_core.plan import load_plan
+    from audit_core.plan.parsing import load_plan
     from audit_core.probes.base import ProbeContext
-    from audit_core.tabular.signals import TabularOutputs
-    from audit_core.verdicts import MembershipThresholds
+    from audit_core.passes.tabular_signals import TabularOutputs
+    from audit_core.results.verdicts import MembershipThresholds
 
     columns = load_plan(tabular_plan(tabular_controls, "model", "reference", name="c.toml")).data.columns
     forest = OnnxTabularClassifier(inspect_model(tabular_controls.forest))
@@ -133,7 +133,7 @@ def test_a_shifted_split_trips_the_split_check_on_the_feature_columns(tabular_co
     shifted.to_csv(tmp_path / "non_members.csv", index=False)
     (tmp_path / "members.csv").symlink_to(tabular_controls.members)
     (tmp_path / "logistic").symlink_to(tabular_controls.logistic.parent)
-    from audit_core.controls.tabular_example import example_plan
+    from audit_core.tools.controls.tabular_example import example_plan
 
     plan = tmp_path / "plan.toml"
     plan.write_text(example_plan("logistic", None))

@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from audit_core.cli import main
+from audit_core.cli.main import main
 from tests.tabular import test_cli
 from tests.tabular.test_cli import _plan
 

@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 _CHILD = """
 import json, sys
 from pathlib import Path
-from audit_core.validation import installation
+from audit_core.tools.validation import installation
 installation.record_installation(Path({record!r}))
 installation.RECORD_PATH = Path({record!r})
-import audit_core.runner as runner
+import audit_core.run.runner as runner
 _run_audit, kept = runner.run_audit, Path({kept!r})
 def keeping(plan, **options):
     result = _run_audit(plan, **options)
@@ -33,7 +33,7 @@ def keeping(plan, **options):
     (kept / f'{{number:02d}}.json').write_text(json.dumps(result.report_dict()))
     return result
 runner.run_audit = keeping
-from audit_core.cli import main
+from audit_core.cli.main import main
 code = main(['validate', '--out', {out!r}, '--json', '--quiet'])
 loaded = sorted({{m.split('.')[0] for m in sys.modules}} & {{'torch', 'transformers'}})
 print(json.dumps({{'code': code, 'loaded': loaded}}))

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from audit_core.plan import load_plan
-from audit_core.runner import run_audit
-from audit_core.validation import family_answers
-from audit_core.validation.installation import record_installation
-from audit_core.validation.known_answers import control_files
-from audit_core.validation.run import FAMILY_CONTROLS, run_validation
+from audit_core.plan.parsing import load_plan
+from audit_core.run.runner import run_audit
+from audit_core.tools.validation import family_answers
+from audit_core.tools.validation.installation import record_installation
+from audit_core.tools.validation.known_answers import control_files
+from audit_core.tools.validation.run import FAMILY_CONTROLS, run_validation
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
@@ -138,7 +138,7 @@ class _FakeResult:
 
 def _fake_validation(tmp_path: Path, monkeypatch, cancel_on: str | None = None):
     """run_validation with run_audit replaced: every plan audited, in order, with its progress."""
-    import audit_core.runner
+    import audit_core.run.runner
 
     plans: list[str] = []
 
@@ -148,7 +148,7 @@ def _fake_validation(tmp_path: Path, monkeypatch, cancel_on: str | None = None):
             on_progress(fraction, "scoring")
         return _FakeResult(cancelled=cancel_on is not None and cancel_on in str(plan.model.path))
 
-    monkeypatch.setattr(audit_core.runner, "run_audit", fake_run_audit)
+    monkeypatch.setattr(audit_core.run.runner, "run_audit", fake_run_audit)
     record = tmp_path / "record.json"
     record_installation(record)
     seen: list[float] = []
@@ -169,7 +169,7 @@ def test_every_control_is_audited_twice_with_progress_that_never_goes_back(tmp_p
 
 
 def test_cancelling_during_a_family_audit_stops_the_validation(tmp_path: Path, monkeypatch) -> None:
-    from audit_core.progress import Cancelled
+    from audit_core.run.progress import Cancelled
 
     with pytest.raises(Cancelled):
         _fake_validation(tmp_path, monkeypatch, cancel_on="canaries")

@@ -9,12 +9,12 @@ import subprocess
 from pathlib import Path
 
 from audit_core.fingerprint import file_sha256
-from audit_core.plan import load_plan
-from audit_core.runner import run_audit
-from audit_core.validation import latest_validation
-from audit_core.validation.certificate import write_certificate
-from audit_core.validation.installation import check_files, record_installation
-from audit_core.validation.known_answers import negative_checks
+from audit_core.plan.parsing import load_plan
+from audit_core.run.runner import run_audit
+from audit_core.tools.validation import latest_validation
+from audit_core.tools.validation.certificate import write_certificate
+from audit_core.tools.validation.installation import check_files, record_installation
+from audit_core.tools.validation.known_answers import negative_checks
 
 ROOT = Path(__file__).resolve().parents[2]
 

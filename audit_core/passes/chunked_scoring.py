@@ -1,0 +1,85 @@
+"""The shared scoring pass, streamed: chunk by chunk, reduced to a few numbers per record.
+
+The token-level arrays of a whole cohort grow with it (three floats per token and an array
+object per record: about 200 MB for 100k short records), yet every probe keeps only one
+value per record (a mean, the mean of the lowest k%, a likelihood ratio). So each chunk of
+records is scored by the audited model (and the reference model, when there is one, on the
+same ids), handed to every selected probe's `reduce`, and let go: what stays in memory is
+the probes' per-record values, and peak memory does not grow with the token count.
+
+Each chunk is a unit of work a checkpoint keeps (its token scores, so that a resumed run
+reduces exactly the bits an uninterrupted one did). Chunk boundaries depend only on the
+number of records and the batch size, never on whether the run was interrupted, so a
+resumed run batches (and so computes) exactly as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from audit_core.run.progress import Progress
+from audit_core.passes.token_scores import TokenScores, score_tokens
+
+# Records per chunk, in batches: big enough that length bucketing still packs batches
+# well, small enough that a crash loses a few minutes of a long run at most.
+CHUNK_BATCHES = 8
+
+# (audited model's scores of a chunk, the reference model's or None) -> one value per record.
+Reducer = Callable[[TokenScores, TokenScores | None], np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
+class ReducedScores:
+    """One cohort after the shared pass: what each reducer kept, and the windows count."""
+
+    reduced: dict[str, np.ndarray]  # reducer name (a probe id) -> one value per record
+    windows: np.ndarray  # (n,) number of context windows each record was scored in
+
+
+def score_streamed(scorers: Sequence[Any], token_ids: Sequence[np.ndarray],
+                   reducers: Mapping[str, Reducer], *, batch_size: int, pad_id: int,
+                   progress: Progress, checkpoint: Any, unit: str) -> ReducedScores:
+    """Score `token_ids` chunk by chunk with `scorers` (the audited model, then optionally
+    a reference model) and reduce each chunk; chunk j of scorer i is saved as
+    `scores/<i>/<unit>/<start>`."""
+    from audit_core.run.checkpoint_units import decode_scores, encode_scores, resumable
+
+    size = max(1, batch_size * CHUNK_BATCHES)
+    total = max(len(token_ids), 1)
+    kept: dict[str, list[np.ndarray]] = {name: [] for name in reducers}
+    windows = []
+    for start in range(0, len(token_ids), size):
+        chunk = list(token_ids[start:start + size])
+        part = progress.slice(start / total, (start + len(chunk)) / total)
+        scored = []
+        for i, scorer in enumerate(scorers):
+            step = part.slice(i / len(scorers), (i + 1) / len(scorers))
+            scored.append(resumable(
+                checkpoint, f"scores/{i}/{unit}/{start}",
+                lambda: score_tokens(scorer, chunk, batch_size=batch_size, pad_id=pad_id, progress=step),
+                encode_scores, decode_scores))
+        target, reference = scored[0], (scored[1] if len(scored) > 1 else None)
+        for name, reduce in reducers.items():
+            kept[name].append(np.asarray(reduce(target, reference), dtype=np.float64))
+        windows.append(np.asarray(target.windows, dtype=np.int64))
+        part.advance(1.0, "scoring tokens")
+    return ReducedScores(
+        reduced={name: np.concatenate(parts) if parts else np.zeros(0) for name, parts in kept.items()},
+        windows=np.concatenate(windows) if windows else np.zeros(0, dtype=np.int64))
+
+
+def mean_logprobs(scores: TokenScores) -> np.ndarray:
+    """Each record's mean log-probability of its own tokens (minus the LOSS of Yeom et al.)."""
+    return np.array([float(lp.mean()) for lp in scores.logprobs])
+
+
+def reduce_all(probe: Any, config: Any, scores: Mapping[Any, TokenScores],
+               reference: Mapping[Any, TokenScores] | None = None) -> dict[Any, np.ndarray]:
+    """A probe's reduction of whole passes already held in memory (tests, small tools)."""
+    return {role: np.asarray(probe.reduce(config, s, reference[role] if reference else None),
+                             dtype=np.float64)
+            for role, s in scores.items()}

@@ -1,0 +1,86 @@
+"""Which probes a plan runs, with their checked settings, and the thresholds they judge by.
+
+Everything here is decided from the plan (and the model's kind) before any file is read,
+so a mistyped probe id or an out-of-range setting costs the user nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from audit_core.errors import ModelError, PlanError
+from audit_core.plan.params import build_settings
+from audit_core.plan.parsing import AuditPlan
+from audit_core.probes import PROBES, PROBES_BY_ID
+from audit_core.probes.base import Probe
+from audit_core.results.verdicts import THRESHOLD_FAMILIES
+
+log = logging.getLogger(__name__)
+
+
+def resolve_probes(plan: AuditPlan, kind: str = "causal_lm") -> list[tuple[Probe, Any]]:
+    """The probes to run with their checked configs; unknown ids or settings are refused,
+    and so are probes that do not apply to the model's kind (models/inspection.py)."""
+    has_reference = plan.model.reference is not None
+    if plan.probes is None:
+        return [(p, p.config_type()) for p in PROBES
+                if (has_reference or not p.needs.reference) and p.needs.applies_to(kind)
+                and _records_fit(p, plan) and not getattr(p.needs, "canaries", False)]
+    chosen = []
+    for probe_id, settings in plan.probes.items():
+        probe = PROBES_BY_ID.get(probe_id)
+        if probe is None:
+            raise PlanError(f"unknown probe 'probes.{probe_id}' (known probes: {', '.join(PROBES_BY_ID)})")
+        if not probe.needs.applies_to(kind):
+            raise PlanError(f"'probes.{probe_id}' does not apply to this model, a "
+                            f"{kind.replace('_', ' ')} (it needs {probe.needs.describe()})")
+        if not _records_fit(probe, plan):
+            raise PlanError(f"'probes.{probe_id}' applies to free-text records (clinical notes); "
+                            f"data.columns.kind is '{plan.data.columns.kind}'")
+        if probe.needs.reference and not has_reference:
+            raise PlanError(f"'probes.{probe_id}' needs a reference model: set model.reference "
+                            "to a model of the same tokenizer trained without the members")
+        chosen.append((probe, build_settings(probe.config_type, settings, f"probes.{probe_id}")))
+    if not chosen:
+        raise PlanError("the [probes] table selects no probe")
+    order = {p.id: i for i, p in enumerate(PROBES)}
+    return sorted(chosen, key=lambda item: order[item[0].id])
+
+
+def _records_fit(probe: Probe, plan: AuditPlan) -> bool:
+    """Probes that read identifiers out of notes have nothing to read in code sequences."""
+    return not getattr(probe.needs, "text_records", False) or plan.data.columns.kind == "text"
+
+
+def supported_probes(selected: list[tuple[Probe, Any]], info: Any,
+                     explicit: bool) -> list[tuple[Probe, Any]]:
+    """Drop from the standard suite the probes this export cannot feed (no hidden-state
+    output); a plan that names such a probe is refused with the reason."""
+    kept = []
+    for probe, config in selected:
+        if getattr(probe.needs, "hidden_states", False) and not info.hidden_states:
+            if explicit:
+                raise ModelError(f"'probes.{probe.id}' needs hidden states, but {info.name} has "
+                                 "no 'hidden_states' output: re-export the model with it "
+                                 f"(export_model(..., hidden_states=True)) or remove [probes.{probe.id}]")
+            log.info("probe %s left out: the export has no hidden-state output", probe.id)
+            continue
+        kept.append((probe, config))
+    if not kept:
+        raise ModelError(f"no selected probe can run on {info.name}")
+    return kept
+
+
+def resolve_thresholds(plan: AuditPlan) -> dict[str, Any]:
+    unknown = sorted(set(plan.thresholds) - set(THRESHOLD_FAMILIES))
+    if unknown:
+        raise PlanError(f"unknown key 'thresholds.{unknown[0]}' "
+                        f"(known: {', '.join(THRESHOLD_FAMILIES)})")
+    resolved = {family: build_settings(kind, plan.thresholds.get(family, {}), f"thresholds.{family}")
+                for family, kind in THRESHOLD_FAMILIES.items()}
+    for family, values in resolved.items():
+        low, high = getattr(values, "warn_auc_lower", None), getattr(values, "fail_auc_lower", None)
+        if low is not None and high is not None and high < low:
+            raise PlanError(f"'thresholds.{family}.fail_auc_lower' ({high}) is below warn_auc_lower ({low})")
+    return resolved

@@ -1,0 +1,1 @@
+"""What an audit found: the frozen result, verdicts, how figures are written, the output files."""

@@ -1,0 +1,153 @@
+"""Writing an audit's files: results.json, run.json, records.csv and report.pdf.
+
+results.json is what the audit found (byte for byte the same when the same plan runs on
+the same inputs); run.json is when, where and how long this run took, and the SHA-256 of
+each file the run wrote, by which a later run of the same audit recognises the files it
+may replace (output_folder.py has the rules).
+
+The files are written as a set: each one in full under a pending name first, then
+renamed into place, results.json last and the previous results.json removed before any
+rename. A results.json in the folder therefore always stands beside the report.pdf and
+records.csv of the same run, complete; a crash at any moment leaves either that, or no
+results.json at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from audit_core.fingerprint import file_sha256
+from audit_core.results.output_folder import (
+    AUDIT_FILES,
+    OUTPUT_NAMES,
+    RECORD_KEY,
+    RECORDS_FILE,
+    REPORT_FILE,
+    RESULTS_FILE,
+    RUN_FILE,
+    check_ownership,
+    pending_name,
+)
+from audit_core.results.result import AuditResult
+
+# A spreadsheet evaluates a cell that starts with one of these (OWASP, CSV injection).
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_outputs(result: AuditResult, out_dir: Path, signer: object | None = None,
+                  extra: Mapping[str, bytes] | None = None) -> dict[str, Path]:
+    """Writes the files; `signer` (a report.signing.ReportSigner) signs the PDF; `extra`:
+    more files of the set by name (the desktop's plan.toml). Refuses (OutputFolderError)
+    to replace a file no Mnemoscope run of this audit wrote."""
+    extra = dict(extra or {})
+    if set(extra) - set(OUTPUT_NAMES) or set(extra) & set(AUDIT_FILES):
+        raise ValueError(f"write_outputs writes only {', '.join(OUTPUT_NAMES)}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = result.as_dict()
+    run = result.run_dict(results["audit"]["report_id"])
+    # Checked again at the end of the run: files may have appeared in the folder since.
+    kept = check_ownership(out_dir, (*AUDIT_FILES, *extra), audit_id=results["audit"]["id"])
+    _remove_leftovers(out_dir)
+    from audit_core.report import write_report  # reportlab loads only when a report is written
+
+    write_report({**results, "run": run}, out_dir / pending_name(REPORT_FILE), signer=signer)
+    contents = {RECORDS_FILE: records_csv(result).encode("utf-8"), **extra,
+                RESULTS_FILE: json_bytes(results)}
+    for name, data in contents.items():
+        write_atomic(out_dir / pending_name(name), data)
+    written = [REPORT_FILE, *contents]
+    digests = {**kept, **{name: file_sha256(out_dir / pending_name(name)) for name in written}}
+    write_atomic(out_dir / pending_name(RUN_FILE), json_bytes({**run, RECORD_KEY: digests}))
+    # From here to the last rename the folder holds no results.json: never one that
+    # speaks for a report or records of another run.
+    (out_dir / RESULTS_FILE).unlink(missing_ok=True)
+    for name in (*(n for n in written if n != RESULTS_FILE), RUN_FILE):
+        os.replace(out_dir / pending_name(name), out_dir / name)
+    _sync_folder(out_dir)  # the set is durable before the file that says it is complete
+    os.replace(out_dir / pending_name(RESULTS_FILE), out_dir / RESULTS_FILE)
+    _sync_folder(out_dir)
+    paths = {"results": RESULTS_FILE, "run": RUN_FILE, "records": RECORDS_FILE, "report": REPORT_FILE}
+    return {key: out_dir / name for key, name in paths.items()}
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Pending and temporary files a crash left: this module's names, and pikepdf's
+    temporary copy of a report it was saving (".pikepdf." and the name it saved to)."""
+    for name in OUTPUT_NAMES:
+        for pattern in (f".{name}.*", f"..{name}.*", f".pikepdf.*.{name}.*"):
+            for path in folder.glob(pattern):
+                if path.is_file() and not path.is_symlink():
+                    path.unlink(missing_ok=True)
+
+
+def json_bytes(document: dict) -> bytes:
+    return (json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def records_csv(result: AuditResult) -> str:
+    """One row per record: role, id, pseudonym, tokens, windows, then one column per probe."""
+    table = result.records
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    probe_ids = [p.id for p in result.probes if p.scores]
+    writer.writerow(["role", "id", "ref", "tokens", "windows", *probe_ids])
+    if table is None:
+        return buffer.getvalue()
+    offsets: dict[str, int] = {}
+    for row, role in enumerate(table.roles):
+        offsets.setdefault(role, row)
+    for row, role in enumerate(table.roles):
+        index = row - offsets[role]
+        values = []
+        for probe in result.probes:
+            if not probe.scores:
+                continue
+            value = float(probe.scores[role][index])
+            values.append("" if not np.isfinite(value) else f"{value:.6g}")
+        writer.writerow([role, spreadsheet_text(table.ids[row]), table.refs[row], int(table.tokens[row]),
+                         int(table.windows[row]), *values])
+    return buffer.getvalue()
+
+
+def spreadsheet_text(value: object) -> str:
+    """A text cell from the data, written so that a spreadsheet never evaluates it: one
+    that starts like a formula (= + - @, a tab or a carriage return) gets a leading single
+    quote, the OWASP rule for CSV injection. The exact value stays in results.json."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_LEADS) else text
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (a reboot right after keeps the new file); POSIX only."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows opens no folder handles; its rename is journaled by NTFS
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)

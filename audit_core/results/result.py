@@ -1,0 +1,197 @@
+"""The audit result: everything a run found, frozen; results.json is its plain-data form.
+
+The report, the CLI summary and (later) the desktop app read only this. Per-record
+scores are kept for records.csv, which stays on the workstation; results.json holds
+aggregate figures plus the ids of extracted records (it stays local too), and the PDF
+shows only keyed pseudonyms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from audit_core.results.verdicts import Verdict
+
+SCHEMA = "mnemoscope.results/2"
+RUN_SCHEMA = "mnemoscope.run/1"
+# What differs between two runs of the same plan on the same inputs (when, how long, on
+# which machine, its latest self-validation): kept out of results.json, which is then a
+# function of plan, inputs, seed and tool version alone, and written to run.json instead.
+RUN_AUDIT_KEYS = ("started_utc", "finished_utc", "seconds")
+REPORT_ID_DIGITS = 6
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeResult:
+    id: str
+    title: str
+    family: str
+    question: str
+    citation: str
+    verdict: Verdict
+    headline: dict[str, Any]
+    settings: dict[str, Any]
+    settings_meta: list[dict[str, Any]]
+    thresholds: dict[str, Any]
+    thresholds_meta: list[dict[str, Any]]  # label, help, range and source of each threshold
+    metrics: dict[str, Any]
+    curves: dict[str, Any]
+    findings: tuple[str, ...]
+    extracted: tuple[dict[str, str], ...]  # role, id, ref
+    seconds: float
+    error: str | None = None
+    scores: dict[str, np.ndarray] = field(default_factory=dict)  # role -> per-record score
+    attack_strength: str | None = None  # membership: "reference-free" / "reference-calibrated"
+    subgroups: tuple[dict[str, Any], ...] = ()  # membership: one entry per stratum
+    # Membership: False when the split check found the two files separable without the
+    # model; the verdict is then INCONCLUSIVE and `verdict_if_split_valid` keeps the original.
+    reliable: bool = True
+    verdict_if_split_valid: Verdict | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {
+            "id": self.id, "title": self.title, "family": self.family,
+            "question": self.question, "citation": self.citation,
+            "verdict": self.verdict.value, "headline": self.headline,
+            "settings": self.settings, "settings_meta": self.settings_meta,
+            "thresholds": self.thresholds, "thresholds_meta": self.thresholds_meta,
+            "metrics": self.metrics, "curves": self.curves,
+            "findings": list(self.findings), "seconds": round(self.seconds, 3), "error": self.error,
+        }
+        if self.family == "extraction" or self.extracted:  # T1 reproduced, T2 flagged for review
+            out["extracted"] = list(self.extracted)
+        if self.family == "membership":
+            out["attack_strength"] = self.attack_strength
+            out["subgroups"] = list(self.subgroups)
+            out["reliable"] = self.reliable
+            if self.verdict_if_split_valid is not None:
+                out["verdict_if_split_valid"] = self.verdict_if_split_valid.value
+        elif self.subgroups:  # strata of other families (vulnerable subgroups, T6)
+            out["subgroups"] = list(self.subgroups)
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordTable:
+    """One row per record, for records.csv."""
+
+    roles: tuple[str, ...]
+    ids: tuple[str, ...]
+    refs: tuple[str, ...]
+    tokens: np.ndarray
+    windows: np.ndarray
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditResult:
+    audit: dict[str, Any]
+    overall_verdict: Verdict
+    overall_rationale: str
+    model: dict[str, Any]
+    datasets: tuple[dict[str, Any], ...]
+    probes: tuple[ProbeResult, ...]
+    plan: dict[str, Any]
+    environment: dict[str, str]
+    records: RecordTable | None
+    # `validation.latest_validation()`: date, outcome and certificate hash of this machine's
+    # latest `mnemoscope validate`, or status "never_validated"; None when not looked up.
+    validation: dict[str, Any] | None = None
+    split_validity: dict[str, Any] | None = None  # the model-free split check, before any attack
+    # Units of finished work read back from a checkpoint instead of recomputed (0: none).
+    resumed: int = 0
+
+    @property
+    def cancelled(self) -> bool:
+        return self.audit.get("outcome") == "cancelled"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The results.json document (schema documented in the README): byte for byte the
+        same for the same plan, inputs, seed and tool version; see `run_dict` for the rest."""
+        from audit_core import TOOL_NAME, __version__
+        from audit_core.build_info import build_hash
+
+        probes = [p.as_dict() for p in self.probes]
+        for probe in probes:
+            probe.pop("seconds", None)
+        document = plain({
+            "schema": SCHEMA,
+            "tool": {"name": TOOL_NAME, "version": __version__, "build": build_hash()},
+            "audit": {k: v for k, v in self.audit.items() if k not in RUN_AUDIT_KEYS},
+            "overall_verdict": self.overall_verdict.value,
+            "overall_rationale": self.overall_rationale,
+            "model": self.model,
+            "datasets": list(self.datasets),
+            "split_validity": self.split_validity,
+            "probes": probes,
+            "plan": self.plan,
+            # The key itself stays out: with it, a list of candidate ids would unmask refs.
+            "pseudonymization": {"method": "HMAC-SHA256 with a key derived from the full "
+                                           "contents of both cohorts and the seed, not stored; "
+                                           "records.csv maps refs to ids"},
+        })
+        document["audit"]["report_id"] = report_id(document)
+        return document
+
+    def run_dict(self, report: str | None = None) -> dict[str, Any]:
+        """The run.json document: this run's timings, machine and self-validation.
+        `report`: the report id, when the caller already has results.json at hand."""
+        return plain({
+            "schema": RUN_SCHEMA,
+            "audit_id": self.audit.get("id"),
+            "report_id": report or self.as_dict()["audit"]["report_id"],
+            **{k: self.audit[k] for k in RUN_AUDIT_KEYS if k in self.audit},
+            "probe_seconds": {p.id: round(p.seconds, 3) for p in self.probes},
+            "resumed": self.resumed,
+            "environment": self.environment,
+            "validation": self.validation,
+        })
+
+    def report_dict(self) -> dict[str, Any]:
+        """What the report is built from: results.json with run.json under "run"."""
+        document = self.as_dict()
+        return {**document, "run": self.run_dict(document["audit"]["report_id"])}
+
+
+def report_id(document: dict[str, Any]) -> str:
+    """This report's id: the audit id (the same for every run of one plan on the same
+    inputs, which is what a resume needs) and digits of what the run found. A cancelled
+    run and the finished run of one plan, or runs with different results, get different
+    ids; a rerun with identical results gets the same one.
+
+    The digits hash results.json without the extracted records' ids (the PDF prints the
+    report id; a hash of patient ids, however short, stays out of it) and without the
+    report id itself."""
+    content = json.loads(json.dumps(document, default=str))
+    content["audit"].pop("report_id", None)
+    for probe in content.get("probes") or ():
+        for record in probe.get("extracted") or ():
+            record.pop("id", None)
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digits = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:REPORT_ID_DIGITS].upper()
+    return f"{document['audit'].get('id') or 'MNS'}-{digits}"
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready data: numpy scalars to Python, NaN and infinities to null."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [plain(v) for v in value.tolist()]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, Verdict):
+        return value.value
+    return value

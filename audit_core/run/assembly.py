@@ -1,0 +1,147 @@
+"""From probe outcomes to the audit's result: each probe run with its crash contained, the
+split check's mark on membership verdicts, record references, dataset summaries, the
+per-record table, the overall rationale and the environment. Shared by every model
+kind's audit path (runner.py, model_kinds.py)."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from audit_core.kinds.token_inputs import unknown_token_share
+from audit_core.data.cohort import Cohort, Role
+from audit_core.data.split_validity import SplitValidity
+from audit_core.errors import MnemoscopeError
+from audit_core.results.figures import format_auc, format_general
+from audit_core.plan.params import describe, settings_dict
+from audit_core.probes.base import Probe, ProbeContext
+from audit_core.run.progress import Cancelled
+from audit_core.run.pseudonyms import pseudonym
+from audit_core.results.result import ProbeResult, RecordTable
+from audit_core.results.verdicts import Verdict
+
+log = logging.getLogger(__name__)
+
+
+def run_probe(probe: Probe, config: Any, ctx: ProbeContext, thresholds: Any,
+               crashed: bool = False) -> ProbeResult:
+    clock = time.perf_counter()
+    common = dict(id=probe.id, title=probe.title, family=probe.family, question=probe.question,
+                  citation=probe.citation, settings=settings_dict(config),
+                  settings_meta=[f.as_dict() for f in describe(probe.config_type)],
+                  thresholds=settings_dict(thresholds),
+                  thresholds_meta=[f.as_dict() for f in describe(type(thresholds))])
+    if crashed:  # in its `reduce`, logged there
+        return _not_assessed(common, clock, "an error while reducing the shared scoring pass")
+    try:
+        outcome = probe.run(config, ctx)
+    except (Cancelled, MnemoscopeError):
+        raise
+    except Exception as exc:  # a broken probe must not sink the audit; it is shown as not assessed
+        log.exception("probe %s failed", probe.id)
+        return _not_assessed(common, clock, f"{exc.__class__.__name__} while running the probe")
+    ctx.progress.advance(1.0, "finished")
+    extracted = tuple({"role": role.value, "index": index} for role, index in outcome.extracted)
+    return ProbeResult(**common, verdict=outcome.verdict,
+                       headline={"label": outcome.headline.label, "value": outcome.headline.value,
+                                 "text": outcome.headline.text},
+                       metrics=outcome.metrics, curves=outcome.curves, findings=outcome.findings,
+                       extracted=extracted, seconds=time.perf_counter() - clock,
+                       scores={role.value: s for role, s in outcome.scores.items()},
+                       attack_strength=outcome.attack_strength, subgroups=outcome.subgroups)
+
+
+def _not_assessed(common: dict[str, Any], clock: float, error: str) -> ProbeResult:
+    return ProbeResult(**common, verdict=Verdict.ERROR,
+                       headline={"label": "Not assessed", "value": None, "text": "not assessed"},
+                       metrics={}, curves={}, findings=(), extracted=(),
+                       seconds=time.perf_counter() - clock, error=error)
+
+
+def mark_split(result: ProbeResult, split: SplitValidity) -> ProbeResult:
+    """A membership verdict on a split the files alone can tell apart is not evidence."""
+    if result.family != "membership" or split.reliable or result.verdict is Verdict.ERROR:
+        return result
+    reason = (f"Unreliable: the split check (no model involved) tells members from non-members "
+              f"with AUC {format_auc(split.auc)}, above {format_general(split.threshold)}; this attack's result "
+              f"({result.verdict.value.upper()} on its own) cannot be credited to the model, so "
+              "the verdict is INCONCLUSIVE.")
+    return replace(result, verdict=Verdict.INCONCLUSIVE, reliable=False,
+                   verdict_if_split_valid=result.verdict, findings=(reason, *result.findings))
+
+
+def with_refs(result: ProbeResult, cohorts: dict[Role, Cohort], key: bytes) -> ProbeResult:
+    """Replace record indices by ids and keyed pseudonyms, once the key exists."""
+    if not result.extracted:
+        return result
+    named = tuple({"role": e["role"], "id": cohorts[Role(e["role"])].ids[e["index"]],
+                   "ref": pseudonym(key, e["role"], cohorts[Role(e["role"])].ids[e["index"]])}
+                  for e in result.extracted)
+    return replace(result, extracted=named)
+
+
+def dataset_summary(cohort: Cohort, ids: list[np.ndarray], scores: Any, unk: int | None) -> dict[str, Any]:
+    tokens = int(sum(len(x) for x in ids))
+    out = cohort.info.as_dict()
+    # The share the run checked against MAX_UNKNOWN_TOKEN_SHARE (0.0 without an unknown token).
+    out.update({"tokens": tokens, "unknown_token_share": unknown_token_share(ids, unk) or 0.0,
+                "records_windowed": int((scores.windows > 1).sum()) if scores is not None else None})
+    return out
+
+
+def record_table(cohorts: dict[Role, Cohort], token_ids: dict[Role, list[np.ndarray]],
+                  scored: dict[Role, Any], key: bytes) -> RecordTable:
+    roles, ids, refs, tokens, windows = [], [], [], [], []
+    for role in Role:
+        for i, record_id in enumerate(cohorts[role].ids):
+            roles.append(role.value)
+            ids.append(record_id)
+            refs.append(pseudonym(key, role.value, record_id))
+            tokens.append(len(token_ids[role][i]))
+            windows.append(int(scored[role].windows[i]) if role in scored else 0)
+    return RecordTable(roles=tuple(roles), ids=tuple(ids), refs=tuple(refs),
+                       tokens=np.array(tokens), windows=np.array(windows))
+
+
+def rationale(overall: Verdict, results: list[ProbeResult], outcome: str, planned: int) -> str:
+    if outcome == "cancelled":
+        return (f"The audit was cancelled: {len(results)} of {planned} probes finished; "
+                "the result is incomplete.")
+    named = [r.id for r in results if r.verdict is overall]
+    n = len(results)
+    if overall is Verdict.PASS:
+        return f"All {n} probes passed: no memorization was detected at the configured thresholds."
+    label = {Verdict.FAIL: "failed", Verdict.WARN: "raised a warning",
+             Verdict.INCONCLUSIVE: "were inconclusive"}[overall]
+    if overall is Verdict.INCONCLUSIVE:
+        named = [r.id for r in results if r.verdict in (Verdict.INCONCLUSIVE, Verdict.ERROR)]
+    return f"{len(named)} of {n} probes {label}: {', '.join(named)}."
+
+
+def utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def environment() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    env = {"python": platform.python_version(), "platform": platform.platform(),
+           "machine": platform.machine(), "processor_count": str(_cpu_count())}
+    for package in ("numpy", "onnxruntime", "onnx", "tokenizers", "pandas", "pyarrow", "scipy", "reportlab"):
+        try:
+            env[package] = version(package)
+        except PackageNotFoundError:
+            env[package] = "not installed"
+    return env
+
+
+def _cpu_count() -> int:
+    import os
+
+    return os.cpu_count() or 1
