@@ -117,7 +117,7 @@ class ValidationResultDialog(QDialog):
 
 def latest_validation_line() -> str:
     """For the About box: the latest validation on this machine, or that there was none."""
-    from audit_core.tools.validation import latest_validation
+    from audit_core.run.validation_record import latest_validation
 
     latest = latest_validation()
     if latest.get("status") != "validated":

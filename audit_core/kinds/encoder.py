@@ -3,52 +3,39 @@
 As for language models: check the plan, read the model and its tokenizer, read both
 files, run the model-free split check, then one shared pass: the embeddings of every
 record (for the distance attack) and, with a masked-LM head, every record's
-pseudo-log-likelihood, in chunks the checkpoint keeps (shared_pass.py). A probe the export
+pseudo-log-likelihood, in chunks the checkpoint keeps (passes/encoder_pass.py). A probe the export
 cannot feed is left out of the standard suite and refused when the plan names it.
 """
 
 from __future__ import annotations
 
-import time
 import zlib
-from datetime import UTC, datetime
-from typing import Any
+from functools import partial
 
 import numpy as np
 
-from audit_core.run.checkpoints import CheckpointRequest
-from audit_core.data.cohort import Role
+from audit_core.data.cohort import Cohort, Role
+from audit_core.data.loading import check_disjoint, load_cohort
+from audit_core.data.split_validity import check_split
 from audit_core.data.subgroup_categories import check_subgroup_columns
-from audit_core.passes.encoder_outputs import EncoderOutputs, mask_token_id
 from audit_core.errors import DataError, ModelError, PlanError
+from audit_core.kinds.base import Prepared, SharedPass
+from audit_core.kinds.token_inputs import check_unknown_tokens, token_dataset_summary
+from audit_core.models.inspection import inspect_model
+from audit_core.models.onnx_encoder import OnnxEncoder
+from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, unknown_token_id
+from audit_core.passes.encoder_outputs import EncoderOutputs, mask_token_id
+from audit_core.passes.encoder_pass import embeddings_chunked, pseudo_chunked
 from audit_core.plan.parsing import AuditPlan
-from audit_core.run.progress import CancelToken, Progress, ProgressCallback, ignore_progress
-from audit_core.results.result import AuditResult
+from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds
+from audit_core.probes.base import Probe
+from audit_core.run.checkpoints import OpenCheckpoint
+from audit_core.run.progress import Cancelled, Progress
 
 DISTANCE, PSEUDO = "embedding_distance", "pseudo_likelihood"
 
 
-def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallback = ignore_progress,
-                      cancel: CancelToken | None = None,
-                      checkpoint: CheckpointRequest | None = None) -> AuditResult:
-    from audit_core.kinds.token_inputs import check_unknown_tokens
-    from audit_core.data.loading import check_disjoint, load_cohort
-    from audit_core.data.split_validity import check_split
-    from audit_core.run.probe_loop import (
-        Prepared,
-        open_checkpoint,
-        run_probes_and_assemble,
-        shared_pass,
-    )
-    from audit_core.models.inspection import inspect_model
-    from audit_core.models.onnx_encoder import OnnxEncoder
-    from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, unknown_token_id
-    from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds
-    from audit_core.run.assembly import dataset_summary
-
-    started = datetime.now(UTC)
-    clock = time.perf_counter()
-    progress = Progress(on_progress, cancel)
+def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
     selected = resolve_probes(plan, kind)
     thresholds = resolve_thresholds(plan)
     if plan.model.reference is not None:
@@ -60,7 +47,7 @@ def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallba
     model = OnnxEncoder(info, plan.model.threads)
     tokenizer = load_tokenizer(info.folder)
     mask_id = mask_token_id(tokenizer)
-    selected = _feedable(selected, model, mask_id, explicit=plan.probes is not None)
+    selected = feedable(selected, model, mask_id, explicit=plan.probes is not None)
 
     progress.advance(0.01, "reading the cohorts")
     cohorts = {Role.MEMBERS: load_cohort(plan.data.members, Role.MEMBERS, plan.data.columns),
@@ -76,41 +63,44 @@ def run_encoder_audit(plan: AuditPlan, kind: str, *, on_progress: ProgressCallba
                  for role, values in encoded.items()}
     _check_lengths(token_ids, cohorts, any(p.id == PSEUDO for p, _ in selected))
     # On what the encoder reads (cut to its context): the share results.json reports.
-    check_unknown_tokens(token_ids, cohorts, unknown_token_id(tokenizer), info.name)
+    unk = unknown_token_id(tokenizer)
+    check_unknown_tokens(token_ids, cohorts, unk, info.name)
 
     progress.advance(0.015, "checking the split without the model")
     split = check_split(cohorts, plan.data.columns.kind, max_auc=thresholds["split_validity"].max_auc,
                         folds=thresholds["split_validity"].folds,
                         rng=np.random.default_rng([plan.audit.seed, zlib.crc32(b"split_validity")]))
 
-    unk = unknown_token_id(tokenizer)
-    datasets = tuple({**dataset_summary(cohorts[role], token_ids[role], None, unk),
+    datasets = tuple({**token_dataset_summary(cohorts[role], token_ids[role], unk),
                       "records_truncated": truncated[role]} for role in Role)
-    model_section: dict[str, Any] = {
+    model_section: dict[str, object] = {
         **info.as_dict(), "execution_provider": model.provider,
         "declared": dict(plan.model.declared), "embedding_output": model.embedding_name,
         "mlm_output": model.mlm_name, "mask_token_found": mask_id is not None}
-
-    saved = open_checkpoint(checkpoint, plan, info, cohorts)
     wanted = {p.id for p, _ in selected}
-    outputs = shared_pass(saved, lambda: _shared_pass(
-        model, token_ids, truncated, mask_id, [n for n in (DISTANCE, PSEUDO) if n in wanted],
-        plan.model.batch_size, progress.slice(0.02, 0.6, "shared pass"), saved))
-    prepared = Prepared(plan=plan, selected=selected, thresholds=thresholds, cohorts=cohorts,
-                        split=split, model=model_section, datasets=datasets, outputs=outputs,
-                        started=started, clock=clock,
-                        extra_context={"token_ids": token_ids, "tokenizer": tokenizer,
-                                       "model": model, "model_info": info},
-                        checkpoint=saved)
-    return run_probes_and_assemble(prepared, progress, 0.6)
+    return Prepared(
+        selected=selected, thresholds=thresholds, cohorts=cohorts, split=split, model=model,
+        model_info=info, reference_info=None, tokenizer=tokenizer, token_ids=token_ids,
+        model_section=model_section, datasets=datasets, key_records=None,
+        pass_end=0.6, pass_label="shared pass",
+        shared_pass=partial(_shared_pass, model, token_ids, truncated, mask_id,
+                            [n for n in (DISTANCE, PSEUDO) if n in wanted], plan.model.batch_size))
 
 
-def _shared_pass(model: Any, token_ids: dict[Role, list[np.ndarray]], truncated: dict[Role, int],
-                 mask_id: int | None, passes: list[str], batch_size: int, shared: Progress,
-                 saved: Any) -> EncoderOutputs:
+def _shared_pass(model: OnnxEncoder, token_ids: dict[Role, list[np.ndarray]], truncated: dict[Role, int],
+                 mask_id: int | None, passes: list[str], batch_size: int,
+                 saved: OpenCheckpoint, shared: Progress) -> SharedPass:
     """Embeddings and/or pseudo-likelihoods of both cohorts, as the selected probes need."""
-    from audit_core.passes.encoder_pass import embeddings_chunked, pseudo_chunked
+    try:
+        return SharedPass(outputs=_outputs(model, token_ids, truncated, mask_id, passes,
+                                           batch_size, saved, shared))
+    except Cancelled:  # the chunks that finished are kept by the checkpoint
+        return SharedPass(cancelled=True)
 
+
+def _outputs(model: OnnxEncoder, token_ids: dict[Role, list[np.ndarray]], truncated: dict[Role, int],
+             mask_id: int | None, passes: list[str], batch_size: int,
+             saved: OpenCheckpoint, shared: Progress) -> EncoderOutputs:
     embeddings: dict[Role, np.ndarray] = {}
     pseudo: dict[Role, np.ndarray] = {}
     for j, name in enumerate(passes):
@@ -126,8 +116,8 @@ def _shared_pass(model: Any, token_ids: dict[Role, list[np.ndarray]], truncated:
     return EncoderOutputs(embeddings=embeddings, pseudo_log_likelihood=pseudo, truncated=truncated)
 
 
-def _feedable(selected: list[tuple[Any, Any]], model: Any, mask_id: int | None,
-              explicit: bool) -> list[tuple[Any, Any]]:
+def feedable(selected: list[tuple[Probe, object]], model: OnnxEncoder, mask_id: int | None,
+             explicit: bool) -> list[tuple[Probe, object]]:
     """Leave out (or, when the plan names them, refuse) probes this export cannot feed."""
     missing = {DISTANCE: None if model.has_embeddings else
                "an embeddings output ('embeddings', 'sentence_embedding', 'pooler_output' or "
@@ -149,7 +139,7 @@ def _feedable(selected: list[tuple[Any, Any]], model: Any, mask_id: int | None,
     return kept
 
 
-def _check_lengths(token_ids: dict[Role, list[np.ndarray]], cohorts: dict[Role, Any],
+def _check_lengths(token_ids: dict[Role, list[np.ndarray]], cohorts: dict[Role, Cohort],
                    pseudo: bool) -> None:
     shortest = 3 if pseudo else 1  # pseudo-likelihood scores the positions between the ends
     for role, values in token_ids.items():

@@ -1,7 +1,8 @@
 """Checks of a language-model audit's inputs once they are read: cohort sizes, token ids
 against the model's vocabulary, the share of tokens the tokenizer does not know, and a
 reference model's tokenizer against the audited one. Each refuses with the file and the
-record numbers or counts, never a record's content."""
+record numbers or counts, never a record's content. And the datasets entry of results.json
+for such a cohort (language models, encoders)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,17 @@ def unknown_token_share(ids_list: list[np.ndarray], unk: int | None) -> float | 
     tokens = int(sum(len(ids) for ids in ids_list))
     unknown = int(sum(int((ids == unk).sum()) for ids in ids_list))
     return unknown / tokens if tokens else 0.0
+
+
+def token_dataset_summary(cohort: Cohort, ids: list[np.ndarray], unk: int | None) -> dict[str, object]:
+    """results.json's entry for a cohort of token sequences; "records_windowed" is filled
+    by the runner from the scoring pass (None when the pass did not score the cohort)."""
+    out: dict[str, object] = cohort.info.as_dict()
+    # The share the run checked against MAX_UNKNOWN_TOKEN_SHARE (0.0 without an unknown token).
+    out.update({"tokens": int(sum(len(x) for x in ids)),
+                "unknown_token_share": unknown_token_share(ids, unk) or 0.0,
+                "records_windowed": None})
+    return out
 
 
 def check_unknown_tokens(token_ids: dict[Role, list[np.ndarray]], cohorts: dict[Role, Cohort],

@@ -14,10 +14,31 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from tokenizers import Tokenizer
+
 from audit_core.data.cohort import Cohort, Role
-from audit_core.run.progress import Progress
+from audit_core.models.inspection import ModelInfo
+from audit_core.models.onnx_causal_lm import OnnxCausalLM
+from audit_core.models.onnx_encoder import OnnxEncoder
+from audit_core.models.onnx_tabular import OnnxTabularClassifier
+from audit_core.passes.encoder_outputs import EncoderOutputs
+from audit_core.passes.tabular_signals import TabularOutputs
 from audit_core.passes.token_scores import TokenScores
-from audit_core.results.verdicts import Verdict
+from audit_core.results.verdicts import (
+    AttributeThresholds,
+    CanaryThresholds,
+    EmbeddingThresholds,
+    ExtractionThresholds,
+    IdentifierThresholds,
+    MembershipThresholds,
+    PerturbationThresholds,
+    ReidentificationThresholds,
+    SplitValidityThresholds,
+    SubgroupThresholds,
+    TrajectoryThresholds,
+    Verdict,
+)
+from audit_core.run.progress import Progress
 
 
 # The model kinds of models/inspection.py, as the names a probe declares (kept as text here
@@ -61,24 +82,46 @@ class Needs:
         return "; ".join(parts)
 
 
+# What a probe reads, typed by the model kinds there are (a probe that needs one kind's
+# object narrows it with isinstance). The audited model as onnxruntime runs it:
+AuditedModel = OnnxCausalLM | OnnxTabularClassifier | OnnxEncoder
+# A shared pass's outputs other than the language model's per-probe reductions:
+SharedOutputs = TabularOutputs | EncoderOutputs
+# A probe family's thresholds (plan [thresholds.<family>], results/verdicts.py): one alias,
+# in this one place.
+Thresholds = (MembershipThresholds | SplitValidityThresholds | ExtractionThresholds
+              | EmbeddingThresholds | PerturbationThresholds | SubgroupThresholds
+              | IdentifierThresholds | ReidentificationThresholds | CanaryThresholds
+              | TrajectoryThresholds | AttributeThresholds)
+
+
+class RecordColumns(Protocol):
+    """What a probe reads of the plan's column mapping (plan/parsing.py ColumnMapping, which
+    is not imported: the plan module imports the probes)."""
+
+    @property
+    def kind(self) -> str: ...  # the records' kind: "codes" or "text" (or "tabular")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProbeContext:
     cohorts: dict[Role, Cohort]
-    token_ids: dict[Role, list[np.ndarray]]
-    model: Any  # OnnxCausalLM, for probes that decode
-    thresholds: Any  # the probe family's thresholds dataclass
+    token_ids: dict[Role, list[np.ndarray]]  # what the model reads; empty for tabular rows
+    model: AuditedModel  # e.g. an OnnxCausalLM, for probes that decode
+    thresholds: Thresholds  # the probe family's thresholds dataclass
     rng: np.random.Generator  # seeded from the plan's seed and the probe id
     progress: Progress
-    # This probe's `reduce` of the shared scoring pass (scoring/chunked.py): one value per
-    # record, in cohort order; empty unless the probe needs token scores.
+    # This probe's `reduce` of the shared scoring pass (passes/chunked_scoring.py): one value
+    # per record, in cohort order; empty unless the probe needs token scores.
     reduced: dict[Role, np.ndarray] = field(default_factory=dict)
     reference_scored: bool = False  # the shared pass also scored a reference model (model.reference)
-    tokenizer: Any = None  # the audited model's tokenizer (tokenizers.Tokenizer), for probes that decode to text
-    columns: Any = None  # the plan's ColumnMapping: record kind ("codes" or "text") and subgroup columns
-    model_info: Any = None  # ModelInfo from inspection (names, signature, folder)
-    # Other model kinds' shared pass: tabular.outputs.TabularOutputs (class probabilities and
-    # labels) or encoders.outputs.EncoderOutputs (embeddings, pseudo-likelihoods).
-    outputs: Any = None
+    tokenizer: Tokenizer | None = None  # the audited model's tokenizer, for probes that decode to text
+    columns: RecordColumns | None = None  # the plan's ColumnMapping: record kind and subgroup columns
+    model_info: ModelInfo | None = None  # from inspection (names, signature, folder)
+    # Other model kinds' shared pass: passes.tabular_signals.TabularOutputs (class
+    # probabilities and labels) or passes.encoder_outputs.EncoderOutputs (embeddings,
+    # pseudo-likelihoods).
+    outputs: SharedOutputs | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

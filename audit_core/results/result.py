@@ -113,7 +113,7 @@ class AuditResult:
     def as_dict(self) -> dict[str, Any]:
         """The results.json document (schema documented in the README): byte for byte the
         same for the same plan, inputs, seed and tool version; see `run_dict` for the rest."""
-        from audit_core import TOOL_NAME, __version__
+        from audit_core.version import TOOL_NAME, __version__
         from audit_core.build_info import build_hash
 
         probes = [p.as_dict() for p in self.probes]

@@ -1,7 +1,6 @@
 """From probe outcomes to the audit's result: each probe run with its crash contained, the
-split check's mark on membership verdicts, record references, dataset summaries, the
-per-record table, the overall rationale and the environment. Shared by every model
-kind's audit path (runner.py, model_kinds.py)."""
+split check's mark on membership verdicts, record references, the per-record table, the
+overall rationale and the environment. Used by the runner's one probe loop (runner.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from audit_core.kinds.token_inputs import unknown_token_share
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.split_validity import SplitValidity
 from audit_core.errors import MnemoscopeError
@@ -86,27 +84,20 @@ def with_refs(result: ProbeResult, cohorts: dict[Role, Cohort], key: bytes) -> P
     return replace(result, extracted=named)
 
 
-def dataset_summary(cohort: Cohort, ids: list[np.ndarray], scores: Any, unk: int | None) -> dict[str, Any]:
-    tokens = int(sum(len(x) for x in ids))
-    out = cohort.info.as_dict()
-    # The share the run checked against MAX_UNKNOWN_TOKEN_SHARE (0.0 without an unknown token).
-    out.update({"tokens": tokens, "unknown_token_share": unknown_token_share(ids, unk) or 0.0,
-                "records_windowed": int((scores.windows > 1).sum()) if scores is not None else None})
-    return out
-
-
 def record_table(cohorts: dict[Role, Cohort], token_ids: dict[Role, list[np.ndarray]],
-                  scored: dict[Role, Any], key: bytes) -> RecordTable:
-    roles, ids, refs, tokens, windows = [], [], [], [], []
+                 windows: dict[Role, np.ndarray], key: bytes) -> RecordTable:
+    """records.csv: each record's pseudonym, token count (0 for tabular rows: `token_ids`
+    empty) and the context windows the scoring pass read it in (0 where not scored)."""
+    roles, ids, refs, tokens, counts = [], [], [], [], []
     for role in Role:
         for i, record_id in enumerate(cohorts[role].ids):
             roles.append(role.value)
             ids.append(record_id)
             refs.append(pseudonym(key, role.value, record_id))
-            tokens.append(len(token_ids[role][i]))
-            windows.append(int(scored[role].windows[i]) if role in scored else 0)
+            tokens.append(len(token_ids[role][i]) if role in token_ids else 0)
+            counts.append(int(windows[role][i]) if role in windows else 0)
     return RecordTable(roles=tuple(roles), ids=tuple(ids), refs=tuple(refs),
-                       tokens=np.array(tokens), windows=np.array(windows))
+                       tokens=np.array(tokens), windows=np.array(counts))
 
 
 def rationale(overall: Verdict, results: list[ProbeResult], outcome: str, planned: int) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from audit_core.errors import MnemoscopeError, PlanError
+from audit_core.version import __version__
 
 CHECKPOINT_FILE = "checkpoint.sqlite"
 _FORMAT = "mnemoscope.checkpoint/1"
@@ -72,7 +73,6 @@ class Fingerprint:
 def audit_fingerprint(plan_dict: Mapping[str, Any], model_files: Any, members_sha256: str,
                       non_members_sha256: str, reference_files: Any = None) -> Fingerprint:
     """`model_files`: the inspection's files (name, sha256 each), external data included."""
-    from audit_core import __version__
 
     def files_digest(files: Any) -> str:
         listing = sorted((f.name, f.sha256) for f in files)
@@ -86,19 +86,6 @@ def audit_fingerprint(plan_dict: Mapping[str, Any], model_files: Any, members_sh
     if reference_files is not None:
         parts["reference"] = files_digest(reference_files)
     return Fingerprint(parts)
-
-
-def stable_audit_id(plan_dict: Mapping[str, Any], model_section: Mapping[str, Any],
-                    datasets: Any) -> str:
-    """The audit id from results-side facts (the model section's files, the datasets'
-    hashes), for the audit paths that hold no inspection record at hand."""
-    from types import SimpleNamespace
-
-    files = [SimpleNamespace(name=f.get("name"), sha256=f.get("sha256"))
-             for f in model_section.get("files") or () if isinstance(f, Mapping)]
-    hashes = {d.get("role"): str(d.get("sha256", "")) for d in datasets if isinstance(d, Mapping)}
-    return audit_fingerprint(plan_dict, files, hashes.get("members", ""),
-                             hashes.get("non_members", "")).audit_id()
 
 
 def _canonical(plan_dict: Mapping[str, Any]) -> dict[str, Any]:
@@ -175,6 +162,10 @@ class Checkpoint:
 
     def close(self) -> None:
         self._db.close()
+
+
+# What a run writes its units of work to: a checkpoint file, or nothing.
+OpenCheckpoint = Checkpoint | NoCheckpoint
 
 
 @dataclass(frozen=True, slots=True)

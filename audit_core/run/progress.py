@@ -73,6 +73,11 @@ class Progress:
         if self._cancel.cancelled:
             raise Cancelled()
 
+    def silent(self) -> Progress:
+        """A Progress that reports nothing but still stops on this one's cancel (work timed
+        for an estimate, whose own progress the caller reports)."""
+        return Progress(cancel=self._cancel)
+
     def slice(self, start: float, end: float, label: str | None = None) -> Progress:
         """A child Progress covering [start, end] of this slice."""
         span = self._end - self._start

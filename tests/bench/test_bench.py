@@ -11,7 +11,8 @@ import pytest
 
 from audit_core.tools.bench.calibration import calibrate, calibration_path, load_calibration
 from audit_core.tools.bench.synthetic_lm import SMALL
-from audit_core.run.estimate import _calibrated_seconds, describe_duration, estimate_run
+from audit_core.kinds.estimates import calibrated_seconds
+from audit_core.run.estimate import describe_duration, estimate_run
 from audit_core.plan.parsing import load_plan
 from audit_core.probes import PROBES_BY_ID
 
@@ -45,12 +46,12 @@ def test_the_calibrated_time_is_tokens_over_rate_scaled_by_model_size() -> None:
                    "generation": {"batch_16_tokens_per_s": 100.0}}
     loss = [(PROBES_BY_ID["loss"], PROBES_BY_ID["loss"].config_type())]
     ids = [list(range(50))] * 40  # 2,000 tokens
-    base = _calibrated_seconds(calibration, 1_000_000, loss, ids, reference=False)
+    base = calibrated_seconds(calibration, 1_000_000, loss, ids, reference=False)
     assert base == pytest.approx(2.0 + 0.3)  # 2,000 tokens at 1,000/s, plus the probe's own work
-    assert _calibrated_seconds(calibration, 4_000_000, loss, ids, reference=False) == pytest.approx(8.0 + 0.3)
-    assert _calibrated_seconds(calibration, 4_000_000, loss, ids, reference=True) == pytest.approx(16.0 + 0.3)
+    assert calibrated_seconds(calibration, 4_000_000, loss, ids, reference=False) == pytest.approx(8.0 + 0.3)
+    assert calibrated_seconds(calibration, 4_000_000, loss, ids, reference=True) == pytest.approx(16.0 + 0.3)
     # Smaller than the reference: per-call overhead dominates; no faster than the reference.
-    assert _calibrated_seconds(calibration, 10_000, loss, ids, reference=False) == pytest.approx(base)
+    assert calibrated_seconds(calibration, 10_000, loss, ids, reference=False) == pytest.approx(base)
     assert [describe_duration(s) for s in (0.2, 75, 600, 12_000)] == ["1 s", "75 s", "10 min", "3 h 20 min"]
 
 

@@ -74,7 +74,7 @@ def test_leave_one_out_keeps_random_embeddings_at_chance() -> None:
 def test_an_export_without_a_masked_lm_head_offers_only_the_distance_probe() -> None:
     from types import SimpleNamespace
 
-    from audit_core.kinds.encoder import _feedable
+    from audit_core.kinds.encoder import feedable
     from audit_core.errors import ModelError
     from audit_core.probes import PROBES_BY_ID
 
@@ -82,14 +82,14 @@ def test_an_export_without_a_masked_lm_head_offers_only_the_distance_probe() -> 
              for i in ("embedding_distance", "pseudo_likelihood")]
     embeddings_only = SimpleNamespace(has_embeddings=True, has_mlm_head=False,
                                       info=SimpleNamespace(name="model.onnx"))
-    kept = _feedable(suite, embeddings_only, mask_id=None, explicit=False)
+    kept = feedable(suite, embeddings_only, mask_id=None, explicit=False)
     assert [p.id for p, _ in kept] == ["embedding_distance"]
     with pytest.raises(ModelError, match="'probes.pseudo_likelihood' needs a masked-LM head"):
-        _feedable(suite, embeddings_only, mask_id=None, explicit=True)
+        feedable(suite, embeddings_only, mask_id=None, explicit=True)
     with_head_no_mask = SimpleNamespace(has_embeddings=True, has_mlm_head=True,
                                         info=SimpleNamespace(name="model.onnx"))
-    assert len(_feedable(suite, with_head_no_mask, mask_id=None, explicit=False)) == 1
-    assert len(_feedable(suite, with_head_no_mask, mask_id=7, explicit=False)) == 2
+    assert len(feedable(suite, with_head_no_mask, mask_id=None, explicit=False)) == 1
+    assert len(feedable(suite, with_head_no_mask, mask_id=7, explicit=False)) == 2
 
 
 def test_a_reference_model_is_refused_for_encoders(encoder_controls) -> None:

@@ -14,11 +14,9 @@ Timings are medians of repeated runs: workstations are noisy.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -28,34 +26,22 @@ from typing import Any
 
 import numpy as np
 
-CALIBRATION_FORMAT = "mnemoscope-calibration/1"
-CALIBRATION_FILE = "calibration.json"
+# Where the calibration is stored, and reading it, belong to the run path (the estimate
+# reads them before every audit); re-exported here for the bench command and its tests.
+from audit_core.run.calibration import (
+    CALIBRATION_FILE,
+    CALIBRATION_FORMAT,
+    calibration_path,
+    config_dir,
+    load_calibration,
+)
+
+__all__ = ["CALIBRATION_FILE", "CALIBRATION_FORMAT", "calibrate", "calibration_path", "config_dir",
+           "load_calibration", "median_time"]
+
 # The reference workload: records of this many tokens, generation prompt + new tokens.
 RECORD_TOKENS = 64
 PROMPT_TOKENS, NEW_TOKENS = 16, 32
-
-
-def config_dir() -> Path:
-    override = os.environ.get("MNEMOSCOPE_CONFIG_DIR")
-    if override:
-        return Path(override)
-    if sys.platform == "win32" and os.environ.get("APPDATA"):
-        return Path(os.environ["APPDATA"]) / "Mnemoscope"
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "mnemoscope"
-
-
-def calibration_path() -> Path:
-    return config_dir() / CALIBRATION_FILE
-
-
-def load_calibration() -> dict[str, Any] | None:
-    """The stored calibration, or None when there is none (or it is unreadable)."""
-    try:
-        data = json.loads(calibration_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("format") == CALIBRATION_FORMAT else None
 
 
 def median_time(run: Callable[[], object], repeats: int) -> float:

@@ -1,0 +1,97 @@
+"""What a model kind hands the runner, and what a kind is.
+
+A kind (kinds/causal_lm.py, tabular.py, encoder.py) reads its model and both cohorts and
+runs every check that can refuse them, then returns `Prepared`: the probes to run, the
+inputs they read, results.json's model and dataset sections, and its shared pass, not yet
+run. The runner (run/runner.py) fingerprints the audit from `Prepared` (the audit id and
+the checkpoint's key: one computation), opens the checkpoint, runs `shared_pass` and then
+the one probe loop. The shared pass waits for the checkpoint because each of its pieces is
+a unit of work the checkpoint keeps; that is why it is handed over as a function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from audit_core.data.cohort import Cohort, Role
+from audit_core.data.split_validity import SplitValidity
+from audit_core.models.inspection import ModelInfo
+from audit_core.plan.parsing import AuditPlan
+from audit_core.probes.base import AuditedModel, Probe, SharedOutputs, Thresholds
+from audit_core.run.checkpoints import OpenCheckpoint
+from audit_core.run.progress import Progress
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SharedPass:
+    """What a kind's shared pass computed, as the probes and the result read it."""
+
+    # A tabular classifier's class probabilities, an encoder's embeddings and pseudo-likelihoods.
+    outputs: SharedOutputs | None = None
+    # A language model's streamed scoring pass: each probe's `reduce` per cohort (probe id ->
+    # one value per record), and how many context windows each record was scored in.
+    reduced: dict[Role, dict[str, np.ndarray]] = field(default_factory=dict)
+    windows: dict[Role, np.ndarray] = field(default_factory=dict)
+    broken: frozenset[str] = frozenset()  # probes whose `reduce` crashed: not assessed
+    # Cancelled in the pass: no probe runs, what the pass finished is kept (and reported).
+    cancelled: bool = False
+
+
+# The shared pass, run by the runner once the checkpoint is open: (checkpoint, its slice of
+# the progress bar) -> what it computed. A Cancelled inside it comes back as `cancelled`.
+PassRunner = Callable[[OpenCheckpoint, Progress], SharedPass]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepared:
+    """A kind's model and cohorts, read and checked, ready for the shared pass and the probes."""
+
+    selected: list[tuple[Probe, object]]  # (probe, its settings), in run order
+    thresholds: dict[str, Thresholds]  # family -> its thresholds
+    cohorts: dict[Role, Cohort]
+    split: SplitValidity  # the model-free split check, already run
+    model: AuditedModel
+    model_info: ModelInfo
+    reference_info: ModelInfo | None  # the reference model's files are part of the audit id
+    tokenizer: Tokenizer | None  # None for a tabular classifier
+    token_ids: dict[Role, list[np.ndarray]]  # what the model reads; empty for tabular rows
+    model_section: dict[str, object]  # results.json's model section
+    # results.json's datasets, members first; "records_windowed" is filled from the pass.
+    datasets: tuple[dict[str, object], ...]
+    # Each record's content as text, for the pseudonym key (run/pseudonyms.cohort_key), when
+    # the cohorts carry no record text (tabular rows); None: the cohorts' own sequences.
+    key_records: dict[Role, tuple[str, ...]] | None
+    pass_end: float  # where the shared pass ends on the progress bar (it starts at 0.02)
+    pass_label: str  # what the progress bar says during it
+    shared_pass: PassRunner
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """How long an audit will take (run/estimate.py), for planning; never in a report."""
+
+    seconds: float
+    records: int
+    tokens: int
+    sampled_records: int
+    source: str = "sample"  # "calibration": from `mnemoscope bench`; "sample": timed here
+
+
+# (plan, the inspection's kind string, progress) -> Prepared
+Prepare = Callable[[AuditPlan, str, Progress], Prepared]
+# (plan, kind string, progress, records to time, the workstation calibration or None)
+EstimateFn = Callable[[AuditPlan, str, Progress, int, dict[str, Any] | None], Estimate]
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One entry of kinds.KINDS: the inspection kinds it serves, and its two entry points."""
+
+    serves: tuple[str, ...]  # models.inspection kind strings
+    prepare: Prepare
+    estimate: EstimateFn

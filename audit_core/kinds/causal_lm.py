@@ -1,0 +1,173 @@
+"""A causal language model: read it (and its reference model) and both cohorts, check them,
+and prepare the shared scoring pass with each token-level probe's reducer.
+
+Order of work: read the model and leave out (or refuse) probes its export cannot feed;
+read both files, refuse overlapping or too small cohorts and identifying subgroup
+columns before any scoring, tokenize and refuse ids the model cannot read; measure the
+runtime facts; run the model-free split check. The shared pass (passes/chunked_scoring)
+then scores each cohort chunk by chunk, reference model too, and hands each chunk to
+every token-level probe's `reduce`, so whole-cohort token arrays are never held.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from functools import partial
+from typing import cast
+
+import numpy as np
+
+from audit_core.data.cohort import Cohort, Role
+from audit_core.data.loading import check_disjoint, load_cohort
+from audit_core.data.split_validity import check_split
+from audit_core.data.subgroup_categories import check_subgroup_columns
+from audit_core.errors import MnemoscopeError, ModelError
+from audit_core.kinds.base import Prepared, SharedPass
+from audit_core.kinds.token_inputs import (
+    check_same_tokenizer,
+    check_sizes,
+    check_tokens,
+    check_unknown_tokens,
+    token_dataset_summary,
+)
+from audit_core.models.inspection import ModelInfo, inspect_model
+from audit_core.models.onnx_causal_lm import OnnxCausalLM
+from audit_core.models.precision import runtime_facts
+from audit_core.models.runtime import runtime_errors
+from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id, unknown_token_id
+from audit_core.passes import chunked_scoring
+from audit_core.passes.chunked_scoring import Reducer, ReducedScores
+from audit_core.passes.token_scores import TokenScores
+from audit_core.plan.parsing import AuditPlan
+from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds, supported_probes
+from audit_core.probes.base import Probe, TokenLevelProbe
+from audit_core.run.checkpoints import OpenCheckpoint
+from audit_core.run.progress import Cancelled, Progress
+
+log = logging.getLogger(__name__)
+
+_SCORING_WEIGHT = 6.0  # the shared pass costs about as much as six cheap probes' worth
+
+
+def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
+    selected = resolve_probes(plan)
+    thresholds = resolve_thresholds(plan)
+
+    progress.advance(0.0, "reading the model")
+    info = inspect_model(plan.model.path, plan.model.context_length)
+    selected = supported_probes(selected, info, explicit=plan.probes is not None)
+    model = OnnxCausalLM(info, plan.model.threads, provider=plan.model.provider,
+                         precision=plan.model.precision)
+    for probe, config in selected:
+        validate = getattr(probe, "validate", None)
+        if validate is not None:
+            validate(config, model.context_length)
+    tokenizer = load_tokenizer(info.folder)
+    reference = _open_reference(plan) if plan.model.reference is not None else None
+
+    progress.advance(0.01, "reading the cohorts")
+    cohorts = {Role.MEMBERS: load_cohort(plan.data.members, Role.MEMBERS, plan.data.columns),
+               Role.NON_MEMBERS: load_cohort(plan.data.non_members, Role.NON_MEMBERS, plan.data.columns)}
+    check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
+    check_subgroup_columns(cohorts, thresholds)  # before any scoring: values are data
+    check_sizes(cohorts, thresholds["split_validity"].folds)
+    token_ids = {role: encode_all(tokenizer, list(c.sequences), c.info.file)
+                 for role, c in cohorts.items()}
+    check_tokens(token_ids, cohorts, model.vocab_size, info.name)
+    unk = unknown_token_id(tokenizer)
+    check_unknown_tokens(token_ids, cohorts, unk, info.name)
+    pad_id = pad_token_id(tokenizer)
+    runtime = runtime_facts(model, token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS],
+                            pad_id=pad_id, batch_size=plan.model.batch_size)
+    if reference is not None:
+        check_same_tokenizer(tokenizer, reference, token_ids, cohorts)
+
+    # Before any attack: can the two files be told apart without the model at all?
+    progress.advance(0.015, "checking the split without the model")
+    split = check_split(cohorts, plan.data.columns.kind, max_auc=thresholds["split_validity"].max_auc,
+                        folds=thresholds["split_validity"].folds,
+                        rng=np.random.default_rng([plan.audit.seed, zlib.crc32(b"split_validity")]))
+
+    needs_scores = any(p.needs.token_scores for p, _ in selected)
+    weight = _SCORING_WEIGHT * (2 if reference is not None else 1) if needs_scores else 0.0
+    scorers = [model] + ([reference[0]] if reference is not None else [])
+    model_section: dict[str, object] = {
+        **info.as_dict(), "vocab_size": model.vocab_size, "execution_provider": model.provider,
+        **runtime, "declared": dict(plan.model.declared),
+        **({"reference": {**reference[1].as_dict(), "vocab_size": reference[0].vocab_size}}
+           if reference is not None else {})}
+    return Prepared(
+        selected=selected, thresholds=thresholds, cohorts=cohorts, split=split, model=model,
+        model_info=info, reference_info=reference[1] if reference is not None else None,
+        tokenizer=tokenizer, token_ids=token_ids, model_section=model_section,
+        datasets=tuple(token_dataset_summary(cohorts[r], token_ids[r], unk) for r in Role),
+        key_records=None,
+        pass_label="shared scoring pass", pass_end=0.02 + 0.98 * weight / (weight + sum(p.weight for p, _ in selected)),
+        shared_pass=partial(_scoring_pass, scorers, selected, token_ids, cohorts, info.name,
+                            plan.model.batch_size, pad_id) if needs_scores else _no_pass)
+
+
+def _no_pass(saved: OpenCheckpoint, progress: Progress) -> SharedPass:
+    return SharedPass()
+
+
+def _scoring_pass(scorers: list[OnnxCausalLM], selected: list[tuple[Probe, object]],
+                  token_ids: dict[Role, list[np.ndarray]], cohorts: dict[Role, Cohort],
+                  model_name: str, batch_size: int, pad_id: int,
+                  saved: OpenCheckpoint, progress: Progress) -> SharedPass:
+    """Both cohorts through the streamed scoring pass, each token-level probe reducing each
+    chunk. The reference model (scorers[1]) scores each chunk too, on the same ids."""
+    broken: set[str] = set()  # probes whose reduction of the scoring pass crashed
+    reducers = {p.id: _guarded(p, c, broken) for p, c in selected if p.needs.token_scores}
+    scored: dict[Role, ReducedScores] = {}
+    cancelled = False
+    for i, role in enumerate(Role):
+        try:
+            scored[role] = chunked_scoring.score_streamed(
+                scorers, token_ids[role], reducers, batch_size=batch_size, pad_id=pad_id,
+                progress=progress.slice(i / 2, (i + 1) / 2), checkpoint=saved, unit=role.value)
+        except Cancelled:  # what finished is reported (records.csv's windows of that cohort)
+            cancelled = True
+            break
+        except runtime_errors() as exc:
+            raise _scoring_failed(exc, model_name, cohorts[role].info.file) from None
+    return SharedPass(reduced={role: s.reduced for role, s in scored.items()},
+                      windows={role: s.windows for role, s in scored.items()},
+                      broken=frozenset(broken), cancelled=cancelled)
+
+
+def _scoring_failed(exc: Exception, model: str, file: str) -> ModelError:
+    """onnxruntime failed in the shared pass: told in the tool's words. Its own message is
+    not shown: it can quote what a kernel choked on (a token id is a record's content).
+    (A probe's own failure is contained by run_probe: that probe is not assessed.)"""
+    return ModelError(f"onnxruntime could not score the records of {file} with {model} "
+                      f"({exc.__class__.__name__}); the export may read fewer positions than "
+                      "'model.context_length' (or its config.json) says: set "
+                      "model.context_length to what the model was trained on")
+
+
+def _guarded(probe: Probe, config: object, broken: set[str]) -> Reducer:
+    """The probe's `reduce`; a crash in it marks the probe broken (shown as not assessed,
+    like a crash in `run`) instead of sinking the whole scoring pass."""
+    token_level = cast(TokenLevelProbe, probe)  # selected for its needs.token_scores
+
+    def reduce(target: TokenScores, reference: TokenScores | None) -> np.ndarray:
+        if probe.id not in broken:
+            try:
+                return token_level.reduce(config, target, reference)
+            except (Cancelled, MnemoscopeError):
+                raise
+            except Exception:
+                log.exception("probe %s failed while reducing the scoring pass", probe.id)
+                broken.add(probe.id)
+        return np.full(len(target.logprobs), np.nan)
+    return reduce
+
+
+def _open_reference(plan: AuditPlan) -> tuple[OnnxCausalLM, ModelInfo]:
+    """The reference model and what inspection saw in it; it must read the same context."""
+    assert plan.model.reference is not None
+    info = inspect_model(plan.model.reference, plan.model.context_length)
+    return OnnxCausalLM(info, plan.model.threads, provider=plan.model.provider,
+                        precision=plan.model.precision), info
