@@ -10,7 +10,7 @@ settings table are generated from these declarations.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import numpy as np
 
@@ -18,9 +18,6 @@ from tokenizers import Tokenizer
 
 from audit_core.data.cohort import Cohort, Role
 from audit_core.models.inspection import ModelInfo
-from audit_core.models.onnx_causal_lm import OnnxCausalLM
-from audit_core.models.onnx_encoder import OnnxEncoder
-from audit_core.models.onnx_tabular import OnnxTabularClassifier
 from audit_core.passes.encoder_outputs import EncoderOutputs
 from audit_core.passes.tabular_signals import TabularOutputs
 from audit_core.passes.token_scores import TokenScores
@@ -39,6 +36,13 @@ from audit_core.results.verdicts import (
     Verdict,
 )
 from audit_core.run.progress import Progress
+
+if TYPE_CHECKING:  # for the type checker only: the model modules reach the data layer
+    # (onnx_tabular -> data.loading), which reads the plan, which reads this registry of
+    # probes (plan.parsing -> probes): imported at run time, that would close a cycle.
+    from audit_core.models.onnx_causal_lm import OnnxCausalLM
+    from audit_core.models.onnx_encoder import OnnxEncoder
+    from audit_core.models.onnx_tabular import OnnxTabularClassifier
 
 
 # The model kinds of models/inspection.py, as the names a probe declares (kept as text here
@@ -84,7 +88,7 @@ class Needs:
 
 # What a probe reads, typed by the model kinds there are (a probe that needs one kind's
 # object narrows it with isinstance). The audited model as onnxruntime runs it:
-AuditedModel = OnnxCausalLM | OnnxTabularClassifier | OnnxEncoder
+AuditedModel: TypeAlias = "OnnxCausalLM | OnnxTabularClassifier | OnnxEncoder"
 # A shared pass's outputs other than the language model's per-probe reductions:
 SharedOutputs = TabularOutputs | EncoderOutputs
 # A probe family's thresholds (plan [thresholds.<family>], results/verdicts.py): one alias,
