@@ -11,7 +11,7 @@ a unit of work the checkpoint keeps; that is why it is handed over as a function
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +59,7 @@ class Prepared:
     model_info: ModelInfo
     reference_info: ModelInfo | None  # the reference model's files are part of the audit id
     tokenizer: Tokenizer | None  # None for a tabular classifier
-    token_ids: dict[Role, list[np.ndarray]]  # what the model reads; empty for tabular rows
+    token_ids: Mapping[Role, Sequence[np.ndarray]]  # what the model reads; empty for tabular rows
     model_section: dict[str, object]  # results.json's model section
     # results.json's datasets, members first; "records_windowed" is filled from the pass.
     datasets: tuple[dict[str, object], ...]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import cast
 
@@ -113,7 +114,7 @@ def _no_pass(saved: OpenCheckpoint, progress: Progress) -> SharedPass:
 
 
 def _scoring_pass(scorers: list[OnnxCausalLM], selected: list[tuple[Probe, object]],
-                  token_ids: dict[Role, list[np.ndarray]], cohorts: dict[Role, Cohort],
+                  token_ids: Mapping[Role, Sequence[np.ndarray]], cohorts: dict[Role, Cohort],
                   model_name: str, batch_size: int, pad_id: int,
                   saved: OpenCheckpoint, progress: Progress) -> SharedPass:
     """Both cohorts through the streamed scoring pass, each token-level probe reducing each
@@ -137,7 +138,7 @@ def _scoring_pass(scorers: list[OnnxCausalLM], selected: list[tuple[Probe, objec
                       broken=frozenset(broken), cancelled=cancelled)
 
 
-def _scoring_failed(exc: Exception, model: str, file: str) -> ModelError:
+def _scoring_failed(exc: BaseException, model: str, file: str) -> ModelError:
     """onnxruntime failed in the shared pass: told in the tool's words. Its own message is
     not shown: it can quote what a kernel choked on (a token id is a record's content).
     (A probe's own failure is contained by run_probe: that probe is not assessed.)"""

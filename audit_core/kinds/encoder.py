@@ -10,6 +10,7 @@ cannot feed is left out of the standard suite and refused when the plan names it
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping, Sequence
 from functools import partial
 
 import numpy as np
@@ -87,7 +88,7 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
                             [n for n in (DISTANCE, PSEUDO) if n in wanted], plan.model.batch_size))
 
 
-def _shared_pass(model: OnnxEncoder, token_ids: dict[Role, list[np.ndarray]], truncated: dict[Role, int],
+def _shared_pass(model: OnnxEncoder, token_ids: Mapping[Role, Sequence[np.ndarray]], truncated: dict[Role, int],
                  mask_id: int | None, passes: list[str], batch_size: int,
                  saved: OpenCheckpoint, shared: Progress) -> SharedPass:
     """Embeddings and/or pseudo-likelihoods of both cohorts, as the selected probes need."""
@@ -98,7 +99,7 @@ def _shared_pass(model: OnnxEncoder, token_ids: dict[Role, list[np.ndarray]], tr
         return SharedPass(cancelled=True)
 
 
-def _outputs(model: OnnxEncoder, token_ids: dict[Role, list[np.ndarray]], truncated: dict[Role, int],
+def _outputs(model: OnnxEncoder, token_ids: Mapping[Role, Sequence[np.ndarray]], truncated: dict[Role, int],
              mask_id: int | None, passes: list[str], batch_size: int,
              saved: OpenCheckpoint, shared: Progress) -> EncoderOutputs:
     embeddings: dict[Role, np.ndarray] = {}
@@ -111,6 +112,7 @@ def _outputs(model: OnnxEncoder, token_ids: dict[Role, list[np.ndarray]], trunca
                 embeddings[role] = embeddings_chunked(model, token_ids[role], batch_size, piece,
                                                       saved, role.value)
             else:
+                assert mask_id is not None  # `feedable` leaves the pseudo-likelihood out without one
                 pseudo[role] = pseudo_chunked(model, token_ids[role], mask_id, batch_size, piece,
                                               saved, role.value)
     return EncoderOutputs(embeddings=embeddings, pseudo_log_likelihood=pseudo, truncated=truncated)
@@ -139,7 +141,7 @@ def feedable(selected: list[tuple[Probe, object]], model: OnnxEncoder, mask_id: 
     return kept
 
 
-def _check_lengths(token_ids: dict[Role, list[np.ndarray]], cohorts: dict[Role, Cohort],
+def _check_lengths(token_ids: Mapping[Role, Sequence[np.ndarray]], cohorts: dict[Role, Cohort],
                    pseudo: bool) -> None:
     shortest = 3 if pseudo else 1  # pseudo-likelihood scores the positions between the ends
     for role, values in token_ids.items():

@@ -228,6 +228,7 @@ def _encoder(plan: AuditPlan, kind: str, progress: Progress, *,
     if any(p.id == PSEUDO for p, _ in selected):
         few = [x for x in picked if len(x) >= 3][:PSEUDO_SAMPLE_RECORDS]
         if few:
+            assert mask_id is not None  # `feedable` leaves the pseudo-likelihood out without one
             start = time.perf_counter()
             model.pseudo_log_likelihood(few, mask_id, max(1, batch) * PSEUDO_ROWS_PER_RECORD,
                                         progress.slice(0.7, 0.9))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from audit_core.data.cohort import Role
+from audit_core.data.loading import check_disjoint
+from audit_core.data.tabular_loading import load_tabular_cohort
 from audit_core.errors import PlanError
 from audit_core.plan.parsing import AuditPlan, ColumnMapping
 
@@ -42,9 +44,6 @@ def require_width(columns: ColumnMapping, width: int | None, model_name: str) ->
 def read_tabular_inputs(plan: AuditPlan, model: Any) -> tuple[dict, dict, dict]:
     """Both files read as the model's rows: (cohorts, records, labels as class indices).
     Refuses missing or non-numeric feature cells, unknown labels and shared ids."""
-    from audit_core.data.loading import check_disjoint
-    from audit_core.data.tabular_loading import load_tabular_cohort
-
     columns = plan.data.columns
     cohorts, records = {}, {}
     for role, path in ((Role.MEMBERS, plan.data.members), (Role.NON_MEMBERS, plan.data.non_members)):

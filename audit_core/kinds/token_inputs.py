@@ -6,12 +6,14 @@ for such a cohort (language models, encoders)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
 from audit_core.errors import DataError, ModelError
+from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
 from audit_core.results.figures import format_count, format_percent
 
 # The most of a cohort's tokens that may be the tokenizer's unknown token. Every unknown
@@ -36,7 +38,7 @@ def check_sizes(cohorts: dict[Role, Cohort], folds: int) -> None:
                             "thresholds.split_validity.folds), and hundreds for a verdict")
 
 
-def check_tokens(token_ids: dict[Role, list[np.ndarray]], cohorts: dict[Role, Cohort],
+def check_tokens(token_ids: Mapping[Role, Sequence[np.ndarray]], cohorts: dict[Role, Cohort],
                   vocab: int, name: str) -> None:
     for role, ids_list in token_ids.items():
         short = [i for i, ids in enumerate(ids_list) if len(ids) < 2]
@@ -50,7 +52,7 @@ def check_tokens(token_ids: dict[Role, list[np.ndarray]], cohorts: dict[Role, Co
                          f"{name}: tokenizer and model do not belong together")
 
 
-def unknown_token_share(ids_list: list[np.ndarray], unk: int | None) -> float | None:
+def unknown_token_share(ids_list: Sequence[np.ndarray], unk: int | None) -> float | None:
     """The share of a cohort's tokens (the special tokens the post-processor adds counted
     too) that are the unknown token; None for a tokenizer without one (nothing can be
     unknown to it as a token: a byte-level tokenizer splits what it does not know)."""
@@ -61,7 +63,7 @@ def unknown_token_share(ids_list: list[np.ndarray], unk: int | None) -> float | 
     return unknown / tokens if tokens else 0.0
 
 
-def token_dataset_summary(cohort: Cohort, ids: list[np.ndarray], unk: int | None) -> dict[str, object]:
+def token_dataset_summary(cohort: Cohort, ids: Sequence[np.ndarray], unk: int | None) -> dict[str, object]:
     """results.json's entry for a cohort of token sequences; "records_windowed" is filled
     by the runner from the scoring pass (None when the pass did not score the cohort)."""
     out: dict[str, object] = cohort.info.as_dict()
@@ -72,7 +74,7 @@ def token_dataset_summary(cohort: Cohort, ids: list[np.ndarray], unk: int | None
     return out
 
 
-def check_unknown_tokens(token_ids: dict[Role, list[np.ndarray]], cohorts: dict[Role, Cohort],
+def check_unknown_tokens(token_ids: Mapping[Role, Sequence[np.ndarray]], cohorts: dict[Role, Cohort],
                          unk: int | None, name: str) -> None:
     """Refuse a cohort whose tokens are mostly unknown to the tokenizer (see
     MAX_UNKNOWN_TOKEN_SHARE), measured cohort by cohort: one file with the wrong code
@@ -91,10 +93,8 @@ def check_unknown_tokens(token_ids: dict[Role, list[np.ndarray]], cohorts: dict[
 
 
 def check_same_tokenizer(tokenizer: Any, reference: tuple[Any, Any],
-                          token_ids: dict[Role, list[np.ndarray]], cohorts: dict[Role, Cohort]) -> None:
+                          token_ids: Mapping[Role, Sequence[np.ndarray]], cohorts: dict[Role, Cohort]) -> None:
     """Likelihood ratios compare the two models token by token: same tokens, same ids."""
-    from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
-
     scorer, info = reference
     theirs = load_tokenizer(info.folder)
     if theirs.get_vocab(with_added_tokens=True) != tokenizer.get_vocab(with_added_tokens=True):

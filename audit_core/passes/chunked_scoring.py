@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from audit_core.run.progress import Progress
 from audit_core.passes.token_scores import TokenScores, score_tokens
+from audit_core.run.checkpoint_units import decode_scores, encode_scores, resumable
+from audit_core.run.progress import Progress
 
 # Records per chunk, in batches: big enough that length bucketing still packs batches
 # well, small enough that a crash loses a few minutes of a long run at most.
@@ -46,8 +47,6 @@ def score_streamed(scorers: Sequence[Any], token_ids: Sequence[np.ndarray],
     """Score `token_ids` chunk by chunk with `scorers` (the audited model, then optionally
     a reference model) and reduce each chunk; chunk j of scorer i is saved as
     `scores/<i>/<unit>/<start>`."""
-    from audit_core.run.checkpoint_units import decode_scores, encode_scores, resumable
-
     size = max(1, batch_size * CHUNK_BATCHES)
     total = max(len(token_ids), 1)
     kept: dict[str, list[np.ndarray]] = {name: [] for name in reducers}

@@ -9,6 +9,7 @@ settings table are generated from these declarations.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
@@ -110,7 +111,7 @@ class RecordColumns(Protocol):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProbeContext:
     cohorts: dict[Role, Cohort]
-    token_ids: dict[Role, list[np.ndarray]]  # what the model reads; empty for tabular rows
+    token_ids: Mapping[Role, Sequence[np.ndarray]]  # what the model reads; empty for tabular rows
     model: AuditedModel  # e.g. an OnnxCausalLM, for probes that decode
     thresholds: Thresholds  # the probe family's thresholds dataclass
     rng: np.random.Generator  # seeded from the plan's seed and the probe id

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import platform
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -84,7 +85,7 @@ def with_refs(result: ProbeResult, cohorts: dict[Role, Cohort], key: bytes) -> P
     return replace(result, extracted=named)
 
 
-def record_table(cohorts: dict[Role, Cohort], token_ids: dict[Role, list[np.ndarray]],
+def record_table(cohorts: dict[Role, Cohort], token_ids: Mapping[Role, Sequence[np.ndarray]],
                  windows: dict[Role, np.ndarray], key: bytes) -> RecordTable:
     """records.csv: each record's pseudonym, token count (0 for tabular rows: `token_ids`
     empty) and the context windows the scoring pass read it in (0 where not scored)."""
