@@ -36,7 +36,12 @@ from audit_core.models.inspection import ModelInfo, inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.precision import runtime_facts
 from audit_core.models.runtime import runtime_errors
-from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id, unknown_token_id
+from audit_core.models.tokenizer_loading import (
+    encode_all,
+    load_tokenizer,
+    pad_token_id,
+    unknown_token_id,
+)
 from audit_core.passes import chunked_scoring
 from audit_core.passes.chunked_scoring import Reducer, ReducedScores
 from audit_core.passes.token_scores import TokenScores
@@ -104,7 +109,9 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
         tokenizer=tokenizer, token_ids=token_ids, model_section=model_section,
         datasets=tuple(token_dataset_summary(cohorts[r], token_ids[r], unk) for r in Role),
         key_records=None,
-        pass_label="shared scoring pass", pass_end=0.02 + 0.98 * weight / (weight + sum(p.weight for p, _ in selected)),
+        # The pass's share of the bar after reading: its weight against the probes' weights.
+        pass_label="shared scoring pass",
+        pass_end=0.02 + 0.98 * weight / (weight + sum(p.weight for p, _ in selected)),
         shared_pass=partial(_scoring_pass, scorers, selected, token_ids, cohorts, info.name,
                             plan.model.batch_size, pad_id) if needs_scores else _no_pass)
 

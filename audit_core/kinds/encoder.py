@@ -88,7 +88,8 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
                             [n for n in (DISTANCE, PSEUDO) if n in wanted], plan.model.batch_size))
 
 
-def _shared_pass(model: OnnxEncoder, token_ids: Mapping[Role, Sequence[np.ndarray]], truncated: dict[Role, int],
+def _shared_pass(model: OnnxEncoder, token_ids: Mapping[Role, Sequence[np.ndarray]],
+                 truncated: dict[Role, int],
                  mask_id: int | None, passes: list[str], batch_size: int,
                  saved: OpenCheckpoint, shared: Progress) -> SharedPass:
     """Embeddings and/or pseudo-likelihoods of both cohorts, as the selected probes need."""
@@ -99,7 +100,8 @@ def _shared_pass(model: OnnxEncoder, token_ids: Mapping[Role, Sequence[np.ndarra
         return SharedPass(cancelled=True)
 
 
-def _outputs(model: OnnxEncoder, token_ids: Mapping[Role, Sequence[np.ndarray]], truncated: dict[Role, int],
+def _outputs(model: OnnxEncoder, token_ids: Mapping[Role, Sequence[np.ndarray]],
+             truncated: dict[Role, int],
              mask_id: int | None, passes: list[str], batch_size: int,
              saved: OpenCheckpoint, shared: Progress) -> EncoderOutputs:
     embeddings: dict[Role, np.ndarray] = {}

@@ -166,7 +166,7 @@ class Probe(Protocol):
 class TokenLevelProbe(Probe, Protocol):
     """A probe with `needs.token_scores` also reduces each scored chunk to one value per
     record, which its `run` then reads as `ctx.reduced`: whole-cohort token arrays are
-    never held (scoring/chunked.py says why). `reference` is the reference model's scores
+    never held (passes/chunked_scoring.py says why). `reference` is the reference model's scores
     of the same chunk, or None without a reference model."""
 
     def reduce(self, config: Any, target: TokenScores, reference: TokenScores | None) -> np.ndarray: ...

@@ -31,9 +31,23 @@ from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds, 
 from audit_core.probes.base import ProbeContext
 from audit_core.results.result import AuditResult, ProbeResult
 from audit_core.results.verdicts import Verdict, worst
-from audit_core.run.assembly import environment, mark_split, rationale, record_table, run_probe, utc, with_refs
+from audit_core.run.assembly import (
+    environment,
+    mark_split,
+    rationale,
+    record_table,
+    run_probe,
+    utc,
+    with_refs,
+)
 from audit_core.run.checkpoint_units import decode_probe, encode_probe, resumable
-from audit_core.run.checkpoints import CheckpointRequest, Fingerprint, NoCheckpoint, OpenCheckpoint, audit_fingerprint
+from audit_core.run.checkpoints import (
+    CheckpointRequest,
+    Fingerprint,
+    NoCheckpoint,
+    OpenCheckpoint,
+    audit_fingerprint,
+)
 from audit_core.run.progress import CancelToken, Cancelled, Progress, ProgressCallback, ignore_progress
 from audit_core.run.pseudonyms import cohort_key
 from audit_core.run.validation_record import latest_validation
