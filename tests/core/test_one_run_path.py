@@ -156,3 +156,12 @@ def test_each_inspection_kind_is_served_by_exactly_one_kind() -> None:
     served = [k for entry in KINDS for k in entry.serves]
     assert sorted(served) == sorted([*KIND_NAMES, UNKNOWN])
     assert kind_for(UNKNOWN) is KINDS[0]  # the causal-LM path's inspection says what is wrong
+
+
+def test_the_run_path_never_imports_the_tools() -> None:
+    """tools/ (bench, validation, controls, ...) call run_audit, never the reverse: what an
+    audit reads of them (the latest validation, the calibration) lives in run/."""
+    core = Path(__file__).resolve().parents[2] / "audit_core"
+    for package in ("run", "kinds", "passes"):
+        for path in (core / package).rglob("*.py"):
+            assert "audit_core.tools" not in path.read_text(encoding="utf-8"), path
