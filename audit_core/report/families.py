@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .values import as_text
+from .sections.values import as_text
 
 
 @dataclass(frozen=True)

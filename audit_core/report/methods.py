@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .elements import Block, BulletList, Heading, Table
+from .sections.elements import Block, BulletList, Heading, Table
 from .families import family_of, strength_of
-from .membership_page import short_name
-from .values import as_list, as_mapping, as_text
+from .sections.membership_page import short_name
+from .sections.values import as_list, as_mapping, as_text
 
 SIGNALS = {
     "loss": "Mean token log-likelihood of the record",

@@ -14,8 +14,8 @@ import pytest
 
 from audit_core.probes import PROBES
 from audit_core.report import write_report
-from audit_core.report.document import build_report
-from audit_core.report.elements import Table
+from audit_core.report.sections.document import build_report
+from audit_core.report.sections.elements import Table
 from audit_core.report.families import THRESHOLD_ANCHORS
 from audit_core.plan.params import describe
 from audit_core.results.verdicts import THRESHOLD_FAMILIES

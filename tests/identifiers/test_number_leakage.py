@@ -32,7 +32,7 @@ from audit_core.plan.parsing import ColumnMapping
 from audit_core.probes import PROBES_BY_ID
 from audit_core.probes.base import ProbeContext
 from audit_core.run.progress import Progress
-from audit_core.report.privacy_tables import privacy_blocks
+from audit_core.report.sections.privacy_tables import privacy_blocks
 from audit_core.results.verdicts import THRESHOLD_FAMILIES, Verdict
 from tests.core.report_samples import strings
 

@@ -14,10 +14,10 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from .elements import ReportDocument
+from ..sections.elements import ReportDocument
 from .fonts import FontSet
 from .styles import MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, MUTED, PAGE, RULE, TEXT_WIDTH
-from .verdicts import verdict_word
+from ..sections.verdicts import verdict_word
 
 
 class PagedCanvas(Canvas):
@@ -32,7 +32,7 @@ class PagedCanvas(Canvas):
     def showPage(self) -> None:  # noqa: N802 (reportlab's name)
         self._pages.append(dict(self.__dict__))
         self._startPage()
-        # The next page starts inside the section that was running (pdf.py replaces it
+        # The next page starts inside the section that was running (writer.py replaces it
         # when a section title opens the page).
         self.page_title = getattr(self, "section_title", "")
 

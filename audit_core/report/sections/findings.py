@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .families import ACTIONS, FAMILIES, family_of
+from ..families import ACTIONS, FAMILIES, family_of
 from .values import DASH, as_list, as_mapping, as_text
 from .verdicts import ERROR, probe_verdict, verdict_word
 

@@ -16,7 +16,7 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from .charts import GRID_MAJOR, INK, MUTED, SERIES_COLOURS
-from .elements import IntervalChart
+from ..sections.elements import IntervalChart
 
 ROW = 12.0  # height of one estimate, in points
 TOP, BOTTOM, RIGHT = 6.0, 28.0, 8.0

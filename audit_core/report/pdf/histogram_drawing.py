@@ -1,6 +1,6 @@
 """Score histograms drawn with reportlab.graphics from a `HistogramChart` spec.
 
-The geometry (bars, ticks, the top of the axis) comes from `audit_core.report.chart_geometry`,
+The geometry (bars, ticks, the top of the axis) comes from `audit_core.report.sections.chart_geometry`,
 which the desktop app draws from too, so the PDF and the app never disagree; this module
 only scales it and strokes it with the report's fonts (a string left without a font would
 be Helvetica, which is not embedded).
@@ -11,10 +11,10 @@ from __future__ import annotations
 from reportlab.graphics.shapes import Drawing, Group, Line, Rect, String
 from reportlab.lib import colors
 
-from audit_core.report.chart_geometry import histogram_geometry
+from audit_core.report.sections.chart_geometry import histogram_geometry
 
 from .charts import BOTTOM, GRID_MAJOR, INK, LEFT, MUTED, RIGHT, SERIES_COLOURS, TOP
-from .elements import HistogramChart
+from ..sections.elements import HistogramChart
 
 MEMBERS = colors.HexColor(SERIES_COLOURS[0])
 # Solid, not translucent: the orange series colour mixed with white by hand keeps the file

@@ -15,7 +15,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 
-from .elements import Align, TextStyle
+from ..sections.elements import Align, TextStyle
 from .fonts import FontSet
 
 PAGE = A4

@@ -196,7 +196,7 @@ def _extract(embedded: _Embedded, folder: Path, result: Verification) -> None:
     """Writes the embedded files into `folder`, never over a different file: DIR may be an
     audit's own folder, whose full results.json the report's redacted copy must not replace."""
     from audit_core.errors import MnemoscopeError
-    from audit_core.results.outputs import write_atomic  # never a half-written file left there
+    from audit_core.results.atomic import write_atomic  # never a half-written file left there
 
     files = {RESULTS_NAME: embedded.results}
     if embedded.plan is not None:

@@ -1,4 +1,4 @@
-"""Flowables for the figures and the sign-off boxes (split from pdf.py to keep it short).
+"""Flowables for the figures and the sign-off boxes (split from writer.py to keep it short).
 
 A figure is one row of up to two charts, each with its title above and its caption
 below, kept together: a chart separated from its caption, or pushed alone onto a mostly
@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Table, TableStyle
 
-from . import elements as el
+from ..sections import elements as el
 from .charts import legend_below, roc_drawing
 from .fonts import FontSet
 from .histogram_drawing import histogram_drawing

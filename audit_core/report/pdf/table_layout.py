@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from . import elements as el
+from ..sections import elements as el
 from .styles import Styles
 
-# LEFTPADDING + RIGHTPADDING of a table cell (pdf.py sets 5 + 5), and a point more: a
+# LEFTPADDING + RIGHTPADDING of a table cell (writer.py sets 5 + 5), and a point more: a
 # word exactly as wide as its line is still pushed to the next by rounding.
 CELL_PADDING = 11.0
 # A badge is a small table inside its cell, with its own padding around the word.
@@ -71,7 +71,7 @@ def tokens(text: str) -> list[str]:
 
 def text_extent(text: str, font: CellFont, mono: str | None = None) -> Extent:
     """With `mono`, `a plan key` between backticks is measured in that font, as the writer
-    sets it (pdf.py: backticks in running text)."""
+    sets it (writer.py: backticks in running text)."""
     text = str(text)
     pieces = text.split("`") if mono and text.count("`") >= 2 and text.count("`") % 2 == 0 else [text]
     least, lines, line = 0.0, [], 0.0

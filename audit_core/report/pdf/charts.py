@@ -4,7 +4,7 @@ Log-log, because privacy lives at low false-positive rates: an attack that finds
 members at 0.1% FPR is serious and invisible on a linear plot whose diagonal hugs the
 corner (Carlini et al., "Membership inference attacks from first principles", 2022). The
 geometry (log axes, ticks, the interpolated curve, markers) comes from
-`audit_core.report.chart_geometry`, shared with the desktop app so the two never disagree; this
+`audit_core.report.sections.chart_geometry`, shared with the desktop app so the two never disagree; this
 module scales and strokes it, adds the operating points with their intervals, and names a
 font for every string (a string left without one would be Helvetica, not embedded).
 """
@@ -15,9 +15,9 @@ from reportlab.graphics.shapes import Circle, Drawing, Group, Line, PolyLine, Re
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from audit_core.report.chart_geometry import LogAxis, roc_geometry
+from audit_core.report.sections.chart_geometry import LogAxis, roc_geometry
 
-from .elements import RocChart
+from ..sections.elements import RocChart
 
 INK = colors.HexColor("#1A1A1A")
 MUTED = colors.HexColor("#5F6B7A")

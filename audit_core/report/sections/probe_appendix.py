@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .elements import Align, Block, Code, Heading, Paragraph, Table, TextStyle
-from .families import THRESHOLD_ANCHORS
+from ..families import THRESHOLD_ANCHORS
 from .membership_page import OPERATING_POINTS, SHOWN, is_membership, short_name
 from .metrics import CI_SUFFIX, format_metric, metric_label
 from .probe_section import metrics_on_page, metrics_table

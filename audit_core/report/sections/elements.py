@@ -1,7 +1,7 @@
 """The building blocks of a report: plain frozen data, no rendering.
 
 The report is a function of the audit result (DESIGN.md, "Shape"): `build_report` turns
-results into these blocks and `pdf.write_pdf` lays them out. Keeping the blocks free of
+results into these blocks and `pdf.writer.write_pdf` lays them out. Keeping the blocks free of
 reportlab means the content (what is said, what is never said) is tested without
 drawing anything, and another writer (HTML, DOCX) can reuse it.
 """

@@ -38,10 +38,10 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import HRFlowable
 
-from . import elements as el
+from ..sections import elements as el
 from .archival import write_archival
 from .code_lines import Listing, wrap_code_lines
-from .pdf_figures import Anchor, figure_flowable, signature_flowable, single_chart
+from .figures import Anchor, figure_flowable, signature_flowable, single_chart
 from .fonts import FontSet, register_fonts
 from .page_canvas import PagedCanvas
 from .table_layout import table_fonts, table_widths

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .elements import Block, Paragraph, Section, Table, TextStyle
-from .methods import methods_blocks
+from ..methods import methods_blocks
 from .values import as_list, as_mapping, as_text, format_percent
 
 

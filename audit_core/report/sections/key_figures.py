@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .families import PRIOR
+from ..families import PRIOR
 from .metrics import format_metric
 from .values import as_list, as_mapping, format_count, format_percent, is_number
 from audit_core.results.figures import format_count_pair, format_ratio

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .elements import Section, Table
-from .families import strength_key
+from ..families import strength_key
 from .values import as_list, as_mapping, as_text
 
 # Attacks the design names (DESIGN.md, "The questions an audit answers") and what the

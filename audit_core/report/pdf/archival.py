@@ -23,7 +23,7 @@ from pathlib import Path
 import pikepdf
 import pikepdf.pdfa
 
-from .elements import ReportDocument
+from ..sections.elements import ReportDocument
 from .seal import PLACEHOLDER, SEAL_KEY, seal_bytes
 
 FLAVOUR = "3b"

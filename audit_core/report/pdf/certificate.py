@@ -16,7 +16,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from audit_core.report.fonts import register_fonts
+from audit_core.report.pdf.fonts import register_fonts
 
 _PASS, _FAIL = colors.HexColor("#1b7f3b"), colors.HexColor("#b3261e")
 
