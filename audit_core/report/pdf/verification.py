@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .archival import RESULTS_KEY
-from .attachments import PLAN_NAME, RESULTS_NAME, digest
+from ..sections.attachments import PLAN_NAME, RESULTS_NAME, digest
 from .seal import read_seal
 from .signature_check import check_signatures
 
