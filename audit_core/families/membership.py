@@ -60,43 +60,62 @@ TABULAR_MEMBERSHIP = ("confidence", "entropy", "modified_entropy")
 
 
 def tabular_checks(folder: Path, audit: Audit) -> list[Check]:
-    """The overfit forest fails every membership attack; a forest that never saw either file does not."""
+    """The overfit forest (`resources/examples/tabular`; the same recipe trained on other
+    patients is the negative side) fails every membership attack; a forest that never saw
+    either file does not. It has no manifest: its files are covered by the installation
+    record only."""
     checks = []
     results = audit(folder / POSITIVE)
-    probes = probes_by_id(results)
     title = "Tabular classifier (overfit forest): membership attacks"
     expected = ("overall fail; confidence, entropy and modified entropy each fail with the AUC's "
                 "lower bound above the fail threshold; the reference-calibrated confidence fails")
-    found = [probes.get(p) for p in (*TABULAR_MEMBERSHIP, "calibrated_confidence")]
-    if any(p is None for p in found):
+    found = _every(results, (*TABULAR_MEMBERSHIP, "calibrated_confidence"))
+    if found is None:
         checks.append(not_run("tabular.membership", title, expected))
     else:
         *plain, calibrated = found
-        flagged = all(p["verdict"] == "fail" and _lower(p) is not None
-                      and _lower(p) > p["thresholds"].get("fail_auc_lower", 0.75) for p in plain)
         checks.append(check(
             "tabular.membership", title, expected,
             f"overall {results['overall_verdict']}; "
             + "; ".join(f"{p['id']} {p['verdict']}, {auc_interval(p['metrics'])}" for p in plain)
             + f"; calibrated confidence {calibrated['verdict']}",
-            results["overall_verdict"] == "fail" and flagged and calibrated["verdict"] == "fail"))
+            results["overall_verdict"] == "fail" and all(map(_flags, plain))
+            and calibrated["verdict"] == "fail"))
 
     results = audit(folder / NEGATIVE)
-    probes = probes_by_id(results)
     title = "Tabular classifier: nothing found by a forest that never saw either file"
     expected = "no fail; each membership AUC interval covering 0.5"
-    found = [probes.get(p) for p in TABULAR_MEMBERSHIP]
-    if any(p is None for p in found):
+    found = _every(results, TABULAR_MEMBERSHIP)
+    if found is None:
         checks.append(not_run("tabular.negative", title, expected))
     else:
-        covered = all(_lower(p) is not None and _lower(p) <= 0.5 <= p["metrics"]["auc_ci"][1]
-                      and p["verdict"] not in ("fail", "error") for p in found)
         checks.append(check(
             "tabular.negative", title, expected,
             f"overall {results['overall_verdict']}; "
             + "; ".join(f"{p['id']} {p['verdict']}, {auc_interval(p['metrics'])}" for p in found),
-            results["overall_verdict"] != "fail" and covered))
+            results["overall_verdict"] != "fail" and all(map(_covers, found))))
     return checks
+
+
+def _every(results: dict[str, Any], probe_ids: tuple[str, ...]) -> list[dict[str, Any]] | None:
+    """The probes named, in that order; None when any of them did not run."""
+    probes = probes_by_id(results)
+    found = [probes[p] for p in probe_ids if p in probes]
+    return found if len(found) == len(probe_ids) else None
+
+
+def _flags(probe: dict[str, Any]) -> bool:
+    """FAIL, with the AUC's lower bound above the probe's fail threshold."""
+    low = _lower(probe)
+    return (probe["verdict"] == "fail" and low is not None
+            and low > probe["thresholds"].get("fail_auc_lower", 0.75))
+
+
+def _covers(probe: dict[str, Any]) -> bool:
+    """Not FAIL or ERROR, with an AUC interval covering 0.5."""
+    low = _lower(probe)
+    return (low is not None and low <= 0.5 <= probe["metrics"]["auc_ci"][1]
+            and probe["verdict"] not in ("fail", "error"))
 
 
 def _lower(probe: dict[str, Any]) -> float | None:
