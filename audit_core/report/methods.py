@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from audit_core.families import FAMILIES
+from audit_core.families.spec import CalibrationNote
+
 from .sections.elements import Block, BulletList, Heading, Table
 from .families import family_of, strength_of
 from .sections.membership_page import short_name
@@ -38,15 +41,6 @@ SIGNALS = {
 
 def held_out(results: Mapping[str, Any]) -> bool:
     return any("held_out_tpr" in as_mapping(as_mapping(p).get("metrics")) for p in as_list(results.get("probes")))
-
-
-def _calibration(results: Mapping[str, Any]) -> str:
-    if held_out(results):
-        return ("Membership thresholds for the primary FPR are set on one half of the non-members "
-                "and judged on the other (both ways, pooled), so no reported FPR is tuned on the "
-                "data it is judged on (Carlini et al. 2022).")
-    return ("The decision threshold is placed on the same non-members the FPR is reported on (no "
-            "separate calibration split), so FPR at very low rates is optimistic for the model.")
 
 
 def methods_blocks(results: Mapping[str, Any]) -> list[Block]:
@@ -81,25 +75,24 @@ def methods_blocks(results: Mapping[str, Any]) -> list[Block]:
 
 
 def _policies(results: Mapping[str, Any], seed: str) -> tuple[str, ...]:
-    """The rules every probe follows, and those of the families this audit ran."""
-    families = {as_mapping(p).get("family") for p in as_list(results.get("probes"))}
-    endpoints = [text for family, text in (
-        ("membership", "for membership, the TPR at the primary FPR and the epsilon lower bound"),
-        ("extraction", "for extraction, the members' exact-reproduction rate against non-members'"),
-    ) if family in families]
+    """The rules every probe follows, and those of the families this audit ran (each
+    family's endpoint and policies come from its module, in the registry's order)."""
+    present = {as_text(as_mapping(p).get("family"), "") for p in as_list(results.get("probes"))}
+    ran = [spec for family, spec in FAMILIES.items() if family in present]
+    endpoints = [spec.methods.endpoint for spec in ran if spec.methods.endpoint]
     policies = []
     if endpoints:
         policies.append(f"Primary endpoints are fixed in the plan before the run: {'; '.join(endpoints)}.")
     policies.append("Every figure has a 95% interval and its n: AUC by bootstrap (1,000 resamples, "
                     "percentile), rates by Clopper–Pearson exact intervals, members against non-members "
                     "by one-sided Fisher exact tests.")
-    if "membership" in families:
-        policies += [
-            "The epsilon lower bound is ln((TPR_low − δ) / FPR_high) with δ = 0 and one-sided 97.5% "
-            "Clopper–Pearson bounds (Jagielski et al. 2020): it can refute a privacy claim, never "
-            "prove one.",
-            _calibration(results),
-            "Subgroup flags use Benjamini–Hochberg q-values across subgroups.",
-        ]
+    for spec in ran:
+        policies += [_policy(policy, results) for policy in spec.methods.policies]
     policies.append(f"Every random choice is seeded from the audit seed, {seed}.")
     return tuple(policies)
+
+
+def _policy(policy: str | CalibrationNote, results: Mapping[str, Any]) -> str:
+    if isinstance(policy, CalibrationNote):
+        return policy.held_out if held_out(results) else policy.same_sample
+    return policy

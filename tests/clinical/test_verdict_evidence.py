@@ -29,7 +29,9 @@ from audit_core.report.sections.redaction import scrub_text
 from audit_core.report.sections.values import format_p_value
 from audit_core.report.sections.vulnerable_table import vulnerable_table
 from audit_core.stats.disparity import one_sided_p
-from audit_core.results.verdicts import AttributeThresholds, SubgroupThresholds, Verdict
+from audit_core.families.attribute import AttributeThresholds
+from audit_core.families.subgroups import SubgroupThresholds
+from audit_core.results.verdicts import Verdict
 
 N = 200  # patients per cohort
 

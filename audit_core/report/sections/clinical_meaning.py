@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from audit_core.families import Family
 from audit_core.results.figures import format_gap
 
 from .values import as_mapping, format_count, is_number
@@ -24,9 +25,9 @@ def clinical_meaning(probe: Mapping[str, Any], verdict: str) -> str | None:
         return None
     metrics = as_mapping(probe.get("metrics"))
     family = probe.get("family")
-    if family == "attribute" and "categories_assessed" in metrics:
+    if family == Family.ATTRIBUTE and "categories_assessed" in metrics:
         return _attribute(metrics, verdict)
-    if family == "subgroups" and "strata_tested" in metrics:
+    if family == Family.SUBGROUPS and "strata_tested" in metrics:
         return _subgroups(metrics, verdict)
     return None
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from audit_core.families import Family
+
 from .elements import Align, Block, Heading, Paragraph, Table, TextStyle
 from audit_core.results.figures import (
     MISSING,
@@ -69,7 +71,7 @@ def clinical_blocks(probe: Mapping[str, Any]) -> list[Block]:
     curves = as_mapping(probe.get("curves"))
     blocks: list[Block] = []
     tiers = as_mapping(curves.get("tiers"))
-    if tiers and probe.get("family") == "trajectory":
+    if tiers and probe.get("family") == Family.TRAJECTORY:
         blocks += _trajectory_blocks(tiers)
     categories = [(key, as_mapping(value)) for key, value in curves.items()
                   if str(key).startswith(_CATEGORY_PREFIX)]

@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..families import ACTIONS, FAMILIES, family_of
+from audit_core.families import FAMILIES, Family
+
+from ..families import ACTIONS, family_of
 from .values import DASH, as_list, as_mapping, as_text
 from .verdicts import ERROR, probe_verdict, verdict_word
 
@@ -27,12 +29,10 @@ BUCKETS = {
     NONE: "No evidence either way",
 }
 BUCKET_OF_VERDICT = {"fail": REJECT, "warn": AGAINST, "pass": FOR}
-# Rows of one bucket are grouped by risk, in the order a reader weighs them: who was in
-# the training data, what comes out of the model verbatim or identifies a patient, then
-# what can be inferred about them.
-RISK_ORDER = {family: index for index, family in enumerate((
-    "membership", "extraction", "identifiers", "reidentification", "attribute", "embedding",
-    "trajectory", "perturbation", "subgroups", "canaries"))}
+# Rows of one bucket are grouped by risk, in the order a reader weighs them: the family
+# registry's order (who was in the training data, what comes out of the model verbatim or
+# identifies a patient, then what can be inferred about them).
+RISK_ORDER = {family: index for index, family in enumerate(FAMILIES)}
 
 
 def risk_rank(probe: Mapping[str, Any]) -> int:
@@ -108,12 +108,12 @@ def _subgroup_findings(probe: Mapping[str, Any]) -> list[Finding]:
     names = "; ".join(f"{column} {', '.join(values)}" for column, values in by_column.items())
     more = f" and {len(flagged) - 4} more" if len(flagged) > 4 else ""
     return [Finding(
-        bucket=AGAINST, risk=FAMILIES["subgroups"].risk,
+        bucket=AGAINST, risk=FAMILIES[Family.SUBGROUPS].wording.risk,
         probe=f"{as_text(probe.get('title'), as_text(probe.get('id')))}, by subgroup",
         verdict="warn", verdict_label="FLAGGED",
         found="The whole cohort passes, but some subgroups do not.",
         evidence=f"Members told from non-members significantly (Benjamini–Hochberg) in: {names}{more}.",
-        actions=("generalise", "dp"), order=RISK_ORDER["subgroups"],
+        actions=("generalise", "dp"), order=RISK_ORDER[Family.SUBGROUPS],
     )]
 
 

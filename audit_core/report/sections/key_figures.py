@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from audit_core.families import Family
+
 from ..families import PRIOR
 from .metrics import format_metric
 from .values import as_list, as_mapping, format_count, format_percent, is_number
@@ -149,7 +151,7 @@ def plain_number(probe: Mapping[str, Any]) -> PlainNumber | None:
     metrics = metrics_of(probe)
     family = probe.get("family")
     title = str(probe.get("title") or probe.get("id") or "the attack")
-    if family == "membership":
+    if family == Family.MEMBERSHIP:
         primary = primary_tpr(metrics)
         if primary is None or number(metrics, primary[0]) is None:
             return None
@@ -158,7 +160,7 @@ def plain_number(probe: Mapping[str, Any]) -> PlainNumber | None:
             format_metric(name, metrics.get(name), metrics.get(name + "_ci")),
             f"of training patients are picked out by the strongest membership attack ({title}) "
             f"while it wrongly flags {format_percent(fpr)} of patients the model never saw.")
-    if family == "extraction":
+    if family == Family.EXTRACTION:
         members, eligible = metrics.get("extracted_members"), metrics.get("eligible_members")
         if not (is_number(members) and is_number(eligible)):
             return None
@@ -170,7 +172,7 @@ def plain_number(probe: Mapping[str, Any]) -> PlainNumber | None:
             f"{format_count(members)} of {format_count(eligible)}",
             f"training records are written out word for word when the model is given their "
             f"beginning{control}.")
-    if family == "reidentification":
+    if family == Family.REIDENTIFICATION:
         members = metrics.get("singling_out_rate_members")
         generated = metrics.get("generated_records")
         if not is_number(members):

@@ -15,6 +15,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from audit_core.families import Family
+
 from .elements import (
     Align,
     Block,
@@ -54,7 +56,7 @@ def fpr_label(fpr: float) -> str:
 
 
 def is_membership(probe: Mapping[str, Any]) -> bool:
-    return probe.get("family") == "membership"
+    return probe.get("family") == Family.MEMBERSHIP
 
 
 def short_name(probe: Mapping[str, Any]) -> str:

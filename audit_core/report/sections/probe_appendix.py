@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from audit_core.families import Family
+
 from .elements import Align, Block, Code, Heading, Paragraph, Table, TextStyle
 from ..families import THRESHOLD_ANCHORS
 from .membership_page import OPERATING_POINTS, SHOWN, is_membership, short_name
@@ -21,7 +23,7 @@ from .values import as_list, as_mapping, as_text, format_general, humanize
 ATTACKS_PER_TABLE = 4
 # Metrics a probe's own table prints in the body (clinical_tables.py): T1's gap per tier,
 # T2's AUROC gap per category and tier. Not repeated here.
-TABLE_COLUMNS = {"trajectory": ("distance_gap_",), "attribute": ("auroc_gap_",)}
+TABLE_COLUMNS = {Family.TRAJECTORY: ("distance_gap_",), Family.ATTRIBUTE: ("auroc_gap_",)}
 # Printed elsewhere once: the prior is a threshold (A.2).
 ELSEWHERE = frozenset({"prior"})
 

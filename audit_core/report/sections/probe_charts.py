@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from audit_core.families import Family
+
 from .elements import Interval, IntervalChart
 from .values import as_list, as_mapping, as_text, humanize, is_number
 
@@ -55,15 +57,15 @@ def _rows(table: Mapping[str, Any], label: Any) -> list[Interval]:
 def interval_chart(probe: Mapping[str, Any]) -> IntervalChart | None:
     family = probe.get("family")
     curves = as_mapping(probe.get("curves"))
-    if family == "trajectory":
+    if family == Family.TRAJECTORY:
         return _trajectory(as_mapping(curves.get("tiers")))
-    if family == "attribute":
+    if family == Family.ATTRIBUTE:
         return _attribute(curves)
-    if family == "reidentification":
+    if family == Family.REIDENTIFICATION:
         return _reidentification(as_mapping(probe.get("metrics")))
-    if family == "subgroups":
+    if family == Family.SUBGROUPS:
         return _strata([as_mapping(g) for g in as_list(probe.get("subgroups"))])
-    if family == "embedding":
+    if family == Family.EMBEDDING:
         return _hidden_states(as_mapping(probe.get("metrics")), as_mapping(probe.get("thresholds")))
     return None
 

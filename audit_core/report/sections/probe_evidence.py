@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from audit_core.families import Family
+
 from .clinical_meaning import clinical_meaning
 from .elements import Block, Figure, HistogramChart, OperatingPoint, Paragraph, RocChart, RocSeries, TextStyle
 from .key_figures import interval, metrics_of, number
@@ -66,7 +68,7 @@ def histogram_chart(probe: Mapping[str, Any]) -> HistogramChart | None:
     auc = metrics_of(probe).get("auc")
     separation = (f"The distributions overlap less the better the attack: AUC "
                   f"{format_metric('auc', auc)}. " if is_number(auc) else "")
-    x_label = "Share of the continuation reproduced" if probe.get("family") == "extraction" else \
+    x_label = "Share of the continuation reproduced" if probe.get("family") == Family.EXTRACTION else \
         "Attack score (higher = more member-like)"
     return HistogramChart(
         title="Score distributions",

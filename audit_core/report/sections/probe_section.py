@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from audit_core.families import Family
+
 from .clinical_tables import clinical_blocks
 from .elements import (
     Align,
@@ -79,7 +81,7 @@ def probe_section(probe: Mapping[str, Any], number: str) -> Section:
     if findings:
         blocks += [Heading("Findings", 3), BulletList(findings)]
     # The records an extraction probe reproduced are its evidence: right by its findings.
-    if probe.get("family") == "extraction" or "extracted" in probe:
+    if probe.get("family") == Family.EXTRACTION or "extracted" in probe:
         blocks += _extracted_blocks(probe)
     return Section(key=f"probe:{probe_id}", title=f"{number} {title}", blocks=tuple(blocks), new_page=False)
 
@@ -95,7 +97,7 @@ def specific_blocks(probe: Mapping[str, Any]) -> list[Block]:
 
 def metrics_on_page(probe: Mapping[str, Any]) -> bool:
     """Whether the probe's section prints its metrics table (else the appendix does)."""
-    return probe.get("family") != "membership" and not specific_blocks(probe)
+    return probe.get("family") != Family.MEMBERSHIP and not specific_blocks(probe)
 
 
 def metrics_table(metrics: Mapping[str, Any], dense: bool = False) -> Table:
@@ -151,7 +153,7 @@ def _findings(probe: Mapping[str, Any]) -> tuple[str, ...]:
 def _table_labels(probe: Mapping[str, Any]) -> set[str]:
     curves = as_mapping(probe.get("curves"))
     labels = set()
-    if probe.get("family") == "trajectory":
+    if probe.get("family") == Family.TRAJECTORY:
         labels |= {tier_name(k).lower() for k in as_list(as_mapping(curves.get("tiers")).get("known_tokens"))}
     for key in curves:
         if str(key).startswith(CATEGORY_PREFIX):
@@ -175,7 +177,7 @@ def _verdict_table(probe: Mapping[str, Any], verdict: str) -> Table:
 def _extracted_blocks(probe: Mapping[str, Any]) -> list[Block]:
     records = [as_mapping(r) for r in as_list(probe.get("extracted"))]
     # Sensitive-attribute probes list patients to review, not records reproduced.
-    what = "flagged for clinical review" if probe.get("family") == "attribute" else "reproduced"
+    what = "flagged for clinical review" if probe.get("family") == Family.ATTRIBUTE else "reproduced"
     blocks: list[Block] = [Heading("Records reproduced" if what == "reproduced" else
                                    "Patients flagged for clinical review", 3)]
     if not records:

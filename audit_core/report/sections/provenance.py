@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from audit_core.families import Family
+
 from .elements import Align, Badge, Block, Heading, Paragraph, Table, TextStyle
 from .metrics import format_metric
 from .values import as_list, as_mapping, as_text, format_general, humanize, is_number
@@ -41,7 +43,7 @@ def _declared_value(value: Any) -> str:
 def decoding_blocks(results: Mapping[str, Any]) -> list[Block]:
     rows = []
     for probe in map(as_mapping, as_list(results.get("probes"))):
-        if probe.get("family") != "extraction":
+        if probe.get("family") != Family.EXTRACTION:
             continue
         settings = as_mapping(probe.get("settings"))
         text = "greedy (most likely token at each step, no sampling)"

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from audit_core.families import Family
+
 from .elements import Section, Table
 from ..families import strength_key
 from .values import as_list, as_mapping, as_text
@@ -16,11 +18,11 @@ from .values import as_list, as_mapping, as_text
 # Attacks the design names (DESIGN.md, "The questions an audit answers") and what the
 # tool needs before it can try them.
 NOT_RUN = (
-    ("attribute", "Sensitive attribute inference (HIV, substance use, mental health, reproductive codes)",
+    (Family.ATTRIBUTE, "Sensitive attribute inference (HIV, substance use, mental health, reproductive codes)",
      "not part of this audit's probe set"),
-    ("identifiers", "Identifiers (names, MRNs, dates) in generated text",
+    (Family.IDENTIFIERS, "Identifiers (names, MRNs, dates) in generated text",
      "not part of this audit's probe set"),
-    ("reidentification", "Quasi-identifier re-identification and singling out",
+    (Family.REIDENTIFICATION, "Quasi-identifier re-identification and singling out",
      "not part of this audit's probe set"),
     ("shadow_model", "Shadow-model attacks (LiRA, RMIA)",
      "they need the training code and many training runs, which a post-hoc audit lacks"),

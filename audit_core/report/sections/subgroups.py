@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from audit_core.families import Family
+
 from .elements import Align, Badge, Block, Figure, Interval, IntervalChart, Section, Table
 from .membership_page import short_name
 from .metrics import format_metric, metric_label
@@ -31,7 +33,7 @@ KNOWN = {"column", "value", "n_members", "n_non_members", "suppressed", "hidden_
 def subgroup_probes(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Probes whose subgroups this section shows: all but T6, which has its own section."""
     return [p for p in map(as_mapping, as_list(results.get("probes")))
-            if as_list(p.get("subgroups")) and p.get("family") != "subgroups"]
+            if as_list(p.get("subgroups")) and p.get("family") != Family.SUBGROUPS]
 
 
 def has_subgroups(results: Mapping[str, Any]) -> bool:
@@ -40,7 +42,7 @@ def has_subgroups(results: Mapping[str, Any]) -> bool:
 
 def subgroup_section(results: Mapping[str, Any], number: int) -> Section:
     probes = subgroup_probes(results)
-    membership = [p for p in probes if p.get("family") == "membership"]
+    membership = [p for p in probes if p.get("family") == Family.MEMBERSHIP]
     smallest = min((min_cell(p) for p in probes), default=min_cell({}))
     blocks: list[Block] = []
     if len(membership) > 1:

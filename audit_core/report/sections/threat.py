@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from audit_core.families import Family
+
 from .elements import Block, Paragraph, Section, Table, TextStyle
 from ..methods import methods_blocks
 from .values import as_list, as_mapping, as_text, format_percent
@@ -72,7 +74,7 @@ def _prior(results: Mapping[str, Any]) -> float | None:
     from .key_figures import prior_of
 
     probes = [as_mapping(p) for p in as_list(results.get("probes"))]
-    return next((prior_of(p) for p in probes if p.get("family") == "membership"), None)
+    return next((prior_of(p) for p in probes if p.get("family") == Family.MEMBERSHIP), None)
 
 
 def threat_section(results: Mapping[str, Any], number: int) -> Section:

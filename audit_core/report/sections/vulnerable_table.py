@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from audit_core.families import Family
 from audit_core.results.figures import format_count_pair, format_gap, format_general, format_percent
 
 from .elements import Align, Badge, Table
@@ -25,7 +26,7 @@ SIGNALS = (("auc_disparity", "AUC − cohort", "membership", "AUC"),
 
 
 def is_vulnerable_probe(probe: Mapping[str, Any]) -> bool:
-    return probe.get("family") == "subgroups"
+    return probe.get("family") == Family.SUBGROUPS
 
 
 def _disparity(value: Any, bound: Any) -> str:
