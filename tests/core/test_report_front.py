@@ -16,7 +16,7 @@ from audit_core.probes import PROBES
 from audit_core.report import write_report
 from audit_core.report.sections.document import build_report
 from audit_core.report.sections.elements import Table
-from audit_core.report.families import THRESHOLD_ANCHORS
+from audit_core.report.sections.family_terms import THRESHOLD_ANCHORS
 from audit_core.plan.params import describe
 from audit_core.plan.thresholds import threshold_tables
 from tests.core.report_samples import all_table_rows, strings, table_rows

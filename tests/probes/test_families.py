@@ -21,9 +21,9 @@ from audit_core.plan.probe_selection import resolve_thresholds
 from audit_core.plan.thresholds import SPLIT_VALIDITY, threshold_tables
 from audit_core.probes import PROBES
 from audit_core.report import build_report
-from audit_core.report.families import ACTIONS, STRENGTH, family_of, strength_of
-from audit_core.report.findings import derive_findings
-from audit_core.report.methods import methods_blocks
+from audit_core.report.sections.family_terms import ACTIONS, STRENGTH, family_of, strength_of
+from audit_core.report.sections.findings import derive_findings
+from audit_core.report.sections.methods import methods_blocks
 from audit_core.results.verdicts import Verdict
 from audit_core.tools.validation.family_answers import FAMILY_CONTROLS
 from tests.core.report_samples import strings

@@ -16,7 +16,7 @@ from typing import Any
 
 from .closing import reaudit_date
 from .elements import Code, Heading, Paragraph, Section, Table, TextStyle, VerdictBanner
-from ..families import ACTIONS, family_of
+from .family_terms import ACTIONS, family_of
 from .findings import AGAINST, REJECT, derive_findings, required_actions, risk_rank
 from .key_figures import plain_number, strength
 from .precision import int8_notice, is_int8_screen

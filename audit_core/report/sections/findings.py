@@ -17,7 +17,7 @@ from typing import Any
 
 from audit_core.families import FAMILIES, Family
 
-from ..families import ACTIONS, family_of
+from .family_terms import ACTIONS, family_of
 from .values import DASH, as_list, as_mapping, as_text
 from .verdicts import ERROR, probe_verdict, verdict_word
 

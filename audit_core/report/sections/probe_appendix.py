@@ -13,7 +13,7 @@ from typing import Any
 from audit_core.families import Family
 
 from .elements import Align, Block, Code, Heading, Paragraph, Table, TextStyle
-from ..families import THRESHOLD_ANCHORS
+from .family_terms import THRESHOLD_ANCHORS
 from .membership_page import OPERATING_POINTS, SHOWN, is_membership, short_name
 from .metrics import CI_SUFFIX, format_metric, metric_label
 from .probe_section import metrics_on_page, metrics_table

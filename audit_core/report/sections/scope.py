@@ -12,7 +12,7 @@ from typing import Any
 from audit_core.families import Family
 
 from .elements import Section, Table
-from ..families import strength_key
+from .family_terms import strength_key
 from .values import as_list, as_mapping, as_text
 
 # Attacks the design names (DESIGN.md, "The questions an audit answers") and what the

@@ -13,7 +13,7 @@ from typing import Any
 from audit_core.families import Family
 
 from .elements import Block, Paragraph, Section, Table, TextStyle
-from ..methods import methods_blocks
+from .methods import methods_blocks
 from .values import as_list, as_mapping, as_text, format_percent
 
 

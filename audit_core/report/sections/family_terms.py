@@ -19,7 +19,7 @@ from typing import Any
 from audit_core.families import spec_of
 from audit_core.families.spec import Wording
 
-from .sections.values import as_text
+from .values import as_text
 
 GENERIC = Wording(
     name="Privacy probe",

@@ -13,10 +13,10 @@ from typing import Any
 from audit_core.families import FAMILIES
 from audit_core.families.spec import CalibrationNote
 
-from .sections.elements import Block, BulletList, Heading, Table
-from .families import family_of, strength_of
-from .sections.membership_page import short_name
-from .sections.values import as_list, as_mapping, as_text
+from .elements import Block, BulletList, Heading, Table
+from .family_terms import family_of, strength_of
+from .membership_page import short_name
+from .values import as_list, as_mapping, as_text
 
 SIGNALS = {
     "loss": "Mean token log-likelihood of the record",
