@@ -22,6 +22,7 @@ from audit_core.data.cohort import Cohort, Role
 from audit_core.data.split_validity import SplitValidity
 from audit_core.models.inspection import ModelInfo
 from audit_core.plan.parsing import AuditPlan
+from audit_core.plan.thresholds import SplitValidityThresholds
 from audit_core.probes.base import AuditedModel, Probe, SharedOutputs, Thresholds
 from audit_core.run.checkpoints import OpenCheckpoint
 from audit_core.run.progress import Progress
@@ -52,7 +53,8 @@ class Prepared:
     """A kind's model and cohorts, read and checked, ready for the shared pass and the probes."""
 
     selected: list[tuple[Probe, object]]  # (probe, its settings), in run order
-    thresholds: dict[str, Thresholds]  # family -> its thresholds
+    # Each [thresholds.*] table by name: a probe family's, and the split check's.
+    thresholds: dict[str, Thresholds | SplitValidityThresholds]
     cohorts: dict[Role, Cohort]
     split: SplitValidity  # the model-free split check, already run
     model: AuditedModel

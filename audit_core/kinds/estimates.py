@@ -31,6 +31,7 @@ import numpy as np
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.loading import load_cohort
 from audit_core.data.split_validity import check_split
+from audit_core.families import Family
 from audit_core.kinds.base import Estimate
 from audit_core.kinds.encoder import PSEUDO, feedable
 from audit_core.kinds.tabular import open_reference
@@ -97,7 +98,7 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
                      progress=progress.silent())
         per_token = (time.perf_counter() - start) / max(1, sum(len(x) for x in picked))
         seconds += per_token * total_tokens
-        seconds += PER_PROBE_SECONDS * sum(p.family == "membership" for p, _ in selected)
+        seconds += PER_PROBE_SECONDS * sum(p.family == Family.MEMBERSHIP for p, _ in selected)
 
     progress.advance(0.7, "timing decoding")
     for probe, config in selected:
@@ -157,7 +158,7 @@ def calibrated_seconds(calibration: dict[str, Any], parameters: int,
     if any(p.needs.token_scores for p, _ in selected):
         tokens = sum(len(x) for x in all_ids)
         seconds += tokens * scale / rates["scoring_tokens_per_s"] * (2 if reference else 1)
-        seconds += PER_PROBE_SECONDS * sum(p.family == "membership" for p, _ in selected)
+        seconds += PER_PROBE_SECONDS * sum(p.family == Family.MEMBERSHIP for p, _ in selected)
     rate = rates["generation"]["batch_16_tokens_per_s"] / scale
     for probe, config in selected:
         if not probe.needs.generation:

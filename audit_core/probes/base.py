@@ -14,28 +14,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import numpy as np
-
 from tokenizers import Tokenizer
 
 from audit_core.data.cohort import Cohort, Role
+from audit_core.families import Family, Thresholds
 from audit_core.models.inspection import ModelInfo
 from audit_core.passes.encoder_outputs import EncoderOutputs
 from audit_core.passes.tabular_signals import TabularOutputs
 from audit_core.passes.token_scores import TokenScores
-from audit_core.results.verdicts import (
-    AttributeThresholds,
-    CanaryThresholds,
-    EmbeddingThresholds,
-    ExtractionThresholds,
-    IdentifierThresholds,
-    MembershipThresholds,
-    PerturbationThresholds,
-    ReidentificationThresholds,
-    SplitValidityThresholds,
-    SubgroupThresholds,
-    TrajectoryThresholds,
-    Verdict,
-)
+from audit_core.results.verdicts import Verdict
 from audit_core.run.progress import Progress
 
 if TYPE_CHECKING:  # for the type checker only: the model modules reach the data layer
@@ -92,13 +79,6 @@ class Needs:
 AuditedModel: TypeAlias = "OnnxCausalLM | OnnxTabularClassifier | OnnxEncoder"
 # A shared pass's outputs other than the language model's per-probe reductions:
 SharedOutputs = TabularOutputs | EncoderOutputs
-# A probe family's thresholds (plan [thresholds.<family>], results/verdicts.py): one alias,
-# in this one place.
-Thresholds = (MembershipThresholds | SplitValidityThresholds | ExtractionThresholds
-              | EmbeddingThresholds | PerturbationThresholds | SubgroupThresholds
-              | IdentifierThresholds | ReidentificationThresholds | CanaryThresholds
-              | TrajectoryThresholds | AttributeThresholds)
-
 
 class RecordColumns(Protocol):
     """What a probe reads of the plan's column mapping (plan/parsing.py ColumnMapping, which
@@ -153,7 +133,7 @@ class ProbeOutcome:
 class Probe(Protocol):
     id: str
     title: str
-    family: str  # selects the thresholds table: "membership" or "extraction"
+    family: Family  # what the verdict is about; selects the [thresholds.<family>] table
     question: str
     citation: str
     config_type: type
