@@ -28,6 +28,7 @@ from audit_core.plan.parsing import AuditPlan
 # The selection functions are part of this module's interface too (the desktop, the
 # estimate and the tests import them from here).
 from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds, supported_probes
+from audit_core.plan.thresholds import SplitValidityThresholds
 from audit_core.probes.base import ProbeContext
 from audit_core.results.result import AuditResult, ProbeResult
 from audit_core.results.verdicts import Verdict, worst
@@ -113,12 +114,14 @@ def fingerprint(plan: AuditPlan, prepared: Prepared) -> Fingerprint:
 
 def _context(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_id: str, family: str,
              progress: Progress) -> ProbeContext:
+    thresholds = prepared.thresholds[family]
+    assert not isinstance(thresholds, SplitValidityThresholds)  # no probe's family is the split check
     return ProbeContext(
         cohorts=prepared.cohorts, token_ids=prepared.token_ids, model=prepared.model,
         reduced={role: values[probe_id] for role, values in shared.reduced.items()
                  if probe_id in values},
         reference_scored=prepared.reference_info is not None,
-        thresholds=prepared.thresholds[family],
+        thresholds=thresholds,
         rng=np.random.default_rng([plan.audit.seed, zlib.crc32(probe_id.encode())]),
         progress=progress, tokenizer=prepared.tokenizer, columns=plan.data.columns,
         model_info=prepared.model_info, outputs=shared.outputs)
