@@ -14,8 +14,7 @@ OFFLINE_SWITCHES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLI
 for _switch in OFFLINE_SWITCHES:
     os.environ[_switch] = "1"
 
-__version__ = "0.1.0"
-TOOL_NAME = "mnemoscope"
+from audit_core.version import TOOL_NAME, __version__
 
 __all__ = ["__version__", "TOOL_NAME", "run_audit", "load_plan", "AuditPlan"]
 

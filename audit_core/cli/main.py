@@ -14,7 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
-from audit_core import TOOL_NAME, __version__
+from audit_core.version import TOOL_NAME, __version__
 from audit_core.errors import MnemoscopeError
 from audit_core.results.output_folder import ERROR_LOG
 from audit_core.cli.report_commands import add_report_commands, load_signer

@@ -9,6 +9,7 @@ settings table are generated from these declarations.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -95,7 +96,8 @@ class ProbeOutcome:
     metrics: dict[str, Any]
     findings: tuple[str, ...]
     scores: dict[Role, np.ndarray]  # one score per record, higher = more member-like (NaN: not scored)
-    curves: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    # Read-only views: a probe builds its columns as lists of floats, None where undefined.
+    curves: Mapping[str, Mapping[str, Sequence[float | None]]] = field(default_factory=dict)
     extracted: tuple[tuple[Role, int], ...] = ()  # (role, record index) of reproduced records
     # Membership probes: "reference-free" or "reference-calibrated", and per-stratum figures.
     attack_strength: str | None = None
@@ -108,7 +110,7 @@ class Probe(Protocol):
     family: str  # selects the thresholds table: "membership" or "extraction"
     question: str
     citation: str
-    config_type: type
+    config_type: type[Any]  # the probe's config dataclass (type[Any]: each probe names its own)
     needs: Needs
     weight: float  # relative cost, for the progress bar
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +42,7 @@ class ProbeResult:
     thresholds: dict[str, Any]
     thresholds_meta: list[dict[str, Any]]  # label, help, range and source of each threshold
     metrics: dict[str, Any]
-    curves: dict[str, Any]
+    curves: Mapping[str, Mapping[str, Sequence[float | None]]]  # column name -> values
     findings: tuple[str, ...]
     extracted: tuple[dict[str, str], ...]  # role, id, ref
     seconds: float
@@ -113,7 +114,7 @@ class AuditResult:
     def as_dict(self) -> dict[str, Any]:
         """The results.json document (schema documented in the README): byte for byte the
         same for the same plan, inputs, seed and tool version; see `run_dict` for the rest."""
-        from audit_core import TOOL_NAME, __version__
+        from audit_core.version import TOOL_NAME, __version__
         from audit_core.build_info import build_hash
 
         probes = [p.as_dict() for p in self.probes]

@@ -72,7 +72,7 @@ class Fingerprint:
 def audit_fingerprint(plan_dict: Mapping[str, Any], model_files: Any, members_sha256: str,
                       non_members_sha256: str, reference_files: Any = None) -> Fingerprint:
     """`model_files`: the inspection's files (name, sha256 each), external data included."""
-    from audit_core import __version__
+    from audit_core.version import __version__
 
     def files_digest(files: Any) -> str:
         listing = sorted((f.name, f.sha256) for f in files)

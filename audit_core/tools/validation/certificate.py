@@ -56,7 +56,7 @@ def latest_validation(folder: Path | None = None) -> dict[str, Any]:
     Never raises: an unreadable folder or file counts as no validation. Cheap (reads a
     few small JSON files; no hashing of the installation).
     """
-    from audit_core import __version__
+    from audit_core.version import __version__
 
     folder = validation_dir() if folder is None else folder
     best: tuple[str, Path, dict[str, Any]] | None = None

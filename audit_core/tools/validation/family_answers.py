@@ -173,13 +173,14 @@ def tabular_checks(folder: Path, audit: Audit) -> list[Check]:
     title = "Tabular classifier (overfit forest): membership attacks"
     expected = ("overall fail; confidence, entropy and modified entropy each fail with the AUC's "
                 "lower bound above the fail threshold; the reference-calibrated confidence fails")
-    found = [probes.get(p) for p in (*TABULAR_MEMBERSHIP, "calibrated_confidence")]
-    if any(p is None for p in found):
+    wanted = (*TABULAR_MEMBERSHIP, "calibrated_confidence")
+    found = [p for p in map(probes.get, wanted) if p is not None]
+    if len(found) < len(wanted):
         checks.append(_not_run("tabular.membership", title, expected))
     else:
         *plain, calibrated = found
-        flagged = all(p["verdict"] == "fail" and _lower(p) is not None
-                      and _lower(p) > p["thresholds"].get("fail_auc_lower", 0.75) for p in plain)
+        flagged = all(p["verdict"] == "fail" and (low := _lower(p)) is not None
+                      and low > p["thresholds"].get("fail_auc_lower", 0.75) for p in plain)
         checks.append(check(
             "tabular.membership", title, expected,
             f"overall {results['overall_verdict']}; "
@@ -191,11 +192,11 @@ def tabular_checks(folder: Path, audit: Audit) -> list[Check]:
     probes = probes_by_id(results)
     title = "Tabular classifier: nothing found by a forest that never saw either file"
     expected = "no fail; each membership AUC interval covering 0.5"
-    found = [probes.get(p) for p in TABULAR_MEMBERSHIP]
-    if any(p is None for p in found):
+    found = [p for p in map(probes.get, TABULAR_MEMBERSHIP) if p is not None]
+    if len(found) < len(TABULAR_MEMBERSHIP):
         checks.append(_not_run("tabular.negative", title, expected))
     else:
-        covered = all(_lower(p) is not None and _lower(p) <= 0.5 <= p["metrics"]["auc_ci"][1]
+        covered = all((low := _lower(p)) is not None and low <= 0.5 <= p["metrics"]["auc_ci"][1]
                       and p["verdict"] not in ("fail", "error") for p in found)
         checks.append(check(
             "tabular.negative", title, expected,
