@@ -13,10 +13,11 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
+from audit_core.results.sections import AuditSection, DatasetSection, ModelSection
 from audit_core.results.verdicts import Verdict
 
 SCHEMA = "mnemoscope.results/2"
@@ -24,7 +25,7 @@ RUN_SCHEMA = "mnemoscope.run/1"
 # What differs between two runs of the same plan on the same inputs (when, how long, on
 # which machine, its latest self-validation): kept out of results.json, which is then a
 # function of plan, inputs, seed and tool version alone, and written to run.json instead.
-RUN_AUDIT_KEYS = ("started_utc", "finished_utc", "seconds")
+RUN_AUDIT_KEYS: Final = ("started_utc", "finished_utc", "seconds")
 REPORT_ID_DIGITS = 6
 
 
@@ -91,11 +92,11 @@ class RecordTable:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditResult:
-    audit: dict[str, Any]
+    audit: AuditSection
     overall_verdict: Verdict
     overall_rationale: str
-    model: dict[str, Any]
-    datasets: tuple[dict[str, Any], ...]
+    model: ModelSection
+    datasets: tuple[DatasetSection, ...]
     probes: tuple[ProbeResult, ...]
     plan: dict[str, Any]
     environment: dict[str, str]
