@@ -16,6 +16,22 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 
+class FileEntry(TypedDict):
+    """One file of a model folder, as hashed (models.inspection.ModelFile)."""
+
+    name: str
+    sha256: str
+    bytes: int
+
+
+class TensorEntry(TypedDict):
+    """One graph input or output: shape entries are sizes or symbolic names ("batch", "?")."""
+
+    name: str
+    type: str
+    shape: list[int | str]
+
+
 class AuditSection(TypedDict, total=False):
     """Who asked for the audit and how it ended (results.json "audit")."""
 
@@ -41,18 +57,18 @@ class ModelSection(TypedDict, total=False):
     name: str
     path: str
     sha256: str
-    files: list[dict[str, Any]]
+    files: list[FileEntry]
     kind: str  # causal_lm, tabular_classifier, encoder, masked_lm
     producer: str
     ir_version: int
     opset: int
     parameters: int
-    inputs: list[dict[str, Any]]
-    outputs: list[dict[str, Any]]
+    inputs: list[TensorEntry]
+    outputs: list[TensorEntry]
     context_length: int | None
     context_source: str
-    declared: dict[str, Any]
-    conversion: dict[str, Any] | None
+    declared: dict[str, Any]  # the model card's free-form claims (model.declared)
+    conversion: dict[str, Any] | None  # the converter's manifest, when there is one
     notes: list[str]
     hidden_states: bool
     kv_cache: bool
@@ -65,10 +81,10 @@ class ModelSection(TypedDict, total=False):
     precision_label: str  # int8 only
     int8_agreement: dict[str, float | int]  # int8 only: rank agreement with fp32
     # Tabular classifiers
-    classes: list[Any]
+    classes: list[str]  # OnnxTabularClassifier.classes
     features: int
     probability_output: str
-    reference: dict[str, Any]  # the reference model, when the plan names one
+    reference: ModelSection  # the reference model (the keys of its own inspection)
     # Encoders
     embedding_output: str
     mlm_output: str
@@ -83,7 +99,7 @@ class DatasetSection(TypedDict, total=False):
     sha256: str
     format: str
     records: int
-    columns: dict[str, Any]
+    columns: dict[str, str | list[str]]  # the plan's data.columns (id, kind, sequence, features...)
     tokens: int | None
     records_windowed: int | None
     unknown_token_share: float | None
