@@ -17,8 +17,10 @@ from typing import Any, Final
 
 import numpy as np
 
+from audit_core.build_info import build_hash
 from audit_core.results.sections import AuditSection, DatasetSection, ModelSection
 from audit_core.results.verdicts import Verdict
+from audit_core.version import TOOL_NAME, __version__
 
 SCHEMA = "mnemoscope.results/2"
 RUN_SCHEMA = "mnemoscope.run/1"
@@ -115,9 +117,6 @@ class AuditResult:
     def as_dict(self) -> dict[str, Any]:
         """The results.json document (schema documented in the README): byte for byte the
         same for the same plan, inputs, seed and tool version; see `run_dict` for the rest."""
-        from audit_core.version import TOOL_NAME, __version__
-        from audit_core.build_info import build_hash
-
         probes = [p.as_dict() for p in self.probes]
         for probe in probes:
             probe.pop("seconds", None)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from audit_core.fingerprint import file_sha256
+from audit_core.version import __version__
 
 CERTIFICATE_SCHEMA = "mnemoscope.validation/1"
 _PREFIX = "validation-"
@@ -56,8 +57,6 @@ def latest_validation(folder: Path | None = None) -> dict[str, Any]:
     Never raises: an unreadable folder or file counts as no validation. Cheap (reads a
     few small JSON files; no hashing of the installation).
     """
-    from audit_core.version import __version__
-
     folder = validation_dir() if folder is None else folder
     best: tuple[str, Path, dict[str, Any]] | None = None
     try:

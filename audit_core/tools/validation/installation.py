@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from audit_core.fingerprint import file_sha256
+from audit_core.version import __version__
 
 RECORD_SCHEMA = "mnemoscope.installation/1"
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # audit_core/
@@ -112,8 +113,6 @@ def installed_versions(names: list[str]) -> dict[str, str | None]:
 
 def record_installation(path: Path = RECORD_PATH, roots: Roots | None = None) -> dict[str, Any]:
     """Write the record of this installation's files and dependency versions."""
-    from audit_core.version import __version__
-
     roots = tool_roots() if roots is None else roots
     names = [name for name, _ in runtime_requirements()]
     record = {

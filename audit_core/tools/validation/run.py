@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from audit_core.run.progress import CancelToken, Cancelled, ProgressCallback, ignore_progress
 from audit_core.tools.validation import family_answers, installation, known_answers
 from audit_core.tools.validation.certificate import CERTIFICATE_SCHEMA, validation_dir, write_certificate
+from audit_core.version import TOOL_NAME, __version__
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,6 @@ def run_validation(out_dir: Path | None = None, *, on_progress: ProgressCallback
     `record_path`: the installation record to check the files against (default: the one
     written at installation, `installation.RECORD_PATH`).
     """
-    from audit_core.version import TOOL_NAME, __version__
-
     record_path = installation.RECORD_PATH if record_path is None else record_path
 
     cancel = cancel or CancelToken()
