@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audit_core.report.approval import Decision
+from audit_core.report.pdf.approval import Decision
 
 DECISIONS = (("Approved", Decision.APPROVED), ("Approved with conditions", Decision.APPROVED_WITH_CONDITIONS),
              ("Rejected", Decision.REJECTED))
@@ -151,8 +151,8 @@ def _sign(window, request: SignRequest) -> None:
 def sign_work(request: SignRequest):
     """The background call: the CLI's own function; returns the approval recorded."""
     def work():
-        from audit_core.report.approval import approve_report, make_approval
-        from audit_core.report.signing import ReportSigner
+        from audit_core.report.pdf.approval import approve_report, make_approval
+        from audit_core.report.pdf.signing import ReportSigner
 
         approval = make_approval(request.approver, request.decision, request.conditions)
         approve_report(request.report, ReportSigner(request.certificate, request.password), approval)

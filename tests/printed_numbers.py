@@ -223,9 +223,9 @@ def report_labels(report: Mapping[str, Any]) -> list[str]:
     the PDF embeds, and the cells that number its required actions."""
     from reportlab.graphics.shapes import Group, String
 
-    from audit_core.report.document import build_report
-    from audit_core.report.elements import Figure, Table
-    from audit_core.report.pdf_figures import chart_drawing
+    from audit_core.report.sections.document import build_report
+    from audit_core.report.sections.elements import Figure, Table
+    from audit_core.report.pdf.figures import chart_drawing
 
     def blocks(value: Any, kind: type) -> Iterator[Any]:
         if isinstance(value, kind):
@@ -296,7 +296,7 @@ def assert_printed_from(text: str, *documents: Mapping[str, Any], where: str,
 
 def report_headings(report: Mapping[str, Any]) -> list[str]:
     """The section titles of the report built from `report` (results with run facts)."""
-    from audit_core.report.document import build_report
+    from audit_core.report.sections.document import build_report
 
     return [section.title for section in build_report(report).sections]
 

@@ -246,7 +246,7 @@ def _probes(args: argparse.Namespace) -> int:
     from audit_core.plan.params import describe
     from audit_core.probes import PROBES
     from audit_core.cli.terminal import format_probes
-    from audit_core.results.verdicts import THRESHOLD_FAMILIES
+    from audit_core.plan.thresholds import threshold_tables
 
     kind = None
     if args.model is not None:
@@ -259,7 +259,7 @@ def _probes(args: argparse.Namespace) -> int:
                 "settings": [f.as_dict() for f in describe(p.config_type)]} for p in PROBES
                if kind is None or p.needs.applies_to(kind)]
     thresholds = {family: [f.as_dict() for f in describe(kind)]
-                  for family, kind in THRESHOLD_FAMILIES.items()}
+                  for family, kind in threshold_tables().items()}
     if args.json:
         print(json.dumps({"probes": listing, "thresholds": thresholds}, indent=2))
     else:

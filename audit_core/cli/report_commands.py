@@ -44,7 +44,7 @@ def load_signer(pkcs12: Path):
     """The certificate, opened now so that a wrong password fails before any work."""
     import getpass
 
-    from audit_core.report.signing import ReportSigner, passphrase_from_environment
+    from audit_core.report.pdf.signing import ReportSigner, passphrase_from_environment
 
     passphrase = passphrase_from_environment()
     if passphrase is None and sys.stdin.isatty():
@@ -55,7 +55,7 @@ def load_signer(pkcs12: Path):
 
 
 def verify_command(args: argparse.Namespace) -> int:
-    from audit_core.report.verification import verify_report
+    from audit_core.report.pdf.verification import verify_report
 
     outcome = verify_report(args.report, trust=args.trust, extract=args.extract)
     print("\n".join(outcome.lines))
@@ -64,7 +64,7 @@ def verify_command(args: argparse.Namespace) -> int:
 
 
 def sign_command(args: argparse.Namespace) -> int:
-    from audit_core.report.approval import approve_report, check_approvable, make_approval
+    from audit_core.report.pdf.approval import approve_report, check_approvable, make_approval
 
     approval = make_approval(args.approver, args.decision, args.conditions)
     check_approvable(args.report)  # a wrong file is named before the password is asked

@@ -14,7 +14,7 @@ from audit_core.plan.params import build_settings
 from audit_core.plan.parsing import AuditPlan
 from audit_core.probes import PROBES, PROBES_BY_ID
 from audit_core.probes.base import Probe
-from audit_core.results.verdicts import THRESHOLD_FAMILIES
+from audit_core.plan.thresholds import threshold_tables
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +73,15 @@ def supported_probes(selected: list[tuple[Probe, Any]], info: Any,
 
 
 def resolve_thresholds(plan: AuditPlan) -> dict[str, Any]:
-    unknown = sorted(set(plan.thresholds) - set(THRESHOLD_FAMILIES))
+    """Each [thresholds.*] table of the plan checked and filled with its defaults, by table
+    name (a probe's family, or "split_validity"); an unknown table is refused."""
+    tables = threshold_tables()
+    unknown = sorted(set(plan.thresholds) - set(tables))
     if unknown:
         raise PlanError(f"unknown key 'thresholds.{unknown[0]}' "
-                        f"(known: {', '.join(THRESHOLD_FAMILIES)})")
-    resolved = {family: build_settings(kind, plan.thresholds.get(family, {}), f"thresholds.{family}")
-                for family, kind in THRESHOLD_FAMILIES.items()}
+                        f"(known: {', '.join(tables)})")
+    resolved = {table: build_settings(kind, plan.thresholds.get(table, {}), f"thresholds.{table}")
+                for table, kind in tables.items()}
     for family, values in resolved.items():
         low, high = getattr(values, "warn_auc_lower", None), getattr(values, "fail_auc_lower", None)
         if low is not None and high is not None and high < low:

@@ -30,7 +30,8 @@ from audit_core.probes.base import ProbeContext, ProbeOutcome
 from audit_core.stats.intervals import CONFIDENCE, fisher_greater
 from audit_core.stats.precision_recall import average_precision
 from audit_core.stats.roc import auc
-from audit_core.results.verdicts import AttributeThresholds, Verdict
+from audit_core.families.attribute import AttributeThresholds
+from audit_core.results.verdicts import Verdict
 
 # The simultaneous gap interval reads the alpha / (2 x cells) tails of the bootstrap: at
 # 9 cells and alpha 0.05 that is 0.28%, about 1 draw in 500 and 6 in 2,000.

@@ -25,7 +25,7 @@ from audit_core.results.figures import (
     format_share,
 )
 from audit_core.probes.base import Headline
-from audit_core.results.verdicts import AttributeThresholds
+from audit_core.families.attribute import AttributeThresholds
 
 HEADLINE_LABEL = "Member minus non-member AUROC gap with the strongest evidence of risk"
 

@@ -18,6 +18,7 @@ import numpy as np
 from audit_core.data.cohort import Cohort, Role
 from audit_core.run.progress import Progress
 from audit_core.passes.token_scores import TokenScores
+from audit_core.families import Family
 from audit_core.results.verdicts import Verdict
 
 
@@ -107,7 +108,7 @@ class ProbeOutcome:
 class Probe(Protocol):
     id: str
     title: str
-    family: str  # selects the thresholds table: "membership" or "extraction"
+    family: Family  # what the verdict is about; selects the [thresholds.<family>] table
     question: str
     citation: str
     config_type: type[Any]  # the probe's config dataclass (type[Any]: each probe names its own)

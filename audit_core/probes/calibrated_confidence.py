@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from audit_core.families import Family
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.tabular_attack import TABULAR_KINDS, assess_signal
 from audit_core.passes.tabular_signals import logit_confidence
@@ -23,7 +24,7 @@ class CalibratedConfidenceConfig:
 class CalibratedConfidence:
     id = "calibrated_confidence"
     title = "Reference-calibrated confidence (tabular, offline LiRA)"
-    family = "membership"
+    family = Family.MEMBERSHIP
     question = ("Is the risk model surer of the true outcome for a training patient than a "
                 "reference model that never saw the patient, more so than for non-members?")
     citation = "Carlini et al., IEEE S&P 2022"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from audit_core.families import Family
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.tabular_attack import TABULAR_KINDS, assess_signal
 from audit_core.passes.tabular_signals import negative_modified_entropy
@@ -22,7 +23,7 @@ class CalibratedModifiedEntropyConfig:
 class CalibratedModifiedEntropy:
     id = "calibrated_modified_entropy"
     title = "Reference-calibrated modified entropy (tabular)"
-    family = "membership"
+    family = Family.MEMBERSHIP
     question = ("Is the risk model confident and right about a training patient more than a "
                 "reference model that never saw the patient, more so than for non-members?")
     citation = "Song and Mittal, USENIX Security 2021; Carlini et al., IEEE S&P 2022"

@@ -30,11 +30,13 @@ from audit_core.canaries.exposure import (
 from audit_core.canaries.files import load_canary_set
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
+from audit_core.families import Family
 from audit_core.results.figures import format_bits, format_count, format_general, format_share
 from audit_core.models.tokenizer_loading import unknown_token_id
 from audit_core.plan.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
-from audit_core.results.verdicts import CanaryThresholds, Verdict
+from audit_core.families.canaries import CanaryThresholds
+from audit_core.results.verdicts import Verdict
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,7 +56,7 @@ class CanaryExposureConfig:
 class CanaryExposure:
     id = "canary_exposure"
     title = "Canary exposure (Secret Sharer)"
-    family = "canaries"
+    family = Family.CANARIES
     question = ("How strongly did the model memorize synthetic canary records inserted into its "
                 "training data, by how often they were inserted?")
     citation = "Carlini et al., USENIX Security 2019"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from audit_core.families import Family
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.tabular_attack import TABULAR_KINDS, assess_signal
 from audit_core.passes.tabular_signals import confidence
@@ -22,7 +23,7 @@ class ConfidenceConfig:
 class Confidence:
     id = "confidence"
     title = "Confidence membership inference (tabular)"
-    family = "membership"
+    family = Family.MEMBERSHIP
     question = ("Is the risk model surer of the true outcome for the patients it was trained "
                 "on than for other patients?")
     citation = "Song and Mittal, USENIX Security 2021"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audit_core.data.cohort import Role
+from audit_core.families import Family
 from audit_core.stats.neighbour_similarity import neighbour_similarity
 from audit_core.passes.encoder_outputs import ENCODER_KINDS
 from audit_core.plan.params import param
@@ -30,7 +31,7 @@ class EmbeddingDistanceConfig:
 class EmbeddingDistance:
     id = "embedding_distance"
     title = "Embedding-distance membership inference (encoder)"
-    family = "membership"
+    family = Family.MEMBERSHIP
     question = ("Do the embeddings of training patients lie closer to other training patients "
                 "than the embeddings of patients the encoder never saw?")
     citation = "Song and Raghunathan, ACM CCS 2020"

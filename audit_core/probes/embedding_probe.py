@@ -27,6 +27,7 @@ import numpy as np
 from audit_core.clinical.code_sets import parse_code_sets
 from audit_core.clinical.sensitive_inputs import SensitiveInputs, sensitive_inputs
 from audit_core.data.cohort import Role
+from audit_core.families import Family
 from audit_core.results.figures import format_auc, format_count, format_gap, format_gap_interval, format_p_value
 from audit_core.plan.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
@@ -62,7 +63,7 @@ class EmbeddingProbeConfig:
 class EmbeddingProbe:
     id = "embedding_probe"
     title = "Sensitive attributes in the hidden states (T3)"
-    family = "embedding"
+    family = Family.EMBEDDING
     question = ("Can a patient's sensitive diagnoses be read off the model's internal state "
                 "for a prompt that leaves them out, more easily for training patients than for "
                 "patients the model never saw?")

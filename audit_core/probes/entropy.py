@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from audit_core.families import Family
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.tabular_attack import TABULAR_KINDS, assess_signal
 from audit_core.passes.tabular_signals import negative_entropy
@@ -22,7 +23,7 @@ class EntropyConfig:
 class Entropy:
     id = "entropy"
     title = "Prediction-entropy membership inference (tabular)"
-    family = "membership"
+    family = Family.MEMBERSHIP
     question = ("Are the risk model's predictions more certain (lower entropy) for training "
                 "patients than for other patients, whatever the outcome?")
     citation = "Song and Mittal, USENIX Security 2021"

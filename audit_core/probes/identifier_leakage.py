@@ -22,6 +22,7 @@ import numpy as np
 
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
+from audit_core.families import Family
 from audit_core.results.figures import format_count, format_p_value, format_percent, format_rate, format_share
 from audit_core.identifiers.detector import CATEGORIES, DIRECT, detect
 from audit_core.identifiers.index import IdentifierIndex, keys_of, namespaced
@@ -75,7 +76,7 @@ class _Tally:
 class IdentifierLeakage:
     id = "identifier_leakage"
     title = "Identifier leakage in generated text"
-    family = "identifiers"
+    family = Family.IDENTIFIERS
     question = ("Does the model write HIPAA Safe Harbor identifiers of its training patients, "
                 "prompted with their notes or unprompted?")
     citation = "Carlini et al., USENIX Security 2021; Lukas et al., IEEE S&P 2023"

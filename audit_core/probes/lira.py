@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.data.cohort import Role
+from audit_core.families import Family
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import REFERENCE_CALIBRATED, assess_membership
 from audit_core.passes.token_scores import TokenScores
@@ -41,7 +42,7 @@ class LiraConfig:
 class Lira:
     id = "lira"
     title = "Reference-model likelihood ratio (offline LiRA)"
-    family = "membership"
+    family = Family.MEMBERSHIP
     question = ("Is a training patient's record more likely under the audited model than "
                 "under a reference model that never saw it, more so than a non-member's?")
     citation = "Carlini et al., IEEE S&P 2022"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.data.cohort import Role
+from audit_core.families import Family
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import assess_membership
 from audit_core.passes.chunked_scoring import mean_logprobs
@@ -25,7 +26,7 @@ class LossConfig:
 class Loss:
     id = "loss"
     title = "LOSS membership inference"
-    family = "membership"
+    family = Family.MEMBERSHIP
     question = ("Can an attacker tell a training patient from a non-member by how likely "
                 "the model finds the record?")
     citation = "Yeom et al., IEEE CSF 2018"

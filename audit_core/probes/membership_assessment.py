@@ -50,7 +50,8 @@ from audit_core.stats.roc import (
     score_histogram,
     thin_curve,
 )
-from audit_core.results.verdicts import MembershipThresholds, Verdict
+from audit_core.families.membership import MembershipThresholds
+from audit_core.results.verdicts import Verdict
 
 # LeakPro's and Carlini et al. 2022's operating points: 10%, 1% and 0.1% FPR.
 REPORTED_FPRS = {"10pct": 0.1, "1pct": 0.01, "0.1pct": 0.001}

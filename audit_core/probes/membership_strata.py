@@ -37,7 +37,7 @@ from audit_core.results.figures import (
 from audit_core.stats.intervals import auc_greater_p_value, bootstrap_auc, clopper_pearson
 from audit_core.stats.multiple_testing import benjamini_hochberg
 from audit_core.stats.roc import auc
-from audit_core.results.verdicts import MembershipThresholds
+from audit_core.families.membership import MembershipThresholds
 
 RARE_CODES = "rare_codes"
 COUNTS = ("n_members", "n_non_members")

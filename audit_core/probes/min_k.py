@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.data.cohort import Role
+from audit_core.families import Family
 from audit_core.plan.params import param
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import assess_membership, mean_of_lowest
@@ -27,7 +28,7 @@ class MinKConfig:
 class MinK:
     id = "min_k"
     title = "Min-K% Prob membership inference"
-    family = "membership"
+    family = Family.MEMBERSHIP
     question = ("Do training patients' records lack the outlier low-probability tokens "
                 "that unseen records show?")
     citation = "Shi et al., ICLR 2024"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.data.cohort import Role
+from audit_core.families import Family
 from audit_core.plan.params import param
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import assess_membership, mean_of_lowest
@@ -32,7 +33,7 @@ class MinKPlusPlusConfig:
 class MinKPlusPlus:
     id = "min_k_plus_plus"
     title = "Min-K%++ membership inference"
-    family = "membership"
+    family = Family.MEMBERSHIP
     question = ("Are training patients' codes local peaks of the model's predictions, more "
                 "than non-members' codes are?")
     citation = "Zhang et al., ICLR 2025"

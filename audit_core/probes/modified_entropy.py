@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from audit_core.families import Family
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.tabular_attack import TABULAR_KINDS, assess_signal
 from audit_core.passes.tabular_signals import negative_modified_entropy
@@ -23,7 +24,7 @@ class ModifiedEntropyConfig:
 class ModifiedEntropy:
     id = "modified_entropy"
     title = "Modified-entropy membership inference (tabular)"
-    family = "membership"
+    family = Family.MEMBERSHIP
     question = ("Is the risk model both confident and right more often for training patients "
                 "than for other patients (modified entropy)?")
     citation = "Song and Mittal, USENIX Security 2021"

@@ -39,6 +39,7 @@ from audit_core.clinical.prompt_variants import (
 )
 from audit_core.clinical.sensitive_inputs import check_prompt_fits, sensitive_inputs, signal_of
 from audit_core.data.cohort import Role
+from audit_core.families import Family
 from audit_core.results.figures import format_count, format_general, format_p_value, format_share
 from audit_core.plan.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
@@ -95,7 +96,7 @@ class Case:
 class Perturbation:
     id = "perturbation"
     title = "Perturbation of identifiers (T5)"
-    family = "perturbation"
+    family = Family.PERTURBATION
     question = ("When the model reveals a patient's sensitive diagnosis, does the prediction "
                 "collapse once an identifier (age, time, a rare code) is changed, i.e. is it a "
                 "memory of that one patient rather than a population pattern?")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audit_core.data.cohort import Role
+from audit_core.families import Family
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import assess_membership
 
@@ -25,7 +26,7 @@ class PseudoLikelihoodConfig:
 class PseudoLikelihood:
     id = "pseudo_likelihood"
     title = "Pseudo-likelihood membership inference (masked LM)"
-    family = "membership"
+    family = Family.MEMBERSHIP
     question = ("Does the encoder's masked-LM head find a training patient's record more "
                 "predictable, position by position, than a non-member's?")
     citation = "Salazar et al., ACL 2020; Mireshghallah et al., EMNLP 2022"

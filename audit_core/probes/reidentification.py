@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.data.cohort import Role
+from audit_core.families import Family
 from audit_core.results.figures import (
     format_count,
     format_p_value,
@@ -41,7 +42,8 @@ from audit_core.probes.sampled_records import (
     stop_ids,
 )
 from audit_core.stats.intervals import clopper_pearson
-from audit_core.results.verdicts import ReidentificationThresholds, Verdict
+from audit_core.families.reidentification import ReidentificationThresholds
+from audit_core.results.verdicts import Verdict
 
 _RESAMPLES = 1000
 
@@ -66,7 +68,7 @@ class ReidentificationConfig:
 class Reidentification:
     id = "reidentification"
     title = "Quasi-identifier re-identification"
-    family = "reidentification"
+    family = Family.REIDENTIFICATION
     question = ("Do records the model generates single out one training patient by their "
                 "quasi-identifiers, more often than they single out a patient it never saw?")
     citation = "Sweeney 2002; Article 29 WP Opinion 05/2014; El Emam 2008"

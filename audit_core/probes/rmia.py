@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.data.cohort import Role
+from audit_core.families import Family
 from audit_core.plan.params import param
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import (
@@ -48,7 +49,7 @@ class RmiaConfig:
 class Rmia:
     id = "rmia"
     title = "RMIA population likelihood ratio"
-    family = "membership"
+    family = Family.MEMBERSHIP
     question = ("Does a training patient's record beat more of the non-member population "
                 "on likelihood (relative to a reference model, when one is given) than a "
                 "non-member's does?")

@@ -43,6 +43,7 @@ from audit_core.clinical.sensitive_signal import (
 )
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
+from audit_core.families import Family
 from audit_core.plan.params import param
 from audit_core.probes.attribute_assessment import CategoryTier, assess
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
@@ -79,7 +80,7 @@ class SensitiveAttributesConfig:
 class SensitiveAttributes:
     id = "sensitive_attributes"
     title = "Sensitive attributes (T2)"
-    family = "attribute"
+    family = Family.ATTRIBUTE
     question = ("With every sensitive code removed from the prompt, does the model still reveal a "
                 "patient's HIV, substance-use, mental-health or reproductive codes, more for "
                 "training patients than for others?")

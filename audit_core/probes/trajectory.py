@@ -40,6 +40,7 @@ from audit_core.clinical.trajectories import (
 )
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
+from audit_core.families import Family
 from audit_core.plan.params import param
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.clinical_context import sampled_rows, vocabulary_of
@@ -82,7 +83,7 @@ class TrajectoryConfig:
 class Trajectory:
     id = "trajectory"
     title = "Trajectory reconstruction (T1)"
-    family = "trajectory"
+    family = Family.TRAJECTORY
     question = ("Given what an attacker may know of a patient (nothing, demographics, the first "
                 "codes), does the model's sampled future come closer to a training patient's "
                 "real future than to a non-member's?")

@@ -29,7 +29,8 @@ from audit_core.results.figures import (
 )
 from audit_core.probes.base import Headline, ProbeContext, ProbeOutcome
 from audit_core.stats.intervals import fisher_greater
-from audit_core.results.verdicts import TrajectoryThresholds, Verdict
+from audit_core.families.trajectory import TrajectoryThresholds
+from audit_core.results.verdicts import Verdict
 
 _RESAMPLES = 2000
 # The per-tier table (curves["tiers"]): one list per column, one entry per tier, in the

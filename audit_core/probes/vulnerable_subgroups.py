@@ -33,6 +33,7 @@ from audit_core.clinical.sensitive_inputs import (
     signal_of,
 )
 from audit_core.data.cohort import Role
+from audit_core.families import Family
 from audit_core.plan.params import param
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.clinical_context import sampled_rows
@@ -72,7 +73,7 @@ class VulnerableSubgroupsConfig:
 class VulnerableSubgroups:
     id = "vulnerable_subgroups"
     title = "Vulnerable subgroups (T6)"
-    family = "subgroups"
+    family = Family.SUBGROUPS
     question = ("Are some patients (rare conditions, the very old, carriers of sensitive "
                 "diagnoses, any declared subgroup) easier to single out, or to expose, than "
                 "the cohort as a whole?")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.data.cohort import Role
+from audit_core.families import Family
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import assess_membership
 from audit_core.passes.chunked_scoring import mean_logprobs
@@ -27,7 +28,7 @@ class ZlibConfig:
 class Zlib:
     id = "zlib"
     title = "zlib-ratio membership inference"
-    family = "membership"
+    family = Family.MEMBERSHIP
     question = ("Is a record more likely under the model than its compressibility explains, "
                 "more so for training patients?")
     citation = "Carlini et al., USENIX Security 2021"

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .document import build_report
-from .elements import ReportDocument
+from .sections.document import build_report
+from .sections.elements import ReportDocument
 
 __all__ = ["ReportDocument", "build_report", "write_report"]
 
@@ -20,10 +20,10 @@ def write_report(results: Mapping[str, Any], path: Path, signer: Any = None) -> 
     """Writes the PDF report for `results` (the content of results.json) to `path`, as
     PDF/A-3b with the shareable results and the plan embedded; signed (PAdES) when a
     `signing.ReportSigner` is given."""
-    from .attachments import embedded_files
-    from .document import _plain
-    from .pdf import write_pdf  # reportlab is heavy; only load it when writing
-    from .redaction import shareable
+    from .sections.attachments import embedded_files
+    from .sections.document import _plain
+    from .pdf.writer import write_pdf  # reportlab is heavy; only load it when writing
+    from .sections.redaction import shareable
 
     status = signer.status_line() if signer is not None else None
     document = build_report(results, signature_status=status)

@@ -18,13 +18,14 @@ import csv
 import io
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from audit_core.fingerprint import file_sha256
+from audit_core.results.atomic import sync_folder as _sync_folder
+from audit_core.results.atomic import write_atomic
 from audit_core.results.output_folder import (
     AUDIT_FILES,
     OUTPUT_NAMES,
@@ -123,31 +124,3 @@ def spreadsheet_text(value: object) -> str:
     quote, the OWASP rule for CSV injection. The exact value stays in results.json."""
     text = str(value)
     return "'" + text if text.startswith(_FORMULA_LEADS) else text
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _sync_folder(path.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (a reboot right after keeps the new file); POSIX only."""
-    try:
-        handle = os.open(folder, os.O_RDONLY)
-    except OSError:  # Windows opens no folder handles; its rename is journaled by NTFS
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.data.cohort import Role
+from audit_core.families import Family
 from audit_core.plan.parsing import AuditPlan
 from audit_core.run.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 
@@ -96,7 +97,7 @@ def estimate_run(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_prog
                      progress=Progress(cancel=cancel))
         per_token = (time.perf_counter() - start) / max(1, sum(len(x) for x in picked))
         seconds += per_token * total_tokens
-        seconds += _PER_MEMBERSHIP_PROBE * sum(p.family == "membership" for p, _ in selected)
+        seconds += _PER_MEMBERSHIP_PROBE * sum(p.family == Family.MEMBERSHIP for p, _ in selected)
 
     progress.advance(0.7, "timing decoding")
     for probe, config in selected:
@@ -146,7 +147,7 @@ def _calibrated_seconds(calibration: dict, parameters: int, selected, all_ids,
     if any(p.needs.token_scores for p, _ in selected):
         tokens = sum(len(x) for x in all_ids)
         seconds += tokens * scale / rates["scoring_tokens_per_s"] * (2 if reference else 1)
-        seconds += _PER_MEMBERSHIP_PROBE * sum(p.family == "membership" for p, _ in selected)
+        seconds += _PER_MEMBERSHIP_PROBE * sum(p.family == Family.MEMBERSHIP for p, _ in selected)
     rate = rates["generation"]["batch_16_tokens_per_s"] / scale
     for probe, config in selected:
         if not probe.needs.generation:

@@ -21,29 +21,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from audit_core.families import spec_of
 from audit_core.results.figures import format_seconds
-from audit_core.report.probe_evidence import histogram_chart, roc_chart
+from audit_core.report.sections.probe_evidence import histogram_chart, roc_chart
 from audit_core.results.result import AuditResult, ProbeResult, plain
 from desktop.audit_controller import FinishedAudit
 from desktop.widgets.charts import RocChart, ScoreHistogram
 from desktop.widgets.records_table import RecordsFilter, RecordsModel
 from desktop.widgets.verdict_badge import MEANINGS, VerdictBadge, verdict_colours
-
-# What a verdict means, in one sentence a privacy officer can repeat.
-PLAIN = {
-    ("membership", "fail"): "An attacker could tell, far better than by chance, whether a patient's "
-                            "record was used to train this model.",
-    ("membership", "warn"): "Training patients can be told apart from others somewhat better than chance.",
-    ("membership", "pass"): "Training patients could not be told apart from others at the thresholds set.",
-    ("membership", "inconclusive"): "The cohorts are too small to show the absence of leakage at "
-                                    "the false-positive rate required.",
-    ("extraction", "fail"): "The model wrote out parts of training records word for word when "
-                            "prompted with their beginning, more often than for unseen records.",
-    ("extraction", "warn"): "A few training records came out word for word, though not "
-                            "significantly more than unseen ones.",
-    ("extraction", "pass"): "No training record came out word for word.",
-    ("extraction", "inconclusive"): "Too few records were long enough to bound the extraction rate.",
-}
 
 
 def _escape(text: object) -> str:
@@ -53,7 +38,11 @@ def _escape(text: object) -> str:
 def plain_sentence(probe: ProbeResult) -> str:
     if probe.verdict.value == "error":
         return f"This probe stopped with an error and gives no evidence either way ({probe.error})."
-    return PLAIN.get((probe.family, probe.verdict.value), probe.findings[0] if probe.findings else "")
+    # What a verdict means, in one sentence a privacy officer can repeat: the family's own
+    # (audit_core/families/), else the probe's first finding.
+    spec = spec_of(probe.family)
+    sentence = None if spec is None else spec.plain.get(probe.verdict)
+    return sentence if sentence is not None else (probe.findings[0] if probe.findings else "")
 
 
 class ProbeCard(QFrame):

@@ -1,8 +1,8 @@
 """The ROC curve (log-log) and the two score distributions, drawn with QPainter.
 
-What to draw comes from the report's chart specs (`audit_core.report.probe_evidence`:
+What to draw comes from the report's chart specs (`audit_core.report.sections.probe_evidence`:
 the curve, the operating points with their intervals, the axis label), and where to draw
-it from `audit_core.report.chart_geometry`, both shared with the PDF: these widgets only scale
+it from `audit_core.report.sections.chart_geometry`, both shared with the PDF: these widgets only scale
 unit coordinates to pixels and stroke them, so the app and the report cannot disagree.
 """
 
@@ -12,9 +12,9 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from audit_core.report.chart_geometry import HistogramGeometry, LogAxis, RocGeometry, histogram_geometry, roc_geometry
-from audit_core.report.elements import HistogramChart as HistogramSpec
-from audit_core.report.elements import RocChart as RocSpec
+from audit_core.report.sections.chart_geometry import HistogramGeometry, LogAxis, RocGeometry, histogram_geometry, roc_geometry
+from audit_core.report.sections.elements import HistogramChart as HistogramSpec
+from audit_core.report.sections.elements import RocChart as RocSpec
 
 INK = QColor("#1A1A1A")
 MUTED = QColor("#5F6B7A")

@@ -20,7 +20,7 @@ from audit_core.models.precision import rank_agreement, runtime_facts
 from audit_core.models.runtime import physical_cores, resolve_provider
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
 from audit_core.plan.parsing import plan_from_dict
-from audit_core.report.precision import precision_text
+from audit_core.report.sections.precision import precision_text
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "resources" / "demo"

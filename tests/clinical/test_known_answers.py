@@ -31,7 +31,8 @@ from audit_core.probes.base import ProbeContext
 from audit_core.probes.sensitive_attributes import SensitiveAttributes
 from audit_core.probes.trajectory import Trajectory
 from audit_core.run.progress import Progress
-from audit_core.results.verdicts import THRESHOLD_FAMILIES, Verdict
+from audit_core.families import FAMILIES
+from audit_core.results.verdicts import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 SENSITIVE = ROOT / "resources" / "controls" / "sensitive"
@@ -67,7 +68,7 @@ def _context(model_dir: Path, cohorts, probe, seed: int = 3) -> ProbeContext:
     tokenizer = load_tokenizer(model_dir)
     ids = {role: encode_all(tokenizer, list(c.sequences)) for role, c in cohorts.items()}
     return ProbeContext(cohorts=cohorts, token_ids=ids, model=model,
-                        thresholds=THRESHOLD_FAMILIES[probe.family](), rng=np.random.default_rng(seed),
+                        thresholds=FAMILIES[probe.family].thresholds(), rng=np.random.default_rng(seed),
                         progress=Progress(), tokenizer=tokenizer, columns=COLUMNS)
 
 

@@ -3,9 +3,9 @@ one row per tier (T1) and per category and tier with something to show (T2)."""
 
 from __future__ import annotations
 
-from audit_core.report.clinical_tables import clinical_blocks
-from audit_core.report.elements import Paragraph, Table
-from audit_core.report.probe_section import probe_section
+from audit_core.report.sections.clinical_tables import clinical_blocks
+from audit_core.report.sections.elements import Paragraph, Table
+from audit_core.report.sections.probe_section import probe_section
 
 TIERS = {"known_tokens": [-1.0, 0.0, 10.0], "n_members": [50.0, 50.0, 48.0],
          "n_non_members": [50.0, 50.0, 49.0], "distance_members": [0.81, 0.89, 0.70],

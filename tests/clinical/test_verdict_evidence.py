@@ -22,14 +22,16 @@ from audit_core.clinical.record_layout import Tier
 from audit_core.data.cohort import Role
 from audit_core.probes.attribute_assessment import CategoryTier, assess
 from audit_core.probes.vulnerable_assessment import SIGNALS, flag_strata, vulnerable_outcome
-from audit_core.report.clinical_tables import clinical_blocks
-from audit_core.report.elements import Badge, Paragraph, Table
-from audit_core.report.probe_evidence import meaning_blocks
-from audit_core.report.redaction import scrub_text
-from audit_core.report.values import format_p_value
-from audit_core.report.vulnerable_table import vulnerable_table
+from audit_core.report.sections.clinical_tables import clinical_blocks
+from audit_core.report.sections.elements import Badge, Paragraph, Table
+from audit_core.report.sections.probe_evidence import meaning_blocks
+from audit_core.report.sections.redaction import scrub_text
+from audit_core.report.sections.values import format_p_value
+from audit_core.report.sections.vulnerable_table import vulnerable_table
 from audit_core.stats.disparity import one_sided_p
-from audit_core.results.verdicts import AttributeThresholds, SubgroupThresholds, Verdict
+from audit_core.families.attribute import AttributeThresholds
+from audit_core.families.subgroups import SubgroupThresholds
+from audit_core.results.verdicts import Verdict
 
 N = 200  # patients per cohort
 

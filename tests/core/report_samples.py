@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from audit_core.report.elements import (
+from audit_core.report.sections.elements import (
     Section,
     Table,
 )

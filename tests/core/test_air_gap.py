@@ -72,7 +72,7 @@ def test_importing_the_tool_forces_the_hub_libraries_offline() -> None:
 
 
 def test_the_report_and_the_about_box_state_the_air_gap() -> None:
-    from audit_core.report.appendix import AIR_GAP, appendix_section
+    from audit_core.report.sections.appendix import AIR_GAP, appendix_section
 
     assert "makes no network connection" in AIR_GAP and "stayed on the workstation" in AIR_GAP
     assert AIR_GAP in repr(appendix_section({"audit": {"id": "MNS-1"}}, "0" * 64))

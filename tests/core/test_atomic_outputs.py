@@ -41,7 +41,8 @@ def test_a_crash_before_the_rename_keeps_the_previous_file(tmp_path: Path, monke
 
 
 def test_a_crash_while_writing_the_pdf_keeps_the_previous_report(tmp_path: Path, monkeypatch) -> None:
-    from audit_core.report import pdf, write_report
+    from audit_core.report import write_report
+    from audit_core.report.pdf import writer
 
     target = tmp_path / "report.pdf"
     target.write_bytes(b"%PDF-1.7 finished earlier")
@@ -50,7 +51,7 @@ def test_a_crash_while_writing_the_pdf_keeps_the_previous_report(tmp_path: Path,
         path.write_bytes(data[: len(data) // 2])  # half a file, then the crash
         raise Crash()
 
-    monkeypatch.setattr(pdf, "write_archival", crash)
+    monkeypatch.setattr(writer, "write_archival", crash)
     with pytest.raises(Crash):
         write_report(json.loads(FIXTURE.read_text()), target)
     assert target.read_bytes() == b"%PDF-1.7 finished earlier"

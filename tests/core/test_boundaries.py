@@ -36,6 +36,7 @@ def test_a_full_audit_loads_no_torch_transformers_or_qt(tmp_path: Path, small_pl
 
 
 def _imports(package: Path) -> dict[str, set[str]]:
+    """Absolute names each file imports, anywhere in it (function-level imports too)."""
     import ast
 
     found: dict[str, set[str]] = {}
@@ -50,13 +51,106 @@ def _imports(package: Path) -> dict[str, set[str]]:
     return found
 
 
+def _module_graph() -> dict[str, set[str]]:
+    """audit_core's modules -> the audit_core modules each imports (relative imports resolved,
+    `from pkg import module` counted as the module), with every package whose __init__ runs
+    on the way. Function-level imports count, except in a package's __init__: those are its
+    lazy entry points (audit_core.run_audit, report.write_report), loaded only when called,
+    not when a module of the package is imported."""
+    import ast
+
+    def nodes(tree: ast.AST, lazy_too: bool):
+        for node in ast.iter_child_nodes(tree):
+            if lazy_too or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                yield node
+                yield from nodes(node, lazy_too)
+
+    files = {}
+    for path in (ROOT / "audit_core").rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+
+    def known(name: str) -> str | None:
+        while name and name not in files:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for module, path in files.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in nodes(ast.parse(path.read_text(encoding="utf-8")), path.name != "__init__.py"):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(anchor + ([base] if base else []))
+                targets.add(base)
+                targets.update(f"{base}.{alias.name}" for alias in node.names)
+        edges = set()
+        for target in targets:
+            name = known(target)
+            while name:  # importing a.b.c runs a.b's __init__ too
+                edges.add(name)
+                name = known(name.rpartition(".")[0])
+        graph[module] = edges - {module}
+    return graph
+
+
+def _reached(graph: dict[str, set[str]], prefix: str, forbidden: tuple[str, ...]) -> list[str]:
+    """The import chains by which modules under `prefix` reach a `forbidden` module."""
+    came_from: dict[str, str | None] = {m: None for m in graph if m.startswith(prefix)}
+    queue = list(came_from)
+    while queue:
+        module = queue.pop()
+        for target in sorted(graph[module]):
+            if target not in came_from:
+                came_from[target] = module
+                queue.append(target)
+    chains = []
+    for module in sorted(m for m in came_from if any(m == f or m.startswith(f + ".") for f in forbidden)):
+        chain = [module]
+        while came_from[chain[-1]] is not None:
+            chain.append(came_from[chain[-1]])  # type: ignore[arg-type]
+        chains.append(" <- ".join(chain))
+    return chains
+
+
 def test_the_report_is_built_from_results_only() -> None:
-    """DESIGN.md: the report is a function of the result, never of models, data or probes."""
-    forbidden = ("audit_core.models", "audit_core.data", "audit_core.probes", "audit_core.run.runner",
-                 "audit_core.scoring", "onnxruntime", "pandas", "torch", "PySide6")
+    """DESIGN.md: the report is a function of the result, never of models, data or probes;
+    checked through the whole import chain (it once reached the runner through
+    verification -> results.outputs -> output_folder -> run.checkpoints)."""
+    forbidden = ("onnxruntime", "pandas", "torch", "PySide6")
     for module, names in _imports(ROOT / "audit_core" / "report").items():
         bad = sorted(n for n in names if n.startswith(forbidden))
         assert not bad, f"{module} imports {bad}"
+    stages = tuple(f"audit_core.{name}" for name in (
+        "run", "kinds", "passes", "data", "models", "probes", "plan", "tools", "cli"))
+    # The family registry the report words its findings from declares its thresholds with
+    # plan.params (label, help, range: no parsing, no files); that module is allowed.
+    declarations = ("audit_core.plan <-", "audit_core.plan.params <-")
+    chains = _reached(_module_graph(), "audit_core.report", stages)
+    assert [c for c in chains if not c.startswith(declarations)] == []
+
+
+def test_the_report_content_never_reaches_the_pdf_writer() -> None:
+    """report/sections is plain data from the result: the app draws from it without
+    reportlab, and the content is tested without drawing."""
+    graph = _module_graph()
+    assert _reached(graph, "audit_core.report.sections", ("audit_core.report.pdf",)) == []
+    for module, names in _imports(ROOT / "audit_core" / "report" / "sections").items():
+        bad = sorted(n for n in names if n.split(".")[0] in ("reportlab", "pikepdf", "pyhanko"))
+        assert not bad, f"{module} imports {bad}"
+
+
+def test_reportlab_and_pikepdf_are_imported_only_under_report_pdf() -> None:
+    pdf_writer = str(Path("audit_core", "report", "pdf")) + os.sep
+    for package in ("audit_core", "desktop"):
+        for module, names in _imports(ROOT / package).items():
+            bad = sorted(n for n in names if n.split(".")[0] in ("reportlab", "pikepdf", "pyhanko"))
+            assert not bad or module.startswith(pdf_writer), f"{module} imports {bad}"
 
 
 def test_the_core_never_imports_qt_or_the_desktop_app() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audit_core.report.chart_geometry import (
+from audit_core.report.sections.chart_geometry import (
     LogAxis,
     histogram_geometry,
     interpolated_curve,

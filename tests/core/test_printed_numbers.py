@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 
 from audit_core.report import write_report
-from audit_core.report.document import build_report
-from audit_core.report.metrics import metric_rows
+from audit_core.report.sections.document import build_report
+from audit_core.report.sections.metrics import metric_rows
 from tests.core.report_samples import strings, table_rows
 from tests.printed_numbers import (
     assert_printed_from,

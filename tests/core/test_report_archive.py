@@ -12,8 +12,8 @@ import pytest
 
 from audit_core.cli.main import main
 from audit_core.report import write_report
-from audit_core.report.attachments import digest
-from audit_core.report.document import build_report
+from audit_core.report.sections.attachments import digest
+from audit_core.report.sections.document import build_report
 from tests.core.report_samples import (  # `results`, the fixture, comes from conftest.py
     PLANTED,
     make_pkcs12,
@@ -116,7 +116,7 @@ def test_verify_accepts_an_untouched_report_and_rejects_altered_results(tmp_path
 
 def test_a_signed_report_verifies_and_any_later_change_is_caught(tmp_path, results, capsys):
     pytest.importorskip("pyhanko")
-    from audit_core.report.signing import ReportSigner, SigningError
+    from audit_core.report.pdf.signing import ReportSigner, SigningError
 
     certificate = tmp_path / "hospital.p12"
     make_pkcs12(certificate, b"s3cret")
@@ -150,7 +150,7 @@ def test_verify_trusts_a_signer_only_against_the_roots_given(tmp_path, results, 
     pytest.importorskip("pyhanko")
     from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
-    from audit_core.report.signing import ReportSigner
+    from audit_core.report.pdf.signing import ReportSigner
 
     certificate = tmp_path / "hospital.p12"
     make_pkcs12(certificate, b"pw")

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from audit_core.report.document import build_report, results_digest
-from audit_core.report.elements import (
+from audit_core.report.sections.document import build_report, results_digest
+from audit_core.report.sections.elements import (
     Badge,
     Figure,
     Paragraph,
@@ -19,7 +19,7 @@ from audit_core.report.elements import (
     TextStyle,
     VerdictBanner,
 )
-from audit_core.report.metrics import format_metric, metric_label
+from audit_core.report.sections.metrics import format_metric, metric_label
 
 from tests.core.report_samples import (  # `results`, the fixture, comes from conftest.py
     REPO,
@@ -260,7 +260,7 @@ def test_the_report_is_a_function_of_the_results(results):
 
 def test_the_document_layer_and_the_package_import_without_reportlab():
     code = (
-        "import sys, audit_core.report, audit_core.report.document; "
+        "import sys, audit_core.report, audit_core.report.sections.document; "
         "assert 'reportlab' not in sys.modules, sorted(m for m in sys.modules if 'reportlab' in m)"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)

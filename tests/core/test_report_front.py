@@ -14,11 +14,11 @@ import pytest
 
 from audit_core.probes import PROBES
 from audit_core.report import write_report
-from audit_core.report.document import build_report
-from audit_core.report.elements import Table
-from audit_core.report.families import THRESHOLD_ANCHORS
+from audit_core.report.sections.document import build_report
+from audit_core.report.sections.elements import Table
+from audit_core.report.sections.family_terms import THRESHOLD_ANCHORS
 from audit_core.plan.params import describe
-from audit_core.results.verdicts import THRESHOLD_FAMILIES
+from audit_core.plan.thresholds import threshold_tables
 from tests.core.report_samples import all_table_rows, strings, table_rows
 
 # Internal notes no reader of the report has (issue 14, defect 10).
@@ -151,7 +151,7 @@ def every_family(results: dict) -> dict:
     """A probe of each threshold family, carrying the thresholds and anchors the engine
     declares, as a run writes them into results.json."""
     results = copy.deepcopy(results)
-    for family, kind in THRESHOLD_FAMILIES.items():
+    for family, kind in threshold_tables().items():
         meta = [info.as_dict() for info in describe(kind)]
         results["probes"].append({
             "id": f"probe_{family}", "title": f"A {family} probe", "family": family, "verdict": "pass",
@@ -165,7 +165,7 @@ def every_family(results: dict) -> dict:
 
 
 def test_no_internal_reference_is_declared_anywhere_a_report_reads_from():
-    declared = [value for kind in (*THRESHOLD_FAMILIES.values(), *(p.config_type for p in PROBES))
+    declared = [value for kind in (*threshold_tables().values(), *(p.config_type for p in PROBES))
                 for field in dataclasses.fields(kind) for value in field.metadata.values()
                 if isinstance(value, str)]
     declared += [*THRESHOLD_ANCHORS.values(), *(p.citation for p in PROBES)]

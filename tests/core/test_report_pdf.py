@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from audit_core.report import write_report
-from audit_core.report.document import build_report
-from audit_core.report.elements import (
+from audit_core.report.sections.document import build_report
+from audit_core.report.sections.elements import (
     Figure,
     Heading,
     Paragraph,
@@ -42,8 +42,8 @@ from tests.printed_tokens import pdf_text
 def test_roc_chart_is_log_log_with_decade_ticks_and_only_embedded_fonts(results):
     from reportlab.graphics.shapes import Group, String
 
-    from audit_core.report.chart_geometry import decade_ticks, interpolated_curve, tick_label
-    from audit_core.report.charts import roc_drawing
+    from audit_core.report.sections.chart_geometry import decade_ticks, interpolated_curve, tick_label
+    from audit_core.report.pdf.charts import roc_drawing
 
     assert [tick_label(t) for t in decade_ticks(1e-3)] == ["0.001", "0.01", "0.1", "1"]
     figure = next(b for b in build_report(results).section("membership").blocks if isinstance(b, Figure))
@@ -154,7 +154,7 @@ def test_nothing_overflows_the_page_even_with_long_content(tmp_path, results):
 
 
 def test_a_failed_write_leaves_no_file_at_the_target(tmp_path, results):
-    from audit_core.report.pdf import write_pdf
+    from audit_core.report.pdf.writer import write_pdf
 
     class Unknown:  # a block the writer cannot lay out: it raises mid-way
         pass
@@ -192,7 +192,7 @@ def test_a_write_that_dies_while_saving_keeps_the_previous_report(tmp_path, resu
 
 
 def test_write_pdf_accepts_a_hand_made_document(tmp_path):
-    from audit_core.report.pdf import write_pdf
+    from audit_core.report.pdf.writer import write_pdf
 
     document = ReportDocument(
         report_id="T-1",
@@ -220,7 +220,7 @@ def test_without_a_monospace_font_the_pdf_still_embeds_every_font(tmp_path):
     path = tmp_path / "no-mono.pdf"
     code = (
         "import json, sys; from pathlib import Path\n"
-        "import audit_core.report.fonts as fonts\n"
+        "import audit_core.report.pdf.fonts as fonts\n"
         "fonts._MONO_CANDIDATES = (Path('/nonexistent/mono.ttf'),)\n"
         "from audit_core.report import write_report\n"
         f"write_report(json.loads(Path({str(FIXTURE)!r}).read_text()), Path({str(path)!r}))\n"

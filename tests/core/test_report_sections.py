@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import copy
 
-from audit_core.report.document import build_report
-from audit_core.report.elements import Badge, Heading, SignatureLines, Table
+from audit_core.report.sections.document import build_report
+from audit_core.report.sections.elements import Badge, Heading, SignatureLines, Table
 from tests.core.report_samples import (  # `results`, the fixture, comes from conftest.py
     all_table_rows,
     strings,

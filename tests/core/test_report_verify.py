@@ -20,12 +20,12 @@ import pytest
 
 from audit_core.cli.main import main
 from audit_core.report import write_report
-from audit_core.report.attachments import embedded_files
-from audit_core.report.document import build_report, results_digest
-from audit_core.report.pdf import write_pdf
-from audit_core.report.redaction import shareable
-from audit_core.report.seal import PLACEHOLDER, seal_bytes
-from audit_core.report.verification import verify_report
+from audit_core.report.sections.attachments import embedded_files
+from audit_core.report.sections.document import build_report, results_digest
+from audit_core.report.pdf.writer import write_pdf
+from audit_core.report.sections.redaction import shareable
+from audit_core.report.pdf.seal import PLACEHOLDER, seal_bytes
+from audit_core.report.pdf.verification import verify_report
 from tests.core.report_samples import REPO, make_pkcs12
 
 PAINT = b"1 1 1 rg 0 500 600 300 re f"  # a white box over the top of a page: the verdict gone
@@ -105,7 +105,7 @@ def test_the_demo_report_verifies_and_says_what_it_checked(demo_outputs: Path) -
 
 
 def test_without_pdftotext_the_printed_hash_is_reported_as_not_checked(report: Path, monkeypatch) -> None:
-    import audit_core.report.verification as verification
+    import audit_core.report.pdf.verification as verification
 
     real = shutil.which
     monkeypatch.setattr(verification.shutil, "which", lambda name: None if name == "pdftotext" else real(name))
@@ -119,7 +119,7 @@ def test_without_pdftotext_the_printed_hash_is_reported_as_not_checked(report: P
 @needs_pdftotext
 def test_a_report_signed_when_issued_verifies_and_is_not_called_an_approval(tmp_path, demo_results) -> None:
     pytest.importorskip("pyhanko")
-    from audit_core.report.signing import ReportSigner
+    from audit_core.report.pdf.signing import ReportSigner
 
     certificate = tmp_path / "issuer.p12"
     make_pkcs12(certificate, b"pw")
@@ -179,8 +179,8 @@ def test_anything_appended_after_the_last_signature_fails(report: Path, tmp_path
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-    from audit_core.report.approval import approve_report, make_approval
-    from audit_core.report.signing import ReportSigner
+    from audit_core.report.pdf.approval import approve_report, make_approval
+    from audit_core.report.pdf.signing import ReportSigner
 
     certificate = tmp_path / "officer.p12"
     make_pkcs12(certificate, b"pw")

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from audit_core.report import build_report
-from audit_core.report.run_facts import with_run_facts
+from audit_core.report.sections.run_facts import with_run_facts
 from tests.core.report_samples import strings
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "results_example.json"

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from audit_core.plan.parsing import load_plan
 from audit_core.probes import PROBES
-from audit_core.report.probe_evidence import histogram_chart, roc_chart
+from audit_core.report.sections.probe_evidence import histogram_chart, roc_chart
 from audit_core.results.result import plain
 from desktop.widgets.charts import RocChart, ScoreHistogram
 from desktop.widgets.sample_values import MASK

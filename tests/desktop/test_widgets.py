@@ -10,14 +10,14 @@ import pytest
 
 from audit_core.plan.params import settings_dict
 from audit_core.probes import PROBES
-from audit_core.results.verdicts import THRESHOLD_FAMILIES
+from audit_core.plan.thresholds import threshold_tables
 from desktop.widgets.config_form import ConfigForm
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("config_type", [p.config_type for p in PROBES] + list(THRESHOLD_FAMILIES.values()),
-                         ids=[p.id for p in PROBES] + list(THRESHOLD_FAMILIES))
+@pytest.mark.parametrize("config_type", [p.config_type for p in PROBES] + list(threshold_tables().values()),
+                         ids=[p.id for p in PROBES] + list(threshold_tables()))
 def test_a_generated_form_reads_its_defaults_back_unchanged(qtbot, config_type) -> None:
     form = ConfigForm(config_type)
     qtbot.addWidget(form)

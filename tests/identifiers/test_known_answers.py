@@ -32,7 +32,8 @@ from audit_core.plan.parsing import ColumnMapping
 from audit_core.probes import PROBES_BY_ID
 from audit_core.probes.base import ProbeContext
 from audit_core.run.progress import Progress
-from audit_core.results.verdicts import THRESHOLD_FAMILIES, Verdict
+from audit_core.families import FAMILIES
+from audit_core.results.verdicts import Verdict
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 CANARIES = RESOURCES / "controls" / "canaries"
@@ -52,7 +53,7 @@ def _run(probe_id: str, model_dir: Path, members: Path, non_members: Path, colum
                Role.NON_MEMBERS: load_cohort(non_members, Role.NON_MEMBERS, columns)}
     ctx = ProbeContext(cohorts=cohorts, token_ids={r: encode_all(tokenizer, list(c.sequences))
                                                    for r, c in cohorts.items()},
-                       model=model, thresholds=THRESHOLD_FAMILIES[probe.family](),
+                       model=model, thresholds=FAMILIES[probe.family].thresholds(),
                        rng=np.random.default_rng(11), progress=Progress(), tokenizer=tokenizer,
                        columns=columns)
     return probe.run(dataclasses.replace(probe.config_type(), **settings), ctx)

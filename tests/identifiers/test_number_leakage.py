@@ -32,8 +32,9 @@ from audit_core.plan.parsing import ColumnMapping
 from audit_core.probes import PROBES_BY_ID
 from audit_core.probes.base import ProbeContext
 from audit_core.run.progress import Progress
-from audit_core.report.privacy_tables import privacy_blocks
-from audit_core.results.verdicts import THRESHOLD_FAMILIES, Verdict
+from audit_core.report.sections.privacy_tables import privacy_blocks
+from audit_core.families import FAMILIES
+from audit_core.results.verdicts import Verdict
 from tests.core.report_samples import strings
 
 TEXT = ColumnMapping(id="patient_id", sequence="text", kind="text")
@@ -89,7 +90,7 @@ def _run(notes, trained_on: str, audited: str):
     probe = PROBES_BY_ID["identifier_leakage"]
     ctx = ProbeContext(cohorts=cohorts, token_ids={r: encode_all(tokenizer, list(c.sequences))
                                                    for r, c in cohorts.items()},
-                       model=model, thresholds=THRESHOLD_FAMILIES[probe.family](),
+                       model=model, thresholds=FAMILIES[probe.family].thresholds(),
                        rng=np.random.default_rng(SEED), progress=Progress(), tokenizer=tokenizer,
                        columns=TEXT)
     config = dataclasses.replace(probe.config_type(), new_tokens=80, unprompted=16)

@@ -71,7 +71,7 @@ def test_auto_falls_back_to_the_cpu_when_cuda_will_not_start_and_cuda_is_refused
 
 def test_the_provider_that_ran_is_what_results_and_the_report_record(monkeypatch, small_plan: Path) -> None:
     from audit_core.plan.parsing import load_plan
-    from audit_core.report.document import build_report
+    from audit_core.report.sections.document import build_report
     from audit_core.run.runner import run_audit
 
     _gpu_workstation(monkeypatch, cuda_starts=True)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from audit_core.build_info import UNKNOWN, build_hash, read_build_info
-from audit_core.report.appendix import _software_table
+from audit_core.report.sections.appendix import _software_table
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 

@@ -116,7 +116,7 @@ def test_data_files_the_report_needs_are_collected(manifest) -> None:
                                                   includes=list(includes) if includes else None):
             collected.add(Path(source).as_posix())
     for needed in ("pikepdf/pdfa/data/sRGB.icc", "pikepdf/pdfa/data/schemas/pdfa-3b.json",
-                   "audit_core/report/fonts/DejaVuSansMono.ttf", "reportlab/fonts/Vera.ttf"):
+                   "audit_core/report/pdf/fonts/DejaVuSansMono.ttf", "reportlab/fonts/Vera.ttf"):
         assert any(path.endswith(needed) for path in collected), needed
     assert any(path.endswith("onnxruntime/ThirdPartyNotices.txt") for path in collected)
     # no stubs, and no second copy of the runtime library collected as "data"

@@ -14,7 +14,7 @@ from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
 from audit_core.plan.parsing import ColumnMapping
 from audit_core.probes.base import ProbeContext
 from audit_core.run.progress import Progress
-from audit_core.results.verdicts import THRESHOLD_FAMILIES
+from audit_core.families import FAMILIES
 
 COLUMNS = ColumnMapping(id="patient_id", sequence="codes", kind="codes", subgroups=("age_band", "sex"))
 
@@ -33,7 +33,7 @@ def load_demo_slice(folder: Path, demo_dir: Path):
 def clinical_context(demo_slice, model, family: str, loss: dict[Role, np.ndarray], seed: int = 3) -> ProbeContext:
     cohorts, token_ids, tokenizer = demo_slice
     return ProbeContext(cohorts=cohorts, token_ids=token_ids, reduced=loss, model=model,
-                        thresholds=THRESHOLD_FAMILIES[family](), rng=np.random.default_rng(seed),
+                        thresholds=FAMILIES[family].thresholds(), rng=np.random.default_rng(seed),
                         progress=Progress(), tokenizer=tokenizer, columns=COLUMNS)
 
 

@@ -37,7 +37,8 @@ from audit_core.probes.vulnerable_subgroups import VulnerableSubgroups
 from audit_core.run.progress import Progress
 from audit_core.stats.disparity import stratum_disparity
 from audit_core.stats.roc import auc
-from audit_core.results.verdicts import THRESHOLD_FAMILIES, Verdict
+from audit_core.families import FAMILIES, Family
+from audit_core.results.verdicts import Verdict
 
 from tests.probes.demo_slice import COLUMNS, clinical_context, flat_loss
 
@@ -283,7 +284,7 @@ def _perturb_real(model_dir: Path, sensitive_cohorts):
     config = dataclasses.replace(probe.config_type(), prompt_tokens=10, max_records=0,
                                  top_membership=3, samples=4, horizon=12)
     ctx = ProbeContext(cohorts=cohorts, token_ids=ids, reduced=reduce_all(probe, config, scores), model=model,
-                       thresholds=THRESHOLD_FAMILIES["perturbation"](), rng=np.random.default_rng(5),
+                       thresholds=FAMILIES[Family.PERTURBATION].thresholds(), rng=np.random.default_rng(5),
                        progress=Progress(), tokenizer=tokenizer, columns=COLUMNS)
     return probe.run(config, ctx)
 

@@ -25,7 +25,8 @@ from audit_core.probes.base import ProbeContext
 from audit_core.run.progress import CancelToken, Cancelled, Progress
 from audit_core.passes.chunked_scoring import reduce_all
 from audit_core.passes.token_scores import TokenScores, score_tokens
-from audit_core.results.verdicts import THRESHOLD_FAMILIES, Verdict
+from audit_core.families import FAMILIES, Family
+from audit_core.results.verdicts import Verdict
 
 CANARY_MANIFEST = Path(__file__).resolve().parents[2] / "resources/controls/canaries/canaries/manifest.json"
 COLUMNS = ColumnMapping(id="patient_id", sequence="codes", kind="codes", subgroups=("age_band", "sex"))
@@ -65,7 +66,7 @@ def _context(shared, probe, progress: Progress, seed: int = 1, reference: bool =
                if probe.needs.token_scores else {})
     return ProbeContext(cohorts=cohorts, token_ids=token_ids, reduced=reduced, model=model,
                         reference_scored=reference,
-                        thresholds=THRESHOLD_FAMILIES[probe.family](),
+                        thresholds=FAMILIES[probe.family].thresholds(),
                         rng=np.random.default_rng(seed), progress=progress,
                         tokenizer=load_tokenizer(model.info.folder), columns=COLUMNS)
 
@@ -97,7 +98,7 @@ def test_ids_are_unique_and_equal_module_names() -> None:
         assert type(probe).__module__ == f"audit_core.probes.{probe.id}"
         module = importlib.import_module(type(probe).__module__)
         assert module.__doc__ and "20" in module.__doc__, "the module docstring cites its paper"
-        assert probe.family in THRESHOLD_FAMILIES
+        assert isinstance(probe.family, Family) and probe.family in FAMILIES
         assert probe.title and probe.question and probe.citation
 
 

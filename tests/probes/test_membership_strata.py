@@ -13,7 +13,7 @@ from audit_core.probes.membership_strata import (
     most_at_risk,
     strata_findings,
 )
-from audit_core.results.verdicts import MembershipThresholds
+from audit_core.families.membership import MembershipThresholds
 
 
 def _cohort(role: Role, sites: list[str], sequences: list[str]) -> Cohort:

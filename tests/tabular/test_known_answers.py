@@ -96,7 +96,7 @@ def tabular_outputs(tabular_controls):
     from audit_core.plan.parsing import load_plan
     from audit_core.probes.base import ProbeContext
     from audit_core.passes.tabular_signals import TabularOutputs
-    from audit_core.results.verdicts import MembershipThresholds
+    from audit_core.families.membership import MembershipThresholds
 
     columns = load_plan(tabular_plan(tabular_controls, "model", "reference", name="c.toml")).data.columns
     forest = OnnxTabularClassifier(inspect_model(tabular_controls.forest))

@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from audit_core.families.attribute import sensitive_checks
+from audit_core.families.canaries import canary_checks
+from audit_core.families.identifiers import notes_checks
+from audit_core.families.membership import tabular_checks
 from audit_core.plan.parsing import load_plan
 from audit_core.run.runner import run_audit
 from audit_core.tools.validation import family_answers
@@ -48,7 +52,7 @@ def test_swapped_sensitive_models_fail_both_sides_and_the_files_check(tmp_path: 
     root = _copy(tmp_path, "controls/sensitive", "controls/negative")
     sensitive = root / "controls" / "sensitive"
     _swap(sensitive / "model" / "model.onnx", root / "controls" / "negative" / "model" / "model.onnx")
-    checks = _by_id(family_answers.sensitive_checks(sensitive, _audit))
+    checks = _by_id(sensitive_checks(sensitive, _audit))
     assert not checks["sensitive.planted"]["passed"], checks["sensitive.planted"]
     assert not checks["sensitive.negative"]["passed"], checks["sensitive.negative"]
     assert not control_files(sensitive, "sensitive", "Sensitive-attribute control")["passed"]
@@ -58,7 +62,7 @@ def test_swapped_canary_models_fail_both_sides(tmp_path: Path) -> None:
     root = _copy(tmp_path, "controls/canaries", "controls/negative")
     canaries = root / "controls" / "canaries"
     _swap(canaries / "model" / "model.onnx", root / "controls" / "negative" / "model" / "model.onnx")
-    checks = _by_id(family_answers.canary_checks(canaries, _audit))
+    checks = _by_id(canary_checks(canaries, _audit))
     assert not checks["canaries.exposure"]["passed"], checks["canaries.exposure"]
     assert not control_files(canaries, "canaries", "Canary control")["passed"]
     negative = checks["canaries.negative"]
@@ -68,7 +72,7 @@ def test_swapped_canary_models_fail_both_sides(tmp_path: Path) -> None:
 def test_notes_audited_with_members_and_outsiders_swapped_fail_both_sides(tmp_path: Path) -> None:
     notes = _copy(tmp_path, "controls/notes") / "controls" / "notes"
     _swap(notes / "members.csv", notes / "outsiders.csv")
-    checks = _by_id(family_answers.notes_checks(notes, _audit))
+    checks = _by_id(notes_checks(notes, _audit))
     assert not checks["notes.leakage"]["passed"] and checks["notes.leakage"]["observed"].startswith(
         ("pass", "inconclusive")), checks["notes.leakage"]
     assert not checks["notes.negative"]["passed"], checks["notes.negative"]
@@ -78,7 +82,7 @@ def test_notes_audited_with_members_and_outsiders_swapped_fail_both_sides(tmp_pa
 def test_swapped_tabular_models_fail_both_sides(tmp_path: Path) -> None:
     tabular = _copy(tmp_path, "examples/tabular") / "examples" / "tabular"
     _swap(tabular / "model" / "model.onnx", tabular / "reference" / "model.onnx")
-    checks = _by_id(family_answers.tabular_checks(tabular, _audit))
+    checks = _by_id(tabular_checks(tabular, _audit))
     assert not checks["tabular.membership"]["passed"], checks["tabular.membership"]
     assert not checks["tabular.negative"]["passed"], checks["tabular.negative"]
     assert checks["tabular.negative"]["observed"].startswith("overall fail")

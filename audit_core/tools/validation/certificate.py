@@ -45,7 +45,7 @@ def write_certificate(certificate: dict[str, Any], folder: Path) -> tuple[Path, 
     json_path, pdf_path = folder / f"{stem}.json", folder / f"{stem}.pdf"
     _atomic_write(json_path, (json.dumps(certificate, indent=2) + "\n").encode("utf-8"))
     digest = file_sha256(json_path)
-    from audit_core.tools.validation.certificate_pdf import render_pdf
+    from audit_core.report.pdf.certificate import render_pdf
 
     _atomic_write(pdf_path, render_pdf(certificate, json_path.name, digest))
     return json_path, pdf_path, digest

@@ -15,21 +15,13 @@ shipped with the controls; no torch is needed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+from audit_core.families.answers import auc_interval, check, probes_by_id
+from audit_core.families.spec import Audit, Check
 from audit_core.fingerprint import file_sha256
 
 MEMBERSHIP = ("loss", "zlib", "min_k", "min_k_plus_plus")
-
-Check = dict[str, Any]
-Audit = Callable[[Path], dict[str, Any]]  # plan path -> results.json document
-
-
-def check(check_id: str, title: str, expected: str, observed: str, passed: bool) -> Check:
-    return {"id": check_id, "title": title, "expected": expected, "observed": observed,
-            "passed": bool(passed)}
 
 
 def control_files(folder: Path, label: str, name: str) -> Check:
@@ -47,18 +39,6 @@ def control_files(folder: Path, label: str, name: str) -> Check:
     return check(f"{label}.files", f"{name}: model file is the one its manifest describes",
                   f"SHA-256 {expected[:16]}...", f"SHA-256 {observed[:16]}...",
                   expected == observed)
-
-
-def probes_by_id(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {p["id"]: p for p in results["probes"]}
-
-
-def auc_interval(metrics: dict[str, Any]) -> str:
-    low, high = metrics.get("auc_ci") or (None, None)
-    auc = metrics.get("auc")
-    if low is None or high is None or auc is None:
-        return "no interval"
-    return f"AUC {auc:.3f} ({low:.3f}-{high:.3f})"
 
 
 def demo_checks(folder: Path, audit: Audit) -> list[Check]:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import platform
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from audit_core.run.progress import CancelToken, Cancelled, ProgressCallback, ignore_progress
-from audit_core.tools.validation import family_answers, installation, known_answers
+from audit_core.tools.validation import installation, known_answers
+from audit_core.tools.validation.family_answers import FAMILY_CONTROLS
 from audit_core.tools.validation.certificate import CERTIFICATE_SCHEMA, validation_dir, write_certificate
 from audit_core.version import TOOL_NAME, __version__
 
@@ -145,28 +145,6 @@ def run_validation(out_dir: Path | None = None, *, on_progress: ProgressCallback
         certificate, validation_dir() if out_dir is None else Path(out_dir))
     on_progress(1.0, "done")
     return ValidationResult(certificate, json_path, pdf_path, digest)
-
-
-class FamilyControl(NamedTuple):
-    label: str  # the checks' id prefix
-    title: str
-    where: str  # folder under resources/
-    manifest: bool  # has model/manifest.json: its model file is checked against it
-    checks: Callable[[Path, known_answers.Audit], list[dict[str, Any]]]
-    progress_end: float  # the ranges follow the audits' measured times (the demo about 65%
-    #                      of the whole, sensitive attributes and canaries about 10% each)
-
-
-FAMILY_CONTROLS = (
-    FamilyControl("sensitive", "Sensitive-attribute control", "controls/sensitive", True,
-                  family_answers.sensitive_checks, 0.81),
-    FamilyControl("canaries", "Canary control", "controls/canaries", True,
-                  family_answers.canary_checks, 0.92),
-    FamilyControl("notes", "Clinical-notes control", "controls/notes", True,
-                  family_answers.notes_checks, 0.94),
-    FamilyControl("tabular", "Tabular control", "examples/tabular", False,
-                  family_answers.tabular_checks, 0.96),
-)
 
 
 def _family_checks(resources: Path, on_progress: ProgressCallback, cancel: CancelToken,
