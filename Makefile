@@ -22,7 +22,13 @@ demo: $(STAMP)
 	rm -rf out/demo
 	$(BIN)/mnemoscope run resources/demo/plan.toml --out out/demo
 
+# The static checks first (seconds; each prints one line when clean), then the tests.
+# Their settings are in pyproject.toml: [tool.ruff], [tool.importlinter], [tool.mypy].
 test: $(STAMP)
+	$(BIN)/ruff check --quiet .
+	@$(BIN)/lint-imports --no-logo > $(VENV)/lint-imports.log 2>&1 || (cat $(VENV)/lint-imports.log; exit 1)
+	@tail -n 1 $(VENV)/lint-imports.log
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # The desktop app (needs a display; see README "Desktop app").

@@ -6,6 +6,8 @@ reportlab) load on first use inside `run_audit` and the report.
 
 import os
 
+from audit_core.version import TOOL_NAME, __version__  # imports nothing: safe before the switches
+
 # Nothing leaves the machine: should any library of the hub family be loaded (the
 # control-model builders and `convert` use transformers), it must never try the network.
 # Forced, not defaulted: a workstation's environment saying otherwise does not open it.
@@ -13,8 +15,6 @@ OFFLINE_SWITCHES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLI
                     "HF_HUB_DISABLE_TELEMETRY")
 for _switch in OFFLINE_SWITCHES:
     os.environ[_switch] = "1"
-
-from audit_core.version import TOOL_NAME, __version__
 
 __all__ = ["__version__", "TOOL_NAME", "run_audit", "load_plan", "AuditPlan"]
 

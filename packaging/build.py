@@ -106,7 +106,7 @@ def export_source(dest: Path) -> dict[str, str]:
 
 
 def tool_version(source: Path) -> str:
-    for line in (source / "audit_core" / "__init__.py").read_text(encoding="utf-8").splitlines():
+    for line in (source / "audit_core" / "version.py").read_text(encoding="utf-8").splitlines():
         if line.startswith("__version__"):
             return line.split("=", 1)[1].strip().strip("\"'")
     return "unknown"

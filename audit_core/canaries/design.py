@@ -74,7 +74,8 @@ def draw_canaries(canary_set: CanarySet, seed: bytes) -> list[Canary]:
     """The canaries of the set, the same for the same seed on every machine."""
     words = np.frombuffer(hashlib.sha256(b"mnemoscope canaries\0" + seed).digest(), dtype=np.uint32)
     rng = np.random.default_rng(np.random.SeedSequence([int(w) for w in words]))
-    canaries, prefixes = [], set()
+    canaries: list[Canary] = []
+    prefixes: set[tuple[str, ...]] = set()
     for index, repeats in enumerate(canary_set.repeats):
         # Distinct prefixes: two canaries sharing one would compete for the same context.
         while True:

@@ -14,11 +14,11 @@ import signal
 import sys
 from pathlib import Path
 
-from audit_core import TOOL_NAME, __version__
 from audit_core.errors import MnemoscopeError
 from audit_core.results.output_folder import ERROR_LOG
 from audit_core.cli.report_commands import add_report_commands, load_signer
 from audit_core.cli.terminal import ProgressBar, format_summary
+from audit_core.version import TOOL_NAME, __version__
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from audit_core.clinical.sensitive_signal import MASS, category_signals, without
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
 from audit_core.models.tokenizer_loading import load_tokenizer, pad_token_id
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +49,7 @@ class SensitiveInputs:
         return np.unique(np.concatenate(list(self.categories.values())))
 
 
-def tokenizer_of(ctx) -> object:
+def tokenizer_of(ctx) -> Tokenizer:
     """The audited model's tokenizer (the conformance suite's context has none: read it)."""
     if ctx.tokenizer is not None:
         return ctx.tokenizer

@@ -73,8 +73,9 @@ def score_tier(model, layout: RecordLayout, distance: CodeDistance, records: Seq
     """Figures for `records[rows]` at `tier` (other records stay NaN)."""
     size = len(records)
     out = {name: np.full(size, np.nan) for name in TierScores.__dataclass_fields__}
-    lengths = {int(i): layout.prompt_length(records[i], tier) for i in rows}
-    eligible = [i for i in lengths if lengths[i] is not None]
+    measured = {int(i): layout.prompt_length(records[i], tier) for i in rows}
+    lengths = {i: n for i, n in measured.items() if n is not None}  # in the order of `rows`
+    eligible = list(lengths)
     stops = sorted(layout.stop_ids)
     for start in range(0, max(len(eligible), 1), chunk):
         part = eligible[start:start + chunk]

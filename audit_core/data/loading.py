@@ -63,11 +63,12 @@ def record_ids(frame, column: str, name: str) -> list[str]:
 
 
 def _record_ids(values: list, column: str, name: str) -> list[str]:
-    ids = [_id_text(v) for v in values]
-    blank = [i for i, v in enumerate(ids) if v is None]
+    texts = [_id_text(v) for v in values]
+    blank = [i for i, v in enumerate(texts) if v is None]
     if blank:
         raise DataError(f"{name}: {len(blank)} records have no value in the id column "
                         f"'{column}' ({_rows(blank)})")
+    ids = [v for v in texts if v is not None]  # all of them: none is blank
     seen: dict[str, int] = {}
     duplicates = []
     for row, value in enumerate(ids):

@@ -112,5 +112,5 @@ def _text(value: object) -> str:
     if isinstance(value, float) and value != value:
         return ""
     if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray":
-        return " ".join(str(v) for v in value)
+        return " ".join(str(v) for v in value)  # type: ignore[attr-defined]  # an ndarray iterates
     return str(value).strip()

@@ -135,10 +135,10 @@ def _feature_groups(sequences: list[str], kind: str, members: Cohort,
     indptr, indices = np.zeros(n + 1, dtype=np.int32), array("i")  # CSR of the bag of codes
     years = np.full((n, 3), np.nan)  # dated, mean year, span
     for r, sequence in enumerate(sequences):
-        distinct = sorted(set(record_tokens(sequence, kind)))  # sorted: sums in a fixed order
-        log_df = np.log([frequency[c] for c in distinct]) if distinct else np.zeros(1)
+        codes = sorted(set(record_tokens(sequence, kind)))  # sorted: sums in a fixed order
+        log_df = np.log([frequency[c] for c in codes]) if codes else np.zeros(1)
         rarity[r] = log_df.mean(), log_df.min(), np.mean(log_df <= np.log(2))
-        present = sorted(column[c] for c in distinct if c in column)
+        present = sorted(column[c] for c in codes if c in column)
         indices.extend(present)
         indptr[r + 1] = indptr[r] + len(present)
         found = _years(sequence)

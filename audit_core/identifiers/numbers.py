@@ -86,11 +86,14 @@ def find_numbers(text: str) -> Iterator[tuple[str, int, int, str]]:
                 yield "device", m.start(1), m.end(1), key
     for m in _NUMBER.finditer(text):
         i = next(int(name[1:]) for name, cue in m.groupdict().items() if cue is not None)
-        category, value = _CUES[i][0], m.group(m.lastindex)
+        last = m.lastindex
+        if last is None:  # each cue's pattern captures its number: never taken
+            continue
+        category, value = _CUES[i][0], m.group(last)
         if category == "certificate" and _PROVIDER.search(text[max(0, m.start() - 24):m.start()]):
             continue
         if category == "vehicle" and m.group(f"c{i}").upper() == "VIN" and not _VIN.fullmatch(value.upper()):
             continue
         key = _key(category, value)
         if key is not None:
-            yield category, m.start(m.lastindex), m.end(m.lastindex), key
+            yield category, m.start(last), m.end(last), key

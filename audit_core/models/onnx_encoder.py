@@ -54,12 +54,15 @@ class OnnxEncoder:
     def embeddings(self, records: Sequence[np.ndarray], batch_size: int,
                    progress: Progress) -> np.ndarray:
         """One embedding per record (pooled output, or mean over its real tokens)."""
+        name = self.embedding_name
+        if name is None:  # the callers ask has_embeddings first
+            raise ModelError(f"{self.info.name} has no embeddings output")
         out = []
         starts = range(0, len(records), batch_size)
         for n, start in enumerate(starts):
             progress.advance(n / len(starts), "embeddings")
             ids, mask = self._pad(records[start:start + batch_size])
-            values = self._run([self.embedding_name], ids, mask)[0]
+            values = self._run([name], ids, mask)[0]
             if not self._pooled:
                 weights = mask[..., None].astype(np.float64)
                 values = (values * weights).sum(1) / np.maximum(weights.sum(1), 1.0)
@@ -76,6 +79,9 @@ class OnnxEncoder:
         The first and last positions (the tokenizer's [CLS]/[BOS] and [SEP]/[EOS]) are not
         scored; a record of two tokens or fewer gets NaN.
         """
+        head = self.mlm_name
+        if head is None:  # the callers ask has_mlm_head first
+            raise ModelError(f"{self.info.name} has no masked-LM logits output")
         jobs = [(r, p) for r, ids in enumerate(records) for p in range(1, len(ids) - 1)]
         totals = np.zeros(len(records))
         counts = np.zeros(len(records))
@@ -88,7 +94,7 @@ class OnnxEncoder:
             positions = np.array([p for _, p in chunk])
             truth = ids[rows, positions].copy()
             ids[rows, positions] = mask_id
-            logits = self._run([self.mlm_name], ids, mask)[0][rows, positions].astype(np.float64)
+            logits = self._run([head], ids, mask)[0][rows, positions].astype(np.float64)
             top = logits.max(axis=1, keepdims=True)
             logprob = (logits[rows, truth] - top[:, 0]
                        - np.log(np.exp(logits - top).sum(axis=1)))

@@ -47,7 +47,8 @@ def read_signature(path: Path) -> Signature:
             graphs = [(s, e) for n, s, e in _fields(data, 0, len(data)) if n == _MODEL_GRAPH]
             if not graphs:
                 raise ValueError("no graph")
-            inputs, outputs, initializers = [], [], set()
+            inputs, outputs = [], []
+            initializers: set[str] = set()
             for start, end in graphs:  # protobuf merges repeated occurrences of a message
                 for number, s, e in _fields(data, start, end):
                     if number == _GRAPH_INPUT:

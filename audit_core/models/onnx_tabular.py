@@ -43,6 +43,8 @@ class OnnxTabularClassifier:
         width = info.inputs[0].shape[1]
         self.width: int | None = width if isinstance(width, int) else None
         output = tabular_probability_output(info.outputs)
+        if output is None:  # inspection gives TABULAR_CLASSIFIER only to a model with one
+            raise ModelError(f"{info.name} has no probability output")
         self._probability = output.name
         self.zipmap = output.type == "seq(map)"
         self.classes = _class_labels(info, None if self.zipmap else output.shape[1])

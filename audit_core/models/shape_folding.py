@@ -94,10 +94,10 @@ def fold_shape_arithmetic(model) -> int:
         rank = len(tensor_type.shape.dim)
         if tensor_type.elem_type != TensorProto.INT64 or rank > 1:
             continue
-        items = elements(value)
-        if items is None or (rank == 0 and len(items) != 1):
+        found = elements(value)
+        if found is None or (rank == 0 and len(found) != 1):
             continue
-        foldable[name] = (tuple(items), rank == 0)
+        foldable[name] = (tuple(found), rank == 0)
     if not foldable:
         return 0
 
@@ -113,7 +113,7 @@ def fold_shape_arithmetic(model) -> int:
     for source in shapes:
         offsets[source] = at
         at += ranks[source]
-    position = {s: offsets[sources[s][0]] + sources[s][1] for s in used}
+    position: dict[int | str, int] = {s: offsets[sources[s][0]] + sources[s][1] for s in used}
     position.update({c: at + k for k, c in enumerate(constants)})
     new_nodes, new_inits = [], []
     dims = _PREFIX + "dims"

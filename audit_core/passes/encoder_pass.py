@@ -69,8 +69,8 @@ def _run_chunks(bounds: list[tuple[int, int]], progress: Progress, checkpoint: A
                 message: str, compute: Any, token_ids: Sequence[np.ndarray],
                 weights: Sequence[int] | None = None) -> list[np.ndarray]:
     """Each chunk computed (or read back) in order; progress by `weights` per record."""
-    weights = np.ones(len(token_ids)) if weights is None else np.asarray(weights, dtype=np.float64)
-    edges = np.concatenate([[0.0], np.cumsum(weights)]) / max(float(np.sum(weights)), 1.0)
+    shares = np.ones(len(token_ids)) if weights is None else np.asarray(weights, dtype=np.float64)
+    edges = np.concatenate([[0.0], np.cumsum(shares)]) / max(float(np.sum(shares)), 1.0)
     parts = []
     for start, end in bounds:
         piece = progress.slice(edges[start], edges[end])

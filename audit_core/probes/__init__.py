@@ -3,6 +3,7 @@
 One explicit tuple: no entry points, no package scanning (a frozen app loses both).
 """
 
+from audit_core.probes.base import Probe
 from audit_core.probes.calibrated_confidence import CalibratedConfidence
 from audit_core.probes.calibrated_entropy import CalibratedEntropy
 from audit_core.probes.calibrated_modified_entropy import CalibratedModifiedEntropy
@@ -28,7 +29,7 @@ from audit_core.probes.vulnerable_subgroups import VulnerableSubgroups
 from audit_core.probes.zlib import Zlib
 
 # Probes that need a reference model (needs.reference) run only when the plan names one.
-PROBES = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(), Extraction(),
+PROBES: tuple[Probe, ...] = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(), Extraction(),
           # Code records (EHR foundation models): Tonekaboni et al. 2025, T1 and T2.
           Trajectory(), SensitiveAttributes(),
           # Identifiers and canaries: notes-only (needs.text_records) and plan-only (needs.canaries).
@@ -41,4 +42,4 @@ PROBES = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(), Extraction(),
           CalibratedModifiedEntropy(),
           # Encoders: embeddings (distance) and a masked-LM head (pseudo-likelihood).
           EmbeddingDistance(), PseudoLikelihood())
-PROBES_BY_ID = {probe.id: probe for probe in PROBES}
+PROBES_BY_ID: dict[str, Probe] = {probe.id: probe for probe in PROBES}

@@ -123,7 +123,8 @@ class ProbeOutcome:
     metrics: dict[str, Any]
     findings: tuple[str, ...]
     scores: dict[Role, np.ndarray]  # one score per record, higher = more member-like (NaN: not scored)
-    curves: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    # Read-only views: a probe builds its columns as lists of floats, None where undefined.
+    curves: Mapping[str, Mapping[str, Sequence[float | None]]] = field(default_factory=dict)
     extracted: tuple[tuple[Role, int], ...] = ()  # (role, record index) of reproduced records
     # Membership probes: "reference-free" or "reference-calibrated", and per-stratum figures.
     attack_strength: str | None = None
@@ -136,7 +137,7 @@ class Probe(Protocol):
     family: Family  # what the verdict is about; selects the [thresholds.<family>] table
     question: str
     citation: str
-    config_type: type
+    config_type: type[Any]  # the probe's config dataclass (type[Any]: each probe names its own)
     needs: Needs
     weight: float  # relative cost, for the progress bar
 

@@ -15,7 +15,8 @@ the rate a plausible fake hits anybody's.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -63,17 +64,13 @@ class _Tally:
     """What the generations of one source (members' prompts, ...) emitted."""
 
     generations: int = 0
-    detected: Counter = None  # category -> detections
-    member: Counter = None  # category -> detections matching a member's record
-    non_member: Counter = None  # category -> detections matching a non-member's record
-    fake: Counter = None
-    own: Counter = None  # category -> detections matching the prompt's own patient
+    detected: Counter[str] = field(default_factory=Counter)  # category -> detections
+    member: Counter[str] = field(default_factory=Counter)  # ... matching a member's record
+    non_member: Counter[str] = field(default_factory=Counter)  # ... matching a non-member's record
+    fake: Counter[str] = field(default_factory=Counter)
+    own: Counter[str] = field(default_factory=Counter)  # ... matching the prompt's own patient
     gens_member_direct: int = 0  # generations with a member's direct identifier
     gens_non_member_direct: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("detected", "member", "non_member", "fake", "own"):
-            setattr(self, name, Counter())
 
 
 class IdentifierLeakage:
@@ -193,7 +190,7 @@ def _assess(config, ctx: ProbeContext, tallies: dict[str, _Tally], own_hits, eli
     hit_n = m.gens_non_member_direct + n.gens_non_member_direct + u.gens_non_member_direct
     p_any = fisher_greater(hit_m, gens, hit_n, gens) if gens else None
     ci_m = clopper_pearson(hit_m, gens)
-    categories = []
+    categories: list[dict[str, Any]] = []
     for c in CATEGORIES:
         categories.append({
             "category": c, "direct": c in DIRECT,

@@ -27,6 +27,7 @@ evidence of memorization.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -117,20 +118,19 @@ class Perturbation:
         inputs = sensitive_inputs(ctx, config.prompt_tokens, config.code_sets,
                                   f"probes.{self.id}.code_sets")
         categories = list(inputs.categories)
-        signal_args = {"horizon": config.horizon, "samples": config.samples,
-                       "temperature": config.temperature, "top_p": config.top_p,
-                       "batch_size": config.batch_size}
+        signal = partial(signal_of, horizon=config.horizon, samples=config.samples,
+                         temperature=config.temperature, top_p=config.top_p,
+                         batch_size=config.batch_size)
         chosen = {}
         for step, role in enumerate(Role):
             loss = ctx.reduced[role]
             carries = _carries(inputs.after[role], categories, len(loss))
             top = [int(i) for i in np.argsort(-loss, kind="stable") if carries[i]][:config.top_membership]
             rows = sorted(set(sampled_rows(len(loss), config.max_records, ctx.rng).tolist()) | set(top))
-            base = signal_of(
+            base = signal(
                 ctx.model, inputs, [inputs.prompts[role][i] for i in rows], rng=ctx.rng,
                 on_chunk=lambda f, s=step: ctx.progress.advance(0.3 * (s + f) / 2,
-                                                                  "sensitive signal at the true prompts"),
-                **signal_args)
+                                                                  "sensitive signal at the true prompts"))
             chosen[role] = _choose(np.asarray(rows, dtype=np.int64), base,
                                    carries_by_category(inputs.after[role], categories),
                                    top, config.max_flagged, t.min_signal)
@@ -143,8 +143,7 @@ class Perturbation:
             for record in chosen[role]:
                 prompt = inputs.prompts[role][record]
                 variants = prompt_variants(prompt, vocab)
-                values = signal_of(ctx.model, inputs, [prompt] + [v.ids for v in variants],
-                                   rng=ctx.rng, **signal_args)
+                values = signal(ctx.model, inputs, [prompt] + [v.ids for v in variants], rng=ctx.rng)
                 for k, category in enumerate(categories):
                     if inputs.after[role][category][record] != 1.0:
                         continue
@@ -164,7 +163,7 @@ def carries_by_category(after: dict[str, np.ndarray], categories: list[str]) -> 
 
 
 def _carries(after: dict[str, np.ndarray], categories: list[str], size: int) -> np.ndarray:
-    return (carries_by_category(after, categories).any(axis=1) if categories
+    return (np.asarray(carries_by_category(after, categories).any(axis=1)) if categories
             else np.zeros(size, dtype=bool))
 
 

@@ -139,10 +139,12 @@ class SensitiveAttributes:
                     # 1: after the prompt; 0: nowhere in the record; NaN: only inside the prompt.
                     labels.append([1.0 if np.isin(after, c).any() else
                                    (np.nan if np.isin(window, c).any() else 0.0) for c in watched])
+
+                def advance(f: float, d: float = done, what: str = message) -> None:
+                    ctx.progress.advance(0.05 + 0.9 * (d + f / steps), what)
+
                 signals = (category_signals(
-                    ctx.model, prompts, watched, samples=config.samples,
-                    on_chunk=lambda f, d=done, what=message:
-                        ctx.progress.advance(0.05 + 0.9 * (d + f / steps), what), **common)
+                    ctx.model, prompts, watched, samples=config.samples, on_chunk=advance, **common)
                     if prompts and present else np.zeros((len(prompts), len(present))))
                 per_role[role] = (np.asarray(scored, dtype=np.int64),
                                   np.asarray(labels, dtype=np.float64).reshape(len(scored), len(present)),

@@ -134,11 +134,13 @@ class Trajectory:
                 usable = np.array([i for i in rows[role]
                                    if (layout.prompt_length(records[role][i], tier) or 0) + horizon
                                    <= ctx.model.context_length], dtype=np.int64)
+
+                def advance(f: float, d: float = done, what: str = message) -> None:
+                    ctx.progress.advance(0.05 + 0.9 * (d + f / steps), what)
                 results[tier.name][role] = score_tier(
                     ctx.model, layout, distance, records[role], usable, tier, baselines,
                     samples=config.samples, horizon=horizon, temperature=config.temperature,
                     top_p=config.top_p, exact_codes=config.exact_codes, rng=ctx.rng,
                     batch_size=config.batch_size, chunk=max(1, config.batch_size // config.samples),
-                    on_chunk=lambda f, d=done, what=message:
-                        ctx.progress.advance(0.05 + 0.9 * (d + f / steps), what))
+                    on_chunk=advance)
         return assess(config, ctx, tiers, results, distance.method, horizon)

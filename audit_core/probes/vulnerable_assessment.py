@@ -46,17 +46,17 @@ def flag_strata(rows: list[dict[str, Any]], draws: dict[str, list[np.ndarray | N
     stratum tested). `draws[key][i]`: row i's bootstrap differences (None: not tested)."""
     confidence: dict[str, float | None] = {}
     for key, _name in SIGNALS:
-        tested = [i for i, r in enumerate(rows) if r.get(f"{key}_p_value") is not None
-                  and draws[key][i] is not None]
-        q_values = benjamini_hochberg([rows[i][f"{key}_p_value"] for i in tested])
+        tested = [(i, d) for i, (r, d) in enumerate(zip(rows, draws[key], strict=True))
+                  if r.get(f"{key}_p_value") is not None and d is not None]
+        q_values = benjamini_hochberg([rows[i][f"{key}_p_value"] for i, _ in tested])
         rejected = sum(q <= fdr for q in q_values)
         level = max(rejected, 1) * fdr / max(len(tested), 1)
         confidence[key] = 1.0 - level if tested else None
         for row in rows:
             row[f"{key}_q_value"] = row[f"{key}_lower_bound"] = None
             row[f"{key}_flagged"] = False
-        for i, q in zip(tested, q_values):
-            bound = lower_bound(draws[key][i], level)
+        for (i, draw), q in zip(tested, q_values):
+            bound = lower_bound(draw, level)
             rows[i][f"{key}_q_value"], rows[i][f"{key}_lower_bound"] = q, bound
             # Both hold together by construction; requiring both keeps a flag from ever
             # standing next to a printed bound at or below 0 (floating-point edges).

@@ -49,7 +49,7 @@ def age_strata(cohorts: Mapping[Role, Cohort]) -> list[Stratum]:
     everyone = [a for role in Role for a in ages[role] if a is not None]
     if not everyone:
         return []
-    strata = []
+    strata: list[Stratum] = []
     for cut, label in AGE_CUTS:
         straddling = [a.low for a in everyone if a.at_least(cut) is None]
         first, name = cut, label

@@ -84,7 +84,8 @@ class FolderRecord:
 
 
 def read_record(folder: Path) -> FolderRecord:
-    audit_id, hashes, run_ours = None, {}, False
+    audit_id, run_ours = None, False
+    hashes: dict[str, set[str]] = {}
     for path in (folder / RUN_FILE, folder / pending_name(RUN_FILE)):
         document = _run_document(path)
         if document is None:

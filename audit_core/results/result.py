@@ -11,19 +11,23 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
+from audit_core.build_info import build_hash
+from audit_core.results.sections import AuditSection, DatasetSection, ModelSection
 from audit_core.results.verdicts import Verdict
+from audit_core.version import TOOL_NAME, __version__
 
 SCHEMA = "mnemoscope.results/2"
 RUN_SCHEMA = "mnemoscope.run/1"
 # What differs between two runs of the same plan on the same inputs (when, how long, on
 # which machine, its latest self-validation): kept out of results.json, which is then a
 # function of plan, inputs, seed and tool version alone, and written to run.json instead.
-RUN_AUDIT_KEYS = ("started_utc", "finished_utc", "seconds")
+RUN_AUDIT_KEYS: Final = ("started_utc", "finished_utc", "seconds")
 REPORT_ID_DIGITS = 6
 
 
@@ -41,7 +45,7 @@ class ProbeResult:
     thresholds: dict[str, Any]
     thresholds_meta: list[dict[str, Any]]  # label, help, range and source of each threshold
     metrics: dict[str, Any]
-    curves: dict[str, Any]
+    curves: Mapping[str, Mapping[str, Sequence[float | None]]]  # column name -> values
     findings: tuple[str, ...]
     extracted: tuple[dict[str, str], ...]  # role, id, ref
     seconds: float
@@ -90,11 +94,11 @@ class RecordTable:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditResult:
-    audit: dict[str, Any]
+    audit: AuditSection
     overall_verdict: Verdict
     overall_rationale: str
-    model: dict[str, Any]
-    datasets: tuple[dict[str, Any], ...]
+    model: ModelSection
+    datasets: tuple[DatasetSection, ...]
     probes: tuple[ProbeResult, ...]
     plan: dict[str, Any]
     environment: dict[str, str]
@@ -113,9 +117,6 @@ class AuditResult:
     def as_dict(self) -> dict[str, Any]:
         """The results.json document (schema documented in the README): byte for byte the
         same for the same plan, inputs, seed and tool version; see `run_dict` for the rest."""
-        from audit_core.version import TOOL_NAME, __version__
-        from audit_core.build_info import build_hash
-
         probes = [p.as_dict() for p in self.probes]
         for probe in probes:
             probe.pop("seconds", None)

@@ -44,7 +44,7 @@ def stratum_disparity(statistic: Statistic, in_members: np.ndarray, in_non_membe
              - statistic(rows_m, rows_n))
         if np.isfinite(d):
             diffs.append(d)
-    out = _summary(inside - whole, np.asarray(diffs), confidence)
+    out: dict[str, Any] = _summary(inside - whole, np.asarray(diffs), confidence)  # + "draws"
     if keep_draws:
         out["draws"] = np.asarray(diffs) if out["p_value"] is not None else None
     return out

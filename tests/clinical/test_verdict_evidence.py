@@ -191,7 +191,7 @@ def test_t6_flags_only_on_the_printed_bound_and_prints_the_q_that_flagged(disclo
     flagged = 0
     for row, printed in zip(rows, table.rows):
         by = printed[-1].label if isinstance(printed[-1], Badge) else ""
-        for (key, name), word, (bound_cell, q_cell) in zip(SIGNALS, ("AUC", "GAP"),
+        for (key, _name), word, (bound_cell, q_cell) in zip(SIGNALS, ("AUC", "GAP"),
                                                           ((printed[3], printed[4]), (printed[5], printed[6]))):
             bound = _parse(bound_cell)
             q = row[f"{key}_q_value"]

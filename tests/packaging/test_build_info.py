@@ -59,3 +59,14 @@ def test_results_json_carries_the_build() -> None:
     result = AuditResult(audit={}, overall_verdict=Verdict.PASS, overall_rationale="", model={},
                          datasets=(), probes=(), plan={}, environment={}, records=None)
     assert result.as_dict()["tool"] == {"name": "mnemoscope", "version": "0.1.0", "build": UNKNOWN}
+
+
+def test_the_bundle_is_named_with_the_package_version() -> None:
+    # The version moved from audit_core/__init__.py to audit_core/version.py (so that the
+    # modules stamping it need not import the package root); packaging/build.py reads the
+    # file's text, and would have named every bundle "unknown" had it kept reading the old one.
+    from audit_core import __version__
+
+    from .conftest import PACKAGING, load
+
+    assert load("build").tool_version(PACKAGING.parent) == __version__ != "unknown"

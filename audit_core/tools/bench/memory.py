@@ -82,7 +82,8 @@ def measure(records: int, *, seed: int = 0) -> dict[str, float | int]:
         result = run_audit(load_plan(folder / "plan.toml"))
         scored_seconds = time.perf_counter() - start
         write_outputs(result, folder / "out")
-        assert len(result.records.ids) == records and len(result.probes) == len(_PROBES)
+        assert result.records is not None and len(result.records.ids) == records
+        assert len(result.probes) == len(_PROBES)
         tokens = sum(int(d["tokens"]) for d in result.as_dict()["datasets"])
         return {"records": records, "tokens": tokens,
                 "baseline_mb": round(baseline, 1), "peak_mb": round(_rss_mb(), 1),

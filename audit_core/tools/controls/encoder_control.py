@@ -113,6 +113,8 @@ def _train(texts: Sequence[str], tokenizer: Tokenizer, *, epochs: int, seed: int
     labels = torch.randint(0, RANDOM_CLASSES, (len(texts),), generator=generator)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
     mask_id = tokenizer.token_to_id(MASK)
+    if mask_id is None:  # the encoder control's tokenizer always adds it
+        raise ValueError(f"the control tokenizer has no {MASK} token")
     model.train()
     for _ in range(epochs):
         order = torch.randperm(len(texts), generator=generator)

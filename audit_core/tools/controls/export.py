@@ -141,7 +141,7 @@ def _export_graph(model, path: Path, kv_cache: bool, hidden_states: bool = False
     if kv_cache:
         # Example past length 3: 0 or 1 would invite the tracer to specialise on it.
         past_len = 3
-        wrapper = _WithKVCache(model, hidden_states).eval()
+        wrapper: torch.nn.Module = _WithKVCache(model, hidden_states).eval()
         past = [torch.zeros(batch, shape.n_kv_head, past_len, shape.head_dim)
                 for _ in range(2 * shape.n_layer)]
         args = (input_ids, torch.ones(batch, past_len + seq, dtype=torch.long),

@@ -92,7 +92,7 @@ def _epoch_batches(rng: np.random.Generator, lengths: np.ndarray,
     """Shuffled batches of similar-length chunks, so little compute goes to padding."""
     order = rng.permutation(len(lengths))
     bucket = batch_size * _BATCHES_PER_BUCKET
-    batches = []
+    batches: list[np.ndarray] = []
     for start in range(0, len(order), bucket):
         members = order[start:start + bucket]
         members = members[np.argsort(lengths[members], kind="stable")]
@@ -143,6 +143,8 @@ def train_model(sequences: Sequence[str], tokenizer: Tokenizer, *, size: ModelSi
     if not chunks:
         raise ValueError("no training sequences with at least two tokens")
     pad_id = tokenizer.token_to_id(PAD)
+    if pad_id is None:  # build_tokenizer always adds it
+        raise ValueError(f"the control tokenizer has no {PAD} token")
     lengths = np.array([len(c) for c in chunks])
     rng = np.random.default_rng(seed)
     with deterministic_torch():

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from audit_core.fingerprint import file_sha256
+from audit_core.version import __version__
 
 RECORD_SCHEMA = "mnemoscope.installation/1"
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # audit_core/
@@ -91,7 +92,10 @@ def runtime_requirements() -> list[tuple[str, str]]:
         if ";" in line:  # an extra (controls, dev, gui): not needed to audit
             continue
         # "pikepdf[pdfa]>=9": the distribution is the name before any extras or specifier.
-        name = re.match(r"[A-Za-z0-9_.\-]+", line.strip()).group(0)
+        match = re.match(r"[A-Za-z0-9_.\-]+", line.strip())
+        if match is None:  # pyproject.toml's own dependency list: every line starts with a name
+            continue
+        name = match.group(0)
         minimum = line.partition(">=")[2].split(",")[0].strip()
         out.append((name, minimum))
     return out
@@ -109,8 +113,6 @@ def installed_versions(names: list[str]) -> dict[str, str | None]:
 
 def record_installation(path: Path = RECORD_PATH, roots: Roots | None = None) -> dict[str, Any]:
     """Write the record of this installation's files and dependency versions."""
-    from audit_core import __version__
-
     roots = tool_roots() if roots is None else roots
     names = [name for name, _ in runtime_requirements()]
     record = {

@@ -21,6 +21,7 @@ from audit_core.run.progress import CancelToken, Cancelled, ProgressCallback, ig
 from audit_core.tools.validation import installation, known_answers
 from audit_core.tools.validation.family_answers import FAMILY_CONTROLS
 from audit_core.tools.validation.certificate import CERTIFICATE_SCHEMA, validation_dir, write_certificate
+from audit_core.version import TOOL_NAME, __version__
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class ValidationResult:
 
 
 def _audit_with(on_progress: ProgressCallback, cancel: CancelToken, start: float, end: float,
-                label: str, providers: list[str], runs: int = 1):
+                label: str, providers: list[str | None], runs: int = 1):
     """An `Audit` for known_answers: run_audit on a plan, reporting into [start, end].
 
     `runs`: how many audits the check group makes; each gets its share of the range, so
@@ -85,8 +86,6 @@ def run_validation(out_dir: Path | None = None, *, on_progress: ProgressCallback
     `record_path`: the installation record to check the files against (default: the one
     written at installation, `installation.RECORD_PATH`).
     """
-    from audit_core import TOOL_NAME, __version__
-
     record_path = installation.RECORD_PATH if record_path is None else record_path
 
     cancel = cancel or CancelToken()
