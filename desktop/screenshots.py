@@ -58,11 +58,11 @@ def _render(out: Path, scratch: Path) -> int:
     from desktop.app import create_application
 
     app = create_application(["mnemoscope-desktop"])
+    from audit_core.errors import ModelError
     from desktop.about import about_box
     from desktop.error_dialog import error_box
     from desktop.main_window import DEMO_PLAN, MainWindow
     from desktop.settings import AppSettings
-    from audit_core.errors import ModelError
 
     settings = AppSettings(QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat))
     settings.output_root = scratch / "audits"

@@ -31,11 +31,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-
 from audit_core.results import figures as f
-
 from tests.printed_tokens import Token, figures_in, normalized, tokens
-
 
 # --- what the result allows -------------------------------------------------------------
 
@@ -223,9 +220,9 @@ def report_labels(report: Mapping[str, Any]) -> list[str]:
     the PDF embeds, and the cells that number its required actions."""
     from reportlab.graphics.shapes import Group, String
 
+    from audit_core.report.pdf.figures import chart_drawing
     from audit_core.report.sections.document import build_report
     from audit_core.report.sections.elements import Figure, Table
-    from audit_core.report.pdf.figures import chart_drawing
 
     def blocks(value: Any, kind: type) -> Iterator[Any]:
         if isinstance(value, kind):

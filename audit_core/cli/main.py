@@ -14,10 +14,10 @@ import signal
 import sys
 from pathlib import Path
 
-from audit_core.errors import MnemoscopeError
-from audit_core.results.output_folder import ERROR_LOG
 from audit_core.cli.report_commands import add_report_commands, load_signer
 from audit_core.cli.terminal import ProgressBar, format_summary
+from audit_core.errors import MnemoscopeError
+from audit_core.results.output_folder import ERROR_LOG
 from audit_core.version import TOOL_NAME, __version__
 
 EXIT_BAD_INPUT = 2
@@ -132,10 +132,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from audit_core.run.checkpoints import CheckpointRequest
+    from audit_core.plan.parsing import load_plan
     from audit_core.results.output_folder import check_output_folder
     from audit_core.results.outputs import write_outputs
-    from audit_core.plan.parsing import load_plan
+    from audit_core.run.checkpoints import CheckpointRequest
     from audit_core.run.progress import Cancelled, CancelToken
     from audit_core.run.runner import run_audit
 
@@ -221,9 +221,8 @@ def _internal_error(exc: Exception, out_dir: Path) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from audit_core.models.inspection import CAUSAL_LM, inspect_model
     from audit_core.cli.terminal import format_model
-
+    from audit_core.models.inspection import CAUSAL_LM, inspect_model
     from audit_core.probes import PROBES
 
     info = inspect_model(args.model)
@@ -243,10 +242,10 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _probes(args: argparse.Namespace) -> int:
-    from audit_core.plan.params import describe
-    from audit_core.probes import PROBES
     from audit_core.cli.terminal import format_probes
+    from audit_core.plan.params import describe
     from audit_core.plan.thresholds import threshold_tables
+    from audit_core.probes import PROBES
 
     kind = None
     if args.model is not None:
@@ -281,8 +280,8 @@ def _convert(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     """Exit 0 when every check passed, 1 when any failed (the certificate says which)."""
-    from audit_core.run.progress import Cancelled, CancelToken
     from audit_core.cli.terminal import format_validation
+    from audit_core.run.progress import Cancelled, CancelToken
     from audit_core.tools.validation import run_validation
 
     cancel = CancelToken()

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
-from audit_core.results.disclosure import MIN_CELL
 from audit_core.errors import DataError
+from audit_core.results.disclosure import MIN_CELL
 
 MAX_CATEGORIES = 50
 
@@ -42,7 +42,7 @@ def value_floor(min_cells: Iterable[int] = ()) -> int:
 def check_subgroup_columns(cohorts: Mapping[Role, Cohort], thresholds: Mapping[str, Any]) -> None:
     """Refuse a declared subgroup column that is not a small set of categories.
     `thresholds`: the plan's, per family (their `min_cell` raise the floor quoted)."""
-    floor = value_floor(getattr(t, "min_cell") for t in thresholds.values() if hasattr(t, "min_cell"))
+    floor = value_floor(t.min_cell for t in thresholds.values() if hasattr(t, "min_cell"))
     members, non_members = cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS]
     for column in members.subgroups:
         counts = _counts(members.subgroups[column], non_members.subgroups[column])

@@ -8,7 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from audit_core.families.answers import NEGATIVE, POSITIVE, auc_interval, check, not_run, probes_by_id
-from audit_core.families.spec import Audit, CalibrationNote, Check, Family, FamilySpec, KnownAnswers, Methods, Wording
+from audit_core.families.spec import (
+    Audit,
+    CalibrationNote,
+    Check,
+    Family,
+    FamilySpec,
+    KnownAnswers,
+    Methods,
+    Wording,
+)
 from audit_core.plan.params import param
 from audit_core.results.verdicts import Verdict
 

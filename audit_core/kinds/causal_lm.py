@@ -43,7 +43,7 @@ from audit_core.models.tokenizer_loading import (
     unknown_token_id,
 )
 from audit_core.passes import chunked_scoring
-from audit_core.passes.chunked_scoring import Reducer, ReducedScores
+from audit_core.passes.chunked_scoring import ReducedScores, Reducer
 from audit_core.passes.token_scores import TokenScores
 from audit_core.plan.parsing import AuditPlan
 from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds, supported_probes

@@ -160,8 +160,8 @@ def rank_agreement(fp32_model, int8_model, token_ids: list[np.ndarray], *, pad_i
                    batch_size: int, sample: int = AGREEMENT_SAMPLE) -> dict[str, float | int]:
     """Spearman correlation of per-record mean log-probability, fp32 vs int8, on an evenly
     spaced sample of records; with the largest per-token difference seen."""
-    from audit_core.run.progress import Progress
     from audit_core.passes.token_scores import score_tokens
+    from audit_core.run.progress import Progress
 
     if not token_ids:
         return {"records": 0, "spearman": float("nan"), "max_abs_logprob_diff": float("nan")}

@@ -12,9 +12,9 @@ from typing import Any
 from audit_core.errors import ModelError, PlanError
 from audit_core.plan.params import build_settings
 from audit_core.plan.parsing import AuditPlan
+from audit_core.plan.thresholds import threshold_tables
 from audit_core.probes import PROBES, PROBES_BY_ID
 from audit_core.probes.base import Probe
-from audit_core.plan.thresholds import threshold_tables
 
 log = logging.getLogger(__name__)
 

@@ -25,13 +25,13 @@ import numpy as np
 from audit_core.clinical.code_sets import CodeSet
 from audit_core.clinical.record_layout import Tier
 from audit_core.data.cohort import Role
+from audit_core.families.attribute import AttributeThresholds
 from audit_core.probes.attribute_wording import attribute_findings, attribute_headline
 from audit_core.probes.base import ProbeContext, ProbeOutcome
+from audit_core.results.verdicts import Verdict
 from audit_core.stats.intervals import CONFIDENCE, fisher_greater
 from audit_core.stats.precision_recall import average_precision
 from audit_core.stats.roc import auc
-from audit_core.families.attribute import AttributeThresholds
-from audit_core.results.verdicts import Verdict
 
 # The simultaneous gap interval reads the alpha / (2 x cells) tails of the bootstrap: at
 # 9 cells and alpha 0.05 that is 0.28%, about 1 draw in 500 and 6 in 2,000.

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from audit_core.clinical.code_sets import CodeSet
+from audit_core.families.attribute import AttributeThresholds
+from audit_core.probes.base import Headline
 from audit_core.results.figures import (
     format_auc,
     format_count,
@@ -24,8 +26,6 @@ from audit_core.results.figures import (
     format_percent,
     format_share,
 )
-from audit_core.probes.base import Headline
-from audit_core.families.attribute import AttributeThresholds
 
 HEADLINE_LABEL = "Member minus non-member AUROC gap with the strongest evidence of risk"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audit_core.families import Family
+from audit_core.passes.tabular_signals import negative_entropy
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.tabular_attack import TABULAR_KINDS, assess_signal
-from audit_core.passes.tabular_signals import negative_entropy
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

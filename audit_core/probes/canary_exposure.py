@@ -31,11 +31,11 @@ from audit_core.canaries.files import load_canary_set
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
 from audit_core.families import Family
-from audit_core.results.figures import format_bits, format_count, format_general, format_share
+from audit_core.families.canaries import CanaryThresholds
 from audit_core.models.tokenizer_loading import unknown_token_id
 from audit_core.plan.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
-from audit_core.families.canaries import CanaryThresholds
+from audit_core.results.figures import format_bits, format_count, format_general, format_share
 from audit_core.results.verdicts import Verdict
 
 

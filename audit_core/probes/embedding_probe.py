@@ -28,15 +28,21 @@ from audit_core.clinical.code_sets import parse_code_sets
 from audit_core.clinical.sensitive_inputs import SensitiveInputs, sensitive_inputs
 from audit_core.data.cohort import Role
 from audit_core.families import Family
-from audit_core.results.figures import format_auc, format_count, format_gap, format_gap_interval, format_p_value
 from audit_core.plan.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
+from audit_core.results.figures import (
+    format_auc,
+    format_count,
+    format_gap,
+    format_gap_interval,
+    format_p_value,
+)
+from audit_core.results.verdicts import Verdict
 from audit_core.stats.disparity import independent_difference
 from audit_core.stats.intervals import bootstrap_auc
 from audit_core.stats.logistic import out_of_fold_scores
 from audit_core.stats.multiple_testing import benjamini_hochberg
 from audit_core.stats.roc import auc
-from audit_core.results.verdicts import Verdict
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

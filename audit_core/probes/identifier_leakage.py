@@ -23,7 +23,6 @@ import numpy as np
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
 from audit_core.families import Family
-from audit_core.results.figures import format_count, format_p_value, format_percent, format_rate, format_share
 from audit_core.identifiers.detector import CATEGORIES, DIRECT, detect
 from audit_core.identifiers.index import IdentifierIndex, keys_of, namespaced
 from audit_core.identifiers.masking import masked
@@ -35,8 +34,9 @@ from audit_core.probes.sampled_records import (
     start_prompt,
     stop_ids,
 )
-from audit_core.stats.intervals import clopper_pearson, fisher_greater
+from audit_core.results.figures import format_count, format_p_value, format_percent, format_rate, format_share
 from audit_core.results.verdicts import Verdict
+from audit_core.stats.intervals import clopper_pearson, fisher_greater
 
 _EXAMPLES_PER_CATEGORY = 3
 

@@ -20,9 +20,9 @@ import numpy as np
 
 from audit_core.data.cohort import Role
 from audit_core.families import Family
+from audit_core.passes.token_scores import TokenScores
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import REFERENCE_CALIBRATED, assess_membership
-from audit_core.passes.token_scores import TokenScores
 
 # log(1 - p) for p within 1e-12 of 1 is floored: one token then adds at most ~27.6 to phi.
 _ONE_MINUS_P_FLOOR = 1e-12

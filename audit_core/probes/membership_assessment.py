@@ -19,6 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.data.cohort import Role
+from audit_core.families.membership import MembershipThresholds
+from audit_core.probes.base import Headline, ProbeContext, ProbeOutcome
+from audit_core.probes.membership_strata import (
+    assess_strata,
+    membership_strata,
+    strata_findings,
+)
 from audit_core.results.figures import (
     format_auc,
     format_count,
@@ -29,12 +36,7 @@ from audit_core.results.figures import (
     format_percent,
     format_share,
 )
-from audit_core.probes.base import Headline, ProbeContext, ProbeOutcome
-from audit_core.probes.membership_strata import (
-    assess_strata,
-    membership_strata,
-    strata_findings,
-)
+from audit_core.results.verdicts import Verdict
 from audit_core.stats.intervals import (
     bootstrap_advantage,
     bootstrap_auc,
@@ -50,8 +52,6 @@ from audit_core.stats.roc import (
     score_histogram,
     thin_curve,
 )
-from audit_core.families.membership import MembershipThresholds
-from audit_core.results.verdicts import Verdict
 
 # LeakPro's and Carlini et al. 2022's operating points: 10%, 1% and 0.1% FPR.
 REPORTED_FPRS = {"10pct": 0.1, "1pct": 0.01, "0.1pct": 0.001}

@@ -26,6 +26,7 @@ import numpy as np
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.split_validity import record_tokens
 from audit_core.data.subgroup_categories import MIN_CELL, pooled_label, split_categories, value_floor
+from audit_core.families.membership import MembershipThresholds
 from audit_core.results.figures import (
     format_auc,
     format_count,
@@ -37,7 +38,6 @@ from audit_core.results.figures import (
 from audit_core.stats.intervals import auc_greater_p_value, bootstrap_auc, clopper_pearson
 from audit_core.stats.multiple_testing import benjamini_hochberg
 from audit_core.stats.roc import auc
-from audit_core.families.membership import MembershipThresholds
 
 RARE_CODES = "rare_codes"
 COUNTS = ("n_members", "n_non_members")

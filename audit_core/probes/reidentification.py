@@ -19,14 +19,7 @@ import numpy as np
 
 from audit_core.data.cohort import Role
 from audit_core.families import Family
-from audit_core.results.figures import (
-    format_count,
-    format_p_value,
-    format_percent,
-    format_share,
-    format_signed_percent,
-    format_signed_percent_interval,
-)
+from audit_core.families.reidentification import ReidentificationThresholds
 from audit_core.plan.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.quasi_identifiers import (
@@ -41,9 +34,16 @@ from audit_core.probes.sampled_records import (
     start_prompt,
     stop_ids,
 )
-from audit_core.stats.intervals import clopper_pearson
-from audit_core.families.reidentification import ReidentificationThresholds
+from audit_core.results.figures import (
+    format_count,
+    format_p_value,
+    format_percent,
+    format_share,
+    format_signed_percent,
+    format_signed_percent_interval,
+)
 from audit_core.results.verdicts import Verdict
+from audit_core.stats.intervals import clopper_pearson
 
 _RESAMPLES = 1000
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from audit_core.data.cohort import Role
+from audit_core.passes.tabular_signals import Signal, calibrated_scores, signal_scores
 from audit_core.probes.base import ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import (
     REFERENCE_CALIBRATED,
     REFERENCE_FREE,
     assess_membership,
 )
-from audit_core.passes.tabular_signals import Signal, calibrated_scores, signal_scores
 
 TABULAR_KINDS = ("tabular_classifier",)
 

@@ -19,6 +19,8 @@ from audit_core.clinical.embeddings import EMBEDDINGS
 from audit_core.clinical.record_layout import NOTHING, Tier
 from audit_core.clinical.trajectories import TierScores
 from audit_core.data.cohort import Role
+from audit_core.families.trajectory import TrajectoryThresholds
+from audit_core.probes.base import Headline, ProbeContext, ProbeOutcome
 from audit_core.results.figures import (
     format_count,
     format_decimal,
@@ -27,10 +29,8 @@ from audit_core.results.figures import (
     format_general,
     format_signed_percent,
 )
-from audit_core.probes.base import Headline, ProbeContext, ProbeOutcome
-from audit_core.stats.intervals import fisher_greater
-from audit_core.families.trajectory import TrajectoryThresholds
 from audit_core.results.verdicts import Verdict
+from audit_core.stats.intervals import fisher_greater
 
 _RESAMPLES = 2000
 # The per-tier table (curves["tiers"]): one list per column, one entry per tier, in the

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from audit_core.probes.base import Headline
+from audit_core.probes.membership_strata import RARE_CODES
 from audit_core.results.figures import (
     format_auc,
     format_count,
@@ -28,11 +30,9 @@ from audit_core.results.figures import (
     format_percent,
     format_share,
 )
-from audit_core.probes.base import Headline
-from audit_core.probes.membership_strata import RARE_CODES
+from audit_core.results.verdicts import Verdict
 from audit_core.stats.disparity import lower_bound
 from audit_core.stats.multiple_testing import benjamini_hochberg
-from audit_core.results.verdicts import Verdict
 
 # (row key, the signal's name in the report)
 SIGNALS = (("auc_disparity", "membership"), ("disclosure_gap_disparity", "disclosure"))

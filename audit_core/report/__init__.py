@@ -20,9 +20,9 @@ def write_report(results: Mapping[str, Any], path: Path, signer: Any = None) -> 
     """Writes the PDF report for `results` (the content of results.json) to `path`, as
     PDF/A-3b with the shareable results and the plan embedded; signed (PAdES) when a
     `signing.ReportSigner` is given."""
+    from .pdf.writer import write_pdf  # reportlab is heavy; only load it when writing
     from .sections.attachments import embedded_files
     from .sections.document import _plain
-    from .pdf.writer import write_pdf  # reportlab is heavy; only load it when writing
     from .sections.redaction import shareable
 
     status = signer.status_line() if signer is not None else None

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from audit_core.results.result import ProbeResult, plain
 from audit_core.passes.token_scores import TokenScores
+from audit_core.results.result import ProbeResult, plain
 from audit_core.results.verdicts import Verdict
 
 _META = "__meta__"

@@ -20,14 +20,14 @@ def cohort_key(seed: int, cohorts: Iterable[tuple[str, Sequence[str], Sequence[s
     """The audit's key from (role, ids, records) of each cohort and the seed."""
     digest = hashlib.sha256(b"mnemoscope pseudonym key\x00" + str(seed).encode("ascii"))
     for role, ids, records in cohorts:
-        digest.update(f"\x1d{role}\x1d{len(ids)}".encode("utf-8"))
+        digest.update(f"\x1d{role}\x1d{len(ids)}".encode())
         for record_id, record in zip(ids, records, strict=True):
             # Lengths first: no two different cohorts hash the same stream.
-            digest.update(f"{len(record_id)}:{record_id}{len(record)}:".encode("utf-8"))
+            digest.update(f"{len(record_id)}:{record_id}{len(record)}:".encode())
             digest.update(record.encode("utf-8", "surrogatepass"))
     return digest.digest()
 
 
 def pseudonym(key: bytes, role: str, record_id: str) -> str:
-    digest = hmac.new(key, f"{role}\x1f{record_id}".encode("utf-8"), hashlib.sha256).hexdigest()
+    digest = hmac.new(key, f"{role}\x1f{record_id}".encode(), hashlib.sha256).hexdigest()
     return f"R-{digest[:10].upper()}"

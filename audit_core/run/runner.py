@@ -25,6 +25,7 @@ from audit_core.kinds import kind_for
 from audit_core.kinds.base import Prepared, SharedPass
 from audit_core.models.inspection import model_kind
 from audit_core.plan.parsing import AuditPlan
+
 # The selection functions are part of this module's interface too (the desktop, the
 # estimate and the tests import them from here).
 from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds, supported_probes
@@ -49,7 +50,7 @@ from audit_core.run.checkpoints import (
     OpenCheckpoint,
     audit_fingerprint,
 )
-from audit_core.run.progress import CancelToken, Cancelled, Progress, ProgressCallback, ignore_progress
+from audit_core.run.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
 from audit_core.run.pseudonyms import cohort_key
 from audit_core.run.validation_record import latest_validation
 

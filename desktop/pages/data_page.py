@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -27,7 +28,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from PySide6.QtCore import Qt
 
 from audit_core.data.column_names import missing_column_message
 from audit_core.data.preview import TablePreview
@@ -301,8 +301,8 @@ class DataPage(StepPage):
     def _tabular_text(self, id_column: str) -> str:
         """What stops the classifier's columns from fitting the model, in the core's words
         for the checks it makes (tabular/checks.py, the same the run makes)."""
-        from audit_core.plan.parsing import ColumnMapping
         from audit_core.kinds.tabular_inputs import require_width
+        from audit_core.plan.parsing import ColumnMapping
 
         if self.previews["members"] is None:
             return ""

@@ -5,7 +5,16 @@ reason."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from audit_core.errors import MnemoscopeError
 from audit_core.models.inspection import ModelInfo

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from audit_core.families import spec_of
-from audit_core.results.figures import format_seconds
 from audit_core.report.sections.probe_evidence import histogram_chart, roc_chart
+from audit_core.results.figures import format_seconds
 from audit_core.results.result import AuditResult, ProbeResult, plain
 from desktop.audit_controller import FinishedAudit
 from desktop.widgets.charts import RocChart, ScoreHistogram

@@ -12,7 +12,13 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from audit_core.report.sections.chart_geometry import HistogramGeometry, LogAxis, RocGeometry, histogram_geometry, roc_geometry
+from audit_core.report.sections.chart_geometry import (
+    HistogramGeometry,
+    LogAxis,
+    RocGeometry,
+    histogram_geometry,
+    roc_geometry,
+)
 from audit_core.report.sections.elements import HistogramChart as HistogramSpec
 from audit_core.report.sections.elements import RocChart as RocSpec
 

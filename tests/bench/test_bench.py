@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from audit_core.tools.bench.calibration import calibrate, calibration_path, load_calibration
-from audit_core.tools.bench.synthetic_lm import SMALL
 from audit_core.kinds.estimates import calibrated_seconds
-from audit_core.run.estimate import describe_duration, estimate_run
 from audit_core.plan.parsing import load_plan
 from audit_core.probes import PROBES_BY_ID
+from audit_core.run.estimate import describe_duration, estimate_run
+from audit_core.tools.bench.calibration import calibrate, calibration_path, load_calibration
+from audit_core.tools.bench.synthetic_lm import SMALL
 
 ROOT = Path(__file__).resolve().parents[2]
 

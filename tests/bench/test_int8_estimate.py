@@ -12,10 +12,10 @@ import pytest
 
 from audit_core.errors import ModelError
 from audit_core.kinds.estimates import calibrated_seconds
-from audit_core.run.estimate import estimate_run
 from audit_core.models.precision import AGREEMENT_SAMPLE, clear_int8_cache
 from audit_core.plan.parsing import load_plan
 from audit_core.probes import PROBES_BY_ID
+from audit_core.run.estimate import estimate_run
 from tests.conftest import DEMO
 
 # A workstation where int8 scores 3x and decodes 2x as fast as fp32 (rates in tokens/s).

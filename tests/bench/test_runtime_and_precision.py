@@ -12,7 +12,6 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from audit_core.tools.bench.synthetic_lm import SMALL, build_synthetic_lm
 from audit_core.errors import ModelError, PlanError
 from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
@@ -21,6 +20,7 @@ from audit_core.models.runtime import physical_cores, resolve_provider
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
 from audit_core.plan.parsing import plan_from_dict
 from audit_core.report.sections.precision import precision_text
+from audit_core.tools.bench.synthetic_lm import SMALL, build_synthetic_lm
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "resources" / "demo"

@@ -23,6 +23,7 @@ import pytest
 
 from audit_core.data.cohort import Role
 from audit_core.data.loading import load_cohort
+from audit_core.families import FAMILIES
 from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
@@ -30,9 +31,8 @@ from audit_core.plan.parsing import ColumnMapping
 from audit_core.probes.base import ProbeContext
 from audit_core.probes.sensitive_attributes import SensitiveAttributes
 from audit_core.probes.trajectory import Trajectory
-from audit_core.run.progress import Progress
-from audit_core.families import FAMILIES
 from audit_core.results.verdicts import Verdict
+from audit_core.run.progress import Progress
 
 ROOT = Path(__file__).resolve().parents[2]
 SENSITIVE = ROOT / "resources" / "controls" / "sensitive"

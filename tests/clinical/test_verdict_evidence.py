@@ -20,6 +20,8 @@ import pytest
 from audit_core.clinical.code_sets import CodeSet
 from audit_core.clinical.record_layout import Tier
 from audit_core.data.cohort import Role
+from audit_core.families.attribute import AttributeThresholds
+from audit_core.families.subgroups import SubgroupThresholds
 from audit_core.probes.attribute_assessment import CategoryTier, assess
 from audit_core.probes.vulnerable_assessment import SIGNALS, flag_strata, vulnerable_outcome
 from audit_core.report.sections.clinical_tables import clinical_blocks
@@ -28,10 +30,8 @@ from audit_core.report.sections.probe_evidence import meaning_blocks
 from audit_core.report.sections.redaction import scrub_text
 from audit_core.report.sections.values import format_p_value
 from audit_core.report.sections.vulnerable_table import vulnerable_table
-from audit_core.stats.disparity import one_sided_p
-from audit_core.families.attribute import AttributeThresholds
-from audit_core.families.subgroups import SubgroupThresholds
 from audit_core.results.verdicts import Verdict
+from audit_core.stats.disparity import one_sided_p
 
 N = 200  # patients per cohort
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 from transformers import GPT2LMHeadModel
 
+from audit_core.stats.roc import auc
 from audit_core.tools.controls.export import ExportCheckError, export_model
 from audit_core.tools.controls.memorization import (
     extraction,
@@ -20,7 +21,6 @@ from audit_core.tools.controls.memorization import (
 from audit_core.tools.controls.onnx_runner import full_logits, greedy_continuations, open_model
 from audit_core.tools.controls.tokenizer import build_tokenizer
 from audit_core.tools.controls.trainer import TINY, build_model, train_model
-from audit_core.stats.roc import auc
 
 pytestmark = pytest.mark.slow
 

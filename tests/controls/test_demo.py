@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
+from audit_core.stats.roc import auc
 from audit_core.tools.controls.cohort import generate_cohort
 from audit_core.tools.controls.demo import (
     CSV_COLUMNS,
@@ -20,7 +21,6 @@ from audit_core.tools.controls.demo import (
     write_cohort_csv,
 )
 from audit_core.tools.controls.memorization import extraction, mean_token_logprobs
-from audit_core.stats.roc import auc
 from audit_core.tools.controls.onnx_runner import open_model
 from audit_core.tools.controls.tokenizer import build_tokenizer
 

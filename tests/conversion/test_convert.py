@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from audit_core.cli.main import main
-from audit_core.tools.controls.parity import ExportCheckError
-from audit_core.tools.controls.tokenizer import build_tokenizer
-from audit_core.tools.conversion import ConversionError, convert_model, read_source
 from audit_core.models.inspection import inspect_model
 from audit_core.plan.parsing import load_plan
 from audit_core.run.runner import run_audit
+from audit_core.tools.controls.parity import ExportCheckError
+from audit_core.tools.controls.tokenizer import build_tokenizer
+from audit_core.tools.conversion import ConversionError, convert_model, read_source
 from tests.conftest import write_plan
 
 
@@ -150,8 +150,8 @@ def test_large_weights_go_to_one_external_data_file(hf_sources, tmp_path: Path) 
     """Past the size limit, weights move to model.onnx.data, which the engine reads."""
     from transformers import AutoModelForCausalLM
 
-    from audit_core.tools.controls.export import export_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
+    from audit_core.tools.controls.export import export_model
 
     model = AutoModelForCausalLM.from_pretrained(hf_sources["gpt2"], local_files_only=True)
     report = export_model(model, hf_sources["gpt2"] / "tokenizer.json", tmp_path / "out",

@@ -15,7 +15,6 @@ from audit_core.report.sections.elements import (
     Table,
 )
 
-
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "results_example.json"
 REPO = Path(__file__).parents[2]
 
@@ -156,7 +155,7 @@ def make_pkcs12(path: Path, password: bytes) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Privacy Office"),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Demo General Hospital")])
-    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(1).not_valid_before(start).not_valid_after(start + datetime.timedelta(days=3650))
             .sign(key, hashes.SHA256()))

@@ -39,8 +39,18 @@ from hypothesis import strategies as st  # noqa: E402
 from audit_core.cli.main import main  # noqa: E402
 from tests.conftest import DEMO  # noqa: E402
 from tests.core.fuzz_inputs import (  # noqa: E402
-    COLUMNS, FORMATS, MARK, MEMBERS, NON_MEMBERS, SUBGROUPS, Deep, clean_file, cohort_files, plan_text,
-    write_cohort)
+    COLUMNS,
+    FORMATS,
+    MARK,
+    MEMBERS,
+    NON_MEMBERS,
+    SUBGROUPS,
+    Deep,
+    clean_file,
+    cohort_files,
+    plan_text,
+    write_cohort,
+)
 
 FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -18,9 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from audit_core.kinds.token_inputs import MAX_UNKNOWN_TOKEN_SHARE, check_unknown_tokens, unknown_token_share
 from audit_core.data.cohort import Role
 from audit_core.data.loading import load_cohort
+from audit_core.kinds.token_inputs import MAX_UNKNOWN_TOKEN_SHARE, check_unknown_tokens, unknown_token_share
 from tests.conftest import DEMO, ROOT
 from tests.core.data_edges import COLUMNS, NAME, SECRET, demo_frame, refused
 

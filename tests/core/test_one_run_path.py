@@ -25,10 +25,10 @@ from audit_core.fingerprint import file_sha256
 from audit_core.kinds import KINDS, kind_for
 from audit_core.models.inspection import KIND_NAMES, UNKNOWN, inspect_model
 from audit_core.plan.parsing import load_plan
+from audit_core.results.verdicts import Verdict
 from audit_core.run import runner
 from audit_core.run.checkpoints import CHECKPOINT_FILE, CheckpointRequest, Fingerprint, audit_fingerprint
 from audit_core.run.progress import CancelToken
-from audit_core.results.verdicts import Verdict
 from audit_core.tools.controls.tabular_example import example_plan
 from tests.encoders import conftest as encoder_fixtures
 from tests.encoders.conftest import encoder_plan

@@ -10,11 +10,11 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from audit_core.tools.controls.export import export_model
-from audit_core.tools.controls.tokenizer import build_tokenizer
 from audit_core.errors import ModelError
 from audit_core.models.inspection import UNKNOWN, inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
+from audit_core.tools.controls.export import export_model
+from audit_core.tools.controls.tokenizer import build_tokenizer
 from tests.core.test_cli import mnemoscope
 
 

@@ -17,9 +17,9 @@ from audit_core.report.sections.metrics import metric_rows
 from tests.core.report_samples import strings, table_rows
 from tests.printed_numbers import (
     assert_printed_from,
-    report_labels,
     printable,
     report_headings,
+    report_labels,
     unexplained,
 )
 from tests.printed_tokens import figures_in, pdf_text

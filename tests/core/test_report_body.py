@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import copy
 
+from audit_core.report.pdf.interval_drawing import interval_drawing, nice_ticks
 from audit_core.report.sections.document import build_report
 from audit_core.report.sections.elements import Figure, IntervalChart, RocChart, Table
-from audit_core.report.pdf.interval_drawing import interval_drawing, nice_ticks
 from tests.core.report_samples import strings, table_rows
 
 

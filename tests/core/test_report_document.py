@@ -20,19 +20,17 @@ from audit_core.report.sections.elements import (
     VerdictBanner,
 )
 from audit_core.report.sections.metrics import format_metric, metric_label
-
 from tests.core.report_samples import (  # `results`, the fixture, comes from conftest.py
     REPO,
     all_table_rows,
+    cancelled,
+    metric_values,
     record_ids,
     record_refs,
     strings,
     table_rows,
-    metric_values,
-    cancelled,
     with_errored_probe,
 )
-
 
 # --- the document (pure data) ---------------------------------------------------------
 

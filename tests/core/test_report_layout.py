@@ -18,11 +18,10 @@ from pathlib import Path
 import pytest
 
 from audit_core.report import build_report
-from audit_core.report.sections.elements import BulletList, Paragraph, Table
 from audit_core.report.pdf.fonts import register_fonts
-from audit_core.report.pdf.table_layout import table_fonts
 from audit_core.report.pdf.styles import TEXT_WIDTH, make_styles
-from audit_core.report.pdf.table_layout import Extent, column_extents, fit_widths, table_widths
+from audit_core.report.pdf.table_layout import Extent, column_extents, fit_widths, table_fonts, table_widths
+from audit_core.report.sections.elements import BulletList, Paragraph, Table
 
 MAX_PAGES = 25
 MIN_LINES = 8  # text lines on a page besides its running header and footer

@@ -24,17 +24,15 @@ from audit_core.report.sections.elements import (
     Section,
     VerdictBanner,
 )
-
 from tests.core.report_samples import (  # `results`, the fixture, comes from conftest.py
     FIXTURE,
     REPO,
+    cancelled,
     record_ids,
     record_refs,
-    cancelled,
     with_errored_probe,
 )
 from tests.printed_tokens import pdf_text
-
 
 # --- the chart ------------------------------------------------------------------------
 
@@ -42,8 +40,8 @@ from tests.printed_tokens import pdf_text
 def test_roc_chart_is_log_log_with_decade_ticks_and_only_embedded_fonts(results):
     from reportlab.graphics.shapes import Group, String
 
-    from audit_core.report.sections.chart_geometry import decade_ticks, interpolated_curve, tick_label
     from audit_core.report.pdf.charts import roc_drawing
+    from audit_core.report.sections.chart_geometry import decade_ticks, interpolated_curve, tick_label
 
     assert [tick_label(t) for t in decade_ticks(1e-3)] == ["0.001", "0.01", "0.1", "1"]
     figure = next(b for b in build_report(results).section("membership").blocks if isinstance(b, Figure))

@@ -20,12 +20,12 @@ import pytest
 
 from audit_core.cli.main import main
 from audit_core.report import write_report
-from audit_core.report.sections.attachments import embedded_files
-from audit_core.report.sections.document import build_report, results_digest
-from audit_core.report.pdf.writer import write_pdf
-from audit_core.report.sections.redaction import shareable
 from audit_core.report.pdf.seal import PLACEHOLDER, seal_bytes
 from audit_core.report.pdf.verification import verify_report
+from audit_core.report.pdf.writer import write_pdf
+from audit_core.report.sections.attachments import embedded_files
+from audit_core.report.sections.document import build_report, results_digest
+from audit_core.report.sections.redaction import shareable
 from tests.core.report_samples import REPO, make_pkcs12
 
 PAINT = b"1 1 1 rg 0 500 600 300 re f"  # a white box over the top of a page: the verdict gone

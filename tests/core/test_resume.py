@@ -22,10 +22,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit_core.run.checkpoints import CHECKPOINT_FILE, CheckpointRequest
 from audit_core.cli.main import main
 from audit_core.errors import PlanError
 from audit_core.plan.parsing import load_plan
+from audit_core.run.checkpoints import CHECKPOINT_FILE, CheckpointRequest
 from audit_core.run.progress import CancelToken
 from audit_core.run.runner import run_audit
 from tests.conftest import DEMO, write_plan

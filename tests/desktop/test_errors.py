@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit_core.plan.writing import write_plan
 from audit_core.plan.parsing import load_plan
+from audit_core.plan.writing import write_plan
 from tests.desktop.conftest import wait_idle, wait_ready
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"

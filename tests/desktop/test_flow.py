@@ -11,10 +11,10 @@ from audit_core.plan.parsing import load_plan
 from audit_core.probes import PROBES
 from audit_core.report.sections.probe_evidence import histogram_chart, roc_chart
 from audit_core.results.result import plain
-from desktop.widgets.charts import RocChart, ScoreHistogram
-from desktop.widgets.sample_values import MASK
 from desktop.plan_draft import needs_reference, opt_in
+from desktop.widgets.charts import RocChart, ScoreHistogram
 from desktop.widgets.records_table import RecordsModel
+from desktop.widgets.sample_values import MASK
 from tests.desktop.conftest import AUDIT_TIMEOUT_MS, wait_ready
 from tests.printed_numbers import assert_printed_from, widget_texts
 

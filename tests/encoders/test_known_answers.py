@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from audit_core.cli.main import main
-from audit_core.stats.neighbour_similarity import neighbour_similarity
 from audit_core.plan.parsing import load_plan
-from audit_core.run.runner import run_audit
 from audit_core.results.verdicts import Verdict
+from audit_core.run.runner import run_audit
+from audit_core.stats.neighbour_similarity import neighbour_similarity
 from tests.encoders.conftest import encoder_plan
 
 
@@ -74,8 +74,8 @@ def test_leave_one_out_keeps_random_embeddings_at_chance() -> None:
 def test_an_export_without_a_masked_lm_head_offers_only_the_distance_probe() -> None:
     from types import SimpleNamespace
 
-    from audit_core.kinds.encoder import feedable
     from audit_core.errors import ModelError
+    from audit_core.kinds.encoder import feedable
     from audit_core.probes import PROBES_BY_ID
 
     suite = [(PROBES_BY_ID[i], PROBES_BY_ID[i].config_type())
@@ -119,13 +119,13 @@ def encoder_context(encoder_controls):
 
     from audit_core.data.cohort import Role
     from audit_core.data.loading import load_cohort
-    from audit_core.passes.encoder_outputs import EncoderOutputs, mask_token_id
+    from audit_core.families.membership import MembershipThresholds
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_encoder import OnnxEncoder
     from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
+    from audit_core.passes.encoder_outputs import EncoderOutputs, mask_token_id
     from audit_core.probes.base import ProbeContext
     from audit_core.run.progress import Progress
-    from audit_core.families.membership import MembershipThresholds
 
     columns = load_plan(encoder_plan(encoder_controls, "memorizing")).data.columns
     model = OnnxEncoder(inspect_model(encoder_controls.memorizing))

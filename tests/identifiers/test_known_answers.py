@@ -20,10 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audit_core.tools.controls.notes import generate_notes
-from audit_core.tools.controls.notes_control import NOTES_SEED, PATIENTS_PER_GROUP
 from audit_core.data.cohort import Role
 from audit_core.data.loading import load_cohort
+from audit_core.families import FAMILIES
 from audit_core.identifiers.detector import CATEGORIES
 from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
@@ -31,9 +30,10 @@ from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
 from audit_core.plan.parsing import ColumnMapping
 from audit_core.probes import PROBES_BY_ID
 from audit_core.probes.base import ProbeContext
-from audit_core.run.progress import Progress
-from audit_core.families import FAMILIES
 from audit_core.results.verdicts import Verdict
+from audit_core.run.progress import Progress
+from audit_core.tools.controls.notes import generate_notes
+from audit_core.tools.controls.notes_control import NOTES_SEED, PATIENTS_PER_GROUP
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 CANARIES = RESOURCES / "controls" / "canaries"

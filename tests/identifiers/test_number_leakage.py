@@ -19,22 +19,22 @@ import json
 import numpy as np
 import pytest
 
-from audit_core.tools.controls.notes import generate_notes
-from audit_core.tools.controls.notes_control import write_notes_csv
-from audit_core.tools.controls.notes_numbers import NUMBER_KINDS, with_numbers
-from audit_core.tools.controls.text_tokenizer import build_text_tokenizer
 from audit_core.data.cohort import Role
 from audit_core.data.loading import load_cohort
+from audit_core.families import FAMILIES
 from audit_core.identifiers.detector import CATEGORIES, DIRECT
 from audit_core.models.onnx_causal_lm import Samples
 from audit_core.models.tokenizer_loading import encode_all
 from audit_core.plan.parsing import ColumnMapping
 from audit_core.probes import PROBES_BY_ID
 from audit_core.probes.base import ProbeContext
-from audit_core.run.progress import Progress
 from audit_core.report.sections.privacy_tables import privacy_blocks
-from audit_core.families import FAMILIES
 from audit_core.results.verdicts import Verdict
+from audit_core.run.progress import Progress
+from audit_core.tools.controls.notes import generate_notes
+from audit_core.tools.controls.notes_control import write_notes_csv
+from audit_core.tools.controls.notes_numbers import NUMBER_KINDS, with_numbers
+from audit_core.tools.controls.text_tokenizer import build_text_tokenizer
 from tests.core.report_samples import strings
 
 TEXT = ColumnMapping(id="patient_id", sequence="text", kind="text")

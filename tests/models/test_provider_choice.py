@@ -14,10 +14,10 @@ from pathlib import Path
 import onnxruntime as ort
 import pytest
 
-from audit_core.tools.bench.synthetic_lm import SMALL, build_synthetic_lm
 from audit_core.errors import ModelError
 from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
+from audit_core.tools.bench.synthetic_lm import SMALL, build_synthetic_lm
 
 CUDA, CPU = "CUDAExecutionProvider", "CPUExecutionProvider"
 _RealSession = ort.InferenceSession

@@ -14,13 +14,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from audit_core.tools.controls.export import _export_graph, export_model
-from audit_core.tools.controls.tokenizer import build_tokenizer
-from audit_core.tools.controls.trainer import TINY, build_model
 from audit_core.models import shape_folding
 from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.runtime import session_options
+from audit_core.tools.controls.export import _export_graph, export_model
+from audit_core.tools.controls.tokenizer import build_tokenizer
+from audit_core.tools.controls.trainer import TINY, build_model
 
 
 @pytest.fixture(scope="module")

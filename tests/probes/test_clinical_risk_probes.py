@@ -22,6 +22,7 @@ from audit_core.clinical.ages import AgeRange, age_steps, parse_age
 from audit_core.clinical.prompt_variants import VariantVocabulary, prompt_variants
 from audit_core.data.cohort import Role
 from audit_core.data.loading import load_cohort
+from audit_core.families import FAMILIES, Family
 from audit_core.models.onnx_causal_lm import Samples
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
 from audit_core.probes.base import ProbeContext
@@ -34,14 +35,11 @@ from audit_core.probes.perturbation import (
 )
 from audit_core.probes.vulnerable_strata import age_strata
 from audit_core.probes.vulnerable_subgroups import VulnerableSubgroups
+from audit_core.results.verdicts import Verdict
 from audit_core.run.progress import Progress
 from audit_core.stats.disparity import stratum_disparity
 from audit_core.stats.roc import auc
-from audit_core.families import FAMILIES, Family
-from audit_core.results.verdicts import Verdict
-
 from tests.probes.demo_slice import COLUMNS, clinical_context, flat_loss
-
 
 # --- building blocks -------------------------------------------------------------------
 

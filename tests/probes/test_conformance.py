@@ -15,18 +15,18 @@ import pytest
 
 from audit_core.data.cohort import Role
 from audit_core.data.loading import load_cohort
+from audit_core.families import FAMILIES, Family
 from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id
+from audit_core.passes.chunked_scoring import reduce_all
+from audit_core.passes.token_scores import TokenScores, score_tokens
 from audit_core.plan.params import build_settings, describe, settings_dict
 from audit_core.plan.parsing import ColumnMapping
 from audit_core.probes import PROBES
 from audit_core.probes.base import ProbeContext
-from audit_core.run.progress import CancelToken, Cancelled, Progress
-from audit_core.passes.chunked_scoring import reduce_all
-from audit_core.passes.token_scores import TokenScores, score_tokens
-from audit_core.families import FAMILIES, Family
 from audit_core.results.verdicts import Verdict
+from audit_core.run.progress import Cancelled, CancelToken, Progress
 
 CANARY_MANIFEST = Path(__file__).resolve().parents[2] / "resources/controls/canaries/canaries/manifest.json"
 COLUMNS = ColumnMapping(id="patient_id", sequence="codes", kind="codes", subgroups=("age_band", "sex"))

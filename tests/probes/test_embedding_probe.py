@@ -14,7 +14,6 @@ from audit_core.data.cohort import Role
 from audit_core.results.verdicts import Verdict
 from tests.probes.demo_slice import clinical_context, flat_loss
 
-
 # --- T3: hidden states -----------------------------------------------------------------
 
 
@@ -22,10 +21,10 @@ def test_export_with_hidden_states_is_recognised_and_read_at_the_last_real_token
         tmp_path: Path, tiny_positive, demo_dir: Path) -> None:
     import torch
 
-    from audit_core.tools.controls.export import export_model
-    from audit_core.tools.controls.tokenizer import build_tokenizer
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
+    from audit_core.tools.controls.export import export_model
+    from audit_core.tools.controls.tokenizer import build_tokenizer
 
     report = export_model(tiny_positive.model, build_tokenizer(), tmp_path / "hidden",
                           hidden_states=True)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from audit_core.tools.controls.demo import write_cohort_csv
 from audit_core.plan.parsing import load_plan
-from audit_core.run.runner import run_audit
 from audit_core.results.verdicts import Verdict
+from audit_core.run.runner import run_audit
+from audit_core.tools.controls.demo import write_cohort_csv
 from tests.conftest import write_plan
 
 MEMBERSHIP = ("loss", "zlib", "min_k", "min_k_plus_plus")

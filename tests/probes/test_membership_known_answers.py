@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audit_core.tools.controls.cohort import PatientRecord, generate_cohort
-from audit_core.tools.controls.demo import split_population, write_cohort_csv
 from audit_core.data.cohort import Role
 from audit_core.data.loading import load_cohort
 from audit_core.data.split_validity import check_split
 from audit_core.errors import PlanError
 from audit_core.plan.parsing import ColumnMapping, load_plan
-from audit_core.run.runner import run_audit
 from audit_core.results.verdicts import Verdict
+from audit_core.run.runner import run_audit
+from audit_core.tools.controls.cohort import PatientRecord, generate_cohort
+from audit_core.tools.controls.demo import split_population, write_cohort_csv
 from tests.conftest import write_plan
 
 COLUMNS = ColumnMapping(id="patient_id", sequence="codes", kind="codes", subgroups=("age_band", "sex"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from audit_core.data.cohort import Cohort, DatasetInfo, Role
+from audit_core.families.membership import MembershipThresholds
 from audit_core.probes.membership_strata import (
     RARE_CODES,
     assess_strata,
@@ -13,7 +14,6 @@ from audit_core.probes.membership_strata import (
     most_at_risk,
     strata_findings,
 )
-from audit_core.families.membership import MembershipThresholds
 
 
 def _cohort(role: Role, sites: list[str], sequences: list[str]) -> Cohort:

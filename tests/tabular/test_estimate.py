@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from audit_core.errors import DataError, PlanError
-from audit_core.run.estimate import estimate_run
 from audit_core.plan.parsing import load_plan
+from audit_core.run.estimate import estimate_run
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "tabular" / "plan.toml"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audit_core.tools.controls.tabular_example import EXAMPLE, build_tabular_example
 from audit_core.errors import PlanError
 from audit_core.plan.parsing import load_plan, plan_from_dict
 from audit_core.plan.writing import plan_toml, write_plan
+from audit_core.tools.controls.tabular_example import EXAMPLE, build_tabular_example
 
 
 def test_the_bundled_example_is_what_its_module_builds(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from audit_core.plan.parsing import load_plan
-from audit_core.run.runner import run_audit
 from audit_core.results.verdicts import Verdict
+from audit_core.run.runner import run_audit
 from tests.tabular.conftest import tabular_plan
 
 TABULAR_PROBES = ("confidence", "entropy", "modified_entropy")
@@ -91,12 +91,12 @@ def tabular_outputs(tabular_controls):
 
     from audit_core.data.cohort import Role
     from audit_core.data.tabular_loading import load_tabular_cohort
+    from audit_core.families.membership import MembershipThresholds
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_tabular import OnnxTabularClassifier
+    from audit_core.passes.tabular_signals import TabularOutputs
     from audit_core.plan.parsing import load_plan
     from audit_core.probes.base import ProbeContext
-    from audit_core.passes.tabular_signals import TabularOutputs
-    from audit_core.families.membership import MembershipThresholds
 
     columns = load_plan(tabular_plan(tabular_controls, "model", "reference", name="c.toml")).data.columns
     forest = OnnxTabularClassifier(inspect_model(tabular_controls.forest))

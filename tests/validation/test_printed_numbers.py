@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audit_core.report import write_report
 from audit_core.cli.terminal import format_summary
+from audit_core.report import write_report
 from tests.printed_numbers import assert_printed_from, report_headings, report_labels
 from tests.printed_tokens import pdf_text
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
@@ -45,7 +45,7 @@ def write_archival(pdf_bytes: bytes, document: ReportDocument,
                 pdf, data, description=description, filename=name, mime_type="application/json",
                 relationship=pikepdf.Name.Source,
             )
-        now = _pdf_date(datetime.now(timezone.utc))
+        now = _pdf_date(datetime.now(UTC))
         pdf.docinfo["/CreationDate"] = now
         pdf.docinfo["/ModDate"] = now
         if document.keywords:

@@ -13,8 +13,8 @@ from reportlab.lib import colors
 
 from audit_core.report.sections.chart_geometry import histogram_geometry
 
-from .charts import BOTTOM, GRID_MAJOR, INK, LEFT, MUTED, RIGHT, SERIES_COLOURS, TOP
 from ..sections.elements import HistogramChart
+from .charts import BOTTOM, GRID_MAJOR, INK, LEFT, MUTED, RIGHT, SERIES_COLOURS, TOP
 
 MEMBERS = colors.HexColor(SERIES_COLOURS[0])
 # Solid, not translucent: the orange series colour mixed with white by hand keeps the file

@@ -15,8 +15,8 @@ from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from .charts import GRID_MAJOR, INK, MUTED, SERIES_COLOURS
 from ..sections.elements import IntervalChart
+from .charts import GRID_MAJOR, INK, MUTED, SERIES_COLOURS
 
 ROW = 12.0  # height of one estimate, in points
 TOP, BOTTOM, RIGHT = 6.0, 28.0, 8.0

@@ -15,9 +15,9 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from ..sections.elements import ReportDocument
+from ..sections.verdicts import verdict_word
 from .fonts import FontSet
 from .styles import MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, MUTED, PAGE, RULE, TEXT_WIDTH
-from ..sections.verdicts import verdict_word
 
 
 class PagedCanvas(Canvas):

@@ -11,7 +11,7 @@ run time (not an approval), or a signature made by some other program.
 from __future__ import annotations
 
 import logging
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -142,4 +142,4 @@ def _text(value: object) -> str | None:
 def _when(moment) -> str:
     if moment is None:
         return "date not recorded"
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

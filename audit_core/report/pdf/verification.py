@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .archival import RESULTS_KEY
 from ..sections.attachments import PLAN_NAME, RESULTS_NAME, digest
+from .archival import RESULTS_KEY
 from .seal import read_seal
 from .signature_check import check_signatures
 

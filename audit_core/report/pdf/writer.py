@@ -44,7 +44,6 @@ from .code_lines import Listing, wrap_code_lines
 from .figures import Anchor, figure_flowable, signature_flowable, single_chart
 from .fonts import FontSet, register_fonts
 from .page_canvas import PagedCanvas
-from .table_layout import table_fonts, table_widths
 from .styles import (
     ACCENT,
     ALERT,
@@ -62,6 +61,7 @@ from .styles import (
     make_styles,
     verdict_colours,
 )
+from .table_layout import table_fonts, table_widths
 
 BADGE_WIDTH = 78.0
 # The room a heading needs below it on the page: itself and a few lines of what follows.

@@ -18,8 +18,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from audit_core.families import Family
-
-from .elements import Align, Block, Heading, Paragraph, Table, TextStyle
 from audit_core.results.figures import (
     MISSING,
     format_count,
@@ -31,6 +29,7 @@ from audit_core.results.figures import (
     format_percent,
 )
 
+from .elements import Align, Block, Heading, Paragraph, Table, TextStyle
 from .values import as_list, as_mapping, is_number
 
 DASH = MISSING

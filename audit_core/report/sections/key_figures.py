@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit_core.families import Family
+from audit_core.results.figures import format_count_pair, format_ratio
 
 from .family_terms import PRIOR
 from .metrics import format_metric
 from .values import as_list, as_mapping, format_count, format_percent, is_number
-from audit_core.results.figures import format_count_pair, format_ratio
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .elements import Align, Block, Heading, Table
 from audit_core.results.figures import format_bits, format_count
 
+from .elements import Align, Block, Heading, Table
 from .values import as_list, as_mapping
 
 # One label per category of audit_core.identifiers.detector.CATEGORIES, in its order (the

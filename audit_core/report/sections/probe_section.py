@@ -31,7 +31,6 @@ from .metrics import metric_rows
 from .privacy_tables import privacy_blocks
 from .probe_charts import CATEGORY_PREFIX, tier_name
 from .probe_evidence import meaning_blocks, probe_figure
-from .vulnerable_table import is_vulnerable_probe, vulnerable_table
 from .values import (
     as_list,
     as_mapping,
@@ -42,6 +41,7 @@ from .values import (
     role_label,
 )
 from .verdicts import ERROR, probe_verdict, verdict_badge
+from .vulnerable_table import is_vulnerable_probe, vulnerable_table
 
 # Past a few dozen, a list of pseudonyms says nothing a count does not; the full list
 # stays in records.csv on the audit workstation.

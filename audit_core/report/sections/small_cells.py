@@ -13,7 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from audit_core.results.disclosure import MIN_CELL
-from audit_core.results.figures import MISSING, format_count, format_small_cell, format_withheld_cell, is_number
+from audit_core.results.figures import (
+    MISSING,
+    format_count,
+    format_small_cell,
+    format_withheld_cell,
+    is_number,
+)
 
 from .values import as_mapping
 

@@ -9,7 +9,7 @@ rather than raising.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 # The formatters live in audit_core.results.figures, shared with the desktop app, the CLI and the
@@ -53,8 +53,8 @@ def parse_utc(value: Any) -> datetime | None:
     except ValueError:
         return None
     if moment.tzinfo is None:  # the engine writes UTC; a naive stamp is taken as UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def format_utc(value: Any) -> str:

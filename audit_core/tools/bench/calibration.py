@@ -58,12 +58,12 @@ def median_time(run: Callable[[], object], repeats: int) -> float:
 def calibrate(*, threads: int = 0, provider: str = "auto", records: int = 96, repeats: int = 3,
               size=None, save: bool = True, say: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
     """Measure and (by default) store the calibration; returns it."""
-    from audit_core.tools.bench.peak import forward_flops, gemm_peak_gflops, gemm_probe
-    from audit_core.tools.bench.synthetic_lm import REFERENCE, build_synthetic_lm
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
-    from audit_core.run.progress import Progress
     from audit_core.passes.token_scores import score_tokens
+    from audit_core.run.progress import Progress
+    from audit_core.tools.bench.peak import forward_flops, gemm_peak_gflops, gemm_probe
+    from audit_core.tools.bench.synthetic_lm import REFERENCE, build_synthetic_lm
 
     size = size or REFERENCE
     workdir = Path(tempfile.mkdtemp(prefix="mnemoscope-bench-"))

@@ -45,12 +45,12 @@ _PROBES = ("loss", "zlib", "min_k", "min_k_plus_plus", "rmia")
 
 def measure(records: int, *, seed: int = 0) -> dict[str, float | int]:
     """Run in the current process: best called in a fresh one (see `measure_in_subprocess`)."""
-    from audit_core.tools.bench.synthetic_lm import SMALL, build_synthetic_lm
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
-    from audit_core.results.outputs import write_outputs
     from audit_core.plan.parsing import load_plan
+    from audit_core.results.outputs import write_outputs
     from audit_core.run.runner import run_audit
+    from audit_core.tools.bench.synthetic_lm import SMALL, build_synthetic_lm
 
     with tempfile.TemporaryDirectory(prefix="mnemoscope-membench-") as name:
         folder = Path(name)

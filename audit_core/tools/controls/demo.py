@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer
 
+from audit_core.stats.roc import auc
 from audit_core.tools.controls.cohort import PatientRecord, generate_cohort
 from audit_core.tools.controls.export import MODEL_FILENAME, ExportReport, export_model
 from audit_core.tools.controls.memorization import (
@@ -44,7 +45,6 @@ from audit_core.tools.controls.onnx_runner import open_model
 from audit_core.tools.controls.tokenizer import build_tokenizer
 from audit_core.tools.controls.trainer import DEMO, ModelSize, train_model
 from audit_core.tools.controls.vocabulary import SENSITIVE_CATEGORIES, sensitive_categories_of
-from audit_core.stats.roc import auc
 
 DEMO_SEED = 20261129
 DEMO_MEMBERS = 1000

@@ -52,6 +52,9 @@ import transformers
 from tokenizers import Tokenizer
 from transformers import DynamicCache
 
+from audit_core.fingerprint import file_sha256
+from audit_core.models.shape_folding import fold_export_file
+from audit_core.tools.controls.hidden_parity import check_hidden_state_parity
 from audit_core.tools.controls.onnx_runner import open_model
 from audit_core.tools.controls.parity import (
     ExportCheckError,
@@ -60,10 +63,7 @@ from audit_core.tools.controls.parity import (
     check_signature,
     expected_signature,
 )
-from audit_core.tools.controls.hidden_parity import check_hidden_state_parity
 from audit_core.tools.controls.tokenizer import save_tokenizer
-from audit_core.fingerprint import file_sha256
-from audit_core.models.shape_folding import fold_export_file
 
 OPSET = 17
 MAX_ABS_LOGIT_DIFF = 1e-4

@@ -143,9 +143,9 @@ def convert_model(source: str | Path, out_dir: str | Path, *,
     _check_out_dir(folder, out_dir, overwrite)
     torch, transformers = _import_backend()
 
-    from audit_core.version import TOOL_NAME, __version__
     from audit_core.tools.controls.export import ExportCheckError, export_model
     from audit_core.tools.controls.parity import GREEDY_PROMPTS, GraphShape
+    from audit_core.version import TOOL_NAME, __version__
 
     say(f"loading {folder.path} ({folder.model_type}) from local files")
     with torch.no_grad():
