@@ -17,8 +17,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from audit_core.plan.parsing import AuditPlan
-from audit_core.results.output_folder import PLAN_FILE
 from audit_core.results.result import AuditResult
+from audit_core.run.output_folder import PLAN_FILE
 from desktop.background_task import BackgroundTask, Work
 
 # The share of the progress bar the audit itself takes; the rest is writing the PDF.
@@ -107,9 +107,9 @@ class AuditController(QObject):
 def _audit_work(plan: AuditPlan, folder: Path, closing: threading.Event, resume: bool = False) -> Work:
     def work(report, cancel) -> FinishedAudit:
         from audit_core.plan.writing import plan_toml
-        from audit_core.results.output_folder import AUDIT_FILES, check_output_folder
-        from audit_core.results.outputs import write_outputs
         from audit_core.run.checkpoints import CheckpointRequest
+        from audit_core.run.output_folder import AUDIT_FILES, check_output_folder
+        from audit_core.run.outputs import write_outputs
         from audit_core.run.progress import Cancelled
         from audit_core.run.runner import run_audit
 

@@ -10,7 +10,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from audit_core.errors import MnemoscopeError
-from audit_core.results.output_folder import OutputFolderError
+from audit_core.run.output_folder import OutputFolderError
 from desktop.audit_controller import FinishedAudit
 from desktop.error_dialog import show_error
 from desktop.settings import AppSettings
@@ -58,7 +58,7 @@ def export_result(window, finished: FinishedAudit, kind: str, settings: AppSetti
         return None
     target = Path(path)
     try:  # copied under a temporary name and renamed: never a half-written file there
-        from audit_core.results.outputs import write_atomic
+        from audit_core.results.atomic import write_atomic
 
         write_atomic(target, finished.files[kind].read_bytes())
     except OSError as exc:

@@ -17,7 +17,7 @@ from pathlib import Path
 from audit_core.cli.report_commands import add_report_commands, load_signer
 from audit_core.cli.terminal import ProgressBar, format_summary
 from audit_core.errors import MnemoscopeError
-from audit_core.results.output_folder import ERROR_LOG
+from audit_core.run.output_folder import ERROR_LOG
 from audit_core.version import TOOL_NAME, __version__
 
 EXIT_BAD_INPUT = 2
@@ -133,9 +133,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from audit_core.plan.parsing import load_plan
-    from audit_core.results.output_folder import check_output_folder
-    from audit_core.results.outputs import write_outputs
     from audit_core.run.checkpoints import CheckpointRequest
+    from audit_core.run.output_folder import check_output_folder
+    from audit_core.run.outputs import write_outputs
     from audit_core.run.progress import Cancelled, CancelToken
     from audit_core.run.runner import run_audit
 
@@ -205,7 +205,7 @@ def _internal_error(exc: Exception, out_dir: Path) -> int:
     try:
         import traceback
 
-        from audit_core.results.outputs import write_atomic  # temporary name, 0600, then renamed
+        from audit_core.results.atomic import write_atomic  # temporary name, 0600, then renamed
 
         out_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(log_path, "".join(traceback.format_exception(exc)).encode("utf-8", "replace"))
@@ -243,9 +243,9 @@ def _inspect(args: argparse.Namespace) -> int:
 
 def _probes(args: argparse.Namespace) -> int:
     from audit_core.cli.terminal import format_probes
-    from audit_core.plan.params import describe
-    from audit_core.plan.thresholds import threshold_tables
     from audit_core.probes import PROBES
+    from audit_core.probes.selection import threshold_tables
+    from audit_core.settings import describe
 
     kind = None
     if args.model is not None:

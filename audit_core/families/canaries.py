@@ -9,7 +9,7 @@ from pathlib import Path
 
 from audit_core.families.answers import NEGATIVE, POSITIVE, check, not_run, probe
 from audit_core.families.spec import Audit, Check, Family, FamilySpec, KnownAnswers, Methods, Wording
-from audit_core.plan.params import param
+from audit_core.settings import param
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

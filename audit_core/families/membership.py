@@ -18,8 +18,8 @@ from audit_core.families.spec import (
     Methods,
     Wording,
 )
-from audit_core.plan.params import param
 from audit_core.results.verdicts import Verdict
+from audit_core.settings import param
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

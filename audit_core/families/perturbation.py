@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audit_core.families.spec import Family, FamilySpec, Methods, Wording
-from audit_core.plan.params import param
+from audit_core.settings import param
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

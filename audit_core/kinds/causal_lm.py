@@ -46,8 +46,8 @@ from audit_core.passes import chunked_scoring
 from audit_core.passes.chunked_scoring import ReducedScores, Reducer
 from audit_core.passes.token_scores import TokenScores
 from audit_core.plan.parsing import AuditPlan
-from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds, supported_probes
 from audit_core.probes.base import Probe, TokenLevelProbe
+from audit_core.probes.selection import resolve_probes, resolve_thresholds, supported_probes
 from audit_core.run.checkpoints import OpenCheckpoint
 from audit_core.run.progress import Cancelled, Progress
 

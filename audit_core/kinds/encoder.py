@@ -28,8 +28,8 @@ from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, unkn
 from audit_core.passes.encoder_outputs import EncoderOutputs, mask_token_id
 from audit_core.passes.encoder_pass import embeddings_chunked, pseudo_chunked
 from audit_core.plan.parsing import AuditPlan
-from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds
 from audit_core.probes.base import Probe
+from audit_core.probes.selection import resolve_probes, resolve_thresholds
 from audit_core.run.checkpoints import OpenCheckpoint
 from audit_core.run.progress import Cancelled, Progress
 

@@ -46,8 +46,8 @@ from audit_core.passes.encoder_outputs import mask_token_id
 from audit_core.passes.encoder_pass import PSEUDO_ROWS_PER_RECORD
 from audit_core.passes.token_scores import score_tokens
 from audit_core.plan.parsing import AuditPlan
-from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds
 from audit_core.probes.base import Probe
+from audit_core.probes.selection import resolve_probes, resolve_thresholds
 from audit_core.run.progress import Progress
 
 # Per (membership, for language models) probe, beyond the shared pass: the bootstrap

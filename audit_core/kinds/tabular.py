@@ -26,7 +26,7 @@ from audit_core.models.inspection import TABULAR_CLASSIFIER, ModelInfo, inspect_
 from audit_core.models.onnx_tabular import OnnxTabularClassifier
 from audit_core.passes.tabular_signals import TabularOutputs
 from audit_core.plan.parsing import AuditPlan
-from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds
+from audit_core.probes.selection import resolve_probes, resolve_thresholds
 from audit_core.run.checkpoint_units import decode_array, encode_array, resumable
 from audit_core.run.checkpoints import OpenCheckpoint
 from audit_core.run.progress import Cancelled, Progress

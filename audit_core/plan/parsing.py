@@ -31,6 +31,13 @@ MAX_PLAN_DEPTH = 16
 # server runs on a laptop (the runtime caps the threads at the cores it finds there:
 # models/runtime.py); above it the value is a typo, and a billion threads was a MemoryError.
 MAX_THREADS = 1024
+# The probe settings that name a file, by key: a relative one is read from the plan file's
+# folder, as model and data paths are. Listed here because the plan sits below the probes and
+# cannot ask them; a probe declares its own (`path_settings`, e.g. canary_exposure's manifest)
+# and the conformance suite checks each is listed here and no other setting of it is
+# (tests/probes/test_conformance.py). A key here in a table of a probe without that setting
+# is resolved too, then refused as unknown by the probe selection (its message names the key).
+PROBE_PATH_SETTINGS = ("manifest",)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -212,7 +219,7 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
             if not isinstance(settings, Mapping):
                 raise PlanError(f"'probes.{probe_id}' must be a table of settings")
             probes[probe_id] = dict(settings)
-            for key in probe_path_settings(probe_id):  # like model.path: from the plan's folder
+            for key in PROBE_PATH_SETTINGS:  # like model.path: from the plan's folder
                 value = probes[probe_id].get(key)
                 if isinstance(value, str) and value:
                     probes[probe_id][key] = str(base / value)
@@ -249,14 +256,6 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
         thresholds={k: dict(v) for k, v in thresholds_raw.items()},
         source=source,
     )
-
-
-def probe_path_settings(probe_id: str) -> tuple[str, ...]:
-    """The settings of a probe that name a file (its `path_settings`): a relative one is
-    read from the plan file's folder, as model and data paths are."""
-    from audit_core.probes import PROBES_BY_ID  # the probes import the data layer, which imports this
-
-    return tuple(getattr(PROBES_BY_ID.get(probe_id), "path_settings", ()))
 
 
 def _only(table: Mapping[str, Any], where: str, allowed: set[str]) -> None:

@@ -1,5 +1,6 @@
-"""The plan's [thresholds.*] tables: one per probe family (its dataclass lives in the
-family's module, audit_core/families/) and the split check's.
+"""The split check's [thresholds.split_validity] table; the families' tables are declared
+in their modules (audit_core/families/) and gathered with this one, where the probes and
+the family registry are known, by audit_core/probes/selection.py (`threshold_tables`).
 
 The split check's table is not a family's: no probe is judged by it and the report has
 no wording for it. The runner reads it before any probe runs to decide whether the two
@@ -11,8 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audit_core.families import FAMILIES
-from audit_core.plan.params import param
+from audit_core.settings import param
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,10 +30,3 @@ class SplitValidityThresholds:
 
 SPLIT_VALIDITY = "split_validity"
 
-
-def threshold_tables() -> dict[str, type]:
-    """Table name -> the dataclass its values fill: the families' in the registry's order,
-    then the split check's. Read from the registry at each call, so a family registered
-    there is a table of the plan with nothing added here."""
-    return {**{spec.table: spec.thresholds for spec in FAMILIES.values()},
-            SPLIT_VALIDITY: SplitValidityThresholds}

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from audit_core.plan.parsing import AuditPlan, probe_path_settings
+from audit_core.plan.parsing import PROBE_PATH_SETTINGS, AuditPlan
+from audit_core.results.atomic import write_atomic
 
 _PATH_KEYS = {("model", "path"), ("model", "reference"), ("data", "members"), ("data", "non_members")}
 
@@ -26,8 +27,8 @@ def plan_toml(plan: AuditPlan, folder: Path | None = None) -> str:
         for table, key in _PATH_KEYS:
             if key in raw.get(table, {}):
                 raw[table][key] = _relative(Path(raw[table][key]), folder)
-        for probe_id, settings in raw.get("probes", {}).items():  # e.g. the canary manifest
-            for key in probe_path_settings(probe_id):
+        for settings in raw.get("probes", {}).values():  # e.g. the canary manifest
+            for key in PROBE_PATH_SETTINGS:
                 if isinstance(settings.get(key), str) and settings[key]:
                     settings[key] = _relative(Path(settings[key]), folder)
     lines: list[str] = []
@@ -37,8 +38,6 @@ def plan_toml(plan: AuditPlan, folder: Path | None = None) -> str:
 
 def write_plan(plan: AuditPlan, path: Path) -> None:
     """Write the plan to `path` atomically."""
-    from audit_core.results.outputs import write_atomic
-
     path = Path(path)
     write_atomic(path, plan_toml(plan, path.parent).encode("utf-8"))
 

@@ -33,10 +33,10 @@ from audit_core.errors import PlanError
 from audit_core.families import Family
 from audit_core.families.canaries import CanaryThresholds
 from audit_core.models.tokenizer_loading import unknown_token_id
-from audit_core.plan.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.results.figures import format_bits, format_count, format_general, format_share
 from audit_core.results.verdicts import Verdict
+from audit_core.settings import param
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,7 +63,7 @@ class CanaryExposure:
     config_type = CanaryExposureConfig
     needs = Needs(canaries=True)
     weight = 10.0
-    path_settings = ("manifest",)  # resolved against the plan's folder (plan.probe_path_settings)
+    path_settings = ("manifest",)  # resolved against the plan's folder (plan.parsing.PROBE_PATH_SETTINGS)
 
     def validate(self, config: CanaryExposureConfig, context_length: int) -> None:
         if not config.manifest:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from audit_core.data.cohort import Role
 from audit_core.families import Family
 from audit_core.passes.encoder_outputs import ENCODER_KINDS
-from audit_core.plan.params import param
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import assess_membership
+from audit_core.settings import param
 from audit_core.stats.neighbour_similarity import neighbour_similarity
 
 

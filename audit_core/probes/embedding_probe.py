@@ -28,7 +28,6 @@ from audit_core.clinical.code_sets import parse_code_sets
 from audit_core.clinical.sensitive_inputs import SensitiveInputs, sensitive_inputs
 from audit_core.data.cohort import Role
 from audit_core.families import Family
-from audit_core.plan.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.results.figures import (
     format_auc,
@@ -38,6 +37,7 @@ from audit_core.results.figures import (
     format_p_value,
 )
 from audit_core.results.verdicts import Verdict
+from audit_core.settings import param
 from audit_core.stats.disparity import independent_difference
 from audit_core.stats.intervals import bootstrap_auc
 from audit_core.stats.logistic import out_of_fold_scores

@@ -17,10 +17,10 @@ from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
 from audit_core.families import Family
 from audit_core.families.extraction import ExtractionThresholds
-from audit_core.plan.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.results.figures import format_count, format_p_value, format_percent, format_rate, format_share
 from audit_core.results.verdicts import Verdict
+from audit_core.settings import param
 from audit_core.stats.intervals import bootstrap_auc, clopper_pearson, fisher_greater
 from audit_core.stats.roc import auc, roc_curve, score_histogram, thin_curve
 

@@ -26,7 +26,6 @@ from audit_core.families import Family
 from audit_core.identifiers.detector import CATEGORIES, DIRECT, detect
 from audit_core.identifiers.index import IdentifierIndex, keys_of, namespaced
 from audit_core.identifiers.masking import masked
-from audit_core.plan.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.sampled_records import (
     decode,
@@ -36,6 +35,7 @@ from audit_core.probes.sampled_records import (
 )
 from audit_core.results.figures import format_count, format_p_value, format_percent, format_rate, format_share
 from audit_core.results.verdicts import Verdict
+from audit_core.settings import param
 from audit_core.stats.intervals import clopper_pearson, fisher_greater
 
 _EXAMPLES_PER_CATEGORY = 3

@@ -13,9 +13,9 @@ import numpy as np
 from audit_core.data.cohort import Role
 from audit_core.families import Family
 from audit_core.passes.token_scores import TokenScores
-from audit_core.plan.params import param
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import assess_membership, mean_of_lowest
+from audit_core.settings import param
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

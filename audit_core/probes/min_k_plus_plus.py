@@ -15,9 +15,9 @@ import numpy as np
 from audit_core.data.cohort import Role
 from audit_core.families import Family
 from audit_core.passes.token_scores import TokenScores
-from audit_core.plan.params import param
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import assess_membership, mean_of_lowest
+from audit_core.settings import param
 
 # A near-deterministic prediction has sigma ~ 0; the floor keeps the ratio finite.
 _SIGMA_FLOOR = 1e-6

@@ -42,11 +42,11 @@ from audit_core.data.cohort import Role
 from audit_core.families import Family
 from audit_core.passes.chunked_scoring import mean_logprobs
 from audit_core.passes.token_scores import TokenScores
-from audit_core.plan.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.clinical_context import sampled_rows
 from audit_core.results.figures import format_count, format_general, format_p_value, format_share
 from audit_core.results.verdicts import Verdict
+from audit_core.settings import param
 from audit_core.stats.intervals import fisher_greater
 
 PATIENT_SPECIFIC = "patient_specific"

@@ -20,7 +20,6 @@ import numpy as np
 from audit_core.data.cohort import Role
 from audit_core.families import Family
 from audit_core.families.reidentification import ReidentificationThresholds
-from audit_core.plan.params import param
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.quasi_identifiers import (
     QuasiIdentifierIndex,
@@ -43,6 +42,7 @@ from audit_core.results.figures import (
     format_signed_percent_interval,
 )
 from audit_core.results.verdicts import Verdict
+from audit_core.settings import param
 from audit_core.stats.intervals import clopper_pearson
 
 _RESAMPLES = 1000

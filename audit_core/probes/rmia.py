@@ -25,13 +25,13 @@ from audit_core.data.cohort import Role
 from audit_core.families import Family
 from audit_core.passes.chunked_scoring import mean_logprobs
 from audit_core.passes.token_scores import TokenScores
-from audit_core.plan.params import param
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.membership_assessment import (
     REFERENCE_CALIBRATED,
     REFERENCE_FREE,
     assess_membership,
 )
+from audit_core.settings import param
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -44,10 +44,10 @@ from audit_core.clinical.sensitive_signal import (
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
 from audit_core.families import Family
-from audit_core.plan.params import param
 from audit_core.probes.attribute_assessment import CategoryTier, assess
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.clinical_context import sampled_rows, vocabulary_of
+from audit_core.settings import param
 
 _KEY = "probes.sensitive_attributes"
 

@@ -36,12 +36,12 @@ from audit_core.data.cohort import Role
 from audit_core.families import Family
 from audit_core.passes.chunked_scoring import mean_logprobs
 from audit_core.passes.token_scores import TokenScores
-from audit_core.plan.params import param
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.clinical_context import sampled_rows
 from audit_core.probes.membership_strata import assess_strata
 from audit_core.probes.vulnerable_assessment import SIGNALS, flag_strata, vulnerable_outcome
 from audit_core.probes.vulnerable_strata import vulnerable_strata
+from audit_core.settings import param
 from audit_core.stats.disparity import stratum_disparity
 from audit_core.stats.roc import auc
 

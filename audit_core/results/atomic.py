@@ -1,9 +1,9 @@
 """Writing one file so that it appears complete or not at all.
 
-Its own module, free of the rest of results/, because the report (report.pdf.verification,
-which extracts the embedded files) needs it too, and the report may read results only:
-importing `outputs` would drag in the output folder's rules, the plan and the runner's
-checkpoints behind it.
+Its own module at the bottom of results/, free of everything else, because the output
+files (run/outputs.py), the plan's writer (plan/writing.py, the desktop's Save plan) and
+the report (report.pdf.verification, which extracts the embedded files) all write this way,
+and the plan and the report sit below the run.
 """
 
 from __future__ import annotations

@@ -17,13 +17,13 @@ import numpy as np
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.split_validity import SplitValidity
 from audit_core.errors import MnemoscopeError
-from audit_core.plan.params import describe, settings_dict
 from audit_core.probes.base import Probe, ProbeContext
 from audit_core.results.figures import format_auc, format_general
 from audit_core.results.result import ProbeResult, RecordTable
 from audit_core.results.verdicts import Verdict
 from audit_core.run.progress import Cancelled
 from audit_core.run.pseudonyms import pseudonym
+from audit_core.settings import describe, settings_dict
 
 log = logging.getLogger(__name__)
 

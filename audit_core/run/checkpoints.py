@@ -93,9 +93,9 @@ def _canonical(plan_dict: Mapping[str, Any]) -> dict[str, Any]:
     working folder, `run plan.toml` in its folder or `run /a/plan.toml` elsewhere, are the
     same audit) and every listed probe's settings completed with their defaults (the desktop
     saves only what differs from a default, a plan file may spell defaults out)."""
-    from audit_core.plan.params import build_settings, settings_dict
-    from audit_core.plan.parsing import probe_path_settings
     from audit_core.probes import PROBES_BY_ID
+    from audit_core.probes.selection import probe_path_settings
+    from audit_core.settings import build_settings, settings_dict
 
     plan = json.loads(json.dumps(plan_dict, default=str))
     for probe_id, settings in (plan.get("probes") or {}).items():
@@ -183,7 +183,7 @@ class CheckpointRequest:
 
     def open(self, fingerprint: Fingerprint) -> Checkpoint:
         """Open (or create) the checkpoint; PlanError when one is there and may not be used."""
-        from audit_core.results.output_folder import check_same_audit
+        from audit_core.run.output_folder import check_same_audit
 
         # The first moment the audit's identity is known, before any model work, and before
         # a restart discards anything: another audit's folder keeps its checkpoint too.
@@ -273,7 +273,7 @@ def check_checkpoint_is_ours(folder: Path) -> None:
 
 
 def _foreign(path: Path) -> Exception:
-    from audit_core.results.output_folder import OutputFolderError
+    from audit_core.run.output_folder import OutputFolderError
 
     return OutputFolderError(f"{path} is not a Mnemoscope checkpoint; it is never replaced: move "
                              "it away or choose another output folder")

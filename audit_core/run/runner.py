@@ -25,12 +25,12 @@ from audit_core.kinds import kind_for
 from audit_core.kinds.base import Prepared, SharedPass
 from audit_core.models.inspection import model_kind
 from audit_core.plan.parsing import AuditPlan
+from audit_core.plan.thresholds import SplitValidityThresholds
+from audit_core.probes.base import ProbeContext
 
 # The selection functions are part of this module's interface too (the desktop, the
 # estimate and the tests import them from here).
-from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds, supported_probes
-from audit_core.plan.thresholds import SplitValidityThresholds
-from audit_core.probes.base import ProbeContext
+from audit_core.probes.selection import resolve_probes, resolve_thresholds, supported_probes
 from audit_core.results.result import AuditResult, ProbeResult
 from audit_core.results.verdicts import Verdict, worst
 from audit_core.run.assembly import (

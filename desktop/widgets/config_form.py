@@ -1,6 +1,6 @@
 """A settings form generated from a config dataclass's `param()` metadata.
 
-Labels, help, ranges, units and defaults all come from `audit_core.plan.params.describe`, so
+Labels, help, ranges, units and defaults all come from `audit_core.settings.describe`, so
 a new probe gets its form without any GUI code (DESIGN.md: probes declare themselves).
 """
 
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audit_core.plan.params import FieldInfo, describe
+from audit_core.settings import FieldInfo, describe
 
 _INT_LIMIT = 2_147_483_647  # QSpinBox holds a C int
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-import audit_core.results.output_folder as output_folder
+import audit_core.run.output_folder as output_folder
 import audit_core.run.runner as runner
 from audit_core.cli.main import main
 from audit_core.errors import MnemoscopeError
-from audit_core.results.output_folder import RECORD_KEY
+from audit_core.run.output_folder import RECORD_KEY
 from tests.conftest import DEMO
 from tests.core import output_cases
 from tests.core.output_cases import OUTPUTS, SECRET, Setup, assert_refused, run_cli, sha256s

@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 
 import audit_core.run.runner as runner
-from audit_core.results.outputs import records_csv, spreadsheet_text
+from audit_core.run.outputs import records_csv, spreadsheet_text
 from tests.core import output_cases
 from tests.core.output_cases import SECRET, Setup, run_cli, sha256s
 

@@ -12,13 +12,13 @@ import subprocess
 
 import pytest
 
-from audit_core.plan.params import describe
-from audit_core.plan.thresholds import threshold_tables
 from audit_core.probes import PROBES
+from audit_core.probes.selection import threshold_tables
 from audit_core.report import write_report
 from audit_core.report.sections.document import build_report
 from audit_core.report.sections.elements import Table
 from audit_core.report.sections.family_terms import THRESHOLD_ANCHORS
+from audit_core.settings import describe
 from tests.core.report_samples import all_table_rows, strings, table_rows
 
 # Internal notes no reader of the report has (issue 14, defect 10).

@@ -8,8 +8,8 @@ import pytest
 
 from audit_core.plan.parsing import load_plan
 from audit_core.probes.min_k import MinK
-from audit_core.results.outputs import write_outputs
 from audit_core.results.verdicts import Verdict
+from audit_core.run.outputs import write_outputs
 from audit_core.run.progress import CancelToken
 from audit_core.run.runner import run_audit
 

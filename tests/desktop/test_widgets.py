@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from audit_core.plan.params import settings_dict
-from audit_core.plan.thresholds import threshold_tables
 from audit_core.probes import PROBES
+from audit_core.probes.selection import threshold_tables
+from audit_core.settings import settings_dict
 from desktop.widgets.config_form import ConfigForm
 
 ROOT = Path(__file__).resolve().parents[2]

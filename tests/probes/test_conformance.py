@@ -21,12 +21,12 @@ from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id
 from audit_core.passes.chunked_scoring import reduce_all
 from audit_core.passes.token_scores import TokenScores, score_tokens
-from audit_core.plan.params import build_settings, describe, settings_dict
-from audit_core.plan.parsing import ColumnMapping
+from audit_core.plan.parsing import PROBE_PATH_SETTINGS, ColumnMapping, plan_from_dict
 from audit_core.probes import PROBES
 from audit_core.probes.base import ProbeContext
 from audit_core.results.verdicts import Verdict
 from audit_core.run.progress import Cancelled, CancelToken, Progress
+from audit_core.settings import build_settings, describe, settings_dict
 
 CANARY_MANIFEST = Path(__file__).resolve().parents[2] / "resources/controls/canaries/canaries/manifest.json"
 COLUMNS = ColumnMapping(id="patient_id", sequence="codes", kind="codes", subgroups=("age_band", "sex"))
@@ -100,6 +100,22 @@ def test_ids_are_unique_and_equal_module_names() -> None:
         assert module.__doc__ and "20" in module.__doc__, "the module docstring cites its paper"
         assert isinstance(probe.family, Family) and probe.family in FAMILIES
         assert probe.title and probe.question and probe.citation
+
+
+@pytest.mark.parametrize("probe", PROBES, ids=lambda p: p.id)
+def test_the_plan_resolves_exactly_the_settings_a_probe_declares_as_files(probe) -> None:
+    """The plan sits below the probes, so it resolves file settings by key
+    (PROBE_PATH_SETTINGS); a probe's own declaration (`path_settings`) must agree with it, or a
+    relative path would be read from the working folder, or a text setting taken for a file."""
+    declared = set(getattr(probe, "path_settings", ()))
+    fields = {f.name for f in dataclasses.fields(probe.config_type)}
+    assert declared <= fields
+    assert declared == fields & set(PROBE_PATH_SETTINGS)
+    plan = plan_from_dict({"model": {"path": "m"}, "data": {"members": "a", "non_members": "b"},
+                           "probes": {probe.id: dict.fromkeys(declared, "x.json")}},
+                          base=Path("/plans"))
+    assert plan.probes is not None
+    assert plan.probes[probe.id] == dict.fromkeys(declared, str(Path("/plans/x.json")))
 
 
 @pytest.mark.parametrize("probe", PROBES, ids=lambda p: p.id)

@@ -15,16 +15,16 @@ import pytest
 from audit_core.errors import PlanError
 from audit_core.families import FAMILIES, Family, FamilySpec, spec_of
 from audit_core.families.spec import CalibrationNote, KnownAnswers, Methods, Wording
-from audit_core.plan.params import describe, param
 from audit_core.plan.parsing import load_plan
-from audit_core.plan.probe_selection import resolve_thresholds
-from audit_core.plan.thresholds import SPLIT_VALIDITY, threshold_tables
+from audit_core.plan.thresholds import SPLIT_VALIDITY
 from audit_core.probes import PROBES
+from audit_core.probes.selection import resolve_thresholds, threshold_tables
 from audit_core.report import build_report
 from audit_core.report.sections.family_terms import ACTIONS, STRENGTH, family_of, strength_of
 from audit_core.report.sections.findings import derive_findings
 from audit_core.report.sections.methods import methods_blocks
 from audit_core.results.verdicts import Verdict
+from audit_core.settings import describe, param
 from audit_core.tools.validation.family_answers import FAMILY_CONTROLS
 from tests.core.report_samples import strings
 

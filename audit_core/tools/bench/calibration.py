@@ -119,7 +119,7 @@ def calibrate(*, threads: int = 0, provider: str = "auto", records: int = 96, re
         "scoring_fraction_of_peak": round(flops / scoring / 1e9 / max(peak["peak"], *(g for _, g in pairs)), 4),
     }
     if save:
-        from audit_core.results.outputs import write_atomic
+        from audit_core.results.atomic import write_atomic
 
         calibration_path().parent.mkdir(parents=True, exist_ok=True)
         write_atomic(calibration_path(), (json.dumps(result, indent=2) + "\n").encode("utf-8"))

@@ -48,7 +48,7 @@ def measure(records: int, *, seed: int = 0) -> dict[str, float | int]:
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
     from audit_core.plan.parsing import load_plan
-    from audit_core.results.outputs import write_outputs
+    from audit_core.run.outputs import write_outputs
     from audit_core.run.runner import run_audit
     from audit_core.tools.bench.synthetic_lm import SMALL, build_synthetic_lm
 

@@ -2,7 +2,11 @@
 
 Probe configs and verdict thresholds are frozen dataclasses whose fields are made with
 `param()`. The CLI's `probes` listing, the plan validation, the report's settings table
-and (later) the desktop app's forms are all generated from this metadata.
+and the desktop app's forms are all generated from this metadata.
+
+A bottom module (it imports only errors): the probes and the families declare their
+settings with it, the plan checks values against it, and none of them imports another
+to do so.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Which probes a plan runs, with their checked settings, and the thresholds they judge by.
 
 Everything here is decided from the plan (and the model's kind) before any file is read,
-so a mistyped probe id or an out-of-range setting costs the user nothing.
+so a mistyped probe id or an out-of-range setting costs the user nothing. It sits above the
+probes and the family registry (it reads both) and the plan (which reads neither): the
+plan keeps probe settings and threshold tables as raw data, checked here.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import logging
 from typing import Any
 
 from audit_core.errors import ModelError, PlanError
-from audit_core.plan.params import build_settings
+from audit_core.families import FAMILIES
 from audit_core.plan.parsing import AuditPlan
-from audit_core.plan.thresholds import threshold_tables
+from audit_core.plan.thresholds import SPLIT_VALIDITY, SplitValidityThresholds
 from audit_core.probes import PROBES, PROBES_BY_ID
 from audit_core.probes.base import Probe
+from audit_core.settings import build_settings
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +90,18 @@ def resolve_thresholds(plan: AuditPlan) -> dict[str, Any]:
         if low is not None and high is not None and high < low:
             raise PlanError(f"'thresholds.{family}.fail_auc_lower' ({high}) is below warn_auc_lower ({low})")
     return resolved
+
+
+def threshold_tables() -> dict[str, type]:
+    """Table name -> the dataclass its values fill: the families' in the registry's order,
+    then the split check's. Read from the registry at each call, so a family registered
+    there is a table of the plan with nothing added here."""
+    return {**{spec.table: spec.thresholds for spec in FAMILIES.values()},
+            SPLIT_VALIDITY: SplitValidityThresholds}
+
+
+def probe_path_settings(probe_id: str) -> tuple[str, ...]:
+    """The settings of a probe that name a file (its `path_settings`), read from the plan
+    file's folder when relative (the plan resolved them: plan.parsing.PROBE_PATH_SETTINGS);
+    none for an id no probe has."""
+    return tuple(getattr(PROBES_BY_ID.get(probe_id), "path_settings", ()))

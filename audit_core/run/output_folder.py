@@ -219,7 +219,7 @@ def _named_inputs(plan: Any) -> Iterable[tuple[str, Path]]:
     for label, path in (("the model", plan.model.path), ("the reference model", plan.model.reference)):
         if path is not None and Path(path).is_file():
             yield label, Path(path)
-    from audit_core.plan.parsing import probe_path_settings
+    from audit_core.probes.selection import probe_path_settings
 
     for probe_id, settings in (plan.probes or {}).items():
         for key in probe_path_settings(probe_id):

@@ -10,6 +10,9 @@ renamed into place, results.json last and the previous results.json removed befo
 rename. A results.json in the folder therefore always stands beside the report.pdf and
 records.csv of the same run, complete; a crash at any moment leaves either that, or no
 results.json at all.
+
+Here in run/, above the report it writes (report.pdf), not in results/, which the report
+reads and so sits below it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import numpy as np
 from audit_core.fingerprint import file_sha256
 from audit_core.results.atomic import sync_folder as _sync_folder
 from audit_core.results.atomic import write_atomic
-from audit_core.results.output_folder import (
+from audit_core.results.result import AuditResult
+from audit_core.run.output_folder import (
     AUDIT_FILES,
     OUTPUT_NAMES,
     RECORD_KEY,
@@ -37,7 +41,6 @@ from audit_core.results.output_folder import (
     check_ownership,
     pending_name,
 )
-from audit_core.results.result import AuditResult
 
 # A spreadsheet evaluates a cell that starts with one of these (OWASP, CSV injection).
 _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
