@@ -9,11 +9,16 @@ exactly once, with at least half a context of history once the first window is f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from audit_core.run.progress import Progress
+
+if TYPE_CHECKING:  # for the annotation only: importing this module loads no model runtime
+    from audit_core.models.onnx_causal_lm import OnnxCausalLM
 
 # Upper bound on one batch's logits (floats): keeps memory flat for large vocabularies.
 _MAX_LOGIT_FLOATS = 48_000_000
@@ -55,7 +60,7 @@ def plan_windows(length: int, context: int) -> list[tuple[int, int, int]]:
     return windows
 
 
-def score_tokens(model, token_ids: list[np.ndarray], *, batch_size: int, pad_id: int,
+def score_tokens(model: OnnxCausalLM, token_ids: Sequence[np.ndarray], *, batch_size: int, pad_id: int,
                  progress: Progress) -> TokenScores:
     """Run the shared pass over one cohort's encoded records."""
     context = model.context_length
@@ -100,7 +105,7 @@ def score_tokens(model, token_ids: list[np.ndarray], *, batch_size: int, pad_id:
                        windows=counts)
 
 
-def _batch_stats(logits: np.ndarray, ids: np.ndarray):
+def _batch_stats(logits: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(B, T, V) logits and (B, T) ids -> three (B, T-1) float64 arrays: log p(next token),
     and the mean and standard deviation of log p under the predicted distribution.
 

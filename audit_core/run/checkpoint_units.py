@@ -83,7 +83,7 @@ def _flat(parts: tuple[np.ndarray, ...]) -> np.ndarray:
 
 def _npz(**arrays: np.ndarray) -> bytes:
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, allow_pickle=False, **arrays)  # as loading: a unit is never a pickle
     return buffer.getvalue()
 
 
