@@ -25,8 +25,8 @@ from audit_core.plan.parsing import AuditPlan
 from audit_core.plan.thresholds import SplitValidityThresholds
 from audit_core.probes.base import AuditedModel, Probe, SharedOutputs, Thresholds
 from audit_core.results.sections import DatasetSection, ModelSection
-from audit_core.run.checkpoints import OpenCheckpoint
-from audit_core.run.progress import Progress
+from audit_core.work.checkpoints import OpenCheckpoint
+from audit_core.work.progress import Progress
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

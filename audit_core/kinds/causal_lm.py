@@ -34,7 +34,6 @@ from audit_core.kinds.token_inputs import (
 )
 from audit_core.models.inspection import ModelInfo, inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
-from audit_core.models.precision import runtime_facts
 from audit_core.models.runtime import runtime_errors
 from audit_core.models.tokenizer_loading import (
     encode_all,
@@ -44,13 +43,14 @@ from audit_core.models.tokenizer_loading import (
 )
 from audit_core.passes import chunked_scoring
 from audit_core.passes.chunked_scoring import ReducedScores, Reducer
+from audit_core.passes.precision_agreement import runtime_facts
 from audit_core.passes.token_scores import TokenScores
 from audit_core.plan.parsing import AuditPlan
 from audit_core.probes.base import Probe, TokenLevelProbe
 from audit_core.probes.selection import resolve_probes, resolve_thresholds, supported_probes
 from audit_core.results.sections import ModelSection
-from audit_core.run.checkpoints import OpenCheckpoint
-from audit_core.run.progress import Cancelled, Progress
+from audit_core.work.checkpoints import OpenCheckpoint
+from audit_core.work.progress import Cancelled, Progress
 
 log = logging.getLogger(__name__)
 

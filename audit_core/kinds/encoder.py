@@ -31,8 +31,8 @@ from audit_core.plan.parsing import AuditPlan
 from audit_core.probes.base import Probe
 from audit_core.probes.selection import resolve_probes, resolve_thresholds
 from audit_core.results.sections import DatasetSection, ModelSection
-from audit_core.run.checkpoints import OpenCheckpoint
-from audit_core.run.progress import Cancelled, Progress
+from audit_core.work.checkpoints import OpenCheckpoint
+from audit_core.work.progress import Cancelled, Progress
 
 DISTANCE, PSEUDO = "embedding_distance", "pseudo_likelihood"
 

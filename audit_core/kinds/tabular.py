@@ -28,9 +28,9 @@ from audit_core.passes.tabular_signals import TabularOutputs
 from audit_core.plan.parsing import AuditPlan
 from audit_core.probes.selection import resolve_probes, resolve_thresholds
 from audit_core.results.sections import DatasetSection, ModelSection
-from audit_core.run.checkpoint_units import decode_array, encode_array, resumable
-from audit_core.run.checkpoints import OpenCheckpoint
-from audit_core.run.progress import Cancelled, Progress
+from audit_core.work.checkpoints import OpenCheckpoint
+from audit_core.work.progress import Cancelled, Progress
+from audit_core.work.units import decode_array, encode_array, resumable
 
 
 def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:

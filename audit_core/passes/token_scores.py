@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from audit_core.run.progress import Progress
+from audit_core.work.progress import Progress
+from audit_core.work.units import from_npz, to_npz
 
 if TYPE_CHECKING:  # for the annotation only: importing this module loads no model runtime
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
@@ -38,6 +39,29 @@ class TokenScores:
     @property
     def tokens(self) -> int:
         return int(sum(len(x) + 1 for x in self.logprobs))
+
+
+
+def encode_scores(scores: TokenScores) -> bytes:
+    """A chunk of the shared pass as a checkpoint unit (work/units.py): exact bits, no pickle."""
+    lengths = np.array([len(x) for x in scores.logprobs], dtype=np.int64)
+    return to_npz(lengths=lengths, windows=np.asarray(scores.windows),
+                  logprobs=_flat(scores.logprobs), means=_flat(scores.means), stds=_flat(scores.stds))
+
+
+def decode_scores(data: bytes) -> TokenScores:
+    arrays = from_npz(data)
+    cuts = np.cumsum(arrays["lengths"])[:-1]
+
+    def split(name: str) -> tuple[np.ndarray, ...]:
+        return tuple(np.split(arrays[name], cuts)) if len(arrays["lengths"]) else ()
+
+    return TokenScores(logprobs=split("logprobs"), means=split("means"), stds=split("stds"),
+                       windows=arrays["windows"])
+
+
+def _flat(parts: tuple[np.ndarray, ...]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 @dataclass(frozen=True, slots=True)

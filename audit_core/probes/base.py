@@ -23,7 +23,7 @@ from audit_core.passes.encoder_outputs import EncoderOutputs
 from audit_core.passes.tabular_signals import TabularOutputs
 from audit_core.passes.token_scores import TokenScores
 from audit_core.results.verdicts import Verdict
-from audit_core.run.progress import Progress
+from audit_core.work.progress import Progress
 
 if TYPE_CHECKING:  # for the type checker only: the model modules reach the data layer
     # (onnx_tabular -> data.loading), which reads the plan, which reads this registry of

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from audit_core.run.progress import Progress
+from audit_core.work.progress import Progress
 
 _STOP_TOKENS = ("[EOS]", "</s>", "<|endoftext|>", "<eos>", "<|end_of_text|>")
 

@@ -22,9 +22,9 @@ from audit_core.probes.base import Probe, ProbeContext
 from audit_core.results.figures import format_auc, format_general
 from audit_core.results.result import ProbeResult, RecordTable
 from audit_core.results.verdicts import Verdict
-from audit_core.run.progress import Cancelled
 from audit_core.run.pseudonyms import pseudonym
 from audit_core.settings import describe, settings_dict
+from audit_core.work.progress import Cancelled
 
 log = logging.getLogger(__name__)
 

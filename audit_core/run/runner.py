@@ -32,7 +32,7 @@ from audit_core.probes.base import ProbeContext
 # The selection functions are part of this module's interface too (the desktop, the
 # estimate and the tests import them from here).
 from audit_core.probes.selection import resolve_probes, resolve_thresholds, supported_probes
-from audit_core.results.result import AuditResult, ProbeResult
+from audit_core.results.result import AuditResult, ProbeResult, decode_probe, encode_probe
 from audit_core.results.sections import AuditSection, DatasetSection
 from audit_core.results.verdicts import Verdict, worst
 from audit_core.run.assembly import (
@@ -44,17 +44,13 @@ from audit_core.run.assembly import (
     utc,
     with_refs,
 )
-from audit_core.run.checkpoint_units import decode_probe, encode_probe, resumable
-from audit_core.run.checkpoints import (
-    CheckpointRequest,
-    Fingerprint,
-    NoCheckpoint,
-    OpenCheckpoint,
-    audit_fingerprint,
-)
-from audit_core.run.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
+from audit_core.run.fingerprint import Fingerprint, audit_fingerprint
+from audit_core.run.output_folder import check_same_audit
 from audit_core.run.pseudonyms import cohort_key
 from audit_core.run.validation_record import latest_validation
+from audit_core.work.checkpoints import CheckpointRequest, NoCheckpoint, OpenCheckpoint
+from audit_core.work.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
+from audit_core.work.units import resumable
 
 __all__ = ["fingerprint", "resolve_probes", "resolve_thresholds", "run_audit", "supported_probes"]
 
@@ -74,7 +70,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     prepared = kind_for(kind).prepare(plan, kind, progress)
     identity = fingerprint(plan, prepared)
     # Opened once everything that can refuse the inputs has run: a refused run leaves nothing.
-    saved: OpenCheckpoint = checkpoint.open(identity) if checkpoint is not None else NoCheckpoint()
+    saved: OpenCheckpoint = _open(checkpoint, identity) if checkpoint is not None else NoCheckpoint()
 
     weights = [probe.weight for probe, _ in prepared.selected]
     edges = prepared.pass_end + (1.0 - prepared.pass_end) * np.cumsum([0.0] + weights) / sum(weights)
@@ -113,6 +109,13 @@ def fingerprint(plan: AuditPlan, prepared: Prepared) -> Fingerprint:
                              prepared.cohorts[Role.NON_MEMBERS].info.sha256,
                              prepared.reference_info.files if prepared.reference_info is not None
                              else None)
+
+
+def _open(checkpoint: CheckpointRequest, identity: Fingerprint) -> OpenCheckpoint:
+    # The first moment the audit's identity is known, before any model work, and before a
+    # restart discards anything: another audit's folder keeps its checkpoint too.
+    check_same_audit(checkpoint.folder, identity.audit_id())
+    return checkpoint.open(identity)
 
 
 def _context(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_id: str, family: str,

@@ -28,9 +28,10 @@ from audit_core.plan.parsing import load_plan
 from audit_core.results.sections import AuditSection, DatasetSection, FileEntry, ModelSection, TensorEntry
 from audit_core.results.verdicts import Verdict
 from audit_core.run import runner
-from audit_core.run.checkpoints import CHECKPOINT_FILE, CheckpointRequest, Fingerprint, audit_fingerprint
-from audit_core.run.progress import CancelToken
+from audit_core.run.fingerprint import Fingerprint, audit_fingerprint
 from audit_core.tools.controls.tabular_example import example_plan
+from audit_core.work.checkpoints import CHECKPOINT_FILE, CheckpointRequest
+from audit_core.work.progress import CancelToken
 from tests.encoders import conftest as encoder_fixtures
 from tests.encoders.conftest import encoder_plan
 from tests.tabular import conftest as tabular_fixtures
