@@ -15,9 +15,9 @@ import numpy as np
 
 from audit_core.data.cohort import Cohort, DatasetInfo, Role
 from audit_core.probes.base import Headline, ProbeOutcome
+from audit_core.results.result import decode_probe, encode_probe
 from audit_core.results.verdicts import Verdict
 from audit_core.run.assembly import run_probe, with_refs
-from audit_core.run.checkpoint_units import decode_probe, encode_probe
 from audit_core.run.pseudonyms import pseudonym
 
 
