@@ -85,6 +85,7 @@ class WrongContext(TypeError):
     A bug, never the user's input: the runner selects probes by `needs.model_kinds` and gives
     each its own family's thresholds. The runner reports the probe as not assessed."""
 
+
 class RecordColumns(Protocol):
     """What a probe reads of the plan's column mapping (plan/parsing.py ColumnMapping, which
     is not imported: the plan module imports the probes)."""
