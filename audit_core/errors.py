@@ -19,3 +19,11 @@ class ModelError(MnemoscopeError):
 
 class DataError(MnemoscopeError):
     """A members or non-members file cannot be used as it is."""
+
+
+class OutputFolderError(PlanError):
+    """The output folder cannot take this audit's files; the message says why and what to do.
+
+    Here, with the other errors, because the checkpoint store (audit_core.work), which sits
+    below the results, refuses a checkpoint file another program wrote with it too; the
+    output folder's checks (results/output_folder.py) raise it for everything else."""

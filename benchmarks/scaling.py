@@ -25,7 +25,7 @@ from audit_core.models.inspection import inspect_model  # noqa: E402
 from audit_core.models.onnx_causal_lm import OnnxCausalLM  # noqa: E402
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id  # noqa: E402
 from audit_core.passes.token_scores import score_tokens  # noqa: E402
-from audit_core.run.progress import Progress  # noqa: E402
+from audit_core.work.progress import Progress  # noqa: E402
 
 DEMO = ROOT / "resources/demo"
 

@@ -109,9 +109,9 @@ def _audit_work(plan: AuditPlan, folder: Path, closing: threading.Event, resume:
         from audit_core.plan.writing import plan_toml
         from audit_core.results.output_folder import AUDIT_FILES, check_output_folder
         from audit_core.results.outputs import write_outputs
-        from audit_core.run.checkpoints import CheckpointRequest
-        from audit_core.run.progress import Cancelled
         from audit_core.run.runner import run_audit
+        from audit_core.work.checkpoints import CheckpointRequest
+        from audit_core.work.progress import Cancelled
 
         # The CLI's rules for the folder, before any model work: a refusal (an input or
         # another audit's files there, no room) reaches the app as a PlanError dialog.

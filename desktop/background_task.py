@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from audit_core.run.progress import Cancelled, CancelToken, ProgressCallback
+from audit_core.work.progress import Cancelled, CancelToken, ProgressCallback
 
 Work = Callable[[ProgressCallback, CancelToken], Any]
 

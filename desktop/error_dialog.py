@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QGridLayout, QMessageBox, QSizePolicy, QSpacerItem
 
 from audit_core.errors import DataError, MnemoscopeError, ModelError, PlanError
 from audit_core.results.output_folder import OutputFolderError
-from audit_core.run.checkpoints import CheckpointError
+from audit_core.work.checkpoints import CheckpointError
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from audit_core.run.progress import Cancelled
+from audit_core.work.progress import Cancelled
 from desktop.task_dialog import TaskDialog
 
 AUDIT_BUTTON = "Audit this model"

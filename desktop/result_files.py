@@ -21,7 +21,7 @@ EXPORTS = {"report": ("report.pdf", "PDF report (*.pdf)"), "results": ("results.
 
 def ask_resume(parent: QWidget, folder: Path) -> bool | None:
     """True: resume the interrupted audit in `folder`; False: start afresh; None: don't start."""
-    from audit_core.run.checkpoints import CheckpointRequest, describe_checkpoint
+    from audit_core.work.checkpoints import CheckpointRequest, describe_checkpoint
 
     try:
         found = describe_checkpoint(folder)

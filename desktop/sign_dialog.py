@@ -1,7 +1,7 @@
 """Results ▸ Sign report…: the approval step after review, as `mnemoscope sign` does it.
 
 The dialog only collects what the approver types (certificate file, its password, name
-and role, decision, conditions); the signing itself is `approval.approve_report`, the CLI's
+and role, decision, conditions); the signing itself is `sign_off.approve_report`, the CLI's
 function, run off the GUI thread by the main window (opening a PKCS#12 file and checking
 the report take a second or two). The password stays in memory for that one call only.
 """
@@ -151,7 +151,8 @@ def _sign(window, request: SignRequest) -> None:
 def sign_work(request: SignRequest):
     """The background call: the CLI's own function; returns the approval recorded."""
     def work():
-        from audit_core.report.pdf.approval import approve_report, make_approval
+        from audit_core.report.pdf.approval import make_approval
+        from audit_core.report.pdf.sign_off import approve_report
         from audit_core.report.pdf.signing import ReportSigner
 
         approval = make_approval(request.approver, request.decision, request.conditions)

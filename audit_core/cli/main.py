@@ -135,9 +135,9 @@ def _run(args: argparse.Namespace) -> int:
     from audit_core.plan.parsing import load_plan
     from audit_core.results.output_folder import check_output_folder
     from audit_core.results.outputs import write_outputs
-    from audit_core.run.checkpoints import CheckpointRequest
-    from audit_core.run.progress import Cancelled, CancelToken
     from audit_core.run.runner import run_audit
+    from audit_core.work.checkpoints import CheckpointRequest
+    from audit_core.work.progress import Cancelled, CancelToken
 
     plan = load_plan(args.plan)
     signer = load_signer(args.sign) if args.sign else None  # a bad certificate fails before the run
@@ -281,8 +281,8 @@ def _convert(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     """Exit 0 when every check passed, 1 when any failed (the certificate says which)."""
     from audit_core.cli.terminal import format_validation
-    from audit_core.run.progress import Cancelled, CancelToken
     from audit_core.tools.validation import run_validation
+    from audit_core.work.progress import Cancelled, CancelToken
 
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())

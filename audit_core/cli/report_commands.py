@@ -64,7 +64,8 @@ def verify_command(args: argparse.Namespace) -> int:
 
 
 def sign_command(args: argparse.Namespace) -> int:
-    from audit_core.report.pdf.approval import approve_report, check_approvable, make_approval
+    from audit_core.report.pdf.approval import make_approval
+    from audit_core.report.pdf.sign_off import approve_report, check_approvable
 
     approval = make_approval(args.approver, args.decision, args.conditions)
     check_approvable(args.report)  # a wrong file is named before the password is asked

@@ -13,19 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from tokenizers import Tokenizer
 
-from audit_core.data.cohort import Cohort, Role
+from audit_core.data.cohort import Cohort, DatasetInfo, Role
 from audit_core.data.split_validity import SplitValidity
 from audit_core.models.inspection import ModelInfo
 from audit_core.plan.parsing import AuditPlan
 from audit_core.plan.thresholds import SplitValidityThresholds
 from audit_core.probes.base import AuditedModel, Probe, SharedOutputs, Thresholds
-from audit_core.run.checkpoints import OpenCheckpoint
-from audit_core.run.progress import Progress
+from audit_core.results.sections import DatasetSection, ModelSection
+from audit_core.work.checkpoints import OpenCheckpoint
+from audit_core.work.progress import Progress
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,15 +63,33 @@ class Prepared:
     reference_info: ModelInfo | None  # the reference model's files are part of the audit id
     tokenizer: Tokenizer | None  # None for a tabular classifier
     token_ids: Mapping[Role, Sequence[np.ndarray]]  # what the model reads; empty for tabular rows
-    model_section: dict[str, object]  # results.json's model section
+    model_section: ModelSection  # results.json's model section
     # results.json's datasets, members first; "records_windowed" is filled from the pass.
-    datasets: tuple[dict[str, object], ...]
+    datasets: tuple[DatasetSection, ...]
     # Each record's content as text, for the pseudonym key (run/pseudonyms.cohort_key), when
     # the cohorts carry no record text (tabular rows); None: the cohorts' own sequences.
     key_records: dict[Role, tuple[str, ...]] | None
     pass_end: float  # where the shared pass ends on the progress bar (it starts at 0.02)
     pass_label: str  # what the progress bar says during it
     shared_pass: PassRunner
+
+
+def inspected(info: ModelInfo) -> ModelSection:
+    """What inspection saw in a model, as the first keys of results.json's model section.
+
+    `ModelInfo.as_dict` is built with `dataclasses.asdict`, which mypy types as a plain
+    dict; this is the one place it is taken for a ModelSection (and `cohort_entry` below
+    for a DatasetSection). tests/core/test_one_run_path.py checks every key each kind
+    writes against the TypedDicts, so a field added to ModelInfo without its key in
+    results/sections.py fails there.
+    """
+    return cast(ModelSection, info.as_dict())
+
+
+def cohort_entry(info: DatasetInfo) -> DatasetSection:
+    """A cohort's file as read (role, file, hash, format, records, columns): the first keys
+    of its entry in results.json's datasets; see `inspected`."""
+    return cast(DatasetSection, info.as_dict())
 
 
 @dataclass(frozen=True, slots=True)

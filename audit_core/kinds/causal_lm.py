@@ -24,7 +24,7 @@ from audit_core.data.loading import check_disjoint, load_cohort
 from audit_core.data.split_validity import check_split
 from audit_core.data.subgroup_categories import check_subgroup_columns
 from audit_core.errors import MnemoscopeError, ModelError
-from audit_core.kinds.base import Prepared, SharedPass
+from audit_core.kinds.base import Prepared, SharedPass, inspected
 from audit_core.kinds.token_inputs import (
     check_same_tokenizer,
     check_sizes,
@@ -34,7 +34,6 @@ from audit_core.kinds.token_inputs import (
 )
 from audit_core.models.inspection import ModelInfo, inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
-from audit_core.models.precision import runtime_facts
 from audit_core.models.runtime import runtime_errors
 from audit_core.models.tokenizer_loading import (
     encode_all,
@@ -44,12 +43,14 @@ from audit_core.models.tokenizer_loading import (
 )
 from audit_core.passes import chunked_scoring
 from audit_core.passes.chunked_scoring import ReducedScores, Reducer
+from audit_core.passes.precision_agreement import runtime_facts
 from audit_core.passes.token_scores import TokenScores
 from audit_core.plan.parsing import AuditPlan
 from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds, supported_probes
 from audit_core.probes.base import Probe, TokenLevelProbe
-from audit_core.run.checkpoints import OpenCheckpoint
-from audit_core.run.progress import Cancelled, Progress
+from audit_core.results.sections import ModelSection
+from audit_core.work.checkpoints import OpenCheckpoint
+from audit_core.work.progress import Cancelled, Progress
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +99,12 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
     needs_scores = any(p.needs.token_scores for p, _ in selected)
     weight = _SCORING_WEIGHT * (2 if reference is not None else 1) if needs_scores else 0.0
     scorers = [model] + ([reference[0]] if reference is not None else [])
-    model_section: dict[str, object] = {
-        **info.as_dict(), "vocab_size": model.vocab_size, "execution_provider": model.provider,
-        **runtime, "declared": dict(plan.model.declared),
-        **({"reference": {**reference[1].as_dict(), "vocab_size": reference[0].vocab_size}}
-           if reference is not None else {})}
+    model_section: ModelSection = {
+        **inspected(info), "vocab_size": model.vocab_size, "execution_provider": model.provider,
+        # precision, and for int8 its label and agreement (models.precision.runtime_facts)
+        **cast(ModelSection, runtime), "declared": dict(plan.model.declared)}
+    if reference is not None:
+        model_section["reference"] = {**inspected(reference[1]), "vocab_size": reference[0].vocab_size}
     return Prepared(
         selected=selected, thresholds=thresholds, cohorts=cohorts, split=split, model=model,
         model_info=info, reference_info=reference[1] if reference is not None else None,

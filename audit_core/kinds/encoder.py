@@ -20,7 +20,7 @@ from audit_core.data.loading import check_disjoint, load_cohort
 from audit_core.data.split_validity import check_split
 from audit_core.data.subgroup_categories import check_subgroup_columns
 from audit_core.errors import DataError, ModelError, PlanError
-from audit_core.kinds.base import Prepared, SharedPass
+from audit_core.kinds.base import Prepared, SharedPass, inspected
 from audit_core.kinds.token_inputs import check_unknown_tokens, token_dataset_summary
 from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_encoder import OnnxEncoder
@@ -30,8 +30,9 @@ from audit_core.passes.encoder_pass import embeddings_chunked, pseudo_chunked
 from audit_core.plan.parsing import AuditPlan
 from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds
 from audit_core.probes.base import Probe
-from audit_core.run.checkpoints import OpenCheckpoint
-from audit_core.run.progress import Cancelled, Progress
+from audit_core.results.sections import DatasetSection, ModelSection
+from audit_core.work.checkpoints import OpenCheckpoint
+from audit_core.work.progress import Cancelled, Progress
 
 DISTANCE, PSEUDO = "embedding_distance", "pseudo_likelihood"
 
@@ -72,10 +73,10 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
                         folds=thresholds["split_validity"].folds,
                         rng=np.random.default_rng([plan.audit.seed, zlib.crc32(b"split_validity")]))
 
-    datasets = tuple({**token_dataset_summary(cohorts[role], token_ids[role], unk),
-                      "records_truncated": truncated[role]} for role in Role)
-    model_section: dict[str, object] = {
-        **info.as_dict(), "execution_provider": model.provider,
+    datasets = tuple(_truncated(token_dataset_summary(cohorts[role], token_ids[role], unk),
+                                truncated[role]) for role in Role)
+    model_section: ModelSection = {
+        **inspected(info), "execution_provider": model.provider,
         "declared": dict(plan.model.declared), "embedding_output": model.embedding_name,
         "mlm_output": model.mlm_name, "mask_token_found": mask_id is not None}
     wanted = {p.id for p, _ in selected}
@@ -86,6 +87,10 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
         pass_end=0.6, pass_label="shared pass",
         shared_pass=partial(_shared_pass, model, token_ids, truncated, mask_id,
                             [n for n in (DISTANCE, PSEUDO) if n in wanted], plan.model.batch_size))
+
+
+def _truncated(entry: DatasetSection, records: int) -> DatasetSection:
+    return {**entry, "records_truncated": records}
 
 
 def _shared_pass(model: OnnxEncoder, token_ids: Mapping[Role, Sequence[np.ndarray]],

@@ -40,15 +40,15 @@ from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.onnx_encoder import OnnxEncoder
 from audit_core.models.onnx_tabular import OnnxTabularClassifier
-from audit_core.models.precision import AGREEMENT_SAMPLE
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id
 from audit_core.passes.encoder_outputs import mask_token_id
 from audit_core.passes.encoder_pass import PSEUDO_ROWS_PER_RECORD
+from audit_core.passes.precision_agreement import AGREEMENT_SAMPLE
 from audit_core.passes.token_scores import score_tokens
 from audit_core.plan.parsing import AuditPlan
 from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds
 from audit_core.probes.base import Probe
-from audit_core.run.progress import Progress
+from audit_core.work.progress import Progress
 
 # Per (membership, for language models) probe, beyond the shared pass: the bootstrap
 # intervals, the ROC, the subgroups.

@@ -20,16 +20,17 @@ from audit_core.data.split_validity import check_split
 from audit_core.data.subgroup_categories import check_subgroup_columns
 from audit_core.data.tabular_loading import TabularRecords
 from audit_core.errors import DataError, ModelError
-from audit_core.kinds.base import Prepared, SharedPass
+from audit_core.kinds.base import Prepared, SharedPass, cohort_entry, inspected
 from audit_core.kinds.tabular_inputs import read_tabular_inputs, require_columns, require_width
 from audit_core.models.inspection import TABULAR_CLASSIFIER, ModelInfo, inspect_model
 from audit_core.models.onnx_tabular import OnnxTabularClassifier
 from audit_core.passes.tabular_signals import TabularOutputs
 from audit_core.plan.parsing import AuditPlan
 from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds
-from audit_core.run.checkpoint_units import decode_array, encode_array, resumable
-from audit_core.run.checkpoints import OpenCheckpoint
-from audit_core.run.progress import Cancelled, Progress
+from audit_core.results.sections import DatasetSection, ModelSection
+from audit_core.work.checkpoints import OpenCheckpoint
+from audit_core.work.progress import Cancelled, Progress
+from audit_core.work.units import decode_array, encode_array, resumable
 
 
 def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
@@ -55,12 +56,12 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
                         rng=np.random.default_rng([plan.audit.seed, zlib.crc32(b"split_validity")]),
                         columns={name: both[:, j] for j, name in enumerate(columns.features)})
 
-    model_section: dict[str, object] = {
-        **info.as_dict(), "execution_provider": model.provider, "declared": dict(plan.model.declared),
+    model_section: ModelSection = {
+        **inspected(info), "execution_provider": model.provider, "declared": dict(plan.model.declared),
         "features": len(columns.features), "classes": list(model.classes),
         "probability_output": "ZipMap (list of class maps)" if model.zipmap else "tensor"}
     if reference is not None:
-        model_section["reference"] = reference[1].as_dict()
+        model_section["reference"] = inspected(reference[1])
     datasets = tuple(_dataset_summary(cohorts[role], labels[role], model.classes) for role in Role)
     classifiers = [model] + ([reference[0]] if reference is not None else [])
     return Prepared(
@@ -125,11 +126,9 @@ def open_reference(plan: AuditPlan,
     return reference, info
 
 
-def _dataset_summary(cohort: Cohort, labels: np.ndarray, classes: tuple[str, ...]) -> dict[str, object]:
+def _dataset_summary(cohort: Cohort, labels: np.ndarray, classes: tuple[str, ...]) -> DatasetSection:
     if len(labels) != len(cohort):
         raise DataError(f"{cohort.info.file}: labels and records do not line up")
-    out = cohort.info.as_dict()
     counts = np.bincount(labels, minlength=len(classes))
-    out.update({"tokens": None, "unknown_token_share": None, "records_windowed": None,
-                "label_counts": {c: int(k) for c, k in zip(classes, counts)}})
-    return out
+    return {**cohort_entry(cohort.info), "tokens": None, "unknown_token_share": None,
+            "records_windowed": None, "label_counts": {c: int(k) for c, k in zip(classes, counts)}}

@@ -7,19 +7,21 @@ columns and the model is refused with the same words wherever it is met.
 
 from __future__ import annotations
 
-from typing import Any
+import numpy as np
 
-from audit_core.data.cohort import Role
+from audit_core.data.cohort import Cohort, Role
 from audit_core.data.loading import check_disjoint
-from audit_core.data.tabular_loading import load_tabular_cohort
+from audit_core.data.tabular_loading import TabularRecords, load_tabular_cohort
 from audit_core.errors import PlanError
+from audit_core.models.inspection import ModelInfo
+from audit_core.models.onnx_tabular import OnnxTabularClassifier
 from audit_core.plan.parsing import AuditPlan, ColumnMapping
 
 
-def input_width(info: Any) -> int | None:
+def input_width(info: ModelInfo) -> int | None:
     """How many features a record has for the model (its one input's [rows, F]); None
     when the export leaves the width symbolic."""
-    shape = info.inputs[0].shape if info.inputs else ()
+    shape: tuple[int | str, ...] = info.inputs[0].shape if info.inputs else ()
     width = shape[1] if len(shape) == 2 else None
     return width if isinstance(width, int) else None
 
@@ -41,11 +43,13 @@ def require_width(columns: ColumnMapping, width: int | None, model_name: str) ->
                         "model's input columns, in its input order")
 
 
-def read_tabular_inputs(plan: AuditPlan, model: Any) -> tuple[dict, dict, dict]:
+def read_tabular_inputs(plan: AuditPlan, model: OnnxTabularClassifier) -> tuple[
+        dict[Role, Cohort], dict[Role, TabularRecords], dict[Role, np.ndarray]]:
     """Both files read as the model's rows: (cohorts, records, labels as class indices).
     Refuses missing or non-numeric feature cells, unknown labels and shared ids."""
     columns = plan.data.columns
-    cohorts, records = {}, {}
+    cohorts: dict[Role, Cohort] = {}
+    records: dict[Role, TabularRecords] = {}
     for role, path in ((Role.MEMBERS, plan.data.members), (Role.NON_MEMBERS, plan.data.non_members)):
         cohorts[role], records[role] = load_tabular_cohort(path, role, columns)
     check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])

@@ -7,14 +7,18 @@ for such a cohort (language models, encoders)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
+from tokenizers import Tokenizer
 
 from audit_core.data.cohort import Cohort, Role
 from audit_core.errors import DataError, ModelError
+from audit_core.kinds.base import cohort_entry
+from audit_core.models.inspection import ModelInfo
+from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
 from audit_core.results.figures import format_count, format_percent
+from audit_core.results.sections import DatasetSection
 
 # The most of a cohort's tokens that may be the tokenizer's unknown token. Every unknown
 # token is one and the same id to the model, so past this share the scores measure the
@@ -63,15 +67,12 @@ def unknown_token_share(ids_list: Sequence[np.ndarray], unk: int | None) -> floa
     return unknown / tokens if tokens else 0.0
 
 
-def token_dataset_summary(cohort: Cohort, ids: Sequence[np.ndarray], unk: int | None) -> dict[str, object]:
+def token_dataset_summary(cohort: Cohort, ids: Sequence[np.ndarray], unk: int | None) -> DatasetSection:
     """results.json's entry for a cohort of token sequences; "records_windowed" is filled
     by the runner from the scoring pass (None when the pass did not score the cohort)."""
-    out: dict[str, object] = cohort.info.as_dict()
     # The share the run checked against MAX_UNKNOWN_TOKEN_SHARE (0.0 without an unknown token).
-    out.update({"tokens": int(sum(len(x) for x in ids)),
-                "unknown_token_share": unknown_token_share(ids, unk) or 0.0,
-                "records_windowed": None})
-    return out
+    return {**cohort_entry(cohort.info), "tokens": int(sum(len(x) for x in ids)),
+            "unknown_token_share": unknown_token_share(ids, unk) or 0.0, "records_windowed": None}
 
 
 def check_unknown_tokens(token_ids: Mapping[Role, Sequence[np.ndarray]], cohorts: dict[Role, Cohort],
@@ -92,7 +93,7 @@ def check_unknown_tokens(token_ids: Mapping[Role, Sequence[np.ndarray]], cohorts
                         "another coding system), or data.columns.sequence maps the wrong column")
 
 
-def check_same_tokenizer(tokenizer: Any, reference: tuple[Any, Any],
+def check_same_tokenizer(tokenizer: Tokenizer, reference: tuple[OnnxCausalLM, ModelInfo],
                           token_ids: Mapping[Role, Sequence[np.ndarray]], cohorts: dict[Role, Cohort]) -> None:
     """Likelihood ratios compare the two models token by token: same tokens, same ids."""
     scorer, info = reference

@@ -16,7 +16,7 @@ import numpy as np
 from audit_core.errors import ModelError
 from audit_core.models.inspection import ENCODER, MASKED_LM, ModelInfo, embedding_output
 from audit_core.models.runtime import open_session
-from audit_core.run.progress import Progress
+from audit_core.work.progress import Progress
 
 _KNOWN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 

@@ -20,7 +20,7 @@ from audit_core.models.inspection import (
     tabular_probability_output,
 )
 from audit_core.models.runtime import open_session
-from audit_core.run.progress import Progress
+from audit_core.work.progress import Progress
 
 # Attributes that hold class labels, in the order they are trusted: a ZipMap's keys are the
 # probability map's keys; a classifier node's labels order the probability tensor's columns.

@@ -6,7 +6,8 @@ on a VNNI/AMX CPU, much less on an AVX2-only PC. Per-token log-probabilities mov
 few hundredths of a nat, well under the member/non-member gaps memorization produces,
 but it is a different model: a screen for deciding where to look, never the evidence.
 So fp32 stays the default, the report and results.json label int8 runs, and the run
-records how well int8 ranks records like fp32 does (`rank_agreement`).
+records how well int8 ranks records like fp32 does (passes/precision_agreement.py: it
+scores with both models, so it sits above the models and the token-scores pass).
 
 The quantized copy is written to a private temporary folder; the audited files are only
 ever read. The quantizer is the slow part of an int8 start (it rewrites every weight), so
@@ -27,16 +28,11 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-import numpy as np
-
 from audit_core.errors import ModelError
 from audit_core.fingerprint import file_sha256
 
 PRECISIONS = ("fp32", "int8")
 INT8_LABEL = "int8 fast screen (dynamic quantization; not the fp32 evidence)"
-# Records scored by both precisions to measure their rank agreement.
-AGREEMENT_SAMPLE = 64
-
 
 _CACHE_ENTRIES = 2  # the audited model and its reference model
 _cache: OrderedDict[tuple, Path] = OrderedDict()  # source key -> folder of the quantized copy
@@ -145,47 +141,3 @@ def _quantize(model_path: Path, name: str) -> Path:
     finally:
         logging.disable(logging.NOTSET)
     return workdir
-
-
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman rank correlation (average ranks for ties)."""
-    from scipy.stats import spearmanr
-
-    if len(a) < 3:
-        return float("nan")
-    return float(spearmanr(a, b).statistic)
-
-
-def rank_agreement(fp32_model, int8_model, token_ids: list[np.ndarray], *, pad_id: int,
-                   batch_size: int, sample: int = AGREEMENT_SAMPLE) -> dict[str, float | int]:
-    """Spearman correlation of per-record mean log-probability, fp32 vs int8, on an evenly
-    spaced sample of records; with the largest per-token difference seen."""
-    from audit_core.passes.token_scores import score_tokens
-    from audit_core.run.progress import Progress
-
-    if not token_ids:
-        return {"records": 0, "spearman": float("nan"), "max_abs_logprob_diff": float("nan")}
-    picked = [token_ids[i] for i in
-              np.unique(np.linspace(0, len(token_ids) - 1, min(sample, len(token_ids))).astype(int))]
-    full = score_tokens(fp32_model, picked, batch_size=batch_size, pad_id=pad_id, progress=Progress())
-    fast = score_tokens(int8_model, picked, batch_size=batch_size, pad_id=pad_id, progress=Progress())
-    means = np.array([lp.mean() for lp in full.logprobs]), np.array([lp.mean() for lp in fast.logprobs])
-    diff = max(float(np.abs(a - b).max()) for a, b in zip(full.logprobs, fast.logprobs))
-    return {"records": len(picked), "spearman": round(spearman(*means), 6),
-            "max_abs_logprob_diff": round(diff, 6)}
-
-
-def runtime_facts(model, token_ids: list[np.ndarray], *, pad_id: int, batch_size: int) -> dict:
-    """What results.json records about how the model ran: its precision and, for the int8
-    screen, its rank agreement with fp32 on a sample of the audited records. (Thread
-    counts are the machine's business: results.json depends on plan and inputs only.)"""
-    facts: dict = {"precision": model.precision}
-    if model.precision == "int8":
-        from audit_core.models.onnx_causal_lm import OnnxCausalLM
-
-        facts["precision_label"] = INT8_LABEL
-        reference = OnnxCausalLM(model.info, model.threads, precision="fp32",
-                                 provider="cpu" if model.provider == "CPUExecutionProvider" else "auto")
-        facts["int8_agreement"] = rank_agreement(reference, model, token_ids, pad_id=pad_id,
-                                                 batch_size=batch_size)
-    return facts

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from audit_core.passes.token_scores import TokenScores, score_tokens
-from audit_core.run.checkpoint_units import decode_scores, encode_scores, resumable
-from audit_core.run.progress import Progress
+from audit_core.passes.token_scores import TokenScores, decode_scores, encode_scores, score_tokens
+from audit_core.work.progress import Progress
+from audit_core.work.units import resumable
 
 # Records per chunk, in batches: big enough that length bucketing still packs batches
 # well, small enough that a crash loses a few minutes of a long run at most.

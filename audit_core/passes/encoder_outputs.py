@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from audit_core.data.cohort import Role
+
+if TYPE_CHECKING:  # for the annotation only: the probes import this module
+    from tokenizers import Tokenizer
 
 ENCODER_KINDS = ("encoder", "masked_lm")
 MASK_TOKENS = ("[MASK]", "<mask>", "<MASK>")
@@ -19,7 +23,7 @@ class EncoderOutputs:
     truncated: dict[Role, int]  # records cut to the model's context
 
 
-def mask_token_id(tokenizer) -> int | None:
+def mask_token_id(tokenizer: Tokenizer) -> int | None:
     for token in MASK_TOKENS:
         token_id = tokenizer.token_to_id(token)
         if token_id is not None:

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from audit_core.run.checkpoint_units import decode_array, encode_array, resumable
-from audit_core.run.progress import Progress
+from audit_core.work.progress import Progress
+from audit_core.work.units import decode_array, encode_array, resumable
 
 # Batches per chunk: a crash loses at most a few minutes of a long pass, and the writes
 # (one synced commit per chunk) stay a small share of the work.

@@ -9,11 +9,17 @@ exactly once, with at least half a context of history once the first window is f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from audit_core.run.progress import Progress
+from audit_core.work.progress import Progress
+from audit_core.work.units import from_npz, to_npz
+
+if TYPE_CHECKING:  # for the annotation only: importing this module loads no model runtime
+    from audit_core.models.onnx_causal_lm import OnnxCausalLM
 
 # Upper bound on one batch's logits (floats): keeps memory flat for large vocabularies.
 _MAX_LOGIT_FLOATS = 48_000_000
@@ -33,6 +39,29 @@ class TokenScores:
     @property
     def tokens(self) -> int:
         return int(sum(len(x) + 1 for x in self.logprobs))
+
+
+
+def encode_scores(scores: TokenScores) -> bytes:
+    """A chunk of the shared pass as a checkpoint unit (work/units.py): exact bits, no pickle."""
+    lengths = np.array([len(x) for x in scores.logprobs], dtype=np.int64)
+    return to_npz(lengths=lengths, windows=np.asarray(scores.windows),
+                  logprobs=_flat(scores.logprobs), means=_flat(scores.means), stds=_flat(scores.stds))
+
+
+def decode_scores(data: bytes) -> TokenScores:
+    arrays = from_npz(data)
+    cuts = np.cumsum(arrays["lengths"])[:-1]
+
+    def split(name: str) -> tuple[np.ndarray, ...]:
+        return tuple(np.split(arrays[name], cuts)) if len(arrays["lengths"]) else ()
+
+    return TokenScores(logprobs=split("logprobs"), means=split("means"), stds=split("stds"),
+                       windows=arrays["windows"])
+
+
+def _flat(parts: tuple[np.ndarray, ...]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +84,7 @@ def plan_windows(length: int, context: int) -> list[tuple[int, int, int]]:
     return windows
 
 
-def score_tokens(model, token_ids: list[np.ndarray], *, batch_size: int, pad_id: int,
+def score_tokens(model: OnnxCausalLM, token_ids: Sequence[np.ndarray], *, batch_size: int, pad_id: int,
                  progress: Progress) -> TokenScores:
     """Run the shared pass over one cohort's encoded records."""
     context = model.context_length
@@ -100,7 +129,7 @@ def score_tokens(model, token_ids: list[np.ndarray], *, batch_size: int, pad_id:
                        windows=counts)
 
 
-def _batch_stats(logits: np.ndarray, ids: np.ndarray):
+def _batch_stats(logits: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(B, T, V) logits and (B, T) ids -> three (B, T-1) float64 arrays: log p(next token),
     and the mean and standard deviation of log p under the predicted distribution.
 

@@ -26,7 +26,7 @@ from audit_core.passes.encoder_outputs import EncoderOutputs
 from audit_core.passes.tabular_signals import TabularOutputs
 from audit_core.passes.token_scores import TokenScores
 from audit_core.results.verdicts import Verdict
-from audit_core.run.progress import Progress
+from audit_core.work.progress import Progress
 
 # The model kinds of models/inspection.py, as the names a probe declares (kept as text here
 # so that declaring needs imports no model code).

@@ -15,7 +15,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
-from audit_core.run.progress import Progress
+from audit_core.work.progress import Progress
 
 _STOP_TOKENS = ("[EOS]", "</s>", "<|endoftext|>", "<eos>", "<|end_of_text|>")
 

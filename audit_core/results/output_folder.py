@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit_core.errors import PlanError
+from audit_core.errors import OutputFolderError
 from audit_core.fingerprint import file_sha256
 
 RESULTS_FILE = "results.json"
@@ -51,10 +51,6 @@ _RUN_FILE_LIMIT = 16 * 2**20
 _FIXED_ROOM = 16 * 2**20
 _ROOM_PER_RECORD = 256
 _ROOM_PER_COHORT_BYTE = 3
-
-
-class OutputFolderError(PlanError):
-    """The output folder cannot take this audit's files; the message says why and what to do."""
 
 
 def pending_name(name: str) -> str:
@@ -108,7 +104,7 @@ def check_output_folder(folder: Path, plan: Any, writes: Iterable[str] = AUDIT_F
     _check_inputs(folder, plan, record, writes)
     check_ownership(folder, writes, record)
     if folder.is_dir():
-        from audit_core.run.checkpoints import check_checkpoint_is_ours
+        from audit_core.work.checkpoints import check_checkpoint_is_ours
 
         check_checkpoint_is_ours(folder)
     _check_room(folder, plan)

@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Final
 
 import numpy as np
@@ -21,6 +21,7 @@ from audit_core.build_info import build_hash
 from audit_core.results.sections import AuditSection, DatasetSection, ModelSection
 from audit_core.results.verdicts import Verdict
 from audit_core.version import TOOL_NAME, __version__
+from audit_core.work.units import from_npz, to_npz
 
 SCHEMA = "mnemoscope.results/2"
 RUN_SCHEMA = "mnemoscope.run/1"
@@ -196,3 +197,34 @@ def plain(value: Any) -> Any:
     if isinstance(value, Verdict):
         return value.value
     return value
+
+
+# A probe's outcome as a checkpoint unit (work/units.py): its scores as arrays (exact bits),
+# the plain-data rest as JSON (floats round-trip exactly). Fields that are tuples in memory
+# come back from JSON as lists; verdicts come back as strings.
+_META = "__meta__"
+_TUPLES = ("findings", "extracted", "subgroups")
+_VERDICTS = ("verdict", "verdict_if_split_valid")
+
+
+def encode_probe(result: ProbeResult) -> bytes:
+    data: dict[str, Any] = {}
+    for f in fields(ProbeResult):
+        if f.name == "scores":
+            continue
+        value = getattr(result, f.name)
+        data[f.name] = value.value if isinstance(value, Verdict) else plain(value)
+    arrays = {f"score_{role}": np.asarray(values) for role, values in result.scores.items()}
+    return to_npz(**arrays, **{_META: np.frombuffer(json.dumps(data).encode("utf-8"), dtype=np.uint8)})
+
+
+def decode_probe(data: bytes) -> ProbeResult:
+    arrays = from_npz(data)
+    meta = json.loads(arrays.pop(_META).tobytes().decode("utf-8"))
+    for name in _TUPLES:
+        meta[name] = tuple(meta[name])
+    for name in _VERDICTS:
+        if meta.get(name) is not None:
+            meta[name] = Verdict(meta[name])
+    scores = {key.removeprefix("score_"): values for key, values in arrays.items()}
+    return ProbeResult(**meta, scores=scores)

@@ -86,8 +86,8 @@ class ModelSection(TypedDict, total=False):
     probability_output: str
     reference: ModelSection  # the reference model (the keys of its own inspection)
     # Encoders
-    embedding_output: str
-    mlm_output: str
+    embedding_output: str | None  # None: the export has no embeddings output
+    mlm_output: str | None  # None: no masked-LM head
     mask_token_found: bool
 
 

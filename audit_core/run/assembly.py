@@ -10,32 +10,48 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.split_validity import SplitValidity
 from audit_core.errors import MnemoscopeError
+from audit_core.families import Thresholds
 from audit_core.plan.params import describe, settings_dict
 from audit_core.probes.base import Probe, ProbeContext
 from audit_core.results.figures import format_auc, format_general
 from audit_core.results.result import ProbeResult, RecordTable
 from audit_core.results.verdicts import Verdict
-from audit_core.run.progress import Cancelled
 from audit_core.run.pseudonyms import pseudonym
+from audit_core.work.progress import Cancelled
 
 log = logging.getLogger(__name__)
 
 
-def run_probe(probe: Probe, config: Any, ctx: ProbeContext, thresholds: Any,
+class _Described(TypedDict):
+    """The ProbeResult fields a probe's declaration and settings give, crashed or not."""
+
+    id: str
+    title: str
+    family: str
+    question: str
+    citation: str
+    settings: dict[str, Any]
+    settings_meta: list[dict[str, Any]]
+    thresholds: dict[str, Any]
+    thresholds_meta: list[dict[str, Any]]
+
+
+def run_probe(probe: Probe, config: object, ctx: ProbeContext, thresholds: Thresholds,
                crashed: bool = False) -> ProbeResult:
     clock = time.perf_counter()
-    common = dict(id=probe.id, title=probe.title, family=probe.family, question=probe.question,
-                  citation=probe.citation, settings=settings_dict(config),
-                  settings_meta=[f.as_dict() for f in describe(probe.config_type)],
-                  thresholds=settings_dict(thresholds),
-                  thresholds_meta=[f.as_dict() for f in describe(type(thresholds))])
+    common: _Described = {
+        "id": probe.id, "title": probe.title, "family": probe.family, "question": probe.question,
+        "citation": probe.citation, "settings": settings_dict(config),
+        "settings_meta": [f.as_dict() for f in describe(probe.config_type)],
+        "thresholds": settings_dict(thresholds),
+        "thresholds_meta": [f.as_dict() for f in describe(type(thresholds))]}
     if crashed:  # in its `reduce`, logged there
         return _not_assessed(common, clock, "an error while reducing the shared scoring pass")
     try:
@@ -46,7 +62,9 @@ def run_probe(probe: Probe, config: Any, ctx: ProbeContext, thresholds: Any,
         log.exception("probe %s failed", probe.id)
         return _not_assessed(common, clock, f"{exc.__class__.__name__} while running the probe")
     ctx.progress.advance(1.0, "finished")
-    extracted = tuple({"role": role.value, "index": index} for role, index in outcome.extracted)
+    # Record indices until the audit's pseudonym key exists (`with_refs`), as text: the
+    # checkpoint keeps this form, and ProbeResult's entries are str to str.
+    extracted = tuple({"role": role.value, "index": str(index)} for role, index in outcome.extracted)
     return ProbeResult(**common, verdict=outcome.verdict,
                        headline={"label": outcome.headline.label, "value": outcome.headline.value,
                                  "text": outcome.headline.text},
@@ -56,7 +74,7 @@ def run_probe(probe: Probe, config: Any, ctx: ProbeContext, thresholds: Any,
                        attack_strength=outcome.attack_strength, subgroups=outcome.subgroups)
 
 
-def _not_assessed(common: dict[str, Any], clock: float, error: str) -> ProbeResult:
+def _not_assessed(common: _Described, clock: float, error: str) -> ProbeResult:
     return ProbeResult(**common, verdict=Verdict.ERROR,
                        headline={"label": "Not assessed", "value": None, "text": "not assessed"},
                        metrics={}, curves={}, findings=(), extracted=(),
@@ -79,9 +97,9 @@ def with_refs(result: ProbeResult, cohorts: dict[Role, Cohort], key: bytes) -> P
     """Replace record indices by ids and keyed pseudonyms, once the key exists."""
     if not result.extracted:
         return result
-    named = tuple({"role": e["role"], "id": cohorts[Role(e["role"])].ids[e["index"]],
-                   "ref": pseudonym(key, e["role"], cohorts[Role(e["role"])].ids[e["index"]])}
-                  for e in result.extracted)
+    ids = [cohorts[Role(e["role"])].ids[int(e["index"])] for e in result.extracted]
+    named = tuple({"role": e["role"], "id": record_id, "ref": pseudonym(key, e["role"], record_id)}
+                  for e, record_id in zip(result.extracted, ids, strict=True))
     return replace(result, extracted=named)
 
 

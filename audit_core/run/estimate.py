@@ -15,7 +15,7 @@ from audit_core.kinds.base import Estimate
 from audit_core.models.inspection import model_kind
 from audit_core.plan.parsing import AuditPlan
 from audit_core.run.calibration import load_calibration
-from audit_core.run.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from audit_core.work.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 
 __all__ = ["Estimate", "SAMPLE_RECORDS", "describe_duration", "estimate_run"]
 

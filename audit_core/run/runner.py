@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from audit_core.data.cohort import Role
+from audit_core.families import Thresholds
 from audit_core.kinds import kind_for
 from audit_core.kinds.base import Prepared, SharedPass
 from audit_core.models.inspection import model_kind
@@ -31,7 +32,9 @@ from audit_core.plan.parsing import AuditPlan
 from audit_core.plan.probe_selection import resolve_probes, resolve_thresholds, supported_probes
 from audit_core.plan.thresholds import SplitValidityThresholds
 from audit_core.probes.base import ProbeContext
-from audit_core.results.result import AuditResult, ProbeResult
+from audit_core.results.output_folder import check_same_audit
+from audit_core.results.result import AuditResult, ProbeResult, decode_probe, encode_probe
+from audit_core.results.sections import AuditSection, DatasetSection
 from audit_core.results.verdicts import Verdict, worst
 from audit_core.run.assembly import (
     environment,
@@ -42,17 +45,12 @@ from audit_core.run.assembly import (
     utc,
     with_refs,
 )
-from audit_core.run.checkpoint_units import decode_probe, encode_probe, resumable
-from audit_core.run.checkpoints import (
-    CheckpointRequest,
-    Fingerprint,
-    NoCheckpoint,
-    OpenCheckpoint,
-    audit_fingerprint,
-)
-from audit_core.run.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
+from audit_core.run.fingerprint import Fingerprint, audit_fingerprint
 from audit_core.run.pseudonyms import cohort_key
 from audit_core.run.validation_record import latest_validation
+from audit_core.work.checkpoints import CheckpointRequest, NoCheckpoint, OpenCheckpoint
+from audit_core.work.progress import Cancelled, CancelToken, Progress, ProgressCallback, ignore_progress
+from audit_core.work.units import resumable
 
 __all__ = ["fingerprint", "resolve_probes", "resolve_thresholds", "run_audit", "supported_probes"]
 
@@ -72,7 +70,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     prepared = kind_for(kind).prepare(plan, kind, progress)
     identity = fingerprint(plan, prepared)
     # Opened once everything that can refuse the inputs has run: a refused run leaves nothing.
-    saved: OpenCheckpoint = checkpoint.open(identity) if checkpoint is not None else NoCheckpoint()
+    saved: OpenCheckpoint = _open(checkpoint, identity) if checkpoint is not None else NoCheckpoint()
 
     weights = [probe.weight for probe, _ in prepared.selected]
     edges = prepared.pass_end + (1.0 - prepared.pass_end) * np.cumsum([0.0] + weights) / sum(weights)
@@ -90,7 +88,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
             # A probe that crashed is not kept: a resumed run tries it again.
             probe_results.append(resumable(
                 saved, f"probe/{probe.id}",
-                lambda: mark_split(run_probe(probe, config, ctx, prepared.thresholds[probe.family],
+                lambda: mark_split(run_probe(probe, config, ctx, _thresholds(prepared, probe.family),
                                              crashed=probe.id in shared.broken), prepared.split),
                 encode_probe, decode_probe, keep=lambda r: r.verdict is not Verdict.ERROR))
             slice_.advance(1.0, "finished")
@@ -113,10 +111,16 @@ def fingerprint(plan: AuditPlan, prepared: Prepared) -> Fingerprint:
                              else None)
 
 
+def _open(checkpoint: CheckpointRequest, identity: Fingerprint) -> OpenCheckpoint:
+    # The first moment the audit's identity is known, before any model work, and before a
+    # restart discards anything: another audit's folder keeps its checkpoint too.
+    check_same_audit(checkpoint.folder, identity.audit_id())
+    return checkpoint.open(identity)
+
+
 def _context(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_id: str, family: str,
              progress: Progress) -> ProbeContext:
-    thresholds = prepared.thresholds[family]
-    assert not isinstance(thresholds, SplitValidityThresholds)  # no probe's family is the split check
+    thresholds = _thresholds(prepared, family)
     return ProbeContext(
         cohorts=prepared.cohorts, token_ids=prepared.token_ids, model=prepared.model,
         reduced={role: values[probe_id] for role, values in shared.reduced.items()
@@ -126,6 +130,13 @@ def _context(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_id: 
         rng=np.random.default_rng([plan.audit.seed, zlib.crc32(probe_id.encode())]),
         progress=progress, tokenizer=prepared.tokenizer, columns=plan.data.columns,
         model_info=prepared.model_info, outputs=shared.outputs)
+
+
+def _thresholds(prepared: Prepared, family: str) -> Thresholds:
+    """A probe family's thresholds (the split check's table is no probe's)."""
+    thresholds = prepared.thresholds[family]
+    assert not isinstance(thresholds, SplitValidityThresholds)  # no probe's family is the split check
+    return thresholds
 
 
 def _result(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_results: list[ProbeResult],
@@ -141,22 +152,21 @@ def _result(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_resul
     overall = worst([r.verdict for r in probe_results])
     if outcome == "cancelled":
         overall = worst([overall, Verdict.INCONCLUSIVE])
-    # How many records were read in more than one context window: the cohorts the pass scored.
-    datasets = tuple({**entry, "records_windowed": int((shared.windows[role] > 1).sum())}
-                     if role in shared.windows else entry
-                     for role, entry in zip(Role, prepared.datasets, strict=True))
+    audit: AuditSection = {
+        "id": identity.audit_id(), "title": plan.audit.title,
+        "institution": plan.audit.institution, "requester": plan.audit.requester,
+        "auditor": plan.audit.auditor, "intended_use": plan.audit.intended_use,
+        "release_context": plan.audit.release_context,
+        "started_utc": utc(started), "finished_utc": utc(finished),
+        "seconds": round(time.perf_counter() - clock, 2), "outcome": outcome,
+        "seed": plan.audit.seed}
     return AuditResult(
-        audit={"id": identity.audit_id(), "title": plan.audit.title,
-               "institution": plan.audit.institution, "requester": plan.audit.requester,
-               "auditor": plan.audit.auditor, "intended_use": plan.audit.intended_use,
-               "release_context": plan.audit.release_context,
-               "started_utc": utc(started), "finished_utc": utc(finished),
-               "seconds": round(time.perf_counter() - clock, 2), "outcome": outcome,
-               "seed": plan.audit.seed},
+        audit=audit,
         overall_verdict=overall,
         overall_rationale=rationale(overall, probe_results, outcome, len(prepared.selected)),
         model=prepared.model_section,
-        datasets=datasets,
+        datasets=tuple(_windowed(entry, shared.windows.get(role))
+                       for role, entry in zip(Role, prepared.datasets, strict=True)),
         probes=tuple(probe_results),
         plan=plan.as_dict(),
         environment=environment(),
@@ -165,3 +175,11 @@ def _result(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_resul
         split_validity=prepared.split.as_dict(),
         resumed=resumed,
     )
+
+
+def _windowed(entry: DatasetSection, windows: np.ndarray | None) -> DatasetSection:
+    """How many records were read in more than one context window, for a cohort the
+    scoring pass scored (`windows`: each record's count); else the entry as the kind wrote it."""
+    if windows is None:
+        return entry
+    return {**entry, "records_windowed": int((windows > 1).sum())}

@@ -12,7 +12,8 @@ import pytest
 
 from audit_core.errors import ModelError
 from audit_core.kinds.estimates import calibrated_seconds
-from audit_core.models.precision import AGREEMENT_SAMPLE, clear_int8_cache
+from audit_core.models.precision import clear_int8_cache
+from audit_core.passes.precision_agreement import AGREEMENT_SAMPLE
 from audit_core.plan.parsing import load_plan
 from audit_core.probes import PROBES_BY_ID
 from audit_core.run.estimate import estimate_run

@@ -15,9 +15,9 @@ import pytest
 from audit_core.errors import ModelError, PlanError
 from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
-from audit_core.models.precision import rank_agreement, runtime_facts
 from audit_core.models.runtime import physical_cores, resolve_provider
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
+from audit_core.passes.precision_agreement import rank_agreement, runtime_facts
 from audit_core.plan.parsing import plan_from_dict
 from audit_core.report.sections.precision import precision_text
 from audit_core.tools.bench.synthetic_lm import SMALL, build_synthetic_lm

@@ -32,7 +32,7 @@ from audit_core.probes.base import ProbeContext
 from audit_core.probes.sensitive_attributes import SensitiveAttributes
 from audit_core.probes.trajectory import Trajectory
 from audit_core.results.verdicts import Verdict
-from audit_core.run.progress import Progress
+from audit_core.work.progress import Progress
 
 ROOT = Path(__file__).resolve().parents[2]
 SENSITIVE = ROOT / "resources" / "controls" / "sensitive"

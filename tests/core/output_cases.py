@@ -90,7 +90,7 @@ def two_results(tmp_path_factory):
     """Two results of one audit that differ in every file: cancelled after the first probe,
     and finished."""
     from audit_core.plan.parsing import load_plan
-    from audit_core.run.progress import CancelToken
+    from audit_core.work.progress import CancelToken
 
     setup = Setup(tmp_path_factory.mktemp("two"))
     plan = load_plan(setup.plan())

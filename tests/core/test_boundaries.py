@@ -135,6 +135,18 @@ def test_the_report_is_built_from_results_only() -> None:
     assert [c for c in chains if not c.startswith(declarations)] == []
 
 
+def test_units_of_work_reach_nothing_of_the_pipeline() -> None:
+    """audit_core.work (progress, cancel, the checkpoint, resumable) is what every layer
+    uses, the models and the passes included: were it to reach the run, the results or a
+    model kind (as run/checkpoints.py did, through the output folder's and the probe
+    result's modules), every layer would sit in one cycle again."""
+    # The package itself (its __init__ loads the runner lazily) and what it imports eagerly.
+    allowed = {"audit_core", "audit_core.version", "audit_core.errors"}
+    reached = _reached(_module_graph(), "audit_core.work", ("audit_core",))
+    assert [c for c in reached if c.split(" <- ")[0] not in allowed
+            and not c.startswith("audit_core.work")] == []
+
+
 def test_the_report_content_never_reaches_the_pdf_writer() -> None:
     """report/sections is plain data from the result: the app draws from it without
     reportlab, and the content is tested without drawing."""

@@ -25,11 +25,13 @@ from audit_core.fingerprint import file_sha256
 from audit_core.kinds import KINDS, kind_for
 from audit_core.models.inspection import KIND_NAMES, UNKNOWN, inspect_model
 from audit_core.plan.parsing import load_plan
+from audit_core.results.sections import AuditSection, DatasetSection, FileEntry, ModelSection, TensorEntry
 from audit_core.results.verdicts import Verdict
 from audit_core.run import runner
-from audit_core.run.checkpoints import CHECKPOINT_FILE, CheckpointRequest, Fingerprint, audit_fingerprint
-from audit_core.run.progress import CancelToken
+from audit_core.run.fingerprint import Fingerprint, audit_fingerprint
 from audit_core.tools.controls.tabular_example import example_plan
+from audit_core.work.checkpoints import CHECKPOINT_FILE, CheckpointRequest
+from audit_core.work.progress import CancelToken
 from tests.encoders import conftest as encoder_fixtures
 from tests.encoders.conftest import encoder_plan
 from tests.tabular import conftest as tabular_fixtures
@@ -145,11 +147,31 @@ def test_every_kind_runs_the_one_loop_and_its_id_is_the_checkpoint_fingerprint(
                                  file_sha256(plan.data.members), file_sha256(plan.data.non_members),
                                  reference)
     assert result.audit["id"] == expected.audit_id()
+    _assert_sections_declared(result)
     if which == "tabular":
         assert reference is not None
         without = audit_fingerprint(plan.as_dict(), inspect_model(plan.model.path).files,
                                     file_sha256(plan.data.members), file_sha256(plan.data.non_members))
         assert result.audit["id"] != without.audit_id()  # the reference's files count
+
+
+def _declared(section: type) -> frozenset[str]:
+    return section.__required_keys__ | section.__optional_keys__
+
+
+def _assert_sections_declared(result) -> None:
+    """Every key the kind and the runner wrote is one results.sections declares: mypy checks
+    the keys they write by name, and this the keys that come in whole from inspection
+    (ModelInfo.as_dict, DatasetInfo.as_dict, the precision facts), which mypy cannot see."""
+    assert set(result.audit) <= _declared(AuditSection)
+    assert set(result.model) <= _declared(ModelSection)
+    assert set(result.model.get("reference", {})) <= _declared(ModelSection)
+    for entry in result.datasets:
+        assert set(entry) <= _declared(DatasetSection)
+    for entry in result.model["files"]:
+        assert set(entry) == _declared(FileEntry)
+    for entry in [*result.model["inputs"], *result.model["outputs"]]:
+        assert set(entry) == _declared(TensorEntry)
 
 
 def test_each_inspection_kind_is_served_by_exactly_one_kind() -> None:

@@ -141,7 +141,8 @@ def test_another_audit_s_results_are_kept(finished, tmp_path, capsys):
 
 def test_restart_in_another_audit_s_folder_keeps_its_checkpoint(finished, tmp_path, capsys):
     """--restart discards a checkpoint only once the run knows the folder is its own."""
-    from audit_core.run.checkpoints import CheckpointRequest, Fingerprint
+    from audit_core.run.fingerprint import Fingerprint
+    from audit_core.work.checkpoints import CheckpointRequest
 
     setup, plan, first = finished
     out = tmp_path / "out"
@@ -179,7 +180,7 @@ def test_a_changed_output_is_never_overwritten(change, finished, tmp_path, capsy
 def test_the_desktop_app_follows_the_same_rule(tmp_path):
     pytest.importorskip("PySide6")
     from audit_core.plan.parsing import load_plan
-    from audit_core.run.progress import CancelToken
+    from audit_core.work.progress import CancelToken
     from desktop.audit_controller import _audit_work
     from desktop.error_dialog import explain
 
@@ -202,7 +203,7 @@ def test_the_desktop_app_follows_the_same_rule(tmp_path):
 def test_the_desktop_app_replaces_its_own_plan_toml(tmp_path):
     pytest.importorskip("PySide6")
     from audit_core.plan.parsing import load_plan
-    from audit_core.run.progress import CancelToken
+    from audit_core.work.progress import CancelToken
     from desktop.audit_controller import _audit_work
 
     setup = Setup(tmp_path)
@@ -293,7 +294,7 @@ def test_a_full_disk_during_the_run_is_exit_2(tmp_path, capsys, monkeypatch):
     """The checkpoint cannot save a unit (SQLite: disk full): bad luck, not a bug."""
     import sqlite3
 
-    import audit_core.run.checkpoints as checkpoints
+    import audit_core.work.checkpoints as checkpoints
 
     def full():
         raise sqlite3.OperationalError("database or disk is full")

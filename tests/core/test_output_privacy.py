@@ -77,7 +77,8 @@ def _mode(path: Path) -> int:
 
 
 def test_the_checkpoint_and_its_wal_and_shm_are_0600(tmp_path):
-    from audit_core.run.checkpoints import CheckpointRequest, Fingerprint
+    from audit_core.run.fingerprint import Fingerprint
+    from audit_core.work.checkpoints import CheckpointRequest
 
     previous = os.umask(0)  # the most permissive umask: the modes may not rely on it
     try:
@@ -91,7 +92,8 @@ def test_the_checkpoint_and_its_wal_and_shm_are_0600(tmp_path):
 
 
 def test_an_older_0644_checkpoint_is_narrowed_when_resumed(tmp_path):
-    from audit_core.run.checkpoints import CheckpointRequest, Fingerprint
+    from audit_core.run.fingerprint import Fingerprint
+    from audit_core.work.checkpoints import CheckpointRequest
 
     fingerprint = Fingerprint({"plan": "x"})
     saved = CheckpointRequest(tmp_path).open(fingerprint)

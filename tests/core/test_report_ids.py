@@ -11,8 +11,8 @@ from audit_core.cli.terminal import format_summary
 from audit_core.plan.parsing import load_plan
 from audit_core.report.sections.document import build_report
 from audit_core.results.result import report_id
-from audit_core.run.progress import CancelToken
 from audit_core.run.runner import run_audit
+from audit_core.work.progress import CancelToken
 from tests.core.report_samples import strings
 
 

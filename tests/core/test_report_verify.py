@@ -179,7 +179,8 @@ def test_anything_appended_after_the_last_signature_fails(report: Path, tmp_path
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-    from audit_core.report.pdf.approval import approve_report, make_approval
+    from audit_core.report.pdf.approval import make_approval
+    from audit_core.report.pdf.sign_off import approve_report
     from audit_core.report.pdf.signing import ReportSigner
 
     certificate = tmp_path / "officer.p12"

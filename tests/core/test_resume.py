@@ -25,9 +25,9 @@ import pytest
 from audit_core.cli.main import main
 from audit_core.errors import PlanError
 from audit_core.plan.parsing import load_plan
-from audit_core.run.checkpoints import CHECKPOINT_FILE, CheckpointRequest
-from audit_core.run.progress import CancelToken
 from audit_core.run.runner import run_audit
+from audit_core.work.checkpoints import CHECKPOINT_FILE, CheckpointRequest
+from audit_core.work.progress import CancelToken
 from tests.conftest import DEMO, write_plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,7 +155,7 @@ def test_defaults_spelled_out_or_left_out_are_the_same_audit(demo_dir: Path) -> 
     """The desktop saves only settings that differ from their defaults; the demo plan file
     spells some out. Both must fingerprint alike, or a desktop resume of a CLI run (and the
     audit id) would differ for the same audit."""
-    from audit_core.run.checkpoints import audit_fingerprint
+    from audit_core.run.fingerprint import audit_fingerprint
 
     spelled = load_plan(demo_dir / "plan.toml").as_dict()
     assert spelled["probes"]["min_k"] == {"k": 0.2}

@@ -10,8 +10,8 @@ from audit_core.plan.parsing import load_plan
 from audit_core.probes.min_k import MinK
 from audit_core.results.outputs import write_outputs
 from audit_core.results.verdicts import Verdict
-from audit_core.run.progress import CancelToken
 from audit_core.run.runner import run_audit
+from audit_core.work.progress import CancelToken
 
 
 def test_cancel_during_a_probe_keeps_the_probes_that_finished(small_plan: Path, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from audit_core.passes.token_scores import plan_windows, score_tokens
-from audit_core.run.progress import Progress
+from audit_core.work.progress import Progress
 
 
 class BigramModel:
@@ -80,7 +80,7 @@ def test_the_streamed_pass_holds_one_chunk_of_token_scores_and_keeps_what_reduce
     their per-record values, equal to reducing the whole unchunked pass."""
     from audit_core.models.packed_ids import PackedIds
     from audit_core.passes.chunked_scoring import CHUNK_BATCHES, mean_logprobs, score_streamed
-    from audit_core.run.checkpoints import NoCheckpoint
+    from audit_core.work.checkpoints import NoCheckpoint
 
     model, reference = BigramModel(seed=0), BigramModel(seed=1)
     rng = np.random.default_rng(2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from audit_core.run.progress import CancelToken, Progress
+from audit_core.work.progress import CancelToken, Progress
 from desktop.background_task import BackgroundTask
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox
 
-from audit_core.run.checkpoints import CHECKPOINT_FILE, CheckpointRequest
-from audit_core.run.progress import CancelToken
 from audit_core.run.runner import run_audit
+from audit_core.work.checkpoints import CHECKPOINT_FILE, CheckpointRequest
+from audit_core.work.progress import CancelToken
 from tests.desktop.conftest import wait_idle, wait_ready
 
 
@@ -96,7 +96,8 @@ def test_a_checkpoint_of_another_audit_is_explained_in_the_apps_words(qtbot, win
 
 
 def test_every_checkpoint_refusal_keeps_the_cli_options_in_the_core_and_not_in_the_app(tmp_path: Path) -> None:
-    from audit_core.run.checkpoints import CheckpointError, Fingerprint, describe_checkpoint
+    from audit_core.run.fingerprint import Fingerprint
+    from audit_core.work.checkpoints import CheckpointError, describe_checkpoint
     from desktop.error_dialog import explain
 
     folder = tmp_path / "out"

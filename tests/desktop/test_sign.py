@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from audit_core.plan.parsing import load_plan
 from audit_core.report.pdf.verification import verify_report
 from audit_core.results.outputs import write_outputs
-from audit_core.run.progress import CancelToken
 from audit_core.run.runner import run_audit
+from audit_core.work.progress import CancelToken
 from desktop.audit_controller import FinishedAudit
 from tests.core.report_samples import make_pkcs12
 

@@ -125,7 +125,7 @@ def encoder_context(encoder_controls):
     from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
     from audit_core.passes.encoder_outputs import EncoderOutputs, mask_token_id
     from audit_core.probes.base import ProbeContext
-    from audit_core.run.progress import Progress
+    from audit_core.work.progress import Progress
 
     columns = load_plan(encoder_plan(encoder_controls, "memorizing")).data.columns
     model = OnnxEncoder(inspect_model(encoder_controls.memorizing))

@@ -26,9 +26,9 @@ import pytest
 from audit_core.cli.main import main
 from audit_core.passes.encoder_pass import pseudo_chunk_bounds
 from audit_core.plan.parsing import load_plan
-from audit_core.run.checkpoints import CHECKPOINT_FILE, CheckpointRequest
-from audit_core.run.progress import CancelToken
 from audit_core.run.runner import run_audit
+from audit_core.work.checkpoints import CHECKPOINT_FILE, CheckpointRequest
+from audit_core.work.progress import CancelToken
 from tests.encoders.conftest import encoder_plan
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ import pytest
 from audit_core.cli.main import main
 from audit_core.plan.parsing import load_plan
 from audit_core.plan.writing import write_plan
-from audit_core.run.checkpoints import audit_fingerprint
+from audit_core.run.fingerprint import audit_fingerprint
 
 CONTROL = Path(__file__).resolve().parents[2] / "resources" / "controls" / "canaries"
 

@@ -31,9 +31,9 @@ from audit_core.plan.parsing import ColumnMapping
 from audit_core.probes import PROBES_BY_ID
 from audit_core.probes.base import ProbeContext
 from audit_core.results.verdicts import Verdict
-from audit_core.run.progress import Progress
 from audit_core.tools.controls.notes import generate_notes
 from audit_core.tools.controls.notes_control import NOTES_SEED, PATIENTS_PER_GROUP
+from audit_core.work.progress import Progress
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 CANARIES = RESOURCES / "controls" / "canaries"

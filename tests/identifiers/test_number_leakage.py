@@ -30,11 +30,11 @@ from audit_core.probes import PROBES_BY_ID
 from audit_core.probes.base import ProbeContext
 from audit_core.report.sections.privacy_tables import privacy_blocks
 from audit_core.results.verdicts import Verdict
-from audit_core.run.progress import Progress
 from audit_core.tools.controls.notes import generate_notes
 from audit_core.tools.controls.notes_control import write_notes_csv
 from audit_core.tools.controls.notes_numbers import NUMBER_KINDS, with_numbers
 from audit_core.tools.controls.text_tokenizer import build_text_tokenizer
+from audit_core.work.progress import Progress
 from tests.core.report_samples import strings
 
 TEXT = ColumnMapping(id="patient_id", sequence="text", kind="text")

@@ -14,7 +14,7 @@ from audit_core.families import FAMILIES
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
 from audit_core.plan.parsing import ColumnMapping
 from audit_core.probes.base import ProbeContext
-from audit_core.run.progress import Progress
+from audit_core.work.progress import Progress
 
 COLUMNS = ColumnMapping(id="patient_id", sequence="codes", kind="codes", subgroups=("age_band", "sex"))
 

@@ -17,7 +17,7 @@ from audit_core.data.cohort import Role
 from audit_core.plan.params import build_settings, settings_dict
 from audit_core.probes.base import ProbeContext
 from audit_core.results.verdicts import Verdict
-from audit_core.run.progress import Cancelled, CancelToken, Progress
+from audit_core.work.progress import Cancelled, CancelToken, Progress
 
 ContextFactory = Callable[..., ProbeContext]
 

@@ -36,9 +36,9 @@ from audit_core.probes.perturbation import (
 from audit_core.probes.vulnerable_strata import age_strata
 from audit_core.probes.vulnerable_subgroups import VulnerableSubgroups
 from audit_core.results.verdicts import Verdict
-from audit_core.run.progress import Progress
 from audit_core.stats.disparity import stratum_disparity
 from audit_core.stats.roc import auc
+from audit_core.work.progress import Progress
 from tests.probes.demo_slice import COLUMNS, clinical_context, flat_loss
 
 # --- building blocks -------------------------------------------------------------------

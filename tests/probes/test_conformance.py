@@ -26,7 +26,7 @@ from audit_core.plan.parsing import ColumnMapping
 from audit_core.probes import PROBES
 from audit_core.probes.base import ProbeContext
 from audit_core.results.verdicts import Verdict
-from audit_core.run.progress import Cancelled, CancelToken, Progress
+from audit_core.work.progress import Cancelled, CancelToken, Progress
 
 CANARY_MANIFEST = Path(__file__).resolve().parents[2] / "resources/controls/canaries/canaries/manifest.json"
 COLUMNS = ColumnMapping(id="patient_id", sequence="codes", kind="codes", subgroups=("age_band", "sex"))

@@ -3,6 +3,7 @@ with their planted records named; a model that never saw the members is not."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -26,30 +27,33 @@ def _audit(tmp_path: Path, model_dir: Path, cohorts, prefix: int = 24, suffix: i
     return run_audit(load_plan(plan))
 
 
-def test_demo_model_fails_and_names_exactly_its_planted_records(demo_dir: Path, ground_truth: dict) -> None:
-    result = run_audit(load_plan(demo_dir / "plan.toml"))
-    assert result.overall_verdict is Verdict.FAIL
-    by_id = {p.id: p for p in result.probes}
+def test_demo_model_fails_and_names_exactly_its_planted_records(demo_outputs: Path,
+                                                                ground_truth: dict) -> None:
+    """Read from the session's `make demo` run (tests/conftest.py demo_outputs), not a second
+    audit of the same plan: results.json is what the CLI, the desktop and the report read."""
+    result = json.loads((demo_outputs / "results.json").read_text(encoding="utf-8"))
+    assert result["overall_verdict"] == Verdict.FAIL
+    by_id = {p["id"]: p for p in result["probes"]}
     extraction = by_id["extraction"]
-    assert extraction.verdict is Verdict.FAIL
-    assert {e["id"] for e in extraction.extracted} == set(ground_truth["planted_ids"])
-    assert {e["role"] for e in extraction.extracted} == {"members"}
+    assert extraction["verdict"] == Verdict.FAIL
+    assert {e["id"] for e in extraction["extracted"]} == set(ground_truth["planted_ids"])
+    assert {e["role"] for e in extraction["extracted"]} == {"members"}
     for probe_id in MEMBERSHIP:
-        metrics = by_id[probe_id].metrics
-        assert by_id[probe_id].verdict is Verdict.FAIL, probe_id
+        metrics = by_id[probe_id]["metrics"]
+        assert by_id[probe_id]["verdict"] == Verdict.FAIL, probe_id
         assert metrics["auc_ci"][0] > 0.75, probe_id
         assert metrics["tpr_at_1pct_fpr"] > 0.05, probe_id  # 5x the false-positive rate
     # issue 6: a valid split, figures judged on held-out halves, and every stratum assessed
-    assert result.split_validity["reliable"] is True and result.split_validity["auc"] < 0.55
+    assert result["split_validity"]["reliable"] is True and result["split_validity"]["auc"] < 0.55
     for probe_id in MEMBERSHIP:
         probe = by_id[probe_id]
-        assert probe.reliable and probe.attack_strength == "reference-free"
-        assert probe.metrics["held_out_fpr"] < 0.03 and probe.metrics["epsilon_lower_bound"] > 1.0
-        shown = [s for s in probe.subgroups if not s["suppressed"]]
+        assert probe["reliable"] and probe["attack_strength"] == "reference-free"
+        assert probe["metrics"]["held_out_fpr"] < 0.03 and probe["metrics"]["epsilon_lower_bound"] > 1.0
+        shown = [s for s in probe["subgroups"] if not s["suppressed"]]
         assert {s["column"] for s in shown} == {"age_band", "sex", "rare_codes"}
         assert all(s["significant"] for s in shown), probe_id
     # the PDF refers to them only by pseudonym
-    assert all(e["ref"].startswith("R-") and e["id"] not in e["ref"] for e in extraction.extracted)
+    assert all(e["ref"].startswith("R-") and e["id"] not in e["ref"] for e in extraction["extracted"])
 
 
 @pytest.mark.slow

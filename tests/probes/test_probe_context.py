@@ -18,7 +18,7 @@ from audit_core.probes.base import ProbeContext, WrongContext
 from audit_core.probes.extraction import Extraction
 from audit_core.results.verdicts import Verdict
 from audit_core.run.assembly import run_probe
-from audit_core.run.progress import Progress
+from audit_core.work.progress import Progress
 
 
 def _context(**fields) -> ProbeContext:

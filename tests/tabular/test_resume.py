@@ -13,9 +13,9 @@ import pandas as pd
 
 from audit_core.cli.main import main
 from audit_core.plan.parsing import load_plan
-from audit_core.run.checkpoints import CHECKPOINT_FILE, CheckpointRequest
-from audit_core.run.progress import CancelToken
 from audit_core.run.runner import run_audit
+from audit_core.work.checkpoints import CHECKPOINT_FILE, CheckpointRequest
+from audit_core.work.progress import CancelToken
 from tests.tabular import test_cli
 from tests.tabular.test_cli import _plan
 

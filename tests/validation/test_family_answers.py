@@ -173,7 +173,7 @@ def test_every_control_is_audited_twice_with_progress_that_never_goes_back(tmp_p
 
 
 def test_cancelling_during_a_family_audit_stops_the_validation(tmp_path: Path, monkeypatch) -> None:
-    from audit_core.run.progress import Cancelled
+    from audit_core.work.progress import Cancelled
 
     with pytest.raises(Cancelled):
         _fake_validation(tmp_path, monkeypatch, cancel_on="canaries")

@@ -9,7 +9,10 @@ records who approved (/Name, as typed: "Name, role") and the decision with any c
 (/Reason, in a fixed form that `verify` reads back). Several approvals (privacy officer,
 then data protection officer) stack, each one covering the file as the previous left it.
 
-A report that does not verify is refused: nobody should approve an altered file.
+Here: what an approval is and how a signature records it (also read back by
+signature_check.py, for `verify`). Approving a file (sign_off.py) verifies it first, so it
+sits above the verification: a report that does not verify is refused, as nobody should
+approve an altered file.
 """
 
 from __future__ import annotations
@@ -17,11 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 
 from audit_core.errors import MnemoscopeError
-
-from .signing import ReportSigner
 
 APPROVAL_PREFIX = "MnemoscopeApproval"
 _REASON = "Mnemoscope approval: "
@@ -85,25 +85,3 @@ def read_approval(reason: str | None, name: str | None) -> Approval | None:
     except ValueError:
         return None
     return Approval(" ".join((name or "").split()) or "an unnamed approver", decision, match.group(2) or "")
-
-
-def check_approvable(path: Path) -> None:
-    """An ApprovalError unless `path` is a Mnemoscope report that verifies."""
-    from .verification import verify_report
-
-    if not path.is_file():
-        raise ApprovalError(f"{path}: no such file")
-    with open(path, "rb") as stream:
-        if stream.read(5) != b"%PDF-":
-            raise ApprovalError(f"{path}: not a PDF file")
-    outcome = verify_report(path)
-    if not outcome.ok:
-        raise ApprovalError(f"{path}: {outcome.first_failure().rstrip('.')}; it was not signed")
-
-
-def approve_report(path: Path, signer: ReportSigner, approval: Approval) -> None:
-    """Checks that `path` is an unaltered Mnemoscope report, then appends the approval
-    signature (atomically: on any error the file is left as it was)."""
-    signer.load()  # a wrong password or certificate fails before the report is read
-    check_approvable(path)
-    signer.sign_in_place(path, reason=approval.reason(), name=approval.approver, field_prefix=APPROVAL_PREFIX)

@@ -13,13 +13,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .approval import read_approval
 from .signing import FIELD_PREFIX, quiet_pyhanko
-
-if TYPE_CHECKING:
-    from .verification import Verification
+from .verification_outcome import Verification
 
 ACCEPTED_LATER_CHANGES = ("NONE", "LTA_UPDATES", "FORM_FILLING")
 _SIGNED_MARKERS = (b"/ETSI.CAdES.detached", b"/adbe.pkcs7")

@@ -24,7 +24,7 @@ import json
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,29 +32,10 @@ from ..sections.attachments import PLAN_NAME, RESULTS_NAME, digest
 from .archival import RESULTS_KEY
 from .seal import read_seal
 from .signature_check import check_signatures
+from .verification_outcome import Verification
 
 _PRINTED = re.compile(r"(?i)results SHA-256\s+((?:[0-9a-f]\s*){16,64})")
 _FULL = 64
-
-
-@dataclass
-class Verification:
-    ok: bool = True
-    lines: list[str] = field(default_factory=list)
-    approvals: list[Any] = field(default_factory=list)  # approval.Approval, in signing order
-
-    def good(self, text: str) -> None:
-        self.lines.append(f"OK    {text}")
-
-    def bad(self, text: str) -> None:
-        self.ok = False
-        self.lines.append(f"FAIL  {text}")
-
-    def note(self, text: str) -> None:
-        self.lines.append(f"      {text}")
-
-    def first_failure(self) -> str:
-        return next((line[6:] for line in self.lines if line.startswith("FAIL")), "")
 
 
 def verify_report(path: Path, trust: list[Path] | None = None, extract: Path | None = None) -> Verification:

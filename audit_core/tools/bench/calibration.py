@@ -61,9 +61,9 @@ def calibrate(*, threads: int = 0, provider: str = "auto", records: int = 96, re
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
     from audit_core.passes.token_scores import score_tokens
-    from audit_core.run.progress import Progress
     from audit_core.tools.bench.peak import forward_flops, gemm_peak_gflops, gemm_probe
     from audit_core.tools.bench.synthetic_lm import REFERENCE, build_synthetic_lm
+    from audit_core.work.progress import Progress
 
     size = size or REFERENCE
     workdir = Path(tempfile.mkdtemp(prefix="mnemoscope-bench-"))

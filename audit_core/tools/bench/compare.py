@@ -98,15 +98,15 @@ def run_compare(*, records: int = 128, batch_size: int = 32, repeats: int = 5,
 
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
-    from audit_core.models.precision import spearman
     from audit_core.models.runtime import physical_cores
+    from audit_core.passes.precision_agreement import spearman
     from audit_core.passes.token_scores import score_tokens
-    from audit_core.run.progress import Progress
     from audit_core.tools.bench.memory import measure_in_subprocess
     from audit_core.tools.bench.peak import forward_flops, gemm_peak_gflops, gemm_probe
     from audit_core.tools.controls.export import export_model
     from audit_core.tools.controls.tokenizer import build_tokenizer
     from audit_core.tools.controls.trainer import build_model
+    from audit_core.work.progress import Progress
 
     threads = physical_cores()
     previous_threads = torch.get_num_threads()

@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audit_core.run.progress import Cancelled, CancelToken, ProgressCallback, ignore_progress
 from audit_core.tools.validation import installation, known_answers
 from audit_core.tools.validation.certificate import CERTIFICATE_SCHEMA, validation_dir, write_certificate
 from audit_core.tools.validation.family_answers import FAMILY_CONTROLS
 from audit_core.version import TOOL_NAME, __version__
+from audit_core.work.progress import Cancelled, CancelToken, ProgressCallback, ignore_progress
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,10 @@ A checkpoint is only read back when asked (`--resume`, or the desktop's offer). 
 that, a checkpoint already in the folder is refused rather than overwritten or quietly
 reused: it may hold hours of work, and the user should say which of the two they want.
 It is removed once the audit's files are written for a completed run.
+
+What the key is made of (run/fingerprint.py) and whether the folder's other files belong
+to the same audit (results/output_folder.py) are the run's to know: the run checks the
+folder before it opens the checkpoint, and hands in the key as a `CheckpointKey`.
 """
 
 from __future__ import annotations
@@ -23,13 +27,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
-from audit_core.errors import MnemoscopeError, PlanError
-from audit_core.version import __version__
+from audit_core.errors import OutputFolderError, PlanError
 
 CHECKPOINT_FILE = "checkpoint.sqlite"
-_FORMAT = "mnemoscope.checkpoint/1"
+# Part of every key (run/fingerprint.py): a checkpoint of another format is never resumed.
+CHECKPOINT_FORMAT = "mnemoscope.checkpoint/1"
 # Which fingerprint part names what, for the message when a checkpoint does not match.
 _PART_NAMES = {"plan": "the plan", "model": "the model files", "reference": "the reference model",
                "members": "the members file", "non_members": "the non-members file",
@@ -54,67 +58,15 @@ class CheckpointError(PlanError):
         self.situation = situation
 
 
-@dataclass(frozen=True, slots=True)
-class Fingerprint:
-    """What an audit's results are a function of, part by part."""
-
-    parts: Mapping[str, str]
+class CheckpointKey(Protocol):
+    """What a checkpoint is keyed by: the audit's fingerprint (run/fingerprint.py), part by
+    part (to say which part changed) and as one digest."""
 
     @property
-    def digest(self) -> str:
-        canonical = json.dumps(dict(self.parts), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    def parts(self) -> Mapping[str, str]: ...
 
-    def audit_id(self) -> str:
-        """A stable id for this audit: the same plan on the same inputs gets the same id."""
-        return f"MNS-{self.digest[:6]}-{self.digest[6:12]}".upper()
-
-
-def audit_fingerprint(plan_dict: Mapping[str, Any], model_files: Any, members_sha256: str,
-                      non_members_sha256: str, reference_files: Any = None) -> Fingerprint:
-    """`model_files`: the inspection's files (name, sha256 each), external data included."""
-
-    def files_digest(files: Any) -> str:
-        listing = sorted((f.name, f.sha256) for f in files)
-        return hashlib.sha256(json.dumps(listing).encode("utf-8")).hexdigest()
-
-    plan = json.dumps(_canonical(plan_dict), sort_keys=True, separators=(",", ":"), default=str)
-    parts = {"format": _FORMAT, "tool": __version__,
-             "plan": hashlib.sha256(plan.encode("utf-8")).hexdigest(),
-             "model": files_digest(model_files), "members": members_sha256,
-             "non_members": non_members_sha256}
-    if reference_files is not None:
-        parts["reference"] = files_digest(reference_files)
-    return Fingerprint(parts)
-
-
-def _canonical(plan_dict: Mapping[str, Any]) -> dict[str, Any]:
-    """The plan as the run sees it: file paths resolved (the same files named from another
-    working folder, `run plan.toml` in its folder or `run /a/plan.toml` elsewhere, are the
-    same audit) and every listed probe's settings completed with their defaults (the desktop
-    saves only what differs from a default, a plan file may spell defaults out)."""
-    from audit_core.plan.params import build_settings, settings_dict
-    from audit_core.plan.parsing import probe_path_settings
-    from audit_core.probes import PROBES_BY_ID
-
-    plan = json.loads(json.dumps(plan_dict, default=str))
-    for probe_id, settings in (plan.get("probes") or {}).items():
-        probe = PROBES_BY_ID.get(probe_id)
-        if probe is not None and isinstance(settings, dict):
-            try:
-                full = settings_dict(build_settings(probe.config_type, settings, f"probes.{probe_id}"))
-            except MnemoscopeError:  # refused later, with its message, by the runner
-                continue
-            plan["probes"][probe_id] = json.loads(json.dumps(full, default=str))
-            for key in probe_path_settings(probe_id):
-                if isinstance(full.get(key), str) and full[key]:
-                    plan["probes"][probe_id][key] = str(Path(full[key]).resolve())
-    for section, keys in (("model", ("path", "reference")), ("data", ("members", "non_members"))):
-        table = plan.get(section)
-        for key in keys:
-            if isinstance(table, dict) and isinstance(table.get(key), str):
-                table[key] = str(Path(table[key]).resolve())
-    return plan
+    @property
+    def digest(self) -> str: ...
 
 
 class NoCheckpoint:
@@ -181,13 +133,12 @@ class CheckpointRequest:
     def path(self) -> Path:
         return self.folder / CHECKPOINT_FILE
 
-    def open(self, fingerprint: Fingerprint) -> Checkpoint:
-        """Open (or create) the checkpoint; PlanError when one is there and may not be used."""
-        from audit_core.results.output_folder import check_same_audit
+    def open(self, fingerprint: CheckpointKey) -> Checkpoint:
+        """Open (or create) the checkpoint; PlanError when one is there and may not be used.
 
-        # The first moment the audit's identity is known, before any model work, and before
-        # a restart discards anything: another audit's folder keeps its checkpoint too.
-        check_same_audit(self.folder, fingerprint.audit_id())
+        The caller has checked that the folder's other files are this audit's (the runner
+        does, with results/output_folder.py): a restart discards the checkpoint here, and
+        another audit's folder keeps its checkpoint too."""
         if self.restart:
             self.discard()
         found = describe_checkpoint(self.folder)
@@ -273,13 +224,11 @@ def check_checkpoint_is_ours(folder: Path) -> None:
 
 
 def _foreign(path: Path) -> Exception:
-    from audit_core.results.output_folder import OutputFolderError
-
     return OutputFolderError(f"{path} is not a Mnemoscope checkpoint; it is never replaced: move "
                              "it away or choose another output folder")
 
 
-def _check_same_audit(found: FoundCheckpoint, fingerprint: Fingerprint, path: Path) -> None:
+def _check_same_audit(found: FoundCheckpoint, fingerprint: CheckpointKey, path: Path) -> None:
     if found.parts == dict(fingerprint.parts):
         return
     changed = sorted(set(found.parts) | set(fingerprint.parts))
