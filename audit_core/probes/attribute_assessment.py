@@ -27,7 +27,7 @@ from audit_core.clinical.record_layout import Tier
 from audit_core.data.cohort import Role
 from audit_core.families.attribute import AttributeThresholds
 from audit_core.probes.attribute_wording import attribute_findings, attribute_headline
-from audit_core.probes.base import ProbeContext, ProbeOutcome
+from audit_core.probes.base import ProbeOutcome
 from audit_core.results.verdicts import Verdict
 from audit_core.stats.intervals import CONFIDENCE, fisher_greater
 from audit_core.stats.precision_recall import average_precision
@@ -54,10 +54,12 @@ def simultaneous_confidence(alpha: float, cells: int) -> float:
     return 1.0 - alpha / max(cells, 1)
 
 
-def assess(ctx: ProbeContext, cells: list[CategoryTier], present: Sequence[CodeSet], base_rate: np.ndarray,
-           *, sizes: dict[Role, int], dropped: list[str]) -> ProbeOutcome:
-    t: AttributeThresholds = ctx.thresholds
-    stats = [_cell_stats(cell, t, ctx.rng) for cell in cells]
+def assess(t: AttributeThresholds, rng: np.random.Generator, cells: list[CategoryTier],
+           present: Sequence[CodeSet], base_rate: np.ndarray, *, sizes: dict[Role, int],
+           dropped: list[str]) -> ProbeOutcome:
+    """The verdict from every (category, tier) cell: reads only the family's thresholds and the
+    probe's random generator (for the bootstrap)."""
+    stats = [_cell_stats(cell, t, rng) for cell in cells]
     confidence = simultaneous_confidence(t.alpha, sum(s["resolved"] for s in stats))
     for s in stats:
         gaps = s.pop("_gaps", None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -19,19 +19,14 @@ from tokenizers import Tokenizer
 from audit_core.data.cohort import Cohort, Role
 from audit_core.families import Family, Thresholds
 from audit_core.models.inspection import ModelInfo
+from audit_core.models.onnx_causal_lm import OnnxCausalLM
+from audit_core.models.onnx_encoder import OnnxEncoder
+from audit_core.models.onnx_tabular import OnnxTabularClassifier
 from audit_core.passes.encoder_outputs import EncoderOutputs
 from audit_core.passes.tabular_signals import TabularOutputs
 from audit_core.passes.token_scores import TokenScores
 from audit_core.results.verdicts import Verdict
 from audit_core.work.progress import Progress
-
-if TYPE_CHECKING:  # for the type checker only: the model modules reach the data layer
-    # (onnx_tabular -> data.loading), which reads the plan, which reads this registry of
-    # probes (plan.parsing -> probes): imported at run time, that would close a cycle.
-    from audit_core.models.onnx_causal_lm import OnnxCausalLM
-    from audit_core.models.onnx_encoder import OnnxEncoder
-    from audit_core.models.onnx_tabular import OnnxTabularClassifier
-
 
 # The model kinds of models/inspection.py, as the names a probe declares (kept as text here
 # so that declaring needs imports no model code).
@@ -74,11 +69,22 @@ class Needs:
         return "; ".join(parts)
 
 
-# What a probe reads, typed by the model kinds there are (a probe that needs one kind's
-# object narrows it with isinstance). The audited model as onnxruntime runs it:
-AuditedModel: TypeAlias = "OnnxCausalLM | OnnxTabularClassifier | OnnxEncoder"
+# What a probe reads, typed by the model kinds there are: a probe that needs one kind's
+# object asks ProbeContext for it (`causal_lm()`, `tabular_outputs()`, ...), which narrows the
+# union. The audited model as onnxruntime runs it:
+AuditedModel = OnnxCausalLM | OnnxTabularClassifier | OnnxEncoder
 # A shared pass's outputs other than the language model's per-probe reductions:
 SharedOutputs = TabularOutputs | EncoderOutputs
+# One family's thresholds dataclass, as `ProbeContext.thresholds_of` returns it.
+FamilyThresholds = TypeVar("FamilyThresholds", bound=Thresholds)
+
+
+class WrongContext(TypeError):
+    """A probe was handed another model kind's model or pass, or another family's thresholds.
+
+    A bug, never the user's input: the runner selects probes by `needs.model_kinds` and gives
+    each its own family's thresholds. The runner reports the probe as not assessed."""
+
 
 class RecordColumns(Protocol):
     """What a probe reads of the plan's column mapping (plan/parsing.py ColumnMapping, which
@@ -107,6 +113,44 @@ class ProbeContext:
     # probabilities and labels) or passes.encoder_outputs.EncoderOutputs (embeddings,
     # pseudo-likelihoods).
     outputs: SharedOutputs | None = None
+
+    # Typed views of the fields above, for the probe that knows what it was selected for. Each
+    # raises WrongContext rather than letting a probe read another kind's object.
+
+    def causal_lm(self) -> OnnxCausalLM:
+        """The audited language model, for a probe that decodes from it or reads its context."""
+        model = self.model
+        # Excluded rather than required: tests stand in for the language model with small
+        # objects that decode planted text, and what must not happen is another kind's model.
+        if isinstance(model, (OnnxTabularClassifier, OnnxEncoder)):
+            raise WrongContext(f"a language-model probe was given a {type(model).__name__}")
+        return model
+
+    def thresholds_of(self, family: type[FamilyThresholds]) -> FamilyThresholds:
+        """The thresholds, as the probe's own family's dataclass (`family`)."""
+        if not isinstance(self.thresholds, family):
+            raise WrongContext(f"a probe reading {family.__name__} was given "
+                               f"{type(self.thresholds).__name__}")
+        return self.thresholds
+
+    def tabular_outputs(self) -> TabularOutputs:
+        """The tabular shared pass (class probabilities and labels), for a tabular probe."""
+        if not isinstance(self.outputs, TabularOutputs):
+            raise WrongContext(f"a tabular probe was given {type(self.outputs).__name__}")
+        return self.outputs
+
+    def encoder_outputs(self) -> EncoderOutputs:
+        """The encoder shared pass (embeddings, pseudo-likelihoods), for an encoder probe."""
+        if not isinstance(self.outputs, EncoderOutputs):
+            raise WrongContext(f"an encoder probe was given {type(self.outputs).__name__}")
+        return self.outputs
+
+    def text_tokenizer(self) -> Tokenizer:
+        """The audited model's tokenizer, for a probe that must encode text of its own (every
+        language model has one: kinds/causal_lm.py loads it with the model)."""
+        if self.tokenizer is None:
+            raise WrongContext("a probe that encodes text was given no tokenizer")
+        return self.tokenizer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

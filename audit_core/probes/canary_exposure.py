@@ -76,14 +76,15 @@ class CanaryExposure:
                             f"the model's context of {context_length} tokens")
 
     def run(self, config: CanaryExposureConfig, ctx: ProbeContext) -> ProbeOutcome:
-        self.validate(config, ctx.model.context_length)
+        model, tokenizer = ctx.causal_lm(), ctx.text_tokenizer()
+        self.validate(config, model.context_length)
         canary_set, canaries = load_canary_set(Path(config.manifest))
         if ctx.columns is not None and ctx.columns.kind != canary_set.kind:
             raise PlanError(f"'probes.canary_exposure': the canaries are {canary_set.kind} records "
                             f"but data.columns.kind is '{ctx.columns.kind}'")
-        unk = unknown_token_id(ctx.tokenizer)
+        unk = unknown_token_id(tokenizer)
         if unk is not None:
-            encoded = ctx.tokenizer.encode(" ".join(canary_set.alphabet), add_special_tokens=False).ids
+            encoded = tokenizer.encode(" ".join(canary_set.alphabet), add_special_tokens=False).ids
             if unk in encoded:
                 raise PlanError("'probes.canary_exposure': the model's tokenizer does not know every "
                                 "symbol of the canaries' alphabet; the canaries were made for another "
@@ -94,14 +95,14 @@ class CanaryExposure:
         exposures, ranks = [], []
         for done, canary in enumerate(canaries):
             truth = render(canary_set, canary.prefix, canary.secret)
-            tree = symbol_tree(ctx.tokenizer, canary_set.alphabet, truth, canary.secret) if exact else None
+            tree = symbol_tree(tokenizer, canary_set.alphabet, truth, canary.secret) if exact else None
             if tree is not None:  # one token per symbol: expand the tree of partial secrets
-                scores = tree_log_perplexities(ctx.model, tree[0], tree[1], canary_set.secret_length,
+                scores = tree_log_perplexities(model, tree[0], tree[1], canary_set.secret_length,
                                                config.batch_size)
             elif exact:
                 texts = [render(canary_set, canary.prefix, s)
                          for s in all_secrets(size, canary_set.secret_length)]
-                scores = log_perplexities(ctx.model, ctx.tokenizer, texts, config.batch_size)
+                scores = log_perplexities(model, tokenizer, texts, config.batch_size)
             if exact:
                 position = sum(s * size ** (canary_set.secret_length - 1 - i)
                                for i, s in enumerate(canary.secret))
@@ -110,7 +111,7 @@ class CanaryExposure:
                 draws = ctx.rng.integers(0, size, size=(config.estimate_samples, canary_set.secret_length))
                 texts = [truth] + [render(canary_set, canary.prefix, tuple(int(x) for x in row))
                                    for row in draws]
-                scores = log_perplexities(ctx.model, ctx.tokenizer, texts, config.batch_size)
+                scores = log_perplexities(model, tokenizer, texts, config.batch_size)
                 bits = estimated_exposure(scores[0], scores[1:], space)
                 rank = None
             exposures.append(bits)
@@ -122,7 +123,7 @@ class CanaryExposure:
 
 def _assess(ctx: ProbeContext, canary_set, canaries, exposures: np.ndarray, ranks, exact: bool,
             samples: int) -> ProbeOutcome:
-    t: CanaryThresholds = ctx.thresholds
+    t = ctx.thresholds_of(CanaryThresholds)
     repeats = np.array([c.repeats for c in canaries])
     space_bits = canary_set.space_bits
     needed = math.log2(len(canaries) / t.alpha)

@@ -41,7 +41,7 @@ class EmbeddingDistance:
 
     def run(self, config: EmbeddingDistanceConfig, ctx: ProbeContext) -> ProbeOutcome:
         ctx.progress.advance(0.0, "neighbour similarity")
-        embeddings = ctx.outputs.embeddings
+        embeddings = ctx.encoder_outputs().embeddings
         members, non_members = neighbour_similarity(
             embeddings[Role.MEMBERS], embeddings[Role.NON_MEMBERS], config.neighbours, ctx.rng)
         ctx.progress.advance(0.3, "membership statistics")

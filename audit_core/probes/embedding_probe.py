@@ -28,6 +28,7 @@ from audit_core.clinical.code_sets import parse_code_sets
 from audit_core.clinical.sensitive_inputs import SensitiveInputs, sensitive_inputs
 from audit_core.data.cohort import Role
 from audit_core.families import Family
+from audit_core.families.embedding import EmbeddingThresholds
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.results.figures import (
     format_auc,
@@ -83,7 +84,7 @@ class EmbeddingProbe:
 
     def run(self, config: EmbeddingProbeConfig, ctx: ProbeContext) -> ProbeOutcome:
         ctx.progress.advance(0.0, "reading the hidden states")
-        if not getattr(ctx.model, "has_hidden_states", False):
+        if not ctx.causal_lm().has_hidden_states:
             ctx.progress.advance(1.0, "no hidden states to read")
             return _not_applicable(ctx)
         inputs = sensitive_inputs(ctx, config.prompt_tokens, config.code_sets,
@@ -101,6 +102,7 @@ class EmbeddingProbe:
 
 def _hidden_states(ctx: ProbeContext, prompts: list[np.ndarray], pad_id: int, batch_size: int,
                    step: int) -> np.ndarray:
+    model = ctx.causal_lm()
     out = []
     for start in range(0, len(prompts), batch_size):
         batch = prompts[start:start + batch_size]
@@ -109,7 +111,7 @@ def _hidden_states(ctx: ProbeContext, prompts: list[np.ndarray], pad_id: int, ba
         mask = np.zeros_like(ids)
         for i, prompt in enumerate(batch):
             ids[i, :len(prompt)], mask[i, :len(prompt)] = prompt, 1
-        out.append(ctx.model.last_hidden_states(ids, mask))
+        out.append(model.last_hidden_states(ids, mask))
         done = (start + len(batch)) / max(len(prompts), 1)
         ctx.progress.advance(0.3 * (step + done), "reading the hidden states")
     return np.concatenate(out) if out else np.zeros((0, 1))
@@ -166,7 +168,7 @@ def _assess(config: EmbeddingProbeConfig, ctx: ProbeContext, inputs: SensitiveIn
     tested = [r for r in results if r["p_value"] is not None]
     for row, q in zip(tested, benjamini_hochberg([r["p_value"] for r in tested])):
         row["q_value"] = q
-    t = ctx.thresholds
+    t = ctx.thresholds_of(EmbeddingThresholds)
     for row in results:
         name = inputs.names.get(row["category"], row["category"])
         key = row["category"]

@@ -68,7 +68,7 @@ class Extraction:
                 rows = eligible[role][start:start + config.batch_size]
                 prompts = np.stack([ids[i][:config.prefix_tokens] for i in rows])
                 truth = np.stack([ids[i][config.prefix_tokens:need] for i in rows])
-                generated = ctx.model.greedy(prompts, config.suffix_tokens)
+                generated = ctx.causal_lm().greedy(prompts, config.suffix_tokens)
                 same = generated == truth
                 rates[rows] = same.mean(axis=1)
                 hit[rows] = same.all(axis=1)
@@ -80,7 +80,7 @@ class Extraction:
 
 def _assess(config: ExtractionConfig, ctx: ProbeContext, eligible: dict[Role, np.ndarray],
             match: dict[Role, np.ndarray], exact: dict[Role, np.ndarray]) -> ProbeOutcome:
-    t: ExtractionThresholds = ctx.thresholds
+    t = ctx.thresholds_of(ExtractionThresholds)
     n_m, n_n = len(eligible[Role.MEMBERS]), len(eligible[Role.NON_MEMBERS])
     k_m, k_n = int(exact[Role.MEMBERS].sum()), int(exact[Role.NON_MEMBERS].sum())
     rate_m = k_m / n_m if n_m else None

@@ -23,6 +23,7 @@ import numpy as np
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
 from audit_core.families import Family
+from audit_core.families.identifiers import IdentifierThresholds
 from audit_core.identifiers.detector import CATEGORIES, DIRECT, detect
 from audit_core.identifiers.index import IdentifierIndex, keys_of, namespaced
 from audit_core.identifiers.masking import masked
@@ -93,7 +94,7 @@ class IdentifierLeakage:
     def run(self, config: IdentifierLeakageConfig, ctx: ProbeContext) -> ProbeOutcome:
         if ctx.columns is not None and ctx.columns.kind != "text":
             return not_applicable(ctx)
-        tokenizer = ctx.tokenizer
+        model, tokenizer = ctx.causal_lm(), ctx.text_tokenizer()
         index = {role: IdentifierIndex(ctx.cohorts[role].sequences) for role in Role}
         stops = stop_ids(tokenizer)
         tallies = {source: _Tally() for source in ("members", "non_members", "unprompted")}
@@ -109,7 +110,7 @@ class IdentifierLeakage:
             eligible[role] = rows
             prompts = [ids[i][:config.prefix_tokens] for i in rows]
             drawn = sample_continuations(
-                ctx.model, prompts, steps=config.new_tokens, n=config.samples_per_prompt,
+                model, prompts, steps=config.new_tokens, n=config.samples_per_prompt,
                 rng=ctx.rng, temperature=config.temperature, top_p=config.top_p, stops=stops,
                 batch_size=config.batch_size, progress=ctx.progress.slice(lo, hi),
                 message=f"generating from {role.value.replace('_', '-')} prompts")
@@ -125,8 +126,8 @@ class IdentifierLeakage:
             # One prompt per generation (not n samples of one): batches stay bounded and
             # progress and cancel are seen between them.
             drawn = sample_continuations(
-                ctx.model, [start] * config.unprompted,
-                steps=min(config.new_tokens + config.prefix_tokens, ctx.model.context_length - len(start)),
+                model, [start] * config.unprompted,
+                steps=min(config.new_tokens + config.prefix_tokens, model.context_length - len(start)),
                 n=1, rng=ctx.rng, temperature=config.temperature, top_p=config.top_p, stops=stops,
                 batch_size=config.batch_size, progress=ctx.progress.slice(0.8, 1.0),
                 message="generating unprompted")
@@ -174,7 +175,7 @@ def _tally(tally: _Tally, found, index, own: set, examples: dict[str, list[str]]
 
 def _assess(config, ctx: ProbeContext, tallies: dict[str, _Tally], own_hits, eligible,
             examples, unprompted_ran: bool) -> ProbeOutcome:
-    t = ctx.thresholds
+    t = ctx.thresholds_of(IdentifierThresholds)
     m, n, u = tallies["members"], tallies["non_members"], tallies["unprompted"]
     # Primary contrast: prompts whose generation gave back the prompt patient's own
     # identifiers (not in the prompt), members against non-members.

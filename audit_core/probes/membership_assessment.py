@@ -93,7 +93,7 @@ def held_out_operating_point(members: np.ndarray, non_members: np.ndarray, targe
 
 def assess_membership(members: np.ndarray, non_members: np.ndarray, ctx: ProbeContext,
                       attack: str, strength: str = REFERENCE_FREE) -> ProbeOutcome:
-    thresholds: MembershipThresholds = ctx.thresholds
+    thresholds = ctx.thresholds_of(MembershipThresholds)
     rng = ctx.rng
     n1, n0 = len(members), len(non_members)
     # The scores come from the shared pass; what is left is statistics (bootstraps first).

@@ -19,14 +19,13 @@ report can label each truthfully. A stratum with a hidden count shows no figures
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.split_validity import record_tokens
 from audit_core.data.subgroup_categories import MIN_CELL, pooled_label, split_categories, value_floor
-from audit_core.families.membership import MembershipThresholds
 from audit_core.results.figures import (
     format_auc,
     format_count,
@@ -94,9 +93,19 @@ def membership_strata(cohorts: dict[Role, Cohort], rare_max_members: int,
     return strata
 
 
+class StrataRules(Protocol):
+    """The two thresholds the strata read, in both families that judge strata: membership
+    (its subgroup table) and subgroups (the vulnerable-subgroups probe)."""
+
+    @property
+    def min_cell(self) -> int: ...  # a count below this is suppressed
+    @property
+    def subgroup_fdr(self) -> float: ...  # the false discovery rate of the strata's flags
+
+
 def assess_strata(strata: list[Stratum], members: np.ndarray, non_members: np.ndarray,
                   flagged_members: np.ndarray | None, flagged_non_members: np.ndarray | None,
-                  t: MembershipThresholds, rng: np.random.Generator) -> list[dict[str, Any]]:
+                  t: StrataRules, rng: np.random.Generator) -> list[dict[str, Any]]:
     """One entry per stratum, in the order given (see the module docstring)."""
     rows: list[dict[str, Any]] = []
     for s in strata:

@@ -40,6 +40,7 @@ from audit_core.clinical.prompt_variants import (
 from audit_core.clinical.sensitive_inputs import check_prompt_fits, sensitive_inputs, signal_of
 from audit_core.data.cohort import Role
 from audit_core.families import Family
+from audit_core.families.perturbation import PerturbationThresholds
 from audit_core.passes.chunked_scoring import mean_logprobs
 from audit_core.passes.token_scores import TokenScores
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
@@ -114,7 +115,7 @@ class Perturbation:
 
     def run(self, config: PerturbationConfig, ctx: ProbeContext) -> ProbeOutcome:
         ctx.progress.advance(0.0, "sensitive signal at the true prompts")
-        t = ctx.thresholds
+        t = ctx.thresholds_of(PerturbationThresholds)
         inputs = sensitive_inputs(ctx, config.prompt_tokens, config.code_sets,
                                   f"probes.{self.id}.code_sets")
         categories = list(inputs.categories)
@@ -128,7 +129,7 @@ class Perturbation:
             top = [int(i) for i in np.argsort(-loss, kind="stable") if carries[i]][:config.top_membership]
             rows = sorted(set(sampled_rows(len(loss), config.max_records, ctx.rng).tolist()) | set(top))
             base = signal(
-                ctx.model, inputs, [inputs.prompts[role][i] for i in rows], rng=ctx.rng,
+                ctx.causal_lm(), inputs, [inputs.prompts[role][i] for i in rows], rng=ctx.rng,
                 on_chunk=lambda f, s=step: ctx.progress.advance(0.3 * (s + f) / 2,
                                                                   "sensitive signal at the true prompts"))
             chosen[role] = _choose(np.asarray(rows, dtype=np.int64), base,
@@ -143,7 +144,7 @@ class Perturbation:
             for record in chosen[role]:
                 prompt = inputs.prompts[role][record]
                 variants = prompt_variants(prompt, vocab)
-                values = signal(ctx.model, inputs, [prompt] + [v.ids for v in variants], rng=ctx.rng)
+                values = signal(ctx.causal_lm(), inputs, [prompt] + [v.ids for v in variants], rng=ctx.rng)
                 for k, category in enumerate(categories):
                     if inputs.after[role][category][record] != 1.0:
                         continue
@@ -215,7 +216,7 @@ def _nearest(variant: Variant) -> bool:
 
 def _outcome(cases: list[Case], names: dict[str, str], categories: list[str], ctx: ProbeContext,
              config: PerturbationConfig) -> ProbeOutcome:
-    t = ctx.thresholds
+    t = ctx.thresholds_of(PerturbationThresholds)
     metrics: dict[str, Any] = {}
     counts = {(role, outcome): 0 for role in Role for outcome in (PATIENT_SPECIFIC, POPULATION, NO_SIGNAL)}
     for case in cases:

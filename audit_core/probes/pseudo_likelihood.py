@@ -36,7 +36,7 @@ class PseudoLikelihood:
 
     def run(self, config: PseudoLikelihoodConfig, ctx: ProbeContext) -> ProbeOutcome:
         ctx.progress.advance(0.0, "pseudo-likelihood")
-        scores = ctx.outputs.pseudo_log_likelihood
+        scores = ctx.encoder_outputs().pseudo_log_likelihood
         ctx.progress.advance(0.3, "membership statistics")
         return assess_membership(scores[Role.MEMBERS], scores[Role.NON_MEMBERS], ctx,
                                  "The mean pseudo-log-likelihood (each position masked in turn)")

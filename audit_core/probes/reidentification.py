@@ -84,10 +84,11 @@ class Reidentification:
         start = start_prompt(ctx.tokenizer) if ctx.tokenizer is not None else None
         if start is None:
             start = np.asarray([ctx.token_ids[Role.MEMBERS][0][0]], dtype=np.int64)
-        steps = min(config.max_tokens, ctx.model.context_length - len(start))
+        model = ctx.causal_lm()
+        steps = min(config.max_tokens, model.context_length - len(start))
         # One prompt per record (not n samples of one): bounded batches, progress between them.
         drawn = [samples[0] for samples in sample_continuations(
-            ctx.model, [start] * config.generated, steps=steps, n=1, rng=ctx.rng,
+            model, [start] * config.generated, steps=steps, n=1, rng=ctx.rng,
             temperature=config.temperature, top_p=config.top_p,
             stops=stop_ids(ctx.tokenizer) if ctx.tokenizer is not None else (),
             batch_size=config.batch_size, progress=ctx.progress.slice(0.0, 0.9),
@@ -134,7 +135,7 @@ def _initial_risk(index: QuasiIdentifierIndex, records: list[frozenset[str]]) ->
 def _assess(ctx: ProbeContext, unique, hits, initial: float, sizes: np.ndarray) -> ProbeOutcome:
     from scipy.stats import binomtest
 
-    t: ReidentificationThresholds = ctx.thresholds
+    t = ctx.thresholds_of(ReidentificationThresholds)
     n = len(unique[Role.MEMBERS])
     um, un = unique[Role.MEMBERS], unique[Role.NON_MEMBERS]
     k_m, k_n = int(um.sum()), int(un.sum())

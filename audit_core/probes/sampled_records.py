@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from tokenizers import Tokenizer
 
+from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.work.progress import Progress
 
 _STOP_TOKENS = ("[EOS]", "</s>", "<|endoftext|>", "<eos>", "<|end_of_text|>")
 
 
-def start_prompt(tokenizer) -> np.ndarray | None:
+def start_prompt(tokenizer: Tokenizer) -> np.ndarray | None:
     """The ids the tokenizer puts before any record (BOS), or None if it adds nothing."""
     ids = tokenizer.encode("", add_special_tokens=True).ids
     if not ids:
@@ -29,11 +31,11 @@ def start_prompt(tokenizer) -> np.ndarray | None:
     return np.asarray(head or ids[:1], dtype=np.int64)
 
 
-def stop_ids(tokenizer) -> list[int]:
+def stop_ids(tokenizer: Tokenizer) -> list[int]:
     return [i for name in _STOP_TOKENS if (i := tokenizer.token_to_id(name)) is not None]
 
 
-def sample_continuations(model, prompts: Sequence[np.ndarray], *, steps: int, n: int,
+def sample_continuations(model: OnnxCausalLM, prompts: Sequence[np.ndarray], *, steps: int, n: int,
                          rng: np.random.Generator, temperature: float, top_p: float,
                          stops: Sequence[int], batch_size: int, progress: Progress,
                          message: str) -> list[list[np.ndarray]]:
@@ -52,5 +54,5 @@ def sample_continuations(model, prompts: Sequence[np.ndarray], *, steps: int, n:
     return out
 
 
-def decode(tokenizer, ids: np.ndarray) -> str:
+def decode(tokenizer: Tokenizer, ids: np.ndarray) -> str:
     return tokenizer.decode([int(i) for i in ids], skip_special_tokens=True)

@@ -24,6 +24,7 @@ each category in unprompted generations is the population baseline.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -44,6 +45,7 @@ from audit_core.clinical.sensitive_signal import (
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
 from audit_core.families import Family
+from audit_core.families.attribute import AttributeThresholds
 from audit_core.probes.attribute_assessment import CategoryTier, assess
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.clinical_context import sampled_rows, vocabulary_of
@@ -99,7 +101,8 @@ class SensitiveAttributes:
                             f"of {context_length} tokens")
 
     def run(self, config: SensitiveAttributesConfig, ctx: ProbeContext) -> ProbeOutcome:
-        self.validate(config, ctx.model.context_length)
+        model = ctx.causal_lm()
+        self.validate(config, model.context_length)
         vocabulary = vocabulary_of(ctx)
         layout = build_layout(vocabulary, demographic_prefixes=config.demographic_prefixes, where=_KEY)
         sets = parse_code_sets(config.code_sets, f"{_KEY}.code_sets")
@@ -108,18 +111,18 @@ class SensitiveAttributes:
         watched = [ids_by_set[s.name] for s in present]
         every = np.unique(np.concatenate(watched)) if watched else np.zeros(0, dtype=np.int64)
         tiers = [t for t in parse_tiers(config.tiers, f"{_KEY}.tiers") if t.name != NOTHING]
-        horizon = min(config.horizon, ctx.model.context_length - 1)
+        horizon = min(config.horizon, model.context_length - 1)
         records = ctx.token_ids
         rows = {role: sampled_rows(len(records[role]), config.max_records, ctx.rng) for role in Role}
-        common = {"signal": config.signal, "horizon": horizon, "temperature": config.temperature,
-                  "top_p": config.top_p, "rng": ctx.rng, "stop_ids": sorted(layout.stop_ids),
-                  "batch_size": config.batch_size}
+        # The sampling settings every call shares: the unprompted base rate and each tier's prompts.
+        signals_of = partial(category_signals, model, signal=config.signal, horizon=horizon,
+                             temperature=config.temperature, top_p=config.top_p, rng=ctx.rng,
+                             stop_ids=sorted(layout.stop_ids), batch_size=config.batch_size)
         ctx.progress.advance(0.0, "unprompted base rate")
         base_rate = np.zeros(len(present))
         if present and len(records[Role.MEMBERS]):
             start = start_prompt(layout, records[Role.MEMBERS][0])
-            base_rate = category_signals(ctx.model, [start], watched, samples=config.baseline_samples,
-                                         **common)[0]
+            base_rate = signals_of([start], watched, samples=config.baseline_samples)[0]
         cells: list[CategoryTier] = []
         steps = max(len(tiers) * 2, 1)
         for t, tier in enumerate(tiers):
@@ -143,9 +146,8 @@ class SensitiveAttributes:
                 def advance(f: float, d: float = done, what: str = message) -> None:
                     ctx.progress.advance(0.05 + 0.9 * (d + f / steps), what)
 
-                signals = (category_signals(
-                    ctx.model, prompts, watched, samples=config.samples, on_chunk=advance, **common)
-                    if prompts and present else np.zeros((len(prompts), len(present))))
+                signals = (signals_of(prompts, watched, samples=config.samples, on_chunk=advance)
+                           if prompts and present else np.zeros((len(prompts), len(present))))
                 per_role[role] = (np.asarray(scored, dtype=np.int64),
                                   np.asarray(labels, dtype=np.float64).reshape(len(scored), len(present)),
                                   signals)
@@ -155,5 +157,6 @@ class SensitiveAttributes:
                     rows={role: per_role[role][0] for role in Role},
                     labels={role: per_role[role][1][:, k] for role in Role},
                     signals={role: per_role[role][2][:, k] for role in Role}))
-        return assess(ctx, cells, present, base_rate, sizes={r: len(records[r]) for r in Role},
+        return assess(ctx.thresholds_of(AttributeThresholds), ctx.rng, cells, present, base_rate,
+                      sizes={r: len(records[r]) for r in Role},
                       dropped=[s.label for s in sets if not len(ids_by_set[s.name])])

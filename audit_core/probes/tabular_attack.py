@@ -17,7 +17,7 @@ TABULAR_KINDS = ("tabular_classifier",)
 def assess_signal(ctx: ProbeContext, signal: Signal, attack: str, *,
                   calibrated: bool = False) -> ProbeOutcome:
     ctx.progress.advance(0.0, "scoring the records")
-    scores = (calibrated_scores if calibrated else signal_scores)(ctx.outputs, signal)
+    scores = (calibrated_scores if calibrated else signal_scores)(ctx.tabular_outputs(), signal)
     ctx.progress.advance(0.3, "membership statistics")
     return assess_membership(scores[Role.MEMBERS], scores[Role.NON_MEMBERS], ctx, attack,
                              REFERENCE_CALIBRATED if calibrated else REFERENCE_FREE)

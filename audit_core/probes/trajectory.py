@@ -102,23 +102,24 @@ class Trajectory:
                             f"model's context of {context_length} tokens")
 
     def run(self, config: TrajectoryConfig, ctx: ProbeContext) -> ProbeOutcome:
-        self.validate(config, ctx.model.context_length)
+        model = ctx.causal_lm()
+        self.validate(config, model.context_length)
         vocabulary = vocabulary_of(ctx)
         tiers = parse_tiers(config.tiers, "probes.trajectory.tiers")
         layout = build_layout(vocabulary, demographic_prefixes=config.demographic_prefixes,
                               time_tokens=config.time_tokens, where="probes.trajectory")
-        embeddings = (read_input_embeddings(ctx.model.info.path, ctx.model.vocab_size)
+        embeddings = (read_input_embeddings(model.info.path, model.vocab_size)
                       if config.distance == "auto" else None)
         distance = code_distance(vocabulary, embeddings)
         rows = {role: sampled_rows(len(ctx.token_ids[role]), config.max_records, ctx.rng) for role in Role}
         records = ctx.token_ids
-        horizon = min(config.horizon, ctx.model.context_length - 1)
+        horizon = min(config.horizon, model.context_length - 1)
         ctx.progress.advance(0.0, "population baselines")
         members = [records[Role.MEMBERS][i] for i in rows[Role.MEMBERS]]
         start = start_prompt(layout, records[Role.MEMBERS][0]) if members else np.array([0])
-        pool = ctx.model.sample([start], horizon, n=config.baseline_samples, rng=ctx.rng,
-                                temperature=config.temperature, top_p=config.top_p,
-                                stop_ids=sorted(layout.stop_ids), batch_size=config.batch_size)
+        pool = model.sample([start], horizon, n=config.baseline_samples, rng=ctx.rng,
+                            temperature=config.temperature, top_p=config.top_p,
+                            stop_ids=sorted(layout.stop_ids), batch_size=config.batch_size)
         baselines = Baselines(
             frequency=[layout.codes_and_times(s) for s in
                        frequency_sequences(layout, members, config.baseline_samples, horizon, ctx.rng)],
@@ -133,12 +134,12 @@ class Trajectory:
                 # A prompt must leave room for the horizon in the model's context.
                 usable = np.array([i for i in rows[role]
                                    if (layout.prompt_length(records[role][i], tier) or 0) + horizon
-                                   <= ctx.model.context_length], dtype=np.int64)
+                                   <= model.context_length], dtype=np.int64)
 
                 def advance(f: float, d: float = done, what: str = message) -> None:
                     ctx.progress.advance(0.05 + 0.9 * (d + f / steps), what)
                 results[tier.name][role] = score_tier(
-                    ctx.model, layout, distance, records[role], usable, tier, baselines,
+                    model, layout, distance, records[role], usable, tier, baselines,
                     samples=config.samples, horizon=horizon, temperature=config.temperature,
                     top_p=config.top_p, exact_codes=config.exact_codes, rng=ctx.rng,
                     batch_size=config.batch_size, chunk=max(1, config.batch_size // config.samples),

@@ -45,7 +45,7 @@ TIER_COLUMNS = ("known_tokens", "n_members", "n_non_members", "distance_members"
 
 def assess(config, ctx: ProbeContext, tiers: Sequence[Tier], results: dict[str, dict[Role, TierScores]],
            distance_method: str, horizon: int) -> ProbeOutcome:
-    t: TrajectoryThresholds = ctx.thresholds
+    t = ctx.thresholds_of(TrajectoryThresholds)
     rows = [_tier_row(tier, results[tier.name], t, ctx.rng) for tier in tiers]
     judged = [row for row in rows if row["judged"]]
     level = t.alpha / max(len(judged), 1)

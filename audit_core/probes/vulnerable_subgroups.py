@@ -34,6 +34,7 @@ from audit_core.clinical.sensitive_inputs import (
 )
 from audit_core.data.cohort import Role
 from audit_core.families import Family
+from audit_core.families.subgroups import SubgroupThresholds
 from audit_core.passes.chunked_scoring import mean_logprobs
 from audit_core.passes.token_scores import TokenScores
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
@@ -99,13 +100,13 @@ class VulnerableSubgroups:
             screened[role] = sampled_rows(len(loss[role]), config.max_records, ctx.rng)
             signal[role] = np.zeros((len(loss[role]), len(inputs.categories)))
             signal[role][screened[role]] = signal_of(
-                ctx.model, inputs, [inputs.prompts[role][i] for i in screened[role]],
+                ctx.causal_lm(), inputs, [inputs.prompts[role][i] for i in screened[role]],
                 horizon=config.horizon,
                 samples=config.samples, temperature=config.temperature, top_p=config.top_p,
                 rng=ctx.rng, batch_size=config.batch_size,
                 on_chunk=lambda f, s=step: ctx.progress.advance(0.05 + 0.35 * (s + f),
                                                                   "sensitive disclosure signal"))
-        t = ctx.thresholds
+        t = ctx.thresholds_of(SubgroupThresholds)
         strata = vulnerable_strata(ctx.cohorts, t.rare_code_max_members, carrier_masks(inputs),
                                    inputs.names, t.min_cell)
         rows = assess_strata(strata, loss[Role.MEMBERS], loss[Role.NON_MEMBERS], None, None, t,

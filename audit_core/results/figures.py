@@ -12,7 +12,7 @@ Plain strings only: no Qt, no reportlab, so every front end can use it.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 DASH = "–"  # en dash: the range separator in intervals
 MISSING = "—"  # em dash: no value
@@ -20,8 +20,9 @@ TO = " to "  # the separator of intervals whose bounds carry a sign (-0.297 to -
 PAIR = " / "  # members / non-members
 
 
-def is_number(value: Any) -> bool:
-    # bool is an int in Python but never a measurement.
+def is_number(value: Any) -> TypeGuard[float]:
+    # bool is an int in Python but never a measurement. A TypeGuard: after the check the type
+    # checker knows a result's field (read as Any or None) is a number (int is a float to it).
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 

@@ -12,7 +12,6 @@ was compared with the false discovery rate.
 from __future__ import annotations
 
 import re
-import types
 
 import numpy as np
 import pytest
@@ -60,9 +59,8 @@ def _t2(*categories: tuple[str, int, float, int, float], seed: int = 1):
                                   labels={Role.MEMBERS: y_m, Role.NON_MEMBERS: y_n},
                                   signals={Role.MEMBERS: s_m, Role.NON_MEMBERS: s_n}))
     t = AttributeThresholds()
-    ctx = types.SimpleNamespace(thresholds=t, rng=np.random.default_rng(seed))
-    outcome = assess(ctx, cells, sets, np.zeros(len(sets)), sizes={Role.MEMBERS: N, Role.NON_MEMBERS: N},
-                     dropped=[])
+    outcome = assess(t, np.random.default_rng(seed), cells, sets, np.zeros(len(sets)),
+                     sizes={Role.MEMBERS: N, Role.NON_MEMBERS: N}, dropped=[])
     probe = {"id": "sensitive_attributes", "family": "attribute", "verdict": outcome.verdict.value,
              "metrics": outcome.metrics, "curves": outcome.curves, "findings": list(outcome.findings),
              "headline": {"label": outcome.headline.label, "text": outcome.headline.text},

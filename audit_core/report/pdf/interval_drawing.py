@@ -40,7 +40,8 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     first = math.floor(low / step + 1e-9) * step
-    ticks, value = [], first
+    ticks: list[float] = []
+    value = first
     while not ticks or ticks[-1] < high - 1e-12:
         ticks.append(round(value, 10))
         value += step
@@ -99,7 +100,7 @@ def interval_drawing(chart: IntervalChart, width: float, font: str) -> Drawing:
         # A one-sided bound (no upper end) is drawn from the bound to the estimate.
         ends = [e for e in (row.low, row.high) if e is not None]
         if ends:
-            start, stop = (row.low, row.high) if len(ends) == 2 else (ends[0], row.value)
+            start, stop = (ends[0], ends[1]) if len(ends) == 2 else (ends[0], row.value)
             drawing.add(Line(x(start), y, x(stop), y, strokeColor=colour, strokeWidth=1.1))
             for end in ends:
                 drawing.add(Line(x(end), y - 2.2, x(end), y + 2.2, strokeColor=colour, strokeWidth=1.1))

@@ -26,7 +26,8 @@ def check_signatures(path: Path, data: bytes, written: int | None, result: Verif
                      trust: list[Path]) -> None:
     """`written`: bytes of the file as the tool wrote it (its integrity record), or None
     when unknown; whatever follows must be signatures, or the file was changed."""
-    added = written is not None and bool(data[written:].strip())
+    appended = data[written:] if written is not None else b""
+    added = bool(appended.strip())
     quiet_pyhanko()
     try:
         from pyhanko.keys import load_cert_from_pemder
@@ -38,7 +39,7 @@ def check_signatures(path: Path, data: bytes, written: int | None, result: Verif
             result.bad("The file is signed, but pyHanko is not installed to check the signature "
                        "(pip install 'mnemoscope[signing]').")
         elif added:
-            result.bad(f"{len(data) - written} bytes were added after the report was written.")
+            result.bad(f"{len(appended)} bytes were added after the report was written.")
         else:
             result.note("Not digitally signed (and pyHanko, which checks signatures, is not installed).")
         return
@@ -53,7 +54,7 @@ def check_signatures(path: Path, data: bytes, written: int | None, result: Verif
             signatures = list(reader.embedded_signatures)
             if not signatures:
                 if added:
-                    result.bad(f"{len(data) - written} bytes were added after the report was written "
+                    result.bad(f"{len(appended)} bytes were added after the report was written "
                                "(an unsigned update: edits, not signatures).")
                 else:
                     result.note("Not digitally signed, so no approval signature yet (approvers add theirs "

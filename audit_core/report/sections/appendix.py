@@ -111,11 +111,11 @@ def signature_rows(model: Mapping[str, Any]) -> list[tuple[str, ...]]:
     for direction, key in (("Input", "inputs"), ("Output", "outputs")):
         for tensor in map(as_mapping, as_list(model.get(key))):
             name = as_text(tensor.get("name"))
-            shape = as_list(tensor.get("shape"))
-            shape_text = "[" + ", ".join(str(d) for d in shape) + "]" if shape else MISSING
+            dims = as_list(tensor.get("shape"))
+            shape_text = "[" + ", ".join(str(d) for d in dims) + "]" if dims else MISSING
             pattern = re.sub(r"\d+", "#", name)
             groups.setdefault((direction, pattern, as_text(tensor.get("type")), shape_text), []).append(name)
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for (direction, _, kind, shape), names in groups.items():
         label = names[0] if len(names) == 1 else f"{names[0]} … {names[-1]} ({len(names)} tensors)"
         rows.append((direction, label, kind, shape))

@@ -32,7 +32,8 @@ BUCKET_OF_VERDICT = {"fail": REJECT, "warn": AGAINST, "pass": FOR}
 # Rows of one bucket are grouped by risk, in the order a reader weighs them: the family
 # registry's order (who was in the training data, what comes out of the model verbatim or
 # identifies a patient, then what can be inferred about them).
-RISK_ORDER = {family: index for index, family in enumerate(FAMILIES)}
+# Keyed by text: a result names its family as a string (a Family equals its value).
+RISK_ORDER: dict[str, int] = {family: index for index, family in enumerate(FAMILIES)}
 
 
 def risk_rank(probe: Mapping[str, Any]) -> int:

@@ -178,9 +178,9 @@ def plain_number(probe: Mapping[str, Any]) -> PlainNumber | None:
         if not is_number(members):
             return None
         of = f"of {format_count(generated)}" if is_number(generated) else "of the"
-        control = metrics.get("singling_out_rate_non_members")
-        against = (f", against {format_metric('singling_out_rate_non_members', control)} that point "
-                   "to a patient it never saw") if is_number(control) else ""
+        non_members = metrics.get("singling_out_rate_non_members")
+        against = (f", against {format_metric('singling_out_rate_non_members', non_members)} that point "
+                   "to a patient it never saw") if is_number(non_members) else ""
         return PlainNumber(
             format_metric("singling_out_rate_members", members, metrics.get("singling_out_rate_members_ci")),
             f"{of} records the model generated point to one training patient by age, sex, rare "

@@ -20,6 +20,7 @@ from audit_core.families import Family
 from .elements import (
     Align,
     Block,
+    Cell,
     Figure,
     OperatingPoint,
     Paragraph,
@@ -91,7 +92,8 @@ def membership_section(probes: Sequence[Mapping[str, Any]], number_text: str) ->
 
 def _table(probes: Sequence[Mapping[str, Any]]) -> Table:
     metrics = [as_mapping(p.get("metrics")) for p in probes]
-    primary = next((number(m, "primary_fpr") for m in metrics if number(m, "primary_fpr")), 0.01)
+    stated = [fpr for fpr in (number(m, "primary_fpr") for m in metrics) if fpr]
+    primary = stated[0] if stated else 0.01
     counts = {_n(m) for m in metrics}
     shared_n = len(counts) == 1
     header = ["Attack", "AUC (95% CI)", *(f"TPR at {label} FPR" for _, _, label in OPERATING_POINTS),
@@ -100,7 +102,7 @@ def _table(probes: Sequence[Mapping[str, Any]]) -> Table:
     if not shared_n:
         header.insert(1, "n (members / non-members)")
         widths = [0.11, 0.1, 0.11, 0.11, 0.11, 0.11, 0.15, 0.08, 0.12]
-    rows = []
+    rows: list[tuple[Cell, ...]] = []
     for probe, m in zip(probes, metrics):
         verdict = probe_verdict(probe)
         if verdict == ERROR:
@@ -110,7 +112,7 @@ def _table(probes: Sequence[Mapping[str, Any]]) -> Table:
                        *(_tpr_cell(m, name, fpr) for name, fpr, _ in OPERATING_POINTS),
                        _held_out(m), format_metric("epsilon_lower_bound", m.get("epsilon_lower_bound"))
                        if "epsilon_lower_bound" in m else "—"]
-        row = [short_name(probe), *figures, verdict_badge(verdict, probe.get("verdict"))]
+        row: list[Cell] = [short_name(probe), *figures, verdict_badge(verdict, probe.get("verdict"))]
         if not shared_n:
             row.insert(1, _n(m) or "—")
         rows.append(tuple(row))
@@ -153,7 +155,7 @@ def _caption(metrics: Sequence[Mapping[str, Any]], shared_n: bool, primary: floa
     parts.append("TPR: the share of members an attack flags when it flags that share (FPR) of "
                  "non-members. Held out: threshold set on half of the non-members, judged on the other "
                  "half; the verdict reads these.")
-    resolvable = sorted({number(m, "resolvable_fpr") for m in metrics} - {None})
+    resolvable = sorted({fpr for fpr in (number(m, "resolvable_fpr") for m in metrics) if fpr is not None})
     if marked and resolvable:
         parts.append(f"{BELOW_RESOLUTION} Below the smallest FPR these cohorts resolve "
                      f"({format_percent(resolvable[0])}): indicative only.")

@@ -98,8 +98,7 @@ def metric_label(name: str) -> str:
             stem, cohort = name[: -len(suffix)], words
             break
     stem = re.sub(r"(\d+(?:\.\d+)?)pct(?=_|$)", r"\1%", stem)
-    words = [_ACRONYMS.get(word, word) for word in stem.split("_") if word]
-    label = humanize(" ".join(words))
+    label = humanize(" ".join(_ACRONYMS.get(word, word) for word in stem.split("_") if word))
     return f"{label}, {cohort}" if cohort else label
 
 

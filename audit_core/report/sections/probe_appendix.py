@@ -23,7 +23,9 @@ from .values import as_list, as_mapping, as_text, format_general, humanize
 ATTACKS_PER_TABLE = 4
 # Metrics a probe's own table prints in the body (clinical_tables.py): T1's gap per tier,
 # T2's AUROC gap per category and tier. Not repeated here.
-TABLE_COLUMNS = {Family.TRAJECTORY: ("distance_gap_",), Family.ATTRIBUTE: ("auroc_gap_",)}
+# Keyed by text: a result names its family as a string (a Family equals its value).
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {Family.TRAJECTORY: ("distance_gap_",),
+                                             Family.ATTRIBUTE: ("auroc_gap_",)}
 # Printed elsewhere once: the prior is a threshold (A.2).
 ELSEWHERE = frozenset({"prior"})
 

@@ -12,7 +12,17 @@ from typing import Any
 from audit_core.families import Family
 
 from .clinical_meaning import clinical_meaning
-from .elements import Block, Figure, HistogramChart, OperatingPoint, Paragraph, RocChart, RocSeries, TextStyle
+from .elements import (
+    Block,
+    Chart,
+    Figure,
+    HistogramChart,
+    OperatingPoint,
+    Paragraph,
+    RocChart,
+    RocSeries,
+    TextStyle,
+)
 from .key_figures import interval, metrics_of, number
 from .metrics import format_metric
 from .probe_charts import interval_chart
@@ -22,7 +32,7 @@ OPERATING_POINTS = (("tpr_at_1pct_fpr", 0.01, "1% FPR"), ("tpr_at_0.1pct_fpr", 0
 
 
 def probe_figure(probe: Mapping[str, Any], title: str) -> Figure | None:
-    charts = [c for c in (roc_chart(probe, title), histogram_chart(probe)) if c is not None]
+    charts: list[Chart] = [c for c in (roc_chart(probe, title), histogram_chart(probe)) if c is not None]
     if not charts:
         forest = interval_chart(probe)
         charts = [forest] if forest is not None else []

@@ -57,7 +57,7 @@ def decoding_blocks(results: Mapping[str, Any]) -> list[Block]:
 
 
 def membership_blocks(results: Mapping[str, Any]) -> list[Block]:
-    columns = {}
+    columns: Mapping[str, Any] = {}
     for dataset in map(as_mapping, as_list(results.get("datasets"))):
         columns = as_mapping(dataset.get("columns")) or columns
     subgroups = [str(s) for s in as_list(columns.get("subgroups"))]

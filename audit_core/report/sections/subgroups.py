@@ -91,15 +91,16 @@ def _combined_table(probes: Sequence[Mapping[str, Any]], smallest: int, first: b
     for key, top in order.items():
         cells = []
         for groups in by_probe:
-            group = groups.get(key)
-            if group is None:
+            stratum = groups.get(key)
+            if stratum is None:
                 cells.append(MISSING)
-            elif is_suppressed(group, smallest):
+            elif is_suppressed(stratum, smallest):
                 cells.append("suppressed")
             else:
-                auc = format_metric("auc", group.get("auc"), group.get("auc_ci")) if "auc" in group else MISSING
+                auc = (format_metric("auc", stratum.get("auc"), stratum.get("auc_ci")) if "auc" in stratum
+                       else MISSING)
                 head, _, tail = auc.partition(" ")
-                mark = SIGNIFICANT if group.get("significant") is True else ""
+                mark = SIGNIFICANT if stratum.get("significant") is True else ""
                 cells.append(f"{head}{mark} {tail}".strip())
         rows.append((_label(top), counts(top, smallest), *cells))
     n = 2 + len(probes)

@@ -20,7 +20,7 @@ def is_tabular(model: Mapping[str, Any]) -> bool:
     return model.get("kind") == TABULAR_CLASSIFIER
 
 
-def tabular_identity_rows(model: Mapping[str, Any], plan: Mapping[str, Any]) -> list[tuple[str, Any]]:
+def tabular_identity_rows(model: Mapping[str, Any], plan: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
     columns = as_mapping(as_mapping(as_mapping(plan).get("data")).get("columns"))
     features = [as_text(f) for f in as_list(columns.get("features"))]
     return [
