@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # out/demo is the demo's own folder: cleared first, because an audit never replaces the
-# files of another audit (an earlier version's demo is one), see README "Data files".
+# files of another audit (an earlier version's demo is one), see docs/plan-reference.md "Data files".
 demo: $(STAMP)
 	rm -rf out/demo
 	$(BIN)/mnemoscope run resources/demo/plan.toml --out out/demo
@@ -31,7 +31,7 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-# The desktop app (needs a display; see README "Desktop app").
+# The desktop app (needs a display; see docs/desktop.md).
 gui: $(STAMP)
 	$(BIN)/mnemoscope-desktop
 

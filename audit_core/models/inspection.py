@@ -195,11 +195,11 @@ def _conversion(folder: Path, model_sha256: str) -> dict[str, Any] | None:
 def require_causal_lm(info: ModelInfo) -> None:
     """Refuse, with the reason, a model the language-model probes cannot run on."""
     if info.kind in KIND_NAMES and info.kind != CAUSAL_LM:
-        # These kinds have their own audit paths (model_kinds.py); only a caller that needs a
+        # These kinds have their own entries in kinds/ (KINDS); only a caller that needs a
         # language model (its adapter, the LM estimate) meets this.
         raise ModelError(f"{info.name} is a {KIND_NAMES[info.kind]}, not a causal language "
-                         "model: audit it with `mnemoscope run` and a plan (README: Tabular "
-                         "risk models and encoders)")
+                         "model: audit it with `mnemoscope run` and a plan (docs/models.md: "
+                         "Tabular risk models and encoders)")
     if info.kind != CAUSAL_LM:
         names = ", ".join(t.name for t in info.inputs)
         raise ModelError(f"{info.name} is not a causal language model: expected an input "

@@ -28,8 +28,8 @@ from audit_core.passes.token_scores import TokenScores
 from audit_core.results.verdicts import Verdict
 from audit_core.work.progress import Progress
 
-# The model kinds of models/inspection.py, as the names a probe declares (kept as text here
-# so that declaring needs imports no model code).
+# The model kinds of models/inspection.py, as the names a probe declares (text, so that a
+# plan check can compare them with inspection's kind without opening a model).
 _KIND_NEEDS = {"causal_lm": "a causal language model (ONNX) with its tokenizer",
                "tabular_classifier": "a tabular classifier (ONNX, class probabilities) with "
                                      "feature columns and a label column",

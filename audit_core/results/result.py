@@ -116,7 +116,7 @@ class AuditResult:
         return self.audit.get("outcome") == "cancelled"
 
     def as_dict(self) -> dict[str, Any]:
-        """The results.json document (schema documented in the README): byte for byte the
+        """The results.json document (schema in docs/report.md): byte for byte the
         same for the same plan, inputs, seed and tool version; see `run_dict` for the rest."""
         probes = [p.as_dict() for p in self.probes]
         for probe in probes:

@@ -1,6 +1,7 @@
 """The output folder: what an audit may write there, checked before any model work.
 
-The rules (the README's data-files section states them for users):
+The rules (docs/plan-reference.md, "What is written, and what is never overwritten", states
+them for users):
 
 * The folder must be a folder that exists or can be created, that this user can write
   into, on a disk with room for what the audit writes (estimated from the plan's cohorts).

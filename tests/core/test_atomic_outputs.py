@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from audit_core.results.atomic import write_atomic
 from audit_core.run.output_folder import RECORD_KEY
-from audit_core.run.outputs import json_bytes, write_atomic, write_outputs
+from audit_core.run.outputs import json_bytes, write_outputs
 from tests.core import output_cases
 from tests.core.output_cases import OUTPUTS, Killed
 

@@ -83,8 +83,8 @@ def read_source(folder: str | Path) -> SourceFolder:
                 "model.save_pretrained(new_folder, safe_serialization=True)")
         if any(p.suffix == ".gguf" for p in files):
             raise ConversionError(f"{folder} holds a GGUF file; load it with transformers "
-                                  "(gguf_file=...) and save_pretrained it first (see README, "
-                                  "'Importing a model')")
+                                  "(gguf_file=...) and save_pretrained it first (see docs/models.md, "
+                                  "'Importing a Hugging Face model')")
         raise ConversionError(f"no *.safetensors weights in {folder}")
     tokenizer_files = tuple(folder / name for name in TOKENIZER_FILES if (folder / name).is_file())
     tokenizer_json = folder / "tokenizer.json"
