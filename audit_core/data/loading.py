@@ -18,7 +18,7 @@ from audit_core.data.jsonl_reading import read_json_lines
 from audit_core.data.sequence_values import sequence_texts
 from audit_core.errors import DataError
 from audit_core.fingerprint import file_sha256
-from audit_core.plan.parsing import ColumnMapping
+from audit_core.plan.parsing import ColumnMapping, DataSpec
 
 # Far past any clinical note or code history (the longest run to tens of thousands of
 # characters); beyond it a record is a broken export, and would take hours to score.
@@ -84,6 +84,14 @@ def _record_ids(values: list, column: str, name: str) -> list[str]:
 def describe_rows(rows: Iterable[int]) -> str:
     """Record numbers for a message (see `_rows`)."""
     return _rows(rows)
+
+
+def load_cohorts(data: DataSpec) -> dict[Role, Cohort]:
+    """Both files of a plan as cohorts of different patients (every kind that reads records)."""
+    cohorts = {Role.MEMBERS: load_cohort(data.members, Role.MEMBERS, data.columns),
+               Role.NON_MEMBERS: load_cohort(data.non_members, Role.NON_MEMBERS, data.columns)}
+    check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
+    return cohorts
 
 
 def check_disjoint(members: Cohort, non_members: Cohort) -> None:

@@ -20,7 +20,7 @@ from typing import cast
 import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
-from audit_core.data.loading import check_disjoint, load_cohort
+from audit_core.data.loading import load_cohorts
 from audit_core.data.split_validity import check_split
 from audit_core.data.subgroup_categories import check_subgroup_columns
 from audit_core.errors import MnemoscopeError, ModelError
@@ -74,9 +74,7 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
     reference = _open_reference(plan) if plan.model.reference is not None else None
 
     progress.advance(0.01, "reading the cohorts")
-    cohorts = {Role.MEMBERS: load_cohort(plan.data.members, Role.MEMBERS, plan.data.columns),
-               Role.NON_MEMBERS: load_cohort(plan.data.non_members, Role.NON_MEMBERS, plan.data.columns)}
-    check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
+    cohorts = load_cohorts(plan.data)
     check_subgroup_columns(cohorts, thresholds)  # before any scoring: values are data
     check_sizes(cohorts, thresholds["split_validity"].folds)
     token_ids = {role: encode_all(tokenizer, list(c.sequences), c.info.file)

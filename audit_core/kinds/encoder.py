@@ -16,7 +16,7 @@ from functools import partial
 import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
-from audit_core.data.loading import check_disjoint, load_cohort
+from audit_core.data.loading import load_cohorts
 from audit_core.data.split_validity import check_split
 from audit_core.data.subgroup_categories import check_subgroup_columns
 from audit_core.errors import DataError, ModelError, PlanError
@@ -52,9 +52,7 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
     selected = feedable(selected, model, mask_id, explicit=plan.probes is not None)
 
     progress.advance(0.01, "reading the cohorts")
-    cohorts = {Role.MEMBERS: load_cohort(plan.data.members, Role.MEMBERS, plan.data.columns),
-               Role.NON_MEMBERS: load_cohort(plan.data.non_members, Role.NON_MEMBERS, plan.data.columns)}
-    check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
+    cohorts = load_cohorts(plan.data)
     check_subgroup_columns(cohorts, thresholds)  # before any model work: values are data
     encoded = {role: encode_all(tokenizer, list(c.sequences), c.info.file) for role, c in cohorts.items()}
     context = model.context_length

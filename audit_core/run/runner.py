@@ -88,7 +88,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
             # A probe that crashed is not kept: a resumed run tries it again.
             probe_results.append(resumable(
                 saved, f"probe/{probe.id}",
-                lambda: mark_split(run_probe(probe, config, ctx, _thresholds(prepared, probe.family),
+                lambda: mark_split(run_probe(probe, config, ctx, ctx.thresholds,
                                              crashed=probe.id in shared.broken), prepared.split),
                 encode_probe, decode_probe, keep=lambda r: r.verdict is not Verdict.ERROR))
             slice_.advance(1.0, "finished")
