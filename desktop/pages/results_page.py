@@ -21,73 +21,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audit_core.families import spec_of
-from audit_core.report.sections.probe_evidence import histogram_chart, roc_chart
 from audit_core.results.figures import format_seconds
-from audit_core.results.result import AuditResult, ProbeResult, plain
+from audit_core.results.result import AuditResult
 from desktop.audit_controller import FinishedAudit
-from desktop.widgets.charts import RocChart, ScoreHistogram
+from desktop.widgets.probe_card import ProbeCard
 from desktop.widgets.records_table import RecordsFilter, RecordsModel
 from desktop.widgets.verdict_badge import MEANINGS, VerdictBadge, verdict_colours
 
 
 def _escape(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def plain_sentence(probe: ProbeResult) -> str:
-    if probe.verdict.value == "error":
-        return f"This probe stopped with an error and gives no evidence either way ({probe.error})."
-    # What a verdict means, in one sentence a privacy officer can repeat: the family's own
-    # (audit_core/families/), else the probe's first finding.
-    spec = spec_of(probe.family)
-    sentence = None if spec is None else spec.plain.get(probe.verdict)
-    return sentence if sentence is not None else (probe.findings[0] if probe.findings else "")
-
-
-class ProbeCard(QFrame):
-    def __init__(self, probe: ProbeResult, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("card")
-        self.probe = probe
-        outer = QHBoxLayout(self)
-        text_column = QWidget()
-        text_column.setMaximumWidth(380)
-        text_column.setMinimumWidth(260)
-        layout = QVBoxLayout(text_column)
-        layout.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(text_column, 2)
-        top = QHBoxLayout()
-        title = QLabel(probe.title)
-        title.setProperty("role", "heading")
-        title.setWordWrap(True)
-        top.addWidget(title, 1)
-        self.badge = VerdictBadge(probe.verdict.value)
-        top.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addLayout(top)
-        headline = QLabel(probe.headline.get("text", ""))
-        headline.setProperty("role", "headline")
-        headline.setToolTip(probe.headline.get("label", ""))  # the text itself names its interval
-        layout.addWidget(headline)
-        sentence = QLabel(plain_sentence(probe))
-        sentence.setWordWrap(True)
-        layout.addWidget(sentence)
-        if probe.findings:
-            detail = QLabel(probe.findings[0])
-            detail.setWordWrap(True)
-            detail.setProperty("role", "help")
-            layout.addWidget(detail)
-        layout.addStretch(1)
-        # The same chart specs the PDF is built from, fed by the same results.
-        data = plain(probe.as_dict())
-        charts = QHBoxLayout()
-        roc = roc_chart(data, probe.title)
-        if roc is not None:
-            charts.addWidget(RocChart(roc))
-        histogram = histogram_chart(data)
-        if histogram is not None:
-            charts.addWidget(ScoreHistogram(histogram))
-        outer.addLayout(charts, 3)
 
 
 class ResultsPage(QWidget):

@@ -69,7 +69,7 @@ def test_every_probe_belongs_to_a_registered_family() -> None:
 
 
 def test_the_plan_report_desktop_and_validation_read_the_registry() -> None:
-    from desktop.pages.results_page import plain_sentence
+    from desktop.widgets.probe_card import plain_sentence
 
     assert threshold_tables() == {**{f.value: s.thresholds for f, s in FAMILIES.items()},
                                   SPLIT_VALIDITY: threshold_tables()[SPLIT_VALIDITY]}
@@ -124,7 +124,7 @@ def test_a_family_registered_in_one_place_is_a_plan_table(toy_registered: Family
 
 
 def test_a_family_registered_in_one_place_is_worded_by_the_report(toy_registered: FamilySpec) -> None:
-    from desktop.pages.results_page import plain_sentence
+    from desktop.widgets.probe_card import plain_sentence
 
     results = json.loads(RESULTS.read_text())
     toy = copy.deepcopy(results["probes"][1])
