@@ -289,13 +289,13 @@ class MainWindow(QMainWindow):
         self._estimates += 1
         ticket = self._estimates
 
-        def show(seconds: float | None, note: str = "") -> None:
+        def show(seconds: float | None, note: str = "", phases: tuple = ()) -> None:
             if ticket == self._estimates:
-                page.set_estimate(seconds, note)
+                page.set_estimate(seconds, note, phases)
 
         self.controller.submit_with_progress(
             "estimate", lambda report, cancel: estimate_run(plan, cancel=cancel),
-            lambda estimate: show(estimate.seconds),
+            lambda estimate: show(estimate.seconds, phases=estimate.phases),
             # The estimate reads the files as the run does: an input problem (a feature column
             # with text in it, a label the model does not know) is said before Start.
             lambda exc, details: show(None, f"Not ready to run: {exc}" if isinstance(

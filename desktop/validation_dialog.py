@@ -28,8 +28,15 @@ from desktop.task_dialog import TaskDialog
 
 def validation_work(out_dir: Path | None = None):
     def work(report, cancel):
+        from audit_core.run.estimate import describe_duration
         from audit_core.tools.validation import run_validation
+        from audit_core.tools.validation.estimate import estimate_validation
 
+        # The time from an estimate of its audits (a few seconds), not a constant: it
+        # said "about a minute" and took two (issue 16).
+        report(0.0, "estimating how long the validation takes")
+        seconds = estimate_validation(cancel=cancel)
+        report(0.0, f"estimated time: about {describe_duration(seconds)} on this computer.")
         return run_validation(out_dir, on_progress=report, cancel=cancel)
 
     return work
@@ -40,7 +47,7 @@ def start_validation(parent: QWidget | None, out_dir: Path | None = None) -> Tas
     dialog = TaskDialog(parent, "Validate this installation",
                         "Checking this installation: the tool's files and dependencies, then "
                         "known-answer audits of two control models (a model that memorized "
-                        "planted records, and one that never saw its members). About a minute.",
+                        "planted records, and one that never saw its members).",
                         validation_work(out_dir), "validation",
                         cancel_note="Cancel stops at the next batch; no certificate is written.")
     dialog.start()

@@ -101,6 +101,9 @@ class Estimate:
     tokens: int
     sampled_records: int
     source: str = "sample"  # "calibration": from `mnemoscope bench`; "sample": timed here
+    # (phase, seconds) in the run's order, named as its progress messages name them (a
+    # language model's: setup, the shared pass, each probe, writing); empty for other kinds.
+    phases: tuple[tuple[str, float], ...] = ()
 
 
 # (plan, the inspection's kind string, progress) -> Prepared

@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -34,6 +35,7 @@ from audit_core.data.split_validity import check_split
 from audit_core.families import Family
 from audit_core.kinds.base import Estimate
 from audit_core.kinds.encoder import PSEUDO, feedable
+from audit_core.kinds.generation_work import OVERHEAD, Decoding, decoding_of
 from audit_core.kinds.tabular import open_reference
 from audit_core.kinds.tabular_inputs import read_tabular_inputs, require_columns, require_width
 from audit_core.models.inspection import inspect_model
@@ -50,18 +52,40 @@ from audit_core.probes.base import Probe
 from audit_core.probes.selection import resolve_probes, resolve_thresholds
 from audit_core.work.progress import Progress
 
-# Per (membership, for language models) probe, beyond the shared pass: the bootstrap
+# Per probe of a tabular or encoder audit, beyond the shared pass: the bootstrap
 # intervals, the ROC, the subgroups.
 PER_PROBE_SECONDS = 0.3
+# The phases of a language-model estimate (Estimate.phases), named as the run's progress
+# messages name them (runner.py: the pass's label, then each probe's id), so that the Run
+# step can refine the estimate phase by phase (run/remaining.py).
+SETUP, SCORING, WRITING = "setup", "shared scoring pass", "writing"
+# Measured on the demo (python -m audit_core.tools.bench.estimate, 2-core VM, 2026-12-07;
+# docs/speed.md): a membership probe's statistics after the shared pass (bootstrap
+# intervals, ROC, subgroups), the split check per record, and writing results.json,
+# records.csv and the PDF.
+MEMBERSHIP_PROBE_SECONDS = 1.2  # 0.7-2.3 s measured
+SPLIT_SECONDS_PER_RECORD = 0.77 / 2000  # 0.8 s for the demo's 2,000 records
+WRITING_SECONDS = 3.0  # 1.6 s idle, 2.7-5.4 s under load
+# The sample's scoring is padded (records of every length spread over the cohorts, in the
+# plan's batches) where the pass batches records by length: the pass took 0.60-0.73 of
+# the sample's time per token, extrapolated.
+SCORING_SAMPLE_FACTOR = 0.65
+# The decode-step timing (_decode_cost): prompt length, steps and the two batch sizes.
+DECODE_TIMING_PROMPT = 20
+DECODE_TIMING_STEPS = 6
+DECODE_TIMING_ROWS = (16, 128)
 PSEUDO_SAMPLE_RECORDS = 8  # each makes one masked copy per inner token: a few suffice
 
 
 def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: int,
                        calibration: dict[str, Any] | None) -> Estimate:
-    """Loads the model and cohorts as the run would and counts tokens and prompts. With a
-    workstation calibration it scales the calibrated tokens per second by the model's size
-    and runs nothing; without one (or an int8 plan with a calibration made before int8 was
-    measured) it times the scoring pass on a sample of records and one decoding batch."""
+    """Loads the model and cohorts as the run would and counts tokens, then adds up the
+    run's phases (`Estimate.phases`): the shared scoring pass (tokens x a per-token time),
+    each probe's own work (generation_work.py: decoded rows x steps, in model calls), the
+    split check and the outputs. With a workstation calibration the per-token times come
+    from it, scaled by the model's size, and nothing runs; without one (or an int8 plan with
+    a calibration made before int8 was measured) the scoring pass is timed on a sample of
+    records and a decode step at two batch sizes."""
     clock = time.perf_counter()
     selected = resolve_probes(plan)
     progress.advance(0.0, "reading the model")
@@ -75,47 +99,103 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
     for role, path in ((Role.MEMBERS, plan.data.members), (Role.NON_MEMBERS, plan.data.non_members)):
         cohort = load_cohort(path, role, plan.data.columns)
         token_ids[role] = encode_all(tokenizer, list(cohort.sequences))
-    setup = time.perf_counter() - clock
     all_ids = token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS]
     total_tokens = int(sum(len(x) for x in all_ids))
-    seconds = setup
+    phases = {SETUP: time.perf_counter() - clock + SPLIT_SECONDS_PER_RECORD * len(all_ids)}
     if calibration and plan.model.precision == "int8" and "int8" not in calibration:
         calibration = None  # made before bench measured int8: the sample is timed below
     if calibration:
-        seconds += calibrated_seconds(calibration, info.parameters, selected, all_ids,
-                                       reference=plan.model.reference is not None,
-                                       precision=plan.model.precision)
-        progress.advance(1.0, "estimated")
-        return Estimate(seconds=seconds, records=len(all_ids), tokens=total_tokens,
-                        sampled_records=0, source="calibration")
-
-    progress.advance(0.4, "timing the scoring pass")
-    if any(p.needs.token_scores for p, _ in selected):
-        picked = [all_ids[i] for i in np.linspace(0, len(all_ids) - 1, min(sample, len(all_ids))).astype(int)]
-        score_tokens(model, picked[:2], batch_size=2, pad_id=pad_token_id(tokenizer), progress=Progress())
-        start = time.perf_counter()
-        score_tokens(model, picked, batch_size=plan.model.batch_size, pad_id=pad_token_id(tokenizer),
-                     progress=progress.silent())
-        per_token = (time.perf_counter() - start) / max(1, sum(len(x) for x in picked))
-        seconds += per_token * total_tokens
-        seconds += PER_PROBE_SECONDS * sum(p.family == Family.MEMBERSHIP for p, _ in selected)
-
-    progress.advance(0.7, "timing decoding")
+        phases[SCORING] = calibrated_seconds(
+            calibration, info.parameters, all_ids, reference=plan.model.reference is not None,
+            precision=plan.model.precision) if any(p.needs.token_scores for p, _ in selected) else 0.0
+        rates = calibration["int8"] if plan.model.precision == "int8" else calibration
+        scale = max(1.0, info.parameters / max(1, calibration["reference"]["parameters"]))
+        per_row = scale / rates["generation"]["batch_16_tokens_per_s"]
+        cost = DecodeCost(0.0, per_row, 0.0, per_row)
+        source, sampled = "calibration", 0
+    else:
+        progress.advance(0.4, "timing the scoring pass")
+        phases[SCORING] = _timed_scoring(plan, model, tokenizer, selected, all_ids, sample, progress)
+        progress.advance(0.7, "timing decoding")
+        cost = _decode_cost(model, all_ids, progress)
+        source, sampled = "sample", min(sample, len(all_ids))
+    lengths = [np.array([len(x) for x in token_ids[role]], dtype=np.int64) for role in Role]
     for probe, config in selected:
-        if not probe.needs.generation:
-            continue
-        prefix, steps = getattr(config, "prefix_tokens", 0), getattr(config, "suffix_tokens", 0)
-        eligible = [x for x in all_ids if len(x) >= prefix + steps]
-        if not eligible or not prefix or not steps:
-            continue
-        batch = min(len(eligible), getattr(config, "batch_size", 16), 32)
-        prompts = np.stack([x[:prefix] for x in eligible[:batch]])
-        start = time.perf_counter()
-        model.greedy(prompts, steps)
-        seconds += (time.perf_counter() - start) / batch * len(eligible)
+        seconds = MEMBERSHIP_PROBE_SECONDS if probe.family == Family.MEMBERSHIP else 0.0
+        decoding = decoding_of(probe.id, config, lengths, model.context_length)
+        if decoding is not None:
+            seconds += OVERHEAD.get(probe.id, 1.0) * cost.seconds(decoding)
+        phases[probe.id] = seconds
+    phases[WRITING] = WRITING_SECONDS
     progress.advance(1.0, "estimated")
-    return Estimate(seconds=seconds, records=len(all_ids), tokens=total_tokens,
-                    sampled_records=min(sample, len(all_ids)))
+    return Estimate(seconds=sum(phases.values()), records=len(all_ids), tokens=total_tokens,
+                    sampled_records=sampled, source=source, phases=tuple(phases.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeCost:
+    """Seconds per model call and per decoded row, sampling and greedy (a call decodes
+    `rows` sequences one step: about per_call + rows x per_row on a CPU)."""
+
+    per_call: float
+    per_row: float
+    greedy_per_call: float
+    greedy_per_row: float
+
+    def seconds(self, work: Decoding) -> float:
+        if work.greedy:
+            return work.calls * self.greedy_per_call + work.row_steps * self.greedy_per_row
+        return work.calls * self.per_call + work.row_steps * self.per_row
+
+
+def _timed_scoring(plan: AuditPlan, model: OnnxCausalLM, tokenizer: Any,
+                   selected: list[tuple[Probe, object]], all_ids: list[np.ndarray], sample: int,
+                   progress: Progress) -> float:
+    """The shared pass timed on `sample` records spread over the cohorts, per token."""
+    if not any(p.needs.token_scores for p, _ in selected) or not all_ids:
+        return 0.0
+    picked = [all_ids[i] for i in np.linspace(0, len(all_ids) - 1, min(sample, len(all_ids))).astype(int)]
+    score_tokens(model, picked[:2], batch_size=2, pad_id=pad_token_id(tokenizer), progress=Progress())
+    start = time.perf_counter()
+    score_tokens(model, picked, batch_size=plan.model.batch_size, pad_id=pad_token_id(tokenizer),
+                 progress=progress.silent())
+    per_token = (time.perf_counter() - start) / max(1, sum(len(x) for x in picked))
+    # The run scores every record again with the reference model when there is one.
+    return (SCORING_SAMPLE_FACTOR * per_token * sum(len(x) for x in all_ids)
+            * (2 if plan.model.reference else 1))
+
+
+def _decode_cost(model: OnnxCausalLM, all_ids: list[np.ndarray], progress: Progress) -> DecodeCost:
+    """A few decode steps of the audited model at two batch sizes, sampling and greedy: the
+    difference gives the per-row cost, the rest the per-call cost (prefill included, as in
+    the probes' short horizons)."""
+    steps = DECODE_TIMING_STEPS
+    length = max(1, min(DECODE_TIMING_PROMPT, model.context_length - steps - 1))
+    records = [x[:length] for x in all_ids if len(x) >= length][:max(DECODE_TIMING_ROWS) // 4] \
+        or [np.ones(length, dtype=np.int64)]
+    prompts = np.stack([records[i % len(records)] for i in range(max(DECODE_TIMING_ROWS) // 4)])
+    rng = np.random.default_rng(0)
+
+    def timed(run: Callable[[int], object], rows: int) -> float:
+        progress.check()
+        start = time.perf_counter()
+        run(rows)
+        return (time.perf_counter() - start) / steps
+
+    def sample(rows: int) -> object:  # 4 samples per prompt, as T2, T5 and T6 draw
+        return model.sample(prompts[:rows // 4], steps, n=4, rng=rng, batch_size=rows)
+
+    def greedy(rows: int) -> object:
+        return model.greedy(np.resize(prompts, (rows, length)), steps)
+
+    sample(4), greedy(4)  # the first calls of a session pay for its allocations
+    fitted = []
+    for run in (sample, greedy):
+        low, high = DECODE_TIMING_ROWS
+        t_low, t_high = timed(run, low), timed(run, high)
+        per_row = max(0.0, (t_high - t_low) / (high - low))
+        fitted += [max(0.0, t_low - low * per_row), per_row]
+    return DecodeCost(*fitted)
 
 
 def estimate_tabular(plan: AuditPlan, kind: str, progress: Progress, sample: int,
@@ -138,10 +218,9 @@ def _timed(count: Callable[[AuditPlan, str, Progress], tuple[float, int, int, in
                     tokens=tokens, sampled_records=sampled)
 
 
-def calibrated_seconds(calibration: dict[str, Any], parameters: int,
-                       selected: list[tuple[Probe, object]], all_ids: list[np.ndarray],
+def calibrated_seconds(calibration: dict[str, Any], parameters: int, all_ids: list[np.ndarray],
                        *, reference: bool, precision: str = "fp32") -> float:
-    """Scoring and decoding time from the calibration, scaled by the model's size.
+    """The shared scoring pass's time from the calibration, scaled by the model's size.
 
     A forward pass costs about 2 FLOPs per parameter per token, so tokens per second
     fall in proportion to the parameter count; below the reference size per-call
@@ -155,18 +234,8 @@ def calibrated_seconds(calibration: dict[str, Any], parameters: int,
     if precision == "int8" and all_ids:  # models/precision.py: runtime_facts
         sample = sum(len(x) for x in all_ids) / len(all_ids) * min(AGREEMENT_SAMPLE, len(all_ids))
         seconds += sample * scale * (1 / calibration["scoring_tokens_per_s"] + 1 / rates["scoring_tokens_per_s"])
-    if any(p.needs.token_scores for p, _ in selected):
-        tokens = sum(len(x) for x in all_ids)
-        seconds += tokens * scale / rates["scoring_tokens_per_s"] * (2 if reference else 1)
-        seconds += PER_PROBE_SECONDS * sum(p.family == Family.MEMBERSHIP for p, _ in selected)
-    rate = rates["generation"]["batch_16_tokens_per_s"] / scale
-    for probe, config in selected:
-        if not probe.needs.generation:
-            continue
-        prefix, steps = getattr(config, "prefix_tokens", 0), getattr(config, "suffix_tokens", 0)
-        eligible = sum(1 for x in all_ids if len(x) >= prefix + steps) if prefix and steps else 0
-        seconds += eligible * steps / rate
-    return seconds
+    tokens = sum(len(x) for x in all_ids)
+    return seconds + tokens * scale / rates["scoring_tokens_per_s"] * (2 if reference else 1)
 
 
 def _tabular(plan: AuditPlan, kind: str, progress: Progress) -> tuple[float, int, int, int]:

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -23,8 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from audit_core.probes import PROBES_BY_ID
+from audit_core.run.remaining import RemainingTime, describe_remaining
 from desktop.pages.step_page import StepPage
 from desktop.plan_draft import PlanDraft
+from desktop.widgets.path_field import PathField
 
 SCORING = "shared scoring pass"
 STATE_TEXT = {"waiting": "waiting", "running": "running…", "done": "done", "stopped": "not run"}
@@ -54,6 +55,9 @@ class RunPage(StepPage):
         self._build_running()
         self._started = 0.0
         self._fraction = 0.0
+        self._prior: tuple[tuple[str, float], ...] = ()
+        self._prior_total: float | None = None
+        self._remaining = RemainingTime()
         self._states: dict[str, str] = {}
         self._last_message = ""
         self.clock = QTimer(self)
@@ -75,10 +79,13 @@ class RunPage(StepPage):
             self.summary_labels[key] = value
             self.summary.addRow(f"{label}:", value)
         layout.addWidget(summary_box)
+        # The label above the field, so that the path has the row's whole width.
+        layout.addWidget(QLabel("Save the report and results in:"))
         folder_row = QHBoxLayout()
-        folder_row.addWidget(QLabel("Save the report and results in:"))
-        self.folder_field = QLineEdit()
+        self.folder_field = PathField()
         self.folder_field.setAccessibleName("Output folder")
+        # The wizard rechecks the step (its hint, Next) when the folder changes.
+        self.folder_field.path_changed.connect(lambda _path: self.changed.emit())
         self.folder_button = QPushButton("Change…")
         self.folder_button.clicked.connect(self._choose_folder)
         folder_row.addWidget(self.folder_field, 1)
@@ -106,7 +113,7 @@ class RunPage(StepPage):
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder for the report and results",
-                                                  str(Path(self.folder_field.text()).parent))
+                                                  str(Path(self.folder_field.path()).parent))
         if folder:
             self.folder_field.setText(folder)
 
@@ -122,7 +129,11 @@ class RunPage(StepPage):
         self.folder_field.setText(str(folder))
         self.set_estimate(None)
 
-    def set_estimate(self, seconds: float | None, note: str = "") -> None:
+    def set_estimate(self, seconds: float | None, note: str = "",
+                     phases: tuple[tuple[str, float], ...] = ()) -> None:
+        """`phases`: the estimate's (phase, seconds), which the time left starts from."""
+        self._prior = phases if seconds is not None else ()
+        self._prior_total = seconds
         if note:
             self.estimate.setText(note)
         elif seconds is None:
@@ -131,10 +142,14 @@ class RunPage(StepPage):
             self.estimate.setText(f"Estimated time: about {format_duration(max(seconds, 1))} on this computer.")
 
     def output_folder(self) -> Path:
-        return Path(self.folder_field.text().strip()).expanduser()
+        return Path(self.folder_field.path().strip()).expanduser()
 
     def problem(self) -> str:
-        return "" if self.folder_field.text().strip() else "Choose a folder for the results."
+        if not self.folder_field.path().strip():
+            return "Choose a folder for the results."
+        if self.output_folder().exists() and not self.output_folder().is_dir():
+            return "The results folder is a file: choose a folder."
+        return ""
 
     # --- while it runs ----------------------------------------------------------------
     def _build_running(self) -> None:
@@ -190,6 +205,7 @@ class RunPage(StepPage):
         self.cancel_button.setText("Cancel")
         self._started = time.monotonic()
         self._fraction = 0.0
+        self._remaining = RemainingTime(self._prior)
         self._last_message = ""
         self.step_label.setText("Starting…")
         self.append_log("Audit started.")
@@ -198,6 +214,7 @@ class RunPage(StepPage):
 
     def set_progress(self, fraction: float, message: str) -> None:
         self._fraction = fraction
+        self._remaining.update(time.monotonic() - self._started, fraction, message)
         self.progress.setValue(int(fraction * 1000))
         current = message.split(":")[0].strip()
         if current in self._states:
@@ -229,10 +246,9 @@ class RunPage(StepPage):
     def _tick(self) -> None:
         elapsed = time.monotonic() - self._started
         text = f"Elapsed {format_duration(elapsed)}"
-        if 0.03 < self._fraction < 1.0 and elapsed > 1.0:
-            remaining = elapsed * (1 - self._fraction) / self._fraction
-            text += f"  ·  about {format_duration(remaining)} left"
-        self.time_label.setText(text)
+        # run/remaining.py: the estimate's phases, refined by how long the finished ones took.
+        left = describe_remaining(self._remaining.seconds(elapsed)) if self._fraction < 1.0 else ""
+        self.time_label.setText(f"{text}  ·  {left}" if left else text)
 
     def _cancel(self) -> None:
         self.cancel_button.setEnabled(False)

@@ -11,7 +11,6 @@ import pytest
 
 from audit_core.kinds.estimates import calibrated_seconds
 from audit_core.plan.parsing import load_plan
-from audit_core.probes import PROBES_BY_ID
 from audit_core.run.estimate import describe_duration, estimate_run
 from audit_core.tools.bench.calibration import calibrate, calibration_path, load_calibration
 from audit_core.tools.bench.synthetic_lm import SMALL
@@ -44,14 +43,13 @@ def test_calibration_is_stored_in_the_config_folder_and_used_by_the_estimate(con
 def test_the_calibrated_time_is_tokens_over_rate_scaled_by_model_size() -> None:
     calibration = {"reference": {"parameters": 1_000_000}, "scoring_tokens_per_s": 1000.0,
                    "generation": {"batch_16_tokens_per_s": 100.0}}
-    loss = [(PROBES_BY_ID["loss"], PROBES_BY_ID["loss"].config_type())]
     ids = [list(range(50))] * 40  # 2,000 tokens
-    base = calibrated_seconds(calibration, 1_000_000, loss, ids, reference=False)
-    assert base == pytest.approx(2.0 + 0.3)  # 2,000 tokens at 1,000/s, plus the probe's own work
-    assert calibrated_seconds(calibration, 4_000_000, loss, ids, reference=False) == pytest.approx(8.0 + 0.3)
-    assert calibrated_seconds(calibration, 4_000_000, loss, ids, reference=True) == pytest.approx(16.0 + 0.3)
+    base = calibrated_seconds(calibration, 1_000_000, ids, reference=False)
+    assert base == pytest.approx(2.0)  # 2,000 tokens at 1,000/s
+    assert calibrated_seconds(calibration, 4_000_000, ids, reference=False) == pytest.approx(8.0)
+    assert calibrated_seconds(calibration, 4_000_000, ids, reference=True) == pytest.approx(16.0)
     # Smaller than the reference: per-call overhead dominates; no faster than the reference.
-    assert calibrated_seconds(calibration, 10_000, loss, ids, reference=False) == pytest.approx(base)
+    assert calibrated_seconds(calibration, 10_000, ids, reference=False) == pytest.approx(base)
     assert [describe_duration(s) for s in (0.2, 75, 600, 12_000)] == ["1 s", "75 s", "10 min", "3 h 20 min"]
 
 
