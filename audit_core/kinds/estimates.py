@@ -74,6 +74,7 @@ SCORING_SAMPLE_FACTOR = 0.65
 DECODE_TIMING_PROMPT = 20
 DECODE_TIMING_STEPS = 6
 DECODE_TIMING_ROWS = (16, 128)
+DECODE_TIMING_REPEATS = 3
 PSEUDO_SAMPLE_RECORDS = 8  # each makes one masked copy per inner token: a few suffice
 
 
@@ -190,9 +191,13 @@ def _decode_cost(model: OnnxCausalLM, all_ids: list[np.ndarray], progress: Progr
 
     sample(4), greedy(4)  # the first calls of a session pay for its allocations
     fitted = []
+    low, high = DECODE_TIMING_ROWS
     for run in (sample, greedy):
-        low, high = DECODE_TIMING_ROWS
-        t_low, t_high = timed(run, low), timed(run, high)
+        # Interleaved repeats, the median of each: one timing of a fraction of a second on
+        # a shared machine can double (measured: the trajectory's share 42 s, then 82 s).
+        pairs = [(timed(run, low), timed(run, high)) for _ in range(DECODE_TIMING_REPEATS)]
+        t_low = float(np.median([a for a, _ in pairs]))
+        t_high = float(np.median([b for _, b in pairs]))
         per_row = max(0.0, (t_high - t_low) / (high - low))
         fitted += [max(0.0, t_low - low * per_row), per_row]
     return DecodeCost(*fitted)

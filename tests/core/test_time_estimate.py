@@ -72,3 +72,14 @@ def test_the_counted_decoding_follows_each_probes_settings() -> None:
     assert extraction is not None and extraction.greedy
     assert extraction.row_steps == 200 * 16
     assert decoding_of("loss", PROBES_BY_ID["loss"].config_type(), lengths, 128) is None
+
+
+def test_the_validation_estimate_adds_up_its_audits(tmp_path: Path) -> None:
+    """The validation dialog said "about a minute" (a constant) and took two: its time is
+    now the sum of the estimates of the audits `validate` runs."""
+    from audit_core.tools.validation.estimate import FIXED_SECONDS, estimate_validation, validation_plans
+
+    plans = validation_plans()
+    assert plans[0] == DEMO / "plan.toml" and all(p.is_file() for p in plans) and len(plans) >= 4
+    demo = estimate_run(load_plan(plans[0]), calibration=CALIBRATION).seconds
+    assert estimate_validation(calibration=CALIBRATION) > demo + FIXED_SECONDS

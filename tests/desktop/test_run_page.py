@@ -80,3 +80,15 @@ def test_the_time_left_starts_from_the_estimate_and_follows_the_run(qtbot) -> No
     other.set_progress(0.0, "reading the model")
     assert "left" not in other.time_label.text()
     other.stop_clock()
+
+
+def test_the_validation_dialog_says_the_estimated_time_before_its_checks(monkeypatch) -> None:
+    import audit_core.tools.validation as validation
+    import audit_core.tools.validation.estimate as estimate
+    from desktop.validation_dialog import validation_work
+
+    monkeypatch.setattr(estimate, "estimate_validation", lambda cancel=None: 130.0)
+    monkeypatch.setattr(validation, "run_validation", lambda out, on_progress, cancel: "ran")
+    said: list[str] = []
+    assert validation_work()(lambda f, m: said.append(m), None) == "ran"
+    assert said[-1] == "estimated time: about 2 min on this computer."

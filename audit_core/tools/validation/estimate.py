@@ -10,6 +10,7 @@ docs/speed.md). The desktop's validation dialog shows this before it starts.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from audit_core.families.answers import NEGATIVE, POSITIVE
 from audit_core.tools.validation import installation
@@ -29,16 +30,18 @@ def validation_plans(resources: Path | None = None) -> list[Path]:
     return plans
 
 
-def estimate_validation(resources: Path | None = None, cancel: CancelToken | None = None) -> float:
+def estimate_validation(resources: Path | None = None, cancel: CancelToken | None = None,
+                        calibration: dict[str, Any] | bool = False) -> float:
     """Seconds `validate` will take on this computer; a plan that cannot be estimated
-    (a missing control: validate fails it quickly) adds nothing."""
+    (a missing control: validate fails it quickly) adds nothing. `calibration`: False
+    times each model on a sample (the controls are small: seconds), else as estimate_run."""
     from audit_core.plan.parsing import load_plan
     from audit_core.run.estimate import estimate_run
 
     seconds = FIXED_SECONDS
     for path in validation_plans(resources):
         try:
-            seconds += estimate_run(load_plan(path), cancel=cancel, calibration=False).seconds
+            seconds += estimate_run(load_plan(path), cancel=cancel, calibration=calibration).seconds
         except Cancelled:
             raise
         except Exception:  # noqa: BLE001 - validate itself reports what is wrong with a control
