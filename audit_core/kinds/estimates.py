@@ -63,13 +63,13 @@ SETUP, SCORING, WRITING = "setup", "shared scoring pass", "writing"
 # docs/speed.md): a membership probe's statistics after the shared pass (bootstrap
 # intervals, ROC, subgroups), the split check per record, and writing results.json,
 # records.csv and the PDF.
-MEMBERSHIP_PROBE_SECONDS = 1.2  # 0.7-2.3 s measured
+MEMBERSHIP_PROBE_SECONDS = 1.0  # 0.7-3.0 s measured
 SPLIT_SECONDS_PER_RECORD = 0.77 / 2000  # 0.8 s for the demo's 2,000 records
-WRITING_SECONDS = 3.0  # 1.6 s idle, 2.7-5.4 s under load
+WRITING_SECONDS = 2.5  # 1.0-1.6 s at load 1-4, 2.7-5.4 s at load 7-10
 # The sample's scoring is padded (records of every length spread over the cohorts, in the
-# plan's batches) where the pass batches records by length: the pass took 0.60-0.73 of
+# plan's batches) where the pass batches records by length: the pass took 0.51-0.73 of
 # the sample's time per token, extrapolated.
-SCORING_SAMPLE_FACTOR = 0.65
+SCORING_SAMPLE_FACTOR = 0.6
 # The decode-step timing (_decode_cost): prompt length, steps and the two batch sizes.
 DECODE_TIMING_PROMPT = 20
 DECODE_TIMING_STEPS = 6
