@@ -39,6 +39,7 @@ class ResultsPage(QWidget):
     show_folder_requested = Signal()
     new_audit_requested = Signal()
     sign_requested = Signal()
+    compare_requested = Signal()  # "Compare with…": another audit's results.json beside this one
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +82,12 @@ class ResultsPage(QWidget):
         self.folder_button.clicked.connect(self.show_folder_requested)
         actions.addWidget(self.folder_button)
         actions.addStretch(1)
+        self.compare_button = QPushButton("Compare with…")
+        self.compare_button.setObjectName("compare")
+        self.compare_button.setToolTip("Put another audit of this model (before or after a mitigation) "
+                                       "side by side with this one")
+        self.compare_button.clicked.connect(self.compare_requested)
+        actions.addWidget(self.compare_button)
         self.new_button = QPushButton("New audit")
         self.new_button.clicked.connect(self.new_audit_requested)
         actions.addWidget(self.new_button)
