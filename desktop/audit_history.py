@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton, QWidget
 from audit_core.errors import MnemoscopeError, PlanError
 from audit_core.plan.parsing import AuditPlan
 from desktop.audit_controller import FinishedAudit
-from desktop.audit_folders import AuditEntry, Status, open_results, read_entry
+from desktop.audit_folders import FILE_KEYS, AuditEntry, Status, open_results, read_entry
 from desktop.error_dialog import show_error
 from desktop.pages.compare_page import ComparePage
 
@@ -156,6 +156,11 @@ class AuditHistory(QObject):
             button = page.findChild(QPushButton, f"export_{kind}")
             if button is not None:
                 button.setEnabled(kind in files)
+        note = getattr(page, "saved_note", None)
+        if note is not None and not set(FILE_KEYS) <= set(files):  # say only what is there
+            names = ", ".join(FILE_KEYS[k] for k in FILE_KEYS if k in files)
+            note.setText(f"Opened from {finished.folder}: {names}. results.json holds patient ids: "
+                         "keep it on this computer.")
 
     # --- resuming an interrupted audit ---------------------------------------------------
     def resume(self, folder: Path) -> None:

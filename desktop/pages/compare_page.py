@@ -64,7 +64,9 @@ class ComparePage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setWordWrap(True)
+        # One line per row: every text is short, and rows sized before the page is shown
+        # came out uneven.
+        self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         for index in (1, 2):
@@ -85,7 +87,6 @@ class ComparePage(QWidget):
             self._add_probe(probe)
             for figure in probe.figures:
                 self._add_figure(figure)
-        self.table.resizeRowsToContents()
 
     def rows(self) -> list[list[str]]:
         """The table's texts, row by row (what a person reads; for tests)."""

@@ -28,7 +28,6 @@ from desktop.widgets.probe_card import ProbeCard
 from desktop.widgets.records_table import RecordsFilter, RecordsModel
 from desktop.widgets.verdict_badge import MEANINGS, VerdictBadge, verdict_colours
 
-
 RESIZE_ROWS = 100
 
 
@@ -85,12 +84,6 @@ class ResultsPage(QWidget):
         self.folder_button.clicked.connect(self.show_folder_requested)
         actions.addWidget(self.folder_button)
         actions.addStretch(1)
-        self.compare_button = QPushButton("Compare with…")
-        self.compare_button.setObjectName("compare")
-        self.compare_button.setToolTip("Put another audit of this model (before or after a mitigation) "
-                                       "side by side with this one")
-        self.compare_button.clicked.connect(self.compare_requested)
-        actions.addWidget(self.compare_button)
         self.new_button = QPushButton("New audit")
         self.new_button.clicked.connect(self.new_audit_requested)
         actions.addWidget(self.new_button)
@@ -102,6 +95,13 @@ class ResultsPage(QWidget):
 
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs, 1)
+        # Beside the tabs, where the row of actions above has no room left at 1100 px.
+        self.compare_button = QPushButton("Compare with…")
+        self.compare_button.setObjectName("compare")
+        self.compare_button.setToolTip("Put another audit of this model (before or after a mitigation) "
+                                       "side by side with this one")
+        self.compare_button.clicked.connect(self.compare_requested)
+        self.tabs.setCornerWidget(self.compare_button, Qt.Corner.TopRightCorner)
         self.cards_holder = QWidget()
         self.cards = QGridLayout(self.cards_holder)
         self.cards.setSpacing(12)

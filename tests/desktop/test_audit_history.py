@@ -76,6 +76,10 @@ def test_recent_audits_show_how_each_ended_and_drop_missing_folders(window, sett
                                          "Interrupted"]
     assert (tmp_path / "deleted").resolve() not in settings.recent_audits  # dropped, without a word
     assert window.start_page.audits.isVisible() and not window.start_page.no_audits.isVisible()
+    tree = window.start_page.audits
+    for column in (0, 2, 3, 4):  # date, model, verdict, status: never cut (a long title is elided)
+        widest = max(tree.fontMetrics().horizontalAdvance(row[column]) for row in listed.values())
+        assert tree.header().sectionSize(column) >= widest
 
 
 def test_reopening_from_recent_shows_the_results_without_running(qtbot, window, settings, dialogs,
@@ -185,6 +189,10 @@ def test_compare_with_shows_better_for_an_improved_verdict(qtbot, window, dialog
     auc = next(r for r in page.rows() if r[2] == "0.520 (0.490–0.550)")
     assert auc[0].strip() == "Membership AUC" and auc[3] == "Better (intervals do not overlap)"
     assert not page.warnings.isVisible()
+    table = page.table
+    for column in (0, 3):  # sized to their texts: nothing cut
+        widest = max(table.fontMetrics().horizontalAdvance(r[column]) for r in page.rows())
+        assert table.horizontalHeader().sectionSize(column) >= widest
 
     # The other way round, from File ▸ Compare audits… (first, then second)
     answers = iter([str(after / "results.json"), str(finished / "results.json")])
