@@ -117,6 +117,10 @@ def result_from_document(document: Mapping[str, Any], run: Mapping[str, Any] | N
     returns is `document` again."""
     run = run or {}
     seconds = run.get("probe_seconds") or {}
+    for key in ("audit", "model", "plan"):
+        _expect(document[key], dict)
+    _expect(document["datasets"], list)
+    _expect(document["probes"], list)
     audit = dict(document["audit"])
     for key in ("started_utc", "finished_utc", "seconds"):  # RUN_AUDIT_KEYS: in run.json only
         if key in run:
@@ -140,6 +144,14 @@ def result_from_document(document: Mapping[str, Any], run: Mapping[str, Any] | N
 
 def _probe(data: Mapping[str, Any], seconds: float) -> ProbeResult:
     """One entry of results.json's "probes" (ProbeResult.as_dict without "seconds")."""
+    # The shapes the results screen and the report walk: a wrong one is refused here (as
+    # damaged), not met as a crash while a card is drawn.
+    for key in ("headline", "settings", "thresholds", "metrics", "curves"):
+        _expect(data[key], dict)
+    for key in ("settings_meta", "thresholds_meta", "findings"):
+        _expect(data[key], list)
+    for key in ("extracted", "subgroups"):
+        _expect(data.get(key) or [], list)
     again = data.get("verdict_if_split_valid")
     return ProbeResult(
         id=str(data["id"]), title=data["title"], family=data["family"], question=data["question"],
@@ -151,6 +163,11 @@ def _probe(data: Mapping[str, Any], seconds: float) -> ProbeResult:
         attack_strength=data.get("attack_strength"), subgroups=tuple(data.get("subgroups") or ()),
         reliable=bool(data.get("reliable", True)),
         verdict_if_split_valid=Verdict(again) if again is not None else None)
+
+
+def _expect(value: Any, kind: type) -> None:
+    if not isinstance(value, kind):
+        raise TypeError(kind.__name__)
 
 
 def _run_document(path: Path | None, document: Mapping[str, Any]) -> dict[str, Any] | None:

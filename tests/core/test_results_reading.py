@@ -129,6 +129,19 @@ def test_a_damaged_results_file_is_refused_without_quoting_it(demo_outputs: Path
     assert "damaged or incomplete" in message and extracted not in message
 
 
+@pytest.mark.parametrize("damage", ["headline", "curves", "findings", "probes", "model"])
+def test_a_section_of_the_wrong_shape_is_refused_not_shown(demo_outputs: Path, tmp_path: Path,
+                                                          damage: str) -> None:
+    document = json.loads((demo_outputs / "results.json").read_text(encoding="utf-8"))
+    if damage in ("probes", "model"):
+        document[damage] = "text"
+    else:
+        document["probes"][0][damage] = 3
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert "damaged or incomplete" in _refusal(path)
+
+
 def test_a_missing_file_or_a_folder_is_refused(tmp_path: Path) -> None:
     assert "does not exist" in _refusal(tmp_path / "gone" / "results.json")
     assert "is a folder" in _refusal(tmp_path)
