@@ -85,7 +85,7 @@ def describe_remaining(seconds: float | None) -> str:
         return ""
     if seconds < 10:
         return "A few seconds left"
-    if seconds < 60:
+    if round(seconds / 5) * 5 < 60:
         return f"About {int(round(seconds / 5) * 5)} s left"
     if seconds < 3600:
         return f"About {max(1, round(seconds / 60))} min left"

@@ -66,8 +66,8 @@ def test_without_phases_it_falls_back_to_the_fraction_done() -> None:
 
 
 def test_the_time_left_is_said_as_a_person_would() -> None:
-    assert [describe_remaining(s) for s in (None, 4, 38, 61, 150, 4000)] == [
-        "", "A few seconds left", "About 40 s left", "About 1 min left", "About 2 min left",
-        "About 1 h 07 min left"]
+    assert [describe_remaining(s) for s in (None, 4, 38, 58.5, 61, 150, 4000)] == [
+        "", "A few seconds left", "About 40 s left", "About 1 min left", "About 1 min left",
+        "About 2 min left", "About 1 h 07 min left"]
     assert phase_of("trajectory: sampling the first 10 codes", ["trajectory"]) == "trajectory"
     assert phase_of("reading the cohorts", ["trajectory"]) == "setup"
