@@ -15,6 +15,7 @@ from audit_core.errors import MnemoscopeError
 from audit_core.tools.validation.installation import resources_dir
 from desktop.about import show_about
 from desktop.audit_controller import AuditController, FinishedAudit
+from desktop.busy_reasons import set_busy, show_reasons
 from desktop.error_dialog import show_error
 from desktop.model_import import result_box, start_conversion
 from desktop.pages.data_page import DataPage
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         about.triggered.connect(lambda: show_about(self))
         help_menu.addAction(about)
         self.actions["about"] = about
+        show_reasons(self.menuBar(), self.statusBar())
 
     def _wire(self) -> None:
         self.start_page.new_requested.connect(self.new_audit)
@@ -324,10 +326,8 @@ class MainWindow(QMainWindow):
     def _busy_changed(self, busy: bool) -> None:
         if self.wizard is not None:
             self.wizard.set_locked(busy)
-        for key in ("new", "open", "demo", "import", "validate"):
-            self.actions[key].setEnabled(not busy)
-        for button in (self.start_page.new_button, self.start_page.open_button, self.start_page.demo_button):
-            button.setEnabled(not busy)
+        set_busy(busy, (self.actions[key] for key in ("new", "open", "demo", "import", "validate")),
+                 (self.start_page.new_button, self.start_page.open_button, self.start_page.demo_button))
 
     def _audit_finished(self, finished: FinishedAudit) -> None:
         self.run_page.stop_clock()

@@ -51,6 +51,16 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
     return record
 
 
+@pytest.fixture(autouse=True)
+def log_folder(tmp_path: Path):
+    """The app's log file goes to tmp_path, not the user's data folder."""
+    from desktop.log_file import set_log_folder
+
+    set_log_folder(tmp_path / "logs")
+    yield tmp_path / "logs"
+    set_log_folder(None)
+
+
 @pytest.fixture()
 def settings(tmp_path: Path) -> AppSettings:
     store = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
