@@ -7,8 +7,7 @@ import re
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from audit_core.errors import MnemoscopeError
@@ -18,6 +17,7 @@ from desktop.audit_controller import AuditController, FinishedAudit
 from desktop.busy_reasons import set_busy, show_reasons
 from desktop.error_dialog import show_error
 from desktop.model_import import result_box, start_conversion
+from desktop.open_files import open_path
 from desktop.pages.data_page import DataPage
 from desktop.pages.details_page import DetailsPage
 from desktop.pages.model_page import ModelPage
@@ -356,12 +356,12 @@ class MainWindow(QMainWindow):
     def _open_file(self, kind: str) -> None:
         finished = self._finished()
         if finished is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(finished.files[kind])))
+            open_path(self, finished.files[kind], "the PDF report" if kind == "report" else f"the {kind} file")
 
     def _show_folder(self) -> None:
         finished = self._finished()
         if finished is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(finished.folder)))
+            open_path(self, finished.folder, "the audit's folder")
 
     def export(self, kind: str) -> Path | None:
         finished = self._finished()
