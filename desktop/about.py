@@ -28,7 +28,7 @@ def build_text() -> str:
         return recorded
     commit = checkout_commit()
     if commit:
-        return f"{commit[:12]} (development checkout; may have uncommitted changes)"
+        return f"{commit[:12]} (development checkout)"
     return "not recorded (neither a packaged build nor a git checkout)"
 
 

@@ -99,9 +99,9 @@ def details_text(title: str, error: BaseException) -> str:
     if isinstance(error, MnemoscopeError):
         log.warning("%s: %s", title, error.__class__.__name__)
         technical = error.problem if isinstance(error, CheckpointError) else str(error)  # no CLI options
-        cause = error.__cause__ or error.__context__
-        because = (f" It was raised after a {type(cause).__name__} in "
-                   f"{_where(cause)}." if cause is not None and not error.__suppress_context__ else "")
+        cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+        because = (f" It was raised after a {type(cause).__name__} in {_where(cause)}."
+                   if cause is not None else "")
         return f"Cause: {technical}\n\nKind of problem: {_kind(error)}.{because}"
     path = log_failure(title, error)
     kept = (f"The technical record (no patient data) is in the log file:\n{path}" if path is not None

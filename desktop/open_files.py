@@ -61,11 +61,13 @@ class PathDialog(QDialog):
         self.path_field = QLineEdit(str(path))
         self.path_field.setReadOnly(True)  # read-only still selects and copies
         self.path_field.setAccessibleName(f"Path of {what}")
-        self.path_field.setCursorPosition(0)
-        # Wide enough for the whole path up to a width that still fits a small screen; a
-        # longer one scrolls in the field, and Copy takes it whole.
-        advance = self.path_field.fontMetrics().horizontalAdvance(str(path))
-        self.path_field.setMinimumWidth(min(advance + 24, _WIDEST_FIELD))
+        # Wide enough for the whole path up to a width that still fits a small screen (measured
+        # in the style sheet's font, hence the polish); a longer one shows its end, the file's
+        # name, and Copy takes it whole.
+        self.path_field.ensurePolished()
+        advance = self.path_field.fontMetrics().horizontalAdvance(str(path)) + 24
+        self.path_field.setMinimumWidth(min(advance, _WIDEST_FIELD))
+        self.path_field.setCursorPosition(len(str(path)) if advance > _WIDEST_FIELD else 0)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setAccessibleName("Copy the path")
         self.copy_button.clicked.connect(self.copy)

@@ -38,6 +38,7 @@ from desktop.pages.step_page import StepPage
 from desktop.plan_draft import PlanDraft
 from desktop.settings import AppSettings
 from desktop.widgets.sample_values import SampleValues
+from desktop.widgets.subgroup_choices import hide_mapped
 from desktop.widgets.tabular_columns import TabularColumns
 
 TABULAR = "tabular_classifier"
@@ -273,19 +274,7 @@ class DataPage(StepPage):
         return {c for c in (self.id_combo.currentText(), other) if c}
 
     def _offer_subgroups(self) -> None:
-        """Hide (and untick) the subgroup choices that are mapped to another role."""
-        taken = self._roles_taken()
-        unticked = False
-        self.subgroup_list.blockSignals(True)
-        for i in range(self.subgroup_list.count()):
-            item = self.subgroup_list.item(i)
-            mapped = item.text() in taken
-            item.setHidden(mapped)
-            if mapped and item.checkState() == Qt.CheckState.Checked:
-                item.setCheckState(Qt.CheckState.Unchecked)
-                unticked = True
-        self.subgroup_list.blockSignals(False)
-        if unticked:
+        if hide_mapped(self.subgroup_list, self._roles_taken()):
             self.changed.emit()
 
     def mapping(self) -> tuple[str, str, str, tuple[str, ...]]:

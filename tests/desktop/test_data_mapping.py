@@ -42,6 +42,9 @@ def test_mapped_columns_are_not_offered_as_subgroups(qtbot, window) -> None:
     assert _offered(page) == ["age_band", "codes"]
     assert page.mapping()[3] == ("age_band",)
     assert page.problem() == ""
+    # Back to codes: sex is offered again, ticked as it was.
+    page.sequence_combo.setCurrentText("codes")
+    assert _offered(page) == ["age_band", "sex"] and page.mapping()[3] == ("age_band", "sex")
 
 
 def test_the_outcome_of_a_classifier_is_not_offered_as_a_subgroup(qtbot, window) -> None:

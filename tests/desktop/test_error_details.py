@@ -55,6 +55,7 @@ def test_a_core_error_shows_its_message_as_the_cause(qtbot) -> None:
     _traceback_free(details)
     assert details.startswith("Cause: model.onnx is not a valid ONNX model")
     assert "model error (ModelError)" in details
+    assert "raised after a ValueError in" in details and "_fail_deep" in details
 
 
 def test_the_model_step_shows_no_traceback_for_an_unexpected_error(
