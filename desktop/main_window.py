@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         about.triggered.connect(lambda: show_about(self))
         help_menu.addAction(about)
         self.actions["about"] = about
-        show_reasons(self.menuBar(), self.statusBar())
+        show_reasons(self.menuBar())
 
     def _wire(self) -> None:
         self.start_page.new_requested.connect(self.new_audit)

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import re
 
+from PySide6.QtCore import QEvent, QPoint
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QToolTip
+
 from desktop.busy_reasons import WHILE_RUNNING
 
 
-def test_items_disabled_during_a_run_say_why(window) -> None:
+def test_items_disabled_during_a_run_say_why(qtbot, window) -> None:
     window._busy_changed(True)
     menus = [a.menu() for a in window.menuBar().actions() if a.menu() is not None]
     assert menus and all(menu.toolTipsVisible() for menu in menus)
@@ -18,10 +23,15 @@ def test_items_disabled_during_a_run_say_why(window) -> None:
         assert action.toolTip() == WHILE_RUNNING and action.statusTip() == WHILE_RUNNING
     assert not window.start_page.new_button.isEnabled()
     assert window.start_page.new_button.toolTip() == WHILE_RUNNING
-    # Hovering a greyed-out item puts its reason where it can be read.
+    # The pointer on a greyed-out item shows its reason.
     file_menu = menus[0]
-    file_menu.hovered.emit(window.actions["import"])
-    assert window.statusBar().currentMessage() == WHILE_RUNNING
+    file_menu.popup(window.mapToGlobal(QPoint(0, window.menuBar().height())))
+    qtbot.waitExposed(file_menu)
+    spot = file_menu.actionGeometry(window.actions["import"]).center()
+    QTest.mouseMove(file_menu, spot)
+    QApplication.sendEvent(file_menu, QHelpEvent(QEvent.Type.ToolTip, spot, file_menu.mapToGlobal(spot)))
+    assert QToolTip.isVisible() and QToolTip.text() == WHILE_RUNNING
+    file_menu.close()
 
     window._busy_changed(False)
     action = window.actions["import"]
