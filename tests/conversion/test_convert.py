@@ -171,7 +171,6 @@ def test_the_parameter_count_is_the_models_whatever_the_graph_shares(hf_sources,
     once. The exporter merges equal initializers (this untrained GPT-2's LayerNorm ones and
     zeros), so the graph alone holds fewer; the manifest's count is the model's."""
     import onnx
-    import torch  # noqa: F401 (transformers needs it loaded)
     from transformers import AutoModelForCausalLM
 
     from audit_core.models.inspection import _parameter_count
