@@ -40,15 +40,24 @@ class _RowCanvas(QWidget):
         self.labels = labels
         self.x_title = x_title
         self.tooltip = tooltip
-        self.setMinimumWidth(300)
+        # Fixed: exactly as tall as its rows, measured in the font it is drawn in. The app's
+        # style sheet sets that font after construction, so the height is never frozen here
+        # (a height frozen in the default font let the rows run into the axis labels).
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setFixedHeight(self.sizeHint().height())
 
     def row_height(self) -> int:
         return max(20, QFontMetrics(self.font()).height() + 8)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt)
         return QSize(520, self.legend_height + self.row_height() * max(1, len(self.labels)) + BOTTOM)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt)
+        return QSize(300, self.sizeHint().height())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt)
+        if event.type() == QEvent.Type.FontChange:
+            self.updateGeometry()  # the rows' height follows the font
+        super().changeEvent(event)
 
     def label_width(self) -> float:
         metrics = QFontMetrics(self.font())

@@ -17,8 +17,9 @@ from audit_core.report.sections.elements import Interval, IntervalChart
 from audit_core.report.sections.probe_evidence import probe_figure
 from audit_core.results.result import ProbeResult, plain
 from audit_core.results.verdicts import Verdict
+from desktop.app import STYLE
 from desktop.widgets.chart_factory import chart_widgets
-from desktop.widgets.interval_chart import ForestPlot, OutcomeBars
+from desktop.widgets.interval_chart import BOTTOM, ForestPlot, OutcomeBars, _RowCanvas
 from desktop.widgets.probe_card import ProbeCard, card_texts, plain_sentence
 from tests.desktop.demo_probes import probe_results
 
@@ -42,6 +43,7 @@ def shown(qtbot, probes: list[ProbeResult], size: tuple[int, int]) -> list[Probe
     for card in cards:
         column.addWidget(card)
     scroll = QScrollArea()
+    scroll.setStyleSheet(STYLE)  # the app's fonts, which are set after a widget is built
     _SHOWN[:] = [scroll]
     scroll.setWidgetResizable(True)
     # As on the results tab: no sideways scrolling, so a card wider than the window is cut.
@@ -88,6 +90,10 @@ def test_no_card_text_is_cut_at_the_window_sizes(qtbot, demo_probes, size) -> No
             assert label.geometry().right() <= card.contentsRect().right() + 1, (card.probe.id, label.text())
         for chart in card.charts:
             assert chart.width() >= chart.minimumSizeHint().width() and chart.geometry().right() <= card.width()
+        for canvas in card.findChildren(_RowCanvas):
+            # Regression: the rows, measured in the style sheet's font, ran into the tick labels.
+            assert canvas.height() >= canvas.sizeHint().height(), card.probe.id
+            assert canvas.plot_rect().bottom() + BOTTOM <= canvas.height() + 0.5, card.probe.id
 
 
 @pytest.mark.parametrize("size", SIZES)
