@@ -34,6 +34,7 @@ class _RowCanvas(QWidget):
     the axis title below. Subclasses set `labels`, `x_title` and paint the rows."""
 
     legend_height = 0
+    tick_labels: list[str] = []
 
     def __init__(self, labels: list[str], x_title: str, tooltip: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,9 +65,19 @@ class _RowCanvas(QWidget):
         longest = max((metrics.horizontalAdvance(t) for t in self.labels), default=0)
         return label_column(longest, self.width())
 
+    def tick_font(self) -> QFont:
+        small = QFont(self.font())
+        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.9))
+        return small
+
+    def right_margin(self) -> float:
+        """Room for half the last tick's label, which is centred on the plot's right edge."""
+        last = self.tick_labels[-1] if self.tick_labels else ""
+        return max(RIGHT, QFontMetrics(self.tick_font()).horizontalAdvance(last) / 2 + 4)
+
     def plot_rect(self) -> QRectF:
         left = self.label_width()
-        return QRectF(left, self.legend_height, max(10.0, self.width() - left - RIGHT),
+        return QRectF(left, self.legend_height, max(10.0, self.width() - left - self.right_margin()),
                       self.row_height() * max(1, len(self.labels)))
 
     def x(self, unit: float) -> float:
@@ -101,8 +112,7 @@ class _RowCanvas(QWidget):
 
     def _axis(self, painter: QPainter, ticks) -> None:
         plot = self.plot_rect()
-        small = QFont(self.font())
-        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.9))
+        small = self.tick_font()
         painter.setFont(small)
         for tick in ticks:
             painter.setPen(QPen(GRID_MAJOR, 1))
@@ -126,6 +136,7 @@ class _RowCanvas(QWidget):
 class _IntervalCanvas(_RowCanvas):
     def __init__(self, spec: IntervalChart, parent: QWidget | None = None) -> None:
         self.geometry_ = interval_geometry(spec)
+        self.tick_labels = [t.label for t in self.geometry_.ticks] if self.geometry_ is not None else []
         title = self.geometry_.x_title if self.geometry_ is not None else spec.x_label
         super().__init__([r.label for r in spec.rows], title, spec.caption, parent)
 
@@ -164,6 +175,7 @@ class _StackedCanvas(_RowCanvas):
     def __init__(self, spec: StackedBarChart, parent: QWidget | None = None) -> None:
         self.spec = spec
         self.geometry_ = stacked_bar_geometry(spec)
+        self.tick_labels = [t.label for t in self.geometry_.ticks] if self.geometry_ is not None else []
         labels = [r.label for r in self.geometry_.rows] if self.geometry_ is not None else [b.label for b in spec.bars]
         super().__init__(labels, spec.x_label, spec.caption, parent)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QHelpEvent
+from PySide6.QtGui import QFontMetrics, QHelpEvent
 from PySide6.QtWidgets import QApplication, QLabel, QScrollArea, QToolTip, QVBoxLayout, QWidget
 
 from audit_core.report.sections.elements import Interval, IntervalChart
@@ -94,6 +94,9 @@ def test_no_card_text_is_cut_at_the_window_sizes(qtbot, demo_probes, size) -> No
             # Regression: the rows, measured in the style sheet's font, ran into the tick labels.
             assert canvas.height() >= canvas.sizeHint().height(), card.probe.id
             assert canvas.plot_rect().bottom() + BOTTOM <= canvas.height() + 0.5, card.probe.id
+            # Regression: the last tick's label ("0.050") was cut at the chart's right edge.
+            last = QFontMetrics(canvas.tick_font()).horizontalAdvance(canvas.tick_labels[-1])
+            assert canvas.plot_rect().right() + last / 2 <= canvas.width(), card.probe.id
 
 
 @pytest.mark.parametrize("size", SIZES)
