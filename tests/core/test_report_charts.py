@@ -140,7 +140,7 @@ def test_every_probe_of_the_demo_has_a_figure_and_the_pdf_draws_t5(demo_outputs:
         pytest.skip("pdftotext (poppler-utils) is not installed")
     text = subprocess.run(["pdftotext", str(demo_outputs / "report.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
-    section = text[text.index("Perturbation of identifiers (T5)\n\nProbe id"):]
+    section = text[text.index("Probe id: perturbation"):]
     for words in ("a memory of one patient, or a population pattern", "Patient-specific",
                   "Population pattern", "Below the signal threshold", "Members (", "Non-members ("):
         assert words in section[:3000], words
