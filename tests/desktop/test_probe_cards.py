@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,13 @@ from PySide6.QtWidgets import QApplication, QLabel, QScrollArea, QToolTip, QVBox
 
 from audit_core.report.sections.elements import Interval, IntervalChart
 from audit_core.report.sections.probe_evidence import probe_figure
+from audit_core.results.reading import read_result
 from audit_core.results.result import ProbeResult, plain
 from audit_core.results.verdicts import Verdict
 from desktop.app import STYLE
 from desktop.widgets.chart_factory import chart_widgets
 from desktop.widgets.interval_chart import BOTTOM, ForestPlot, OutcomeBars, _RowCanvas
 from desktop.widgets.probe_card import ProbeCard, card_texts, plain_sentence
-from tests.desktop.demo_probes import probe_results
 
 SIZES = ((1100, 760), (1600, 1000))  # the app's default window and a large screen
 
@@ -29,7 +28,7 @@ SIZES = ((1100, 760), (1600, 1000))  # the app's default window and a large scre
 @pytest.fixture(scope="module")
 def demo_probes(demo_outputs: Path) -> list[ProbeResult]:
     """The demo's probes as the results screen gets them (the session's one demo run)."""
-    return probe_results(json.loads((demo_outputs / "results.json").read_text(encoding="utf-8")))
+    return list(read_result(demo_outputs / "results.json").probes)
 
 
 _SHOWN: list[QScrollArea] = []  # kept alive while a test reads its cards
