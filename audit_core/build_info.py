@@ -35,3 +35,31 @@ def build_hash(path: Path = BUILD_INFO_PATH) -> str:
     if not _COMMIT.fullmatch(commit):
         return UNKNOWN
     return commit + "-dirty" if record.get("dirty") == "true" else commit
+
+
+def checkout_commit(root: Path = BUILD_INFO_PATH.parent.parent) -> str:
+    """The commit a development checkout at `root` has checked out (40 hex digits), or "".
+
+    For the About box only, never for results.json: a checkout may hold uncommitted
+    changes, so a report keeps saying "unknown" rather than claim this commit. `git
+    rev-parse HEAD` reads two local files (no network, a few milliseconds); it runs only
+    when `root` itself is a checkout, so an install inside some other repository does not
+    borrow that repository's commit."""
+    import subprocess
+
+    if not (root / ".git").exists():
+        return ""
+    try:
+        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=5, check=False,
+                              env={"GIT_OPTIONAL_LOCKS": "0", "PATH": _path()})
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    commit = done.stdout.strip()
+    return commit if done.returncode == 0 and _COMMIT.fullmatch(commit) else ""
+
+
+def _path() -> str:
+    import os
+
+    return os.environ.get("PATH", "/usr/bin:/bin")

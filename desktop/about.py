@@ -11,7 +11,8 @@ from PySide6.QtCore import qVersion
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from audit_core import __version__
-from audit_core.build_info import build_hash
+from audit_core.build_info import UNKNOWN, build_hash, checkout_commit
+from desktop.app_icon import app_icon
 from desktop.validation_dialog import latest_validation_line
 
 
@@ -19,8 +20,20 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def build_text() -> str:
+    """The packaged build's recorded commit; in a development checkout, the commit checked
+    out (results.json says "unknown" there: the checkout may hold uncommitted changes)."""
+    recorded = build_hash()
+    if recorded != UNKNOWN:
+        return recorded
+    commit = checkout_commit()
+    if commit:
+        return f"{commit[:12]} (development checkout)"
+    return "not recorded (neither a packaged build nor a git checkout)"
+
+
 def versions() -> list[tuple[str, str]]:
-    rows = [("Mnemoscope", __version__), ("Build (git commit)", build_hash()),
+    rows = [("Mnemoscope", __version__), ("Build (git commit)", build_text()),
             ("Python", platform.python_version()),
             ("Qt / PySide6", f"{qVersion()} / {pyside_version}")]
     for package in ("onnxruntime", "onnx", "tokenizers", "numpy", "pandas", "reportlab"):
@@ -45,7 +58,7 @@ def about_text() -> str:
 def about_box(parent: QWidget | None) -> QMessageBox:
     box = QMessageBox(parent)
     box.setWindowTitle("About Mnemoscope")
-    box.setIconPixmap(parent.windowIcon().pixmap(48, 48) if parent is not None else box.iconPixmap())
+    box.setIconPixmap(app_icon().pixmap(64, 64))
     box.setText(about_text())
     box.setStandardButtons(QMessageBox.StandardButton.Ok)
     return box

@@ -41,12 +41,18 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationDisplayName("Mnemoscope")
     app.setStyle("Fusion")  # the same look on every workstation
     app.setStyleSheet(STYLE)
+    from desktop.app_icon import app_icon
+
+    app.setWindowIcon(app_icon())  # every window's, the About box's and the task bar's
     return app
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = create_application(argv)
+    from desktop.log_file import install_log_file
+
+    install_log_file()  # after the application names: its data folder is named after them
     from desktop.main_window import MainWindow  # after QApplication: widgets need it
 
     window = MainWindow()

@@ -7,8 +7,7 @@ import re
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from audit_core.errors import MnemoscopeError
@@ -16,8 +15,10 @@ from audit_core.tools.validation.installation import resources_dir
 from desktop.about import show_about
 from desktop.audit_controller import AuditController, FinishedAudit
 from desktop.audit_history import AuditHistory
+from desktop.busy_reasons import set_busy, show_reasons
 from desktop.error_dialog import show_error
 from desktop.model_import import result_box, start_conversion
+from desktop.open_files import open_path
 from desktop.pages.data_page import DataPage
 from desktop.pages.details_page import DetailsPage
 from desktop.pages.model_page import ModelPage
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         about.triggered.connect(lambda: show_about(self))
         help_menu.addAction(about)
         self.actions["about"] = about
+        show_reasons(self.menuBar())
 
     def _wire(self) -> None:
         self.start_page.new_requested.connect(self.new_audit)
@@ -327,10 +329,8 @@ class MainWindow(QMainWindow):
     def _busy_changed(self, busy: bool) -> None:
         if self.wizard is not None:
             self.wizard.set_locked(busy)
-        for key in ("new", "open", "demo", "import", "validate"):
-            self.actions[key].setEnabled(not busy)
-        for button in (self.start_page.new_button, self.start_page.open_button, self.start_page.demo_button):
-            button.setEnabled(not busy)
+        set_busy(busy, (self.actions[key] for key in ("new", "open", "demo", "import", "validate")),
+                 (self.start_page.new_button, self.start_page.open_button, self.start_page.demo_button))
 
     def _audit_finished(self, finished: FinishedAudit) -> None:
         self.run_page.stop_clock()
@@ -359,12 +359,12 @@ class MainWindow(QMainWindow):
     def _open_file(self, kind: str) -> None:
         finished = self._finished()
         if finished is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(finished.files[kind])))
+            open_path(self, finished.files[kind], "the PDF report" if kind == "report" else f"the {kind} file")
 
     def _show_folder(self) -> None:
         finished = self._finished()
         if finished is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(finished.folder)))
+            open_path(self, finished.folder, "the audit's folder")
 
     def export(self, kind: str) -> Path | None:
         finished = self._finished()

@@ -33,12 +33,19 @@ def conversion_work(source: Path, out_dir: Path):
     return work
 
 
+def conversion_steps() -> tuple[tuple[str, str], ...]:
+    from audit_core.tools.conversion.converter import STEPS  # no torch: it imports that lazily
+
+    return STEPS
+
+
 def start_conversion(parent: QWidget | None, source: Path, out_dir: Path) -> TaskDialog:
     dialog = TaskDialog(parent, "Import a model",
                         f"Converting {source.name} to ONNX into {out_dir}, then checking the "
                         "ONNX graph against the original (logits and greedy continuations).",
                         conversion_work(source, out_dir), "conversion", determinate=False,
-                        cancel_note="Cancel stops at the next step and keeps nothing half-written.")
+                        cancel_note="Cancel stops at the next step and keeps nothing half-written.",
+                        planned=conversion_steps())
     dialog.start()
     return dialog
 

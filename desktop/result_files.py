@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from audit_core.errors import MnemoscopeError
 from audit_core.run.output_folder import OutputFolderError
 from desktop.audit_controller import FinishedAudit
 from desktop.error_dialog import show_error
+from desktop.open_files import open_path
 from desktop.settings import AppSettings
 
 EXPORTS = {"report": ("report.pdf", "PDF report (*.pdf)"), "results": ("results.json", "JSON (*.json)"),
@@ -69,5 +68,5 @@ def export_result(window, finished: FinishedAudit, kind: str, settings: AppSetti
     if kind == "report" and QMessageBox.question(
             window, "Report saved", f"The report was saved as {target.name}. Open it now?") \
             == QMessageBox.StandardButton.Yes:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+        open_path(window, target, "the PDF report")
     return target

@@ -5,7 +5,8 @@
 
 Runs the demo audit for real (about half a minute), with settings and outputs in a
 temporary folder, runs Help ▸ Validate this installation (certificate and installation
-record in the same temporary folder), and writes 01-start.png … 12-validation.png (and 03b-data-tabular.png, the tabular
+record in the same temporary folder), and writes 01-start.png … 12-validation.png (and 08-card-NN-<probe>.png,
+each probe card whole; 03b-data-tabular.png, the tabular
 example's Data step; palette-compressed with
 ImageMagick when it is installed). Sample values stay hidden, as
 they are by default. Starts its own Xvfb unless DISPLAY is set.
@@ -108,6 +109,8 @@ def _render(out: Path, scratch: Path) -> int:
     shoot("07-running")
     spin(until=lambda: window.screens.currentWidget() is window.results_page, limit=300)
     shoot("08-results")
+    for index, card in enumerate(window.results_page.probe_cards()):  # each card whole, scrolled or not
+        shoot(f"08-card-{index + 1:02d}-{card.probe.id}", card)
     window.results_page.tabs.setCurrentIndex(1)
     shoot("09-records")
     window.results_page.tabs.setCurrentIndex(0)

@@ -11,8 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.open_files import open_path
 from desktop.task_dialog import TaskDialog
 
 
@@ -116,10 +116,10 @@ class ValidationResultDialog(QDialog):
         layout.addWidget(buttons)
 
     def open_pdf(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.pdf_path)))
+        open_path(self, self.pdf_path, "the validation certificate")
 
     def open_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.pdf_path.parent)))
+        open_path(self, self.pdf_path.parent, "the validation folder")
 
 
 def latest_validation_line() -> str:

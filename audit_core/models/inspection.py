@@ -150,7 +150,8 @@ def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
     opsets = [o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")]
     return ModelInfo(
         name=model_path.name, path=model_path, folder=folder, sha256=file_infos[0].sha256,
-        kind=kind, parameters=_parameter_count(graph), files=file_infos,
+        kind=kind, parameters=_parameter_count(graph, _recorded_parameters(folder, file_infos[0].sha256)),
+        files=file_infos,
         opset=opsets[0] if opsets else None, ir_version=proto.ir_version,
         producer=f"{proto.producer_name} {proto.producer_version}".strip(),
         inputs=inputs, outputs=outputs, vocab_size=vocab, tokenizer_vocab_size=tokenizer_vocab,
@@ -312,12 +313,36 @@ def _vocab_size(outputs: tuple[TensorSpec, ...]) -> int | None:
     return None  # symbolic: the adapter reads it from a one-token run
 
 
-def _parameter_count(graph: Any) -> int:
+def _parameter_count(graph: Any, recorded: int | None = None) -> int:
+    """The model's parameters, each stored tensor once (tied embeddings once, no buffers).
+
+    `recorded` is the count the export's manifest took from the source model, used when
+    that manifest is about this very file: the ONNX exporter merges initializers that hold
+    equal values, so a graph can hold fewer weights than its model has (an untrained GPT-2
+    of 53,152 parameters exports 52,544: its LayerNorm weights, all ones, and biases, all
+    zeros, become shared tensors). Otherwise the graph's weight tensors are counted."""
+    if recorded is not None:
+        return recorded
     import onnx
 
     floats = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16,
               onnx.TensorProto.DOUBLE, onnx.TensorProto.INT8, onnx.TensorProto.UINT8}
     return int(sum(math.prod(init.dims) for init in graph.initializer if init.data_type in floats))
+
+
+def _recorded_parameters(folder: Path, model_sha256: str) -> int | None:
+    """The parameter count manifest.json records for this model file, if it has one."""
+    path = folder / MANIFEST_FILE
+    if not regular_file_present(path):
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        matches = manifest["onnx"]["sha256"] == model_sha256
+        count = manifest["model"]["parameters"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+        return None
+    valid = matches and isinstance(count, int) and not isinstance(count, bool) and count > 0
+    return count if valid else None
 
 
 def _external_files(graph: Any, folder: Path, model_name: str) -> list[Path]:

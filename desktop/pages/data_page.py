@@ -38,6 +38,7 @@ from desktop.pages.step_page import StepPage
 from desktop.plan_draft import PlanDraft
 from desktop.settings import AppSettings
 from desktop.widgets.sample_values import SampleValues
+from desktop.widgets.subgroup_choices import hide_mapped
 from desktop.widgets.tabular_columns import TabularColumns
 
 TABULAR = "tabular_classifier"
@@ -127,6 +128,9 @@ class DataPage(StepPage):
         mapping.addLayout(subgroup_column, 1)
         self.layout_.addWidget(mapping_box)
         self.id_combo.currentTextChanged.connect(self.tabular.set_id_column)
+        # A column mapped to another role is no subgroup: the list follows the mapping.
+        for combo in (self.id_combo, self.sequence_combo, self.tabular.label_combo):
+            combo.currentTextChanged.connect(lambda _text: self._offer_subgroups())
         for combo in (self.id_combo, self.sequence_combo, self.kind_combo):
             combo.currentIndexChanged.connect(self.changed)
         self.subgroup_list.itemChanged.connect(lambda _item: self.changed.emit())
@@ -214,6 +218,7 @@ class DataPage(StepPage):
         self._apply_mapping(id_column, sequence, kind, subgroups, names)
         features, label = self._plan_columns if self._mapping_from_plan else ((), "")
         self.tabular.offer(preview.columns, id_column, self.width, features, label)
+        self._offer_subgroups()  # the outcome was chosen with its signals blocked
 
     def set_model_info(self, info) -> None:
         """The Model step read the model: show the mapping its kind needs."""
@@ -235,6 +240,7 @@ class DataPage(StepPage):
             self.mapping_form.setRowVisible(widget, not tabular)
         self.mapping_form.setRowVisible(self.tabular.label_combo, tabular)
         self.tabular.setVisible(tabular)
+        self._offer_subgroups()
 
     @property
     def is_tabular(self) -> bool:
@@ -259,7 +265,17 @@ class DataPage(StepPage):
             item.setCheckState(Qt.CheckState.Checked if name in subgroups else Qt.CheckState.Unchecked)
             self.subgroup_list.addItem(item)
         self.subgroup_list.blockSignals(False)
+        self._offer_subgroups()
         self.changed.emit()
+
+    def _roles_taken(self) -> set[str]:
+        """The columns mapped to the id, the record content or (tabular) the outcome."""
+        other = self.tabular.label() if self.is_tabular else self.sequence_combo.currentText()
+        return {c for c in (self.id_combo.currentText(), other) if c}
+
+    def _offer_subgroups(self) -> None:
+        if hide_mapped(self.subgroup_list, self._roles_taken()):
+            self.changed.emit()
 
     def mapping(self) -> tuple[str, str, str, tuple[str, ...]]:
         subgroups = tuple(self.subgroup_list.item(i).text() for i in range(self.subgroup_list.count())
@@ -294,8 +310,10 @@ class DataPage(StepPage):
             if preview is not None and self.id_combo.count():
                 missing = self._missing_columns(preview)
                 if missing:
-                    return (f"{preview.file} has no column '{missing[0]}': choose another column "
-                            "or another file.")
+                    # One mapping reads both files: a column only one file has will not do.
+                    return (f"{preview.file} has no column '{missing[0]}'. The mapping above "
+                            "applies to both files: choose a column both files have, or "
+                            f"another {ROLES[role].lower()} file.")
         return ""
 
     def _tabular_text(self, id_column: str) -> str:

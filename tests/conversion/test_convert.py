@@ -163,3 +163,28 @@ def test_large_weights_go_to_one_external_data_file(hf_sources, tmp_path: Path) 
     info = inspect_model(tmp_path / "out")
     assert [f.name for f in info.files][:2] == ["model.onnx", "model.onnx.data"]
     assert OnnxCausalLM(info).kv_cache and report.max_abs_logit_diff <= 1e-4
+
+
+@pytest.mark.slow
+def test_the_parameter_count_is_the_models_whatever_the_graph_shares(hf_sources, tmp_path: Path) -> None:
+    """The import and the Model step print one count: the source model's, each tensor
+    once. The exporter merges equal initializers (this untrained GPT-2's LayerNorm ones and
+    zeros), so the graph alone holds fewer; the manifest's count is the model's."""
+    import onnx
+    from transformers import AutoModelForCausalLM
+
+    from audit_core.models.inspection import _parameter_count
+
+    report = convert_model(hf_sources["gpt2"], tmp_path / "onnx")
+    source = AutoModelForCausalLM.from_pretrained(hf_sources["gpt2"], local_files_only=True)
+    in_torch = sum(p.numel() for p in source.parameters())
+    assert report.parameters == inspect_model(tmp_path / "onnx").parameters == in_torch == 53_152
+    graph = onnx.load(str(tmp_path / "onnx" / "model.onnx")).graph
+    assert _parameter_count(graph) == 52_544  # what the Model step showed before
+
+    # A manifest that is not about this model file is not believed.
+    manifest = json.loads((tmp_path / "onnx" / "manifest.json").read_text())
+    manifest["onnx"]["sha256"] = "0" * 64
+    (tmp_path / "onnx" / "manifest.json").write_text(json.dumps(manifest))
+    assert inspect_model(tmp_path / "onnx").parameters == 52_544
+

@@ -45,10 +45,22 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
                         staticmethod(lambda parent, title, text, *a, **k: record.questions.append(text) or record.answer))
     monkeypatch.setattr(QMessageBox, "information",
                         staticmethod(lambda parent, title, text, *a, **k: record.informations.append(text)))
-    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: record.opened.append(url.toLocalFile())))
+    # True: the system opened it (test_open_files.py tests the answer False).
+    monkeypatch.setattr(QDesktopServices, "openUrl",
+                        staticmethod(lambda url: record.opened.append(url.toLocalFile()) or True))
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         staticmethod(lambda *a, **k: (str(record.save_path) if record.save_path else "", "")))
     return record
+
+
+@pytest.fixture(autouse=True)
+def log_folder(tmp_path: Path):
+    """The app's log file goes to tmp_path, not the user's data folder."""
+    from desktop.log_file import set_log_folder
+
+    set_log_folder(tmp_path / "logs")
+    yield tmp_path / "logs"
+    set_log_folder(None)
 
 
 @pytest.fixture()

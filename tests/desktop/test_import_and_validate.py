@@ -119,6 +119,7 @@ def test_import_converts_and_audit_this_model_prefills_the_model_step(
     window.actions["import"].trigger()
     progress = window.tool_task
     assert progress.isVisible()
+    assert progress.steps.count() == 5  # listed at once, before torch has even started
     qtbot.waitUntil(lambda: bool(dialogs.shown), timeout=CONVERT_TIMEOUT_MS)
     box = dialogs.shown[0]
     assert box.objectName() == "conversionResult"
@@ -129,6 +130,10 @@ def test_import_converts_and_audit_this_model_prefills_the_model_step(
     assert window.model_page.path == out
     qtbot.waitUntil(lambda: window.model_page.info is not None, timeout=60_000)
     assert window.model_page.problem() == ""
+    # One parameter count: the import's result and the Model step agree (53,152 vs 52,544
+    # before: the ONNX graph shares this untrained model's equal LayerNorm tensors).
+    shown = window.model_page.fact_labels["parameters"].text()
+    assert shown == "53,152" and f"{shown} parameters" in box.informativeText()
 
 
 def test_pickled_weights_give_the_error_dialog(qtbot, window, dialogs,

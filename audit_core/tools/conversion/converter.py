@@ -40,6 +40,16 @@ INSTALL_HINT = ("pip install torch==2.13.0 transformers==5.24.0  "
                 "(or, from a clone: .venv/bin/pip install torch==2.13.0 -e '.[convert]')")
 
 
+# What `on_step` reports, in order: each message starts with its step's key. A caller can
+# list the steps before the first arrives (starting torch alone takes seconds). "folding"
+# runs only for a model whose weights fit inside the .onnx file.
+STEPS = (("starting", "Start torch and transformers"),
+         ("loading", "Load the model from its local files"),
+         ("exporting", "Export the ONNX graph with its KV cache"),
+         ("folding", "Fold the graph's shape arithmetic"),
+         ("checking", "Check onnxruntime against torch, then save"))
+
+
 class BackendMissing(ConversionError):
     """torch or transformers is not installed; converting needs them, auditing does not."""
 
@@ -141,6 +151,7 @@ def convert_model(source: str | Path, out_dir: str | Path, *,
     folder = read_source(source)
     out_dir = Path(out_dir)
     _check_out_dir(folder, out_dir, overwrite)
+    say("starting torch and transformers")
     torch, transformers = _import_backend()
 
     from audit_core.tools.controls.export import ExportCheckError, export_model
@@ -170,7 +181,12 @@ def convert_model(source: str | Path, out_dir: str | Path, *,
     except ExportCheckError as exc:
         raise ConversionError(f"the ONNX export of {folder.path.name} failed its check against "
                               f"torch, so nothing was written: {exc}") from None
-    return ConversionReport(folder.path, report.out_dir, shape.architecture, report.parameters,
+    # The count the Model step shows for this folder, by the same function (the manifest
+    # just written records torch's count; inspection prefers it: see _parameter_count).
+    from audit_core.models.inspection import inspect_model
+
+    parameters = inspect_model(report.out_dir).parameters
+    return ConversionReport(folder.path, report.out_dir, shape.architecture, parameters,
                             report.max_abs_logit_diff, tolerance, report.shapes_checked,
                             report.greedy_identical, GREEDY_PROMPTS if report.greedy_identical
                             is not None else 0, report.onnx_bytes, report.onnx_sha256,
