@@ -16,6 +16,7 @@ from audit_core.tools.validation.installation import resources_dir
 from desktop.about import show_about
 from desktop.audit_controller import AuditController, FinishedAudit
 from desktop.error_dialog import show_error
+from desktop.help_dialogs import add_help_actions
 from desktop.model_import import result_box, start_conversion
 from desktop.pages.data_page import DataPage
 from desktop.pages.details_page import DetailsPage
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
                 file_menu.addSeparator()
         self.actions["save"].setEnabled(False)
         help_menu = self.menuBar().addMenu("&Help")
+        add_help_actions(help_menu, self)  # What do I need before I start?, Glossary
         validate = QAction("&Validate this installation…", self)
         validate.triggered.connect(self.validate_installation)
         help_menu.addAction(validate)

@@ -1,4 +1,5 @@
-"""The first screen: New audit, Open plan, Try the demo, and the recent audits."""
+"""The first screen: New audit, Open plan, Try the demo, what an audit needs (a link to
+Help ▸ What do I need before I start?), and the recent audits."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from desktop.help_dialogs import NEEDS_TITLE, show_needs
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
@@ -60,6 +63,15 @@ class StartPage(QWidget):
         demo_note.setProperty("role", "help")
         demo_note.setWordWrap(True)
         column.addWidget(demo_note)
+        # Before New audit: what to have ready (the model folder, the two patient files).
+        self.needs_button = QPushButton(NEEDS_TITLE)
+        self.needs_button.setObjectName("before_you_start")
+        self.needs_button.setFlat(True)
+        self.needs_button.setStyleSheet("QPushButton { color: #0B4F8A; text-decoration: underline; "
+                                        "text-align: left; padding: 2px 0; }")
+        self.needs_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.needs_button.clicked.connect(lambda: show_needs(self.window()))
+        column.addWidget(self.needs_button, 0, Qt.AlignmentFlag.AlignLeft)
 
         recent_title = QLabel("Recent audits")
         recent_title.setProperty("role", "heading")
