@@ -183,6 +183,7 @@ class ResultsPage(QWidget):
         while self.cards.count():
             item = self.cards.takeAt(0)
             if item.widget():
+                item.widget().hide()  # out of sight now; deleted when the event loop runs
                 item.widget().deleteLater()
         for index, probe in enumerate(result.probes):
             self.cards.addWidget(ProbeCard(probe), index, 0)

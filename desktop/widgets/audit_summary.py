@@ -13,12 +13,21 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QResizeEvent
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from audit_core.report.sections.cover import at_a_glance
 from audit_core.report.sections.values import as_list, as_mapping, as_text
 from audit_core.report.sections.verdicts import probe_verdict
-from desktop.widgets.term_tips import explain, explain_terms
+from desktop.widgets.term_tips import SKIP, explain, explain_terms
 from desktop.widgets.verdict_badge import VerdictBadge
 
 TILE_WIDTH = 290  # a tile holds a two-line probe title and its badge
@@ -46,6 +55,7 @@ class ProbeTile(QFrame):
         layout.setContentsMargins(10, 6, 8, 6)
         self.name = QLabel(self.title)
         self.name.setWordWrap(True)
+        self.name.setProperty(SKIP, True)  # hovering the name shows the tile's own tooltip
         layout.addWidget(self.name, 1)
         self.badge = VerdictBadge(probe_verdict(probe))
         layout.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignVCenter)
@@ -109,7 +119,7 @@ class AuditSummary(QWidget):
         self.actions_heading.setText(heading)
         self.actions_heading.setVisible(bool(glance.actions))
         for label in self.action_labels:
-            label.deleteLater()
+            _discard(label, self.actions_box)
         self.action_labels = []
         for number, text in enumerate(glance.actions, start=1):
             label = QLabel(f"{number}. {text}")
@@ -117,7 +127,7 @@ class AuditSummary(QWidget):
             self.actions_box.addWidget(label)
             self.action_labels.append(label)
         for tile in self.tiles:
-            tile.deleteLater()
+            _discard(tile, self.grid)
         self.tiles = [ProbeTile(probe) for probe in map(as_mapping, as_list(results.get("probes")))]
         for tile in self.tiles:
             tile.chosen.connect(self.probe_chosen)
@@ -139,3 +149,12 @@ class AuditSummary(QWidget):
         super().resizeEvent(event)
         if self.tiles and max(1, self.width() // TILE_WIDTH) != self._columns:
             self._place_tiles()
+
+
+def _discard(widget: QWidget, layout: QLayout) -> None:
+    # Out of its layout and out of sight now: deleteLater waits for the event loop, and
+    # until then the widget would still take its place (the next audit's summary is shown
+    # at once).
+    layout.removeWidget(widget)
+    widget.hide()
+    widget.deleteLater()

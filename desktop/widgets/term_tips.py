@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from audit_core.report.sections.definitions import terms_in
 
+SKIP = "noTermTips"  # a dynamic property: a label whose parent's tooltip explains it already
 OWN_TIP = "ownToolTip"  # a dynamic property: the tooltip a widget had before its terms were added
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -33,6 +34,8 @@ def explain_terms(root: QWidget) -> None:
     every chart (by its title and caption), keeping a tooltip the widget already has (its
     figure's label, say) in front of them."""
     for widget in root.findChildren(QWidget):
+        if widget.property(SKIP):
+            continue
         if isinstance(widget, QLabel):
             text = widget.text()
         else:

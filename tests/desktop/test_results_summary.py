@@ -174,3 +174,21 @@ def test_the_start_screen_links_to_what_an_audit_needs(qtbot, window) -> None:
         assert fact in text
     help_menu = next(a for a in window.menuBar().actions() if a.text() == "&Help").menu()
     assert "help_needs" in [a.objectName() for a in help_menu.actions()]
+
+
+def test_a_second_result_replaces_the_first_at_once(qtbot, window, small_finished: FinishedAudit) -> None:
+    """The cancelled demo shown after a finished one kept the first one's action lines,
+    tiles and cards on screen until the event loop deleted them (the screenshots script,
+    which has no event loop, showed blank rows)."""
+    page = show(qtbot, window, small_finished)
+    old = [*page.summary.tiles, *page.summary.action_labels, *page.probe_cards()]
+    result = small_finished.result
+    cancelled = replace(result, audit={**result.audit, "outcome": "cancelled"}, probes=result.probes[:2])
+
+    page.show_result(replace(small_finished, result=cancelled))
+
+    # At once, before any event is processed: nothing of the first result is left in sight.
+    assert not [w for w in old if w.isVisibleTo(page)]
+    qtbot.waitUntil(lambda: all(t.isVisible() for t in page.summary.tiles))  # shown by the event loop
+    assert [t.probe_id for t in page.summary.tiles] == [p.id for p in cancelled.probes]
+    assert [c.probe.id for c in page.probe_cards()] == [p.id for p in cancelled.probes]
