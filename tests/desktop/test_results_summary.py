@@ -192,3 +192,14 @@ def test_a_second_result_replaces_the_first_at_once(qtbot, window, small_finishe
     qtbot.waitUntil(lambda: all(t.isVisible() for t in page.summary.tiles))  # shown by the event loop
     assert [t.probe_id for t in page.summary.tiles] == [p.id for p in cancelled.probes]
     assert [c.probe.id for c in page.probe_cards()] == [p.id for p in cancelled.probes]
+
+
+def test_the_screenshots_script_takes_a_window_size() -> None:
+    from desktop.screenshots import SIZE, parse_args
+
+    assert parse_args(["shots", "--size", "1600x1000"]) == (Path("shots"), (1600, 1000))
+    assert parse_args(["shots"]) == (Path("shots"), SIZE) and SIZE == (1100, 760)
+    for wrong in ("1600", "wide", "300x200"):
+        with pytest.raises(SystemExit) as stopped:
+            parse_args(["--size", wrong])
+        assert stopped.value.code == 2
