@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow()
     window.show()
+    window.history.open_arguments(app.arguments()[1:])  # mnemoscope-desktop path/to/results.json
     from desktop import smoke  # the bundle's smoke test (packaging/): load the demo, then quit
 
     if (report := smoke.requested()) is not None:

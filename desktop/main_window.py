@@ -15,6 +15,7 @@ from audit_core.errors import MnemoscopeError
 from audit_core.tools.validation.installation import resources_dir
 from desktop.about import show_about
 from desktop.audit_controller import AuditController, FinishedAudit
+from desktop.audit_history import AuditHistory
 from desktop.error_dialog import show_error
 from desktop.help_dialogs import add_help_actions
 from desktop.model_import import result_box, start_conversion
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self.screens.addWidget(self.results_page)
         self._build_menus()
         self._wire()
+        self.history = AuditHistory(self)  # recent audits, Open results…, Compare audits…
         self.start_page.set_recent(self.settings.recent_plans)
         geometry = self.settings.window_geometry
         if geometry is None or not self.restoreGeometry(geometry):
@@ -321,6 +323,7 @@ class MainWindow(QMainWindow):
         if resume is None:
             return
         self.run_page.show_running(list(plan.probes or {}))
+        self.history.audit_started(plan, folder)
         self.controller.start(plan, folder, resume=resume)
 
     def _busy_changed(self, busy: bool) -> None:

@@ -7,11 +7,12 @@ Runs the demo audit for real (about half a minute), the tabular example's audit 
 seconds) and the demo again, cancelled once its first probes have finished, with settings
 and outputs in a temporary folder; runs Help ▸ Validate this installation (certificate and
 installation record in the same temporary folder), and writes 01-start.png …
-14-before-you-start.png: 03b-data-tabular.png is the tabular example's Data step,
-08b-results-tabular.png and 08c-results-cancelled.png its results and those of the
-cancelled demo (palette-compressed with ImageMagick when it is installed). The window is
-1100x760 unless --size says otherwise. Sample values stay hidden, as they are by default.
-Starts its own Xvfb unless DISPLAY is set.
+14-before-you-start.png: 08-card-NN-<probe>.png is each probe card whole,
+03b-data-tabular.png the tabular example's Data step, 08b-results-tabular.png and
+08c-results-cancelled.png its results and those of the cancelled demo (palette-compressed
+with ImageMagick when it is installed). The window is 1100x760 unless --size says
+otherwise. Sample values stay hidden, as they are by default. Starts its own Xvfb unless
+DISPLAY is set.
 """
 
 from __future__ import annotations
@@ -131,6 +132,8 @@ def _render(out: Path, scratch: Path) -> int:
     shoot("07-running")
     spin(until=lambda: window.screens.currentWidget() is window.results_page, limit=300)
     shoot("08-results")
+    for index, card in enumerate(window.results_page.probe_cards()):  # each card whole, scrolled or not
+        shoot(f"08-card-{index + 1:02d}-{card.probe.id}", card)
     window.results_page.tabs.setCurrentIndex(1)
     shoot("09-records")
     window.results_page.tabs.setCurrentIndex(0)

@@ -6,11 +6,13 @@ makes the app pleasant to come back to, behind typed properties with defaults.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
 MAX_RECENT = 8
+MAX_RECENT_AUDITS = 12
 ORGANIZATION = "Mnemoscope"
 APPLICATION = "Mnemoscope"
 
@@ -61,6 +63,34 @@ class AppSettings:
         items = [p for p in self.recent_plans if p.resolve() != path]
         self._store.setValue("recent/plans", [str(p) for p in [path, *items][:MAX_RECENT]])
 
+    @property
+    def recent_audits(self) -> list[Path]:
+        """Audit folders, latest first: remembered when an audit starts (an interrupted one
+        is found after a crash), finishes, is cancelled or its results are opened."""
+        value = self._store.value("recent/audits", [])
+        items = [value] if isinstance(value, str) else list(value or [])
+        return [Path(p) for p in items if p]
+
+    def add_recent_audit(self, folder: Path, plan_text: str | None = None) -> None:
+        """`plan_text`: the plan as TOML, kept until the audit writes its own plan.toml,
+        so an interrupted audit can be resumed from the list."""
+        folder = Path(folder).resolve()
+        items = [p for p in self.recent_audits if p != folder]
+        kept = [folder, *items][:MAX_RECENT_AUDITS]
+        self._store.setValue("recent/audits", [str(p) for p in kept])
+        for dropped in items[MAX_RECENT_AUDITS - 1:]:
+            self._store.remove(_plan_key(dropped))
+        if plan_text is not None:
+            self._store.setValue(_plan_key(folder), plan_text)
+
+    def forget_audit(self, folder: Path) -> None:
+        self._store.setValue("recent/audits", [str(p) for p in self.recent_audits if p != Path(folder)])
+        self._store.remove(_plan_key(Path(folder)))
+
+    def audit_plan(self, folder: Path) -> str | None:
+        value = self._store.value(_plan_key(Path(folder).resolve()))
+        return str(value) if value else None
+
     # --- report details typed last time (institution and auditor rarely change) -------
     def report_detail(self, key: str) -> str:
         return str(self._store.value(f"report/{key}", "") or "")
@@ -70,3 +100,8 @@ class AppSettings:
 
     def sync(self) -> None:
         self._store.sync()
+
+
+def _plan_key(folder: Path) -> str:
+    # A digest: a folder path holds characters (/, \\) that QSettings reads as groups.
+    return "recent/audit_plans/" + hashlib.sha256(str(folder).encode("utf-8")).hexdigest()[:16]

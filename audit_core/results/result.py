@@ -110,6 +110,9 @@ class AuditResult:
     split_validity: dict[str, Any] | None = None  # the model-free split check, before any attack
     # Units of finished work read back from a checkpoint instead of recomputed (0: none).
     resumed: int = 0
+    # The "tool" of a results.json read back (results/reading.py): it stays the version that
+    # wrote the file, so the report id is still the one its PDF prints. None: this build.
+    tool: dict[str, Any] | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -123,7 +126,7 @@ class AuditResult:
             probe.pop("seconds", None)
         document = plain({
             "schema": SCHEMA,
-            "tool": {"name": TOOL_NAME, "version": __version__, "build": build_hash()},
+            "tool": self.tool or {"name": TOOL_NAME, "version": __version__, "build": build_hash()},
             "audit": {k: v for k, v in self.audit.items() if k not in RUN_AUDIT_KEYS},
             "overall_verdict": self.overall_verdict.value,
             "overall_rationale": self.overall_rationale,

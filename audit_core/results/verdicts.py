@@ -31,3 +31,8 @@ def worst(verdicts: list[Verdict]) -> Verdict:
     top = max(verdicts, key=lambda v: _SEVERITY[v])
     return Verdict.INCONCLUSIVE if top is Verdict.ERROR else top
 
+
+
+def severity(verdict: Verdict) -> int:
+    """How bad a verdict is, on the scale `worst` ranks by (PASS 0 … FAIL 3)."""
+    return _SEVERITY[verdict]

@@ -1,24 +1,35 @@
 """The first screen: New audit, Open plan, Try the demo, what an audit needs (a link to
-Help ▸ What do I need before I start?), and the recent audits."""
+Help ▸ What do I need before I start?), the recent audits (finished, cancelled or
+interrupted, from their folders) and the recent plans."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.audit_folders import AuditEntry, Status
 from desktop.help_dialogs import NEEDS_TITLE, show_needs
+from desktop.widgets.verdict_badge import verdict_colours
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
+AUDIT_COLUMNS = ["Date", "Title", "Model", "Verdict", "Status"]
+# The verdict word in the list, in its badge's colour (the word carries the meaning).
+_VERDICT_INK = {"fail": "#B3261E", "warn": "#7A5200", "pass": "#1E6B35"}
 
 
 class StartPage(QWidget):
@@ -26,6 +37,7 @@ class StartPage(QWidget):
     open_requested = Signal()
     demo_requested = Signal()
     recent_requested = Signal(Path)
+    audit_requested = Signal(object)  # AuditEntry: open its results, or offer to resume it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,12 +85,35 @@ class StartPage(QWidget):
         self.needs_button.clicked.connect(lambda: show_needs(self.window()))
         column.addWidget(self.needs_button, 0, Qt.AlignmentFlag.AlignLeft)
 
-        recent_title = QLabel("Recent audits")
-        recent_title.setProperty("role", "heading")
+        audits_title = QLabel("Recent audits")
+        audits_title.setProperty("role", "heading")
         column.addSpacing(12)
-        column.addWidget(recent_title)
+        column.addWidget(audits_title)
+        self.audits = QTreeWidget()
+        self.audits.setAccessibleName("Recent audits")
+        self.audits.setHeaderLabels(AUDIT_COLUMNS)
+        self.audits.setRootIsDecorated(False)
+        self.audits.setUniformRowHeights(True)
+        self.audits.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.audits.setToolTip("Double-click (or Enter) to show an audit's results, or to resume "
+                               "an interrupted one")
+        header = self.audits.header()
+        header.setStretchLastSection(False)
+        for index in range(len(AUDIT_COLUMNS)):
+            header.setSectionResizeMode(index, QHeaderView.ResizeMode.Stretch if index == 1
+                                        else QHeaderView.ResizeMode.ResizeToContents)
+        self.audits.itemActivated.connect(lambda item, _column: self.audit_requested.emit(item.data(0, PATH_ROLE)))
+        column.addWidget(self.audits)
+        self.no_audits = QLabel("None yet. Each audit you run or open is listed here, with how it ended.")
+        self.no_audits.setProperty("role", "help")
+        self.no_audits.setWordWrap(True)
+        column.addWidget(self.no_audits)
+
+        self.recent_title = QLabel("Recent plans")
+        self.recent_title.setProperty("role", "heading")
+        column.addWidget(self.recent_title)
         self.recent = QListWidget()
-        self.recent.setAccessibleName("Recent audits")
+        self.recent.setAccessibleName("Recent plans")
         self.recent.setMaximumHeight(180)
         self.recent.itemActivated.connect(lambda item: self.recent_requested.emit(item.data(PATH_ROLE)))
         column.addWidget(self.recent)
@@ -99,7 +134,27 @@ class StartPage(QWidget):
             self.recent.addItem(item)
         self.recent.setMaximumHeight(min(180, 12 + 26 * max(1, len(plans))))
         self.recent.setVisible(bool(plans))
-        self.no_recent.setVisible(not plans)
+        self.no_recent.setVisible(False)  # the audits' note says what is listed
+        self.recent_title.setVisible(bool(plans))
+
+    def set_audits(self, entries: list[AuditEntry]) -> None:
+        self.audits.clear()
+        for entry in entries:
+            verdict = verdict_colours(entry.verdict)[0] if entry.verdict else ""
+            item = QTreeWidgetItem([entry.date, entry.title, entry.model, verdict, entry.status.value])
+            item.setData(0, PATH_ROLE, entry)
+            item.setToolTip(1, f"{entry.title}\n{entry.folder}")
+            if entry.verdict:
+                item.setForeground(3, QBrush(QColor(_VERDICT_INK.get(entry.verdict, "#1A1A1A"))))
+            if entry.status is Status.INTERRUPTED:
+                item.setToolTip(4, "The app stopped before this audit finished: open it to resume")
+            self.audits.addTopLevelItem(item)
+        rows = max(1, len(entries))
+        height = self.audits.header().sizeHint().height() + 4 + rows * self.audits.sizeHintForRow(0) \
+            if entries else 0
+        self.audits.setFixedHeight(min(220, height) if entries else 0)
+        self.audits.setVisible(bool(entries))
+        self.no_audits.setVisible(not entries)
 
 
 def _describe(path: Path) -> str:

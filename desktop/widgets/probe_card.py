@@ -1,5 +1,11 @@
-"""One probe's card on the results screen: its title and verdict, the headline figure, what
-it means in plain words, and its charts, drawn from the same chart specs as the PDF."""
+"""One probe's card on the results screen: its title and verdict, what the result means for
+a patient, the headline figure, the detail, and its charts, drawn from the same chart specs
+as the PDF (chart_factory.py).
+
+Text on top across the whole card, charts below: a forest plot needs the card's width for
+its labels, and text in a narrow column beside an empty space (a card without charts)
+squeezed the headline until it was cut. Every label wraps, so nothing is cut at any width.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +13,47 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from audit_core.families import spec_of
-from audit_core.report.sections.probe_evidence import histogram_chart, roc_chart
+from audit_core.report.sections.clinical_meaning import clinical_meaning
 from audit_core.results.result import ProbeResult, plain
-from desktop.widgets.charts import RocChart, ScoreHistogram
+from desktop.widgets.chart_factory import chart_widgets
 from desktop.widgets.verdict_badge import VerdictBadge
+
+# Two charts side by side (ROC and histogram) each keep a readable shape; beyond this they
+# would only stretch flat.
+MAX_SIDE_BY_SIDE_WIDTH = 560
 
 
 def plain_sentence(probe: ProbeResult) -> str:
     if probe.verdict.value == "error":
         return f"This probe stopped with an error and gives no evidence either way ({probe.error})."
-    # What a verdict means, in one sentence a privacy officer can repeat: the family's own
-    # (audit_core/families/), else the probe's first finding.
+    # What a verdict means for a patient, in one sentence a privacy officer can repeat: the
+    # family's own for this verdict (audit_core/families/); else, for a finding, the family's
+    # sentence of what was found (as the report's summary words it); for a T2 or T6 pass,
+    # the report's reading of its intervals; else the probe's first finding.
     spec = spec_of(probe.family)
     sentence = None if spec is None else spec.plain.get(probe.verdict)
+    if sentence is None and spec is not None and probe.verdict.value in ("fail", "warn"):
+        sentence = spec.wording.found
+    if sentence is None:
+        sentence = clinical_meaning(plain(probe.as_dict()), probe.verdict.value)
     return sentence if sentence is not None else (probe.findings[0] if probe.findings else "")
+
+
+def card_texts(probe: ProbeResult) -> tuple[str, str, str]:
+    """What the card says, in order: the meaning for a patient, the headline figure, and
+    the first finding unless it repeats the meaning (empty then)."""
+    sentence = plain_sentence(probe)
+    detail = probe.findings[0] if probe.findings else ""
+    return sentence, probe.headline.get("text", ""), "" if detail.strip() == sentence.strip() else detail
+
+
+def _wrapped(text: str, role: str | None = None) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if role:
+        label.setProperty("role", role)
+    return label
 
 
 class ProbeCard(QFrame):
@@ -28,41 +61,38 @@ class ProbeCard(QFrame):
         super().__init__(parent)
         self.setObjectName("card")
         self.probe = probe
-        outer = QHBoxLayout(self)
-        text_column = QWidget()
-        text_column.setMaximumWidth(380)
-        text_column.setMinimumWidth(260)
-        layout = QVBoxLayout(text_column)
-        layout.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(text_column, 2)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(8)
         top = QHBoxLayout()
-        title = QLabel(probe.title)
-        title.setProperty("role", "heading")
-        title.setWordWrap(True)
+        title = _wrapped(probe.title, "heading")
         top.addWidget(title, 1)
         self.badge = VerdictBadge(probe.verdict.value)
         top.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)
-        headline = QLabel(probe.headline.get("text", ""))
-        headline.setProperty("role", "headline")
-        headline.setToolTip(probe.headline.get("label", ""))  # the text itself names its interval
-        layout.addWidget(headline)
-        sentence = QLabel(plain_sentence(probe))
-        sentence.setWordWrap(True)
-        layout.addWidget(sentence)
-        if probe.findings:
-            detail = QLabel(probe.findings[0])
-            detail.setWordWrap(True)
-            detail.setProperty("role", "help")
-            layout.addWidget(detail)
-        layout.addStretch(1)
+        sentence, headline, detail = card_texts(probe)
+        self.sentence = _wrapped(sentence)
+        layout.addWidget(self.sentence)
+        self.headline = _wrapped(headline, "headline")
+        self.headline.setToolTip(probe.headline.get("label", ""))  # the text itself names its interval
+        layout.addWidget(self.headline)
+        self.detail: QLabel | None = None
+        if detail:
+            self.detail = _wrapped(detail, "help")
+            layout.addWidget(self.detail)
         # The same chart specs the PDF is built from, fed by the same results.
-        data = plain(probe.as_dict())
-        charts = QHBoxLayout()
-        roc = roc_chart(data, probe.title)
-        if roc is not None:
-            charts.addWidget(RocChart(roc))
-        histogram = histogram_chart(data)
-        if histogram is not None:
-            charts.addWidget(ScoreHistogram(histogram))
-        outer.addLayout(charts, 3)
+        self.charts = chart_widgets(plain(probe.as_dict()), probe.title)
+        row = QHBoxLayout()
+        row.setSpacing(16)
+        for chart in self.charts:
+            if len(self.charts) > 1:
+                chart.setMaximumWidth(MAX_SIDE_BY_SIDE_WIDTH)
+            row.addWidget(chart, 1)
+        if len(self.charts) > 1:
+            row.addStretch(0)
+        layout.addSpacing(4)
+        layout.addLayout(row)
+
+    def texts(self) -> list[str]:
+        """Every sentence the card shows, in order (the tests check none is shown twice)."""
+        labels = [self.sentence, self.headline] + ([self.detail] if self.detail else [])
+        return [label.text() for label in labels if label.text()]

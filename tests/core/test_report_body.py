@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import copy
 
-from audit_core.report.pdf.interval_drawing import interval_drawing, nice_ticks
+from audit_core.report.pdf.interval_drawing import interval_drawing
+from audit_core.report.sections.chart_geometry import nice_ticks
 from audit_core.report.sections.document import build_report
 from audit_core.report.sections.elements import Figure, IntervalChart, RocChart, Table
 from tests.core.report_samples import strings, table_rows
@@ -95,7 +96,7 @@ def test_probes_without_a_roc_curve_get_a_forest_plot_of_their_intervals(results
 def test_the_forest_plot_axis_covers_every_interval_and_names_its_font() -> None:
     from reportlab.graphics.shapes import String
 
-    ticks = nice_ticks(-0.338, 0.082)
+    ticks = nice_ticks(-0.338, 0.082, enclose=True)
     assert ticks[0] <= -0.338 and ticks[-1] >= 0.082
     chart = IntervalChart(title="t", rows=(), caption="", x_label="gap", reference=0.0)
     drawing = interval_drawing(chart, 300, "MnemoSans")

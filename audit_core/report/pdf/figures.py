@@ -16,6 +16,7 @@ from .charts import legend_below, roc_drawing
 from .fonts import FontSet
 from .histogram_drawing import histogram_drawing
 from .interval_drawing import interval_drawing
+from .stacked_drawing import stacked_drawing
 from .styles import KEY_FILL, RULE, TEXT_WIDTH, Styles
 
 GAP = 14.0  # between two charts of a row
@@ -25,6 +26,8 @@ SINGLE_WIDTH = 0.55 * TEXT_WIDTH
 def chart_drawing(chart: el.Chart, width: float, font: str):
     if isinstance(chart, el.IntervalChart):  # as tall as its rows need
         return interval_drawing(chart, width, font)
+    if isinstance(chart, el.StackedBarChart):
+        return stacked_drawing(chart, width, font)
     height = 0.72 * width
     if isinstance(chart, el.HistogramChart):
         return histogram_drawing(chart, width, height, font)
@@ -33,8 +36,8 @@ def chart_drawing(chart: el.Chart, width: float, font: str):
 
 def figure_flowable(figure: el.Figure, styles: Styles, fonts: FontSet, text: Callable[[str], str]) -> Flowable:
     charts = figure.charts[:2]
-    # A forest plot alone takes the line: its labels need the room.
-    single = TEXT_WIDTH if isinstance(charts[0], el.IntervalChart) else SINGLE_WIDTH
+    # A forest plot or outcome bars alone take the line: their labels need the room.
+    single = TEXT_WIDTH if isinstance(charts[0], el.IntervalChart | el.StackedBarChart) else SINGLE_WIDTH
     width = (TEXT_WIDTH - GAP) / 2 if len(charts) == 2 else single
     cells = []
     for chart in charts:

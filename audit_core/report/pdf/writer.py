@@ -207,7 +207,7 @@ class _Story:
                 return [self.banner(block), Spacer(1, 6)]
             case el.Figure():
                 return [figure_flowable(block, s, self.fonts, self.text)]
-            case el.RocChart() | el.HistogramChart() | el.IntervalChart():
+            case el.RocChart() | el.HistogramChart() | el.IntervalChart() | el.StackedBarChart():
                 return [single_chart(block, s, self.fonts, self.text)]
             case el.SignatureLines():
                 return [signature_flowable(block, s, self.fonts, self.text)]

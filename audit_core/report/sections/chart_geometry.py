@@ -1,6 +1,7 @@
 """Chart geometry shared by the desktop app and the PDF: plain data, no drawing library.
 
-The ROC curve and the score distributions are computed here once, in unit coordinates
+The ROC curve, the score distributions, the forest plots and the stacked outcome bars are
+computed here once, in unit coordinates
 (x and y in [0, 1], y pointing up), and each front end only scales and strokes them: the
 app with QPainter, the report with reportlab. So the app and the PDF can never disagree
 on where a point, a tick or a bar sits.
@@ -15,6 +16,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from audit_core.results.figures import format_count
+
+from .elements import IntervalChart, StackedBarChart
 
 Point = tuple[float, float]
 
@@ -120,13 +125,26 @@ def roc_geometry(fpr: Sequence[float], tpr: Sequence[float], floor: float = DEFA
                        chance=((0.0, 0.0), (1.0, 1.0)), ticks=axis.ticks())
 
 
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values (1, 2, 2.5 or 5 x 10^k apart) covering [low, high]."""
-    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
-        return [low] if math.isfinite(low) else []
+def nice_ticks(low: float, high: float, count: int = 5, *, enclose: bool = False) -> list[float]:
+    """Round tick values (1, 2, 2.5 or 5 x 10^k apart): inside [low, high], or with
+    `enclose` from the round value at or below `low` to the one at or above `high`, so an
+    axis that ends on its outer ticks shows every value (a forest plot's intervals)."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return [low] if math.isfinite(low) else ([0.0] if enclose else [])
+    if enclose and high - low < 1e-12:
+        low, high = low - 0.5, high + 0.5  # one value: a unit-wide axis centred on it
+    if high <= low:
+        return [low]
     raw = (high - low) / max(count - 1, 1)
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
+    if enclose:
+        value = math.floor(low / step + 1e-9) * step
+        ticks: list[float] = []
+        while not ticks or ticks[-1] < high - 1e-12:
+            ticks.append(round(value, 10))
+            value += step
+        return ticks
     first = math.ceil(low / step - 1e-9) * step
     ticks = []
     value = first
@@ -190,3 +208,133 @@ def histogram_geometry(edges: Sequence[float], members: Sequence[float],
                     for v in y_ticks_values if v <= y_max + 1e-12)
     return HistogramGeometry(members=bars(members), non_members=bars(non_members),
                              x_ticks=x_ticks, y_ticks=y_ticks, y_max=y_max)
+
+
+# Forest plots (IntervalChart) and stacked outcome bars (StackedBarChart): one row per
+# estimate or cohort, rows spread evenly from the top, values along x.
+
+# A row label may take at most this share of the chart's width; a longer one is elided
+# (the PDF) or elided with its full text in a tooltip (the app).
+LABEL_SHARE = 0.45
+
+
+def label_column(longest: float, width: float) -> float:
+    """The width of the row labels' column, in the front end's units: the longest label
+    plus a gap, but never so much that the plot is squeezed."""
+    return min(LABEL_SHARE * width, longest + 8)
+
+
+def row_centre(index: int, rows: int) -> float:
+    """Unit y of row `index`'s centre, the first row at the top (y points up)."""
+    return 1.0 - (index + 0.5) / max(1, rows)
+
+
+def signed_label(value: float, ticks: Sequence[float]) -> str:
+    """A tick value with as few decimals as show every tick exactly (0.25 needs two, 0.2
+    one), a true minus sign, and a plain 0."""
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    decimals = 0
+    while decimals < 6 and abs(round(step * 10 ** decimals) - step * 10 ** decimals) > 1e-6:
+        decimals += 1
+    text = f"{value:.{decimals}f}"
+    return "0" if float(text) == 0 else text.replace("-", "\u2212")
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalRow:
+    label: str
+    y: float  # unit coordinates
+    point: float
+    bar: tuple[float, float] | None  # the stroke: the interval, or a one-sided bound to the estimate
+    caps: tuple[float, ...]  # a short tick at each bound
+    flagged: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalGeometry:
+    """A forest plot in unit coordinates: x from the first tick to the last."""
+
+    low: float  # the values at x = 0 and x = 1
+    high: float
+    ticks: tuple[Tick, ...]
+    rows: tuple[IntervalRow, ...]
+    reference: float | None  # unit x of the dashed line
+    x_title: str
+
+
+def interval_geometry(chart: IntervalChart) -> IntervalGeometry | None:
+    """Where every estimate, bound and tick of a forest plot sits; None when nothing has a
+    value. The axis spans every interval and the reference line, ending on round ticks."""
+    values = [v for row in chart.rows for v in (row.value, row.low, row.high)
+              if v is not None and math.isfinite(v)]
+    if chart.reference is not None and math.isfinite(chart.reference):
+        values.append(chart.reference)
+    if not values:
+        return None
+    tick_values = nice_ticks(min(values), max(values), enclose=True)
+    low, high = tick_values[0], tick_values[-1]
+
+    def x(value: float) -> float:
+        return (value - low) / (high - low)
+
+    rows = []
+    for index, row in enumerate(chart.rows):
+        ends = [e for e in (row.low, row.high) if e is not None]
+        # A one-sided bound (no upper end) is drawn from the bound to the estimate.
+        bar = None if not ends else (x(ends[0]), x(ends[1] if len(ends) == 2 else row.value))
+        rows.append(IntervalRow(row.label, row_centre(index, len(chart.rows)), x(row.value), bar,
+                                tuple(x(e) for e in ends), row.flagged))
+    ticks = tuple(Tick(v, x(v), signed_label(v, tick_values), True) for v in tick_values)
+    reference = None if chart.reference is None else x(chart.reference)
+    title = chart.x_label + (f" (dashed: {chart.reference_label})" if chart.reference_label else "")
+    return IntervalGeometry(low=low, high=high, ticks=ticks, rows=tuple(rows), reference=reference,
+                            x_title=title)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    x0: float  # unit coordinates
+    x1: float
+    count: int
+    part: int  # the index into the chart's parts (its name, its tone)
+    label: str  # the count as printed, empty when zero
+
+
+@dataclass(frozen=True, slots=True)
+class StackedRow:
+    label: str  # the cohort, with its total
+    y: float
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StackedGeometry:
+    rows: tuple[StackedRow, ...]
+    ticks: tuple[Tick, ...]
+    maximum: int  # the count at x = 1
+    x_title: str
+
+
+def stacked_bar_geometry(chart: StackedBarChart) -> StackedGeometry | None:
+    """Each cohort's counts end to end along a common count axis; None when every count is
+    zero. Counts, not shares: with a handful of patients a share would hide how few there
+    are."""
+    totals = [sum(bar.counts) for bar in chart.bars]
+    if not totals or max(totals) <= 0:
+        return None
+    top = max(totals)
+    values = [v for v in nice_ticks(0.0, float(top), min(5, top + 1), enclose=True) if v == int(v)]
+    if len(values) < 2:  # a step below one would ask for half a patient
+        values = [float(v) for v in range(top + 1)]
+    maximum = int(values[-1])
+    rows = []
+    for index, bar in enumerate(chart.bars):
+        segments, start = [], 0
+        for part, count in enumerate(bar.counts):
+            segments.append(Segment(start / maximum, (start + count) / maximum, count, part,
+                                    format_count(count) if count else ""))
+            start += count
+        rows.append(StackedRow(f"{bar.label} ({format_count(start)})",
+                               row_centre(index, len(chart.bars)), tuple(segments)))
+    ticks = tuple(Tick(v, v / maximum, format_count(int(v)), True) for v in values)
+    return StackedGeometry(rows=tuple(rows), ticks=ticks, maximum=maximum, x_title=chart.x_label)

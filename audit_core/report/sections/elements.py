@@ -180,7 +180,34 @@ class IntervalChart:
     reference_label: str = ""
 
 
-Chart = RocChart | HistogramChart | IntervalChart
+@dataclass(frozen=True)
+class StackedBar:
+    """One cohort's bar: how many of its cases fall in each part, in the chart's order."""
+
+    label: str
+    counts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class StackedBarChart:
+    """Each cohort's cases split into outcomes, end to end on a common count axis (T5: a
+    sensitive signal that is a memory of one patient, a population pattern, or below the
+    threshold), members against the non-member control. `tones` says how each part is
+    drawn: "alert" (the finding), "main" or "quiet" (nothing to explain)."""
+
+    title: str
+    parts: tuple[str, ...]
+    tones: tuple[str, ...]
+    bars: tuple[StackedBar, ...]
+    caption: str
+    x_label: str
+
+    def __post_init__(self) -> None:
+        if len(self.tones) != len(self.parts) or any(len(b.counts) != len(self.parts) for b in self.bars):
+            raise ValueError("a stacked bar chart needs one tone and one count per part")
+
+
+Chart = RocChart | HistogramChart | IntervalChart | StackedBarChart
 
 
 @dataclass(frozen=True)
@@ -206,7 +233,7 @@ class SignatureLines:
 
 Block = (
     Heading | Paragraph | BulletList | Table | VerdictBanner | RocChart | HistogramChart | IntervalChart
-    | Figure | Preformatted | SignatureLines
+    | StackedBarChart | Figure | Preformatted | SignatureLines
 )
 
 

@@ -9,7 +9,10 @@ attribute inference as member against non-member figures with their intervals).
   non-member (the control);
 * sensitive attributes in hidden states (T3): the members' minus non-members' AUROC of a
   probe on the model's hidden states, per category;
-* vulnerable subgroups (T6): each stratum's membership AUC minus the whole cohort's.
+* vulnerable subgroups (T6): each stratum's membership AUC minus the whole cohort's;
+* patient-specific memories (T5, `outcome_chart`): not intervals but counts, each cohort's
+  sensitive signals split into a memory of one patient, a population pattern, or below
+  the signal threshold, members against the non-member control.
 
 Read only from the columns the probes store; a probe without them has no chart.
 """
@@ -21,7 +24,7 @@ from typing import Any
 
 from audit_core.families import Family
 
-from .elements import Interval, IntervalChart
+from .elements import Interval, IntervalChart, StackedBar, StackedBarChart
 from .values import as_list, as_mapping, as_text, humanize, is_number
 
 CATEGORY_PREFIX = "category:"
@@ -173,3 +176,29 @@ def _hidden_states(metrics: Mapping[str, Any], thresholds: Mapping[str, Any]) ->
         caption="Above 0: a classifier on the model's hidden states reads the category more easily "
                 "for training patients than for patients the model never saw. Bars: 95% intervals; "
                 "red: significant after Benjamini–Hochberg adjustment.")
+
+
+OUTCOMES = (("patient_specific", "Patient-specific", "alert"), ("population", "Population pattern", "main"),
+            ("no_signal", "Below the signal threshold", "quiet"))
+
+
+def outcome_chart(probe: Mapping[str, Any]) -> StackedBarChart | None:
+    """T5: what the perturbations showed for each sensitive signal examined, per cohort."""
+    if probe.get("family") != Family.PERTURBATION:
+        return None
+    metrics = as_mapping(probe.get("metrics"))
+    bars = []
+    for role, label in (("members", "Members"), ("non_members", "Non-members")):
+        counts = [c for key, _, _ in OUTCOMES if is_number(c := metrics.get(f"{key}_signals_{role}"))]
+        if len(counts) < len(OUTCOMES):
+            return None
+        bars.append(StackedBar(label, tuple(int(c) for c in counts)))
+    return StackedBarChart(
+        title="Sensitive signals: a memory of one patient, or a population pattern",
+        parts=tuple(name for _, name, _ in OUTCOMES), tones=tuple(tone for _, _, tone in OUTCOMES),
+        bars=tuple(bars), x_label="Sensitive signals examined (one per patient and category)",
+        caption="Each examined patient's signal for a sensitive category they carry. Patient-specific: "
+                "it collapsed when one of the patient's own details (age, visit timing, a rare code) "
+                "was changed, a memory of that one person. Population pattern: it held. Below the "
+                "signal threshold: too weak at the true prompt to examine. Non-members are the "
+                "control: what the model does for patients it never saw.")

@@ -1,7 +1,8 @@
 """The charts of a probe's section (compliance.md 6.8): a log-log ROC curve with its
 operating points and the score histograms for a probe that scores records; a forest plot
-of the intervals a probe's verdict rests on for the others (probe_charts.py). The desktop
-app draws the same ROC and histogram specs, so the two never disagree.
+of the intervals a probe's verdict rests on, or T5's outcome bars, for the others
+(probe_charts.py). The desktop app draws the same specs (`probe_figure`), so the two never
+disagree.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .elements import (
 )
 from .key_figures import interval, metrics_of, number
 from .metrics import format_metric
-from .probe_charts import interval_chart
+from .probe_charts import interval_chart, outcome_chart
 from .values import as_list, as_mapping, as_text, format_percent, is_number
 
 OPERATING_POINTS = (("tpr_at_1pct_fpr", 0.01, "1% FPR"), ("tpr_at_0.1pct_fpr", 0.001, "0.1% FPR"))
@@ -34,8 +35,8 @@ OPERATING_POINTS = (("tpr_at_1pct_fpr", 0.01, "1% FPR"), ("tpr_at_0.1pct_fpr", 0
 def probe_figure(probe: Mapping[str, Any], title: str) -> Figure | None:
     charts: list[Chart] = [c for c in (roc_chart(probe, title), histogram_chart(probe)) if c is not None]
     if not charts:
-        forest = interval_chart(probe)
-        charts = [forest] if forest is not None else []
+        other = interval_chart(probe) or outcome_chart(probe)
+        charts = [other] if other is not None else []
     return Figure(tuple(charts)) if charts else None
 
 
