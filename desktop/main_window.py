@@ -17,6 +17,7 @@ from desktop.audit_controller import AuditController, FinishedAudit
 from desktop.audit_history import AuditHistory
 from desktop.busy_reasons import set_busy, show_reasons
 from desktop.error_dialog import show_error
+from desktop.help_dialogs import add_help_actions
 from desktop.model_import import result_box, start_conversion
 from desktop.open_files import open_path
 from desktop.pages.data_page import DataPage
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
                 file_menu.addSeparator()
         self.actions["save"].setEnabled(False)
         help_menu = self.menuBar().addMenu("&Help")
+        add_help_actions(help_menu, self)  # What do I need before I start?, Glossary
         validate = QAction("&Validate this installation…", self)
         validate.triggered.connect(self.validate_installation)
         help_menu.addAction(validate)

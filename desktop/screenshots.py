@@ -1,15 +1,18 @@
 """Render every screen of the desktop flow to PNG, on a real X server (Xvfb).
 
     apt-get install -y xvfb libxcb-icccm4 libxcb-keysyms1     # once
-    .venv/bin/python -m desktop.screenshots [docs/screenshots]
+    .venv/bin/python -m desktop.screenshots [docs/screenshots] [--size 1600x1000]
 
-Runs the demo audit for real (about half a minute), with settings and outputs in a
-temporary folder, runs Help ▸ Validate this installation (certificate and installation
-record in the same temporary folder), and writes 01-start.png … 12-validation.png (and 08-card-NN-<probe>.png,
-each probe card whole; 03b-data-tabular.png, the tabular
-example's Data step; palette-compressed with
-ImageMagick when it is installed). Sample values stay hidden, as
-they are by default. Starts its own Xvfb unless DISPLAY is set.
+Runs the demo audit for real (about half a minute), the tabular example's audit (a few
+seconds) and the demo again, cancelled once its first probes have finished, with settings
+and outputs in a temporary folder; runs Help ▸ Validate this installation (certificate and
+installation record in the same temporary folder), and writes 01-start.png …
+14-before-you-start.png: 08-card-NN-<probe>.png is each probe card whole,
+03b-data-tabular.png the tabular example's Data step, 08b-results-tabular.png and
+08c-results-cancelled.png its results and those of the cancelled demo (palette-compressed
+with ImageMagick when it is installed). The window is 1100x760 unless --size says
+otherwise. Sample values stay hidden, as they are by default. Starts its own Xvfb unless
+DISPLAY is set.
 """
 
 from __future__ import annotations
@@ -38,8 +41,28 @@ def _start_display() -> subprocess.Popen | None:
     return server
 
 
+def parse_args(argv: list[str]) -> tuple[Path, tuple[int, int]]:
+    """[FOLDER] [--size WIDTHxHEIGHT]: where the PNGs go and the window's size."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m desktop.screenshots")
+    parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--size", default=None, help="window size, e.g. 1600x1000 (default 1100x760)")
+    args = parser.parse_args(argv)
+    if args.size is None:
+        return args.folder, SIZE
+    try:
+        width, height = (int(part) for part in args.size.lower().split("x"))
+    except ValueError:
+        parser.error(f"--size takes WIDTHxHEIGHT, e.g. 1600x1000, not {args.size!r}")
+    if width < 640 or height < 480:
+        parser.error("--size: at least 640x480")
+    return args.folder, (width, height)
+
+
 def main(argv: list[str]) -> int:
-    out = Path(argv[0]) if argv else ROOT / "docs" / "screenshots"
+    global SIZE
+    out, SIZE = parse_args(argv)
     out.mkdir(parents=True, exist_ok=True)
     server = _start_display()
     os.environ["QT_QPA_PLATFORM"] = "xcb"
@@ -119,12 +142,26 @@ def _render(out: Path, scratch: Path) -> int:
     spin(until=lambda: window.wizard.first_problem(4)[0] < 0)
     window.wizard.go(1)
     shoot("03b-data-tabular")
+    run_to_results(window, spin)
+    shoot("08b-results-tabular")
+    # The demo cancelled once its first probes have finished (as tests/desktop/test_run_control.py).
+    window.open_demo()
+    spin(until=lambda: window.wizard.first_problem(4)[0] < 0)
+    run_to_results(window, spin, cancel_at="Extraction")
+    shoot("08c-results-cancelled")
 
     box = error_box(window, "This model cannot be used",
                     ModelError("model.onnx is not a valid ONNX model (DecodeError); re-export it"))
     box.show()
     shoot("10-error", box)
     box.close()
+    # Help ▸ Glossary and Help ▸ What do I need before I start? (also on the start screen).
+    from desktop.help_dialogs import show_glossary, show_needs
+
+    for name, show in (("13-glossary", show_glossary), ("14-before-you-start", show_needs)):
+        dialog = show(window)
+        shoot(name, dialog)
+        dialog.close()
     # The validation before the About box, which cites it. The record of the installed
     # files is taken now, into the scratch folder, so the files check compares like with like.
     from audit_core.tools.validation import installation
@@ -144,6 +181,18 @@ def _render(out: Path, scratch: Path) -> int:
     window.close()
     QApplication.processEvents()
     return 0
+
+
+def run_to_results(window, spin, cancel_at: str = "") -> None:
+    """Start the audit the wizard holds and wait for its results; with `cancel_at`, press
+    Cancel once the run's step label starts with it (the probes before it are kept)."""
+    window.wizard.go(4)
+    window.run_page.start_button.click()
+    if cancel_at:
+        spin(until=lambda: window.run_page.step_label.text().startswith(cancel_at), limit=300)
+        window.run_page.cancel_button.click()
+    spin(until=lambda: window.screens.currentWidget() is window.results_page and not window.controller.busy,
+         limit=300)
 
 
 def _compress(path: Path) -> None:

@@ -81,18 +81,29 @@ def write_plan(folder: Path, *, model: Path, members: Path, non_members: Path,
     return path
 
 
-@pytest.fixture()
-def small_cohorts(tmp_path: Path, ground_truth: dict) -> tuple[Path, Path]:
+def write_small_cohorts(folder: Path, ground_truth: dict) -> tuple[Path, Path]:
     """80 members (the planted ones first) and 80 non-members from the demo, as CSV files."""
     members = pd.read_csv(DEMO / "members.csv", dtype=str)
     planted = set(ground_truth["planted_ids"])
     members = pd.concat([members[members.patient_id.isin(planted)],
                          members[~members.patient_id.isin(planted)]]).head(80)
     non_members = pd.read_csv(DEMO / "non_members.csv", dtype=str).head(80)
-    m, n = tmp_path / "members.csv", tmp_path / "non_members.csv"
+    m, n = folder / "members.csv", folder / "non_members.csv"
     members.to_csv(m, index=False)
     non_members.to_csv(n, index=False)
     return m, n
+
+
+def write_small_plan(folder: Path, ground_truth: dict) -> Path:
+    """The demo model over the small cohorts, five probes (loss, zlib, min_k, min_k_plus_plus,
+    extraction): an audit of a few seconds."""
+    members, non_members = write_small_cohorts(folder, ground_truth)
+    return write_plan(folder, model=DEMO / "model", members=members, non_members=non_members)
+
+
+@pytest.fixture()
+def small_cohorts(tmp_path: Path, ground_truth: dict) -> tuple[Path, Path]:
+    return write_small_cohorts(tmp_path, ground_truth)
 
 
 @pytest.fixture()

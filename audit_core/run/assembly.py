@@ -123,15 +123,17 @@ def rationale(overall: Verdict, results: list[ProbeResult], outcome: str, planne
     if outcome == "cancelled":
         return (f"The audit was cancelled: {len(results)} of {planned} probes finished; "
                 "the result is incomplete.")
-    named = [r.id for r in results if r.verdict is overall]
+    # Probes by the titles the report and the app show them under: a reader of page 1 or of
+    # the results screen never sees an engine id such as min_k_plus_plus.
+    named = [r.title for r in results if r.verdict is overall]
     n = len(results)
     if overall is Verdict.PASS:
         return f"All {n} probes passed: no memorization was detected at the configured thresholds."
     label = {Verdict.FAIL: "failed", Verdict.WARN: "raised a warning",
              Verdict.INCONCLUSIVE: "were inconclusive"}[overall]
     if overall is Verdict.INCONCLUSIVE:
-        named = [r.id for r in results if r.verdict in (Verdict.INCONCLUSIVE, Verdict.ERROR)]
-    return f"{len(named)} of {n} probes {label}: {', '.join(named)}."
+        named = [r.title for r in results if r.verdict in (Verdict.INCONCLUSIVE, Verdict.ERROR)]
+    return f"{len(named)} of {n} probes {label}: {'; '.join(named)}."
 
 
 def utc(moment: datetime) -> str:

@@ -1,5 +1,6 @@
-"""Results: the overall verdict, a card per probe with its chart, the records most at risk,
-and the exports (PDF, results.json, records.csv)."""
+"""Results: the overall verdict, the report's page 1 at a glance (the decision, the first
+actions, a tile per probe), a card per probe with its chart, the records most at risk, and
+the exports (PDF, results.json, records.csv)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ from PySide6.QtWidgets import (
 from audit_core.results.figures import format_seconds
 from audit_core.results.result import AuditResult
 from desktop.audit_controller import FinishedAudit
+from desktop.widgets.audit_summary import AuditSummary
 from desktop.widgets.probe_card import ProbeCard
 from desktop.widgets.records_table import RecordsFilter, RecordsModel
+from desktop.widgets.term_tips import explain_terms
 from desktop.widgets.verdict_badge import MEANINGS, VerdictBadge, verdict_colours
 
 RESIZE_ROWS = 100
@@ -56,6 +59,9 @@ class ResultsPage(QWidget):
         texts = QVBoxLayout()
         self.banner_title = QLabel("")
         self.banner_title.setProperty("role", "title2")
+        # "Memorization found (incomplete: the audit was cancelled)" is wider than the banner
+        # at the default window size: it wraps instead of being cut.
+        self.banner_title.setWordWrap(True)
         self.banner_text = QLabel("")
         self.banner_text.setWordWrap(True)
         texts.addWidget(self.banner_title)
@@ -103,14 +109,20 @@ class ResultsPage(QWidget):
         self.compare_button.clicked.connect(self.compare_requested)
         self.tabs.setCornerWidget(self.compare_button, Qt.Corner.TopRightCorner)
         self.cards_holder = QWidget()
-        self.cards = QGridLayout(self.cards_holder)
+        column = QVBoxLayout(self.cards_holder)
+        self.summary = AuditSummary()
+        self.summary.probe_chosen.connect(self.show_probe)
+        column.addWidget(self.summary)
+        self.cards = QGridLayout()
         self.cards.setSpacing(12)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(self.cards_holder)
-        self.tabs.addTab(scroll, "Probes")
+        column.addLayout(self.cards)
+        column.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.cards_holder)
+        self.tabs.addTab(self.scroll, "Probes")
         self.tabs.addTab(self._build_records(), "Records most at risk")
 
     def _build_records(self) -> QWidget:
@@ -185,11 +197,15 @@ class ResultsPage(QWidget):
         while self.cards.count():
             item = self.cards.takeAt(0)
             if item.widget():
+                item.widget().hide()  # out of sight now; deleted when the event loop runs
                 item.widget().deleteLater()
         for index, probe in enumerate(result.probes):
             self.cards.addWidget(ProbeCard(probe), index, 0)
         if not result.probes:
             self.cards.addWidget(QLabel("No probe finished before the audit was cancelled."), 0, 0)
+        # Page 1 of the report, from the same results document the PDF was built from.
+        self.summary.show_results(result.as_dict())
+        self.scroll.verticalScrollBar().setValue(0)
         model = RecordsModel(result)
         self.proxy.setSourceModel(model)
         self.reveal_ids.setChecked(False)
@@ -199,6 +215,17 @@ class ResultsPage(QWidget):
         if model.probes:
             self.table.sortByColumn(len(RecordsModel.FIXED), Qt.SortOrder.DescendingOrder)
         self.tabs.setCurrentIndex(0)
+        explain_terms(self)  # every technical term on the screen, defined as the glossary does
+
+    def show_probe(self, probe_id: str) -> None:
+        """Scroll the probes tab to the card of `probe_id` (a summary tile was clicked)."""
+        card = next((c for c in self.probe_cards() if c.probe.id == probe_id), None)
+        if card is None:
+            return
+        self.tabs.setCurrentWidget(self.scroll)
+        self.cards_holder.layout().activate()  # positions are final before we read one
+        top = card.mapTo(self.cards_holder, card.rect().topLeft()).y()
+        self.scroll.verticalScrollBar().setValue(max(0, top - 8))
 
     def probe_cards(self) -> list[ProbeCard]:
         return [self.cards.itemAt(i).widget() for i in range(self.cards.count())

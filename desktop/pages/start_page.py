@@ -1,5 +1,6 @@
-"""The first screen: New audit, Open plan, Try the demo, the recent audits (finished,
-cancelled or interrupted, from their folders) and the recent plans."""
+"""The first screen: New audit, Open plan, Try the demo, what an audit needs (a link to
+Help ▸ What do I need before I start?), the recent audits (finished, cancelled or
+interrupted, from their folders) and the recent plans."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.audit_folders import AuditEntry, Status
+from desktop.help_dialogs import NEEDS_TITLE, show_needs
 from desktop.widgets.verdict_badge import verdict_colours
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -73,6 +75,15 @@ class StartPage(QWidget):
         demo_note.setProperty("role", "help")
         demo_note.setWordWrap(True)
         column.addWidget(demo_note)
+        # Before New audit: what to have ready (the model folder, the two patient files).
+        self.needs_button = QPushButton(NEEDS_TITLE)
+        self.needs_button.setObjectName("before_you_start")
+        self.needs_button.setFlat(True)
+        self.needs_button.setStyleSheet("QPushButton { color: #0B4F8A; text-decoration: underline; "
+                                        "text-align: left; padding: 2px 0; }")
+        self.needs_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.needs_button.clicked.connect(lambda: show_needs(self.window()))
+        column.addWidget(self.needs_button, 0, Qt.AlignmentFlag.AlignLeft)
 
         audits_title = QLabel("Recent audits")
         audits_title.setProperty("role", "heading")

@@ -13,10 +13,19 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 
+from audit_core.report.sections.membership_page import short_name
 from audit_core.results.figures import format_score
 from audit_core.results.result import AuditResult
+from desktop.widgets.term_tips import explain
 
 ROLE_LABELS = {"members": "Member", "non_members": "Non-member"}
+# What each fixed column holds, and the glossary terms its tooltip defines.
+FIXED_TIPS = ("The record's keyed pseudonym, as the PDF names it", "The record's id in your file",
+              "Member (in the training data) or non-member (not in it)",
+              "How many tokens the model read for the record (0 for a table row)",
+              "Yes when the model reproduced the record verbatim (k-extractability), or a "
+              "probe flagged the patient for review")
+FIXED_TERMS = ("pseudonym", "", "member", "tokens", "extractable")
 SORT_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -51,10 +60,18 @@ class RecordsModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.FIXED[section] if section < len(self.FIXED) else self.probes[section - len(self.FIXED)].id
-        if role == Qt.ItemDataRole.ToolTipRole and section >= len(self.FIXED):
+            if section < len(self.FIXED):
+                return self.FIXED[section]
+            # The probe's title as the report's membership table shows it ("Min-K%++"),
+            # never its engine id (min_k_plus_plus).
             probe = self.probes[section - len(self.FIXED)]
-            return f"{probe.title}: the record's score (higher = more member-like)"
+            return short_name({"title": probe.title, "id": probe.id})
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if section < len(self.FIXED):
+                return explain(FIXED_TERMS[section], lead=FIXED_TIPS[section])
+            probe = self.probes[section - len(self.FIXED)]
+            said = f"{probe.title}: the record's score (higher = more member-like)"
+            return explain(probe.title, lead=said)
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

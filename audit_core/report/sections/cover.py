@@ -12,6 +12,7 @@ before anything else can be misread as a complete result.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .closing import reaudit_date
@@ -68,32 +69,24 @@ def cover_section(results: Mapping[str, Any], results_digest: str, signature_sta
     numbers in plain words, and whether the tool and the report can be relied on (validated
     on this machine, signed, approved). Everything else is said once, on the pages after."""
     audit = as_mapping(results.get("audit"))
+    glance = at_a_glance(results)
     blocks: list = [
         Paragraph(KICKER, TextStyle.KICKER),
         Paragraph(as_text(audit.get("title"), DEFAULT_TITLE), TextStyle.TITLE),
     ]
-    if is_incomplete(results):
-        blocks.append(Paragraph(incomplete_notice(results), TextStyle.ALERT))
+    if glance.incomplete:
+        blocks.append(Paragraph(glance.incomplete, TextStyle.ALERT))
     if is_int8_screen(as_mapping(results.get("model"))):
         blocks.append(Paragraph(int8_notice(), TextStyle.ALERT))
-    overall = verdict_value(results.get("overall_verdict"))
     blocks += [
-        VerdictBanner(
-            verdict=overall,
-            label=verdict_word(overall, results.get("overall_verdict")),
-            rationale=as_text(results.get("overall_rationale"), "No rationale was recorded."),
-        ),
-        Paragraph(decision(results), TextStyle.LEAD),
+        VerdictBanner(verdict=glance.verdict, label=glance.verdict_label, rationale=glance.rationale),
+        Paragraph(glance.decision, TextStyle.LEAD),
     ]
-    findings = derive_findings(results)
-    actions = required_actions(findings, overall)
-    if actions:
-        first = actions[:TOP_ACTIONS]
-        heading = "Required actions" if any(f.bucket in (REJECT, AGAINST) for f in findings) else \
-            "Actions"
-        if len(actions) > len(first):
-            heading += f" ({len(first)} of {len(actions)}; the others are on the next page)"
-        blocks += [Heading(heading, 3), action_table(actions, 0, len(first))]
+    if glance.actions:
+        heading = glance.actions_heading
+        if glance.all_actions > len(glance.actions):
+            heading += f" ({len(glance.actions)} of {glance.all_actions}; the others are on the next page)"
+        blocks += [Heading(heading, 3), action_table(glance.action_keys, 0, len(glance.actions))]
     numbers = _plain_numbers(results)
     if numbers:
         blocks += [Heading("What the audit found, in numbers", 3),
@@ -104,6 +97,40 @@ def cover_section(results: Mapping[str, Any], results_digest: str, signature_sta
     ]
     blocks += [Paragraph(line, TextStyle.DISCLAIMER) for line in DISCLAIMER]
     return Section(key="cover", title="Summary", blocks=tuple(blocks), show_title=False)
+
+
+@dataclass(frozen=True)
+class AtAGlance:
+    """Page 1's verdict, decision and first actions as plain data, for any other place that
+    shows the executive summary (the desktop's results screen): one derivation, one wording."""
+
+    verdict: str  # verdict value, for the badge
+    verdict_label: str  # PASS, FAIL, ...
+    rationale: str
+    incomplete: str  # the incomplete-audit notice, or ""
+    decision: str  # "Decision: ..."
+    actions_heading: str  # "Required actions" or "Actions"
+    action_keys: tuple[str, ...]  # every required action's key, in order
+    actions: tuple[str, ...]  # the first TOP_ACTIONS, in words
+    all_actions: int  # how many actions there are in all (the others are on page 2)
+
+
+def at_a_glance(results: Mapping[str, Any]) -> AtAGlance:
+    overall = verdict_value(results.get("overall_verdict"))
+    findings = derive_findings(results)
+    keys = required_actions(findings, overall)
+    return AtAGlance(
+        verdict=overall,
+        verdict_label=verdict_word(overall, results.get("overall_verdict")),
+        rationale=as_text(results.get("overall_rationale"), "No rationale was recorded."),
+        incomplete=incomplete_notice(results) if is_incomplete(results) else "",
+        decision=decision(results),
+        actions_heading="Required actions" if any(f.bucket in (REJECT, AGAINST) for f in findings)
+        else "Actions",
+        action_keys=keys,
+        actions=tuple(ACTIONS[key] for key in keys[:TOP_ACTIONS]),
+        all_actions=len(keys),
+    )
 
 
 def decision(results: Mapping[str, Any]) -> str:

@@ -163,6 +163,26 @@ def used_terms(text: str) -> tuple[tuple[str, str], ...]:
     )
 
 
+def glossary() -> tuple[tuple[str, str], ...]:
+    """Every (term, definition) of the glossary, in its order: Help ▸ Glossary in the app
+    lists these, so that the app and Appendix C define every term in the same words."""
+    return tuple((term, definition) for term, definition, _ in TERMS)
+
+
+def terms_in(text: str) -> tuple[tuple[str, str], ...]:
+    """(term, definition) for the entries whose pattern occurs in `text` (the always-printed
+    entries only when their words do): what a tooltip on that text explains."""
+    return tuple(
+        (term, definition) for term, definition, patterns in TERMS
+        if any(re.search(pattern, text) for pattern in patterns or _own_words(term))
+    )
+
+
+def _own_words(term: str) -> tuple[str, ...]:
+    # "PASS, WARN, FAIL" -> each word, as a whole upper-case word (the verdicts, not verbs).
+    return tuple(rf"\b{re.escape(word.strip())}\b" for word in term.split(","))
+
+
 def definitions_section(others: Iterable[Section] = ()) -> Section:
     """The glossary for a report made of `others`: the terms they use; every term when
     called alone."""
