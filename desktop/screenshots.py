@@ -147,7 +147,7 @@ def _render(out: Path, scratch: Path) -> int:
     # The demo cancelled once its first probes have finished (as tests/desktop/test_run_control.py).
     window.open_demo()
     spin(until=lambda: window.wizard.first_problem(4)[0] < 0)
-    run_to_results(window, spin, cancel_at="Extraction")
+    run_to_results(window, spin, cancel_at="Training-data extraction")
     shoot("08c-results-cancelled")
 
     box = error_box(window, "This model cannot be used",

@@ -118,7 +118,7 @@ class Wizard(QWidget):
         self.back_button.setEnabled(self.current > 0 and not self.locked)
         self.next_button.setVisible(not last)
         self.next_button.setEnabled(not problem and not self.locked)
-        self.hint.setText(problem)
+        self.hint.setText(self.pages[self.current].hint())
         for row in range(self.steps.count()):
             reachable = row <= self.current or self.first_problem(row)[0] < 0
             item = self.steps.item(row)

@@ -59,7 +59,7 @@ PER_PROBE_SECONDS = 0.3
 # messages name them (runner.py: the pass's label, then each probe's id), so that the Run
 # step can refine the estimate phase by phase (run/remaining.py).
 SETUP, SCORING, WRITING = "setup", "shared scoring pass", "writing"
-# Measured on the demo (python -m audit_core.tools.bench.estimate, 2-core VM, 2026-12-07;
+# Measured on the demo (the estimate bench, tools/bench/estimate.py, 2-core VM, 2026-12-07;
 # docs/speed.md): a membership probe's statistics after the shared pass (bootstrap
 # intervals, ROC, subgroups), the split check per record, and writing results.json,
 # records.csv and the PDF.

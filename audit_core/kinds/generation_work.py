@@ -13,7 +13,7 @@ estimates.py turns that into seconds with a decode step timed on the audited mod
 shares one prompt length, so tiers with ragged prompts make smaller calls), the prefill,
 nucleus sampling and the watched-set masses in numpy, the distances and the bootstrap.
 Each is the ratio of the probe's measured time to its counted decoding time on the demo
-(`python -m audit_core.tools.bench.estimate`, 2-core VM, 2026-12-07, five runs under load
+(the estimate bench, tools/bench/estimate.py, 2-core VM, 2026-12-07, five runs under load
 4-12; docs/speed.md), rounded.
 """
 

@@ -376,3 +376,9 @@ class DataPage(StepPage):
             if self.previews[role] is None:
                 return "Reading the files…"
         return self._mapping_text()
+
+    def hint(self) -> str:
+        problem = self.problem()
+        if problem and problem == self._mapping_text():  # shown in full above the bar
+            return "Fix the column mapping: see the message above."
+        return problem

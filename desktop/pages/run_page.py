@@ -28,6 +28,15 @@ from desktop.plan_draft import PlanDraft
 from desktop.widgets.path_field import PathField
 
 SCORING = "shared scoring pass"
+
+
+def readable(message: str) -> str:
+    """A progress message as a person reads it: the core names the probe by its id
+    ("sensitive_attributes: unprompted base rate"); the screen names it by its title."""
+    name, sep, rest = message.partition(":")
+    probe = PROBES_BY_ID.get(name.strip())
+    text = f"{probe.title}:{rest}" if sep and probe is not None else message
+    return text[:1].upper() + text[1:]
 STATE_TEXT = {"waiting": "waiting", "running": "running…", "done": "done", "stopped": "not run"}
 
 
@@ -228,8 +237,8 @@ class RunPage(StepPage):
                 self._set_state(name, "done")
         if message and message != self._last_message:
             self._last_message = message
-            self.step_label.setText(message[:1].upper() + message[1:])
-            self.append_log(message)
+            self.step_label.setText(readable(message))
+            self.append_log(readable(message))
         self._tick()
 
     def _set_state(self, name: str, state: str) -> None:

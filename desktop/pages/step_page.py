@@ -39,3 +39,8 @@ class StepPage(QWidget):
     def problem(self) -> str:
         """Why the user cannot go on yet ('' when the step is complete)."""
         return ""
+
+    def hint(self) -> str:
+        """What the wizard's bottom bar says: the problem, unless the step already shows it
+        in full (then a pointer, so the same sentence is not printed twice)."""
+        return self.problem()

@@ -54,7 +54,9 @@ def test_a_file_missing_the_mapped_column_is_explained(qtbot, window, dialogs, t
     info = dialogs.shown[0].informativeText()
     assert "non_members_without_codes.csv has no column 'codes'" in info
     _no_traceback(dialogs)
-    assert "has no column 'codes'" in window.wizard.hint.text()
+    # The reason is shown once, on the step; the wizard's bottom bar points at it.
+    assert "has no column 'codes'" in window.data_page.mapping_problem.text()
+    assert window.wizard.hint.text() == "Fix the column mapping: see the message above."
     assert not window.wizard.next_button.isEnabled()
 
     window.data_page.set_file("non_members", DEMO / "non_members.csv")

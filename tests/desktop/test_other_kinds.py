@@ -122,7 +122,9 @@ def test_a_feature_count_other_than_the_models_is_refused_before_the_run(qtbot, 
     assert "do not fit the model" in problem
     assert "lists 14 columns" in problem and "takes 15 inputs per record" in problem
     assert not window.wizard.next_button.isEnabled()
-    assert window.wizard.hint.text() == problem
+    # The step shows the reason in full above; the bottom bar points at it, not repeats it.
+    assert data.mapping_problem.text() == problem
+    assert window.wizard.hint.text() == "Fix the column mapping: see the message above."
     # Start from the Run step is refused with the same words, and nothing runs.
     window.wizard.go(4, force=True)
     window.start_audit()
