@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from audit_core.errors import MnemoscopeError, PlanError
 from audit_core.plan.parsing import AuditPlan
@@ -152,10 +152,8 @@ class AuditHistory(QObject):
         page, files = self.window.results_page, finished.files
         page.open_button.setEnabled("report" in files)
         page.sign_button.setEnabled("report" in files and not finished.result.cancelled)
-        for kind in ("report", "results", "records"):
-            button = page.findChild(QPushButton, f"export_{kind}")
-            if button is not None:
-                button.setEnabled(kind in files)
+        for kind, action in page.export_actions.items():
+            action.setEnabled(kind in files)
         note = getattr(page, "saved_note", None)
         if note is not None and not set(FILE_KEYS) <= set(files):  # say only what is there
             names = ", ".join(FILE_KEYS[k] for k in FILE_KEYS if k in files)

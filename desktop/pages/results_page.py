@@ -5,6 +5,7 @@ the exports (PDF, results.json, records.csv)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QScrollArea,
     QTableView,
@@ -74,12 +76,22 @@ class ResultsPage(QWidget):
         self.open_button.setObjectName("primary")
         self.open_button.clicked.connect(self.open_report_requested)
         actions.addWidget(self.open_button)
-        for kind, text in (("report", "Save PDF as…"), ("results", "Save results.json as…"),
-                           ("records", "Save records.csv as…")):
-            button = QPushButton(text)
-            button.setObjectName(f"export_{kind}")
-            button.clicked.connect(lambda _=False, k=kind: self.export_requested.emit(k))
-            actions.addWidget(button)
+        # One button with a menu, not three: seven buttons in a row needed 1,035 px and were
+        # cut in a window at its smallest (900 px).
+        self.save_button = QPushButton("Save a copy")
+        self.save_button.setObjectName("save_copy")
+        self.save_button.setToolTip("Save a copy of the report, results.json or records.csv elsewhere")
+        save_menu = QMenu(self.save_button)
+        self.export_actions: dict[str, QAction] = {}
+        for kind, text in (("report", "The PDF report…"),
+                           ("results", "results.json: every figure (holds patient ids)…"),
+                           ("records", "records.csv: per-record scores (holds patient ids)…")):
+            action = save_menu.addAction(text)
+            action.setObjectName(f"export_{kind}")
+            action.triggered.connect(lambda _=False, k=kind: self.export_requested.emit(k))
+            self.export_actions[kind] = action
+        self.save_button.setMenu(save_menu)
+        actions.addWidget(self.save_button)
         self.sign_button = QPushButton("Sign report…")
         self.sign_button.setObjectName("sign_report")
         self.sign_button.setToolTip("After reading the report: record your decision with your "
@@ -97,17 +109,20 @@ class ResultsPage(QWidget):
         self.saved_note = QLabel("")
         self.saved_note.setProperty("role", "help")
         self.saved_note.setWordWrap(True)
-        layout.addWidget(self.saved_note)
-
-        self.tabs = QTabWidget()
-        layout.addWidget(self.tabs, 1)
-        # Beside the tabs, where the row of actions above has no room left at 1100 px.
+        # Beside the note on where the files are: the row of actions above has no room left
+        # at 1100 px, and a tab bar's corner is lower than a button (it cut its bottom off).
         self.compare_button = QPushButton("Compare with…")
         self.compare_button.setObjectName("compare")
         self.compare_button.setToolTip("Put another audit of this model (before or after a mitigation) "
                                        "side by side with this one")
         self.compare_button.clicked.connect(self.compare_requested)
-        self.tabs.setCornerWidget(self.compare_button, Qt.Corner.TopRightCorner)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.saved_note, 1)
+        note_row.addWidget(self.compare_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(note_row)
+
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs, 1)
         self.cards_holder = QWidget()
         column = QVBoxLayout(self.cards_holder)
         self.summary = AuditSummary()

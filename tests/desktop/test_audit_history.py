@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from audit_core.run.runner import run_audit
 from audit_core.work.checkpoints import CHECKPOINT_FILE, CheckpointRequest
@@ -116,8 +116,8 @@ def test_results_json_alone_opens_with_only_its_own_file_offered(qtbot, window, 
     page = window.results_page
     assert window.screens.currentWidget() is page and page.finished_audit.files == {"results": alone}
     assert not page.open_button.isEnabled() and not page.sign_button.isEnabled()
-    assert page.findChild(QPushButton, "export_results").isEnabled()
-    assert not page.findChild(QPushButton, "export_report").isEnabled()
+    assert page.export_actions["results"].isEnabled()
+    assert not page.export_actions["report"].isEnabled()
 
 
 def test_the_command_line_argument_opens_the_results(qtbot, window, dialogs, finished: Path, no_running) -> None:

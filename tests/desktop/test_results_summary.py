@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QDialog, QLabel, QTextBrowser
+from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QTextBrowser
 
 from audit_core.plan.parsing import load_plan
 from audit_core.report.sections.cover import cover_section
@@ -21,6 +21,7 @@ from audit_core.report.sections.elements import Heading, Paragraph, Table, TextS
 from audit_core.results.verdicts import Verdict
 from audit_core.run.outputs import write_outputs
 from audit_core.run.runner import run_audit
+from desktop.app import STYLE
 from desktop.audit_controller import FinishedAudit
 from desktop.widgets.audit_summary import AuditSummary
 from tests.conftest import write_small_plan
@@ -118,9 +119,11 @@ def test_the_cancelled_banner_title_is_whole(qtbot, window, small_finished: Fini
     # The longest title the banner can have: "Not enough evidence either way (incomplete: …)".
     cancelled = replace(result, audit={**result.audit, "outcome": "cancelled"},
                         overall_verdict=Verdict.INCONCLUSIVE)
+    window.setStyleSheet(STYLE)  # the app's paddings and fonts decide what fits
     page = show(qtbot, window, replace(small_finished, result=cancelled))
     window.resize(*size)
     qtbot.waitUntil(lambda: window.width() <= max(size[0], window.minimumSizeHint().width()))
+    qtbot.wait(100)  # the style sheet's fonts re-lay the page out
     title = page.banner_title
     assert "incomplete" in title.text()
 
@@ -130,6 +133,12 @@ def test_the_cancelled_banner_title_is_whole(qtbot, window, small_finished: Fini
     # Tall enough for every line of it, at the width it has.
     needed = title.heightForWidth(title.width()) if title.wordWrap() else title.sizeHint().height()
     assert title.height() >= needed >= title.fontMetrics().height()
+    # The results page's buttons are whole too ("Compare with…" in the tab bar's corner had its
+    # bottom cut off at 1100x760).
+    for button in page.findChildren(QPushButton):
+        if button.isVisible():
+            assert button.height() >= button.sizeHint().height(), button.text()
+            assert button.width() >= button.minimumSizeHint().width(), button.text()
 
 
 def test_technical_terms_carry_the_glossarys_definition(qtbot, window, small_finished: FinishedAudit) -> None:
