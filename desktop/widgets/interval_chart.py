@@ -46,6 +46,13 @@ class _RowCanvas(QWidget):
         # (a height frozen in the default font let the rows run into the axis labels).
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
+    def _empty(self, text: str) -> None:
+        """Nothing to draw (no row has an estimate): say so where the chart would be."""
+        painter = QPainter(self)
+        painter.setPen(MUTED)
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, text)
+        painter.end()
+
     def row_height(self) -> int:
         return max(20, QFontMetrics(self.font()).height() + 8)
 
@@ -141,14 +148,12 @@ class _IntervalCanvas(_RowCanvas):
         super().__init__([r.label for r in spec.rows], title, spec.caption, parent)
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt)
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         g = self.geometry_
         if g is None:
-            painter.setPen(MUTED)
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No estimate to draw")
-            painter.end()
+            self._empty("No estimate to draw")
             return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._axis(painter, g.ticks)
         plot = self.plot_rect()
         if g.reference is not None:
@@ -180,14 +185,12 @@ class _StackedCanvas(_RowCanvas):
         super().__init__(labels, spec.x_label, spec.caption, parent)
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt)
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         g = self.geometry_
         if g is None:
-            painter.setPen(MUTED)
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No signal was examined")
-            painter.end()
+            self._empty("No signal was examined")
             return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._axis(painter, g.ticks)
         metrics = QFontMetrics(self.font())
         bar = self.row_height() * 0.7

@@ -11,11 +11,13 @@ desktop app draws from too; this module scales it to points. Every string names 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from audit_core.report.sections.chart_geometry import interval_geometry, label_column
+from audit_core.report.sections.chart_geometry import Tick, interval_geometry, label_column
 
 from ..sections.elements import IntervalChart
 from .charts import GRID_MAJOR, INK, MUTED, SERIES_COLOURS
@@ -41,43 +43,71 @@ def fit(text: str, font: str, size: float, width: float) -> str:
     return text.rstrip() + "…"
 
 
+class RowPlot:
+    """The frame forest plots and stacked bars share: a label column as wide as the longest
+    label needs (at most `label_column`'s share), the plot to its right, vertical grid lines
+    with their tick labels, and the x axis with its title."""
+
+    def __init__(self, drawing: Drawing, labels: list[str], top: float, font: str) -> None:
+        longest = max((stringWidth(label, font, LABEL_SIZE) for label in labels), default=0.0)
+        self.drawing, self.font = drawing, font
+        self.left = label_column(longest, drawing.width)
+        self.plot_w = drawing.width - self.left - RIGHT
+        self.plot_top = drawing.height - top
+        self.plot_h = self.plot_top - BOTTOM
+
+    def x(self, unit: float) -> float:
+        return self.left + unit * self.plot_w
+
+    def y(self, unit: float) -> float:
+        return BOTTOM + unit * self.plot_h
+
+    def grid(self, ticks: Sequence[Tick]) -> None:
+        for tick in ticks:
+            self.drawing.add(Line(self.x(tick.position), BOTTOM, self.x(tick.position), self.plot_top,
+                                  strokeColor=GRID_MAJOR, strokeWidth=0.4))
+            self.drawing.add(String(self.x(tick.position), BOTTOM - 10, tick.label, fontName=self.font,
+                                    fontSize=7, fillColor=MUTED, textAnchor="middle"))
+
+    def label(self, text: str, y: float) -> None:
+        self.drawing.add(String(self.left - 5, y - 2.4, fit(text, self.font, LABEL_SIZE, self.left - 7),
+                                fontName=self.font, fontSize=LABEL_SIZE, fillColor=INK, textAnchor="end"))
+
+    def axis(self, title: str) -> None:
+        self.drawing.add(Line(self.left, BOTTOM, self.left + self.plot_w, BOTTOM, strokeColor=MUTED,
+                              strokeWidth=0.6))
+        self.drawing.add(String(self.left + self.plot_w / 2, 3, title, fontName=self.font, fontSize=7,
+                                fillColor=INK, textAnchor="middle"))
+
+
+def empty_drawing(width: float, height: float, font: str, text: str) -> Drawing:
+    drawing = Drawing(width, height, initialFontName=font, initialFontSize=7)
+    drawing.add(String(width / 2, height / 2, text, fontName=font, fontSize=7.5, fillColor=MUTED,
+                       textAnchor="middle"))
+    return drawing
+
+
 def interval_drawing(chart: IntervalChart, width: float, font: str) -> Drawing:
     height = interval_height(chart)
-    drawing = Drawing(width, height, initialFontName=font, initialFontSize=7)
     geometry = interval_geometry(chart)
     if geometry is None:
-        drawing.add(String(width / 2, height / 2, "No estimate to draw", fontName=font, fontSize=7.5,
-                           fillColor=MUTED, textAnchor="middle"))
-        return drawing
-    longest = max((stringWidth(r.label, font, LABEL_SIZE) for r in chart.rows), default=0.0)
-    left = label_column(longest, width)
-    plot_w = width - left - RIGHT
-    plot_top = height - TOP
-    plot_h = plot_top - BOTTOM
-
-    def x(unit: float) -> float:
-        return left + unit * plot_w
-
-    for tick in geometry.ticks:
-        drawing.add(Line(x(tick.position), BOTTOM, x(tick.position), plot_top, strokeColor=GRID_MAJOR,
-                         strokeWidth=0.4))
-        drawing.add(String(x(tick.position), BOTTOM - 10, tick.label, fontName=font, fontSize=7,
-                           fillColor=MUTED, textAnchor="middle"))
+        return empty_drawing(width, height, font, "No estimate to draw")
+    drawing = Drawing(width, height, initialFontName=font, initialFontSize=7)
+    plot = RowPlot(drawing, [r.label for r in chart.rows], TOP, font)
+    x = plot.x
+    plot.grid(geometry.ticks)
     if geometry.reference is not None:
-        drawing.add(Line(x(geometry.reference), BOTTOM, x(geometry.reference), plot_top, strokeColor=REFERENCE,
+        drawing.add(Line(x(geometry.reference), BOTTOM, x(geometry.reference), plot.plot_top, strokeColor=REFERENCE,
                          strokeWidth=0.9, strokeDashArray=[3, 2.5]))
     for row in geometry.rows:
-        y = BOTTOM + row.y * plot_h
+        y = plot.y(row.y)
         colour = FLAGGED if row.flagged else POINT
-        drawing.add(String(left - 5, y - 2.4, fit(row.label, font, LABEL_SIZE, left - 7), fontName=font,
-                           fontSize=LABEL_SIZE, fillColor=INK, textAnchor="end"))
+        plot.label(row.label, y)
         if row.bar is not None:
             drawing.add(Line(x(row.bar[0]), y, x(row.bar[1]), y, strokeColor=colour, strokeWidth=1.1))
         for end in row.caps:
             drawing.add(Line(x(end), y - 2.2, x(end), y + 2.2, strokeColor=colour, strokeWidth=1.1))
         drawing.add(Rect(x(row.point) - 2.4, y - 2.4, 4.8, 4.8, fillColor=colour, strokeColor=colors.white,
                          strokeWidth=0.4))
-    drawing.add(Line(left, BOTTOM, left + plot_w, BOTTOM, strokeColor=MUTED, strokeWidth=0.6))
-    drawing.add(String(left + plot_w / 2, 3, geometry.x_title, fontName=font, fontSize=7, fillColor=INK,
-                       textAnchor="middle"))
+    plot.axis(geometry.x_title)
     return drawing
