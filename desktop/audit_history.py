@@ -206,20 +206,22 @@ class AuditHistory(QObject):
         first = self.window.results_page.finished_audit
         if first is None:
             return
-        path = self._ask_results("Choose the other audit's results.json to compare with")
-        second = self._read(path) if path is not None else None
+        second = self._ask_and_read("Choose the other audit's results.json to compare with")
         if second is not None:
             self.show_comparison(first, second)
 
     def choose_comparison(self) -> None:
-        path = self._ask_results("Compare audits: choose the first audit's results.json (before)")
-        first = self._read(path) if path is not None else None
+        first = self._ask_and_read("Compare audits: choose the first audit's results.json (before)")
         if first is None:
             return
-        path = self._ask_results("Compare audits: choose the second audit's results.json (after)")
-        second = self._read(path) if path is not None else None
+        second = self._ask_and_read("Compare audits: choose the second audit's results.json (after)")
         if second is not None:
             self.show_comparison(first, second)
+
+    def _ask_and_read(self, title: str) -> FinishedAudit | None:
+        """A results.json the user picks, read (None when cancelled or refused, with a message)."""
+        path = self._ask_results(title)
+        return self._read(path) if path is not None else None
 
     def show_comparison(self, first: FinishedAudit, second: FinishedAudit) -> None:
         from audit_core.results.comparison import compare_audits
