@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from audit_core.data.events import EventFeatures
+
 
 class Role(StrEnum):
     MEMBERS = "members"
@@ -36,6 +38,9 @@ class Cohort:
     sequences: tuple[str, ...]  # the record's text, or its codes joined by single spaces
     subgroups: dict[str, np.ndarray]  # kept for the subgroup analysis of a later issue
     info: DatasetInfo
+    # Per record, one value per word of its sequence: time, age, visit (MEDS datasets; None
+    # for a file of records, where time is read from GAP_* tokens). See data/events.py.
+    events: tuple[EventFeatures, ...] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -19,6 +19,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from audit_core.data.cohort import Cohort, DatasetInfo, Role
+from audit_core.data.events import EventFeatures
 from audit_core.data.split_validity import SplitValidity
 from audit_core.models.inspection import ModelInfo
 from audit_core.plan.parsing import AuditPlan
@@ -63,6 +64,9 @@ class Prepared:
     reference_info: ModelInfo | None  # the reference model's files are part of the audit id
     tokenizer: Tokenizer | None  # None for a tabular classifier
     token_ids: Mapping[Role, Sequence[np.ndarray]]  # what the model reads; empty for tabular rows
+    # Per record, each token's time, age and visit (data/events.py), aligned with token_ids;
+    # None unless the cohorts came from event data (MEDS).
+    token_events: Mapping[Role, Sequence[EventFeatures]] | None = None
     model_section: ModelSection  # results.json's model section
     # results.json's datasets, members first; "records_windowed" is filled from the pass.
     datasets: tuple[DatasetSection, ...]

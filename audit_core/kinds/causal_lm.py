@@ -20,6 +20,7 @@ from typing import cast
 import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
+from audit_core.data.events import EventFeatures
 from audit_core.data.loading import load_cohorts
 from audit_core.data.split_validity import check_split
 from audit_core.data.subgroup_categories import check_subgroup_columns
@@ -39,6 +40,7 @@ from audit_core.models.tokenizer_loading import (
     encode_all,
     load_tokenizer,
     pad_token_id,
+    token_events_of,
     unknown_token_id,
 )
 from audit_core.passes import chunked_scoring
@@ -80,6 +82,7 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
     token_ids = {role: encode_all(tokenizer, list(c.sequences), c.info.file)
                  for role, c in cohorts.items()}
     check_tokens(token_ids, cohorts, model.vocab_size, info.name)
+    token_events = {role: token_events_of(tokenizer, c) for role, c in cohorts.items()}
     unk = unknown_token_id(tokenizer)
     check_unknown_tokens(token_ids, cohorts, unk, info.name)
     pad_id = pad_token_id(tokenizer)
@@ -107,6 +110,8 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
         selected=selected, thresholds=thresholds, cohorts=cohorts, split=split, model=model,
         model_info=info, reference_info=reference[1] if reference is not None else None,
         tokenizer=tokenizer, token_ids=token_ids, model_section=model_section,
+        token_events=(None if any(e is None for e in token_events.values())
+                      else cast(dict[Role, Sequence[EventFeatures]], token_events)),
         datasets=tuple(token_dataset_summary(cohorts[r], token_ids[r], unk) for r in Role),
         key_records=None,
         # The pass's share of the bar after reading: its weight against the probes' weights.

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
+from audit_core.data.cohort import Cohort
+from audit_core.data.events import EventFeatures, align_to_tokens
 from audit_core.errors import DataError, ModelError
 from audit_core.models.model_files import regular_file_present
 from audit_core.models.packed_ids import PackedIds
@@ -54,6 +56,21 @@ def encode_all(tokenizer: Tokenizer, sequences: list[str], source: str = "the co
         pieces.append(PackedIds.pack(e.ids for e in encodings))
         del encodings
     return PackedIds.join(pieces)
+
+
+def token_events_of(tokenizer: Tokenizer, cohort: Cohort) -> list[EventFeatures] | None:
+    """The cohort's per-word event features (MEDS) aligned with the tokens `encode_all`
+    gives, through each encoding's word ids; None for a cohort without event features."""
+    if cohort.events is None:
+        return None
+    aligned: list[EventFeatures] = []
+    sequences = list(cohort.sequences)
+    for start in range(0, len(sequences), _ENCODE_CHUNK):
+        encodings = tokenizer.encode_batch(sequences[start:start + _ENCODE_CHUNK], add_special_tokens=True)
+        for offset, encoding in enumerate(encodings):
+            aligned.append(align_to_tokens(cohort.events[start + offset], encoding.word_ids))
+        del encodings
+    return aligned
 
 
 def _unencodable(tokenizer: Tokenizer, chunk: list[str], start: int, source: str) -> DataError:

@@ -17,6 +17,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from audit_core.data.cohort import Cohort, Role
+from audit_core.data.events import EventFeatures
 from audit_core.families import Family, Thresholds
 from audit_core.models.inspection import ModelInfo
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
@@ -98,6 +99,9 @@ class RecordColumns(Protocol):
 class ProbeContext:
     cohorts: dict[Role, Cohort]
     token_ids: Mapping[Role, Sequence[np.ndarray]]  # what the model reads; empty for tabular rows
+    # Per record, each token's time, age and visit (data/events.py), aligned with token_ids;
+    # None unless the cohorts came from event data (MEDS): then clinical tests read real time.
+    token_events: Mapping[Role, Sequence[EventFeatures]] | None = None
     model: AuditedModel  # e.g. an OnnxCausalLM, for probes that decode
     thresholds: Thresholds  # the probe family's thresholds dataclass
     rng: np.random.Generator  # seeded from the plan's seed and the probe id

@@ -123,6 +123,7 @@ def _context(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_id: 
     thresholds = _thresholds(prepared, family)
     return ProbeContext(
         cohorts=prepared.cohorts, token_ids=prepared.token_ids, model=prepared.model,
+        token_events=prepared.token_events,
         reduced={role: values[probe_id] for role, values in shared.reduced.items()
                  if probe_id in values},
         reference_scored=prepared.reference_info is not None,
