@@ -1,6 +1,7 @@
 """Event features (MEDS) travel from words to the tokens the model reads."""
 
 import numpy as np
+import pytest
 from tokenizers import Tokenizer, models, pre_tokenizers, processors
 
 from audit_core.data.cohort import Cohort, DatasetInfo, Role
@@ -47,7 +48,7 @@ def test_cohort_events_align_with_encode_all():
     events = token_events_of(tok, cohort)
     assert events is not None and len(events[0]) == len(ids) == 6
     years = events[0].years_since_start()
-    assert years[4] - years[3] == 1.5 / 365.25 and years[5] == years[4] and years[2] == 0.0 and np.isnan(years[1])
+    assert years[4] - years[3] == pytest.approx(1.5 / 365.25) and years[5] == years[4] and years[2] == 0.0 and np.isnan(years[1])
 
 
 def test_a_file_cohort_has_no_events():
