@@ -55,6 +55,11 @@ from transformers import DynamicCache
 from audit_core.fingerprint import file_sha256
 from audit_core.models.shape_folding import fold_export_file
 from audit_core.tools.controls.hidden_parity import check_hidden_state_parity
+from audit_core.tools.controls.mamba_export import (
+    export_friendly_scan,
+    fix_negative_perms,
+    is_recurrent,
+)
 from audit_core.tools.controls.onnx_runner import open_model
 from audit_core.tools.controls.parity import (
     ExportCheckError,
@@ -77,6 +82,8 @@ EXTERNAL_DATA_BYTES = 1_800_000_000
 # (a fixed share per layer, which dominates for the tiniest test models).
 _MAX_FILE_TO_PARAMETER_BYTES = 1.25
 _GRAPH_BYTES_PER_LAYER = 65_536
+# Mamba2's traced chunked scan is ~850 nodes a layer (attention layers: ~100).
+_RECURRENT_GRAPH_BYTES_PER_LAYER = 524_288
 
 __all__ = ["ExportCheckError", "ExportReport", "export_model"]
 
@@ -166,9 +173,11 @@ def _export_graph(model, path: Path, kv_cache: bool, hidden_states: bool = False
         # to a Python value" warnings are expected; parity checking is what tells us the
         # traced graph is right.
         warnings.simplefilter("ignore")
-        torch.onnx.export(wrapper, args, str(path), dynamo=False, opset_version=OPSET,
-                          input_names=inputs, output_names=outputs, dynamic_axes=axes,
-                          do_constant_folding=False)
+        with export_friendly_scan(model.config):
+            torch.onnx.export(wrapper, args, str(path), dynamo=False, opset_version=OPSET,
+                              input_names=inputs, output_names=outputs, dynamic_axes=axes,
+                              do_constant_folding=False)
+    fix_negative_perms(path)  # Mamba2's scan; a no-op for the attention families
 
 
 def _consolidate_external_data(folder: Path, onnx_path: Path) -> None:
@@ -281,14 +290,17 @@ def export_model(model, tokenizer: Tokenizer | Path, out_dir: str | Path, *,
         files = tuple(sorted((p.name for p in staging.iterdir()), key=len))
         onnx_bytes = sum((staging / name).stat().st_size for name in files)
         layers = GraphShape.from_config(model.config).n_layer
+        per_layer = (_RECURRENT_GRAPH_BYTES_PER_LAYER if is_recurrent(model.config)
+                     else _GRAPH_BYTES_PER_LAYER)
         if onnx_bytes > (_MAX_FILE_TO_PARAMETER_BYTES * 4 * parameters
-                         + _GRAPH_BYTES_PER_LAYER * (layers + 1)):
+                         + per_layer * (layers + 1)):
             raise ExportCheckError(f"{MODEL_FILENAME} is {onnx_bytes} bytes for {parameters} "
                                    "float32 parameters: are tied weights stored twice?")
         say("checking onnxruntime against torch")
         onnx_model = open_model(onnx_path)
         check_signature(onnx_model, model.config, kv_cache, hidden_states)
-        parity = check_parity(model, onnx_model, tolerance=tolerance)
+        parity = check_parity(model, onnx_model, tolerance=tolerance,
+                              greedy_without_cache=is_recurrent(model.config))
         if hidden_states:
             check_hidden_state_parity(model, onnx_model, tolerance=tolerance)
         del onnx_model  # release the file before renaming the folder

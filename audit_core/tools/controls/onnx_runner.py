@@ -101,3 +101,20 @@ def greedy_continuations(model: OnnxCausalLM, prompts: np.ndarray, new_tokens: i
     if return_logits:
         return ids, np.stack(step_logits, axis=1)
     return ids
+
+
+def greedy_recomputed(model: OnnxCausalLM, prompts: np.ndarray, new_tokens: int):
+    """Greedy continuations of equal-length prompts, each step scoring the whole prefix.
+
+    For exports without a cache (the recurrent Mamba family): returns the new ids and the
+    logits they came from, as `greedy_continuations(..., return_logits=True)` does.
+    """
+    current = np.asarray(prompts, dtype=np.int64)
+    tokens, step_logits = [], []
+    for _ in range(new_tokens):
+        logits = full_logits(model, current, np.ones_like(current))[:, -1, :]
+        next_ids = logits.argmax(axis=-1).astype(np.int64)
+        tokens.append(next_ids)
+        step_logits.append(logits)
+        current = np.concatenate([current, next_ids[:, None]], axis=1)
+    return np.stack(tokens, axis=1), np.stack(step_logits, axis=1)

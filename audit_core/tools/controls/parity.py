@@ -20,7 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from audit_core.tools.controls.onnx_runner import OnnxCausalLM, full_logits, greedy_continuations
+from audit_core.tools.controls.onnx_runner import (
+    OnnxCausalLM,
+    full_logits,
+    greedy_continuations,
+    greedy_recomputed,
+)
 
 GREEDY_PROMPTS = 3
 GREEDY_PROMPT_LENGTH = 12
@@ -65,7 +70,10 @@ class GraphShape:
 
     @classmethod
     def from_config(cls, config) -> GraphShape:
-        n_head = int(config.num_attention_heads)
+        # A Mamba has no attention heads and no position table: its "heads" are the
+        # SSM's (Mamba2) or one, and its context the n_positions the export gave it.
+        n_head = int(getattr(config, "num_attention_heads", None)
+                     or getattr(config, "num_heads", None) or 1)
         n_kv_head = int(getattr(config, "num_key_value_heads", None) or n_head)
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // n_head
         architectures = getattr(config, "architectures", None) or [type(config).__name__]
@@ -78,7 +86,8 @@ class GraphShape:
         return cls(architecture=str(architectures[0]), n_layer=int(config.num_hidden_layers),
                    n_head=n_head, n_kv_head=n_kv_head, head_dim=int(head_dim),
                    hidden_size=int(config.hidden_size),
-                   context=int(config.max_position_embeddings), vocab_size=int(config.vocab_size),
+                   context=int(getattr(config, "max_position_embeddings", None)
+                               or config.n_positions), vocab_size=int(config.vocab_size),
                    bos_id=None if bos is None else int(bos), pad_id=int(pad or 0))
 
 
@@ -156,8 +165,12 @@ def _torch_greedy(model, prompts: np.ndarray, new_tokens: int) -> tuple[np.ndarr
 
 
 def check_parity(model, onnx_model: OnnxCausalLM, *, tolerance: float,
-                 seed: int = 0) -> ParityResult:
-    """Compare ONNX against torch; raise `ExportCheckError` past `tolerance`."""
+                 seed: int = 0, greedy_without_cache: bool = False) -> ParityResult:
+    """Compare ONNX against torch; raise `ExportCheckError` past `tolerance`.
+
+    `greedy_without_cache`: an export with no cache (a Mamba's) also decodes greedily,
+    recomputing the prefix each step, and must give torch's tokens.
+    """
     shape = GraphShape.from_config(model.config)
     rng = np.random.default_rng(seed)
     context = min(shape.context, MAX_CHECKED_CONTEXT)
@@ -170,11 +183,15 @@ def check_parity(model, onnx_model: OnnxCausalLM, *, tolerance: float,
                                         _torch_logits(model, ids, mask), mask))
     checked = tuple((len(lengths), max(lengths)) for lengths in shapes)
     greedy_identical, n_prompts, n_new = None, 0, 0
-    if onnx_model.has_kv_cache:
+    if onnx_model.has_kv_cache or greedy_without_cache:
         n_prompts, n_new = GREEDY_PROMPTS, min(GREEDY_NEW_TOKENS, context - GREEDY_PROMPT_LENGTH)
         prompts, _ = _random_batch(rng, [GREEDY_PROMPT_LENGTH] * n_prompts, shape.vocab_size,
                                    shape.bos_id, shape.pad_id)
-        ort_ids, ort_logits = greedy_continuations(onnx_model, prompts, n_new, return_logits=True)
+        if onnx_model.has_kv_cache:
+            ort_ids, ort_logits = greedy_continuations(onnx_model, prompts, n_new,
+                                                       return_logits=True)
+        else:
+            ort_ids, ort_logits = greedy_recomputed(onnx_model, prompts, n_new)
         torch_ids, torch_logits = _torch_greedy(model, prompts, n_new)
         greedy_identical = bool(np.array_equal(ort_ids, torch_ids))
         if greedy_identical:  # same prefixes, so the step logits are comparable
@@ -184,7 +201,7 @@ def check_parity(model, onnx_model: OnnxCausalLM, *, tolerance: float,
         raise ExportCheckError(f"ONNX logits differ from torch by up to {max_diff:.3g} "
                                f"(tolerance {tolerance:g}) on shapes {checked}")
     if greedy_identical is False:
-        raise ExportCheckError("greedy decoding with the ONNX KV cache differs from torch "
+        raise ExportCheckError("greedy decoding with the ONNX graph differs from torch "
                                f"greedy decoding on {n_prompts} prompts")
     return ParityResult(max_diff, checked, n_prompts, n_new, greedy_identical)
 

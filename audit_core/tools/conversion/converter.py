@@ -50,6 +50,12 @@ STEPS = (("starting", "Start torch and transformers"),
          ("checking", "Check onnxruntime against torch, then save"))
 
 
+# Why a Mamba's export has no cache: see controls/mamba_export.py.
+RECURRENT_GRAPHS = ("one graph input_ids + attention_mask -> logits, no recurrent-state cache; "
+                    "generation recomputes the prefix at each step (greedy decoding checked "
+                    "token for token against torch)")
+
+
 class BackendMissing(ConversionError):
     """torch or transformers is not installed; converting needs them, auditing does not."""
 
@@ -155,6 +161,7 @@ def convert_model(source: str | Path, out_dir: str | Path, *,
     torch, transformers = _import_backend()
 
     from audit_core.tools.controls.export import ExportCheckError, export_model
+    from audit_core.tools.controls.mamba_export import is_recurrent, set_context
     from audit_core.tools.controls.parity import GREEDY_PROMPTS, GraphShape
     from audit_core.version import TOOL_NAME, __version__
 
@@ -162,6 +169,9 @@ def convert_model(source: str | Path, out_dir: str | Path, *,
     with torch.no_grad():
         model = _load_model(folder, torch, transformers)
     tokenizer = _tokenizer(folder, transformers)
+    recurrent = is_recurrent(model.config)
+    if recurrent:  # Mamba/Mamba2: no position table, so the context the audit windows to
+        set_context(model.config)
     shape = GraphShape.from_config(model.config)
     vocab = _tokenizer_size(tokenizer)
     if vocab > shape.vocab_size:
@@ -173,10 +183,11 @@ def convert_model(source: str | Path, out_dir: str | Path, *,
                            "loaded_with": "AutoModelForCausalLM.from_pretrained(local_files_only, "
                                           "use_safetensors, trust_remote_code=False, float32, "
                                           "eager attention)",
-                           "graphs": "one graph with past key/values; scoring runs it with an "
-                                     "empty past"}}
+                           "graphs": RECURRENT_GRAPHS if recurrent else
+                           "one graph with past key/values; scoring runs it with an empty past"}}
     try:
-        report = export_model(model, tokenizer, out_dir, kv_cache=True, tolerance=tolerance,
+        report = export_model(model, tokenizer, out_dir, kv_cache=not recurrent,
+                              tolerance=tolerance,
                               manifest_format=MANIFEST_FORMAT, manifest_extra=extra, on_step=say)
     except ExportCheckError as exc:
         raise ConversionError(f"the ONNX export of {folder.path.name} failed its check against "
