@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test gui demo-model negative-control sensitive-control notes-control canary-control validate clean wheelhouse bundle lock
+.PHONY: demo test gui demo-model negative-control sensitive-control notes-control canary-control meds-example validate clean wheelhouse bundle lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,12 @@ notes-control: $(STAMP)
 
 canary-control: $(STAMP)
 	$(BIN)/python -m audit_core.tools.controls.canary_control resources/controls/canaries
+
+# Rebuilds resources/examples/meds/ (a synthetic MEDS dataset root, the EHRMamba-style model
+# that memorised its planted subjects, and its counterpart trained on another split, with
+# ground_truth.json) from its fixed seed; the plan files are written by hand.
+meds-example: $(STAMP)
+	$(BIN)/python -m audit_core.tools.controls.ehrmamba_control resources/examples/meds
 
 # Self-validation. In a checkout, files change all day, so the installation record is
 # rewritten first; an installed copy keeps the record made when it was installed.

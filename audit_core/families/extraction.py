@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audit_core.families.spec import Family, FamilySpec, Methods, Wording
+from audit_core.families.ehr_answers import ehr_checks
+from audit_core.families.spec import Family, FamilySpec, KnownAnswers, Methods, Wording
 from audit_core.results.verdicts import Verdict
 from audit_core.settings import param
 
@@ -59,5 +60,7 @@ SPEC = FamilySpec(
     },
     # Its known answer is an install check: the demo's extraction names exactly the planted
     # records, the negative control extracts none (tools/validation/known_answers.py).
-    known_answers=(),
+    # The EHRMamba-style model on MEDS data (side inputs, Mamba2) names its planted subjects.
+    known_answers=(KnownAnswers("ehrmamba", "EHRMamba-style control", "examples/meds", True,
+                                ehr_checks, 0.98),),
 )
