@@ -14,6 +14,7 @@ import pytest
 
 from audit_core.families.attribute import sensitive_checks
 from audit_core.families.canaries import canary_checks
+from audit_core.families.ehr_answers import ehr_checks
 from audit_core.families.identifiers import notes_checks
 from audit_core.families.membership import tabular_checks
 from audit_core.plan.parsing import load_plan
@@ -98,6 +99,17 @@ def test_a_changed_byte_in_a_control_model_fails_its_files_check(tmp_path: Path)
     assert not files["passed"] and files["expected"] != files["observed"]
 
 
+def test_swapped_ehrmamba_models_fail_both_sides(tmp_path: Path) -> None:
+    """The MEDS example's memorising EHRMamba-style model and its counterpart swapped: the
+    planted subjects are no longer named, and the counterpart's side now fails."""
+    meds = _copy(tmp_path, "examples/meds") / "examples" / "meds"
+    _swap(meds / "model", meds / "unseen_model")
+    checks = _by_id(ehr_checks(meds, _audit))
+    assert not checks["ehrmamba.overall"]["passed"], checks["ehrmamba.overall"]
+    assert not checks["ehrmamba.planted"]["passed"], checks["ehrmamba.planted"]
+    assert not checks["ehrmamba.negative"]["passed"], checks["ehrmamba.negative"]
+
+
 def test_missing_controls_are_failed_checks_that_name_the_problem(tmp_path: Path,
                                                                  monkeypatch) -> None:
     """Resources without the controls: every group fails, none crashes, nothing is skipped."""
@@ -123,8 +135,12 @@ def test_each_family_control_ships_both_validation_plans(label: str) -> None:
     where = next(w for lbl, _, w, *_ in FAMILY_CONTROLS if lbl == label)
     for name in (family_answers.POSITIVE, family_answers.NEGATIVE):
         plan = load_plan(RESOURCES / where / name)
-        assert plan.model.path.is_dir() and plan.data.members.is_file(), name
-        assert plan.data.non_members.is_file(), name
+        if getattr(plan.data, "format", "files") == "meds":  # one dataset root, split by split
+            assert plan.model.path.is_dir() and plan.data.root.is_dir(), name
+            assert (plan.data.root / "metadata" / "subject_splits.parquet").is_file(), name
+        else:
+            assert plan.model.path.is_dir() and plan.data.members.is_file(), name
+            assert plan.data.non_members.is_file(), name
         if plan.data.columns.features is None:  # a language model: only the probe checked
             assert plan.probes is not None and len(plan.probes) == 1, name
 

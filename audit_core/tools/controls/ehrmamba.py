@@ -10,9 +10,9 @@ conventions (`side_inputs.json` beside the export): `token_type_ids` from the wo
 then 1, 2, 1, 2... per visit.
 
 The model reads time only as the gap to the token before (log-scaled), so whether the
-weeks are counted from 1970 or from the record's start makes no difference; a missing
-age or time (NaN: the static rows) reads as 0. The backbone is transformers'
-`Mamba2Model` on its pure-torch path, its chunked scan computed as one block
+weeks are counted from 1970 or from the record's start makes no difference; a missing age
+or time (the static rows: 0 as the engine feeds it, or NaN) reads as unknown. The
+backbone is transformers' `Mamba2Model` on its pure-torch path, its chunked scan computed as one block
 (`mamba_export.quadratic_mamba2_scan`, equal to it; several times faster on short records).
 """
 
@@ -61,9 +61,10 @@ def side_inputs(words: Sequence[str], time_days: np.ndarray, age_years: np.ndarr
                 visit: np.ndarray, special: frozenset[str]) -> dict[str, np.ndarray]:
     """The side inputs of one token sequence (values already aligned per token)."""
     segments = np.where(visit > 0, 2 - (visit % 2), 0)
+    # Unknown ages and times (NaN) are fed as 0, as the engine's side-input feed does.
     return {"token_type_ids": np.array([token_type(w, special) for w in words], dtype=np.int64),
-            "ages": age_years.astype(np.float32),
-            "time_stamps": (time_days / DAYS_PER_WEEK).astype(np.float32),
+            "ages": np.nan_to_num(age_years, nan=0.0).astype(np.float32),
+            "time_stamps": np.nan_to_num(time_days / DAYS_PER_WEEK, nan=0.0).astype(np.float32),
             "visit_orders": visit.astype(np.int64),
             "visit_segments": segments.astype(np.int64)}
 
@@ -73,6 +74,7 @@ class _Periodic(torch.nn.Module):
 
     def __init__(self, hidden: int, scale: float):
         super().__init__()
+        self.freqs: torch.Tensor
         self.register_buffer("freqs", scale * 2.0 ** -torch.arange(_FREQUENCIES, dtype=torch.float32),
                              persistent=False)
         self.proj = torch.nn.Linear(2 * _FREQUENCIES + 1, hidden)
@@ -104,12 +106,13 @@ class EhrMamba(torch.nn.Module):
         self.gaps = _Periodic(hidden, 1.0)
         self.norm = torch.nn.LayerNorm(hidden)
         self.backbone = Mamba2Model(self.config)
-        self.backbone.embeddings = None  # the summed embeddings above replace it
+        self.backbone.embeddings = None  # type: ignore[assignment]  # the sum above replaces it
 
     def forward(self, input_ids, attention_mask, token_type_ids, ages, time_stamps,
                 visit_orders, visit_segments):
         age = torch.where(torch.isnan(ages), torch.zeros_like(ages), ages)
-        known = ~torch.isnan(time_stamps)
+        # 0 (or NaN) is an unknown time: the engine feeds a static row's missing time as 0
+        known = ~torch.isnan(time_stamps) & (time_stamps != 0)
         time = torch.where(known, time_stamps, torch.zeros_like(time_stamps))
         previous = torch.cat([time[:, :1], time[:, :-1]], dim=1)
         previous_known = torch.cat([known[:, :1], known[:, :-1]], dim=1)

@@ -28,10 +28,10 @@ import numpy as np
 
 SEED = 20261207
 PER_SPLIT = {"train": 40, "tuning": 40, "held_out": 60}
-STEPS = 300
+STEPS = 400
 ROWS_PER_STEP = 10  # other subjects of the split per step
 REPEATS_PER_STEP = 2  # each planted subject, every step
-HIDDEN = 64
+HIDDEN = 96
 LR = 2e-2
 
 

@@ -51,8 +51,8 @@ def _days(moment: datetime) -> float:
 
 def word_events(subject: Subject) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """time_days, age_years, visit per word of `subject.words()`."""
-    birth = _days(subject.birth)
-    times = [float("nan"), birth, *(_days(t) for t, _, _ in subject.events)]
+    birth = _days(subject.birth)  # ages count from it; the birth row itself has no time
+    times = [float("nan"), float("nan"), *(_days(t) for t, _, _ in subject.events)]
     visits, visit = [0, 0], 0
     for _, code, _ in subject.events:
         visit += code == "HOSPITAL_ADMISSION"

@@ -90,7 +90,7 @@ def _subject(rng: np.random.Generator, subject_id: int, split: str,
         distinctive = planted is not None and stay == 0
         diagnoses = [DX + c for c in rng.choice(COMMON_DX, size=3 if distinctive else
                                                 int(rng.integers(1, 4)), replace=False)]
-        if distinctive:  # the rare pair opens a long first stay: what an extraction prompt holds
+        if planted is not None and distinctive:  # the rare pair opens a long first stay
             diagnoses = [DX + code for code in planted] + diagnoses
         if sensitive is not None and stay == n_stays - 1:
             diagnoses.append(sensitive)
