@@ -17,8 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from audit_core.errors import PlanError
-from audit_core.plan.meds_keys import (DEFAULT_VISIT_CODES, MEDS_COLUMNS, RootedSource, TokenSpec,
-                                       data_format, rooted_as_dict, rooted_source)
+from audit_core.plan.meds_keys import (
+    DEFAULT_VISIT_CODES,
+    MEDS_COLUMNS,
+    RootedSource,
+    TokenSpec,
+    data_format,
+    rooted_as_dict,
+    rooted_source,
+)
 
 DEFAULT_SEED = 20261129
 SEQUENCE_KINDS = ("codes", "text")
@@ -267,7 +274,8 @@ def _rooted_data(data: Mapping[str, Any], base: Path) -> DataSpec:
                     root=source.root, members_splits=source.members_splits,
                     non_members_splits=source.non_members_splits, tokens=source.tokens,
                     visit_codes=source.visit_codes,
-                    columns=ColumnMapping(**MEDS_COLUMNS, subgroups=source.subgroups))
+                    columns=ColumnMapping(id=MEDS_COLUMNS["id"], sequence=MEDS_COLUMNS["sequence"],
+                                          kind=MEDS_COLUMNS["kind"], subgroups=source.subgroups))
 
 
 def _files_data(data: Mapping[str, Any], base: Path) -> DataSpec:
