@@ -119,18 +119,23 @@ class MedsSource(QWidget):
         grid = QGridLayout(box)
         self.lists: dict[str, QListWidget] = {}
         for column, role in enumerate(ROLES):
-            grid.addWidget(QLabel(f"{ROLES[role]} (the model {'was' if role == 'members' else 'was not'} "
-                                  "trained on them):"), 0, column)
+            label = QLabel(f"{ROLES[role]}: {'trained on' if role == 'members' else 'never seen'}")
+            label.setWordWrap(True)
+            grid.addWidget(label, 0, column)
             split_list = QListWidget()
             split_list.setAccessibleName(f"{ROLES[role]} splits")
             split_list.setMaximumHeight(84)
             split_list.itemChanged.connect(lambda _item: self._splits_changed())
             grid.addWidget(split_list, 1, column)
             self.lists[role] = split_list
-        grid.addWidget(QLabel("Subgroups (static code heads, e.g. GENDER):"), 0, 2)
+        subgroups_label = QLabel("Subgroups: code heads")
+        subgroups_label.setWordWrap(True)
+        subgroups_label.setToolTip("Static codes that give each subject a group, e.g. GENDER for "
+                                   "GENDER//F; separate several with commas")
+        grid.addWidget(subgroups_label, 0, 2)
         self.subgroups_field = QLineEdit()
         self.subgroups_field.setAccessibleName("Subgroup code heads")
-        self.subgroups_field.setPlaceholderText("GENDER")
+        self.subgroups_field.setPlaceholderText("e.g. GENDER")
         self.subgroups_field.editingFinished.connect(self.changed)
         grid.addWidget(self.subgroups_field, 1, 2, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(box)
