@@ -142,7 +142,8 @@ def _subjects_of(table: pa.Table) -> dict[int, SubjectRows]:
             for a, b in zip(starts, ends, strict=True)}
 
 
-def event_features(rows_: SubjectRows, visit_heads: frozenset[str]) -> EventFeatures:
+def event_features(rows_: SubjectRows, visit_heads: frozenset[str],
+                   opens_visit: dict[str, bool] | None = None) -> EventFeatures:
     """Time, age and visit per word of one subject (module docstring for the rules)."""
     n = len(rows_.codes)
     time_days = np.where(rows_.timed, rows_.times / MICROSECONDS_PER_DAY, np.nan)
@@ -152,7 +153,15 @@ def event_features(rows_: SubjectRows, visit_heads: frozenset[str]) -> EventFeat
     age_years = np.where(rows_.timed, age_years, np.nan)
     visit = np.zeros(n, dtype=np.int64)
     timed = np.flatnonzero(rows_.timed)
-    opens = [i for i in timed if code_head(rows_.codes[i]).upper() in visit_heads]
+    known = {} if opens_visit is None else opens_visit  # code -> opens a visit (shared cache)
+    opens = []
+    for i in timed:
+        code = rows_.codes[i]
+        starts = known.get(code)
+        if starts is None:
+            starts = known[code] = code_head(code).upper() in visit_heads
+        if starts:
+            opens.append(i)
     if opens:
         number, start = 0, None
         opening = set(opens)
@@ -182,11 +191,12 @@ def subgroup_value(codes: Sequence[str], head: str) -> str:
 def _cohort(role: Role, folder: MedsFolder, splits: Sequence[str], ids: list[int],
             subjects: dict[int, SubjectRows], rule: WordRule, source: RootedSource, sha: str) -> Cohort:
     heads = frozenset(h.upper() for h in source.visit_codes)
+    opens_visit: dict[str, bool] = {}
     sequences, events = [], []
     for subject in ids:
         rows_ = subjects[subject]
         sequences.append(" ".join(rule.words(rows_.codes, rows_.values)))
-        events.append(event_features(rows_, heads))
+        events.append(event_features(rows_, heads, opens_visit))
     subgroups = {head: np.array([subgroup_value(subjects[s].codes, head) for s in ids], dtype=object)
                  for head in source.subgroups}
     info = DatasetInfo(role=role.value, file=f"{folder.root.name} [{'+'.join(splits)}]", sha256=sha,
@@ -210,9 +220,16 @@ def _values_by_code(subjects: dict[int, SubjectRows], members: set[int]) -> dict
         return {}
     pooled = np.concatenate(values)
     names, inverse = np.unique(np.asarray(codes, dtype=object).astype(str), return_inverse=True)
-    has_value = ~np.isnan(pooled)
-    return {str(name): pooled[(inverse == i) & has_value] for i, name in enumerate(names)
-            if (has_value & (inverse == i)).any()}
+    order = np.argsort(inverse, kind="stable")  # one pass: each code's values contiguous
+    bounds = np.searchsorted(inverse[order], np.arange(len(names) + 1))
+    ranked = pooled[order]
+    out = {}
+    for i, name in enumerate(names):
+        found = ranked[bounds[i]:bounds[i + 1]]
+        found = found[~np.isnan(found)]
+        if len(found):
+            out[str(name)] = found
+    return out
 
 
 def _code_quantiles(folder: MedsFolder) -> dict[str, np.ndarray]:

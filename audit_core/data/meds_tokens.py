@@ -33,6 +33,8 @@ _SPACE = re.compile(r"\s+")
 class WordRule:
     prefixes: tuple[tuple[str, str], ...] = ()  # longest prefix first
     edges: Mapping[str, np.ndarray] = field(default_factory=dict)  # code -> rising bin edges
+    # code -> its base word, filled as codes are met: a dataset has far fewer codes than events
+    cache: dict[str, str] = field(default_factory=dict, compare=False)
 
     def base(self, code: str) -> str:
         for prefix, replacement in self.prefixes:
@@ -43,7 +45,7 @@ class WordRule:
 
     def words(self, codes: Iterable[str], values: np.ndarray) -> list[str]:
         """One word per event: the code (rewritten) and, when binned, its value's bin."""
-        cache: dict[str, str] = {}
+        cache = self.cache
         out = []
         for code, value in zip(codes, values, strict=True):
             word = cache.get(code)
