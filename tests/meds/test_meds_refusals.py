@@ -116,3 +116,11 @@ def test_refusal_in_a_process_of_its_own(tmp_path, mimic_root: Path) -> None:
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "subject_splits.parquet not found" in done.stderr
+
+
+def test_a_tabular_classifier_on_a_meds_folder(tmp_path, capsys, mimic_root: Path) -> None:
+    """A classifier reads feature rows: a MEDS folder is refused with what it needs instead."""
+    plan = meds_plan(tmp_path, mimic_root, model=ROOT / "resources" / "examples" / "tabular" / "model")
+    assert main(["run", str(plan), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "tabular classifier: it reads feature columns from two files" in err and "Traceback" not in err
