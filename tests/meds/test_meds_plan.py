@@ -79,3 +79,33 @@ def test_missing_root_and_unknown_format() -> None:
         plan_from_dict({"model": MODEL, "data": {"format": "meds"}})
     with pytest.raises(PlanError, match="'data.format' must be one of files, meds"):
         plan_from_dict({"model": MODEL, "data": {"format": "omop", "root": "x"}})
+
+
+def test_any_meds_data_table_is_a_plan_or_a_plan_error() -> None:
+    """Fuzzed [data] tables of a MEDS plan: a plan whose as_dict parses back the same, or
+    PlanError; never another exception (a traceback for the user)."""
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import strategies as st
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 2000), st.floats(allow_nan=True),
+                        st.text(max_size=12), st.sampled_from(["train", "held_out", "none", "quantiles",
+                                                               "edges", "GENDER", "ICD10//"]))
+    values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                           st.dictionaries(st.text(max_size=8), inner,
+                                                                           max_size=3)), max_leaves=8)
+    keys = st.sampled_from(["root", "members_splits", "non_members_splits", "tokens", "visit_codes",
+                            "columns", "members", "prefixes", "numeric", "bins", "edges", "subgroups"])
+    tables = st.dictionaries(keys, values, max_size=5)
+
+    @hypothesis.settings(max_examples=80, derandomize=True, deadline=None, database=None)
+    @hypothesis.given(data=tables, tokens=st.dictionaries(keys, values, max_size=4))
+    def check(data: dict, tokens: dict) -> None:
+        raw = {**data, "format": "meds", "tokens": tokens} if tokens else {**data, "format": "meds"}
+        try:
+            plan = plan_from_dict({"model": MODEL, "data": raw})
+        except PlanError:
+            return
+        again = plan_from_dict({"model": MODEL, "data": plan.as_dict()["data"]})
+        assert again.data == plan.data
+
+    check()
