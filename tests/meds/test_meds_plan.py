@@ -109,3 +109,18 @@ def test_any_meds_data_table_is_a_plan_or_a_plan_error() -> None:
         assert again.data == plan.data
 
     check()
+
+
+def test_audit_id_does_not_depend_on_the_working_folder(tmp_path: Path, monkeypatch) -> None:
+    """`run plan.toml` in its folder and `run /abs/plan.toml` elsewhere are the same audit:
+    the dataset folder is resolved in the fingerprint as the files are."""
+    from audit_core.run.fingerprint import audit_fingerprint
+
+    (tmp_path / "plan.toml").write_text('[model]\npath = "model"\n\n[data]\nformat = "meds"\nroot = "ds"\n',
+                                        encoding="utf-8")
+    absolute = load_plan(tmp_path / "plan.toml")
+    monkeypatch.chdir(tmp_path)
+    relative = load_plan(Path("plan.toml"))
+    assert str(relative.data.root) == "ds" and absolute.data.root.is_absolute()
+    ids = {audit_fingerprint(p.as_dict(), [], "m", "m").audit_id() for p in (absolute, relative)}
+    assert len(ids) == 1
