@@ -96,6 +96,14 @@ def read_subjects(folder: MedsFolder, wanted: set[int]) -> dict[int, SubjectRows
 
 
 def _read_shard(root: Path, relative: str) -> pa.Table:
+    try:
+        return _shard_table(root, relative)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:  # e.g. uint64 ids past int64
+        raise DataError(f"{relative}: a MEDS column cannot be cast to its MEDS type "
+                        f"({exc.__class__.__name__}); check subject_id, time and numeric_value") from None
+
+
+def _shard_table(root: Path, relative: str) -> pa.Table:
     names = pq.read_schema(root / relative).names
     columns = ["subject_id", "time", "code", *(["numeric_value"] if "numeric_value" in names else [])]
     try:
@@ -118,7 +126,7 @@ def _read_shard(root: Path, relative: str) -> pa.Table:
     time = time.cast(pa.timestamp("us", tz=getattr(time.type, "tz", None)), safe=False).cast(pa.int64())
     values = (table.column("numeric_value").cast(pa.float64()) if "numeric_value" in columns
               else pa.chunked_array([pa.nulls(table.num_rows, pa.float64())]))
-    return pa.table({"subject_id": table.column("subject_id"), "time": time, "code": codes,
+    return pa.table({"subject_id": table.column("subject_id").cast(pa.int64()), "time": time, "code": codes,
                      "numeric_value": values})
 
 

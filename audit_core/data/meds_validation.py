@@ -158,7 +158,11 @@ def _read_splits(root: Path) -> dict[int, str]:
         refuse_nulls(SPLITS_FILE, name, column)
     if table.num_rows == 0:
         raise DataError(f"{SPLITS_FILE} holds no subject")
-    ids = subjects.cast(pa.int64()).to_numpy()
+    try:
+        ids = subjects.cast(pa.int64()).to_numpy()
+    except pa.ArrowInvalid:  # unsigned ids past the int64 range MEDS requires
+        raise DataError(f"{SPLITS_FILE}: column 'subject_id' holds values outside the 64-bit "
+                        "integer range of MEDS") from None
     names = splits.to_pylist()
     split_of: dict[int, str] = {}
     repeated = []

@@ -124,3 +124,12 @@ def test_a_tabular_classifier_on_a_meds_folder(tmp_path, capsys, mimic_root: Pat
     assert main(["run", str(plan), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "tabular classifier: it reads feature columns from two files" in err and "Traceback" not in err
+
+
+def test_ids_past_the_int64_range(tmp_path, capsys, mimic_root: Path) -> None:
+    shard = mimic_root / "data" / "train" / "0.parquet"
+    table = pq.read_table(shard)
+    ids = pa.array([2**63 + 5] * table.num_rows, pa.uint64())
+    pq.write_table(table.set_column(0, "subject_id", ids), shard)
+    err = refused(tmp_path, capsys, mimic_root)
+    assert "data/train/0.parquet: a MEDS column cannot be cast to its MEDS type" in err
