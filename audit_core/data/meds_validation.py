@@ -198,5 +198,6 @@ def _listing(names: list[str]) -> str:
     """How many splits the file holds, naming only MEDS's standard names (the others are
     the file's values, not shown)."""
     standard = [f"'{n}'" for n in ("train", "tuning", "held_out") if n in names]
-    among = f", among them {', '.join(standard)}" if standard else ", none of them named train, tuning or held_out"
+    among = (f", among them {', '.join(standard)}" if standard
+             else ", none of them named train, tuning or held_out")
     return f"it holds {len(names)} split name{'s' if len(names) != 1 else ''}{among}"
