@@ -44,7 +44,8 @@ def present_term_sets(tokenizer: Any, term_sets: Sequence[TermSet]) -> tuple[lis
     dropped when every wording needs a token the vocabulary lacks (a word-level tokenizer
     writes an unseen word as its unknown token, never the word)."""
     unk = unknown_token_id(tokenizer)
-    present, dropped = [], []
+    present: list[TermSet] = []
+    dropped: list[TermSet] = []
     for term_set in term_sets:
         writable = any(unk not in tokenizer.encode(w, add_special_tokens=False).ids
                        for w in term_set.wordings)

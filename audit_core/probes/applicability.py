@@ -26,11 +26,9 @@ TEXT = "text"
 def records_reason(probe: Probe, records_kind: str) -> str | None:
     """Why `probe` does not apply to records of `records_kind` ("codes" or "text"), or None."""
     if getattr(probe.needs, "text_records", False) and records_kind != TEXT:
-        return (f"it applies to free-text records (clinical notes); data.columns.kind is "
-                f"'{records_kind}'")
+        return "it reads free-text records (clinical notes), and these records are not free text"
     if getattr(probe.needs, "code_records", False) and records_kind == TEXT:
-        return ("it reads sequences of medical codes (data.columns.kind = \"codes\"); these "
-                "records are free text (data.columns.kind = \"text\")")
+        return "it reads sequences of medical codes, and these records are free text"
     return None
 
 

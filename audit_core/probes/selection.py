@@ -41,8 +41,8 @@ def resolve_probes(plan: AuditPlan, kind: str = "causal_lm") -> list[tuple[Probe
                             f"{kind.replace('_', ' ')} (it needs {probe.needs.describe()})")
         reason = records_reason(probe, records)
         if reason is not None:
-            raise PlanError(f"'probes.{probe_id}' does not apply to these records: {reason}; "
-                            f"remove [probes.{probe_id}]")
+            raise PlanError(f"'probes.{probe_id}' does not apply to these records: {reason} "
+                            f"(data.columns.kind = '{records}'); remove [probes.{probe_id}]")
         if probe.needs.reference and not has_reference:
             raise PlanError(f"'probes.{probe_id}' needs a reference model: set model.reference "
                             "to a model of the same tokenizer trained without the members")

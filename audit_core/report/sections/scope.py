@@ -70,7 +70,7 @@ def attacks_not_attempted(results: Mapping[str, Any]) -> list[tuple[str, str]]:
     # Tests of the standard suite that do not apply to these records (a code test on notes).
     for item in (as_mapping(i) for i in as_list(results.get("not_applicable"))):
         not_run.append((as_text(item.get("title"), "A test"),
-                        f"it does not apply to these records: {as_text(item.get('reason'), '')}"))
+                        f"not applicable: {as_text(item.get('reason'), '')}"))
     return not_run
 
 
