@@ -29,6 +29,7 @@ from audit_core.families import FAMILIES
 from audit_core.models.onnx_causal_lm import Samples
 from audit_core.models.tokenizer_loading import encode_all
 from audit_core.plan.parsing import ColumnMapping, load_plan
+from audit_core.probes import PROBES_BY_ID
 from audit_core.probes.base import ProbeContext
 from audit_core.probes.selection import left_out_for_records, resolve_probes
 from audit_core.probes.sensitive_attributes import SensitiveAttributes
@@ -203,6 +204,7 @@ def test_a_notes_audit_leaves_the_code_tests_out_with_the_reason(tmp_path: Path)
     left_out = left_out_for_records(plan)
     assert [x["id"] for x in left_out] == ["trajectory", "perturbation"]
     assert all("free text" in x["reason"] for x in left_out)
+    assert all("medical codes" in PROBES_BY_ID[p].needs.describe() for p in ("trajectory", "perturbation"))
     code = _plan(tmp_path, "codes", None)  # a code audit keeps them, and lists nothing
     assert {"trajectory", "perturbation"} <= {p.id for p, _ in resolve_probes(code)}
     assert left_out_for_records(code) == []
