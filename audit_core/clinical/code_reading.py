@@ -18,6 +18,10 @@ token                              vocabulary      code
 ``LOINC/2236-8``                   LOINC           ``2236-8``
 ``RxNorm/17767``                   RXNORM          ``17767``
 ``LAB//51237//UNK``                LAB             ``51237``
+``LAB//LOINC//2236-8``             LOINC           ``2236-8``
+``DIAGNOSIS//SNOMED//44054006``    SNOMED          ``44054006``
+``MEDICATION//RXNORM//17767``      RXNORM          ``17767``
+``VISIT//AMB``                     VISIT           ``AMB``
 ``MEDICATION//START//Heparin``     MEDICATION      ``START//HEPARIN``
 ``GENDER//M``, ``Gender/F``        GENDER          ``M``, ``F``
 ``MEDS_BIRTH``, ``MEDS_DEATH``     BIRTH, DEATH    (empty)
@@ -40,6 +44,7 @@ from functools import lru_cache
 ICD10CM, ICD9CM, ICD10PCS, ICD9PROC = "ICD10CM", "ICD9CM", "ICD10PCS", "ICD9PROC"
 SNOMED, LOINC, RXNORM = "SNOMED", "LOINC", "RXNORM"
 LAB, MEDICATION, GENDER, BIRTH, DEATH, OTHER = "LAB", "MEDICATION", "GENDER", "BIRTH", "DEATH", "OTHER"
+CPT, VISIT = "CPT", "VISIT"
 RACE, ETHNICITY = "RACE", "ETHNICITY"
 
 # The person's own attributes: quasi-identifiers and the "demographics" prompt tier.
@@ -58,10 +63,14 @@ _ICD9_NAMESPACE = re.compile(r"ICD[^A-Z0-9]*9(?![0-9])", re.IGNORECASE)
 # OMOP vocabulary_id (as MEDS ETLs from OMOP write "vocabulary_id/concept_code"), upper case.
 _OMOP = {"ICD10CM": ICD10CM, "ICD10": ICD10CM, "ICD9CM": ICD9CM, "ICD10PCS": ICD10PCS,
          "ICD9PROC": ICD9PROC, "SNOMED": SNOMED, "LOINC": LOINC, "RXNORM": RXNORM,
-         "RXNORM EXTENSION": RXNORM, "GENDER": GENDER, "RACE": RACE, "ETHNICITY": ETHNICITY}
+         "RXNORM EXTENSION": RXNORM, "CPT4": CPT, "CPT": CPT, "GENDER": GENDER, "RACE": RACE,
+         "ETHNICITY": ETHNICITY}
 # MIMIC-IV MEDS heads ("HEAD//rest") that are not ICD.
 _MEDS_HEADS = {"LAB": LAB, "MEDICATION": MEDICATION, "GENDER": GENDER, "SEX": GENDER,
-               "RACE": RACE, "ETHNICITY": ETHNICITY}
+               "RACE": RACE, "ETHNICITY": ETHNICITY, "VISIT": VISIT}
+# Heads whose second part may name a standard vocabulary ("LAB//LOINC//2236-8", as
+# data.fhir_events writes FHIR codings).
+_DOMAINS = ("DIAGNOSIS", "PROCEDURE", "LAB", "MEDICATION")
 _MEDS_ROWS = {"MEDS_BIRTH": BIRTH, "MEDS_DEATH": DEATH}
 
 
@@ -93,6 +102,9 @@ def read_code(token: str) -> Code:
         if head in ("DIAGNOSIS", "PROCEDURE") and len(parts) >= 4 and parts[1].upper() == "ICD" \
                 and parts[2] in ("9", "10"):
             return _icd(parts[3], parts[2] == "9", head == "PROCEDURE") or other
+        named = _OMOP.get(parts[1].upper()) if len(parts) >= 3 and head in _DOMAINS else None
+        if named is not None and not named.startswith("ICD"):
+            return Code(named, parts[2].strip().upper())
         if head in _MEDS_HEADS and len(parts) > 1:
             vocabulary = _MEDS_HEADS[head]
             # LAB//itemid//unit: the item is the code, the unit only how it is measured.

@@ -175,3 +175,14 @@ def test_rare_codes_in_every_convention_make_carriers_but_person_rows_do_not(rar
     assert rare_code in found and "GENDER//UNK" not in found and "MEDS_BIRTH" not in found
     qis = code_quasi_identifiers(records[0], found, set())
     assert qis == {rare_code, "GENDER//F"}  # the sex row is a quasi-identifier in MEDS style too
+
+
+@pytest.mark.parametrize("token, expected", [
+    ("LAB//LOINC//2236-8", (LOINC, "2236-8")),
+    ("DIAGNOSIS//SNOMED//44054006", (SNOMED, "44054006")),
+    ("MEDICATION//RXNORM//17767", (RXNORM, "17767")),
+    ("PROCEDURE//SNOMED//57485005", (SNOMED, "57485005")),
+])
+def test_the_fhir_converters_code_strings_read_as_their_vocabulary(token, expected) -> None:
+    code = read_code(token)
+    assert (code.vocabulary, code.code) == expected
