@@ -186,3 +186,27 @@ def test_rare_codes_in_every_convention_make_carriers_but_person_rows_do_not(rar
 def test_the_fhir_converters_code_strings_read_as_their_vocabulary(token, expected) -> None:
     code = read_code(token)
     assert (code.vocabulary, code.code) == expected
+
+
+def test_t5_leaves_out_codes_of_care_only_and_swaps_meds_sex_rows() -> None:
+    from audit_core.clinical.prompt_variants import VariantVocabulary, prompt_variants
+
+    words = ["[BOS]", "GENDER//F", "GENDER//M", "MEDS_BIRTH", "VISIT//IMP", "DIAGNOSIS//ICD//9//042",
+             "ICD10CM/E11.9", "GENDER//UNK"]
+
+    class Tokenizer:
+        def get_vocab(self, with_added_tokens: bool = True) -> dict[str, int]:
+            return {w: i for i, w in enumerate(words)}
+
+    vocab = VariantVocabulary.of(Tokenizer())
+    variants = prompt_variants(np.array([0, 1, 7, 3, 4, 5, 6]), vocab)
+    assert sorted(v.removed for v in variants if v.kind == "leave_one_out") == [5, 6]
+    swapped = [v.ids.tolist() for v in variants if v.kind == "sex"]
+    assert swapped == [[0, 2, 7, 3, 4, 5, 6]]
+
+
+def test_fhir_visit_rows_are_visits_not_codes_in_the_layout() -> None:
+    vocabulary = {t: i for i, t in enumerate(["[BOS]", "VISIT//AMB", "DIAGNOSIS//ICD//10//I10", "[EOS]"])}
+    layout = build_layout(vocabulary)
+    codes, _ = layout.codes_and_times(np.array([1, 2, 1, 2, 3]))
+    assert codes.tolist() == [2, 2]
