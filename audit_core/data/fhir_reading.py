@@ -74,15 +74,25 @@ def read_fhir_folder(root: Path) -> FhirResources:
 
 
 def _resources(path: Path) -> Iterator[tuple[Located, str | None]]:
+    try:
+        yield from _read(path)
+    except UnicodeDecodeError:
+        raise DataError(f"{path.name} is not UTF-8 text (FHIR JSON is UTF-8)") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {path.name}: {exc.__class__.__name__}") from None
+
+
+def _read(path: Path) -> Iterator[tuple[Located, str | None]]:
     if path.suffix.lower() == ".ndjson":
-        with path.open(encoding="utf-8", errors="strict") as handle:
+        # utf-8-sig: a byte-order mark an editor put at the start is not part of the JSON.
+        with path.open(encoding="utf-8-sig", errors="strict") as handle:
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
-                yield Located(_object(_parse(line, f"{path.name} line {number}"),
-                                      f"{path.name} line {number}"), path.name, number), None
+                where = f"{path.name} line {number}"
+                yield Located(_object(_parse(line, where), where), path.name, number), None
         return
-    document = _object(_parse(path.read_text(encoding="utf-8"), path.name), path.name)
+    document = _object(_parse(path.read_text(encoding="utf-8-sig"), path.name), path.name)
     if document.get("resourceType") != "Bundle":
         yield Located(document, path.name, 1), None
         return
@@ -102,9 +112,11 @@ def _resources(path: Path) -> Iterator[tuple[Located, str | None]]:
 def _parse(text: str, where: str) -> Any:
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        # The decoder's message quotes no data, only the position.
-        raise DataError(f"{where}: not valid JSON (column {getattr(exc, 'colno', '?')})") from None
+    except json.JSONDecodeError as exc:
+        # Only the position: the decoder's own message may quote the data.
+        raise DataError(f"{where}: not valid JSON (column {exc.colno})") from None
+    except RecursionError:
+        raise DataError(f"{where}: JSON nested too deeply to be a FHIR resource") from None
 
 
 def _object(value: Any, where: str) -> dict[str, Any]:

@@ -160,3 +160,49 @@ def test_convert_fhir_command_writes_the_folder_and_exits_2_on_bad_input(tmp_pat
     assert "3 subjects (2 members" in done.stdout and (out / "metadata" / "dataset.json").exists()
     again = subprocess.run(command, capture_output=True, text=True, check=False)
     assert again.returncode == 2 and "is not empty" in again.stderr and "Traceback" not in again.stderr
+
+
+ODD = [
+    {"resourceType": "Condition", "subject": "Patient/pat-a", "code": "B20"},
+    {"resourceType": "Condition", "subject": {"reference": "Patient/pat-a"}, "code": {"coding": {"code": 1}},
+     "onsetDateTime": "2019-01-01"},
+    {"resourceType": "Observation", "subject": {"reference": "Patient/pat-a"}, "effectiveDateTime": ["2019"],
+     "code": {"coding": [{"system": "http://loinc.org", "code": "1-8"}]}},
+    {"resourceType": "Observation", "subject": {"reference": "Patient/pat-a"}, "effectiveDateTime": "2019-02-30",
+     "code": {"coding": [{"system": "http://loinc.org", "code": "1-8"}]}},
+    {"resourceType": "Observation", "subject": {"reference": "Patient/pat-a"}, "issued": "2019-01-01T00:00:00Z",
+     "code": {"coding": [{"system": "http://loinc.org", "code": "1-8"}]}, "valueQuantity": {"value": "7"}},
+    {"resourceType": "Encounter", "subject": {"reference": "Patient/pat-a"}, "class": [1], "period": {"start": 5}},
+    {"resourceType": 7},
+    {"resourceType": "Patient", "id": 12},
+    {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient", "id": "x"}}]},
+]
+
+
+@pytest.mark.parametrize("resource", ODD, ids=range(len(ODD)))
+def test_oddly_shaped_resources_convert_or_are_refused_never_crash(tmp_path: Path, resource) -> None:
+    folder = _copy(tmp_path)
+    with (folder / "Extra.ndjson").open("w") as handle:
+        handle.write(json.dumps(resource) + "\n")
+    try:
+        convert_fhir(folder, tmp_path / "meds", MEMBERS)
+    except DataError as refused:
+        assert "Extra.ndjson line 1" in str(refused)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\xff\xfe{}\n", "is not UTF-8"),
+    (b"[" * 100_000 + b"\n", "nested too deeply|not valid JSON"),
+])
+def test_undecodable_files_are_refused(tmp_path: Path, content: bytes, message: str) -> None:
+    folder = _copy(tmp_path)
+    (folder / "Extra.ndjson").write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        convert_fhir(folder, tmp_path / "meds", MEMBERS)
+
+
+def test_a_byte_order_mark_is_not_an_error(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    patients = folder / "Patient.ndjson"
+    patients.write_bytes(b"\xef\xbb\xbf" + patients.read_bytes())
+    assert convert_fhir(folder, tmp_path / "meds", MEMBERS).subjects == 3
