@@ -136,6 +136,7 @@ def test_bad_resources_are_refused_naming_file_and_line_never_a_value(tmp_path: 
     with pytest.raises(DataError, match=message) as caught:
         convert_fhir(folder, tmp_path / "meds", MEMBERS)
     assert SECRET not in str(caught.value) and "pat-" not in str(caught.value)
+    assert not (tmp_path / "meds").exists()  # refused before anything is written
 
 
 def test_bad_patient_lists_are_refused(tmp_path: Path) -> None:
