@@ -20,6 +20,7 @@ from audit_core.clinical.code_reading import (
     OTHER,
     RXNORM,
     SNOMED,
+    hierarchy_levels,
     read_code,
 )
 from audit_core.clinical.code_sets import BUILTIN_CODE_SETS, code_set_token_ids, in_code_set, parse_code_sets
@@ -210,3 +211,25 @@ def test_fhir_visit_rows_are_visits_not_codes_in_the_layout() -> None:
     layout = build_layout(vocabulary)
     codes, _ = layout.codes_and_times(np.array([1, 2, 1, 2, 3]))
     assert codes.tolist() == [2, 2]
+
+
+def test_any_token_reads_without_error() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pieces = st.sampled_from(["//", "/", ":", "ICD", "9", "10", "DIAGNOSIS", "PROCEDURE", "LAB", "V08",
+                              "E11.9", ".", "", "GENDER", "MEDS_BIRTH", "SNOMED", "x", "0"])
+
+    @settings(max_examples=300, derandomize=True, deadline=None)
+    @given(st.lists(pieces, max_size=8).map("".join) | st.text(max_size=30))
+    def check(token: str) -> None:
+        code = read_code(token)
+        assert code.vocabulary in {ICD10CM, ICD9CM, ICD10PCS, ICD9PROC, SNOMED, LOINC, RXNORM, LAB,
+                                   MEDICATION, GENDER, BIRTH, OTHER, "DEATH", "RACE", "ETHNICITY",
+                                   "CPT", "VISIT"}
+        for code_set in BUILTIN_CODE_SETS:
+            in_code_set(token, code_set)
+        levels = hierarchy_levels(code)
+        assert levels is None or len(levels) == 3
+
+    check()
