@@ -14,19 +14,25 @@ list file of Patient ids, one a line ('#' comments allowed); the non-members are
 other Patients, or those of a second list (Patients in neither list are then left out).
 Every table is checked against the `meds` package's schemas before it is written.
 Events: data.fhir_events; resources: data.fhir_reading.
+
+A plan with `[data] format = "fhir"` (root = the FHIR folder, members = the list file)
+is converted into a temporary folder named like the FHIR folder and read there by the
+MEDS reader (data.meds_reading), so FHIR and MEDS audits share one path.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from audit_core.data.cohort import Cohort, Role
 from audit_core.data.fhir_events import Event, clinical_event, patient_events
 from audit_core.data.fhir_reading import CONVERTED_TYPES, read_fhir_folder, subject_of
 from audit_core.errors import DataError
+from audit_core.plan.meds_keys import RootedSource
 from audit_core.version import TOOL_NAME, __version__
 
 TRAIN, HELD_OUT = "train", "held_out"
@@ -46,6 +52,21 @@ class Conversion:
     events: int
     shards: int
     skipped: dict[str, int]  # reason -> resources passed over
+
+
+def load_fhir_cohorts(source: RootedSource) -> dict[Role, Cohort]:
+    """The cohorts of a `format = "fhir"` plan: its folder converted, then read as MEDS.
+    The same folder and lists give byte-identical shards, so the audit id is stable."""
+    import tempfile
+
+    from audit_core.data.meds_reading import load_meds_cohorts
+
+    if source.member_list is None:
+        raise DataError("a FHIR plan names its members' Patient ids in 'data.members'")
+    with tempfile.TemporaryDirectory(prefix="mnemoscope-fhir-") as work:
+        out = Path(work) / source.root.name
+        convert_fhir(source.root, out, source.member_list, source.non_member_list)
+        return load_meds_cohorts(replace(source, root=out))
 
 
 def read_id_list(path: Path) -> list[str]:
@@ -160,9 +181,10 @@ def _write_metadata(out: Path, events: list[Event], subject_ids: dict[str, int],
                     splits: dict[str, str], name: str) -> None:
     from importlib.metadata import version
 
-    import meds
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    import meds
 
     descriptions: dict[str, str | None] = {}
     for event in events:
