@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from audit_core.cli.crash_log import CrashLog, terminal_handler
+from audit_core.cli.fhir_command import add_fhir_command
 from audit_core.cli.report_commands import add_report_commands, load_signer
 from audit_core.cli.terminal import ProgressBar, format_summary
 from audit_core.errors import MnemoscopeError
@@ -93,6 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--overwrite", action="store_true",
                          help="replace OUT if it holds files (only once the new export is checked)")
     convert.set_defaults(handler=_convert)
+
+    add_fhir_command(commands)  # convert-fhir
 
     canaries = commands.add_parser(
         "canaries", help="make synthetic canary records to insert before training, with a secret "

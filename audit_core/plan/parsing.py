@@ -99,6 +99,8 @@ class DataSpec:
     non_members_splits: tuple[str, ...] = ("held_out",)
     tokens: TokenSpec = field(default_factory=TokenSpec)
     visit_codes: tuple[str, ...] = DEFAULT_VISIT_CODES
+    member_list: Path | None = None  # format "fhir": the Patient-id list files
+    non_member_list: Path | None = None
 
     def rooted(self) -> RootedSource:
         """The MEDS keys (format != "files"), as plan/meds_keys.py checked them."""
@@ -106,7 +108,8 @@ class DataSpec:
             raise ValueError("a files plan has no dataset folder")
         return RootedSource(format=self.format, root=self.root, members_splits=self.members_splits,
                             non_members_splits=self.non_members_splits, tokens=self.tokens,
-                            visit_codes=self.visit_codes, subgroups=self.columns.subgroups)
+                            visit_codes=self.visit_codes, subgroups=self.columns.subgroups,
+                            member_list=self.member_list, non_member_list=self.non_member_list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -273,7 +276,8 @@ def _rooted_data(data: Mapping[str, Any], base: Path) -> DataSpec:
     return DataSpec(members=source.root, non_members=source.root, format=source.format,
                     root=source.root, members_splits=source.members_splits,
                     non_members_splits=source.non_members_splits, tokens=source.tokens,
-                    visit_codes=source.visit_codes,
+                    visit_codes=source.visit_codes, member_list=source.member_list,
+                    non_member_list=source.non_member_list,
                     columns=ColumnMapping(id=MEDS_COLUMNS["id"], sequence=MEDS_COLUMNS["sequence"],
                                           kind=MEDS_COLUMNS["kind"], subgroups=source.subgroups))
 
