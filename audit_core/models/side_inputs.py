@@ -231,3 +231,32 @@ class State:
 def describe(inputs: Sequence[SideInput]) -> dict[str, Any]:
     """results.json's words for the mapping a run used: graph input -> source."""
     return {s.name: s.source for s in inputs}
+
+
+PROPOSED = "proposed, check it"
+
+
+def side_input_rows(info: ModelInfo) -> list[dict[str, Any]]:
+    """What `inspect` and the desktop Model step show of the graph's inputs beyond ids and
+    mask: name, dtype, shape, the source a run would use and where it comes from (the
+    export's side_inputs.json, the tool itself for position_ids, or a proposal from the
+    name for a person to check; source None where nothing fits)."""
+    from audit_core.plan.side_input_keys import propose_inputs
+
+    declared, _ = read_side_inputs_file(info.folder)
+    names = [t.name for t in info.inputs]
+    proposed = propose_inputs(names)
+    rows = []
+    for spec in info.inputs:
+        if spec.name not in proposed:  # ids, mask, the KV cache
+            continue
+        if spec.name in declared:
+            source, origin = declared[spec.name], SIDE_INPUTS_FILE
+        elif spec.name == "position_ids":
+            source, origin = "position", "fed by the tool"
+        else:
+            source = proposed[spec.name]
+            origin = PROPOSED if source else "none fits: map it in [model.inputs]"
+        rows.append({"name": spec.name, "type": spec.type, "shape": list(spec.shape),
+                     "source": source, "origin": origin})
+    return rows

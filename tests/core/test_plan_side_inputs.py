@@ -4,6 +4,7 @@ when the model reads event data."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -106,3 +107,19 @@ def test_inputs_that_need_no_events_run_on_files_of_codes(tmp_path: Path) -> Non
                                                      "visit_orders": "position"}
     ids = prepared.token_ids[Role.MEMBERS][0]
     assert np.isfinite(prepared.model.logits(ids[None, :], np.ones((1, len(ids)), dtype=np.int64))).all()
+
+
+def test_inspect_lists_side_inputs_with_their_source(tmp_path: Path) -> None:
+    from tests.core.test_cli import mnemoscope
+
+    declared = side_input_model.build(tmp_path / "declared", kv_cache=True, declare=True)
+    done = mnemoscope("inspect", str(declared))
+    assert done.returncode == 0, done.stderr
+    assert "ages               float32  [batch, seq]     <- age_years (side_inputs.json)" in done.stdout
+    assert "side_inputs.json" in done.stdout.split("Files:")[1]  # hashed with the model
+    bare = side_input_model.build(tmp_path / "bare", kv_cache=False, extra_input="bmi")
+    done = mnemoscope("inspect", str(bare), "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {r["name"]: (r["source"], r["origin"]) for r in json.loads(done.stdout)["side_inputs"]}
+    assert rows["visit_orders"] == ("visit", "proposed, check it")
+    assert rows["bmi"] == (None, "none fits: map it in [model.inputs]")
