@@ -259,4 +259,5 @@ def side_input_rows(info: ModelInfo) -> list[dict[str, Any]]:
             origin = PROPOSED if source else "none fits: map it in [model.inputs]"
         rows.append({"name": spec.name, "type": spec.type, "shape": list(spec.shape),
                      "source": source, "origin": origin})
-    return rows
+    # A KV export's position_ids alone is no side input to speak of: the tool feeds it.
+    return rows if any(r["origin"] != "fed by the tool" for r in rows) else []
