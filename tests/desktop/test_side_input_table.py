@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.plan_draft import PlanDraft
-from tests.models import side_input_model
+from audit_core.tools.bench import side_input_lm as side_input_model
 
 
 def _open(qtbot, window, folder: Path, draft: PlanDraft | None = None):

@@ -1,10 +1,12 @@
-"""A tiny ONNX causal LM with side inputs, built with onnx.helper (deterministic, no training).
+"""A small ONNX causal LM with side inputs, built with onnx.helper (deterministic, no
+training): the tests' known-answer model, and the side-input benchmark's (larger) model.
 
 Each token's vector is the sum of its code's embedding, its type's embedding, its age times
 a vector and its visit number times another; the logits at position t are the running sum
 of those vectors (a causal prefix sum) times an output matrix. So every side input moves
 the logits, and the KV export (the running sum kept as past/present) must decode exactly
-as the plain one recomputes.
+as the plain one recomputes. `layers` per-token ReLU layers of width `dim` after the sum
+give the benchmark a model whose compute per token is not negligible.
 """
 
 from __future__ import annotations
@@ -29,24 +31,28 @@ DIM = 8
 CONTEXT = 48
 
 
-def tokenizer() -> Tokenizer:
-    tok = Tokenizer(models.WordLevel(VOCAB, unk_token="[UNK]"))
+def tokenizer(vocab: dict[str, int] = VOCAB) -> Tokenizer:
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     tok.post_processor = processors.TemplateProcessing(
-        single="[BOS] $A [EOS]", special_tokens=[("[BOS]", VOCAB["[BOS]"]), ("[EOS]", VOCAB["[EOS]"])])
+        single="[BOS] $A [EOS]", special_tokens=[("[BOS]", vocab["[BOS]"]), ("[EOS]", vocab["[EOS]"])])
     tok.add_special_tokens([AddedToken(t, special=True) for t in SPECIALS])
     return tok
 
 
-def build(folder: Path, *, kv_cache: bool, declare: bool = False, extra_input: str | None = None) -> Path:
+def build(folder: Path, *, kv_cache: bool, declare: bool = False, extra_input: str | None = None,
+          words: tuple[str, ...] = WORDS, dim: int = DIM, layers: int = 0,
+          context: int = CONTEXT) -> Path:
     """model.onnx, tokenizer.json and config.json in `folder`; side_inputs.json too when
     `declare`; `extra_input` adds an unused float input of that name (an unmapped one)."""
     rng = np.random.default_rng(20)
-    vocab = len(VOCAB)
+    token_ids = {t: i for i, t in enumerate(SPECIALS + words)}
+    vocab = len(token_ids)
     weights = {
-        "codes": rng.normal(size=(vocab, DIM)), "types": rng.normal(size=(8, DIM)) * 2.0,
-        "age_w": rng.normal(size=DIM) * 0.2, "visit_w": rng.normal(size=DIM) * 1.5,
-        "out": rng.normal(size=(DIM, vocab)),
+        "codes": rng.normal(size=(vocab, dim)), "types": rng.normal(size=(8, dim)) * 2.0,
+        "age_w": rng.normal(size=dim) * 0.2, "visit_w": rng.normal(size=dim) * 1.5,
+        "out": rng.normal(size=(dim, vocab)),
+        **{f"layer{i}": rng.normal(size=(dim, dim)) / np.sqrt(dim) for i in range(layers)},
     }
     init = [numpy_helper.from_array(v.astype(np.float32), k) for k, v in weights.items()]
     init.append(numpy_helper.from_array(np.array(1, dtype=np.int64), "axis1"))
@@ -94,12 +100,18 @@ def build(folder: Path, *, kv_cache: bool, declare: bool = False, extra_input: s
             helper.make_node("Add", ["cum", "past_sum"], ["context"]),
         ]
         nodes[nodes.index(next(n for n in nodes if n.op_type == "CumSum"))].output[0] = "cum"
-        inputs.append(helper.make_tensor_value_info("past_key", TensorProto.FLOAT, ["batch", 1, "past", DIM]))
+        inputs.append(helper.make_tensor_value_info("past_key", TensorProto.FLOAT, ["batch", 1, "past", dim]))
         outputs.append(helper.make_tensor_value_info("present_key", TensorProto.FLOAT,
-                                                     ["batch", 1, "total", DIM]))
+                                                     ["batch", 1, "total", dim]))
     else:
         nodes.append(helper.make_node("Identity", ["running"], ["context"]))
-    nodes.append(helper.make_node("MatMul", ["context", "out"], ["logits"]))
+    state = "context"
+    for i in range(layers):
+        nodes += [helper.make_node("MatMul", [state, f"layer{i}"], [f"pre{i}"]),
+                  helper.make_node("Relu", [f"pre{i}"], [f"act{i}"]),
+                  helper.make_node("Add", [state, f"act{i}"], [f"state{i}"])]
+        state = f"state{i}"
+    nodes.append(helper.make_node("MatMul", [state, "out"], ["logits"]))
     if extra_input:
         inputs.append(helper.make_tensor_value_info(extra_input, TensorProto.FLOAT, ["batch", "seq"]))
     graph = helper.make_graph(nodes, "side_input_lm", inputs, outputs, init)
@@ -107,8 +119,8 @@ def build(folder: Path, *, kv_cache: bool, declare: bool = False, extra_input: s
     onnx.checker.check_model(model)
     folder.mkdir(parents=True, exist_ok=True)
     onnx.save(model, folder / "model.onnx")
-    tokenizer().save(str(folder / "tokenizer.json"))
-    (folder / "config.json").write_text(json.dumps({"n_positions": CONTEXT}))
+    tokenizer(token_ids).save(str(folder / "tokenizer.json"))
+    (folder / "config.json").write_text(json.dumps({"n_positions": context}))
     if declare:
         (folder / "side_inputs.json").write_text(json.dumps({"inputs": INPUTS, "token_types": TOKEN_TYPES}))
     return folder
