@@ -18,8 +18,8 @@ from audit_core.kinds import causal_lm
 from audit_core.plan.parsing import load_plan, plan_from_dict
 from audit_core.plan.side_input_keys import propose_inputs, token_head
 from audit_core.plan.writing import plan_toml
-from audit_core.work.progress import Progress
 from audit_core.tools.bench import side_input_lm as side_input_model
+from audit_core.work.progress import Progress
 
 ROOT = Path(__file__).resolve().parents[2]
 

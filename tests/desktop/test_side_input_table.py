@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desktop.plan_draft import PlanDraft
 from audit_core.tools.bench import side_input_lm as side_input_model
+from desktop.plan_draft import PlanDraft
 
 
 def _open(qtbot, window, folder: Path, draft: PlanDraft | None = None):

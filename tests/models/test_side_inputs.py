@@ -17,9 +17,9 @@ from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.side_inputs import side_values
 from audit_core.passes.token_scores import score_tokens
-from audit_core.work.progress import Progress
 from audit_core.tools.bench import side_input_lm as side_input_model
 from audit_core.tools.bench.side_input_lm import INPUTS, TOKEN_TYPES, VOCAB
+from audit_core.work.progress import Progress
 
 
 @pytest.fixture(scope="module")
