@@ -250,6 +250,7 @@ def side_input_rows(info: ModelInfo) -> list[dict[str, Any]]:
     for spec in info.inputs:
         if spec.name not in proposed:  # ids, mask, the KV cache
             continue
+        source: str | None
         if spec.name in declared:
             source, origin = declared[spec.name], SIDE_INPUTS_FILE
         elif spec.name == "position_ids":
