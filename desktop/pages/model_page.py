@@ -9,11 +9,13 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -109,10 +111,20 @@ class ModelPage(StepPage):
             self.fact_labels[key] = value
             self.facts.addRow(f"{label}:", value)
         self.facts_box.setVisible(False)
-        self.layout_.addWidget(self.facts_box)
+        # What was found scrolls: an EHR model's side inputs make it taller than a small window.
+        holder = QWidget()
+        body = QVBoxLayout(holder)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(10)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(holder)
+        self.layout_.addWidget(scroll, 1)
+        body.addWidget(self.facts_box)
         self.side_inputs = SideInputTable()
         self.side_inputs.changed.connect(self.changed)
-        self.layout_.addWidget(self.side_inputs)
+        body.addWidget(self.side_inputs)
         self._plan_inputs: dict[str, str] = {}  # the opened plan's [model.inputs]
         self._plan_types = False  # the opened plan has [model.token_types]
 
@@ -138,9 +150,9 @@ class ModelPage(StepPage):
         reference_row.addWidget(self.reference_button)
         reference_row.addWidget(self.reference_clear)
         reference_layout.addLayout(reference_row)
-        self.layout_.addWidget(reference_box)
+        body.addWidget(reference_box)
         self.reference: Path | None = None
-        self.layout_.addStretch(1)
+        body.addStretch(1)
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose the model folder",
