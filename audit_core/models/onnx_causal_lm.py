@@ -43,6 +43,8 @@ class OnnxCausalLM:
         side, types = resolve_side_inputs(info, inputs, token_types, strict=strict_inputs)
         self._side: SideFeed | None = None
         self._side_specs = side
+        # The plan's tables as given, for a second session of the same model (int8 check).
+        self.side_tables = (dict(inputs or {}), dict(token_types or {}))
         if precision not in PRECISIONS:
             raise ModelError(f"'model.precision' must be one of {', '.join(PRECISIONS)} "
                              f"(got '{precision}')")
@@ -99,6 +101,11 @@ class OnnxCausalLM:
         """Some side input reads event data (age, time, visit): a cohort of plain codes
         cannot feed it."""
         return self._side is not None and self._side.needs_events
+
+    def share_records(self, other: OnnxCausalLM) -> None:
+        """Look events up in the records `other` was given (same model, another session)."""
+        if self._side is not None and other._side is not None:
+            self._side.records = other._side.records
 
     def use_records(self, token_ids: Sequence[np.ndarray], token_events: Sequence[EventFeatures]) -> None:
         """The audited records (ids and aligned events) that rows without explicit events
