@@ -278,6 +278,8 @@ class OnnxCausalLM:
     def _run(self, input_ids: np.ndarray, mask: np.ndarray, past: dict[str, np.ndarray] | None,
              side: Mapping[str, np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         feed = self._feed(input_ids, mask, past)
+        if side is None and self._side is not None:  # a caller of its own (canary exposure)
+            side = self._side.rows(input_ids, mask[:, -input_ids.shape[1]:], None)[0]
         feed.update(side or {})
         logits, *present = self.session.run(["logits", *self._present], feed)
         return logits, dict(zip(self._past, present))

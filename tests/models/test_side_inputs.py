@@ -182,3 +182,12 @@ def test_mapping_refusals(folders, tmp_path) -> None:
     (broken / "side_inputs.json").write_text('{"inputs": {"ages": "birthday"}}')
     with pytest.raises(ModelError, match="side_inputs.json.*birthday"):
         _model(broken)
+
+
+def test_the_canary_exposures_own_cache_calls_are_fed_too(folders) -> None:
+    """canaries/exposure.py walks the KV cache itself (`_run` with and without a past)."""
+    kv = _model(folders["kv"])
+    prompt = RECORD_B[None, :3]
+    logits, past = kv._run(prompt, np.ones_like(prompt), past=kv._empty_past(1))
+    step, _ = kv._run(RECORD_B[None, 3:4], np.ones((1, 4), dtype=np.int64), past=past)
+    assert np.isfinite(logits).all() and step.shape == (1, 1, len(VOCAB))
