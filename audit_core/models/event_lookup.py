@@ -33,7 +33,7 @@ from audit_core.data.events import EventFeatures
 # far as the budget reaches and the rest follows the rule.
 LOOKUP_BUDGET = 4096
 _WIDTH = 4  # bytes per token id in a key
-_CACHE_LIMIT = 200_000  # rows remembered (probes prompt the same rows several times)
+_CACHE_LIMIT = 50_000  # rows remembered (probes prompt the same rows several times)
 
 
 def _key(ids: np.ndarray) -> bytes:
