@@ -66,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     inspect = commands.add_parser("inspect", help="show what the tool sees in a model")
     inspect.add_argument("model", type=Path, help="model folder or .onnx file")
     inspect.add_argument("--json", action="store_true", help="machine-readable output")
+    inspect.add_argument("--data", type=Path, metavar="PLAN",
+                         help="also show the plan's first records as this model's tokenizer sees "
+                              "them (words it does not know marked); patient data, on screen only")
+    inspect.add_argument("--counts-only", action="store_true",
+                         help="with --data: numbers only, no record's words")
     inspect.set_defaults(handler=_inspect)
 
     probes = commands.add_parser("probes", help="list the probes, their settings and needs")
@@ -232,10 +237,14 @@ def _inspect(args: argparse.Namespace) -> int:
         from audit_core.cli.side_input_listing import load_for_inspection
 
         details.update(load_for_inspection(info))
+    if args.data is not None:  # the records' words: this terminal only (cli/data_view.py)
+        from audit_core.cli.data_view import data_details, format_data
+
+        details["data"] = data_details(args.model, args.data, args.counts_only)
     if args.json:
         print(json.dumps(details, indent=2))
     else:
-        print(format_model(details))
+        print(format_model(details) + ("\n" + format_data(details["data"]) if "data" in details else ""))
     return 0
 
 
