@@ -245,11 +245,9 @@ def _inspect(args: argparse.Namespace) -> int:
     details = info.as_dict()
     details["probes_offered"] = [p.id for p in PROBES if p.needs.applies_to(info.kind)]
     if info.kind == CAUSAL_LM:
-        from audit_core.models.onnx_causal_lm import OnnxCausalLM
+        from audit_core.cli.side_input_listing import load_for_inspection
 
-        model = OnnxCausalLM(info)  # proves the runtime can load it, and reads a symbolic vocab size
-        details.update(vocab_size=model.vocab_size, tokenizer_matches=model.info.tokenizer_matches,
-                       execution_provider=model.provider)
+        details.update(load_for_inspection(info))
     if args.data is not None:  # the records' words: this terminal only (cli/data_view.py)
         from audit_core.cli.data_view import data_details, format_data
 

@@ -26,6 +26,7 @@ from audit_core.plan.meds_keys import (
     rooted_as_dict,
     rooted_source,
 )
+from audit_core.plan.side_input_keys import parse_inputs, parse_token_types, side_input_tables
 
 DEFAULT_SEED = 20261129
 SEQUENCE_KINDS = ("codes", "text")
@@ -72,6 +73,10 @@ class ModelSpec:
     # Training facts as the model's owner declares them (dataset, epochs, DP epsilon, ...):
     # reported as declared, never as verified.
     declared: Mapping[str, str | int | float | bool] = field(default_factory=dict)
+    # Side inputs (plan/side_input_keys.py): graph input -> source, word head -> type id;
+    # empty: side_inputs.json beside the model, if any, says.
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    token_types: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,6 +151,7 @@ class AuditPlan:
             out["model"]["reference"] = str(self.model.reference)
         if self.model.declared:
             out["model"]["declared"] = dict(self.model.declared)
+        out["model"].update(side_input_tables(self.model.inputs, self.model.token_types))
         if self.probes is not None:
             out["probes"] = {k: dict(v) for k, v in self.probes.items()}
         if self.data.format != "files":  # files plans keep their form, byte for byte
@@ -203,7 +209,7 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
                            "release_context", "seed"})
     model = _table(raw, "model")
     _only(model, "model", {"path", "context_length", "batch_size", "threads", "reference", "declared",
-                           "provider", "precision"})
+                           "provider", "precision", "inputs", "token_types"})
     provider = _get(model, "provider", str, "model", "auto")
     if provider not in ("auto", "cpu", "cuda"):
         raise PlanError(f"'model.provider' must be one of auto, cpu, cuda (got '{provider}')")
@@ -262,7 +268,9 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
                         provider=provider, precision=precision,
                         reference=base / model["reference"] if "reference" in model and
                         _required(model, "reference", "model") else None,
-                        declared=dict(declared)),
+                        declared=dict(declared),
+                        inputs=parse_inputs(model.get("inputs", {})),
+                        token_types=parse_token_types(model.get("token_types", {}))),
         data=data_spec,
         probes=probes,
         thresholds={k: dict(v) for k, v in thresholds_raw.items()},
