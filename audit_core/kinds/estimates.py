@@ -93,7 +93,8 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
     info = inspect_model(plan.model.path, plan.model.context_length)
     # Loaded as the run loads it (that time is part of the run's), int8 copy included.
     model = OnnxCausalLM(info, plan.model.threads, provider=plan.model.provider,
-                         precision=plan.model.precision)
+                         precision=plan.model.precision, inputs=plan.model.inputs,
+                         token_types=plan.model.token_types)
     tokenizer = load_tokenizer(info.folder)
     progress.advance(0.2, "reading the cohorts")
     token_ids = {}

@@ -28,9 +28,12 @@ from typing import Any
 from audit_core.errors import PlanError
 
 # "files": the members and non_members keys name two files of records (the default).
-DATA_FORMATS = ("files", "meds")
+DATA_FORMATS = ("files", "meds", "fhir")
 # Formats read from a dataset folder through the MEDS reader (FHIR converts to MEDS first).
-ROOTED_FORMATS = ("meds",)
+ROOTED_FORMATS = ("meds", "fhir")
+# FHIR has no splits: `members` (and optionally `non_members`) name files of Patient ids,
+# one a line; the converted dataset's splits are then train and held_out (data/fhir_meds.py).
+FHIR_KEYS = {"format", "root", "members", "non_members", "tokens", "visit_codes", "columns"}
 NUMERIC_MODES = ("none", "quantiles", "edges")
 DEFAULT_BINS = 10
 MAX_BINS = 1000
@@ -80,6 +83,8 @@ class RootedSource:
     tokens: TokenSpec
     visit_codes: tuple[str, ...]
     subgroups: tuple[str, ...]
+    member_list: Path | None = None  # FHIR: the members' Patient ids, one a line
+    non_member_list: Path | None = None  # FHIR: the non-members' (default: every other Patient)
 
 
 def data_format(data: Mapping[str, Any]) -> str:
@@ -92,6 +97,8 @@ def data_format(data: Mapping[str, Any]) -> str:
 def rooted_source(data: Mapping[str, Any], base: Path) -> RootedSource:
     """The MEDS keys of [data], checked; relative paths from the plan's folder (`base`)."""
     fmt = data_format(data)
+    if fmt == "fhir":
+        return _fhir_source(data, base)
     for key in data:
         if key not in ROOTED_KEYS:
             hint = (" (a MEDS plan names splits: members_splits, non_members_splits)"
@@ -115,11 +122,40 @@ def rooted_source(data: Mapping[str, Any], base: Path) -> RootedSource:
                         visit_codes=visit_codes, subgroups=_columns(data.get("columns", {})))
 
 
+def _fhir_source(data: Mapping[str, Any], base: Path) -> RootedSource:
+    """[data] of a FHIR plan: the folder, and the list file(s) of Patient ids."""
+    for key in data:
+        if key not in FHIR_KEYS:
+            raise PlanError(f"unknown key 'data.{key}' for format 'fhir' (known keys in [data]: "
+                            f"{', '.join(sorted(FHIR_KEYS))})")
+    lists: list[Path | None] = []
+    for key in ("members", "non_members"):
+        value = data.get(key)
+        if value is None and key == "non_members":
+            lists.append(None)
+            continue
+        if not isinstance(value, str) or not value:
+            raise PlanError(f"'data.{key}' must name a file of FHIR Patient ids, one a line"
+                            + (" (the training patients)" if key == "members" else ""))
+        lists.append(base / value)
+    source = rooted_source({k: v for k, v in data.items() if k not in ("members", "non_members")}
+                           | {"format": "meds"}, base)
+    return RootedSource(format="fhir", root=source.root, members_splits=("train",),
+                        non_members_splits=("held_out",), tokens=source.tokens,
+                        visit_codes=source.visit_codes, subgroups=source.subgroups,
+                        member_list=lists[0], non_member_list=lists[1])
+
+
 def rooted_as_dict(source: RootedSource) -> dict[str, Any]:
     """The [data] table of a MEDS plan as `AuditPlan.as_dict` writes it (round-trips)."""
     out: dict[str, Any] = {"format": source.format, "root": str(source.root),
                            "members_splits": list(source.members_splits),
                            "non_members_splits": list(source.non_members_splits)}
+    if source.format == "fhir":
+        del out["members_splits"], out["non_members_splits"]
+        out["members"] = str(source.member_list)
+        if source.non_member_list is not None:
+            out["non_members"] = str(source.non_member_list)
     if source.visit_codes != DEFAULT_VISIT_CODES:
         out["visit_codes"] = list(source.visit_codes)
     if not source.tokens.is_default():

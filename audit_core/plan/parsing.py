@@ -26,6 +26,7 @@ from audit_core.plan.meds_keys import (
     rooted_as_dict,
     rooted_source,
 )
+from audit_core.plan.side_input_keys import parse_inputs, parse_token_types, side_input_tables
 
 DEFAULT_SEED = 20261129
 SEQUENCE_KINDS = ("codes", "text")
@@ -72,6 +73,10 @@ class ModelSpec:
     # Training facts as the model's owner declares them (dataset, epochs, DP epsilon, ...):
     # reported as declared, never as verified.
     declared: Mapping[str, str | int | float | bool] = field(default_factory=dict)
+    # Side inputs (plan/side_input_keys.py): graph input -> source, word head -> type id;
+    # empty: side_inputs.json beside the model, if any, says.
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    token_types: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +104,8 @@ class DataSpec:
     non_members_splits: tuple[str, ...] = ("held_out",)
     tokens: TokenSpec = field(default_factory=TokenSpec)
     visit_codes: tuple[str, ...] = DEFAULT_VISIT_CODES
+    member_list: Path | None = None  # format "fhir": the Patient-id list files
+    non_member_list: Path | None = None
 
     def rooted(self) -> RootedSource:
         """The MEDS keys (format != "files"), as plan/meds_keys.py checked them."""
@@ -106,7 +113,8 @@ class DataSpec:
             raise ValueError("a files plan has no dataset folder")
         return RootedSource(format=self.format, root=self.root, members_splits=self.members_splits,
                             non_members_splits=self.non_members_splits, tokens=self.tokens,
-                            visit_codes=self.visit_codes, subgroups=self.columns.subgroups)
+                            visit_codes=self.visit_codes, subgroups=self.columns.subgroups,
+                            member_list=self.member_list, non_member_list=self.non_member_list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,6 +151,7 @@ class AuditPlan:
             out["model"]["reference"] = str(self.model.reference)
         if self.model.declared:
             out["model"]["declared"] = dict(self.model.declared)
+        out["model"].update(side_input_tables(self.model.inputs, self.model.token_types))
         if self.probes is not None:
             out["probes"] = {k: dict(v) for k, v in self.probes.items()}
         if self.data.format != "files":  # files plans keep their form, byte for byte
@@ -200,7 +209,7 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
                            "release_context", "seed"})
     model = _table(raw, "model")
     _only(model, "model", {"path", "context_length", "batch_size", "threads", "reference", "declared",
-                           "provider", "precision"})
+                           "provider", "precision", "inputs", "token_types"})
     provider = _get(model, "provider", str, "model", "auto")
     if provider not in ("auto", "cpu", "cuda"):
         raise PlanError(f"'model.provider' must be one of auto, cpu, cuda (got '{provider}')")
@@ -259,7 +268,9 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
                         provider=provider, precision=precision,
                         reference=base / model["reference"] if "reference" in model and
                         _required(model, "reference", "model") else None,
-                        declared=dict(declared)),
+                        declared=dict(declared),
+                        inputs=parse_inputs(model.get("inputs", {})),
+                        token_types=parse_token_types(model.get("token_types", {}))),
         data=data_spec,
         probes=probes,
         thresholds={k: dict(v) for k, v in thresholds_raw.items()},
@@ -273,7 +284,8 @@ def _rooted_data(data: Mapping[str, Any], base: Path) -> DataSpec:
     return DataSpec(members=source.root, non_members=source.root, format=source.format,
                     root=source.root, members_splits=source.members_splits,
                     non_members_splits=source.non_members_splits, tokens=source.tokens,
-                    visit_codes=source.visit_codes,
+                    visit_codes=source.visit_codes, member_list=source.member_list,
+                    non_member_list=source.non_member_list,
                     columns=ColumnMapping(id=MEDS_COLUMNS["id"], sequence=MEDS_COLUMNS["sequence"],
                                           kind=MEDS_COLUMNS["kind"], subgroups=source.subgroups))
 
