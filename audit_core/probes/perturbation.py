@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from audit_core.clinical.carrier_disclosure import carriers_of, examined_rows
 from audit_core.clinical.prompt_variants import (
     Variant,
     VariantVocabulary,
@@ -44,7 +45,6 @@ from audit_core.families.perturbation import PerturbationThresholds
 from audit_core.passes.chunked_scoring import mean_logprobs
 from audit_core.passes.token_scores import TokenScores
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
-from audit_core.probes.clinical_context import sampled_rows
 from audit_core.results.figures import format_count, format_general, format_p_value, format_share
 from audit_core.results.verdicts import Verdict
 from audit_core.settings import param
@@ -69,9 +69,11 @@ class PerturbationConfig:
                                anchor="Tonekaboni et al. 2025: temperature 1.0")
     top_p: float = param(0.95, label="Nucleus (top-p) mass", min=0.01, max=1.0,
                          anchor="Tonekaboni et al. 2025: top-p 0.95")
-    max_records: int = param(100, label="Patients screened per cohort", min=0, max=10_000_000,
-                             help="A seeded random subset whose T2 signal is computed to find the "
-                                  "flagged patients (0: every record).")
+    max_records: int = param(100, label="Patients without a sensitive code screened per cohort",
+                             min=0, max=10_000_000,
+                             help="The T2 signal that finds the flagged patients is computed for "
+                                  "every carrier of a sensitive category; this bounds the seeded "
+                                  "random subset of the others (0: every record).")
     max_flagged: int = param(10, label="Flagged patients examined per cohort", min=0, max=100_000,
                              help="Those with the strongest signal for a category they carry.")
     top_membership: int = param(5, label="Top membership scores examined per cohort", min=0,
@@ -127,7 +129,8 @@ class Perturbation:
             loss = ctx.reduced[role]
             carries = _carries(inputs.after[role], categories, len(loss))
             top = [int(i) for i in np.argsort(-loss, kind="stable") if carries[i]][:config.top_membership]
-            rows = sorted(set(sampled_rows(len(loss), config.max_records, ctx.rng).tolist()) | set(top))
+            carriers = carriers_of(ctx.token_ids[role], inputs.sensitive_ids)
+            rows = sorted(set(examined_rows(carriers, config.max_records, ctx.rng).tolist()) | set(top))
             base = signal(
                 ctx.causal_lm(), inputs, [inputs.prompts[role][i] for i in rows], rng=ctx.rng,
                 on_chunk=lambda f, s=step: ctx.progress.advance(0.3 * (s + f) / 2,

@@ -150,7 +150,7 @@ def _probe(data: Mapping[str, Any], seconds: float) -> ProbeResult:
         _expect(data[key], dict)
     for key in ("settings_meta", "thresholds_meta", "findings"):
         _expect(data[key], list)
-    for key in ("extracted", "subgroups"):
+    for key in ("extracted", "subgroups", "carriers"):
         _expect(data.get(key) or [], list)
     again = data.get("verdict_if_split_valid")
     return ProbeResult(
@@ -161,7 +161,7 @@ def _probe(data: Mapping[str, Any], seconds: float) -> ProbeResult:
         findings=tuple(data["findings"]), extracted=tuple(data.get("extracted") or ()),
         seconds=float(seconds), error=data.get("error"),
         attack_strength=data.get("attack_strength"), subgroups=tuple(data.get("subgroups") or ()),
-        reliable=bool(data.get("reliable", True)),
+        reliable=bool(data.get("reliable", True)), carriers=tuple(data.get("carriers") or ()),
         verdict_if_split_valid=Verdict(again) if again is not None else None)
 
 
