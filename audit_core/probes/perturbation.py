@@ -26,13 +26,14 @@ evidence of memorization.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 import numpy as np
 
 from audit_core.clinical.carrier_disclosure import carriers_of, examined_rows
+from audit_core.clinical.event_times import event_variants, perturbs_events, prompt_events, variant_events
 from audit_core.clinical.prompt_variants import (
     Variant,
     VariantVocabulary,
@@ -50,6 +51,12 @@ from audit_core.results.verdicts import Verdict
 from audit_core.settings import param
 from audit_core.stats.intervals import fisher_greater
 
+# Event data, a model that reads no time or age input: changing the events cannot change its
+# output, so that is not reported as a result (a signal that "survives" it would read as a
+# population pattern).
+NOT_APPLICABLE = ("Time and age perturbations of the event data: not applicable, the model reads "
+                  "no time or age input (only its tokens); the variants that change tokens were "
+                  "made as usual.")
 PATIENT_SPECIFIC = "patient_specific"
 POPULATION = "population"
 NO_SIGNAL = "no_signal"
@@ -143,11 +150,21 @@ class Perturbation:
         cases: list[Case] = []
         total = max(1, sum(len(c) for c in chosen.values()))
         done = 0
+        # Event data: times and ages are perturbed in the events the model reads with the ids,
+        # which only a model with time or age inputs reads (clinical.event_times).
+        with_events = ctx.token_events is not None and perturbs_events(ctx.causal_lm())
         for role in Role:
             for record in chosen[role]:
                 prompt = inputs.prompts[role][record]
                 variants = prompt_variants(prompt, vocab)
-                values = signal(ctx.causal_lm(), inputs, [prompt] + [v.ids for v in variants], rng=ctx.rng)
+                events = None
+                if with_events and ctx.token_events is not None:
+                    truth = prompt_events(ctx.token_ids[role][record], ctx.token_events[role][record],
+                                           inputs.sensitive_ids, len(prompt))
+                    variants += event_variants(prompt, truth)
+                    events = [truth] + [variant_events(truth, v) for v in variants]
+                values = signal(ctx.causal_lm(), inputs, [prompt] + [v.ids for v in variants], rng=ctx.rng,
+                                events=events)
                 for k, category in enumerate(categories):
                     if inputs.after[role][category][record] != 1.0:
                         continue
@@ -156,7 +173,11 @@ class Perturbation:
                     cases.append(Case(role, record, category, float(values[0, k]), outcome, triggers))
                 done += 1
                 ctx.progress.advance(0.3 + 0.7 * done / total, "perturbing identifiers")
-        return _outcome(cases, inputs.names, categories, ctx, config)
+        result = _outcome(cases, inputs.names, categories, ctx, config)
+        if ctx.token_events is None or with_events:
+            return result
+        return replace(result, metrics={**result.metrics, "event_perturbations_applicable": False},
+                       findings=(*result.findings, NOT_APPLICABLE))
 
 
 def carries_by_category(after: dict[str, np.ndarray], categories: list[str]) -> np.ndarray:

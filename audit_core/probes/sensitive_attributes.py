@@ -30,6 +30,7 @@ import numpy as np
 
 from audit_core.clinical.carrier_disclosure import carriers_of
 from audit_core.clinical.code_sets import code_set_token_ids, parse_code_sets
+from audit_core.clinical.event_times import prompt_length, record_events
 from audit_core.clinical.record_layout import (
     DEFAULT_DEMOGRAPHIC_PREFIXES,
     NOTHING,
@@ -133,9 +134,10 @@ class SensitiveAttributes:
                 done = (t * 2 + r) / steps
                 message = f"sampling {tier.label.lower()}"
                 scored, prompts, labels = [], [], []
+                events = record_events(ctx.token_events, role)
                 for i in rows[role]:
                     ids = records[role][i]
-                    cut = layout.prompt_length(ids, tier)
+                    cut = prompt_length(layout, ids, tier, None if events is None else events[i])
                     if cut is None:
                         continue
                     after, window = ids[cut:], ids[1:cut]
