@@ -136,7 +136,12 @@ def with_carriers(outcome: ProbeOutcome, figures: list[CarrierFigure], *, labels
     if not figures:
         return outcome
     metrics = carrier_metrics(figures)
+    headline = outcome.headline
+    if metrics["carriers_named_members"]:  # what moved the verdict is said where it is read first
+        headline = replace(headline, text=f"{headline.text}; {format_count(metrics['carriers_named_members'])} "
+                                          "member carrier(s) of a sensitive code named")
     return replace(outcome, verdict=carrier_verdict(outcome.verdict, metrics, alpha=alpha, fail_min=fail_min),
+                   headline=headline,
                    metrics={**outcome.metrics, **metrics},
                    findings=(*outcome.findings, *carrier_findings(figures, labels, top_rank)),
                    carriers=carrier_entries(figures, code_names, labels))

@@ -22,7 +22,14 @@ from typing import Any, Final
 import numpy as np
 
 from audit_core.errors import MnemoscopeError
-from audit_core.results.result import SCHEMA, AuditResult, ProbeResult, RecordTable
+from audit_core.results.result import (
+    CARRIER_RANK,
+    NAMED_CARRIER,
+    SCHEMA,
+    AuditResult,
+    ProbeResult,
+    RecordTable,
+)
 from audit_core.results.verdicts import Verdict
 
 _SCHEMA_PREFIX: Final = SCHEMA.rsplit("/", 1)[0] + "/"  # "mnemoscope.results/"
@@ -198,7 +205,8 @@ def _with_records(result: AuditResult, path: Path) -> AuditResult:
         return result
     columns = rows[0][5:]
     known = {p.id for p in result.probes}
-    if not set(columns) <= known or any(len(row) != len(rows[0]) for row in rows[1:]):
+    carriers = {p.id + suffix for p in result.probes for suffix in (CARRIER_RANK, NAMED_CARRIER)}
+    if not set(columns) <= known | carriers or any(len(row) != len(rows[0]) for row in rows[1:]):
         return result
     body = rows[1:]
     try:
@@ -209,7 +217,7 @@ def _with_records(result: AuditResult, path: Path) -> AuditResult:
         scores = {probe: {role: np.array([float(r[5 + i]) if r[5 + i] else np.nan
                                           for r in body if r[0] == role], dtype=np.float64)
                           for role in dict.fromkeys(table.roles)}
-                  for i, probe in enumerate(columns)}
+                  for i, probe in enumerate(columns) if probe in known}
     except ValueError:
         return result
     probes = tuple(replace(p, scores=scores.get(p.id, {})) for p in result.probes)

@@ -87,6 +87,11 @@ class ProbeResult:
         return out
 
 
+# records.csv's columns of the sensitive carriers, after the probes' score columns: the
+# probe's id and one of these (run/outputs.py writes them, reading.py knows them).
+CARRIER_RANK, NAMED_CARRIER = "_carrier_rank", "_named_carrier"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecordTable:
     """One row per record, for records.csv."""

@@ -29,7 +29,7 @@ import numpy as np
 from audit_core.fingerprint import file_sha256
 from audit_core.results.atomic import sync_folder as _sync_folder
 from audit_core.results.atomic import write_atomic
-from audit_core.results.result import AuditResult
+from audit_core.results.result import CARRIER_RANK, NAMED_CARRIER, AuditResult
 from audit_core.run.output_folder import (
     AUDIT_FILES,
     OUTPUT_NAMES,
@@ -147,6 +147,6 @@ def carrier_record_columns(result: AuditResult) -> dict[str, dict[tuple[str, str
             key = (str(c["role"]), str(c["id"]))
             ranks[key] = min(int(c["rank"]), ranks.get(key, int(c["rank"])))
             named[key] = named.get(key, False) or bool(c["named"])
-        columns[f"{probe.id}_carrier_rank"] = {k: str(v) for k, v in ranks.items()}
-        columns[f"{probe.id}_named_carrier"] = {k: "1" if v else "0" for k, v in named.items()}
+        columns[probe.id + CARRIER_RANK] = {k: str(v) for k, v in ranks.items()}
+        columns[probe.id + NAMED_CARRIER] = {k: "1" if v else "0" for k, v in named.items()}
     return columns

@@ -176,3 +176,11 @@ resamples = 100
     assert rows[("members", MEMBER)]["ref"] in text
     assert rows[("non_members", NON_MEMBER)]["ref"] not in text
     assert MEMBER not in text and NON_MEMBER not in text
+    # The saved audit opens with its records table: the carrier columns are known columns.
+    from audit_core.results.reading import read_result
+
+    again = read_result(paths["results"], records=paths["records"])
+    assert again.records is not None and MEMBER in again.records.ids
+    assert {p.id: len(p.carriers) for p in again.probes} == {p.id: len(p.carriers) for p in result.probes}
+    t2 = next(p for p in again.probes if p.id == "sensitive_attributes")
+    assert set(t2.scores) == {"members", "non_members"}

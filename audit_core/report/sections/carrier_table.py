@@ -38,11 +38,11 @@ def carrier_blocks(probe: Mapping[str, Any], limit: int) -> list[Block]:
                  for c in listed)
     more = len(named) - len(listed)
     return blocks + [Table(
-        header=("Member (keyed pseudonym)", "Category", "Rank", "Probability",
-                "Best non-member carrier rank", "Empirical p"),
+        header=("Member", "Category", "Rank", "Probability", "Best non-member rank", "Empirical p"),
         rows=rows, widths=(0.2, 0.3, 0.08, 0.12, 0.17, 0.13),
         align=(Align.LEFT, Align.LEFT, Align.RIGHT, Align.RIGHT, Align.RIGHT, Align.RIGHT),
-        caption=(f"{format_count(len(named))} member carrier(s) named: with every sensitive code "
+        caption=(f"{format_count(len(named))} member carrier(s) named, by keyed pseudonym: with every "
+                 "sensitive code "
                  "removed, the model ranks the member's code among its first codes after the rest "
                  "of the record, above every non-member examined (rank 1: its first choice)"
                  + (f"; {format_count(more)} more not listed here." if more > 0 else ".")))]
