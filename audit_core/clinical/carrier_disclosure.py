@@ -19,8 +19,9 @@ Naming (`carrier_figures`). A member carrier is named as a memorised diagnosis f
 its codes when, all three:
 
 1. the model ranks the code among its first `top_rank` clinical codes for that member;
-2. at least one examined non-member carries the same category (the contrast the
-   category needs: without it a population pattern cannot be told from a memory);
+2. it ranks the code better for the member than for every examined non-member carrying
+   the same category, of whom there must be at least one (the contrast the category
+   needs: without it a population pattern cannot be told from a memory);
 3. the member's probability of the code is above that of every examined non-member,
    carriers of the category and the sampled others alike.
 
@@ -167,8 +168,7 @@ def carrier_figures(tables: Mapping[Role, DisclosureTable], records: Mapping[Rol
                     at_or_above = int((against >= prob).sum())
                     p_value = (1 + at_or_above) / (1 + len(against))
                     best = (int(versus.rank[other_carriers, k].min()) if other_carriers.any() else None)
-                    stands_out = (rank <= top_rank and bool(other_carriers.any())
-                                  and at_or_above == 0)
+                    stands_out = rank <= top_rank and best is not None and rank < best and at_or_above == 0
                     figures.append(CarrierFigure(role, int(i), category, code, rank, prob, p_value,
                                                  best, stands_out))
     return figures

@@ -120,8 +120,9 @@ def carrier_findings(figures: list[CarrierFigure], labels: Mapping[str, str], to
                     f"category is {format_rank(f.best_other_rank)}, and no non-member examined gets a "
                     f"higher probability (empirical p = {format_p_value(f.p_value)}).")
     text.append(f"A member carrier is named when the model ranks their sensitive code among its "
-                f"first {format_count(top_rank)} codes, at least one non-member carries the "
-                "category, and no non-member examined gets as high a probability of that code. "
+                f"first {format_count(top_rank)} codes and better than for every non-member carrying "
+                "the category (at least one), and no non-member examined gets as high a probability "
+                "of that code. "
                 f"{format_count(metrics['carriers_named_members'])} members named; "
                 f"{format_count(metrics['carriers_standing_out_non_members'])} non-members stand "
                 "out against the members by the same rule (the control), one-sided Fisher p = "
