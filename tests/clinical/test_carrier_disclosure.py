@@ -184,3 +184,34 @@ resamples = 100
     assert {p.id: len(p.carriers) for p in again.probes} == {p.id: len(p.carriers) for p in result.probes}
     t2 = next(p for p in again.probes if p.id == "sensitive_attributes")
     assert set(t2.scores) == {"members", "non_members"}
+
+
+def test_without_carriers_the_sample_is_the_one_drawn_before():
+    """Files without sensitive codes (notes, other vocabularies) examine the same records as
+    before the carriers were: the same seeded draw."""
+    from audit_core.clinical.carrier_disclosure import examined_rows
+    from audit_core.probes.clinical_context import sampled_rows
+
+    for size, limit in ((150, 100), (40, 5), (10, 0), (10, 20)):
+        none = np.zeros(size, dtype=bool)
+        assert np.array_equal(examined_rows(none, limit, np.random.default_rng(9)),
+                              sampled_rows(size, limit, np.random.default_rng(9)))
+    carriers = np.zeros(150, dtype=bool)
+    carriers[[3, 77, 149]] = True
+    rows = examined_rows(carriers, 10, np.random.default_rng(9))
+    assert {3, 77, 149} <= set(rows.tolist()) and len(rows) == 13
+
+
+def test_carriers_survive_a_checkpoint():
+    """A resumed audit reads the probe back from its checkpoint with its carriers."""
+    from audit_core.results.result import ProbeResult, decode_probe, encode_probe
+    from audit_core.results.verdicts import Verdict as V
+
+    carriers = ({"role": "members", "index": 4, "category": "hiv_sti", "label": "HIV", "code": "B20",
+                 "rank": 1, "probability": 0.7, "p_value": 0.1, "best_other_carrier_rank": 68,
+                 "named": True},)
+    probe = ProbeResult(id="sensitive_attributes", title="T2", family="attribute", question="q",
+                        citation="c", verdict=V.WARN, headline={"label": "l", "value": None, "text": "t"},
+                        settings={}, settings_meta=[], thresholds={}, thresholds_meta=[], metrics={},
+                        curves={}, findings=(), extracted=(), seconds=1.0, carriers=carriers)
+    assert decode_probe(encode_probe(probe)).carriers == carriers
