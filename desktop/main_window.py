@@ -129,6 +129,8 @@ class MainWindow(QMainWindow):
         self.model_page.inspected.connect(self.probes_page.set_model_info)
         self.model_page.inspected.connect(self.data_page.set_model_info)  # its kind's columns
         self.model_page.reference_changed.connect(self.probes_page.set_has_reference)
+        # Code tests are greyed out for free text, notes tests for codes (probes/applicability.py).
+        self.data_page.changed.connect(lambda: self.probes_page.set_records_kind(self.data_page.mapping()[2]))
         self.run_page.start_requested.connect(self.start_audit)
         self.run_page.cancel_requested.connect(self.controller.cancel)
         self.wizard = Wizard([self.model_page, self.data_page, self.probes_page, self.details_page,

@@ -64,6 +64,9 @@ class PlanDraft:
     source: Path | None = None
     # The model kind `probes` was chosen for (not saved): another kind gets its own suite.
     probes_kind: str = "causal_lm"
+    # A MEDS dataset folder instead of two files: the plan's [data] keys (format, root,
+    # members_splits, non_members_splits, kept tokens and visit_codes); None for two files.
+    meds: dict[str, Any] | None = None
 
     @classmethod
     def from_plan(cls, plan: AuditPlan) -> PlanDraft:
@@ -78,7 +81,9 @@ class PlanDraft:
                            (plan.probes or standard_suite(plan.model.reference is not None,
                                                           kind)).items()},
                    audit={k: raw["audit"].get(k, "") for k in (*AUDIT_KEYS, "seed")},
-                   extra=raw, source=plan.source, probes_kind=kind)
+                   extra=raw, source=plan.source, probes_kind=kind,
+                   meds=({k: v for k, v in raw["data"].items() if k != "columns"}
+                         if plan.data.format != "files" else None))
 
     def as_raw(self) -> dict[str, Any]:
         raw = copy.deepcopy(self.extra)
@@ -87,6 +92,14 @@ class PlanDraft:
             raw["audit"]["title"] = "Memorization audit"
         model = raw.setdefault("model", {})
         model["path"] = str(self.model_path or "")
+        if self.meds is not None:  # a MEDS folder: its keys only, the files' keys dropped
+            raw["data"] = {**{k: v for k, v in self.meds.items() if k != "columns"},
+                           "columns": {"subgroups": list(self.subgroups)}}
+            raw["probes"] = {k: dict(v) for k, v in self.probes.items()}
+            return raw
+        raw.get("data", {}).pop("format", None)  # two files chosen after a MEDS plan was opened
+        for key in ("root", "members_splits", "non_members_splits", "tokens", "visit_codes"):
+            raw.get("data", {}).pop(key, None)
         data = raw.setdefault("data", {})
         columns = {**data.get("columns", {}), "id": self.id_column, "subgroups": list(self.subgroups)}
         if self.features or self.label:  # a tabular classifier: no sequence column, no record kind

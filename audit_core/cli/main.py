@@ -14,6 +14,8 @@ import signal
 import sys
 from pathlib import Path
 
+from audit_core.cli.crash_log import CrashLog, terminal_handler
+from audit_core.cli.fhir_command import add_fhir_command
 from audit_core.cli.report_commands import add_report_commands, load_signer
 from audit_core.cli.terminal import ProgressBar, format_summary
 from audit_core.errors import MnemoscopeError
@@ -28,7 +30,8 @@ EXIT_CANCELLED = 130
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # One line per warning on the terminal; tracebacks go to the error log (cli/crash_log.py).
+    logging.basicConfig(level=logging.WARNING, handlers=[terminal_handler()])
     try:
         return args.handler(args)
     except MnemoscopeError as exc:
@@ -66,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     inspect = commands.add_parser("inspect", help="show what the tool sees in a model")
     inspect.add_argument("model", type=Path, help="model folder or .onnx file")
     inspect.add_argument("--json", action="store_true", help="machine-readable output")
+    inspect.add_argument("--data", type=Path, metavar="PLAN",
+                         help="also show the plan's first records as this model's tokenizer sees "
+                              "them (words it does not know marked); patient data, on screen only")
+    inspect.add_argument("--counts-only", action="store_true",
+                         help="with --data: numbers only, no record's words")
     inspect.set_defaults(handler=_inspect)
 
     probes = commands.add_parser("probes", help="list the probes, their settings and needs")
@@ -86,6 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--overwrite", action="store_true",
                          help="replace OUT if it holds files (only once the new export is checked)")
     convert.set_defaults(handler=_convert)
+
+    add_fhir_command(commands)  # convert-fhir
 
     canaries = commands.add_parser(
         "canaries", help="make synthetic canary records to insert before training, with a secret "
@@ -132,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from audit_core.cli.left_out import print_left_out
     from audit_core.plan.parsing import load_plan
     from audit_core.run.output_folder import check_output_folder
     from audit_core.run.outputs import write_outputs
@@ -148,12 +159,14 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{TOOL_NAME}: no interrupted audit in {args.out}; running from the start",
               file=sys.stderr)
     if not args.quiet:
+        print_left_out(plan, sys.stderr)  # probes that do not apply to these records, and why
         _print_estimate(plan)
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
     try:
-        result = run_audit(plan, on_progress=bar.update, cancel=cancel, checkpoint=checkpoint)
+        with CrashLog(args.out) as crashes:  # a probe's traceback: the error log, not the terminal
+            result = run_audit(plan, on_progress=bar.update, cancel=cancel, checkpoint=checkpoint)
     except MnemoscopeError:
         bar.close()
         raise
@@ -167,6 +180,9 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     bar.close()
+    if crashes.count:
+        print(f"{TOOL_NAME}: {crashes.count} probe(s) failed and are shown as not assessed; details "
+              f"in {crashes.path}. Please report it with that file.", file=sys.stderr)
     try:
         paths = write_outputs(result, args.out, signer=signer)
     except MnemoscopeError:
@@ -229,15 +245,17 @@ def _inspect(args: argparse.Namespace) -> int:
     details = info.as_dict()
     details["probes_offered"] = [p.id for p in PROBES if p.needs.applies_to(info.kind)]
     if info.kind == CAUSAL_LM:
-        from audit_core.models.onnx_causal_lm import OnnxCausalLM
+        from audit_core.cli.side_input_listing import load_for_inspection
 
-        model = OnnxCausalLM(info)  # proves the runtime can load it, and reads a symbolic vocab size
-        details.update(vocab_size=model.vocab_size, tokenizer_matches=model.info.tokenizer_matches,
-                       execution_provider=model.provider)
+        details.update(load_for_inspection(info))
+    if args.data is not None:  # the records' words: this terminal only (cli/data_view.py)
+        from audit_core.cli.data_view import data_details, format_data
+
+        details["data"] = data_details(args.model, args.data, args.counts_only)
     if args.json:
         print(json.dumps(details, indent=2))
     else:
-        print(format_model(details))
+        print(format_model(details) + ("\n" + format_data(details["data"]) if "data" in details else ""))
     return 0
 
 

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from audit_core.cli.side_input_listing import side_input_lines
 from audit_core.results.figures import format_count, format_seconds
 
 _BAR_WIDTH = 28
@@ -112,6 +113,7 @@ def format_model(details: dict[str, Any]) -> str:
     lines = [f"{k + ':':<12} {v}" for k, v in rows]
     lines.append("Inputs:")
     lines += [f"  {t['name']:<18} {t['type']:<8} {_shape(t['shape'])}" for t in details["inputs"]]
+    lines += side_input_lines(details.get("side_inputs", []))
     lines.append("Outputs:")
     lines += [f"  {t['name']:<18} {t['type']:<8} {_shape(t['shape'])}" for t in details["outputs"]]
     lines.append("Files:")

@@ -1,4 +1,4 @@
-"""Distances between codes: the model's own input embeddings, or the ICD-10 hierarchy.
+"""Distances between codes: the model's own input embeddings, or the ICD hierarchy.
 
 The trajectory distance (T1) needs a distance between any two codes. Tonekaboni et al.
 2025 embedded code labels with PubMedBERT; offline, and in one space for every
@@ -11,9 +11,11 @@ from the ONNX initializers:
    word_embeddings, tok_embeddings, embedding).
 
 When neither is found (or the graph stores weights in an unusual form) the fallback is an
-ICD-10 hierarchy distance on the code strings: 0 for the same code, 0.25 when they share
-the 4-character subcategory, 0.5 the 3-character category, 0.75 the chapter letter, 1
-otherwise; tokens that are not ICD-10 codes are 0 when equal and 1 when not.
+ICD hierarchy distance on the code strings, read in any convention (clinical.code_reading):
+0 for the same code, 0.25 when they share the 4-character subcategory, 0.5 the 3-character
+category, 0.75 the chapter (ICD-10: its letter; ICD-9-CM: its range, 390-459 circulatory
+...), 1 otherwise; an ICD-9 and an ICD-10 code are 1 apart (no crosswalk is bundled), and
+tokens that are not ICD diagnosis codes are 0 when equal and 1 when not.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audit_core.clinical.code_sets import icd10_code
+from audit_core.clinical.code_reading import hierarchy_levels, read_code
 
 _PASS_THROUGH = {"Reshape", "Cast", "Unsqueeze", "Flatten", "Squeeze", "Identity"}
 _EMBEDDING_NAMES = ("wte", "embed_tokens", "word_embeddings", "tok_embeddings", "embedding")
@@ -101,10 +103,10 @@ def code_distance(vocabulary: Mapping[str, int], embeddings: np.ndarray | None) 
 def _hierarchy(a: str, b: str) -> float:
     if a == b:
         return 0.0
-    x, y = icd10_code(a), icd10_code(b)
+    x, y = hierarchy_levels(read_code(a)), hierarchy_levels(read_code(b))
     if x is None or y is None:
         return 1.0
-    for depth, distance in ((4, 0.25), (3, 0.5), (1, 0.75)):
-        if x[:depth] == y[:depth]:
+    for level, distance in ((2, 0.25), (1, 0.5), (0, 0.75)):
+        if x[level] == y[level]:
             return distance
     return 1.0

@@ -10,7 +10,8 @@ a memory of one patient, a smooth curve a population pattern. The variants here:
 * sex: the sex token swapped;
 * time: every gap token of the prompt moved one step shorter or longer on the
   vocabulary's ordered gap scale (`GAP_1W` < `GAP_1M` < ... ; `TIME//...` alike);
-* leave one out: each prompt code (not the start, age, sex, visit or gap tokens) removed.
+* leave one out: each prompt code (not the start, age, sex, visit or gap tokens, nor a MEDS
+  row about the person such as MEDS_BIRTH or GENDER//UNK) removed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.clinical.ages import age_steps, parse_age
+from audit_core.clinical.code_reading import VISIT, is_static_row, read_code
 from audit_core.data.events import EventFeatures
 
 YEAR_OFFSETS = (-10, -5, -2, -1, 1, 2, 5, 10)
@@ -71,7 +73,8 @@ class VariantVocabulary:
         word = self.words[token_id] if 0 <= token_id < len(self.words) else ""
         return (parse_age(word) is not None and word.upper().startswith("AGE")
                 or token_id in self.sex_swap or _gap_days(word) is not None
-                or _STRUCTURAL.match(word) is not None)
+                or _STRUCTURAL.match(word) is not None
+                or is_static_row(word) or read_code(word).vocabulary == VISIT)
 
 
 def _gap_days(word: str) -> float | None:

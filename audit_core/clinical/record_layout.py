@@ -5,8 +5,11 @@ A record, as the tokenizer encodes it, reads
     [BOS] AGE_50_59 SEX_M VISIT I10 E11.9 ... VISIT GAP_3M E11.9 ... [EOS]
 
 * the start token(s) the tokenizer adds (BOS / [CLS]);
-* demographic tokens at the start (by default every leading token beginning AGE_ or SEX_);
-* VISIT tokens that open a visit and GAP_* tokens that say how much time passed since
+* demographic tokens at the start (every leading token beginning with a declared prefix,
+  by default AGE_ or SEX_, and always MEDS's rows about the person: GENDER//M, Gender/F,
+  RACE//..., MEDS_BIRTH; clinical.code_reading reads them in either convention);
+* VISIT tokens that open a visit (also VISIT//<class>, as data.fhir_events writes an
+  Encounter) and GAP_* tokens that say how much time passed since
   the previous one; every other token is a clinical code (diagnosis, lab, medication).
 
 The tiers follow Tonekaboni et al. 2025 ("random", "static", "N codes"): `nothing` is
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audit_core.clinical.code_reading import VISIT, is_static_row, read_code
 from audit_core.errors import PlanError
 
 NOTHING = "nothing"
@@ -155,9 +159,14 @@ def build_layout(vocabulary: Mapping[str, int], *, demographic_prefixes: str = D
 
     start, stop = ids_of(_START_NAMES), ids_of(_STOP_NAMES)
     special = frozenset(i for t, i in vocabulary.items() if _SPECIAL.match(t)) - start - stop
-    demographic = frozenset(i for t, i in vocabulary.items() if prefixes and t.startswith(prefixes))
+    # MEDS static rows are demographics whatever the prefixes say: a plan written for a
+    # code file (AGE_,SEX_) keeps working on the same model's MEDS export.
+    demographic = frozenset(i for t, i in vocabulary.items()
+                            if (prefixes and t.startswith(prefixes)) or is_static_row(t))
     return RecordLayout(start_ids=start, stop_ids=stop, demographic_ids=demographic,
-                        visit_ids=ids_of(_VISIT_NAMES), gap_years=gap_years, special_ids=special)
+                        visit_ids=ids_of(_VISIT_NAMES) | frozenset(
+                            i for t, i in vocabulary.items() if read_code(t).vocabulary == VISIT),
+                        gap_years=gap_years, special_ids=special)
 
 
 def start_prompt(layout: RecordLayout, ids: np.ndarray) -> np.ndarray:

@@ -8,6 +8,10 @@ sensitive-attributes probe (T2) builds it. Two labels per category and record:
 
 * `labels`: the category occurs anywhere in the record (the patient has it; T3's label);
 * `after`: T2's label, the category after the prompt window (see `_after_label`).
+
+On clinical notes (data.columns.kind = "text") the categories are sensitive conditions
+named in the text (`clinical.sensitive_notes`, the lexicon of `clinical.sensitive_terms`,
+edited by the same `code_sets` setting) and the signal is read from decoded continuations.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import numpy as np
 
 from audit_core.clinical.code_sets import code_set_token_ids, parse_code_sets
 from audit_core.clinical.record_layout import Tier, build_layout
+from audit_core.clinical.sensitive_notes import mention_signals, notes_inputs, records_are_text
 from audit_core.clinical.sensitive_signal import MASS, category_signals, without
+from audit_core.clinical.sensitive_terms import check_sensitive_spec
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
 from audit_core.models.tokenizer_loading import load_tokenizer, pad_token_id
@@ -41,6 +47,7 @@ class SensitiveInputs:
     tokenizer: object
     prompt_codes: int
     stop_ids: tuple[int, ...]
+    term_sets: tuple = ()  # notes: the lexicon's categories (clinical.sensitive_terms), in order
 
     @property
     def sensitive_ids(self) -> np.ndarray:
@@ -59,7 +66,7 @@ def tokenizer_of(ctx) -> Tokenizer:
 def check_prompt_fits(probe_id: str, config: Any, context_length: int) -> None:
     """Plan check of the probes that prompt with `prompt_tokens` codes (plus BOS) and read
     `horizon` tokens after them: the code sets parse and the whole fits the context."""
-    parse_code_sets(config.code_sets, f"probes.{probe_id}.code_sets")
+    check_sensitive_spec(config.code_sets, f"probes.{probe_id}.code_sets")
     if config.prompt_tokens + 1 + config.horizon > context_length:
         raise PlanError(f"'probes.{probe_id}': prompt_tokens + 1 + horizon = "
                         f"{config.prompt_tokens + 1 + config.horizon} exceeds the model's "
@@ -69,6 +76,11 @@ def check_prompt_fits(probe_id: str, config: Any, context_length: int) -> None:
 def sensitive_inputs(ctx, prompt_codes: int, code_sets: str, where: str) -> SensitiveInputs:
     """`code_sets` edits the built-in sets (`clinical.code_sets`); `where` names the plan key."""
     tokenizer = tokenizer_of(ctx)
+    if records_are_text(ctx):
+        notes = notes_inputs(ctx, tokenizer, prompt_codes, code_sets, where)
+        return SensitiveInputs(notes.categories, notes.names, notes.prompts, notes.eligible,
+                               notes.labels, notes.after, pad_token_id(tokenizer), tokenizer,
+                               prompt_codes, notes.stop_ids, notes.term_sets)
     vocabulary = tokenizer.get_vocab(with_added_tokens=True)
     sets = parse_code_sets(code_sets, where)
     categories = {c: ids for c, ids in code_set_token_ids(vocabulary, sets).items() if len(ids)}
@@ -118,6 +130,10 @@ def signal_of(model, inputs: SensitiveInputs, prompts: list[np.ndarray], *, hori
     continuations) for `prompts`: (prompts, categories)."""
     if not inputs.categories or not prompts:
         return np.zeros((len(prompts), len(inputs.categories)))
+    if inputs.term_sets:  # notes: the share of continuations that name the category
+        return mention_signals(model, inputs.tokenizer, prompts, inputs.term_sets, horizon=horizon,
+                               samples=samples, temperature=temperature, top_p=top_p, rng=rng,
+                               stop_ids=inputs.stop_ids, batch_size=batch_size, on_chunk=on_chunk)
     return category_signals(model, prompts, list(inputs.categories.values()), signal=MASS,
                             horizon=horizon, samples=samples, temperature=temperature,
                             top_p=top_p, rng=rng, stop_ids=inputs.stop_ids,

@@ -87,7 +87,20 @@ def describe_rows(rows: Iterable[int]) -> str:
 
 
 def load_cohorts(data: DataSpec) -> dict[Role, Cohort]:
-    """Both files of a plan as cohorts of different patients (every kind that reads records)."""
+    """Both files of a plan as cohorts of different patients (every kind that reads records);
+    a MEDS dataset folder's splits instead when the plan's data format says so."""
+    if data.format == "fhir":  # converted to MEDS in a temporary folder, then read alike
+        from audit_core.data.fhir_meds import load_fhir_cohorts
+
+        cohorts = load_fhir_cohorts(data.rooted())
+        check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
+        return cohorts
+    if data.format != "files":
+        from audit_core.data.meds_reading import load_meds_cohorts
+
+        cohorts = load_meds_cohorts(data.rooted())
+        check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])
+        return cohorts
     cohorts = {Role.MEMBERS: load_cohort(data.members, Role.MEMBERS, data.columns),
                Role.NON_MEMBERS: load_cohort(data.non_members, Role.NON_MEMBERS, data.columns)}
     check_disjoint(cohorts[Role.MEMBERS], cohorts[Role.NON_MEMBERS])

@@ -26,6 +26,7 @@ from audit_core.data.split_validity import check_split
 from audit_core.data.subgroup_categories import check_subgroup_columns
 from audit_core.errors import MnemoscopeError, ModelError
 from audit_core.kinds.base import Prepared, SharedPass, inspected
+from audit_core.kinds.side_input_checks import install_records
 from audit_core.kinds.token_inputs import (
     check_same_tokenizer,
     check_sizes,
@@ -67,7 +68,8 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
     info = inspect_model(plan.model.path, plan.model.context_length)
     selected = supported_probes(selected, info, explicit=plan.probes is not None)
     model = OnnxCausalLM(info, plan.model.threads, provider=plan.model.provider,
-                         precision=plan.model.precision)
+                         precision=plan.model.precision, inputs=plan.model.inputs,
+                         token_types=plan.model.token_types)
     for probe, config in selected:
         validate = getattr(probe, "validate", None)
         if validate is not None:
@@ -83,6 +85,10 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
                  for role, c in cohorts.items()}
     check_tokens(token_ids, cohorts, model.vocab_size, info.name)
     token_events = {role: token_events_of(tokenizer, c) for role, c in cohorts.items()}
+    events = (None if any(e is None for e in token_events.values())
+              else cast(dict[Role, Sequence[EventFeatures]], token_events))
+    scorers = [model] + ([reference[0]] if reference is not None else [])
+    install_records(scorers, token_ids, events, cohorts, info.name)  # before any scoring
     unk = unknown_token_id(tokenizer)
     check_unknown_tokens(token_ids, cohorts, unk, info.name)
     pad_id = pad_token_id(tokenizer)
@@ -99,26 +105,26 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
 
     needs_scores = any(p.needs.token_scores for p, _ in selected)
     weight = _SCORING_WEIGHT * (2 if reference is not None else 1) if needs_scores else 0.0
-    scorers = [model] + ([reference[0]] if reference is not None else [])
     model_section: ModelSection = {
         **inspected(info), "vocab_size": model.vocab_size, "execution_provider": model.provider,
         # precision, and for int8 its label and agreement (models.precision.runtime_facts)
-        **cast(ModelSection, runtime), "declared": dict(plan.model.declared)}
+        **cast(ModelSection, runtime), "declared": dict(plan.model.declared),
+        **({"side_inputs": model.side_inputs} if model.side_inputs else {})}
     if reference is not None:
         model_section["reference"] = {**inspected(reference[1]), "vocab_size": reference[0].vocab_size}
     return Prepared(
         selected=selected, thresholds=thresholds, cohorts=cohorts, split=split, model=model,
         model_info=info, reference_info=reference[1] if reference is not None else None,
         tokenizer=tokenizer, token_ids=token_ids, model_section=model_section,
-        token_events=(None if any(e is None for e in token_events.values())
-                      else cast(dict[Role, Sequence[EventFeatures]], token_events)),
+        token_events=events,
         datasets=tuple(token_dataset_summary(cohorts[r], token_ids[r], unk) for r in Role),
         key_records=None,
         # The pass's share of the bar after reading: its weight against the probes' weights.
         pass_label="shared scoring pass",
         pass_end=0.02 + 0.98 * weight / (weight + sum(p.weight for p, _ in selected)),
         shared_pass=partial(_scoring_pass, scorers, selected, token_ids, cohorts, info.name,
-                            plan.model.batch_size, pad_id) if needs_scores else _no_pass)
+                            plan.model.batch_size, pad_id,
+                            events if model.side_inputs else None) if needs_scores else _no_pass)
 
 
 def _no_pass(saved: OpenCheckpoint, progress: Progress) -> SharedPass:
@@ -128,9 +134,11 @@ def _no_pass(saved: OpenCheckpoint, progress: Progress) -> SharedPass:
 def _scoring_pass(scorers: list[OnnxCausalLM], selected: list[tuple[Probe, object]],
                   token_ids: Mapping[Role, Sequence[np.ndarray]], cohorts: dict[Role, Cohort],
                   model_name: str, batch_size: int, pad_id: int,
+                  events: Mapping[Role, Sequence[EventFeatures]] | None,
                   saved: OpenCheckpoint, progress: Progress) -> SharedPass:
     """Both cohorts through the streamed scoring pass, each token-level probe reducing each
-    chunk. The reference model (scorers[1]) scores each chunk too, on the same ids."""
+    chunk. The reference model (scorers[1]) scores each chunk too, on the same ids.
+    `events`: the records' own events, for a model with side inputs (None otherwise)."""
     broken: set[str] = set()  # probes whose reduction of the scoring pass crashed
     reducers = {p.id: _guarded(p, c, broken) for p, c in selected if p.needs.token_scores}
     scored: dict[Role, ReducedScores] = {}
@@ -139,7 +147,8 @@ def _scoring_pass(scorers: list[OnnxCausalLM], selected: list[tuple[Probe, objec
         try:
             scored[role] = chunked_scoring.score_streamed(
                 scorers, token_ids[role], reducers, batch_size=batch_size, pad_id=pad_id,
-                progress=progress.slice(i / 2, (i + 1) / 2), checkpoint=saved, unit=role.value)
+                progress=progress.slice(i / 2, (i + 1) / 2), checkpoint=saved, unit=role.value,
+                events=events[role] if events is not None else None)
         except Cancelled:  # what finished is reported (records.csv's windows of that cohort)
             cancelled = True
             break
@@ -182,5 +191,8 @@ def _open_reference(plan: AuditPlan) -> tuple[OnnxCausalLM, ModelInfo]:
     """The reference model and what inspection saw in it; it must read the same context."""
     assert plan.model.reference is not None
     info = inspect_model(plan.model.reference, plan.model.context_length)
+    # The plan's tables describe the audited model; a reference with the same inputs
+    # reads them too (its own side_inputs.json first), and inputs it lacks are not refused.
     return OnnxCausalLM(info, plan.model.threads, provider=plan.model.provider,
-                        precision=plan.model.precision), info
+                        precision=plan.model.precision, inputs=plan.model.inputs,
+                        token_types=plan.model.token_types, strict_inputs=False), info

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
-from audit_core.data.loading import load_cohort
+from audit_core.data.loading import load_cohorts
 from audit_core.data.split_validity import check_split
 from audit_core.families import Family
 from audit_core.kinds.base import Estimate
@@ -93,12 +93,12 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
     info = inspect_model(plan.model.path, plan.model.context_length)
     # Loaded as the run loads it (that time is part of the run's), int8 copy included.
     model = OnnxCausalLM(info, plan.model.threads, provider=plan.model.provider,
-                         precision=plan.model.precision)
+                         precision=plan.model.precision, inputs=plan.model.inputs,
+                         token_types=plan.model.token_types)
     tokenizer = load_tokenizer(info.folder)
     progress.advance(0.2, "reading the cohorts")
     token_ids = {}
-    for role, path in ((Role.MEMBERS, plan.data.members), (Role.NON_MEMBERS, plan.data.non_members)):
-        cohort = load_cohort(path, role, plan.data.columns)
+    for role, cohort in load_cohorts(plan.data).items():  # two files, or a MEDS folder's splits
         token_ids[role] = encode_all(tokenizer, list(cohort.sequences))
     all_ids = token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS]
     total_tokens = int(sum(len(x) for x in all_ids))
@@ -283,8 +283,7 @@ def _encoder(plan: AuditPlan, kind: str, progress: Progress, *,
     mask_id = mask_token_id(tokenizer)
     selected = feedable(selected, model, mask_id, explicit=plan.probes is not None)
     progress.advance(0.3, "reading the cohorts")
-    cohorts = {role: load_cohort(path, role, plan.data.columns) for role, path in
-               ((Role.MEMBERS, plan.data.members), (Role.NON_MEMBERS, plan.data.non_members))}
+    cohorts = load_cohorts(plan.data)
     ids: list[np.ndarray] = []
     for role in Role:
         ids += encode_all(tokenizer, list(cohorts[role].sequences))

@@ -19,7 +19,7 @@ from audit_core.data.cohort import Cohort, Role
 from audit_core.data.split_validity import check_split
 from audit_core.data.subgroup_categories import check_subgroup_columns
 from audit_core.data.tabular_loading import TabularRecords
-from audit_core.errors import DataError, ModelError
+from audit_core.errors import DataError, ModelError, PlanError
 from audit_core.kinds.base import Prepared, SharedPass, cohort_entry, inspected
 from audit_core.kinds.tabular_inputs import read_tabular_inputs, require_columns, require_width
 from audit_core.models.inspection import TABULAR_CLASSIFIER, ModelInfo, inspect_model
@@ -37,6 +37,9 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
     selected = resolve_probes(plan, kind)
     thresholds = resolve_thresholds(plan)
     columns = plan.data.columns
+    if plan.data.format != "files":  # a MEDS folder holds event records, not feature rows
+        raise PlanError("the model is a tabular classifier: it reads feature columns from two "
+                        "files (data.members, data.non_members), not a MEDS dataset folder")
     require_columns(columns)
 
     progress.advance(0.0, "reading the model")

@@ -133,6 +133,9 @@ def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
     config_path = folder / "config.json"
     if regular_file_present(config_path):
         files.append(config_path)
+    side_path = folder / "side_inputs.json"  # the export's side-input mapping (models/side_inputs.py)
+    if regular_file_present(side_path):
+        files.append(side_path)
     file_infos = tuple(FileInfo(f.name, file_sha256(f), f.stat().st_size) for f in files)
 
     initializer_names = {init.name for init in graph.initializer}

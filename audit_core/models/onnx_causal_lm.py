@@ -5,31 +5,46 @@ Accepts the plain signature (`input_ids`, optional `attention_mask` -> `logits`)
 KV-cache one (plus `position_ids`, `past_*` -> `present_*`). A KV graph scores a full
 sequence with an empty past, and decodes one token per step from the cache; a plain
 graph decodes by recomputing the whole sequence each step (slower, same tokens).
+
+An EHR model's side inputs (token type, age, time, visit, ...: models/side_inputs.py) are
+fed from `events` when a caller gives them (one EventFeatures per row), else from the
+audited records the run installed (`use_records`, models/event_lookup.py); generated
+tokens extend them by the declared rule. A model without side inputs skips all of it.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from audit_core.data.events import EventFeatures
 from audit_core.errors import ModelError
 from audit_core.models.inspection import HIDDEN_STATES, ModelInfo, require_causal_lm
 from audit_core.models.precision import PRECISIONS, quantize_int8
 from audit_core.models.runtime import check_provider, intra_op_threads, open_session, resolve_provider
+from audit_core.models.side_inputs import SideFeed, State, describe, resolve_side_inputs, token_type_table
 
-_KNOWN_INPUTS = ("input_ids", "attention_mask", "position_ids")
+Events = Sequence[EventFeatures | None] | None  # one per row/prompt, aligned with its unpadded tokens
 
 
 class OnnxCausalLM:
     def __init__(self, info: ModelInfo, threads: int = 0, *, provider: str = "auto",
-                 precision: str = "fp32") -> None:
+                 precision: str = "fp32", inputs: Mapping[str, str] | None = None,
+                 token_types: Mapping[str, int] | None = None, strict_inputs: bool = True) -> None:
         """`provider`: "auto" (CUDA when available, else CPU), "cpu" or "cuda" (refused
         when unavailable). `precision` "int8" runs a dynamically quantized copy made in a
-        temporary folder (models/precision.py); the audited file is never modified."""
+        temporary folder (models/precision.py); the audited file is never modified.
+        `inputs` / `token_types`: the plan's side-input tables (over side_inputs.json)."""
         require_causal_lm(info)
+        # Before any slow loading: an input nobody maps is refused with how to map it.
+        side, types = resolve_side_inputs(info, inputs, token_types, strict=strict_inputs)
+        self._side: SideFeed | None = None
+        self._side_specs = side
+        # The plan's tables as given, for a second session of the same model (int8 check).
+        self.side_tables = (dict(inputs or {}), dict(token_types or {}))
         if precision not in PRECISIONS:
             raise ModelError(f"'model.precision' must be one of {', '.join(PRECISIONS)} "
                              f"(got '{precision}')")
@@ -43,15 +58,12 @@ class OnnxCausalLM:
             if source != info.path:  # onnxruntime holds the graph in memory once loaded
                 shutil.rmtree(source.parent, ignore_errors=True)
         self.provider = check_provider(provider, self.session, info.name)
-        inputs = {i.name: i for i in self.session.get_inputs()}
-        self._past = [name for name in inputs if "past" in name]
-        unknown = [n for n in inputs if n not in _KNOWN_INPUTS and n not in self._past]
-        if unknown:
-            raise ModelError(f"{info.name} has inputs the tool does not know how to feed: "
-                             f"{', '.join(unknown)}")
-        self._ids_type = np.int32 if "int32" in inputs["input_ids"].type else np.int64
-        self._has_mask = "attention_mask" in inputs
-        self._has_positions = "position_ids" in inputs
+        graph_inputs = {i.name: i for i in self.session.get_inputs()}
+        self._past = [name for name in graph_inputs if "past" in name]
+        self._ids_type = np.int32 if "int32" in graph_inputs["input_ids"].type else np.int64
+        self._has_mask = "attention_mask" in graph_inputs
+        # A mapped position_ids is fed with the side inputs (the same values).
+        self._has_positions = "position_ids" in graph_inputs and all(s.name != "position_ids" for s in side)
         outputs = [o.name for o in self.session.get_outputs()]
         self._present = [name for name in outputs if "present" in name]
         self.kv_cache = bool(self._past) and len(self._past) == len(self._present)
@@ -60,7 +72,7 @@ class OnnxCausalLM:
             raise ModelError(f"{info.name} takes past key/values but returns no matching 'present' outputs")
         self._past_shapes = {}
         for name in self._past:
-            shape = inputs[name].shape
+            shape = graph_inputs[name].shape
             if len(shape) != 4 or not all(isinstance(d, int) for d in (shape[1], shape[3])):
                 raise ModelError(f"{info.name}: past input '{name}' must be [batch, heads, past, head_dim] "
                                  "with fixed heads and head_dim")
@@ -71,41 +83,80 @@ class OnnxCausalLM:
         self.info = info
         self.vocab_size: int = info.vocab_size  # type: ignore[assignment]
         self.context_length: int = info.context_length  # type: ignore[assignment]
+        if side:
+            table = None
+            if any(s.source == "type" for s in side):
+                from audit_core.models.tokenizer_loading import load_tokenizer
 
-    def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+                table = token_type_table(load_tokenizer(info.folder), types, self.vocab_size)
+            self._side = SideFeed(side, table)
+
+    @property
+    def side_inputs(self) -> dict[str, str]:
+        """Graph input -> source for each side input ({} for a model without any)."""
+        return describe(self._side.inputs) if self._side is not None else {}
+
+    @property
+    def needs_events(self) -> bool:
+        """Some side input reads event data (age, time, visit): a cohort of plain codes
+        cannot feed it."""
+        return self._side is not None and self._side.needs_events
+
+    def share_records(self, other: OnnxCausalLM) -> None:
+        """Look events up in the records `other` was given (same model, another session)."""
+        if self._side is not None and other._side is not None:
+            self._side.records = other._side.records
+
+    def use_records(self, token_ids: Sequence[np.ndarray], token_events: Sequence[EventFeatures]) -> None:
+        """The audited records (ids and aligned events) that rows without explicit events
+        are looked up in; nothing to do for a model without side inputs that read events."""
+        if self._side is not None and self._side.needs_events:
+            from audit_core.models.event_lookup import RecordIndex
+
+            self._side.records = RecordIndex(token_ids, token_events)
+
+    def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray, events: Events = None) -> np.ndarray:
         """(B, T) right-padded ids and mask -> (B, T, V) float32 logits."""
+        feed = self._feed(input_ids, attention_mask, None)
+        if self._side is not None:
+            feed.update(self._side.rows(input_ids, attention_mask, events)[0])
         # Only the logits are fetched: a KV export's present tensors are not copied out.
-        return self.session.run(["logits"], self._feed(input_ids, attention_mask, None))[0]
+        return self.session.run(["logits"], feed)[0]
 
-    def greedy(self, prompts: np.ndarray, steps: int) -> np.ndarray:
+    def greedy(self, prompts: np.ndarray, steps: int, events: Events = None) -> np.ndarray:
         """Greedy continuation of equal-length prompts (B, P) -> (B, steps) token ids."""
         batch, length = prompts.shape
         if length + steps > self.context_length:
             raise ValueError("prompt plus continuation exceeds the model's context")
         out = np.empty((batch, steps), dtype=np.int64)
+        mask = np.ones((batch, length), dtype=np.int64)
+        side, state = self._side_rows(prompts, mask, events)
         if self.kv_cache:
-            mask = np.ones((batch, length), dtype=np.int64)
-            logits, past = self._run(prompts, mask, past=self._empty_past(batch))
+            logits, past = self._run(prompts, mask, past=self._empty_past(batch), side=side)
             for step in range(steps):
                 token = logits[:, -1, :].argmax(axis=-1)
                 out[:, step] = token
                 if step + 1 == steps:
                     break
-                logits, past = self._decode(token, length + step + 1, past)
+                column, state = self._side_step(token, state)
+                logits, past = self._decode(token, length + step + 1, past, column)
             return out
         sequence = prompts.astype(np.int64)
         for step in range(steps):
             mask = np.ones(sequence.shape, dtype=np.int64)
-            logits, _ = self._run(sequence, mask, past=None)
+            logits, _ = self._run(sequence, mask, past=None, side=side)
             token = logits[:, -1, :].argmax(axis=-1)
             out[:, step] = token
             sequence = np.concatenate([sequence, token[:, None]], axis=1)
+            if step + 1 < steps:
+                column, state = self._side_step(token, state)
+                side = _grown(side, column)
         return out
 
     def sample(self, prompts: np.ndarray | Sequence[np.ndarray], steps: int, *, n: int,
                rng: np.random.Generator, temperature: float = 1.0, top_p: float = 1.0,
                stop_ids: Sequence[int] = (), watch: Sequence[np.ndarray] = (),
-               batch_size: int = 64) -> Samples:
+               batch_size: int = 64, events: Events = None) -> Samples:
         """`n` sampled continuations of `steps` tokens for each prompt.
 
         `prompts`: a (B, P) array or a list of B 1-D arrays of any lengths (grouped by
@@ -118,9 +169,11 @@ class OnnxCausalLM:
         step t of sample s (0 after a stop). The draws come from `rng` only, in a fixed
         order, so the same generator state gives the same samples; the KV cache is used
         when the export has one (the prompt is run once and its cache shared by the n
-        samples).
+        samples). `events`: one EventFeatures (or None) per prompt, for side inputs.
         """
         rows = [np.asarray(p, dtype=np.int64).ravel() for p in prompts]
+        if events is not None and len(events) != len(rows):
+            raise ValueError("events needs one entry per prompt")
         if n < 1 or steps < 1:
             raise ValueError("sample needs n >= 1 and steps >= 1")
         if temperature < 0 or not 0 < top_p <= 1:
@@ -144,26 +197,30 @@ class OnnxCausalLM:
                 chosen = members[start:start + per_batch]
                 batch = np.stack([rows[i] for i in chosen])
                 out, watched = self._sample_batch(batch, steps, n, rng, temperature, top_p,
-                                                  stops, masks)
+                                                  stops, masks,
+                                                  None if events is None else [events[i] for i in chosen])
                 tokens[chosen] = out.reshape(len(chosen), n, steps)
                 mass[chosen] = watched.reshape(len(chosen), n, steps, len(masks))
         return Samples(tokens=tokens, mass=mass)
 
     def _sample_batch(self, prompts: np.ndarray, steps: int, n: int, rng: np.random.Generator,
                       temperature: float, top_p: float, stops: np.ndarray,
-                      masks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+                      masks: list[np.ndarray], events: Events) -> tuple[np.ndarray, np.ndarray]:
         batch, length = prompts.shape
         rows = batch * n
         out = np.full((rows, steps), -1, dtype=np.int64)
         watched = np.zeros((rows, steps, len(masks)))
         done = np.zeros(rows, dtype=bool)
         mask = np.ones((batch, length), dtype=np.int64)
+        side, state = self._side_rows(prompts, mask, events)
         if self.kv_cache:
-            logits, past = self._run(prompts, mask, past=self._empty_past(batch))
+            logits, past = self._run(prompts, mask, past=self._empty_past(batch), side=side)
             past = {name: np.repeat(value, n, axis=0) for name, value in past.items()}
         else:
-            logits, _ = self._run(prompts, mask, past=None)
+            logits, _ = self._run(prompts, mask, past=None, side=side)
             sequence = np.repeat(prompts.astype(np.int64), n, axis=0)
+            side = {name: np.repeat(value, n, axis=0) for name, value in side.items()}
+        state = state.repeat(n) if state is not None else None
         last = np.repeat(logits[:, -1, :], n, axis=0)
         for step in range(steps):
             probs = _sampling_distribution(last, temperature, top_p)
@@ -179,34 +236,56 @@ class OnnxCausalLM:
             done |= np.isin(token, stops)
             if step + 1 == steps or done.all():
                 break
+            column, state = self._side_step(token, state)
             if self.kv_cache:
-                logits, past = self._decode(token, length + step + 1, past)
+                logits, past = self._decode(token, length + step + 1, past, column)
             else:
                 sequence = np.concatenate([sequence, token[:, None]], axis=1)
-                logits, _ = self._run(sequence, np.ones(sequence.shape, dtype=np.int64), past=None)
+                side = _grown(side, column)
+                logits, _ = self._run(sequence, np.ones(sequence.shape, dtype=np.int64), past=None,
+                                      side=side)
             last = logits[:, -1, :]
         return out, watched
 
-    def last_hidden_states(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    def last_hidden_states(self, input_ids: np.ndarray, attention_mask: np.ndarray,
+                           events: Events = None) -> np.ndarray:
         """(B, T) right-padded ids and mask -> (B, D): the last layer's state at each row's
         last real token (a causal model's summary of the whole prompt)."""
         if not self.has_hidden_states:
             raise ModelError(f"{self.info.name} has no '{HIDDEN_STATES}' output")
-        hidden = self.session.run([HIDDEN_STATES], self._feed(input_ids, attention_mask, None))[0]
+        feed = self._feed(input_ids, attention_mask, None)
+        feed.update(self._side_rows(input_ids, attention_mask, events)[0])
+        hidden = self.session.run([HIDDEN_STATES], feed)[0]
         last = attention_mask.astype(np.int64).sum(axis=1) - 1
         return hidden[np.arange(len(last)), np.clip(last, 0, None)].astype(np.float64)
 
     def _open_session(self, path, name: str, provider: str, providers: list[str]):
         return open_session(path, name, self.threads, providers, fall_back_to_cpu=provider == "auto")
 
-    def _run(self, input_ids: np.ndarray, mask: np.ndarray,
-             past: dict[str, np.ndarray] | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        logits, *present = self.session.run(["logits", *self._present],
-                                            self._feed(input_ids, mask, past))
+    def _side_rows(self, ids: np.ndarray, mask: np.ndarray,
+                   events: Events) -> tuple[dict[str, np.ndarray], State | None]:
+        """The side inputs of full rows and the state decoding extends ({} and None when
+        the model has none)."""
+        if self._side is None:
+            return {}, None
+        return self._side.rows(ids, mask, events)
+
+    def _side_step(self, tokens: np.ndarray, state: State | None) -> tuple[dict[str, np.ndarray], State | None]:
+        if self._side is None or state is None:
+            return {}, state
+        return self._side.step(tokens, state)
+
+    def _run(self, input_ids: np.ndarray, mask: np.ndarray, past: dict[str, np.ndarray] | None,
+             side: Mapping[str, np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        feed = self._feed(input_ids, mask, past)
+        if side is None and self._side is not None:  # a caller of its own (canary exposure)
+            side = self._side.rows(input_ids, mask[:, -input_ids.shape[1]:], None)[0]
+        feed.update(side or {})
+        logits, *present = self.session.run(["logits", *self._present], feed)
         return logits, dict(zip(self._past, present))
 
-    def _decode(self, tokens: np.ndarray, total: int,
-                past: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def _decode(self, tokens: np.ndarray, total: int, past: dict[str, np.ndarray],
+                side: Mapping[str, np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """One KV-cache step: `tokens` (B,) after `total - 1` unpadded tokens per row.
 
         The same feed `_run` would build from an all-ones mask, made directly: decoding
@@ -218,6 +297,7 @@ class OnnxCausalLM:
             feed["attention_mask"] = np.ones((batch, total), dtype=np.int64)
         if self._has_positions:
             feed["position_ids"] = np.full((batch, 1), total - 1, dtype=np.int64)
+        feed.update(side or {})  # each row's next token's side inputs (empty without any)
         # The presents and the logits only (an export's hidden states are not copied out).
         logits, *present = self.session.run(["logits", *self._present], feed)
         return logits, dict(zip(self._past, present))
@@ -241,7 +321,9 @@ class OnnxCausalLM:
 
     def _probe_vocab_size(self) -> int:
         ids = np.zeros((1, 1), dtype=np.int64)
-        return int(self.logits(ids, np.ones((1, 1), dtype=np.int64)).shape[-1])
+        feed = self._feed(ids, np.ones((1, 1), dtype=np.int64), None)
+        feed.update({s.name: np.zeros((1, 1), dtype=s.dtype) for s in self._side_specs})
+        return int(self.session.run(["logits"], feed)[0].shape[-1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +336,11 @@ class Samples:
 
     tokens: np.ndarray
     mass: np.ndarray
+
+
+def _grown(side: dict[str, np.ndarray], column: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Full-row side inputs with one more token's column (a plain graph recomputes)."""
+    return {name: np.concatenate([values, column[name]], axis=1) for name, values in side.items()}
 
 
 def strip_continuation(tokens: np.ndarray) -> np.ndarray:

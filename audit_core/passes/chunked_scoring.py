@@ -43,23 +43,27 @@ class ReducedScores:
 
 def score_streamed(scorers: Sequence[Any], token_ids: Sequence[np.ndarray],
                    reducers: Mapping[str, Reducer], *, batch_size: int, pad_id: int,
-                   progress: Progress, checkpoint: Any, unit: str) -> ReducedScores:
+                   progress: Progress, checkpoint: Any, unit: str,
+                   events: Sequence[Any] | None = None) -> ReducedScores:
     """Score `token_ids` chunk by chunk with `scorers` (the audited model, then optionally
     a reference model) and reduce each chunk; chunk j of scorer i is saved as
-    `scores/<i>/<unit>/<start>`."""
+    `scores/<i>/<unit>/<start>`. `events`: the records' event features, fed to a model's
+    side inputs (None for a model without them)."""
     size = max(1, batch_size * CHUNK_BATCHES)
     total = max(len(token_ids), 1)
     kept: dict[str, list[np.ndarray]] = {name: [] for name in reducers}
     windows = []
     for start in range(0, len(token_ids), size):
         chunk = list(token_ids[start:start + size])
+        chunk_events = list(events[start:start + size]) if events is not None else None
         part = progress.slice(start / total, (start + len(chunk)) / total)
         scored = []
         for i, scorer in enumerate(scorers):
             step = part.slice(i / len(scorers), (i + 1) / len(scorers))
             scored.append(resumable(
                 checkpoint, f"scores/{i}/{unit}/{start}",
-                lambda: score_tokens(scorer, chunk, batch_size=batch_size, pad_id=pad_id, progress=step),
+                lambda: score_tokens(scorer, chunk, batch_size=batch_size, pad_id=pad_id, progress=step,
+                                     events=chunk_events),
                 encode_scores, decode_scores))
         target, reference = scored[0], (scored[1] if len(scored) > 1 else None)
         for name, reduce in reducers.items():

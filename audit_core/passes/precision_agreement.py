@@ -53,7 +53,9 @@ def runtime_facts(model: OnnxCausalLM, token_ids: list[np.ndarray], *, pad_id: i
     if model.precision == "int8":
         facts["precision_label"] = INT8_LABEL
         reference = OnnxCausalLM(model.info, model.threads, precision="fp32",
-                                 provider="cpu" if model.provider == "CPUExecutionProvider" else "auto")
+                                 provider="cpu" if model.provider == "CPUExecutionProvider" else "auto",
+                                 inputs=model.side_tables[0], token_types=model.side_tables[1])
+        reference.share_records(model)  # both look the same records' events up
         facts["int8_agreement"] = rank_agreement(reference, model, token_ids, pad_id=pad_id,
                                                  batch_size=batch_size)
     return facts

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from audit_core.data.events import EventFeatures
 from audit_core.work.progress import Progress
 from audit_core.work.units import from_npz, to_npz
 
@@ -85,8 +86,10 @@ def plan_windows(length: int, context: int) -> list[tuple[int, int, int]]:
 
 
 def score_tokens(model: OnnxCausalLM, token_ids: Sequence[np.ndarray], *, batch_size: int, pad_id: int,
-                 progress: Progress) -> TokenScores:
-    """Run the shared pass over one cohort's encoded records."""
+                 progress: Progress, events: Sequence[EventFeatures] | None = None) -> TokenScores:
+    """Run the shared pass over one cohort's encoded records. `events` (one per record, for
+    a model with side inputs) are cut to each window, so a window that starts inside a
+    record still reads its own tokens' times."""
     context = model.context_length
     windows = [_Window(i, s, e, f) for i, ids in enumerate(token_ids)
                for s, e, f in plan_windows(len(ids), context)]
@@ -110,7 +113,11 @@ def score_tokens(model: OnnxCausalLM, token_ids: Sequence[np.ndarray], *, batch_
         for row, w in enumerate(batch):
             ids[row, : w.end - w.start] = token_ids[w.record][w.start:w.end]
             mask[row, : w.end - w.start] = 1
-        logits = model.logits(ids, mask)
+        if events is None:
+            logits = model.logits(ids, mask)
+        else:
+            logits = model.logits(ids, mask, events=[events[w.record].take(slice(w.start, w.end))
+                                                     for w in batch])
         # One vectorised pass over the batch: row r, index t predicts ids[r, t + 1].
         batch_lp, batch_mu, batch_sd = _batch_stats(logits, ids)
         del logits  # the largest array of the pass; gone before the next batch's arrives

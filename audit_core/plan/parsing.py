@@ -17,6 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from audit_core.errors import PlanError
+from audit_core.plan.meds_keys import (
+    DEFAULT_VISIT_CODES,
+    MEDS_COLUMNS,
+    RootedSource,
+    TokenSpec,
+    data_format,
+    rooted_as_dict,
+    rooted_source,
+)
+from audit_core.plan.side_input_keys import parse_inputs, parse_token_types, side_input_tables
 
 DEFAULT_SEED = 20261129
 SEQUENCE_KINDS = ("codes", "text")
@@ -63,6 +73,10 @@ class ModelSpec:
     # Training facts as the model's owner declares them (dataset, epochs, DP epsilon, ...):
     # reported as declared, never as verified.
     declared: Mapping[str, str | int | float | bool] = field(default_factory=dict)
+    # Side inputs (plan/side_input_keys.py): graph input -> source, word head -> type id;
+    # empty: side_inputs.json beside the model, if any, says.
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    token_types: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,9 +92,29 @@ class ColumnMapping:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DataSpec:
+    # For a MEDS dataset (format "meds") both are the dataset folder `root`, so code that
+    # only names the inputs (output-folder checks) needs no case of its own; the records
+    # come from the splits (plan/meds_keys.py, data/meds_reading.py).
     members: Path
     non_members: Path
     columns: ColumnMapping = field(default_factory=ColumnMapping)
+    format: str = "files"
+    root: Path | None = None
+    members_splits: tuple[str, ...] = ("train",)
+    non_members_splits: tuple[str, ...] = ("held_out",)
+    tokens: TokenSpec = field(default_factory=TokenSpec)
+    visit_codes: tuple[str, ...] = DEFAULT_VISIT_CODES
+    member_list: Path | None = None  # format "fhir": the Patient-id list files
+    non_member_list: Path | None = None
+
+    def rooted(self) -> RootedSource:
+        """The MEDS keys (format != "files"), as plan/meds_keys.py checked them."""
+        if self.root is None:
+            raise ValueError("a files plan has no dataset folder")
+        return RootedSource(format=self.format, root=self.root, members_splits=self.members_splits,
+                            non_members_splits=self.non_members_splits, tokens=self.tokens,
+                            visit_codes=self.visit_codes, subgroups=self.columns.subgroups,
+                            member_list=self.member_list, non_member_list=self.non_member_list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,8 +151,11 @@ class AuditPlan:
             out["model"]["reference"] = str(self.model.reference)
         if self.model.declared:
             out["model"]["declared"] = dict(self.model.declared)
+        out["model"].update(side_input_tables(self.model.inputs, self.model.token_types))
         if self.probes is not None:
             out["probes"] = {k: dict(v) for k, v in self.probes.items()}
+        if self.data.format != "files":  # files plans keep their form, byte for byte
+            out["data"] = rooted_as_dict(self.data.rooted())
         return out
 
 
@@ -172,7 +209,7 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
                            "release_context", "seed"})
     model = _table(raw, "model")
     _only(model, "model", {"path", "context_length", "batch_size", "threads", "reference", "declared",
-                           "provider", "precision"})
+                           "provider", "precision", "inputs", "token_types"})
     provider = _get(model, "provider", str, "model", "auto")
     if provider not in ("auto", "cpu", "cuda"):
         raise PlanError(f"'model.provider' must be one of auto, cpu, cuda (got '{provider}')")
@@ -187,24 +224,10 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
     if release not in RELEASE_CONTEXTS:
         raise PlanError(f"'audit.release_context' must be one of {', '.join(RELEASE_CONTEXTS)} (got '{release}')")
     data = _table(raw, "data")
-    _only(data, "data", {"members", "non_members", "columns"})
-    cols = _table(data, "columns", "data.columns")
-    _only(cols, "data.columns", {"id", "sequence", "kind", "subgroups", "features", "label"})
-    features = _get(cols, "features", list, "data.columns", [])
-    if not all(isinstance(f, str) and f for f in features):
-        raise PlanError("'data.columns.features' must be a list of column names")
-    if len(set(features)) != len(features):
-        raise PlanError("'data.columns.features' names a column twice")
-    label = _get(cols, "label", str, "data.columns", "")
-    if label and label in features:
-        raise PlanError(f"'data.columns.label' ('{label}') is also listed among the features")
-
-    kind = _get(cols, "kind", str, "data.columns", "codes")
-    if kind not in SEQUENCE_KINDS:
-        raise PlanError(f"'data.columns.kind' must be one of {', '.join(SEQUENCE_KINDS)} (got '{kind}')")
-    subgroups = _get(cols, "subgroups", list, "data.columns", [])
-    if not all(isinstance(s, str) for s in subgroups):
-        raise PlanError("'data.columns.subgroups' must be a list of column names")
+    if data_format(data) != "files":
+        data_spec = _rooted_data(data, base)
+    else:
+        data_spec = _files_data(data, base)
     context = model.get("context_length")
     if context is not None:
         context = _positive_int(context, "model.context_length", minimum=2)
@@ -245,17 +268,54 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
                         provider=provider, precision=precision,
                         reference=base / model["reference"] if "reference" in model and
                         _required(model, "reference", "model") else None,
-                        declared=dict(declared)),
-        data=DataSpec(members=base / _required(data, "members", "data"),
-                      non_members=base / _required(data, "non_members", "data"),
-                      columns=ColumnMapping(id=_get(cols, "id", str, "data.columns", "id"),
-                                            sequence=_get(cols, "sequence", str, "data.columns", "text"),
-                                            kind=kind, subgroups=tuple(subgroups),
-                                            features=tuple(features), label=label)),
+                        declared=dict(declared),
+                        inputs=parse_inputs(model.get("inputs", {})),
+                        token_types=parse_token_types(model.get("token_types", {}))),
+        data=data_spec,
         probes=probes,
         thresholds={k: dict(v) for k, v in thresholds_raw.items()},
         source=source,
     )
+
+
+def _rooted_data(data: Mapping[str, Any], base: Path) -> DataSpec:
+    """[data] of a MEDS plan: a dataset folder and its splits (plan/meds_keys.py)."""
+    source = rooted_source(data, base)
+    return DataSpec(members=source.root, non_members=source.root, format=source.format,
+                    root=source.root, members_splits=source.members_splits,
+                    non_members_splits=source.non_members_splits, tokens=source.tokens,
+                    visit_codes=source.visit_codes, member_list=source.member_list,
+                    non_member_list=source.non_member_list,
+                    columns=ColumnMapping(id=MEDS_COLUMNS["id"], sequence=MEDS_COLUMNS["sequence"],
+                                          kind=MEDS_COLUMNS["kind"], subgroups=source.subgroups))
+
+
+def _files_data(data: Mapping[str, Any], base: Path) -> DataSpec:
+    """[data] of a plan that names two files of records."""
+    _only(data, "data", {"format", "members", "non_members", "columns"})
+    cols = _table(data, "columns", "data.columns")
+    _only(cols, "data.columns", {"id", "sequence", "kind", "subgroups", "features", "label"})
+    features = _get(cols, "features", list, "data.columns", [])
+    if not all(isinstance(f, str) and f for f in features):
+        raise PlanError("'data.columns.features' must be a list of column names")
+    if len(set(features)) != len(features):
+        raise PlanError("'data.columns.features' names a column twice")
+    label = _get(cols, "label", str, "data.columns", "")
+    if label and label in features:
+        raise PlanError(f"'data.columns.label' ('{label}') is also listed among the features")
+
+    kind = _get(cols, "kind", str, "data.columns", "codes")
+    if kind not in SEQUENCE_KINDS:
+        raise PlanError(f"'data.columns.kind' must be one of {', '.join(SEQUENCE_KINDS)} (got '{kind}')")
+    subgroups = _get(cols, "subgroups", list, "data.columns", [])
+    if not all(isinstance(s, str) for s in subgroups):
+        raise PlanError("'data.columns.subgroups' must be a list of column names")
+    return DataSpec(members=base / _required(data, "members", "data"),
+                    non_members=base / _required(data, "non_members", "data"),
+                    columns=ColumnMapping(id=_get(cols, "id", str, "data.columns", "id"),
+                                          sequence=_get(cols, "sequence", str, "data.columns", "text"),
+                                          kind=kind, subgroups=tuple(subgroups),
+                                          features=tuple(features), label=label))
 
 
 def _only(table: Mapping[str, Any], where: str, allowed: set[str]) -> None:

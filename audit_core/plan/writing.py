@@ -17,7 +17,8 @@ from typing import Any
 from audit_core.plan.parsing import PROBE_PATH_SETTINGS, AuditPlan
 from audit_core.results.atomic import write_atomic
 
-_PATH_KEYS = {("model", "path"), ("model", "reference"), ("data", "members"), ("data", "non_members")}
+_PATH_KEYS = {("model", "path"), ("model", "reference"), ("data", "members"), ("data", "non_members"),
+              ("data", "root")}
 
 
 def plan_toml(plan: AuditPlan, folder: Path | None = None) -> str:

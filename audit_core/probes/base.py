@@ -44,6 +44,10 @@ class Needs:
     generation: bool = False  # decoding from the model
     reference: bool = False  # a reference model (plan: model.reference), scored by the shared pass
     text_records: bool = False  # free-text records (data.columns.kind = "text"), e.g. clinical notes
+    # Code records (data.columns.kind = "codes"): a probe that compares, varies or counts
+    # medical codes (T1's code futures, T5's age/time/code perturbations) has nothing to read
+    # in prose; it is left out of a notes audit before the run (probes.applicability).
+    code_records: bool = False
     canaries: bool = False  # a canary manifest in the probe's settings (only the hospital has one)
     hidden_states: bool = False  # the export's optional 'hidden_states' output (inspection.HIDDEN_STATES)
     model_kinds: tuple[str, ...] = ("causal_lm",)  # the model kinds the probe applies to
@@ -63,6 +67,8 @@ class Needs:
                          else "a reference model of the same tokenizer trained without the members")
         if self.text_records:
             parts.append("free-text records (data.columns.kind = \"text\")")
+        if self.code_records:
+            parts.append("records of medical codes (data.columns.kind = \"codes\"), not free text")
         if self.canaries:
             parts.append("a canary manifest and seed file (mnemoscope canaries), inserted before training")
         if self.hidden_states:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from audit_core.clinical.code_reading import is_static_row
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.split_validity import record_tokens
 from audit_core.data.subgroup_categories import MIN_CELL, pooled_label, split_categories, value_floor
@@ -78,19 +79,24 @@ def membership_strata(cohorts: dict[Role, Cohort], rare_max_members: int,
     # whole cohort, would weigh more than the records themselves.
     seen: dict[str, int] = {}
     for s in members.sequences:
-        for code in set(record_tokens(s, kind)):
+        for code in _codes(s, kind):
             seen[code] = seen.get(code, 0) + 1
-    m_rare = np.array([any(seen[c] <= rare_max_members for c in set(record_tokens(s, kind)))
+    m_rare = np.array([any(seen[c] <= rare_max_members for c in _codes(s, kind))
                        for s in members.sequences], dtype=bool)
     # A non-member's code is counted as if the record were a member too, so that a random
     # split puts members and non-members into this stratum alike.
-    n_rare = np.array([any(seen.get(c, 0) + 1 <= rare_max_members
-                           for c in set(record_tokens(s, kind))) for s in non_members.sequences],
-                     dtype=bool)
+    n_rare = np.array([any(seen.get(c, 0) + 1 <= rare_max_members for c in _codes(s, kind))
+                       for s in non_members.sequences], dtype=bool)
     label = (f"carriers of a code seen in at most {rare_max_members} "
              f"member{'s' if rare_max_members > 1 else ''}")
     strata.append(Stratum(RARE_CODES, label, m_rare, n_rare, False))
     return strata
+
+
+def _codes(sequence: str, kind: str) -> set[str]:
+    """A record's distinct codes of care: MEDS rows about the person (GENDER//UNK, MEDS_BIRTH,
+    in either convention: clinical.code_reading) do not make a patient a rare-code carrier."""
+    return {c for c in record_tokens(sequence, kind) if not is_static_row(c)}
 
 
 class StrataRules(Protocol):

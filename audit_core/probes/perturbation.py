@@ -112,7 +112,7 @@ class Perturbation:
                 "memory of that one patient rather than a population pattern?")
     citation = "Tonekaboni et al., NeurIPS 2025 (test T5)"
     config_type = PerturbationConfig
-    needs = Needs(token_scores=True, generation=True)
+    needs = Needs(token_scores=True, generation=True, code_records=True)
     weight = 10.0
 
     def validate(self, config: PerturbationConfig, context_length: int) -> None:
@@ -143,7 +143,7 @@ class Perturbation:
                 on_chunk=lambda f, s=step: ctx.progress.advance(0.3 * (s + f) / 2,
                                                                   "sensitive signal at the true prompts"))
             chosen[role] = _choose(np.asarray(rows, dtype=np.int64), base,
-                                   carries_by_category(inputs.after[role], categories),
+                                   carries_by_category(inputs.after[role], categories, len(loss)),
                                    top, config.max_flagged, t.min_signal)
         vocab = VariantVocabulary.of(inputs.tokenizer)
         rare = _rare_ids(ctx, config.rare_code_max_members)
@@ -180,16 +180,17 @@ class Perturbation:
                        findings=(*result.findings, NOT_APPLICABLE))
 
 
-def carries_by_category(after: dict[str, np.ndarray], categories: list[str]) -> np.ndarray:
-    """(records, categories): the category is in the record after the prompt (T2's label 1)."""
+def carries_by_category(after: dict[str, np.ndarray], categories: list[str], size: int) -> np.ndarray:
+    """(records, categories): the category is in the record after the prompt (T2's label 1).
+    `size` is the cohort's record count: with no category in the vocabulary there is no
+    label to read it from, and a (0, 0) table made `_choose` index past its end."""
     if not categories:
-        return np.zeros((len(next(iter(after.values()), [])), 0), dtype=bool)
+        return np.zeros((size, 0), dtype=bool)
     return np.stack([after[c] == 1.0 for c in categories], axis=1)
 
 
 def _carries(after: dict[str, np.ndarray], categories: list[str], size: int) -> np.ndarray:
-    return (np.asarray(carries_by_category(after, categories).any(axis=1)) if categories
-            else np.zeros(size, dtype=bool))
+    return np.asarray(carries_by_category(after, categories, size).any(axis=1))
 
 
 def _choose(rows: np.ndarray, signal: np.ndarray, carries: np.ndarray, top: list[int],

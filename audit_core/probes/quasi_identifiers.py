@@ -1,7 +1,8 @@
 """Quasi-identifiers of a record, per record kind, for the re-identification probe.
 
 * codes: the demographic tokens (`AGE_`, `SEX_`, `REGION_`, `SITE_`, `ZIP_`, `STATE_`
-  prefixes, and any token equal to a value of a declared subgroup column) and the
+  prefixes, MEDS/OMOP rows GENDER//F, Gender/F, RACE//..., and any token equal to a value
+  of a declared subgroup column) and the
   uncommon codes (held by few records of members and non-members together): diagnosis
   codes single patients out (Loukides, Denny and Malin, JAMIA 2010), common ones do not.
 * text: the age band (decade of "Age N" or "N-year-old"), sex words, and the full date
@@ -16,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from audit_core.clinical.code_reading import is_demographic, is_static_row
 from audit_core.identifiers.detector import detect
 
 _DEMOGRAPHIC = re.compile(r"^(AGE|SEX|GENDER|REGION|SITE|ZIP|STATE)_", re.IGNORECASE)
@@ -25,7 +27,8 @@ _SEX = {"male": "M", "man": "M", "m": None, "female": "F", "woman": "F", "f": No
 
 
 def code_quasi_identifiers(tokens: Sequence[str], rare: set[str], demographic_values: set[str]) -> frozenset[str]:
-    return frozenset(t for t in tokens if _DEMOGRAPHIC.match(t) or t in demographic_values or t in rare)
+    return frozenset(t for t in tokens if _DEMOGRAPHIC.match(t) or is_demographic(t)
+                     or t in demographic_values or t in rare)
 
 
 def text_quasi_identifiers(text: str) -> frozenset[str]:
@@ -46,8 +49,9 @@ def text_quasi_identifiers(text: str) -> frozenset[str]:
 
 
 def rare_tokens(records: Iterable[Sequence[str]], rare_max: int) -> set[str]:
-    """Tokens found in at most `rare_max` records (counted once per record)."""
-    counts = Counter(t for tokens in records for t in set(tokens))
+    """Tokens found in at most `rare_max` records (counted once per record); MEDS rows about
+    the person (MEDS_BIRTH, GENDER//...) are not codes of care and are never rare codes."""
+    counts = Counter(t for tokens in records for t in set(tokens) if not is_static_row(t))
     return {t for t, n in counts.items() if n <= rare_max}
 
 

@@ -16,6 +16,7 @@ from audit_core.families import FAMILIES
 from audit_core.plan.parsing import AuditPlan
 from audit_core.plan.thresholds import SPLIT_VALIDITY, SplitValidityThresholds
 from audit_core.probes import PROBES, PROBES_BY_ID
+from audit_core.probes.applicability import check_code_sets, not_applicable, records_reason
 from audit_core.probes.base import Probe
 from audit_core.settings import build_settings
 
@@ -26,10 +27,10 @@ def resolve_probes(plan: AuditPlan, kind: str = "causal_lm") -> list[tuple[Probe
     """The probes to run with their checked configs; unknown ids or settings are refused,
     and so are probes that do not apply to the model's kind (models/inspection.py)."""
     has_reference = plan.model.reference is not None
+    records = plan.data.columns.kind
     if plan.probes is None:
-        return [(p, p.config_type()) for p in PROBES
-                if (has_reference or not p.needs.reference) and p.needs.applies_to(kind)
-                and _records_fit(p, plan) and not getattr(p.needs, "canaries", False)]
+        return [(p, p.config_type()) for p in _standard(plan, kind)
+                if records_reason(p, records) is None]
     chosen = []
     for probe_id, settings in plan.probes.items():
         probe = PROBES_BY_ID.get(probe_id)
@@ -38,22 +39,35 @@ def resolve_probes(plan: AuditPlan, kind: str = "causal_lm") -> list[tuple[Probe
         if not probe.needs.applies_to(kind):
             raise PlanError(f"'probes.{probe_id}' does not apply to this model, a "
                             f"{kind.replace('_', ' ')} (it needs {probe.needs.describe()})")
-        if not _records_fit(probe, plan):
-            raise PlanError(f"'probes.{probe_id}' applies to free-text records (clinical notes); "
-                            f"data.columns.kind is '{plan.data.columns.kind}'")
+        reason = records_reason(probe, records)
+        if reason is not None:
+            raise PlanError(f"'probes.{probe_id}' does not apply to these records: {reason} "
+                            f"(data.columns.kind = '{records}'); remove [probes.{probe_id}]")
         if probe.needs.reference and not has_reference:
             raise PlanError(f"'probes.{probe_id}' needs a reference model: set model.reference "
                             "to a model of the same tokenizer trained without the members")
-        chosen.append((probe, build_settings(probe.config_type, settings, f"probes.{probe_id}")))
+        config = build_settings(probe.config_type, settings, f"probes.{probe_id}")
+        check_code_sets(probe_id, config, records)
+        chosen.append((probe, config))
     if not chosen:
         raise PlanError("the [probes] table selects no probe")
     order = {p.id: i for i, p in enumerate(PROBES)}
     return sorted(chosen, key=lambda item: order[item[0].id])
 
 
-def _records_fit(probe: Probe, plan: AuditPlan) -> bool:
-    """Probes that read identifiers out of notes have nothing to read in code sequences."""
-    return not getattr(probe.needs, "text_records", False) or plan.data.columns.kind == "text"
+def _standard(plan: AuditPlan, kind: str) -> list[Probe]:
+    """The standard suite for the model's kind, before the records' kind is considered."""
+    has_reference = plan.model.reference is not None
+    return [p for p in PROBES if (has_reference or not p.needs.reference) and p.needs.applies_to(kind)
+            and not getattr(p.needs, "canaries", False)]
+
+
+def left_out_for_records(plan: AuditPlan, kind: str = "causal_lm") -> list[dict[str, str]]:
+    """The standard suite's probes that do not apply to the plan's records (id, title,
+    reason): none when the plan names its probes (a misplaced one is refused instead)."""
+    if plan.probes is not None:
+        return []
+    return not_applicable(_standard(plan, kind), plan.data.columns.kind)
 
 
 def supported_probes(selected: list[tuple[Probe, Any]], info: Any,

@@ -38,17 +38,20 @@ from audit_core.clinical.record_layout import (
     parse_tiers,
     start_prompt,
 )
+from audit_core.clinical.sensitive_notes import records_are_text
 from audit_core.clinical.sensitive_signal import (
     MASS,
     SIGNALS,
     category_signals,
     without,
 )
+from audit_core.clinical.sensitive_terms import check_sensitive_spec
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
 from audit_core.families import Family
 from audit_core.families.attribute import AttributeThresholds
 from audit_core.probes.attribute_assessment import CategoryTier, assess
+from audit_core.probes.attribute_notes import run_on_notes
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.carrier_assessment import NAMED_HELP, carrier_disclosure, examined, with_carriers
 from audit_core.probes.clinical_context import vocabulary_of
@@ -96,7 +99,7 @@ class SensitiveAttributes:
 
     def validate(self, config: SensitiveAttributesConfig, context_length: int) -> None:
         parse_tiers(config.tiers, f"{_KEY}.tiers")
-        parse_code_sets(config.code_sets, f"{_KEY}.code_sets")
+        check_sensitive_spec(config.code_sets, f"{_KEY}.code_sets")
         if config.signal not in SIGNALS:
             raise PlanError(f"'{_KEY}.signal' must be one of {', '.join(SIGNALS)} (got '{config.signal}')")
         if config.horizon >= context_length:
@@ -106,6 +109,8 @@ class SensitiveAttributes:
     def run(self, config: SensitiveAttributesConfig, ctx: ProbeContext) -> ProbeOutcome:
         model = ctx.causal_lm()
         self.validate(config, model.context_length)
+        if records_are_text(ctx):  # clinical notes: conditions named in words (probes.attribute_notes)
+            return run_on_notes(config, ctx)
         vocabulary = vocabulary_of(ctx)
         layout = build_layout(vocabulary, demographic_prefixes=config.demographic_prefixes, where=_KEY)
         sets = parse_code_sets(config.code_sets, f"{_KEY}.code_sets")

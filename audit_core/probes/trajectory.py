@@ -94,7 +94,7 @@ class Trajectory:
                 "real future than to a non-member's?")
     citation = "Tonekaboni et al., NeurIPS 2025 (T1)"
     config_type = TrajectoryConfig
-    needs = Needs(generation=True)
+    needs = Needs(generation=True, code_records=True)
     weight = 20.0
 
     def validate(self, config: TrajectoryConfig, context_length: int) -> None:

@@ -146,6 +146,8 @@ def result_from_document(document: Mapping[str, Any], run: Mapping[str, Any] | N
         split_validity=document.get("split_validity"),
         resumed=int(run.get("resumed") or 0),
         tool=dict(document["tool"]),
+        not_applicable=tuple(dict(item) for item in document.get("not_applicable") or ()
+                             if isinstance(item, dict)),
     )
 
 

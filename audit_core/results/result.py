@@ -123,6 +123,9 @@ class AuditResult:
     # The "tool" of a results.json read back (results/reading.py): it stays the version that
     # wrote the file, so the report id is still the one its PDF prints. None: this build.
     tool: dict[str, Any] | None = None
+    # Probes of the standard suite left out because they do not apply to the records (id,
+    # title, reason: probes/applicability.py); written to results.json only when there are any.
+    not_applicable: tuple[dict[str, str], ...] = ()
 
     @property
     def cancelled(self) -> bool:
@@ -150,6 +153,8 @@ class AuditResult:
                                            "contents of both cohorts and the seed, not stored; "
                                            "records.csv maps refs to ids"},
         })
+        if self.not_applicable:
+            document["not_applicable"] = plain(list(self.not_applicable))
         document["audit"]["report_id"] = report_id(document)
         return document
 

@@ -80,6 +80,7 @@ class ModelSection(TypedDict, total=False):
     precision: str
     precision_label: str  # int8 only
     int8_agreement: dict[str, float | int]  # int8 only: rank agreement with fp32
+    side_inputs: dict[str, str]  # graph input -> source (models/side_inputs.py); only when any
     # Tabular classifiers
     classes: list[str]  # OnnxTabularClassifier.classes
     features: int

@@ -84,7 +84,7 @@ def _canonical(plan_dict: Mapping[str, Any]) -> dict[str, Any]:
             for key in probe_path_settings(probe_id):
                 if isinstance(full.get(key), str) and full[key]:
                     plan["probes"][probe_id][key] = str(Path(full[key]).resolve())
-    for section, keys in (("model", ("path", "reference")), ("data", ("members", "non_members"))):
+    for section, keys in (("model", ("path", "reference")), ("data", ("members", "non_members", "root"))):
         table = plan.get(section)
         for key in keys:
             if isinstance(table, dict) and isinstance(table.get(key), str):

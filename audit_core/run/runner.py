@@ -31,7 +31,12 @@ from audit_core.probes.base import ProbeContext
 
 # The selection functions are part of this module's interface too (the desktop, the
 # estimate and the tests import them from here).
-from audit_core.probes.selection import resolve_probes, resolve_thresholds, supported_probes
+from audit_core.probes.selection import (
+    left_out_for_records,
+    resolve_probes,
+    resolve_thresholds,
+    supported_probes,
+)
 from audit_core.results.result import AuditResult, ProbeResult, decode_probe, encode_probe
 from audit_core.results.sections import AuditSection, DatasetSection
 from audit_core.results.verdicts import Verdict, worst
@@ -99,7 +104,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     finally:
         saved.close()
     return _result(plan, prepared, shared, probe_results, outcome, identity, started, clock,
-                   saved.resumed)
+                   saved.resumed, left_out_for_records(plan, kind))
 
 
 def fingerprint(plan: AuditPlan, prepared: Prepared) -> Fingerprint:
@@ -142,7 +147,7 @@ def _thresholds(prepared: Prepared, family: str) -> Thresholds:
 
 def _result(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_results: list[ProbeResult],
             outcome: str, identity: Fingerprint, started: datetime, clock: float,
-            resumed: int) -> AuditResult:
+            resumed: int, not_applicable: list[dict[str, str]]) -> AuditResult:
     cohorts = prepared.cohorts
     # Derived, not drawn: a rerun of the same audit gives the same pseudonyms (see
     # pseudonyms.py), and only someone holding the patient files can recompute them.
@@ -175,6 +180,7 @@ def _result(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_resul
         records=record_table(cohorts, prepared.token_ids, shared.windows, key),
         split_validity=prepared.split.as_dict(),
         resumed=resumed,
+        not_applicable=tuple(not_applicable),
     )
 
 

@@ -34,6 +34,7 @@ from audit_core.data.preview import TablePreview
 from audit_core.errors import DataError, PlanError
 from desktop.audit_controller import AuditController
 from desktop.error_dialog import explain, show_error
+from desktop.pages.meds_source import add_source_choice
 from desktop.pages.step_page import StepPage
 from desktop.plan_draft import PlanDraft
 from desktop.settings import AppSettings
@@ -70,10 +71,13 @@ class DataPage(StepPage):
         self.model_kind = ""  # models/inspection.py's kind, once the Model step has read it
         self.width: int | None = None  # a tabular classifier's input width
         self._plan_columns: tuple[tuple[str, ...], str] = ((), "")  # an opened plan's features, label
-        self.add_lead("Choose the two patient files. Memorization is only ever shown by contrast: "
-                      "members against non-members from the same population.")
+        self.add_lead("Choose the patients: members and non-members. Memorization is only ever shown by "
+                      "contrast: members against non-members from the same population.")
+        self.source_choice, self.meds_source = add_source_choice(self, controller)  # files or MEDS
 
-        files = QGridLayout()
+        self.files_box = QWidget()
+        files = QGridLayout(self.files_box)
+        files.setContentsMargins(0, 0, 0, 0)
         self.path_fields: dict[str, QLineEdit] = {}
         self.summaries: dict[str, QLabel] = {}
         self.choose_buttons: dict[str, QPushButton] = {}
@@ -95,9 +99,9 @@ class DataPage(StepPage):
             files.addWidget(summary, row * 2 + 1, 1, 1, 2)
             self.path_fields[role], self.summaries[role], self.choose_buttons[role] = field, summary, button
         files.setColumnStretch(1, 1)
-        self.layout_.addLayout(files)
+        self.layout_.addWidget(self.files_box)
 
-        mapping_box = QGroupBox("Which column holds what")
+        self.mapping_box = mapping_box = QGroupBox("Which column holds what")
         mapping = QHBoxLayout(mapping_box)
         form = QFormLayout()
         self.mapping_form = form
@@ -227,6 +231,7 @@ class DataPage(StepPage):
         before, self.model_kind = self.model_kind, info.kind if info is not None else ""
         tabular = self.model_kind == TABULAR
         self.width = input_width(info) if tabular else None
+        self.meds_source.set_model_folder(info.folder if info is not None and not tabular else None)
         self._show_kind(tabular)
         self.tabular.set_width(self.width)
         preview = self.previews["members"]
@@ -340,10 +345,13 @@ class DataPage(StepPage):
 
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt)
         self.sample_values.mask()
+        self.meds_source.mask()
         super().hideEvent(event)
 
     # --- step -------------------------------------------------------------------------
     def load(self, draft: PlanDraft) -> None:
+        if self.meds_source.load(draft, self.source_choice):  # a MEDS folder, not two files
+            return
         self._mapping_from_plan = bool(draft.id_column)
         self._plan_columns = (tuple(draft.features), draft.label)
         if draft.features:  # a tabular plan: show its mapping while the model is read
@@ -359,6 +367,10 @@ class DataPage(StepPage):
                 self.set_file(role, path, quiet=True)
 
     def store(self, draft: PlanDraft) -> None:
+        if self.source_choice.is_meds():
+            self.meds_source.store(draft)
+            return
+        draft.meds = None
         draft.members, draft.non_members = self.paths["members"], self.paths["non_members"]
         draft.id_column, draft.sequence_column, draft.kind, draft.subgroups = self.mapping()
         tabular = self.is_tabular and self.previews["members"] is not None
@@ -368,6 +380,8 @@ class DataPage(StepPage):
             draft.features, draft.label = self._plan_columns
 
     def problem(self) -> str:
+        if self.source_choice.is_meds():
+            return self.meds_source.problem()
         for role in ROLES:
             if self.paths[role] is None:
                 return f"Choose the {ROLES[role].lower()} file."

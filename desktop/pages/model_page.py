@@ -9,11 +9,13 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +26,7 @@ from desktop.error_dialog import show_error
 from desktop.pages.step_page import StepPage
 from desktop.plan_draft import PlanDraft
 from desktop.settings import AppSettings
+from desktop.widgets.side_input_table import SideInputTable
 
 KIND_LABELS = {"causal_lm": "Causal language model (ONNX)",
                "tabular_classifier": "Tabular classifier (ONNX): reads rows of numbers",
@@ -108,7 +111,22 @@ class ModelPage(StepPage):
             self.fact_labels[key] = value
             self.facts.addRow(f"{label}:", value)
         self.facts_box.setVisible(False)
-        self.layout_.addWidget(self.facts_box)
+        # What was found scrolls: an EHR model's side inputs make it taller than a small window.
+        holder = QWidget()
+        body = QVBoxLayout(holder)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(10)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(holder)
+        self.layout_.addWidget(scroll, 1)
+        body.addWidget(self.facts_box)
+        self.side_inputs = SideInputTable()
+        self.side_inputs.changed.connect(self.changed)
+        body.addWidget(self.side_inputs)
+        self._plan_inputs: dict[str, str] = {}  # the opened plan's [model.inputs]
+        self._plan_types = False  # the opened plan has [model.token_types]
 
         reference_box = QGroupBox("Reference model (optional)")
         self.reference_box = reference_box
@@ -132,9 +150,9 @@ class ModelPage(StepPage):
         reference_row.addWidget(self.reference_button)
         reference_row.addWidget(self.reference_clear)
         reference_layout.addLayout(reference_row)
-        self.layout_.addWidget(reference_box)
+        body.addWidget(reference_box)
         self.reference: Path | None = None
-        self.layout_.addStretch(1)
+        body.addStretch(1)
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose the model folder",
@@ -234,6 +252,19 @@ class ModelPage(StepPage):
         self.reference_box.setVisible(info.kind not in ("encoder", "masked_lm"))
         self.reference_help.setText(REFERENCE_HELP["tabular" if tabular else "tokens"])
         self.facts_box.setVisible(True)
+        self._show_side_inputs(info)
+
+    def _show_side_inputs(self, info: ModelInfo) -> None:
+        from audit_core.errors import MnemoscopeError
+        from audit_core.models.side_inputs import read_side_inputs_file, side_input_rows
+
+        try:
+            rows = side_input_rows(info) if info.kind == "causal_lm" else []
+            declared_types = bool(read_side_inputs_file(info.folder)[1])
+        except MnemoscopeError as exc:  # a broken side_inputs.json: the run names it too
+            self._set_status(f"This model's side-input declaration cannot be read: {exc}", "error")
+            rows, declared_types = [], False
+        self.side_inputs.set_rows(rows, self._plan_inputs, declared_types or self._plan_types)
 
     def _set_status(self, text: str, state: str) -> None:
         self.status.setText(text)
@@ -243,6 +274,8 @@ class ModelPage(StepPage):
 
     def load(self, draft: PlanDraft) -> None:
         self.context_length = draft.extra.get("model", {}).get("context_length")
+        self._plan_inputs = dict(draft.extra.get("model", {}).get("inputs", {}))
+        self._plan_types = bool(draft.extra.get("model", {}).get("token_types"))
         reference = draft.extra.get("model", {}).get("reference")
         self.set_reference(Path(reference) if reference else None)
         if draft.model_path and draft.model_path != self.path:
@@ -255,6 +288,11 @@ class ModelPage(StepPage):
             model["reference"] = str(self.reference)
         else:
             model.pop("reference", None)
+        chosen = self.side_inputs.mapping() if self.side_inputs.isVisibleTo(self) else {}
+        if chosen:
+            model["inputs"] = chosen
+        else:
+            model.pop("inputs", None)
 
     def problem(self) -> str:
         if self.path is None:
@@ -263,4 +301,7 @@ class ModelPage(StepPage):
             return "This model cannot be audited; choose another."
         if self.info is None:
             return "Reading the model…"
+        unchosen = self.side_inputs.unchosen() if self.side_inputs.isVisibleTo(self) else []
+        if unchosen:
+            return f"Choose what feeds the side input {unchosen[0]}."
         return ""

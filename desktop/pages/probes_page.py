@@ -1,7 +1,7 @@
 """Step 3, Probes: the registered probes that apply to the model's kind (a language model,
 a tabular classifier, an encoder), each with its settings form, preset to the standard
-suite. A probe this audit cannot support (no reference model, say) is greyed out with the
-reason."""
+suite. A probe this audit cannot support (no reference model, say, or a code test on
+free-text records: probes/applicability.py) is greyed out with the reason."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from audit_core.errors import MnemoscopeError
 from audit_core.models.inspection import ModelInfo
 from audit_core.probes import PROBES
+from audit_core.probes.applicability import records_reason
 from desktop.pages.step_page import StepPage
 from desktop.plan_draft import PlanDraft, needs_reference, standard_suite
 from desktop.widgets.config_form import ConfigForm
@@ -59,6 +60,7 @@ class ProbesPage(StepPage):
         self.info: ModelInfo | None = None
         self.has_reference = False
         self.selection_kind = "causal_lm"
+        self.records_kind = "codes"  # the Data step's kind of content (data.columns.kind)
         top = QHBoxLayout()
         top.addWidget(self.add_lead("Each probe asks the model one question. The standard suite "
                                     "runs them all with settings from their papers."), 1)
@@ -91,6 +93,12 @@ class ProbesPage(StepPage):
             self.set_probes(standard_suite(self.has_reference, info.kind))
         self._recheck()
 
+    def set_records_kind(self, kind: str) -> None:
+        """The Data step's kind of content changed: probes that cannot read it are greyed out."""
+        if kind != self.records_kind:
+            self.records_kind = kind
+            self._recheck()
+
     def set_has_reference(self, has_reference: bool) -> None:
         if has_reference != self.has_reference:
             self.has_reference = has_reference
@@ -121,6 +129,10 @@ class ProbesPage(StepPage):
                 reason = (f"Does not apply to the chosen model, a {self.info.kind.replace('_', ' ')}; "
                           f"it needs {box.probe.needs.describe().split(';')[0]}.")
                 box.setEnabled(False)
+            elif records_reason(box.probe, self.records_kind) is not None:
+                reason = (f"Does not apply to these records: "
+                          f"{records_reason(box.probe, self.records_kind)}.")
+                box.setEnabled(False)
             elif (getattr(box.probe.needs, "hidden_states", False) and self.info is not None
                   and not self.info.hidden_states):
                 reason = ("Needs the model's hidden states; this export has no 'hidden_states' "
@@ -143,6 +155,7 @@ class ProbesPage(StepPage):
     def load(self, draft: PlanDraft) -> None:
         self.has_reference = draft.has_reference
         self.selection_kind = draft.probes_kind
+        self.records_kind = draft.kind
         self.set_probes(draft.probes)
 
     def store(self, draft: PlanDraft) -> None:

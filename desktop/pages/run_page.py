@@ -133,6 +133,9 @@ class RunPage(StepPage):
         for role in ("members", "non_members"):
             path = getattr(draft, role)
             self.summary_labels[role].setText(path.name if path else "")
+            if draft.meds is not None:  # a MEDS folder: its name and the role's splits
+                splits = "+".join(draft.meds.get(f"{role}_splits", ()))
+                self.summary_labels[role].setText(f"{Path(str(draft.meds.get('root', ''))).name} [{splits}]")
         self.summary_labels["probes"].setText(", ".join(
             PROBES_BY_ID[p].title if p in PROBES_BY_ID else p for p in draft.probes))
         self.folder_field.setText(str(folder))

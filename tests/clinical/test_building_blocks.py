@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from audit_core.clinical.code_reading import icd10_code
 from audit_core.clinical.code_sets import (
     BUILTIN_CODE_SETS,
     category_token_ids,
-    icd10_code,
     in_code_set,
     parse_code_sets,
 )

@@ -58,9 +58,23 @@ def decoding_blocks(results: Mapping[str, Any]) -> list[Block]:
 
 def membership_blocks(results: Mapping[str, Any]) -> list[Block]:
     columns: Mapping[str, Any] = {}
+    splits: dict[str, str] = {}
     for dataset in map(as_mapping, as_list(results.get("datasets"))):
         columns = as_mapping(dataset.get("columns")) or columns
+        if dataset.get("format") == "meds":  # a MEDS dataset folder: the roles are its splits
+            splits[as_text(dataset.get("role"))] = ", ".join(
+                str(s) for s in as_list(as_mapping(dataset.get("columns")).get("splits")))
     subgroups = [str(s) for s in as_list(columns.get("subgroups"))]
+    if splits:
+        text = (f"Membership was established by the model owner: the members are the subjects of "
+                f"the MEDS dataset's split {splits.get('members', '')}, which the model was "
+                f"trained on, the non-members those of the split {splits.get('non_members', '')}, "
+                "from the same population, which it was not. The tool checks that no subject is in "
+                "two splits; it cannot check that the splits are what the owner says. Records are "
+                "referred to in this report only by keyed pseudonym.")
+        if subgroups:
+            text += f" Subgroups read from static codes: {', '.join(subgroups)}."
+        return [Heading("How membership was established", 3), Paragraph(text, TextStyle.BODY)]
     text = (
         "Membership was established by the model owner: the members file holds records the "
         "model was trained on, the non-members file records from the same population that it "

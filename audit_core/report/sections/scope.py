@@ -67,6 +67,10 @@ def attacks_not_attempted(results: Mapping[str, Any]) -> list[tuple[str, str]]:
         reference = as_mapping(as_mapping(results.get("plan")).get("model")).get("reference")
         why = "no reference model was supplied in the plan" if not reference else "not run in this audit"
         not_run.insert(0, ("Reference-calibrated membership inference", why))
+    # Tests of the standard suite that do not apply to these records (a code test on notes).
+    for item in (as_mapping(i) for i in as_list(results.get("not_applicable"))):
+        not_run.append((as_text(item.get("title"), "A test"),
+                        f"not applicable: {as_text(item.get('reason'), '')}"))
     return not_run
 
 
