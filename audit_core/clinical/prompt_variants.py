@@ -24,6 +24,7 @@ import numpy as np
 
 from audit_core.clinical.ages import age_steps, parse_age
 from audit_core.clinical.code_reading import VISIT, is_static_row, read_code
+from audit_core.data.events import EventFeatures
 
 YEAR_OFFSETS = (-10, -5, -2, -1, 1, 2, 5, 10)
 BAND_OFFSETS = (-2, -1, 1, 2)
@@ -40,6 +41,9 @@ class Variant:
     unit: str  # "years", "bands", "steps", "swap" or "position"
     ids: np.ndarray
     removed: int | None = None  # leave-one-out: the token id taken out
+    # Event data: the prompt's events with times or ages changed (clinical.event_times), given
+    # to the model with the ids; None: the prompt's own events.
+    events: EventFeatures | None = None
 
 
 @dataclass(frozen=True, slots=True)

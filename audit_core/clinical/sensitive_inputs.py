@@ -125,7 +125,7 @@ def carrier_masks(inputs: SensitiveInputs) -> dict[str, Mapping[Role, np.ndarray
 
 def signal_of(model, inputs: SensitiveInputs, prompts: list[np.ndarray], *, horizon: int,
               samples: int, temperature: float, top_p: float, rng: np.random.Generator,
-              batch_size: int, on_chunk=lambda _f: None) -> np.ndarray:
+              batch_size: int, on_chunk=lambda _f: None, events=None) -> np.ndarray:
     """T2's signal (`clinical.sensitive_signal`, probability mass along sampled
     continuations) for `prompts`: (prompts, categories)."""
     if not inputs.categories or not prompts:
@@ -137,4 +137,4 @@ def signal_of(model, inputs: SensitiveInputs, prompts: list[np.ndarray], *, hori
     return category_signals(model, prompts, list(inputs.categories.values()), signal=MASS,
                             horizon=horizon, samples=samples, temperature=temperature,
                             top_p=top_p, rng=rng, stop_ids=inputs.stop_ids,
-                            batch_size=batch_size, on_chunk=on_chunk)
+                            batch_size=batch_size, on_chunk=on_chunk, events=events)

@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from audit_core.data.events import EventFeatures
+
 MASS = "mass"
 SAMPLES = "samples"
 SIGNALS = (MASS, SAMPLES)
@@ -25,14 +27,18 @@ SIGNALS = (MASS, SAMPLES)
 def category_signals(model, prompts: Sequence[np.ndarray], categories: Sequence[np.ndarray], *,
                      signal: str, horizon: int, samples: int, temperature: float, top_p: float,
                      rng: np.random.Generator, stop_ids: Sequence[int], batch_size: int,
-                     on_chunk: Callable[[float], None] = lambda _f: None) -> np.ndarray:
-    """(len(prompts), len(categories)) signals."""
+                     on_chunk: Callable[[float], None] = lambda _f: None,
+                     events: Sequence[EventFeatures | None] | None = None) -> np.ndarray:
+    """(len(prompts), len(categories)) signals. `events`: one per prompt, given to the
+    model's side inputs (T5's time and age perturbations on event data); None: none given."""
     out = np.zeros((len(prompts), len(categories)))
     chunk = max(1, 4 * batch_size // max(samples, 1))
     for start in range(0, len(prompts), chunk):
         part = list(prompts[start:start + chunk])
+        # Only when given: a model without side inputs (and the tests' stand-ins) takes none.
+        side = {} if events is None else {"events": list(events[start:start + chunk])}
         drawn = model.sample(part, horizon, n=samples, rng=rng, temperature=temperature, top_p=top_p,
-                             stop_ids=stop_ids, watch=list(categories), batch_size=batch_size)
+                             stop_ids=stop_ids, watch=list(categories), batch_size=batch_size, **side)
         if signal == MASS:
             mass = np.clip(drawn.mass, 0.0, 1.0)  # (B, n, steps, K)
             out[start:start + len(part)] = (1.0 - np.prod(1.0 - mass, axis=2)).mean(axis=1)

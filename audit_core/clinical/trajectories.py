@@ -17,11 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.clinical.embeddings import CodeDistance
+from audit_core.clinical.event_times import prompt_length, truth_trajectory
 from audit_core.clinical.record_layout import NOTHING, RecordLayout, Tier
 from audit_core.clinical.trajectory_distance import (
     code_set_precision_recall,
     trajectory_emd,
 )
+from audit_core.data.events import EventFeatures
 
 Trajectory = tuple[np.ndarray, np.ndarray]  # codes, times (years since the prompt ended)
 
@@ -62,18 +64,18 @@ def frequency_sequences(layout: RecordLayout, records: Sequence[np.ndarray], cou
     return [rng.choice(values, size=horizon, p=counts / counts.sum()) for _ in range(count)]
 
 
-def truth_after(ids: np.ndarray, prompt: int, horizon: int) -> np.ndarray:
-    return ids[prompt:prompt + horizon]
-
-
 def score_tier(model, layout: RecordLayout, distance: CodeDistance, records: Sequence[np.ndarray],
                rows: np.ndarray, tier: Tier, baselines: Baselines, *, samples: int, horizon: int,
                temperature: float, top_p: float, exact_codes: int, rng: np.random.Generator,
-               batch_size: int, chunk: int, on_chunk: Callable[[float], None]) -> TierScores:
-    """Figures for `records[rows]` at `tier` (other records stay NaN)."""
+               batch_size: int, chunk: int, on_chunk: Callable[[float], None],
+               events: Sequence[EventFeatures] | None = None) -> TierScores:
+    """Figures for `records[rows]` at `tier` (other records stay NaN). `events`: the records'
+    aligned event features (MEDS), whose timestamps then time the true continuation and
+    whose static words make the demographics prompt (clinical.event_times)."""
     size = len(records)
     out = {name: np.full(size, np.nan) for name in TierScores.__dataclass_fields__}
-    measured = {int(i): layout.prompt_length(records[i], tier) for i in rows}
+    measured = {int(i): prompt_length(layout, records[i], tier, None if events is None else events[int(i)])
+                for i in rows}
     lengths = {i: n for i, n in measured.items() if n is not None}  # in the order of `rows`
     eligible = list(lengths)
     stops = sorted(layout.stop_ids)
@@ -91,7 +93,8 @@ def score_tier(model, layout: RecordLayout, distance: CodeDistance, records: Seq
                                  batch_size=batch_size)
             generated = [[layout.codes_and_times(s) for s in drawn.tokens[j]] for j in range(len(part))]
         for j, i in enumerate(part):
-            truth = layout.codes_and_times(truth_after(records[i], lengths[i], horizon))
+            truth = truth_trajectory(layout, records[i], lengths[i], horizon,
+                                     None if events is None else events[i])
             _fill(out, i, truth, generated[j], baselines, distance, exact_codes)
         on_chunk(min(start + chunk, len(eligible)) / len(eligible))
     return TierScores(**out)

@@ -183,6 +183,10 @@ class ProbeOutcome:
     # Membership probes: "reference-free" or "reference-calibrated", and per-stratum figures.
     attack_strength: str | None = None
     subgroups: tuple[dict[str, Any], ...] = ()
+    # Sensitive-code probes (T2, T6): one entry per examined carrier and sensitive code, with
+    # "role" (a Role) and "index" (the record) mapped by the runner to its id and pseudonym
+    # (probes.carrier_assessment.carrier_entries).
+    carriers: tuple[dict[str, Any], ...] = ()
 
 
 class Probe(Protocol):

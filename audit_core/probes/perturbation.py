@@ -26,12 +26,14 @@ evidence of memorization.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 import numpy as np
 
+from audit_core.clinical.carrier_disclosure import carriers_of, examined_rows
+from audit_core.clinical.event_times import event_variants, perturbs_events, prompt_events, variant_events
 from audit_core.clinical.prompt_variants import (
     Variant,
     VariantVocabulary,
@@ -44,12 +46,17 @@ from audit_core.families.perturbation import PerturbationThresholds
 from audit_core.passes.chunked_scoring import mean_logprobs
 from audit_core.passes.token_scores import TokenScores
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
-from audit_core.probes.clinical_context import sampled_rows
 from audit_core.results.figures import format_count, format_general, format_p_value, format_share
 from audit_core.results.verdicts import Verdict
 from audit_core.settings import param
 from audit_core.stats.intervals import fisher_greater
 
+# Event data, a model that reads no time or age input: changing the events cannot change its
+# output, so that is not reported as a result (a signal that "survives" it would read as a
+# population pattern).
+NOT_APPLICABLE = ("Time and age perturbations of the event data: not applicable, the model reads "
+                  "no time or age input (only its tokens); the variants that change tokens were "
+                  "made as usual.")
 PATIENT_SPECIFIC = "patient_specific"
 POPULATION = "population"
 NO_SIGNAL = "no_signal"
@@ -69,9 +76,11 @@ class PerturbationConfig:
                                anchor="Tonekaboni et al. 2025: temperature 1.0")
     top_p: float = param(0.95, label="Nucleus (top-p) mass", min=0.01, max=1.0,
                          anchor="Tonekaboni et al. 2025: top-p 0.95")
-    max_records: int = param(100, label="Patients screened per cohort", min=0, max=10_000_000,
-                             help="A seeded random subset whose T2 signal is computed to find the "
-                                  "flagged patients (0: every record).")
+    max_records: int = param(100, label="Patients without a sensitive code screened per cohort",
+                             min=0, max=10_000_000,
+                             help="The T2 signal that finds the flagged patients is computed for "
+                                  "every carrier of a sensitive category; this bounds the seeded "
+                                  "random subset of the others (0: every record).")
     max_flagged: int = param(10, label="Flagged patients examined per cohort", min=0, max=100_000,
                              help="Those with the strongest signal for a category they carry.")
     top_membership: int = param(5, label="Top membership scores examined per cohort", min=0,
@@ -127,7 +136,8 @@ class Perturbation:
             loss = ctx.reduced[role]
             carries = _carries(inputs.after[role], categories, len(loss))
             top = [int(i) for i in np.argsort(-loss, kind="stable") if carries[i]][:config.top_membership]
-            rows = sorted(set(sampled_rows(len(loss), config.max_records, ctx.rng).tolist()) | set(top))
+            carriers = carriers_of(ctx.token_ids[role], inputs.sensitive_ids)
+            rows = sorted(set(examined_rows(carriers, config.max_records, ctx.rng).tolist()) | set(top))
             base = signal(
                 ctx.causal_lm(), inputs, [inputs.prompts[role][i] for i in rows], rng=ctx.rng,
                 on_chunk=lambda f, s=step: ctx.progress.advance(0.3 * (s + f) / 2,
@@ -140,11 +150,21 @@ class Perturbation:
         cases: list[Case] = []
         total = max(1, sum(len(c) for c in chosen.values()))
         done = 0
+        # Event data: times and ages are perturbed in the events the model reads with the ids,
+        # which only a model with time or age inputs reads (clinical.event_times).
+        with_events = ctx.token_events is not None and perturbs_events(ctx.causal_lm())
         for role in Role:
             for record in chosen[role]:
                 prompt = inputs.prompts[role][record]
                 variants = prompt_variants(prompt, vocab)
-                values = signal(ctx.causal_lm(), inputs, [prompt] + [v.ids for v in variants], rng=ctx.rng)
+                events = None
+                if with_events and ctx.token_events is not None:
+                    truth = prompt_events(ctx.token_ids[role][record], ctx.token_events[role][record],
+                                           inputs.sensitive_ids, len(prompt))
+                    variants += event_variants(prompt, truth)
+                    events = [truth] + [variant_events(truth, v) for v in variants]
+                values = signal(ctx.causal_lm(), inputs, [prompt] + [v.ids for v in variants], rng=ctx.rng,
+                                events=events)
                 for k, category in enumerate(categories):
                     if inputs.after[role][category][record] != 1.0:
                         continue
@@ -153,7 +173,11 @@ class Perturbation:
                     cases.append(Case(role, record, category, float(values[0, k]), outcome, triggers))
                 done += 1
                 ctx.progress.advance(0.3 + 0.7 * done / total, "perturbing identifiers")
-        return _outcome(cases, inputs.names, categories, ctx, config)
+        result = _outcome(cases, inputs.names, categories, ctx, config)
+        if ctx.token_events is None or with_events:
+            return result
+        return replace(result, metrics={**result.metrics, "event_perturbations_applicable": False},
+                       findings=(*result.findings, NOT_APPLICABLE))
 
 
 def carries_by_category(after: dict[str, np.ndarray], categories: list[str], size: int) -> np.ndarray:

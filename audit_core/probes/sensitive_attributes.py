@@ -28,7 +28,9 @@ from functools import partial
 
 import numpy as np
 
+from audit_core.clinical.carrier_disclosure import carriers_of
 from audit_core.clinical.code_sets import code_set_token_ids, parse_code_sets
+from audit_core.clinical.event_times import prompt_length, record_events
 from audit_core.clinical.record_layout import (
     DEFAULT_DEMOGRAPHIC_PREFIXES,
     NOTHING,
@@ -51,7 +53,8 @@ from audit_core.families.attribute import AttributeThresholds
 from audit_core.probes.attribute_assessment import CategoryTier, assess
 from audit_core.probes.attribute_notes import run_on_notes
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
-from audit_core.probes.clinical_context import sampled_rows, vocabulary_of
+from audit_core.probes.carrier_assessment import NAMED_HELP, carrier_disclosure, examined, with_carriers
+from audit_core.probes.clinical_context import vocabulary_of
 from audit_core.settings import param
 
 _KEY = "probes.sensitive_attributes"
@@ -73,8 +76,8 @@ class SensitiveAttributesConfig:
     temperature: float = param(1.0, label="Sampling temperature", min=0.0, max=10.0)
     top_p: float = param(0.95, label="Nucleus (top-p) mass", min=0.01, max=1.0,
                          anchor="Tonekaboni et al. 2025: top-p 0.95")
-    max_records: int = param(100, label="Patients sampled per cohort", min=0, max=10_000_000,
-                             help="A seeded random subset of each cohort (0: every record).")
+    max_records: int = param(100, label="Patients without a sensitive code sampled per cohort",
+                             min=0, max=10_000_000, help=NAMED_HELP)
     baseline_samples: int = param(40, label="Unprompted generations (base rate)", min=1, max=100_000)
     demographic_prefixes: str = param(DEFAULT_DEMOGRAPHIC_PREFIXES, label="Demographic token prefixes",
                                       help="Leading tokens starting with one of these "
@@ -118,7 +121,7 @@ class SensitiveAttributes:
         tiers = [t for t in parse_tiers(config.tiers, f"{_KEY}.tiers") if t.name != NOTHING]
         horizon = min(config.horizon, model.context_length - 1)
         records = ctx.token_ids
-        rows = {role: sampled_rows(len(records[role]), config.max_records, ctx.rng) for role in Role}
+        rows = examined(ctx, {role: carriers_of(records[role], every) for role in Role}, config.max_records)
         # The sampling settings every call shares: the unprompted base rate and each tier's prompts.
         signals_of = partial(category_signals, model, signal=config.signal, horizon=horizon,
                              temperature=config.temperature, top_p=config.top_p, rng=ctx.rng,
@@ -136,9 +139,10 @@ class SensitiveAttributes:
                 done = (t * 2 + r) / steps
                 message = f"sampling {tier.label.lower()}"
                 scored, prompts, labels = [], [], []
+                events = record_events(ctx.token_events, role)
                 for i in rows[role]:
                     ids = records[role][i]
-                    cut = layout.prompt_length(ids, tier)
+                    cut = prompt_length(layout, ids, tier, None if events is None else events[i])
                     if cut is None:
                         continue
                     after, window = ids[cut:], ids[1:cut]
@@ -162,6 +166,13 @@ class SensitiveAttributes:
                     rows={role: per_role[role][0] for role in Role},
                     labels={role: per_role[role][1][:, k] for role in Role},
                     signals={role: per_role[role][2][:, k] for role in Role}))
-        return assess(ctx.thresholds_of(AttributeThresholds), ctx.rng, cells, present, base_rate,
-                      sizes={r: len(records[r]) for r in Role},
-                      dropped=[s.label for s in sets if not len(ids_by_set[s.name])])
+        limits = ctx.thresholds_of(AttributeThresholds)
+        outcome = assess(limits, ctx.rng, cells, present, base_rate, sizes={r: len(records[r]) for r in Role},
+                         dropped=[s.label for s in sets if not len(ids_by_set[s.name])])
+        ctx.progress.advance(0.96, "disclosure of every carrier")
+        figures = carrier_disclosure(ctx, layout, {s.name: ids_by_set[s.name] for s in present}, rows,
+                                     top_rank=limits.carrier_top_rank, batch_size=config.batch_size)
+        return with_carriers(outcome, figures, labels={s.name: s.label for s in present},
+                             code_names={i: token for token, i in vocabulary.items()},
+                             top_rank=limits.carrier_top_rank, alpha=limits.alpha,
+                             fail_min=limits.fail_min_flagged)

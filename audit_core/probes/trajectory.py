@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.clinical.embeddings import code_distance, read_input_embeddings
+from audit_core.clinical.event_times import prompt_length, record_events
 from audit_core.clinical.record_layout import (
     DEFAULT_DEMOGRAPHIC_PREFIXES,
     DEFAULT_TIERS,
@@ -73,7 +74,11 @@ class TrajectoryConfig:
                                       help="Leading tokens starting with one of these "
                                            "(comma-separated) form the demographics prompt.")
     time_tokens: str = param("", label="Time tokens (token=years, ...)",
-                             help="Empty: GAP_<n><D|W|M|Y> tokens give the time between visits.")
+                             help="Empty: GAP_<n><D|W|M|Y> tokens give the time between visits. "
+                                  "On event data (MEDS) the true continuation's times are the "
+                                  "events' timestamps; a generated code's time comes from the "
+                                  "time tokens when the vocabulary has them, else it is the time "
+                                  "of the last prompt token.")
     distance: str = param("auto", label="Code distance",
                           help="auto: the model's input embeddings when found in the ONNX "
                                "graph, else the ICD-10 hierarchy; hierarchy: always the latter.")
@@ -132,9 +137,11 @@ class Trajectory:
                 done = (t * 2 + r) / steps
                 message = f"sampling {tier.label.lower()}"
                 # A prompt must leave room for the horizon in the model's context.
+                events = record_events(ctx.token_events, role)
                 usable = np.array([i for i in rows[role]
-                                   if (layout.prompt_length(records[role][i], tier) or 0) + horizon
-                                   <= model.context_length], dtype=np.int64)
+                                   if (prompt_length(layout, records[role][i], tier,
+                                                     None if events is None else events[i]) or 0)
+                                   + horizon <= model.context_length], dtype=np.int64)
 
                 def advance(f: float, d: float = done, what: str = message) -> None:
                     ctx.progress.advance(0.05 + 0.9 * (d + f / steps), what)
@@ -143,5 +150,5 @@ class Trajectory:
                     samples=config.samples, horizon=horizon, temperature=config.temperature,
                     top_p=config.top_p, exact_codes=config.exact_codes, rng=ctx.rng,
                     batch_size=config.batch_size, chunk=max(1, config.batch_size // config.samples),
-                    on_chunk=advance)
+                    on_chunk=advance, events=events)
         return assess(config, ctx, tiers, results, distance.method, horizon)

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from audit_core.clinical.carrier_disclosure import carriers_of, examined_rows
+from audit_core.clinical.record_layout import build_layout
 from audit_core.clinical.sensitive_inputs import (
     carrier_masks,
     check_prompt_fits,
@@ -38,7 +40,8 @@ from audit_core.families.subgroups import SubgroupThresholds
 from audit_core.passes.chunked_scoring import mean_logprobs
 from audit_core.passes.token_scores import TokenScores
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
-from audit_core.probes.clinical_context import sampled_rows
+from audit_core.probes.carrier_assessment import carrier_disclosure, with_carriers
+from audit_core.probes.clinical_context import vocabulary_of
 from audit_core.probes.membership_strata import assess_strata
 from audit_core.probes.vulnerable_assessment import SIGNALS, flag_strata, vulnerable_outcome
 from audit_core.probes.vulnerable_strata import vulnerable_strata
@@ -63,10 +66,12 @@ class VulnerableSubgroupsConfig:
                                anchor="Tonekaboni et al. 2025: temperature 1.0")
     top_p: float = param(0.95, label="Nucleus (top-p) mass", min=0.01, max=1.0,
                          anchor="Tonekaboni et al. 2025: top-p 0.95")
-    max_records: int = param(100, label="Patients screened for disclosure per cohort", min=0,
-                             max=10_000_000,
-                             help="A seeded random subset whose T2 signal is computed (0: every "
-                                  "record); membership uses every record.")
+    max_records: int = param(100, label="Patients without a sensitive code screened per cohort",
+                             min=0, max=10_000_000,
+                             help="The T2 signal and the carrier disclosure figure are computed "
+                                  "for every carrier of a sensitive category; this bounds the "
+                                  "seeded random subset of the others (0: every record). "
+                                  "Membership uses every record.")
     resamples: int = param(1000, label="Bootstrap resamples", min=100, max=100_000)
     batch_size: int = param(256, label="Sequences per decoding batch", min=1, max=65_536)
 
@@ -97,7 +102,8 @@ class VulnerableSubgroups:
                                   f"probes.{self.id}.code_sets")
         signal, screened = {}, {}
         for step, role in enumerate(Role):
-            screened[role] = sampled_rows(len(loss[role]), config.max_records, ctx.rng)
+            screened[role] = examined_rows(carriers_of(ctx.token_ids[role], inputs.sensitive_ids),
+                                           config.max_records, ctx.rng)
             signal[role] = np.zeros((len(loss[role]), len(inputs.categories)))
             signal[role][screened[role]] = signal_of(
                 ctx.causal_lm(), inputs, [inputs.prompts[role][i] for i in screened[role]],
@@ -144,8 +150,16 @@ class VulnerableSubgroups:
         verdict, headline, metrics, findings = vulnerable_outcome(
             rows, confidence, overall_auc, overall_gap,
             (len(loss[Role.MEMBERS]), len(loss[Role.NON_MEMBERS])), t)
-        return ProbeOutcome(verdict=verdict, headline=headline, metrics=metrics,
-                            findings=tuple(findings), scores=dict(loss), subgroups=tuple(rows))
+        outcome = ProbeOutcome(verdict=verdict, headline=headline, metrics=metrics,
+                               findings=tuple(findings), scores=dict(loss), subgroups=tuple(rows))
+        vocabulary = vocabulary_of(ctx)
+        figures = carrier_disclosure(ctx, build_layout(vocabulary), inputs.categories, screened,
+                                     top_rank=t.carrier_top_rank, batch_size=config.batch_size)
+        # T6 reads a named carrier as its sensitive-carriers stratum exposed: WARN, never FAIL
+        # on one case (probes.carrier_assessment).
+        return with_carriers(outcome, figures, labels=inputs.names,
+                             code_names={i: token for token, i in vocabulary.items()},
+                             top_rank=t.carrier_top_rank)
 
 
 def _clear(row: dict[str, Any]) -> None:

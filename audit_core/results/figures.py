@@ -240,6 +240,23 @@ def format_score(value: Any) -> str:
     return f"{value:.4g}"
 
 
+def format_rank(value: Any) -> str:
+    """A code's rank among the model's next-code predictions (1: its first choice): "1", "48"."""
+    if not is_number(value):
+        return as_text(value)
+    return f"{int(value):,}"
+
+
+def format_probability(value: Any) -> str:
+    """A model's probability of one token: 3 significant digits, scientific when tiny
+    ("0.412", "3.1e-5")."""
+    if not is_number(value):
+        return as_text(value)
+    if value != 0 and abs(value) < 1e-3:
+        return format_scientific(value)
+    return f"{value:.3g}"
+
+
 # --- settings, sizes, durations ---------------------------------------------------------
 
 def format_general(value: Any) -> str:

@@ -22,7 +22,14 @@ from typing import Any, Final
 import numpy as np
 
 from audit_core.errors import MnemoscopeError
-from audit_core.results.result import SCHEMA, AuditResult, ProbeResult, RecordTable
+from audit_core.results.result import (
+    CARRIER_RANK,
+    NAMED_CARRIER,
+    SCHEMA,
+    AuditResult,
+    ProbeResult,
+    RecordTable,
+)
 from audit_core.results.verdicts import Verdict
 
 _SCHEMA_PREFIX: Final = SCHEMA.rsplit("/", 1)[0] + "/"  # "mnemoscope.results/"
@@ -152,7 +159,7 @@ def _probe(data: Mapping[str, Any], seconds: float) -> ProbeResult:
         _expect(data[key], dict)
     for key in ("settings_meta", "thresholds_meta", "findings"):
         _expect(data[key], list)
-    for key in ("extracted", "subgroups"):
+    for key in ("extracted", "subgroups", "carriers"):
         _expect(data.get(key) or [], list)
     again = data.get("verdict_if_split_valid")
     return ProbeResult(
@@ -163,7 +170,7 @@ def _probe(data: Mapping[str, Any], seconds: float) -> ProbeResult:
         findings=tuple(data["findings"]), extracted=tuple(data.get("extracted") or ()),
         seconds=float(seconds), error=data.get("error"),
         attack_strength=data.get("attack_strength"), subgroups=tuple(data.get("subgroups") or ()),
-        reliable=bool(data.get("reliable", True)),
+        reliable=bool(data.get("reliable", True)), carriers=tuple(data.get("carriers") or ()),
         verdict_if_split_valid=Verdict(again) if again is not None else None)
 
 
@@ -200,7 +207,8 @@ def _with_records(result: AuditResult, path: Path) -> AuditResult:
         return result
     columns = rows[0][5:]
     known = {p.id for p in result.probes}
-    if not set(columns) <= known or any(len(row) != len(rows[0]) for row in rows[1:]):
+    carriers = {p.id + suffix for p in result.probes for suffix in (CARRIER_RANK, NAMED_CARRIER)}
+    if not set(columns) <= known | carriers or any(len(row) != len(rows[0]) for row in rows[1:]):
         return result
     body = rows[1:]
     try:
@@ -211,7 +219,7 @@ def _with_records(result: AuditResult, path: Path) -> AuditResult:
         scores = {probe: {role: np.array([float(r[5 + i]) if r[5 + i] else np.nan
                                           for r in body if r[0] == role], dtype=np.float64)
                           for role in dict.fromkeys(table.roles)}
-                  for i, probe in enumerate(columns)}
+                  for i, probe in enumerate(columns) if probe in known}
     except ValueError:
         return result
     probes = tuple(replace(p, scores=scores.get(p.id, {})) for p in result.probes)

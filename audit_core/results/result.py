@@ -58,6 +58,9 @@ class ProbeResult:
     # model; the verdict is then INCONCLUSIVE and `verdict_if_split_valid` keeps the original.
     reliable: bool = True
     verdict_if_split_valid: Verdict | None = None
+    # T2/T6: every examined sensitive carrier's disclosure figure (role, id, ref, category,
+    # code, rank, probability, p_value, named); written only when there are some.
+    carriers: tuple[dict[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         out = {
@@ -79,7 +82,14 @@ class ProbeResult:
                 out["verdict_if_split_valid"] = self.verdict_if_split_valid.value
         elif self.subgroups:  # strata of other families (vulnerable subgroups, T6)
             out["subgroups"] = list(self.subgroups)
+        if self.carriers:
+            out["carriers"] = list(self.carriers)
         return out
+
+
+# records.csv's columns of the sensitive carriers, after the probes' score columns: the
+# probe's id and one of these (run/outputs.py writes them, reading.py knows them).
+CARRIER_RANK, NAMED_CARRIER = "_carrier_rank", "_named_carrier"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,7 +190,7 @@ def report_id(document: dict[str, Any]) -> str:
     content = json.loads(json.dumps(document, default=str))
     content["audit"].pop("report_id", None)
     for probe in content.get("probes") or ():
-        for record in probe.get("extracted") or ():
+        for record in (*(probe.get("extracted") or ()), *(probe.get("carriers") or ())):
             record.pop("id", None)
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digits = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:REPORT_ID_DIGITS].upper()
@@ -211,7 +221,7 @@ def plain(value: Any) -> Any:
 # the plain-data rest as JSON (floats round-trip exactly). Fields that are tuples in memory
 # come back from JSON as lists; verdicts come back as strings.
 _META = "__meta__"
-_TUPLES = ("findings", "extracted", "subgroups")
+_TUPLES = ("findings", "extracted", "subgroups", "carriers")
 _VERDICTS = ("verdict", "verdict_if_split_valid")
 
 
@@ -230,7 +240,7 @@ def decode_probe(data: bytes) -> ProbeResult:
     arrays = from_npz(data)
     meta = json.loads(arrays.pop(_META).tobytes().decode("utf-8"))
     for name in _TUPLES:
-        meta[name] = tuple(meta[name])
+        meta[name] = tuple(meta.get(name) or ())
     for name in _VERDICTS:
         if meta.get(name) is not None:
             meta[name] = Verdict(meta[name])

@@ -71,7 +71,8 @@ def run_probe(probe: Probe, config: object, ctx: ProbeContext, thresholds: Thres
                        metrics=outcome.metrics, curves=outcome.curves, findings=outcome.findings,
                        extracted=extracted, seconds=time.perf_counter() - clock,
                        scores={role.value: s for role, s in outcome.scores.items()},
-                       attack_strength=outcome.attack_strength, subgroups=outcome.subgroups)
+                       attack_strength=outcome.attack_strength, subgroups=outcome.subgroups,
+                       carriers=tuple({**c, "role": Role(c["role"]).value} for c in outcome.carriers))
 
 
 def _not_assessed(common: _Described, clock: float, error: str) -> ProbeResult:
@@ -95,12 +96,18 @@ def mark_split(result: ProbeResult, split: SplitValidity) -> ProbeResult:
 
 def with_refs(result: ProbeResult, cohorts: dict[Role, Cohort], key: bytes) -> ProbeResult:
     """Replace record indices by ids and keyed pseudonyms, once the key exists."""
-    if not result.extracted:
+    if not result.extracted and not result.carriers:
         return result
     ids = [cohorts[Role(e["role"])].ids[int(e["index"])] for e in result.extracted]
     named = tuple({"role": e["role"], "id": record_id, "ref": pseudonym(key, e["role"], record_id)}
                   for e, record_id in zip(result.extracted, ids, strict=True))
-    return replace(result, extracted=named)
+    carriers = []
+    for c in result.carriers:
+        record_id = cohorts[Role(c["role"])].ids[int(c["index"])]
+        rest = {k: v for k, v in c.items() if k not in ("role", "index")}
+        carriers.append({"role": c["role"], "id": record_id,
+                         "ref": pseudonym(key, c["role"], record_id), **rest})
+    return replace(result, extracted=named, carriers=tuple(carriers))
 
 
 def record_table(cohorts: dict[Role, Cohort], token_ids: Mapping[Role, Sequence[np.ndarray]],

@@ -29,7 +29,7 @@ import numpy as np
 from audit_core.fingerprint import file_sha256
 from audit_core.results.atomic import sync_folder as _sync_folder
 from audit_core.results.atomic import write_atomic
-from audit_core.results.result import AuditResult
+from audit_core.results.result import CARRIER_RANK, NAMED_CARRIER, AuditResult
 from audit_core.run.output_folder import (
     AUDIT_FILES,
     OUTPUT_NAMES,
@@ -102,7 +102,8 @@ def records_csv(result: AuditResult) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     probe_ids = [p.id for p in result.probes if p.scores]
-    writer.writerow(["role", "id", "ref", "tokens", "windows", *probe_ids])
+    carrier_columns = carrier_record_columns(result)
+    writer.writerow(["role", "id", "ref", "tokens", "windows", *probe_ids, *carrier_columns])
     if table is None:
         return buffer.getvalue()
     offsets: dict[str, int] = {}
@@ -116,8 +117,9 @@ def records_csv(result: AuditResult) -> str:
                 continue
             value = float(probe.scores[role][index])
             values.append("" if not np.isfinite(value) else f"{value:.6g}")
+        carriers = [column.get((role, table.ids[row]), "") for column in carrier_columns.values()]
         writer.writerow([role, spreadsheet_text(table.ids[row]), table.refs[row], int(table.tokens[row]),
-                         int(table.windows[row]), *values])
+                         int(table.windows[row]), *values, *carriers])
     return buffer.getvalue()
 
 
@@ -127,3 +129,24 @@ def spreadsheet_text(value: object) -> str:
     quote, the OWASP rule for CSV injection. The exact value stays in results.json."""
     text = str(value)
     return "'" + text if text.startswith(_FORMULA_LEADS) else text
+
+
+def carrier_record_columns(result: AuditResult) -> dict[str, dict[tuple[str, str], str]]:
+    """records.csv's columns of the sensitive carriers (T2, T6: probes.carrier_assessment),
+    by (role, id): `<probe>_carrier_rank`, the best rank of a sensitive code the record
+    carries (1: the model's first choice after the rest of the record), and
+    `<probe>_named_carrier`, 1 when the record is named as a memorised diagnosis (0: an
+    examined carrier not named; empty: not a carrier examined)."""
+    columns: dict[str, dict[tuple[str, str], str]] = {}
+    for probe in result.probes:
+        if not probe.carriers:
+            continue
+        ranks: dict[tuple[str, str], int] = {}
+        named: dict[tuple[str, str], bool] = {}
+        for c in probe.carriers:
+            key = (str(c["role"]), str(c["id"]))
+            ranks[key] = min(int(c["rank"]), ranks.get(key, int(c["rank"])))
+            named[key] = named.get(key, False) or bool(c["named"])
+        columns[probe.id + CARRIER_RANK] = {k: str(v) for k, v in ranks.items()}
+        columns[probe.id + NAMED_CARRIER] = {k: "1" if v else "0" for k, v in named.items()}
+    return columns

@@ -125,8 +125,9 @@ def test_no_card_shows_the_same_sentence_twice(qtbot, demo_probes) -> None:
 
 
 def test_a_finding_leads_with_what_it_means_for_patients(demo_probes) -> None:
-    t5 = next(p for p in demo_probes if p.id == "perturbation")
-    assert t5.verdict in (Verdict.WARN, Verdict.FAIL)
+    # The wording of a T5 finding (the demo's own T5 verdict rests on a handful of sampled
+    # signals, and moved to PASS when every sensitive carrier came to be screened).
+    t5 = dataclasses.replace(next(p for p in demo_probes if p.id == "perturbation"), verdict=Verdict.WARN)
     assert plain_sentence(t5) == "Some sensitive predictions are memories of one patient, not population patterns."
 
 

@@ -129,6 +129,11 @@ class PlantedModel:
     reveals: object
     high: float = 0.2
     context_length: int = 128
+    vocab_size: int = 1024
+
+    def logits(self, input_ids, attention_mask):
+        """The carriers' one forward pass: no preference for any token (nothing planted)."""
+        return np.zeros((*input_ids.shape, self.vocab_size), dtype=np.float32)
 
     def sample(self, prompts, steps, *, n, rng, temperature=1.0, top_p=1.0, stop_ids=(),
                watch=(), batch_size=64):

@@ -15,6 +15,7 @@ from typing import Any
 
 from audit_core.families import Family
 
+from .carrier_table import carrier_blocks
 from .clinical_tables import clinical_blocks
 from .elements import (
     Align,
@@ -83,6 +84,7 @@ def probe_section(probe: Mapping[str, Any], number: str) -> Section:
     # The records an extraction probe reproduced are its evidence: right by its findings.
     if probe.get("family") == Family.EXTRACTION or "extracted" in probe:
         blocks += _extracted_blocks(probe)
+    blocks += carrier_blocks(probe, MAX_LISTED_RECORDS)
     return Section(key=f"probe:{probe_id}", title=f"{number} {title}", blocks=tuple(blocks), new_page=False)
 
 

@@ -86,7 +86,7 @@ def shareable(results: Mapping[str, Any]) -> dict[str, Any]:
     for probe in as_list(out.get("probes")):
         if not isinstance(probe, dict):
             continue
-        for record in as_list(probe.get("extracted")):
+        for record in (*as_list(probe.get("extracted")), *as_list(probe.get("carriers"))):
             if isinstance(record, dict):
                 record.pop("id", None)
         for name in _PROBE_TEXT:
@@ -131,7 +131,8 @@ def secrets(results: Mapping[str, Any]) -> frozenset[str]:
 def record_ids(results: Mapping[str, Any]) -> frozenset[str]:
     ids = set()
     for probe in as_list(results.get("probes")):
-        for record in as_list(as_mapping(probe).get("extracted")):
+        records = (*as_list(as_mapping(probe).get("extracted")), *as_list(as_mapping(probe).get("carriers")))
+        for record in records:
             value = as_mapping(record).get("id")
             if value is not None and not isinstance(value, bool) and str(value).strip():
                 ids.add(str(value).strip())

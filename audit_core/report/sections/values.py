@@ -23,6 +23,8 @@ from audit_core.results.figures import (
     format_general,
     format_p_value,
     format_percent,
+    format_probability,
+    format_rank,
     format_scientific,
     format_seconds,
     is_number,
@@ -31,7 +33,8 @@ from audit_core.results.figures import (
 
 __all__ = [
     "DASH", "MISSING", "ROLE_LABELS", "as_list", "as_mapping", "as_text", "format_bytes",
-    "format_count", "format_general", "format_p_value", "format_percent", "format_scientific",
+    "format_count", "format_general", "format_p_value", "format_percent", "format_probability",
+    "format_rank", "format_scientific",
     "format_seconds", "format_utc", "humanize", "is_number", "parse_utc", "percent_decimals",
     "role_label",
 ]
