@@ -87,6 +87,6 @@ def wait_idle(qtbot, window, timeout: int = AUDIT_TIMEOUT_MS) -> None:
 
 
 def wait_ready(qtbot, window, timeout: int = 60_000) -> None:
-    """Until the model and both files have been read."""
+    """Until the model and both files (or the MEDS dataset folder) have been read."""
     qtbot.waitUntil(lambda: window.wizard.first_problem(4)[1] not in (
-        "Reading the model…", "Reading the files…"), timeout=timeout)
+        "Reading the model…", "Reading the files…", "Reading the dataset…"), timeout=timeout)
