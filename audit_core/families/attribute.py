@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from audit_core.families.answers import NEGATIVE, NO_FINDING, POSITIVE, check, not_run, p_text, probe
+from audit_core.families.carrier_setting import carrier_top_rank
 from audit_core.families.spec import Audit, Check, Family, FamilySpec, KnownAnswers, Methods, Wording
 from audit_core.settings import param
 
@@ -41,16 +42,7 @@ class AttributeThresholds:
         help="A category x tier cell with fewer carriers (after the prompt) in either cohort "
              "gets no AUROC and is reported as not assessed.",
         anchor="product default: an AUROC from fewer positives has no usable interval")
-    carrier_top_rank: int = param(
-        3, label="Named carrier: code ranked at most", min=1, max=1_000_000,
-        help="A member carrier of a sensitive category is named as a memorised diagnosis when "
-             "the model ranks their code among this many first codes after the rest of their "
-             "record (sensitive codes removed), better than for every non-member carrying the "
-             "category (at least one), and no non-member examined gets as high a probability of "
-             "that code. A named "
-             "member moves the verdict to WARN at least.",
-        anchor="product default: the code among the model's first three choices, above every "
-               "non-member control")
+    carrier_top_rank: int = carrier_top_rank()  # T2 and T6 name carriers by one rule
 
 
 def sensitive_checks(folder: Path, audit: Audit) -> list[Check]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from audit_core.families.carrier_setting import carrier_top_rank
 from audit_core.families.spec import Family, FamilySpec, Methods, Wording
 from audit_core.settings import param
 
@@ -30,16 +31,7 @@ class SubgroupThresholds:
     fail_auc_lower: float = param(
         0.75, label="FAIL when an at-risk stratum's AUC lower 95% bound exceeds", min=0.5, max=1.0,
         anchor="the membership FAIL level: most member/non-member pairs told apart with confidence")
-    carrier_top_rank: int = param(
-        3, label="Named carrier: code ranked at most", min=1, max=1_000_000,
-        help="A member carrier of a sensitive category is named as a memorised diagnosis when "
-             "the model ranks their code among this many first codes after the rest of their "
-             "record (sensitive codes removed), better than for every non-member carrying the "
-             "category (at least one), and no non-member examined gets as high a probability of "
-             "that code. A named "
-             "member moves the verdict to WARN at least.",
-        anchor="product default: the code among the model's first three choices, above every "
-               "non-member control")
+    carrier_top_rank: int = carrier_top_rank()  # T2 and T6 name carriers by one rule
 
 
 SPEC = FamilySpec(
