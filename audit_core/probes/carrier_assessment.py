@@ -101,26 +101,31 @@ def carrier_verdict(verdict: Verdict, metrics: Mapping[str, Any], *, alpha: floa
     return worst([verdict, moved])
 
 
-def carrier_findings(figures: list[CarrierFigure], labels: Mapping[str, str], top_rank: int) -> list[str]:
-    """What the report says of the carriers: how many were examined, who was named (by
-    category and figure; the pseudonyms are in the probe's carrier list), and the control."""
+def carrier_findings(figures: list[CarrierFigure], labels: Mapping[str, str], top_rank: int,
+                     test: str) -> list[str]:
+    """What the report says of the carriers: how many `test` ("T2", "T6") examined, who was
+    named (by category and figure; the pseudonyms are in the probe's carrier list), and the
+    control. The test is named: T2 and T6 may examine the same carriers, and the same
+    paragraph under both would not say which test it speaks for."""
     if not figures:
         return []
     metrics = carrier_metrics(figures)
-    text = [f"Every carrier of a sensitive category was examined: "
+    text = [f"{test} examined every carrier of a sensitive category: "
             f"{format_count(metrics['carriers_examined_members'])} members and "
             f"{format_count(metrics['carriers_examined_non_members'])} non-members. For each, the "
             "record with its sensitive codes removed was read once, and the rank and probability "
             "of each sensitive code it carries as the next code, where the record gives the "
             "model the best cue for it (the place the code was removed, or any other)."]
-    named = [f for f in figures if f.named]
+    # Each named carrier in words once, under T2 (the sensitive-attribute test); T6 reads the
+    # same carriers as a stratum and lists them in its table only.
+    named = [f for f in figures if f.named] if test == "T2" else []
     for f in named:
         text.append(f"Named: a member carrying {labels.get(f.category, f.category)}: the model ranks "
                     f"the code {format_rank(f.rank)} (probability {format_probability(f.probability)}) "
                     f"from the rest of the record; the best rank among the non-members carrying the "
                     f"category is {format_rank(f.best_other_rank)}, and no non-member examined gets a "
                     f"higher probability (empirical p = {format_p_value(f.p_value)}).")
-    text.append(f"A member carrier is named when the model ranks their sensitive code among its "
+    text.append(f"{test} names a member carrier when the model ranks their sensitive code among its "
                 f"first {format_count(top_rank)} codes and better than for every non-member carrying "
                 "the category (at least one), and no non-member examined gets as high a probability "
                 "of that code. "
@@ -132,8 +137,8 @@ def carrier_findings(figures: list[CarrierFigure], labels: Mapping[str, str], to
 
 
 def with_carriers(outcome: ProbeOutcome, figures: list[CarrierFigure], *, labels: Mapping[str, str],
-                  code_names: Mapping[int, str], top_rank: int, alpha: float | None = None,
-                  fail_min: int | None = None) -> ProbeOutcome:
+                  code_names: Mapping[int, str], top_rank: int, test: str,
+                  alpha: float | None = None, fail_min: int | None = None) -> ProbeOutcome:
     """The probe's outcome with the carriers' figures, counts, findings and moved verdict."""
     if not figures:
         return outcome
@@ -145,5 +150,5 @@ def with_carriers(outcome: ProbeOutcome, figures: list[CarrierFigure], *, labels
     return replace(outcome, verdict=carrier_verdict(outcome.verdict, metrics, alpha=alpha, fail_min=fail_min),
                    headline=headline,
                    metrics={**outcome.metrics, **metrics},
-                   findings=(*outcome.findings, *carrier_findings(figures, labels, top_rank)),
+                   findings=(*outcome.findings, *carrier_findings(figures, labels, top_rank, test)),
                    carriers=carrier_entries(figures, code_names, labels))

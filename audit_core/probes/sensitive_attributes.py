@@ -174,5 +174,5 @@ class SensitiveAttributes:
                                      top_rank=limits.carrier_top_rank, batch_size=config.batch_size)
         return with_carriers(outcome, figures, labels={s.name: s.label for s in present},
                              code_names={i: token for token, i in vocabulary.items()},
-                             top_rank=limits.carrier_top_rank, alpha=limits.alpha,
+                             top_rank=limits.carrier_top_rank, test="T2", alpha=limits.alpha,
                              fail_min=limits.fail_min_flagged)

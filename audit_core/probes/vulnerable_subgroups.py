@@ -159,7 +159,7 @@ class VulnerableSubgroups:
         # on one case (probes.carrier_assessment).
         return with_carriers(outcome, figures, labels=inputs.names,
                              code_names={i: token for token, i in vocabulary.items()},
-                             top_rank=t.carrier_top_rank)
+                             top_rank=t.carrier_top_rank, test="T6")
 
 
 def _clear(row: dict[str, Any]) -> None:

@@ -97,6 +97,7 @@ def unknown_share_of(path: Path) -> float:
 
 def test_every_committed_model_and_cohort_is_under_the_unknown_share() -> None:
     """The demo and every control the validation runs stay under the refusal threshold."""
+    from audit_core.data.loading import load_cohorts
     from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, unknown_token_id
     from audit_core.plan.parsing import load_plan
 
@@ -106,8 +107,7 @@ def test_every_committed_model_and_cohort_is_under_the_unknown_share() -> None:
         if not (plan.model.path / "tokenizer.json").is_file():
             continue  # a tabular classifier: no tokens
         tokenizer = load_tokenizer(plan.model.path)
-        for role, path in ((Role.MEMBERS, plan.data.members), (Role.NON_MEMBERS, plan.data.non_members)):
-            cohort = load_cohort(path, role, plan.data.columns)
+        for role, cohort in load_cohorts(plan.data).items():  # files, or a MEDS dataset's splits
             share = unknown_token_share(encode_all(tokenizer, list(cohort.sequences)),
                                         unknown_token_id(tokenizer))
             checked[f"{plan_file.relative_to(ROOT)} {role.value}"] = share

@@ -28,8 +28,11 @@ def carrier_blocks(probe: Mapping[str, Any], limit: int) -> list[Block]:
     named = [c for c in carriers if c.get("named") is True]
     blocks: list[Block] = [Heading("Sensitive diagnoses named", 3)]
     if not named:
-        return blocks + [Paragraph("No carrier of a sensitive category was named: no member's "
-                                   "sensitive code stood out against the non-members.", TextStyle.SMALL)]
+        # Named by its test: T2 and T6 both carry this section, and a regulator reading one
+        # paragraph twice cannot tell which test it speaks for.
+        return blocks + [Paragraph(f"{as_text(probe.get('title'), 'This test')} named no carrier of "
+                                   "a sensitive category: no member's sensitive code stood out "
+                                   "against the non-members.", TextStyle.SMALL)]
     listed = named[:limit]
     rows = tuple((Code(as_text(c.get("ref"), "(no reference)")),
                   as_text(c.get("label") or c.get("category")), format_rank(c.get("rank")),
@@ -41,8 +44,10 @@ def carrier_blocks(probe: Mapping[str, Any], limit: int) -> list[Block]:
         header=("Member", "Category", "Rank", "Probability", "Best non-member rank", "Empirical p"),
         rows=rows, widths=(0.2, 0.3, 0.08, 0.12, 0.17, 0.13),
         align=(Align.LEFT, Align.LEFT, Align.RIGHT, Align.RIGHT, Align.RIGHT, Align.RIGHT),
-        caption=(f"{format_count(len(named))} member carrier(s) named, by keyed pseudonym: with every "
+        caption=(f"{format_count(len(named))} member carrier(s) named by "
+                 f"{as_text(probe.get('title'), 'this test')}, by keyed pseudonym: with every "
                  "sensitive code "
-                 "removed, the model ranks the member's code among its first codes after the rest "
-                 "of the record, above every non-member examined (rank 1: its first choice)"
+                 "removed, the model ranks the member's code among its first codes where the rest "
+                 "of the record gives the best cue for it, above every non-member examined (rank 1: "
+                 "its first choice)"
                  + (f"; {format_count(more)} more not listed here." if more > 0 else ".")))]
