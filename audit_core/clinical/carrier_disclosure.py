@@ -9,17 +9,11 @@ about; a random 100 of 150 leaves them out a third of the time.
 
 Figure (`disclosure_table`). For each examined record, one forward pass over the record
 with every sensitive code removed (`clinical.sensitive_signal.without`) and trailing stop
-tokens dropped. At every position of it the model gives a distribution of the next token;
-for each sensitive code the figure is read where the model gives that code its highest
-probability: that probability, and the code's rank there among the vocabulary's clinical
-codes (1: the code the model would add first; structural, start/stop and demographic
-tokens are not ranked). Every position, not only the end of the record: a diagnosis that
-a model memorised mid-record (the HIV code it learned to write after a member's third
-visit) is predicted right where the record held it, and read after the whole record it
-can rank low again. Every examined record is read the same way, carriers and the sampled
-others alike, so the contrast below compares like with like. No sampling: the same model
-and records give the same figure. A record longer than the context keeps its start token
-and its most recent codes.
+tokens dropped; the distribution of the next token after the whole remaining record is
+read at each sensitive code: its probability, and its rank among the vocabulary's
+clinical codes (1: the code the model would add first; structural, start/stop and
+demographic tokens are not ranked). No sampling: the same model and records give the same
+figure. A record longer than the context keeps its start token and its most recent codes.
 
 Naming (`carrier_figures`). A member carrier is named as a memorised diagnosis for one of
 its codes when, all three:
@@ -112,24 +106,14 @@ def disclosure_table(model, records: Sequence[np.ndarray], rows: np.ndarray, cod
             ids[b, :len(contexts[k])], mask[b, :len(contexts[k])] = contexts[k], 1
         logits = model.logits(ids, mask)
         for b, k in enumerate(part):
-            probability[k], rank[k] = _best_position(logits[b, :len(contexts[k])], codes, ranked)
+            last = np.asarray(logits[b, len(contexts[k]) - 1], dtype=np.float64)
+            shifted = last - last.max()
+            log_z = np.log(np.exp(shifted).sum())
+            probability[k] = np.exp(shifted[codes] - log_z)
+            # Ties count in the code's favour: rank 1 when nothing scores strictly higher.
+            rank[k] = 1 + (last[ranked][None, :] > last[codes][:, None]).sum(axis=1)
         start += len(part)
     return DisclosureTable(rows, codes, probability, rank)
-
-
-def _best_position(logits: np.ndarray, codes: np.ndarray,
-                   ranked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(probability, rank) of each code at the position where the model gives it the highest
-    probability; `logits` is (positions, vocabulary)."""
-    values = np.asarray(logits, dtype=np.float64)
-    shifted = values - values.max(axis=1, keepdims=True)
-    log_p = shifted[:, codes] - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    best = log_p.argmax(axis=0)  # per code: its best position
-    at_best = values[best]  # (codes, vocabulary): each code's distribution at its best position
-    chosen = at_best[np.arange(len(codes)), codes]
-    # Ties count in the code's favour: rank 1 when nothing scores strictly higher.
-    rank = 1 + (at_best[:, ranked] > chosen[:, None]).sum(axis=1)
-    return np.exp(log_p[best, np.arange(len(codes))]), rank
 
 
 def _context(ids: np.ndarray, removed: np.ndarray, layout: RecordLayout, limit: int) -> np.ndarray:
