@@ -2,7 +2,7 @@
 figures, their counts, the findings, and the verdict they move.
 
 The verdict. A named carrier (a member whose sensitive code the model ranks among its
-first codes from the rest of the record, above every non-member examined) is one
+first codes given the rest of the record, above every non-member examined) is one
 patient's diagnosis the model gives away: it moves T2 and T6 off PASS to WARN, a case
 for clinical review. One case has no stated error rate (with a handful of non-members its
 empirical p-value cannot be small), so it does not FAIL on its own. T2 FAILs on it only
@@ -114,15 +114,14 @@ def carrier_findings(figures: list[CarrierFigure], labels: Mapping[str, str], to
             f"{format_count(metrics['carriers_examined_members'])} members and "
             f"{format_count(metrics['carriers_examined_non_members'])} non-members. For each, the "
             "record with its sensitive codes removed was read once, and the rank and probability "
-            "of each sensitive code it carries as the next code, where the record gives the "
-            "model the best cue for it (the place the code was removed, or any other)."]
+            "of each sensitive code it carries as the next code after the whole record."]
     # Each named carrier in words once, under T2 (the sensitive-attribute test); T6 reads the
     # same carriers as a stratum and lists them in its table only.
     named = [f for f in figures if f.named] if test == "T2" else []
     for f in named:
         text.append(f"Named: a member carrying {labels.get(f.category, f.category)}: the model ranks "
                     f"the code {format_rank(f.rank)} (probability {format_probability(f.probability)}) "
-                    f"from the rest of the record; the best rank among the non-members carrying the "
+                    f"given the rest of the record; the best rank among the non-members carrying the "
                     f"category is {format_rank(f.best_other_rank)}, and no non-member examined gets a "
                     f"higher probability (empirical p = {format_p_value(f.p_value)}).")
     text.append(f"{test} names a member carrier when the model ranks their sensitive code among its "
