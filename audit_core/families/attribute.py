@@ -72,24 +72,6 @@ def sensitive_checks(folder: Path, audit: Audit) -> list[Check]:
             and (m.get("flagged_members") or 0) > (m.get("flagged_non_members") or 0)
             and p_value is not None and p_value < 0.05))
 
-    # The per-carrier disclosure figure (clinical/carrier_disclosure.py) names a memorised
-    # diagnosis without sampling: most planted members by their own record, no one by a
-    # model that never saw them. Half of the planted, not all: a planted code the model
-    # learned only next to its rare pair is read where the record gives the best cue, and
-    # two of the eight are outranked by a non-member carrier of the same category.
-    title = "Sensitive attributes: planted members' diagnoses named from their own record"
-    need_named = len(planted) // 2
-    expected = (f"at least {need_named} of {len(planted)} planted members named; more members "
-                "named than non-members standing out by the same rule")
-    if found is None:
-        checks.append(not_run("sensitive.carriers", title, expected))
-    else:
-        named, control = _named(found), found["metrics"].get("carriers_standing_out_non_members") or 0
-        checks.append(check("sensitive.carriers", title, expected,
-                            f"{len(named & planted)} of {len(planted)} planted members named "
-                            f"({len(named)} members in all); {control} non-members stand out",
-                            len(named & planted) >= need_named and len(named) > control))
-
     title = "Sensitive attributes: nothing found by a model that never saw these patients"
     expected = (f"pass or inconclusive; at most 1 of {len(planted)} planted members flagged, "
                 "none named")

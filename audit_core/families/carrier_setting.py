@@ -12,10 +12,10 @@ def carrier_top_rank() -> int:
     return param(
         3, label="Named carrier: code ranked at most", min=1, max=1_000_000,
         help="A member carrier of a sensitive category is named as a memorised diagnosis when "
-             "the model ranks their code among this many first codes, read where the rest of "
-             "their record (sensitive codes removed) gives the best cue for it, better than for "
-             "every non-member carrying the category (at least one), and no non-member examined "
-             "gets as high a probability of that code. A named member moves the verdict to WARN "
-             "at least.",
+             "the model ranks their code among this many first codes after the rest of their "
+             "record (sensitive codes removed), better than for every non-member carrying the "
+             "category (at least one), and no non-member examined gets as high a probability of "
+             "that code. A named "
+             "member moves the verdict to WARN at least.",
         anchor="product default: the code among the model's first three choices, above every "
                "non-member control")

@@ -22,13 +22,13 @@ from tests.meds.conftest import meds_plan
 from tests.meds.control_dataset import control_dataset, word_tokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
-PER_SPLIT, COPIES, EPOCHS = 40, 8, 8
+PER_SPLIT, COPIES, EPOCHS = 24, 6, 6
 
 
 @pytest.fixture(scope="module")
 def meds_control(tmp_path_factory) -> Path:
-    """A folder with `meds/` (40 train, 40 held_out subjects), `model/` (TINY, trained on
-    the train split 8 times over, so it memorizes it) and `plan.toml`."""
+    """A folder with `meds/` (24 train, 24 held_out subjects), `model/` (TINY, trained on
+    the train split 36 times over, so it memorizes it) and `plan.toml`."""
     from audit_core.tools.controls.export import export_model
     from audit_core.tools.controls.trainer import TINY, train_model
 
@@ -73,7 +73,7 @@ def test_run_end_to_end_on_a_meds_root(meds_control: Path) -> None:
     with open(out / "records.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert {r["id"] for r in rows if r["role"] == "members"} == {str(1000 + i) for i in range(PER_SPLIT)}
-    # The model saw the members 64 times (8 copies x 8 epochs) and never the held-out ones.
+    # The model saw the members 36 times (6 copies x 6 epochs) and never the held-out ones.
     loss = next(p for p in results["probes"] if p["id"] == "loss")
     assert loss["metrics"]["auc"] > 0.75, loss["metrics"]["auc"]
 
@@ -87,7 +87,7 @@ def test_inspect_data_shows_words_beside_tokens(meds_control: Path, capsys) -> N
         text + '\n[data.tokens]\nprefixes = {"DIAGNOSIS//ICD//10//" = "ICD10//"}\n', encoding="utf-8")
     assert main(["inspect", str(meds_control / "model"), "--data", str(plan)]) == 0
     shown = capsys.readouterr().out
-    assert "Members:     meds [train]: 40 records" in shown and "0 unknown to the tokenizer" in shown
+    assert f"Members:     meds [train]: {PER_SPLIT} records" in shown and "0 unknown to the tokenizer" in shown
     assert "members record 1:" in shown and "GENDER//" in shown and "<- unknown" not in shown
     assert main(["inspect", str(meds_control / "model"), "--data", str(plan.with_name("renamed.toml"))]) == 0
     renamed = capsys.readouterr().out

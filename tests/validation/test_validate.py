@@ -32,7 +32,7 @@ def test_validate_passes_without_torch_and_writes_the_certificate(validation_run
     assert {"installation.files", "installation.dependencies", "installation.execution_provider",
             "demo.planted", "demo.extraction", "negative.loss", "negative.extraction"} <= ids
     # Each probe family's control (family_answers), its memorizing side and its counterpart.
-    assert {"sensitive.files", "sensitive.planted", "sensitive.carriers", "sensitive.negative", "canaries.files",
+    assert {"sensitive.files", "sensitive.planted", "sensitive.negative", "canaries.files",
             "canaries.exposure", "canaries.negative", "notes.files", "notes.leakage",
             "notes.negative", "tabular.membership", "tabular.negative"} <= ids
     assert all(c["expected"] and c["observed"] for c in certificate["checks"])

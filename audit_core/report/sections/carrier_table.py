@@ -47,7 +47,6 @@ def carrier_blocks(probe: Mapping[str, Any], limit: int) -> list[Block]:
         caption=(f"{format_count(len(named))} member carrier(s) named by "
                  f"{as_text(probe.get('title'), 'this test')}, by keyed pseudonym: with every "
                  "sensitive code "
-                 "removed, the model ranks the member's code among its first codes where the rest "
-                 "of the record gives the best cue for it, above every non-member examined (rank 1: "
-                 "its first choice)"
+                 "removed, the model ranks the member's code among its first codes after the rest "
+                 "of the record, above every non-member examined (rank 1: its first choice)"
                  + (f"; {format_count(more)} more not listed here." if more > 0 else ".")))]
