@@ -221,6 +221,7 @@ def report_labels(report: Mapping[str, Any]) -> list[str]:
     from reportlab.graphics.shapes import Group, String
 
     from audit_core.report.pdf.figures import chart_drawing
+    from audit_core.report.sections.definitions import glossary
     from audit_core.report.sections.document import build_report
     from audit_core.report.sections.elements import Figure, Table
 
@@ -244,6 +245,9 @@ def report_labels(report: Mapping[str, Any]) -> list[str]:
     sections = build_report(report).sections
     labels = [text for figure in blocks(sections, Figure) for chart in figure.charts
               for text in texts(chart_drawing(chart, 240.0, "Helvetica"))]
+    # The glossary's definitions are the tool's own words, the same in every report ("a 1%
+    # FPR is one false alarm per 100 patients"): their numbers are not the audit's figures.
+    labels += [definition for _term, definition in glossary()]
     for table in blocks(sections, Table):
         columns = [i for i, title in enumerate(table.header or ()) if title in NUMBERING_COLUMNS]
         labels += [row[i] for row in table.rows for i in columns if isinstance(row[i], str)]
