@@ -45,7 +45,7 @@ from audit_core.models.tokenizer_loading import (
     unknown_token_id,
 )
 from audit_core.passes import chunked_scoring
-from audit_core.passes.chunked_scoring import ReducedScores, Reducer
+from audit_core.passes.chunked_scoring import ReducedScores, Reducer, token_level_reducer
 from audit_core.passes.precision_agreement import runtime_facts
 from audit_core.passes.token_scores import TokenScores
 from audit_core.plan.parsing import AuditPlan
@@ -140,7 +140,7 @@ def _scoring_pass(scorers: list[OnnxCausalLM], selected: list[tuple[Probe, objec
     chunk. The reference model (scorers[1]) scores each chunk too, on the same ids.
     `events`: the records' own events, for a model with side inputs (None otherwise)."""
     broken: set[str] = set()  # probes whose reduction of the scoring pass crashed
-    reducers = {p.id: _guarded(p, c, broken) for p, c in selected if p.needs.token_scores}
+    reducers = {p.id: _guarded(p, c, broken, token_ids) for p, c in selected if p.needs.token_scores}
     scored: dict[Role, ReducedScores] = {}
     cancelled = False
     for i, role in enumerate(Role):
@@ -169,15 +169,18 @@ def _scoring_failed(exc: BaseException, model: str, file: str) -> ModelError:
                       "model.context_length to what the model was trained on")
 
 
-def _guarded(probe: Probe, config: object, broken: set[str]) -> Reducer:
-    """The probe's `reduce`; a crash in it marks the probe broken (shown as not assessed,
-    like a crash in `run`) instead of sinking the whole scoring pass."""
+def _guarded(probe: Probe, config: object, broken: set[str],
+             token_ids: Mapping[Role, Sequence[np.ndarray]]) -> Reducer:
+    """The probe's `reduce` (or the reducer its `reducer` builds from both cohorts' ids); a
+    crash in it marks the probe broken (shown as not assessed, like a crash in `run`)
+    instead of sinking the whole scoring pass."""
     token_level = cast(TokenLevelProbe, probe)  # selected for its needs.token_scores
+    inner = token_level_reducer(token_level, config, token_ids)
 
     def reduce(target: TokenScores, reference: TokenScores | None) -> np.ndarray:
         if probe.id not in broken:
             try:
-                return token_level.reduce(config, target, reference)
+                return inner(target, reference)
             except (Cancelled, MnemoscopeError):
                 raise
             except Exception:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -64,7 +64,7 @@ def score_streamed(scorers: Sequence[Any], token_ids: Sequence[np.ndarray],
                 checkpoint, f"scores/{i}/{unit}/{start}",
                 lambda: score_tokens(scorer, chunk, batch_size=batch_size, pad_id=pad_id, progress=step,
                                      events=chunk_events),
-                encode_scores, decode_scores))
+                encode_scores, decode_scores).with_targets(chunk))
         target, reference = scored[0], (scored[1] if len(scored) > 1 else None)
         for name, reduce in reducers.items():
             kept[name].append(np.asarray(reduce(target, reference), dtype=np.float64))
@@ -80,9 +80,24 @@ def mean_logprobs(scores: TokenScores) -> np.ndarray:
     return np.array([float(lp.mean()) for lp in scores.logprobs])
 
 
+def token_level_reducer(probe: Any, config: Any,
+                        token_ids: Mapping[Any, Sequence[np.ndarray]]) -> Reducer:
+    """What reduces each chunk for `probe`: its `reducer(config, token_ids)` when it has one
+    (a reduction that needs both cohorts' ids before the pass, e.g. a token-frequency table
+    built from the non-members), else its `reduce` with `config`."""
+    build = getattr(probe, "reducer", None)
+    if build is not None:
+        return cast(Reducer, build(config, token_ids))
+    return lambda target, reference: probe.reduce(config, target, reference)
+
+
 def reduce_all(probe: Any, config: Any, scores: Mapping[Any, TokenScores],
-               reference: Mapping[Any, TokenScores] | None = None) -> dict[Any, np.ndarray]:
-    """A probe's reduction of whole passes already held in memory (tests, small tools)."""
-    return {role: np.asarray(probe.reduce(config, s, reference[role] if reference else None),
-                             dtype=np.float64)
+               reference: Mapping[Any, TokenScores] | None = None,
+               token_ids: Mapping[Any, Sequence[np.ndarray]] | None = None) -> dict[Any, np.ndarray]:
+    """A probe's reduction of whole passes already held in memory (tests, small tools).
+    `token_ids`: the cohorts' ids, for a probe with a `reducer` (required then)."""
+    if getattr(probe, "reducer", None) is not None and token_ids is None:
+        raise ValueError(f"{probe.id} builds its reducer from the cohorts' token ids: pass token_ids")
+    reduce = token_level_reducer(probe, config, token_ids or {})
+    return {role: np.asarray(reduce(s, reference[role] if reference else None), dtype=np.float64)
             for role, s in scores.items()}

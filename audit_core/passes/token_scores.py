@@ -10,7 +10,7 @@ exactly once, with at least half a context of history once the first window is f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,6 +36,14 @@ class TokenScores:
     means: tuple[np.ndarray, ...]
     stds: tuple[np.ndarray, ...]
     windows: np.ndarray  # (n,) number of windows each record was scored in
+    # The token ids those positions predict (each record's ids[1:]), for reducers that weigh a
+    # token by what it is (a frequency table, a template). Not checkpointed: the ids are the
+    # records' own, and chunked_scoring puts them back on a resumed chunk (`with_targets`).
+    targets: tuple[np.ndarray, ...] = ()
+
+    def with_targets(self, token_ids: Sequence[np.ndarray]) -> TokenScores:
+        """These scores with the ids they predict, from the records they were scored on."""
+        return replace(self, targets=tuple(np.asarray(ids[1:]) for ids in token_ids))
 
     @property
     def tokens(self) -> int:
@@ -133,7 +141,7 @@ def score_tokens(model: OnnxCausalLM, token_ids: Sequence[np.ndarray], *, batch_
             counts[w.record] += 1
         progress.advance((done + 1) / len(batches), "scoring tokens")
     return TokenScores(logprobs=tuple(logprobs), means=tuple(means), stds=tuple(stds),
-                       windows=counts)
+                       windows=counts).with_targets(token_ids)
 
 
 def _batch_stats(logits: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -209,3 +209,10 @@ class TokenLevelProbe(Probe, Protocol):
     of the same chunk, or None without a reference model."""
 
     def reduce(self, config: Any, target: TokenScores, reference: TokenScores | None) -> np.ndarray: ...
+
+# A TokenLevelProbe whose reduction needs both cohorts' token ids before the pass (a frequency
+# table of the non-members' tokens, say) also defines
+#     reducer(config, token_ids: Mapping[Role, Sequence[np.ndarray]]) -> Reducer
+# returning the (target, reference) -> values function used instead of `reduce`
+# (passes/chunked_scoring.token_level_reducer). `TokenScores.targets` holds each record's
+# predicted ids, aligned with its logprobs.
