@@ -10,6 +10,7 @@ from audit_core.probes.calibrated_modified_entropy import CalibratedModifiedEntr
 from audit_core.probes.canary_exposure import CanaryExposure
 from audit_core.probes.confidence import Confidence
 from audit_core.probes.embedding_distance import EmbeddingDistance
+from audit_core.probes.elicitation import Elicitation
 from audit_core.probes.embedding_probe import EmbeddingProbe
 from audit_core.probes.entropy import Entropy
 from audit_core.probes.extraction import Extraction
@@ -30,6 +31,7 @@ from audit_core.probes.zlib import Zlib
 
 # Probes that need a reference model (needs.reference) run only when the plan names one.
 PROBES: tuple[Probe, ...] = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(), Extraction(),
+          Elicitation(),  # notes: a patient's other identifiers asked for from known ones (ProPILE)
           # Code records (EHR foundation models): Tonekaboni et al. 2025, T1 and T2.
           Trajectory(), SensitiveAttributes(),
           # Identifiers and canaries: notes-only (needs.text_records) and plan-only (needs.canaries).

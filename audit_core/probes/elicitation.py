@@ -1,0 +1,181 @@
+"""Identifier elicitation: does knowing a little about a patient get the model to write the rest?
+
+After ProPILE (Kim et al., "ProPILE: Probing Privacy Leakage in Large Language Models",
+NeurIPS 2023): an attacker who knows N-1 of a person's identifiers writes them into a prompt
+and asks the model for the N-th. Here the attacker knows one or two of a patient's
+identifiers (tier 1: the name; tier 2: the name and the date of birth, or the name and a
+visit date, the routine metadata from which a 2026 study recovered verbatim notes) and
+writes them the way the hospital's notes do, ending with the cue of one withheld identifier
+(`elicitation_prompts`). The model continues, greedy by default (ProPILE's exact-match
+setting) or with a few samples (its extraction likelihood over k samples).
+
+A leak is a withheld identifier of that very patient in the continuation, detected and
+normalised as identifier leakage does (`audit_core.identifiers`). Members (patients the
+model was trained on) are compared with non-members (the control: a model that never saw a
+patient writes their MRN only by chance): leak rates per tier with exact intervals, per
+withheld category, and a one-sided Fisher test whose verdict follows the identifiers family.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from audit_core.data.cohort import Role
+from audit_core.errors import PlanError
+from audit_core.families import Family
+from audit_core.identifiers.detector import DIRECT
+from audit_core.identifiers.index import namespaced
+from audit_core.identifiers.masking import masked
+from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
+from audit_core.probes.elicitation_assessment import assess
+from audit_core.probes.elicitation_prompts import TIERS, read_note, tier_prompts
+from audit_core.probes.identifier_leakage import _new_identifiers
+from audit_core.probes.sampled_records import sample_continuations, stop_ids
+from audit_core.results.verdicts import Verdict
+from audit_core.settings import param
+
+_EXAMPLES_PER_CATEGORY = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ElicitationConfig:
+    max_records: int = param(200, label="Patients examined per cohort (at most)", min=1,
+                             max=10_000_000,
+                             help="A seeded draw of the records whose note names the patient; "
+                                  "each gets one prompt per withheld identifier and tier.")
+    new_tokens: int = param(32, label="Generated tokens per prompt", min=1, max=100_000,
+                            help="An identifier follows its cue at once; the open query (known "
+                                 "identifiers alone) reads on through the next ones.")
+    cue_chars: int = param(40, label="Note words kept before each identifier (characters)",
+                           min=0, max=10_000,
+                           help="The cue of each identifier in the prompt (\"MRN\", \"DOB\"), "
+                                "taken from the patient's own note, within its clause.")
+    temperature: float = param(0.0, label="Sampling temperature", min=0.0, max=5.0,
+                               help="0 is greedy decoding (one continuation per prompt).",
+                               anchor="Kim et al. 2023 (ProPILE): exact match under greedy decoding")
+    samples_per_prompt: int = param(1, label="Samples per prompt (temperature above 0)", min=1,
+                                    max=1000,
+                                    anchor="Kim et al. 2023 (ProPILE): extraction likelihood over "
+                                           "k sampled continuations")
+    top_p: float = param(0.95, label="Nucleus (top-p) mass", min=0.01, max=1.0)
+    batch_size: int = param(64, label="Sequences per batch", min=1, max=4096)
+
+
+@dataclass
+class Attempt:
+    """One patient at one tier: what the prompts withheld, and what came back."""
+
+    role: Role
+    row: int
+    tier: str
+    withheld: dict[tuple[str, str], str]  # namespaced key -> category in the note
+    leaked: set[tuple[str, str]] = field(default_factory=set)
+    generations: int = 0
+
+    def categories(self, keys) -> set[str]:
+        return {self.withheld[k] for k in keys}
+
+    @property
+    def direct(self) -> bool:
+        return bool(self.categories(self.leaked) & DIRECT)
+
+
+class Elicitation:
+    id = "elicitation"
+    title = "Identifier elicitation from known identifiers"
+    family = Family.IDENTIFIERS
+    question = ("Can someone who knows a patient's name, and perhaps their date of birth or a "
+                "visit date, get the model to write the patient's other identifiers, more often "
+                "for its training patients than for patients it never saw?")
+    citation = "Kim et al., NeurIPS 2023 (ProPILE)"
+    config_type = ElicitationConfig
+    needs = Needs(generation=True, text_records=True)
+    weight = 8.0
+
+    def validate(self, config: ElicitationConfig, context_length: int) -> None:
+        if config.new_tokens >= context_length:
+            raise PlanError(f"'probes.elicitation': new_tokens = {config.new_tokens} leaves no room "
+                            f"for a prompt in the model's context of {context_length} tokens")
+
+    def run(self, config: ElicitationConfig, ctx: ProbeContext) -> ProbeOutcome:
+        if ctx.columns is not None and ctx.columns.kind != "text":
+            return _not_applicable(ctx)
+        model, tokenizer = ctx.causal_lm(), ctx.text_tokenizer()
+        stops = stop_ids(tokenizer)
+        ctx.progress.advance(0.0, "building prompts from known identifiers")
+        examined: dict[Role, list[int]] = {}
+        attempts: list[Attempt] = []
+        jobs: list[tuple[int, np.ndarray]] = []  # (attempt, prompt ids)
+        too_long = 0
+        room = model.context_length - config.new_tokens
+        for role in Role:
+            examined[role] = []
+            texts = ctx.cohorts[role].sequences
+            for row in ctx.rng.permutation(len(texts)):
+                if len(examined[role]) >= config.max_records:
+                    break
+                note = read_note(texts[row])
+                if note.name is None:
+                    continue
+                examined[role].append(int(row))
+                for tier in TIERS:
+                    prompts = tier_prompts(note, tier, config.cue_chars)
+                    if prompts is None:
+                        continue
+                    encoded = [_encode(tokenizer, p, stops) for p in prompts.prompts]
+                    fits = [ids for ids in encoded if len(ids) <= room]
+                    too_long += len(encoded) - len(fits)
+                    if fits:
+                        jobs += [(len(attempts), ids) for ids in fits]
+                        attempts.append(Attempt(role, int(row), tier, prompts.withheld))
+        greedy = config.temperature == 0.0
+        drawn = sample_continuations(
+            model, [ids for _, ids in jobs], steps=config.new_tokens,
+            n=1 if greedy else config.samples_per_prompt, rng=ctx.rng,
+            temperature=config.temperature, top_p=config.top_p, stops=stops,
+            batch_size=config.batch_size, progress=ctx.progress.slice(0.0, 0.95),
+            message="eliciting identifiers from known ones") if jobs else []
+        examples: dict[str, list[str]] = defaultdict(list)
+        for (index, prompt), samples in zip(jobs, drawn):
+            attempt = attempts[index]
+            for sample in samples:
+                attempt.generations += 1
+                for d in _new_identifiers(tokenizer, prompt, sample):
+                    key = namespaced(d)
+                    if key not in attempt.withheld:
+                        continue
+                    attempt.leaked.add(key)
+                    category = attempt.withheld[key]
+                    if attempt.role is Role.MEMBERS and len(examples[category]) < _EXAMPLES_PER_CATEGORY:
+                        examples[category].append(masked(category, d.value))
+        ctx.progress.advance(1.0, "counting elicited identifiers")
+        return assess(ctx, attempts, examined, examples, prompts=len(jobs), too_long=too_long)
+
+
+def _encode(tokenizer: Tokenizer, text: str, stops: list[int]) -> np.ndarray:
+    """The prompt as the model reads a record's start: with its start token, without the
+    end token the tokenizer closes every encoding with."""
+    ids = list(tokenizer.encode(text, add_special_tokens=True).ids)
+    while ids and ids[-1] in stops:
+        ids.pop()
+    return np.asarray(ids, dtype=np.int64)
+
+
+def _not_applicable(ctx: ProbeContext) -> ProbeOutcome:
+    """Code records hold no names or notes to write a prompt from (the plan check leaves this
+    probe out of a code audit before the run; this guards a direct call)."""
+    kind = ctx.columns.kind if ctx.columns is not None else "unknown"
+    ctx.progress.advance(0.0, "not applicable")
+    ctx.progress.advance(1.0, "not applicable")
+    return ProbeOutcome(
+        verdict=Verdict.INCONCLUSIVE,
+        headline=Headline(label="Not applicable", value=None,
+                          text=f"not applicable to records of kind '{kind}'"),
+        metrics={"applicable": False},
+        findings=(f"Identifier elicitation applies to clinical notes (data.columns.kind = \"text\"); "
+                  f"these records are of kind '{kind}', so nothing was generated.",),
+        scores={role: np.full(len(ctx.cohorts[role]), np.nan) for role in Role})
