@@ -38,7 +38,7 @@ from audit_core.probes.sampled_records import sample_continuations, stop_ids
 from audit_core.results.verdicts import Verdict
 from audit_core.settings import param
 
-_EXAMPLES_PER_CATEGORY = 3
+_EXAMPLES_PER_CATEGORY = 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

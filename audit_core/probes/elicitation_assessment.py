@@ -21,7 +21,7 @@ from audit_core.data.cohort import Role
 from audit_core.families.identifiers import IdentifierThresholds
 from audit_core.identifiers.detector import CATEGORIES
 from audit_core.probes.base import Headline, ProbeContext, ProbeOutcome
-from audit_core.probes.elicitation_prompts import TIER_LABELS, TIERS
+from audit_core.probes.elicitation_prompts import TIER_WORDS, TIERS
 from audit_core.results.figures import format_count, format_p_value, format_percent, format_rate, format_share
 from audit_core.results.verdicts import Verdict
 from audit_core.stats.intervals import clopper_pearson, fisher_greater
@@ -74,7 +74,7 @@ def assess(ctx: ProbeContext, attempts: Sequence[Attempt], examined: Mapping[Rol
     for i, tier in enumerate(TIERS):
         if tiers["eligible_members"][i] or tiers["eligible_non_members"][i]:
             findings.append(
-                f"{TIER_LABELS[tier]}: {format_share(tiers['leaked_members'][i], tiers['eligible_members'][i])} "
+                f"{TIER_WORDS[tier]}, {format_share(tiers['leaked_members'][i], tiers['eligible_members'][i])} "
                 f"members got back a withheld identifier of their own, against "
                 f"{format_share(tiers['leaked_non_members'][i], tiers['eligible_non_members'][i])} "
                 f"non-members (one-sided Fisher p = {_p(tiers['p_value'][i])}).")
@@ -85,13 +85,11 @@ def assess(ctx: ProbeContext, attempts: Sequence[Attempt], examined: Mapping[Rol
         f"at least one withheld identifier; {format_count(m_direct)} members and "
         f"{format_count(len(direct[Role.NON_MEMBERS]))} non-members a direct one (p = "
         f"{_p(metrics['direct_leak_p_value'])}), from {format_count(prompts)} prompts.")
-    for c, cat in enumerate(CATEGORIES):
-        total = sum(categories[f"{tier}:leaked_members"][c] for tier in TIERS)
-        if total and examples.get(cat):
-            # Worded so that the report's redaction finds nothing to mask: the category id,
-            # no capitalised runs.
-            findings.append(f"In category {cat}, members got it back {format_count(total)} times "
-                            f"(patients per tier, over the tiers); masked: {', '.join(examples[cat])}.")
+    shown = [examples[cat][0] for cat in CATEGORIES if examples.get(cat)]
+    if shown:
+        # The counts per category are in the probe's table; one masked example each here.
+        # Worded so that the report's redaction finds nothing to mask (no capitalised runs).
+        findings.append(f"What members got back, one masked example per category: {', '.join(shown)}.")
     if too_long:
         findings.append(f"{format_count(too_long)} prompts left no room for the continuation in the "
                         "model's context and were not asked.")

@@ -27,8 +27,11 @@ from audit_core.identifiers.index import namespaced
 
 # Knowledge tiers, in the order they are reported: what the attacker knows of the patient.
 TIERS = ("tier1_name", "tier2_name_dob", "tier2_name_visit")
-TIER_LABELS = {"tier1_name": "Tier 1: name", "tier2_name_dob": "Tier 2: name and date of birth",
-               "tier2_name_visit": "Tier 2: name and visit date"}
+# As the findings open a sentence (no colon after "date of birth": the report's
+# redaction would read what follows as a birth date).
+TIER_WORDS = {"tier1_name": "Knowing only the name (tier 1)",
+              "tier2_name_dob": "Knowing the name and the date of birth (tier 2)",
+              "tier2_name_visit": "Knowing the name and a visit date (tier 2)"}
 
 _DOB_CUE = re.compile(r"(?i)(?:\bDOB|\bD\.O\.B\.?|\bdate\s+of\s+birth|\bbirth\s*date|\bborn(?:\s+on)?)\W{0,3}$")
 _OTHER_PERSON = re.compile(r"(?i)\b(?:dr|son|daughter|wife|husband|mother|father)\b\.?\s*:?\s*$")

@@ -35,6 +35,8 @@ SIGNALS = {
     "perturbation": "Sensitive signal of a flagged patient's prompt as one identifier is varied",
     "vulnerable_subgroups": "Membership AUC and sensitive disclosure per stratum against the whole cohort",
     "identifier_leakage": "Identifiers detected in generated text, matched to the cohorts",
+    "elicitation": "Prompts written from one or two of a patient's identifiers in the form of "
+                   "their note; their withheld identifiers looked for in the continuation",
     "canary_exposure": "Rank of each inserted secret among every alternative",
 }
 

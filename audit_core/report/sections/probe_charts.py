@@ -25,6 +25,7 @@ from typing import Any
 from audit_core.families import Family
 
 from .elements import Interval, IntervalChart, StackedBar, StackedBarChart
+from .elicitation_table import elicitation_chart
 from .values import as_list, as_mapping, as_text, humanize, is_number
 
 CATEGORY_PREFIX = "category:"
@@ -68,6 +69,8 @@ def interval_chart(probe: Mapping[str, Any]) -> IntervalChart | None:
         return _reidentification(as_mapping(probe.get("metrics")))
     if family == Family.SUBGROUPS:
         return _strata([as_mapping(g) for g in as_list(probe.get("subgroups"))])
+    if family == Family.IDENTIFIERS:
+        return elicitation_chart(probe)
     if family == Family.EMBEDDING:
         return _hidden_states(as_mapping(probe.get("metrics")), as_mapping(probe.get("thresholds")))
     return None

@@ -28,6 +28,7 @@ from .elements import (
     Table,
     TextStyle,
 )
+from .elicitation_table import elicitation_blocks
 from .metrics import metric_rows
 from .privacy_tables import privacy_blocks
 from .probe_charts import CATEGORY_PREFIX, tier_name
@@ -91,7 +92,7 @@ def probe_section(probe: Mapping[str, Any], number: str) -> Section:
 def specific_blocks(probe: Mapping[str, Any]) -> list[Block]:
     """The probe's own table (T1 tiers, T2 categories, identifiers, canaries, T6 strata);
     empty for a probe whose metrics table is its evidence."""
-    blocks = privacy_blocks(probe) + clinical_blocks(probe)
+    blocks = privacy_blocks(probe) + elicitation_blocks(probe) + clinical_blocks(probe)
     if is_vulnerable_probe(probe) and as_list(probe.get("subgroups")):
         blocks.append(vulnerable_table(probe))
     return blocks
