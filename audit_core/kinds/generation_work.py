@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from audit_core.clinical.record_layout import parse_tiers
+from audit_core.probes.elicitation_prompts import TIERS
 
 # Measured time / counted decoding time on the demo (see the module docstring); a probe
 # not listed has no extra cost beyond its decoding.
@@ -45,6 +46,10 @@ OVERHEAD = {
 # steps, the sex swap, identifier removals): about this many prompts per patient on the
 # demo's records (prompt_variants.py; counted on the demo's cohorts).
 PERTURBATION_PROMPTS_PER_CASE = 12
+# Elicitation asks one open query and one per withheld identifier for each patient and
+# knowledge tier: about this many per patient and tier on the notes control (3,045 prompts
+# for 120 patients and 3 tiers; a note with fewer identifiers asks fewer).
+ELICITATION_PROMPTS_PER_TIER = 8.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +126,14 @@ def _vulnerable(config: Any, lengths: Sequence[np.ndarray], context_length: int)
                     _per_call(config, config.samples, prompts))
 
 
+def _elicitation(config: Any, lengths: Sequence[np.ndarray], context_length: int) -> Decoding:
+    greedy = config.temperature == 0
+    samples = 1 if greedy else config.samples_per_prompt
+    prompts = _rows(config, lengths) * len(TIERS) * ELICITATION_PROMPTS_PER_TIER
+    return Decoding(prompts * samples * config.new_tokens, _per_call(config, samples, prompts),
+                    greedy=greedy)
+
+
 _COUNTS = {
     "extraction": _extraction,
     "trajectory": _tiered("probes.trajectory.tiers"),
@@ -128,4 +141,5 @@ _COUNTS = {
     "reidentification": _reidentification,
     "perturbation": _perturbation,
     "vulnerable_subgroups": _vulnerable,
+    "elicitation": _elicitation,
 }

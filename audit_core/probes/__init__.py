@@ -9,8 +9,8 @@ from audit_core.probes.calibrated_entropy import CalibratedEntropy
 from audit_core.probes.calibrated_modified_entropy import CalibratedModifiedEntropy
 from audit_core.probes.canary_exposure import CanaryExposure
 from audit_core.probes.confidence import Confidence
-from audit_core.probes.embedding_distance import EmbeddingDistance
 from audit_core.probes.elicitation import Elicitation
+from audit_core.probes.embedding_distance import EmbeddingDistance
 from audit_core.probes.embedding_probe import EmbeddingProbe
 from audit_core.probes.entropy import Entropy
 from audit_core.probes.extraction import Extraction

@@ -19,7 +19,7 @@ withheld category, and a one-sided Fisher test whose verdict follows the identif
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -27,11 +27,10 @@ from tokenizers import Tokenizer
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
 from audit_core.families import Family
-from audit_core.identifiers.detector import DIRECT
 from audit_core.identifiers.index import namespaced
 from audit_core.identifiers.masking import masked
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
-from audit_core.probes.elicitation_assessment import assess
+from audit_core.probes.elicitation_assessment import Attempt, assess
 from audit_core.probes.elicitation_prompts import TIERS, read_note, tier_prompts
 from audit_core.probes.identifier_leakage import _new_identifiers
 from audit_core.probes.sampled_records import sample_continuations, stop_ids
@@ -63,25 +62,6 @@ class ElicitationConfig:
                                            "k sampled continuations")
     top_p: float = param(0.95, label="Nucleus (top-p) mass", min=0.01, max=1.0)
     batch_size: int = param(64, label="Sequences per batch", min=1, max=4096)
-
-
-@dataclass
-class Attempt:
-    """One patient at one tier: what the prompts withheld, and what came back."""
-
-    role: Role
-    row: int
-    tier: str
-    withheld: dict[tuple[str, str], str]  # namespaced key -> category in the note
-    leaked: set[tuple[str, str]] = field(default_factory=set)
-    generations: int = 0
-
-    def categories(self, keys) -> set[str]:
-        return {self.withheld[k] for k in keys}
-
-    @property
-    def direct(self) -> bool:
-        return bool(self.categories(self.leaked) & DIRECT)
 
 
 class Elicitation:

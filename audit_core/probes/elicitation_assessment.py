@@ -12,24 +12,41 @@ of direct identifiers per generation is bounded below the family's ceiling.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from audit_core.data.cohort import Role
 from audit_core.families.identifiers import IdentifierThresholds
-from audit_core.identifiers.detector import CATEGORIES
+from audit_core.identifiers.detector import CATEGORIES, DIRECT
 from audit_core.probes.base import Headline, ProbeContext, ProbeOutcome
 from audit_core.probes.elicitation_prompts import TIER_WORDS, TIERS
 from audit_core.results.figures import format_count, format_p_value, format_percent, format_rate, format_share
 from audit_core.results.verdicts import Verdict
 from audit_core.stats.intervals import clopper_pearson, fisher_greater
 
-if TYPE_CHECKING:
-    from audit_core.probes.elicitation import Attempt
-
 _SIDES = ((Role.MEMBERS, "members"), (Role.NON_MEMBERS, "non_members"))
+
+
+@dataclass
+class Attempt:
+    """One patient at one tier: what the prompts withheld, and what came back."""
+
+    role: Role
+    row: int
+    tier: str
+    withheld: dict[tuple[str, str], str]  # namespaced key -> category in the note
+    leaked: set[tuple[str, str]] = field(default_factory=set)
+    generations: int = 0
+
+    def categories(self, keys: Iterable[tuple[str, str]]) -> set[str]:
+        return {self.withheld[k] for k in keys}
+
+    @property
+    def direct(self) -> bool:
+        return bool(self.categories(self.leaked) & DIRECT)
 
 
 def _rate(metrics: dict[str, Any], name: str, hits: int, n: int) -> None:

@@ -135,3 +135,16 @@ def test_the_report_draws_the_tiers_and_categories_from_the_result(runs) -> None
     chart = elicitation_table.elicitation_chart(probe)
     assert isinstance(chart, IntervalChart) and len(chart.rows) == 2 * len(TIERS)
     assert elicitation_table.elicitation_blocks({"curves": {}}) == []
+
+
+def test_the_time_estimate_counts_the_prompts_of_every_tier() -> None:
+    from audit_core.kinds.generation_work import ELICITATION_PROMPTS_PER_TIER, decoding_of
+
+    config = dataclasses.replace(PROBES_BY_ID["elicitation"].config_type(), max_records=50)
+    lengths = [np.full(60, 40), np.full(30, 40)]  # 50 + 30 patients examined
+    work = decoding_of("elicitation", config, lengths, 128)
+    assert work is not None and work.greedy
+    assert work.row_steps == 80 * len(TIERS) * ELICITATION_PROMPTS_PER_TIER * config.new_tokens
+    sampled = decoding_of("elicitation", dataclasses.replace(config, temperature=0.7, samples_per_prompt=4),
+                          lengths, 128)
+    assert sampled is not None and not sampled.greedy and sampled.row_steps == 4 * work.row_steps
