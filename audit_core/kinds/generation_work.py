@@ -129,9 +129,10 @@ def _vulnerable(config: Any, lengths: Sequence[np.ndarray], context_length: int)
 def _elicitation(config: Any, lengths: Sequence[np.ndarray], context_length: int) -> Decoding:
     greedy = config.temperature == 0
     samples = 1 if greedy else config.samples_per_prompt
-    prompts = _rows(config, lengths) * len(TIERS) * ELICITATION_PROMPTS_PER_TIER
-    return Decoding(prompts * samples * config.new_tokens, _per_call(config, samples, prompts),
-                    greedy=greedy)
+    attempts = _rows(config, lengths) * len(TIERS)  # one open query each, the rest after a cue
+    queries = attempts * (ELICITATION_PROMPTS_PER_TIER - 1)
+    steps = attempts * config.new_tokens + queries * config.query_tokens
+    return Decoding(steps * samples, _per_call(config, samples, attempts + queries), greedy=greedy)
 
 
 _COUNTS = {

@@ -19,7 +19,7 @@ withheld category, and a one-sided Fisher test whose verdict follows the identif
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -31,7 +31,7 @@ from audit_core.identifiers.index import namespaced
 from audit_core.identifiers.masking import masked
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.elicitation_assessment import Attempt, assess
-from audit_core.probes.elicitation_prompts import TIERS, read_note, tier_prompts
+from audit_core.probes.elicitation_prompts import TIERS, NoteIdentifiers, read_note, tier_prompts
 from audit_core.probes.identifier_leakage import _new_identifiers
 from audit_core.probes.sampled_records import sample_continuations, stop_ids
 from audit_core.results.verdicts import Verdict
@@ -46,9 +46,13 @@ class ElicitationConfig:
                              max=10_000_000,
                              help="A seeded draw of the records whose note names the patient; "
                                   "each gets one prompt per withheld identifier and tier.")
-    new_tokens: int = param(32, label="Generated tokens per prompt", min=1, max=100_000,
-                            help="An identifier follows its cue at once; the open query (known "
-                                 "identifiers alone) reads on through the next ones.")
+    new_tokens: int = param(32, label="Generated tokens after the known identifiers", min=1, max=100_000,
+                            help="After the open query (the known identifiers alone), which reads "
+                                 "on through the note's next identifiers.")
+    query_tokens: int = param(12, label="Generated tokens after a withheld identifier's cue",
+                              min=1, max=100_000,
+                              help="The queried identifier follows its cue at once (an MRN, a "
+                                   "phone number): a short continuation is enough.")
     cue_chars: int = param(40, label="Note words kept before each identifier (characters)",
                            min=0, max=10_000,
                            help="The cue of each identifier in the prompt (\"MRN\", \"DOB\"), "
@@ -77,9 +81,10 @@ class Elicitation:
     weight = 8.0
 
     def validate(self, config: ElicitationConfig, context_length: int) -> None:
-        if config.new_tokens >= context_length:
-            raise PlanError(f"'probes.elicitation': new_tokens = {config.new_tokens} leaves no room "
-                            f"for a prompt in the model's context of {context_length} tokens")
+        for name in ("new_tokens", "query_tokens"):
+            if getattr(config, name) >= context_length:
+                raise PlanError(f"'probes.elicitation': {name} = {getattr(config, name)} leaves no "
+                                f"room for a prompt in the model's context of {context_length} tokens")
 
     def run(self, config: ElicitationConfig, ctx: ProbeContext) -> ProbeOutcome:
         if ctx.columns is not None and ctx.columns.kind != "text":
@@ -87,53 +92,72 @@ class Elicitation:
         model, tokenizer = ctx.causal_lm(), ctx.text_tokenizer()
         stops = stop_ids(tokenizer)
         ctx.progress.advance(0.0, "building prompts from known identifiers")
-        examined: dict[Role, list[int]] = {}
-        attempts: list[Attempt] = []
-        jobs: list[tuple[int, np.ndarray]] = []  # (attempt, prompt ids)
-        too_long = 0
-        room = model.context_length - config.new_tokens
+        asked = _Asked()
         for role in Role:
-            examined[role] = []
             texts = ctx.cohorts[role].sequences
             for row in ctx.rng.permutation(len(texts)):
-                if len(examined[role]) >= config.max_records:
+                if len(asked.examined[role]) >= config.max_records:
                     break
-                note = read_note(texts[row])
-                if note.name is None:
-                    continue
-                examined[role].append(int(row))
-                for tier in TIERS:
-                    prompts = tier_prompts(note, tier, config.cue_chars)
-                    if prompts is None:
-                        continue
-                    encoded = [_encode(tokenizer, p, stops) for p in prompts.prompts]
-                    fits = [ids for ids in encoded if len(ids) <= room]
-                    too_long += len(encoded) - len(fits)
-                    if fits:
-                        jobs += [(len(attempts), ids) for ids in fits]
-                        attempts.append(Attempt(role, int(row), tier, prompts.withheld))
+                asked.add(config, role, int(row), read_note(texts[row]), tokenizer, stops,
+                          model.context_length)
         greedy = config.temperature == 0.0
-        drawn = sample_continuations(
-            model, [ids for _, ids in jobs], steps=config.new_tokens,
-            n=1 if greedy else config.samples_per_prompt, rng=ctx.rng,
-            temperature=config.temperature, top_p=config.top_p, stops=stops,
-            batch_size=config.batch_size, progress=ctx.progress.slice(0.0, 0.95),
-            message="eliciting identifiers from known ones") if jobs else []
         examples: dict[str, list[str]] = defaultdict(list)
-        for (index, prompt), samples in zip(jobs, drawn):
-            attempt = attempts[index]
-            for sample in samples:
-                attempt.generations += 1
-                for d in _new_identifiers(tokenizer, prompt, sample):
-                    key = namespaced(d)
-                    if key not in attempt.withheld:
-                        continue
-                    attempt.leaked.add(key)
-                    category = attempt.withheld[key]
-                    if attempt.role is Role.MEMBERS and len(examples[category]) < _EXAMPLES_PER_CATEGORY:
-                        examples[category].append(masked(category, d.value))
+        # The open queries read on through the note; a cue's identifier comes at once.
+        for jobs, steps, (lo, hi) in ((asked.open, config.new_tokens, (0.0, 0.45)),
+                                      (asked.query, config.query_tokens, (0.45, 0.95))):
+            drawn = sample_continuations(
+                model, [ids for _, ids in jobs], steps=steps,
+                n=1 if greedy else config.samples_per_prompt, rng=ctx.rng,
+                temperature=config.temperature, top_p=config.top_p, stops=stops,
+                batch_size=config.batch_size, progress=ctx.progress.slice(lo, hi),
+                message="eliciting identifiers from known ones") if jobs else []
+            for (index, prompt), samples in zip(jobs, drawn):
+                attempt = asked.attempts[index]
+                for sample in samples:
+                    attempt.generations += 1
+                    for d in _new_identifiers(tokenizer, prompt, sample):
+                        key = namespaced(d)
+                        if key not in attempt.withheld:
+                            continue
+                        attempt.leaked.add(key)
+                        category = attempt.withheld[key]
+                        if attempt.role is Role.MEMBERS and len(examples[category]) < _EXAMPLES_PER_CATEGORY:
+                            examples[category].append(masked(category, d.value))
         ctx.progress.advance(1.0, "counting elicited identifiers")
-        return assess(ctx, attempts, examined, examples, prompts=len(jobs), too_long=too_long)
+        return assess(ctx, asked.attempts, asked.examined, examples,
+                      prompts=len(asked.open) + len(asked.query), too_long=asked.too_long)
+
+
+@dataclass
+class _Asked:
+    """The patients examined and the prompts of each tier: the open query of each attempt
+    and the queries that end with a withheld identifier's cue, as (attempt, prompt ids)."""
+
+    examined: dict[Role, list[int]] = field(default_factory=lambda: {role: [] for role in Role})
+    attempts: list[Attempt] = field(default_factory=list)
+    open: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    query: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    too_long: int = 0  # prompts that leave no room for the continuation in the context
+
+    def add(self, config: ElicitationConfig, role: Role, row: int, note: NoteIdentifiers,
+            tokenizer: Tokenizer, stops: list[int], context_length: int) -> None:
+        if note.name is None:
+            return
+        self.examined[role].append(row)
+        for tier in TIERS:
+            prompts = tier_prompts(note, tier, config.cue_chars)
+            if prompts is None:
+                continue
+            index, asked = len(self.attempts), 0
+            for i, text in enumerate(prompts.prompts):
+                ids, steps = _encode(tokenizer, text, stops), config.new_tokens if i == 0 else config.query_tokens
+                if len(ids) + steps > context_length:
+                    self.too_long += 1
+                    continue
+                (self.open if i == 0 else self.query).append((index, ids))
+                asked += 1
+            if asked:
+                self.attempts.append(Attempt(role, row, tier, prompts.withheld))
 
 
 def _encode(tokenizer: Tokenizer, text: str, stops: list[int]) -> np.ndarray:

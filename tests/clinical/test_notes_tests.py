@@ -267,6 +267,9 @@ def test_a_notes_audit_with_default_probes_runs_only_what_applies_without_a_trac
     assert "trajectory" not in verdicts and "perturbation" not in verdicts
     assert "error" not in verdicts.values()
     assert [x["id"] for x in results["not_applicable"]] == ["trajectory", "perturbation"]
+    # The notes-only elicitation joins the default suite: from their names the model trained
+    # on the members' notes gives their other identifiers back.
+    assert verdicts["elicitation"] == "fail"
     # T2 compares members and non-members on the conditions the notes name ("anxiety"): the
     # control's notes vary their assessment from visit to visit, so none is memorised.
     t2 = next(p for p in results["probes"] if p["id"] == "sensitive_attributes")

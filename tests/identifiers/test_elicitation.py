@@ -141,10 +141,12 @@ def test_the_time_estimate_counts_the_prompts_of_every_tier() -> None:
     from audit_core.kinds.generation_work import ELICITATION_PROMPTS_PER_TIER, decoding_of
 
     config = dataclasses.replace(PROBES_BY_ID["elicitation"].config_type(), max_records=50)
-    lengths = [np.full(60, 40), np.full(30, 40)]  # 50 + 30 patients examined
+    lengths = [np.full(60, 40), np.full(30, 40)]
     work = decoding_of("elicitation", config, lengths, 128)
     assert work is not None and work.greedy
-    assert work.row_steps == 80 * len(TIERS) * ELICITATION_PROMPTS_PER_TIER * config.new_tokens
+    attempts = 80 * len(TIERS)  # 50 + 30 patients examined, each asked at every tier
+    assert work.row_steps == attempts * (config.new_tokens
+                                         + (ELICITATION_PROMPTS_PER_TIER - 1) * config.query_tokens)
     sampled = decoding_of("elicitation", dataclasses.replace(config, temperature=0.7, samples_per_prompt=4),
                           lengths, 128)
     assert sampled is not None and not sampled.greedy and sampled.row_steps == 4 * work.row_steps
