@@ -140,7 +140,9 @@ def assess(ctx: ProbeContext, attempts: Sequence[Attempt], examined: Mapping[Rol
         scores[role][list(asked[role])] = 0.0
     for a in attempts:
         scores[a.role][a.row] += len(a.leaked)
-    extracted = tuple((role, row) for role in Role for row in sorted(leaked[role]))
+    # Listed for review: the patients who got a direct identifier back (a date or an age over
+    # 89 alone matches by chance as often for the control).
+    extracted = tuple((role, row) for role in Role for row in sorted(direct[role]))
     return ProbeOutcome(verdict=verdict, headline=headline, metrics=metrics, findings=tuple(findings),
                         scores=scores, extracted=extracted,
                         curves={"elicitation_tiers": tiers, "elicitation_categories": categories})

@@ -109,6 +109,7 @@ def test_a_model_that_never_saw_the_audited_patients_gives_none_of_their_direct_
     assert outcome.verdict is not Verdict.FAIL
     assert outcome.metrics["direct_leaked_members"] == 0
     assert outcome.metrics["direct_leaked_non_members"] == 0
+    assert outcome.extracted == ()  # nobody to review: a chance date or age is not listed
 
 
 def test_no_identifier_value_is_said_and_the_report_redacts_nothing(runs) -> None:
