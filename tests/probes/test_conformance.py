@@ -83,6 +83,8 @@ def _quick(probe):
                                      max_records=12, baseline_samples=4)
     if probe.id in ("perturbation", "vulnerable_subgroups"):  # few patients, short samples
         config = dataclasses.replace(config, samples=1, horizon=6, max_records=16)
+    if probe.id in ("recall", "con_recall"):  # one or two more passes: short prefix, few records
+        config = dataclasses.replace(config, prefix_tokens=16, max_records=24)
     if probe.id == "reidentification":
         config = dataclasses.replace(config, generated=16, max_tokens=24)
     if probe.id == "canary_exposure":  # the canary control's set, estimated from a small sample

@@ -27,7 +27,9 @@ from tests.conftest import write_plan, write_small_cohorts
 ROOT = Path(__file__).resolve().parents[2]
 NEGATIVE = ROOT / "resources" / "controls" / "negative" / "model"
 NOTES = ROOT / "resources" / "controls" / "notes"
-PROBES = "[probes.loss]\n[probes.recall]\n[probes.con_recall]\n[probes.informia]\n"
+# A 32-token prefix (half the default) keeps the two extra passes of a slice audit short.
+PROBES = ("[probes.recall]\nprefix_tokens = 32\n[probes.con_recall]\nprefix_tokens = 32\n"
+          "[probes.informia]\n")
 ATTACKS = ("recall", "con_recall", "informia")
 
 
