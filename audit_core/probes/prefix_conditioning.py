@@ -84,10 +84,12 @@ def make_prefix(ctx: ProbeContext, role: Role, rows: np.ndarray, max_tokens: int
     """The records `rows` of cohort `role` joined and cut to their last tokens (see the
     module docstring for the length)."""
     keep = max(1, min(max_tokens, ctx.causal_lm().context_length // 2))
-    ids = np.concatenate([np.asarray(ctx.token_ids[role][i]) for i in rows])[-keep:]
+    # No rows (a cohort of one record keeps it for scoring): an empty prefix, LL(x | P) = LL(x).
+    ids = np.concatenate([np.zeros(0, dtype=np.int64)]
+                         + [np.asarray(ctx.token_ids[role][i]) for i in rows])[-keep:]
     events = None
     if ctx.token_events is not None:
-        joined = _joined([ctx.token_events[role][i] for i in rows])
+        joined = _joined([_no_events()] + [ctx.token_events[role][i] for i in rows])
         events = joined.take(slice(len(joined) - len(ids), None))
     return Prefix(ids=ids.astype(np.int64), events=events, role=role, rows=rows)
 
@@ -139,8 +141,8 @@ def assess_scored(ctx: ProbeContext, values: dict[Role, np.ndarray], rows: dict[
                "prefix_tokens": int(max(len(p.ids) for p in prefixes)),
                "prefix_members": in_prefix[Role.MEMBERS],
                "prefix_non_members": in_prefix[Role.NON_MEMBERS]}
-    shots = " and ".join(f"{format_count(in_prefix[r])} {r.value.replace('_', '-')}s"
-                         for r in Role if in_prefix[r])
+    shots = " and ".join(f"{format_count(in_prefix[r])} {r.value.replace('_', '-')}"
+                         for r in Role if in_prefix[r]) or "no records (a cohort too small to spare one)"
     note = (f"Each scored record was read again after a prefix made of {shots} "
             f"({format_count(metrics['prefix_tokens'])} tokens); the records in a prefix are left "
             "out of the scoring. Scored: "
@@ -155,6 +157,10 @@ def _subset(cohort: Cohort, rows: np.ndarray) -> Cohort:
                    sequences=tuple(cohort.sequences[i] for i in rows),
                    subgroups={name: values[rows] for name, values in cohort.subgroups.items()},
                    events=None if cohort.events is None else tuple(cohort.events[i] for i in rows))
+
+
+def _no_events() -> EventFeatures:
+    return EventFeatures(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
 
 
 def _joined(parts: Sequence[EventFeatures]) -> EventFeatures:

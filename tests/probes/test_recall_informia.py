@@ -73,7 +73,8 @@ def test_no_record_is_scored_after_a_prefix_that_holds_it(slice_audits) -> None:
             left_out = result.metrics[f"prefix_{role.value}"]
             assert unscored == left_out == (7 if role in roles else 0), (probe_id, role)
             assert result.metrics[f"n_{role.value}"] == 80 - unscored
-        assert any("left out of the scoring" in f for f in result.findings)
+        assert any("made of 7 non-members" in f and "left out of the scoring" in f
+                   for f in result.findings)
 
 
 def test_notes_control_tells_members_from_outsiders(tmp_path: Path) -> None:
@@ -150,3 +151,6 @@ def test_meds_events_travel_with_the_prefix_and_the_record() -> None:
     np.testing.assert_array_equal(fed.time_days[:2], [0.0] * 2)  # the end of record 0
     np.testing.assert_array_equal(fed.time_days[2:8], [1.0] * 6)  # record 1
     np.testing.assert_array_equal(fed.time_days[8:], [2.0] * 7)  # then the scored record's own
+    # a cohort too small to spare a record for the prefix: no prefix, the record as it is
+    empty = make_prefix(ctx, Role.NON_MEMBERS, np.zeros(0, dtype=np.int64), max_tokens=8)
+    assert len(empty.ids) == 0 and empty.events is not None and len(empty.events) == 0
