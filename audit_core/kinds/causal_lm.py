@@ -178,17 +178,22 @@ def _guarded(probe: Probe, config: object, broken: set[str],
     instead of sinking the whole scoring pass."""
     token_level = cast(TokenLevelProbe, probe)  # selected for its needs.token_scores
     inner = token_level_reducer(token_level, config, token_ids, vocabulary)
+    # One record's values: () for one value, (k,) for a row of k signals (CAMIA). The NaN
+    # chunks after a crash keep it, so the chunks still join into one array.
+    row: list[tuple[int, ...]] = [()]
 
     def reduce(target: TokenScores, reference: TokenScores | None) -> np.ndarray:
         if probe.id not in broken:
             try:
-                return inner(target, reference)
+                values = np.asarray(inner(target, reference))
+                row[0] = values.shape[1:]
+                return values
             except (Cancelled, MnemoscopeError):
                 raise
             except Exception:
                 log.exception("probe %s failed while reducing the scoring pass", probe.id)
                 broken.add(probe.id)
-        return np.full(len(target.logprobs), np.nan)
+        return np.full((len(target.logprobs), *row[0]), np.nan)
     return reduce
 
 
