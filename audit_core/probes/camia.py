@@ -51,7 +51,7 @@ class CamiaConfig:
                                     "record's first tokens, where context is short and a "
                                     "model predicts from memory.",
                                anchor="Chang et al. 2025 reference code: a cut-off of 200 tokens")
-    max_records: int = param(500, label="Records doubled per cohort (repetition signal)", min=0,
+    max_records: int = param(200, label="Records doubled per cohort (repetition signal)", min=0,
                              max=10_000_000,
                              help="A seeded sample of each cohort is read twice in one "
                                   "sequence (one extra forward pass each); 0 leaves the "
