@@ -75,7 +75,8 @@ def template_sentence(probe: Mapping[str, Any]) -> str | None:
     run = settings.get("template_ngram")
     tokens = f"{format_count(run)} tokens" if is_number(run) else "tokens"
     what = (f"Template text is a run of {tokens} that at least {share} of the members' records and "
-            "of the non-members' share alike (a note's header, section titles): a model writes it "
+            "of the non-members' share alike (a note's header, section titles; in code records, the "
+            "same opening codes): a model writes it "
             "for any patient, so it is neither credited nor blamed for it.")
     if not metrics.get("template_found"):
         return what + " None was found: the figures net of template are the raw ones."
