@@ -7,9 +7,11 @@ from audit_core.probes.base import Probe
 from audit_core.probes.calibrated_confidence import CalibratedConfidence
 from audit_core.probes.calibrated_entropy import CalibratedEntropy
 from audit_core.probes.calibrated_modified_entropy import CalibratedModifiedEntropy
+from audit_core.probes.camia import Camia
 from audit_core.probes.canary_exposure import CanaryExposure
 from audit_core.probes.con_recall import ConRecall
 from audit_core.probes.confidence import Confidence
+from audit_core.probes.dc_pdd import DcPdd
 from audit_core.probes.embedding_distance import EmbeddingDistance
 from audit_core.probes.embedding_probe import EmbeddingProbe
 from audit_core.probes.entropy import Entropy
@@ -33,6 +35,8 @@ from audit_core.probes.zlib import Zlib
 
 # Probes that need a reference model (needs.reference) run only when the plan names one.
 PROBES: tuple[Probe, ...] = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(),
+          Camia(),  # the loss trace along a record (Chang et al., EMNLP 2025)
+          DcPdd(),  # token frequencies calibrate the probabilities (Zhang et al., EMNLP 2024)
           Recall(),  # ReCaLL: a non-member prefix (Xie et al. 2024); one more pass per record
           ConRecall(),  # Con-ReCall: member against non-member prefix (Wang et al. 2025)
           Informia(),  # InfoRMIA: RMIA's ratio in bits, per token (Tao and Shokri 2026)
