@@ -103,5 +103,7 @@ class Informia:
         note = (f"The population term (KL per token) is {format_general(kl)} bits; "
                 f"{format_share(members_above, len(scores[Role.MEMBERS]))} members carry more information "
                 "per token than the population's average.")
-        return replace(outcome, metrics={**outcome.metrics, "population_kl_bits": kl},
+        # Both figures of the finding are in the results (the report prints no other number).
+        return replace(outcome, metrics={**outcome.metrics, "population_kl_bits": kl,
+                                         "members_above_population": members_above},
                        findings=(*outcome.findings, note))

@@ -141,10 +141,11 @@ def assess_scored(ctx: ProbeContext, values: dict[Role, np.ndarray], rows: dict[
                "prefix_tokens": int(max(len(p.ids) for p in prefixes)),
                "prefix_members": in_prefix[Role.MEMBERS],
                "prefix_non_members": in_prefix[Role.NON_MEMBERS]}
-    shots = " and ".join(f"{format_count(in_prefix[r])} {r.value.replace('_', '-')}"
-                         for r in Role if in_prefix[r]) or "no records (a cohort too small to spare one)"
-    note = (f"Each scored record was read again after a prefix made of {shots} "
-            f"({format_count(metrics['prefix_tokens'])} tokens); the records in a prefix are left "
+    read = "; and again after ".join(
+        f"a prefix of {format_count(len(p.rows))} {p.role.value.replace('_', '-')} "
+        f"({format_count(len(p.ids))} tokens)" if len(p.rows) else
+        "no prefix (a cohort too small to spare a record)" for p in prefixes)
+    note = (f"Each scored record was read again after {read}; the records in a prefix are left "
             "out of the scoring. Scored: "
             f"{format_share(len(rows[Role.MEMBERS]), len(ctx.cohorts[Role.MEMBERS]))} members and "
             f"{format_share(len(rows[Role.NON_MEMBERS]), len(ctx.cohorts[Role.NON_MEMBERS]))} "

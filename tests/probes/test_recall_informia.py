@@ -73,7 +73,7 @@ def test_no_record_is_scored_after_a_prefix_that_holds_it(slice_audits) -> None:
             left_out = result.metrics[f"prefix_{role.value}"]
             assert unscored == left_out == (7 if role in roles else 0), (probe_id, role)
             assert result.metrics[f"n_{role.value}"] == 80 - unscored
-        assert any("made of 7 non-members" in f and "left out of the scoring" in f
+        assert any("7 non-members (" in f and "left out of the scoring" in f
                    for f in result.findings)
 
 
