@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Pseudo-count pulling a token id's baseline toward the mean over all tokens: a token id
-# seen once or twice among non-members (a rare surname's piece) would otherwise be its own
-# baseline; unseen ids get the overall mean.
+# Pseudo-count pulling a token id's baseline toward the mean of rare tokens: a token id seen
+# once or twice among non-members would otherwise be its own baseline.
 PRIOR_TOKENS = 5.0
 
 
@@ -28,7 +27,12 @@ class TokenBaseline:
 
     sums: dict[int, float]
     counts: dict[int, int]
-    overall: float  # mean over every baseline token
+    # What an id seen rarely or never is expected to get: the mean over the baseline's tokens
+    # whose id occurs there once (a record's own MRN, phone number or rare surname: what a
+    # model that did not see the record gives such a token, as Good-Turing estimates unseen
+    # events from those seen once). The mean over all tokens would be far too generous: it is
+    # dominated by template words the model predicts almost surely.
+    rare: float
 
     @classmethod
     def build(cls, targets: Sequence[np.ndarray], logprobs: Sequence[np.ndarray]) -> TokenBaseline:
@@ -39,16 +43,40 @@ class TokenBaseline:
         unique, inverse = np.unique(ids, return_inverse=True)
         sums = np.bincount(inverse, weights=lps)
         counts = np.bincount(inverse)
+        once = counts[inverse] == 1
+        rare = float(lps[once].mean()) if once.any() else float(lps.mean())
         return cls(dict(zip(unique.tolist(), sums.tolist(), strict=True)),
-                   dict(zip(unique.tolist(), counts.tolist(), strict=True)), float(lps.mean()))
+                   dict(zip(unique.tolist(), counts.tolist(), strict=True)), rare)
+
+    def held_out(self, targets: Sequence[np.ndarray], logprobs: Sequence[np.ndarray]) -> np.ndarray:
+        """The contrast of each of the baseline's own tokens against the table without that
+        token (leave-one-out): what a record the model did not see shows, token by token."""
+        out = []
+        for ids, lps in zip(targets, logprobs, strict=True):
+            for token, lp in zip(np.asarray(ids).tolist(), np.asarray(lps).tolist(), strict=True):
+                n = self.counts.get(token, 0)
+                rest = (self.sums.get(token, 0.0) - lp + PRIOR_TOKENS * self.rare) / (n - 1 + PRIOR_TOKENS)
+                out.append(lp - rest)
+        return np.asarray(out, dtype=np.float64)
 
     def of(self, targets: np.ndarray) -> np.ndarray:
         """The baseline log-probability of each token id in `targets`."""
         out = np.empty(len(targets))
         for i, token in enumerate(np.asarray(targets).tolist()):
             n = self.counts.get(token, 0)
-            out[i] = (self.sums.get(token, 0.0) + PRIOR_TOKENS * self.overall) / (n + PRIOR_TOKENS)
+            out[i] = (self.sums.get(token, 0.0) + PRIOR_TOKENS * self.rare) / (n + PRIOR_TOKENS)
         return out
+
+
+def calibrated_threshold(null: np.ndarray, floor: float, false_rate: float) -> float:
+    """The contrast a token must reach: at least `floor`, and above all but `false_rate` of
+    the held-out non-members' tokens (`null`), so that a model that memorized nothing
+    highlights about that share of any record's tokens, and spans (runs of them) rarely."""
+    null = np.asarray(null, dtype=np.float64)
+    null = null[np.isfinite(null)]
+    if not len(null):
+        return float(floor)
+    return float(max(floor, np.quantile(null, 1.0 - false_rate)))
 
 
 def find_spans(contrast: np.ndarray, min_contrast: float, min_tokens: int,

@@ -27,7 +27,13 @@ class MemorizedSpansSettings:
         min=0.0, max=20.0, unit="nats",
         help="log p(token) under the audited model minus the baseline's: the reference model's, "
              "or the mean the model gives the same token among non-members. 2 nats: the model "
-             "finds the token over seven times likelier than the baseline does.",
+             "finds the token over seven times likelier than the baseline does. A floor: the "
+             "threshold used is also above all but the false-highlight share of non-members' tokens.",
+        anchor="product default")
+    false_highlight: float = param(
+        0.01, label="Share of an unseen record's tokens above the threshold", min=0.0001, max=0.5,
+        help="The threshold is raised until at most this share of the baseline non-members' own "
+             "tokens (each held out of the baseline) would be highlighted.",
         anchor="product default")
     min_tokens: int = param(
         2, label="Shortest span", min=1, max=64, unit="tokens",

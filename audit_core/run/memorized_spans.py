@@ -24,7 +24,7 @@ from audit_core.data.cohort import Role
 from audit_core.kinds.base import Prepared
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.tokenizer_loading import pad_token_id
-from audit_core.passes.token_contrast import TokenBaseline, find_spans
+from audit_core.passes.token_contrast import TokenBaseline, calibrated_threshold, find_spans
 from audit_core.passes.token_scores import score_tokens
 from audit_core.plan.span_settings import MemorizedSpansSettings
 from audit_core.results.memorized_spans import MemorizedSpans
@@ -53,30 +53,35 @@ def localise(prepared: Prepared, results: Sequence[ProbeResult], settings: Memor
                             events=[events[r][i] for r, i in picks] if events is not None else None)
 
     picks = [(role, index) for role, index, _ in chosen]
-    target = scores_of(model, picks, progress.slice(0.0, 0.5))
-    if prepared.reference_model is not None:
-        reference = scores_of(prepared.reference_model, picks, progress.slice(0.5, 1.0))
-        baselines = list(reference.logprobs)
+    taken = {i for role, i in picks if role is Role.NON_MEMBERS}
+    pool = [i for i in range(len(prepared.token_ids[Role.NON_MEMBERS])) if i not in taken]
+    sample = sorted(rng.choice(pool, size=min(settings.baseline_records, len(pool)), replace=False).tolist()) \
+        if pool else []
+    held_out = [(Role.NON_MEMBERS, i) for i in sample]
+    reference_model = prepared.reference_model
+    parts = 4 if reference_model is not None else 2
+    target = scores_of(model, picks, progress.slice(0.0, 1 / parts))
+    unseen = scores_of(model, held_out, progress.slice(1 / parts, 2 / parts))
+    if reference_model is not None:
+        baselines = list(scores_of(reference_model, picks, progress.slice(0.5, 0.75)).logprobs)
+        unseen_reference = scores_of(reference_model, held_out, progress.slice(0.75, 1.0))
+        null = np.concatenate([a - b for a, b in zip(unseen.logprobs, unseen_reference.logprobs, strict=True)]
+                              or [np.zeros(0)])
         baseline = "reference model"
-        baseline_records = 0
     else:
-        taken = {i for role, i in picks if role is Role.NON_MEMBERS}
-        pool = [i for i in range(len(prepared.token_ids[Role.NON_MEMBERS])) if i not in taken]
-        sample = sorted(rng.choice(pool, size=min(settings.baseline_records, len(pool)), replace=False).tolist()) \
-            if pool else []
-        scored = scores_of(model, [(Role.NON_MEMBERS, i) for i in sample], progress.slice(0.5, 1.0))
-        table = TokenBaseline.build(scored.targets, scored.logprobs)
+        table = TokenBaseline.build(unseen.targets, unseen.logprobs)
         baselines = [table.of(t) for t in target.targets]
+        null = table.held_out(unseen.targets, unseen.logprobs)
         baseline = "non-member token baseline"
-        baseline_records = len(sample)
+    threshold = calibrated_threshold(null, settings.min_contrast, settings.false_highlight)
     records = []
     for k, (role, index, reasons) in enumerate(chosen):
         contrast = target.logprobs[k] - baselines[k]
         ids = prepared.token_ids[role][index]
         categories, offsets = _categories(prepared, role, index, ids, kind)
-        records.append(_record(role, index, reasons, len(ids), contrast, settings, categories, offsets))
+        records.append(_record(role, index, reasons, len(ids), contrast, threshold, settings, categories, offsets))
     progress.advance(1.0, "memorized spans")
-    summary = _summary(records, by, baseline, baseline_records, settings)
+    summary = _summary(records, by, baseline, len(sample), threshold, settings)
     return MemorizedSpans(summary=summary, records=tuple(records))
 
 
@@ -128,18 +133,18 @@ def _categories(prepared: Prepared, role: Role, index: int, ids: np.ndarray,
 
 
 def _record(role: Role, index: int, reasons: list[str], length: int, contrast: np.ndarray,
-            settings: MemorizedSpansSettings, categories: list[str],
+            threshold: float, settings: MemorizedSpansSettings, categories: list[str],
             offsets: list[tuple[int, int]] | None) -> dict[str, Any]:
     spans = []
-    for start, end in find_spans(contrast, settings.min_contrast, settings.min_tokens, settings.max_gap):
+    for start, end in find_spans(contrast, threshold, settings.min_tokens, settings.max_gap):
         # contrast[i] is the record's token i + 1 (the first token has no prediction)
         first, last = start + 1, end + 1
         values = contrast[start:end]
         span: dict[str, Any] = {
             "tokens": [first, last], "contrast": [round(float(v), 4) for v in values],
-            "memorized_tokens": int((values >= settings.min_contrast).sum()),
+            "memorized_tokens": int((values >= threshold).sum()),
             "categories": dict(Counter(categories[t] for t in range(first, last)
-                                       if contrast[t - 1] >= settings.min_contrast))}
+                                       if contrast[t - 1] >= threshold))}
         if offsets is not None:
             chars = [offsets[t] for t in range(first, last) if offsets[t][1] > offsets[t][0]]
             if chars:
@@ -151,7 +156,7 @@ def _record(role: Role, index: int, reasons: list[str], length: int, contrast: n
 
 
 def _summary(records: list[dict[str, Any]], by: str | None, baseline: str, baseline_records: int,
-             settings: MemorizedSpansSettings) -> dict[str, Any]:
+             threshold: float, settings: MemorizedSpansSettings) -> dict[str, Any]:
     """Counts only: per category and cohort, the tokens the localised records hold, how many
     were memorized, and in how many spans; then the totals."""
     cells: dict[str, dict[str, Counter[str]]] = {}
@@ -174,7 +179,9 @@ def _summary(records: list[dict[str, Any]], by: str | None, baseline: str, basel
     fields = ("tokens", "memorized_tokens", "spans")
     return {
         "selected_by": by, "baseline": baseline, "baseline_records": baseline_records,
+        "threshold": round(threshold, 4),
         "settings": {"records": settings.records, "min_contrast": settings.min_contrast,
+                     "false_highlight": settings.false_highlight,
                      "min_tokens": settings.min_tokens, "max_gap": settings.max_gap},
         "totals": {role: {k: int(c[k]) for k in ("records", "records_with_spans", "tokens",
                                                  "memorized_tokens", "spans")}
