@@ -18,7 +18,7 @@ import numpy as np
 
 # Pseudo-count pulling a token id's baseline toward the mean of rare tokens: a token id seen
 # once or twice among non-members would otherwise be its own baseline.
-PRIOR_TOKENS = 5.0
+PRIOR_TOKENS = 1.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,8 +40,10 @@ class MemorizedSpansSettings:
         help="A run of memorized tokens shorter than this is not a span (one lucky token is not "
              "a reproduced passage).", anchor="product default")
     max_gap: int = param(
-        1, label="Gap merged inside a span", min=0, max=16, unit="tokens",
-        help="Runs of memorized tokens separated by at most this many other tokens are one span.",
+        3, label="Gap merged inside a span", min=0, max=16, unit="tokens",
+        help="Runs of memorized tokens separated by at most this many other tokens are one span: "
+             "tokens every record has at that place (a visit marker, a time gap, a template word) "
+             "score high for everyone, so their contrast is small even inside a reproduced passage.",
         anchor="product default")
     baseline_records: int = param(
         200, label="Non-members in the token baseline", min=10, max=100000,
