@@ -222,9 +222,10 @@ class ResultsPage(QWidget):
                                  f"{_escape(result.audit.get('title', ''))} · report "
                                  f"{_escape(finished.report_id)} · "
                                  f"{format_seconds(result.audit.get('seconds', 0))}</span>")
+        spans = " and memorized_spans.json" if result.memorized_spans is not None else ""
         self.saved_note.setText(f"Saved in {finished.folder}: report.pdf, results.json, run.json, "
-                                "records.csv and plan.toml. results.json and records.csv hold patient ids: keep "
-                                "them on this computer.")
+                                f"records.csv{spans.replace(' and', ',')} and plan.toml. results.json and "
+                                f"records.csv{spans} hold patient ids: keep them on this computer.")
         # An incomplete audit is no result to sign off; it is rerun to the end first.
         self.sign_button.setEnabled(not result.cancelled)
         while self.cards.count():
