@@ -99,9 +99,10 @@ def read_record(folder: Path) -> FolderRecord:
     return FolderRecord(audit_id=audit_id, hashes=hashes, run_file_ours=run_ours)
 
 
-def check_output_folder(folder: Path, plan: Any, writes: Iterable[str] = AUDIT_FILES) -> None:
+def check_output_folder(folder: Path, plan: Any, writes: Iterable[str] = (*AUDIT_FILES, SPANS_FILE)) -> None:
     """Everything about the folder that can be known before the run; OutputFolderError if
-    the audit may not write there. Leaves nothing behind."""
+    the audit may not write there. Leaves nothing behind. `writes` holds memorized_spans.json
+    although not every audit writes it: a foreign one is refused now, not after the run."""
     folder = Path(folder)
     _check_location(folder)
     record = read_record(folder) if folder.is_dir() else FolderRecord()

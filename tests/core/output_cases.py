@@ -16,7 +16,8 @@ from tests.conftest import DEMO, write_plan
 
 SECRET = "ZZSECRET123"
 FEW = "[probes.loss]\n[probes.zlib]\n"
-OUTPUTS = ("report.pdf", "records.csv", "results.json", "run.json")
+# A language model's audit also writes memorized_spans.json (run/memorized_spans.py).
+OUTPUTS = ("report.pdf", "records.csv", "results.json", "run.json", "memorized_spans.json")
 
 
 class Setup:
