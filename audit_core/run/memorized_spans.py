@@ -29,7 +29,7 @@ from audit_core.passes.token_scores import score_tokens
 from audit_core.plan.span_settings import MemorizedSpansSettings
 from audit_core.results.memorized_spans import MemorizedSpans
 from audit_core.results.result import ProbeResult
-from audit_core.run.span_categories import code_category, text_categories
+from audit_core.run.span_categories import LABELS, code_category, text_categories
 from audit_core.work.progress import Progress
 
 AT_RISK, EXTRACTED = "at_risk", "extracted"
@@ -186,6 +186,6 @@ def _summary(records: list[dict[str, Any]], by: str | None, baseline: str, basel
         "totals": {role: {k: int(c[k]) for k in ("records", "records_with_spans", "tokens",
                                                  "memorized_tokens", "spans")}
                    for role, c in totals.items()},
-        "categories": [{"category": name, **{role: {k: int(c[k]) for k in fields}
-                                             for role, c in cells[name].items()}}
+        "categories": [{"category": name, **({"label": LABELS[name]} if name in LABELS else {}),
+                        **{role: {k: int(c[k]) for k in fields} for role, c in cells[name].items()}}
                        for name in sorted(cells)]}

@@ -16,6 +16,8 @@ from audit_core.clinical.code_sets import BUILTIN_CODE_SETS, in_code_set
 from audit_core.identifiers.detector import detect
 
 TEXT = "text"  # a note's token that is part of no identifier
+# The report's words for the categories that are not identifiers (whose words the report has).
+LABELS = {TEXT: "Other text", **{s.name: s.label for s in BUILTIN_CODE_SETS}}
 _KINDS = {cr.ICD10CM: "diagnosis", cr.ICD9CM: "diagnosis", cr.SNOMED: "diagnosis",
           cr.ICD10PCS: "procedure", cr.ICD9PROC: "procedure", cr.CPT: "procedure",
           cr.RXNORM: "medication", cr.MEDICATION: "medication", cr.LAB: "lab", cr.LOINC: "lab",

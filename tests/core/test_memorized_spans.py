@@ -74,7 +74,9 @@ def test_the_demo_model_memorizes_its_members_spans_the_negative_control_does_no
     out = write_outputs(result, tmp_path / "out")
     document = json.loads((tmp_path / "out" / "memorized_spans.json").read_text())
     assert document["records"] and document["summary"] == json.loads(out["results"].read_text())["memorized_spans"]
-    text = (tmp_path / "out" / "memorized_spans.json").read_text()
+    path = tmp_path / "out" / "memorized_spans.json"
+    assert path.stat().st_mode & 0o077 == 0  # holds ids: owner-only, like records.csv
+    text = path.read_text()
     assert "SEX_" not in text and "VISIT" not in text and "RX_" not in text
 
 
@@ -97,3 +99,58 @@ def test_notes_members_identifiers_are_highlighted_outsiders_are_not(tmp_path, m
         assert memorized >= 100
     else:
         assert memorized <= 6 and cells["name"]["members"]["memorized_tokens"] == 0
+
+
+def test_the_localisation_is_one_checkpoint_unit_and_a_crash_in_it_spares_the_audit(monkeypatch):
+    from types import SimpleNamespace
+
+    from audit_core.plan.span_settings import MemorizedSpansSettings
+    from audit_core.results.memorized_spans import MemorizedSpans
+    from audit_core.run import localisation_step
+    from audit_core.work.progress import Progress
+
+    class Saved:
+        units: dict[str, bytes] = {}
+
+        def load(self, unit):
+            return self.units.get(unit)
+
+        def save(self, unit, data):
+            self.units[unit] = data
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    spans = MemorizedSpans(summary={"threshold": 2.5}, records=({"role": "members", "index": 3, "spans": []},))
+    plan = SimpleNamespace(audit=SimpleNamespace(seed=1), model=SimpleNamespace(batch_size=2),
+                           data=SimpleNamespace(columns=SimpleNamespace(kind="codes")))
+    prepared = SimpleNamespace(thresholds={"memorized_spans": MemorizedSpansSettings()})
+    monkeypatch.setattr(localisation_step, "applies", lambda plan, prepared: True)
+    monkeypatch.setattr(localisation_step, "localise", lambda *a, **k: spans)
+    saved, progress = Saved(), Progress(lambda *a: None, None)
+    assert localisation_step.localised(plan, prepared, [], saved, progress) == spans
+    monkeypatch.setattr(localisation_step, "localise", boom)
+    # A resumed run reads the unit back instead of scoring again...
+    assert localisation_step.localised(plan, prepared, [], saved, progress) == spans
+    # ...and without it, a crash leaves the audit without spans, not without results.
+    saved.units.clear()
+    assert localisation_step.localised(plan, prepared, [], saved, progress) is None
+
+
+def test_the_report_prints_counts_by_category_and_no_record():
+    from audit_core.report.sections.document import build_report
+    from audit_core.report.sections.elements import Table
+
+    results = json.loads((ROOT / "tests" / "fixtures" / "results_example.json").read_text())
+    assert "memorized-spans" not in [s.key for s in build_report(results).sections]
+    cell = {"tokens": 54, "memorized_tokens": 54, "spans": 54}
+    results["memorized_spans"] = {
+        "selected_by": None, "baseline": "non-member token baseline", "baseline_records": 40,
+        "threshold": 2.79, "settings": {"records": 20, "min_contrast": 2.0, "false_highlight": 0.01,
+                                        "min_tokens": 2, "max_gap": 3},
+        "totals": {"members": {**cell, "records": 54}, "non_members": {**cell, "memorized_tokens": 0}},
+        "categories": [{"category": "mrn", "members": cell, "non_members": {**cell, "memorized_tokens": 0}}]}
+    section = next(s for s in build_report(results).sections if s.key == "memorized-spans")
+    table = next(b for b in section.blocks if isinstance(b, Table))
+    assert table.rows[0] == ("Medical record number", "54 of 54 tokens, 54 spans", "0 of 54 tokens, 54 spans")
+    assert "seeded sample" in section.blocks[0].text and "2.79 nats" in section.blocks[0].text

@@ -14,6 +14,7 @@ from typing import Any
 from audit_core.results.figures import format_count, format_decimal, format_percent, format_share
 
 from .elements import Align, Block, Paragraph, Section, Table, TextStyle
+from .privacy_tables import _CATEGORY_LABELS as IDENTIFIER_LABELS
 from .values import as_list, as_mapping, as_text, humanize
 
 _ROLES = ("members", "non_members")
@@ -66,7 +67,9 @@ def _table(summary: Mapping[str, Any], totals: Mapping[str, Mapping[str, Any]]) 
         cells = [as_mapping(entry.get(role)) for role in _ROLES]
         if not any(c.get("tokens") for c in cells):
             continue
-        rows.append((humanize(as_text(entry.get("category"))), *(_cell(c) for c in cells)))
+        name = as_text(entry.get("category"))
+        label = as_text(entry.get("label"), "") or IDENTIFIER_LABELS.get(name) or humanize(name)
+        rows.append((label, *(_cell(c) for c in cells)))
     rows.append(("All tokens", *(_cell(totals[role]) for role in _ROLES)))
     return Table(header=("Category", "Members most at risk", "Non-members scored highest"),
                  rows=tuple(rows), widths=(0.3, 0.35, 0.35),
