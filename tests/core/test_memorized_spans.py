@@ -154,3 +154,14 @@ def test_the_report_prints_counts_by_category_and_no_record():
     table = next(b for b in section.blocks if isinstance(b, Table))
     assert table.rows[0] == ("Medical record number", "54 of 54 tokens, 54 spans", "0 of 54 tokens, 54 spans")
     assert "seeded sample" in section.blocks[0].text and "2.79 nats" in section.blocks[0].text
+
+
+def test_with_a_reference_model_the_contrast_is_against_it(tmp_path, ground_truth):
+    """The model as its own reference: every token's contrast is 0, nothing is memorized."""
+    members, non_members = write_small_cohorts(tmp_path, ground_truth)
+    plan = write_plan(tmp_path, model=NEGATIVE, members=members, non_members=non_members,
+                      probes="[probes.loss]\n", extra=SETTINGS)
+    plan.write_text(plan.read_text().replace("batch_size = 32\n", f'batch_size = 32\nreference = "{NEGATIVE}"\n'))
+    summary = run_audit(load_plan(plan)).memorized_spans.summary
+    assert summary["baseline"] == "reference model" and summary["threshold"] == 2.0
+    assert summary["totals"]["members"]["memorized_tokens"] == summary["totals"]["non_members"]["memorized_tokens"] == 0
