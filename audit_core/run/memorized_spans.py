@@ -80,7 +80,7 @@ def localise(prepared: Prepared, results: Sequence[ProbeResult], settings: Memor
         ids = prepared.token_ids[role][index]
         categories, offsets = _categories(prepared, role, index, ids, kind)
         records.append(_record(role, index, reasons, len(ids), contrast, threshold, settings, categories, offsets))
-    progress.advance(1.0, "memorized spans")
+    progress.advance(1.0, "done")
     summary = _summary(records, by, baseline, len(sample), threshold, settings)
     return MemorizedSpans(summary=summary, records=tuple(records))
 

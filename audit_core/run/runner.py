@@ -102,7 +102,8 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
                                              crashed=probe.id in shared.broken), prepared.split),
                 encode_probe, decode_probe, keep=lambda r: r.verdict is not Verdict.ERROR))
             slice_.advance(1.0, "finished")
-        spans = localised(plan, prepared, probe_results, saved, progress.slice(edges[-2], edges[-1]))
+        spans = localised(plan, prepared, probe_results, saved,
+                          progress.slice(edges[-2], edges[-1], "which tokens are memorized"))
         progress.advance(1.0, "done")
     except Cancelled:
         outcome = "cancelled"
