@@ -10,6 +10,7 @@ Only category names leave this module, never a token or a value.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from audit_core.clinical import code_reading as cr
 from audit_core.clinical.code_sets import BUILTIN_CODE_SETS, in_code_set
@@ -37,6 +38,7 @@ def text_categories(text: str, offsets: Sequence[tuple[int, int]]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1 << 16)  # a vocabulary's tokens recur in every record
 def code_category(token: str) -> str:
     """A code token's category: a sensitive set's name, else the kind of code it is."""
     for code_set in BUILTIN_CODE_SETS:
