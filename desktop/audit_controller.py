@@ -107,7 +107,7 @@ class AuditController(QObject):
 def _audit_work(plan: AuditPlan, folder: Path, closing: threading.Event, resume: bool = False) -> Work:
     def work(report, cancel) -> FinishedAudit:
         from audit_core.plan.writing import plan_toml
-        from audit_core.run.output_folder import AUDIT_FILES, check_output_folder
+        from audit_core.run.output_folder import AUDIT_FILES, SPANS_FILE, check_output_folder
         from audit_core.run.outputs import write_outputs
         from audit_core.run.runner import run_audit
         from audit_core.work.checkpoints import CheckpointRequest
@@ -115,7 +115,7 @@ def _audit_work(plan: AuditPlan, folder: Path, closing: threading.Event, resume:
 
         # The CLI's rules for the folder, before any model work: a refusal (an input or
         # another audit's files there, no room) reaches the app as a PlanError dialog.
-        check_output_folder(folder, plan, writes=(*AUDIT_FILES, PLAN_FILE))
+        check_output_folder(folder, plan, writes=(*AUDIT_FILES, PLAN_FILE, SPANS_FILE))
         checkpoint = CheckpointRequest(folder, resume=resume)  # finished work survives a crash
         result = run_audit(plan, on_progress=lambda f, m: report(f * _AUDIT_SHARE, m), cancel=cancel,
                            checkpoint=checkpoint)

@@ -136,6 +136,8 @@ def _render(out: Path, scratch: Path) -> int:
         shoot(f"08-card-{index + 1:02d}-{card.probe.id}", card)
     window.results_page.tabs.setCurrentIndex(1)
     shoot("09-records")
+    window.results_page.table.selectRow(0)  # the record most at risk: its memorized spans
+    shoot("09b-records-memorized")
     window.results_page.tabs.setCurrentIndex(0)
     # A tabular classifier's Data step: its inputs and outcome instead of a record column.
     window.open_plan(ROOT / "resources" / "examples" / "tabular" / "plan.toml", remember=False)

@@ -23,6 +23,7 @@ from audit_core.data.events import EventFeatures
 from audit_core.data.split_validity import SplitValidity
 from audit_core.models.inspection import ModelInfo
 from audit_core.plan.parsing import AuditPlan
+from audit_core.plan.span_settings import MemorizedSpansSettings
 from audit_core.plan.thresholds import SplitValidityThresholds
 from audit_core.probes.base import AuditedModel, Probe, SharedOutputs, Thresholds
 from audit_core.results.sections import DatasetSection, ModelSection
@@ -55,11 +56,14 @@ class Prepared:
     """A kind's model and cohorts, read and checked, ready for the shared pass and the probes."""
 
     selected: list[tuple[Probe, object]]  # (probe, its settings), in run order
-    # Each [thresholds.*] table by name: a probe family's, and the split check's.
-    thresholds: dict[str, Thresholds | SplitValidityThresholds]
+    # Each [thresholds.*] table by name: a probe family's, the split check's, the localisation's.
+    thresholds: dict[str, Thresholds | SplitValidityThresholds | MemorizedSpansSettings]
     cohorts: dict[Role, Cohort]
     split: SplitValidity  # the model-free split check, already run
     model: AuditedModel
+    # The plan's reference model (a language model's [model] reference), for work after the
+    # shared pass that scores a few records again (run/memorized_spans.py); None without one.
+    reference_model: AuditedModel | None = None
     model_info: ModelInfo
     reference_info: ModelInfo | None  # the reference model's files are part of the audit id
     tokenizer: Tokenizer | None  # None for a tabular classifier

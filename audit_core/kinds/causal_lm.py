@@ -114,6 +114,7 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
         model_section["reference"] = {**inspected(reference[1]), "vocab_size": reference[0].vocab_size}
     return Prepared(
         selected=selected, thresholds=thresholds, cohorts=cohorts, split=split, model=model,
+        reference_model=reference[0] if reference is not None else None,
         model_info=info, reference_info=reference[1] if reference is not None else None,
         tokenizer=tokenizer, token_ids=token_ids, model_section=model_section,
         token_events=events,

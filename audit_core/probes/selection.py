@@ -14,6 +14,7 @@ from typing import Any
 from audit_core.errors import ModelError, PlanError
 from audit_core.families import FAMILIES
 from audit_core.plan.parsing import AuditPlan
+from audit_core.plan.span_settings import MEMORIZED_SPANS, MemorizedSpansSettings
 from audit_core.plan.thresholds import SPLIT_VALIDITY, SplitValidityThresholds
 from audit_core.probes import PROBES, PROBES_BY_ID
 from audit_core.probes.applicability import check_code_sets, not_applicable, records_reason
@@ -111,7 +112,9 @@ def threshold_tables() -> dict[str, type]:
     then the split check's. Read from the registry at each call, so a family registered
     there is a table of the plan with nothing added here."""
     return {**{spec.table: spec.thresholds for spec in FAMILIES.values()},
-            SPLIT_VALIDITY: SplitValidityThresholds}
+            SPLIT_VALIDITY: SplitValidityThresholds,
+            # Not a verdict's: what the localisation of memorized spans reads (run/memorized_spans.py).
+            MEMORIZED_SPANS: MemorizedSpansSettings}
 
 
 def probe_path_settings(probe_id: str) -> tuple[str, ...]:

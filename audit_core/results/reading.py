@@ -22,6 +22,7 @@ from typing import Any, Final
 import numpy as np
 
 from audit_core.errors import MnemoscopeError
+from audit_core.results.memorized_spans import MemorizedSpans
 from audit_core.results.result import (
     CARRIER_RANK,
     NAMED_CARRIER,
@@ -148,6 +149,9 @@ def result_from_document(document: Mapping[str, Any], run: Mapping[str, Any] | N
         tool=dict(document["tool"]),
         not_applicable=tuple(dict(item) for item in document.get("not_applicable") or ()
                              if isinstance(item, dict)),
+        # Its counts only: the per-record spans are in the local memorized_spans.json.
+        memorized_spans=MemorizedSpans(summary=dict(document["memorized_spans"]), records=())
+        if isinstance(document.get("memorized_spans"), dict) else None,
     )
 
 

@@ -126,6 +126,10 @@ class AuditResult:
     # Probes of the standard suite left out because they do not apply to the records (id,
     # title, reason: probes/applicability.py); written to results.json only when there are any.
     not_applicable: tuple[dict[str, str], ...] = ()
+    # Memorized spans of the records most at risk (results/memorized_spans.MemorizedSpans):
+    # its counts go to results.json, its records to the local memorized_spans.json; None
+    # when not localised (another model kind, settings, a cancelled or older run).
+    memorized_spans: Any = None
 
     @property
     def cancelled(self) -> bool:
@@ -155,6 +159,8 @@ class AuditResult:
         })
         if self.not_applicable:
             document["not_applicable"] = plain(list(self.not_applicable))
+        if self.memorized_spans is not None:
+            document["memorized_spans"] = plain(self.memorized_spans.summary)
         document["audit"]["report_id"] = report_id(document)
         return document
 

@@ -40,7 +40,10 @@ PLAN_FILE = "plan.toml"  # the desktop app saves the plan beside the outputs
 ERROR_LOG = "mnemoscope-error.log"
 CHECKPOINT_FILES = ("checkpoint.sqlite", "checkpoint.sqlite-wal", "checkpoint.sqlite-shm")
 AUDIT_FILES = (REPORT_FILE, RECORDS_FILE, RUN_FILE, RESULTS_FILE)  # what every run writes
-OUTPUT_NAMES = (*AUDIT_FILES, PLAN_FILE)  # the files run.json may record
+# Written by a language-model audit that localised memorized spans (run/memorized_spans.py):
+# local like records.csv.
+SPANS_FILE = "memorized_spans.json"
+OUTPUT_NAMES = (*AUDIT_FILES, PLAN_FILE, SPANS_FILE)  # the files run.json may record
 RECORD_KEY = "outputs_sha256"  # in run.json: file name -> SHA-256 of the bytes this run wrote
 _RUN_SCHEMA_PREFIX = "mnemoscope.run/"
 _RUN_FILE_LIMIT = 16 * 2**20
@@ -96,9 +99,10 @@ def read_record(folder: Path) -> FolderRecord:
     return FolderRecord(audit_id=audit_id, hashes=hashes, run_file_ours=run_ours)
 
 
-def check_output_folder(folder: Path, plan: Any, writes: Iterable[str] = AUDIT_FILES) -> None:
+def check_output_folder(folder: Path, plan: Any, writes: Iterable[str] = (*AUDIT_FILES, SPANS_FILE)) -> None:
     """Everything about the folder that can be known before the run; OutputFolderError if
-    the audit may not write there. Leaves nothing behind."""
+    the audit may not write there. Leaves nothing behind. `writes` holds memorized_spans.json
+    although not every audit writes it: a foreign one is refused now, not after the run."""
     folder = Path(folder)
     _check_location(folder)
     record = read_record(folder) if folder.is_dir() else FolderRecord()

@@ -29,6 +29,7 @@ import numpy as np
 from audit_core.fingerprint import file_sha256
 from audit_core.results.atomic import sync_folder as _sync_folder
 from audit_core.results.atomic import write_atomic
+from audit_core.results.memorized_spans import spans_document
 from audit_core.results.result import CARRIER_RANK, NAMED_CARRIER, AuditResult
 from audit_core.run.output_folder import (
     AUDIT_FILES,
@@ -38,6 +39,7 @@ from audit_core.run.output_folder import (
     REPORT_FILE,
     RESULTS_FILE,
     RUN_FILE,
+    SPANS_FILE,
     check_ownership,
     pending_name,
 )
@@ -52,11 +54,14 @@ def write_outputs(result: AuditResult, out_dir: Path, signer: object | None = No
     more files of the set by name (the desktop's plan.toml). Refuses (OutputFolderError)
     to replace a file no Mnemoscope run of this audit wrote."""
     extra = dict(extra or {})
-    if set(extra) - set(OUTPUT_NAMES) or set(extra) & set(AUDIT_FILES):
+    if set(extra) - set(OUTPUT_NAMES) or set(extra) & {*AUDIT_FILES, SPANS_FILE}:
         raise ValueError(f"write_outputs writes only {', '.join(OUTPUT_NAMES)}")
     out_dir.mkdir(parents=True, exist_ok=True)
     results = result.as_dict()
     run = result.run_dict(results["audit"]["report_id"])
+    if result.memorized_spans is not None:  # local, beside records.csv
+        extra[SPANS_FILE] = json_bytes(spans_document(result.memorized_spans, results["audit"]["id"],
+                                                      results["audit"]["report_id"]))
     # Checked again at the end of the run: files may have appeared in the folder since.
     kept = check_ownership(out_dir, (*AUDIT_FILES, *extra), audit_id=results["audit"]["id"])
     _remove_leftovers(out_dir)

@@ -26,6 +26,7 @@ from audit_core.kinds import kind_for
 from audit_core.kinds.base import Prepared, SharedPass
 from audit_core.models.inspection import model_kind
 from audit_core.plan.parsing import AuditPlan
+from audit_core.plan.span_settings import MemorizedSpansSettings
 from audit_core.plan.thresholds import SplitValidityThresholds
 from audit_core.probes.base import ProbeContext
 
@@ -37,6 +38,7 @@ from audit_core.probes.selection import (
     resolve_thresholds,
     supported_probes,
 )
+from audit_core.results.memorized_spans import MemorizedSpans
 from audit_core.results.result import AuditResult, ProbeResult, decode_probe, encode_probe
 from audit_core.results.sections import AuditSection, DatasetSection
 from audit_core.results.verdicts import Verdict, worst
@@ -50,6 +52,7 @@ from audit_core.run.assembly import (
     with_refs,
 )
 from audit_core.run.fingerprint import Fingerprint, audit_fingerprint
+from audit_core.run.localisation_step import localisation_weight, localised, with_record_ids
 from audit_core.run.output_folder import check_same_audit
 from audit_core.run.pseudonyms import cohort_key
 from audit_core.run.validation_record import latest_validation
@@ -77,10 +80,12 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     # Opened once everything that can refuse the inputs has run: a refused run leaves nothing.
     saved: OpenCheckpoint = _open(checkpoint, identity) if checkpoint is not None else NoCheckpoint()
 
-    weights = [probe.weight for probe, _ in prepared.selected]
+    # The localisation of memorized spans (after the probes) takes the last slice of the bar.
+    weights = [probe.weight for probe, _ in prepared.selected] + [localisation_weight(plan, prepared)]
     edges = prepared.pass_end + (1.0 - prepared.pass_end) * np.cumsum([0.0] + weights) / sum(weights)
     shared = SharedPass()
     probe_results: list[ProbeResult] = []
+    spans = None
     outcome = "completed"
     try:
         shared = prepared.shared_pass(
@@ -97,6 +102,8 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
                                              crashed=probe.id in shared.broken), prepared.split),
                 encode_probe, decode_probe, keep=lambda r: r.verdict is not Verdict.ERROR))
             slice_.advance(1.0, "finished")
+        spans = localised(plan, prepared, probe_results, saved,
+                          progress.slice(edges[-2], edges[-1], "which tokens are memorized"))
         progress.advance(1.0, "done")
     except Cancelled:
         outcome = "cancelled"
@@ -104,7 +111,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     finally:
         saved.close()
     return _result(plan, prepared, shared, probe_results, outcome, identity, started, clock,
-                   saved.resumed, left_out_for_records(plan, kind))
+                   saved.resumed, left_out_for_records(plan, kind), spans)
 
 
 def fingerprint(plan: AuditPlan, prepared: Prepared) -> Fingerprint:
@@ -141,13 +148,15 @@ def _context(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_id: 
 def _thresholds(prepared: Prepared, family: str) -> Thresholds:
     """A probe family's thresholds (the split check's table is no probe's)."""
     thresholds = prepared.thresholds[family]
-    assert not isinstance(thresholds, SplitValidityThresholds)  # no probe's family is the split check
+    # no probe's family is the split check's or the localisation's table
+    assert not isinstance(thresholds, (SplitValidityThresholds, MemorizedSpansSettings))
     return thresholds
 
 
 def _result(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_results: list[ProbeResult],
             outcome: str, identity: Fingerprint, started: datetime, clock: float,
-            resumed: int, not_applicable: list[dict[str, str]]) -> AuditResult:
+            resumed: int, not_applicable: list[dict[str, str]],
+            spans: MemorizedSpans | None = None) -> AuditResult:
     cohorts = prepared.cohorts
     # Derived, not drawn: a rerun of the same audit gives the same pseudonyms (see
     # pseudonyms.py), and only someone holding the patient files can recompute them.
@@ -181,6 +190,7 @@ def _result(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_resul
         split_validity=prepared.split.as_dict(),
         resumed=resumed,
         not_applicable=tuple(not_applicable),
+        memorized_spans=with_record_ids(spans, cohorts, key),
     )
 
 

@@ -4,7 +4,7 @@ the exports (PDF, results.json, records.csv)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QScrollArea,
+    QSplitter,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -28,6 +29,7 @@ from audit_core.results.figures import format_seconds
 from audit_core.results.result import AuditResult
 from desktop.audit_controller import FinishedAudit
 from desktop.widgets.audit_summary import AuditSummary
+from desktop.widgets.memorized_text import MemorizedText
 from desktop.widgets.probe_card import ProbeCard
 from desktop.widgets.records_table import RecordsFilter, RecordsModel
 from desktop.widgets.term_tips import explain_terms
@@ -179,11 +181,27 @@ class ResultsPage(QWidget):
         self.table.setAlternatingRowColors(True)
         self.proxy = RecordsFilter()
         self.table.setModel(self.proxy)
-        layout.addWidget(self.table, 1)
+        # The selected record's memorized spans over its text, below the table (local only).
+        self.memorized = MemorizedText()
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.setChildrenCollapsible(False)
+        split.addWidget(self.table)
+        split.addWidget(self.memorized)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        layout.addWidget(split, 1)
+        self.table.selectionModel().currentRowChanged.connect(self._record_chosen)
         self.role_filter.currentIndexChanged.connect(lambda: self.proxy.set_role(self.role_filter.currentData()))
         self.text_filter.textChanged.connect(self.proxy.set_text)
         self.reveal_ids.toggled.connect(self._show_ids)
         return page
+
+    def _record_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        model = self.proxy.sourceModel()
+        if not current.isValid() or not isinstance(model, RecordsModel):
+            return
+        record = model.rows[self.proxy.mapToSource(current).row()]
+        self.memorized.show_record(record[2], record[1])
 
     def _show_ids(self, shown: bool) -> None:
         self.table.setColumnHidden(1, not shown)
@@ -204,9 +222,10 @@ class ResultsPage(QWidget):
                                  f"{_escape(result.audit.get('title', ''))} · report "
                                  f"{_escape(finished.report_id)} · "
                                  f"{format_seconds(result.audit.get('seconds', 0))}</span>")
+        spans = " and memorized_spans.json" if result.memorized_spans is not None else ""
         self.saved_note.setText(f"Saved in {finished.folder}: report.pdf, results.json, run.json, "
-                                "records.csv and plan.toml. results.json and records.csv hold patient ids: keep "
-                                "them on this computer.")
+                                f"records.csv{spans.replace(' and', ',')} and plan.toml. results.json and "
+                                f"records.csv{spans} hold patient ids: keep them on this computer.")
         # An incomplete audit is no result to sign off; it is rerun to the end first.
         self.sign_button.setEnabled(not result.cancelled)
         while self.cards.count():
@@ -223,6 +242,7 @@ class ResultsPage(QWidget):
         self.scroll.verticalScrollBar().setValue(0)
         model = RecordsModel(result)
         self.proxy.setSourceModel(model)
+        self.memorized.set_audit(result, finished.folder, finished.report_id, finished.files.get("plan"))
         self.reveal_ids.setChecked(False)
         self._show_ids(False)
         self.role_filter.setCurrentIndex(0)

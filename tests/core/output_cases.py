@@ -16,7 +16,9 @@ from tests.conftest import DEMO, write_plan
 
 SECRET = "ZZSECRET123"
 FEW = "[probes.loss]\n[probes.zlib]\n"
-OUTPUTS = ("report.pdf", "records.csv", "results.json", "run.json")
+# A language model's audit also writes memorized_spans.json (run/memorized_spans.py).
+SPANS = "[thresholds.memorized_spans]\nrecords = 3\nbaseline_records = 10\n"  # cheap, but written
+OUTPUTS = ("report.pdf", "records.csv", "results.json", "run.json", "memorized_spans.json")
 
 
 class Setup:
@@ -45,7 +47,7 @@ class Setup:
         if not non_members.exists():
             self.non_members_frame.to_csv(non_members, index=False)
         plan = write_plan(self.folder, model=paths.get("model", self.model), members=members,
-                          non_members=non_members, probes=FEW)
+                          non_members=non_members, probes=FEW, extra=SPANS)
         plan.write_text(plan.read_text().replace("seed = 7", f"seed = {self.seed}"))
         return plan
 

@@ -120,7 +120,7 @@ def test_a_rerun_of_the_same_audit_replaces_its_own_files(finished, tmp_path, ca
     assert (out / "results.json").read_bytes() == (first / "results.json").read_bytes()
     recorded = json.loads((out / "run.json").read_text())[RECORD_KEY]
     assert recorded == {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
-                        for name in ("report.pdf", "records.csv", "results.json")}
+                        for name in ("report.pdf", "records.csv", "results.json", "memorized_spans.json")}
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)
     assert sha256s(setup.members, setup.non_members, plan) == inputs
 
@@ -212,7 +212,7 @@ def test_the_desktop_app_replaces_its_own_plan_toml(tmp_path):
     for _ in range(2):  # the second run replaces the first one's files, plan.toml included
         finished = _audit_work(plan, out, threading.Event())(lambda f, m: None, CancelToken())
     recorded = json.loads((out / "run.json").read_text())[RECORD_KEY]
-    assert set(recorded) == {"report.pdf", "records.csv", "results.json", "plan.toml"}
+    assert set(recorded) == {"report.pdf", "records.csv", "results.json", "plan.toml", "memorized_spans.json"}
     assert recorded["plan.toml"] == hashlib.sha256(finished.files["plan"].read_bytes()).hexdigest()
     # A CLI run of the same audit then leaves the desktop's plan.toml, still recorded as its own.
     assert main(["run", str(setup.folder / "plan.toml"), "--out", str(out), "--quiet"]) == 0

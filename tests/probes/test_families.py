@@ -16,6 +16,7 @@ from audit_core.errors import PlanError
 from audit_core.families import FAMILIES, Family, FamilySpec, spec_of
 from audit_core.families.spec import CalibrationNote, KnownAnswers, Methods, Wording
 from audit_core.plan.parsing import load_plan
+from audit_core.plan.span_settings import MEMORIZED_SPANS
 from audit_core.plan.thresholds import SPLIT_VALIDITY
 from audit_core.probes import PROBES
 from audit_core.probes.selection import resolve_thresholds, threshold_tables
@@ -72,7 +73,8 @@ def test_the_plan_report_desktop_and_validation_read_the_registry() -> None:
     from desktop.widgets.probe_card import plain_sentence
 
     assert threshold_tables() == {**{f.value: s.thresholds for f, s in FAMILIES.items()},
-                                  SPLIT_VALIDITY: threshold_tables()[SPLIT_VALIDITY]}
+                                  SPLIT_VALIDITY: threshold_tables()[SPLIT_VALIDITY],
+                                  MEMORIZED_SPANS: threshold_tables()[MEMORIZED_SPANS]}
     assert FAMILY_CONTROLS == tuple(sorted((c for s in FAMILIES.values() for c in s.known_answers),
                                            key=lambda c: c.progress_end))
     for family, spec in FAMILIES.items():

@@ -18,6 +18,7 @@ from .cover import DEFAULT_TITLE, UNSIGNED, cover_section, is_incomplete
 from .definitions import definitions_section
 from .elements import ReportDocument, Section
 from .membership_page import is_membership, membership_section
+from .memorized_spans import has_memorized_spans, memorized_spans_section
 from .model_and_data import model_section
 from .probe_section import probe_section
 from .redaction import redact, secrets, shareable
@@ -58,6 +59,8 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
     keys = ["model", "threat-model", "results"]
     if has_subgroups(results):
         keys.append("subgroups")
+    if has_memorized_spans(results):
+        keys.append("memorized-spans")
     numbers = {key: index for index, key in enumerate(keys, start=1)}
     # The model and its data share a section, as do the threat model and the methods.
     numbers.update(datasets=numbers["model"], methods=numbers["threat-model"])
@@ -76,6 +79,8 @@ def build_report(results: Mapping[str, Any], signature_status: str | None = None
     sections += result_sections(probes, numbers["results"])
     if "subgroups" in numbers:
         sections.append(subgroup_section(results, numbers["subgroups"]))
+    if "memorized-spans" in numbers:
+        sections.append(memorized_spans_section(results, numbers["memorized-spans"]))
     sections += [appendix_section(results, results_hash), regulatory_map_section(titles)]
     # The glossary comes last, built from the rest: it defines the terms they print.
     sections.append(definitions_section(sections))
