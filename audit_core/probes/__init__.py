@@ -7,8 +7,10 @@ from audit_core.probes.base import Probe
 from audit_core.probes.calibrated_confidence import CalibratedConfidence
 from audit_core.probes.calibrated_entropy import CalibratedEntropy
 from audit_core.probes.calibrated_modified_entropy import CalibratedModifiedEntropy
+from audit_core.probes.camia import Camia
 from audit_core.probes.canary_exposure import CanaryExposure
 from audit_core.probes.confidence import Confidence
+from audit_core.probes.dc_pdd import DcPdd
 from audit_core.probes.embedding_distance import EmbeddingDistance
 from audit_core.probes.embedding_probe import EmbeddingProbe
 from audit_core.probes.entropy import Entropy
@@ -29,7 +31,10 @@ from audit_core.probes.vulnerable_subgroups import VulnerableSubgroups
 from audit_core.probes.zlib import Zlib
 
 # Probes that need a reference model (needs.reference) run only when the plan names one.
-PROBES: tuple[Probe, ...] = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(), Extraction(),
+PROBES: tuple[Probe, ...] = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(),
+          Camia(),  # the loss trace along a record (Chang et al., EMNLP 2025)
+          DcPdd(),  # token frequencies calibrate the probabilities (Zhang et al., EMNLP 2024)
+          Extraction(),
           # Code records (EHR foundation models): Tonekaboni et al. 2025, T1 and T2.
           Trajectory(), SensitiveAttributes(),
           # Identifiers and canaries: notes-only (needs.text_records) and plan-only (needs.canaries).
