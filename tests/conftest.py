@@ -32,6 +32,7 @@ from audit_core.tools.controls.demo import (
 from audit_core.tools.controls.export import ExportReport, export_model
 from audit_core.tools.controls.tokenizer import build_tokenizer
 from audit_core.tools.controls.trainer import TINY, train_model
+from tests.validation_run import ValidationRun, run_validation_once
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication, in later suites
 # A workstation calibration in the tester's own config folder must not change estimates.
@@ -58,6 +59,13 @@ def demo_outputs(tmp_path_factory) -> Path:
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
     return out
+
+
+@pytest.fixture(scope="session")
+def validation_run(tmp_path_factory, demo_outputs: Path) -> ValidationRun:
+    """`mnemoscope validate` once per session in a process of its own, each audit's result
+    kept (tests/validation_run.py); the demo's audit is `demo_outputs`'. Read-only."""
+    return run_validation_once(tmp_path_factory.mktemp("validate"), demo_outputs)
 
 
 @pytest.fixture(scope="session")
@@ -158,6 +166,14 @@ def tiny_positive(tmp_path_factory, tiny_cohorts: TinyCohorts) -> TrainedControl
     model = train_model(sequences, tokenizer, size=TINY, epochs=TINY_EPOCHS, seed=104)
     report = export_model(model, tokenizer, tmp_path_factory.mktemp("positive") / "model")
     return TrainedControl(model, report, tiny_cohorts)
+
+
+@pytest.fixture(scope="session")
+def tiny_positive_plain(tmp_path_factory, tiny_positive: TrainedControl) -> ExportReport:
+    """`tiny_positive` exported again without a KV cache (input_ids, attention_mask ->
+    logits), once for the tests that compare the two graphs. Read-only."""
+    return export_model(tiny_positive.model, build_tokenizer(),
+                        tmp_path_factory.mktemp("positive-plain") / "model", kv_cache=False)
 
 
 @pytest.fixture(scope="session")

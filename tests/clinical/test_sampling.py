@@ -91,14 +91,9 @@ def test_refuses_a_continuation_past_the_context(demo) -> None:
 
 
 @pytest.mark.slow
-def test_plain_export_samples_like_the_kv_export(tmp_path: Path, tiny_positive) -> None:
-    from audit_core.tools.controls.export import export_model
-    from audit_core.tools.controls.tokenizer import build_tokenizer
-
-    plain_dir = tmp_path / "plain"
-    export_model(tiny_positive.model, build_tokenizer(), plain_dir, kv_cache=False)
+def test_plain_export_samples_like_the_kv_export(tiny_positive, tiny_positive_plain) -> None:
     kv = OnnxCausalLM(inspect_model(tiny_positive.export.out_dir), threads=1)
-    plain = OnnxCausalLM(inspect_model(plain_dir), threads=1)
+    plain = OnnxCausalLM(inspect_model(tiny_positive_plain.out_dir), threads=1)
     prompts = [np.array([2, 7, 12, 14]), np.array([2, 9, 13])]
     a = kv.sample(prompts, 8, n=3, rng=np.random.default_rng(5), top_p=0.95, stop_ids=[3])
     b = plain.sample(prompts, 8, n=3, rng=np.random.default_rng(5), top_p=0.95, stop_ids=[3])

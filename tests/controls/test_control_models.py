@@ -108,9 +108,8 @@ def test_negative_control_separates_nothing(tiny_negative, tiny_cohorts) -> None
     assert tiny_negative.planted_ids == () and tiny_negative.export.greedy_identical is True
 
 
-def test_export_without_kv_cache(tiny_positive, tmp_path: Path) -> None:
-    report = export_model(tiny_positive.model, build_tokenizer(), tmp_path / "plain",
-                          kv_cache=False)
+def test_export_without_kv_cache(tiny_positive_plain) -> None:
+    report = tiny_positive_plain
     model = open_model(report.out_dir / "model.onnx")
     assert [i.name for i in model.session.get_inputs()] == ["input_ids", "attention_mask"]
     assert [o.name for o in model.session.get_outputs()] == ["logits"]

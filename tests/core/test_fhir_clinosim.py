@@ -20,7 +20,12 @@ pytest.importorskip("clinosim")
 
 @pytest.fixture(scope="module")
 def clinosim_export(tmp_path_factory) -> Path:
-    """A dozen simulated people, generated with every network call refused."""
+    """A dozen simulated people, generated with every network call refused.
+
+    clinosim spends most of its time parsing its protocol YAML with PyYAML's pure-Python
+    safe loader: the fixture has `yaml.safe_load` use libyaml's C safe loader instead (the
+    same documents, the same objects, about ten times faster; 28 s -> 4 s here)."""
+    import yaml
     from clinosim.simulator.cli import main
 
     out = tmp_path_factory.mktemp("clinosim")
@@ -32,6 +37,8 @@ def clinosim_export(tmp_path_factory) -> Path:
     for name in ("create_connection", "getaddrinfo"):
         patch.setattr(socket, name, refuse)
     patch.setattr(socket.socket, "connect", refuse)
+    if yaml.__with_libyaml__:
+        patch.setattr(yaml, "safe_load", lambda stream: yaml.load(stream, Loader=yaml.CSafeLoader))
     patch.setattr(sys, "argv", ["clinosim", "simulate", "--country", "US", "--population", "12",
                                 "--seed", "42", "--output", str(out), "--format", "fhir-r4"])
     try:

@@ -13,17 +13,13 @@ from onnx import TensorProto, helper
 from audit_core.errors import ModelError
 from audit_core.models.inspection import UNKNOWN, inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
-from audit_core.tools.controls.export import export_model
-from audit_core.tools.controls.tokenizer import build_tokenizer
 from tests.core.test_cli import mnemoscope
 
 
 @pytest.mark.slow
-def test_plain_export_scores_and_decodes_like_the_kv_export(tmp_path: Path, tiny_positive) -> None:
-    plain_dir = tmp_path / "plain"
-    export_model(tiny_positive.model, build_tokenizer(), plain_dir, kv_cache=False)
+def test_plain_export_scores_and_decodes_like_the_kv_export(tiny_positive, tiny_positive_plain) -> None:
     kv = OnnxCausalLM(inspect_model(tiny_positive.export.out_dir))
-    plain = OnnxCausalLM(inspect_model(plain_dir))
+    plain = OnnxCausalLM(inspect_model(tiny_positive_plain.out_dir))
     assert kv.kv_cache and not plain.kv_cache
 
     rng = np.random.default_rng(0)

@@ -65,30 +65,42 @@ def _said(outcome) -> str:
 
 # --- canaries ---------------------------------------------------------------------------
 
+def _only_probe(audit: dict, probe_id: str) -> dict:
+    assert [p["id"] for p in audit["probes"]] == [probe_id], audit["audit"]["title"]
+    return audit["probes"][0]
+
+
+def _said_json(probe: dict) -> str:
+    return " ".join(probe["findings"]) + " " + probe["headline"]["text"]
+
+
 @pytest.fixture(scope="module")
-def canary_runs():
-    manifest = str(CANARIES / "canaries" / "manifest.json")
-    cohorts = (CANARIES / "members.csv", CANARIES / "non_members.csv")
-    return {name: _run("canary_exposure", model, *cohorts, CODES, manifest=manifest)
-            for name, model in (("memorizing", CANARIES / "model"), ("negative", NEGATIVE))}
+def canary_runs(validation_run) -> dict[str, dict]:
+    """The canary-exposure probe's results.json entry on the canary control's members and
+    non-members, through the memorizing model and through the negative control. `validate`
+    audits exactly these two (plans in resources/controls/canaries, this probe alone, the
+    control's manifest): its session run is read."""
+    return {name: _only_probe(validation_run.audit(CANARIES / plan), "canary_exposure")
+            for name, plan in (("memorizing", "validation.toml"),
+                               ("negative", "validation_negative.toml"))}
 
 
 def test_exposure_rises_with_the_number_of_insertions(canary_runs) -> None:
-    table = canary_runs["memorizing"].curves["exposure_by_repeats"]
+    table = canary_runs["memorizing"]["curves"]["exposure_by_repeats"]
     assert table["repeats"] == [1.0, 4.0, 16.0, 64.0]
     means = table["mean"]
     assert all(a < b for a, b in itertools.pairwise(means)), means
     assert means[-1] > means[0] + 4.0  # 64 insertions: far above a single one
     outcome = canary_runs["memorizing"]
-    assert outcome.metrics["exact_ranks"] is True
-    assert outcome.verdict in (Verdict.WARN, Verdict.FAIL)
+    assert outcome["metrics"]["exact_ranks"] is True
+    assert outcome["verdict"] in (Verdict.WARN.value, Verdict.FAIL.value)
     assert table["exposed"][-1] == table["canaries"][-1]  # every 64-times canary is exposed
 
 
 def test_a_model_that_never_saw_the_canaries_exposes_none(canary_runs) -> None:
     outcome = canary_runs["negative"]
-    assert outcome.metrics["canaries_exposed"] == 0 and outcome.verdict is Verdict.PASS
-    assert outcome.metrics["max_exposure_bits"] < outcome.metrics["exposed_threshold_bits"]
+    assert outcome["metrics"]["canaries_exposed"] == 0 and outcome["verdict"] == Verdict.PASS.value
+    assert outcome["metrics"]["max_exposure_bits"] < outcome["metrics"]["exposed_threshold_bits"]
 
 
 def test_no_canary_secret_is_reported(canary_runs) -> None:
@@ -96,7 +108,8 @@ def test_no_canary_secret_is_reported(canary_runs) -> None:
     from audit_core.canaries.files import load_canary_set
 
     spec, canaries = load_canary_set(CANARIES / "canaries" / "manifest.json")
-    said = " ".join(_said(o) + repr(o.metrics) + repr(o.curves) for o in canary_runs.values())
+    said = " ".join(_said_json(o) + repr(o["metrics"]) + repr(o["curves"])
+                    for o in canary_runs.values())
     for canary in canaries:
         secret = " ".join(spec.alphabet[i] for i in canary.secret)
         assert secret not in said and render(spec, canary.prefix, canary.secret) not in said
@@ -105,36 +118,35 @@ def test_no_canary_secret_is_reported(canary_runs) -> None:
 # --- identifier leakage -----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def notes_runs():
-    model = NOTES / "model"
-    return {
-        "memorizing": _run("identifier_leakage", model, NOTES / "members.csv",
-                           NOTES / "non_members.csv", TEXT),
-        # The model never saw these "members": the negative control.
-        "negative": _run("identifier_leakage", model, NOTES / "outsiders.csv",
-                         NOTES / "non_members.csv", TEXT),
-    }
+def notes_runs(validation_run) -> dict[str, dict]:
+    """The identifier-leakage probe's results.json entry on the notes control, audited on
+    its members ("memorizing") and on outsiders it never saw as members ("negative": the
+    negative control). `validate` audits exactly these two plans with this probe alone,
+    so its session run is read (a copy each time, the run stays read-only)."""
+    return {name: _only_probe(validation_run.audit(NOTES / plan), "identifier_leakage")
+            for name, plan in (("memorizing", "validation.toml"),
+                               ("negative", "validation_negative.toml"))}
 
 
 def test_identifiers_of_training_patients_leak_and_non_members_are_not_hit(notes_runs) -> None:
     outcome = notes_runs["memorizing"]
-    m = outcome.metrics
+    m = outcome["metrics"]
     assert m["members_own_identifiers_leaked"] >= m["eligible_members"] // 2
     assert m["non_members_own_identifiers_hit"] == 0
     assert m["members_own_direct_identifiers"] > 0 and m["own_identifiers_p_value"] < 1e-6
-    assert outcome.verdict is Verdict.FAIL
-    table = outcome.curves["identifier_categories"]
+    assert outcome["verdict"] == Verdict.FAIL.value
+    table = outcome["curves"]["identifier_categories"]
     leaked = dict(zip(CATEGORIES, table["leaked_prompt_patient"]))
     assert leaked["mrn"] > 0 and leaked["ssn"] > 0 and leaked["phone"] > 0
-    assert len(outcome.extracted) == m["members_own_identifiers_leaked"]
-    assert all(role is Role.MEMBERS for role, _ in outcome.extracted)
+    assert len(outcome["extracted"]) == m["members_own_identifiers_leaked"]
+    assert all(e["role"] == Role.MEMBERS.value for e in outcome["extracted"])
 
 
 def test_a_model_that_never_saw_the_audited_patients_leaks_none_of_theirs(notes_runs) -> None:
-    m = notes_runs["negative"].metrics
+    m = notes_runs["negative"]["metrics"]
     assert m["members_own_identifiers_leaked"] == 0 and m["non_members_own_identifiers_hit"] == 0
     assert m["generations_with_member_direct_identifier"] == 0
-    assert notes_runs["negative"].verdict in (Verdict.PASS, Verdict.INCONCLUSIVE)
+    assert notes_runs["negative"]["verdict"] in (Verdict.PASS.value, Verdict.INCONCLUSIVE.value)
     # What it writes is its own training patients' identifiers: fakes for these cohorts.
     assert m["plausible_fakes"] > 0
 
@@ -143,9 +155,9 @@ def test_findings_show_masked_examples_never_identifier_values(notes_runs) -> No
     patients = generate_notes(3 * PATIENTS_PER_GROUP, seed=NOTES_SEED)
     values = {v for p in patients for k, v in p.identifiers.items() if k != "age"}
     for outcome in notes_runs.values():
-        said = _said(outcome) + repr(outcome.metrics) + repr(outcome.curves)
+        said = _said_json(outcome) + repr(outcome["metrics"]) + repr(outcome["curves"])
         assert not [v for v in values if v in said]
-    assert "MRN(7 chars, digit)" in _said(notes_runs["memorizing"])
+    assert "MRN(7 chars, digit)" in _said_json(notes_runs["memorizing"])
 
 
 def test_identifier_leakage_does_not_apply_to_code_records() -> None:

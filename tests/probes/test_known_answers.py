@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from audit_core.fingerprint import file_sha256
 from audit_core.plan.parsing import load_plan
 from audit_core.results.verdicts import Verdict
 from audit_core.run.runner import run_audit
@@ -67,19 +68,23 @@ def test_tiny_memorizing_control_fails_with_its_planted_records(tmp_path: Path, 
     assert set(tiny_positive.cohorts.planted_ids) <= {e["id"] for e in extraction.extracted}
 
 
-@pytest.mark.slow
-def test_negative_control_gets_no_fail_and_chance_level_intervals(tmp_path: Path, tiny_negative,
-                                                                  demo_dir: Path) -> None:
-    """The demo's 1,000 members and 1,000 non-members against a model that saw neither."""
-    plan = write_plan(tmp_path, model=tiny_negative.model_dir, members=demo_dir / "members.csv",
-                      non_members=demo_dir / "non_members.csv")
-    result = run_audit(load_plan(plan))
-    assert result.overall_verdict is not Verdict.FAIL
-    for probe in result.probes:
-        assert probe.verdict not in (Verdict.FAIL, Verdict.ERROR), probe.id
-        if probe.id in MEMBERSHIP:
-            low, high = probe.metrics["auc_ci"]
-            assert low <= 0.5 <= high, (probe.id, low, high)
-            assert probe.metrics["epsilon_lower_bound"] <= 1.0
-    extraction = {p.id: p for p in result.probes}["extraction"]
-    assert extraction.metrics["extracted_members"] == 0
+def test_negative_control_gets_no_fail_and_chance_level_intervals(validation_run, demo_dir: Path) -> None:
+    """The demo's 1,000 members and 1,000 non-members against a model that saw neither: the
+    committed negative control's audit (resources/controls/negative/plan.toml, the probes of
+    `write_plan` with min_k's k = 0.2), which `validate` runs; its session run is read, not a
+    second audit of the same 2,000 records."""
+    negative = demo_dir.parent / "controls" / "negative"
+    result = validation_run.audit(negative / "plan.toml")
+    # The demo's own files, all 1,000 + 1,000 records.
+    assert {(d["role"], d["sha256"], d["records"]) for d in result["datasets"]} == {
+        (role, file_sha256(demo_dir / f"{role}.csv"), 1000) for role in ("members", "non_members")}
+    assert result["overall_verdict"] != Verdict.FAIL
+    assert {p["id"] for p in result["probes"]} == {*MEMBERSHIP, "extraction"}
+    for probe in result["probes"]:
+        assert probe["verdict"] not in (Verdict.FAIL, Verdict.ERROR), probe["id"]
+        if probe["id"] in MEMBERSHIP:
+            low, high = probe["metrics"]["auc_ci"]
+            assert low <= 0.5 <= high, (probe["id"], low, high)
+            assert probe["metrics"]["epsilon_lower_bound"] <= 1.0
+    extraction = {p["id"]: p for p in result["probes"]}["extraction"]
+    assert extraction["metrics"]["extracted_members"] == 0
