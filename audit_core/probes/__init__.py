@@ -13,6 +13,7 @@ from audit_core.probes.embedding_distance import EmbeddingDistance
 from audit_core.probes.embedding_probe import EmbeddingProbe
 from audit_core.probes.entropy import Entropy
 from audit_core.probes.extraction import Extraction
+from audit_core.probes.ez_mia import EzMia
 from audit_core.probes.identifier_leakage import IdentifierLeakage
 from audit_core.probes.lira import Lira
 from audit_core.probes.loss import Loss
@@ -26,10 +27,13 @@ from audit_core.probes.rmia import Rmia
 from audit_core.probes.sensitive_attributes import SensitiveAttributes
 from audit_core.probes.trajectory import Trajectory
 from audit_core.probes.vulnerable_subgroups import VulnerableSubgroups
+from audit_core.probes.wbc import Wbc
 from audit_core.probes.zlib import Zlib
 
 # Probes that need a reference model (needs.reference) run only when the plan names one.
 PROBES: tuple[Probe, ...] = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(), Extraction(),
+          EzMia(),  # base model as reference: error-zone shifts (arXiv 2601.12104)
+          Wbc(),  # base model as reference: window-based loss comparison (arXiv 2601.02751)
           # Code records (EHR foundation models): Tonekaboni et al. 2025, T1 and T2.
           Trajectory(), SensitiveAttributes(),
           # Identifiers and canaries: notes-only (needs.text_records) and plan-only (needs.canaries).

@@ -16,6 +16,7 @@ from audit_core.families.spec import CalibrationNote
 from .elements import Block, BulletList, Heading, Table
 from .family_terms import family_of, strength_of
 from .membership_page import short_name
+from .reference_text import calibrated_strength
 from .values import as_list, as_mapping, as_text
 
 SIGNALS = {
@@ -49,7 +50,7 @@ def methods_blocks(results: Mapping[str, Any]) -> list[Block]:
     groups: list[tuple[tuple[str, str, str], list[Mapping[str, Any]]]] = []
     for probe in map(as_mapping, as_list(results.get("probes"))):
         family = family_of(probe)
-        key = (family.nist, family.edpb, strength_of(probe))
+        key = (family.nist, family.edpb, calibrated_strength(results, strength_of(probe)))
         if groups and groups[-1][0] == key:
             groups[-1][1].append(probe)
         else:
