@@ -58,8 +58,9 @@ def _size(info: ModelInfo) -> str:
 
 
 REFERENCE_HELP = {
-    "tokens": "A model of the same tokenizer trained without these members. It enables the "
-              "probes that compare against a reference (such as LiRA).",
+    "tokens": "A second model of the same tokenizer that never saw these members: the public "
+              "base model this one was fine-tuned from, or a model trained on other patients. "
+              "It enables the probes that compare against a reference (RMIA, LiRA, EZ-MIA, WBC).",
     "tabular": "A classifier of the same features and classes trained without these members. "
                "It enables the calibrated probes (offline LiRA)."}
 

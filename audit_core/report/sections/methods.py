@@ -28,6 +28,9 @@ SIGNALS = {
     "rmia": "Likelihood ratio of the record under the target and a reference model, compared "
             "with population records",
     "lira": "Target confidence against a reference model that never saw the record (offline LiRA)",
+    "ez_mia": "Probability shifts against the reference where the model's top prediction is wrong "
+              "(EZ-MIA error zone)",
+    "wbc": "Share of sliding windows where the reference's loss exceeds the target's (WBC)",
     "trajectory": "Sampled continuations of a patient's history compared with their true future "
                   "(time-aware earth mover's distance)",
     "sensitive_attributes": "Whether a sensitive category removed from the prompt comes back in "
