@@ -174,8 +174,8 @@ def tiny_negative(tmp_path_factory, tiny_base_model) -> ControlBuild:
     return ControlBuild(out_dir, report, TINY, TINY_EPOCHS, 104, (), 1, 300, 0.0)
 
 
-FINETUNE_EPOCHS = 8
-FINETUNE_RATE = 1e-3
+FINETUNE_EPOCHS = 20
+FINETUNE_RATE = 3e-3
 
 
 @dataclass(frozen=True)

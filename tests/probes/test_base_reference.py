@@ -66,6 +66,7 @@ def test_fine_tuned_on_the_members_fails_against_its_base(finetuned_run) -> None
 def test_fine_tuned_on_other_patients_does_not_fail_against_its_base(tmp_path: Path, tiny_finetuned) -> None:
     plan = _plan(tmp_path, tiny_finetuned.counterpart, tiny_finetuned.base, tiny_finetuned.cohorts)
     result = run_audit(load_plan(plan))
+    write_outputs(result, tmp_path / "out")  # its results.json: the counterpart's figures
     for probe in result.probes:
         assert probe.verdict != Verdict.FAIL, probe.id
         low, high = probe.metrics["auc_ci"]
