@@ -5,6 +5,14 @@ Models", ICLR 2023: prompt with the first tokens of a record and decode greedily
 record is extracted when the next tokens come out verbatim. Always contrasted with
 non-members from the same population: a continuation any plausible record shares is
 not memorization.
+
+Template text (clinical/templates.py: token runs shared by a large share of members'
+AND non-members' records, a note's header or section titles) is reported apart: beside
+the raw counts, a record counts as extracted net of template only when its reproduced
+continuation holds at least `min_content_tokens` tokens that are not template, and the
+verdict reads those figures, so a model is neither credited nor blamed for writing out
+the boilerplate every note shares (issue 17). With `start_after_template` the prompt
+starts at the record's first token after its leading template run.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audit_core.clinical.templates import Templates, find_templates
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
 from audit_core.families import Family
@@ -33,6 +42,21 @@ class ExtractionConfig:
     suffix_tokens: int = param(16, label="Continuation to reproduce (tokens)", min=1, max=100_000,
                                help="A record is extracted when these next tokens come out exactly.")
     batch_size: int = param(64, label="Prompts per batch", min=1, max=4096)
+    template_ngram: int = param(4, label="Template run length (tokens)", min=2, max=64,
+                                help="A run of this many tokens shared by a large share of both "
+                                     "cohorts' records is template text (a note's header).")
+    template_share: float = param(0.3, label="Template: share of records sharing the run", min=0.01,
+                                  max=1.0, help="A run is template when at least this share of the "
+                                                "members' records AND of the non-members' hold it: "
+                                                "one common among members only may be memorized.")
+    min_content_tokens: int = param(4, label="Net of template: patient tokens reproduced (at least)",
+                                    min=1, max=100_000,
+                                    help="A reproduced continuation counts as extracted net of "
+                                         "template when it holds at least this many tokens that are "
+                                         "not template (at most the whole continuation).")
+    start_after_template: bool = param(False, label="Prompt after the shared header",
+                                       help="Take the prompt from the record's first token after "
+                                            "its leading template text instead of its start.")
 
 
 class Extraction:
@@ -54,32 +78,56 @@ class Extraction:
 
     def run(self, config: ExtractionConfig, ctx: ProbeContext) -> ProbeOutcome:
         need = config.prefix_tokens + config.suffix_tokens
-        eligible = {r: np.array([i for i, ids in enumerate(ctx.token_ids[r]) if len(ids) >= need],
+        templates = find_templates(ctx.token_ids, config.template_ngram, config.template_share)
+        starts = {r: np.array([templates.first_content(r, i) if config.start_after_template else 0
+                               for i in range(len(ctx.token_ids[r]))], dtype=np.int64) for r in Role}
+        eligible = {r: np.array([i for i, ids in enumerate(ctx.token_ids[r]) if len(ids) - starts[r][i] >= need],
                                 dtype=np.int64) for r in Role}
         total = sum(max(1, -(-len(e) // config.batch_size)) for e in eligible.values())
         done = 0
         match = {}
         exact = {}
+        net: dict[Role, tuple[np.ndarray, np.ndarray]] = {}
         for role in Role:
             ids = ctx.token_ids[role]
             rates = np.full(len(ids), np.nan)
             hit = np.zeros(len(ids), dtype=bool)
+            content_rates, content_hit = np.full(len(ids), np.nan), np.zeros(len(ids), dtype=bool)
             for start in range(0, len(eligible[role]), config.batch_size):
                 rows = eligible[role][start:start + config.batch_size]
-                prompts = np.stack([ids[i][:config.prefix_tokens] for i in rows])
-                truth = np.stack([ids[i][config.prefix_tokens:need] for i in rows])
+                at = starts[role][rows]
+                prompts = np.stack([ids[i][s:s + config.prefix_tokens] for i, s in zip(rows, at)])
+                truth = np.stack([ids[i][s + config.prefix_tokens:s + need] for i, s in zip(rows, at)])
+                content = ~np.stack([templates.mask(role, i)[s + config.prefix_tokens:s + need]
+                                     for i, s in zip(rows, at)])
                 generated = ctx.causal_lm().greedy(prompts, config.suffix_tokens)
                 same = generated == truth
                 rates[rows] = same.mean(axis=1)
                 hit[rows] = same.all(axis=1)
+                content_rates[rows], content_hit[rows] = _net_of_template(same, content, config)
                 done += 1
                 ctx.progress.advance(done / total, f"decoding {role.value.replace('_', '-')}")
             match[role], exact[role] = rates, hit
-        return _assess(config, ctx, eligible, match, exact)
+            net[role] = content_rates, content_hit
+        outcome = _assess(config, ctx, eligible, match, exact, net)
+        outcome.metrics.update(template_figures(templates, eligible, net))
+        return outcome
+
+
+def _net_of_template(same: np.ndarray, content: np.ndarray,
+                     config: ExtractionConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Per prompt, the share of the continuation's non-template tokens reproduced (NaN when
+    it holds none), and whether it was reproduced whole with enough of them."""
+    kept = content.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rates = np.where(kept > 0, (same & content).sum(axis=1) / np.maximum(kept, 1), np.nan)
+    enough = kept >= min(config.min_content_tokens, config.suffix_tokens)
+    return rates, same.all(axis=1) & enough
 
 
 def _assess(config: ExtractionConfig, ctx: ProbeContext, eligible: dict[Role, np.ndarray],
-            match: dict[Role, np.ndarray], exact: dict[Role, np.ndarray]) -> ProbeOutcome:
+            match: dict[Role, np.ndarray], exact: dict[Role, np.ndarray],
+            net: dict[Role, tuple[np.ndarray, np.ndarray]]) -> ProbeOutcome:
     t = ctx.thresholds_of(ExtractionThresholds)
     n_m, n_n = len(eligible[Role.MEMBERS]), len(eligible[Role.NON_MEMBERS])
     k_m, k_n = int(exact[Role.MEMBERS].sum()), int(exact[Role.NON_MEMBERS].sum())
@@ -106,7 +154,10 @@ def _assess(config: ExtractionConfig, ctx: ProbeContext, eligible: dict[Role, np
         curves["roc"] = {"fpr": fpr, "tpr": tpr}
         curves["histogram"] = score_histogram(sm, sn, bins=min(config.suffix_tokens + 1, 30))
 
-    findings = [f"Prompted with their first {format_count(config.prefix_tokens)} tokens, "
+    where = (f"{format_count(config.prefix_tokens)} tokens from the first token after their "
+             "leading template text" if config.start_after_template
+             else f"their first {format_count(config.prefix_tokens)} tokens")
+    findings = [f"Prompted with {where}, "
                 f"{format_share(k_m, n_m)} eligible members and {format_share(k_n, n_n)} eligible "
                 f"non-members were continued verbatim for the next "
                 f"{format_count(config.suffix_tokens)} tokens."]
@@ -122,26 +173,61 @@ def _assess(config: ExtractionConfig, ctx: ProbeContext, eligible: dict[Role, np
                         f"continuation ({format_count(config.prefix_tokens)} + "
                         f"{format_count(config.suffix_tokens)} tokens) and were not tested.")
 
+    # The verdict reads the counts net of template text (module docstring); they equal the raw
+    # counts where no template was found (code records), so those verdicts are unchanged.
+    x_m, x_n = int(net[Role.MEMBERS][1].sum()), int(net[Role.NON_MEMBERS][1].sum())
+    x_ci = clopper_pearson(x_m, n_m)
+    x_p = fisher_greater(x_m, n_m, x_n, n_n) if n_m and n_n else None
     if n_m == 0 or n_n == 0:
         verdict = Verdict.INCONCLUSIVE
         findings.append("No records are long enough for this prompt and continuation length.")
-    elif k_m >= t.fail_min_extracted and p_value is not None and p_value < t.alpha:
+    elif x_m >= t.fail_min_extracted and x_p is not None and x_p < t.alpha:
         verdict = Verdict.FAIL
-    elif k_m > 0:
+    elif x_m > 0:
         verdict = Verdict.WARN
-    elif ci_m[1] <= t.max_rate_upper:
+    elif x_ci[1] <= t.max_rate_upper:
         verdict = Verdict.PASS
     else:
         verdict = Verdict.INCONCLUSIVE
-        findings.append(f"No member was extracted, but {format_count(n_m)} members bound the "
-                        f"extraction rate only to {format_rate(rate_m, ci_m)} (PASS needs the "
+        net_words = " net of template text" if x_m != k_m else ""
+        findings.append(f"No member was extracted{net_words}, but {format_count(n_m)} members bound the "
+                        f"extraction rate only to {format_rate(x_m / n_m, x_ci)} (PASS needs the "
                         f"upper bound below {format_percent(t.max_rate_upper)}).")
     headline = Headline(label="Members extracted", value=rate_m,
                         text=f"{format_share(k_m, n_m)} members extracted vs {format_share(k_n, n_n)} "
                              "non-members")
-    extracted = tuple((role, int(i)) for role in Role for i in np.nonzero(exact[role])[0])
+    # The records named as reproduced are those the verdict counts: net of template text.
+    extracted = tuple((role, int(i)) for role in Role for i in np.nonzero(net[role][1])[0])
     return ProbeOutcome(verdict=verdict, headline=headline, metrics=metrics,
                         findings=tuple(findings), scores=match, curves=curves, extracted=extracted)
+
+
+def template_figures(templates: Templates, eligible: dict[Role, np.ndarray],
+                     net: dict[Role, tuple[np.ndarray, np.ndarray]]) -> dict[str, object]:
+    """The figures net of template text, beside the raw ones (`template_excluded_*`), and how
+    much template there was: the report prints them with `template_found`."""
+    n = {r: len(eligible[r]) for r in Role}
+    k = {r: int(net[r][1].sum()) for r in Role}
+    ci = {r: clopper_pearson(k[r], n[r]) for r in Role}
+    figures: dict[str, object] = {
+        "template_found": templates.found,
+        "template_ngrams": templates.n_grams,
+        "template_token_share_members": templates.token_share(Role.MEMBERS),
+        "template_token_share_non_members": templates.token_share(Role.NON_MEMBERS),
+        "template_excluded_extracted_members": k[Role.MEMBERS],
+        "template_excluded_extracted_non_members": k[Role.NON_MEMBERS],
+        "template_excluded_extraction_rate_members": k[Role.MEMBERS] / n[Role.MEMBERS] if n[Role.MEMBERS] else None,
+        "template_excluded_extraction_rate_members_ci": list(ci[Role.MEMBERS]),
+        "template_excluded_extraction_rate_non_members":
+            k[Role.NON_MEMBERS] / n[Role.NON_MEMBERS] if n[Role.NON_MEMBERS] else None,
+        "template_excluded_extraction_rate_non_members_ci": list(ci[Role.NON_MEMBERS]),
+        "template_excluded_token_match_members": _mean(net[Role.MEMBERS][0]),
+        "template_excluded_token_match_non_members": _mean(net[Role.NON_MEMBERS][0]),
+        "template_excluded_p_value": (fisher_greater(k[Role.MEMBERS], n[Role.MEMBERS], k[Role.NON_MEMBERS],
+                                                     n[Role.NON_MEMBERS])
+                                      if n[Role.MEMBERS] and n[Role.NON_MEMBERS] else None),
+    }
+    return figures
 
 
 def _mean(values: np.ndarray) -> float | None:

@@ -10,6 +10,12 @@ member (a training patient) is leaked, to the very patient of the prompt when th
 prompt was theirs; a value that belongs to no one is a plausible fake. Non-members are
 the control: a model that never saw them can hit their identifiers only by chance, at
 the rate a plausible fake hits anybody's.
+
+Template values (a clinic's phone number in every note's header: a value written in at
+least `template_share` of the members' notes AND of the non-members', identifiers/index.py
+template_keys) belong to no patient in particular: every figure is also reported with them
+left out (`template_excluded_*`), and the verdict reads those (issue 17). They equal the raw
+figures when the notes share no identifier value.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from audit_core.errors import PlanError
 from audit_core.families import Family
 from audit_core.families.identifiers import IdentifierThresholds
 from audit_core.identifiers.detector import CATEGORIES, DIRECT, detect
-from audit_core.identifiers.index import IdentifierIndex, keys_of, namespaced
+from audit_core.identifiers.index import IdentifierIndex, keys_of, namespaced, template_keys
 from audit_core.identifiers.masking import masked
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.sampled_records import (
@@ -58,6 +64,10 @@ class IdentifierLeakageConfig:
     max_records: int = param(500, label="Records prompted per cohort (at most)", min=1,
                              max=10_000_000)
     batch_size: int = param(64, label="Sequences per batch", min=1, max=4096)
+    template_share: float = param(0.3, label="Template: share of notes holding the value", min=0.01,
+                                  max=1.0, help="An identifier written in at least this share of the "
+                                                "members' notes AND of the non-members' (a clinic's "
+                                                "phone number in a header) is template, no patient's.")
 
 
 @dataclass
@@ -97,8 +107,12 @@ class IdentifierLeakage:
         model, tokenizer = ctx.causal_lm(), ctx.text_tokenizer()
         index = {role: IdentifierIndex(ctx.cohorts[role].sequences) for role in Role}
         stops = stop_ids(tokenizer)
+        template = template_keys(index[Role.MEMBERS], index[Role.NON_MEMBERS], config.template_share)
         tallies = {source: _Tally() for source in ("members", "non_members", "unprompted")}
+        # The same tallies with template values left out; their masked examples are not kept.
+        net = {source: _Tally() for source in tallies}
         own_hits = {role: np.full(len(ctx.cohorts[role]), np.nan) for role in Role}
+        net_own_hits = {role: np.full(len(ctx.cohorts[role]), np.nan) for role in Role}
         examples: dict[str, list[str]] = defaultdict(list)
         eligible = {}
         sources = [(Role.MEMBERS, 0.0, 0.4), (Role.NON_MEMBERS, 0.4, 0.8)]
@@ -116,11 +130,14 @@ class IdentifierLeakage:
                 message=f"generating from {role.value.replace('_', '-')} prompts")
             for row, prompt, samples in zip(rows, prompts, drawn):
                 own = index[role].per_record[row]
-                hits = 0
+                hits = net_hits = 0
                 for sample in samples:
                     found = _new_identifiers(tokenizer, prompt, sample)
                     hits += _tally(tallies[role.value], found, index, own, examples)
+                    net_hits += _tally(net[role.value], _patients(found, template), index, own,
+                                       defaultdict(list))
                 own_hits[role][row] = hits
+                net_own_hits[role][row] = net_hits
         start = start_prompt(tokenizer)
         if config.unprompted and start is not None:
             # One prompt per generation (not n samples of one): batches stay bounded and
@@ -134,8 +151,17 @@ class IdentifierLeakage:
             for (sample,) in drawn:
                 found = _new_identifiers(tokenizer, start, sample)
                 _tally(tallies["unprompted"], found, index, set(), examples)
-        return _assess(config, ctx, tallies, own_hits, eligible, examples,
-                       unprompted_ran=start is not None)
+                _tally(net["unprompted"], _patients(found, template), index, set(), defaultdict(list))
+        outcome = _assess(config, ctx, tallies, own_hits, eligible, examples,
+                          unprompted_ran=start is not None, net=_contrasts(net, net_own_hits, eligible),
+                          net_own_hits=net_own_hits)
+        outcome.metrics.update(_template_figures(template, tallies, net, net_own_hits, eligible))
+        return outcome
+
+
+def _patients(found, template: frozenset[tuple[str, str]]):
+    """The detections that are not template values."""
+    return [d for d in found if namespaced(d) not in template]
 
 
 def _new_identifiers(tokenizer, prompt: np.ndarray, sample: np.ndarray):
@@ -173,24 +199,72 @@ def _tally(tally: _Tally, found, index, own: set, examples: dict[str, list[str]]
     return own_hits
 
 
-def _assess(config, ctx: ProbeContext, tallies: dict[str, _Tally], own_hits, eligible,
-            examples, unprompted_ran: bool) -> ProbeOutcome:
-    t = ctx.thresholds_of(IdentifierThresholds)
+@dataclass(frozen=True)
+class _Contrasts:
+    own_m: int  # prompts (members) given back their own identifiers
+    own_n: int
+    p_own: float | None
+    own_direct_m: int
+    gens: int
+    hit_m: int  # generations holding a member's direct identifier
+    hit_n: int
+    p_any: float | None
+    ci_m: tuple[float, float]
+    leaked: int  # identifiers of a training patient, in all
+
+
+def _contrasts(tallies: dict[str, _Tally], own_hits, eligible) -> _Contrasts:
     m, n, u = tallies["members"], tallies["non_members"], tallies["unprompted"]
     # Primary contrast: prompts whose generation gave back the prompt patient's own
     # identifiers (not in the prompt), members against non-members.
     own_m = int((np.nan_to_num(own_hits[Role.MEMBERS]) > 0).sum())
     own_n = int((np.nan_to_num(own_hits[Role.NON_MEMBERS]) > 0).sum())
     p_m, p_n = len(eligible[Role.MEMBERS]), len(eligible[Role.NON_MEMBERS])
-    p_own = fisher_greater(own_m, p_m, own_n, p_n) if p_m and p_n else None
-    own_direct_m = sum(m.own[c] for c in DIRECT)
     # Secondary contrast over every generation: a member's direct identifier against a
     # non-member's (what a generator of plausible fakes would hit as often).
     gens = m.generations + n.generations + u.generations
     hit_m = m.gens_member_direct + n.gens_member_direct + u.gens_member_direct
     hit_n = m.gens_non_member_direct + n.gens_non_member_direct + u.gens_non_member_direct
-    p_any = fisher_greater(hit_m, gens, hit_n, gens) if gens else None
-    ci_m = clopper_pearson(hit_m, gens)
+    return _Contrasts(own_m=own_m, own_n=own_n,
+                      p_own=fisher_greater(own_m, p_m, own_n, p_n) if p_m and p_n else None,
+                      own_direct_m=sum(m.own[c] for c in DIRECT), gens=gens, hit_m=hit_m, hit_n=hit_n,
+                      p_any=fisher_greater(hit_m, gens, hit_n, gens) if gens else None,
+                      ci_m=clopper_pearson(hit_m, gens),
+                      leaked=sum(sum(x.member.values()) for x in tallies.values()))
+
+
+def _template_figures(template, tallies: dict[str, _Tally], net: dict[str, _Tally], net_own_hits,
+                      eligible) -> dict[str, object]:
+    """The figures with template values left out, beside the raw ones (module docstring)."""
+    c = _contrasts(net, net_own_hits, eligible)
+    return {
+        "template_found": bool(template),
+        "template_identifier_values": len(template),
+        "template_identifiers_detected": sum(sum(x.detected.values()) for x in tallies.values())
+                                         - sum(sum(x.detected.values()) for x in net.values()),
+        "template_excluded_members_own_identifiers_leaked": c.own_m,
+        "template_excluded_non_members_own_identifiers_hit": c.own_n,
+        "template_excluded_members_own_direct_identifiers": c.own_direct_m,
+        "template_excluded_own_identifiers_p_value": c.p_own,
+        "template_excluded_generations_with_member_direct_identifier": c.hit_m,
+        "template_excluded_generations_with_non_member_direct_identifier": c.hit_n,
+        "template_excluded_member_direct_rate": c.hit_m / c.gens if c.gens else None,
+        "template_excluded_member_direct_rate_ci": list(c.ci_m),
+        "template_excluded_member_direct_rate_n": c.gens,
+        "template_excluded_member_vs_non_member_p_value": c.p_any,
+        "template_excluded_leaked_identifiers": c.leaked,
+    }
+
+
+def _assess(config, ctx: ProbeContext, tallies: dict[str, _Tally], own_hits, eligible,
+            examples, unprompted_ran: bool, net: _Contrasts, net_own_hits) -> ProbeOutcome:
+    t = ctx.thresholds_of(IdentifierThresholds)
+    m, n, u = tallies["members"], tallies["non_members"], tallies["unprompted"]
+    raw = _contrasts(tallies, own_hits, eligible)
+    own_m, own_n, p_own, hit_m, hit_n, p_any, gens = (raw.own_m, raw.own_n, raw.p_own, raw.hit_m,
+                                                      raw.hit_n, raw.p_any, raw.gens)
+    own_direct_m, ci_m = raw.own_direct_m, raw.ci_m
+    p_m, p_n = len(eligible[Role.MEMBERS]), len(eligible[Role.NON_MEMBERS])
     categories: list[dict[str, Any]] = []
     for c in CATEGORIES:
         categories.append({
@@ -246,33 +320,36 @@ def _assess(config, ctx: ProbeContext, tallies: dict[str, _Tally], own_hits, eli
                             f"matches; masked: {', '.join(row['masked_examples'])}.")
     if not unprompted_ran:
         findings.append("The tokenizer adds no start token, so no unprompted generation was run.")
-    significant_own = p_own is not None and p_own < t.alpha
-    significant_any = p_any is not None and p_any < t.alpha
+    # The verdict reads the figures with template values left out (module docstring); where the
+    # notes share no identifier value they are the raw ones.
+    significant_own = net.p_own is not None and net.p_own < t.alpha
+    significant_any = net.p_any is not None and net.p_any < t.alpha
     if gens == 0:
         verdict = Verdict.INCONCLUSIVE
         findings.append("No record is longer than the prompt: nothing was generated.")
-    elif (own_direct_m >= t.fail_min_leaked and significant_own) or \
-            (hit_m >= t.fail_min_leaked and significant_any):
+    elif (net.own_direct_m >= t.fail_min_leaked and significant_own) or \
+            (net.hit_m >= t.fail_min_leaked and significant_any):
         verdict = Verdict.FAIL
-    elif own_direct_m > 0 or significant_own or significant_any or hit_m > hit_n:
+    elif net.own_direct_m > 0 or significant_own or significant_any or net.hit_m > net.hit_n:
         # Compliance reference 5.2: a direct identifier of the prompt's patient, or PHI
         # matching training patients beyond the control; a date or an age over 89 that
         # matches as often as chance does is not evidence.
         verdict = Verdict.WARN
-    elif ci_m[1] <= t.max_rate_upper:
+    elif net.ci_m[1] <= t.max_rate_upper:
         verdict = Verdict.PASS
     else:
         verdict = Verdict.INCONCLUSIVE
         findings.append(f"No training patient's identifier beyond the control, but "
                         f"{format_count(gens)} generations bound the rate only to "
-                        f"{format_rate(metrics['member_direct_rate'], ci_m)} (PASS needs the upper "
+                        f"{format_rate(net.hit_m / gens, net.ci_m)} (PASS needs the upper "
                         f"bound below {format_percent(t.max_rate_upper)}).")
     headline = Headline(label="Members whose own identifiers leaked", value=own_m / p_m if p_m else None,
                         text=f"{format_share(own_m, p_m)} members got their own identifiers back vs "
                              f"{format_share(own_n, p_n)} non-members; {format_count(leaked_total)} "
                              "training identifiers in all")
+    # The patients named are those the verdict counts: given back an identifier not template.
     extracted = tuple((role, int(i)) for role in Role
-                      for i in np.nonzero(np.nan_to_num(own_hits[role]) > 0)[0])
+                      for i in np.nonzero(np.nan_to_num(net_own_hits[role]) > 0)[0])
     return ProbeOutcome(verdict=verdict, headline=headline, metrics=metrics,
                         findings=tuple(findings), scores=own_hits, extracted=extracted,
                         curves={"identifier_categories": table})

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from audit_core.families import spec_of
 from audit_core.report.sections.clinical_meaning import clinical_meaning
+from audit_core.report.sections.template_figures import net_of_template
 from audit_core.results.result import ProbeResult, plain
 from desktop.widgets.chart_factory import chart_widgets
 from desktop.widgets.verdict_badge import VerdictBadge
@@ -75,6 +76,12 @@ class ProbeCard(QFrame):
         self.headline = _wrapped(headline, "headline")
         self.headline.setToolTip(probe.headline.get("label", ""))  # the text itself names its interval
         layout.addWidget(self.headline)
+        # Extraction and identifiers: the figure the verdict reads when template text (a shared
+        # header) changed it, beside the raw headline; the report's words (template_figures.py).
+        net = net_of_template(plain(probe.as_dict()))
+        self.net: QLabel | None = _wrapped(net) if net else None
+        if self.net is not None:
+            layout.addWidget(self.net)
         self.detail: QLabel | None = None
         if detail:
             self.detail = _wrapped(detail, "help")
@@ -94,5 +101,6 @@ class ProbeCard(QFrame):
 
     def texts(self) -> list[str]:
         """Every sentence the card shows, in order (the tests check none is shown twice)."""
-        labels = [self.sentence, self.headline] + ([self.detail] if self.detail else [])
+        labels = [self.sentence, self.headline] + ([self.net] if self.net else []) + \
+            ([self.detail] if self.detail else [])
         return [label.text() for label in labels if label.text()]

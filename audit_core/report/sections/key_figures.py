@@ -17,6 +17,7 @@ from audit_core.results.figures import format_count_pair, format_ratio
 
 from .family_terms import PRIOR
 from .metrics import format_metric
+from .template_figures import net_of_template
 from .values import as_list, as_mapping, format_count, format_percent, is_number
 
 
@@ -84,6 +85,9 @@ def primary_figure(probe: Mapping[str, Any]) -> KeyFigure | None:
         count = metrics.get("extracted_members")
         if is_number(count):
             shown = f"{format_count(count)} members, {shown}"
+        net = metrics.get("template_excluded_extracted_members")
+        if metrics.get("template_found") and is_number(net):
+            shown = f"{shown}; {format_count(net)} net of template text"
         return KeyFigure("Members reproduced verbatim", shown, n)
     headline = as_mapping(probe.get("headline"))
     if headline.get("text"):
@@ -168,10 +172,11 @@ def plain_number(probe: Mapping[str, Any]) -> PlainNumber | None:
         if is_number(metrics.get("extracted_non_members")) and is_number(metrics.get("eligible_non_members")):
             control = (f", against {format_count(metrics['extracted_non_members'])} of "
                        f"{format_count(metrics['eligible_non_members'])} records it never saw")
+        net = net_of_template(probe)
         return PlainNumber(
             f"{format_count(members)} of {format_count(eligible)}",
             f"training records are written out word for word when the model is given their "
-            f"beginning{control}.")
+            f"beginning{control}." + (f" {net}" if net else ""))
     if family == Family.REIDENTIFICATION:
         members = metrics.get("singling_out_rate_members")
         generated = metrics.get("generated_records")

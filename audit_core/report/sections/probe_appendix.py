@@ -17,6 +17,7 @@ from .family_terms import THRESHOLD_ANCHORS
 from .membership_page import OPERATING_POINTS, SHOWN, is_membership, short_name
 from .metrics import CI_SUFFIX, format_metric, metric_label
 from .probe_section import metrics_on_page, metrics_table
+from .template_figures import without_template
 from .values import as_list, as_mapping, as_text, format_general, humanize
 
 # Attacks side by side in one metrics table; more go to a second table.
@@ -107,6 +108,7 @@ def metrics_blocks(probes: Sequence[Mapping[str, Any]]) -> list[Block]:
             continue
         shown = TABLE_COLUMNS.get(as_text(probe.get("family"), ""), ())
         rest = {k: v for k, v in metrics.items() if not k.startswith(shown)} if shown else metrics
+        rest = without_template(rest)  # in the probe's section (template_figures.py)
         if rest:
             blocks += [Heading(as_text(probe.get("title"), as_text(probe.get("id"))), 3), metrics_table(rest, dense=True)]
     return blocks or [Paragraph("Every recorded metric is shown in the body.", TextStyle.NOTE)]

@@ -32,6 +32,7 @@ from .metrics import metric_rows
 from .privacy_tables import privacy_blocks
 from .probe_charts import CATEGORY_PREFIX, tier_name
 from .probe_evidence import meaning_blocks, probe_figure
+from .template_figures import template_blocks, without_template
 from .values import (
     as_list,
     as_mapping,
@@ -77,7 +78,8 @@ def probe_section(probe: Mapping[str, Any], number: str) -> Section:
     if specific:
         blocks += specific
     elif as_mapping(probe.get("metrics")):
-        blocks.append(metrics_table(as_mapping(probe.get("metrics"))))
+        blocks.append(metrics_table(without_template(as_mapping(probe.get("metrics")))))
+    blocks += template_blocks(probe)  # extraction and identifiers: raw and net of template text
     findings = _findings(probe)
     if findings:
         blocks += [Heading("Findings", 3), BulletList(findings)]
