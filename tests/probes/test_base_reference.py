@@ -50,6 +50,7 @@ def finetuned_run(tmp_path_factory, tiny_finetuned):
     return result, folder / "out"
 
 
+@pytest.mark.slow
 def test_fine_tuned_on_the_members_fails_against_its_base(finetuned_run) -> None:
     result, _ = finetuned_run
     by_id = {p.id: p for p in result.probes}
@@ -63,6 +64,7 @@ def test_fine_tuned_on_the_members_fails_against_its_base(finetuned_run) -> None
     assert by_id["ez_mia"].metrics["tpr_at_1pct_fpr"] > by_id["loss"].metrics["tpr_at_1pct_fpr"]
 
 
+@pytest.mark.slow
 def test_fine_tuned_on_other_patients_does_not_fail_against_its_base(tmp_path: Path, tiny_finetuned) -> None:
     plan = _plan(tmp_path, tiny_finetuned.counterpart, tiny_finetuned.base, tiny_finetuned.cohorts)
     result = run_audit(load_plan(plan))
@@ -73,6 +75,7 @@ def test_fine_tuned_on_other_patients_does_not_fail_against_its_base(tmp_path: P
         assert low < 0.5 < high or abs(probe.metrics["auc"] - 0.5) < 0.1, (probe.id, probe.metrics["auc"])
 
 
+@pytest.mark.slow
 def test_results_json_keeps_the_role_beside_the_reference_sha256(finetuned_run) -> None:
     _, out = finetuned_run
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
@@ -82,6 +85,7 @@ def test_results_json_keeps_the_role_beside_the_reference_sha256(finetuned_run) 
     assert results["plan"]["model"]["reference_role"] == "base"
 
 
+@pytest.mark.slow
 def test_the_report_says_the_base_model_calibrated_the_attacks(finetuned_run) -> None:
     _, out = finetuned_run
     text = " ".join(normalized(pdf_text(out / "report.pdf")).split())  # table cells wrap
