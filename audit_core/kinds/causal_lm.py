@@ -124,8 +124,8 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
         # The pass's share of the bar after reading: its weight against the probes' weights.
         pass_label="shared scoring pass",
         pass_end=0.02 + 0.98 * weight / (weight + sum(p.weight for p, _ in selected)),
-        shared_pass=partial(_scoring_pass, scorers, selected, token_ids, cohorts, info.name,
-                            plan.model.batch_size, pad_id,
+        shared_pass=partial(_scoring_pass, scorers, selected, token_ids, tokenizer.get_vocab(),
+                            cohorts, info.name, plan.model.batch_size, pad_id,
                             events if model.side_inputs else None) if needs_scores else _no_pass)
 
 
@@ -134,7 +134,8 @@ def _no_pass(saved: OpenCheckpoint, progress: Progress) -> SharedPass:
 
 
 def _scoring_pass(scorers: list[OnnxCausalLM], selected: list[tuple[Probe, object]],
-                  token_ids: Mapping[Role, Sequence[np.ndarray]], cohorts: dict[Role, Cohort],
+                  token_ids: Mapping[Role, Sequence[np.ndarray]], vocabulary: Mapping[str, int],
+                  cohorts: dict[Role, Cohort],
                   model_name: str, batch_size: int, pad_id: int,
                   events: Mapping[Role, Sequence[EventFeatures]] | None,
                   saved: OpenCheckpoint, progress: Progress) -> SharedPass:
@@ -142,7 +143,8 @@ def _scoring_pass(scorers: list[OnnxCausalLM], selected: list[tuple[Probe, objec
     chunk. The reference model (scorers[1]) scores each chunk too, on the same ids.
     `events`: the records' own events, for a model with side inputs (None otherwise)."""
     broken: set[str] = set()  # probes whose reduction of the scoring pass crashed
-    reducers = {p.id: _guarded(p, c, broken, token_ids) for p, c in selected if p.needs.token_scores}
+    reducers = {p.id: _guarded(p, c, broken, token_ids, vocabulary)
+                for p, c in selected if p.needs.token_scores}
     scored: dict[Role, ReducedScores] = {}
     cancelled = False
     for i, role in enumerate(Role):
@@ -172,23 +174,28 @@ def _scoring_failed(exc: BaseException, model: str, file: str) -> ModelError:
 
 
 def _guarded(probe: Probe, config: object, broken: set[str],
-             token_ids: Mapping[Role, Sequence[np.ndarray]]) -> Reducer:
+             token_ids: Mapping[Role, Sequence[np.ndarray]], vocabulary: Mapping[str, int]) -> Reducer:
     """The probe's `reduce` (or the reducer its `reducer` builds from both cohorts' ids); a
     crash in it marks the probe broken (shown as not assessed, like a crash in `run`)
     instead of sinking the whole scoring pass."""
     token_level = cast(TokenLevelProbe, probe)  # selected for its needs.token_scores
-    inner = token_level_reducer(token_level, config, token_ids)
+    inner = token_level_reducer(token_level, config, token_ids, vocabulary)
+    # One record's values: () for one value, (k,) for a row of k signals (CAMIA). The NaN
+    # chunks after a crash keep it, so the chunks still join into one array.
+    row: list[tuple[int, ...]] = [()]
 
     def reduce(target: TokenScores, reference: TokenScores | None) -> np.ndarray:
         if probe.id not in broken:
             try:
-                return inner(target, reference)
+                values = np.asarray(inner(target, reference))
+                row[0] = values.shape[1:]
+                return values
             except (Cancelled, MnemoscopeError):
                 raise
             except Exception:
                 log.exception("probe %s failed while reducing the scoring pass", probe.id)
                 broken.add(probe.id)
-        return np.full(len(target.logprobs), np.nan)
+        return np.full((len(target.logprobs), *row[0]), np.nan)
     return reduce
 
 

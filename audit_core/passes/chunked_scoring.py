@@ -80,24 +80,29 @@ def mean_logprobs(scores: TokenScores) -> np.ndarray:
     return np.array([float(lp.mean()) for lp in scores.logprobs])
 
 
-def token_level_reducer(probe: Any, config: Any,
-                        token_ids: Mapping[Any, Sequence[np.ndarray]]) -> Reducer:
+def token_level_reducer(probe: Any, config: Any, token_ids: Mapping[Any, Sequence[np.ndarray]],
+                        vocabulary: Mapping[str, int] | None = None) -> Reducer:
     """What reduces each chunk for `probe`: its `reducer(config, token_ids)` when it has one
     (a reduction that needs both cohorts' ids before the pass, e.g. a token-frequency table
-    built from the non-members), else its `reduce` with `config`."""
+    built from the non-members), else its `reduce` with `config`. A probe that declares
+    `reducer_reads_vocabulary` also gets the tokenizer's vocabulary (token -> id), e.g. to
+    read a public frequency table that names tokens."""
     build = getattr(probe, "reducer", None)
     if build is not None:
+        if getattr(probe, "reducer_reads_vocabulary", False):
+            return cast(Reducer, build(config, token_ids, vocabulary))
         return cast(Reducer, build(config, token_ids))
     return lambda target, reference: probe.reduce(config, target, reference)
 
 
 def reduce_all(probe: Any, config: Any, scores: Mapping[Any, TokenScores],
                reference: Mapping[Any, TokenScores] | None = None,
-               token_ids: Mapping[Any, Sequence[np.ndarray]] | None = None) -> dict[Any, np.ndarray]:
+               token_ids: Mapping[Any, Sequence[np.ndarray]] | None = None,
+               vocabulary: Mapping[str, int] | None = None) -> dict[Any, np.ndarray]:
     """A probe's reduction of whole passes already held in memory (tests, small tools).
     `token_ids`: the cohorts' ids, for a probe with a `reducer` (required then)."""
     if getattr(probe, "reducer", None) is not None and token_ids is None:
         raise ValueError(f"{probe.id} builds its reducer from the cohorts' token ids: pass token_ids")
-    reduce = token_level_reducer(probe, config, token_ids or {})
+    reduce = token_level_reducer(probe, config, token_ids or {}, vocabulary)
     return {role: np.asarray(reduce(s, reference[role] if reference else None), dtype=np.float64)
             for role, s in scores.items()}

@@ -49,7 +49,8 @@ MAX_THREADS = 1024
 # and the conformance suite checks each is listed here and no other setting of it is
 # (tests/probes/test_conformance.py). A key here in a table of a probe without that setting
 # is resolved too, then refused as unknown by the probe selection (its message names the key).
-PROBE_PATH_SETTINGS = ("manifest",)
+PROBE_PATH_SETTINGS = ("manifest",
+                       "frequency_table")  # dc_pdd's public token-frequency CSV
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,14 +7,18 @@ from audit_core.probes.base import Probe
 from audit_core.probes.calibrated_confidence import CalibratedConfidence
 from audit_core.probes.calibrated_entropy import CalibratedEntropy
 from audit_core.probes.calibrated_modified_entropy import CalibratedModifiedEntropy
+from audit_core.probes.camia import Camia
 from audit_core.probes.canary_exposure import CanaryExposure
+from audit_core.probes.con_recall import ConRecall
 from audit_core.probes.confidence import Confidence
+from audit_core.probes.dc_pdd import DcPdd
 from audit_core.probes.embedding_distance import EmbeddingDistance
 from audit_core.probes.embedding_probe import EmbeddingProbe
 from audit_core.probes.entropy import Entropy
 from audit_core.probes.extraction import Extraction
 from audit_core.probes.ez_mia import EzMia
 from audit_core.probes.identifier_leakage import IdentifierLeakage
+from audit_core.probes.informia import Informia
 from audit_core.probes.lira import Lira
 from audit_core.probes.loss import Loss
 from audit_core.probes.min_k import MinK
@@ -22,6 +26,7 @@ from audit_core.probes.min_k_plus_plus import MinKPlusPlus
 from audit_core.probes.modified_entropy import ModifiedEntropy
 from audit_core.probes.perturbation import Perturbation
 from audit_core.probes.pseudo_likelihood import PseudoLikelihood
+from audit_core.probes.recall import Recall
 from audit_core.probes.reidentification import Reidentification
 from audit_core.probes.rmia import Rmia
 from audit_core.probes.sensitive_attributes import SensitiveAttributes
@@ -31,9 +36,15 @@ from audit_core.probes.wbc import Wbc
 from audit_core.probes.zlib import Zlib
 
 # Probes that need a reference model (needs.reference) run only when the plan names one.
-PROBES: tuple[Probe, ...] = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(), Extraction(),
+PROBES: tuple[Probe, ...] = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(),
           EzMia(),  # base model as reference: error-zone shifts (arXiv 2601.12104)
           Wbc(),  # base model as reference: window-based loss comparison (arXiv 2601.02751)
+          Camia(),  # the loss trace along a record (Chang et al., EMNLP 2025)
+          DcPdd(),  # token frequencies calibrate the probabilities (Zhang et al., EMNLP 2024)
+          Recall(),  # ReCaLL: a non-member prefix (Xie et al. 2024); one more pass per record
+          ConRecall(),  # Con-ReCall: member against non-member prefix (Wang et al. 2025)
+          Informia(),  # InfoRMIA: RMIA's ratio in bits, per token (Tao and Shokri 2026)
+          Extraction(),
           # Code records (EHR foundation models): Tonekaboni et al. 2025, T1 and T2.
           Trajectory(), SensitiveAttributes(),
           # Identifiers and canaries: notes-only (needs.text_records) and plan-only (needs.canaries).

@@ -215,4 +215,7 @@ class TokenLevelProbe(Probe, Protocol):
 #     reducer(config, token_ids: Mapping[Role, Sequence[np.ndarray]]) -> Reducer
 # returning the (target, reference) -> values function used instead of `reduce`
 # (passes/chunked_scoring.token_level_reducer). `TokenScores.targets` holds each record's
-# predicted ids, aligned with its logprobs.
+# predicted ids, aligned with its logprobs. With `reducer_reads_vocabulary = True` the
+# reducer also gets the tokenizer's vocabulary (token -> id), as a third argument (DC-PDD's
+# public frequency table names tokens). A reduction may give one row of values per record,
+# shape (records, k), for a probe that combines several signals in `run` (CAMIA).

@@ -19,7 +19,7 @@ from audit_core.families import FAMILIES, Family
 from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer, pad_token_id
-from audit_core.passes.chunked_scoring import reduce_all
+from audit_core.passes.chunked_scoring import reduce_all, token_level_reducer
 from audit_core.passes.token_scores import TokenScores, score_tokens
 from audit_core.plan.parsing import PROBE_PATH_SETTINGS, ColumnMapping, plan_from_dict
 from audit_core.probes import PROBES
@@ -62,7 +62,8 @@ def _context(shared, probe, progress: Progress, seed: int = 1, reference: bool =
     """What the runner hands the probe: its own reduction of the scoring pass, made with the
     settings `_quick` gives it (and the reference model's pass, unless `reference` is off)."""
     cohorts, token_ids, scores, model, reference_scores = shared
-    reduced = (reduce_all(probe, _quick(probe), scores, reference_scores if reference else None)
+    reduced = (reduce_all(probe, _quick(probe), scores, reference_scores if reference else None,
+                          token_ids=token_ids, vocabulary=load_tokenizer(model.info.folder).get_vocab())
                if probe.needs.token_scores else {})
     return ProbeContext(cohorts=cohorts, token_ids=token_ids, reduced=reduced, model=model,
                         reference_scored=reference,
@@ -83,6 +84,8 @@ def _quick(probe):
                                      max_records=12, baseline_samples=4)
     if probe.id in ("perturbation", "vulnerable_subgroups"):  # few patients, short samples
         config = dataclasses.replace(config, samples=1, horizon=6, max_records=16)
+    if probe.id in ("recall", "con_recall"):  # one or two more passes: short prefix, few records
+        config = dataclasses.replace(config, prefix_tokens=16, max_records=24)
     if probe.id == "reidentification":
         config = dataclasses.replace(config, generated=16, max_tokens=24)
     if probe.id == "canary_exposure":  # the canary control's set, estimated from a small sample
@@ -131,13 +134,16 @@ def test_config_is_frozen_documented_and_round_trips_through_the_plan(probe) -> 
 def test_token_level_probes_reduce_chunk_by_chunk_to_what_the_whole_pass_gives(shared, probe) -> None:
     """The shared pass is streamed (scoring/chunked.py): each chunk of records is reduced
     and let go. A reduction must be one value per record that depends on that record only,
-    so reducing in chunks of any size gives the same values as reducing the whole cohort."""
-    _, _, scores, _, reference_scores = shared
+    so reducing in chunks of any size gives the same values as reducing the whole cohort.
+    A probe with several signals per record (CAMIA) reduces to one row per record."""
+    _, token_ids, scores, model, reference_scores = shared
     config = _quick(probe)
+    reduce = token_level_reducer(probe, config, token_ids, load_tokenizer(model.info.folder).get_vocab())
     for role in Role:
-        whole = probe.reduce(config, scores[role], reference_scores[role])
-        assert whole.shape == (len(scores[role].logprobs),) and np.isfinite(whole).all()
-        pieces = [probe.reduce(config, _rows(scores[role], rows), _rows(reference_scores[role], rows))
+        whole = reduce(scores[role], reference_scores[role])
+        assert whole.shape[:1] == (len(scores[role].logprobs),) and whole.ndim in (1, 2)
+        assert np.isfinite(whole).all()
+        pieces = [reduce(_rows(scores[role], rows), _rows(reference_scores[role], rows))
                   for rows in (slice(0, 5), slice(5, 6), slice(6, None))]
         np.testing.assert_array_equal(np.concatenate(pieces), whole)
 
