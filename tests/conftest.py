@@ -3,8 +3,10 @@ and TINY control models trained once per session.
 
 * `tiny_positive`: trained on 300 members, 3 of them planted 30 times; exported with a
   KV cache. It must give the planted records back verbatim.
-* `tiny_negative`: built by `build_control` on a disjoint cohort; it never saw the
+* `tiny_negative`: trained as `build_control` does on a disjoint cohort; it never saw the
   members, so nothing may separate members from non-members.
+* `tiny_finetuned`: `tiny_negative` as a public base model, fine-tuned on the members
+  (memorizes them) and, the same way, on other patients (never saw them).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import pytest
 from audit_core.tools.controls.cohort import PatientRecord, generate_cohort
 from audit_core.tools.controls.demo import (
     ControlBuild,
-    build_control,
     choose_planted,
     split_population,
     training_sequences,
@@ -177,7 +178,45 @@ def tiny_positive_plain(tmp_path_factory, tiny_positive: TrainedControl) -> Expo
 
 
 @pytest.fixture(scope="session")
-def tiny_negative(tmp_path_factory, tiny_cohorts: TinyCohorts) -> ControlBuild:
+def tiny_base_model():
+    """The torch model behind `tiny_negative` (300 outsiders): also the public base that the
+    fine-tuned controls start from (`tiny_finetuned`)."""
     outsiders = generate_cohort(300, seed=201, id_prefix="C")
+    return train_model([r.codes for r in outsiders], build_tokenizer(), size=TINY,
+                       epochs=TINY_EPOCHS, seed=104)
+
+
+@pytest.fixture(scope="session")
+def tiny_negative(tmp_path_factory, tiny_base_model) -> ControlBuild:
+    """What `build_control(outsiders, TINY, 50 epochs, seed 104)` builds, from the same
+    training run as the base model (the same model, trained once per session)."""
     out_dir: Path = tmp_path_factory.mktemp("negative") / "model"
-    return build_control(out_dir, outsiders, size=TINY, epochs=TINY_EPOCHS, seed=104)
+    report = export_model(tiny_base_model, build_tokenizer(), out_dir)
+    return ControlBuild(out_dir, report, TINY, TINY_EPOCHS, 104, (), 1, 300, 0.0)
+
+
+FINETUNE_EPOCHS = 20
+FINETUNE_RATE = 3e-3
+
+
+@dataclass(frozen=True)
+class FineTunedControls:
+    base: Path  # tiny_negative's export: the public base both were fine-tuned from
+    finetuned: Path  # the base fine-tuned on the members: memorizes them
+    counterpart: Path  # the base fine-tuned the same way on other patients: never saw them
+    cohorts: TinyCohorts
+
+
+@pytest.fixture(scope="session")
+def tiny_finetuned(tmp_path_factory, tiny_base_model, tiny_negative: ControlBuild,
+                   tiny_cohorts: TinyCohorts) -> FineTunedControls:
+    """A base model and two fine-tunings of it (the base-model-as-reference known answers)."""
+    tokenizer = build_tokenizer()
+    folder = tmp_path_factory.mktemp("finetuned")
+    others = generate_cohort(300, seed=301, id_prefix="D")
+    paths = []
+    for name, records in (("finetuned", tiny_cohorts.members), ("counterpart", others)):
+        model = train_model([r.codes for r in records], tokenizer, size=TINY, epochs=FINETUNE_EPOCHS,
+                            seed=105, learning_rate=FINETUNE_RATE, start_from=tiny_base_model)
+        paths.append(export_model(model, tokenizer, folder / name).out_dir)
+    return FineTunedControls(tiny_negative.model_dir, paths[0], paths[1], tiny_cohorts)

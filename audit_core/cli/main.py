@@ -143,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from audit_core.cli.left_out import print_left_out
+    from audit_core.cli.reference_line import print_reference
     from audit_core.plan.parsing import load_plan
     from audit_core.run.output_folder import check_output_folder
     from audit_core.run.outputs import write_outputs
@@ -160,6 +161,7 @@ def _run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if not args.quiet:
         print_left_out(plan, sys.stderr)  # probes that do not apply to these records, and why
+        print_reference(plan, sys.stderr)  # which reference calibrates the attacks (cli/reference_line.py)
         _print_estimate(plan)
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())

@@ -111,7 +111,9 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
         **cast(ModelSection, runtime), "declared": dict(plan.model.declared),
         **({"side_inputs": model.side_inputs} if model.side_inputs else {})}
     if reference is not None:
-        model_section["reference"] = {**inspected(reference[1]), "vocab_size": reference[0].vocab_size}
+        # The role beside the SHA-256: what calibrated the attacks (results/reference_role.py).
+        model_section["reference"] = {**inspected(reference[1]), "vocab_size": reference[0].vocab_size,
+                                      "role": plan.model.reference_role}
     return Prepared(
         selected=selected, thresholds=thresholds, cohorts=cohorts, split=split, model=model,
         reference_model=reference[0] if reference is not None else None,

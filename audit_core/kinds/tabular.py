@@ -64,7 +64,7 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
         "features": len(columns.features), "classes": list(model.classes),
         "probability_output": "ZipMap (list of class maps)" if model.zipmap else "tensor"}
     if reference is not None:
-        model_section["reference"] = inspected(reference[1])
+        model_section["reference"] = {**inspected(reference[1]), "role": plan.model.reference_role}
     datasets = tuple(_dataset_summary(cohorts[role], labels[role], model.classes) for role in Role)
     classifiers = [model] + ([reference[0]] if reference is not None else [])
     return Prepared(

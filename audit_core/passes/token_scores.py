@@ -40,6 +40,11 @@ class TokenScores:
     # token by what it is (a frequency table, a template). Not checkpointed: the ids are the
     # records' own, and chunked_scoring puts them back on a resumed chunk (`with_targets`).
     targets: tuple[np.ndarray, ...] = ()
+    # log p of the model's own most likely next token at each position (-log Z of the
+    # softmax, free in the pass): the true token was the model's top prediction exactly
+    # where logprobs == tops (EZ-MIA's "error positions" are the others). Checkpointed;
+    # empty only in checkpoints written before it existed.
+    tops: tuple[np.ndarray, ...] = ()
 
     def with_targets(self, token_ids: Sequence[np.ndarray]) -> TokenScores:
         """These scores with the ids they predict, from the records they were scored on."""
@@ -55,7 +60,8 @@ def encode_scores(scores: TokenScores) -> bytes:
     """A chunk of the shared pass as a checkpoint unit (work/units.py): exact bits, no pickle."""
     lengths = np.array([len(x) for x in scores.logprobs], dtype=np.int64)
     return to_npz(lengths=lengths, windows=np.asarray(scores.windows),
-                  logprobs=_flat(scores.logprobs), means=_flat(scores.means), stds=_flat(scores.stds))
+                  logprobs=_flat(scores.logprobs), means=_flat(scores.means), stds=_flat(scores.stds),
+                  **({"tops": _flat(scores.tops)} if scores.tops else {}))
 
 
 def decode_scores(data: bytes) -> TokenScores:
@@ -66,7 +72,7 @@ def decode_scores(data: bytes) -> TokenScores:
         return tuple(np.split(arrays[name], cuts)) if len(arrays["lengths"]) else ()
 
     return TokenScores(logprobs=split("logprobs"), means=split("means"), stds=split("stds"),
-                       windows=arrays["windows"])
+                       windows=arrays["windows"], tops=split("tops") if "tops" in arrays else ())
 
 
 def _flat(parts: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -109,6 +115,7 @@ def score_tokens(model: OnnxCausalLM, token_ids: Sequence[np.ndarray], *, batch_
     logprobs = [np.empty(max(len(ids) - 1, 0)) for ids in token_ids]
     means = [np.empty(len(x)) for x in logprobs]
     stds = [np.empty(len(x)) for x in logprobs]
+    tops = [np.empty(len(x)) for x in logprobs]
     counts = np.zeros(n, dtype=np.int64)
 
     per_batch = max(1, min(batch_size, _MAX_LOGIT_FLOATS // max(context * model.vocab_size, 1)))
@@ -127,7 +134,7 @@ def score_tokens(model: OnnxCausalLM, token_ids: Sequence[np.ndarray], *, batch_
             logits = model.logits(ids, mask, events=[events[w.record].take(slice(w.start, w.end))
                                                      for w in batch])
         # One vectorised pass over the batch: row r, index t predicts ids[r, t + 1].
-        batch_lp, batch_mu, batch_sd = _batch_stats(logits, ids)
+        batch_lp, batch_mu, batch_sd, batch_top = _batch_stats(logits, ids)
         del logits  # the largest array of the pass; gone before the next batch's arrives
         for row, w in enumerate(batch):
             # Prediction for position p sits at logits index p - 1 (relative to the window).
@@ -138,15 +145,17 @@ def score_tokens(model: OnnxCausalLM, token_ids: Sequence[np.ndarray], *, batch_
                 logprobs[w.record][dest] = batch_lp[row, lo:hi]
                 means[w.record][dest] = batch_mu[row, lo:hi]
                 stds[w.record][dest] = batch_sd[row, lo:hi]
+                tops[w.record][dest] = batch_top[row, lo:hi]
             counts[w.record] += 1
         progress.advance((done + 1) / len(batches), "scoring tokens")
     return TokenScores(logprobs=tuple(logprobs), means=tuple(means), stds=tuple(stds),
-                       windows=counts).with_targets(token_ids)
+                       windows=counts, tops=tuple(tops)).with_targets(token_ids)
 
 
-def _batch_stats(logits: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(B, T, V) logits and (B, T) ids -> three (B, T-1) float64 arrays: log p(next token),
-    and the mean and standard deviation of log p under the predicted distribution.
+def _batch_stats(logits: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(B, T, V) logits and (B, T) ids -> four (B, T-1) float64 arrays: log p(next token),
+    the mean and standard deviation of log p under the predicted distribution, and the log p
+    of the most likely token (its shifted logit is 0, so it is -log Z).
 
     Element-wise work stays in float32 (the logits' precision) with one exp per element;
     the sums over the vocabulary accumulate in float64. Rows go in slices of at most
@@ -154,7 +163,7 @@ def _batch_stats(logits: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.nd
     """
     batch, width, vocab = logits.shape
     shape = (batch, max(width - 1, 0))
-    target_lp, mean, std = np.empty(shape), np.empty(shape), np.empty(shape)
+    target_lp, mean, std, top = np.empty(shape), np.empty(shape), np.empty(shape), np.empty(shape)
     step = max(1, _STATS_FLOATS // max(width * vocab, 1))
     for start in range(0, batch, step):
         rows = slice(start, start + step)
@@ -172,4 +181,5 @@ def _batch_stats(logits: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.nd
         std[rows] = np.sqrt(np.maximum(second - first * first, 0.0))
         picked = np.take_along_axis(shifted, ids[rows, 1:, None], axis=-1)[..., 0]
         target_lp[rows] = picked - log_norm
-    return target_lp, mean, std
+        top[rows] = -log_norm
+    return target_lp, mean, std, top

@@ -26,7 +26,9 @@ from audit_core.plan.meds_keys import (
     rooted_as_dict,
     rooted_source,
 )
+from audit_core.plan.reference_keys import reference_role
 from audit_core.plan.side_input_keys import parse_inputs, parse_token_types, side_input_tables
+from audit_core.results.reference_role import DEFAULT_REFERENCE_ROLE
 
 DEFAULT_SEED = 20261129
 SEQUENCE_KINDS = ("codes", "text")
@@ -70,7 +72,10 @@ class ModelSpec:
     threads: int = 0  # 0: one intra-op thread per core
     provider: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda" (models/runtime.py)
     precision: str = "fp32"  # "int8": the labelled fast screen (models/precision.py); never default
-    reference: Path | None = None  # a model of the same tokenizer trained without the members
+    reference: Path | None = None  # a model of the same tokenizer that never saw the members
+    # What the reference is (results/reference_role.py): "shadow", a model trained without
+    # the members, or "base", the public base model this model was fine-tuned from.
+    reference_role: str = DEFAULT_REFERENCE_ROLE
     # Training facts as the model's owner declares them (dataset, epochs, DP epsilon, ...):
     # reported as declared, never as verified.
     declared: Mapping[str, str | int | float | bool] = field(default_factory=dict)
@@ -150,6 +155,7 @@ class AuditPlan:
             out["model"]["context_length"] = self.model.context_length
         if self.model.reference is not None:
             out["model"]["reference"] = str(self.model.reference)
+            out["model"]["reference_role"] = self.model.reference_role
         if self.model.declared:
             out["model"]["declared"] = dict(self.model.declared)
         out["model"].update(side_input_tables(self.model.inputs, self.model.token_types))
@@ -210,7 +216,7 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
                            "release_context", "seed"})
     model = _table(raw, "model")
     _only(model, "model", {"path", "context_length", "batch_size", "threads", "reference", "declared",
-                           "provider", "precision", "inputs", "token_types"})
+                           "reference_role", "provider", "precision", "inputs", "token_types"})
     provider = _get(model, "provider", str, "model", "auto")
     if provider not in ("auto", "cpu", "cuda"):
         raise PlanError(f"'model.provider' must be one of auto, cpu, cuda (got '{provider}')")
@@ -269,6 +275,7 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
                         provider=provider, precision=precision,
                         reference=base / model["reference"] if "reference" in model and
                         _required(model, "reference", "model") else None,
+                        reference_role=reference_role(model),
                         declared=dict(declared),
                         inputs=parse_inputs(model.get("inputs", {})),
                         token_types=parse_token_types(model.get("token_types", {}))),

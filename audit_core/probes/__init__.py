@@ -17,6 +17,7 @@ from audit_core.probes.embedding_distance import EmbeddingDistance
 from audit_core.probes.embedding_probe import EmbeddingProbe
 from audit_core.probes.entropy import Entropy
 from audit_core.probes.extraction import Extraction
+from audit_core.probes.ez_mia import EzMia
 from audit_core.probes.identifier_leakage import IdentifierLeakage
 from audit_core.probes.informia import Informia
 from audit_core.probes.lira import Lira
@@ -32,10 +33,13 @@ from audit_core.probes.rmia import Rmia
 from audit_core.probes.sensitive_attributes import SensitiveAttributes
 from audit_core.probes.trajectory import Trajectory
 from audit_core.probes.vulnerable_subgroups import VulnerableSubgroups
+from audit_core.probes.wbc import Wbc
 from audit_core.probes.zlib import Zlib
 
 # Probes that need a reference model (needs.reference) run only when the plan names one.
 PROBES: tuple[Probe, ...] = (Loss(), Zlib(), MinK(), MinKPlusPlus(), Rmia(), Lira(),
+          EzMia(),  # base model as reference: error-zone shifts (arXiv 2601.12104)
+          Wbc(),  # base model as reference: window-based loss comparison (arXiv 2601.02751)
           Camia(),  # the loss trace along a record (Chang et al., EMNLP 2025)
           DcPdd(),  # token frequencies calibrate the probabilities (Zhang et al., EMNLP 2024)
           Recall(),  # ReCaLL: a non-member prefix (Xie et al. 2024); one more pass per record

@@ -85,7 +85,8 @@ class ModelSection(TypedDict, total=False):
     classes: list[str]  # OnnxTabularClassifier.classes
     features: int
     probability_output: str
-    reference: ModelSection  # the reference model (the keys of its own inspection)
+    reference: ModelSection  # the reference model (the keys of its own inspection, and role)
+    role: str  # the reference's only: "shadow" or "base" (results/reference_role.py)
     # Encoders
     embedding_output: str | None  # None: the export has no embeddings output
     mlm_output: str | None  # None: no masked-LM head

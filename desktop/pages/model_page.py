@@ -21,11 +21,13 @@ from PySide6.QtWidgets import (
 )
 
 from audit_core.models.inspection import ModelInfo
+from audit_core.results.reference_role import DEFAULT_REFERENCE_ROLE
 from desktop.audit_controller import AuditController
 from desktop.error_dialog import show_error
 from desktop.pages.step_page import StepPage
 from desktop.plan_draft import PlanDraft
 from desktop.settings import AppSettings
+from desktop.widgets.reference_box import ReferenceBox
 from desktop.widgets.side_input_table import SideInputTable
 
 KIND_LABELS = {"causal_lm": "Causal language model (ONNX)",
@@ -56,8 +58,9 @@ def _size(info: ModelInfo) -> str:
 
 
 REFERENCE_HELP = {
-    "tokens": "A model of the same tokenizer trained without these members. It enables the "
-              "probes that compare against a reference (such as LiRA).",
+    "tokens": "A second model of the same tokenizer that never saw these members: the public "
+              "base model this one was fine-tuned from, or a model trained on other patients. "
+              "It enables the probes that compare against a reference (RMIA, LiRA, EZ-MIA, WBC).",
     "tabular": "A classifier of the same features and classes trained without these members. "
                "It enables the calibrated probes (offline LiRA)."}
 
@@ -128,30 +131,11 @@ class ModelPage(StepPage):
         self._plan_inputs: dict[str, str] = {}  # the opened plan's [model.inputs]
         self._plan_types = False  # the opened plan has [model.token_types]
 
-        reference_box = QGroupBox("Reference model (optional)")
-        self.reference_box = reference_box
-        reference_layout = QVBoxLayout(reference_box)
-        reference_help = QLabel(REFERENCE_HELP["tokens"])
-        self.reference_help = reference_help
-        reference_help.setWordWrap(True)
-        reference_help.setProperty("role", "help")
-        reference_layout.addWidget(reference_help)
-        reference_row = QHBoxLayout()
-        self.reference_field = QLineEdit()
-        self.reference_field.setReadOnly(True)
-        self.reference_field.setPlaceholderText("None")
-        self.reference_field.setAccessibleName("Reference model path")
-        self.reference_button = QPushButton("Choose folder…")
-        self.reference_button.setAccessibleName("Choose the reference model folder")
-        self.reference_button.clicked.connect(self._choose_reference)
-        self.reference_clear = QPushButton("Remove")
-        self.reference_clear.clicked.connect(lambda: self.set_reference(None))
-        reference_row.addWidget(self.reference_field, 1)
-        reference_row.addWidget(self.reference_button)
-        reference_row.addWidget(self.reference_clear)
-        reference_layout.addLayout(reference_row)
-        body.addWidget(reference_box)
-        self.reference: Path | None = None
+        # One reference, and whether it is the base model this one was fine-tuned from.
+        self.reference_box = ReferenceBox(self._choose_reference_folder)
+        self.reference_box.help.setText(REFERENCE_HELP["tokens"])
+        self.reference_box.changed.connect(self.reference_changed)
+        body.addWidget(self.reference_box)
         body.addStretch(1)
 
     def _choose_folder(self) -> None:
@@ -166,17 +150,15 @@ class ModelPage(StepPage):
         if path:
             self.set_model_path(Path(path))
 
-    def _choose_reference(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose the reference model folder",
-                                                  str(self.settings.last_folder("model")))
-        if folder:
-            self.set_reference(Path(folder))
+    def _choose_reference_folder(self, title: str) -> str:
+        return QFileDialog.getExistingDirectory(self, title, str(self.settings.last_folder("model")))
 
-    def set_reference(self, path: Path | None) -> None:
-        self.reference = path
-        self.reference_field.setText(str(path) if path else "")
-        self.reference_clear.setEnabled(path is not None)
-        self.reference_changed.emit(path is not None)
+    @property
+    def reference(self) -> Path | None:
+        return self.reference_box.path
+
+    def set_reference(self, path: Path | None, role: str | None = None) -> None:
+        self.reference_box.set_reference(path, role)
 
     def set_model_path(self, path: Path, quiet: bool = False) -> None:
         """Read the model in the background; a problem is shown inline (and as a dialog
@@ -250,7 +232,7 @@ class ModelPage(StepPage):
         # Encoders compare members with non-members, never with a second model (the core
         # refuses model.reference for them); a classifier's reference shares its features.
         self.reference_box.setVisible(info.kind not in ("encoder", "masked_lm"))
-        self.reference_help.setText(REFERENCE_HELP["tabular" if tabular else "tokens"])
+        self.reference_box.help.setText(REFERENCE_HELP["tabular" if tabular else "tokens"])
         self.facts_box.setVisible(True)
         self._show_side_inputs(info)
 
@@ -277,17 +259,19 @@ class ModelPage(StepPage):
         self._plan_inputs = dict(draft.extra.get("model", {}).get("inputs", {}))
         self._plan_types = bool(draft.extra.get("model", {}).get("token_types"))
         reference = draft.extra.get("model", {}).get("reference")
-        self.set_reference(Path(reference) if reference else None)
+        self.set_reference(Path(reference) if reference else None,
+                           draft.extra.get("model", {}).get("reference_role", DEFAULT_REFERENCE_ROLE))
         if draft.model_path and draft.model_path != self.path:
             self.set_model_path(draft.model_path, quiet=True)
 
     def store(self, draft: PlanDraft) -> None:
         draft.model_path = self.path
         model = draft.extra.setdefault("model", {})
-        if self.reference is not None and self.reference_box.isVisibleTo(self):
-            model["reference"] = str(self.reference)
+        if self.reference_box.isVisibleTo(self):
+            self.reference_box.store(model)
         else:
             model.pop("reference", None)
+            model.pop("reference_role", None)
         chosen = self.side_inputs.mapping() if self.side_inputs.isVisibleTo(self) else {}
         if chosen:
             model["inputs"] = chosen

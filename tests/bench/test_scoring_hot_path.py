@@ -29,11 +29,18 @@ def test_batch_statistics_equal_float64_log_softmax(monkeypatch, slice_floats: i
     logits = (rng.standard_normal((5, 9, vocab)) * 4).astype(np.float32)
     logits[2, 3, 17] = 60.0  # a confident prediction: std near zero must not go negative
     ids = rng.integers(0, vocab, (5, 9))
+    ids[0, 1:] = logits[0, :-1].argmax(-1)  # one row whose every token is the model's first choice
     got = _batch_stats(logits, ids)
     for ours, expected in zip(got, _reference(logits, ids)):
         assert ours.shape == (5, 8) and ours.dtype == np.float64
         assert np.abs(ours - expected).max() < 2e-5
     assert np.isfinite(got[2]).all() and (got[2] >= 0).all()
+    # The top log p is the largest of the row's log p, and the true token reaches it exactly
+    # where it is the model's first choice (EZ-MIA's error positions are the others).
+    log_p = logits.astype(np.float64) - np.log(np.exp(logits.astype(np.float64)).sum(-1, keepdims=True))
+    assert np.abs(got[3] - log_p[:, :-1].max(-1)).max() < 2e-5
+    first_choice = logits[:, :-1].argmax(-1) == ids[:, 1:]
+    np.testing.assert_array_equal(got[0] == got[3], first_choice)
 
 
 def test_encoding_in_chunks_gives_the_ids_of_one_batch(monkeypatch) -> None:

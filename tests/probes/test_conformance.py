@@ -151,7 +151,7 @@ def test_token_level_probes_reduce_chunk_by_chunk_to_what_the_whole_pass_gives(s
 def _rows(scores: TokenScores, rows: slice) -> TokenScores:
     return TokenScores(logprobs=scores.logprobs[rows], means=scores.means[rows],
                        stds=scores.stds[rows], windows=scores.windows[rows],
-                       targets=scores.targets[rows])
+                       targets=scores.targets[rows], tops=scores.tops[rows])
 
 
 @pytest.mark.parametrize("probe", LM_PROBES, ids=lambda p: p.id)

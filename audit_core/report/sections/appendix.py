@@ -16,6 +16,7 @@ from typing import Any
 from .attachments import plan_bytes
 from .elements import HASH_WIDTH, Block, Code, Heading, Paragraph, Preformatted, Section, Table, TextStyle
 from .probe_appendix import metrics_blocks, settings_blocks, threshold_blocks
+from .reference_text import reference_hash_rows
 from .values import (
     MISSING,
     as_list,
@@ -125,6 +126,7 @@ def signature_rows(model: Mapping[str, Any]) -> list[tuple[str, ...]]:
 def _hash_table(results: Mapping[str, Any]) -> Table:
     rows = [(f"Model: {as_text(f.get('name'))}", Code(as_text(f.get("sha256"))))
             for f in map(as_mapping, as_list(as_mapping(results.get("model")).get("files")))]
+    rows += reference_hash_rows(results)
     rows += [(f"{role_label(d.get('role'))}: {as_text(d.get('file'))}", Code(as_text(d.get("sha256"))))
              for d in map(as_mapping, as_list(results.get("datasets")))]
     return Table(header=("File", "SHA-256"), rows=tuple(rows) or (("none recorded", ""),),

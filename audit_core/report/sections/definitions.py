@@ -83,9 +83,11 @@ TERMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Min-K% Prob, Min-K%++", "Membership scores from the k% least likely tokens of a record "
      "(Shi et al. 2024); Min-K%++ first compares each token with what the model expected at that "
      "position (Zhang et al. 2025). Training records lack surprising tokens.", (r"Min-K",)),
-    ("Reference model", "A model like the audited one, trained without the members: "
-     "reference-calibrated attacks compare the two to separate what was learned from those patients "
-     "from what is common. Reference-free attacks use the audited model alone.",
+    ("Reference model", "A second model that never saw the members: a model like the audited one "
+     "trained without them, or the public base model the audited model was fine-tuned from (then "
+     "what remains is what fine-tuning added). Reference-calibrated attacks compare the two to "
+     "separate what was learned from those patients from what is common. Reference-free attacks "
+     "use the audited model alone.",
      (r"[Rr]eference[- ]", r"[Rr]eference model")),
     ("Shadow models (LiRA, RMIA)", "Many reference models trained on known splits, so that each "
      "record's score with and without it in training can be compared (Carlini et al. 2022; "

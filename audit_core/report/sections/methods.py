@@ -16,6 +16,7 @@ from audit_core.families.spec import CalibrationNote
 from .elements import Block, BulletList, Heading, Table
 from .family_terms import family_of, strength_of
 from .membership_page import short_name
+from .reference_text import calibrated_strength
 from .values import as_list, as_mapping, as_text
 
 SIGNALS = {
@@ -27,6 +28,9 @@ SIGNALS = {
     "rmia": "Likelihood ratio of the record under the target and a reference model, compared "
             "with population records",
     "lira": "Target confidence against a reference model that never saw the record (offline LiRA)",
+    "ez_mia": "Probability shifts against the reference where the model's top prediction is wrong "
+              "(EZ-MIA error zone)",
+    "wbc": "Share of sliding windows where the reference's loss exceeds the target's (WBC)",
     "trajectory": "Sampled continuations of a patient's history compared with their true future "
                   "(time-aware earth mover's distance)",
     "sensitive_attributes": "Whether a sensitive category removed from the prompt comes back in "
@@ -51,7 +55,7 @@ def methods_blocks(results: Mapping[str, Any]) -> list[Block]:
     groups: list[tuple[tuple[str, str, str], list[Mapping[str, Any]]]] = []
     for probe in map(as_mapping, as_list(results.get("probes"))):
         family = family_of(probe)
-        key = (family.nist, family.edpb, strength_of(probe))
+        key = (family.nist, family.edpb, calibrated_strength(results, strength_of(probe)))
         if groups and groups[-1][0] == key:
             groups[-1][1].append(probe)
         else:

@@ -15,6 +15,7 @@ from typing import Any
 from .elements import Align, Block, Code, Heading, Paragraph, Section, Table, TextStyle
 from .precision import precision_text
 from .provenance import declared_blocks, membership_blocks, split_validity_blocks
+from .reference_text import reference_rows
 from .tabular_model import is_tabular, tabular_dataset_blocks, tabular_identity_rows
 from .values import (
     as_list,
@@ -61,6 +62,7 @@ def _identity_table(model: Mapping[str, Any], plan: Mapping[str, Any] | None = N
         ("Execution provider", as_text(model.get("execution_provider"))),
         ("Vocabulary size", _vocabulary(model)),
     ]
+    rows += reference_rows({"model": model})  # which reference calibrated the attacks, if any
     if "precision" in model:  # language models since issue 7; older results lack it
         rows.append(("Precision", precision_text(model)))
     if is_tabular(model):  # no context, cache or vocabulary: its inputs and classes instead

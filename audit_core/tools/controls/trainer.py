@@ -20,6 +20,7 @@ training order do not.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -135,8 +136,10 @@ def deterministic_torch(threads: int = TRAINING_THREADS):
 
 def train_model(sequences: Sequence[str], tokenizer: Tokenizer, *, size: ModelSize,
                 epochs: int, seed: int, batch_size: int = 32, learning_rate: float = 3e-3,
-                on_epoch: EpochCallback | None = None) -> GPT2LMHeadModel:
-    """Train a fresh model of `size` on `sequences` (duplicates count as extra exposure)."""
+                on_epoch: EpochCallback | None = None,
+                start_from: GPT2LMHeadModel | None = None) -> GPT2LMHeadModel:
+    """Train a fresh model of `size` on `sequences` (duplicates count as extra exposure), or
+    fine-tune a copy of `start_from` (a base model of that size; it is left unchanged)."""
     if epochs < 1:
         raise ValueError("epochs must be >= 1")
     chunks = encode_training_chunks(sequences, tokenizer, size.n_positions)
@@ -148,7 +151,7 @@ def train_model(sequences: Sequence[str], tokenizer: Tokenizer, *, size: ModelSi
     lengths = np.array([len(c) for c in chunks])
     rng = np.random.default_rng(seed)
     with deterministic_torch():
-        model = build_model(size, tokenizer, seed=seed)
+        model = build_model(size, tokenizer, seed=seed) if start_from is None else copy.deepcopy(start_from)
         model.train()
         optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate,
                                       betas=(0.9, 0.98), weight_decay=0.0)
