@@ -2,7 +2,8 @@
 intervals, against LOSS, on a model that memorized the members and on its counterpart.
 
 Run: .venv/bin/python benchmarks/attacks.py [--write docs/attacks.md] [--only loss,camia]
-Each control side is one `mnemoscope run` (minutes in all on two cores); the tables are
+Each control side is one `mnemoscope run` (minutes in all on two cores; the fine-tuned pair is
+trained first, about two minutes, unless --no-finetuned); the tables are
 printed, and with --write put between the markers of docs/attacks.md.
 """
 
@@ -16,7 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from audit_core.tools.bench.attack_table import compare, write_between_markers  # noqa: E402
+from audit_core.tools.bench.attack_table import (  # noqa: E402
+    CONTROLS,
+    compare,
+    finetuned_control,
+    write_between_markers,
+)
 
 
 def main() -> int:
@@ -24,10 +30,16 @@ def main() -> int:
     parser.add_argument("--write", type=Path, help="the document to put the tables in (docs/attacks.md)")
     parser.add_argument("--only", default="", help="comma-separated probe ids (default: every membership probe)")
     parser.add_argument("--keep", type=Path, help="keep the runs' output folders here")
+    parser.add_argument("--no-finetuned", action="store_true",
+                        help="skip the fine-tuned pair (it trains three small models first)")
     args = parser.parse_args()
     only = [p for p in args.only.split(",") if p]
     with tempfile.TemporaryDirectory(prefix="mnemoscope-attacks-") as scratch:
-        tables = compare(args.keep or Path(scratch), only=only)
+        folder = args.keep or Path(scratch)
+        controls = list(CONTROLS)
+        if not args.no_finetuned:
+            controls.append(finetuned_control(folder / "finetuned-controls"))
+        tables = compare(folder, controls, only=only)
     print(tables)
     if args.write:
         write_between_markers(args.write, tables)

@@ -31,6 +31,7 @@ from audit_core.tools.controls.demo import (
     training_sequences,
 )
 from audit_core.tools.controls.export import ExportReport, export_model
+from audit_core.tools.controls.finetuned import finetune
 from audit_core.tools.controls.tokenizer import build_tokenizer
 from audit_core.tools.controls.trainer import TINY, train_model
 from tests.validation_run import ValidationRun, run_validation_once
@@ -195,10 +196,6 @@ def tiny_negative(tmp_path_factory, tiny_base_model) -> ControlBuild:
     return ControlBuild(out_dir, report, TINY, TINY_EPOCHS, 104, (), 1, 300, 0.0)
 
 
-FINETUNE_EPOCHS = 20
-FINETUNE_RATE = 3e-3
-
-
 @dataclass(frozen=True)
 class FineTunedControls:
     base: Path  # tiny_negative's export: the public base both were fine-tuned from
@@ -216,7 +213,5 @@ def tiny_finetuned(tmp_path_factory, tiny_base_model, tiny_negative: ControlBuil
     others = generate_cohort(300, seed=301, id_prefix="D")
     paths = []
     for name, records in (("finetuned", tiny_cohorts.members), ("counterpart", others)):
-        model = train_model([r.codes for r in records], tokenizer, size=TINY, epochs=FINETUNE_EPOCHS,
-                            seed=105, learning_rate=FINETUNE_RATE, start_from=tiny_base_model)
-        paths.append(export_model(model, tokenizer, folder / name).out_dir)
+        paths.append(finetune(tiny_base_model, records, tokenizer, folder / name))
     return FineTunedControls(tiny_negative.model_dir, paths[0], paths[1], tiny_cohorts)

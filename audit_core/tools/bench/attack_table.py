@@ -63,6 +63,20 @@ CONTROLS = (
 )
 
 
+def finetuned_control(folder: Path) -> ControlPair:
+    """The fine-tuned pair of tools/controls/finetuned.py, built into `folder` (needs the
+    controls extra: torch trains it, about two minutes): the only control with a reference
+    model, so the only table with the attacks that need one (LiRA, EZ-MIA, WBC)."""
+    from audit_core.tools.controls.finetuned import build_finetuned_pair
+
+    memorizing, counterpart = build_finetuned_pair(folder)
+    return ControlPair("Fine-tuned from a base model (GPT-2, 300 members and 300 non-members)",
+                       memorizing, counterpart,
+                       "memorizing: a small base model (trained on 300 other patients) fine-tuned "
+                       "on the members; counterpart: the same base fine-tuned the same way on 300 "
+                       "other patients; both audited with the base model as the reference")
+
+
 def membership_probes(plan: AuditPlan, only: Sequence[str] = ()) -> list[str]:
     """The registry's membership probes that apply to this plan's language model and records
     and have the reference model they need (all of them, or those named in `only`)."""
