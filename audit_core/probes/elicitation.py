@@ -19,7 +19,7 @@ withheld category, and a one-sided Fisher test whose verdict follows the identif
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -124,8 +124,11 @@ class Elicitation:
                         if attempt.role is Role.MEMBERS and len(examples[category]) < _EXAMPLES_PER_CATEGORY:
                             examples[category].append(masked(category, d.value))
         ctx.progress.advance(1.0, "counting elicited identifiers")
-        return assess(ctx, asked.attempts, asked.examined, examples,
-                      prompts=len(asked.open) + len(asked.query), too_long=asked.too_long)
+        outcome = assess(ctx, asked.attempts, asked.examined, examples,
+                         prompts=len(asked.open) + len(asked.query), too_long=asked.too_long)
+        # The identifiers family's default class is unprompted sampling; this attack prompts,
+        # greedily unless the plan sets a temperature (the Methods table says which).
+        return replace(outcome, attack_strength="generation" if greedy else "prompted_sampling")
 
 
 @dataclass

@@ -28,6 +28,15 @@ SIGNALS = {
     "rmia": "Likelihood ratio of the record under the target and a reference model, compared "
             "with population records",
     "lira": "Target confidence against a reference model that never saw the record (offline LiRA)",
+    "camia": "How the per-token loss evolves along the record (slope, cut-off shares, "
+             "repetition, complexity), each calibrated on the non-members and combined (CAMIA)",
+    "dc_pdd": "Token probabilities weighed against the tokens' frequency in a reference corpus, "
+              "first occurrences only (DC-PDD)",
+    "recall": "Change in the record's likelihood when non-member records are prepended (ReCaLL)",
+    "con_recall": "Likelihood after a non-member prefix contrasted with that after a member "
+                  "prefix (Con-ReCall)",
+    "informia": "Information (bits per token) the model gives the record beyond the reference or "
+                "the population (InfoRMIA)",
     "ez_mia": "Probability shifts against the reference where the model's top prediction is wrong "
               "(EZ-MIA error zone)",
     "wbc": "Share of sliding windows where the reference's loss exceeds the target's (WBC)",
@@ -36,6 +45,8 @@ SIGNALS = {
     "sensitive_attributes": "Whether a sensitive category removed from the prompt comes back in "
                             "sampled continuations",
     "reidentification": "Quasi-identifiers of generated records matched against each cohort",
+    "embedding_probe": "Sensitive diagnoses read off the model's hidden state for a prompt without "
+                       "them, by a classifier fitted on members and on non-members",
     "perturbation": "Sensitive signal of a flagged patient's prompt as one identifier is varied",
     "vulnerable_subgroups": "Membership AUC and sensitive disclosure per stratum against the whole cohort",
     "identifier_leakage": "Identifiers detected in generated text, matched to the cohorts",
