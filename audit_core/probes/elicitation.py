@@ -32,7 +32,7 @@ from audit_core.identifiers.masking import masked
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.elicitation_assessment import Attempt, assess
 from audit_core.probes.elicitation_prompts import TIERS, NoteIdentifiers, read_note, tier_prompts
-from audit_core.probes.identifier_leakage import _new_identifiers
+from audit_core.probes.identifier_leakage import new_identifiers
 from audit_core.probes.sampled_records import sample_continuations, stop_ids
 from audit_core.results.verdicts import Verdict
 from audit_core.settings import param
@@ -115,7 +115,7 @@ class Elicitation:
                 attempt = asked.attempts[index]
                 for sample in samples:
                     attempt.generations += 1
-                    for d in _new_identifiers(tokenizer, prompt, sample):
+                    for d in new_identifiers(tokenizer, prompt, sample):
                         key = namespaced(d)
                         if key not in attempt.withheld:
                             continue

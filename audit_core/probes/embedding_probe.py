@@ -53,7 +53,7 @@ class EmbeddingProbeConfig:
                                     "codes are removed from them (the paper's 10/20/50 tiers).")
     code_sets: str = param("", label="Sensitive code sets (edits to the built-in ones)",
                            help="'name=prefix,prefix;name=' adds or replaces a category, or drops "
-                                "it; empty keeps the built-in ICD-10 sets (clinical.code_sets).",
+                                "it; empty keeps the built-in sets (ICD-10 prefixes, icd9:042 for ICD-9; clinical.code_sets).",
                            anchor="Tonekaboni et al. 2025 (T2) categories, plus reproductive health")
     folds: int = param(5, label="Cross-validation folds", min=2, max=20,
                        help="Stratified folds; every record is scored by a probe that did "

@@ -132,7 +132,7 @@ class IdentifierLeakage:
                 own = index[role].per_record[row]
                 hits = net_hits = 0
                 for sample in samples:
-                    found = _new_identifiers(tokenizer, prompt, sample)
+                    found = new_identifiers(tokenizer, prompt, sample)
                     hits += _tally(tallies[role.value], found, index, own, examples)
                     net_hits += _tally(net[role.value], _patients(found, template), index, own,
                                        defaultdict(list))
@@ -149,7 +149,7 @@ class IdentifierLeakage:
                 batch_size=config.batch_size, progress=ctx.progress.slice(0.8, 1.0),
                 message="generating unprompted")
             for (sample,) in drawn:
-                found = _new_identifiers(tokenizer, start, sample)
+                found = new_identifiers(tokenizer, start, sample)
                 _tally(tallies["unprompted"], found, index, set(), examples)
                 _tally(net["unprompted"], _patients(found, template), index, set(), defaultdict(list))
         outcome = _assess(config, ctx, tallies, own_hits, eligible, examples,
@@ -164,7 +164,7 @@ def _patients(found, template: frozenset[tuple[str, str]]):
     return [d for d in found if namespaced(d) not in template]
 
 
-def _new_identifiers(tokenizer, prompt: np.ndarray, sample: np.ndarray):
+def new_identifiers(tokenizer, prompt: np.ndarray, sample: np.ndarray):
     """Identifiers in the generated part: not already in the prompt, ending after it."""
     prompt_text = decode(tokenizer, prompt)
     full = decode(tokenizer, np.concatenate([prompt, sample]))

@@ -68,7 +68,7 @@ class PerturbationConfig:
                                help="The record's first codes, sensitive codes removed (as in T2).")
     code_sets: str = param("", label="Sensitive code sets (edits to the built-in ones)",
                            help="'name=prefix,prefix;name=' adds or replaces a category, or drops "
-                                "it; empty keeps the built-in ICD-10 sets (clinical.code_sets).",
+                                "it; empty keeps the built-in sets (ICD-10 prefixes, icd9:042 for ICD-9; clinical.code_sets).",
                            anchor="Tonekaboni et al. 2025 (T2) categories, plus reproductive health")
     horizon: int = param(24, label="Continuation length (tokens)", min=1, max=100_000)
     samples: int = param(4, label="Continuations per prompt", min=1, max=1000)

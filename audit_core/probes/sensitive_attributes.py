@@ -67,7 +67,7 @@ class SensitiveAttributesConfig:
                             "start of the record (sensitive codes are removed from each prompt).")
     code_sets: str = param("", label="Sensitive code sets (edits)",
                            help="Empty: the built-in categories. 'name=prefix,prefix;...' replaces "
-                                "or adds a category by ICD-10 prefixes; 'name=' drops one.")
+                                "or adds a category by ICD-10 prefixes (icd9:042 for ICD-9); 'name=' drops one.")
     signal: str = param(MASS, label="Signal",
                         help="mass: the chance the category comes up along each sampled "
                              "continuation; samples: the share of samples that contain it.")
