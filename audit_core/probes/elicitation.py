@@ -29,12 +29,11 @@ from audit_core.errors import PlanError
 from audit_core.families import Family
 from audit_core.identifiers.index import namespaced
 from audit_core.identifiers.masking import masked
-from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
+from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.elicitation_assessment import Attempt, assess
 from audit_core.probes.elicitation_prompts import TIERS, NoteIdentifiers, read_note, tier_prompts
-from audit_core.probes.identifier_leakage import new_identifiers
+from audit_core.probes.identifier_leakage import new_identifiers, not_applicable
 from audit_core.probes.sampled_records import sample_continuations, stop_ids
-from audit_core.results.verdicts import Verdict
 from audit_core.settings import param
 
 _EXAMPLES_PER_CATEGORY = 1
@@ -88,7 +87,7 @@ class Elicitation:
 
     def run(self, config: ElicitationConfig, ctx: ProbeContext) -> ProbeOutcome:
         if ctx.columns is not None and ctx.columns.kind != "text":
-            return _not_applicable(ctx)
+            return not_applicable(ctx, "Identifier elicitation")
         model, tokenizer = ctx.causal_lm(), ctx.text_tokenizer()
         stops = stop_ids(tokenizer)
         ctx.progress.advance(0.0, "building prompts from known identifiers")
@@ -170,19 +169,3 @@ def _encode(tokenizer: Tokenizer, text: str, stops: list[int]) -> np.ndarray:
     while ids and ids[-1] in stops:
         ids.pop()
     return np.asarray(ids, dtype=np.int64)
-
-
-def _not_applicable(ctx: ProbeContext) -> ProbeOutcome:
-    """Code records hold no names or notes to write a prompt from (the plan check leaves this
-    probe out of a code audit before the run; this guards a direct call)."""
-    kind = ctx.columns.kind if ctx.columns is not None else "unknown"
-    ctx.progress.advance(0.0, "not applicable")
-    ctx.progress.advance(1.0, "not applicable")
-    return ProbeOutcome(
-        verdict=Verdict.INCONCLUSIVE,
-        headline=Headline(label="Not applicable", value=None,
-                          text=f"not applicable to records of kind '{kind}'"),
-        metrics={"applicable": False},
-        findings=(f"Identifier elicitation applies to clinical notes (data.columns.kind = \"text\"); "
-                  f"these records are of kind '{kind}', so nothing was generated.",),
-        scores={role: np.full(len(ctx.cohorts[role]), np.nan) for role in Role})

@@ -355,8 +355,10 @@ def _assess(config, ctx: ProbeContext, tallies: dict[str, _Tally], own_hits, eli
                         curves={"identifier_categories": table})
 
 
-def not_applicable(ctx: ProbeContext) -> ProbeOutcome:
-    """Code models write codes, not notes: there is no identifier to look for."""
+def not_applicable(ctx: ProbeContext, attack: str = "Identifier leakage") -> ProbeOutcome:
+    """Code models write codes, not notes: there is no identifier to look for. (The plan
+    check leaves a notes-only probe out of a code audit before the run; this guards a direct
+    call.) `attack`: the probe's name in the finding."""
     kind = ctx.columns.kind if ctx.columns is not None else "unknown"
     ctx.progress.advance(0.0, "not applicable")
     ctx.progress.advance(1.0, "not applicable")
@@ -365,7 +367,7 @@ def not_applicable(ctx: ProbeContext) -> ProbeOutcome:
         headline=Headline(label="Not applicable", value=None,
                           text=f"not applicable to records of kind '{kind}'"),
         metrics={"applicable": False},
-        findings=(f"Identifier leakage applies to clinical notes (data.columns.kind = \"text\"); "
+        findings=(f"{attack} applies to clinical notes (data.columns.kind = \"text\"); "
                   f"these records are of kind '{kind}', so nothing was generated.",),
         scores={role: np.full(len(ctx.cohorts[role]), np.nan) for role in Role})
 

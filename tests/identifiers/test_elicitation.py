@@ -62,9 +62,13 @@ def test_a_code_audit_leaves_the_probe_out_with_the_reason() -> None:
     reason = records_reason(PROBES_BY_ID["elicitation"], "codes")
     assert reason is not None and "free-text" in reason
     assert records_reason(PROBES_BY_ID["elicitation"], "text") is None
+    # Called directly on code records anyway, it says so and gives no verdict.
+    outcome = _run("members.csv", columns=dataclasses.replace(TEXT, kind="codes"))
+    assert outcome.verdict == Verdict.INCONCLUSIVE and outcome.metrics == {"applicable": False}
+    assert outcome.findings[0].startswith("Identifier elicitation applies to clinical notes")
 
 
-def _run(members: str):
+def _run(members: str, columns=TEXT):
     probe = PROBES_BY_ID["elicitation"]
     model = OnnxCausalLM(inspect_model(NOTES / "model"))
     tokenizer = load_tokenizer(NOTES / "model")
@@ -74,7 +78,7 @@ def _run(members: str):
                                                    for r, c in cohorts.items()},
                        model=model, thresholds=FAMILIES[probe.family].thresholds(),
                        rng=np.random.default_rng(7), progress=Progress(), tokenizer=tokenizer,
-                       columns=TEXT)
+                       columns=columns)
     # Eight patients a side: enough for the contrast (a few seconds), as the brief's budget asks.
     return probe.run(dataclasses.replace(probe.config_type(), max_records=8, new_tokens=24), ctx)
 
