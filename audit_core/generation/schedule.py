@@ -72,10 +72,14 @@ class GenerationSchedule:
         self.counts = Counts()
         self._declared: dict[str, tuple[str, Request]] = {}
         self._answers: dict[str, Generated] = {}
+        self._wanted: dict[str, int] = {}  # declared askers not yet answered, by request
 
     def declare(self, probe_id: str, requests: Iterable[Request]) -> None:
-        """Requests `probe_id` will make; decoded by the next `run`."""
-        for request in requests:
+        """Requests `probe_id` will make; decoded by the next `run`. A request two probes
+        declare (a shared seed, the same prompt and settings) is decoded once and kept
+        until both have asked for it."""
+        for request in set_of(requests):
+            self._wanted[request.key] = self._wanted.get(request.key, 0) + 1
             if request.key not in self._answers:
                 self._declared.setdefault(request.key, (probe_id, request))
 
@@ -92,15 +96,21 @@ class GenerationSchedule:
 
     def generate(self, requests: Sequence[Request], progress: Progress | None = None) -> list[Generated]:
         """The answers to `requests`, in order: from the merged run, or decoded now. An
-        answer is handed out once (a finished probe's samples are not kept)."""
+        answer is kept until every probe that declared it has asked (a finished probe's
+        samples are not kept)."""
         missing = {r.key: r for r in requests if r.key not in self._answers}
         if missing:
             fresh = list(missing.values())
             self.counts.on_the_spot += len(fresh)
             self._answers.update(self._decode(fresh, progress or Progress(ignore_progress)))
         out = [self._answers[r.key] for r in requests]
-        for r in requests:
-            self._answers.pop(r.key, None)
+        for r in set_of(requests):  # let go of what no other probe will ask for
+            left = self._wanted.get(r.key, 1) - 1
+            if left > 0:
+                self._wanted[r.key] = left
+            else:
+                self._wanted.pop(r.key, None)
+                self._answers.pop(r.key, None)
         return out
 
     def _decode(self, requests: list[Request], progress: Progress,
@@ -189,6 +199,14 @@ class GenerationSchedule:
                                        mass=mass[row:row + r.n, :r.steps].copy())
             row += r.n
         return answers
+
+
+def set_of(requests: Iterable[Request]) -> list[Request]:
+    """The distinct requests, in order (a probe may ask twice for the same one)."""
+    seen: dict[str, Request] = {}
+    for r in requests:
+        seen.setdefault(r.key, r)
+    return list(seen.values())
 
 
 def batches_of(schedule: GenerationSchedule, requests: list[Request]) -> Iterable[list[Request]]:

@@ -140,6 +140,13 @@ class ProbeContext:
         """The seed of this probe's request called `name` (tier, cohort, patient, ...)."""
         return seed_of(self.seed, *name)
 
+    def shared_seed(self, topic: str, *name: int | str) -> tuple[int, ...]:
+        """A seed shared by every probe that asks the same question (`topic`): the same
+        request from two probes is then one request, decoded once (T2's signal at a
+        patient's prompt is T5's and T6's screen). Each probe's answer is still what it
+        would get alone."""
+        return seed_of((self.seed[0],), topic, *name)
+
     # Typed views of the fields above, for the probe that knows what it was selected for. Each
     # raises WrongContext rather than letting a probe read another kind's object.
 

@@ -35,6 +35,7 @@ from audit_core.clinical.sensitive_inputs import (
     signal_requests_of,
     signals_of,
 )
+from audit_core.clinical.sensitive_signal import SIGNAL_TOPIC
 from audit_core.data.cohort import Role
 from audit_core.families import Family
 from audit_core.families.subgroups import SubgroupThresholds
@@ -210,7 +211,7 @@ def _screen(config: VulnerableSubgroupsConfig, ctx: ProbeContext,
         rows = examined_rows(carriers_of(ctx.token_ids[role], inputs.sensitive_ids), config.max_records,
                              ctx.rng)
         out[role] = (rows, signal_requests_of(
-            inputs, [inputs.prompts[role][i] for i in rows], [ctx.request_seed(role.value, int(i)) for i in rows],
+            inputs, [inputs.prompts[role][i] for i in rows], [ctx.shared_seed(SIGNAL_TOPIC, role.value, int(i), len(inputs.prompts[role][i])) for i in rows],
             horizon=config.horizon, samples=config.samples, temperature=config.temperature,
             top_p=config.top_p))
     return out
