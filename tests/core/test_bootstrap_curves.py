@@ -28,7 +28,7 @@ def _scores(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.round(rng.random(n), 1)  # ten values: many ties
 
 
-@pytest.mark.parametrize("sizes", [(37,), (37, 37), (23, 61), (5, 1, 8)])
+@pytest.mark.parametrize("sizes", [(37,), (37, 37), (23, 61), (5, 1, 8), (400, 350)])  # the last: a call per sample
 def test_blocks_of_draws_are_the_loops_draws(monkeypatch, sizes) -> None:
     monkeypatch.setattr(bootstrap_curves, "_BLOCK_CELLS", 500)  # many blocks, uneven last one
     loop = np.random.default_rng(3)
