@@ -75,10 +75,10 @@ class GenerationSchedule:
         self._wanted: dict[str, int] = {}  # declared askers not yet answered, by request
 
     def declare(self, probe_id: str, requests: Iterable[Request]) -> None:
-        """Requests `probe_id` will make; decoded by the next `run`. A request two probes
-        declare (a shared seed, the same prompt and settings) is decoded once and kept
-        until both have asked for it."""
-        for request in set_of(requests):
+        """Requests `probe_id` will make; decoded by the next `run`. A request declared
+        several times (two probes, or two patients with the same prompt) is decoded once
+        and kept until it has been asked for as many times."""
+        for request in requests:  # each time it will be asked for
             self._wanted[request.key] = self._wanted.get(request.key, 0) + 1
             if request.key not in self._answers:
                 self._declared.setdefault(request.key, (probe_id, request))
@@ -104,7 +104,7 @@ class GenerationSchedule:
             self.counts.on_the_spot += len(fresh)
             self._answers.update(self._decode(fresh, progress or Progress(ignore_progress)))
         out = [self._answers[r.key] for r in requests]
-        for r in set_of(requests):  # let go of what no other probe will ask for
+        for r in requests:  # let go of what no probe will ask for again
             left = self._wanted.get(r.key, 1) - 1
             if left > 0:
                 self._wanted[r.key] = left
@@ -199,14 +199,6 @@ class GenerationSchedule:
                                        mass=mass[row:row + r.n, :r.steps].copy())
             row += r.n
         return answers
-
-
-def set_of(requests: Iterable[Request]) -> list[Request]:
-    """The distinct requests, in order (a probe may ask twice for the same one)."""
-    seen: dict[str, Request] = {}
-    for r in requests:
-        seen.setdefault(r.key, r)
-    return list(seen.values())
 
 
 def batches_of(schedule: GenerationSchedule, requests: list[Request]) -> Iterable[list[Request]]:

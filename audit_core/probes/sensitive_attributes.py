@@ -224,7 +224,7 @@ def _work(config: SensitiveAttributesConfig, ctx: ProbeContext) -> _Work:
                 # 1: after the prompt; 0: nowhere in the record; NaN: only inside the prompt.
                 labels.append([1.0 if np.isin(after, c).any() else
                                (np.nan if np.isin(window, c).any() else 0.0) for c in watch.sets])
-            seeds = [ctx.shared_seed(SIGNAL_TOPIC, role.value, i, len(p)) for i, p in zip(scored, prompts)]
+            seeds = [ctx.prompt_seed(SIGNAL_TOPIC, p) for p in prompts]
             asked = (requests(prompts, seeds=seeds,
                               samples=config.samples) if present else [])
             cells.append(_Cell(scored, labels, asked))
