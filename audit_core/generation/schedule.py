@@ -3,10 +3,12 @@
 Before the generating probes run, the runner asks each for the requests it will make
 (`Probe.generation`) and decodes them all in one pass (`run`): requests are grouped by
 what a batch must share (prompt length, left-padded to a multiple of 8 where the model
-allows it; temperature, top-p, stop tokens, watched sets),
-whatever probe, tier or cohort they come from, and cut into batches of `batch_rows`
-continuations; a prompt asked for by several requests (the same patient's prefix in two
-tiers, or in two probes) is run once and its KV cache shared by all their rows. Each probe
+allows it; temperature, top-p, stop tokens, watched sets), whatever probe, tier or cohort
+they come from, and cut into batches of `batch_rows` continuations (fewer when a big
+model's KV cache would pass KV_BUDGET_BYTES); a request asked for several times (a prompt
+seeded by its content, ProbeContext.prompt_seed: patients who share a prompt, or probes
+that ask the same question of it) is decoded once, and a prompt is run once per batch with
+its KV cache shared by all its rows. Each probe
 then asks for its answers (`generate`); one it did not declare, or that depends on an
 earlier answer (T5 perturbs the patients its screen flagged), is decoded there and then,
 with the same code. The answers are the same either way (models/batch_decoding.py: a row's
@@ -82,10 +84,6 @@ class GenerationSchedule:
             self._wanted[request.key] = self._wanted.get(request.key, 0) + 1
             if request.key not in self._answers:
                 self._declared.setdefault(request.key, (probe_id, request))
-
-    @property
-    def declared_tokens(self) -> int:
-        return sum(r.n * r.steps for _, r in self._declared.values())
 
     def run(self, progress: Progress) -> None:
         """Decode every declared request (one merged pass)."""
