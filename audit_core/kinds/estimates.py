@@ -6,7 +6,8 @@ calibrated tokens per second are scaled by the model's size (FLOPs per token gro
 the parameter count) and nothing runs; without one the shared scoring pass is timed on a
 sample of records, and one decoding batch, and extrapolated. An int8 plan is timed with
 the int8 rates the calibration measured (a calibration made before those were measured
-is not used for it: the sample is timed instead).
+is not used for it: the sample is timed instead). An export without a KV cache recomputes
+the whole sequence at every decoding step; kinds/decoding_cost.py adds what that costs.
 
 Tabular classifiers and encoders are timed on their own work, with no calibration
 (`bench` measures causal language models only). A tabular audit costs seconds: the model,
@@ -34,6 +35,7 @@ from audit_core.data.loading import load_cohorts
 from audit_core.data.split_validity import check_split
 from audit_core.families import Family
 from audit_core.kinds.base import Estimate
+from audit_core.kinds.decoding_cost import PLAN, RecomputeCost, probe_work, rates_for
 from audit_core.kinds.encoder import PSEUDO, feedable
 from audit_core.kinds.generation_work import OVERHEAD, Decoding, decoding_of
 from audit_core.kinds.tabular import open_reference
@@ -121,11 +123,19 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
         cost = _decode_cost(model, all_ids, progress)
         source, sampled = "sample", min(sample, len(all_ids))
     lengths = [np.array([len(x) for x in token_ids[role]], dtype=np.int64) for role in Role]
+    # An export without a KV cache recomputes the whole sequence at every step: what that
+    # adds beyond the decode cost counted below (kinds/decoding_cost.py). The calibration's
+    # rate is a KV step's; the timed step above ran the plain graph at its short prompt.
+    recompute = None if model.kv_cache else RecomputeCost(
+        probe_work(selected, lengths, model.context_length), rates_for(model, calibration), PLAN)
+    counted = None if calibration else DECODE_TIMING_PROMPT + DECODE_TIMING_STEPS / 2
     for probe, config in selected:
         seconds = MEMBERSHIP_PROBE_SECONDS if probe.family == Family.MEMBERSHIP else 0.0
         decoding = decoding_of(probe.id, config, lengths, model.context_length)
         if decoding is not None:
             seconds += OVERHEAD.get(probe.id, 1.0) * cost.seconds(decoding)
+            if recompute is not None:
+                seconds += recompute.extra_seconds(probe.id, counted_length=counted)
         phases[probe.id] = seconds
     phases[WRITING] = WRITING_SECONDS
     progress.advance(1.0, "estimated")

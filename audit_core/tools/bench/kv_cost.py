@@ -1,0 +1,180 @@
+"""What an export without a KV cache costs, measured on one model exported both ways
+(issue 21's benchmark: "a notes control exported without KV cache against the same model
+with it: time per generated token, and the estimate's error").
+
+    python -m audit_core.tools.bench.kv_cost [--kv MODEL_DIR] [--plain MODEL_DIR] [--json]
+
+Defaults: the committed notes control, and its KV-less copy built here
+(tools/controls/kvless.py) in a temporary folder. For each export it measures
+
+* seconds per generated token when sampling as a generating probe samples (record
+  prefixes, several continuations per prompt at temperature 1 and top-p 0.9, the batch of
+  the plan), with the factor between the two;
+* the plan's generating probes (re-identification, extraction, elicitation on the notes
+  control's cohorts) estimated as the Run step estimates them and then run
+  (tools/bench/estimate.py): each probe's estimated and measured seconds, and the error;
+* the factor the core announces before the run (kinds/decoding_cost.py).
+
+Printed, never asserted (docs/speed.md); `measure_kv_cost` returns a dict for the lead's
+benchmark script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+NOTES = Path(__file__).resolve().parents[3] / "resources" / "controls" / "notes"
+# The sampling workload: as identifier leakage and elicitation prompt (a note's first
+# tokens), continuations of this many tokens, this many per prompt, in the plan's batch.
+PROMPTS, PROMPT_TOKENS, NEW_TOKENS, SAMPLES, BATCH = 64, 24, 48, 4, 32
+TOP_P = 0.9
+REPEATS = 3
+PROBES = ("reidentification", "extraction", "elicitation")
+PLAN = """[audit]
+title = "KV-cache cost ({name})"
+seed = 20261205
+
+[model]
+path = "{model}"
+batch_size = 32
+
+[data]
+members = "{data}/members.csv"
+non_members = "{data}/non_members.csv"
+
+[data.columns]
+id = "patient_id"
+sequence = "text"
+kind = "text"
+
+[probes.reidentification]
+[probes.extraction]
+prefix_tokens = 4
+suffix_tokens = 12
+[probes.elicitation]
+"""
+
+
+def measure_kv_cost(kv_dir: Path | None = None, plain_dir: Path | None = None, *,
+                    data_dir: Path = NOTES, run_plans: bool = True) -> dict[str, Any]:
+    """The figures for both exports; builds the KV-less copy of `kv_dir` when `plain_dir`
+    is None. `run_plans` False skips the estimate-versus-run part (minutes on a big model)."""
+    kv_dir = kv_dir or data_dir / "model"
+    with tempfile.TemporaryDirectory(prefix="mnemoscope-kv-cost-") as scratch:
+        if plain_dir is None:
+            from audit_core.tools.controls.kvless import export_without_kv_cache
+
+            plain_dir = export_without_kv_cache(kv_dir, Path(scratch) / "plain").out_dir
+        out: dict[str, Any] = {"load_average": os.getloadavg()[0], "workload": {
+            "prompts": PROMPTS, "prompt_tokens": PROMPT_TOKENS, "new_tokens": NEW_TOKENS,
+            "samples": SAMPLES, "batch_size": BATCH, "top_p": TOP_P}}
+        for name, folder in (("kv", kv_dir), ("plain", plain_dir)):
+            out[name] = {"seconds_per_token": _sampling_seconds_per_token(folder, data_dir)}
+            if run_plans:
+                out[name]["probes"] = _estimate_and_run(folder, data_dir, Path(scratch), name)
+        out["measured_factor"] = out["plain"]["seconds_per_token"] / out["kv"]["seconds_per_token"]
+        out["announced_factor"] = _announced_factor(plain_dir, data_dir, Path(scratch))
+        out["load_average_after"] = os.getloadavg()[0]
+    return out
+
+
+def _sampling_seconds_per_token(model_dir: Path, data_dir: Path) -> float:
+    """Median seconds per generated token over REPEATS runs of the sampling workload."""
+    from audit_core.data.loading import read_table
+    from audit_core.models.inspection import inspect_model
+    from audit_core.models.onnx_causal_lm import OnnxCausalLM
+    from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
+
+    info = inspect_model(model_dir)
+    model = OnnxCausalLM(info)
+    notes = [str(t) for t in read_table(data_dir / "members.csv", ["text"])[0]["text"]]
+    ids = encode_all(load_tokenizer(info.folder), notes)
+    prompts = [np.asarray(x[:PROMPT_TOKENS]) for x in ids if len(x) >= PROMPT_TOKENS][:PROMPTS]
+    steps = min(NEW_TOKENS, model.context_length - PROMPT_TOKENS)
+    rng = np.random.default_rng(0)
+
+    def run() -> None:
+        model.sample(prompts, steps, n=SAMPLES, rng=rng, top_p=TOP_P, batch_size=BATCH)
+
+    run()  # the first calls pay for the session's allocations
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) / (len(prompts) * SAMPLES * steps)
+
+
+def _write_plan(model_dir: Path, data_dir: Path, scratch: Path, name: str) -> Path:
+    path = scratch / f"{name}.toml"
+    path.write_text(PLAN.format(name=name, model=Path(model_dir).resolve().as_posix(),
+                                data=data_dir.resolve().as_posix()), encoding="utf-8")
+    return path
+
+
+def _estimate_and_run(model_dir: Path, data_dir: Path, scratch: Path, name: str) -> dict[str, Any]:
+    """Each generating probe's estimated and measured seconds (tools/bench/estimate.py)."""
+    from audit_core.tools.bench.estimate import measure_plan
+
+    row = measure_plan(_write_plan(model_dir, data_dir, scratch, name))
+    probes = {phase: {"estimate": prior, "measured": measured,
+                      "error": prior / measured - 1 if measured > 0 else None}
+              for phase, prior, measured in row["phases"] if phase in PROBES}
+    estimate = sum(p["estimate"] for p in probes.values())
+    measured = sum(p["measured"] for p in probes.values())
+    return {"by_probe": probes, "estimate": estimate, "measured": measured,
+            "error": estimate / measured - 1 if measured > 0 else None, "source": row["source"]}
+
+
+def _announced_factor(plain_dir: Path, data_dir: Path, scratch: Path) -> float | None:
+    """The factor the plan check announces for the KV-less export (timed, no calibration)."""
+    from audit_core.plan.parsing import load_plan
+    from audit_core.run.decoding_notice import plan_notice
+
+    cost = plan_notice(load_plan(_write_plan(plain_dir, data_dir, scratch, "announced")), False)
+    return cost.factor if cost is not None else None
+
+
+def format_kv_cost(figures: dict[str, Any]) -> str:
+    kv, plain = figures["kv"], figures["plain"]
+    lines = [f"sampling ({figures['workload']}): {kv['seconds_per_token'] * 1e3:.3f} ms per generated "
+             f"token with the KV cache, {plain['seconds_per_token'] * 1e3:.3f} ms without: "
+             f"{figures['measured_factor']:.1f}x (announced before the run: "
+             f"{figures['announced_factor'] or 0:.1f}x); load {figures['load_average']:.1f} -> "
+             f"{figures['load_average_after']:.1f}"]
+    for name in ("kv", "plain"):
+        if "probes" not in figures[name]:
+            continue
+        p = figures[name]["probes"]
+        lines.append(f"{name}: generating probes estimated {p['estimate']:.1f} s ({p['source']}), "
+                     f"measured {p['measured']:.1f} s, error {p['error']:+.0%}")
+        for probe, row in p["by_probe"].items():
+            error = f"{row['error']:+.0%}" if row["error"] is not None else "-"
+            lines.append(f"  {probe:<18} estimate {row['estimate']:6.1f} s  measured "
+                         f"{row['measured']:6.1f} s  error {error}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kv", type=Path, help="export with a KV cache (default: the notes control)")
+    parser.add_argument("--plain", type=Path, help="the same model without (default: built here)")
+    parser.add_argument("--no-runs", action="store_true", help="skip estimating and running the plans")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    figures = measure_kv_cost(args.kv, args.plain, run_plans=not args.no_runs)
+    print(json.dumps(figures, indent=2) if args.json else format_kv_cost(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
