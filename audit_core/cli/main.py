@@ -249,9 +249,8 @@ def _inspect(args: argparse.Namespace) -> int:
     details = info.as_dict()
     details["probes_offered"] = [p.id for p in PROBES if p.needs.applies_to(info.kind)]
     if info.kind == CAUSAL_LM:
-        from audit_core.cli.side_input_listing import load_for_inspection
-
         from audit_core.cli.decoding_line import decoding_details
+        from audit_core.cli.side_input_listing import load_for_inspection
 
         details.update(load_for_inspection(info))
         details.update(decoding_details(info))  # without a KV cache: what it costs, the fix

@@ -45,6 +45,7 @@ from audit_core.probes.selection import resolve_probes
 # costs: one new token per sequence and the sampling after it), medians of a few repeats
 # because one timing on a shared machine can double.
 TIMING_ROWS, TIMING_TOKENS, TIMING_REPEATS = 16, 64, 5
+TIMING_SECONDS = 0.5  # a small model's timings take milliseconds: repeated up to this long
 STEP_TIMING_PROMPTS, STEP_TIMING_SAMPLES, STEP_TIMING_STEPS = 16, 4, 4
 # Tokens of a "demographics" tier prompt beyond the start token (a record's sex, age and
 # visit tokens on the demo's layout); a tier of k known codes holds k tokens.
@@ -137,20 +138,26 @@ def timed_rates(model: OnnxCausalLM) -> DecodingRates:
     mask = np.ones(ids.shape, dtype=np.int64)
     prompts = ids[:STEP_TIMING_PROMPTS, :1]
     steps = max(1, min(STEP_TIMING_STEPS, model.context_length - 1))
-    scored = _median_seconds(lambda: model.logits(ids, mask))
-    stepped = _median_seconds(lambda: model.sample(
-        prompts, steps, n=STEP_TIMING_SAMPLES, rng=rng, batch_size=STEP_TIMING_PROMPTS * STEP_TIMING_SAMPLES))
+    scored, stepped = _median_seconds(
+        lambda: model.logits(ids, mask),
+        lambda: model.sample(prompts, steps, n=STEP_TIMING_SAMPLES, rng=rng,
+                             batch_size=STEP_TIMING_PROMPTS * STEP_TIMING_SAMPLES))
     return DecodingRates(scored / ids.size, stepped / (prompts.size * STEP_TIMING_SAMPLES * steps), "sample")
 
 
-def _median_seconds(run: Callable[[], object]) -> float:
-    run()  # the first call of a shape pays for its allocations
-    times = []
-    for _ in range(TIMING_REPEATS):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def _median_seconds(*runs: Callable[[], object]) -> list[float]:
+    """Each run's median time, the runs interleaved so that a busy spell of a shared machine
+    slows both alike (the figure said is their ratio)."""
+    for run in runs:
+        run()  # the first call of a shape pays for its allocations
+    times: list[list[float]] = [[] for _ in runs]
+    until = time.perf_counter() + TIMING_SECONDS
+    while len(times[0]) < TIMING_REPEATS or (time.perf_counter() < until and len(times[0]) < 5 * TIMING_REPEATS):
+        for run, kept in zip(runs, times):
+            start = time.perf_counter()
+            run()
+            kept.append(time.perf_counter() - start)
+    return [statistics.median(kept) for kept in times]
 
 
 def generating(selected: Sequence[tuple[Probe, Any]]) -> list[tuple[Probe, Any]]:
