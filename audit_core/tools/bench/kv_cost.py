@@ -8,7 +8,7 @@ Defaults: the committed notes control, and its KV-less copy built here
 (tools/controls/kvless.py) in a temporary folder. For each export it measures
 
 * seconds per generated token when sampling as a generating probe samples (record
-  prefixes, several continuations per prompt at temperature 1 and top-p 0.9, the batch of
+  prefixes, several continuations per prompt at temperature 1 and top-p 0.95, the batch of
   the plan), with the factor between the two;
 * the plan's generating probes (re-identification, extraction, elicitation on the notes
   control's cohorts) estimated as the Run step estimates them and then run
@@ -36,8 +36,11 @@ NOTES = Path(__file__).resolve().parents[3] / "resources" / "controls" / "notes"
 # The sampling workload: as identifier leakage and elicitation prompt (a note's first
 # tokens), continuations of this many tokens, this many per prompt, in the plan's batch.
 PROMPTS, PROMPT_TOKENS, NEW_TOKENS, SAMPLES, BATCH = 64, 24, 48, 4, 32
-TOP_P = 0.9
-REPEATS = 3
+TOP_P = 0.95
+# One onnxruntime thread: on a shared machine, threads that spin waiting for a busy core
+# made the same timing vary sixfold; one thread keeps the ratios (what is reported) steady.
+THREADS = 1
+REPEATS = 5
 PROBES = ("reidentification", "extraction", "elicitation")
 PLAN = """[audit]
 title = "KV-cache cost ({name})"
@@ -46,6 +49,7 @@ seed = 20261205
 [model]
 path = "{model}"
 batch_size = 32
+threads = {threads}
 
 [data]
 members = "{data}/members.csv"
@@ -77,46 +81,57 @@ def measure_kv_cost(kv_dir: Path | None = None, plain_dir: Path | None = None, *
         out: dict[str, Any] = {"load_average": os.getloadavg()[0], "workload": {
             "prompts": PROMPTS, "prompt_tokens": PROMPT_TOKENS, "new_tokens": NEW_TOKENS,
             "samples": SAMPLES, "batch_size": BATCH, "top_p": TOP_P}}
+        out.update(_sampling(kv_dir, plain_dir, data_dir))
         for name, folder in (("kv", kv_dir), ("plain", plain_dir)):
-            out[name] = {"seconds_per_token": _sampling_seconds_per_token(folder, data_dir)}
             if run_plans:
                 out[name]["probes"] = _estimate_and_run(folder, data_dir, Path(scratch), name)
         out["measured_factor"] = out["plain"]["seconds_per_token"] / out["kv"]["seconds_per_token"]
+        if run_plans:  # the generating probes' whole time, decoding and the rest
+            out["plan_measured_factor"] = out["plain"]["probes"]["measured"] / out["kv"]["probes"]["measured"]
         out["announced_factor"] = _announced_factor(plain_dir, data_dir, Path(scratch))
         out["load_average_after"] = os.getloadavg()[0]
     return out
 
 
-def _sampling_seconds_per_token(model_dir: Path, data_dir: Path) -> float:
-    """Median seconds per generated token over REPEATS runs of the sampling workload."""
+def _sampling(kv_dir: Path, plain_dir: Path, data_dir: Path) -> dict[str, dict[str, float]]:
+    """Median seconds per generated token of the sampling workload on each export (their
+    repeats interleaved, so a busy spell of a shared machine slows both alike), and what
+    kinds/decoding_cost.py predicts for it from its rates timed on that export."""
     from audit_core.data.loading import read_table
+    from audit_core.kinds.decoding_cost import PLAN, ProbeDecoding, RecomputeCost, timed_rates
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
     from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
 
-    info = inspect_model(model_dir)
-    model = OnnxCausalLM(info)
+    models = {name: OnnxCausalLM(inspect_model(folder), THREADS)
+              for name, folder in (("kv", kv_dir), ("plain", plain_dir))}
     notes = [str(t) for t in read_table(data_dir / "members.csv", ["text"])[0]["text"]]
-    ids = encode_all(load_tokenizer(info.folder), notes)
+    ids = encode_all(load_tokenizer(Path(kv_dir)), notes)
     prompts = [np.asarray(x[:PROMPT_TOKENS]) for x in ids if len(x) >= PROMPT_TOKENS][:PROMPTS]
-    steps = min(NEW_TOKENS, model.context_length - PROMPT_TOKENS)
+    steps = min(NEW_TOKENS, models["kv"].context_length - PROMPT_TOKENS)
+    tokens = len(prompts) * SAMPLES * steps
     rng = np.random.default_rng(0)
-
-    def run() -> None:
-        model.sample(prompts, steps, n=SAMPLES, rng=rng, top_p=TOP_P, batch_size=BATCH)
-
-    run()  # the first calls pay for the session's allocations
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) / (len(prompts) * SAMPLES * steps)
+    times: dict[str, list[float]] = {name: [] for name in models}
+    for repeat in range(REPEATS + 1):  # the first round pays for the sessions' allocations
+        for name, model in models.items():
+            start = time.perf_counter()
+            model.sample(prompts, steps, n=SAMPLES, rng=rng, top_p=TOP_P, batch_size=BATCH)
+            if repeat:
+                times[name].append(time.perf_counter() - start)
+    out = {}
+    for name, model in models.items():
+        rates = timed_rates(model)
+        work = (ProbeDecoding("sampling", tokens, PROMPT_TOKENS + steps / 2),)
+        predicted = (RecomputeCost(work, rates, PLAN).recompute_seconds() if not model.kv_cache
+                     else tokens * rates.kv_token_seconds)
+        out[name] = {"seconds_per_token": statistics.median(times[name]) / tokens,
+                     "predicted_seconds_per_token": predicted / tokens}
+    return out
 
 
 def _write_plan(model_dir: Path, data_dir: Path, scratch: Path, name: str) -> Path:
     path = scratch / f"{name}.toml"
-    path.write_text(PLAN.format(name=name, model=Path(model_dir).resolve().as_posix(),
+    path.write_text(PLAN.format(name=name, model=Path(model_dir).resolve().as_posix(), threads=THREADS,
                                 data=data_dir.resolve().as_posix()), encoding="utf-8")
     return path
 
@@ -147,10 +162,12 @@ def _announced_factor(plain_dir: Path, data_dir: Path, scratch: Path) -> float |
 def format_kv_cost(figures: dict[str, Any]) -> str:
     kv, plain = figures["kv"], figures["plain"]
     lines = [f"sampling ({figures['workload']}): {kv['seconds_per_token'] * 1e3:.3f} ms per generated "
-             f"token with the KV cache, {plain['seconds_per_token'] * 1e3:.3f} ms without: "
-             f"{figures['measured_factor']:.1f}x (announced before the run: "
-             f"{figures['announced_factor'] or 0:.1f}x); load {figures['load_average']:.1f} -> "
-             f"{figures['load_average_after']:.1f}"]
+             f"token with the KV cache (predicted {kv['predicted_seconds_per_token'] * 1e3:.3f}), "
+             f"{plain['seconds_per_token'] * 1e3:.3f} ms without (predicted "
+             f"{plain['predicted_seconds_per_token'] * 1e3:.3f}): {figures['measured_factor']:.1f}x; "
+             f"announced before the run of the plan below: {figures['announced_factor'] or 0:.1f}x "
+             f"(its probes took {figures.get('plan_measured_factor', 0):.1f}x as long); "
+             f"load {figures['load_average']:.1f} -> {figures['load_average_after']:.1f}"]
     for name in ("kv", "plain"):
         if "probes" not in figures[name]:
             continue
