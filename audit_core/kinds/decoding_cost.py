@@ -32,7 +32,7 @@ from audit_core.clinical.record_layout import DEMOGRAPHICS, NOTHING, parse_tiers
 from audit_core.data.cohort import Role
 from audit_core.data.loading import load_cohorts
 from audit_core.kinds.generation_work import ELICITATION_PROMPTS_PER_TIER, decoding_of
-from audit_core.models.inspection import CAUSAL_LM, inspect_model
+from audit_core.models.inspection import CAUSAL_LM, inspect_model, require_causal_lm
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
 from audit_core.plan.parsing import AuditPlan
@@ -202,21 +202,32 @@ def plan_cost(plan: AuditPlan, calibration: dict[str, Any] | None) -> RecomputeC
     selected = generating(resolve_probes(plan))
     if not selected:
         return None
-    model = OnnxCausalLM(info, plan.model.threads, provider=plan.model.provider,
-                         precision=plan.model.precision, inputs=plan.model.inputs,
-                         token_types=plan.model.token_types)
+    require_causal_lm(info)  # a known context length among the rest, as the run requires
+    if _usable(calibration, plan.model.precision):  # nothing to run: a big model loads slowly
+        assert calibration is not None
+        rates = calibrated_rates(calibration, info.parameters, plan.model.precision)
+    else:
+        rates = timed_rates(OnnxCausalLM(info, plan.model.threads, provider=plan.model.provider,
+                                         precision=plan.model.precision, inputs=plan.model.inputs,
+                                         token_types=plan.model.token_types))
     tokenizer = load_tokenizer(info.folder)
     cohorts = load_cohorts(plan.data)
     lengths = [np.array([len(x) for x in encode_all(tokenizer, list(cohorts[role].sequences))],
                         dtype=np.int64) for role in Role]
-    return RecomputeCost(probe_work(selected, lengths, model.context_length),
-                         rates_for(model, calibration), PLAN)
+    return RecomputeCost(probe_work(selected, lengths, int(info.context_length or 1)), rates, PLAN)
 
 
 def rates_for(model: OnnxCausalLM, calibration: dict[str, Any] | None) -> DecodingRates:
-    if calibration and (model.precision != "int8" or "int8" in calibration):
+    """The calibration's rates when it has them for the model's precision, else timed."""
+    if _usable(calibration, model.precision):
+        assert calibration is not None
         return calibrated_rates(calibration, model.info.parameters, model.precision)
     return timed_rates(model)
+
+
+def _usable(calibration: dict[str, Any] | None, precision: str) -> bool:
+    """A calibration made before bench measured int8 does not say an int8 plan's rates."""
+    return bool(calibration) and (precision != "int8" or "int8" in (calibration or {}))
 
 
 def mean_length(probe_id: str, config: Any, lengths: Sequence[np.ndarray], context_length: int) -> float:
