@@ -24,11 +24,12 @@ import numpy as np
 
 from audit_core.clinical.code_sets import code_set_token_ids, parse_code_sets
 from audit_core.clinical.record_layout import Tier, build_layout
-from audit_core.clinical.sensitive_notes import mention_signals, notes_inputs, records_are_text
-from audit_core.clinical.sensitive_signal import MASS, category_signals, without
+from audit_core.clinical.sensitive_notes import mention_signals_from, notes_inputs, records_are_text
+from audit_core.clinical.sensitive_signal import MASS, signals_from, without
 from audit_core.clinical.sensitive_terms import check_sensitive_spec
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
+from audit_core.generation import Generated, Request, Watch
 from audit_core.models.tokenizer_loading import load_tokenizer, pad_token_id
 
 if TYPE_CHECKING:
@@ -123,18 +124,27 @@ def carrier_masks(inputs: SensitiveInputs) -> dict[str, Mapping[Role, np.ndarray
     return {c: {r: inputs.labels[r][c] for r in Role} for c in inputs.categories}
 
 
-def signal_of(model, inputs: SensitiveInputs, prompts: list[np.ndarray], *, horizon: int,
-              samples: int, temperature: float, top_p: float, rng: np.random.Generator,
-              batch_size: int, on_chunk=lambda _f: None, events=None) -> np.ndarray:
-    """T2's signal (`clinical.sensitive_signal`, probability mass along sampled
-    continuations) for `prompts`: (prompts, categories)."""
+def signal_requests_of(inputs: SensitiveInputs, prompts: list[np.ndarray], seeds: list[tuple[int, ...]], *,
+                       horizon: int, samples: int, temperature: float, top_p: float,
+                       events=None) -> list[Request]:
+    """The requests of T2's signal for `prompts` (one seed each): the categories watched on
+    codes, the continuations decoded on notes."""
     if not inputs.categories or not prompts:
-        return np.zeros((len(prompts), len(inputs.categories)))
+        return []
+    watch = None if inputs.term_sets else Watch.of(list(inputs.categories.values()))
+    if watch is None:
+        events = None
+    return [Request(prompt=p, steps=horizon, n=samples, temperature=temperature, top_p=top_p,
+                    stops=inputs.stop_ids, watch=watch, seed=seed,
+                    events=None if events is None else events[i])
+            for i, (p, seed) in enumerate(zip(prompts, seeds, strict=True))]
+
+
+def signals_of(inputs: SensitiveInputs, answers: list[Generated], count: int) -> np.ndarray:
+    """(count, categories) T2 signals from the answers to `signal_requests_of` (`count`
+    prompts: no answers when there are no categories)."""
+    if not answers:
+        return np.zeros((count, len(inputs.categories)))
     if inputs.term_sets:  # notes: the share of continuations that name the category
-        return mention_signals(model, inputs.tokenizer, prompts, inputs.term_sets, horizon=horizon,
-                               samples=samples, temperature=temperature, top_p=top_p, rng=rng,
-                               stop_ids=inputs.stop_ids, batch_size=batch_size, on_chunk=on_chunk)
-    return category_signals(model, prompts, list(inputs.categories.values()), signal=MASS,
-                            horizon=horizon, samples=samples, temperature=temperature,
-                            top_p=top_p, rng=rng, stop_ids=inputs.stop_ids,
-                            batch_size=batch_size, on_chunk=on_chunk, events=events)
+        return mention_signals_from(inputs.tokenizer, answers, inputs.term_sets)
+    return signals_from(answers, Watch.of(list(inputs.categories.values())), MASS)

@@ -18,7 +18,7 @@ samples give a finer signal (4 samples: 0, 1/4, ... 1).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ import numpy as np
 from audit_core.clinical.record_layout import Tier, build_layout
 from audit_core.clinical.sensitive_terms import TermSet, parse_sensitive_terms
 from audit_core.data.cohort import Role
+from audit_core.generation import Generated
 from audit_core.models.tokenizer_loading import unknown_token_id
 
 Spans = dict[str, list[tuple[int, int]]]  # category -> (first token, end token) of each mention
@@ -128,23 +129,16 @@ def notes_inputs(ctx: Any, tokenizer: Any, prompt_tokens: int, spec: str, where:
                        tuple(sorted(layout.stop_ids)), tuple(term_sets))
 
 
-def mention_signals(model: Any, tokenizer: Any, prompts: Sequence[np.ndarray],
-                    term_sets: Sequence[TermSet], *, horizon: int, samples: int, temperature: float,
-                    top_p: float, rng: np.random.Generator, stop_ids: Sequence[int], batch_size: int,
-                    on_chunk: Callable[[float], None] = lambda _f: None) -> np.ndarray:
-    """(len(prompts), len(term_sets)): the share of `samples` sampled continuations of each
-    prompt whose decoded text names the category."""
-    out = np.zeros((len(prompts), len(term_sets)))
-    if not len(prompts) or not term_sets:
+def mention_signals_from(tokenizer: Any, answers: Sequence[Generated],
+                         term_sets: Sequence[TermSet]) -> np.ndarray:
+    """(len(answers), len(term_sets)): the share of each answer's sampled continuations
+    whose decoded text names the category."""
+    out = np.zeros((len(answers), len(term_sets)))
+    if not len(answers) or not term_sets:
         return out
-    chunk = max(1, 4 * batch_size // max(samples, 1))
-    for start in range(0, len(prompts), chunk):
-        part = list(prompts[start:start + chunk])
-        drawn = model.sample(part, horizon, n=samples, rng=rng, temperature=temperature, top_p=top_p,
-                             stop_ids=stop_ids, batch_size=batch_size)
-        rows = [[int(t) for t in draw if t >= 0] for draws in drawn.tokens for draw in draws]
-        texts = tokenizer.decode_batch(rows, skip_special_tokens=True)
-        hits = np.array([[t.mentioned(text) for t in term_sets] for text in texts], dtype=np.float64)
-        out[start:start + len(part)] = hits.reshape(len(part), samples, len(term_sets)).mean(axis=1)
-        on_chunk(min(start + chunk, len(prompts)) / len(prompts))
+    for row, answer in enumerate(answers):
+        texts = tokenizer.decode_batch([[int(t) for t in c] for c in answer.continuations()],
+                                       skip_special_tokens=True)
+        out[row] = np.array([[t.mentioned(text) for t in term_sets] for text in texts],
+                            dtype=np.float64).mean(axis=0)
     return out

@@ -13,39 +13,41 @@ Two signals per prompt and category, both in [0, 1]:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from audit_core.data.events import EventFeatures
+from audit_core.generation import Generated, Request, Watch
 
 MASS = "mass"
 SAMPLES = "samples"
 SIGNALS = (MASS, SAMPLES)
 
 
-def category_signals(model, prompts: Sequence[np.ndarray], categories: Sequence[np.ndarray], *,
-                     signal: str, horizon: int, samples: int, temperature: float, top_p: float,
-                     rng: np.random.Generator, stop_ids: Sequence[int], batch_size: int,
-                     on_chunk: Callable[[float], None] = lambda _f: None,
-                     events: Sequence[EventFeatures | None] | None = None) -> np.ndarray:
-    """(len(prompts), len(categories)) signals. `events`: one per prompt, given to the
-    model's side inputs (T5's time and age perturbations on event data); None: none given."""
-    out = np.zeros((len(prompts), len(categories)))
-    chunk = max(1, 4 * batch_size // max(samples, 1))
-    for start in range(0, len(prompts), chunk):
-        part = list(prompts[start:start + chunk])
-        # Only when given: a model without side inputs (and the tests' stand-ins) takes none.
-        side = {} if events is None else {"events": list(events[start:start + chunk])}
-        drawn = model.sample(part, horizon, n=samples, rng=rng, temperature=temperature, top_p=top_p,
-                             stop_ids=stop_ids, watch=list(categories), batch_size=batch_size, **side)
+def signal_requests(prompts: Sequence[np.ndarray], watch: Watch | None, seeds: Sequence[tuple[int, ...]], *,
+                    horizon: int, samples: int, temperature: float, top_p: float,
+                    stop_ids: Sequence[int],
+                    events: Sequence[EventFeatures | None] | None = None) -> list[Request]:
+    """One request per prompt: `samples` continuations of `horizon` tokens, the categories
+    watched (None: decoded text is read instead, on notes). `seeds`: one per prompt (the probe's name for it); `events`: one per prompt for
+    the model's side inputs (T5's time and age perturbations on event data), or None."""
+    return [Request(prompt=p, steps=horizon, n=samples, temperature=temperature, top_p=top_p,
+                    stops=tuple(stop_ids), watch=watch, seed=seed,
+                    events=None if events is None else events[i])
+            for i, (p, seed) in enumerate(zip(prompts, seeds, strict=True))]
+
+
+def signals_from(answers: Sequence[Generated], watch: Watch, signal: str) -> np.ndarray:
+    """(len(answers), categories) signals of the answers to `signal_requests`."""
+    out = np.zeros((len(answers), len(watch.sets)))
+    for row, answer in enumerate(answers):
         if signal == MASS:
-            mass = np.clip(drawn.mass, 0.0, 1.0)  # (B, n, steps, K)
-            out[start:start + len(part)] = (1.0 - np.prod(1.0 - mass, axis=2)).mean(axis=1)
+            mass = np.clip(answer.mass, 0.0, 1.0)  # (n, steps, K)
+            out[row] = (1.0 - np.prod(1.0 - mass, axis=1)).mean(axis=0)
         else:
-            for k, ids in enumerate(categories):
-                out[start:start + len(part), k] = np.isin(drawn.tokens, ids).any(axis=2).mean(axis=1)
-        on_chunk(min(start + chunk, len(prompts)) / max(len(prompts), 1))
+            for k, ids in enumerate(watch.sets):
+                out[row, k] = np.isin(answer.tokens, ids).any(axis=1).mean()
     return out
 
 

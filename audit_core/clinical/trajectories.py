@@ -24,6 +24,7 @@ from audit_core.clinical.trajectory_distance import (
     trajectory_emd,
 )
 from audit_core.data.events import EventFeatures
+from audit_core.generation import Generated, Request
 
 Trajectory = tuple[np.ndarray, np.ndarray]  # codes, times (years since the prompt ended)
 
@@ -64,39 +65,55 @@ def frequency_sequences(layout: RecordLayout, records: Sequence[np.ndarray], cou
     return [rng.choice(values, size=horizon, p=counts / counts.sum()) for _ in range(count)]
 
 
-def score_tier(model, layout: RecordLayout, distance: CodeDistance, records: Sequence[np.ndarray],
-               rows: np.ndarray, tier: Tier, baselines: Baselines, *, samples: int, horizon: int,
-               temperature: float, top_p: float, exact_codes: int, rng: np.random.Generator,
-               batch_size: int, chunk: int, on_chunk: Callable[[float], None],
+def tier_prompts(layout: RecordLayout, records: Sequence[np.ndarray], rows: np.ndarray, tier: Tier,
+                 events: Sequence[EventFeatures] | None = None) -> dict[int, int]:
+    """Each examined record's prompt length at `tier` (records too short are left out), in
+    the order of `rows`."""
+    measured = {int(i): prompt_length(layout, records[i], tier, None if events is None else events[int(i)])
+                for i in rows}
+    return {i: n for i, n in measured.items() if n is not None}
+
+
+def tier_requests(layout: RecordLayout, records: Sequence[np.ndarray], lengths: dict[int, int],
+                  tier: Tier, seed_of: Callable[[int], tuple[int, ...]], *, samples: int, horizon: int,
+                  temperature: float, top_p: float) -> list[Request]:
+    """The continuations T1 samples at `tier` (none for the unprompted tier: its samples are
+    the baseline pool's)."""
+    if tier.name == NOTHING:
+        return []
+    return [Request(prompt=records[i][:n], steps=horizon, n=samples, temperature=temperature,
+                    top_p=top_p, stops=tuple(sorted(layout.stop_ids)), seed=seed_of(i))
+            for i, n in lengths.items()]
+
+
+def score_tier(generate: Callable[[list[Request]], list[Generated]], layout: RecordLayout,
+               distance: CodeDistance, records: Sequence[np.ndarray], rows: np.ndarray, tier: Tier,
+               baselines: Baselines, *, samples: int, horizon: int, temperature: float, top_p: float,
+               exact_codes: int, seed_of: Callable[[int], tuple[int, ...]],
+               on_chunk: Callable[[float], None],
                events: Sequence[EventFeatures] | None = None) -> TierScores:
     """Figures for `records[rows]` at `tier` (other records stay NaN). `events`: the records'
     aligned event features (MEDS), whose timestamps then time the true continuation and
-    whose static words make the demographics prompt (clinical.event_times)."""
+    whose static words make the demographics prompt (clinical.event_times). `seed_of(i)`:
+    record i's request seed."""
     size = len(records)
     out = {name: np.full(size, np.nan) for name in TierScores.__dataclass_fields__}
-    measured = {int(i): prompt_length(layout, records[i], tier, None if events is None else events[int(i)])
-                for i in rows}
-    lengths = {i: n for i, n in measured.items() if n is not None}  # in the order of `rows`
-    eligible = list(lengths)
-    stops = sorted(layout.stop_ids)
-    for start in range(0, max(len(eligible), 1), chunk):
-        part = eligible[start:start + chunk]
-        if not part:
-            break
+    lengths = tier_prompts(layout, records, rows, tier, events)
+    answers = generate(tier_requests(layout, records, lengths, tier, seed_of, samples=samples,
+                                     horizon=horizon, temperature=temperature, top_p=top_p))
+    for j, i in enumerate(lengths):
         if tier.name == NOTHING:
             # The start token carries nothing about the patient: the prompted samples are the
             # unprompted pool itself, shared by every record.
-            generated = [baselines.unprompted] * len(part)
+            generated = baselines.unprompted
         else:
-            drawn = model.sample([records[i][:lengths[i]] for i in part], horizon, n=samples, rng=rng,
-                                 temperature=temperature, top_p=top_p, stop_ids=stops,
-                                 batch_size=batch_size)
-            generated = [[layout.codes_and_times(s) for s in drawn.tokens[j]] for j in range(len(part))]
-        for j, i in enumerate(part):
-            truth = truth_trajectory(layout, records[i], lengths[i], horizon,
-                                     None if events is None else events[i])
-            _fill(out, i, truth, generated[j], baselines, distance, exact_codes)
-        on_chunk(min(start + chunk, len(eligible)) / len(eligible))
+            generated = [layout.codes_and_times(s) for s in answers[j].tokens]
+        truth = truth_trajectory(layout, records[i], lengths[i], horizon,
+                                 None if events is None else events[i])
+        _fill(out, i, truth, generated, baselines, distance, exact_codes)
+        if j % 64 == 63:
+            on_chunk((j + 1) / len(lengths))
+    on_chunk(1.0)
     return TierScores(**out)
 
 

@@ -1,5 +1,6 @@
 """An ONNX causal language model run by onnxruntime: logits for batches, greedy decoding,
-and temperature / top-p sampling of several continuations per prompt (`sample`).
+and temperature / top-p sampling of several continuations per prompt (`sample`; the
+decoding loop itself is models/batch_decoding.py).
 
 Accepts the plain signature (`input_ids`, optional `attention_mask` -> `logits`) and the
 KV-cache one (plus `position_ids`, `past_*` -> `present_*`). A KV graph scores a full
@@ -22,6 +23,7 @@ import numpy as np
 
 from audit_core.data.events import EventFeatures
 from audit_core.errors import ModelError
+from audit_core.models.batch_decoding import RowSettings, decode_rows
 from audit_core.models.inspection import HIDDEN_STATES, ModelInfo, require_causal_lm
 from audit_core.models.precision import PRECISIONS, quantize_int8
 from audit_core.models.runtime import check_provider, intra_op_threads, open_session, resolve_provider
@@ -92,6 +94,14 @@ class OnnxCausalLM:
             self._side = SideFeed(side, table)
 
     @property
+    def left_padding(self) -> bool:
+        """Whether prompts of different lengths can share a batch, left-padded: an attention
+        graph with a KV cache (not a recurrent one, whose state would read the pads) that
+        reads the mask and the positions (so a pad changes nothing a real token sees), and
+        no side inputs (whose rows are built right-padded)."""
+        return self.kv_cache and self._has_mask and self._has_positions and self._side is None
+
+    @property
     def side_inputs(self) -> dict[str, str]:
         """Graph input -> source for each side input ({} for a model without any)."""
         return describe(self._side.inputs) if self._side is not None else {}
@@ -128,30 +138,10 @@ class OnnxCausalLM:
         batch, length = prompts.shape
         if length + steps > self.context_length:
             raise ValueError("prompt plus continuation exceeds the model's context")
-        out = np.empty((batch, steps), dtype=np.int64)
-        mask = np.ones((batch, length), dtype=np.int64)
-        side, state = self._side_rows(prompts, mask, events)
-        if self.kv_cache:
-            logits, past = self._run(prompts, mask, past=self._empty_past(batch), side=side)
-            for step in range(steps):
-                token = logits[:, -1, :].argmax(axis=-1)
-                out[:, step] = token
-                if step + 1 == steps:
-                    break
-                column, state = self._side_step(token, state)
-                logits, past = self._decode(token, length + step + 1, past, column)
-            return out
-        sequence = prompts.astype(np.int64)
-        for step in range(steps):
-            mask = np.ones(sequence.shape, dtype=np.int64)
-            logits, _ = self._run(sequence, mask, past=None, side=side)
-            token = logits[:, -1, :].argmax(axis=-1)
-            out[:, step] = token
-            sequence = np.concatenate([sequence, token[:, None]], axis=1)
-            if step + 1 < steps:
-                column, state = self._side_step(token, state)
-                side = _grown(side, column)
-        return out
+        settings = RowSettings(temperature=0.0, top_p=1.0, stops=np.zeros(0, dtype=np.int64), watch=None)
+        tokens, _ = decode_rows(self, np.asarray(prompts, dtype=np.int64), events, np.arange(batch),
+                                np.full(batch, steps), None, settings)
+        return tokens
 
     def sample(self, prompts: np.ndarray | Sequence[np.ndarray], steps: int, *, n: int,
                rng: np.random.Generator, temperature: float = 1.0, top_p: float = 1.0,
@@ -166,86 +156,39 @@ class OnnxCausalLM:
         decoding. A continuation that emits one of `stop_ids` (EOS) keeps that token and is
         filled with -1 afterwards. `watch` lists token-id sets (e.g. a sensitive category):
         `Samples.mass[b, s, t, k]` is the probability the sampling distribution gave set k at
-        step t of sample s (0 after a stop). The draws come from `rng` only, in a fixed
-        order, so the same generator state gives the same samples; the KV cache is used
-        when the export has one (the prompt is run once and its cache shared by the n
-        samples). `events`: one EventFeatures (or None) per prompt, for side inputs.
+        step t of sample s (0 after a stop). Each prompt's draws come from `rng` in the
+        order of the prompts (n x steps uniforms each), so the same generator state gives
+        the same samples whatever `batch_size`; the KV cache is used when the export has
+        one (the prompt is run once and its cache shared by the n samples). `events`: one
+        EventFeatures (or None) per prompt, for side inputs. The audit's probes decode
+        through generation/ (one schedule, a seed per request); this is the same loop.
         """
         rows = [np.asarray(p, dtype=np.int64).ravel() for p in prompts]
         if events is not None and len(events) != len(rows):
             raise ValueError("events needs one entry per prompt")
-        if n < 1 or steps < 1:
-            raise ValueError("sample needs n >= 1 and steps >= 1")
-        if temperature < 0 or not 0 < top_p <= 1:
-            raise ValueError("temperature must be >= 0 and top_p in (0, 1]")
-        if any(len(r) == 0 for r in rows):
-            raise ValueError("every prompt needs at least one token (the start token)")
-        longest = max((len(r) for r in rows), default=0)
-        if longest + steps > self.context_length:
-            raise ValueError("prompt plus continuation exceeds the model's context")
-        stops = np.asarray(sorted(set(int(s) for s in stop_ids)), dtype=np.int64)
-        masks = [np.isin(np.arange(self.vocab_size), np.asarray(w, dtype=np.int64)) for w in watch]
+        check_sampling(self, rows, steps, n, temperature, top_p)
+        settings = RowSettings(temperature=temperature, top_p=top_p,
+                               stops=np.asarray(sorted(set(int(s) for s in stop_ids)), dtype=np.int64),
+                               watch=watched_ids(watch, self.vocab_size) if len(watch) else None)
+        draws = [rng.random((n, steps)) for _ in rows]
         tokens = np.full((len(rows), n, steps), -1, dtype=np.int64)
-        mass = np.zeros((len(rows), n, steps, len(masks)), dtype=np.float64)
+        mass = np.zeros((len(rows), n, steps, len(watch)), dtype=np.float64)
         per_batch = max(1, batch_size // n)
-        # Groups in order of first appearance, so the draw order depends on the input only.
+        # Groups in order of first appearance (a batch shares one prompt length).
         groups: dict[int, list[int]] = {}
         for index, row in enumerate(rows):
             groups.setdefault(len(row), []).append(index)
         for members in groups.values():
             for start in range(0, len(members), per_batch):
                 chosen = members[start:start + per_batch]
-                batch = np.stack([rows[i] for i in chosen])
-                out, watched = self._sample_batch(batch, steps, n, rng, temperature, top_p,
-                                                  stops, masks,
-                                                  None if events is None else [events[i] for i in chosen])
+                out, watched = decode_rows(
+                    self, np.stack([rows[i] for i in chosen]),
+                    None if events is None else [events[i] for i in chosen],
+                    np.repeat(np.arange(len(chosen)), n), np.full(len(chosen) * n, steps),
+                    np.concatenate([draws[i] for i in chosen]), settings)
                 tokens[chosen] = out.reshape(len(chosen), n, steps)
-                mass[chosen] = watched.reshape(len(chosen), n, steps, len(masks))
+                mass[chosen] = watched.reshape(len(chosen), n, steps, len(watch))
         return Samples(tokens=tokens, mass=mass)
-
-    def _sample_batch(self, prompts: np.ndarray, steps: int, n: int, rng: np.random.Generator,
-                      temperature: float, top_p: float, stops: np.ndarray,
-                      masks: list[np.ndarray], events: Events) -> tuple[np.ndarray, np.ndarray]:
-        batch, length = prompts.shape
-        rows = batch * n
-        out = np.full((rows, steps), -1, dtype=np.int64)
-        watched = np.zeros((rows, steps, len(masks)))
-        done = np.zeros(rows, dtype=bool)
-        mask = np.ones((batch, length), dtype=np.int64)
-        side, state = self._side_rows(prompts, mask, events)
-        if self.kv_cache:
-            logits, past = self._run(prompts, mask, past=self._empty_past(batch), side=side)
-            past = {name: np.repeat(value, n, axis=0) for name, value in past.items()}
-        else:
-            logits, _ = self._run(prompts, mask, past=None, side=side)
-            sequence = np.repeat(prompts.astype(np.int64), n, axis=0)
-            side = {name: np.repeat(value, n, axis=0) for name, value in side.items()}
-        state = state.repeat(n) if state is not None else None
-        last = np.repeat(logits[:, -1, :], n, axis=0)
-        for step in range(steps):
-            probs = _sampling_distribution(last, temperature, top_p)
-            for k, member in enumerate(masks):
-                watched[:, step, k] = np.where(done, 0.0, probs[:, member].sum(axis=1))
-            if temperature == 0:
-                token = last.argmax(axis=-1)
-            else:
-                cumulative = np.cumsum(probs, axis=1)
-                draws = rng.random(rows) * cumulative[:, -1]
-                token = np.minimum((cumulative <= draws[:, None]).sum(axis=1), self.vocab_size - 1)
-            out[:, step] = np.where(done, -1, token)
-            done |= np.isin(token, stops)
-            if step + 1 == steps or done.all():
-                break
-            column, state = self._side_step(token, state)
-            if self.kv_cache:
-                logits, past = self._decode(token, length + step + 1, past, column)
-            else:
-                sequence = np.concatenate([sequence, token[:, None]], axis=1)
-                side = _grown(side, column)
-                logits, _ = self._run(sequence, np.ones(sequence.shape, dtype=np.int64), past=None,
-                                      side=side)
-            last = logits[:, -1, :]
-        return out, watched
 
     def last_hidden_states(self, input_ids: np.ndarray, attention_mask: np.ndarray,
                            events: Events = None) -> np.ndarray:
@@ -285,7 +228,8 @@ class OnnxCausalLM:
         return logits, dict(zip(self._past, present))
 
     def _decode(self, tokens: np.ndarray, total: int, past: dict[str, np.ndarray],
-                side: Mapping[str, np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+                side: Mapping[str, np.ndarray] | None = None, mask: np.ndarray | None = None,
+                positions: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """One KV-cache step: `tokens` (B,) after `total - 1` unpadded tokens per row.
 
         The same feed `_run` would build from an all-ones mask, made directly: decoding
@@ -293,10 +237,12 @@ class OnnxCausalLM:
         rebuilding were a few percent of it."""
         batch = len(tokens)
         feed = {"input_ids": tokens.reshape(batch, 1).astype(self._ids_type, copy=False), **past}
+        # `mask` / `positions`: rows whose prompts were left-padded (models/batch_decoding.py).
         if self._has_mask:
-            feed["attention_mask"] = np.ones((batch, total), dtype=np.int64)
+            feed["attention_mask"] = mask if mask is not None else np.ones((batch, total), dtype=np.int64)
         if self._has_positions:
-            feed["position_ids"] = np.full((batch, 1), total - 1, dtype=np.int64)
+            feed["position_ids"] = (positions if positions is not None
+                                    else np.full((batch, 1), total - 1, dtype=np.int64))
         feed.update(side or {})  # each row's next token's side inputs (empty without any)
         # The presents and the logits only (an export's hidden states are not copied out).
         logits, *present = self.session.run(["logits", *self._present], feed)
@@ -338,35 +284,28 @@ class Samples:
     mass: np.ndarray
 
 
-def _grown(side: dict[str, np.ndarray], column: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Full-row side inputs with one more token's column (a plain graph recomputes)."""
-    return {name: np.concatenate([values, column[name]], axis=1) for name, values in side.items()}
-
-
 def strip_continuation(tokens: np.ndarray) -> np.ndarray:
     """One sampled continuation without the -1 fill after its stop token."""
     return tokens[tokens >= 0]
 
 
-def _sampling_distribution(logits: np.ndarray, temperature: float, top_p: float) -> np.ndarray:
-    """Rows of probabilities after temperature and nucleus (top-p) truncation, in float64."""
-    values = logits.astype(np.float64)
-    if temperature == 0:
-        probs = np.zeros_like(values)
-        probs[np.arange(len(values)), values.argmax(axis=-1)] = 1.0
-        return probs
-    values = values / temperature
-    values -= values.max(axis=-1, keepdims=True)
-    probs = np.exp(values)
-    probs /= probs.sum(axis=-1, keepdims=True)
-    if top_p < 1.0:
-        # The nucleus is every token at least as likely as the last one needed to reach
-        # top_p (the first always stays); a sort of the values is cheaper than an argsort,
-        # and tokens tied with that last one are kept too.
-        ranked = -np.sort(-probs, axis=-1)
-        before = np.cumsum(ranked, axis=-1) - ranked
-        last = (before < top_p).sum(axis=-1) - 1
-        cutoff = ranked[np.arange(len(ranked)), np.maximum(last, 0)]
-        probs = np.where(probs >= cutoff[:, None], probs, 0.0)
-        probs /= probs.sum(axis=-1, keepdims=True)
-    return probs
+def check_sampling(model: OnnxCausalLM, prompts: Sequence[np.ndarray], steps: int, n: int,
+                   temperature: float, top_p: float) -> None:
+    """The refusals every sampling call makes before any decoding."""
+    if n < 1 or steps < 1:
+        raise ValueError("sample needs n >= 1 and steps >= 1")
+    if temperature < 0 or not 0 < top_p <= 1:
+        raise ValueError("temperature must be >= 0 and top_p in (0, 1]")
+    if any(len(r) == 0 for r in prompts):
+        raise ValueError("every prompt needs at least one token (the start token)")
+    if max((len(r) for r in prompts), default=0) + steps > model.context_length:
+        raise ValueError("prompt plus continuation exceeds the model's context")
+
+
+def watched_ids(watch: Sequence[np.ndarray], vocab_size: int) -> tuple[np.ndarray, ...]:
+    """Each watched set as sorted distinct ids inside the vocabulary."""
+    out = []
+    for ids in watch:
+        ids = np.unique(np.asarray(ids, dtype=np.int64))
+        out.append(ids[(ids >= 0) & (ids < vocab_size)])
+    return tuple(out)

@@ -227,6 +227,10 @@ class State:
         return State({k: np.repeat(v, n, axis=0) for k, v in self.last.items()},
                      np.repeat(self.lengths, n, axis=0))
 
+    def take(self, index: np.ndarray) -> State:
+        """The state of rows `index` (a batch's rows repeated, or its unfinished rows)."""
+        return State({k: v[index] for k, v in self.last.items()}, self.lengths[index])
+
 
 def describe(inputs: Sequence[SideInput]) -> dict[str, Any]:
     """results.json's words for the mapping a run used: graph input -> source."""

@@ -22,11 +22,12 @@ from audit_core.clinical.code_sets import CodeSet
 from audit_core.clinical.record_layout import build_layout, parse_tiers, start_prompt
 from audit_core.clinical.sensitive_notes import (
     after_label,
-    mention_signals,
+    mention_signals_from,
     mention_spans,
     present_term_sets,
     prompt_without_mentions,
 )
+from audit_core.clinical.sensitive_signal import signal_requests
 from audit_core.clinical.sensitive_terms import parse_sensitive_terms
 from audit_core.data.cohort import Role
 from audit_core.families.attribute import AttributeThresholds
@@ -50,20 +51,25 @@ def run_on_notes(config, ctx: ProbeContext) -> ProbeOutcome:
     rows = {role: sampled_rows(len(records[role]), config.max_records, ctx.rng) for role in Role}
     spans = {role: mention_spans(tokenizer, ctx.cohorts[role].sequences, records[role], present)
              for role in Role}
-    signals_of = partial(mention_signals, model, tokenizer, term_sets=present, horizon=horizon,
-                         temperature=config.temperature, top_p=config.top_p, rng=ctx.rng,
-                         stop_ids=sorted(layout.stop_ids), batch_size=config.batch_size)
+    requests = partial(signal_requests, watch=None, horizon=horizon,
+                       temperature=config.temperature, top_p=config.top_p,
+                       stop_ids=sorted(layout.stop_ids))
+
+    def signals_of(prompts: list[np.ndarray], seeds: list[tuple[int, ...]], samples: int) -> np.ndarray:
+        answers = ctx.generate(requests(prompts, seeds=seeds, samples=samples))
+        return mention_signals_from(tokenizer, answers, present)
+
     ctx.progress.advance(0.0, "unprompted base rate")
     base_rate = np.zeros(len(present))
     if present and len(records[Role.MEMBERS]):
         start = start_prompt(layout, records[Role.MEMBERS][0])
-        base_rate = signals_of([start], samples=config.baseline_samples)[0]
+        base_rate = signals_of([start], [ctx.request_seed("unprompted")], config.baseline_samples)[0]
     cells: list[CategoryTier] = []
     steps = max(len(tiers) * 2, 1)
     for t, tier in enumerate(tiers):
         per_role = {}
         for r, role in enumerate(Role):
-            done = (t * 2 + r) / steps
+            ctx.progress.advance(0.05 + 0.9 * (t * 2 + r) / steps, f"sampling {tier.label.lower()}")
             scored, prompts, labels = [], [], []
             for i in rows[role]:
                 ids = records[role][i]
@@ -73,11 +79,8 @@ def run_on_notes(config, ctx: ProbeContext) -> ProbeOutcome:
                 scored.append(int(i))
                 prompts.append(prompt_without_mentions(ids, cut, spans[role][i]))
                 labels.append([after_label(spans[role][i][s.name], cut) for s in present])
-
-            def advance(f: float, d: float = done, what: str = f"sampling {tier.label.lower()}") -> None:
-                ctx.progress.advance(0.05 + 0.9 * (d + f / steps), what)
-
-            signals = (signals_of(prompts, samples=config.samples, on_chunk=advance)
+            seeds = [ctx.request_seed(tier.name, role.value, i) for i in scored]
+            signals = (signals_of(prompts, seeds, config.samples)
                        if prompts and present else np.zeros((len(prompts), len(present))))
             per_role[role] = (np.asarray(scored, dtype=np.int64),
                               np.asarray(labels, dtype=np.float64).reshape(len(scored), len(present)),

@@ -19,6 +19,7 @@ from tokenizers import Tokenizer
 from audit_core.data.cohort import Cohort, Role
 from audit_core.data.events import EventFeatures
 from audit_core.families import Family, Thresholds
+from audit_core.generation import Generated, GenerationSchedule, Request, seed_of
 from audit_core.models.inspection import ModelInfo
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.onnx_encoder import OnnxEncoder
@@ -123,6 +124,21 @@ class ProbeContext:
     # probabilities and labels) or passes.encoder_outputs.EncoderOutputs (embeddings,
     # pseudo-likelihoods).
     outputs: SharedOutputs | None = None
+    # The audit's generation schedule (generation/schedule.py): the runner decoded every
+    # generating probe's declared requests in one pass before the probes ran. None in a
+    # context a test builds itself: then `generate` decodes on the spot, with the same answers.
+    schedule: GenerationSchedule | None = None
+    seed: tuple[int, ...] = (0,)  # the plan's seed and this probe's: its requests' seeds start so
+
+    def generate(self, requests: Sequence[Request], progress: Progress | None = None) -> list[Generated]:
+        """The continuations `requests` ask for, in order (`progress`: for requests decoded
+        now, e.g. a second stage that depends on the first; silent by default)."""
+        schedule = self.schedule if self.schedule is not None else GenerationSchedule(self.causal_lm())
+        return schedule.generate(requests, progress or self.progress.silent())
+
+    def request_seed(self, *name: int | str) -> tuple[int, ...]:
+        """The seed of this probe's request called `name` (tier, cohort, patient, ...)."""
+        return seed_of(self.seed, *name)
 
     # Typed views of the fields above, for the probe that knows what it was selected for. Each
     # raises WrongContext rather than letting a probe read another kind's object.
@@ -200,6 +216,12 @@ class Probe(Protocol):
     weight: float  # relative cost, for the progress bar
 
     def run(self, config: Any, ctx: ProbeContext) -> ProbeOutcome: ...
+
+# A probe with `needs.generation` may also define
+#     generation(config, ctx) -> Sequence[Request]
+# the requests its `run` will pass to `ctx.generate` (the same prompts and seeds): the runner
+# decodes every probe's declared requests together, in one schedule, before the probes run
+# (generation/schedule.py). A request it does not declare is decoded when asked, identically.
 
 
 class TokenLevelProbe(Probe, Protocol):

@@ -33,7 +33,7 @@ from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.elicitation_assessment import Attempt, assess
 from audit_core.probes.elicitation_prompts import TIERS, NoteIdentifiers, read_note, tier_prompts
 from audit_core.probes.identifier_leakage import new_identifiers, not_applicable
-from audit_core.probes.sampled_records import sample_continuations, stop_ids
+from audit_core.probes.sampled_records import continuation_requests, sample_continuations, stop_ids
 from audit_core.settings import param
 
 _EXAMPLES_PER_CATEGORY = 1
@@ -102,14 +102,14 @@ class Elicitation:
         greedy = config.temperature == 0.0
         examples: dict[str, list[str]] = defaultdict(list)
         # The open queries read on through the note; a cue's identifier comes at once.
-        for jobs, steps, (lo, hi) in ((asked.open, config.new_tokens, (0.0, 0.45)),
-                                      (asked.query, config.query_tokens, (0.45, 0.95))):
-            drawn = sample_continuations(
-                model, [ids for _, ids in jobs], steps=steps,
-                n=1 if greedy else config.samples_per_prompt, rng=ctx.rng,
-                temperature=config.temperature, top_p=config.top_p, stops=stops,
-                batch_size=config.batch_size, progress=ctx.progress.slice(lo, hi),
-                message="eliciting identifiers from known ones") if jobs else []
+        for kind, jobs, steps, (lo, hi) in (("open", asked.open, config.new_tokens, (0.0, 0.45)),
+                                            ("query", asked.query, config.query_tokens, (0.45, 0.95))):
+            requests = continuation_requests(
+                [ids for _, ids in jobs], [ctx.request_seed(kind, j) for j in range(len(jobs))],
+                steps=steps, n=1 if greedy else config.samples_per_prompt,
+                temperature=config.temperature, top_p=config.top_p, stops=stops)
+            drawn = sample_continuations(ctx, requests, ctx.progress.slice(lo, hi),
+                                         "eliciting identifiers from known ones") if jobs else []
             for (index, prompt), samples in zip(jobs, drawn):
                 attempt = asked.attempts[index]
                 for sample in samples:

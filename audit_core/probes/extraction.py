@@ -26,6 +26,7 @@ from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
 from audit_core.families import Family
 from audit_core.families.extraction import ExtractionThresholds
+from audit_core.generation import Request
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.results.figures import format_count, format_p_value, format_percent, format_rate, format_share
 from audit_core.results.verdicts import Verdict
@@ -76,42 +77,60 @@ class Extraction:
                             f"{config.prefix_tokens + config.suffix_tokens} exceeds the "
                             f"model's context of {context_length} tokens")
 
+    def generation(self, config: ExtractionConfig, ctx: ProbeContext) -> list[Request]:
+        """One greedy continuation of every eligible record's prefix."""
+        _, starts, eligible = _eligible(config, ctx)
+        return [r for role in Role for r in _requests(config, ctx, role, eligible[role], starts[role])]
+
     def run(self, config: ExtractionConfig, ctx: ProbeContext) -> ProbeOutcome:
         need = config.prefix_tokens + config.suffix_tokens
-        templates = find_templates(ctx.token_ids, config.template_ngram, config.template_share)
-        starts = {r: np.array([templates.first_content(r, i) if config.start_after_template else 0
-                               for i in range(len(ctx.token_ids[r]))], dtype=np.int64) for r in Role}
-        eligible = {r: np.array([i for i, ids in enumerate(ctx.token_ids[r]) if len(ids) - starts[r][i] >= need],
-                                dtype=np.int64) for r in Role}
-        total = sum(max(1, -(-len(e) // config.batch_size)) for e in eligible.values())
-        done = 0
+        templates, starts, eligible = _eligible(config, ctx)
         match = {}
         exact = {}
         net: dict[Role, tuple[np.ndarray, np.ndarray]] = {}
-        for role in Role:
+        for step, role in enumerate(Role):
+            ctx.progress.advance(step / 2, f"decoding {role.value.replace('_', '-')}")
             ids = ctx.token_ids[role]
             rates = np.full(len(ids), np.nan)
             hit = np.zeros(len(ids), dtype=bool)
             content_rates, content_hit = np.full(len(ids), np.nan), np.zeros(len(ids), dtype=bool)
-            for start in range(0, len(eligible[role]), config.batch_size):
-                rows = eligible[role][start:start + config.batch_size]
+            rows = eligible[role]
+            if len(rows):
                 at = starts[role][rows]
-                prompts = np.stack([ids[i][s:s + config.prefix_tokens] for i, s in zip(rows, at)])
+                answers = ctx.generate(_requests(config, ctx, role, rows, starts[role]))
+                generated = np.stack([a.tokens[0] for a in answers])
                 truth = np.stack([ids[i][s + config.prefix_tokens:s + need] for i, s in zip(rows, at)])
                 content = ~np.stack([templates.mask(role, i)[s + config.prefix_tokens:s + need]
                                      for i, s in zip(rows, at)])
-                generated = ctx.causal_lm().greedy(prompts, config.suffix_tokens)
                 same = generated == truth
                 rates[rows] = same.mean(axis=1)
                 hit[rows] = same.all(axis=1)
                 content_rates[rows], content_hit[rows] = _net_of_template(same, content, config)
-                done += 1
-                ctx.progress.advance(done / total, f"decoding {role.value.replace('_', '-')}")
             match[role], exact[role] = rates, hit
             net[role] = content_rates, content_hit
         outcome = _assess(config, ctx, eligible, match, exact, net)
         outcome.metrics.update(template_figures(templates, eligible, net))
         return outcome
+
+
+def _eligible(config: ExtractionConfig, ctx: ProbeContext):
+    """The cohorts' template, where each record's prompt starts, and the records long
+    enough for a prompt and its continuation."""
+    need = config.prefix_tokens + config.suffix_tokens
+    templates = find_templates(ctx.token_ids, config.template_ngram, config.template_share)
+    starts = {r: np.array([templates.first_content(r, i) if config.start_after_template else 0
+                           for i in range(len(ctx.token_ids[r]))], dtype=np.int64) for r in Role}
+    eligible = {r: np.array([i for i, ids in enumerate(ctx.token_ids[r]) if len(ids) - starts[r][i] >= need],
+                            dtype=np.int64) for r in Role}
+    return templates, starts, eligible
+
+
+def _requests(config: ExtractionConfig, ctx: ProbeContext, role: Role, rows: np.ndarray,
+              starts: np.ndarray) -> list[Request]:
+    ids = ctx.token_ids[role]
+    return [Request(prompt=ids[i][s:s + config.prefix_tokens], steps=config.suffix_tokens,
+                    temperature=0.0, seed=ctx.request_seed(role.value, int(i)))
+            for i, s in zip(rows, starts[rows])]
 
 
 def _net_of_template(same: np.ndarray, content: np.ndarray,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -30,11 +31,13 @@ from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
 from audit_core.families import Family
 from audit_core.families.identifiers import IdentifierThresholds
+from audit_core.generation import Request
 from audit_core.identifiers.detector import CATEGORIES, DIRECT, detect
 from audit_core.identifiers.index import IdentifierIndex, keys_of, namespaced, template_keys
 from audit_core.identifiers.masking import masked
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.sampled_records import (
+    continuation_requests,
     decode,
     sample_continuations,
     start_prompt,
@@ -101,12 +104,17 @@ class IdentifierLeakage:
                             f"{config.prefix_tokens + config.new_tokens} exceeds the model's "
                             f"context of {context_length} tokens")
 
+    def generation(self, config: IdentifierLeakageConfig, ctx: ProbeContext) -> list[Request]:
+        """Continuations of the examined notes' openings, and the unprompted generations."""
+        if ctx.columns is not None and ctx.columns.kind != "text":
+            return []
+        return [r for _, requests in _asked(config, ctx).values() for r in requests]
+
     def run(self, config: IdentifierLeakageConfig, ctx: ProbeContext) -> ProbeOutcome:
         if ctx.columns is not None and ctx.columns.kind != "text":
             return not_applicable(ctx)
-        model, tokenizer = ctx.causal_lm(), ctx.text_tokenizer()
+        tokenizer = ctx.text_tokenizer()
         index = {role: IdentifierIndex(ctx.cohorts[role].sequences) for role in Role}
-        stops = stop_ids(tokenizer)
         template = template_keys(index[Role.MEMBERS], index[Role.NON_MEMBERS], config.template_share)
         tallies = {source: _Tally() for source in ("members", "non_members", "unprompted")}
         # The same tallies with template values left out; their masked examples are not kept.
@@ -116,18 +124,13 @@ class IdentifierLeakage:
         examples: dict[str, list[str]] = defaultdict(list)
         eligible = {}
         sources = [(Role.MEMBERS, 0.0, 0.4), (Role.NON_MEMBERS, 0.4, 0.8)]
+        asked = _asked(config, ctx)
         for role, lo, hi in sources:
-            ids = ctx.token_ids[role]
-            rows = np.array([i for i, t in enumerate(ids) if len(t) > config.prefix_tokens], dtype=np.int64)
-            if len(rows) > config.max_records:
-                rows = np.sort(ctx.rng.choice(rows, config.max_records, replace=False))
+            rows, requests = asked[role.value]
             eligible[role] = rows
-            prompts = [ids[i][:config.prefix_tokens] for i in rows]
-            drawn = sample_continuations(
-                model, prompts, steps=config.new_tokens, n=config.samples_per_prompt,
-                rng=ctx.rng, temperature=config.temperature, top_p=config.top_p, stops=stops,
-                batch_size=config.batch_size, progress=ctx.progress.slice(lo, hi),
-                message=f"generating from {role.value.replace('_', '-')} prompts")
+            prompts = [r.prompt for r in requests]
+            drawn = sample_continuations(ctx, requests, ctx.progress.slice(lo, hi),
+                                         f"generating from {role.value.replace('_', '-')} prompts")
             for row, prompt, samples in zip(rows, prompts, drawn):
                 own = index[role].per_record[row]
                 hits = net_hits = 0
@@ -139,15 +142,9 @@ class IdentifierLeakage:
                 own_hits[role][row] = hits
                 net_own_hits[role][row] = net_hits
         start = start_prompt(tokenizer)
-        if config.unprompted and start is not None:
-            # One prompt per generation (not n samples of one): batches stay bounded and
-            # progress and cancel are seen between them.
-            drawn = sample_continuations(
-                model, [start] * config.unprompted,
-                steps=min(config.new_tokens + config.prefix_tokens, model.context_length - len(start)),
-                n=1, rng=ctx.rng, temperature=config.temperature, top_p=config.top_p, stops=stops,
-                batch_size=config.batch_size, progress=ctx.progress.slice(0.8, 1.0),
-                message="generating unprompted")
+        if asked["unprompted"][1] and start is not None:
+            drawn = sample_continuations(ctx, asked["unprompted"][1], ctx.progress.slice(0.8, 1.0),
+                                         "generating unprompted")
             for (sample,) in drawn:
                 found = new_identifiers(tokenizer, start, sample)
                 _tally(tallies["unprompted"], found, index, set(), examples)
@@ -157,6 +154,30 @@ class IdentifierLeakage:
                           net_own_hits=net_own_hits)
         outcome.metrics.update(_template_figures(template, tallies, net, net_own_hits, eligible))
         return outcome
+
+
+def _asked(config: IdentifierLeakageConfig, ctx: ProbeContext) -> dict[str, tuple[np.ndarray, list[Request]]]:
+    """Per source (members, non-members, unprompted): the notes examined and the requests."""
+    tokenizer = ctx.text_tokenizer()
+    stops = stop_ids(tokenizer)
+    asked = partial(continuation_requests, temperature=config.temperature, top_p=config.top_p, stops=stops)
+    out = {}
+    for role in Role:
+        ids = ctx.token_ids[role]
+        rows = np.array([i for i, t in enumerate(ids) if len(t) > config.prefix_tokens], dtype=np.int64)
+        if len(rows) > config.max_records:
+            rows = np.sort(ctx.rng.choice(rows, config.max_records, replace=False))
+        out[role.value] = (rows, asked([ids[i][:config.prefix_tokens] for i in rows],
+                                       [ctx.request_seed(role.value, int(i)) for i in rows],
+                                       steps=config.new_tokens, n=config.samples_per_prompt))
+    start = start_prompt(tokenizer)
+    unprompted: list[Request] = []
+    if config.unprompted and start is not None:
+        steps = min(config.new_tokens + config.prefix_tokens, ctx.causal_lm().context_length - len(start))
+        unprompted = asked([start] * config.unprompted,
+                           [ctx.request_seed("unprompted", g) for g in range(config.unprompted)], steps=steps, n=1)
+    out["unprompted"] = (np.zeros(0, dtype=np.int64), unprompted)
+    return out
 
 
 def _patients(found, template: frozenset[tuple[str, str]]):

@@ -27,7 +27,6 @@ evidence of memorization.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -39,10 +38,16 @@ from audit_core.clinical.prompt_variants import (
     VariantVocabulary,
     prompt_variants,
 )
-from audit_core.clinical.sensitive_inputs import check_prompt_fits, sensitive_inputs, signal_of
+from audit_core.clinical.sensitive_inputs import (
+    check_prompt_fits,
+    sensitive_inputs,
+    signal_requests_of,
+    signals_of,
+)
 from audit_core.data.cohort import Role
 from audit_core.families import Family
 from audit_core.families.perturbation import PerturbationThresholds
+from audit_core.generation import Request
 from audit_core.passes.chunked_scoring import mean_logprobs
 from audit_core.passes.token_scores import TokenScores
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
@@ -122,37 +127,30 @@ class Perturbation:
                reference: TokenScores | None) -> np.ndarray:
         return mean_logprobs(target)  # picks the most member-like patients to examine
 
+    def generation(self, config: PerturbationConfig, ctx: ProbeContext) -> list[Request]:
+        """The screen at the true prompts (the variants depend on what it flags: asked then)."""
+        inputs = sensitive_inputs(ctx, config.prompt_tokens, config.code_sets, f"probes.{self.id}.code_sets")
+        return [r for rows, _ in _screened(config, ctx, inputs).values() for r in rows]
+
     def run(self, config: PerturbationConfig, ctx: ProbeContext) -> ProbeOutcome:
         ctx.progress.advance(0.0, "sensitive signal at the true prompts")
         t = ctx.thresholds_of(PerturbationThresholds)
         inputs = sensitive_inputs(ctx, config.prompt_tokens, config.code_sets,
                                   f"probes.{self.id}.code_sets")
         categories = list(inputs.categories)
-        signal = partial(signal_of, horizon=config.horizon, samples=config.samples,
-                         temperature=config.temperature, top_p=config.top_p,
-                         batch_size=config.batch_size)
         chosen = {}
-        for step, role in enumerate(Role):
-            loss = ctx.reduced[role]
-            carries = _carries(inputs.after[role], categories, len(loss))
-            top = [int(i) for i in np.argsort(-loss, kind="stable") if carries[i]][:config.top_membership]
-            carriers = carriers_of(ctx.token_ids[role], inputs.sensitive_ids)
-            rows = sorted(set(examined_rows(carriers, config.max_records, ctx.rng).tolist()) | set(top))
-            base = signal(
-                ctx.causal_lm(), inputs, [inputs.prompts[role][i] for i in rows], rng=ctx.rng,
-                on_chunk=lambda f, s=step: ctx.progress.advance(0.3 * (s + f) / 2,
-                                                                  "sensitive signal at the true prompts"))
+        for role, (requests, (rows, top)) in _screened(config, ctx, inputs).items():
+            base = signals_of(inputs, ctx.generate(requests), len(rows))
             chosen[role] = _choose(np.asarray(rows, dtype=np.int64), base,
-                                   carries_by_category(inputs.after[role], categories, len(loss)),
+                                   carries_by_category(inputs.after[role], categories, len(ctx.reduced[role])),
                                    top, config.max_flagged, t.min_signal)
+        ctx.progress.advance(0.3, "perturbing identifiers")
         vocab = VariantVocabulary.of(inputs.tokenizer)
         rare = _rare_ids(ctx, config.rare_code_max_members)
-        cases: list[Case] = []
-        total = max(1, sum(len(c) for c in chosen.values()))
-        done = 0
         # Event data: times and ages are perturbed in the events the model reads with the ids,
         # which only a model with time or age inputs reads (clinical.event_times).
         with_events = ctx.token_events is not None and perturbs_events(ctx.causal_lm())
+        examined = []  # (role, record, variants, requests): every case's prompts, asked at once
         for role in Role:
             for record in chosen[role]:
                 prompt = inputs.prompts[role][record]
@@ -163,21 +161,47 @@ class Perturbation:
                                            inputs.sensitive_ids, len(prompt))
                     variants += event_variants(prompt, truth)
                     events = [truth] + [variant_events(truth, v) for v in variants]
-                values = signal(ctx.causal_lm(), inputs, [prompt] + [v.ids for v in variants], rng=ctx.rng,
-                                events=events)
-                for k, category in enumerate(categories):
-                    if inputs.after[role][category][record] != 1.0:
-                        continue
-                    outcome, triggers = classify(values[0, k], variants, values[1:, k], rare,
-                                                 t.collapse, t.min_signal)
-                    cases.append(Case(role, record, category, float(values[0, k]), outcome, triggers))
-                done += 1
-                ctx.progress.advance(0.3 + 0.7 * done / total, "perturbing identifiers")
+                prompts = [prompt] + [v.ids for v in variants]
+                seeds = [ctx.request_seed("variant", role.value, record, j) for j in range(len(prompts))]
+                examined.append((role, record, variants, _requests(config, inputs, prompts, seeds, events)))
+        answers = iter(ctx.generate([r for *_, asked in examined for r in asked],
+                                    ctx.progress.slice(0.3, 0.95, None)))
+        cases: list[Case] = []
+        for role, record, variants, asked in examined:
+            values = signals_of(inputs, [next(answers) for _ in asked], len(variants) + 1)
+            for k, category in enumerate(categories):
+                if inputs.after[role][category][record] != 1.0:
+                    continue
+                outcome, triggers = classify(values[0, k], variants, values[1:, k], rare,
+                                             t.collapse, t.min_signal)
+                cases.append(Case(role, record, category, float(values[0, k]), outcome, triggers))
         result = _outcome(cases, inputs.names, categories, ctx, config)
         if ctx.token_events is None or with_events:
             return result
         return replace(result, metrics={**result.metrics, "event_perturbations_applicable": False},
                        findings=(*result.findings, NOT_APPLICABLE))
+
+
+def _requests(config: PerturbationConfig, inputs, prompts, seeds, events=None) -> list[Request]:
+    return signal_requests_of(inputs, prompts, seeds, horizon=config.horizon, samples=config.samples,
+                              temperature=config.temperature, top_p=config.top_p, events=events)
+
+
+def _screened(config: PerturbationConfig, ctx: ProbeContext,
+              inputs) -> dict[Role, tuple[list[Request], tuple[list[int], list[int]]]]:
+    """Per cohort, the screen's requests and its patients (examined rows, and the top
+    membership scores among carriers): what `generation` declares and `run` reads."""
+    categories = list(inputs.categories)
+    out = {}
+    for role in Role:
+        loss = ctx.reduced[role]
+        carries = _carries(inputs.after[role], categories, len(loss))
+        top = [int(i) for i in np.argsort(-loss, kind="stable") if carries[i]][:config.top_membership]
+        carriers = carriers_of(ctx.token_ids[role], inputs.sensitive_ids)
+        rows = sorted(set(examined_rows(carriers, config.max_records, ctx.rng).tolist()) | set(top))
+        seeds = [ctx.request_seed("screen", role.value, i) for i in rows]
+        out[role] = (_requests(config, inputs, [inputs.prompts[role][i] for i in rows], seeds), (rows, top))
+    return out
 
 
 def carries_by_category(after: dict[str, np.ndarray], categories: list[str], size: int) -> np.ndarray:

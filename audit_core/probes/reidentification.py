@@ -20,6 +20,7 @@ import numpy as np
 from audit_core.data.cohort import Role
 from audit_core.families import Family
 from audit_core.families.reidentification import ReidentificationThresholds
+from audit_core.generation import Request
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.quasi_identifiers import (
     QuasiIdentifierIndex,
@@ -28,6 +29,7 @@ from audit_core.probes.quasi_identifiers import (
     text_quasi_identifiers,
 )
 from audit_core.probes.sampled_records import (
+    continuation_requests,
     decode,
     sample_continuations,
     start_prompt,
@@ -76,23 +78,17 @@ class Reidentification:
     needs = Needs(generation=True)
     weight = 10.0
 
+    def generation(self, config: ReidentificationConfig, ctx: ProbeContext) -> list[Request]:
+        """The generated records: one continuation of the start prompt each."""
+        return _requests(config, ctx)
+
     def run(self, config: ReidentificationConfig, ctx: ProbeContext) -> ProbeOutcome:
         kind = ctx.columns.kind if ctx.columns is not None else "codes"
         extract = _extractor(kind, ctx, config.code_max_share)
         indices = {role: QuasiIdentifierIndex([extract(s) for s in ctx.cohorts[role].sequences])
                    for role in Role}
-        start = start_prompt(ctx.tokenizer) if ctx.tokenizer is not None else None
-        if start is None:
-            start = np.asarray([ctx.token_ids[Role.MEMBERS][0][0]], dtype=np.int64)
-        model = ctx.causal_lm()
-        steps = min(config.max_tokens, model.context_length - len(start))
-        # One prompt per record (not n samples of one): bounded batches, progress between them.
         drawn = [samples[0] for samples in sample_continuations(
-            model, [start] * config.generated, steps=steps, n=1, rng=ctx.rng,
-            temperature=config.temperature, top_p=config.top_p,
-            stops=stop_ids(ctx.tokenizer) if ctx.tokenizer is not None else (),
-            batch_size=config.batch_size, progress=ctx.progress.slice(0.0, 0.9),
-            message="generating records")]
+            ctx, _requests(config, ctx), ctx.progress.slice(0.0, 0.9), "generating records")]
         unique = {role: np.zeros(len(drawn), dtype=bool) for role in Role}
         hits = {role: np.zeros(len(ctx.cohorts[role])) for role in Role}
         sizes = []
@@ -130,6 +126,19 @@ def _initial_risk(index: QuasiIdentifierIndex, records: list[frozenset[str]]) ->
     if not records:
         return 0.0
     return float(np.mean([len(index.matches(q)) == 1 for q in records]))
+
+
+def _requests(config: ReidentificationConfig, ctx: ProbeContext) -> list[Request]:
+    """`generated` records, each one continuation of the start prompt with its own seed
+    (one prompt run once: its cache serves them all)."""
+    start = start_prompt(ctx.tokenizer) if ctx.tokenizer is not None else None
+    if start is None:
+        start = np.asarray([ctx.token_ids[Role.MEMBERS][0][0]], dtype=np.int64)
+    steps = min(config.max_tokens, ctx.causal_lm().context_length - len(start))
+    return continuation_requests(
+        [start] * config.generated, [ctx.request_seed("record", g) for g in range(config.generated)],
+        steps=steps, n=1, temperature=config.temperature, top_p=config.top_p,
+        stops=stop_ids(ctx.tokenizer) if ctx.tokenizer is not None else ())
 
 
 def _assess(ctx: ProbeContext, unique, hits, initial: float, sizes: np.ndarray) -> ProbeOutcome:

@@ -2,9 +2,9 @@
 (identifier leakage, quasi-identifier re-identification).
 
 Prompts are token-id arrays (a record's first tokens, or the start token alone for
-unprompted generation); continuations stop at the end token. Batches are small enough
-to report progress and honour a cancel between them; the draws come from the probe's
-seeded generator only, so a run is reproducible.
+unprompted generation); continuations stop at the end token. Each prompt is a request
+with its own seed (generation/), decoded by the audit's schedule, so a run is
+reproducible and a probe's samples do not depend on the other probes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 from tokenizers import Tokenizer
 
-from audit_core.models.onnx_causal_lm import OnnxCausalLM
+from audit_core.generation import Request
+from audit_core.probes.base import ProbeContext
 from audit_core.work.progress import Progress
 
 _STOP_TOKENS = ("[EOS]", "</s>", "<|endoftext|>", "<eos>", "<|end_of_text|>")
@@ -35,23 +36,20 @@ def stop_ids(tokenizer: Tokenizer) -> list[int]:
     return [i for name in _STOP_TOKENS if (i := tokenizer.token_to_id(name)) is not None]
 
 
-def sample_continuations(model: OnnxCausalLM, prompts: Sequence[np.ndarray], *, steps: int, n: int,
-                         rng: np.random.Generator, temperature: float, top_p: float,
-                         stops: Sequence[int], batch_size: int, progress: Progress,
+def continuation_requests(prompts: Sequence[np.ndarray], seeds: Sequence[tuple[int, ...]], *, steps: int,
+                          n: int, temperature: float, top_p: float, stops: Sequence[int]) -> list[Request]:
+    """One request per prompt (its own seed): `n` continuations of up to `steps` tokens."""
+    return [Request(prompt=p, steps=steps, n=n, temperature=temperature, top_p=top_p,
+                    stops=tuple(stops), seed=seed) for p, seed in zip(prompts, seeds, strict=True)]
+
+
+def sample_continuations(ctx: ProbeContext, requests: Sequence[Request], progress: Progress,
                          message: str) -> list[list[np.ndarray]]:
-    """`n` continuations per prompt, each cut after its stop token (kept) -> [prompt][sample]."""
-    out: list[list[np.ndarray]] = []
-    per_call = max(1, batch_size // max(n, 1))
-    total = max(1, -(-len(prompts) // per_call))
+    """The requests' continuations, each cut after its stop token (kept) -> [prompt][sample]."""
     progress.advance(0.0, message)
-    for call, start in enumerate(range(0, len(prompts), per_call)):
-        chunk = list(prompts[start:start + per_call])
-        drawn = model.sample(chunk, steps, n=n, rng=rng, temperature=temperature, top_p=top_p,
-                             stop_ids=stops, batch_size=batch_size)
-        for row in drawn.tokens:
-            out.append([sample[sample >= 0] for sample in row])
-        progress.advance((call + 1) / total, message)
-    return out
+    answers = ctx.generate(list(requests), progress)
+    progress.advance(1.0, message)
+    return [a.continuations() for a in answers]
 
 
 def decode(tokenizer: Tokenizer, ids: np.ndarray) -> str:

@@ -23,33 +23,32 @@ each category in unprompted generations is the population baseline.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 
 from audit_core.clinical.carrier_disclosure import carriers_of
-from audit_core.clinical.code_sets import code_set_token_ids, parse_code_sets
+from audit_core.clinical.code_sets import CodeSet, code_set_token_ids, parse_code_sets
 from audit_core.clinical.event_times import prompt_length, record_events
 from audit_core.clinical.record_layout import (
     DEFAULT_DEMOGRAPHIC_PREFIXES,
     NOTHING,
+    RecordLayout,
+    Tier,
     build_layout,
     parse_tiers,
     start_prompt,
 )
 from audit_core.clinical.sensitive_notes import records_are_text
-from audit_core.clinical.sensitive_signal import (
-    MASS,
-    SIGNALS,
-    category_signals,
-    without,
-)
+from audit_core.clinical.sensitive_signal import MASS, SIGNALS, signal_requests, signals_from, without
 from audit_core.clinical.sensitive_terms import check_sensitive_spec
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
 from audit_core.families import Family
 from audit_core.families.attribute import AttributeThresholds
+from audit_core.generation import Request, Watch
 from audit_core.probes.attribute_assessment import CategoryTier, assess
 from audit_core.probes.attribute_notes import run_on_notes
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
@@ -106,59 +105,38 @@ class SensitiveAttributes:
             raise PlanError(f"'{_KEY}.horizon' ({config.horizon}) must be below the model's context "
                             f"of {context_length} tokens")
 
+    def generation(self, config: SensitiveAttributesConfig, ctx: ProbeContext) -> list[Request]:
+        """Every continuation `run` samples: the unprompted base rate and each tier's prompts."""
+        if records_are_text(ctx):
+            return []  # notes decode their own way (probes.attribute_notes)
+        work = _work(config, ctx)
+        return [*work.base_requests, *(r for cell in work.cells for r in cell.requests)]
+
     def run(self, config: SensitiveAttributesConfig, ctx: ProbeContext) -> ProbeOutcome:
         model = ctx.causal_lm()
         self.validate(config, model.context_length)
         if records_are_text(ctx):  # clinical notes: conditions named in words (probes.attribute_notes)
             return run_on_notes(config, ctx)
-        vocabulary = vocabulary_of(ctx)
-        layout = build_layout(vocabulary, demographic_prefixes=config.demographic_prefixes, where=_KEY)
-        sets = parse_code_sets(config.code_sets, f"{_KEY}.code_sets")
-        ids_by_set = code_set_token_ids(vocabulary, sets)
-        present = [s for s in sets if len(ids_by_set[s.name])]
-        watched = [ids_by_set[s.name] for s in present]
-        every = np.unique(np.concatenate(watched)) if watched else np.zeros(0, dtype=np.int64)
-        tiers = [t for t in parse_tiers(config.tiers, f"{_KEY}.tiers") if t.name != NOTHING]
-        horizon = min(config.horizon, model.context_length - 1)
-        records = ctx.token_ids
-        rows = examined(ctx, {role: carriers_of(records[role], every) for role in Role}, config.max_records)
-        # The sampling settings every call shares: the unprompted base rate and each tier's prompts.
-        signals_of = partial(category_signals, model, signal=config.signal, horizon=horizon,
-                             temperature=config.temperature, top_p=config.top_p, rng=ctx.rng,
-                             stop_ids=sorted(layout.stop_ids), batch_size=config.batch_size)
+        work = _work(config, ctx)
+        present, records, rows, layout, ids_by_set, sets = (work.present, work.records, work.rows,
+                                                            work.layout, work.ids_by_set, work.sets)
+        vocabulary = work.vocabulary
         ctx.progress.advance(0.0, "unprompted base rate")
         base_rate = np.zeros(len(present))
-        if present and len(records[Role.MEMBERS]):
-            start = start_prompt(layout, records[Role.MEMBERS][0])
-            base_rate = signals_of([start], watched, samples=config.baseline_samples)[0]
+        if work.base_requests:
+            base_rate = signals_from(ctx.generate(work.base_requests), work.watch, config.signal)[0]
         cells: list[CategoryTier] = []
-        steps = max(len(tiers) * 2, 1)
-        for t, tier in enumerate(tiers):
+        steps = max(len(work.tiers) * 2, 1)
+        for t, tier in enumerate(work.tiers):
             per_role = {}
             for r, role in enumerate(Role):
-                done = (t * 2 + r) / steps
-                message = f"sampling {tier.label.lower()}"
-                scored, prompts, labels = [], [], []
-                events = record_events(ctx.token_events, role)
-                for i in rows[role]:
-                    ids = records[role][i]
-                    cut = prompt_length(layout, ids, tier, None if events is None else events[i])
-                    if cut is None:
-                        continue
-                    after, window = ids[cut:], ids[1:cut]
-                    scored.append(int(i))
-                    prompts.append(without(ids[:cut], every))
-                    # 1: after the prompt; 0: nowhere in the record; NaN: only inside the prompt.
-                    labels.append([1.0 if np.isin(after, c).any() else
-                                   (np.nan if np.isin(window, c).any() else 0.0) for c in watched])
-
-                def advance(f: float, d: float = done, what: str = message) -> None:
-                    ctx.progress.advance(0.05 + 0.9 * (d + f / steps), what)
-
-                signals = (signals_of(prompts, watched, samples=config.samples, on_chunk=advance)
-                           if prompts and present else np.zeros((len(prompts), len(present))))
-                per_role[role] = (np.asarray(scored, dtype=np.int64),
-                                  np.asarray(labels, dtype=np.float64).reshape(len(scored), len(present)),
+                ctx.progress.advance(0.05 + 0.9 * (t * 2 + r) / steps, f"sampling {tier.label.lower()}")
+                cell = work.cells[t * 2 + r]
+                signals = (signals_from(ctx.generate(cell.requests), work.watch, config.signal)
+                           if cell.requests else np.zeros((len(cell.scored), len(present))))
+                per_role[role] = (np.asarray(cell.scored, dtype=np.int64),
+                                  np.asarray(cell.labels, dtype=np.float64).reshape(len(cell.scored),
+                                                                                     len(present)),
                                   signals)
             for k, code_set in enumerate(present):
                 cells.append(CategoryTier(
@@ -176,3 +154,70 @@ class SensitiveAttributes:
                              code_names={i: token for token, i in vocabulary.items()},
                              top_rank=limits.carrier_top_rank, test="T2", alpha=limits.alpha,
                              fail_min=limits.fail_min_flagged)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cell:
+    """One tier and cohort: the patients scored, their labels and their requests."""
+
+    scored: list[int]
+    labels: list[list[float]]
+    requests: list[Request]
+
+
+@dataclass(frozen=True, slots=True)
+class _Work:
+    vocabulary: dict[str, int]
+    layout: RecordLayout
+    sets: Sequence[CodeSet]
+    ids_by_set: dict[str, np.ndarray]
+    present: list[CodeSet]
+    watch: Watch
+    tiers: list[Tier]
+    records: Mapping[Role, Sequence[np.ndarray]]
+    rows: dict[Role, np.ndarray]
+    base_requests: list[Request]
+    cells: list[_Cell]  # tier by tier, members then non-members
+
+
+def _work(config: SensitiveAttributesConfig, ctx: ProbeContext) -> _Work:
+    """The prompts, labels and requests of every tier and cohort (what `generation`
+    declares and `run` asks for: built once each way, the same)."""
+    model = ctx.causal_lm()
+    vocabulary = vocabulary_of(ctx)
+    layout = build_layout(vocabulary, demographic_prefixes=config.demographic_prefixes, where=_KEY)
+    sets = parse_code_sets(config.code_sets, f"{_KEY}.code_sets")
+    ids_by_set = code_set_token_ids(vocabulary, sets)
+    present = [s for s in sets if len(ids_by_set[s.name])]
+    watch = Watch.of([ids_by_set[s.name] for s in present])
+    every = np.unique(np.concatenate(watch.sets)) if watch.sets else np.zeros(0, dtype=np.int64)
+    tiers = [t for t in parse_tiers(config.tiers, f"{_KEY}.tiers") if t.name != NOTHING]
+    horizon = min(config.horizon, model.context_length - 1)
+    records = ctx.token_ids
+    rows = examined(ctx, {role: carriers_of(records[role], every) for role in Role}, config.max_records)
+    requests = partial(signal_requests, watch=watch, horizon=horizon, temperature=config.temperature,
+                       top_p=config.top_p, stop_ids=sorted(layout.stop_ids))
+    base: list[Request] = []
+    if present and len(records[Role.MEMBERS]):
+        base = requests([start_prompt(layout, records[Role.MEMBERS][0])], seeds=[ctx.request_seed("unprompted")],
+                        samples=config.baseline_samples)
+    cells = []
+    for tier in tiers:
+        for role in Role:
+            scored, prompts, labels = [], [], []
+            events = record_events(ctx.token_events, role)
+            for i in rows[role]:
+                ids = records[role][i]
+                cut = prompt_length(layout, ids, tier, None if events is None else events[i])
+                if cut is None:
+                    continue
+                after, window = ids[cut:], ids[1:cut]
+                scored.append(int(i))
+                prompts.append(without(ids[:cut], every))
+                # 1: after the prompt; 0: nowhere in the record; NaN: only inside the prompt.
+                labels.append([1.0 if np.isin(after, c).any() else
+                               (np.nan if np.isin(window, c).any() else 0.0) for c in watch.sets])
+            asked = (requests(prompts, seeds=[ctx.request_seed(tier.name, role.value, i) for i in scored],
+                              samples=config.samples) if present else [])
+            cells.append(_Cell(scored, labels, asked))
+    return _Work(vocabulary, layout, sets, ids_by_set, present, watch, tiers, records, rows, base, cells)

@@ -21,14 +21,17 @@ true continuations are aligned after the prompt.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from audit_core.clinical.embeddings import code_distance, read_input_embeddings
-from audit_core.clinical.event_times import prompt_length, record_events
+from audit_core.clinical.event_times import record_events
 from audit_core.clinical.record_layout import (
     DEFAULT_DEMOGRAPHIC_PREFIXES,
     DEFAULT_TIERS,
+    RecordLayout,
+    Tier,
     build_layout,
     parse_tiers,
     start_prompt,
@@ -38,10 +41,13 @@ from audit_core.clinical.trajectories import (
     TierScores,
     frequency_sequences,
     score_tier,
+    tier_prompts,
+    tier_requests,
 )
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
 from audit_core.families import Family
+from audit_core.generation import Request
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
 from audit_core.probes.clinical_context import sampled_rows, vocabulary_of
 from audit_core.probes.trajectory_assessment import assess
@@ -106,49 +112,82 @@ class Trajectory:
             raise PlanError(f"'probes.trajectory.horizon' ({config.horizon}) must be below the "
                             f"model's context of {context_length} tokens")
 
+    def generation(self, config: TrajectoryConfig, ctx: ProbeContext) -> list[Request]:
+        """The unprompted pool and every tier's continuations."""
+        plan = _plan(config, ctx)
+        return [plan.pool, *(r for tier in plan.tiers for role in Role
+                             for r in tier_requests(plan.layout, ctx.token_ids[role],
+                                                    plan.lengths[tier.name][role], tier,
+                                                    partial(ctx.request_seed, tier.name, role.value),
+                                                    samples=config.samples, horizon=plan.horizon,
+                                                    temperature=config.temperature, top_p=config.top_p))]
+
     def run(self, config: TrajectoryConfig, ctx: ProbeContext) -> ProbeOutcome:
         model = ctx.causal_lm()
         self.validate(config, model.context_length)
-        vocabulary = vocabulary_of(ctx)
-        tiers = parse_tiers(config.tiers, "probes.trajectory.tiers")
-        layout = build_layout(vocabulary, demographic_prefixes=config.demographic_prefixes,
-                              time_tokens=config.time_tokens, where="probes.trajectory")
+        plan = _plan(config, ctx)
+        layout, tiers, rows, horizon = plan.layout, plan.tiers, plan.rows, plan.horizon
         embeddings = (read_input_embeddings(model.info.path, model.vocab_size)
                       if config.distance == "auto" else None)
-        distance = code_distance(vocabulary, embeddings)
-        rows = {role: sampled_rows(len(ctx.token_ids[role]), config.max_records, ctx.rng) for role in Role}
+        distance = code_distance(plan.vocabulary, embeddings)
         records = ctx.token_ids
-        horizon = min(config.horizon, model.context_length - 1)
         ctx.progress.advance(0.0, "population baselines")
         members = [records[Role.MEMBERS][i] for i in rows[Role.MEMBERS]]
-        start = start_prompt(layout, records[Role.MEMBERS][0]) if members else np.array([0])
-        pool = model.sample([start], horizon, n=config.baseline_samples, rng=ctx.rng,
-                            temperature=config.temperature, top_p=config.top_p,
-                            stop_ids=sorted(layout.stop_ids), batch_size=config.batch_size)
+        pool = ctx.generate([plan.pool])[0]
         baselines = Baselines(
             frequency=[layout.codes_and_times(s) for s in
                        frequency_sequences(layout, members, config.baseline_samples, horizon, ctx.rng)],
-            unprompted=[layout.codes_and_times(s) for s in pool.tokens[0]])
+            unprompted=[layout.codes_and_times(s) for s in pool.tokens])
         results: dict[str, dict[Role, TierScores]] = {}
         steps = len(tiers) * 2
         for t, tier in enumerate(tiers):
             results[tier.name] = {}
             for r, role in enumerate(Role):
                 done = (t * 2 + r) / steps
-                message = f"sampling {tier.label.lower()}"
-                # A prompt must leave room for the horizon in the model's context.
-                events = record_events(ctx.token_events, role)
-                usable = np.array([i for i in rows[role]
-                                   if (prompt_length(layout, records[role][i], tier,
-                                                     None if events is None else events[i]) or 0)
-                                   + horizon <= model.context_length], dtype=np.int64)
 
-                def advance(f: float, d: float = done, what: str = message) -> None:
+                def advance(f: float, d: float = done, what: str = f"sampling {tier.label.lower()}") -> None:
                     ctx.progress.advance(0.05 + 0.9 * (d + f / steps), what)
+                usable = np.asarray(list(plan.lengths[tier.name][role]), dtype=np.int64)
                 results[tier.name][role] = score_tier(
-                    model, layout, distance, records[role], usable, tier, baselines,
+                    ctx.generate, layout, distance, records[role], usable, tier, baselines,
                     samples=config.samples, horizon=horizon, temperature=config.temperature,
-                    top_p=config.top_p, exact_codes=config.exact_codes, rng=ctx.rng,
-                    batch_size=config.batch_size, chunk=max(1, config.batch_size // config.samples),
-                    on_chunk=advance, events=events)
+                    top_p=config.top_p, exact_codes=config.exact_codes,
+                    seed_of=partial(ctx.request_seed, tier.name, role.value),
+                    on_chunk=advance, events=record_events(ctx.token_events, role))
         return assess(config, ctx, tiers, results, distance.method, horizon)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What `generation` declares and `run` reads: the same records, prompts and pool."""
+
+    vocabulary: dict[str, int]
+    layout: RecordLayout
+    tiers: list[Tier]
+    rows: dict[Role, np.ndarray]
+    horizon: int
+    pool: Request
+    lengths: dict[str, dict[Role, dict[int, int]]]  # tier -> cohort -> record -> prompt length
+
+
+def _plan(config: TrajectoryConfig, ctx: ProbeContext) -> _Plan:
+    model = ctx.causal_lm()
+    vocabulary = vocabulary_of(ctx)
+    tiers = parse_tiers(config.tiers, "probes.trajectory.tiers")
+    layout = build_layout(vocabulary, demographic_prefixes=config.demographic_prefixes,
+                          time_tokens=config.time_tokens, where="probes.trajectory")
+    rows = {role: sampled_rows(len(ctx.token_ids[role]), config.max_records, ctx.rng) for role in Role}
+    records = ctx.token_ids
+    horizon = min(config.horizon, model.context_length - 1)
+    start = start_prompt(layout, records[Role.MEMBERS][0]) if len(rows[Role.MEMBERS]) else np.array([0])
+    pool = Request(prompt=start, steps=horizon, n=config.baseline_samples, temperature=config.temperature,
+                   top_p=config.top_p, stops=tuple(sorted(layout.stop_ids)), seed=ctx.request_seed("unprompted"))
+    lengths: dict[str, dict[Role, dict[int, int]]] = {}
+    for tier in tiers:
+        lengths[tier.name] = {}
+        for role in Role:
+            events = record_events(ctx.token_events, role)
+            # A prompt must leave room for the horizon in the model's context.
+            measured = tier_prompts(layout, records[role], rows[role], tier, events)
+            lengths[tier.name][role] = {i: n for i, n in measured.items() if n + horizon <= model.context_length}
+    return _Plan(vocabulary, layout, list(tiers), rows, horizon, pool, lengths)

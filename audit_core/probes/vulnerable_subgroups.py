@@ -32,11 +32,13 @@ from audit_core.clinical.sensitive_inputs import (
     carrier_masks,
     check_prompt_fits,
     sensitive_inputs,
-    signal_of,
+    signal_requests_of,
+    signals_of,
 )
 from audit_core.data.cohort import Role
 from audit_core.families import Family
 from audit_core.families.subgroups import SubgroupThresholds
+from audit_core.generation import Request
 from audit_core.passes.chunked_scoring import mean_logprobs
 from audit_core.passes.token_scores import TokenScores
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
@@ -95,23 +97,22 @@ class VulnerableSubgroups:
                reference: TokenScores | None) -> np.ndarray:
         return mean_logprobs(target)  # LOSS, compared stratum by stratum
 
+    def generation(self, config: VulnerableSubgroupsConfig, ctx: ProbeContext) -> list[Request]:
+        """The disclosure signal's continuations for the screened patients."""
+        inputs = sensitive_inputs(ctx, config.prompt_tokens, config.code_sets, f"probes.{self.id}.code_sets")
+        return [r for _, requests in _screen(config, ctx, inputs).values() for r in requests]
+
     def run(self, config: VulnerableSubgroupsConfig, ctx: ProbeContext) -> ProbeOutcome:
         ctx.progress.advance(0.0, "membership scores")
         loss = {r: ctx.reduced[r] for r in Role}
         inputs = sensitive_inputs(ctx, config.prompt_tokens, config.code_sets,
                                   f"probes.{self.id}.code_sets")
         signal, screened = {}, {}
-        for step, role in enumerate(Role):
-            screened[role] = examined_rows(carriers_of(ctx.token_ids[role], inputs.sensitive_ids),
-                                           config.max_records, ctx.rng)
+        ctx.progress.advance(0.05, "sensitive disclosure signal")
+        for role, (examined, requests) in _screen(config, ctx, inputs).items():
+            screened[role] = examined
             signal[role] = np.zeros((len(loss[role]), len(inputs.categories)))
-            signal[role][screened[role]] = signal_of(
-                ctx.causal_lm(), inputs, [inputs.prompts[role][i] for i in screened[role]],
-                horizon=config.horizon,
-                samples=config.samples, temperature=config.temperature, top_p=config.top_p,
-                rng=ctx.rng, batch_size=config.batch_size,
-                on_chunk=lambda f, s=step: ctx.progress.advance(0.05 + 0.35 * (s + f),
-                                                                  "sensitive disclosure signal"))
+            signal[role][examined] = signals_of(inputs, ctx.generate(requests), len(examined))
         t = ctx.thresholds_of(SubgroupThresholds)
         strata = vulnerable_strata(ctx.cohorts, t.rare_code_max_members, carrier_masks(inputs),
                                    inputs.names, t.min_cell)
@@ -199,3 +200,17 @@ def _disclosure_statistic(signal: dict[Role, np.ndarray], labels: dict[Role, np.
         return (_pair_auc(signal[Role.MEMBERS][rows_m], labels[Role.MEMBERS][rows_m])
                 - _pair_auc(signal[Role.NON_MEMBERS][rows_n], labels[Role.NON_MEMBERS][rows_n]))
     return statistic
+
+
+def _screen(config: VulnerableSubgroupsConfig, ctx: ProbeContext,
+            inputs) -> dict[Role, tuple[np.ndarray, list[Request]]]:
+    """Per cohort, the patients screened for the disclosure signal and their requests."""
+    out = {}
+    for role in Role:
+        rows = examined_rows(carriers_of(ctx.token_ids[role], inputs.sensitive_ids), config.max_records,
+                             ctx.rng)
+        out[role] = (rows, signal_requests_of(
+            inputs, [inputs.prompts[role][i] for i in rows], [ctx.request_seed(role.value, int(i)) for i in rows],
+            horizon=config.horizon, samples=config.samples, temperature=config.temperature,
+            top_p=config.top_p))
+    return out

@@ -130,6 +130,9 @@ class AuditResult:
     # its counts go to results.json, its records to the local memorized_spans.json; None
     # when not localised (another model kind, settings, a cancelled or older run).
     memorized_spans: Any = None
+    # What the run's generation schedule decoded (generation/schedule.Counts.as_dict): run.json
+    # only (timings); None when nothing was decoded.
+    generation: dict[str, Any] | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -174,6 +177,7 @@ class AuditResult:
             **{k: self.audit[k] for k in RUN_AUDIT_KEYS if k in self.audit},
             "probe_seconds": {p.id: round(p.seconds, 3) for p in self.probes},
             "resumed": self.resumed,
+            **({"generation": self.generation} if self.generation else {}),
             "environment": self.environment,
             "validation": self.validation,
         })

@@ -22,13 +22,15 @@ import numpy as np
 
 from audit_core.data.cohort import Role
 from audit_core.families import Thresholds
+from audit_core.generation import GenerationSchedule
+from audit_core.generation.schedule import Counts
 from audit_core.kinds import kind_for
 from audit_core.kinds.base import Prepared, SharedPass
 from audit_core.models.inspection import model_kind
 from audit_core.plan.parsing import AuditPlan
 from audit_core.plan.span_settings import MemorizedSpansSettings
 from audit_core.plan.thresholds import SplitValidityThresholds
-from audit_core.probes.base import ProbeContext
+from audit_core.probes.base import Probe, ProbeContext
 
 # The selection functions are part of this module's interface too (the desktop, the
 # estimate and the tests import them from here).
@@ -52,6 +54,13 @@ from audit_core.run.assembly import (
     with_refs,
 )
 from audit_core.run.fingerprint import Fingerprint, audit_fingerprint
+from audit_core.run.generation_step import (
+    GENERATION_LABEL,
+    batch_rows,
+    generation_weight,
+    run_generation,
+    with_generation_seconds,
+)
 from audit_core.run.localisation_step import localisation_weight, localised, with_record_ids
 from audit_core.run.output_folder import check_same_audit
 from audit_core.run.pseudonyms import cohort_key
@@ -80,10 +89,14 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     # Opened once everything that can refuse the inputs has run: a refused run leaves nothing.
     saved: OpenCheckpoint = _open(checkpoint, identity) if checkpoint is not None else NoCheckpoint()
 
-    # The localisation of memorized spans (after the probes) takes the last slice of the bar.
-    weights = [probe.weight for probe, _ in prepared.selected] + [localisation_weight(plan, prepared)]
+    # The generation step (before the probes) and the localisation of memorized spans
+    # (after them) take their own slices of the bar.
+    weights = ([sum(generation_weight(p) for p, _ in prepared.selected)]
+               + [probe.weight - generation_weight(probe) for probe, _ in prepared.selected]
+               + [localisation_weight(plan, prepared)])
     edges = prepared.pass_end + (1.0 - prepared.pass_end) * np.cumsum([0.0] + weights) / sum(weights)
     shared = SharedPass()
+    schedule = GenerationSchedule(prepared.model, batch_rows=batch_rows(prepared.selected))
     probe_results: list[ProbeResult] = []
     spans = None
     outcome = "completed"
@@ -92,9 +105,12 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
             saved, progress.slice(_PASS_START, prepared.pass_end, prepared.pass_label))
         if shared.cancelled:  # what the pass finished is kept; no probe can run
             raise Cancelled()
-        for index, (probe, config) in enumerate(prepared.selected):
+        run_generation(schedule, prepared.selected,
+                       lambda p: _context(plan, prepared, shared, p, progress.silent(), schedule),
+                       saved, progress.slice(edges[0], edges[1], GENERATION_LABEL))
+        for index, (probe, config) in enumerate(prepared.selected, start=1):
             slice_ = progress.slice(edges[index], edges[index + 1], probe.id)
-            ctx = _context(plan, prepared, shared, probe.id, probe.family, slice_)
+            ctx = _context(plan, prepared, shared, probe, slice_, schedule)
             # A probe that crashed is not kept: a resumed run tries it again.
             probe_results.append(resumable(
                 saved, f"probe/{probe.id}",
@@ -110,8 +126,9 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
         log.info("audit cancelled; %d probe(s) finished", len(probe_results))
     finally:
         saved.close()
+    probe_results = with_generation_seconds(probe_results, schedule.counts)
     return _result(plan, prepared, shared, probe_results, outcome, identity, started, clock,
-                   saved.resumed, left_out_for_records(plan, kind), spans)
+                   saved.resumed, left_out_for_records(plan, kind), spans, schedule.counts)
 
 
 def fingerprint(plan: AuditPlan, prepared: Prepared) -> Fingerprint:
@@ -130,9 +147,11 @@ def _open(checkpoint: CheckpointRequest, identity: Fingerprint) -> OpenCheckpoin
     return checkpoint.open(identity)
 
 
-def _context(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_id: str, family: str,
-             progress: Progress) -> ProbeContext:
-    thresholds = _thresholds(prepared, family)
+def _context(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe: Probe,
+             progress: Progress, schedule: GenerationSchedule) -> ProbeContext:
+    probe_id = probe.id
+    thresholds = _thresholds(prepared, probe.family)
+    seed = (plan.audit.seed, zlib.crc32(probe_id.encode()))
     return ProbeContext(
         cohorts=prepared.cohorts, token_ids=prepared.token_ids, model=prepared.model,
         token_events=prepared.token_events,
@@ -140,7 +159,7 @@ def _context(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_id: 
                  if probe_id in values},
         reference_scored=prepared.reference_info is not None,
         thresholds=thresholds,
-        rng=np.random.default_rng([plan.audit.seed, zlib.crc32(probe_id.encode())]),
+        rng=np.random.default_rng(list(seed)), seed=seed, schedule=schedule,
         progress=progress, tokenizer=prepared.tokenizer, columns=plan.data.columns,
         model_info=prepared.model_info, outputs=shared.outputs)
 
@@ -156,7 +175,7 @@ def _thresholds(prepared: Prepared, family: str) -> Thresholds:
 def _result(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_results: list[ProbeResult],
             outcome: str, identity: Fingerprint, started: datetime, clock: float,
             resumed: int, not_applicable: list[dict[str, str]],
-            spans: MemorizedSpans | None = None) -> AuditResult:
+            spans: MemorizedSpans | None = None, generation: Counts | None = None) -> AuditResult:
     cohorts = prepared.cohorts
     # Derived, not drawn: a rerun of the same audit gives the same pseudonyms (see
     # pseudonyms.py), and only someone holding the patient files can recompute them.
@@ -191,6 +210,7 @@ def _result(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_resul
         resumed=resumed,
         not_applicable=tuple(not_applicable),
         memorized_spans=with_record_ids(spans, cohorts, key),
+        generation=generation.as_dict() if generation is not None and generation.requests else None,
     )
 
 

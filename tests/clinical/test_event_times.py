@@ -14,6 +14,7 @@ from audit_core.clinical.event_times import prompt_length, truth_trajectory
 from audit_core.clinical.record_layout import Tier, build_layout
 from audit_core.clinical.trajectories import Baselines, score_tier
 from audit_core.data.events import DAYS_PER_YEAR, EventFeatures
+from audit_core.generation import GenerationSchedule
 from audit_core.models.onnx_causal_lm import Samples
 from audit_core.models.tokenizer_loading import load_tokenizer
 
@@ -92,9 +93,9 @@ def test_t1_distance_reads_event_times_when_present_and_gap_tokens_otherwise():
                                                add_special_tokens=False).ids, dtype=np.int64))
 
     def score(events):
-        return score_tier(model, layout, distance, [ids], np.array([0]), Tier("4", 4),
-                          Baselines([], []), samples=1, horizon=20, temperature=1.0, top_p=1.0,
-                          exact_codes=1, rng=np.random.default_rng(0), batch_size=8, chunk=8,
+        return score_tier(GenerationSchedule(model).generate, layout, distance, [ids], np.array([0]),
+                          Tier("4", 4), Baselines([], []), samples=1, horizon=20, temperature=1.0,
+                          top_p=1.0, exact_codes=1, seed_of=lambda i: (0, i),
                           on_chunk=lambda _f: None, events=events)
 
     # By the gap tokens the true K21.00 is two months out: I10 is moved one month.

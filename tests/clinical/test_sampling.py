@@ -8,12 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from audit_core.models.batch_decoding import sampling_distribution
 from audit_core.models.inspection import inspect_model
-from audit_core.models.onnx_causal_lm import (
-    OnnxCausalLM,
-    _sampling_distribution,
-    strip_continuation,
-)
+from audit_core.models.onnx_causal_lm import OnnxCausalLM, strip_continuation
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
 
 
@@ -79,9 +76,26 @@ def test_watched_mass_is_the_sampling_probability_of_the_set(demo) -> None:
 
 def test_nucleus_keeps_the_smallest_set_reaching_top_p() -> None:
     logits = np.log(np.array([[0.5, 0.3, 0.15, 0.05]]))
-    kept = _sampling_distribution(logits, 1.0, 0.79)
+    kept = sampling_distribution(logits, 1.0, 0.79)
     np.testing.assert_allclose(kept, [[0.5 / 0.8, 0.3 / 0.8, 0.0, 0.0]])
-    np.testing.assert_allclose(_sampling_distribution(logits, 1.0, 0.81)[0, 2], 0.15 / 0.95)
+    np.testing.assert_allclose(sampling_distribution(logits, 1.0, 0.81)[0, 2], 0.15 / 0.95)
+
+
+def test_nucleus_found_in_the_head_equals_the_full_sort() -> None:
+    """The cutoff looked for among the 64 likeliest tokens (and a full sort only where the
+    nucleus is wider) keeps exactly the tokens a full sort keeps, peaked rows and flat ones."""
+    rng = np.random.default_rng(11)
+    logits = np.concatenate([rng.normal(0, 6, (40, 801)), rng.normal(0, 0.1, (10, 801)),
+                             np.zeros((2, 801))])
+    for top_p in (0.5, 0.9, 0.95, 0.999):
+        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        ranked = -np.sort(-probs, axis=1)
+        last = ((np.cumsum(ranked, axis=1) - ranked) < top_p).sum(axis=1) - 1
+        cutoff = ranked[np.arange(len(ranked)), last]
+        expected = np.where(probs >= cutoff[:, None], probs, 0.0)
+        expected /= expected.sum(axis=1, keepdims=True)
+        np.testing.assert_array_equal(sampling_distribution(logits, 1.0, top_p), expected)
 
 
 def test_refuses_a_continuation_past_the_context(demo) -> None:

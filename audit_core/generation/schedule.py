@@ -1,0 +1,261 @@
+"""The audit's one generation schedule: every generating probe's requests, decoded together.
+
+Before the generating probes run, the runner asks each for the requests it will make
+(`Probe.generation`) and decodes them all in one pass (`run`): requests are grouped by
+what a batch must share (prompt length, left-padded to a multiple of 8 where the model
+allows it; temperature, top-p, stop tokens, watched sets),
+whatever probe, tier or cohort they come from, and cut into batches of `batch_rows`
+continuations; a prompt asked for by several requests (the same patient's prefix in two
+tiers, or in two probes) is run once and its KV cache shared by all their rows. Each probe
+then asks for its answers (`generate`); one it did not declare, or that depends on an
+earlier answer (T5 perturbs the patients its screen flagged), is decoded there and then,
+with the same code. The answers are the same either way (models/batch_decoding.py: a row's
+tokens depend on its prompt and its own draws only).
+
+`counts` says what was decoded (rows, row-steps, model calls, prompts run, on-the-spot
+requests): run.json reports it, and the estimate counts the same things ahead of the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from audit_core.generation.requests import Generated, Request
+from audit_core.models.batch_decoding import RowSettings, decode_rows
+from audit_core.models.onnx_causal_lm import watched_ids
+from audit_core.work.progress import Progress, ignore_progress
+
+DEFAULT_BATCH_ROWS = 256
+# The KV cache of one batch at its longest stays under this (onnxruntime also holds a copy
+# of it as the step's present outputs).
+KV_BUDGET_BYTES = 1 << 30
+# Prompts are left-padded to a multiple of this (when the model allows it): prompts of
+# lengths 9 to 16 share batches, for at most 7 masked positions each.
+PAD_TO = 8
+_SHOW_EVERY = 0.25  # seconds between progress messages
+
+
+def _words(done: int, total: int) -> str:
+    return f"{done:,} of {total:,} tokens"
+
+
+@dataclass(slots=True)
+class Counts:
+    """What a schedule decoded (summed over its runs and on-the-spot requests)."""
+
+    requests: int = 0
+    rows: int = 0  # continuations
+    row_steps: int = 0  # tokens decoded
+    calls: int = 0  # model calls (prefills and steps)
+    prefills: int = 0  # distinct prompts run
+    on_the_spot: int = 0  # requests decoded outside the merged run
+    seconds: float = 0.0
+    # Seconds of the merged run by declaring probe, shared in proportion to their tokens
+    # (a probe's on-the-spot decoding is timed inside its own run).
+    by_probe: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"requests": self.requests, "continuations": self.rows, "tokens": self.row_steps,
+                "model_calls": self.calls, "prompts_run": self.prefills,
+                "on_the_spot": self.on_the_spot, "seconds": round(self.seconds, 3),
+                "seconds_by_probe": {k: round(v, 3) for k, v in sorted(self.by_probe.items())}}
+
+
+class GenerationSchedule:
+    def __init__(self, model, *, batch_rows: int = DEFAULT_BATCH_ROWS) -> None:
+        self.model = model
+        self.batch_rows = max(1, int(batch_rows))
+        self.counts = Counts()
+        self._declared: dict[str, tuple[str, Request]] = {}
+        self._answers: dict[str, Generated] = {}
+
+    def declare(self, probe_id: str, requests: Iterable[Request]) -> None:
+        """Requests `probe_id` will make; decoded by the next `run`."""
+        for request in requests:
+            if request.key not in self._answers:
+                self._declared.setdefault(request.key, (probe_id, request))
+
+    @property
+    def declared_tokens(self) -> int:
+        return sum(r.n * r.steps for _, r in self._declared.values())
+
+    def run(self, progress: Progress) -> None:
+        """Decode every declared request (one merged pass)."""
+        declared = list(self._declared.values())
+        self._declared.clear()
+        answers = self._decode([r for _, r in declared], progress, owners=[p for p, _ in declared])
+        self._answers.update(answers)
+
+    def generate(self, requests: Sequence[Request], progress: Progress | None = None) -> list[Generated]:
+        """The answers to `requests`, in order: from the merged run, or decoded now. An
+        answer is handed out once (a finished probe's samples are not kept)."""
+        missing = {r.key: r for r in requests if r.key not in self._answers}
+        if missing:
+            fresh = list(missing.values())
+            self.counts.on_the_spot += len(fresh)
+            self._answers.update(self._decode(fresh, progress or Progress(ignore_progress)))
+        out = [self._answers[r.key] for r in requests]
+        for r in requests:
+            self._answers.pop(r.key, None)
+        return out
+
+    def _decode(self, requests: list[Request], progress: Progress,
+                owners: list[str] | None = None) -> dict[str, Generated]:
+        """`owners`: the declaring probe of each request (the merged run), whose seconds
+        get their share; None on the spot (inside the asking probe's own time)."""
+        started = time.perf_counter()
+        total = max(1, sum(r.n * r.steps for r in requests))
+        done = [0]
+        shown = [started]
+
+        def advance(rows: int) -> None:
+            # Told every step (a few ms); shown a few times a second, cancel checked always.
+            done[0] += rows
+            now = time.perf_counter()
+            if now - shown[0] >= _SHOW_EVERY:
+                shown[0] = now
+                progress.advance(min(1.0, done[0] / total), _words(done[0], total))
+            else:
+                progress.check()
+
+        answers: dict[str, Generated] = {}
+        if not hasattr(self.model, "_run"):  # a test's stand-in model that only samples
+            for request in requests:
+                answers[request.key] = _stand_in(self.model, request)
+                advance(request.n * request.steps)
+        else:
+            for group in _groups(self.model, requests):
+                rows = min(self.batch_rows, _rows_in_memory(self.model, group))
+                for batch in _batches(group, rows):
+                    answers.update(self._decode_batch(batch, advance))
+        elapsed = time.perf_counter() - started
+        self.counts.seconds += elapsed
+        self.counts.requests += len(requests)
+        for owner, request in zip(owners or (), requests, strict=False):
+            share = elapsed * request.n * request.steps / total
+            self.counts.by_probe[owner] = self.counts.by_probe.get(owner, 0.0) + share
+        return answers
+
+    def _decode_batch(self, batch: list[Request], advance: Callable[[int], None]) -> dict[str, Generated]:
+        first = batch[0]
+        # Each distinct prompt once (its first request stands for it), rows pointing at it.
+        heads: dict[str, Request] = {}
+        for request in batch:
+            heads.setdefault(request.prompt_key, request)
+        prompts = {key: index for index, key in enumerate(heads)}
+        first_of = list(heads.values())
+        events = [r.events for r in first_of]
+        owner = np.concatenate([np.full(r.n, prompts[r.prompt_key]) for r in batch])
+        steps = np.concatenate([np.full(r.n, r.steps) for r in batch])
+        draws = None
+        if not first.greedy:
+            width = int(steps.max())
+            draws = np.zeros((len(owner), width))
+            row = 0
+            for r in batch:
+                drawn = r.draws()
+                assert drawn is not None
+                draws[row:row + r.n, :r.steps] = drawn
+                row += r.n
+        settings = RowSettings(temperature=first.temperature, top_p=first.top_p,
+                               stops=np.asarray(first.stops, dtype=np.int64),
+                               watch=(watched_ids(first.watch.sets, self.model.vocab_size)
+                                      if first.watch is not None else None))
+        calls = [0]
+
+        def on_step(rows: int) -> None:
+            calls[0] += 1
+            advance(rows)
+
+        width = padded_length(self.model, first)
+        lengths = np.array([len(r.prompt) for r in first_of])
+        padded = np.zeros((len(first_of), width), dtype=np.int64)
+        for row, r in enumerate(first_of):
+            padded[row, width - len(r.prompt):] = r.prompt
+        tokens, mass = decode_rows(self.model, padded,
+                                   None if all(e is None for e in events) else events,
+                                   owner, steps, draws, settings, on_step=on_step,
+                                   lengths=lengths if getattr(self.model, "left_padding", False) else None)
+        self.counts.rows += len(owner)
+        self.counts.row_steps += int(steps.sum())
+        self.counts.calls += calls[0]
+        self.counts.prefills += len(first_of)
+        answers = {}
+        row = 0
+        for r in batch:
+            answers[r.key] = Generated(tokens=tokens[row:row + r.n, :r.steps].copy(),
+                                       mass=mass[row:row + r.n, :r.steps].copy())
+            row += r.n
+        return answers
+
+
+def padded_length(model, request: Request) -> int:
+    """The length `request`'s prompt is decoded at: its own, or (a model that allows left
+    padding) the next multiple of PAD_TO that leaves room for its continuation. A function
+    of the request alone, so its bits are the same in any batch (models/batch_decoding.py)."""
+    length = len(request.prompt)
+    if not getattr(model, "left_padding", False):
+        return length
+    padded = -(-length // PAD_TO) * PAD_TO
+    return padded if padded + request.steps <= model.context_length else length
+
+
+def _groups(model, requests: list[Request]) -> list[list[Request]]:
+    """Requests a batch can hold together, groups in a fixed order (their content)."""
+    groups: dict[tuple, list[Request]] = {}
+    for r in requests:
+        key = (padded_length(model, r), r.temperature, r.top_p, r.stops, r.watch.key if r.watch else "")
+        groups.setdefault(key, []).append(r)
+    # Rows sharing a prompt sit together, so that their prompt is run once per batch.
+    return [sorted(groups[key], key=lambda r: (r.prompt_key, r.key))
+            for key in sorted(groups, key=repr)]
+
+
+def _rows_in_memory(model, group: list[Request]) -> int:
+    """Continuations whose KV cache fits in KV_BUDGET_BYTES at the group's longest sequence
+    (a big model's cache is what bounds a batch; a tiny one's never does)."""
+    shapes = getattr(model, "_past_shapes", {})
+    if not shapes:
+        return DEFAULT_BATCH_ROWS * 64
+    longest = max(padded_length(model, r) + r.steps for r in group)
+    per_row = sum(heads * dim for heads, dim in shapes.values()) * 4 * longest
+    return max(1, KV_BUDGET_BYTES // max(per_row, 1))
+
+
+def _batches(group: list[Request], rows: int) -> Iterable[list[Request]]:
+    batch: list[Request] = []
+    size = 0
+    for request in group:
+        if batch and size + request.n > rows:
+            yield batch
+            batch, size = [], 0
+        batch.append(request)
+        size += request.n
+    if batch:
+        yield batch
+
+
+def _stand_in(model, request: Request) -> Generated:
+    """A test's stand-in model (it samples planted text): asked once per request, with a
+    generator from the request's seed."""
+    rng = np.random.default_rng(list(request.seed))
+    if request.greedy and hasattr(model, "greedy"):
+        kwargs = {} if request.events is None else {"events": [request.events]}
+        tokens = np.asarray(model.greedy(request.prompt[None, :], request.steps, **kwargs))
+        tokens = tokens.reshape(1, 1, -1)
+        return Generated(tokens=tokens[0], mass=np.zeros((1, tokens.shape[-1], 0)))
+    extra: dict = {}
+    if request.watch is not None:
+        extra["watch"] = list(request.watch.sets)
+    if request.events is not None:
+        extra["events"] = [request.events]
+    drawn = model.sample([request.prompt], request.steps, n=request.n, rng=rng,
+                         temperature=request.temperature, top_p=request.top_p,
+                         stop_ids=request.stops, **extra)
+    mass = drawn.mass[0] if getattr(drawn, "mass", None) is not None else np.zeros(
+        drawn.tokens[0].shape + (0,))
+    return Generated(tokens=drawn.tokens[0], mass=mass)

@@ -1,0 +1,77 @@
+"""The run's generation step: every generating probe's requests, decoded in one schedule
+before the probes run (generation/schedule.py says why and how).
+
+A probe declares its requests with `generation(config, ctx)` (the prompts and seeds its
+`run` will ask for). A probe whose outcome the checkpoint already holds declares nothing
+(a resumed run does not decode for it again). A declaration that fails, or a merged run
+that fails, is logged and left to the probes: each then decodes on the spot, so a failure
+stays that probe's (recorded as not assessed), as when every probe decoded by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from audit_core.generation import GenerationSchedule
+from audit_core.generation.schedule import DEFAULT_BATCH_ROWS, Counts
+from audit_core.probes.base import Probe, ProbeContext
+from audit_core.results.result import ProbeResult
+from audit_core.work.checkpoints import OpenCheckpoint
+from audit_core.work.progress import Cancelled, Progress
+
+log = logging.getLogger(__name__)
+
+GENERATION_LABEL = "generation"  # the progress bar's words, and the estimate's phase name
+# The share of a declaring probe's progress-bar weight that its decoding takes (the rest
+# is its statistics); the generation step's slice is the sum of those shares.
+GENERATION_SHARE = 0.8
+
+
+def declaring(selected: Sequence[tuple[Probe, object]]) -> list[tuple[Probe, object]]:
+    """The selected probes that declare their generation ahead."""
+    return [(p, c) for p, c in selected if p.needs.generation and hasattr(p, "generation")]
+
+
+def batch_rows(selected: Sequence[tuple[Probe, object]]) -> int:
+    """Continuations per model call: the largest `batch_size` the declaring probes set (the
+    schedule also caps a batch by its KV cache's memory: generation/schedule.py), else the
+    schedule's default."""
+    sizes = [int(c.batch_size) for _, c in declaring(selected) if hasattr(c, "batch_size")]
+    return max(sizes) if sizes else DEFAULT_BATCH_ROWS
+
+
+def generation_weight(probe: Probe) -> float:
+    return probe.weight * GENERATION_SHARE if hasattr(probe, "generation") and probe.needs.generation else 0.0
+
+
+def run_generation(schedule: GenerationSchedule, selected: Sequence[tuple[Probe, object]],
+                   context_of: Callable[[Probe], ProbeContext], saved: OpenCheckpoint,
+                   progress: Progress) -> None:
+    """Declare every unfinished generating probe's requests and decode them together."""
+    for probe, config in declaring(selected):
+        if saved.load(f"probe/{probe.id}") is not None:
+            continue  # resumed: its outcome is read back, nothing to decode
+        try:
+            schedule.declare(probe.id, probe.generation(config, context_of(probe)))  # type: ignore[attr-defined]
+        except Cancelled:
+            raise
+        except Exception as exc:  # the probe's own run meets it again and is reported
+            log.warning("%s: its requests could not be listed ahead (%s); it decodes when it runs",
+                        probe.id, type(exc).__name__)
+    try:
+        schedule.run(progress)
+    except Cancelled:
+        raise
+    except Exception as exc:
+        log.warning("the merged generation failed (%s); each probe decodes when it runs",
+                    type(exc).__name__)
+
+
+def with_generation_seconds(results: list[ProbeResult], counts: Counts) -> list[ProbeResult]:
+    """Each probe's seconds with its share of the merged decoding (in proportion to the
+    tokens it asked for): run.json's per-probe seconds stay what each probe cost. What a
+    probe decoded on the spot is inside its own seconds already."""
+    return [replace(r, seconds=r.seconds + counts.by_probe[r.id]) if r.id in counts.by_probe else r
+            for r in results]
