@@ -146,8 +146,12 @@ def _estimate_and_run(model_dir: Path, data_dir: Path, scratch: Path, name: str)
               for phase, prior, measured in row["phases"] if phase in PROBES}
     estimate = sum(p["estimate"] for p in probes.values())
     measured = sum(p["measured"] for p in probes.values())
+    # The whole audit too: where the run decodes every probe's requests in one step before
+    # the probes (the generation schedule), its time is no probe's own.
     return {"by_probe": probes, "estimate": estimate, "measured": measured,
-            "error": estimate / measured - 1 if measured > 0 else None, "source": row["source"]}
+            "error": estimate / measured - 1 if measured > 0 else None, "source": row["source"],
+            "audit_estimate": row["estimate"], "audit_measured": row["measured"],
+            "audit_error": row["ratio"] - 1}
 
 
 def _announced_factor(plain_dir: Path, data_dir: Path, scratch: Path) -> float | None:
@@ -172,8 +176,9 @@ def format_kv_cost(figures: dict[str, Any]) -> str:
         if "probes" not in figures[name]:
             continue
         p = figures[name]["probes"]
-        lines.append(f"{name}: generating probes estimated {p['estimate']:.1f} s ({p['source']}), "
-                     f"measured {p['measured']:.1f} s, error {p['error']:+.0%}")
+        lines.append(f"{name}: whole audit estimated {p['audit_estimate']:.1f} s ({p['source']}), measured "
+                     f"{p['audit_measured']:.1f} s, error {p['audit_error']:+.0%}; generating probes "
+                     f"estimated {p['estimate']:.1f} s, measured {p['measured']:.1f} s, error {p['error']:+.0%}")
         for probe, row in p["by_probe"].items():
             error = f"{row['error']:+.0%}" if row["error"] is not None else "-"
             lines.append(f"  {probe:<18} estimate {row['estimate']:6.1f} s  measured "
