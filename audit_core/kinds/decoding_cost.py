@@ -101,16 +101,17 @@ class RecomputeCost:
     def extra_seconds(self, probe: str | None = None, *, counted_length: float | None = None) -> float:
         """Seconds the recomputation adds to KV decoding: L - 1 more tokens' forward a step.
         `counted_length`: a timing that already ran the plain graph at that length
-        (estimates.py's decode step) counted that much of each step."""
+        (estimates.py's decode step) counted that much of each step, too much for a probe
+        whose sequences are shorter (then this is negative: that timing's surplus)."""
         counted = 1.0 if counted_length is None else counted_length
-        return sum(w.row_steps * max(0.0, w.mean_length - counted)
+        return sum(w.row_steps * (w.mean_length - counted)
                    for w in self._of(probe)) * self.rates.token_seconds
 
     @property
     def factor(self) -> float:
         """How many times as long generation takes without the cache (>= 1)."""
         kv = self.kv_seconds()
-        return max(1.0, self.recompute_seconds() / kv) if kv > 0 else 1.0
+        return max(1.0, self.recompute_seconds() / kv) if kv > 0 else 1.0  # mean_length >= 1
 
     @property
     def probes(self) -> tuple[str, ...]:

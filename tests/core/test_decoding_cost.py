@@ -43,6 +43,9 @@ def test_the_factor_and_the_extra_time_follow_from_the_lengths_and_the_rates() -
     assert cost.factor == pytest.approx((40 + 60) / 40)
     # A timing that already ran the plain graph at 23 tokens counted that much of each step.
     assert cost.extra_seconds("extraction", counted_length=23) == pytest.approx(1000 * 8 * 0.001)
+    # ... and too much for shorter sequences: the surplus comes off (elicitation on the notes
+    # control was estimated 39% high while it was not).
+    assert cost.extra_seconds("trajectory", counted_length=23) == pytest.approx(-3000 * 12 * 0.001)
     sentence = describe_recompute(cost)
     assert sentence.startswith("generation recomputes the whole sequence at every step, about 2.5× slower "
                                "on this plan's generating probes (extraction, trajectory; from the "
