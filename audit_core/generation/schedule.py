@@ -128,10 +128,8 @@ class GenerationSchedule:
                 answers[request.key] = _stand_in(self.model, request)
                 advance(request.n * request.steps)
         else:
-            for group in _groups(self.model, requests):
-                rows = min(self.batch_rows, _rows_in_memory(self.model, group))
-                for batch in _batches(group, rows):
-                    answers.update(self._decode_batch(batch, advance))
+            for batch in batches_of(self, requests):
+                answers.update(self._decode_batch(batch, advance))
         elapsed = time.perf_counter() - started
         self.counts.seconds += elapsed
         self.counts.requests += len(requests)
@@ -191,6 +189,13 @@ class GenerationSchedule:
                                        mass=mass[row:row + r.n, :r.steps].copy())
             row += r.n
         return answers
+
+
+def batches_of(schedule: GenerationSchedule, requests: list[Request]) -> Iterable[list[Request]]:
+    """The batches `schedule` decodes `requests` in (the estimate counts the same ones)."""
+    for group in _groups(schedule.model, requests):
+        rows = min(schedule.batch_rows, _rows_in_memory(schedule.model, group))
+        yield from _batches(group, rows)
 
 
 def padded_length(model, request: Request) -> int:

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,9 @@ import numpy as np
 from audit_core.clinical.record_layout import DEMOGRAPHICS, NOTHING, parse_tiers
 from audit_core.data.cohort import Role
 from audit_core.data.loading import load_cohorts
-from audit_core.kinds.generation_work import ELICITATION_PROMPTS_PER_TIER, decoding_of
+from audit_core.generation import Request
+from audit_core.kinds.generation_estimate import declared_requests
+from audit_core.kinds.generation_work import ELICITATION_PROMPTS_PER_TIER, ON_THE_SPOT_SHARE, decoding_of
 from audit_core.models.inspection import CAUSAL_LM, inspect_model, require_causal_lm
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.tokenizer_loading import encode_all, load_tokenizer
@@ -81,6 +83,7 @@ class ProbeDecoding:
     probe: str
     row_steps: float
     mean_length: float
+    in_step: bool = False  # decoded in the run's generation step (declared ahead), not the probe's own
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +101,15 @@ class RecomputeCost:
     def recompute_seconds(self, probe: str | None = None) -> float:
         return self.kv_seconds(probe) + self.extra_seconds(probe)
 
-    def extra_seconds(self, probe: str | None = None, *, counted_length: float | None = None) -> float:
+    def extra_seconds(self, probe: str | None = None, *, counted_length: float | None = None,
+                      in_step: bool | None = None) -> float:
         """Seconds the recomputation adds to KV decoding: L - 1 more tokens' forward a step.
         `counted_length`: a timing that already ran the plain graph at that length
         (estimates.py's decode step) counted that much of each step, too much for a probe
         whose sequences are shorter (then this is negative: that timing's surplus)."""
         counted = 1.0 if counted_length is None else counted_length
-        return sum(w.row_steps * (w.mean_length - counted)
-                   for w in self._of(probe)) * self.rates.token_seconds
+        return sum(w.row_steps * (w.mean_length - counted) for w in self._of(probe)
+                   if in_step is None or w.in_step == in_step) * self.rates.token_seconds
 
     @property
     def factor(self) -> float:
@@ -115,7 +119,7 @@ class RecomputeCost:
 
     @property
     def probes(self) -> tuple[str, ...]:
-        return tuple(w.probe for w in self.work)
+        return tuple(dict.fromkeys(w.probe for w in self.work))
 
     def _of(self, probe: str | None) -> list[ProbeDecoding]:
         return [w for w in self.work if probe is None or w.probe == probe]
@@ -181,6 +185,37 @@ def probe_work(selected: Sequence[tuple[Probe, Any]], lengths: Sequence[np.ndarr
     return tuple(out)
 
 
+def request_work(declared: Mapping[str, Sequence[Request]]) -> tuple[ProbeDecoding, ...]:
+    """The generation step's decoding, per declaring probe, from the requests themselves:
+    each prompt's own length, counted to the horizon as the estimate counts it (a request
+    two probes ask for is decoded once: the first one's)."""
+    seen: set[str] = set()
+    out = []
+    for probe, asked in declared.items():
+        tokens = weighted = 0.0
+        for request in asked:
+            if request.key in seen:
+                continue
+            seen.add(request.key)
+            tokens += request.n * request.steps
+            weighted += request.n * request.steps * (len(request.prompt) + request.steps / 2)
+        if tokens:
+            out.append(ProbeDecoding(probe, tokens, weighted / tokens, in_step=True))
+    return tuple(out)
+
+
+def plan_work(selected: Sequence[tuple[Probe, Any]], declared: Mapping[str, Sequence[Request]],
+              lengths: Sequence[np.ndarray], context_length: int) -> tuple[ProbeDecoding, ...]:
+    """All a plan's decoding, as the estimate counts it (kinds/estimates.py): the declared
+    requests in the generation step, and by their formulas the probes that decode on their
+    own and the share a probe decodes on the spot (T5's variants)."""
+    own = probe_work([(p, c) for p, c in selected if p.id not in declared], lengths, context_length)
+    spot = probe_work([(p, c) for p, c in selected if p.id in declared and p.id in ON_THE_SPOT_SHARE],
+                      lengths, context_length)
+    return (request_work(declared) + own
+            + tuple(replace(w, row_steps=w.row_steps * ON_THE_SPOT_SHARE[w.probe]) for w in spot))
+
+
 def nominal_cost(model: OnnxCausalLM, calibration: dict[str, Any] | None) -> RecomputeCost | None:
     """For a model seen without a plan: the standard generating probes at their defaults, on
     records filling its context (None for a model with a KV cache)."""
@@ -200,22 +235,21 @@ def plan_cost(plan: AuditPlan, calibration: dict[str, Any] | None) -> RecomputeC
     info = inspect_model(plan.model.path, plan.model.context_length)
     if info.kind != CAUSAL_LM or info.kv_cache:
         return None
-    selected = generating(resolve_probes(plan))
-    if not selected:
+    if not generating(resolve_probes(plan)):
         return None
     require_causal_lm(info)  # a known context length among the rest, as the run requires
-    if _usable(calibration, plan.model.precision):  # nothing to run: a big model loads slowly
-        assert calibration is not None
-        rates = calibrated_rates(calibration, info.parameters, plan.model.precision)
-    else:
-        rates = timed_rates(OnnxCausalLM(info, plan.model.threads, provider=plan.model.provider,
-                                         precision=plan.model.precision, inputs=plan.model.inputs,
-                                         token_types=plan.model.token_types))
+    # Loaded as the run loads it: the probes list their requests against it.
+    model = OnnxCausalLM(info, plan.model.threads, provider=plan.model.provider,
+                         precision=plan.model.precision, inputs=plan.model.inputs,
+                         token_types=plan.model.token_types)
     tokenizer = load_tokenizer(info.folder)
     cohorts = load_cohorts(plan.data)
-    lengths = [np.array([len(x) for x in encode_all(tokenizer, list(cohorts[role].sequences))],
-                        dtype=np.int64) for role in Role]
-    return RecomputeCost(probe_work(selected, lengths, int(info.context_length or 1)), rates, PLAN)
+    token_ids = {role: encode_all(tokenizer, list(cohorts[role].sequences)) for role in Role}
+    lengths = [np.array([len(x) for x in token_ids[role]], dtype=np.int64) for role in Role]
+    chosen = resolve_probes(plan)
+    declared = declared_requests(plan, chosen, model, cohorts, token_ids, tokenizer, info)
+    return RecomputeCost(plan_work(chosen, declared, lengths, model.context_length),
+                         rates_for(model, calibration), PLAN)
 
 
 def rates_for(model: OnnxCausalLM, calibration: dict[str, Any] | None) -> DecodingRates:

@@ -35,9 +35,10 @@ from audit_core.data.loading import load_cohorts
 from audit_core.data.split_validity import check_split
 from audit_core.families import Family
 from audit_core.kinds.base import Estimate
-from audit_core.kinds.decoding_cost import PLAN, RecomputeCost, probe_work, rates_for
+from audit_core.kinds.decoding_cost import PLAN, RecomputeCost, plan_work, rates_for
 from audit_core.kinds.encoder import PSEUDO, feedable
-from audit_core.kinds.generation_work import OVERHEAD, Decoding, decoding_of
+from audit_core.kinds.generation_estimate import declared_requests, schedule_of
+from audit_core.kinds.generation_work import ON_THE_SPOT_SHARE, STATISTICS_SECONDS, Decoding, decoding_of
 from audit_core.kinds.tabular import open_reference
 from audit_core.kinds.tabular_inputs import read_tabular_inputs, require_columns, require_width
 from audit_core.models.inspection import inspect_model
@@ -51,6 +52,7 @@ from audit_core.passes.precision_agreement import AGREEMENT_SAMPLE
 from audit_core.passes.token_scores import score_tokens
 from audit_core.plan.parsing import AuditPlan
 from audit_core.probes.base import Probe
+from audit_core.probes.generating import GENERATION_LABEL
 from audit_core.probes.selection import resolve_probes, resolve_thresholds
 from audit_core.work.progress import Progress
 
@@ -100,7 +102,8 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
     tokenizer = load_tokenizer(info.folder)
     progress.advance(0.2, "reading the cohorts")
     token_ids = {}
-    for role, cohort in load_cohorts(plan.data).items():  # two files, or a MEDS folder's splits
+    cohorts = load_cohorts(plan.data)
+    for role, cohort in cohorts.items():  # two files, or a MEDS folder's splits
         token_ids[role] = encode_all(tokenizer, list(cohort.sequences))
     all_ids = token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS]
     total_tokens = int(sum(len(x) for x in all_ids))
@@ -111,10 +114,7 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
         phases[SCORING] = calibrated_seconds(
             calibration, info.parameters, all_ids, reference=plan.model.reference is not None,
             precision=plan.model.precision) if any(p.needs.token_scores for p, _ in selected) else 0.0
-        rates = calibration["int8"] if plan.model.precision == "int8" else calibration
-        scale = max(1.0, info.parameters / max(1, calibration["reference"]["parameters"]))
-        per_row = scale / rates["generation"]["batch_16_tokens_per_s"]
-        cost = DecodeCost(0.0, per_row, 0.0, per_row)
+        cost = calibrated_decode_cost(calibration, info.parameters, plan.model.precision)
         source, sampled = "calibration", 0
     else:
         progress.advance(0.4, "timing the scoring pass")
@@ -123,19 +123,29 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
         cost = _decode_cost(model, all_ids, progress)
         source, sampled = "sample", min(sample, len(all_ids))
     lengths = [np.array([len(x) for x in token_ids[role]], dtype=np.int64) for role in Role]
+    # The generation step: every request the probes will declare, in the schedule's batches.
+    declared = declared_requests(plan, selected, model, cohorts, token_ids, tokenizer, info)
+    merged = schedule_of(model, declared, selected)
+    phases[GENERATION_LABEL] = cost.seconds(Decoding(merged.row_steps, 1), calls=merged.calls) + \
+        cost.seconds(Decoding(merged.greedy_row_steps, 1, greedy=True), calls=merged.greedy_calls)
     # An export without a KV cache recomputes the whole sequence at every step: what that
-    # adds beyond the decode cost counted below (kinds/decoding_cost.py). The calibration's
+    # adds beyond the decode cost counted here (kinds/decoding_cost.py). The calibration's
     # rate is a KV step's; the timed step above ran the plain graph at its short prompt.
     recompute = None if model.kv_cache else RecomputeCost(
-        probe_work(selected, lengths, model.context_length), rates_for(model, calibration), PLAN)
+        plan_work(selected, declared, lengths, model.context_length), rates_for(model, calibration), PLAN)
     counted = None if calibration else DECODE_TIMING_PROMPT + DECODE_TIMING_STEPS / 2
+    if recompute is not None:
+        phases[GENERATION_LABEL] += recompute.extra_seconds(in_step=True, counted_length=counted)
     for probe, config in selected:
         seconds = MEMBERSHIP_PROBE_SECONDS if probe.family == Family.MEMBERSHIP else 0.0
+        seconds += STATISTICS_SECONDS.get(probe.id, 0.0)
         decoding = decoding_of(probe.id, config, lengths, model.context_length)
-        if decoding is not None:
-            seconds += OVERHEAD.get(probe.id, 1.0) * cost.seconds(decoding)
-            if recompute is not None:
-                seconds += recompute.extra_seconds(probe.id, counted_length=counted)
+        if decoding is not None and probe.id not in declared:  # decodes in its own run
+            seconds += cost.seconds(decoding)
+        elif probe.id in ON_THE_SPOT_SHARE and decoding is not None:  # a second stage (T5's variants)
+            seconds += ON_THE_SPOT_SHARE[probe.id] * cost.seconds(decoding)
+        if recompute is not None:
+            seconds += recompute.extra_seconds(probe.id, in_step=False, counted_length=counted)
         phases[probe.id] = seconds
     phases[WRITING] = WRITING_SECONDS
     progress.advance(1.0, "estimated")
@@ -153,10 +163,29 @@ class DecodeCost:
     greedy_per_call: float
     greedy_per_row: float
 
-    def seconds(self, work: Decoding) -> float:
+    def seconds(self, work: Decoding, calls: float | None = None) -> float:
+        """`calls`: the model calls when counted (the schedule's batches), else the work's."""
+        calls = work.calls if calls is None else calls
         if work.greedy:
-            return work.calls * self.greedy_per_call + work.row_steps * self.greedy_per_row
-        return work.calls * self.per_call + work.row_steps * self.per_row
+            return calls * self.greedy_per_call + work.row_steps * self.greedy_per_row
+        return calls * self.per_call + work.row_steps * self.per_row
+
+
+def calibrated_decode_cost(calibration: dict[str, Any], parameters: int, precision: str) -> DecodeCost:
+    """The decode cost from the calibration's greedy timings, scaled by the model's size.
+    With batches of 16 and 128 timed (calibrations since issue 21) the two give a per-call
+    and a per-row cost (the schedule decodes up to 256 rows a call); an older calibration's
+    batch of 16 alone is all per row (it overestimates big batches)."""
+    rates = (calibration["int8"] if precision == "int8" else calibration)["generation"]
+    scale = max(1.0, parameters / max(1, calibration["reference"]["parameters"]))
+    t16 = 16 / rates["batch_16_tokens_per_s"]
+    if "batch_128_tokens_per_s" not in rates:
+        per_row = scale * t16 / 16
+        return DecodeCost(0.0, per_row, 0.0, per_row)
+    t128 = 128 / rates["batch_128_tokens_per_s"]
+    per_row = max(0.0, (t128 - t16) / 112)
+    per_call = max(0.0, t16 - 16 * per_row)
+    return DecodeCost(per_call, scale * per_row, per_call, scale * per_row)
 
 
 def _timed_scoring(plan: AuditPlan, model: OnnxCausalLM, tokenizer: Any,

@@ -9,12 +9,9 @@ the demo's time (issue 16: the estimate said 25-37 s, the run took 89-125 s). Ea
 work is counted here as decoded rows x steps and the rows a model call decodes together;
 estimates.py turns that into seconds with a decode step timed on the audited model.
 
-`OVERHEAD` is what a count cannot see, per probe: prompts grouped by length (a batch
-shares one prompt length, so tiers with ragged prompts make smaller calls), the prefill,
-nucleus sampling and the watched-set masses in numpy, the distances and the bootstrap.
-Each is the ratio of the probe's measured time to its counted decoding time on the demo
-(the estimate bench, tools/bench/estimate.py, 2-core VM, 2026-12-07, five runs under load
-4-12; docs/speed.md), rounded.
+Since issue 21 a probe that declares its requests is decoded in the run's generation step
+and priced from those requests (kinds/generation_estimate.py); these formulas count what
+is decoded inside a probe's own run: a probe that does not declare, and a second stage.
 """
 
 from __future__ import annotations
@@ -28,20 +25,20 @@ import numpy as np
 from audit_core.clinical.record_layout import parse_tiers
 from audit_core.probes.elicitation_prompts import TIERS
 
-# Measured time / counted decoding time on the demo (see the module docstring); a probe
-# not listed has no extra cost beyond its decoding.
-OVERHEAD = {
-    # Measured at load 4-7 and at load 9-12 the ratios differ (in brackets): the machine's
-    # other work slows long sampling loops more than the short timed step. The factor is
-    # between the two, nearer the quieter machine's.
-    "extraction": 0.85,  # greedy decoding of equal-length prompts (0.7-1.0)
-    "trajectory": 0.75,  # (0.6-1.1)
-    "sensitive_attributes": 1.1,  # ragged prompts per tier, watched-set masses (0.65-2.0)
-    "reidentification": 0.8,  # batches run to their longest record, text decoding (0.4-1.7)
-    "perturbation": 1.0,  # many short signal calls, one per patient and variant (0.6-1.85)
-    # Mostly not decoding: bootstrap disparities (1,000 resamples) per stratum (2.6-8.8).
-    "vulnerable_subgroups": 3.8,
+# A generating probe's own seconds after the generation step, beyond any decoding: its
+# statistics (bootstrap intervals, distances, text decoding), measured on the demo (issue
+# 21, benchmarks/speed.py, 2-core VM); a probe not listed has next to none.
+STATISTICS_SECONDS = {
+    "trajectory": 1.5,  # code distances per sample and tier
+    "sensitive_attributes": 2.0,  # carrier disclosure's scoring, AUROC/AUPRC intervals
+    "perturbation": 0.5,
+    "vulnerable_subgroups": 2.0,  # disparities per stratum (bootstrap)
+    "reidentification": 0.3,
 }
+# The share of a probe's counted decoding done after the generation step, in a second
+# stage that depends on the first (T5 perturbs the patients its screen flagged: about a
+# third of its prompts on the demo, 361 of 1,111 requests).
+ON_THE_SPOT_SHARE = {"perturbation": 0.35}
 # T5 runs its signal on each examined patient's prompt and its variants (age and time
 # steps, the sex swap, identifier removals): about this many prompts per patient on the
 # demo's records (prompt_variants.py; counted on the demo's cohorts).

@@ -31,6 +31,7 @@ from audit_core.plan.parsing import AuditPlan
 from audit_core.plan.span_settings import MemorizedSpansSettings
 from audit_core.plan.thresholds import SplitValidityThresholds
 from audit_core.probes.base import Probe, ProbeContext
+from audit_core.probes.generating import GENERATION_LABEL, batch_rows, generation_weight
 
 # The selection functions are part of this module's interface too (the desktop, the
 # estimate and the tests import them from here).
@@ -54,13 +55,7 @@ from audit_core.run.assembly import (
     with_refs,
 )
 from audit_core.run.fingerprint import Fingerprint, audit_fingerprint
-from audit_core.run.generation_step import (
-    GENERATION_LABEL,
-    batch_rows,
-    generation_weight,
-    run_generation,
-    with_generation_seconds,
-)
+from audit_core.run.generation_step import run_generation, with_generation_seconds
 from audit_core.run.localisation_step import localisation_weight, localised, with_record_ids
 from audit_core.run.output_folder import check_same_audit
 from audit_core.run.pseudonyms import cohort_key

@@ -20,6 +20,7 @@ from audit_core.kinds.decoding_cost import (
     RecomputeCost,
 )
 from audit_core.plan.parsing import load_plan
+from audit_core.probes.generating import GENERATION_LABEL
 from audit_core.run.decoding_notice import describe_recompute, plan_notice
 from audit_core.run.estimate import estimate_run
 from tests.conftest import write_plan
@@ -95,14 +96,15 @@ def test_the_plan_check_warns_only_when_a_kv_less_export_will_generate(
 def test_the_estimate_counts_the_recomputation_the_plan_check_announces(
         tmp_path: Path, tiny_positive, tiny_positive_plain, small_cohorts) -> None:
     """The same weights with and without the cache, estimated from one calibration: the
-    KV-less estimate of the generating probe is larger by exactly the announced extra time."""
+    KV-less estimate of the generation step is larger by exactly the announced extra time."""
     plain = load_plan(_plan(tmp_path / "plain", tiny_positive_plain.out_dir, small_cohorts, GENERATING))
     kv = load_plan(_plan(tmp_path / "kv", tiny_positive.export.out_dir, small_cohorts, GENERATING))
     cost = plan_notice(plain, CALIBRATION)
     assert cost is not None and cost.probes == ("extraction",) and cost.rates.source == "calibration"
     with_cache = dict(estimate_run(kv, calibration=CALIBRATION).phases)
     without = dict(estimate_run(plain, calibration=CALIBRATION).phases)
-    assert cost.extra_seconds("extraction") > 0
-    assert without["extraction"] - with_cache["extraction"] == pytest.approx(cost.extra_seconds("extraction"))
+    assert cost.extra_seconds() > 0 and cost.extra_seconds() == pytest.approx(cost.extra_seconds(in_step=True))
+    assert without[GENERATION_LABEL] - with_cache[GENERATION_LABEL] == pytest.approx(cost.extra_seconds())
+    assert without["extraction"] == with_cache["extraction"]  # its decoding is the step's
     assert without["loss"] == with_cache["loss"]  # scoring is not generation
     assert f"about {cost.factor:.1f}× slower" in describe_recompute(cost)

@@ -84,7 +84,7 @@ def calibrate(*, threads: int = 0, provider: str = "auto", records: int = 96, re
              for _ in range(repeats)]  # each repeat paired with the GEMM rate beside it
     scoring = statistics.median(t for t, _ in pairs)
     generation = {}
-    for batch in (1, 16):
+    for batch in (1, 16, 128):  # 128: the merged generation schedule's batches (issue 21)
         say(f"timing greedy generation at batch {batch}")
         prompts = rng.integers(0, size.vocab, (batch, PROMPT_TOKENS))
         seconds = median_time(lambda: model.greedy(prompts, NEW_TOKENS), repeats)
