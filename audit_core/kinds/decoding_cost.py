@@ -185,10 +185,13 @@ def probe_work(selected: Sequence[tuple[Probe, Any]], lengths: Sequence[np.ndarr
     return tuple(out)
 
 
-def request_work(declared: Mapping[str, Sequence[Request]]) -> tuple[ProbeDecoding, ...]:
+def request_work(declared: Mapping[str, Sequence[Request]], typical: float) -> tuple[ProbeDecoding, ...]:
     """The generation step's decoding, per declaring probe, from the requests themselves:
-    each prompt's own length, counted to the horizon as the estimate counts it (a request
-    two probes ask for is decoded once: the first one's)."""
+    each prompt's own length, and a continuation that can stop (EOS) taken to stop about
+    where a record of `typical` tokens ends (a finished row leaves its batch: counted to
+    its horizon, re-identification's records of up to 100 tokens from the start token made
+    the recomputation 7x the measured step on the notes control, whose notes hold 42). A
+    request two probes ask for is decoded once: the first one's."""
     seen: set[str] = set()
     out = []
     for probe, asked in declared.items():
@@ -197,8 +200,10 @@ def request_work(declared: Mapping[str, Sequence[Request]]) -> tuple[ProbeDecodi
             if request.key in seen:
                 continue
             seen.add(request.key)
-            tokens += request.n * request.steps
-            weighted += request.n * request.steps * (len(request.prompt) + request.steps / 2)
+            steps = request.steps if not request.stops else max(
+                1.0, min(request.steps, typical - len(request.prompt)))
+            tokens += request.n * steps
+            weighted += request.n * steps * (len(request.prompt) + steps / 2)
         if tokens:
             out.append(ProbeDecoding(probe, tokens, weighted / tokens, in_step=True))
     return tuple(out)
@@ -212,7 +217,7 @@ def plan_work(selected: Sequence[tuple[Probe, Any]], declared: Mapping[str, Sequ
     own = probe_work([(p, c) for p, c in selected if p.id not in declared], lengths, context_length)
     spot = probe_work([(p, c) for p, c in selected if p.id in declared and p.id in ON_THE_SPOT_SHARE],
                       lengths, context_length)
-    return (request_work(declared) + own
+    return (request_work(declared, _typical(lengths, context_length)) + own
             + tuple(replace(w, row_steps=w.row_steps * ON_THE_SPOT_SHARE[w.probe]) for w in spot))
 
 
@@ -268,12 +273,17 @@ def _usable(calibration: dict[str, Any] | None, precision: str) -> bool:
 def mean_length(probe_id: str, config: Any, lengths: Sequence[np.ndarray], context_length: int) -> float:
     """The mean sequence length over a probe's decoding steps: its prompt (from its settings;
     a record's first tokens, never more than the records hold) plus half its horizon."""
-    records = np.concatenate([np.asarray(x, dtype=np.float64) for x in lengths]) if lengths else np.zeros(0)
-    typical = float(records.mean()) if records.size else float(context_length)
+    typical = _typical(lengths, context_length)
     prompt, steps = _prompt_and_steps(probe_id, config, typical)
     steps = max(1, min(steps, context_length - 1))
     prompt = max(1.0, min(prompt, typical, context_length - steps))
     return prompt + steps / 2
+
+
+def _typical(lengths: Sequence[np.ndarray], context_length: int) -> float:
+    """A record's mean length in tokens (the context's when there are no records)."""
+    records = np.concatenate([np.asarray(x, dtype=np.float64) for x in lengths]) if lengths else np.zeros(0)
+    return float(records.mean()) if records.size else float(context_length)
 
 
 def _prompt_and_steps(probe_id: str, config: Any, typical: float) -> tuple[float, int]:

@@ -41,7 +41,7 @@ TOP_P = 0.95
 # made the same timing vary sixfold; one thread keeps the ratios (what is reported) steady.
 THREADS = 1
 REPEATS = 5
-PROBES = ("reidentification", "extraction", "elicitation")
+PROBES = ("generation", "reidentification", "extraction", "elicitation")  # "generation": the schedule's step
 PLAN = """[audit]
 title = "KV-cache cost ({name})"
 seed = 20261205
