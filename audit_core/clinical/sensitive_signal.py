@@ -20,6 +20,9 @@ import numpy as np
 from audit_core.data.events import EventFeatures
 from audit_core.generation import Generated, Request, Watch
 
+# The seed topic of T2's signal at a patient's prompt, shared by T2, T5 and T6
+# (ProbeContext.prompt_seed): the same prompt with the same settings is one request.
+SIGNAL_TOPIC = "sensitive_signal"
 MASS = "mass"
 SAMPLES = "samples"
 SIGNALS = (MASS, SAMPLES)

@@ -75,27 +75,28 @@ def tier_prompts(layout: RecordLayout, records: Sequence[np.ndarray], rows: np.n
 
 
 def tier_requests(layout: RecordLayout, records: Sequence[np.ndarray], lengths: dict[int, int],
-                  tier: Tier, seed_of: Callable[[int], tuple[int, ...]], *, samples: int, horizon: int,
-                  temperature: float, top_p: float) -> list[Request]:
+                  tier: Tier, seed_of: Callable[[np.ndarray], tuple[int, ...]], *, samples: int,
+                  horizon: int, temperature: float, top_p: float) -> list[Request]:
     """The continuations T1 samples at `tier` (none for the unprompted tier: its samples are
-    the baseline pool's)."""
+    the baseline pool's); `seed_of(prompt)`: the prompt's seed (records with the same
+    prompt, e.g. the same demographics, share their samples)."""
     if tier.name == NOTHING:
         return []
     return [Request(prompt=records[i][:n], steps=horizon, n=samples, temperature=temperature,
-                    top_p=top_p, stops=tuple(sorted(layout.stop_ids)), seed=seed_of(i))
+                    top_p=top_p, stops=tuple(sorted(layout.stop_ids)), seed=seed_of(records[i][:n]))
             for i, n in lengths.items()]
 
 
 def score_tier(generate: Callable[[list[Request]], list[Generated]], layout: RecordLayout,
                distance: CodeDistance, records: Sequence[np.ndarray], rows: np.ndarray, tier: Tier,
                baselines: Baselines, *, samples: int, horizon: int, temperature: float, top_p: float,
-               exact_codes: int, seed_of: Callable[[int], tuple[int, ...]],
+               exact_codes: int, seed_of: Callable[[np.ndarray], tuple[int, ...]],
                on_chunk: Callable[[float], None],
                events: Sequence[EventFeatures] | None = None) -> TierScores:
     """Figures for `records[rows]` at `tier` (other records stay NaN). `events`: the records'
     aligned event features (MEDS), whose timestamps then time the true continuation and
-    whose static words make the demographics prompt (clinical.event_times). `seed_of(i)`:
-    record i's request seed."""
+    whose static words make the demographics prompt (clinical.event_times). `seed_of(prompt)`:
+    a prompt's request seed."""
     size = len(records)
     out = {name: np.full(size, np.nan) for name in TierScores.__dataclass_fields__}
     lengths = tier_prompts(layout, records, rows, tier, events)

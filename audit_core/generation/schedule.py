@@ -72,10 +72,14 @@ class GenerationSchedule:
         self.counts = Counts()
         self._declared: dict[str, tuple[str, Request]] = {}
         self._answers: dict[str, Generated] = {}
+        self._wanted: dict[str, int] = {}  # declared askers not yet answered, by request
 
     def declare(self, probe_id: str, requests: Iterable[Request]) -> None:
-        """Requests `probe_id` will make; decoded by the next `run`."""
-        for request in requests:
+        """Requests `probe_id` will make; decoded by the next `run`. A request declared
+        several times (two probes, or two patients with the same prompt) is decoded once
+        and kept until it has been asked for as many times."""
+        for request in requests:  # each time it will be asked for
+            self._wanted[request.key] = self._wanted.get(request.key, 0) + 1
             if request.key not in self._answers:
                 self._declared.setdefault(request.key, (probe_id, request))
 
@@ -92,15 +96,21 @@ class GenerationSchedule:
 
     def generate(self, requests: Sequence[Request], progress: Progress | None = None) -> list[Generated]:
         """The answers to `requests`, in order: from the merged run, or decoded now. An
-        answer is handed out once (a finished probe's samples are not kept)."""
+        answer is kept until every probe that declared it has asked (a finished probe's
+        samples are not kept)."""
         missing = {r.key: r for r in requests if r.key not in self._answers}
         if missing:
             fresh = list(missing.values())
             self.counts.on_the_spot += len(fresh)
             self._answers.update(self._decode(fresh, progress or Progress(ignore_progress)))
         out = [self._answers[r.key] for r in requests]
-        for r in requests:
-            self._answers.pop(r.key, None)
+        for r in requests:  # let go of what no probe will ask for again
+            left = self._wanted.get(r.key, 1) - 1
+            if left > 0:
+                self._wanted[r.key] = left
+            else:
+                self._wanted.pop(r.key, None)
+                self._answers.pop(r.key, None)
         return out
 
     def _decode(self, requests: list[Request], progress: Progress,

@@ -29,6 +29,7 @@ from audit_core.families.attribute import AttributeThresholds
 from audit_core.probes.attribute_wording import attribute_findings, attribute_headline
 from audit_core.probes.base import ProbeOutcome
 from audit_core.results.verdicts import Verdict
+from audit_core.stats.bootstrap_curves import RankedAuc, RankedPrecision, counts_of, draw_picks
 from audit_core.stats.intervals import CONFIDENCE, fisher_greater
 from audit_core.stats.precision_recall import average_precision
 from audit_core.stats.roc import auc
@@ -146,13 +147,23 @@ def _cell_stats(cell: CategoryTier, t: AttributeThresholds, rng: np.random.Gener
 
 
 def _boot(y: np.ndarray, s: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(resamples, 2): AUROC and AUPRC of patient resamples (NaN when one class is missing)."""
+    """(resamples, 2): AUROC and AUPRC of patient resamples (NaN when one class is missing).
+
+    Whole blocks of resamples at once (stats.bootstrap_curves), from the same draws as one
+    `rng.integers(0, n, n)` per resample."""
     out = np.full((_RESAMPLES, 2), np.nan)
-    for b in range(_RESAMPLES):
-        pick = rng.integers(0, len(y), len(y))
-        yb, sb = y[pick], s[pick]
-        if yb.any() and not yb.all():
-            out[b] = auc(sb[yb], sb[~yb]), average_precision(sb, yb)
+    auroc = RankedAuc(s[y], s[~y])
+    finite = bool(np.isfinite(s).all())
+    auprc = RankedPrecision(s, y) if finite else None
+    done = 0
+    for picks in draw_picks(rng, [len(y)], _RESAMPLES, auroc.width + (auprc.width if auprc else 0)):
+        counts = counts_of(picks, len(y))
+        rows = slice(done, done + len(picks))
+        out[rows, 0] = auroc(np.compress(y, counts, axis=1), np.compress(~y, counts, axis=1))
+        out[rows, 1] = (auprc(counts) if auprc is not None else  # ties of non-finite scores: per resample
+                        [average_precision(s[pick], y[pick]) for pick in picks])
+        done += len(picks)
+    out[np.isnan(out[:, 0])] = np.nan  # one class missing: neither figure (AUROC is NaN exactly then)
     return out
 
 

@@ -27,7 +27,7 @@ from audit_core.clinical.sensitive_notes import (
     present_term_sets,
     prompt_without_mentions,
 )
-from audit_core.clinical.sensitive_signal import signal_requests
+from audit_core.clinical.sensitive_signal import SIGNAL_TOPIC, signal_requests
 from audit_core.clinical.sensitive_terms import parse_sensitive_terms
 from audit_core.data.cohort import Role
 from audit_core.families.attribute import AttributeThresholds
@@ -79,7 +79,7 @@ def run_on_notes(config, ctx: ProbeContext) -> ProbeOutcome:
                 scored.append(int(i))
                 prompts.append(prompt_without_mentions(ids, cut, spans[role][i]))
                 labels.append([after_label(spans[role][i][s.name], cut) for s in present])
-            seeds = [ctx.request_seed(tier.name, role.value, i) for i in scored]
+            seeds = [ctx.prompt_seed(SIGNAL_TOPIC, p) for p in prompts]
             signals = (signals_of(prompts, seeds, config.samples)
                        if prompts and present else np.zeros((len(prompts), len(present))))
             per_role[role] = (np.asarray(scored, dtype=np.int64),

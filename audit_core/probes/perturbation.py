@@ -44,6 +44,7 @@ from audit_core.clinical.sensitive_inputs import (
     signal_requests_of,
     signals_of,
 )
+from audit_core.clinical.sensitive_signal import SIGNAL_TOPIC
 from audit_core.data.cohort import Role
 from audit_core.families import Family
 from audit_core.families.perturbation import PerturbationThresholds
@@ -199,7 +200,7 @@ def _screened(config: PerturbationConfig, ctx: ProbeContext,
         top = [int(i) for i in np.argsort(-loss, kind="stable") if carries[i]][:config.top_membership]
         carriers = carriers_of(ctx.token_ids[role], inputs.sensitive_ids)
         rows = sorted(set(examined_rows(carriers, config.max_records, ctx.rng).tolist()) | set(top))
-        seeds = [ctx.request_seed("screen", role.value, i) for i in rows]
+        seeds = [ctx.prompt_seed(SIGNAL_TOPIC, inputs.prompts[role][i]) for i in rows]
         out[role] = (_requests(config, inputs, [inputs.prompts[role][i] for i in rows], seeds), (rows, top))
     return out
 

@@ -42,7 +42,14 @@ from audit_core.clinical.record_layout import (
     start_prompt,
 )
 from audit_core.clinical.sensitive_notes import records_are_text
-from audit_core.clinical.sensitive_signal import MASS, SIGNALS, signal_requests, signals_from, without
+from audit_core.clinical.sensitive_signal import (
+    MASS,
+    SIGNAL_TOPIC,
+    SIGNALS,
+    signal_requests,
+    signals_from,
+    without,
+)
 from audit_core.clinical.sensitive_terms import check_sensitive_spec
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
@@ -217,7 +224,8 @@ def _work(config: SensitiveAttributesConfig, ctx: ProbeContext) -> _Work:
                 # 1: after the prompt; 0: nowhere in the record; NaN: only inside the prompt.
                 labels.append([1.0 if np.isin(after, c).any() else
                                (np.nan if np.isin(window, c).any() else 0.0) for c in watch.sets])
-            asked = (requests(prompts, seeds=[ctx.request_seed(tier.name, role.value, i) for i in scored],
+            seeds = [ctx.prompt_seed(SIGNAL_TOPIC, p) for p in prompts]
+            asked = (requests(prompts, seeds=seeds,
                               samples=config.samples) if present else [])
             cells.append(_Cell(scored, labels, asked))
     return _Work(vocabulary, layout, sets, ids_by_set, present, watch, tiers, records, rows, base, cells)

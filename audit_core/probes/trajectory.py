@@ -118,7 +118,7 @@ class Trajectory:
         return [plan.pool, *(r for tier in plan.tiers for role in Role
                              for r in tier_requests(plan.layout, ctx.token_ids[role],
                                                     plan.lengths[tier.name][role], tier,
-                                                    partial(ctx.request_seed, tier.name, role.value),
+                                                    partial(ctx.prompt_seed, "trajectory"),
                                                     samples=config.samples, horizon=plan.horizon,
                                                     temperature=config.temperature, top_p=config.top_p))]
 
@@ -152,7 +152,7 @@ class Trajectory:
                     ctx.generate, layout, distance, records[role], usable, tier, baselines,
                     samples=config.samples, horizon=horizon, temperature=config.temperature,
                     top_p=config.top_p, exact_codes=config.exact_codes,
-                    seed_of=partial(ctx.request_seed, tier.name, role.value),
+                    seed_of=partial(ctx.prompt_seed, "trajectory"),
                     on_chunk=advance, events=record_events(ctx.token_events, role))
         return assess(config, ctx, tiers, results, distance.method, horizon)
 

@@ -35,6 +35,7 @@ from audit_core.clinical.sensitive_inputs import (
     signal_requests_of,
     signals_of,
 )
+from audit_core.clinical.sensitive_signal import SIGNAL_TOPIC
 from audit_core.data.cohort import Role
 from audit_core.families import Family
 from audit_core.families.subgroups import SubgroupThresholds
@@ -48,8 +49,8 @@ from audit_core.probes.membership_strata import assess_strata
 from audit_core.probes.vulnerable_assessment import SIGNALS, flag_strata, vulnerable_outcome
 from audit_core.probes.vulnerable_strata import vulnerable_strata
 from audit_core.settings import param
-from audit_core.stats.disparity import stratum_disparity
-from audit_core.stats.roc import auc
+from audit_core.stats.bootstrap_curves import RankedAuc
+from audit_core.stats.disparity import evaluate_once, stratum_disparity
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,8 +125,8 @@ class VulnerableSubgroups:
             if inputs.categories:
                 stacked = np.stack([inputs.after[role][c] for c in inputs.categories], axis=1)
                 labels[role][screened[role]] = stacked[screened[role]]
-        membership = _membership_statistic(loss)
-        disclosure = _disclosure_statistic(signal, labels, inputs.eligible)
+        membership = RankedAuc(loss[Role.MEMBERS], loss[Role.NON_MEMBERS])  # the LOSS AUC
+        disclosure = _DisclosureStatistic(signal, labels, inputs.eligible)
         draws: dict[str, list[np.ndarray | None]] = {key: [None] * len(rows) for key, _ in SIGNALS}
         for index, (stratum, row) in enumerate(zip(strata, rows)):
             ctx.progress.advance(0.75 + 0.25 * index / max(len(strata), 1), "disparities")
@@ -136,7 +137,8 @@ class VulnerableSubgroups:
                                   config.resamples, keep_draws=True)
             row.update({"auc_disparity": d["value"], "auc_disparity_p_value": d["p_value"]})
             draws["auc_disparity"][index] = d["draws"]
-            inside = disclosure(np.flatnonzero(stratum.members), np.flatnonzero(stratum.non_members))
+            inside = evaluate_once(disclosure, stratum.members.astype(np.int64),
+                                   stratum.non_members.astype(np.int64))
             row["disclosure_gap"] = inside if np.isfinite(inside) else None
             if row["disclosure_gap"] is not None:
                 s = stratum_disparity(disclosure, stratum.members, stratum.non_members, ctx.rng,
@@ -145,9 +147,9 @@ class VulnerableSubgroups:
                             "disclosure_gap_disparity_p_value": s["p_value"]})
                 draws["disclosure_gap_disparity"][index] = s["draws"]
         confidence = flag_strata(rows, draws, t.subgroup_fdr)
-        everyone = {r: np.arange(len(loss[r])) for r in Role}
-        overall_auc = membership(everyone[Role.MEMBERS], everyone[Role.NON_MEMBERS])
-        overall_gap = disclosure(everyone[Role.MEMBERS], everyone[Role.NON_MEMBERS])
+        everyone = {r: np.ones(len(loss[r]), dtype=np.int64) for r in Role}
+        overall_auc = evaluate_once(membership, everyone[Role.MEMBERS], everyone[Role.NON_MEMBERS])
+        overall_gap = evaluate_once(disclosure, everyone[Role.MEMBERS], everyone[Role.NON_MEMBERS])
         verdict, headline, metrics, findings = vulnerable_outcome(
             rows, confidence, overall_auc, overall_gap,
             (len(loss[Role.MEMBERS]), len(loss[Role.NON_MEMBERS])), t)
@@ -174,32 +176,30 @@ def _clear(row: dict[str, Any]) -> None:
         row.setdefault(key + "_p_value", None)
 
 
-def _membership_statistic(loss: dict[Role, np.ndarray]):
-    def statistic(rows_m: np.ndarray, rows_n: np.ndarray) -> float:
-        if len(rows_m) == 0 or len(rows_n) == 0:
-            return float("nan")
-        return auc(loss[Role.MEMBERS][rows_m], loss[Role.NON_MEMBERS][rows_n])
-    return statistic
+class _DisclosureStatistic:
+    """Members' pair AUROC minus non-members', over records long enough to be continued.
 
+    A pair AUROC is over (patient, category) pairs: the signal for categories the patient
+    has after the prompt (label 1) against those they have nowhere (0); NaN labels are
+    left out. A pair counts as often as its patient is drawn; NaN without a pair of
+    either label."""
 
-def _pair_auc(signal: np.ndarray, labels: np.ndarray) -> float:
-    """AUROC over (patient, category) pairs: the signal for categories the patient has after
-    the prompt (label 1) against those they have nowhere (0); NaN labels are left out."""
-    positive, negative = labels == 1.0, labels == 0.0
-    if not positive.any() or not negative.any():
-        return float("nan")
-    return auc(signal[positive], signal[negative])
+    def __init__(self, signal: dict[Role, np.ndarray], labels: dict[Role, np.ndarray],
+                 eligible: dict[Role, np.ndarray]) -> None:
+        self._owners, self._auc = {}, {}
+        for role in Role:
+            positive = (labels[role] == 1.0) & eligible[role][:, None]
+            negative = (labels[role] == 0.0) & eligible[role][:, None]
+            self._owners[role] = np.nonzero(positive)[0], np.nonzero(negative)[0]
+            self._auc[role] = RankedAuc(signal[role][positive], signal[role][negative])
+        self.width = sum(a.width for a in self._auc.values()) + sum(
+            len(p) + len(n) for p, n in self._owners.values())
 
-
-def _disclosure_statistic(signal: dict[Role, np.ndarray], labels: dict[Role, np.ndarray],
-                          eligible: dict[Role, np.ndarray]):
-    """Members' pair AUROC minus non-members', over records long enough to be continued."""
-    def statistic(rows_m: np.ndarray, rows_n: np.ndarray) -> float:
-        rows_m = rows_m[eligible[Role.MEMBERS][rows_m]]
-        rows_n = rows_n[eligible[Role.NON_MEMBERS][rows_n]]
-        return (_pair_auc(signal[Role.MEMBERS][rows_m], labels[Role.MEMBERS][rows_m])
-                - _pair_auc(signal[Role.NON_MEMBERS][rows_n], labels[Role.NON_MEMBERS][rows_n]))
-    return statistic
+    def __call__(self, counts_m: np.ndarray, counts_n: np.ndarray) -> np.ndarray:
+        gaps = [self._auc[role](np.take(counts, self._owners[role][0], axis=1),
+                                np.take(counts, self._owners[role][1], axis=1))
+                for role, counts in ((Role.MEMBERS, counts_m), (Role.NON_MEMBERS, counts_n))]
+        return gaps[0] - gaps[1]
 
 
 def _screen(config: VulnerableSubgroupsConfig, ctx: ProbeContext,
@@ -210,7 +210,7 @@ def _screen(config: VulnerableSubgroupsConfig, ctx: ProbeContext,
         rows = examined_rows(carriers_of(ctx.token_ids[role], inputs.sensitive_ids), config.max_records,
                              ctx.rng)
         out[role] = (rows, signal_requests_of(
-            inputs, [inputs.prompts[role][i] for i in rows], [ctx.request_seed(role.value, int(i)) for i in rows],
+            inputs, [inputs.prompts[role][i] for i in rows], [ctx.prompt_seed(SIGNAL_TOPIC, inputs.prompts[role][i]) for i in rows],
             horizon=config.horizon, samples=config.samples, temperature=config.temperature,
             top_p=config.top_p))
     return out

@@ -20,34 +20,39 @@ from typing import Any
 
 import numpy as np
 
+from audit_core.stats.bootstrap_curves import ResampleStatistic, draw_counts
 from audit_core.stats.intervals import CONFIDENCE
 
-# statistic(member rows, non-member rows) -> value, NaN when undefined on those rows
-Statistic = Callable[[np.ndarray, np.ndarray], float]
 
-
-def stratum_disparity(statistic: Statistic, in_members: np.ndarray, in_non_members: np.ndarray,
+def stratum_disparity(statistic: ResampleStatistic, in_members: np.ndarray, in_non_members: np.ndarray,
                       rng: np.random.Generator, resamples: int = 1000,
                       confidence: float = CONFIDENCE, keep_draws: bool = False) -> dict[str, Any]:
     """Point estimate, percentile interval and one-sided p of stratum minus whole cohort
-    (and, with `keep_draws`, the bootstrap differences under "draws", for `lower_bound`)."""
+    (and, with `keep_draws`, the bootstrap differences under "draws", for `lower_bound`).
+
+    `statistic` reads resamples as counts per record (stats.bootstrap_curves), so whole
+    blocks of resamples are evaluated at once; the draws are one `rng.integers(0, n1, n1)`
+    and one `rng.integers(0, n0, n0)` per resample, in that order, as they always were.
+    The stratum's part of a resample is its counts with the records outside set to 0."""
     n1, n0 = len(in_members), len(in_non_members)
-    everyone_m, everyone_n = np.arange(n1), np.arange(n0)
-    whole = statistic(everyone_m, everyone_n)
-    inside = statistic(everyone_m[in_members], everyone_n[in_non_members])
+    whole = evaluate_once(statistic, np.ones(n1, dtype=np.int64), np.ones(n0, dtype=np.int64))
+    inside = evaluate_once(statistic, in_members.astype(np.int64), in_non_members.astype(np.int64))
     if not (np.isfinite(whole) and np.isfinite(inside)):
         return {"value": None, "ci": None, "p_value": None, **({"draws": None} if keep_draws else {})}
-    diffs = []
-    for _ in range(resamples):
-        rows_m, rows_n = rng.integers(0, n1, n1), rng.integers(0, n0, n0)
-        d = (statistic(rows_m[in_members[rows_m]], rows_n[in_non_members[rows_n]])
-             - statistic(rows_m, rows_n))
-        if np.isfinite(d):
-            diffs.append(d)
-    out: dict[str, Any] = _summary(inside - whole, np.asarray(diffs), confidence)  # + "draws"
+    blocks = []
+    for counts_m, counts_n in draw_counts(rng, (n1, n0), resamples, 2 * statistic.width + n1 + n0):
+        d = statistic(counts_m * in_members, counts_n * in_non_members) - statistic(counts_m, counts_n)
+        blocks.append(d[np.isfinite(d)])
+    diffs = np.concatenate(blocks) if blocks else np.empty(0)
+    out: dict[str, Any] = _summary(inside - whole, diffs, confidence)  # + "draws"
     if keep_draws:
-        out["draws"] = np.asarray(diffs) if out["p_value"] is not None else None
+        out["draws"] = diffs if out["p_value"] is not None else None
     return out
+
+
+def evaluate_once(statistic: ResampleStatistic, counts_m: np.ndarray, counts_n: np.ndarray) -> float:
+    """The statistic of one set of counts (ones: the whole cohort; a 0/1 mask: those rows)."""
+    return float(statistic(counts_m[None, :], counts_n[None, :])[0])
 
 
 def independent_difference(first: Callable[[np.ndarray], float], n_first: int,

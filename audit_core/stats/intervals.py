@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from audit_core.stats.bootstrap_curves import RankedAuc, draw_counts
+
 CONFIDENCE = 0.95
 
 
@@ -23,25 +25,15 @@ def bootstrap_auc(members: np.ndarray, non_members: np.ndarray, rng: np.random.G
                   resamples: int = 1000, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Percentile interval from resampling members and non-members separately.
 
-    A resample is drawn as before (indices into each group) but evaluated as counts: with
-    the non-members sorted once, the non-members below each member in a resample are a
-    cumulative sum of how often each was drawn. No sort per resample, and since every
-    count is an integer, each AUC is bit-for-bit what sorting the resample gives.
+    A resample is drawn as before (one `rng.integers` per group, members first) but
+    evaluated as counts, a block of resamples at once (stats.bootstrap_curves.RankedAuc:
+    with the non-members sorted once, the non-members below each member are cumulative
+    sums of how often each was drawn). No sort per resample, and since every count is an
+    integer, each AUC is bit for bit what sorting the resample gives.
     """
-    values = np.empty(resamples)
-    n1, n0 = len(members), len(non_members)
-    order = np.argsort(non_members, kind="stable")
-    ranked = non_members[order]
-    left = np.searchsorted(ranked, members, side="left")
-    right = np.searchsorted(ranked, members, side="right")
-    below_all = np.empty(n0 + 1, dtype=np.int64)
-    below_all[0] = 0
-    for i in range(resamples):
-        drawn = np.bincount(rng.integers(0, n1, n1), minlength=n1)
-        np.cumsum(np.bincount(rng.integers(0, n0, n0), minlength=n0)[order], out=below_all[1:])
-        below = int(drawn @ below_all[left])
-        tied = int(drawn @ (below_all[right] - below_all[left]))
-        values[i] = (below + 0.5 * tied) / (n1 * n0)
+    statistic = RankedAuc(members, non_members)
+    values = np.concatenate([statistic(counts_m, counts_n) for counts_m, counts_n in
+                             draw_counts(rng, (len(members), len(non_members)), resamples, statistic.width)])
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     return (float(low), float(high))
@@ -86,23 +78,24 @@ def bootstrap_advantage(members: np.ndarray, non_members: np.ndarray, rng: np.ra
                         resamples: int = 1000, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Percentile interval of the membership advantage, max over thresholds of TPR - FPR.
 
-    Evaluated as counts over the pooled scores sorted once (see `bootstrap_auc`): a value
-    absent from a resample only repeats the ROC point before it, so the maximum over the
-    pool's thresholds is the resample's own, bit for bit.
+    Evaluated as counts over the pooled scores sorted once, a block of resamples at once
+    from the same draws (see `bootstrap_auc`): a value absent from a resample only repeats
+    the ROC point before it, so the maximum over the pool's thresholds is the resample's
+    own, bit for bit.
     """
-    values = np.empty(resamples)
     n1, n0 = len(members), len(non_members)
     pooled = np.concatenate([members, non_members])
     order = np.argsort(-pooled, kind="mergesort")
     ordered = pooled[order]
     cuts = np.r_[np.nonzero(np.diff(ordered))[0], len(ordered) - 1]  # last index of each threshold
     is_member = order < n1
-    for i in range(resamples):
-        counts = np.concatenate([np.bincount(rng.integers(0, n1, n1), minlength=n1),
-                                 np.bincount(rng.integers(0, n0, n0), minlength=n0)])[order]
-        tps = np.cumsum(np.where(is_member, counts, 0))[cuts]
-        fps = np.cumsum(np.where(is_member, 0, counts))[cuts]
-        values[i] = float(np.max(np.r_[0.0, tps / n1 - fps / n0]))
+    blocks = []
+    for counts_m, counts_n in draw_counts(rng, (n1, n0), resamples, 6 * len(pooled)):
+        counts = np.take(np.concatenate([counts_m, counts_n], axis=1), order, axis=1)
+        tps = np.take(np.cumsum(counts * is_member, axis=1), cuts, axis=1)
+        fps = np.take(np.cumsum(counts * ~is_member, axis=1), cuts, axis=1)
+        blocks.append(np.maximum(np.max(tps / n1 - fps / n0, axis=1), 0.0))  # (0, 0) is a point too
+    values = np.concatenate(blocks)
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     return (float(low), float(high))

@@ -95,7 +95,7 @@ def test_t1_distance_reads_event_times_when_present_and_gap_tokens_otherwise():
     def score(events):
         return score_tier(GenerationSchedule(model).generate, layout, distance, [ids], np.array([0]),
                           Tier("4", 4), Baselines([], []), samples=1, horizon=20, temperature=1.0,
-                          top_p=1.0, exact_codes=1, seed_of=lambda i: (0, i),
+                          top_p=1.0, exact_codes=1, seed_of=lambda prompt: (0, len(prompt)),
                           on_chunk=lambda _f: None, events=events)
 
     # By the gap tokens the true K21.00 is two months out: I10 is moved one month.

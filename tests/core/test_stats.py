@@ -67,9 +67,11 @@ def test_bootstrap_interval_covers_the_estimate_and_is_reproducible() -> None:
 
 
 @pytest.mark.parametrize("tied", [False, True])
-def test_bootstraps_counted_without_sorting_equal_the_resamples_sorted(tied: bool) -> None:
-    """The intervals evaluate each resample as draw counts over scores sorted once; each
-    value must be exactly the statistic of the resample itself (ties included)."""
+def test_bootstraps_counted_without_sorting_equal_the_resamples_sorted(tied: bool, monkeypatch) -> None:
+    """The intervals evaluate each resample as draw counts over scores sorted once, blocks
+    of resamples at once; each value must be exactly the statistic of the resample itself
+    (ties included), from the same draws."""
+    from audit_core.stats import bootstrap_curves
     from audit_core.stats.intervals import bootstrap_advantage
     from audit_core.stats.roc import membership_advantage
 
@@ -87,6 +89,9 @@ def test_bootstraps_counted_without_sorting_equal_the_resamples_sorted(tied: boo
         tail = (1 - 0.95) / 2 * 100  # as the intervals compute it (2.5 plus a rounding error)
         expected = tuple(float(v) for v in np.percentile(values, [tail, 100 - tail]))
         assert counted(a, b, np.random.default_rng(11), resamples=40) == expected
+        with monkeypatch.context() as m:
+            m.setattr(bootstrap_curves, "_BLOCK_CELLS", 3_000)  # several blocks, a short last one
+            assert counted(a, b, np.random.default_rng(11), resamples=40) == expected
 
 
 def test_fisher_one_sided() -> None:

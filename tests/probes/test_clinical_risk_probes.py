@@ -36,8 +36,8 @@ from audit_core.probes.perturbation import (
 from audit_core.probes.vulnerable_strata import age_strata
 from audit_core.probes.vulnerable_subgroups import VulnerableSubgroups
 from audit_core.results.verdicts import Verdict
+from audit_core.stats.bootstrap_curves import RankedAuc
 from audit_core.stats.disparity import stratum_disparity
-from audit_core.stats.roc import auc
 from audit_core.work.progress import Progress
 from tests.probes.demo_slice import COLUMNS, clinical_context, flat_loss
 
@@ -108,9 +108,7 @@ def test_stratum_disparity_finds_a_planted_subgroup_and_not_a_random_one() -> No
     members = rng.normal(0, 1, 400) + np.where(inside_m, 1.5, 0.0)
     non_members = rng.normal(0, 1, 400)
 
-    def statistic(rows_m, rows_n):
-        return auc(members[rows_m], non_members[rows_n])
-
+    statistic = RankedAuc(members, non_members)  # the AUC of each resample, from its counts
     planted = stratum_disparity(statistic, inside_m, inside_n, np.random.default_rng(1), 300)
     assert planted["value"] > 0.15 and planted["ci"][0] > 0 and planted["p_value"] < 0.01
     random_in = np.random.default_rng(2).random(400) < 0.25

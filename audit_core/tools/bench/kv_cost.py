@@ -163,6 +163,26 @@ def _announced_factor(plain_dir: Path, data_dir: Path, scratch: Path) -> float |
     return cost.factor if cost is not None else None
 
 
+def kv_cost_figures(scratch: Path, kv_dir: Path | None = None) -> dict[str, str]:
+    """The headline figures, one line each, for benchmarks/speed.py: the KV-less copy of
+    `kv_dir` (default the notes control) is built under `scratch`."""
+    from audit_core.tools.controls.kvless import export_without_kv_cache
+
+    kv_dir = kv_dir or NOTES / "model"
+    plain = export_without_kv_cache(kv_dir, Path(scratch) / "plain").out_dir
+    f = measure_kv_cost(kv_dir, plain)
+    out = {"KV-less: ms per generated token, KV / plain (predicted)":
+           f"{f['kv']['seconds_per_token'] * 1e3:.3f} ({f['kv']['predicted_seconds_per_token'] * 1e3:.3f}) / "
+           f"{f['plain']['seconds_per_token'] * 1e3:.3f} ({f['plain']['predicted_seconds_per_token'] * 1e3:.3f})",
+           "KV-less: measured factor": f"{f['measured_factor']:.1f}x",
+           "KV-less: factor announced before the run": f"{f['announced_factor'] or 0:.1f}x"}
+    for name in ("kv", "plain"):
+        p = f[name]["probes"]
+        out[f"KV-less: {name} generation + generating probes, estimated / measured"] = (
+            f"{p['estimate']:.1f} / {p['measured']:.1f} s ({p['error']:+.0%})")
+    return out
+
+
 def format_kv_cost(figures: dict[str, Any]) -> str:
     kv, plain = figures["kv"], figures["plain"]
     lines = [f"sampling ({figures['workload']}): {kv['seconds_per_token'] * 1e3:.3f} ms per generated "
