@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audit_core.clinical.category_lookup import CategoryLookup
 from audit_core.clinical.record_layout import RecordLayout
 from audit_core.clinical.sensitive_signal import without
 from audit_core.data.cohort import Role
@@ -50,7 +51,8 @@ _LOGIT_BUDGET = 16_000_000
 
 def carriers_of(records: Sequence[np.ndarray], sensitive: np.ndarray) -> np.ndarray:
     """Per record: it holds a code of any sensitive category, anywhere."""
-    return np.array([bool(np.isin(ids, sensitive).any()) for ids in records], dtype=bool)
+    lookup = CategoryLookup([sensitive])
+    return np.array([bool(lookup.any_in(ids)[0]) for ids in records], dtype=bool)
 
 
 def examined_rows(carriers: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from audit_core.clinical.category_lookup import CategoryLookup
 from audit_core.clinical.code_sets import code_set_token_ids, parse_code_sets
 from audit_core.clinical.record_layout import Tier, build_layout
 from audit_core.clinical.sensitive_notes import mention_signals_from, notes_inputs, records_are_text
@@ -91,6 +92,8 @@ def sensitive_inputs(ctx, prompt_codes: int, code_sets: str, where: str) -> Sens
     every = (np.unique(np.concatenate(list(categories.values())))
              if categories else np.zeros(0, dtype=np.int64))
     prompts, eligible, labels, after = {}, {}, {}, {}
+    names_of = list(categories)
+    lookup = CategoryLookup([categories[c] for c in names_of])
     for role in Role:
         records = ctx.token_ids[role]
         lengths = [layout.prompt_length(ids, tier) for ids in records]
@@ -98,25 +101,24 @@ def sensitive_inputs(ctx, prompt_codes: int, code_sets: str, where: str) -> Sens
         # A record too short for the tier is prompted with all it has (T3 still reads it).
         cut = [n if n is not None else max(1, len(ids) - 1) for n, ids in zip(lengths, records)]
         prompts[role] = [without(ids[:n], every) for ids, n in zip(records, cut)]
-        labels[role] = {c: np.array([np.isin(ids, s).any() for ids in records], dtype=bool)
-                        for c, s in categories.items()}
-        after[role] = {c: np.array([_after_label(ids, n, ok, s) for ids, n, ok
-                                    in zip(records, cut, eligible[role])])
-                       for c, s in categories.items()}
+        anywhere = np.array([lookup.any_in(ids) for ids in records]).reshape(len(records), len(names_of))
+        later = np.array([_after_labels(lookup, ids, n, ok) for ids, n, ok
+                          in zip(records, cut, eligible[role])]).reshape(len(records), len(names_of))
+        labels[role] = {c: anywhere[:, k] for k, c in enumerate(names_of)}
+        after[role] = {c: later[:, k] for k, c in enumerate(names_of)}
     return SensitiveInputs(categories, names, prompts, eligible, labels, after,
                            pad_token_id(tokenizer), tokenizer, prompt_codes,
                            tuple(sorted(layout.stop_ids)))
 
 
-def _after_label(ids: np.ndarray, cut: int, eligible: bool, category: np.ndarray) -> float:
-    """T2's label: 1 after the prompt, 0 nowhere in the record, NaN when the category occurs
-    only inside the prompt window (removed there: counting it negative would call a correct
-    inference a false alarm) or the record ends with the prompt."""
+def _after_labels(lookup: CategoryLookup, ids: np.ndarray, cut: int, eligible: bool) -> np.ndarray:
+    """T2's label per category: 1 after the prompt, 0 nowhere in the record, NaN when the
+    category occurs only inside the prompt window (removed there: counting it negative
+    would call a correct inference a false alarm) or the record ends with the prompt."""
     if not eligible:
-        return float("nan")
-    if np.isin(ids[cut:], category).any():
-        return 1.0
-    return float("nan") if np.isin(ids[1:cut], category).any() else 0.0
+        return np.full(lookup.table.shape[1], np.nan)
+    later, window = lookup.any_in(ids[cut:]), lookup.any_in(ids[1:cut])
+    return np.where(later, 1.0, np.where(window, np.nan, 0.0))
 
 
 def carrier_masks(inputs: SensitiveInputs) -> dict[str, Mapping[Role, np.ndarray]]:

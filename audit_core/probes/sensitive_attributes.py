@@ -30,6 +30,7 @@ from functools import partial
 import numpy as np
 
 from audit_core.clinical.carrier_disclosure import carriers_of
+from audit_core.clinical.category_lookup import CategoryLookup
 from audit_core.clinical.code_sets import CodeSet, code_set_token_ids, parse_code_sets
 from audit_core.clinical.event_times import prompt_length, record_events
 from audit_core.clinical.record_layout import (
@@ -197,6 +198,7 @@ def _work(config: SensitiveAttributesConfig, ctx: ProbeContext) -> _Work:
     ids_by_set = code_set_token_ids(vocabulary, sets)
     present = [s for s in sets if len(ids_by_set[s.name])]
     watch = Watch.of([ids_by_set[s.name] for s in present])
+    lookup = CategoryLookup(watch.sets)
     every = np.unique(np.concatenate(watch.sets)) if watch.sets else np.zeros(0, dtype=np.int64)
     tiers = [t for t in parse_tiers(config.tiers, f"{_KEY}.tiers") if t.name != NOTHING]
     horizon = min(config.horizon, model.context_length - 1)
@@ -218,12 +220,11 @@ def _work(config: SensitiveAttributesConfig, ctx: ProbeContext) -> _Work:
                 cut = prompt_length(layout, ids, tier, None if events is None else events[i])
                 if cut is None:
                     continue
-                after, window = ids[cut:], ids[1:cut]
+                later, window = lookup.any_in(ids[cut:]), lookup.any_in(ids[1:cut])
                 scored.append(int(i))
                 prompts.append(without(ids[:cut], every))
                 # 1: after the prompt; 0: nowhere in the record; NaN: only inside the prompt.
-                labels.append([1.0 if np.isin(after, c).any() else
-                               (np.nan if np.isin(window, c).any() else 0.0) for c in watch.sets])
+                labels.append(np.where(later, 1.0, np.where(window, np.nan, 0.0)).tolist())
             seeds = [ctx.prompt_seed(SIGNAL_TOPIC, p) for p in prompts]
             asked = (requests(prompts, seeds=seeds,
                               samples=config.samples) if present else [])
