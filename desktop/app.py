@@ -19,6 +19,7 @@ QLabel[role="help"] { color: #5F6B7A; font-size: 9pt; }
 QLabel[state="error"] { color: #B3261E; }
 QLabel[state="ok"] { color: #1E6B35; }
 QLabel[state="busy"] { color: #0B4F8A; }
+QLabel[state="warning"] { color: #7A4A00; }
 QPushButton { padding: 6px 14px; }
 QPushButton#primary { background: #0B4F8A; color: white; border: 1px solid #0B4F8A;
                       border-radius: 4px; font-weight: bold; padding: 7px 18px; }

@@ -142,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from audit_core.cli.decoding_line import print_decoding_notice
     from audit_core.cli.left_out import print_left_out
     from audit_core.cli.reference_line import print_reference
     from audit_core.plan.parsing import load_plan
@@ -162,6 +163,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print_left_out(plan, sys.stderr)  # probes that do not apply to these records, and why
         print_reference(plan, sys.stderr)  # which reference calibrates the attacks (cli/reference_line.py)
+        print_decoding_notice(plan, sys.stderr)  # an export without a KV cache (cli/decoding_line.py)
         _print_estimate(plan)
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
@@ -247,9 +249,11 @@ def _inspect(args: argparse.Namespace) -> int:
     details = info.as_dict()
     details["probes_offered"] = [p.id for p in PROBES if p.needs.applies_to(info.kind)]
     if info.kind == CAUSAL_LM:
+        from audit_core.cli.decoding_line import decoding_details
         from audit_core.cli.side_input_listing import load_for_inspection
 
         details.update(load_for_inspection(info))
+        details.update(decoding_details(info))  # without a KV cache: what it costs, the fix
     if args.data is not None:  # the records' words: this terminal only (cli/data_view.py)
         from audit_core.cli.data_view import data_details, format_data
 

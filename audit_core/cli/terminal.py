@@ -95,7 +95,8 @@ def format_model(details: dict[str, Any]) -> str:
                        f" ({'matches' if matches else 'DOES NOT MATCH' if matches is False else 'unchecked'})"),
         ("Context", f"{details['context_length']} tokens (from {details['context_source']})"
          if details.get("context_length") else "unknown: set model.context_length in the plan"),
-        ("KV cache", "yes (fast generation)" if details["kv_cache"] else "no (generation recomputes)"),
+        ("KV cache", "yes (fast generation)" if details["kv_cache"]
+         else f"no: {details['kv_note']}" if details.get("kv_note") else "no (generation recomputes)"),
     ]
     # Tokens, context and the cache describe language models; a classifier reads feature
     # columns, and only a causal LM generates.

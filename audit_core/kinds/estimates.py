@@ -6,7 +6,8 @@ calibrated tokens per second are scaled by the model's size (FLOPs per token gro
 the parameter count) and nothing runs; without one the shared scoring pass is timed on a
 sample of records, and one decoding batch, and extrapolated. An int8 plan is timed with
 the int8 rates the calibration measured (a calibration made before those were measured
-is not used for it: the sample is timed instead).
+is not used for it: the sample is timed instead). An export without a KV cache recomputes
+the whole sequence at every decoding step; kinds/decoding_cost.py adds what that costs.
 
 Tabular classifiers and encoders are timed on their own work, with no calibration
 (`bench` measures causal language models only). A tabular audit costs seconds: the model,
@@ -34,6 +35,7 @@ from audit_core.data.loading import load_cohorts
 from audit_core.data.split_validity import check_split
 from audit_core.families import Family
 from audit_core.kinds.base import Estimate
+from audit_core.kinds.decoding_cost import PLAN, RecomputeCost, plan_work, rates_for
 from audit_core.kinds.encoder import PSEUDO, feedable
 from audit_core.kinds.generation_estimate import declared_requests, schedule_of
 from audit_core.kinds.generation_work import ON_THE_SPOT_SHARE, STATISTICS_SECONDS, Decoding, decoding_of
@@ -126,6 +128,14 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
     merged = schedule_of(model, declared, selected)
     phases[GENERATION_LABEL] = cost.seconds(Decoding(merged.row_steps, 1), calls=merged.calls) + \
         cost.seconds(Decoding(merged.greedy_row_steps, 1, greedy=True), calls=merged.greedy_calls)
+    # An export without a KV cache recomputes the whole sequence at every step: what that
+    # adds beyond the decode cost counted here (kinds/decoding_cost.py). The calibration's
+    # rate is a KV step's; the timed step above ran the plain graph at its short prompt.
+    recompute = None if model.kv_cache else RecomputeCost(
+        plan_work(selected, declared, lengths, model.context_length), rates_for(model, calibration), PLAN)
+    counted = None if calibration else DECODE_TIMING_PROMPT + DECODE_TIMING_STEPS / 2
+    if recompute is not None:
+        phases[GENERATION_LABEL] += recompute.extra_seconds(in_step=True, counted_length=counted)
     for probe, config in selected:
         seconds = MEMBERSHIP_PROBE_SECONDS if probe.family == Family.MEMBERSHIP else 0.0
         seconds += STATISTICS_SECONDS.get(probe.id, 0.0)
@@ -134,6 +144,8 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
             seconds += cost.seconds(decoding)
         elif probe.id in ON_THE_SPOT_SHARE and decoding is not None:  # a second stage (T5's variants)
             seconds += ON_THE_SPOT_SHARE[probe.id] * cost.seconds(decoding)
+        if recompute is not None:
+            seconds += recompute.extra_seconds(probe.id, in_step=False, counted_length=counted)
         phases[probe.id] = seconds
     phases[WRITING] = WRITING_SECONDS
     progress.advance(1.0, "estimated")

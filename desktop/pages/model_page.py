@@ -57,6 +57,8 @@ def _size(info: ModelInfo) -> str:
     return ""
 
 
+NO_KV_PREFIX = "Slow generation: this export has no KV cache, so "
+
 REFERENCE_HELP = {
     "tokens": "A second model of the same tokenizer that never saw these members: the public "
               "base model this one was fine-tuned from, or a model trained on other patients. "
@@ -114,6 +116,13 @@ class ModelPage(StepPage):
             self.fact_labels[key] = value
             self.facts.addRow(f"{label}:", value)
         self.facts_box.setVisible(False)
+        # An export without a KV cache: what it costs and the fix (run/decoding_notice.py).
+        self.kv_note = QLabel("")
+        self.kv_note.setWordWrap(True)
+        self.kv_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.kv_note.setProperty("state", "warning")
+        self.kv_note.setAccessibleName("Generation without a KV cache")
+        self.kv_note.setVisible(False)
         # What was found scrolls: an EHR model's side inputs make it taller than a small window.
         holder = QWidget()
         body = QVBoxLayout(holder)
@@ -125,6 +134,7 @@ class ModelPage(StepPage):
         scroll.setWidget(holder)
         self.layout_.addWidget(scroll, 1)
         body.addWidget(self.facts_box)
+        body.addWidget(self.kv_note)
         self.side_inputs = SideInputTable()
         self.side_inputs.changed.connect(self.changed)
         body.addWidget(self.side_inputs)
@@ -169,6 +179,7 @@ class ModelPage(StepPage):
         self.settings.set_last_folder("model", path)
         self.path_field.setText(str(path))
         self.facts_box.setVisible(False)
+        self.kv_note.setVisible(False)
         self._set_status("Reading the model…", "busy")
         self.changed.emit()
         context = self.context_length
@@ -181,6 +192,7 @@ class ModelPage(StepPage):
             return  # the user chose another model meanwhile
         self.info = info
         self._show(info)
+        self._show_decoding_cost(path, info)
         self._set_status("This model can be audited.", "ok")
         self.inspected.emit(info)
         self.changed.emit()
@@ -214,7 +226,7 @@ class ModelPage(StepPage):
             "vocabulary": vocabulary,
             "tokenizer": matches,
             "context": f"{info.context_length:,} tokens (from {info.context_source})" if info.context_length else "unknown",
-            "kv": "yes (KV cache in the export)" if info.kv_cache else "no (generation recomputes; slower)",
+            "kv": "yes (KV cache in the export)" if info.kv_cache else "no: see below",
             "sha256": info.sha256,
         }
         if info.kind == "tabular_classifier":
@@ -235,6 +247,24 @@ class ModelPage(StepPage):
         self.reference_box.help.setText(REFERENCE_HELP["tabular" if tabular else "tokens"])
         self.facts_box.setVisible(True)
         self._show_side_inputs(info)
+
+    def _show_decoding_cost(self, path: Path, info: ModelInfo) -> None:
+        """For a causal LM without a KV cache, the sentence `inspect` prints, worked out in
+        the background (it may time the model when there is no calibration)."""
+        if info.kind != "causal_lm" or info.kv_cache:
+            return
+        from desktop.model_decoding import decoding_note
+
+        self.kv_note.setText(NO_KV_PREFIX + "generation recomputes the whole sequence at every step "
+                             "(working out what that costs…)")
+        self.kv_note.setVisible(True)
+
+        def show(text: str) -> None:
+            if path == self.path:
+                self.kv_note.setText(NO_KV_PREFIX + text)
+
+        self.controller.submit("decoding-cost", lambda: decoding_note(info), show,
+                               lambda exc, details: None)  # the note stays as it is
 
     def _show_side_inputs(self, info: ModelInfo) -> None:
         from audit_core.errors import MnemoscopeError
