@@ -126,15 +126,16 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
     # The generation step: every request the probes will declare, in the schedule's batches.
     declared = declared_requests(plan, selected, model, cohorts, token_ids, tokenizer, info)
     merged = schedule_of(model, declared, selected)
-    phases[GENERATION_LABEL] = cost.seconds(Decoding(merged.row_steps, 1), calls=merged.calls) + \
-        cost.seconds(Decoding(merged.greedy_row_steps, 1, greedy=True), calls=merged.greedy_calls)
+    if declared:  # the run has a generation step only when a probe declares requests
+        phases[GENERATION_LABEL] = cost.seconds(Decoding(merged.row_steps, 1), calls=merged.calls) + \
+            cost.seconds(Decoding(merged.greedy_row_steps, 1, greedy=True), calls=merged.greedy_calls)
     # An export without a KV cache recomputes the whole sequence at every step: what that
     # adds beyond the decode cost counted here (kinds/decoding_cost.py). The calibration's
     # rate is a KV step's; the timed step above ran the plain graph at its short prompt.
     recompute = None if model.kv_cache else RecomputeCost(
         plan_work(selected, declared, lengths, model.context_length), rates_for(model, calibration), PLAN)
     counted = None if calibration else DECODE_TIMING_PROMPT + DECODE_TIMING_STEPS / 2
-    if recompute is not None:
+    if recompute is not None and declared:
         phases[GENERATION_LABEL] += recompute.extra_seconds(in_step=True, counted_length=counted)
     for probe, config in selected:
         seconds = MEMBERSHIP_PROBE_SECONDS if probe.family == Family.MEMBERSHIP else 0.0

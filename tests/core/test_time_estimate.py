@@ -1,5 +1,6 @@
 """The time estimate counts the probes' generation (issue 16: it timed the scoring pass and
-extraction only, and said 25-37 s for a demo that took 89-125 s). No timing is asserted:
+extraction only, and said 25-37 s for a demo that took 89-125 s; issue 21: from the requests
+the probes declare, as the run's generation step decodes them). No timing is asserted:
 the estimate is made from a fixed workstation calibration, so it is a count; how close it
 comes to a measured run is the estimate bench's business (docs/speed.md)."""
 
@@ -41,7 +42,9 @@ def _estimate(tmp_path: Path, text: str) -> dict[str, float]:
 def test_doubling_a_generating_probes_samples_doubles_its_share(tmp_path: Path) -> None:
     five = _estimate(tmp_path, "[probes.loss]\n[probes.trajectory]\nmax_records = 50\nsamples = 5\n")
     ten = _estimate(tmp_path, "[probes.loss]\n[probes.trajectory]\nmax_records = 50\nsamples = 10\n")
-    assert ten["trajectory"] > 1.8 * five["trajectory"] > 0
+    # T1's samples are decoded in the generation step (its own phase keeps its statistics).
+    assert ten["generation"] > 1.8 * five["generation"] > 0
+    assert ten["trajectory"] == five["trajectory"]
     assert ten["shared scoring pass"] == five["shared scoring pass"]
 
 
@@ -54,6 +57,7 @@ def test_the_generating_probes_are_most_of_the_demos_estimate(tmp_path: Path) ->
     generating = ("extraction", "trajectory", "sensitive_attributes", "reidentification",
                   "perturbation", "vulnerable_subgroups")
     assert all(demo[p] > 0 for p in generating)
+    assert max(demo, key=demo.__getitem__) == "generation"  # one step decodes for all of them
     assert sum(demo.values()) > 3 * sum(scoring_only.values())
     assert set(scoring_only) == {"setup", "shared scoring pass", "loss", "zlib", "min_k",
                                  "min_k_plus_plus", "writing"}
