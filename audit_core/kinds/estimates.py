@@ -52,7 +52,7 @@ from audit_core.passes.precision_agreement import AGREEMENT_SAMPLE
 from audit_core.passes.token_scores import score_tokens
 from audit_core.plan.parsing import AuditPlan
 from audit_core.probes.base import Probe
-from audit_core.probes.generating import GENERATION_LABEL
+from audit_core.probes.generating import GENERATION_LABEL, generation_weight
 from audit_core.probes.selection import resolve_probes, resolve_thresholds
 from audit_core.work.progress import Progress
 
@@ -126,8 +126,9 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
     # The generation step: every request the probes will declare, in the schedule's batches.
     declared = declared_requests(plan, selected, model, cohorts, token_ids, tokenizer, info)
     merged = schedule_of(model, declared, selected)
+    step = {}
     if declared:  # the run has a generation step only when a probe declares requests
-        phases[GENERATION_LABEL] = cost.seconds(Decoding(merged.row_steps, 1), calls=merged.calls) + \
+        step[GENERATION_LABEL] = cost.seconds(Decoding(merged.row_steps, 1), calls=merged.calls) + \
             cost.seconds(Decoding(merged.greedy_row_steps, 1, greedy=True), calls=merged.greedy_calls)
     # An export without a KV cache recomputes the whole sequence at every step: what that
     # adds beyond the decode cost counted here (kinds/decoding_cost.py). The calibration's
@@ -136,8 +137,12 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
         plan_work(selected, declared, lengths, model.context_length), rates_for(model, calibration), PLAN)
     counted = None if calibration else DECODE_TIMING_PROMPT + DECODE_TIMING_STEPS / 2
     if recompute is not None and declared:
-        phases[GENERATION_LABEL] += recompute.extra_seconds(in_step=True, counted_length=counted)
-    for probe, config in selected:
+        step[GENERATION_LABEL] += recompute.extra_seconds(in_step=True, counted_length=counted)
+    # In the run's order: the probes that decode nothing, the generation step, the others.
+    for probe, config in sorted(selected, key=lambda pc: generation_weight(pc[0]) > 0):
+        if generation_weight(probe) > 0:
+            phases.update(step)
+            step = {}
         seconds = MEMBERSHIP_PROBE_SECONDS if probe.family == Family.MEMBERSHIP else 0.0
         seconds += STATISTICS_SECONDS.get(probe.id, 0.0)
         decoding = decoding_of(probe.id, config, lengths, model.context_length)
@@ -148,6 +153,7 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
         if recompute is not None:
             seconds += recompute.extra_seconds(probe.id, in_step=False, counted_length=counted)
         phases[probe.id] = seconds
+    phases.update(step)
     phases[WRITING] = WRITING_SECONDS
     progress.advance(1.0, "estimated")
     return Estimate(seconds=sum(phases.values()), records=len(all_ids), tokens=total_tokens,

@@ -25,7 +25,6 @@ from audit_core.work.progress import Cancelled, Progress
 log = logging.getLogger(__name__)
 
 
-
 def run_generation(schedule: GenerationSchedule, selected: Sequence[tuple[Probe, object]],
                    context_of: Callable[[Probe], ProbeContext], saved: OpenCheckpoint,
                    progress: Progress) -> None:
@@ -55,3 +54,9 @@ def with_generation_seconds(results: list[ProbeResult], counts: Counts) -> list[
     probe decoded on the spot is inside its own seconds already."""
     return [replace(r, seconds=r.seconds + counts.by_probe[r.id]) if r.id in counts.by_probe else r
             for r in results]
+
+
+def in_plan_order(results: list[ProbeResult], selected: Sequence[tuple[Probe, object]]) -> list[ProbeResult]:
+    """The results in the plan's order (the probes that decode nothing ran first)."""
+    rank = {probe.id: i for i, (probe, _) in enumerate(selected)}
+    return sorted(results, key=lambda r: rank.get(r.id, len(rank)))

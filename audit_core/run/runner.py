@@ -55,7 +55,7 @@ from audit_core.run.assembly import (
     with_refs,
 )
 from audit_core.run.fingerprint import Fingerprint, audit_fingerprint
-from audit_core.run.generation_step import run_generation, with_generation_seconds
+from audit_core.run.generation_step import in_plan_order, run_generation, with_generation_seconds
 from audit_core.run.localisation_step import localisation_weight, localised, with_record_ids
 from audit_core.run.output_folder import check_same_audit
 from audit_core.run.pseudonyms import cohort_key
@@ -84,11 +84,15 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     # Opened once everything that can refuse the inputs has run: a refused run leaves nothing.
     saved: OpenCheckpoint = _open(checkpoint, identity) if checkpoint is not None else NoCheckpoint()
 
-    # The generation step (before the probes) and the localisation of memorized spans
-    # (after them) take their own slices of the bar.
-    weights = ([sum(generation_weight(p) for p, _ in prepared.selected)]
-               + [probe.weight - generation_weight(probe) for probe, _ in prepared.selected]
-               + [localisation_weight(plan, prepared)])
+    # The probes that decode nothing run first (their results stand if the run is stopped
+    # during the generation step), then the generation step, then the probes that read it;
+    # results keep the plan's order. The localisation of memorized spans comes last.
+    order = ([pc for pc in prepared.selected if not generation_weight(pc[0])]
+             + [pc for pc in prepared.selected if generation_weight(pc[0])])
+    step_at = sum(1 for p, _ in order if not generation_weight(p))  # the generation step's slice
+    weights = [probe.weight - generation_weight(probe) for probe, _ in order]
+    weights.insert(step_at, sum(generation_weight(p) for p, _ in order))
+    weights.append(localisation_weight(plan, prepared))
     edges = prepared.pass_end + (1.0 - prepared.pass_end) * np.cumsum([0.0] + weights) / sum(weights)
     shared = SharedPass()
     schedule = GenerationSchedule(prepared.model, batch_rows=batch_rows(prepared.selected))
@@ -100,11 +104,13 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
             saved, progress.slice(_PASS_START, prepared.pass_end, prepared.pass_label))
         if shared.cancelled:  # what the pass finished is kept; no probe can run
             raise Cancelled()
-        run_generation(schedule, prepared.selected,
-                       lambda p: _context(plan, prepared, shared, p, progress.silent(), schedule),
-                       saved, progress.slice(edges[0], edges[1], GENERATION_LABEL))
-        for index, (probe, config) in enumerate(prepared.selected, start=1):
-            slice_ = progress.slice(edges[index], edges[index + 1], probe.id)
+        for index, (probe, config) in enumerate(order):
+            if index == step_at:
+                run_generation(schedule, prepared.selected,
+                               lambda p: _context(plan, prepared, shared, p, progress.silent(), schedule),
+                               saved, progress.slice(edges[index], edges[index + 1], GENERATION_LABEL))
+            at = index + (index >= step_at)
+            slice_ = progress.slice(edges[at], edges[at + 1], probe.id)
             ctx = _context(plan, prepared, shared, probe, slice_, schedule)
             # A probe that crashed is not kept: a resumed run tries it again.
             probe_results.append(resumable(
@@ -113,6 +119,7 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
                                              crashed=probe.id in shared.broken), prepared.split),
                 encode_probe, decode_probe, keep=lambda r: r.verdict is not Verdict.ERROR))
             slice_.advance(1.0, "finished")
+        probe_results = in_plan_order(probe_results, prepared.selected)
         spans = localised(plan, prepared, probe_results, saved,
                           progress.slice(edges[-2], edges[-1], "which tokens are memorized"))
         progress.advance(1.0, "done")
@@ -121,7 +128,8 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
         log.info("audit cancelled; %d probe(s) finished", len(probe_results))
     finally:
         saved.close()
-    probe_results = with_generation_seconds(probe_results, schedule.counts)
+    probe_results = in_plan_order(with_generation_seconds(probe_results, schedule.counts),
+                                  prepared.selected)
     return _result(plan, prepared, shared, probe_results, outcome, identity, started, clock,
                    saved.resumed, left_out_for_records(plan, kind), spans, schedule.counts)
 
