@@ -217,7 +217,7 @@ def plan_work(selected: Sequence[tuple[Probe, Any]], declared: Mapping[str, Sequ
     own = probe_work([(p, c) for p, c in selected if p.id not in declared], lengths, context_length)
     spot = probe_work([(p, c) for p, c in selected if p.id in declared and p.id in ON_THE_SPOT_SHARE],
                       lengths, context_length)
-    return (request_work(declared, _typical(lengths, context_length)) + own
+    return (request_work(declared, typical_length(lengths, context_length)) + own
             + tuple(replace(w, row_steps=w.row_steps * ON_THE_SPOT_SHARE[w.probe]) for w in spot))
 
 
@@ -273,14 +273,14 @@ def _usable(calibration: dict[str, Any] | None, precision: str) -> bool:
 def mean_length(probe_id: str, config: Any, lengths: Sequence[np.ndarray], context_length: int) -> float:
     """The mean sequence length over a probe's decoding steps: its prompt (from its settings;
     a record's first tokens, never more than the records hold) plus half its horizon."""
-    typical = _typical(lengths, context_length)
+    typical = typical_length(lengths, context_length)
     prompt, steps = _prompt_and_steps(probe_id, config, typical)
     steps = max(1, min(steps, context_length - 1))
     prompt = max(1.0, min(prompt, typical, context_length - steps))
     return prompt + steps / 2
 
 
-def _typical(lengths: Sequence[np.ndarray], context_length: int) -> float:
+def typical_length(lengths: Sequence[np.ndarray], context_length: int) -> float:
     """A record's mean length in tokens (the context's when there are no records)."""
     records = np.concatenate([np.asarray(x, dtype=np.float64) for x in lengths]) if lengths else np.zeros(0)
     return float(records.mean()) if records.size else float(context_length)

@@ -35,7 +35,7 @@ from audit_core.data.loading import load_cohorts
 from audit_core.data.split_validity import check_split
 from audit_core.families import Family
 from audit_core.kinds.base import Estimate
-from audit_core.kinds.decoding_cost import PLAN, RecomputeCost, plan_work, rates_for
+from audit_core.kinds.decoding_cost import PLAN, RecomputeCost, plan_work, rates_for, typical_length
 from audit_core.kinds.encoder import PSEUDO, feedable
 from audit_core.kinds.generation_estimate import declared_requests, schedule_of
 from audit_core.kinds.generation_work import ON_THE_SPOT_SHARE, STATISTICS_SECONDS, Decoding, decoding_of
@@ -125,7 +125,7 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
     lengths = [np.array([len(x) for x in token_ids[role]], dtype=np.int64) for role in Role]
     # The generation step: every request the probes will declare, in the schedule's batches.
     declared = declared_requests(plan, selected, model, cohorts, token_ids, tokenizer, info)
-    merged = schedule_of(model, declared, selected)
+    merged = schedule_of(model, declared, selected, typical_length(lengths, model.context_length))
     step = {}
     if declared:  # the run has a generation step only when a probe declares requests
         step[GENERATION_LABEL] = cost.seconds(Decoding(merged.row_steps, 1), calls=merged.calls) + \

@@ -5,8 +5,8 @@ on the cohorts the estimate has read; the membership scores a probe may pick pat
 are not known yet, so zeros stand in: they change which patients, not how many), groups
 and batches them as the schedule will (generation/schedule.py), and prices every batch:
 a model call per step at the batch's rows, from the decode cost timed on the audited model
-or taken from the calibration (kinds/estimates.py). Continuations that stop early are
-counted to their horizon: an upper bound, the safe side of an estimate.
+or taken from the calibration (kinds/estimates.py). A continuation that can stop (EOS) is
+counted to about where a typical record ends; a batch makes a call per step to its horizon.
 
 A probe whose requests cannot be listed here (one that decodes in stages, T5's variants of
 the patients its screen flags) is counted by its formula (kinds/generation_work.py).
@@ -68,9 +68,19 @@ def declared_requests(plan: AuditPlan, selected: Sequence[tuple[Probe, object]],
     return out
 
 
+def expected_steps(request: Request, typical: float) -> float:
+    """The steps a continuation is expected to take: its horizon, or, when it can stop
+    (EOS), about where a record of `typical` tokens ends (a finished row leaves its batch;
+    kinds/decoding_cost.request_work counts the same way)."""
+    if not request.stops:
+        return float(request.steps)
+    return max(1.0, min(request.steps, typical - len(request.prompt)))
+
+
 def schedule_of(model: OnnxCausalLM, requests: Mapping[str, list[Request]],
-                selected: Sequence[tuple[Probe, object]]) -> Schedule:
-    """The merged schedule's batches, counted without decoding."""
+                selected: Sequence[tuple[Probe, object]], typical: float) -> Schedule:
+    """The merged schedule's batches, counted without decoding (a batch makes a model
+    call per step until its longest row ends: its horizon)."""
     schedule = GenerationSchedule(model, batch_rows=batch_rows(selected))
     every: dict[str, Request] = {}
     for asked in requests.values():
@@ -79,7 +89,7 @@ def schedule_of(model: OnnxCausalLM, requests: Mapping[str, list[Request]],
     calls = row_steps = greedy_calls = greedy_row_steps = 0
     for batch in batches_of(schedule, list(every.values())):
         steps = max(r.steps for r in batch)
-        tokens = sum(r.n * r.steps for r in batch)
+        tokens = int(sum(r.n * expected_steps(r, typical) for r in batch))
         if batch[0].greedy:
             greedy_calls, greedy_row_steps = greedy_calls + steps, greedy_row_steps + tokens
         else:
