@@ -23,7 +23,10 @@ from audit_core.report.pdf.styles import TEXT_WIDTH, make_styles
 from audit_core.report.pdf.table_layout import Extent, column_extents, fit_widths, table_fonts, table_widths
 from audit_core.report.sections.elements import BulletList, Paragraph, Table
 
-MAX_PAGES = 25
+# The demo's report: 25 pages until issue 21, when the records most at risk it localises
+# (every extracted or flagged record) gave section 5's table more categories than the
+# subgroups page had room for; a layout regression still shows as pages beyond this.
+MAX_PAGES = 26
 MIN_LINES = 8  # text lines on a page besides its running header and footer
 PAGE_FURNITURE = 3  # the running header, the footer line and the confidentiality note
 REPEAT_WORDS = 12
@@ -94,7 +97,7 @@ def pages(path: Path) -> list[str]:
     return [p for p in pdf_text(path, "-layout").split("\f") if p.strip()]
 
 
-def test_the_demo_report_is_at_most_25_pages(demo_pdf) -> None:
+def test_the_demo_report_stays_within_its_page_budget(demo_pdf) -> None:
     assert len(pages(demo_pdf)) <= MAX_PAGES
 
 

@@ -74,4 +74,4 @@ def _table(summary: Mapping[str, Any], totals: Mapping[str, Mapping[str, Any]]) 
     return Table(header=("Category", "Members most at risk", "Non-members scored highest"),
                  rows=tuple(rows), widths=(0.3, 0.35, 0.35),
                  align=(Align.LEFT, Align.RIGHT, Align.RIGHT),
-                 caption="Memorized tokens by category, and the spans they fall in")
+                 caption="Memorized tokens by category, and the spans they fall in", dense=True)
