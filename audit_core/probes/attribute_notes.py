@@ -79,7 +79,7 @@ def run_on_notes(config, ctx: ProbeContext) -> ProbeOutcome:
                 scored.append(int(i))
                 prompts.append(prompt_without_mentions(ids, cut, spans[role][i]))
                 labels.append([after_label(spans[role][i][s.name], cut) for s in present])
-            seeds = [ctx.prompt_seed(SIGNAL_TOPIC, p, role.value, i) for i, p in zip(scored, prompts)]
+            seeds = [ctx.prompt_seed(SIGNAL_TOPIC, p) for p in prompts]
             signals = (signals_of(prompts, seeds, config.samples)
                        if prompts and present else np.zeros((len(prompts), len(present))))
             per_role[role] = (np.asarray(scored, dtype=np.int64),

@@ -141,16 +141,16 @@ class ProbeContext:
         """The seed of this probe's request called `name` (tier, cohort, patient, ...)."""
         return seed_of(self.seed, *name)
 
-    def prompt_seed(self, topic: str, prompt: np.ndarray, *name: int | str) -> tuple[int, ...]:
+    def prompt_seed(self, topic: str, prompt: np.ndarray) -> tuple[int, ...]:
         """The seed of a question (`topic`) asked of a prompt, whoever asks it: the same
         prompt with the same settings is then one request, decoded once, whether two
         patients share it (a demographics-only prompt) or two probes ask it (T2's signal at
         a patient's prompt is T5's and T6's screen). The answer is a function of the prompt,
-        as the model's distribution is; each probe's is still what it would get alone.
-        `name` (cohort, patient) keeps patients' samples apart where a test counts each
-        patient's own draws (T2's flags), while probes still share them."""
+        as the model's distribution is (two patients with the same prompt get the same
+        signal: any difference would be sampling noise); each probe's answer is still what
+        it would get alone."""
         ids = np.ascontiguousarray(prompt, dtype=np.int64)
-        return seed_of((self.seed[0],), topic, zlib.crc32(ids.tobytes()), len(ids), *name)
+        return seed_of((self.seed[0],), topic, zlib.crc32(ids.tobytes()), len(ids))
 
     # Typed views of the fields above, for the probe that knows what it was selected for. Each
     # raises WrongContext rather than letting a probe read another kind's object.

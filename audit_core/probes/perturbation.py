@@ -200,7 +200,7 @@ def _screened(config: PerturbationConfig, ctx: ProbeContext,
         top = [int(i) for i in np.argsort(-loss, kind="stable") if carries[i]][:config.top_membership]
         carriers = carriers_of(ctx.token_ids[role], inputs.sensitive_ids)
         rows = sorted(set(examined_rows(carriers, config.max_records, ctx.rng).tolist()) | set(top))
-        seeds = [ctx.prompt_seed(SIGNAL_TOPIC, inputs.prompts[role][i], role.value, i) for i in rows]
+        seeds = [ctx.prompt_seed(SIGNAL_TOPIC, inputs.prompts[role][i]) for i in rows]
         out[role] = (_requests(config, inputs, [inputs.prompts[role][i] for i in rows], seeds), (rows, top))
     return out
 

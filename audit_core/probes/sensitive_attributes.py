@@ -225,7 +225,7 @@ def _work(config: SensitiveAttributesConfig, ctx: ProbeContext) -> _Work:
                 prompts.append(without(ids[:cut], every))
                 # 1: after the prompt; 0: nowhere in the record; NaN: only inside the prompt.
                 labels.append(np.where(later, 1.0, np.where(window, np.nan, 0.0)).tolist())
-            seeds = [ctx.prompt_seed(SIGNAL_TOPIC, p, role.value, i) for i, p in zip(scored, prompts)]
+            seeds = [ctx.prompt_seed(SIGNAL_TOPIC, p) for p in prompts]
             asked = (requests(prompts, seeds=seeds,
                               samples=config.samples) if present else [])
             cells.append(_Cell(scored, labels, asked))

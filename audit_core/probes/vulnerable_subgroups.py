@@ -210,7 +210,7 @@ def _screen(config: VulnerableSubgroupsConfig, ctx: ProbeContext,
         rows = examined_rows(carriers_of(ctx.token_ids[role], inputs.sensitive_ids), config.max_records,
                              ctx.rng)
         out[role] = (rows, signal_requests_of(
-            inputs, [inputs.prompts[role][i] for i in rows], [ctx.prompt_seed(SIGNAL_TOPIC, inputs.prompts[role][i], role.value, int(i)) for i in rows],
+            inputs, [inputs.prompts[role][i] for i in rows], [ctx.prompt_seed(SIGNAL_TOPIC, inputs.prompts[role][i]) for i in rows],
             horizon=config.horizon, samples=config.samples, temperature=config.temperature,
             top_p=config.top_p))
     return out
