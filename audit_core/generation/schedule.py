@@ -41,10 +41,6 @@ PAD_TO = 8
 _SHOW_EVERY = 0.25  # seconds between progress messages
 
 
-def _words(done: int, total: int) -> str:
-    return f"{done:,} of {total:,} tokens"
-
-
 @dataclass(slots=True)
 class Counts:
     """What a schedule decoded (summed over its runs and on-the-spot requests)."""
@@ -117,6 +113,8 @@ class GenerationSchedule:
         get their share; None on the spot (inside the asking probe's own time)."""
         started = time.perf_counter()
         total = max(1, sum(r.n * r.steps for r in requests))
+        # One message for the whole step (the bar moves; a log is not flooded with counts).
+        words = f"decoding {len(requests):,} requests, up to {total:,} tokens"
         done = [0]
         shown = [started]
 
@@ -126,7 +124,7 @@ class GenerationSchedule:
             now = time.perf_counter()
             if now - shown[0] >= _SHOW_EVERY:
                 shown[0] = now
-                progress.advance(min(1.0, done[0] / total), _words(done[0], total))
+                progress.advance(min(1.0, done[0] / total), words)
             else:
                 progress.check()
 

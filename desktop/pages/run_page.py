@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from audit_core.probes import PROBES_BY_ID
+from audit_core.probes.generating import GENERATION_LABEL, generation_weight
 from audit_core.run.remaining import RemainingTime, describe_remaining
 from desktop.pages.step_page import StepPage
 from desktop.plan_draft import PlanDraft
@@ -205,11 +206,12 @@ class RunPage(StepPage):
             self.states_layout.removeRow(0)
         self.state_labels = {}
         self._states = {}
-        names = [SCORING, *probe_ids] if any(
-            PROBES_BY_ID[p].needs.token_scores for p in probe_ids if p in PROBES_BY_ID) else probe_ids
+        names = run_order(probe_ids)
         for name in names:
             label = QLabel(STATE_TEXT["waiting"])
-            title = "Shared scoring pass" if name == SCORING else PROBES_BY_ID[name].title
+            title = ("Shared scoring pass" if name == SCORING else
+                     "Generation (every sampling probe's continuations)" if name == GENERATION_LABEL
+                     else PROBES_BY_ID[name].title)
             self.states_layout.addRow(f"{title}:", label)
             self.state_labels[name] = label
             self._states[name] = "waiting"
@@ -273,3 +275,17 @@ class RunPage(StepPage):
         for name, state in self._states.items():
             if state != "done":
                 self._set_state(name, "stopped")
+
+
+def run_order(probe_ids: list[str]) -> list[str]:
+    """The rows of the Probes box in the order the run reaches them: the shared pass, the
+    probes that decode nothing, the generation step, the probes that read it
+    (run/runner.py)."""
+    known = [p for p in probe_ids if p in PROBES_BY_ID]
+    decoding = [p for p in known if generation_weight(PROBES_BY_ID[p]) > 0]
+    names = [p for p in known if p not in decoding]
+    if any(PROBES_BY_ID[p].needs.token_scores for p in known):
+        names.insert(0, SCORING)
+    if decoding:
+        names.append(GENERATION_LABEL)
+    return names + decoding

@@ -82,6 +82,23 @@ def test_the_time_left_starts_from_the_estimate_and_follows_the_run(qtbot) -> No
     other.stop_clock()
 
 
+def test_the_probes_box_follows_the_run_and_its_generation_step(qtbot) -> None:
+    """The rows come in the order the run reaches them: the probes that decode nothing, then
+    the one generation step, then the probes that read it; the step's progress marks the
+    earlier rows done and itself running, with one line in the log for the whole step."""
+    page = RunPage()
+    qtbot.addWidget(page)
+    page.show_running(["loss", "trajectory", "zlib", "extraction"])
+    assert list(page.state_labels) == ["shared scoring pass", "loss", "zlib", "generation",
+                                       "trajectory", "extraction"]
+    for done in range(5):
+        page.set_progress(0.4 + done * 0.01, "generation: decoding 120 requests, up to 2,880 tokens")
+    assert [page.state_labels[n].text() for n in ("loss", "zlib", "generation", "trajectory")] == [
+        "done", "done", "running…", "waiting"]
+    assert page.log.toPlainText().count("decoding 120 requests") == 1
+    page.stop_clock()
+
+
 def test_the_validation_dialog_says_the_estimated_time_before_its_checks(monkeypatch) -> None:
     import audit_core.tools.validation as validation
     import audit_core.tools.validation.estimate as estimate
