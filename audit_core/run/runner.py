@@ -119,8 +119,8 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
                                              crashed=probe.id in shared.broken), prepared.split),
                 encode_probe, decode_probe, keep=lambda r: r.verdict is not Verdict.ERROR))
             slice_.advance(1.0, "finished")
-        probe_results = in_plan_order(probe_results, prepared.selected)
-        spans = localised(plan, prepared, probe_results, saved,
+        # In the plan's order: the strongest attack is the first of equal AUCs.
+        spans = localised(plan, prepared, in_plan_order(probe_results, prepared.selected), saved,
                           progress.slice(edges[-2], edges[-1], "which tokens are memorized"))
         progress.advance(1.0, "done")
     except Cancelled:
