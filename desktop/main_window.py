@@ -126,6 +126,8 @@ class MainWindow(QMainWindow):
         self.probes_page = ProbesPage()
         self.details_page = DetailsPage(self.settings)
         self.run_page = RunPage()
+        self.run_page.cluster_address = self.settings.cluster_address
+        self.run_page.location.changed.connect(self._run_location_changed)
         self.model_page.inspected.connect(self.probes_page.set_model_info)
         self.model_page.inspected.connect(self.data_page.set_model_info)  # its kind's columns
         self.model_page.reference_changed.connect(self.probes_page.set_has_reference)
@@ -280,6 +282,12 @@ class MainWindow(QMainWindow):
         self.run_page.show_setup(draft, self._default_folder(draft))
         self._estimate()
 
+    def _run_location_changed(self) -> None:
+        """This computer or the cluster: the plan changes, so it is checked and estimated again."""
+        if self.wizard is not None and self.wizard.current == RUN_STEP and not self.controller.busy:
+            self.wizard.store()
+            self._estimate()
+
     def _default_folder(self, draft: PlanDraft) -> Path:
         slug = re.sub(r"[^A-Za-z0-9]+", "-", draft.audit.get("title", "audit")).strip("-").lower()[:40]
         return self.settings.output_root / f"{time.strftime('%Y-%m-%d-%H%M%S')}-{slug or 'audit'}"
@@ -328,6 +336,9 @@ class MainWindow(QMainWindow):
             return
         self.run_page.show_running(list(plan.probes or {}))
         self.history.audit_started(plan, folder)
+        section = self.run_page.location.section()
+        if section is not None and section["cluster"] != "auto":
+            self.settings.cluster_address = section["cluster"]
         self.controller.start(plan, folder, resume=resume)
 
     def _busy_changed(self, busy: bool) -> None:

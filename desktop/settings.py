@@ -31,6 +31,16 @@ class AppSettings:
     def window_geometry(self, value: QByteArray) -> None:
         self._store.setValue("window/geometry", value)
 
+    # --- where audits run --------------------------------------------------------------
+    @property
+    def cluster_address(self) -> str:
+        """The last Ray cluster address an audit was sent to ('' when none)."""
+        return str(self._store.value("run/cluster_address", "") or "")
+
+    @cluster_address.setter
+    def cluster_address(self, value: str) -> None:
+        self._store.setValue("run/cluster_address", value)
+
     # --- folders ----------------------------------------------------------------------
     def last_folder(self, kind: str) -> Path:
         value = self._store.value(f"folders/{kind}", "")

@@ -27,6 +27,7 @@ from audit_core.run.remaining import RemainingTime, describe_remaining
 from desktop.pages.step_page import StepPage
 from desktop.plan_draft import PlanDraft
 from desktop.widgets.path_field import PathField
+from desktop.widgets.run_location import RunLocationBox
 
 SCORING = "shared scoring pass"
 
@@ -70,6 +71,8 @@ class RunPage(StepPage):
         self._remaining = RemainingTime()
         self._states: dict[str, str] = {}
         self._last_message = ""
+        # The last cluster address the app was given (AppSettings), offered when a plan has none.
+        self.cluster_address = ""
         self.clock = QTimer(self)
         self.clock.setInterval(500)
         self.clock.timeout.connect(self._tick)
@@ -101,6 +104,9 @@ class RunPage(StepPage):
         folder_row.addWidget(self.folder_field, 1)
         folder_row.addWidget(self.folder_button)
         layout.addLayout(folder_row)
+        self.location = RunLocationBox()
+        self.location.changed.connect(self.changed.emit)
+        layout.addWidget(self.location)
         self.estimate = QLabel("")
         self.estimate.setWordWrap(True)
         self.estimate.setProperty("role", "lead")
@@ -113,8 +119,8 @@ class RunPage(StepPage):
         self.start_button.clicked.connect(self.start_requested)
         start_row.addWidget(self.start_button)
         layout.addLayout(start_row)
-        note = QLabel("Everything runs on this computer. You can cancel at any time; "
-                      "probes that finished are kept and the report says the audit is incomplete.")
+        note = QLabel("You can cancel at any time; probes that finished are kept and the report "
+                      "says the audit is incomplete.")
         note.setWordWrap(True)
         note.setProperty("role", "help")
         layout.addWidget(note)
@@ -152,7 +158,17 @@ class RunPage(StepPage):
         elif seconds is None:
             self.estimate.setText("Estimating how long the audit will take…")
         else:
-            self.estimate.setText(f"Estimated time: about {format_duration(max(seconds, 1))} on this computer.")
+            self.estimate.setText(estimate_words(seconds, self.location.section() is not None))
+
+    def load(self, draft: PlanDraft) -> None:
+        self.location.set_section(draft.extra.get("run"), self.cluster_address)
+
+    def store(self, draft: PlanDraft) -> None:
+        section = self.location.section()
+        if section is None:
+            draft.extra.pop("run", None)
+        else:
+            draft.extra["run"] = section
 
     def output_folder(self) -> Path:
         return Path(self.folder_field.path().strip()).expanduser()
@@ -222,7 +238,7 @@ class RunPage(StepPage):
         self._remaining = RemainingTime(self._prior)
         self._last_message = ""
         self.step_label.setText("Starting…")
-        self.append_log("Audit started.")
+        self.append_log(f"Audit started {self.location.where()}.")
         self._tick()
         self.clock.start()
 
@@ -275,6 +291,16 @@ class RunPage(StepPage):
         for name, state in self._states.items():
             if state != "done":
                 self._set_state(name, "stopped")
+
+
+def estimate_words(seconds: float, on_cluster: bool) -> str:
+    """The estimate line. It is measured on this computer (models/calibration): on a
+    cluster the workers share the scoring and the decoding, so it is an upper bound there."""
+    duration = format_duration(max(seconds, 1))
+    if on_cluster:
+        return (f"Estimated time on this computer: about {duration}; the cluster's workers "
+                "share the work, so it should take less there.")
+    return f"Estimated time: about {duration} on this computer."
 
 
 def run_order(probe_ids: list[str]) -> list[str]:
