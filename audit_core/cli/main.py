@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from audit_core.cli.crash_log import CrashLog, terminal_handler
@@ -62,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="sign report.pdf when it is written (PAdES) with this PKCS#12 certificate, "
                           "to protect the file; this is not an approval (see `sign`). The password "
                           "comes from $MNEMOSCOPE_SIGNING_PASSWORD or a prompt, never from the plan")
+    run.add_argument("--cluster", metavar="ADDRESS",
+                     help="run on a Ray cluster instead of the plan's [run] cluster: auto (a local "
+                          "Ray), ray (this machine's cluster) or ray://host:port (docs/cluster.md)")
     run.set_defaults(handler=_run)
 
     add_report_commands(commands)  # verify, sign
@@ -146,6 +150,7 @@ def _run(args: argparse.Namespace) -> int:
     from audit_core.cli.left_out import print_left_out
     from audit_core.cli.reference_line import print_reference
     from audit_core.plan.parsing import load_plan
+    from audit_core.plan.run_keys import check_address
     from audit_core.run.output_folder import check_output_folder
     from audit_core.run.outputs import write_outputs
     from audit_core.run.runner import run_audit
@@ -153,6 +158,8 @@ def _run(args: argparse.Namespace) -> int:
     from audit_core.work.progress import Cancelled, CancelToken
 
     plan = load_plan(args.plan)
+    if args.cluster is not None:  # --cluster overrides [run] cluster (plan/run_keys.py)
+        plan = replace(plan, run=replace(plan.run, cluster=check_address(args.cluster, "--cluster")))
     signer = load_signer(args.sign) if args.sign else None  # a bad certificate fails before the run
     check_output_folder(args.out, plan)  # before any model work
     # --restart discards the checkpoint once the run knows the folder is this audit's own.

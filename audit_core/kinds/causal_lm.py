@@ -54,6 +54,7 @@ from audit_core.probes.selection import resolve_probes, resolve_thresholds, supp
 from audit_core.results.sections import ModelSection
 from audit_core.work.checkpoints import OpenCheckpoint
 from audit_core.work.progress import Cancelled, Progress
+from audit_core.work.shards import Shards
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
                             events if model.side_inputs else None) if needs_scores else _no_pass)
 
 
-def _no_pass(saved: OpenCheckpoint, progress: Progress) -> SharedPass:
+def _no_pass(saved: OpenCheckpoint, progress: Progress, shards: Shards | None = None) -> SharedPass:
     return SharedPass()
 
 
@@ -139,10 +140,11 @@ def _scoring_pass(scorers: list[OnnxCausalLM], selected: list[tuple[Probe, objec
                   cohorts: dict[Role, Cohort],
                   model_name: str, batch_size: int, pad_id: int,
                   events: Mapping[Role, Sequence[EventFeatures]] | None,
-                  saved: OpenCheckpoint, progress: Progress) -> SharedPass:
+                  saved: OpenCheckpoint, progress: Progress, shards: Shards | None = None) -> SharedPass:
     """Both cohorts through the streamed scoring pass, each token-level probe reducing each
     chunk. The reference model (scorers[1]) scores each chunk too, on the same ids.
-    `events`: the records' own events, for a model with side inputs (None otherwise)."""
+    `events`: the records' own events, for a model with side inputs (None otherwise).
+    `shards`: a cluster's workers score the chunks (None: here)."""
     broken: set[str] = set()  # probes whose reduction of the scoring pass crashed
     reducers = {p.id: _guarded(p, c, broken, token_ids, vocabulary)
                 for p, c in selected if p.needs.token_scores}
@@ -153,7 +155,7 @@ def _scoring_pass(scorers: list[OnnxCausalLM], selected: list[tuple[Probe, objec
             scored[role] = chunked_scoring.score_streamed(
                 scorers, token_ids[role], reducers, batch_size=batch_size, pad_id=pad_id,
                 progress=progress.slice(i / 2, (i + 1) / 2), checkpoint=saved, unit=role.value,
-                events=events[role] if events is not None else None)
+                events=events[role] if events is not None else None, shards=shards)
         except Cancelled:  # what finished is reported (records.csv's windows of that cohort)
             cancelled = True
             break

@@ -17,9 +17,11 @@ import logging
 import time
 import zlib
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
+from audit_core.cluster.session import Session, cluster_session
 from audit_core.data.cohort import Role
 from audit_core.families import Thresholds
 from audit_core.generation import GenerationSchedule
@@ -74,7 +76,14 @@ _PASS_START = 0.02  # reading the model and the files, and the split check, come
 def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progress,
               cancel: CancelToken | None = None,
               checkpoint: CheckpointRequest | None = None) -> AuditResult:
-    """`checkpoint`: keep finished work in that folder and, when it says so, resume from it."""
+    """`checkpoint`: keep finished work in that folder and, when it says so, resume from it.
+    `plan.run`: where it runs, here or on a Ray cluster (audit_core/cluster/, same results)."""
+    with cluster_session(plan.run) as cluster:  # one that cannot be joined is refused first
+        return _audit(plan, on_progress, cancel, checkpoint, cluster)
+
+
+def _audit(plan: AuditPlan, on_progress: ProgressCallback, cancel: CancelToken | None,
+           checkpoint: CheckpointRequest | None, cluster: Session) -> AuditResult:
     started = datetime.now(UTC)
     clock = time.perf_counter()
     progress = Progress(on_progress, cancel)
@@ -100,8 +109,9 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     spans = None
     outcome = "completed"
     try:
+        schedule.shards = cluster.start(plan, prepared)  # None here: the loops run inline
         shared = prepared.shared_pass(
-            saved, progress.slice(_PASS_START, prepared.pass_end, prepared.pass_label))
+            saved, progress.slice(_PASS_START, prepared.pass_end, prepared.pass_label), schedule.shards)
         if shared.cancelled:  # what the pass finished is kept; no probe can run
             raise Cancelled()
         for index, (probe, config) in enumerate(order):
@@ -131,7 +141,8 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     probe_results = in_plan_order(with_generation_seconds(probe_results, schedule.counts),
                                   prepared.selected)
     return _result(plan, prepared, shared, probe_results, outcome, identity, started, clock,
-                   saved.resumed, left_out_for_records(plan, kind), spans, schedule.counts)
+                   saved.resumed, left_out_for_records(plan, kind), spans, schedule.counts,
+                   cluster.record())
 
 
 def fingerprint(plan: AuditPlan, prepared: Prepared) -> Fingerprint:
@@ -178,7 +189,8 @@ def _thresholds(prepared: Prepared, family: str) -> Thresholds:
 def _result(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_results: list[ProbeResult],
             outcome: str, identity: Fingerprint, started: datetime, clock: float,
             resumed: int, not_applicable: list[dict[str, str]],
-            spans: MemorizedSpans | None = None, generation: Counts | None = None) -> AuditResult:
+            spans: MemorizedSpans | None = None, generation: Counts | None = None,
+            cluster: dict[str, Any] | None = None) -> AuditResult:
     cohorts = prepared.cohorts
     # Derived, not drawn: a rerun of the same audit gives the same pseudonyms (see
     # pseudonyms.py), and only someone holding the patient files can recompute them.
@@ -214,6 +226,7 @@ def _result(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_resul
         not_applicable=tuple(not_applicable),
         memorized_spans=with_record_ids(spans, cohorts, key),
         generation=generation.as_dict() if generation is not None and generation.requests else None,
+        cluster=cluster,
     )
 
 
