@@ -66,7 +66,7 @@ class RaySession(Session):
 
     def record(self) -> dict[str, Any] | None:
         return {"address": self.settings.cluster, "workers": self.pool.workers if self.pool else 0,
-                "threads_per_worker": self.pool.cpus if self.pool else 0, "nodes": self._nodes,
+                "threads_per_worker": self.pool.spec.threads if self.pool else 0, "nodes": self._nodes,
                 "model_transfer": self.settings.model_transfer,
                 "ray_version": str(getattr(self.connection.ray, "__version__", ""))}
 
@@ -100,7 +100,9 @@ def _spec(ray: Any, plan: AuditPlan, prepared: Prepared, settings: RunSettings, 
         # Rows decoded without their own events look them up in the audited records.
         records = ray.put(([row for role in Role for row in prepared.token_ids[role]],
                            [e for role in Role for e in prepared.token_events[role]]))
-    return WorkerSpec(version=__version__, models=models, threads=cpus,
+    # The plan's model.threads when it sets one (the same count as the workstation's, for
+    # kernels whose bits depend on it: docs/cluster.md), else the worker's CPUs.
+    return WorkerSpec(version=__version__, models=models, threads=plan.model.threads or cpus,
                       context_length=plan.model.context_length, provider=plan.model.provider,
                       precision=plan.model.precision, inputs=dict(plan.model.inputs),
                       token_types=dict(plan.model.token_types), records=records)
