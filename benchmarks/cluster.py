@@ -50,7 +50,7 @@ def main() -> int:
     # Before Ray is imported (its token loader reads the environment once): a token of this
     # process's own, nothing written to ~/.ray, nothing reported.
     os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32),
-                      RAY_USAGE_STATS_ENABLED="0", RAY_BACKEND_LOG_LEVEL="fatal")
+                      RAY_USAGE_STATS_ENABLED="0")
     import ray
 
     with tempfile.TemporaryDirectory(prefix="mnemoscope-cluster-bench-"):

@@ -58,9 +58,6 @@ def connect(address: str) -> Connection:
     if ray.is_initialized():  # the caller's own session (a notebook, a test): used as it is
         return Connection(ray, address, owned=False)
     quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
-    # Ray's own C++ log lines on the terminal (advice about its internals); the run reports
-    # every failure in its words. Set it to "info" to see them.
-    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
     try:
         if address == LOCAL_RAY:
             os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # nothing reported to anyone

@@ -30,7 +30,7 @@ class WorkerPool:
 
     def __init__(self, ray: Any, spec: WorkerSpec, workers: int, cpus: int) -> None:
         self._ray = ray
-        self.spec = spec  # its object refs (a shipped model) stay alive while a worker may restart
+        self.spec = spec  # what the workers were started with (run.json reads its threads)
         remote = ray.remote(ShardWorker)
         self.cpus = cpus
         self.actors = [remote.options(num_cpus=cpus, max_restarts=RESTARTS, max_task_retries=RESTARTS)

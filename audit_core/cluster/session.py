@@ -9,13 +9,14 @@ that starts nothing and imports no Ray.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from audit_core.cluster.pool import WorkerPool, plan_workers
-from audit_core.cluster.worker import ModelCopy, WorkerSpec
+from audit_core.cluster.worker import ModelCopy, ShippedFiles, WorkerSpec
 from audit_core.data.cohort import Role
 from audit_core.kinds.base import Prepared
 from audit_core.models.inspection import ModelInfo
@@ -48,6 +49,7 @@ class RaySession(Session):
         self.settings = settings
         self.connection = connect(settings.cluster)
         self.pool: WorkerPool | None = None
+        self._files: Any = None  # the ShippedFiles actor (model_transfer "ship")
         self._nodes = 0
 
     def start(self, plan: AuditPlan, prepared: Prepared) -> Shards | None:
@@ -61,7 +63,11 @@ class RaySession(Session):
         workers, cpus = plan_workers(self.settings.workers, int(ray.cluster_resources().get("CPU", 1)),
                                      [int(n.get("Resources", {}).get("CPU", 0)) for n in nodes],
                                      MAX_DEFAULT_WORKERS)
-        self.pool = WorkerPool(ray, _spec(ray, plan, prepared, self.settings, cpus), workers, cpus)
+        store = ""
+        if self.settings.model_transfer == "ship":
+            store = f"mnemoscope-files-{secrets.token_hex(8)}"
+            self._files = ray.remote(ShippedFiles).options(name=store, num_cpus=0).remote()
+        self.pool = WorkerPool(ray, _spec(ray, plan, prepared, self._files, store, cpus), workers, cpus)
         return self.pool
 
     def record(self) -> dict[str, Any] | None:
@@ -74,6 +80,8 @@ class RaySession(Session):
         try:
             if self.pool is not None:
                 self.pool.close()
+            if self._files is not None:
+                self.connection.ray.kill(self._files)
         finally:
             self.connection.close()
 
@@ -91,10 +99,10 @@ def cluster_session(settings: RunSettings) -> Iterator[Session]:
         session.close()
 
 
-def _spec(ray: Any, plan: AuditPlan, prepared: Prepared, settings: RunSettings, cpus: int) -> WorkerSpec:
-    ship = settings.model_transfer == "ship"
+def _spec(ray: Any, plan: AuditPlan, prepared: Prepared, files: Any, store: str, cpus: int) -> WorkerSpec:
     infos = [prepared.model_info] + ([prepared.reference_info] if prepared.reference_info else [])
-    models = tuple(_copy(ray, info, ship, reference=i > 0) for i, info in enumerate(infos))
+    models = tuple(_copy(ray, info, files, f"{store}/{i}" if store else "", reference=i > 0)
+                   for i, info in enumerate(infos))
     records = None
     if isinstance(prepared.model, OnnxCausalLM) and prepared.model.needs_events and prepared.token_events:
         # Rows decoded without their own events look them up in the audited records.
@@ -108,11 +116,14 @@ def _spec(ray: Any, plan: AuditPlan, prepared: Prepared, settings: RunSettings, 
                       token_types=dict(plan.model.token_types), records=records)
 
 
-def _copy(ray: Any, info: ModelInfo, ship: bool, *, reference: bool) -> ModelCopy:
-    files = tuple((f.name, f.sha256) for f in info.files)
-    if not ship:
-        return ModelCopy(path=str(Path(info.path).resolve()), files=files, reference=reference)
-    # The folder's own files (the graph, its external data, tokenizer and config), one object each.
-    shipped = {p.name: ray.put(p.read_bytes()) for p in sorted(Path(info.folder).iterdir())
-               if p.is_file()}
-    return ModelCopy(path=str(info.path), files=files, shipped=shipped, reference=reference)
+def _copy(ray: Any, info: ModelInfo, files: Any, prefix: str, *, reference: bool) -> ModelCopy:
+    """One model for the workers: its path, or (`prefix`: ship) its folder's own files (the
+    graph, its external data, tokenizer and config), one object each, held by `files`."""
+    hashes = tuple((f.name, f.sha256) for f in info.files)
+    if not prefix:
+        return ModelCopy(path=str(Path(info.path).resolve()), files=hashes, reference=reference)
+    names = tuple(p.name for p in sorted(Path(info.folder).iterdir()) if p.is_file())
+    ray.get([files.keep.remote(f"{prefix}/{name}", [ray.put((Path(info.folder) / name).read_bytes())])
+             for name in names])
+    return ModelCopy(path=str(info.path), files=hashes, store=prefix.rpartition("/")[0],
+                     shipped=tuple(f"{prefix}/{name}" for name in names), reference=reference)

@@ -36,13 +36,31 @@ OPERATIONS: dict[str, Callable[[Sequence[Any], Any], Any]] = {SCORE: score_shard
 
 @dataclass(frozen=True, slots=True)
 class ModelCopy:
-    """Where a worker finds one model: `path` on its node, or `shipped` (file name -> an
-    object ref of its bytes); `files`: the workstation's (name, SHA-256) of each file."""
+    """Where a worker finds one model: `path` on its node, or (shipped) the files a
+    `ShippedFiles` actor of that name holds; `files`: the workstation's (name, SHA-256)."""
 
     path: str
     files: tuple[tuple[str, str], ...]
-    shipped: Mapping[str, Any] | None = None
+    store: str = ""  # the ShippedFiles actor's name; "": read `path` on the node
+    shipped: tuple[str, ...] = ()  # the file names it holds
     reference: bool = False  # the reference model: plan inputs it lacks are not refused
+
+
+class ShippedFiles:
+    """The actor that hands shipped model files to workers, by name (cluster/session.py).
+
+    A worker's constructor gets its name, not the files' object refs: a worker Ray restarts
+    asks it again, and the refs (owned by the driver, which keeps them) never sit in a
+    constructor's arguments, where Ray cannot promise them to a restart."""
+
+    def __init__(self) -> None:
+        self._refs: dict[str, list[Any]] = {}
+
+    def keep(self, name: str, ref: list[Any]) -> None:
+        self._refs[name] = ref  # in a list: Ray passes the ref itself, not its bytes
+
+    def ref(self, name: str) -> list[Any]:
+        return self._refs[name]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +116,7 @@ class ShardWorker:
             raise WorkerFailed(exc.__class__.__name__) from None
 
     def _open(self, copy: ModelCopy, spec: WorkerSpec) -> OnnxCausalLM:
-        path = Path(copy.path) if copy.shipped is None else _unpack(copy)
+        path = _unpack(copy) if copy.store else Path(copy.path)
         info = inspect_model(path, spec.context_length)
         if {(f.name, f.sha256) for f in info.files} != set(copy.files):
             raise MnemoscopeError(f"the model files at {copy.path} on a cluster node are not the "
@@ -114,9 +132,9 @@ def _unpack(copy: ModelCopy) -> Path:
     """The shipped files in a temporary folder of this worker, removed when it exits."""
     import ray
 
-    assert copy.shipped is not None
+    store = ray.get_actor(copy.store)
     folder = Path(tempfile.mkdtemp(prefix="mnemoscope-model-"))
     atexit.register(shutil.rmtree, str(folder), True)  # a worker Ray kills leaves it in the temp folder
-    for name, ref in copy.shipped.items():
-        (folder / name).write_bytes(ray.get(ref))
+    for name in copy.shipped:
+        (folder / name.rpartition("/")[2]).write_bytes(ray.get(ray.get(store.ref.remote(name))[0]))
     return folder / Path(copy.path).name

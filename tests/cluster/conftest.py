@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-_ENVIRONMENT = {"RAY_AUTH_MODE": "token", "RAY_USAGE_STATS_ENABLED": "0",
-                "RAY_BACKEND_LOG_LEVEL": "fatal"}
+_ENVIRONMENT = {"RAY_USAGE_STATS_ENABLED": "0"}
 
 
 @pytest.fixture(scope="package")
 def ray_cluster() -> Iterator[Any]:
-    saved = {key: os.environ.get(key) for key in (*_ENVIRONMENT, "RAY_AUTH_TOKEN")}
-    # Before Ray is imported: its token loader reads the environment once.
+    # Ray turns token authentication on for a new local cluster (and sets RAY_AUTH_MODE);
+    # the token is this session's own, from the environment, so ~/.ray is left alone.
+    saved = {key: os.environ.get(key) for key in (*_ENVIRONMENT, "RAY_AUTH_TOKEN", "RAY_AUTH_MODE")}
     os.environ.update(_ENVIRONMENT, RAY_AUTH_TOKEN=secrets.token_hex(32))
     ray = pytest.importorskip("ray", reason="the [cluster] extra is not installed")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)

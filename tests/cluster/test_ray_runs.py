@@ -1,12 +1,12 @@
 """The same audit on a local Ray cluster (two workers) as on the workstation.
 
-* Two workers score the chunks and decode the batches (a greedy probe and a sampling one):
-  results.json and records.csv are the same bits as the local run's; run.json says where
-  it ran. (The workers run one onnxruntime thread each, the local run two: on the demo
+* Two workers (the model read from its path on the node) score the chunks and decode the
+  batches (a greedy probe and a sampling one): results.json and records.csv are the same
+  bits as the local run's; run.json says where it ran. (The workers run one onnxruntime thread each, the local run two: on the demo
   model the kernels give the same bits at either count, which is what this checks too.)
-* A run stopped after a chunk resumes from the checkpoint of its finished shards, with the
-  model read from its path on the node ("shared_path"), and a worker killed mid-run is
-  restarted by Ray and its shards sent again: same bits.
+* A run stopped after a chunk resumes from the checkpoint of its finished shards (the
+  model shipped), and a worker killed mid-run is restarted by Ray and its shards sent
+  again: same bits.
 """
 
 from __future__ import annotations
@@ -59,12 +59,12 @@ def _assert_same(local: AuditResult, distributed: AuditResult) -> None:
 
 def test_two_workers_give_the_local_results(ray_cluster, small) -> None:
     plan, local = small
-    distributed = run_audit(_on_ray(plan))
+    distributed = run_audit(_on_ray(plan, model_transfer="shared_path"))
     _assert_same(local, distributed)
     assert local.run_dict().get("cluster") is None
     assert distributed.run_dict()["cluster"] == {
         "address": "auto", "workers": 2, "threads_per_worker": 1, "nodes": 1,
-        "model_transfer": "ship", "ray_version": ray_cluster.__version__}
+        "model_transfer": "shared_path", "ray_version": ray_cluster.__version__}
     # Both loops went through the workers: the generation counts are the local run's.
     assert distributed.generation == {**local.generation, "seconds": distributed.generation["seconds"],
                                       "seconds_by_probe": distributed.generation["seconds_by_probe"]}
@@ -72,11 +72,11 @@ def test_two_workers_give_the_local_results(ray_cluster, small) -> None:
 
 def test_a_stopped_run_resumes_and_a_killed_worker_is_restarted(ray_cluster, small, tmp_path: Path,
                                                                 monkeypatch) -> None:
-    """Stopped after its first chunk, then resumed (the model read from its path on the
-    node) with one worker killed while a shard is in flight on it: Ray restarts it and
-    sends the shard again. (One test for both: each Ray run costs seconds of the suite.)"""
+    """Stopped after its first chunk, then resumed with one worker killed while a shard is
+    in flight on it: Ray restarts it (it fetches the shipped model again) and sends the
+    shard again. (One test for both: each Ray run costs seconds of the suite.)"""
     plan, local = small
-    on_ray = _on_ray(plan, model_transfer="shared_path")
+    on_ray = _on_ray(plan)  # the model shipped: a restarted worker fetches its files again
     cancel = CancelToken()
     chunks: list[float] = []
 
