@@ -136,5 +136,6 @@ def _unpack(copy: ModelCopy) -> Path:
     folder = Path(tempfile.mkdtemp(prefix="mnemoscope-model-"))
     atexit.register(shutil.rmtree, str(folder), True)  # a worker Ray kills leaves it in the temp folder
     for name in copy.shipped:
-        (folder / name.rpartition("/")[2]).write_bytes(ray.get(ray.get(store.ref.remote(name))[0]))
+        held: Any = ray.get(store.ref.remote(name))
+        (folder / name.rpartition("/")[2]).write_bytes(ray.get(held[0]))
     return folder / Path(copy.path).name
