@@ -63,9 +63,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="sign report.pdf when it is written (PAdES) with this PKCS#12 certificate, "
                           "to protect the file; this is not an approval (see `sign`). The password "
                           "comes from $MNEMOSCOPE_SIGNING_PASSWORD or a prompt, never from the plan")
-    run.add_argument("--cluster", metavar="ADDRESS",
-                     help="run on a Ray cluster instead of the plan's [run] cluster: auto (a local "
-                          "Ray), ray (this machine's cluster) or ray://host:port (docs/cluster.md)")
+    run.add_argument("--cluster", metavar="ADDRESS", help="run on a Ray cluster, over [run] cluster: auto "
+                     "(a local Ray), ray (this machine's) or ray://host:port (docs/cluster.md)")
     run.set_defaults(handler=_run)
 
     add_report_commands(commands)  # verify, sign

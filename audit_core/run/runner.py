@@ -90,6 +90,8 @@ def _audit(plan: AuditPlan, on_progress: ProgressCallback, cancel: CancelToken |
     kind = model_kind(plan.model.path)
     prepared = kind_for(kind).prepare(plan, kind, progress)
     identity = fingerprint(plan, prepared)
+    # A cluster's workers, started (or refused) before anything is written; None: inline.
+    shards = cluster.start(plan, prepared)
     # Opened once everything that can refuse the inputs has run: a refused run leaves nothing.
     saved: OpenCheckpoint = _open(checkpoint, identity) if checkpoint is not None else NoCheckpoint()
 
@@ -104,14 +106,13 @@ def _audit(plan: AuditPlan, on_progress: ProgressCallback, cancel: CancelToken |
     weights.append(localisation_weight(plan, prepared))
     edges = prepared.pass_end + (1.0 - prepared.pass_end) * np.cumsum([0.0] + weights) / sum(weights)
     shared = SharedPass()
-    schedule = GenerationSchedule(prepared.model, batch_rows=batch_rows(prepared.selected))
+    schedule = GenerationSchedule(prepared.model, batch_rows=batch_rows(prepared.selected), shards=shards)
     probe_results: list[ProbeResult] = []
     spans = None
     outcome = "completed"
     try:
-        schedule.shards = cluster.start(plan, prepared)  # None here: the loops run inline
         shared = prepared.shared_pass(
-            saved, progress.slice(_PASS_START, prepared.pass_end, prepared.pass_label), schedule.shards)
+            saved, progress.slice(_PASS_START, prepared.pass_end, prepared.pass_label), shards)
         if shared.cancelled:  # what the pass finished is kept; no probe can run
             raise Cancelled()
         for index, (probe, config) in enumerate(order):
