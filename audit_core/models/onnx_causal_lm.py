@@ -24,6 +24,7 @@ import numpy as np
 from audit_core.data.events import EventFeatures
 from audit_core.errors import ModelError
 from audit_core.models.batch_decoding import RowSettings, decode_rows
+from audit_core.models.device_memory import DeviceBudget
 from audit_core.models.inspection import HIDDEN_STATES, ModelInfo, require_causal_lm
 from audit_core.models.io_binding import Runner, device_of
 from audit_core.models.precision import PRECISIONS, converted_copy
@@ -99,6 +100,9 @@ class OnnxCausalLM:
 
                 table = token_type_table(load_tokenizer(info.folder), types, self.vocab_size)
             self._side = SideFeed(side, table)
+        # On a GPU: its free memory once the weights are there caps the batches
+        # (models/device_memory.py); None on the CPU, where batches are as planned.
+        self.device_budget = DeviceBudget.measure(self) if device_of(self.provider) == "cuda" else None
 
     @property
     def left_padding(self) -> bool:
@@ -229,6 +233,14 @@ class OnnxCausalLM:
     def io_binding(self) -> bool:
         """Whether calls run through I/O binding (the KV cache stays on the device)."""
         return self._runner is not None
+
+    @property
+    def device_facts(self) -> dict[str, object] | None:
+        """What run.json records of a GPU run (None on the CPU): I/O binding, the device's
+        free memory and the batch caps it imposed."""
+        if self.device_budget is None:
+            return None
+        return {"io_binding": self.io_binding, **self.device_budget.as_dict()}
 
     def _call(self, feed: Mapping[str, object], fetch: list[str],
               keep: list[str] | tuple[()] = ()) -> tuple[list[np.ndarray], list]:
