@@ -84,7 +84,7 @@ class _RowGather:
         self.names = list(names)
         nodes, inputs, outputs = [], [], []
         shape = ["rows", "heads", "length", "dim"]
-        for i, name in enumerate(self.names):
+        for i in range(len(self.names)):
             inputs.append(helper.make_tensor_value_info(f"x{i}", TensorProto.FLOAT, shape))
             outputs.append(helper.make_tensor_value_info(f"y{i}", TensorProto.FLOAT, shape))
             nodes.append(helper.make_node("Gather", [f"x{i}", "index"], [f"y{i}"], axis=0))

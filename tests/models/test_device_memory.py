@@ -4,7 +4,6 @@ pass's batches and the generation schedule's rows, logs it and records it for ru
 
 from __future__ import annotations
 
-import ctypes
 import logging
 from pathlib import Path
 
