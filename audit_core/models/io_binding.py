@@ -40,7 +40,8 @@ class Runner:
     def __init__(self, session: Any, device: str, past_names: Sequence[str]) -> None:
         self.session = session
         self.device = device
-        self._gather = _RowGather(session, device, past_names) if past_names else None
+        self._past_names = list(past_names)
+        self._gather: _RowGather | None = None  # made at the first selection (scoring needs none)
 
     def run(self, feed: Mapping[str, Any], fetch: Sequence[str],
             keep: Sequence[str] = ()) -> tuple[list[np.ndarray], list[Any]]:
@@ -69,7 +70,8 @@ class Runner:
             return {}
         if all(isinstance(v, np.ndarray) for v in past.values()):  # still on the host
             return {k: v[index] for k, v in past.items()}
-        assert self._gather is not None
+        if self._gather is None:
+            self._gather = _RowGather(self.session, self.device, self._past_names)
         return self._gather(past, index)
 
 
