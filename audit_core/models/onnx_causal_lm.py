@@ -45,7 +45,7 @@ class OnnxCausalLM:
         modified. `inputs` / `token_types`: the plan's side-input tables (over
         side_inputs.json). `io_binding`: run through onnxruntime I/O binding, the KV cache
         kept on the device between decoding steps (models/io_binding.py); None: on CUDA
-        only (on the CPU it gives the same bits and no speed, and tests switch it on)."""
+        only (on the CPU it gives the same bits and no clear gain; tests switch it on)."""
         require_causal_lm(info)
         # Before any slow loading: an input nobody maps is refused with how to map it.
         side, types = resolve_side_inputs(info, inputs, token_types, strict=strict_inputs)
