@@ -136,6 +136,8 @@ class AuditResult:
     # Where the run ran when not on this workstation (a Ray cluster: audit_core/cluster/,
     # docs/cluster.md): run.json only; None for a local run.
     cluster: dict[str, Any] | None = None
+    # A GPU run's device memory and batch caps (OnnxCausalLM.device_facts): run.json only.
+    device: dict[str, Any] | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -182,6 +184,7 @@ class AuditResult:
             "resumed": self.resumed,
             **({"generation": self.generation} if self.generation else {}),
             **({"cluster": self.cluster} if self.cluster else {}),
+            **({"device": self.device} if self.device else {}),
             "environment": self.environment,
             "validation": self.validation,
         })
