@@ -39,6 +39,7 @@ from audit_core.kinds.decoding_cost import PLAN, RecomputeCost, plan_work, rates
 from audit_core.kinds.encoder import PSEUDO, feedable
 from audit_core.kinds.generation_estimate import declared_requests, schedule_of
 from audit_core.kinds.generation_work import ON_THE_SPOT_SHARE, STATISTICS_SECONDS, Decoding, decoding_of
+from audit_core.kinds.memory_need import audit_need
 from audit_core.kinds.tabular import open_reference
 from audit_core.kinds.tabular_inputs import read_tabular_inputs, require_columns, require_width
 from audit_core.models.inspection import inspect_model
@@ -155,9 +156,12 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
         phases[probe.id] = seconds
     phases.update(step)
     phases[WRITING] = WRITING_SECONDS
+    memory = audit_need(plan, model, cohorts, token_ids, selected,
+                        kept_tokens=merged.row_steps + merged.greedy_row_steps if declared else 0)
     progress.advance(1.0, "estimated")
     return Estimate(seconds=sum(phases.values()), records=len(all_ids), tokens=total_tokens,
-                    sampled_records=sampled, source=source, phases=tuple(phases.items()))
+                    sampled_records=sampled, source=source, phases=tuple(phases.items()),
+                    memory=memory)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,143 @@
+"""Per-token rates of scoring and decoding against model size: the input of docs/scaling.md.
+
+Run: .venv/bin/python benchmarks/token_rates.py [--threads 1] [--json out.json]
+Exports GPT-2-style models with random weights (transformers' GPT2Config through the
+controls exporter, audit_core/tools/controls/export.py: the same graph and KV contract as
+a real export) of about 1M, 10M and 40M parameters, and times on each, through the code
+the audit runs (OnnxCausalLM, score_tokens, the greedy KV loop of models/batch_decoding):
+
+- scoring: seconds per token of the shared pass, records of 64 and of 256 tokens;
+- decoding: seconds per decoded token (one row, one step) at a batch of 64 rows, with a
+  KV cache of about 48 and of about 240 positions (the prompt's prefill timed apart).
+
+It prints the rates and a least-squares fit of time per token against forward FLOPs per
+token (2 x the parameters that multiply per token, plus the attention's 2 x layers x
+KV length x width), which docs/scaling.md extrapolates to 135M and 1B models. One thread
+(`--threads 1`) gives the rate of one CPU worker; the machine is shared, so the script
+takes the median of repeats and prints `uptime` with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DEMO_TOKENIZER = ROOT / "resources/demo/model/tokenizer.json"
+VOCAB = 8192  # the model's output (the demo tokenizer's ids sit below it)
+CONTEXT = 320
+# (name, n_embd, n_layer, n_head): about 1M, 10M and 40M parameters with VOCAB.
+SIZES = (("1M", 96, 4, 4), ("10M", 320, 7, 8), ("40M", 512, 12, 8))
+SCORE_LENGTHS = (64, 256)
+SCORE_RECORDS = 64
+DECODE_ROWS = 64
+DECODE_STEPS = 32
+DECODE_PROMPTS = (32, 224)  # the KV length is about prompt + steps / 2
+REPEATS = 3
+
+
+def build(folder: Path, n_embd: int, n_layer: int, n_head: int) -> Path:
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from audit_core.tools.controls.export import export_model
+
+    torch.manual_seed(0)
+    config = GPT2Config(vocab_size=VOCAB, n_positions=CONTEXT, n_embd=n_embd, n_layer=n_layer,
+                        n_head=n_head, bos_token_id=2, eos_token_id=3)
+    export_model(GPT2LMHeadModel(config), DEMO_TOKENIZER, folder)
+    return folder
+
+
+def flops_per_token(parameters: int, n_embd: int, n_layer: int, kv_length: float) -> float:
+    """Forward FLOPs per token: 2 per weight that multiplies (the position table does not),
+    plus the attention's scores and weighted sum over `kv_length` positions."""
+    return 2.0 * (parameters - CONTEXT * n_embd) + 4.0 * n_layer * kv_length * n_embd
+
+
+def median_seconds(work) -> float:
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure(folder: Path, threads: int) -> dict:
+    from audit_core.models.inspection import inspect_model
+    from audit_core.models.onnx_causal_lm import OnnxCausalLM
+    from audit_core.passes.token_scores import score_tokens
+    from audit_core.work.progress import Progress
+
+    model = OnnxCausalLM(inspect_model(folder), threads, provider="cpu")
+    rng = np.random.default_rng(0)
+    out: dict = {"parameters": model.info.parameters, "scoring": {}, "decoding": {}}
+    for length in SCORE_LENGTHS:
+        records = [rng.integers(4, 500, length) for _ in range(SCORE_RECORDS)]
+        score_tokens(model, records[:4], batch_size=32, pad_id=0, progress=Progress())
+        seconds = median_seconds(lambda: score_tokens(model, records, batch_size=32, pad_id=0,
+                                                      progress=Progress()))
+        out["scoring"][length] = seconds / (length * SCORE_RECORDS)
+    for prompt in DECODE_PROMPTS:
+        prompts = rng.integers(4, 500, (DECODE_ROWS, prompt))
+        model.greedy(prompts[:4], 2)
+        # The prompt's prefill (a scoring-like pass) is timed alone and taken away: what
+        # is left is the per-step cost at this KV length.
+        prefill = median_seconds(lambda: model.greedy(prompts, 1))
+        seconds = median_seconds(lambda: model.greedy(prompts, DECODE_STEPS + 1)) - prefill
+        out["decoding"][prompt + DECODE_STEPS // 2] = seconds / (DECODE_ROWS * DECODE_STEPS)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    rows, points = [], []
+    with tempfile.TemporaryDirectory(prefix="mnemoscope-rates-") as name:
+        for label, n_embd, n_layer, n_head in SIZES:
+            folder = build(Path(name) / label, n_embd, n_layer, n_head)
+            measured = measure(folder, args.threads)
+            measured.update(name=label, n_embd=n_embd, n_layer=n_layer)
+            rows.append(measured)
+            p = measured["parameters"]
+            for length, seconds in measured["scoring"].items():
+                # A scored record attends to half its length on average.
+                points.append(("scoring", flops_per_token(p, n_embd, n_layer, length / 2), seconds))
+            for kv, seconds in measured["decoding"].items():
+                points.append(("decoding", flops_per_token(p, n_embd, n_layer, kv), seconds))
+            print(f"{label:>4s} {p:11,d} parameters | scoring "
+                  + " ".join(f"{1 / s:8,.0f} tok/s @{n}" for n, s in measured["scoring"].items())
+                  + " | decoding (batch 64) "
+                  + " ".join(f"{1 / s:7,.0f} tok/s @KV{n}" for n, s in measured["decoding"].items()),
+                  flush=True)
+    fits = {}
+    for phase in ("scoring", "decoding"):
+        x = np.array([f for k, f, _ in points if k == phase])
+        y = np.array([s for k, _, s in points if k == phase])
+        slope, intercept = np.polyfit(x, y, 1)
+        fits[phase] = {"seconds_per_gflop": slope * 1e9, "seconds_per_token_overhead": intercept,
+                       "effective_gflops": 1e-9 / slope}
+        print(f"fit {phase:8s}: {slope * 1e9 * 1e3:.3f} ms per GFLOP of a token "
+              f"({1e-9 / slope:.1f} GFLOP/s effective) + {intercept * 1e6:.1f} us per token")
+    load = os.getloadavg()
+    print(f"threads {args.threads}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps({"threads": args.threads, "models": rows, "fits": fits,
+                                         "load": load}, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
