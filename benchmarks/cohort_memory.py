@@ -15,7 +15,8 @@ prints the peak above the process's libraries and model after each:
   grow with the cohort;
 - declared: every generating probe's requests listed over the whole cohorts (what the
   generation step declares), and the bytes their answers would hold if kept all at once,
-  against the most any one probe keeps (run/generation_step.py's budget).
+  against what the step keeps under its budget (run/generation_step.KEPT_BUDGET_BYTES:
+  the answers declared together, or one probe's decoded when it runs, whichever is more).
 
 The whole audit is not run here (1M records would take hours on two cores).
 """
@@ -69,6 +70,7 @@ def child(folder: Path) -> None:
     from audit_core.passes.chunked_scoring import score_streamed, token_level_reducer
     from audit_core.plan.parsing import load_plan
     from audit_core.probes.selection import resolve_probes
+    from audit_core.run.generation_step import KEPT_BUDGET_BYTES
     from audit_core.work.checkpoints import NoCheckpoint
     from audit_core.work.progress import Progress
 
@@ -102,6 +104,14 @@ def child(folder: Path) -> None:
     out["kept_tokens_all"] = sum(kept.values())
     out["kept_tokens_largest_probe"] = max(kept.values(), default=0)
     out["kept_tokens_by_probe"] = kept
+    # What the generation step keeps at once under its budget (run/generation_step.py): the
+    # probes declared in order while their answers fit, the rest decoded when they run.
+    held = 0
+    for tokens in kept.values():
+        if held and (held + tokens) * 8 > KEPT_BUDGET_BYTES:
+            continue
+        held += tokens
+    out["kept_tokens_bounded"] = max(held, max(kept.values(), default=0))
     print(json.dumps(out))
 
 
@@ -114,7 +124,7 @@ def main() -> None:
         child(args.child)
         return
     print(f"{'records':>9s} {'tokens':>11s} | peak MB above libraries+model: {'read':>7s} {'tokenized':>9s} "
-          f"{'scoring':>8s} {'declared':>8s} | answers if all kept / largest probe (MB, int64)")
+          f"{'scoring':>8s} {'declared':>8s} | answers kept if all declared / under the budget (MB)")
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory(prefix="mnemoscope-cohortmem-") as name:
             folder = Path(name)
@@ -127,7 +137,7 @@ def main() -> None:
             r = json.loads(done.stdout.strip().splitlines()[-1])
             print(f"{r['records']:9,d} {r['tokens']:11,d} | {'':30s} {r['read']:7.0f} {r['tokenized']:9.0f} "
                   f"{r['scoring_slice']:8.0f} {r['declared']:8.0f} | {r['kept_tokens_all'] * 8 / 1e6:8.0f} / "
-                  f"{r['kept_tokens_largest_probe'] * 8 / 1e6:.0f}   ({r['data_seconds']:.0f} s to read and "
+                  f"{r['kept_tokens_bounded'] * 8 / 1e6:.0f}   ({r['data_seconds']:.0f} s to read and "
                   f"tokenize; by probe {r['kept_tokens_by_probe']})", flush=True)
 
 
