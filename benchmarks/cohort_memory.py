@@ -15,7 +15,7 @@ prints the peak above the process's libraries and model after each:
   grow with the cohort;
 - declared: every generating probe's requests listed over the whole cohorts (what the
   generation step declares), and the bytes their answers would hold if kept all at once,
-  against what the step keeps under its budget (run/generation_step.KEPT_BUDGET_BYTES:
+  against what the step keeps under its budget (generation/kept_answers.py:
   the answers declared together, or one probe's decoded when it runs, whichever is more).
 
 The whole audit is not run here (1M records would take hours on two cores).
@@ -63,6 +63,7 @@ def child(folder: Path) -> None:
 
     from audit_core.data.cohort import Role
     from audit_core.data.loading import load_cohorts
+    from audit_core.generation.kept_answers import kept_at_once
     from audit_core.kinds.generation_estimate import declared_requests
     from audit_core.models.inspection import inspect_model
     from audit_core.models.onnx_causal_lm import OnnxCausalLM
@@ -70,7 +71,6 @@ def child(folder: Path) -> None:
     from audit_core.passes.chunked_scoring import score_streamed, token_level_reducer
     from audit_core.plan.parsing import load_plan
     from audit_core.probes.selection import resolve_probes
-    from audit_core.run.generation_step import KEPT_BUDGET_BYTES
     from audit_core.work.checkpoints import NoCheckpoint
     from audit_core.work.progress import Progress
 
@@ -104,14 +104,8 @@ def child(folder: Path) -> None:
     out["kept_tokens_all"] = sum(kept.values())
     out["kept_tokens_largest_probe"] = max(kept.values(), default=0)
     out["kept_tokens_by_probe"] = kept
-    # What the generation step keeps at once under its budget (run/generation_step.py): the
-    # probes declared in order while their answers fit, the rest decoded when they run.
-    held = 0
-    for tokens in kept.values():
-        if held and (held + tokens) * 8 > KEPT_BUDGET_BYTES:
-            continue
-        held += tokens
-    out["kept_tokens_bounded"] = max(held, max(kept.values(), default=0))
+    # What the generation step keeps at once under its budget (generation/kept_answers.py).
+    out["kept_tokens_bounded"] = kept_at_once([8 * t for t in kept.values()]) // 8
     print(json.dumps(out))
 
 

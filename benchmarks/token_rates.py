@@ -12,9 +12,10 @@ other jobs then cost no time):
 - decoding: seconds per decoded token (one row, one step) at a batch of 64 rows, with a
   KV cache of about 48 and of about 240 positions (the prompt's prefill timed apart).
 
-It prints the rates and a least-squares fit of time per token against forward FLOPs per
-token (2 x the parameters that multiply per token, plus the attention's 2 x layers x
-KV length x width), which docs/scaling.md extrapolates to 135M and 1B models. One thread
+It prints the rates and least-squares fits (`fit`): scoring time per token against its
+forward FLOPs (2 x the parameters that multiply per token, plus the attention's), decoding
+time per token against its matrix FLOPs and the KV cache's bytes per step; docs/scaling.md
+extrapolates them to 135M and 1B models. One thread
 (`--threads 1`) gives the rate of one CPU worker; the machine is shared, so the script
 prints the load average with the figures.
 """
@@ -107,45 +108,65 @@ def measure(folder: Path, threads: int) -> dict:
     return out
 
 
+def fit(rows: list[dict]) -> dict:
+    """Least squares over the measured points: scoring time per token against its forward
+    FLOPs (no intercept: the smallest model's per-call costs would otherwise swing it), and
+    decoding time per token against its matrix FLOPs and the bytes of KV cache a step
+    reads and writes (each step concatenates the past with the new position: 2 x layers x
+    width x KV length floats in and out), which is what grows with the KV length on a CPU."""
+    score_x, score_y, dec_x, dec_y = [], [], [], []
+    for row in rows:
+        p, d, layers = row["parameters"], row["n_embd"], row["n_layer"]
+        for length, seconds in row["scoring"].items():
+            # A scored record attends to half its length on average.
+            score_x.append(flops_per_token(p, d, layers, int(length) / 2))
+            score_y.append(seconds)
+        for kv, seconds in row["decoding"].items():
+            dec_x.append([flops_per_token(p, d, layers, 0), kv_bytes_per_token(d, layers, int(kv))])
+            dec_y.append(seconds)
+    (per_flop,), *_ = np.linalg.lstsq(np.array(score_x)[:, None], np.array(score_y), rcond=None)
+    (dec_flop, dec_byte), *_ = np.linalg.lstsq(np.array(dec_x), np.array(dec_y), rcond=None)
+    return {"scoring": {"gflops_per_s": 1e-9 / per_flop},
+            "decoding": {"gflops_per_s": 1e-9 / dec_flop, "kv_gbytes_per_s": 1e-9 / dec_byte}}
+
+
+def kv_bytes_per_token(n_embd: int, n_layer: int, kv_length: int) -> float:
+    """float32 keys and values of every layer at `kv_length`, read and written once a step."""
+    return 2 * 2 * n_layer * n_embd * kv_length * 4
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--models", type=Path, help="keep the exports here (reused when present)")
+    parser.add_argument("--refit", type=Path, help="fit the rates a previous --json saved (no timing)")
     args = parser.parse_args()
     THREADS[0] = args.threads
-    rows, points = [], []
-    with tempfile.TemporaryDirectory(prefix="mnemoscope-rates-") as name:
-        for label, n_embd, n_layer, n_head in SIZES:
-            folder = (args.models or Path(name)) / label
-            if not (folder / "model.onnx").is_file():
-                build(folder, n_embd, n_layer, n_head)
-            measured = measure(folder, args.threads)
-            measured.update(name=label, n_embd=n_embd, n_layer=n_layer)
-            rows.append(measured)
-            p = measured["parameters"]
-            for length, seconds in measured["scoring"].items():
-                # A scored record attends to half its length on average.
-                points.append(("scoring", flops_per_token(p, n_embd, n_layer, length / 2), seconds))
-            for kv, seconds in measured["decoding"].items():
-                points.append(("decoding", flops_per_token(p, n_embd, n_layer, kv), seconds))
-            print(f"{label:>4s} {p:11,d} parameters | scoring "
-                  + " ".join(f"{1 / s:8,.0f} tok/s @{n}" for n, s in measured["scoring"].items())
-                  + " | decoding (batch 64) "
-                  + " ".join(f"{1 / s:7,.0f} tok/s @KV{n}" for n, s in measured["decoding"].items()),
-                  flush=True)
-    fits = {}
-    for phase in ("scoring", "decoding"):
-        x = np.array([f for k, f, _ in points if k == phase])
-        y = np.array([s for k, _, s in points if k == phase])
-        slope, intercept = np.polyfit(x, y, 1)
-        fits[phase] = {"seconds_per_gflop": slope * 1e9, "seconds_per_token_overhead": intercept,
-                       "effective_gflops": 1e-9 / slope}
-        print(f"fit {phase:8s}: {slope * 1e9 * 1e3:.3f} ms per GFLOP of a token "
-              f"({1e-9 / slope:.1f} GFLOP/s effective) + {intercept * 1e6:.1f} us per token")
+    if args.refit:
+        rows = json.loads(args.refit.read_text())["models"]
+    else:
+        rows = []
+        with tempfile.TemporaryDirectory(prefix="mnemoscope-rates-") as name:
+            for label, n_embd, n_layer, n_head in SIZES:
+                folder = (args.models or Path(name)) / label
+                if not (folder / "model.onnx").is_file():
+                    build(folder, n_embd, n_layer, n_head)
+                measured = measure(folder, args.threads)
+                measured.update(name=label, n_embd=n_embd, n_layer=n_layer)
+                rows.append(measured)
+    for row in rows:
+        print(f"{row['name']:>4s} {row['parameters']:11,d} parameters | scoring "
+              + " ".join(f"{1 / s:8,.0f} tok/s @{n}" for n, s in row["scoring"].items())
+              + " | decoding (batch 64) "
+              + " ".join(f"{1 / s:7,.0f} tok/s @KV{n}" for n, s in row["decoding"].items()), flush=True)
+    fits = fit(rows)
+    print(f"fit scoring : {fits['scoring']['gflops_per_s']:.1f} GFLOP/s of forward FLOPs per token")
+    print(f"fit decoding: {fits['decoding']['gflops_per_s']:.1f} GFLOP/s of matrix FLOPs, plus the KV "
+          f"cache's traffic at {fits['decoding']['kv_gbytes_per_s']:.1f} GB/s")
     load = os.getloadavg()
     print(f"threads {args.threads}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    if args.json:
+    if args.json and not args.refit:
         args.json.write_text(json.dumps({"threads": args.threads, "models": rows, "fits": fits,
                                          "load": load}, indent=1, default=str))
 

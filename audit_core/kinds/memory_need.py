@@ -92,7 +92,7 @@ def weight_bytes(files: Sequence[tuple[str, int]]) -> int:
 def language_model_need(model: OnnxCausalLM, token_ids: Mapping[Role, Sequence[np.ndarray]], *,
                         batch_size: int, text_bytes: int = 0, reference_files: Sequence[tuple[str, int]] = (),
                         generating: bool = False, generation_rows: int = DEFAULT_BATCH_ROWS,
-                        kept_tokens: int = 0, precision: str = "fp32", reducers: int = 8) -> MemoryNeed:
+                        kept_bytes: int = 0, precision: str = "fp32", reducers: int = 8) -> MemoryNeed:
     """`model`: the opened OnnxCausalLM (its files, vocabulary, context, KV shapes);
     `token_ids`: each cohort's encoded records; `text_bytes`: the records' text."""
     files = [(f.name, f.bytes) for f in model.info.files]
@@ -128,8 +128,7 @@ def language_model_need(model: OnnxCausalLM, token_ids: Mapping[Role, Sequence[n
     working = [("scoring batch", scoring)]
     if generating:
         kv_rows = generation_rows * per_token_kv * 4 * context
-        decode = (2 * min(KV_BUDGET_BYTES, kv_rows) + generation_rows * vocab * 4 * 3
-                  + kept_tokens * 16)  # each kept token: its id and its probability mass
+        decode = 2 * min(KV_BUDGET_BYTES, kv_rows) + generation_rows * vocab * 4 * 3 + kept_bytes
         working.append(("generation batch", decode))
     biggest = max(working, key=lambda part: part[1])
     startup = int(INT8_START_FACTOR * weights) if precision == "int8" else 0
@@ -143,10 +142,10 @@ def language_model_need(model: OnnxCausalLM, token_ids: Mapping[Role, Sequence[n
 
 def audit_need(plan: AuditPlan, model: OnnxCausalLM, cohorts: Mapping[Role, Cohort],
                token_ids: Mapping[Role, Sequence[np.ndarray]],
-               selected: Sequence[tuple[Probe, object]], *, kept_tokens: int = 0) -> MemoryNeed:
+               selected: Sequence[tuple[Probe, object]], *, kept_bytes: int = 0) -> MemoryNeed:
     """The need of `plan`'s audit with `model` open and the cohorts read and encoded (the
-    estimate and the run's check alike); `kept_tokens`: decoded tokens the schedule will
-    keep, where the estimate has counted them."""
+    estimate and the run's check alike); `kept_bytes`: the answers the generation step
+    keeps at once, where the estimate has counted them."""
     reference: list[tuple[str, int]] = []
     if plan.model.reference is not None:
         folder = resolve_model_path(plan.model.reference).parent
@@ -155,7 +154,7 @@ def audit_need(plan: AuditPlan, model: OnnxCausalLM, cohorts: Mapping[Role, Coho
     return language_model_need(
         model, token_ids, batch_size=plan.model.batch_size, text_bytes=text, reference_files=reference,
         generating=any(p.needs.generation for p, _ in selected),
-        generation_rows=batch_rows(selected), kept_tokens=kept_tokens,
+        generation_rows=batch_rows(selected), kept_bytes=kept_bytes,
         precision=plan.model.precision, reducers=len(selected))
 
 

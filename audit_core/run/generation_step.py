@@ -2,8 +2,9 @@
 before the probes run (generation/schedule.py says why and how).
 
 A probe declares its requests with `generation(config, ctx)` (the prompts and seeds its
-`run` will ask for); the answers kept for the probes are bounded (`KEPT_BUDGET_BYTES`). A probe whose outcome the checkpoint already holds declares nothing
-(a resumed run does not decode for it again). A declaration that fails, or a merged run
+`run` will ask for); the answers kept for the probes are bounded (generation/kept_answers.py). A
+probe whose outcome the checkpoint already holds declares nothing (a resumed run does not
+decode for it again). A declaration that fails, or a merged run
 that fails, is logged and left to the probes: each then decodes on the spot, so a failure
 stays that probe's (recorded as not assessed), as when every probe decoded by itself.
 """
@@ -14,7 +15,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from audit_core.generation import GenerationSchedule, Request
+from audit_core.generation import GenerationSchedule, kept_answers
 from audit_core.generation.schedule import Counts
 from audit_core.probes.base import Probe, ProbeContext
 from audit_core.probes.generating import declaring
@@ -24,33 +25,26 @@ from audit_core.work.progress import Cancelled, Progress
 
 log = logging.getLogger(__name__)
 
-# The merged step decodes the declared requests before any probe runs and keeps the answers
-# until each probe asks: memory that grows with the cohort (1M records: gigabytes). Probes
-# are declared in the run's order while their answers fit here; the first always is, and
-# one past the budget decodes on the spot when it runs (the same answers: a row's tokens
-# depend on its prompt and its draws only), so at most one probe's answers beyond the
-# budget are held at a time.
-KEPT_BUDGET_BYTES = 512_000_000
-
-
 def run_generation(schedule: GenerationSchedule, selected: Sequence[tuple[Probe, object]],
                    context_of: Callable[[Probe], ProbeContext], saved: OpenCheckpoint,
                    progress: Progress) -> None:
-    """Declare every unfinished generating probe's requests and decode them together; a
-    probe whose answers would take the kept answers past KEPT_BUDGET_BYTES is not declared
-    (it decodes on the spot, when it runs)."""
-    kept = 0
+    """Declare every unfinished generating probe's requests and decode them together; from
+    the first probe whose answers would take the kept answers past the budget
+    (generation/kept_answers.py), the probes are not declared: each decodes on the spot,
+    when it runs."""
+    kept: list[int] = []  # the declared probes' answer bytes
     for probe, config in declaring(selected):
         if saved.load(f"probe/{probe.id}") is not None:
             continue  # resumed: its outcome is read back, nothing to decode
         try:
             requests = list(probe.generation(config, context_of(probe)))  # type: ignore[attr-defined]
-            size = answer_bytes(requests)
-            if kept and kept + size > KEPT_BUDGET_BYTES:
-                log.info("%s: its answers decode when it runs (the merged step keeps at most %d MB)",
-                         probe.id, KEPT_BUDGET_BYTES // 1_000_000)
-                continue
-            kept += size
+            sizes = [*kept, kept_answers.answer_bytes(requests)]
+            if kept_answers.declared_count(sizes) < len(sizes):
+                log.info("%s and the generating probes after it decode when they run (the merged "
+                         "step keeps at most %d MB of answers)", probe.id,
+                         kept_answers.KEPT_BUDGET_BYTES // 1_000_000)
+                break
+            kept = sizes
             schedule.declare(probe.id, requests)
         except Cancelled:
             raise
@@ -64,13 +58,6 @@ def run_generation(schedule: GenerationSchedule, selected: Sequence[tuple[Probe,
     except Exception as exc:
         log.warning("the merged generation failed (%s); each probe decodes when it runs",
                     type(exc).__name__)
-
-
-def answer_bytes(requests: Sequence[Request]) -> int:
-    """What `requests`' answers hold until asked for: each decoded token's id (int64) and its
-    watched sets' probability mass (float64 each)."""
-    return sum(r.n * r.steps * 8 * (1 + (len(r.watch.sets) if r.watch is not None else 0))
-               for r in requests)
 
 
 def with_generation_seconds(results: list[ProbeResult], counts: Counts) -> list[ProbeResult]:
