@@ -200,7 +200,7 @@ class GenerationSchedule:
 def batches_of(schedule: GenerationSchedule, requests: list[Request]) -> Iterable[list[Request]]:
     """The batches `schedule` decodes `requests` in (the estimate counts the same ones)."""
     for group in _groups(schedule.model, requests):
-        rows = min(schedule.batch_rows, _rows_in_memory(schedule.model, group))
+        rows = _rows_in_memory(schedule.model, group, schedule.batch_rows)
         yield from _batches(group, rows)
 
 
@@ -226,15 +226,17 @@ def _groups(model, requests: list[Request]) -> list[list[Request]]:
             for key in sorted(groups, key=repr)]
 
 
-def _rows_in_memory(model, group: list[Request]) -> int:
-    """Continuations whose KV cache fits in KV_BUDGET_BYTES at the group's longest sequence
-    (a big model's cache is what bounds a batch; a tiny one's never does)."""
+def _rows_in_memory(model, group: list[Request], asked: int) -> int:
+    """At most `asked` continuations, fewer when their KV cache would pass KV_BUDGET_BYTES
+    at the group's longest sequence (a big model's cache is what bounds a batch; a tiny
+    one's never does) or, on a GPU, when the device would not hold them
+    (models/device_memory.py)."""
     shapes = getattr(model, "_past_shapes", {})
-    if not shapes:
-        return DEFAULT_BATCH_ROWS * 64
     longest = max(padded_length(model, r) + r.steps for r in group)
     per_row = sum(heads * dim for heads, dim in shapes.values()) * 4 * longest
-    return max(1, KV_BUDGET_BYTES // max(per_row, 1))
+    rows = min(asked, max(1, KV_BUDGET_BYTES // per_row) if per_row else asked)
+    budget = getattr(model, "device_budget", None)
+    return rows if budget is None else budget.cap("generation", rows, longest)
 
 
 def _batches(group: list[Request], rows: int) -> Iterable[list[Request]]:

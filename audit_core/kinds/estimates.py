@@ -110,8 +110,8 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
     all_ids = token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS]
     total_tokens = int(sum(len(x) for x in all_ids))
     phases = {SETUP: time.perf_counter() - clock + SPLIT_SECONDS_PER_RECORD * len(all_ids)}
-    if calibration and plan.model.precision == "int8" and "int8" not in calibration:
-        calibration = None  # made before bench measured int8: the sample is timed below
+    if calibration and plan.model.precision != "fp32" and plan.model.precision not in calibration:
+        calibration = None  # no rates for this precision (fp16; int8 before bench measured it): timed below
     if calibration:
         phases[SCORING] = calibrated_seconds(
             calibration, info.parameters, all_ids, reference=plan.model.reference is not None,

@@ -18,9 +18,9 @@ Each part is an upper estimate from the files and the plan, in bytes:
 
 What the machine has is what this process holds now (its resident set: the model already
 open is part of its budget) plus what the system can still give (MemAvailable, or a
-container's limit). On a GPU, the weights and the batches' working sets are on the device
-and are checked against its free memory, from `set_device_memory_probe` (the GPU code
-registers it; without one the device side is not checked).
+container's limit). On a GPU, the weights are checked against the device's free memory
+(models/device_memory.py, or a probe given to `set_device_memory_probe`); the batches are
+capped to what is left there by models/device_memory.py, so they are not refused.
 """
 
 from __future__ import annotations
@@ -133,10 +133,10 @@ def language_model_need(model: OnnxCausalLM, token_ids: Mapping[Role, Sequence[n
     biggest = max(working, key=lambda part: part[1])
     startup = int(INT8_START_FACTOR * weights) if precision == "int8" else 0
     if getattr(model, "provider", "") == CUDA:
-        # On the device: the weights and the working sets; the host keeps the cohorts and a
-        # copy of the weights while the session is built.
-        return MemoryNeed(host=tuple(parts), device=(("model weights", weights), biggest),
-                          startup=startup)
+        # On the device: the weights (the batches are capped to the free memory left once
+        # they are there: models/device_memory.py); the host keeps the cohorts and a copy
+        # of the weights while the session is built.
+        return MemoryNeed(host=tuple(parts), device=(("model weights", weights),), startup=startup)
     return MemoryNeed(host=(*parts, biggest), startup=startup)
 
 
@@ -166,18 +166,26 @@ def startup_need(files: Sequence[tuple[str, int]], precision: str) -> MemoryNeed
                       startup=int(INT8_START_FACTOR * weights) if precision == "int8" else 0)
 
 
-def available_now() -> Available:
+def available_now(device: bool = False) -> Available:
     """What the process may use: its own resident set plus what the system can give, and
-    the GPU's free memory where a probe is registered."""
+    (`device`) the GPU's free memory: the registered probe's, else models/device_memory.py's."""
     free = available_memory()
     host = None if free is None else free + _resident_bytes()
-    device = _device_probe() if _device_probe is not None else None
-    return Available(host, device)
+    return Available(host, _device_free() if device else None)
+
+
+def _device_free() -> int | None:
+    if _device_probe is not None:
+        return _device_probe()
+    from audit_core.models.device_memory import free_device_memory
+
+    found = free_device_memory()
+    return None if found is None else found.free
 
 
 def describe_memory(need: MemoryNeed, available: Available | None = None) -> str:
     """One line for the estimate (CLI and desktop): "memory about 1.2 GB of 20.3 GB available"."""
-    available = available or available_now()
+    available = available or available_now(device=bool(need.device))
     text = f"memory about {format_size(need.host_bytes)}"
     if available.host is not None:
         text += f" of {format_size(available.host)} available"
@@ -190,7 +198,7 @@ def describe_memory(need: MemoryNeed, available: Available | None = None) -> str
 
 def check_memory(need: MemoryNeed, available: Available | None = None, *, where: str = "the audit") -> None:
     """PlanError when `need` cannot fit, naming the largest parts and what to lower."""
-    available = available or available_now()
+    available = available or available_now(device=bool(need.device))
     for side, parts, total, room in (("memory", need.host, need.host_bytes, available.host),
                                      ("GPU memory", need.device, need.device_bytes, available.device)):
         if room is None or total <= room:

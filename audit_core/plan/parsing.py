@@ -71,7 +71,7 @@ class ModelSpec:
     batch_size: int = 32
     threads: int = 0  # 0: one intra-op thread per core
     provider: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda" (models/runtime.py)
-    precision: str = "fp32"  # "int8": the labelled fast screen (models/precision.py); never default
+    precision: str = "fp32"  # "int8" / "fp16": labelled precisions (models/precision.py); never default
     reference: Path | None = None  # a model of the same tokenizer that never saw the members
     # What the reference is (results/reference_role.py): "shadow", a model trained without
     # the members, or "base", the public base model this model was fine-tuned from.
@@ -221,8 +221,8 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
     if provider not in ("auto", "cpu", "cuda"):
         raise PlanError(f"'model.provider' must be one of auto, cpu, cuda (got '{provider}')")
     precision = _get(model, "precision", str, "model", "fp32")
-    if precision not in ("fp32", "int8"):
-        raise PlanError(f"'model.precision' must be fp32 or int8 (got '{precision}')")
+    if precision not in ("fp32", "int8", "fp16"):  # models/precision.py's PRECISIONS
+        raise PlanError(f"'model.precision' must be fp32, int8 or fp16 (got '{precision}')")
     declared = _table(model, "declared", "model.declared")
     for key, value in declared.items():
         if not isinstance(value, (str, int, float, bool)):

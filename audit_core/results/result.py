@@ -133,6 +133,8 @@ class AuditResult:
     # What the run's generation schedule decoded (generation/schedule.Counts.as_dict): run.json
     # only (timings); None when nothing was decoded.
     generation: dict[str, Any] | None = None
+    # A GPU run's device memory and batch caps (OnnxCausalLM.device_facts): run.json only.
+    device: dict[str, Any] | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -178,6 +180,7 @@ class AuditResult:
             "probe_seconds": {p.id: round(p.seconds, 3) for p in self.probes},
             "resumed": self.resumed,
             **({"generation": self.generation} if self.generation else {}),
+            **({"device": self.device} if self.device else {}),
             "environment": self.environment,
             "validation": self.validation,
         })

@@ -214,6 +214,7 @@ def _result(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_resul
         not_applicable=tuple(not_applicable),
         memorized_spans=with_record_ids(spans, cohorts, key),
         generation=generation.as_dict() if generation is not None and generation.requests else None,
+        device=getattr(prepared.model, "device_facts", None),
     )
 
 

@@ -39,9 +39,10 @@ def test_a_need_past_the_memory_is_refused_naming_what_to_lower() -> None:
 def test_the_gpu_side_is_checked_against_the_plugged_device_figure(monkeypatch) -> None:
     need = MemoryNeed(host=(("model weights", GB),), device=(("model weights", GB), ("generation batch", 3 * GB)))
     monkeypatch.setattr(memory_need, "_device_probe", lambda: 2 * GB)
-    available = memory_need.available_now()
+    available = memory_need.available_now(device=True)
     assert available.device == 2 * GB
     assert "GPU memory about 4.0 GB of 2.0 GB free" in describe_memory(need, available)
+    assert memory_need.available_now().device is None  # a CPU run never asks the GPU
     with pytest.raises(PlanError, match="GPU memory .*generation batch 3.0 GB.*'batch_size'"):
         check_memory(need, Available(host=100 * GB, device=2 * GB))
 
