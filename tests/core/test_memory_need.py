@@ -67,7 +67,7 @@ def test_the_estimate_says_the_memory_and_the_run_refuses_what_cannot_fit(
 
     # Room for the model but not for the rest: refused before any scoring, exit 2.
     room = Available(host=parts["model weights"] + 1)
-    monkeypatch.setattr(memory_need, "available_now", lambda: room)
+    monkeypatch.setattr(memory_need, "available_now", lambda device=False: room)
     assert main(["run", str(small_plan), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "more than the" in err and "available" in err and "Traceback" not in err
