@@ -343,7 +343,7 @@ def _print_estimate(plan) -> None:
         print(f"{TOOL_NAME}: run `{TOOL_NAME} bench` once to see how long audits will take "
               "before they start", file=sys.stderr)
         return
-    from audit_core.run.estimate import describe_duration, estimate_run
+    from audit_core.run.estimate import describe_duration, describe_memory, estimate_run
 
     try:
         estimate = estimate_run(plan, calibration=calibration)
@@ -354,8 +354,9 @@ def _print_estimate(plan) -> None:
              f"timed on {estimate.sampled_records:,} records")
     size = (f"{estimate.tokens:,} tokens" if estimate.tokens  # a tabular model reads rows
             else f"{estimate.records:,} records")
+    memory = f"; {describe_memory(estimate.memory)}" if estimate.memory else ""
     print(f"{TOOL_NAME}: estimated time about {describe_duration(estimate.seconds)} "
-          f"({size}; {basis})", file=sys.stderr)
+          f"({size}; {basis}){memory}", file=sys.stderr)
 
 
 def _bench(args: argparse.Namespace) -> int:

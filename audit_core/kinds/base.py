@@ -21,6 +21,7 @@ from tokenizers import Tokenizer
 from audit_core.data.cohort import Cohort, DatasetInfo, Role
 from audit_core.data.events import EventFeatures
 from audit_core.data.split_validity import SplitValidity
+from audit_core.kinds.memory_need import MemoryNeed
 from audit_core.models.inspection import ModelInfo
 from audit_core.plan.parsing import AuditPlan
 from audit_core.plan.span_settings import MemorizedSpansSettings
@@ -117,6 +118,8 @@ class Estimate:
     # (phase, seconds) in the run's order, named as its progress messages name them (a
     # language model's: setup, the shared pass, each probe, writing); empty for other kinds.
     phases: tuple[tuple[str, float], ...] = ()
+    # What the run will hold in memory at once (kinds/memory_need.py); None for other kinds.
+    memory: MemoryNeed | None = None
 
 
 # (plan, the inspection's kind string, progress) -> Prepared

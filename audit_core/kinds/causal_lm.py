@@ -26,6 +26,7 @@ from audit_core.data.split_validity import check_split
 from audit_core.data.subgroup_categories import check_subgroup_columns
 from audit_core.errors import MnemoscopeError, ModelError
 from audit_core.kinds.base import Prepared, SharedPass, inspected
+from audit_core.kinds.memory_need import audit_need, check_memory, startup_need
 from audit_core.kinds.side_input_checks import install_records
 from audit_core.kinds.token_inputs import (
     check_same_tokenizer,
@@ -68,6 +69,8 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
     progress.advance(0.0, "reading the model")
     info = inspect_model(plan.model.path, plan.model.context_length)
     selected = supported_probes(selected, info, explicit=plan.probes is not None)
+    # Refused before the weights are read when they (or int8's quantizer) cannot fit.
+    check_memory(startup_need([(f.name, f.bytes) for f in info.files], plan.model.precision))
     model = OnnxCausalLM(info, plan.model.threads, provider=plan.model.provider,
                          precision=plan.model.precision, inputs=plan.model.inputs,
                          token_types=plan.model.token_types)
@@ -92,6 +95,9 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
     install_records(scorers, token_ids, events, cohorts, info.name)  # before any scoring
     unk = unknown_token_id(tokenizer)
     check_unknown_tokens(token_ids, cohorts, unk, info.name)
+    # Before any scoring: the batches, the generation step and the cohorts must fit beside
+    # the model (kinds/memory_need.py; the estimate says the same figure).
+    check_memory(audit_need(plan, model, cohorts, token_ids, selected))
     pad_id = pad_token_id(tokenizer)
     runtime = runtime_facts(model, token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS],
                             pad_id=pad_id, batch_size=plan.model.batch_size)

@@ -143,8 +143,9 @@ class RunPage(StepPage):
         self.set_estimate(None)
 
     def set_estimate(self, seconds: float | None, note: str = "",
-                     phases: tuple[tuple[str, float], ...] = ()) -> None:
-        """`phases`: the estimate's (phase, seconds), which the time left starts from."""
+                     phases: tuple[tuple[str, float], ...] = (), *, memory: str = "") -> None:
+        """`phases`: the estimate's (phase, seconds), which the time left starts from;
+        `memory`: the estimate's memory line (kinds/memory_need.describe_memory)."""
         self._prior = phases if seconds is not None else ()
         self._prior_total = seconds
         if note:
@@ -152,7 +153,8 @@ class RunPage(StepPage):
         elif seconds is None:
             self.estimate.setText("Estimating how long the audit will take…")
         else:
-            self.estimate.setText(f"Estimated time: about {format_duration(max(seconds, 1))} on this computer.")
+            text = f"Estimated time: about {format_duration(max(seconds, 1))} on this computer."
+            self.estimate.setText(f"{text} {memory[:1].upper()}{memory[1:]}." if memory else text)
 
     def output_folder(self) -> Path:
         return Path(self.folder_field.path().strip()).expanduser()
