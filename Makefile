@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@echo "Installing Mnemoscope and its dependencies into $(VENV) (about a minute)..."
-	@$(BIN)/pip install -q torch==2.13.0 -e '.[controls,dev,gui,signing]' > $(VENV)/install.log 2>&1 \
+	@$(BIN)/pip install -q torch==2.13.0 -e '.[controls,dev,gui,signing,cluster]' > $(VENV)/install.log 2>&1 \
 		|| (grep -v 'is ignored' $(VENV)/install.log | tail -40; exit 1)
 	@$(BIN)/python -m audit_core.tools.validation.installation > /dev/null  # hashes for `validate`
 	@touch $(STAMP)

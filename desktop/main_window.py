@@ -298,20 +298,21 @@ class MainWindow(QMainWindow):
         except MnemoscopeError as exc:
             self.run_page.set_estimate(None, f"Not ready to run: {exc}")
             return
-        from audit_core.run.estimate import estimate_run
+        from audit_core.run.estimate import describe_memory, estimate_run
 
         page = self.run_page
         # Only the latest estimate is shown: one for a setup changed since may still answer.
         self._estimates += 1
         ticket = self._estimates
 
-        def show(seconds: float | None, note: str = "", phases: tuple = ()) -> None:
+        def show(seconds: float | None, note: str = "", phases: tuple = (), memory: str = "") -> None:
             if ticket == self._estimates:
-                page.set_estimate(seconds, note, phases)
+                page.set_estimate(seconds, note, phases, memory=memory)
 
         self.controller.submit_with_progress(
             "estimate", lambda report, cancel: estimate_run(plan, cancel=cancel),
-            lambda estimate: show(estimate.seconds, phases=estimate.phases),
+            lambda estimate: show(estimate.seconds, phases=estimate.phases, memory=(
+                describe_memory(estimate.memory) if estimate.memory else "")),
             # The estimate reads the files as the run does: an input problem (a feature column
             # with text in it, a label the model does not know) is said before Start.
             lambda exc, details: show(None, f"Not ready to run: {exc}" if isinstance(

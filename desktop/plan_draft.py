@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from audit_core.plan.parsing import AuditPlan, plan_from_dict
+from audit_core.plan.run_keys import run_table
 from audit_core.probes import PROBES
 
 AUDIT_KEYS = ("title", "institution", "requester", "auditor", "intended_use", "release_context")
@@ -70,7 +71,8 @@ class PlanDraft:
 
     @classmethod
     def from_plan(cls, plan: AuditPlan) -> PlanDraft:
-        raw = plan.as_dict()
+        # Where it runs ([run]) is not part of as_dict (nor of the audit's id): kept beside it.
+        raw = {**plan.as_dict(), **run_table(plan.run)}
         cols = plan.data.columns
         kind = _kind(plan.model.path)
         return cls(model_path=plan.model.path, members=plan.data.members,

@@ -127,6 +127,15 @@ def _render(out: Path, scratch: Path) -> int:
     wizard.go(4)
     spin(until=lambda: "Estimated" in window.run_page.estimate.text())
     shoot("06-run")
+    location = window.run_page.location
+    if location.cluster_button.isEnabled():  # the [cluster] extra is installed
+        location.address.setText("ray://head-node:10001")
+        location.cluster_button.setChecked(True)
+        spin(until=lambda: "Estimated" in window.run_page.estimate.text()
+             or "Not ready" in window.run_page.estimate.text())
+        shoot("06b-run-cluster")
+        location.local_button.setChecked(True)
+        spin(until=lambda: "Estimated" in window.run_page.estimate.text())
     window.run_page.start_button.click()
     spin(until=lambda: window.run_page.progress.value() > 450)
     shoot("07-running")

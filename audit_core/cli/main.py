@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from audit_core.cli.crash_log import CrashLog, terminal_handler
@@ -62,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="sign report.pdf when it is written (PAdES) with this PKCS#12 certificate, "
                           "to protect the file; this is not an approval (see `sign`). The password "
                           "comes from $MNEMOSCOPE_SIGNING_PASSWORD or a prompt, never from the plan")
+    run.add_argument("--cluster", metavar="ADDRESS", help="run on a Ray cluster, over [run] cluster: auto "
+                     "(a local Ray), ray (this machine's) or ray://host:port (docs/cluster.md)")
     run.set_defaults(handler=_run)
 
     add_report_commands(commands)  # verify, sign
@@ -146,6 +149,7 @@ def _run(args: argparse.Namespace) -> int:
     from audit_core.cli.left_out import print_left_out
     from audit_core.cli.reference_line import print_reference
     from audit_core.plan.parsing import load_plan
+    from audit_core.plan.run_keys import check_address
     from audit_core.run.output_folder import check_output_folder
     from audit_core.run.outputs import write_outputs
     from audit_core.run.runner import run_audit
@@ -153,6 +157,8 @@ def _run(args: argparse.Namespace) -> int:
     from audit_core.work.progress import Cancelled, CancelToken
 
     plan = load_plan(args.plan)
+    if args.cluster is not None:  # --cluster overrides [run] cluster (plan/run_keys.py)
+        plan = replace(plan, run=replace(plan.run, cluster=check_address(args.cluster, "--cluster")))
     signer = load_signer(args.sign) if args.sign else None  # a bad certificate fails before the run
     check_output_folder(args.out, plan)  # before any model work
     # --restart discards the checkpoint once the run knows the folder is this audit's own.
@@ -337,7 +343,7 @@ def _print_estimate(plan) -> None:
         print(f"{TOOL_NAME}: run `{TOOL_NAME} bench` once to see how long audits will take "
               "before they start", file=sys.stderr)
         return
-    from audit_core.run.estimate import describe_duration, estimate_run
+    from audit_core.run.estimate import describe_duration, describe_memory, estimate_run
 
     try:
         estimate = estimate_run(plan, calibration=calibration)
@@ -348,8 +354,9 @@ def _print_estimate(plan) -> None:
              f"timed on {estimate.sampled_records:,} records")
     size = (f"{estimate.tokens:,} tokens" if estimate.tokens  # a tabular model reads rows
             else f"{estimate.records:,} records")
+    memory = f"; {describe_memory(estimate.memory)}" if estimate.memory else ""
     print(f"{TOOL_NAME}: estimated time about {describe_duration(estimate.seconds)} "
-          f"({size}; {basis})", file=sys.stderr)
+          f"({size}; {basis}){memory}", file=sys.stderr)
 
 
 def _bench(args: argparse.Namespace) -> int:

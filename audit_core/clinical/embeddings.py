@@ -37,13 +37,15 @@ HIERARCHY = "ICD-10 hierarchy"
 def read_input_embeddings(model_path: str | Path, vocab_size: int) -> np.ndarray | None:
     """The (vocab_size, dim) input-embedding matrix of an ONNX causal LM, or None."""
     import onnx
-    from onnx import numpy_helper
 
     try:
-        graph = onnx.load(str(model_path), load_external_data=True).graph
+        # The graph only: a model past 2 GB keeps its weights in external data, and of those
+        # only the embedding matrix is read (`_weights`), never all of them.
+        graph = onnx.load(str(model_path), load_external_data=False).graph
     except Exception:  # noqa: BLE001 - an unreadable graph just means: use the fallback distance
         return None
     initializers = {i.name: i for i in graph.initializer}
+    folder = str(Path(model_path).parent)
 
     def usable(name: str) -> bool:
         tensor = initializers.get(name)
@@ -55,7 +57,7 @@ def read_input_embeddings(model_path: str | Path, vocab_size: int) -> np.ndarray
         for node in graph.node:
             if node.op_type == "Gather" and len(node.input) > 1 and node.input[1] in reached \
                     and usable(node.input[0]):
-                return _as_matrix(numpy_helper.to_array(initializers[node.input[0]]))
+                return _as_matrix(_weights(initializers[node.input[0]], folder))
             if node.op_type in _PASS_THROUGH and node.input and node.input[0] in reached:
                 grown.update(node.output)
         if grown == reached:
@@ -63,11 +65,26 @@ def read_input_embeddings(model_path: str | Path, vocab_size: int) -> np.ndarray
         reached = grown
     for name, tensor in initializers.items():
         if usable(name) and any(key in name.lower() for key in _EMBEDDING_NAMES):
-            return _as_matrix(numpy_helper.to_array(tensor))
+            return _as_matrix(_weights(tensor, folder))
     return None
 
 
-def _as_matrix(values: np.ndarray) -> np.ndarray | None:
+def _weights(tensor, folder: str) -> np.ndarray | None:
+    """One initializer's values, its external data (if any) read from the model's folder:
+    that tensor's bytes alone (onnx seeks to its offset), not the whole data file."""
+    from onnx import TensorProto, external_data_helper, numpy_helper
+
+    try:
+        if tensor.data_location == TensorProto.EXTERNAL:
+            external_data_helper.load_external_data_for_tensor(tensor, folder)
+        return numpy_helper.to_array(tensor)
+    except Exception:  # noqa: BLE001 - a missing or short data file: use the fallback distance
+        return None
+
+
+def _as_matrix(values: np.ndarray | None) -> np.ndarray | None:
+    if values is None:
+        return None
     matrix = values.astype(np.float64)
     return matrix if np.isfinite(matrix).all() else None
 

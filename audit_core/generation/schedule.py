@@ -30,6 +30,7 @@ from audit_core.generation.requests import Generated, Request
 from audit_core.models.batch_decoding import RowSettings, decode_rows
 from audit_core.models.onnx_causal_lm import watched_ids
 from audit_core.work.progress import Progress, ignore_progress
+from audit_core.work.shards import DECODE, Shards
 
 DEFAULT_BATCH_ROWS = 256
 # The KV cache of one batch at its longest stays under this (onnxruntime also holds a copy
@@ -64,9 +65,12 @@ class Counts:
 
 
 class GenerationSchedule:
-    def __init__(self, model, *, batch_rows: int = DEFAULT_BATCH_ROWS) -> None:
+    def __init__(self, model, *, batch_rows: int = DEFAULT_BATCH_ROWS, shards: Shards | None = None) -> None:
+        """`shards`: decode the batches on a cluster's workers (each holds its own copy of
+        the model; the answers are the same: a row depends on its prompt and draws only)."""
         self.model = model
         self.batch_rows = max(1, int(batch_rows))
+        self.shards = shards
         self.counts = Counts()
         self._declared: dict[str, tuple[str, Request]] = {}
         self._answers: dict[str, Generated] = {}
@@ -133,6 +137,12 @@ class GenerationSchedule:
             for request in requests:
                 answers[request.key] = _stand_in(self.model, request)
                 advance(request.n * request.steps)
+        elif self.shards is not None:  # in order, each batch's work counted as it arrives
+            batches = list(batches_of(self, requests))
+            for batch, (part, work) in zip(batches, self.shards.map(DECODE, batches), strict=True):
+                answers.update(part)
+                self._count(work)
+                advance(sum(r.n * r.steps for r in batch))
         else:
             for batch in batches_of(self, requests):
                 answers.update(self._decode_batch(batch, advance))
@@ -145,62 +155,89 @@ class GenerationSchedule:
         return answers
 
     def _decode_batch(self, batch: list[Request], advance: Callable[[int], None]) -> dict[str, Generated]:
-        first = batch[0]
-        # Each distinct prompt once (its first request stands for it), rows pointing at it.
-        heads: dict[str, Request] = {}
-        for request in batch:
-            heads.setdefault(request.prompt_key, request)
-        prompts = {key: index for index, key in enumerate(heads)}
-        first_of = list(heads.values())
-        events = [r.events for r in first_of]
-        owner = np.concatenate([np.full(r.n, prompts[r.prompt_key]) for r in batch])
-        steps = np.concatenate([np.full(r.n, r.steps) for r in batch])
-        draws = None
-        if not first.greedy:
-            width = int(steps.max())
-            draws = np.zeros((len(owner), width))
-            row = 0
-            for r in batch:
-                drawn = r.draws()
-                assert drawn is not None
-                draws[row:row + r.n, :r.steps] = drawn
-                row += r.n
-        settings = RowSettings(temperature=first.temperature, top_p=first.top_p,
-                               stops=np.asarray(first.stops, dtype=np.int64),
-                               watch=(watched_ids(first.watch.sets, self.model.vocab_size)
-                                      if first.watch is not None else None))
-        calls = [0]
+        answers, work = decode_batch(self.model, batch, advance)
+        self._count(work)
+        return answers
 
-        def on_step(rows: int) -> None:
-            calls[0] += 1
-            advance(rows)
+    def _count(self, work: BatchWork) -> None:
+        self.counts.rows += work.rows
+        self.counts.row_steps += work.row_steps
+        self.counts.calls += work.calls
+        self.counts.prefills += work.prefills
 
-        width = padded_length(self.model, first)
-        lengths = np.array([len(r.prompt) for r in first_of])
-        padded = np.zeros((len(first_of), width), dtype=np.int64)
-        for row, r in enumerate(first_of):
-            padded[row, width - len(r.prompt):] = r.prompt
-        tokens, mass = decode_rows(self.model, padded,
-                                   None if all(e is None for e in events) else events,
-                                   owner, steps, draws, settings, on_step=on_step,
-                                   lengths=lengths if getattr(self.model, "left_padding", False) else None)
-        self.counts.rows += len(owner)
-        self.counts.row_steps += int(steps.sum())
-        self.counts.calls += calls[0]
-        self.counts.prefills += len(first_of)
-        answers = {}
+
+@dataclass(frozen=True, slots=True)
+class BatchWork:
+    """What decoding one batch took (Counts adds them up)."""
+
+    rows: int
+    row_steps: int
+    calls: int
+    prefills: int
+
+
+def decode_batch(model, batch: list[Request],
+                 advance: Callable[[int], None]) -> tuple[dict[str, Generated], BatchWork]:
+    """One batch's answers (by request key) and what it took: on the driver, or on a
+    cluster's worker with its own copy of the model (`decode_shard`)."""
+    first = batch[0]
+    # Each distinct prompt once (its first request stands for it), rows pointing at it.
+    heads: dict[str, Request] = {}
+    for request in batch:
+        heads.setdefault(request.prompt_key, request)
+    prompts = {key: index for index, key in enumerate(heads)}
+    first_of = list(heads.values())
+    events = [r.events for r in first_of]
+    owner = np.concatenate([np.full(r.n, prompts[r.prompt_key]) for r in batch])
+    steps = np.concatenate([np.full(r.n, r.steps) for r in batch])
+    draws = None
+    if not first.greedy:
+        width = int(steps.max())
+        draws = np.zeros((len(owner), width))
         row = 0
         for r in batch:
-            answers[r.key] = Generated(tokens=tokens[row:row + r.n, :r.steps].copy(),
-                                       mass=mass[row:row + r.n, :r.steps].copy())
+            drawn = r.draws()
+            assert drawn is not None
+            draws[row:row + r.n, :r.steps] = drawn
             row += r.n
-        return answers
+    settings = RowSettings(temperature=first.temperature, top_p=first.top_p,
+                           stops=np.asarray(first.stops, dtype=np.int64),
+                           watch=(watched_ids(first.watch.sets, model.vocab_size)
+                                  if first.watch is not None else None))
+    calls = [0]
+
+    def on_step(rows: int) -> None:
+        calls[0] += 1
+        advance(rows)
+
+    width = padded_length(model, first)
+    lengths = np.array([len(r.prompt) for r in first_of])
+    padded = np.zeros((len(first_of), width), dtype=np.int64)
+    for row, r in enumerate(first_of):
+        padded[row, width - len(r.prompt):] = r.prompt
+    tokens, mass = decode_rows(model, padded,
+                               None if all(e is None for e in events) else events,
+                               owner, steps, draws, settings, on_step=on_step,
+                               lengths=lengths if getattr(model, "left_padding", False) else None)
+    answers: dict[str, Generated] = {}
+    row = 0
+    for r in batch:
+        answers[r.key] = Generated(tokens=tokens[row:row + r.n, :r.steps].copy(),
+                                   mass=mass[row:row + r.n, :r.steps].copy())
+        row += r.n
+    return answers, BatchWork(rows=len(owner), row_steps=int(steps.sum()), calls=calls[0],
+                              prefills=len(first_of))
+
+
+def decode_shard(models: Sequence[object], batch: list[Request]) -> tuple[dict[str, Generated], BatchWork]:
+    """On a worker: a batch decoded by its copy of the audited model (models[0])."""
+    return decode_batch(models[0], batch, lambda rows: None)
 
 
 def batches_of(schedule: GenerationSchedule, requests: list[Request]) -> Iterable[list[Request]]:
     """The batches `schedule` decodes `requests` in (the estimate counts the same ones)."""
     for group in _groups(schedule.model, requests):
-        rows = min(schedule.batch_rows, _rows_in_memory(schedule.model, group))
+        rows = _rows_in_memory(schedule.model, group, schedule.batch_rows)
         yield from _batches(group, rows)
 
 
@@ -226,15 +263,17 @@ def _groups(model, requests: list[Request]) -> list[list[Request]]:
             for key in sorted(groups, key=repr)]
 
 
-def _rows_in_memory(model, group: list[Request]) -> int:
-    """Continuations whose KV cache fits in KV_BUDGET_BYTES at the group's longest sequence
-    (a big model's cache is what bounds a batch; a tiny one's never does)."""
+def _rows_in_memory(model, group: list[Request], asked: int) -> int:
+    """At most `asked` continuations, fewer when their KV cache would pass KV_BUDGET_BYTES
+    at the group's longest sequence (a big model's cache is what bounds a batch; a tiny
+    one's never does) or, on a GPU, when the device would not hold them
+    (models/device_memory.py)."""
     shapes = getattr(model, "_past_shapes", {})
-    if not shapes:
-        return DEFAULT_BATCH_ROWS * 64
     longest = max(padded_length(model, r) + r.steps for r in group)
     per_row = sum(heads * dim for heads, dim in shapes.values()) * 4 * longest
-    return max(1, KV_BUDGET_BYTES // max(per_row, 1))
+    rows = min(asked, max(1, KV_BUDGET_BYTES // per_row) if per_row else asked)
+    budget = getattr(model, "device_budget", None)
+    return rows if budget is None else budget.cap("generation", rows, longest)
 
 
 def _batches(group: list[Request], rows: int) -> Iterable[list[Request]]:

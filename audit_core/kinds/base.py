@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -21,6 +21,7 @@ from tokenizers import Tokenizer
 from audit_core.data.cohort import Cohort, DatasetInfo, Role
 from audit_core.data.events import EventFeatures
 from audit_core.data.split_validity import SplitValidity
+from audit_core.kinds.memory_need import MemoryNeed
 from audit_core.models.inspection import ModelInfo
 from audit_core.plan.parsing import AuditPlan
 from audit_core.plan.span_settings import MemorizedSpansSettings
@@ -29,6 +30,7 @@ from audit_core.probes.base import AuditedModel, Probe, SharedOutputs, Threshold
 from audit_core.results.sections import DatasetSection, ModelSection
 from audit_core.work.checkpoints import OpenCheckpoint
 from audit_core.work.progress import Progress
+from audit_core.work.shards import Shards
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,9 +48,13 @@ class SharedPass:
     cancelled: bool = False
 
 
-# The shared pass, run by the runner once the checkpoint is open: (checkpoint, its slice of
-# the progress bar) -> what it computed. A Cancelled inside it comes back as `cancelled`.
-PassRunner = Callable[[OpenCheckpoint, Progress], SharedPass]
+class PassRunner(Protocol):
+    """The shared pass, run by the runner once the checkpoint is open: (checkpoint, its slice
+    of the progress bar, a cluster's workers or None) -> what it computed. A Cancelled inside
+    it comes back as `cancelled`. Only a language model's pass spreads over workers."""
+
+    def __call__(self, saved: OpenCheckpoint, progress: Progress, shards: Shards | None = None,
+                 /) -> SharedPass: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,6 +118,8 @@ class Estimate:
     # (phase, seconds) in the run's order, named as its progress messages name them (a
     # language model's: setup, the shared pass, each probe, writing); empty for other kinds.
     phases: tuple[tuple[str, float], ...] = ()
+    # What the run will hold in memory at once (kinds/memory_need.py); None for other kinds.
+    memory: MemoryNeed | None = None
 
 
 # (plan, the inspection's kind string, progress) -> Prepared

@@ -26,6 +26,7 @@ from audit_core.data.split_validity import check_split
 from audit_core.data.subgroup_categories import check_subgroup_columns
 from audit_core.errors import MnemoscopeError, ModelError
 from audit_core.kinds.base import Prepared, SharedPass, inspected
+from audit_core.kinds.memory_need import audit_need, check_memory, startup_need
 from audit_core.kinds.side_input_checks import install_records
 from audit_core.kinds.token_inputs import (
     check_same_tokenizer,
@@ -54,6 +55,7 @@ from audit_core.probes.selection import resolve_probes, resolve_thresholds, supp
 from audit_core.results.sections import ModelSection
 from audit_core.work.checkpoints import OpenCheckpoint
 from audit_core.work.progress import Cancelled, Progress
+from audit_core.work.shards import Shards
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,8 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
     progress.advance(0.0, "reading the model")
     info = inspect_model(plan.model.path, plan.model.context_length)
     selected = supported_probes(selected, info, explicit=plan.probes is not None)
+    # Refused before the weights are read when they (or int8's quantizer) cannot fit.
+    check_memory(startup_need([(f.name, f.bytes) for f in info.files], plan.model.precision))
     model = OnnxCausalLM(info, plan.model.threads, provider=plan.model.provider,
                          precision=plan.model.precision, inputs=plan.model.inputs,
                          token_types=plan.model.token_types)
@@ -91,6 +95,9 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
     install_records(scorers, token_ids, events, cohorts, info.name)  # before any scoring
     unk = unknown_token_id(tokenizer)
     check_unknown_tokens(token_ids, cohorts, unk, info.name)
+    # Before any scoring: the batches, the generation step and the cohorts must fit beside
+    # the model (kinds/memory_need.py; the estimate says the same figure).
+    check_memory(audit_need(plan, model, cohorts, token_ids, selected))
     pad_id = pad_token_id(tokenizer)
     runtime = runtime_facts(model, token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS],
                             pad_id=pad_id, batch_size=plan.model.batch_size)
@@ -130,7 +137,7 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
                             events if model.side_inputs else None) if needs_scores else _no_pass)
 
 
-def _no_pass(saved: OpenCheckpoint, progress: Progress) -> SharedPass:
+def _no_pass(saved: OpenCheckpoint, progress: Progress, shards: Shards | None = None) -> SharedPass:
     return SharedPass()
 
 
@@ -139,10 +146,11 @@ def _scoring_pass(scorers: list[OnnxCausalLM], selected: list[tuple[Probe, objec
                   cohorts: dict[Role, Cohort],
                   model_name: str, batch_size: int, pad_id: int,
                   events: Mapping[Role, Sequence[EventFeatures]] | None,
-                  saved: OpenCheckpoint, progress: Progress) -> SharedPass:
+                  saved: OpenCheckpoint, progress: Progress, shards: Shards | None = None) -> SharedPass:
     """Both cohorts through the streamed scoring pass, each token-level probe reducing each
     chunk. The reference model (scorers[1]) scores each chunk too, on the same ids.
-    `events`: the records' own events, for a model with side inputs (None otherwise)."""
+    `events`: the records' own events, for a model with side inputs (None otherwise).
+    `shards`: a cluster's workers score the chunks (None: here)."""
     broken: set[str] = set()  # probes whose reduction of the scoring pass crashed
     reducers = {p.id: _guarded(p, c, broken, token_ids, vocabulary)
                 for p, c in selected if p.needs.token_scores}
@@ -153,7 +161,7 @@ def _scoring_pass(scorers: list[OnnxCausalLM], selected: list[tuple[Probe, objec
             scored[role] = chunked_scoring.score_streamed(
                 scorers, token_ids[role], reducers, batch_size=batch_size, pad_id=pad_id,
                 progress=progress.slice(i / 2, (i + 1) / 2), checkpoint=saved, unit=role.value,
-                events=events[role] if events is not None else None)
+                events=events[role] if events is not None else None, shards=shards)
         except Cancelled:  # what finished is reported (records.csv's windows of that cohort)
             cancelled = True
             break

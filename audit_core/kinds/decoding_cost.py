@@ -266,8 +266,9 @@ def rates_for(model: OnnxCausalLM, calibration: dict[str, Any] | None) -> Decodi
 
 
 def _usable(calibration: dict[str, Any] | None, precision: str) -> bool:
-    """A calibration made before bench measured int8 does not say an int8 plan's rates."""
-    return bool(calibration) and (precision != "int8" or "int8" in (calibration or {}))
+    """A calibration made before bench measured int8 does not say an int8 plan's rates;
+    none says fp16's (bench measures fp32 and int8 on the CPU)."""
+    return bool(calibration) and (precision == "fp32" or precision in (calibration or {}))
 
 
 def mean_length(probe_id: str, config: Any, lengths: Sequence[np.ndarray], context_length: int) -> float:

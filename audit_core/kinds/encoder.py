@@ -33,6 +33,7 @@ from audit_core.probes.selection import resolve_probes, resolve_thresholds
 from audit_core.results.sections import DatasetSection, ModelSection
 from audit_core.work.checkpoints import OpenCheckpoint
 from audit_core.work.progress import Cancelled, Progress
+from audit_core.work.shards import Shards
 
 DISTANCE, PSEUDO = "embedding_distance", "pseudo_likelihood"
 
@@ -94,7 +95,7 @@ def _truncated(entry: DatasetSection, records: int) -> DatasetSection:
 def _shared_pass(model: OnnxEncoder, token_ids: Mapping[Role, Sequence[np.ndarray]],
                  truncated: dict[Role, int],
                  mask_id: int | None, passes: list[str], batch_size: int,
-                 saved: OpenCheckpoint, shared: Progress) -> SharedPass:
+                 saved: OpenCheckpoint, shared: Progress, shards: Shards | None = None) -> SharedPass:
     """Embeddings and/or pseudo-likelihoods of both cohorts, as the selected probes need."""
     try:
         return SharedPass(outputs=_outputs(model, token_ids, truncated, mask_id, passes,

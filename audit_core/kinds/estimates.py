@@ -34,11 +34,13 @@ from audit_core.data.cohort import Cohort, Role
 from audit_core.data.loading import load_cohorts
 from audit_core.data.split_validity import check_split
 from audit_core.families import Family
+from audit_core.generation.kept_answers import kept_at_once
 from audit_core.kinds.base import Estimate
 from audit_core.kinds.decoding_cost import PLAN, RecomputeCost, plan_work, rates_for, typical_length
 from audit_core.kinds.encoder import PSEUDO, feedable
 from audit_core.kinds.generation_estimate import declared_requests, schedule_of
 from audit_core.kinds.generation_work import ON_THE_SPOT_SHARE, STATISTICS_SECONDS, Decoding, decoding_of
+from audit_core.kinds.memory_need import audit_need
 from audit_core.kinds.tabular import open_reference
 from audit_core.kinds.tabular_inputs import read_tabular_inputs, require_columns, require_width
 from audit_core.models.inspection import inspect_model
@@ -108,8 +110,8 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
     all_ids = token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS]
     total_tokens = int(sum(len(x) for x in all_ids))
     phases = {SETUP: time.perf_counter() - clock + SPLIT_SECONDS_PER_RECORD * len(all_ids)}
-    if calibration and plan.model.precision == "int8" and "int8" not in calibration:
-        calibration = None  # made before bench measured int8: the sample is timed below
+    if calibration and plan.model.precision != "fp32" and plan.model.precision not in calibration:
+        calibration = None  # no rates for this precision (fp16; int8 before bench measured it): timed below
     if calibration:
         phases[SCORING] = calibrated_seconds(
             calibration, info.parameters, all_ids, reference=plan.model.reference is not None,
@@ -155,9 +157,14 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
         phases[probe.id] = seconds
     phases.update(step)
     phases[WRITING] = WRITING_SECONDS
+    # The answers the generation step keeps at once (generation/kept_answers.py): a token's
+    # id and, for a watched request, its mass (16 bytes counted for every token).
+    kept = kept_at_once([16 * tokens for tokens in merged.tokens.values()]) if declared else 0
+    memory = audit_need(plan, model, cohorts, token_ids, selected, kept_bytes=kept)
     progress.advance(1.0, "estimated")
     return Estimate(seconds=sum(phases.values()), records=len(all_ids), tokens=total_tokens,
-                    sampled_records=sampled, source=source, phases=tuple(phases.items()))
+                    sampled_records=sampled, source=source, phases=tuple(phases.items()),
+                    memory=memory)
 
 
 @dataclass(frozen=True, slots=True)

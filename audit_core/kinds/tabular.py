@@ -30,6 +30,7 @@ from audit_core.probes.selection import resolve_probes, resolve_thresholds
 from audit_core.results.sections import DatasetSection, ModelSection
 from audit_core.work.checkpoints import OpenCheckpoint
 from audit_core.work.progress import Cancelled, Progress
+from audit_core.work.shards import Shards
 from audit_core.work.units import decode_array, encode_array, resumable
 
 
@@ -78,7 +79,7 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
 
 def _shared_pass(classifiers: list[OnnxTabularClassifier], records: dict[Role, TabularRecords],
                  labels: dict[Role, np.ndarray], classes: tuple[str, ...],
-                 saved: OpenCheckpoint, scoring: Progress) -> SharedPass:
+                 saved: OpenCheckpoint, scoring: Progress, shards: Shards | None = None) -> SharedPass:
     """Each classifier's (the audited one, then the reference) class probabilities."""
     passes = len(classifiers)
     try:

@@ -80,7 +80,7 @@ def decode_rows(model: OnnxCausalLM, prompts: np.ndarray, events: Sequence[Event
     if rows == 0:
         return tokens, mass
     state = _start(model, prompts, events, lengths)
-    state = state.take(owner)
+    state = state.take(owner, model)
     active = np.arange(rows)  # the batch's rows in the model's state, in order
     live = np.ones(rows, dtype=bool)  # which of them still decode (the others are dropped later)
     last = state.logits
@@ -113,7 +113,7 @@ def decode_rows(model: OnnxCausalLM, prompts: np.ndarray, events: Sequence[Event
         if (~live).sum() * remaining >= _COMPACT_WHEN * len(active):
             keep = np.flatnonzero(live)
             active, token, live = active[keep], token[keep], live[keep]
-            state = state.take(keep)
+            state = state.take(keep, model)
         last = state.advance(model, token)
     return tokens, mass
 
@@ -133,8 +133,10 @@ class _State:
         self.side_state = side_state
         self.mask = mask  # (rows, total) for left-padded rows; None: no pads
 
-    def take(self, index: np.ndarray) -> _State:
-        past = None if self.past is None else {k: v[index] for k, v in self.past.items()}
+    def take(self, index: np.ndarray, model: OnnxCausalLM) -> _State:
+        # The cache is selected where it lives: on the device with I/O binding (a gather
+        # there, models/io_binding.py), else by numpy indexing.
+        past = None if self.past is None else model._take_past(self.past, index)
         sequence = None if self.sequence is None else self.sequence[index]
         side = {k: v[index] for k, v in self.side.items()} if self.sequence is not None else {}
         side_state = None if self.side_state is None else self.side_state.take(index)
@@ -164,12 +166,12 @@ def _start(model: OnnxCausalLM, prompts: np.ndarray, events, lengths: np.ndarray
     batch, length = prompts.shape
     if lengths is not None:  # left-padded: each row's real tokens are its last `lengths`
         mask = (np.arange(length)[None, :] >= length - lengths[:, None]).astype(np.int64)
-        logits, past = model._run(prompts, mask, past=model._empty_past(batch), side={})
+        logits, past = model._run(prompts, mask, past=model._empty_past(batch), side={}, on_device=True)
         return _State(logits[:, -1, :], past, length, None, {}, None, mask)
     mask = np.ones((batch, length), dtype=np.int64)
     side, side_state = model._side_rows(prompts, mask, events)
     if model.kv_cache:
-        logits, past = model._run(prompts, mask, past=model._empty_past(batch), side=side)
+        logits, past = model._run(prompts, mask, past=model._empty_past(batch), side=side, on_device=True)
         return _State(logits[:, -1, :], past, length, None, {}, side_state)
     logits, _ = model._run(prompts, mask, past=None, side=side)
     return _State(logits[:, -1, :], None, length, prompts.astype(np.int64), side, side_state)

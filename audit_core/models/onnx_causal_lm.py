@@ -24,8 +24,10 @@ import numpy as np
 from audit_core.data.events import EventFeatures
 from audit_core.errors import ModelError
 from audit_core.models.batch_decoding import RowSettings, decode_rows
+from audit_core.models.device_memory import DeviceBudget
 from audit_core.models.inspection import HIDDEN_STATES, ModelInfo, require_causal_lm
-from audit_core.models.precision import PRECISIONS, quantize_int8
+from audit_core.models.io_binding import Runner, device_of
+from audit_core.models.precision import PRECISIONS, converted_copy
 from audit_core.models.runtime import check_provider, intra_op_threads, open_session, resolve_provider
 from audit_core.models.side_inputs import SideFeed, State, describe, resolve_side_inputs, token_type_table
 
@@ -35,11 +37,15 @@ Events = Sequence[EventFeatures | None] | None  # one per row/prompt, aligned wi
 class OnnxCausalLM:
     def __init__(self, info: ModelInfo, threads: int = 0, *, provider: str = "auto",
                  precision: str = "fp32", inputs: Mapping[str, str] | None = None,
-                 token_types: Mapping[str, int] | None = None, strict_inputs: bool = True) -> None:
+                 token_types: Mapping[str, int] | None = None, strict_inputs: bool = True,
+                 io_binding: bool | None = None) -> None:
         """`provider`: "auto" (CUDA when available, else CPU), "cpu" or "cuda" (refused
-        when unavailable). `precision` "int8" runs a dynamically quantized copy made in a
-        temporary folder (models/precision.py); the audited file is never modified.
-        `inputs` / `token_types`: the plan's side-input tables (over side_inputs.json)."""
+        when unavailable). `precision` "int8" / "fp16" runs a quantized / half-precision
+        copy made in a temporary folder (models/precision.py); the audited file is never
+        modified. `inputs` / `token_types`: the plan's side-input tables (over
+        side_inputs.json). `io_binding`: run through onnxruntime I/O binding, the KV cache
+        kept on the device between decoding steps (models/io_binding.py); None: on CUDA
+        only (on the CPU it gives the same bits and no clear gain; tests switch it on)."""
         require_causal_lm(info)
         # Before any slow loading: an input nobody maps is refused with how to map it.
         side, types = resolve_side_inputs(info, inputs, token_types, strict=strict_inputs)
@@ -53,7 +59,7 @@ class OnnxCausalLM:
         self.precision = precision
         self.threads = intra_op_threads(threads)  # what the session runs with on this machine
         providers = resolve_provider(provider)  # refused before any slow quantization
-        source = quantize_int8(info.path, info.name) if precision == "int8" else info.path
+        source = converted_copy(info.path, info.name, precision) if precision != "fp32" else info.path
         try:
             self.session = self._open_session(source, info.name, provider, providers)
         finally:
@@ -62,6 +68,8 @@ class OnnxCausalLM:
         self.provider = check_provider(provider, self.session, info.name)
         graph_inputs = {i.name: i for i in self.session.get_inputs()}
         self._past = [name for name in graph_inputs if "past" in name]
+        bound = io_binding if io_binding is not None else device_of(self.provider) == "cuda"
+        self._runner = Runner(self.session, device_of(self.provider), self._past) if bound else None
         self._ids_type = np.int32 if "int32" in graph_inputs["input_ids"].type else np.int64
         self._has_mask = "attention_mask" in graph_inputs
         # A mapped position_ids is fed with the side inputs (the same values).
@@ -92,6 +100,9 @@ class OnnxCausalLM:
 
                 table = token_type_table(load_tokenizer(info.folder), types, self.vocab_size)
             self._side = SideFeed(side, table)
+        # On a GPU: its free memory once the weights are there caps the batches
+        # (models/device_memory.py); None on the CPU, where batches are as planned.
+        self.device_budget = DeviceBudget.measure(self) if device_of(self.provider) == "cuda" else None
 
     @property
     def left_padding(self) -> bool:
@@ -131,7 +142,7 @@ class OnnxCausalLM:
         if self._side is not None:
             feed.update(self._side.rows(input_ids, attention_mask, events)[0])
         # Only the logits are fetched: a KV export's present tensors are not copied out.
-        return self.session.run(["logits"], feed)[0]
+        return self._call(feed, ["logits"])[0][0]
 
     def greedy(self, prompts: np.ndarray, steps: int, events: Events = None) -> np.ndarray:
         """Greedy continuation of equal-length prompts (B, P) -> (B, steps) token ids."""
@@ -218,13 +229,47 @@ class OnnxCausalLM:
             return {}, state
         return self._side.step(tokens, state)
 
+    @property
+    def io_binding(self) -> bool:
+        """Whether calls run through I/O binding (the KV cache stays on the device)."""
+        return self._runner is not None
+
+    @property
+    def device_facts(self) -> dict[str, object] | None:
+        """What run.json records of a GPU run (None on the CPU): I/O binding, the device's
+        free memory and the batch caps it imposed."""
+        if self.device_budget is None:
+            return None
+        return {"io_binding": self.io_binding, **self.device_budget.as_dict()}
+
+    def _call(self, feed: Mapping[str, object], fetch: list[str],
+              keep: list[str] | tuple[()] = ()) -> tuple[list[np.ndarray], list]:
+        """One session call: `fetch` outputs as numpy arrays, `keep` outputs where the
+        model runs (on the device with I/O binding, else numpy arrays too)."""
+        if self._runner is not None:
+            return self._runner.run(feed, fetch, keep)
+        values = self.session.run([*fetch, *keep], feed)
+        return values[:len(fetch)], values[len(fetch):]
+
+    def _take_past(self, past: dict, index: np.ndarray) -> dict:
+        """Rows `index` of a cache (rows may repeat), where it lives."""
+        if self._runner is not None:
+            return self._runner.take(past, index)
+        return {k: v[index] for k, v in past.items()}
+
     def _run(self, input_ids: np.ndarray, mask: np.ndarray, past: dict[str, np.ndarray] | None,
-             side: Mapping[str, np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+             side: Mapping[str, np.ndarray] | None = None,
+             on_device: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Logits and presents of a full call; `on_device`: presents may stay on the
+        device (the decoding loop's cache), else numpy arrays (canary exposure indexes them)."""
         feed = self._feed(input_ids, mask, past)
         if side is None and self._side is not None:  # a caller of its own (canary exposure)
             side = self._side.rows(input_ids, mask[:, -input_ids.shape[1]:], None)[0]
         feed.update(side or {})
-        logits, *present = self.session.run(["logits", *self._present], feed)
+        if on_device:
+            (logits,), present = self._call(feed, ["logits"], self._present)
+        else:
+            (logits, *present), _ = self._call(feed, ["logits", *self._present])
         return logits, dict(zip(self._past, present))
 
     def _decode(self, tokens: np.ndarray, total: int, past: dict[str, np.ndarray],
@@ -244,8 +289,9 @@ class OnnxCausalLM:
             feed["position_ids"] = (positions if positions is not None
                                     else np.full((batch, 1), total - 1, dtype=np.int64))
         feed.update(side or {})  # each row's next token's side inputs (empty without any)
-        # The presents and the logits only (an export's hidden states are not copied out).
-        logits, *present = self.session.run(["logits", *self._present], feed)
+        # The presents and the logits only (an export's hidden states are not copied out);
+        # with I/O binding the presents stay on the device as the next step's past.
+        (logits,), present = self._call(feed, ["logits"], self._present)
         return logits, dict(zip(self._past, present))
 
     def _feed(self, input_ids: np.ndarray, mask: np.ndarray,

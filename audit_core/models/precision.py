@@ -1,4 +1,5 @@
-"""The optional int8 "fast screen": the audited model with its weights quantized to int8.
+"""The labelled precisions: the int8 "fast screen" (weights quantized to int8) and fp16
+(weights and activations in half precision, for a GPU). Neither is ever the default.
 
 onnxruntime's dynamic quantization (weights int8 once, activations quantized per call)
 runs the matrix multiplies on the CPU's integer units: about 3-4x the fp32 throughput
@@ -9,9 +10,17 @@ So fp32 stays the default, the report and results.json label int8 runs, and the 
 records how well int8 ranks records like fp32 does (passes/precision_agreement.py: it
 scores with both models, so it sits above the models and the token-scores pass).
 
-The quantized copy is written to a private temporary folder; the audited files are only
-ever read. The quantizer is the slow part of an int8 start (it rewrites every weight), so
-a process quantizes a model once: the estimate the CLI prints, the run after it, and the
+fp16 (onnxruntime's bundled converter, `_half`) halves the weights' memory and runs a GPU's
+tensor cores; logits move by about 1e-2 on the demo model (measured: 0.0096 at most),
+again a different model, labelled the same way with its agreement against fp32. The
+graph's inputs and outputs stay float32 (keep_io_types): the engine feeds float32 ids,
+masks and KV cache and reads float32 logits exactly as for fp32, and casts at the graph's
+edges do the rest. So the cache a GPU holds between steps stays float32 (twice an fp16
+cache's memory, which the batch-size rule counts: models/device_memory.py).
+
+The converted copy is written to a private temporary folder; the audited files are only
+ever read. The conversion is the slow part of an int8 start (it rewrites every weight), so
+a process converts a model once: the estimate the CLI prints, the run after it, and the
 desktop's estimate then audit all open the same copy, found by the model's content
 (`_source_key`). The cache holds the last two models (the audited one and its reference)
 and is removed when the process exits.
@@ -31,31 +40,38 @@ from pathlib import Path
 from audit_core.errors import ModelError
 from audit_core.fingerprint import file_sha256
 
-PRECISIONS = ("fp32", "int8")
+PRECISIONS = ("fp32", "int8", "fp16")
 INT8_LABEL = "int8 fast screen (dynamic quantization; not the fp32 evidence)"
+FP16_LABEL = "fp16 (half-precision weights and activations; not the fp32 evidence)"
+LABELS = {"int8": INT8_LABEL, "fp16": FP16_LABEL}
 
 _CACHE_ENTRIES = 2  # the audited model and its reference model
-_cache: OrderedDict[tuple, Path] = OrderedDict()  # source key -> folder of the quantized copy
+_cache: OrderedDict[tuple, Path] = OrderedDict()  # (precision, source key) -> folder of the copy
 # Held while quantizing: the desktop's estimate and its audit run on two threads, and the
 # second must wait for the first's copy rather than quantize the same model again.
 _cache_lock = threading.Lock()
 
 
 def quantize_int8(model_path: Path, name: str) -> Path:
-    """An int8 copy of `model_path` in a new temporary folder (the caller removes it).
+    """An int8 copy of `model_path` in a new temporary folder (the caller removes it)."""
+    return converted_copy(model_path, name, "int8")
 
-    The folder holds links to (or copies of) this process's quantized copy of the model,
+
+def converted_copy(model_path: Path, name: str, precision: str) -> Path:
+    """An int8 or fp16 copy of `model_path` in a new temporary folder (the caller removes it).
+
+    The folder holds links to (or copies of) this process's converted copy of the model,
     made on first use and reused while the model's files are unchanged."""
-    key = _source_key(model_path)
+    key = (precision, *_source_key(model_path))
     with _cache_lock:
         cached = _cache.get(key)
         if cached is None or not cached.is_dir():
-            cached = _quantize(model_path, name)
+            cached = _quantize(model_path, name) if precision == "int8" else _half(model_path, name)
             _cache[key] = cached
             while len(_cache) > _CACHE_ENTRIES:
                 shutil.rmtree(_cache.popitem(last=False)[1], ignore_errors=True)
         _cache.move_to_end(key)
-        return _private_copy(cached)
+        return _private_copy(cached, precision)
 
 
 def clear_int8_cache() -> None:
@@ -84,21 +100,21 @@ def _external_files(model_path: Path) -> list[Path]:
             and p.is_file()]
 
 
-def _private_copy(folder: Path) -> Path:
+def _private_copy(folder: Path, precision: str) -> Path:
     """The cached copy's files linked into a new folder the caller may remove."""
-    workdir = Path(tempfile.mkdtemp(prefix="mnemoscope-int8-"))
+    workdir = Path(tempfile.mkdtemp(prefix=f"mnemoscope-{precision}-"))
     for file in folder.iterdir():
         try:
             os.link(file, workdir / file.name)  # no copy of the weights: same disk blocks
         except OSError:  # a file system without hard links
             shutil.copy2(file, workdir / file.name)
-    return workdir / "model.int8.onnx"
+    return workdir / f"model.{precision}.onnx"
 
 
 # A process killed outright (kill -9, a power cut) cannot remove its copies; the next
 # process that quantizes removes those left for longer than any audit would hold them.
 _STALE_SECONDS = 2 * 24 * 3600
-_PREFIXES = ("mnemoscope-int8cache-", "mnemoscope-int8-")
+_PREFIXES = ("mnemoscope-int8cache-", "mnemoscope-int8-", "mnemoscope-fp16cache-", "mnemoscope-fp16-")
 
 
 def remove_stale_copies(folder: Path | None = None, now: float | None = None) -> int:
@@ -137,6 +153,32 @@ def _quantize(model_path: Path, name: str) -> Path:
     except Exception as exc:  # the quantizer raises many types for graphs it cannot handle
         shutil.rmtree(workdir, ignore_errors=True)
         raise ModelError(f"cannot quantize {name} to int8 ({exc.__class__.__name__}): run it "
+                         "with model.precision = \"fp32\"") from None
+    finally:
+        logging.disable(logging.NOTSET)
+    return workdir
+
+
+def _half(model_path: Path, name: str) -> Path:
+    """Convert to fp16 into a new cache folder (float32 inputs and outputs); returns it."""
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    remove_stale_copies()
+    workdir = Path(tempfile.mkdtemp(prefix="mnemoscope-fp16cache-"))
+    target = workdir / "model.fp16.onnx"
+    external = bool(_external_files(model_path))
+    logging.disable(logging.WARNING)  # the converter warns about values it clamps to fp16's range
+    try:
+        graph = onnx.load(str(model_path))  # with its external weights
+        half = convert_float_to_float16(graph, keep_io_types=True, disable_shape_infer=external)
+        del graph
+        # Past 2 GB even at half size: external data, as the source had (protobuf's limit).
+        onnx.save(half, str(target), save_as_external_data=external, all_tensors_to_one_file=True,
+                  location="model.fp16.onnx.data")
+    except Exception as exc:  # the converter raises many types for graphs it cannot handle
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise ModelError(f"cannot convert {name} to fp16 ({exc.__class__.__name__}): run it "
                          "with model.precision = \"fp32\"") from None
     finally:
         logging.disable(logging.NOTSET)

@@ -76,9 +76,14 @@ def open_session(path: Path, name: str, threads: int = 0,
 
     providers = providers or [_ORT_NAMES["cpu"]]
     options = session_options(threads)
+    # The CUDA arena grows by what a call asks for, not to the next power of two: the batch
+    # sizes chosen from free device memory (models/device_memory.py) leave no room for
+    # doubling.
+    chosen = [(p, {"arena_extend_strategy": "kSameAsRequested"}) if p == _ORT_NAMES["cuda"] else p
+              for p in providers]
     try:
         try:
-            return ort.InferenceSession(str(path), options, providers=providers)
+            return ort.InferenceSession(str(path), options, providers=chosen)
         except Exception:
             if providers == [_ORT_NAMES["cpu"]]:
                 raise

@@ -21,8 +21,10 @@ from typing import Any, cast
 
 import numpy as np
 
+from audit_core.passes.chunk_shards import scored_on_workers
 from audit_core.passes.token_scores import TokenScores, decode_scores, encode_scores, score_tokens
 from audit_core.work.progress import Progress
+from audit_core.work.shards import Shards
 from audit_core.work.units import resumable
 
 # Records per chunk, in batches: big enough that length bucketing still packs batches
@@ -44,21 +46,28 @@ class ReducedScores:
 def score_streamed(scorers: Sequence[Any], token_ids: Sequence[np.ndarray],
                    reducers: Mapping[str, Reducer], *, batch_size: int, pad_id: int,
                    progress: Progress, checkpoint: Any, unit: str,
-                   events: Sequence[Any] | None = None) -> ReducedScores:
+                   events: Sequence[Any] | None = None, shards: Shards | None = None) -> ReducedScores:
     """Score `token_ids` chunk by chunk with `scorers` (the audited model, then optionally
     a reference model) and reduce each chunk; chunk j of scorer i is saved as
     `scores/<i>/<unit>/<start>`. `events`: the records' event features, fed to a model's
-    side inputs (None for a model without them)."""
+    side inputs (None for a model without them). `shards`: score the chunks on a cluster's
+    workers (passes/chunk_shards.py), reduced here in the same order; None: inline."""
     size = max(1, batch_size * CHUNK_BATCHES)
     total = max(len(token_ids), 1)
     kept: dict[str, list[np.ndarray]] = {name: [] for name in reducers}
     windows = []
+    remote = (scored_on_workers(shards, scorers, token_ids, events, size=size, batch_size=batch_size,
+                                pad_id=pad_id, checkpoint=checkpoint, unit=unit)
+              if shards is not None else None)
     for start in range(0, len(token_ids), size):
         chunk = list(token_ids[start:start + size])
         chunk_events = list(events[start:start + size]) if events is not None else None
         part = progress.slice(start / total, (start + len(chunk)) / total)
         scored = []
-        for i, scorer in enumerate(scorers):
+        if remote is not None:
+            progress.check()  # the bar moves per chunk; a cancel is heard between chunks
+            scored = [s.with_targets(chunk) for s in next(remote)]
+        for i, scorer in enumerate(scorers if remote is None else ()):
             step = part.slice(i / len(scorers), (i + 1) / len(scorers))
             scored.append(resumable(
                 checkpoint, f"scores/{i}/{unit}/{start}",

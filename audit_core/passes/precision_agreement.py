@@ -1,6 +1,7 @@
-"""How well the int8 fast screen ranks records like the fp32 model does, for results.json.
+"""How well a labelled precision (the int8 fast screen, fp16) ranks records like the fp32
+model does, for results.json.
 
-The int8 copy (models/precision.py) is a different model: a run on it records its
+The int8 or fp16 copy (models/precision.py) is a different model: a run on it records its
 Spearman rank agreement with fp32 on a sample of the audited records, scored by both
 with the shared token-scores pass. Here, above the models and that pass, because it runs
 a second model (OnnxCausalLM at fp32) and scores it.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
-from audit_core.models.precision import INT8_LABEL
+from audit_core.models.precision import LABELS
 from audit_core.passes.token_scores import score_tokens
 from audit_core.work.progress import Progress
 
@@ -30,7 +31,7 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 def rank_agreement(fp32_model: OnnxCausalLM, int8_model: OnnxCausalLM, token_ids: list[np.ndarray], *, pad_id: int,
                    batch_size: int, sample: int = AGREEMENT_SAMPLE) -> dict[str, float | int]:
-    """Spearman correlation of per-record mean log-probability, fp32 vs int8, on an evenly
+    """Spearman correlation of per-record mean log-probability, fp32 vs int8 (or fp16), on an evenly
     spaced sample of records; with the largest per-token difference seen."""
     if not token_ids:
         return {"records": 0, "spearman": float("nan"), "max_abs_logprob_diff": float("nan")}
@@ -47,15 +48,17 @@ def rank_agreement(fp32_model: OnnxCausalLM, int8_model: OnnxCausalLM, token_ids
 def runtime_facts(model: OnnxCausalLM, token_ids: list[np.ndarray], *, pad_id: int,
                   batch_size: int) -> dict[str, object]:
     """What results.json records about how the model ran: its precision and, for the int8
-    screen, its rank agreement with fp32 on a sample of the audited records. (Thread
-    counts are the machine's business: results.json depends on plan and inputs only.)"""
+    screen and fp16, its rank agreement with fp32 on a sample of the audited records
+    ("int8_agreement" / "fp16_agreement"). (Thread counts are the machine's business:
+    results.json depends on plan and inputs only.)"""
     facts: dict[str, object] = {"precision": model.precision}
-    if model.precision == "int8":
-        facts["precision_label"] = INT8_LABEL
+    if model.precision in LABELS:
+        facts["precision_label"] = LABELS[model.precision]
         reference = OnnxCausalLM(model.info, model.threads, precision="fp32",
                                  provider="cpu" if model.provider == "CPUExecutionProvider" else "auto",
+                                 io_binding=model.io_binding,
                                  inputs=model.side_tables[0], token_types=model.side_tables[1])
         reference.share_records(model)  # both look the same records' events up
-        facts["int8_agreement"] = rank_agreement(reference, model, token_ids, pad_id=pad_id,
-                                                 batch_size=batch_size)
+        facts[f"{model.precision}_agreement"] = rank_agreement(reference, model, token_ids, pad_id=pad_id,
+                                                               batch_size=batch_size)
     return facts

@@ -119,6 +119,9 @@ def score_tokens(model: OnnxCausalLM, token_ids: Sequence[np.ndarray], *, batch_
     counts = np.zeros(n, dtype=np.int64)
 
     per_batch = max(1, min(batch_size, _MAX_LOGIT_FLOATS // max(context * model.vocab_size, 1)))
+    budget = getattr(model, "device_budget", None)  # on a GPU: what its free memory holds
+    if budget is not None:
+        per_batch = budget.cap("scoring", per_batch, context)
     batches = [windows[i:i + per_batch] for i in range(0, len(windows), per_batch)]
     progress.advance(0.0, "scoring tokens")
     for done, batch in enumerate(batches):

@@ -27,6 +27,7 @@ from audit_core.plan.meds_keys import (
     rooted_source,
 )
 from audit_core.plan.reference_keys import reference_role
+from audit_core.plan.run_keys import RunSettings, parse_run
 from audit_core.plan.side_input_keys import parse_inputs, parse_token_types, side_input_tables
 from audit_core.results.reference_role import DEFAULT_REFERENCE_ROLE
 
@@ -71,7 +72,7 @@ class ModelSpec:
     batch_size: int = 32
     threads: int = 0  # 0: one intra-op thread per core
     provider: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda" (models/runtime.py)
-    precision: str = "fp32"  # "int8": the labelled fast screen (models/precision.py); never default
+    precision: str = "fp32"  # "int8" / "fp16": labelled precisions (models/precision.py); never default
     reference: Path | None = None  # a model of the same tokenizer that never saw the members
     # What the reference is (results/reference_role.py): "shadow", a model trained without
     # the members, or "base", the public base model this model was fine-tuned from.
@@ -132,6 +133,8 @@ class AuditPlan:
     probes: Mapping[str, Mapping[str, Any]] | None = None
     thresholds: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: Path | None = None  # the plan file, when it came from one
+    # Where it runs ([run], plan/run_keys.py): not part of as_dict (nor of the audit's id).
+    run: RunSettings = field(default_factory=RunSettings)
 
     def as_dict(self) -> dict[str, Any]:
         """The plan as plain data (paths as strings), the form embedded in results and PDF."""
@@ -207,7 +210,7 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
     """Build a plan from plain data (the parsed file), refusing unknown keys."""
     if _depth(raw) > MAX_PLAN_DEPTH:  # before anything walks it
         raise PlanError(_too_deep("the plan"))
-    _only(raw, "", {"audit", "model", "data", "probes", "thresholds"})
+    _only(raw, "", {"audit", "model", "data", "probes", "thresholds", "run"})
     for required in ("model", "data"):
         if required not in raw:
             raise PlanError(f"missing table [{required}]")
@@ -221,8 +224,8 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
     if provider not in ("auto", "cpu", "cuda"):
         raise PlanError(f"'model.provider' must be one of auto, cpu, cuda (got '{provider}')")
     precision = _get(model, "precision", str, "model", "fp32")
-    if precision not in ("fp32", "int8"):
-        raise PlanError(f"'model.precision' must be fp32 or int8 (got '{precision}')")
+    if precision not in ("fp32", "int8", "fp16"):  # models/precision.py's PRECISIONS
+        raise PlanError(f"'model.precision' must be fp32, int8 or fp16 (got '{precision}')")
     declared = _table(model, "declared", "model.declared")
     for key, value in declared.items():
         if not isinstance(value, (str, int, float, bool)):
@@ -283,6 +286,7 @@ def plan_from_dict(raw: Mapping[str, Any], *, base: Path = Path("."),
         probes=probes,
         thresholds={k: dict(v) for k, v in thresholds_raw.items()},
         source=source,
+        run=parse_run(raw.get("run")),
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from audit_core.plan.parsing import PROBE_PATH_SETTINGS, AuditPlan
+from audit_core.plan.run_keys import run_table
 from audit_core.results.atomic import write_atomic
 
 _PATH_KEYS = {("model", "path"), ("model", "reference"), ("data", "members"), ("data", "non_members"),
@@ -23,7 +24,7 @@ _PATH_KEYS = {("model", "path"), ("model", "reference"), ("data", "members"), ("
 
 def plan_toml(plan: AuditPlan, folder: Path | None = None) -> str:
     """The plan as TOML text; paths relative to `folder` where that is shorter and safe."""
-    raw = plan.as_dict()
+    raw = {**plan.as_dict(), **run_table(plan.run)}  # [run] is no part of as_dict (run_keys.py)
     if folder is not None:
         for table, key in _PATH_KEYS:
             if key in raw.get(table, {}):

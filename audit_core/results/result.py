@@ -133,6 +133,11 @@ class AuditResult:
     # What the run's generation schedule decoded (generation/schedule.Counts.as_dict): run.json
     # only (timings); None when nothing was decoded.
     generation: dict[str, Any] | None = None
+    # Where the run ran when not on this workstation (a Ray cluster: audit_core/cluster/,
+    # docs/cluster.md): run.json only; None for a local run.
+    cluster: dict[str, Any] | None = None
+    # A GPU run's device memory and batch caps (OnnxCausalLM.device_facts): run.json only.
+    device: dict[str, Any] | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -178,6 +183,8 @@ class AuditResult:
             "probe_seconds": {p.id: round(p.seconds, 3) for p in self.probes},
             "resumed": self.resumed,
             **({"generation": self.generation} if self.generation else {}),
+            **({"cluster": self.cluster} if self.cluster else {}),
+            **({"device": self.device} if self.device else {}),
             "environment": self.environment,
             "validation": self.validation,
         })

@@ -78,8 +78,9 @@ class ModelSection(TypedDict, total=False):
     execution_provider: str
     # Causal language models
     precision: str
-    precision_label: str  # int8 only
+    precision_label: str  # int8 and fp16 only
     int8_agreement: dict[str, float | int]  # int8 only: rank agreement with fp32
+    fp16_agreement: dict[str, float | int]  # fp16 only: rank agreement with fp32
     side_inputs: dict[str, str]  # graph input -> source (models/side_inputs.py); only when any
     # Tabular classifiers
     classes: list[str]  # OnnxTabularClassifier.classes

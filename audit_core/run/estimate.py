@@ -12,12 +12,13 @@ from typing import Any
 
 from audit_core.kinds import kind_for
 from audit_core.kinds.base import Estimate
+from audit_core.kinds.memory_need import describe_memory
 from audit_core.models.inspection import model_kind
 from audit_core.plan.parsing import AuditPlan
 from audit_core.run.calibration import load_calibration
 from audit_core.work.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 
-__all__ = ["Estimate", "SAMPLE_RECORDS", "describe_duration", "estimate_run"]
+__all__ = ["Estimate", "SAMPLE_RECORDS", "describe_duration", "describe_memory", "estimate_run"]
 
 SAMPLE_RECORDS = 48
 

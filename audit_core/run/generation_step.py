@@ -2,8 +2,9 @@
 before the probes run (generation/schedule.py says why and how).
 
 A probe declares its requests with `generation(config, ctx)` (the prompts and seeds its
-`run` will ask for). A probe whose outcome the checkpoint already holds declares nothing
-(a resumed run does not decode for it again). A declaration that fails, or a merged run
+`run` will ask for); the answers kept for the probes are bounded (generation/kept_answers.py). A
+probe whose outcome the checkpoint already holds declares nothing (a resumed run does not
+decode for it again). A declaration that fails, or a merged run
 that fails, is logged and left to the probes: each then decodes on the spot, so a failure
 stays that probe's (recorded as not assessed), as when every probe decoded by itself.
 """
@@ -14,7 +15,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from audit_core.generation import GenerationSchedule
+from audit_core.generation import GenerationSchedule, kept_answers
 from audit_core.generation.schedule import Counts
 from audit_core.probes.base import Probe, ProbeContext
 from audit_core.probes.generating import declaring
@@ -24,16 +25,27 @@ from audit_core.work.progress import Cancelled, Progress
 
 log = logging.getLogger(__name__)
 
-
 def run_generation(schedule: GenerationSchedule, selected: Sequence[tuple[Probe, object]],
                    context_of: Callable[[Probe], ProbeContext], saved: OpenCheckpoint,
                    progress: Progress) -> None:
-    """Declare every unfinished generating probe's requests and decode them together."""
+    """Declare every unfinished generating probe's requests and decode them together; from
+    the first probe whose answers would take the kept answers past the budget
+    (generation/kept_answers.py), the probes are not declared: each decodes on the spot,
+    when it runs."""
+    kept: list[int] = []  # the declared probes' answer bytes
     for probe, config in declaring(selected):
         if saved.load(f"probe/{probe.id}") is not None:
             continue  # resumed: its outcome is read back, nothing to decode
         try:
-            schedule.declare(probe.id, probe.generation(config, context_of(probe)))  # type: ignore[attr-defined]
+            requests = list(probe.generation(config, context_of(probe)))  # type: ignore[attr-defined]
+            sizes = [*kept, kept_answers.answer_bytes(requests)]
+            if kept_answers.declared_count(sizes) < len(sizes):
+                log.info("%s and the generating probes after it decode when they run (the merged "
+                         "step keeps at most %d MB of answers)", probe.id,
+                         kept_answers.KEPT_BUDGET_BYTES // 1_000_000)
+                break
+            kept = sizes
+            schedule.declare(probe.id, requests)
         except Cancelled:
             raise
         except Exception as exc:  # the probe's own run meets it again and is reported

@@ -17,9 +17,11 @@ import logging
 import time
 import zlib
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
+from audit_core.cluster.session import Session, cluster_session
 from audit_core.data.cohort import Role
 from audit_core.families import Thresholds
 from audit_core.generation import GenerationSchedule
@@ -74,13 +76,22 @@ _PASS_START = 0.02  # reading the model and the files, and the split check, come
 def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progress,
               cancel: CancelToken | None = None,
               checkpoint: CheckpointRequest | None = None) -> AuditResult:
-    """`checkpoint`: keep finished work in that folder and, when it says so, resume from it."""
+    """`checkpoint`: keep finished work in that folder and, when it says so, resume from it.
+    `plan.run`: where it runs, here or on a Ray cluster (audit_core/cluster/, same results)."""
+    with cluster_session(plan.run) as cluster:  # one that cannot be joined is refused first
+        return _audit(plan, on_progress, cancel, checkpoint, cluster)
+
+
+def _audit(plan: AuditPlan, on_progress: ProgressCallback, cancel: CancelToken | None,
+           checkpoint: CheckpointRequest | None, cluster: Session) -> AuditResult:
     started = datetime.now(UTC)
     clock = time.perf_counter()
     progress = Progress(on_progress, cancel)
     kind = model_kind(plan.model.path)
     prepared = kind_for(kind).prepare(plan, kind, progress)
     identity = fingerprint(plan, prepared)
+    # A cluster's workers, started (or refused) before anything is written; None: inline.
+    shards = cluster.start(plan, prepared)
     # Opened once everything that can refuse the inputs has run: a refused run leaves nothing.
     saved: OpenCheckpoint = _open(checkpoint, identity) if checkpoint is not None else NoCheckpoint()
 
@@ -95,13 +106,13 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     weights.append(localisation_weight(plan, prepared))
     edges = prepared.pass_end + (1.0 - prepared.pass_end) * np.cumsum([0.0] + weights) / sum(weights)
     shared = SharedPass()
-    schedule = GenerationSchedule(prepared.model, batch_rows=batch_rows(prepared.selected))
+    schedule = GenerationSchedule(prepared.model, batch_rows=batch_rows(prepared.selected), shards=shards)
     probe_results: list[ProbeResult] = []
     spans = None
     outcome = "completed"
     try:
         shared = prepared.shared_pass(
-            saved, progress.slice(_PASS_START, prepared.pass_end, prepared.pass_label))
+            saved, progress.slice(_PASS_START, prepared.pass_end, prepared.pass_label), shards)
         if shared.cancelled:  # what the pass finished is kept; no probe can run
             raise Cancelled()
         for index, (probe, config) in enumerate(order):
@@ -131,7 +142,8 @@ def run_audit(plan: AuditPlan, *, on_progress: ProgressCallback = ignore_progres
     probe_results = in_plan_order(with_generation_seconds(probe_results, schedule.counts),
                                   prepared.selected)
     return _result(plan, prepared, shared, probe_results, outcome, identity, started, clock,
-                   saved.resumed, left_out_for_records(plan, kind), spans, schedule.counts)
+                   saved.resumed, left_out_for_records(plan, kind), spans, schedule.counts,
+                   cluster.record())
 
 
 def fingerprint(plan: AuditPlan, prepared: Prepared) -> Fingerprint:
@@ -178,7 +190,8 @@ def _thresholds(prepared: Prepared, family: str) -> Thresholds:
 def _result(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_results: list[ProbeResult],
             outcome: str, identity: Fingerprint, started: datetime, clock: float,
             resumed: int, not_applicable: list[dict[str, str]],
-            spans: MemorizedSpans | None = None, generation: Counts | None = None) -> AuditResult:
+            spans: MemorizedSpans | None = None, generation: Counts | None = None,
+            cluster: dict[str, Any] | None = None) -> AuditResult:
     cohorts = prepared.cohorts
     # Derived, not drawn: a rerun of the same audit gives the same pseudonyms (see
     # pseudonyms.py), and only someone holding the patient files can recompute them.
@@ -214,6 +227,8 @@ def _result(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe_resul
         not_applicable=tuple(not_applicable),
         memorized_spans=with_record_ids(spans, cohorts, key),
         generation=generation.as_dict() if generation is not None and generation.requests else None,
+        cluster=cluster,
+        device=getattr(prepared.model, "device_facts", None),
     )
 
 

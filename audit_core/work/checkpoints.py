@@ -77,6 +77,9 @@ class NoCheckpoint:
     def load(self, unit: str) -> bytes | None:
         return None
 
+    def has(self, unit: str) -> bool:
+        return False
+
     def save(self, unit: str, data: bytes) -> None:
         pass
 
@@ -101,6 +104,11 @@ class Checkpoint:
             return None
         self.resumed += 1
         return data
+
+    def has(self, unit: str) -> bool:
+        """Whether `unit` was saved (not read, not counted as resumed): a cluster run sends
+        only the missing units out (cluster/), and reads the others back when it reaches them."""
+        return self._db.execute("SELECT 1 FROM units WHERE name = ?", (unit,)).fetchone() is not None
 
     def save(self, unit: str, data: bytes) -> None:
         try:

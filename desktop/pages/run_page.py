@@ -149,8 +149,9 @@ class RunPage(StepPage):
         self.set_estimate(None)
 
     def set_estimate(self, seconds: float | None, note: str = "",
-                     phases: tuple[tuple[str, float], ...] = ()) -> None:
-        """`phases`: the estimate's (phase, seconds), which the time left starts from."""
+                     phases: tuple[tuple[str, float], ...] = (), *, memory: str = "") -> None:
+        """`phases`: the estimate's (phase, seconds), which the time left starts from;
+        `memory`: the estimate's memory line (kinds/memory_need.describe_memory)."""
         self._prior = phases if seconds is not None else ()
         self._prior_total = seconds
         if note:
@@ -158,7 +159,8 @@ class RunPage(StepPage):
         elif seconds is None:
             self.estimate.setText("Estimating how long the audit will take…")
         else:
-            self.estimate.setText(estimate_words(seconds, self.location.section() is not None))
+            text = estimate_words(seconds, self.location.section() is not None)
+            self.estimate.setText(f"{text} {memory[:1].upper()}{memory[1:]}." if memory else text)
 
     def load(self, draft: PlanDraft) -> None:
         self.location.set_section(draft.extra.get("run"), self.cluster_address)

@@ -82,8 +82,9 @@ def test_the_plan_takes_provider_and_precision_and_refuses_other_values() -> Non
     assert (chosen.model.provider, chosen.model.precision) == ("cpu", "int8")
     with pytest.raises(PlanError, match="model.provider"):
         plan_from_dict({**base, "model": {"path": "m", "provider": "tpu"}})
+    assert plan_from_dict({**base, "model": {"path": "m", "precision": "fp16"}}).model.precision == "fp16"
     with pytest.raises(PlanError, match="model.precision"):
-        plan_from_dict({**base, "model": {"path": "m", "precision": "fp16"}})
+        plan_from_dict({**base, "model": {"path": "m", "precision": "bf16"}})
 
 
 def test_int8_runs_a_temporary_copy_and_never_touches_the_model(small_model) -> None:

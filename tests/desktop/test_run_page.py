@@ -67,8 +67,9 @@ def test_a_short_path_is_shown_whole(qtbot, window, tmp_path: Path) -> None:
 def test_the_time_left_starts_from_the_estimate_and_follows_the_run(qtbot) -> None:
     page = RunPage()
     qtbot.addWidget(page)
-    page.set_estimate(85.0, phases=PHASES)
+    page.set_estimate(85.0, phases=PHASES, memory="memory about 1.2 GB of 20.0 GB available")
     assert "1 min 25 s" in page.estimate.text()
+    assert page.estimate.text().endswith(" Memory about 1.2 GB of 20.0 GB available.")
     page.show_running(["loss", "trajectory"])
     page.set_progress(0.0, "reading the model")
     # Right at the start the fraction done says nothing; the estimate does.

@@ -4,13 +4,15 @@ No GPU is needed to check what the engine decides: onnxruntime is made to report
 available, and its session either starts on CUDA (it really runs on the CPU underneath,
 but reports CUDA first, as onnxruntime-gpu does) or fails to start it (no usable driver).
 What a plan asked for, what ran, and what results.json and the report say must agree.
-The CUDA kernels themselves are not exercised here.
+The CUDA kernels themselves are not exercised here; I/O binding's outputs asked for on
+"cuda" are placed in host memory, where the session really runs.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import onnxruntime as ort
 import pytest
 
@@ -32,9 +34,20 @@ def _gpu_workstation(monkeypatch, *, cuda_starts: bool) -> list[list[str]]:
     """onnxruntime offers CUDA; returns the provider lists sessions were asked for."""
     asked: list[list[str]] = []
 
+    class Binding:
+        def __init__(self, binding) -> None:
+            self.binding = binding
+
+        def bind_output(self, name, device="cpu", *args):
+            return self.binding.bind_output(name, "cpu" if device == "cuda" else device, *args)
+
+        def __getattr__(self, name):
+            return getattr(self.binding, name)
+
     class Session(_RealSession):
         def __init__(self, path, options=None, providers=None, **kwargs):
-            providers = list(providers or [CPU])
+            # A provider may come with its options: (name, {...}).
+            providers = [p[0] if isinstance(p, tuple) else p for p in providers or [CPU]]
             asked.append(providers)
             if providers[0] == CUDA and not cuda_starts:
                 raise RuntimeError("CUDA failure 100: no CUDA-capable device is detected")
@@ -43,6 +56,12 @@ def _gpu_workstation(monkeypatch, *, cuda_starts: bool) -> list[list[str]]:
 
         def get_providers(self):
             return self._reported
+
+        def io_binding(self):
+            return Binding(super().io_binding())
+
+        def run_with_iobinding(self, binding, run_options=None):
+            return super().run_with_iobinding(binding.binding, run_options)
 
     monkeypatch.setattr(ort, "get_available_providers", lambda: [CUDA, CPU])
     monkeypatch.setattr(ort, "InferenceSession", Session)
@@ -57,6 +76,11 @@ def test_auto_runs_on_cuda_when_onnxruntime_gpu_starts_it(monkeypatch, small_mod
     assert explicit.provider == CUDA
     cpu = OnnxCausalLM(inspect_model(small_model), provider="cpu")
     assert asked[-1] == [CPU] and cpu.provider == CPU
+    # On CUDA, decoding runs through I/O binding (the cache kept on the device): the same tokens.
+    assert model.io_binding and explicit.io_binding and not cpu.io_binding
+    prompts = np.array([[1, 5, 9, 4], [1, 7, 7, 2]])
+    np.testing.assert_array_equal(model.greedy(prompts, 6), cpu.greedy(prompts, 6))
+    assert asked[-1] == [CUDA, CPU]  # the cache's row selection ran on the model's provider
 
 
 def test_auto_falls_back_to_the_cpu_when_cuda_will_not_start_and_cuda_is_refused(

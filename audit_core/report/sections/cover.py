@@ -20,7 +20,7 @@ from .elements import Code, Heading, Paragraph, Section, Table, TextStyle, Verdi
 from .family_terms import ACTIONS, family_of
 from .findings import AGAINST, REJECT, derive_findings, required_actions, risk_rank
 from .key_figures import plain_number, strength
-from .precision import int8_notice, is_int8_screen
+from .precision import precision_notice
 from .threat import release_context
 from .values import as_list, as_mapping, as_text, format_utc, report_label
 from .verdicts import probe_verdict, verdict_value, verdict_word
@@ -76,8 +76,9 @@ def cover_section(results: Mapping[str, Any], results_digest: str, signature_sta
     ]
     if glance.incomplete:
         blocks.append(Paragraph(glance.incomplete, TextStyle.ALERT))
-    if is_int8_screen(as_mapping(results.get("model"))):
-        blocks.append(Paragraph(int8_notice(), TextStyle.ALERT))
+    notice = precision_notice(as_mapping(results.get("model")))
+    if notice is not None:  # int8 or fp16: not the model's own weights
+        blocks.append(Paragraph(notice, TextStyle.ALERT))
     blocks += [
         VerdictBanner(verdict=glance.verdict, label=glance.verdict_label, rationale=glance.rationale),
         Paragraph(glance.decision, TextStyle.LEAD),

@@ -1,0 +1,74 @@
+"""The memory an audit needs: said by the estimate, checked by the run before any scoring,
+and refused with exit 2 and a message naming what to lower (kinds/memory_need.py).
+
+The machine's figure is faked (`available_now`), so the refusal does not depend on how
+much memory the test machine has.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audit_core.cli.main import main
+from audit_core.errors import PlanError
+from audit_core.kinds import memory_need
+from audit_core.kinds.memory_need import Available, MemoryNeed, check_memory, describe_memory
+from audit_core.plan.parsing import load_plan
+from audit_core.run.estimate import estimate_run
+
+GB = 1_000_000_000
+CALIBRATION = {"format": "mnemoscope-calibration/1", "created_utc": "2026-12-07T00:00:00Z",
+               "reference": {"parameters": 1_000_000}, "scoring_tokens_per_s": 5000.0,
+               "generation": {"batch_16_tokens_per_s": 4000.0}}
+
+
+def test_a_need_past_the_memory_is_refused_naming_what_to_lower() -> None:
+    need = MemoryNeed(host=(("model weights", 2 * GB), ("cohorts' tokens", GB // 2),
+                            ("scoring batch", 6 * GB)))
+    check_memory(need, Available(host=9 * GB))  # fits: nothing said
+    with pytest.raises(PlanError) as caught:
+        check_memory(need, Available(host=4 * GB))
+    message = str(caught.value)
+    assert "8.5 GB" in message and "4.0 GB" in message
+    assert "scoring batch 6.0 GB" in message and "'model.batch_size'" in message
+    check_memory(need, Available(host=None))  # unknown memory: nothing is refused
+
+
+def test_the_gpu_side_is_checked_against_the_plugged_device_figure(monkeypatch) -> None:
+    need = MemoryNeed(host=(("model weights", GB),), device=(("model weights", GB), ("generation batch", 3 * GB)))
+    monkeypatch.setattr(memory_need, "_device_probe", lambda: 2 * GB)
+    available = memory_need.available_now(device=True)
+    assert available.device == 2 * GB
+    assert "GPU memory about 4.0 GB of 2.0 GB free" in describe_memory(need, available)
+    assert memory_need.available_now().device is None  # a CPU run never asks the GPU
+    with pytest.raises(PlanError, match="GPU memory .*generation batch 3.0 GB.*'batch_size'"):
+        check_memory(need, Available(host=100 * GB, device=2 * GB))
+
+
+def test_an_int8_start_is_refused_by_the_quantizers_peak() -> None:
+    need = memory_need.startup_need([("model.onnx", 1000), ("model.onnx.data", 2 * GB)], "int8")
+    check_memory(memory_need.startup_need([("model.onnx.data", 2 * GB)], "fp32"), Available(host=4 * GB))
+    with pytest.raises(PlanError, match="int8 quantization.*precision = \"fp32\""):
+        check_memory(need, Available(host=4 * GB))
+
+
+def test_the_estimate_says_the_memory_and_the_run_refuses_what_cannot_fit(
+        small_plan: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    estimate = estimate_run(load_plan(small_plan), calibration=CALIBRATION)  # nothing timed
+    assert estimate.memory is not None
+    weights = (Path(__file__).resolve().parents[2] / "resources/demo/model/model.onnx").stat().st_size
+    parts = dict(estimate.memory.host)
+    assert parts["model weights"] >= weights and parts["scoring batch"] > 0
+    # Scoring and generation never run at once: the larger of the two is counted.
+    assert len(parts) == 3 and "cohorts' tokens" in parts
+    assert describe_memory(estimate.memory, Available(host=50 * GB)).endswith("of 50.0 GB available")
+
+    # Room for the model but not for the rest: refused before any scoring, exit 2.
+    room = Available(host=parts["model weights"] + 1)
+    monkeypatch.setattr(memory_need, "available_now", lambda device=False: room)
+    assert main(["run", str(small_plan), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "more than the" in err and "available" in err and "Traceback" not in err
+    assert not (tmp_path / "out" / "results.json").exists()
