@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
         except MnemoscopeError as exc:
             self.run_page.set_estimate(None, f"Not ready to run: {exc}")
             return
-        from audit_core.run.estimate import describe_memory, estimate_run
+        from audit_core.run.estimate import describe_memory
 
         page = self.run_page
         # Only the latest estimate is shown: one for a setup changed since may still answer.
@@ -310,7 +310,7 @@ class MainWindow(QMainWindow):
                 page.set_estimate(seconds, note, phases, memory=memory)
 
         self.controller.submit_with_progress(
-            "estimate", lambda report, cancel: estimate_run(plan, cancel=cancel),
+            "estimate", lambda report, cancel: _estimate_for(plan, cancel),
             lambda estimate: show(estimate.seconds, phases=estimate.phases, memory=(
                 describe_memory(estimate.memory) if estimate.memory else "")),
             # The estimate reads the files as the run does: an input problem (a feature column
@@ -409,3 +409,15 @@ class MainWindow(QMainWindow):
         self.settings.window_geometry = self.saveGeometry()
         self.settings.sync()
         event.accept()
+
+
+def _estimate_for(plan, cancel):
+    """The estimate, after checking that a cluster the plan names can be used (Ray there,
+    the address answering): said on the Run step, before Start."""
+    if plan.run.distributed:
+        from audit_core.cluster.connection import check_cluster
+
+        check_cluster(plan.run.cluster)
+    from audit_core.run.estimate import estimate_run
+
+    return estimate_run(plan, cancel=cancel)

@@ -11,6 +11,7 @@ settings apply (docs/cluster.md says which to set).
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import socket
@@ -48,6 +49,16 @@ def import_ray() -> ModuleType:
     except ImportError:
         raise PlanError(f"'run.cluster' asks for a Ray cluster but Ray is not installed: {INSTALL_HINT}") from None
     return ray
+
+
+def check_cluster(address: str) -> None:
+    """What `connect` would refuse, said before the run without joining the cluster (the
+    desktop's Run step asks while it estimates): Ray missing (looked up, not imported) or
+    a ray:// address that does not answer."""
+    if importlib.util.find_spec("ray") is None:
+        raise PlanError(f"'run.cluster' asks for a Ray cluster but Ray is not installed: {INSTALL_HINT}")
+    if address not in (LOCAL_RAY, ENVIRONMENT_RAY):
+        _check_reachable(address)
 
 
 def connect(address: str) -> Connection:

@@ -81,3 +81,35 @@ def test_the_log_says_where_the_audit_runs(qtbot) -> None:
     page.show_running(["loss"])
     assert "Audit started on the cluster at ray://head:10001." in page.log.toPlainText()
     page.stop_clock()
+
+
+def test_an_unreachable_cluster_is_said_on_the_run_step_before_start(qtbot, window) -> None:
+    from tests.desktop.conftest import wait_ready
+
+    window.open_demo()
+    wait_ready(qtbot, window)
+    location = window.run_page.location
+    qtbot.waitUntil(lambda: "Estimated time" in window.run_page.estimate.text(), timeout=60_000)
+    location.address.setText("ray://127.0.0.1:9")  # nothing listens on the discard port
+    location.cluster_button.setEnabled(True)
+    location.cluster_button.setChecked(True)
+    qtbot.waitUntil(lambda: "Not ready to run" in window.run_page.estimate.text(), timeout=60_000)
+    assert "cannot reach the Ray cluster at ray://127.0.0.1:9" in window.run_page.estimate.text()
+    assert window.current_plan().run.cluster == "ray://127.0.0.1:9"
+    location.local_button.setChecked(True)
+    qtbot.waitUntil(lambda: "Estimated time: about" in window.run_page.estimate.text(), timeout=60_000)
+    assert window.current_plan().run.cluster == ""
+
+
+def test_an_opened_plan_keeps_its_run_section_through_the_app() -> None:
+    import tomllib
+    from pathlib import Path
+
+    from audit_core.plan.parsing import plan_from_dict
+
+    demo = Path(__file__).resolve().parents[2] / "resources/demo"
+    raw = tomllib.loads((demo / "plan.toml").read_text())
+    raw["run"] = {"cluster": "ray://head:10001", "workers": 3, "model_transfer": "shared_path"}
+    plan = plan_from_dict(raw, base=demo)
+    draft = PlanDraft.from_plan(plan)
+    assert draft.to_plan().run == plan.run  # not part of as_dict, kept all the same
