@@ -106,7 +106,7 @@ class RunLocationBox(QGroupBox):
                     "cluster, install Mnemoscope with its [cluster] extra.")
         if not on_cluster:
             return "Everything runs on this computer."
-        return ("The model and the two patient files go to the cluster's workers only (nothing "
+        return ("The model and the patients' records go to the cluster's workers only (nothing "
                 "leaves the hospital's cluster); the report and results are written here. "
                 "Leave the address empty for a Ray cluster started on this computer.")
 
