@@ -28,15 +28,21 @@ _WHAT = {SCORE: "scoring records"}
 class WorkerPool:
     """`Shards` on Ray actors; `close` ends them."""
 
-    def __init__(self, ray: Any, spec: WorkerSpec, workers: int, cpus: int) -> None:
+    def __init__(self, ray: Any, store: str, workers: int, cpus: int) -> None:
+        """Starts the workers' processes (they import the engine meanwhile); `open` then
+        hands them the run's spec through the `store` actor and waits until they are ready."""
         self._ray = ray
-        self.spec = spec  # what the workers were started with (run.json reads its threads)
-        remote = ray.remote(ShardWorker)
+        self.spec: WorkerSpec | None = None  # what the workers opened (run.json reads its threads)
         self.cpus = cpus
+        remote = ray.remote(ShardWorker)
         self.actors = [remote.options(num_cpus=cpus, max_restarts=RESTARTS, max_task_retries=RESTARTS)
-                       .remote(spec) for _ in range(workers)]
+                       .remote(store) for _ in range(workers)]
+
+    def open(self, spec: WorkerSpec) -> None:
+        """Wait until every worker has opened the models of `spec` (already in the store)."""
+        self.spec = spec
         try:
-            self._wait_ready(workers, cpus)
+            self._wait_ready(len(self.actors), self.cpus)
         except BaseException:
             self.close()
             raise

@@ -1,6 +1,7 @@
 """A run's cluster, from the plan's [run] table: joined before any model work (so a missing
-Ray or an unreachable address is refused first), workers started once the model and the
-cohorts are read, everything ended when the run ends.
+Ray or an unreachable address is refused first), the workers' processes started right
+then (they import the engine while the workstation reads the model and the cohorts), the
+models opened in them once those are read, everything ended when the run ends.
 
 `cluster_session` is what the runner opens; a plan without [run] cluster gets a session
 that starts nothing and imports no Ray.
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from audit_core.cluster.pool import WorkerPool, plan_workers
-from audit_core.cluster.worker import ModelCopy, ShippedFiles, WorkerSpec
+from audit_core.cluster.worker import ModelCopy, RunStore, WorkerSpec
 from audit_core.data.cohort import Role
 from audit_core.kinds.base import Prepared
 from audit_core.models.inspection import ModelInfo
@@ -43,36 +44,54 @@ class Session:
 
 
 class RaySession(Session):
+    """Joins the cluster and starts the workers' processes at once, while the workstation
+    reads the model and the cohorts (a worker's process, imports and onnxruntime take a
+    second or two); `start` then hands them the run's spec."""
+
     def __init__(self, settings: RunSettings) -> None:
         from audit_core.cluster.connection import connect
 
         self.settings = settings
         self.connection = connect(settings.cluster)
         self.pool: WorkerPool | None = None
-        self._files: Any = None  # the ShippedFiles actor (model_transfer "ship")
+        self._store: Any = None  # the RunStore actor
+        self._name = f"mnemoscope-run-{secrets.token_hex(8)}"
         self._nodes = 0
+        try:
+            self._launch()
+        except BaseException:
+            self.close()
+            raise
 
-    def start(self, plan: AuditPlan, prepared: Prepared) -> Shards | None:
-        if not isinstance(prepared.model, OnnxCausalLM):  # nothing of it is spread over workers
-            log.warning("the cluster runs a language model's scoring and generation; this model "
-                        "kind runs on this workstation")
-            return None
+    def _launch(self) -> None:
         ray = self.connection.ray
         nodes = [n for n in ray.nodes() if n.get("Alive")]
         self._nodes = len(nodes)
         workers, cpus = plan_workers(self.settings.workers, int(ray.cluster_resources().get("CPU", 1)),
                                      [int(n.get("Resources", {}).get("CPU", 0)) for n in nodes],
                                      MAX_DEFAULT_WORKERS)
-        store = ""
-        if self.settings.model_transfer == "ship":
-            store = f"mnemoscope-files-{secrets.token_hex(8)}"
-            self._files = ray.remote(ShippedFiles).options(name=store, num_cpus=0).remote()
-        self.pool = WorkerPool(ray, _spec(ray, plan, prepared, self._files, store, cpus), workers, cpus)
+        self._store = ray.remote(RunStore).options(name=self._name, num_cpus=0).remote()
+        self.pool = WorkerPool(ray, self._name, workers, cpus)
+
+    def start(self, plan: AuditPlan, prepared: Prepared) -> Shards | None:
+        assert self.pool is not None
+        if not isinstance(prepared.model, OnnxCausalLM):  # nothing of it is spread over workers
+            log.warning("the cluster runs a language model's scoring and generation; this model "
+                        "kind runs on this workstation")
+            self.pool.close()
+            self.pool = None
+            return None
+        ray = self.connection.ray
+        store = self._name if self.settings.model_transfer == "ship" else ""
+        spec = _spec(ray, plan, prepared, self._store, store, self.pool.cpus)
+        ray.get(self._store.set_spec.remote(spec))
+        self.pool.open(spec)
         return self.pool
 
     def record(self) -> dict[str, Any] | None:
         return {"address": self.settings.cluster, "workers": self.pool.workers if self.pool else 0,
-                "threads_per_worker": self.pool.spec.threads if self.pool else 0, "nodes": self._nodes,
+                "threads_per_worker": self.pool.spec.threads if self.pool and self.pool.spec else 0,
+                "nodes": self._nodes,
                 "model_transfer": self.settings.model_transfer,
                 "ray_version": str(getattr(self.connection.ray, "__version__", ""))}
 
@@ -80,8 +99,8 @@ class RaySession(Session):
         try:
             if self.pool is not None:
                 self.pool.close()
-            if self._files is not None:
-                self.connection.ray.kill(self._files)
+            if self._store is not None:
+                self.connection.ray.kill(self._store)
         finally:
             self.connection.close()
 

@@ -46,21 +46,31 @@ class ModelCopy:
     reference: bool = False  # the reference model: plan inputs it lacks are not refused
 
 
-class ShippedFiles:
-    """The actor that hands shipped model files to workers, by name (cluster/session.py).
+class RunStore:
+    """The run's named actor that workers ask for what they need (cluster/session.py): the
+    `WorkerSpec`, and the shipped model files by name.
 
-    A worker's constructor gets its name, not the files' object refs: a worker Ray restarts
-    asks it again, and the refs (owned by the driver, which keeps them) never sit in a
-    constructor's arguments, where Ray cannot promise them to a restart."""
+    Workers start while the workstation still reads the cohorts (their processes, imports
+    and onnxruntime take a second or two), so their constructor gets this actor's name, not
+    the spec: the spec is only known once the model and the records are read. A worker that
+    Ray restarts asks again. Object refs (owned by the driver, which keeps them) never sit in
+    a constructor's arguments, where Ray cannot promise them to a restart."""
 
     def __init__(self) -> None:
         self._refs: dict[str, list[Any]] = {}
+        self._spec: WorkerSpec | None = None
 
     def keep(self, name: str, ref: list[Any]) -> None:
         self._refs[name] = ref  # in a list: Ray passes the ref itself, not its bytes
 
     def ref(self, name: str) -> list[Any]:
         return self._refs[name]
+
+    def set_spec(self, spec: WorkerSpec) -> None:
+        self._spec = spec
+
+    def spec(self) -> WorkerSpec | None:
+        return self._spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,34 +96,49 @@ class ShardWorker:
     """The actor (cluster/pool.py makes it remote). It never raises from its constructor:
     a refusal is kept and told by `ready`, so Ray does not restart it in a loop."""
 
-    def __init__(self, spec: WorkerSpec) -> None:
+    def __init__(self, store: str) -> None:
+        self._store = store  # the RunStore actor's name
         self._problem = ""
-        self._models: list[OnnxCausalLM] = []
-        try:
-            if spec.version != __version__:
-                raise MnemoscopeError(f"a cluster worker runs Mnemoscope {__version__}, this workstation "
-                                      f"{spec.version}: install the same version on every node")
-            self._models = [self._open(copy, spec) for copy in spec.models]
-            if spec.records is not None:
-                import ray
-
-                ids, events = ray.get(spec.records)
-                for model in self._models:
-                    model.use_records(ids, events)
-        except MnemoscopeError as exc:
-            self._problem = str(exc)
-        except Exception as exc:
-            self._problem = f"a cluster worker could not open the model ({exc.__class__.__name__})"
+        self._models: list[OnnxCausalLM] | None = None
 
     def ready(self) -> str:
-        """"" when the models are open, else why they are not."""
+        """"" when the models are open, else why they are not (asked once the driver has
+        put the spec in the store)."""
+        self._open_models()
         return self._problem
 
     def run(self, operation: str, payload: Any) -> Any:
+        self._open_models()  # a worker Ray restarted mid-run opens them again
+        if self._problem or self._models is None:
+            raise WorkerFailed("WorkerNotReady")
         try:
             return OPERATIONS[operation](self._models, payload)
         except Exception as exc:
             raise WorkerFailed(exc.__class__.__name__) from None
+
+    def _open_models(self) -> None:
+        if self._models is not None or self._problem:
+            return
+        import ray
+
+        try:
+            fetched: Any = ray.get(ray.get_actor(self._store).spec.remote())
+            spec: WorkerSpec | None = fetched
+            if spec is None:
+                raise MnemoscopeError("a cluster worker was asked to work before the run was set up")
+            if spec.version != __version__:
+                raise MnemoscopeError(f"a cluster worker runs Mnemoscope {__version__}, this workstation "
+                                      f"{spec.version}: install the same version on every node")
+            models = [self._open(copy, spec) for copy in spec.models]
+            if spec.records is not None:
+                ids, events = ray.get(spec.records)
+                for model in models:
+                    model.use_records(ids, events)
+            self._models = models
+        except MnemoscopeError as exc:
+            self._problem = str(exc)
+        except Exception as exc:
+            self._problem = f"a cluster worker could not open the model ({exc.__class__.__name__})"
 
     def _open(self, copy: ModelCopy, spec: WorkerSpec) -> OnnxCausalLM:
         path = _unpack(copy) if copy.store else Path(copy.path)
