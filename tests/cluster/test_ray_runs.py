@@ -106,3 +106,14 @@ def test_a_stopped_run_resumes_and_a_killed_worker_is_restarted(ray_cluster, sma
     assert killed
     assert 0 < resumed.resumed < 4  # some of the four chunks were read back, not all
     _assert_same(local, resumed)
+
+
+def test_a_tabular_model_runs_here_and_the_early_workers_are_let_go(ray_cluster) -> None:
+    """Workers start when the cluster is joined, before the model is read; a model kind the
+    cluster does not run (a tabular classifier) ends them and runs on the workstation."""
+    plan = load_plan(Path("resources/examples/tabular/plan.toml").resolve())
+    local = run_audit(plan)
+    distributed = run_audit(replace(plan, run=RunSettings(cluster="auto", workers=1)))
+    assert json.dumps(distributed.as_dict()) == json.dumps(local.as_dict())
+    assert distributed.run_dict()["cluster"]["workers"] == 0
+    assert not [a for a in ray_cluster.util.list_named_actors() if a.startswith("mnemoscope-run-")]
