@@ -26,9 +26,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from audit_core.generation import saved_batches
 from audit_core.generation.requests import Generated, Request
+from audit_core.generation.saved_batches import SavedBatches
 from audit_core.models.batch_decoding import RowSettings, decode_rows
 from audit_core.models.onnx_causal_lm import watched_ids
+from audit_core.work.checkpoints import OpenCheckpoint
 from audit_core.work.progress import Progress, ignore_progress
 from audit_core.work.shards import DECODE, Shards
 
@@ -65,10 +68,14 @@ class Counts:
 
 
 class GenerationSchedule:
-    def __init__(self, model, *, batch_rows: int = DEFAULT_BATCH_ROWS, shards: Shards | None = None) -> None:
+    def __init__(self, model, *, batch_rows: int = DEFAULT_BATCH_ROWS, shards: Shards | None = None,
+                 checkpoint: OpenCheckpoint | None = None) -> None:
         """`shards`: decode the batches on a cluster's workers (each holds its own copy of
-        the model; the answers are the same: a row depends on its prompt and draws only)."""
+        the model; the answers are the same: a row depends on its prompt and draws only).
+        `checkpoint`: the run's; finished batches are kept there and a resumed run reads
+        them back (generation/saved_batches.py)."""
         self.model = model
+        self._saved = SavedBatches(checkpoint) if checkpoint is not None else None
         self.batch_rows = max(1, int(batch_rows))
         self.shards = shards
         self.counts = Counts()
@@ -137,15 +144,25 @@ class GenerationSchedule:
             for request in requests:
                 answers[request.key] = _stand_in(self.model, request)
                 advance(request.n * request.steps)
-        elif self.shards is not None:  # in order, each batch's work counted as it arrives
-            batches = list(batches_of(self, requests))
-            for batch, (part, work) in zip(batches, self.shards.map(DECODE, batches), strict=True):
-                answers.update(part)
-                self._count(work)
-                advance(sum(r.n * r.steps for r in batch))
         else:
-            for batch in batches_of(self, requests):
-                answers.update(self._decode_batch(batch, advance))
+            if self._saved is not None:  # a resumed run: what the checkpoint holds is not decoded again
+                answers.update(self._saved.find(requests))
+                advance(sum(r.n * r.steps for r in requests if r.key in answers))
+            todo = [r for r in requests if r.key not in answers]
+            if self.shards is not None:  # in order, each batch's work counted as it arrives
+                batches = list(batches_of(self, todo))
+                last = time.perf_counter()
+                for batch, (part, work) in zip(batches, self.shards.map(DECODE, batches), strict=True):
+                    answers.update(part)
+                    self._count(work)
+                    advance(sum(r.n * r.steps for r in batch))
+                    last = self._keep(part, last)
+            else:
+                for batch in batches_of(self, todo):
+                    last = time.perf_counter()
+                    part = self._decode_batch(batch, advance)
+                    answers.update(part)
+                    self._keep(part, last)
         elapsed = time.perf_counter() - started
         self.counts.seconds += elapsed
         self.counts.requests += len(requests)
@@ -153,6 +170,13 @@ class GenerationSchedule:
             share = elapsed * request.n * request.steps / total
             self.counts.by_probe[owner] = self.counts.by_probe.get(owner, 0.0) + share
         return answers
+
+    def _keep(self, part: dict[str, Generated], since: float) -> float:
+        """Save a batch that took long enough to be worth a synced commit; returns now."""
+        now = time.perf_counter()
+        if self._saved is not None and now - since >= saved_batches.SAVE_AFTER_SECONDS:
+            self._saved.save(part)
+        return now
 
     def _decode_batch(self, batch: list[Request], advance: Callable[[int], None]) -> dict[str, Generated]:
         answers, work = decode_batch(self.model, batch, advance)

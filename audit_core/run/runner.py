@@ -106,7 +106,8 @@ def _audit(plan: AuditPlan, on_progress: ProgressCallback, cancel: CancelToken |
     weights.append(localisation_weight(plan, prepared))
     edges = prepared.pass_end + (1.0 - prepared.pass_end) * np.cumsum([0.0] + weights) / sum(weights)
     shared = SharedPass()
-    schedule = GenerationSchedule(prepared.model, batch_rows=batch_rows(prepared.selected), shards=shards)
+    schedule = GenerationSchedule(prepared.model, batch_rows=batch_rows(prepared.selected), shards=shards,
+                                  checkpoint=saved)
     probe_results: list[ProbeResult] = []
     spans = None
     outcome = "completed"

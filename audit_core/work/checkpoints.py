@@ -80,6 +80,9 @@ class NoCheckpoint:
     def has(self, unit: str) -> bool:
         return False
 
+    def names(self, prefix: str) -> list[str]:
+        return []
+
     def save(self, unit: str, data: bytes) -> None:
         pass
 
@@ -109,6 +112,13 @@ class Checkpoint:
         """Whether `unit` was saved (not read, not counted as resumed): a cluster run sends
         only the missing units out (cluster/), and reads the others back when it reaches them."""
         return self._db.execute("SELECT 1 FROM units WHERE name = ?", (unit,)).fetchone() is not None
+
+    def names(self, prefix: str) -> list[str]:
+        """The saved units whose names start with `prefix`, in name order (the generation
+        step finds its saved batches by their content, not by a position in the run)."""
+        rows = self._db.execute("SELECT name FROM units WHERE substr(name, 1, ?) = ? ORDER BY name",
+                                (len(prefix), prefix)).fetchall()
+        return [str(row[0]) for row in rows]
 
     def save(self, unit: str, data: bytes) -> None:
         try:

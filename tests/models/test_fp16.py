@@ -22,6 +22,7 @@ from audit_core.report.sections.precision import precision_notice, precision_tex
 def test_fp16_runs_a_half_precision_copy_and_ranks_the_demo_like_fp32(demo_dir: Path, monkeypatch) -> None:
     info = inspect_model(demo_dir / "model")
     before = (demo_dir / "model" / "model.onnx").read_bytes()
+    precision.clear_int8_cache()  # an earlier test's copy of the demo (any precision) is let go
     leftovers = set(Path(tempfile.gettempdir()).glob("mnemoscope-fp16-*"))
     converted = []
     half = precision._half
