@@ -37,11 +37,21 @@ def available_memory() -> int | None:
     return int(psutil.virtual_memory().available)
 
 
+def resident_bytes() -> int:
+    """This process's resident set (Linux); 0 where it cannot be read."""
+    return _proc_bytes("/proc/self/status", "VmRSS:") or 0
+
+
 def _meminfo_available() -> int | None:
+    return _proc_bytes("/proc/meminfo", "MemAvailable:")
+
+
+def _proc_bytes(path: str, key: str) -> int | None:
+    """A "KEY: N kB" line of a /proc file, in bytes; None where it cannot be read."""
     try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
+        with open(path, encoding="ascii") as handle:
             for line in handle:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(key):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit_core.data.cohort import Cohort, Role
-from audit_core.data.parquet_reading import available_memory, format_size
+from audit_core.data.parquet_reading import available_memory, format_size, resident_bytes
 from audit_core.errors import PlanError
 from audit_core.generation.schedule import DEFAULT_BATCH_ROWS, KV_BUDGET_BYTES
 from audit_core.models.inspection import resolve_model_path
@@ -170,7 +170,7 @@ def available_now(device: bool = False) -> Available:
     """What the process may use: its own resident set plus what the system can give, and
     (`device`) the GPU's free memory: the registered probe's, else models/device_memory.py's."""
     free = available_memory()
-    host = None if free is None else free + _resident_bytes()
+    host = None if free is None else free + resident_bytes()
     return Available(host, _device_free() if device else None)
 
 
@@ -249,15 +249,3 @@ def _heads_and_width(model: OnnxCausalLM) -> tuple[int, int]:
 def text_bytes_of(sequences: Sequence[object]) -> int:
     """The records' text as Python holds it (one byte a character for ASCII text)."""
     return int(sum(len(s) if isinstance(s, str) else 64 for s in sequences))
-
-
-def _resident_bytes() -> int:
-    """This process's resident set (Linux); 0 where it cannot be read."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0

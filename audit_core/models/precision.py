@@ -35,6 +35,7 @@ import shutil
 import tempfile
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
 
 from audit_core.errors import ModelError
@@ -137,49 +138,48 @@ def remove_stale_copies(folder: Path | None = None, now: float | None = None) ->
     return removed
 
 
+@contextmanager
+def _new_copy(name: str, precision: str, verb: str):
+    """A new cache folder for a converted copy of `name`, removed again when the converter
+    fails (told in the tool's words: the converters raise many types for graphs they
+    cannot handle); their log lines are advice meant for their developers."""
+    remove_stale_copies()
+    workdir = Path(tempfile.mkdtemp(prefix=f"mnemoscope-{precision}cache-"))
+    logging.disable(logging.WARNING)
+    try:
+        yield workdir
+    except Exception as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise ModelError(f"cannot {verb} {name} to {precision} ({exc.__class__.__name__}): run it "
+                         "with model.precision = \"fp32\"") from None
+    finally:
+        logging.disable(logging.NOTSET)
+
+
 def _quantize(model_path: Path, name: str) -> Path:
     """Quantize into a new cache folder; returns the folder."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    remove_stale_copies()
-    workdir = Path(tempfile.mkdtemp(prefix="mnemoscope-int8cache-"))
-    target = workdir / "model.int8.onnx"
     external = bool(_external_files(model_path))
-    logging.disable(logging.WARNING)  # the quantizer logs advice meant for its developers
-    try:
+    with _new_copy(name, "int8", "quantize") as workdir:
         # The unfused graph quantizes best: fused LayerNorm/GELU nodes are slower in int8.
-        quantize_dynamic(str(model_path), str(target), weight_type=QuantType.QInt8,
+        quantize_dynamic(str(model_path), str(workdir / "model.int8.onnx"), weight_type=QuantType.QInt8,
                          use_external_data_format=external)
-    except Exception as exc:  # the quantizer raises many types for graphs it cannot handle
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise ModelError(f"cannot quantize {name} to int8 ({exc.__class__.__name__}): run it "
-                         "with model.precision = \"fp32\"") from None
-    finally:
-        logging.disable(logging.NOTSET)
     return workdir
 
 
 def _half(model_path: Path, name: str) -> Path:
-    """Convert to fp16 into a new cache folder (float32 inputs and outputs); returns it."""
+    """Convert to fp16 into a new cache folder (float32 inputs and outputs); returns it.
+    The converter warns about values it clamps to fp16's range (silenced with the rest)."""
     import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
-    remove_stale_copies()
-    workdir = Path(tempfile.mkdtemp(prefix="mnemoscope-fp16cache-"))
-    target = workdir / "model.fp16.onnx"
     external = bool(_external_files(model_path))
-    logging.disable(logging.WARNING)  # the converter warns about values it clamps to fp16's range
-    try:
+    with _new_copy(name, "fp16", "convert") as workdir:
         graph = onnx.load(str(model_path))  # with its external weights
         half = convert_float_to_float16(graph, keep_io_types=True, disable_shape_infer=external)
         del graph
         # Past 2 GB even at half size: external data, as the source had (protobuf's limit).
-        onnx.save(half, str(target), save_as_external_data=external, all_tensors_to_one_file=True,
-                  location="model.fp16.onnx.data")
-    except Exception as exc:  # the converter raises many types for graphs it cannot handle
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise ModelError(f"cannot convert {name} to fp16 ({exc.__class__.__name__}): run it "
-                         "with model.precision = \"fp32\"") from None
-    finally:
-        logging.disable(logging.NOTSET)
+        onnx.save(half, str(workdir / "model.fp16.onnx"), save_as_external_data=external,
+                  all_tensors_to_one_file=True, location="model.fp16.onnx.data")
     return workdir
