@@ -107,7 +107,7 @@ def _audit(plan: AuditPlan, on_progress: ProgressCallback, cancel: CancelToken |
     edges = prepared.pass_end + (1.0 - prepared.pass_end) * np.cumsum([0.0] + weights) / sum(weights)
     shared = SharedPass()
     schedule = GenerationSchedule(prepared.model, batch_rows=batch_rows(prepared.selected), shards=shards,
-                                  checkpoint=saved)
+                                  checkpoint=saved if checkpoint is not None else None)
     probe_results: list[ProbeResult] = []
     spans = None
     outcome = "completed"
