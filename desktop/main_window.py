@@ -29,6 +29,7 @@ from desktop.pages.run_page import RunPage
 from desktop.pages.start_page import StartPage
 from desktop.plan_draft import PlanDraft
 from desktop.result_files import ask_resume, export_result
+from desktop.run_estimates import RunEstimates
 from desktop.settings import AppSettings
 from desktop.sign_dialog import SignDialog, open_sign_dialog
 from desktop.task_dialog import TaskDialog
@@ -56,7 +57,6 @@ class MainWindow(QMainWindow):
         self.validation_result: ValidationResultDialog | None = None
         self.sign_dialog: SignDialog | None = None
         self._retired: list[Wizard] = []  # kept alive: a read may still answer to them
-        self._estimates = 0  # estimates asked for; only the latest one's answer is shown
         self.screens.addWidget(self.start_page)
         self.screens.addWidget(self.results_page)
         self._build_menus()
@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         self.run_page = RunPage()
         self.run_page.cluster_address = self.settings.cluster_address
         self.run_page.location.changed.connect(self._run_location_changed)
+        self.run_estimates = RunEstimates(self.controller, self.run_page)
         self.model_page.inspected.connect(self.probes_page.set_model_info)
         self.model_page.inspected.connect(self.data_page.set_model_info)  # its kind's columns
         self.model_page.reference_changed.connect(self.probes_page.set_has_reference)
@@ -296,27 +297,9 @@ class MainWindow(QMainWindow):
         try:
             plan = self.current_plan()
         except MnemoscopeError as exc:
-            self.run_page.set_estimate(None, f"Not ready to run: {exc}")
+            self.run_estimates.not_ready(exc)
             return
-        from audit_core.run.estimate import describe_memory
-
-        page = self.run_page
-        # Only the latest estimate is shown: one for a setup changed since may still answer.
-        self._estimates += 1
-        ticket = self._estimates
-
-        def show(seconds: float | None, note: str = "", phases: tuple = (), memory: str = "") -> None:
-            if ticket == self._estimates:
-                page.set_estimate(seconds, note, phases, memory=memory)
-
-        self.controller.submit_with_progress(
-            "estimate", lambda report, cancel: _estimate_for(plan, cancel),
-            lambda estimate: show(estimate.seconds, phases=estimate.phases, memory=(
-                describe_memory(estimate.memory) if estimate.memory else "")),
-            # The estimate reads the files as the run does: an input problem (a feature column
-            # with text in it, a label the model does not know) is said before Start.
-            lambda exc, details: show(None, f"Not ready to run: {exc}" if isinstance(
-                exc, MnemoscopeError) else "The time could not be estimated; Start shows what is wrong."))
+        self.run_estimates.refresh(plan)
 
     def start_audit(self) -> None:
         if self.controller.busy or self.wizard is None:
@@ -409,15 +392,3 @@ class MainWindow(QMainWindow):
         self.settings.window_geometry = self.saveGeometry()
         self.settings.sync()
         event.accept()
-
-
-def _estimate_for(plan, cancel):
-    """The estimate, after checking that a cluster the plan names can be used (Ray there,
-    the address answering): said on the Run step, before Start."""
-    if plan.run.distributed:
-        from audit_core.cluster.connection import check_cluster
-
-        check_cluster(plan.run.cluster)
-    from audit_core.run.estimate import estimate_run
-
-    return estimate_run(plan, cancel=cancel)

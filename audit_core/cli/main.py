@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from audit_core.cli.crash_log import CrashLog, terminal_handler
+from audit_core.cli.estimate_line import print_estimate
 from audit_core.cli.fhir_command import add_fhir_command
 from audit_core.cli.report_commands import add_report_commands, load_signer
 from audit_core.cli.terminal import ProgressBar, format_summary
@@ -170,7 +171,7 @@ def _run(args: argparse.Namespace) -> int:
         print_left_out(plan, sys.stderr)  # probes that do not apply to these records, and why
         print_reference(plan, sys.stderr)  # which reference calibrates the attacks (cli/reference_line.py)
         print_decoding_notice(plan, sys.stderr)  # an export without a KV cache (cli/decoding_line.py)
-        _print_estimate(plan)
+        print_estimate(plan)
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
@@ -332,31 +333,6 @@ def _validate(args: argparse.Namespace) -> int:
         print(format_validation(result.certificate, result.json_path, result.pdf_path,
                                 result.certificate_sha256))
     return 0 if result.passed else 1
-
-
-def _print_estimate(plan) -> None:
-    """The run time from the workstation calibration, before the run starts (no model run)."""
-    from audit_core.tools.bench.calibration import load_calibration
-
-    calibration = load_calibration()
-    if calibration is None:
-        print(f"{TOOL_NAME}: run `{TOOL_NAME} bench` once to see how long audits will take "
-              "before they start", file=sys.stderr)
-        return
-    from audit_core.run.estimate import describe_duration, describe_memory, estimate_run
-
-    try:
-        estimate = estimate_run(plan, calibration=calibration)
-    except Exception:  # the run itself reports whatever is wrong, with its proper message
-        return
-    basis = (f"workstation calibration of {calibration['created_utc'][:10]}"
-             if estimate.source == "calibration" else  # e.g. int8 before bench measured it
-             f"timed on {estimate.sampled_records:,} records")
-    size = (f"{estimate.tokens:,} tokens" if estimate.tokens  # a tabular model reads rows
-            else f"{estimate.records:,} records")
-    memory = f"; {describe_memory(estimate.memory)}" if estimate.memory else ""
-    print(f"{TOOL_NAME}: estimated time about {describe_duration(estimate.seconds)} "
-          f"({size}; {basis}){memory}", file=sys.stderr)
 
 
 def _bench(args: argparse.Namespace) -> int:
