@@ -42,7 +42,7 @@ import numpy as np
 
 from audit_core.clinical.category_lookup import CategoryLookup
 from audit_core.clinical.record_layout import RecordLayout
-from audit_core.clinical.sensitive_signal import without
+from audit_core.clinical.sensitive_signal import Without
 from audit_core.data.cohort import Role
 
 # Logits held at once by one batch of the pass, in floats (about 64 MB of float32).
@@ -94,7 +94,8 @@ def disclosure_table(model, records: Sequence[np.ndarray], rows: np.ndarray, cod
     if not len(rows) or not len(codes):
         return DisclosureTable(rows, codes, probability, rank)
     ranked = ranked_ids(layout, model.vocab_size)
-    contexts = [_context(records[int(i)], codes, layout, model.context_length) for i in rows]
+    strip = Without(codes)
+    contexts = [_context(records[int(i)], strip, layout, model.context_length) for i in rows]
     order = np.argsort([len(c) for c in contexts], kind="stable")
     start = 0
     while start < len(order):
@@ -118,10 +119,10 @@ def disclosure_table(model, records: Sequence[np.ndarray], rows: np.ndarray, cod
     return DisclosureTable(rows, codes, probability, rank)
 
 
-def _context(ids: np.ndarray, removed: np.ndarray, layout: RecordLayout, limit: int) -> np.ndarray:
+def _context(ids: np.ndarray, strip: Without, layout: RecordLayout, limit: int) -> np.ndarray:
     """The record without its sensitive codes and trailing stop tokens, cut to the context
     (start token kept, most recent tokens after it)."""
-    kept = without(np.asarray(ids, dtype=np.int64), removed)
+    kept = strip(np.asarray(ids, dtype=np.int64))
     end = len(kept)
     while end > 1 and int(kept[end - 1]) in layout.stop_ids:
         end -= 1
@@ -152,24 +153,32 @@ def carrier_figures(tables: Mapping[Role, DisclosureTable], records: Mapping[Rol
                     categories: Mapping[str, np.ndarray], top_rank: int) -> list[CarrierFigure]:
     """One figure per examined carrier and sensitive code it carries, in role, record and
     code order; the naming rule of the module docstring."""
+    # Each examined record is read once (its distinct ids, and which categories it
+    # carries), not once per category: an `np.isin` and a Python set per record and
+    # category were most of this function's time on the demo.
+    lookup = CategoryLookup([np.asarray(ids, dtype=np.int64) for ids in categories.values()])
+    distinct = {role: [np.unique(records[role][int(i)]) for i in tables[role].rows] for role in Role}
+    carries = {role: np.array([lookup.any_in(ids) for ids in distinct[role]], dtype=bool)
+               .reshape(len(distinct[role]), len(categories)) for role in Role}
     figures = []
     for role in Role:
         other = Role.NON_MEMBERS if role is Role.MEMBERS else Role.MEMBERS
         table, versus = tables[role], tables[other]
         column = {int(c): k for k, c in enumerate(table.codes)}
-        for category, ids in categories.items():
-            ids = np.asarray(ids, dtype=np.int64)
-            members_of = set(ids.tolist())
-            other_carriers = np.array([bool(np.isin(records[other][int(i)], ids).any())
-                                       for i in versus.rows], dtype=bool)
+        for k, category in enumerate(categories):
+            other_carriers = carries[other][:, k]
+            # The other cohort's best rank of every code among its carriers of the category.
+            best_of = versus.rank[other_carriers].min(axis=0) if other_carriers.any() else None
             for r, i in enumerate(table.rows):
-                for code in sorted({int(c) for c in records[role][int(i)] if int(c) in members_of}):
-                    k = column[code]
-                    prob, rank = float(table.probability[r, k]), int(table.rank[r, k])
-                    against = versus.probability[:, k]
+                if not carries[role][r, k]:
+                    continue
+                for code in lookup.members(distinct[role][r], k).tolist():
+                    k_code = column[code]
+                    prob, rank = float(table.probability[r, k_code]), int(table.rank[r, k_code])
+                    against = versus.probability[:, k_code]
                     at_or_above = int((against >= prob).sum())
                     p_value = (1 + at_or_above) / (1 + len(against))
-                    best = (int(versus.rank[other_carriers, k].min()) if other_carriers.any() else None)
+                    best = None if best_of is None else int(best_of[k_code])
                     stands_out = rank <= top_rank and best is not None and rank < best and at_or_above == 0
                     figures.append(CarrierFigure(role, int(i), category, code, rank, prob, p_value,
                                                  best, stands_out))

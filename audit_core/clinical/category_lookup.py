@@ -27,4 +27,20 @@ class CategoryLookup:
         window = np.asarray(ids, dtype=np.int64)
         if not len(window):
             return np.zeros(self.table.shape[1], dtype=bool)
-        return np.asarray(self.table[np.minimum(window, self.size)].any(axis=0))
+        return np.asarray(self.table[self._rows(window)].any(axis=0))
+
+    def holds(self, ids: np.ndarray, category: int) -> np.ndarray:
+        """(len ids,) bool: the entry is a code of category number `category`
+        (`np.isin(ids, category)`)."""
+        return self.table[self._rows(np.asarray(ids)), category]
+
+    def members(self, ids: np.ndarray, category: int) -> np.ndarray:
+        """The entries of `ids` that are codes of category number `category`, in their order."""
+        window = np.asarray(ids)
+        return window[self.holds(window, category)]
+
+    def _rows(self, window: np.ndarray) -> np.ndarray:
+        # Ids outside the table read its all-False last row: those beyond every category, and
+        # negative ones too (as unsigned they are beyond it), which would otherwise index
+        # the table from its end.
+        return np.minimum(window.astype(np.uint64), self.size)

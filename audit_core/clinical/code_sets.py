@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -129,13 +130,18 @@ def _bare(prefix: str) -> str:
     return prefix.strip().upper().replace(".", "")
 
 
+@lru_cache(maxsize=256)  # a code set is tested against every token of the vocabulary
+def _bare_prefixes(prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_bare(p) for p in prefixes)
+
+
 def in_code_set(token: str, code_set: CodeSet) -> bool:
     code = read_code(token)
     if code.vocabulary == ICD10CM:
-        return code.code.startswith(tuple(_bare(p) for p in code_set.prefixes))
+        return code.code.startswith(_bare_prefixes(code_set.prefixes))
     if code.vocabulary == ICD9CM:
         return bool(code_set.icd9_prefixes) and \
-            code.code.startswith(tuple(_bare(p) for p in code_set.icd9_prefixes))
+            code.code.startswith(_bare_prefixes(code_set.icd9_prefixes))
     return False
 
 

@@ -20,7 +20,7 @@ tokens that are not ICD diagnosis codes are 0 when equal and 1 when not.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,11 +99,40 @@ class CodeDistance:
 
     def matrix(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """(len a, len b) distances between the tokens a and b."""
+        return self.between(a, b, self.vectors(a), self.vectors(b))
+
+    def vectors(self, codes: np.ndarray) -> np.ndarray | None:
+        """What `between` reads of `codes` beyond the ids: their unit embeddings (None for
+        the hierarchy), gathered once for a trajectory compared with many others."""
         if self.method == EMBEDDINGS and self.unit is not None:
-            # Cosine distance halved into [0, 1], so both methods share one scale.
-            return np.clip((1.0 - self.unit[a] @ self.unit[b].T) / 2.0, 0.0, 1.0)
+            return self.unit[codes]
+        return None
+
+    def between(self, a: np.ndarray, b: np.ndarray, vectors_a: np.ndarray | None,
+                vectors_b: np.ndarray | None) -> np.ndarray:
+        """`matrix(a, b)`, given `vectors(a)` and `vectors(b)`: the same product of the same
+        arrays, so the same floats."""
+        if vectors_a is not None and vectors_b is not None:
+            return _halved_cosine(vectors_a @ vectors_b.T)
         return np.array([[_hierarchy(self.tokens[i], self.tokens[j]) for j in b] for i in a],
                         dtype=np.float64).reshape(len(a), len(b))
+
+    def between_each(self, a: np.ndarray, vectors_a: np.ndarray | None,
+                     others: Sequence[tuple[np.ndarray, np.ndarray | None]]) -> np.ndarray:
+        """The `between(a, b, ...)` matrices of every (b, vectors(b)) in `others`, side by
+        side: each product is the one `between` takes (same arrays, same shapes, so the
+        same floats), and the elementwise rest is done once over all of them."""
+        if not others:
+            return np.zeros((len(a), 0))
+        vectors = [v for _, v in others if v is not None]
+        if vectors_a is None or len(vectors) < len(others):
+            return np.concatenate([self.between(a, b, vectors_a, v) for b, v in others], axis=1)
+        return _halved_cosine(np.concatenate([vectors_a @ v.T for v in vectors], axis=1))
+
+
+def _halved_cosine(products: np.ndarray) -> np.ndarray:
+    # Cosine distance halved into [0, 1], so both methods share one scale.
+    return np.clip((1.0 - products) / 2.0, 0.0, 1.0)
 
 
 def code_distance(vocabulary: Mapping[str, int], embeddings: np.ndarray | None) -> CodeDistance:

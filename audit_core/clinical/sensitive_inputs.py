@@ -26,7 +26,7 @@ from audit_core.clinical.category_lookup import CategoryLookup
 from audit_core.clinical.code_sets import code_set_token_ids, parse_code_sets
 from audit_core.clinical.record_layout import Tier, build_layout
 from audit_core.clinical.sensitive_notes import mention_signals_from, notes_inputs, records_are_text
-from audit_core.clinical.sensitive_signal import MASS, signals_from, without
+from audit_core.clinical.sensitive_signal import MASS, Without, signals_from
 from audit_core.clinical.sensitive_terms import check_sensitive_spec
 from audit_core.data.cohort import Role
 from audit_core.errors import PlanError
@@ -94,13 +94,14 @@ def sensitive_inputs(ctx, prompt_codes: int, code_sets: str, where: str) -> Sens
     prompts, eligible, labels, after = {}, {}, {}, {}
     names_of = list(categories)
     lookup = CategoryLookup([categories[c] for c in names_of])
+    strip = Without(every)
     for role in Role:
         records = ctx.token_ids[role]
         lengths = [layout.prompt_length(ids, tier) for ids in records]
         eligible[role] = np.array([n is not None for n in lengths], dtype=bool)
         # A record too short for the tier is prompted with all it has (T3 still reads it).
         cut = [n if n is not None else max(1, len(ids) - 1) for n, ids in zip(lengths, records)]
-        prompts[role] = [without(ids[:n], every) for ids, n in zip(records, cut)]
+        prompts[role] = [strip(ids[:n]) for ids, n in zip(records, cut)]
         anywhere = np.array([lookup.any_in(ids) for ids in records]).reshape(len(records), len(names_of))
         later = np.array([_after_labels(lookup, ids, n, ok) for ids, n, ok
                           in zip(records, cut, eligible[role])]).reshape(len(records), len(names_of))

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from audit_core.clinical.category_lookup import CategoryLookup
 from audit_core.data.events import EventFeatures
 from audit_core.generation import Generated, Request, Watch
 
@@ -56,6 +57,18 @@ def signals_from(answers: Sequence[Generated], watch: Watch, signal: str) -> np.
 
 def without(ids: np.ndarray, removed: np.ndarray) -> np.ndarray:
     """The ids without the removed tokens; the first (start) token always stays."""
-    keep = ~np.isin(ids, removed)
-    keep[:1] = True
-    return ids[keep]
+    return Without(removed)(ids)
+
+
+class Without:
+    """`without(ids, removed)` for one `removed` and many records: a table read per record
+    instead of an `np.isin` (its set-up was most of the time on short records; T2, T5, T6
+    strip every examined prompt), with the same result."""
+
+    def __init__(self, removed: np.ndarray) -> None:
+        self._lookup = CategoryLookup([np.asarray(removed)])
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        keep = ~self._lookup.holds(ids, 0)
+        keep[:1] = True
+        return ids[keep]

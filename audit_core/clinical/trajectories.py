@@ -20,8 +20,10 @@ from audit_core.clinical.embeddings import CodeDistance
 from audit_core.clinical.event_times import prompt_length, truth_trajectory
 from audit_core.clinical.record_layout import NOTHING, RecordLayout, Tier
 from audit_core.clinical.trajectory_distance import (
+    Points,
     code_set_precision_recall,
-    trajectory_emd,
+    emd_to_each,
+    points,
 )
 from audit_core.data.events import EventFeatures
 from audit_core.generation import Generated, Request
@@ -102,41 +104,47 @@ def score_tier(generate: Callable[[list[Request]], list[Generated]], layout: Rec
     lengths = tier_prompts(layout, records, rows, tier, events)
     answers = generate(tier_requests(layout, records, lengths, tier, seed_of, samples=samples,
                                      horizon=horizon, temperature=temperature, top_p=top_p))
+    # The baselines are compared with every record's truth: read once for the tier.
+    frequency = [points(*g, distance) for g in baselines.frequency]
+    unprompted = [points(*g, distance) for g in baselines.unprompted]
     for j, i in enumerate(lengths):
         if tier.name == NOTHING:
             # The start token carries nothing about the patient: the prompted samples are the
             # unprompted pool itself, shared by every record.
-            generated = baselines.unprompted
+            generated = unprompted
         else:
-            generated = [layout.codes_and_times(s) for s in answers[j].tokens]
-        truth = truth_trajectory(layout, records[i], lengths[i], horizon,
-                                 None if events is None else events[i])
-        _fill(out, i, truth, generated, baselines, distance, exact_codes)
+            generated = [points(*layout.codes_and_times(s), distance) for s in answers[j].tokens]
+        truth = points(*truth_trajectory(layout, records[i], lengths[i], horizon,
+                                         None if events is None else events[i]), distance)
+        _fill(out, i, truth, generated, frequency, unprompted, distance, exact_codes)
         if j % 64 == 63:
             on_chunk((j + 1) / len(lengths))
     on_chunk(1.0)
     return TierScores(**out)
 
 
-def _fill(out: dict[str, np.ndarray], i: int, truth: Trajectory, generated: list[Trajectory],
-          baselines: Baselines, distance: CodeDistance, exact_codes: int) -> None:
-    def mean_distance(others: list[Trajectory]) -> float:
+def _fill(out: dict[str, np.ndarray], i: int, truth: Points, generated: list[Points],
+          frequency: list[Points], unprompted: list[Points], distance: CodeDistance,
+          exact_codes: int) -> None:
+    def mean_distance(others: list[Points]) -> float:
         if not others:
             return np.nan
-        return float(np.mean([trajectory_emd(*truth, *g, distance) for g in others]))
+        return float(np.mean(emd_to_each(truth, others, distance)))
 
-    distances = [trajectory_emd(*truth, *g, distance) for g in generated]
+    distances = emd_to_each(truth, generated, distance)
     out["distance"][i] = float(np.mean(distances))
     out["distance_min"][i] = float(np.min(distances))
-    pr = [code_set_precision_recall(g[0], truth[0]) for g in generated]
+    pr = [code_set_precision_recall(g.codes, truth.codes) for g in generated]
     precision = [p for p, _ in pr if p is not None]
     recall = [r for _, r in pr if r is not None]
     out["precision"][i] = float(np.mean(precision)) if precision else np.nan
     out["recall"][i] = float(np.mean(recall)) if recall else np.nan
-    if len(truth[0]) >= exact_codes:
-        target = truth[0][:exact_codes]
-        out["exact_share"][i] = float(np.mean([len(g[0]) >= exact_codes and
-                                               np.array_equal(g[0][:exact_codes], target)
+    if len(truth.codes) >= exact_codes:
+        target = truth.codes[:exact_codes]
+        out["exact_share"][i] = float(np.mean([len(g.codes) >= exact_codes and
+                                               np.array_equal(g.codes[:exact_codes], target)
                                                for g in generated]))
-    out["frequency_baseline"][i] = mean_distance(baselines.frequency)
-    out["unprompted_baseline"][i] = mean_distance(baselines.unprompted)
+    out["frequency_baseline"][i] = mean_distance(frequency)
+    # At the unprompted tier the samples are the unprompted pool: the same distances.
+    out["unprompted_baseline"][i] = (float(np.mean(distances)) if generated is unprompted and distances
+                                     else mean_distance(unprompted))

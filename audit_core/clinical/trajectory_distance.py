@@ -11,6 +11,9 @@ an assignment (Birkhoff), solved exactly by the Hungarian algorithm.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -19,20 +22,59 @@ from audit_core.clinical.embeddings import CodeDistance
 PAD_COST = 2.0
 
 
+@dataclass(frozen=True, slots=True)
+class Points:
+    """A trajectory read once for many distances (T1 compares each true trajectory with
+    every sample and baseline, and each baseline with every true trajectory)."""
+
+    codes: np.ndarray
+    times: np.ndarray
+    vectors: np.ndarray | None  # CodeDistance.vectors(codes)
+
+
+def points(codes: np.ndarray, times: np.ndarray, distance: CodeDistance) -> Points:
+    return Points(codes, times, distance.vectors(codes))
+
+
 def trajectory_emd(codes_a: np.ndarray, times_a: np.ndarray, codes_b: np.ndarray,
                    times_b: np.ndarray, distance: CodeDistance) -> float:
     """d_EMD between two (codes, times) trajectories; 0 for identical ones, at most 2."""
-    n, m = len(codes_a), len(codes_b)
-    size = max(n, m)
-    if size == 0:
-        return 0.0
-    cost = np.full((size, size), PAD_COST)
-    if n and m:
-        cost[:n, :m] = distance.matrix(codes_a, codes_b) * (1.0 + np.abs(times_a[:, None] - times_b[None, :]))
-        if n != m:  # padding against padding is free
-            cost[n:, m:] = 0.0
-    rows, cols = linear_sum_assignment(cost)
-    return float(cost[rows, cols].sum() / size)
+    return points_emd(points(codes_a, times_a, distance), points(codes_b, times_b, distance), distance)
+
+
+def points_emd(a: Points, b: Points, distance: CodeDistance) -> float:
+    """`trajectory_emd` of two prepared trajectories."""
+    return emd_to_each(a, [b], distance)[0]
+
+
+def emd_to_each(a: Points, others: Sequence[Points], distance: CodeDistance) -> list[float]:
+    """`[points_emd(a, b, distance) for b in others]`: the cost matrices against all of
+    them are built side by side (each code distance the product `CodeDistance.between`
+    takes, the elementwise rest in one pass: the same floats), then solved one by one."""
+    n = len(a.codes)
+    placed = [b for b in others if n and len(b.codes)]
+    moved = distance.between_each(a.codes, a.vectors, [(b.codes, b.vectors) for b in placed])
+    if placed:
+        moved *= 1.0 + np.abs(a.times[:, None] - np.concatenate([b.times for b in placed])[None, :])
+    out, start = [], 0
+    for b in others:
+        m = len(b.codes)
+        size = max(n, m)
+        if size == 0:
+            out.append(0.0)
+            continue
+        if n and m:
+            block, start = moved[:, start:start + m], start + m
+        if n and n == m:
+            cost = block  # nothing padded
+        else:
+            cost = np.full((size, size), PAD_COST)
+            if n and m:
+                cost[:n, :m] = block
+                cost[n:, m:] = 0.0  # padding against padding is free
+        rows, cols = linear_sum_assignment(cost)
+        out.append(float(cost[rows, cols].sum() / size))
+    return out
 
 
 def code_set_precision_recall(generated: np.ndarray, truth: np.ndarray) -> tuple[float | None, float | None]:

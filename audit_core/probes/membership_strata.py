@@ -96,7 +96,8 @@ def membership_strata(cohorts: dict[Role, Cohort], rare_max_members: int,
 def _codes(sequence: str, kind: str) -> set[str]:
     """A record's distinct codes of care: MEDS rows about the person (GENDER//UNK, MEDS_BIRTH,
     in either convention: clinical.code_reading) do not make a patient a rare-code carrier."""
-    return {c for c in record_tokens(sequence, kind) if not is_static_row(c)}
+    # Distinct tokens first: a record repeats its codes, and each test is a call.
+    return {c for c in set(record_tokens(sequence, kind)) if not is_static_row(c)}
 
 
 class StrataRules(Protocol):

@@ -47,9 +47,9 @@ from audit_core.clinical.sensitive_signal import (
     MASS,
     SIGNAL_TOPIC,
     SIGNALS,
+    Without,
     signal_requests,
     signals_from,
-    without,
 )
 from audit_core.clinical.sensitive_terms import check_sensitive_spec
 from audit_core.data.cohort import Role
@@ -200,6 +200,7 @@ def _work(config: SensitiveAttributesConfig, ctx: ProbeContext) -> _Work:
     watch = Watch.of([ids_by_set[s.name] for s in present])
     lookup = CategoryLookup(watch.sets)
     every = np.unique(np.concatenate(watch.sets)) if watch.sets else np.zeros(0, dtype=np.int64)
+    strip = Without(every)
     tiers = [t for t in parse_tiers(config.tiers, f"{_KEY}.tiers") if t.name != NOTHING]
     horizon = min(config.horizon, model.context_length - 1)
     records = ctx.token_ids
@@ -222,7 +223,7 @@ def _work(config: SensitiveAttributesConfig, ctx: ProbeContext) -> _Work:
                     continue
                 later, window = lookup.any_in(ids[cut:]), lookup.any_in(ids[1:cut])
                 scored.append(int(i))
-                prompts.append(without(ids[:cut], every))
+                prompts.append(strip(ids[:cut]))
                 # 1: after the prompt; 0: nowhere in the record; NaN: only inside the prompt.
                 labels.append(np.where(later, 1.0, np.where(window, np.nan, 0.0)).tolist())
             seeds = [ctx.prompt_seed(SIGNAL_TOPIC, p) for p in prompts]
