@@ -27,7 +27,8 @@ _SEX = {"male": "M", "man": "M", "m": None, "female": "F", "woman": "F", "f": No
 
 
 def code_quasi_identifiers(tokens: Sequence[str], rare: set[str], demographic_values: set[str]) -> frozenset[str]:
-    return frozenset(t for t in tokens if _DEMOGRAPHIC.match(t) or is_demographic(t)
+    # Distinct tokens first: a record repeats its codes, and each test is a few calls.
+    return frozenset(t for t in set(tokens) if _DEMOGRAPHIC.match(t) or is_demographic(t)
                      or t in demographic_values or t in rare)
 
 

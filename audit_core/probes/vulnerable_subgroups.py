@@ -190,14 +190,16 @@ class _DisclosureStatistic:
         for role in Role:
             positive = (labels[role] == 1.0) & eligible[role][:, None]
             negative = (labels[role] == 0.0) & eligible[role][:, None]
-            self._owners[role] = np.nonzero(positive)[0], np.nonzero(negative)[0]
             self._auc[role] = RankedAuc(signal[role][positive], signal[role][negative])
+            # The negative pairs' owners already in the AUC's score order: one gather per
+            # resample block instead of two.
+            self._owners[role] = np.nonzero(positive)[0], np.nonzero(negative)[0][self._auc[role].order]
         self.width = sum(a.width for a in self._auc.values()) + sum(
             len(p) + len(n) for p, n in self._owners.values())
 
     def __call__(self, counts_m: np.ndarray, counts_n: np.ndarray) -> np.ndarray:
-        gaps = [self._auc[role](np.take(counts, self._owners[role][0], axis=1),
-                                np.take(counts, self._owners[role][1], axis=1))
+        gaps = [self._auc[role].ranked(np.take(counts, self._owners[role][0], axis=1),
+                                       np.take(counts, self._owners[role][1], axis=1))
                 for role, counts in ((Role.MEMBERS, counts_m), (Role.NON_MEMBERS, counts_n))]
         return gaps[0] - gaps[1]
 

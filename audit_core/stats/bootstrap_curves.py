@@ -105,10 +105,20 @@ class RankedAuc:
         self._right = np.searchsorted(ranked, positives, side="right")
         self.width = 5 * len(positives) + 2 * len(negatives) + 2
 
+    @property
+    def order(self) -> np.ndarray:
+        """The negatives' columns in ascending score order (what `ranked` takes)."""
+        return self._order
+
     def __call__(self, weights_pos: np.ndarray, weights_neg: np.ndarray) -> np.ndarray:
+        return self.ranked(weights_pos, np.take(weights_neg, self._order, axis=1))
+
+    def ranked(self, weights_pos: np.ndarray, ranked_neg: np.ndarray) -> np.ndarray:
+        """`self(weights_pos, weights_neg)` given `weights_neg[:, order]` (a caller that
+        gathers its columns anyway folds the sorting into that one gather)."""
         rows = len(weights_pos)
         below_all = np.zeros((rows, len(self._order) + 1), dtype=np.int64)
-        np.cumsum(np.take(weights_neg, self._order, axis=1), axis=1, out=below_all[:, 1:])
+        np.cumsum(ranked_neg, axis=1, out=below_all[:, 1:])
         # 2 below + tied in one pass: each member's negatives below plus those at or below.
         twice = np.einsum("ij,ij->i", weights_pos,
                           np.take(below_all, self._left, axis=1) + np.take(below_all, self._right, axis=1))

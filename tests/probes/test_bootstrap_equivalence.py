@@ -68,6 +68,14 @@ class _ScalarAuc:
             out.append(auc(p, n) if len(p) and len(n) else np.nan)
         return np.asarray(out)
 
+    @property
+    def order(self):
+        return np.argsort(self.negatives, kind="stable")
+
+    def ranked(self, weights_pos, ranked_neg):
+        """The same, the negatives' weights given in `order` (as T6's disclosure gap gives them)."""
+        return _ScalarAuc(self.positives, self.negatives[self.order])(weights_pos, ranked_neg)
+
 
 def _loop_disparity(statistic, in_m, in_n, rng, resamples=1000, confidence=0.95, keep_draws=False):
     """T6's paired bootstrap as it was (stats.disparity.stratum_disparity before the blocks)."""
