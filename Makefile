@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml
 
 # out/demo is the demo's own folder: cleared first, because an audit never replaces the
 # files of another audit (an earlier version's demo is one), see docs/plan-reference.md "Data files".
+# compileall writes the package's bytecode even where PYTHONDONTWRITEBYTECODE is set
+# (there every run compiled all of audit_core again, 0.36 s); when up to date, a 0.06 s check.
 demo: $(STAMP)
 	rm -rf out/demo
+	@$(BIN)/python -m compileall -q audit_core > /dev/null
 	$(BIN)/mnemoscope run resources/demo/plan.toml --out out/demo
 
 # The static checks first (seconds; each prints one line when clean), then the tests.

@@ -15,6 +15,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from audit_core.cli import heap
 from audit_core.cli.crash_log import CrashLog, terminal_handler
 from audit_core.cli.estimate_line import print_estimate
 from audit_core.cli.fhir_command import add_fhir_command
@@ -30,8 +31,12 @@ EXIT_CANCELLED = 130
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`argv` None: the process's own command line, and the process is this command's
+    alone (it ends when this returns), which lets `run` keep the garbage collector off
+    the objects it keeps (cli/heap.py); a caller passing `argv` (tests) keeps its heap."""
     parser = _parser()
     args = parser.parse_args(argv)
+    args.settle = heap.settle if argv is None else heap.leave_as_is
     # One line per warning on the terminal; tracebacks go to the error log (cli/crash_log.py).
     logging.basicConfig(level=logging.WARNING, handlers=[terminal_handler()])
     try:
@@ -146,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    args.settle()  # the CLI's modules (cli/heap.py: the collector walks what it keeps)
     from audit_core.cli.decoding_line import print_decoding_notice
     from audit_core.cli.left_out import print_left_out
     from audit_core.cli.reference_line import print_reference
@@ -175,6 +181,7 @@ def _run(args: argparse.Namespace) -> int:
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
+    args.settle()  # the modules, the plan
     try:
         with CrashLog(args.out) as crashes:  # a probe's traceback: the error log, not the terminal
             result = run_audit(plan, on_progress=bar.update, cancel=cancel, checkpoint=checkpoint)
@@ -194,6 +201,7 @@ def _run(args: argparse.Namespace) -> int:
     if crashes.count:
         print(f"{TOOL_NAME}: {crashes.count} probe(s) failed and are shown as not assessed; details "
               f"in {crashes.path}. Please report it with that file.", file=sys.stderr)
+    args.settle()  # the result
     try:
         paths = write_outputs(result, args.out, signer=signer)
     except MnemoscopeError:
@@ -212,6 +220,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{TOOL_NAME}: resumed: {result.resumed} units of finished work read back from "
               "the checkpoint", file=sys.stderr)
     print(format_summary(result.report_dict(), paths))
+    args.settle()  # everything: the interpreter's exit need not walk it
     return EXIT_CANCELLED if result.cancelled else 0
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from audit_core.clinical.code_reading import hierarchy_levels, read_code
+from audit_core.models.onnx_messages import load_graph_only, tensor_array
 
 _PASS_THROUGH = {"Reshape", "Cast", "Unsqueeze", "Flatten", "Squeeze", "Identity"}
 _EMBEDDING_NAMES = ("wte", "embed_tokens", "word_embeddings", "tok_embeddings", "embedding")
@@ -36,12 +37,10 @@ HIERARCHY = "ICD-10 hierarchy"
 
 def read_input_embeddings(model_path: str | Path, vocab_size: int) -> np.ndarray | None:
     """The (vocab_size, dim) input-embedding matrix of an ONNX causal LM, or None."""
-    import onnx
-
     try:
         # The graph only: a model past 2 GB keeps its weights in external data, and of those
         # only the embedding matrix is read (`_weights`), never all of them.
-        graph = onnx.load(str(model_path), load_external_data=False).graph
+        graph = load_graph_only(model_path).graph
     except Exception:  # noqa: BLE001 - an unreadable graph just means: use the fallback distance
         return None
     initializers = {i.name: i for i in graph.initializer}
@@ -72,12 +71,8 @@ def read_input_embeddings(model_path: str | Path, vocab_size: int) -> np.ndarray
 def _weights(tensor, folder: str) -> np.ndarray | None:
     """One initializer's values, its external data (if any) read from the model's folder:
     that tensor's bytes alone (onnx seeks to its offset), not the whole data file."""
-    from onnx import TensorProto, external_data_helper, numpy_helper
-
     try:
-        if tensor.data_location == TensorProto.EXTERNAL:
-            external_data_helper.load_external_data_for_tensor(tensor, folder)
-        return numpy_helper.to_array(tensor)
+        return tensor_array(tensor, folder)
     except Exception:  # noqa: BLE001 - a missing or short data file: use the fallback distance
         return None
 

@@ -15,6 +15,7 @@ from typing import Any
 from audit_core.errors import ModelError
 from audit_core.fingerprint import file_sha256
 from audit_core.models.model_files import regular_file_present, require_regular_file
+from audit_core.models.onnx_messages import dtype_name, load_graph_only, messages
 from audit_core.models.positions import context_length_of
 from audit_core.models.tokenizer_loading import TOKENIZER_FILE, load_tokenizer
 
@@ -113,12 +114,10 @@ def resolve_model_path(path: Path) -> Path:
 
 def inspect_model(path: Path, context_length: int | None = None) -> ModelInfo:
     """Read the graph and the files beside it; refuse what cannot be audited."""
-    import onnx  # the graph reader; heavy, so loaded only here
-
     model_path = resolve_model_path(path)
     folder = model_path.parent
     try:
-        proto = onnx.load(str(model_path), load_external_data=False)
+        proto = load_graph_only(model_path)  # onnx's messages alone (models/onnx_messages.py)
     except Exception as exc:  # protobuf raises DecodeError, RuntimeError, ... for corrupt files
         raise ModelError(f"{model_path.name} is not a valid ONNX model "
                          f"({exc.__class__.__name__}); re-export it") from None
@@ -234,8 +233,6 @@ def model_kind(path: Path) -> str:
 
 
 def _spec(value: Any) -> TensorSpec:
-    import onnx
-
     if value.type.HasField("sequence_type"):  # skl2onnx's ZipMap: one {class: probability} per row
         element = value.type.sequence_type.elem_type
         return TensorSpec(value.name, "seq(map)" if element.HasField("map_type") else "seq", ())
@@ -246,7 +243,7 @@ def _spec(value: Any) -> TensorSpec:
             dims.append(int(dim.dim_value))
         else:
             dims.append(dim.dim_param or "?")
-    type_name = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name if tensor.elem_type else "?"
+    type_name = dtype_name(tensor.elem_type) if tensor.elem_type else "?"
     return TensorSpec(value.name, type_name, tuple(dims))
 
 
@@ -326,10 +323,8 @@ def _parameter_count(graph: Any, recorded: int | None = None) -> int:
     zeros, become shared tensors). Otherwise the graph's weight tensors are counted."""
     if recorded is not None:
         return recorded
-    import onnx
-
-    floats = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16,
-              onnx.TensorProto.DOUBLE, onnx.TensorProto.INT8, onnx.TensorProto.UINT8}
+    tensor = messages().TensorProto
+    floats = {tensor.FLOAT, tensor.FLOAT16, tensor.BFLOAT16, tensor.DOUBLE, tensor.INT8, tensor.UINT8}
     return int(sum(math.prod(init.dims) for init in graph.initializer if init.data_type in floats))
 
 

@@ -5,7 +5,8 @@
 memory, only to learn what kind of model it is (inspection.model_kind) before
 `inspect_model` parses it again. Here the protobuf wire format is walked instead: the
 graph's fields are visited by their length prefixes, the weights' bytes are skipped, and
-only the small ValueInfo messages are parsed (by onnx itself).
+only the small ValueInfo messages are parsed (by onnx's own protobuf classes, loaded
+without the rest of onnx: models/onnx_messages.py).
 
 Field numbers are those of onnx.proto (stable since IR version 3): ModelProto.graph = 7;
 GraphProto.initializer = 5, input = 11, output = 12, sparse_initializer = 15;
@@ -19,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from audit_core.models.onnx_messages import messages
 
 _MODEL_GRAPH = 7
 _GRAPH_INITIALIZER, _GRAPH_INPUT, _GRAPH_OUTPUT, _GRAPH_SPARSE_INITIALIZER = 5, 11, 12, 15
@@ -37,8 +40,7 @@ class Signature:
 def read_signature(path: Path) -> Signature:
     """The graph's inputs, outputs and initializer names; ValueError if the file is not
     a well-formed ONNX model."""
-    import onnx
-
+    value_info = messages().ValueInfoProto
     with open(path, "rb") as handle:
         if not handle.seek(0, 2):
             raise ValueError("empty file")
@@ -52,9 +54,9 @@ def read_signature(path: Path) -> Signature:
             for start, end in graphs:  # protobuf merges repeated occurrences of a message
                 for number, s, e in _fields(data, start, end):
                     if number == _GRAPH_INPUT:
-                        inputs.append(onnx.ValueInfoProto.FromString(data[s:e]))
+                        inputs.append(value_info.FromString(data[s:e]))
                     elif number == _GRAPH_OUTPUT:
-                        outputs.append(onnx.ValueInfoProto.FromString(data[s:e]))
+                        outputs.append(value_info.FromString(data[s:e]))
                     elif number == _GRAPH_INITIALIZER:
                         initializers.update(_tensor_names(data, s, e))
                     elif number == _GRAPH_SPARSE_INITIALIZER:

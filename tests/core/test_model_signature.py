@@ -68,18 +68,23 @@ def test_a_file_that_is_not_onnx_has_no_kind(tmp_path: Path, content: bytes) -> 
 
 def test_a_language_model_run_parses_the_graph_once(tmp_path: Path, small_cohorts, demo_dir: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import audit_core.clinical.embeddings as embeddings
+    import audit_core.models.inspection as inspection
     from audit_core.plan.parsing import load_plan
     from audit_core.run.runner import run_audit
 
     parsed: list[str] = []
-    real = onnx.load_model
 
-    def counted(f, *args, **kwargs):
-        parsed.append(Path(str(f)).name)
-        return real(f, *args, **kwargs)
+    def counting(real):
+        def counted(f, *args, **kwargs):
+            parsed.append(Path(str(f)).name)
+            return real(f, *args, **kwargs)
+        return counted
 
-    monkeypatch.setattr(onnx, "load", counted)
-    monkeypatch.setattr(onnx, "load_model", counted)
+    # The graph is read with onnx's messages alone (models/onnx_messages.py), or by onnx.
+    for module, name in ((onnx, "load"), (onnx, "load_model"), (inspection, "load_graph_only"),
+                         (embeddings, "load_graph_only")):
+        monkeypatch.setattr(module, name, counting(getattr(module, name)))
     plan = write_plan(tmp_path, model=demo_dir / "model", members=small_cohorts[0],
                       non_members=small_cohorts[1], probes="[probes.loss]\n")
     result = run_audit(load_plan(plan))
