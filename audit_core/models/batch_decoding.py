@@ -215,7 +215,7 @@ def _distribution(logits: np.ndarray, temperature: float,
     flat = kept_probs.reshape(-1)
     flat[kept] = probs.reshape(-1)[kept]
     total = kept_probs.sum(axis=-1)
-    if (total > 0).all():
+    if (total > 0).all() and len(kept) < probs.size // 4:  # else dividing every entry is cheaper
         flat[kept] /= total[kept // probs.shape[1]]
     else:
         kept_probs /= total[:, None]

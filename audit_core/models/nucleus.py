@@ -75,13 +75,19 @@ def _nucleus(probs: np.ndarray, top_p: float) -> tuple[np.ndarray, np.ndarray]:
         return cutoff, np.zeros(0, dtype=np.intp)
     tries: list[tuple[np.ndarray, RaggedRows, np.ndarray]] = []
     todo = np.arange(rows)  # rows whose cutoff is still to be found
+    wide: list[np.ndarray] = []  # rows with too many candidates: sorted in full
     threshold = np.ldexp(1.0, -(int(np.ceil(np.log2(width))) + 1))
     limits = tuple(w for w in _GROUP_WIDTHS if w < width // 2) + (max(width // 2, 1),)
     for _ in range(_TRIES):
         if len(todo) == 0:
             break
         some = probs if len(todo) == rows else probs[todo]
-        candidates = RaggedRows((some >= threshold).ravel().nonzero()[0], some)
+        candidate = some >= threshold
+        counts = np.count_nonzero(candidate, axis=1)
+        narrow = (counts > 0) & (counts <= limits[-1])  # a lower threshold only widens them
+        wide.append(todo[~narrow])
+        candidate[~narrow] = False
+        candidates = RaggedRows(candidate.ravel().nonzero()[0], some)
         proven = np.zeros(len(todo), dtype=bool)
         for block in candidates.blocks(limits):
             found, sure = _cutoff_of_candidates(block.pad(candidates.values),
@@ -89,8 +95,9 @@ def _nucleus(probs: np.ndarray, top_p: float) -> tuple[np.ndarray, np.ndarray]:
             cutoff[todo[block.rows[sure]]] = found[sure]
             proven[block.rows[sure]] = True
         tries.append((todo, candidates, proven))
-        todo = todo[~proven]
+        todo = todo[narrow & ~proven]
         threshold *= _RETRY_SCALE
+    todo = np.concatenate([todo, *wide])
     if len(todo):
         cutoff[todo] = _full_sort_cutoff(probs[todo], top_p)
         return cutoff, (probs >= cutoff[:, None]).ravel().nonzero()[0]
