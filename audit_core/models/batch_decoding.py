@@ -29,16 +29,12 @@ from typing import Any
 import numpy as np
 
 from audit_core.data.events import EventFeatures
+from audit_core.models.nucleus import nucleus
+from audit_core.models.token_draw import draw_tokens
 
 # The model is an OnnxCausalLM (models/onnx_causal_lm.py), whose own greedy() and sample()
 # call this module: typed loosely here so that the two modules do not import each other.
 OnnxCausalLM = Any
-
-# The nucleus is looked for among at most this many candidate tokens per row (gathering them
-# is linear in the vocabulary where a full sort is not); a row with more is sorted in full.
-# Same cutoff either way.
-_NUCLEUS_HEAD = 64
-
 
 # Finished rows are dropped once the row-steps they would still cost reach this many
 # steps of the whole batch (a drop costs about one).
@@ -84,26 +80,27 @@ def decode_rows(model: OnnxCausalLM, prompts: np.ndarray, events: Sequence[Event
     active = np.arange(rows)  # the batch's rows in the model's state, in order
     live = np.ones(rows, dtype=bool)  # which of them still decode (the others are dropped later)
     last = state.logits
+    # Whether each token id is a stop token: a lookup per step where np.isin sorts both.
+    stop = np.zeros(last.shape[1], dtype=bool)
+    stop[settings.stops[(settings.stops >= 0) & (settings.stops < len(stop))]] = True
     for step in range(horizon):
         greedy = settings.temperature == 0 or draws is None
         # Greedy decoding reads no distribution unless a watched set asks for it.
-        probs = (sampling_distribution(last, settings.temperature, settings.top_p)
-                 if not greedy or settings.watch is not None else last)
+        probs, support = (_distribution(last, settings.temperature, settings.top_p)
+                          if not greedy or settings.watch is not None else (last, None))
         if greedy:
             token = last.argmax(axis=-1)
         else:
             assert draws is not None
-            cumulative = np.cumsum(probs, axis=1)
-            scaled = draws[active, step] * cumulative[:, -1]
-            token = np.minimum((cumulative <= scaled[:, None]).sum(axis=1), probs.shape[1] - 1)
+            token = draw_tokens(probs, draws[active, step], support)
         written = active[live]
         tokens[written, step] = token[live]
         if settings.watch is not None:
-            kept = probs[live]
+            kept = probs if live.all() else probs[live]
             for k, ids in enumerate(settings.watch):
                 mass[written, step, k] = kept[:, ids].sum(axis=1)
         on_step(len(active))
-        live &= ~np.isin(token, settings.stops) & (steps[active] > step + 1)
+        live &= ~stop[token] & (steps[active] > step + 1)
         if not live.any():
             break
         # Finished rows leave the model's state when that saves clearly more than it costs:
@@ -124,7 +121,7 @@ class _State:
 
     def __init__(self, logits: np.ndarray, past: dict[str, np.ndarray] | None, total: int,
                  sequence: np.ndarray | None, side: dict[str, np.ndarray], side_state,
-                 mask: np.ndarray | None = None) -> None:
+                 mask: np.ndarray | None = None, filled: np.ndarray | None = None) -> None:
         self.logits = logits  # (rows, V) after each row's last token
         self.past = past
         self.total = total  # tokens per row so far (pads included)
@@ -132,6 +129,9 @@ class _State:
         self.side = side  # a plain graph's full-row side inputs
         self.side_state = side_state
         self.mask = mask  # (rows, total) for left-padded rows; None: no pads
+        # Each row's real tokens so far, (rows, 1): counted as the mask grows, not summed
+        # again at every step.
+        self.filled = filled if filled is not None or mask is None else mask.sum(axis=1, keepdims=True)
 
     def take(self, index: np.ndarray, model: OnnxCausalLM) -> _State:
         # The cache is selected where it lives: on the device with I/O binding (a gather
@@ -141,15 +141,19 @@ class _State:
         side = {k: v[index] for k, v in self.side.items()} if self.sequence is not None else {}
         side_state = None if self.side_state is None else self.side_state.take(index)
         mask = None if self.mask is None else self.mask[index]
-        return _State(self.logits[index], past, self.total, sequence, side, side_state, mask)
+        filled = None if self.filled is None else self.filled[index]
+        return _State(self.logits[index], past, self.total, sequence, side, side_state, mask, filled)
 
     def advance(self, model: OnnxCausalLM, token: np.ndarray) -> np.ndarray:
         column, self.side_state = model._side_step(token, self.side_state)
         self.total += 1
+        positions = None
         if self.mask is not None:
+            assert self.filled is not None
             self.mask = np.concatenate([self.mask, np.ones((len(token), 1), dtype=np.int64)], axis=1)
+            self.filled = self.filled + 1
+            positions = self.filled - 1
         if self.past is not None:
-            positions = None if self.mask is None else self.mask.sum(axis=1, keepdims=True) - 1
             logits, self.past = model._decode(token, self.total, self.past, column, mask=self.mask,
                                               positions=positions)
         else:
@@ -179,56 +183,40 @@ def _start(model: OnnxCausalLM, prompts: np.ndarray, events, lengths: np.ndarray
 
 def sampling_distribution(logits: np.ndarray, temperature: float, top_p: float) -> np.ndarray:
     """Rows of probabilities after temperature and nucleus (top-p) truncation, in float64."""
-    values = logits.astype(np.float64)
+    return _distribution(logits, temperature, top_p)[0]
+
+
+def _distribution(logits: np.ndarray, temperature: float,
+                  top_p: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """`sampling_distribution`, and the flat indices of the entries the nucleus kept (every
+    other one is 0), in row-major order; None when it kept every entry."""
     if temperature == 0:
-        probs = np.zeros_like(values)
-        probs[np.arange(len(values)), values.argmax(axis=-1)] = 1.0
-        return probs
-    values = values / temperature
-    values -= values.max(axis=-1, keepdims=True)
-    probs = np.exp(values)
+        probs = np.zeros(logits.shape)
+        probs[np.arange(len(logits)), logits.astype(np.float64).argmax(axis=-1)] = 1.0
+        return probs, None
+    if temperature == 1:
+        # x / 1.0 == x, and the largest float64 of a row is its largest logit's: one pass
+        # (casting to float64 is exact and keeps the order).
+        values = np.subtract(logits, logits.max(axis=-1, keepdims=True), dtype=np.float64)
+    else:
+        values = logits.astype(np.float64) / temperature
+        values -= values.max(axis=-1, keepdims=True)
+    probs = np.exp(values, out=values)
     probs /= probs.sum(axis=-1, keepdims=True)
-    if top_p < 1.0 and len(probs):
-        cutoff = _nucleus_cutoff(probs, top_p)
-        # The nucleus is every token at least as likely as the last one needed to reach
-        # top_p (the first always stays); tokens tied with that last one are kept too.
-        probs = np.where(probs >= cutoff[:, None], probs, 0.0)
-        probs /= probs.sum(axis=-1, keepdims=True)
-    return probs
-
-
-def _nucleus_cutoff(probs: np.ndarray, top_p: float) -> np.ndarray:
-    """Per row, the probability of the last token needed to reach `top_p` in descending
-    order.
-
-    Only tokens above (1 - top_p) / V can be in the nucleus (its last token p_k carries
-    the rest of the mass, more than 1 - top_p, with at most V tokens at or below p_k), so
-    each row's candidates are gathered, at most `_NUCLEUS_HEAD` of them, and sorted: their
-    descending values and running sums are the full sort's first entries, so the cutoff is
-    the same. A row with more candidates, or whose candidates do not reach top_p (rounding),
-    is sorted in full."""
-    rows, width = probs.shape
-    cutoff = np.zeros(rows)
-    candidate = probs > 0.5 * (1.0 - top_p) / width  # half the bound: rounding stays inside
-    counts = candidate.sum(axis=1)
-    narrow = np.flatnonzero((counts <= _NUCLEUS_HEAD) & (counts > 0))
-    full = np.flatnonzero((counts > _NUCLEUS_HEAD) | (counts == 0))
-    if len(narrow):
-        picked = candidate[narrow]
-        sizes = counts[narrow]
-        compact = np.zeros((len(narrow), int(sizes.max())))
-        row_of = np.repeat(np.arange(len(narrow)), sizes)
-        column = np.arange(len(row_of)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        compact[row_of, column] = probs[narrow][picked]
-        ranked = -np.sort(-compact, axis=1)
-        before = np.cumsum(ranked, axis=1) - ranked
-        reached = (before < top_p).sum(axis=1)
-        inside = reached < sizes
-        cutoff[narrow[inside]] = ranked[np.flatnonzero(inside), np.maximum(reached[inside] - 1, 0)]
-        full = np.concatenate([full, narrow[~inside]])
-    if len(full):
-        ranked = -np.sort(-probs[full], axis=1)
-        before = np.cumsum(ranked, axis=1) - ranked
-        last = (before < top_p).sum(axis=1) - 1
-        cutoff[full] = ranked[np.arange(len(full)), np.maximum(last, 0)]
-    return cutoff
+    if top_p >= 1.0 or not len(probs):
+        return probs, None
+    # The nucleus is every token at least as likely as the last one needed to reach top_p
+    # (the first always stays); tokens tied with that last one are kept too. The kept
+    # entries are copied into zeros and divided alone (a few percent of a row): the same
+    # bits as np.where(probs >= cutoff, probs, 0.0) divided by its full rows' sums, since
+    # 0.0 / total is 0.0 wherever the total is positive (elsewhere every entry is divided).
+    kept = nucleus(probs, top_p)
+    kept_probs = np.zeros_like(probs)
+    flat = kept_probs.reshape(-1)
+    flat[kept] = probs.reshape(-1)[kept]
+    total = kept_probs.sum(axis=-1)
+    if (total > 0).all() and len(kept) < probs.size // 4:  # else dividing every entry is cheaper
+        flat[kept] /= total[kept // probs.shape[1]]
+    else:
+        kept_probs /= total[:, None]
+    return kept_probs, kept
