@@ -4,6 +4,7 @@ tokens through the engine, and a rewrite that changes any number is refused."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -19,6 +20,7 @@ from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.runtime import session_options
 from audit_core.tools.controls.export import _export_graph, export_model
+from audit_core.tools.controls.refold import refold
 from audit_core.tools.controls.tokenizer import build_tokenizer
 from audit_core.tools.controls.trainer import TINY, build_model
 
@@ -101,3 +103,38 @@ def test_a_rewrite_that_changes_numbers_is_refused(exports, tmp_path, monkeypatc
     monkeypatch.setattr(shape_folding, "MAX_FOLD_BYTES", len(before))
     assert shape_folding.fold_export_file(path, exports["vocab"]) is True
     assert len(onnx.load(str(path)).graph.node) < len(onnx.load_from_string(before).graph.node)
+
+
+def test_refold_folds_an_old_export_and_records_it(exports, tmp_path) -> None:
+    old = tmp_path / "old"
+    shutil.copytree(exports["unfolded"], old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["onnx"]["shape_arithmetic_folded"] = False  # as written before the exporter folded
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    before = _session(old / "model.onnx")
+    feed = shape_folding._probe_feed(before, np.random.default_rng(5), 3, 7, 2, exports["vocab"])
+    expected = before.run(None, feed)
+
+    assert refold(old) is True
+    after = json.loads((old / "manifest.json").read_text())["onnx"]
+    data = (old / "model.onnx").read_bytes()
+    assert after["shape_arithmetic_folded"] is True
+    assert after["bytes"] == len(data) and after["sha256"] == hashlib.sha256(data).hexdigest()
+    for a, b in zip(_session(old / "model.onnx").run(None, feed), expected):
+        assert np.array_equal(a, b)
+    assert refold(old) is False  # already folded: the file is left alone
+    assert (old / "model.onnx").read_bytes() == data
+
+
+@pytest.mark.parametrize("folder", sorted(p.parent for p in (Path(__file__).parents[2] / "resources").glob(
+    "*/*/model/manifest.json")) + [Path(__file__).parents[2] / "resources/demo/model"],
+    ids=lambda p: "/".join(p.parts[-3:]))
+def test_committed_exports_match_their_manifests(folder) -> None:
+    """Each committed export's manifest names its model file's bytes and hash; the
+    transformer graphs are folded (the demo's audit ran 3 s slower unfolded, issue 21)."""
+    onnx_section = json.loads((folder / "manifest.json").read_text())["onnx"]
+    data = (folder / "model.onnx").read_bytes()
+    assert onnx_section["bytes"] == len(data)
+    assert onnx_section["sha256"] == hashlib.sha256(data).hexdigest()
+    if "Mamba" not in json.loads((folder / "manifest.json").read_text())["model"]["architecture"]:
+        assert onnx_section["shape_arithmetic_folded"] is True
