@@ -12,7 +12,8 @@ its KV cache shared by all its rows. Each probe
 then asks for its answers (`generate`); one it did not declare, or that depends on an
 earlier answer (T5 perturbs the patients its screen flagged), is decoded there and then,
 with the same code. The answers are the same either way (models/batch_decoding.py: a row's
-tokens depend on its prompt and its own draws only).
+tokens depend on its prompt and its own draws only), and whether the batches are decoded in
+turn, two side by side on the CPU (generation/streams.py) or on a cluster's workers.
 
 `counts` says what was decoded (rows, row-steps, model calls, prompts run, on-the-spot
 requests): run.json reports it, and the estimate counts the same things ahead of the run.
@@ -29,6 +30,7 @@ import numpy as np
 from audit_core.generation import saved_batches
 from audit_core.generation.requests import Generated, Request
 from audit_core.generation.saved_batches import SavedBatches
+from audit_core.generation.streams import decode_streams, stream_count, stream_threads
 from audit_core.models.batch_decoding import RowSettings, decode_rows
 from audit_core.models.onnx_causal_lm import watched_ids
 from audit_core.work.checkpoints import OpenCheckpoint
@@ -82,6 +84,7 @@ class GenerationSchedule:
         self._declared: dict[str, tuple[str, Request]] = {}
         self._answers: dict[str, Generated] = {}
         self._wanted: dict[str, int] = {}  # declared askers not yet answered, by request
+        self._twins: list = []  # the model's stream sessions, once several batches decode
 
     def declare(self, probe_id: str, requests: Iterable[Request]) -> None:
         """Requests `probe_id` will make; decoded by the next `run`. A request declared
@@ -149,20 +152,22 @@ class GenerationSchedule:
                 answers.update(self._saved.find(requests))
                 advance(sum(r.n * r.steps for r in requests if r.key in answers))
             todo = [r for r in requests if r.key not in answers]
+            batches = list(batches_of(self, todo))
             if self.shards is not None:  # in order, each batch's work counted as it arrives
-                batches = list(batches_of(self, todo))
                 last = time.perf_counter()
                 for batch, (part, work) in zip(batches, self.shards.map(DECODE, batches), strict=True):
                     answers.update(part)
                     self._count(work)
                     advance(sum(r.n * r.steps for r in batch))
-                    last = self._keep(part, last)
-            else:
-                for batch in batches_of(self, todo):
-                    last = time.perf_counter()
-                    part = self._decode_batch(batch, advance)
+                    now = time.perf_counter()
+                    self._keep(part, now - last)
+                    last = now
+            else:  # side by side on the CPU where that pays (generation/streams.py)
+                for _, (part, work), seconds in decode_streams(self._streams(len(batches)), batches,
+                                                               decode_batch, advance):
                     answers.update(part)
-                    self._keep(part, last)
+                    self._count(work)
+                    self._keep(part, seconds)
         elapsed = time.perf_counter() - started
         self.counts.seconds += elapsed
         self.counts.requests += len(requests)
@@ -171,17 +176,20 @@ class GenerationSchedule:
             self.counts.by_probe[owner] = self.counts.by_probe.get(owner, 0.0) + share
         return answers
 
-    def _keep(self, part: dict[str, Generated], since: float) -> float:
-        """Save a batch that took long enough to be worth a synced commit; returns now."""
-        now = time.perf_counter()
-        if self._saved is not None and now - since >= saved_batches.SAVE_AFTER_SECONDS:
+    def _keep(self, part: dict[str, Generated], seconds: float) -> None:
+        """Save a batch that took long enough to be worth a synced commit."""
+        if self._saved is not None and seconds >= saved_batches.SAVE_AFTER_SECONDS:
             self._saved.save(part)
-        return now
 
-    def _decode_batch(self, batch: list[Request], advance: Callable[[int], None]) -> dict[str, Generated]:
-        answers, work = decode_batch(self.model, batch, advance)
-        self._count(work)
-        return answers
+    def _streams(self, batches: int) -> list:
+        """The models that decode `batches` batches side by side: the audited one alone, or
+        its twins, opened once per audit (generation/streams.py)."""
+        count = stream_count(self.model, batches)
+        if count == 1:
+            return [self.model]
+        if len(self._twins) != count:
+            self._twins = [self.model.twin(t) for t in stream_threads(self.model.threads, count)]
+        return self._twins
 
     def _count(self, work: BatchWork) -> None:
         self.counts.rows += work.rows

@@ -45,6 +45,7 @@ class Schedule:
     row_steps: int
     greedy_calls: int
     greedy_row_steps: int
+    batches: int = 0
 
 
 def declared_requests(plan: AuditPlan, selected: Sequence[tuple[Probe, object]], model: OnnxCausalLM,
@@ -86,8 +87,9 @@ def schedule_of(model: OnnxCausalLM, requests: Mapping[str, list[Request]],
     for asked in requests.values():
         for request in asked:
             every.setdefault(request.key, request)
-    calls = row_steps = greedy_calls = greedy_row_steps = 0
+    calls = row_steps = greedy_calls = greedy_row_steps = batches = 0
     for batch in batches_of(schedule, list(every.values())):
+        batches += 1
         steps = max(r.steps for r in batch)
         tokens = int(sum(r.n * expected_steps(r, typical) for r in batch))
         if batch[0].greedy:
@@ -95,4 +97,4 @@ def schedule_of(model: OnnxCausalLM, requests: Mapping[str, list[Request]],
         else:
             calls, row_steps = calls + steps, row_steps + tokens
     return Schedule({p: sum(r.n * r.steps for r in asked) for p, asked in requests.items()},
-                    calls, row_steps, greedy_calls, greedy_row_steps)
+                    calls, row_steps, greedy_calls, greedy_row_steps, batches)

@@ -34,6 +34,7 @@ from audit_core.data.cohort import Cohort, Role
 from audit_core.data.parquet_reading import available_memory, format_size, resident_bytes
 from audit_core.errors import PlanError
 from audit_core.generation.schedule import DEFAULT_BATCH_ROWS, KV_BUDGET_BYTES
+from audit_core.generation.streams import stream_count
 from audit_core.models.inspection import resolve_model_path
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.packed_ids import PackedIds
@@ -128,8 +129,15 @@ def language_model_need(model: OnnxCausalLM, token_ids: Mapping[Role, Sequence[n
     working = [("scoring batch", scoring)]
     if generating:
         kv_rows = generation_rows * per_token_kv * 4 * context
-        decode = 2 * min(KV_BUDGET_BYTES, kv_rows) + generation_rows * vocab * 4 * 3 + kept_bytes
-        working.append(("generation batch", decode))
+        decode = 2 * min(KV_BUDGET_BYTES, kv_rows) + generation_rows * vocab * 4 * 3
+        # Small models decode two batches side by side, each stream with a session of its
+        # own (generation/streams.py): their weights and batches are held at once.
+        streams = stream_count(model, 2)
+        if streams > 1:
+            parts.append(("model copies for side-by-side decoding", streams * held))
+            working.append((f"generation batches ({streams} side by side)", streams * decode + kept_bytes))
+        else:
+            working.append(("generation batch", decode + kept_bytes))
     biggest = max(working, key=lambda part: part[1])
     startup = int(INT8_START_FACTOR * weights) if precision == "int8" else 0
     if getattr(model, "provider", "") == CUDA:

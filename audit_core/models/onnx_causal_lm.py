@@ -15,6 +15,7 @@ tokens extend them by the declared rule. A model without side inputs skips all o
 
 from __future__ import annotations
 
+import copy
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -28,7 +29,13 @@ from audit_core.models.device_memory import DeviceBudget
 from audit_core.models.inspection import HIDDEN_STATES, ModelInfo, require_causal_lm
 from audit_core.models.io_binding import Runner, device_of
 from audit_core.models.precision import PRECISIONS, converted_copy
-from audit_core.models.runtime import check_provider, intra_op_threads, open_session, resolve_provider
+from audit_core.models.runtime import (
+    CPU_PROVIDER,
+    check_provider,
+    intra_op_threads,
+    open_session,
+    resolve_provider,
+)
 from audit_core.models.side_inputs import SideFeed, State, describe, resolve_side_inputs, token_type_table
 
 Events = Sequence[EventFeatures | None] | None  # one per row/prompt, aligned with its unpadded tokens
@@ -212,6 +219,18 @@ class OnnxCausalLM:
         hidden = self.session.run([HIDDEN_STATES], feed)[0]
         last = attention_mask.astype(np.int64).sum(axis=1) - 1
         return hidden[np.arange(len(last)), np.clip(last, 0, None)].astype(np.float64)
+
+    def twin(self, threads: int) -> OnnxCausalLM:
+        """This model with a session of its own of `threads` intra-op threads, for decoding
+        batches side by side (generation/streams.py); everything else (side-input tables,
+        records) is shared. Only an fp32 model on the CPU without I/O binding: its session
+        is opened again from the audited file, which a converted copy no longer is."""
+        if self.precision != "fp32" or self.provider != CPU_PROVIDER or self._runner is not None:
+            raise ValueError("only an fp32 model on the CPU without I/O binding has a twin")
+        twin = copy.copy(self)
+        twin.threads = intra_op_threads(threads)
+        twin.session = open_session(self.info.path, self.info.name, twin.threads, [CPU_PROVIDER])
+        return twin
 
     def _open_session(self, path, name: str, provider: str, providers: list[str]):
         return open_session(path, name, self.threads, providers, fall_back_to_cpu=provider == "auto")

@@ -17,7 +17,8 @@ from pathlib import Path
 from audit_core.errors import ModelError
 
 PROVIDERS = ("auto", "cpu", "cuda")
-_ORT_NAMES = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
+CPU_PROVIDER = "CPUExecutionProvider"
+_ORT_NAMES = {"cpu": CPU_PROVIDER, "cuda": "CUDAExecutionProvider"}
 
 
 def physical_cores() -> int:

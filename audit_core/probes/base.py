@@ -28,6 +28,7 @@ from audit_core.models.onnx_tabular import OnnxTabularClassifier
 from audit_core.passes.encoder_outputs import EncoderOutputs
 from audit_core.passes.tabular_signals import TabularOutputs
 from audit_core.passes.token_scores import TokenScores
+from audit_core.probes.run_memo import RunMemo
 from audit_core.results.verdicts import Verdict
 from audit_core.work.progress import Progress
 
@@ -130,6 +131,8 @@ class ProbeContext:
     # context a test builds itself: then `generate` decodes on the spot, with the same answers.
     schedule: GenerationSchedule | None = None
     seed: tuple[int, ...] = (0,)  # the plan's seed and this probe's: its requests' seeds start so
+    # Figures the run's probes share (probes/run_memo.py); a test's context has its own.
+    memo: RunMemo = field(default_factory=RunMemo)
 
     def generate(self, requests: Sequence[Request], progress: Progress | None = None) -> list[Generated]:
         """The continuations `requests` ask for, in order (`progress`: for requests decoded
@@ -151,6 +154,12 @@ class ProbeContext:
         it would get alone."""
         ids = np.ascontiguousarray(prompt, dtype=np.int64)
         return seed_of((self.seed[0],), topic, zlib.crc32(ids.tobytes()), len(ids))
+
+    def shared_rng(self, topic: str, *name: int | str) -> np.random.Generator:
+        """A generator seeded by the plan's seed and `topic` alone, not by the probe: the
+        probes that draw the same thing from it draw the same (T2, T5 and T6 examine the
+        same sample of patients: probes/carrier_assessment.examined)."""
+        return np.random.default_rng(list(seed_of((self.seed[0],), topic, *name)))
 
     # Typed views of the fields above, for the probe that knows what it was selected for. Each
     # raises WrongContext rather than letting a probe read another kind's object.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from audit_core.results.figures import format_count, format_p_value, format_prob
 from audit_core.results.verdicts import Verdict, worst
 from audit_core.stats.intervals import fisher_greater
 
+EXAMINED_TOPIC = "examined_patients"
 NAMED_HELP = ("Every carrier of a sensitive category is examined; this bounds only the others "
               "(patients without a sensitive code), a seeded random subset of each cohort "
               "(0: every record).")
@@ -40,7 +42,16 @@ NAMED_HELP = ("Every carrier of a sensitive category is examined; this bounds on
 
 def examined(ctx: ProbeContext, carriers: Mapping[Role, np.ndarray], limit: int) -> dict[Role, np.ndarray]:
     """Per cohort: every carrier and a seeded random `limit` of the others."""
-    return {role: examined_rows(carriers[role], limit, ctx.rng) for role in Role}
+    return {role: examined_in(ctx, role, carriers[role], limit) for role in Role}
+
+
+def examined_in(ctx: ProbeContext, role: Role, carriers: np.ndarray, limit: int) -> np.ndarray:
+    """One cohort's examined records: every carrier and a random `limit` of the others,
+    drawn from the plan's seed and the cohort, not the probe's: T2, T5 and T6 examine the
+    same patients (for the same limit), so the report's examined patients are one set and
+    the run computes their carrier-disclosure table and their signal once
+    (probes/run_memo.py, generation/schedule.py)."""
+    return examined_rows(carriers, limit, ctx.shared_rng(EXAMINED_TOPIC, role.value))
 
 
 def carrier_disclosure(ctx: ProbeContext, layout: RecordLayout, categories: Mapping[str, np.ndarray],
@@ -51,8 +62,15 @@ def carrier_disclosure(ctx: ProbeContext, layout: RecordLayout, categories: Mapp
         return []
     codes = np.unique(np.concatenate([np.asarray(c, dtype=np.int64) for c in categories.values()]))
     model = ctx.causal_lm()
-    tables = {role: disclosure_table(model, ctx.token_ids[role], np.asarray(rows[role]), codes, layout,
-                                     batch_size=batch_size) for role in Role}
+    tables = {}
+    for role in Role:
+        examined = np.asarray(rows[role], dtype=np.int64)
+        # T2 and T6 examine the same records of the same cohorts: one table for both. The
+        # key names all it is a function of (its bits depend on the batches, so the size too).
+        key = ("carrier_disclosure", id(model), id(ctx.token_ids[role]), role, examined.tobytes(),
+               codes.tobytes(), layout.structural_ids, layout.demographic_ids, layout.stop_ids, batch_size)
+        tables[role] = ctx.memo.get(key, partial(disclosure_table, model, ctx.token_ids[role], examined,
+                                                 codes, layout, batch_size=batch_size))
     return carrier_figures(tables, ctx.token_ids, categories, top_rank)
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from audit_core.clinical.carrier_disclosure import carriers_of, examined_rows
+from audit_core.clinical.carrier_disclosure import carriers_of
 from audit_core.clinical.event_times import event_variants, perturbs_events, prompt_events, variant_events
 from audit_core.clinical.prompt_variants import (
     Variant,
@@ -52,6 +52,7 @@ from audit_core.generation import Request
 from audit_core.passes.chunked_scoring import mean_logprobs
 from audit_core.passes.token_scores import TokenScores
 from audit_core.probes.base import Headline, Needs, ProbeContext, ProbeOutcome
+from audit_core.probes.carrier_assessment import examined_in
 from audit_core.results.figures import format_count, format_general, format_p_value, format_share
 from audit_core.results.verdicts import Verdict
 from audit_core.settings import param
@@ -199,7 +200,7 @@ def _screened(config: PerturbationConfig, ctx: ProbeContext,
         carries = _carries(inputs.after[role], categories, len(loss))
         top = [int(i) for i in np.argsort(-loss, kind="stable") if carries[i]][:config.top_membership]
         carriers = carriers_of(ctx.token_ids[role], inputs.sensitive_ids)
-        rows = sorted(set(examined_rows(carriers, config.max_records, ctx.rng).tolist()) | set(top))
+        rows = sorted(set(examined_in(ctx, role, carriers, config.max_records).tolist()) | set(top))
         seeds = [ctx.prompt_seed(SIGNAL_TOPIC, inputs.prompts[role][i]) for i in rows]
         out[role] = (_requests(config, inputs, [inputs.prompts[role][i] for i in rows], seeds), (rows, top))
     return out

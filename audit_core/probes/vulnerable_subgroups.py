@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from audit_core.clinical.carrier_disclosure import carriers_of, examined_rows
+from audit_core.clinical.carrier_disclosure import carriers_of
 from audit_core.clinical.record_layout import build_layout
 from audit_core.clinical.sensitive_inputs import (
     carrier_masks,
@@ -43,7 +43,7 @@ from audit_core.generation import Request
 from audit_core.passes.chunked_scoring import mean_logprobs
 from audit_core.passes.token_scores import TokenScores
 from audit_core.probes.base import Needs, ProbeContext, ProbeOutcome
-from audit_core.probes.carrier_assessment import carrier_disclosure, with_carriers
+from audit_core.probes.carrier_assessment import carrier_disclosure, examined_in, with_carriers
 from audit_core.probes.clinical_context import vocabulary_of
 from audit_core.probes.membership_strata import assess_strata
 from audit_core.probes.vulnerable_assessment import SIGNALS, flag_strata, vulnerable_outcome
@@ -209,8 +209,7 @@ def _screen(config: VulnerableSubgroupsConfig, ctx: ProbeContext,
     """Per cohort, the patients screened for the disclosure signal and their requests."""
     out = {}
     for role in Role:
-        rows = examined_rows(carriers_of(ctx.token_ids[role], inputs.sensitive_ids), config.max_records,
-                             ctx.rng)
+        rows = examined_in(ctx, role, carriers_of(ctx.token_ids[role], inputs.sensitive_ids), config.max_records)
         out[role] = (rows, signal_requests_of(
             inputs, [inputs.prompts[role][i] for i in rows], [ctx.prompt_seed(SIGNAL_TOPIC, inputs.prompts[role][i]) for i in rows],
             horizon=config.horizon, samples=config.samples, temperature=config.temperature,

@@ -34,6 +34,7 @@ from audit_core.plan.span_settings import MemorizedSpansSettings
 from audit_core.plan.thresholds import SplitValidityThresholds
 from audit_core.probes.base import Probe, ProbeContext
 from audit_core.probes.generating import GENERATION_LABEL, batch_rows, generation_weight
+from audit_core.probes.run_memo import RunMemo
 
 # The selection functions are part of this module's interface too (the desktop, the
 # estimate and the tests import them from here).
@@ -106,6 +107,7 @@ def _audit(plan: AuditPlan, on_progress: ProgressCallback, cancel: CancelToken |
     weights.append(localisation_weight(plan, prepared))
     edges = prepared.pass_end + (1.0 - prepared.pass_end) * np.cumsum([0.0] + weights) / sum(weights)
     shared = SharedPass()
+    memo = RunMemo()  # what two probes compute alike, once (probes/run_memo.py)
     schedule = GenerationSchedule(prepared.model, batch_rows=batch_rows(prepared.selected), shards=shards,
                                   checkpoint=saved if checkpoint is not None else None)
     probe_results: list[ProbeResult] = []
@@ -119,11 +121,11 @@ def _audit(plan: AuditPlan, on_progress: ProgressCallback, cancel: CancelToken |
         for index, (probe, config) in enumerate(order):
             if index == step_at:
                 run_generation(schedule, prepared.selected,
-                               lambda p: _context(plan, prepared, shared, p, progress.silent(), schedule),
+                               lambda p: _context(plan, prepared, shared, p, progress.silent(), schedule, memo),
                                saved, progress.slice(edges[index], edges[index + 1], GENERATION_LABEL))
             at = index + (index >= step_at)
             slice_ = progress.slice(edges[at], edges[at + 1], probe.id)
-            ctx = _context(plan, prepared, shared, probe, slice_, schedule)
+            ctx = _context(plan, prepared, shared, probe, slice_, schedule, memo)
             # A probe that crashed is not kept: a resumed run tries it again.
             probe_results.append(resumable(
                 saved, f"probe/{probe.id}",
@@ -164,7 +166,7 @@ def _open(checkpoint: CheckpointRequest, identity: Fingerprint) -> OpenCheckpoin
 
 
 def _context(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe: Probe,
-             progress: Progress, schedule: GenerationSchedule) -> ProbeContext:
+             progress: Progress, schedule: GenerationSchedule, memo: RunMemo) -> ProbeContext:
     probe_id = probe.id
     thresholds = _thresholds(prepared, probe.family)
     seed = (plan.audit.seed, zlib.crc32(probe_id.encode()))
@@ -175,7 +177,7 @@ def _context(plan: AuditPlan, prepared: Prepared, shared: SharedPass, probe: Pro
                  if probe_id in values},
         reference_scored=prepared.reference_info is not None,
         thresholds=thresholds,
-        rng=np.random.default_rng(list(seed)), seed=seed, schedule=schedule,
+        rng=np.random.default_rng(list(seed)), seed=seed, schedule=schedule, memo=memo,
         progress=progress, tokenizer=prepared.tokenizer, columns=plan.data.columns,
         model_info=prepared.model_info, outputs=shared.outputs)
 

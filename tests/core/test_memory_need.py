@@ -60,9 +60,14 @@ def test_the_estimate_says_the_memory_and_the_run_refuses_what_cannot_fit(
     assert estimate.memory is not None
     weights = (Path(__file__).resolve().parents[2] / "resources/demo/model/model.onnx").stat().st_size
     parts = dict(estimate.memory.host)
-    assert parts["model weights"] >= weights and parts["scoring batch"] > 0
+    assert parts["model weights"] >= weights
     # Scoring and generation never run at once: the larger of the two is counted.
-    assert len(parts) == 3 and "cohorts' tokens" in parts
+    working = [k for k in parts if k == "scoring batch" or k.startswith("generation batch")]
+    assert len(working) == 1 and parts[working[0]] > 0 and "cohorts' tokens" in parts
+    # On two cores the demo model decodes two batches side by side, each stream in a
+    # session of its own (generation/streams.py): two more copies of the weights.
+    assert parts.get("model copies for side-by-side decoding", 0) in (0, 2 * parts["model weights"])
+    assert len(parts) == 3 + ("model copies for side-by-side decoding" in parts)
     assert describe_memory(estimate.memory, Available(host=50 * GB)).endswith("of 50.0 GB available")
 
     # Room for the model but not for the rest: refused before any scoring, exit 2.
