@@ -57,6 +57,7 @@ class Counts:
     calls: int = 0  # model calls (prefills and steps)
     prefills: int = 0  # distinct prompts run
     on_the_spot: int = 0  # requests decoded outside the merged run
+    streams: int = 1  # the most batches decoded side by side on this machine (generation/streams.py)
     seconds: float = 0.0
     # Seconds of the merged run by declaring probe, shared in proportion to their tokens
     # (a probe's on-the-spot decoding is timed inside its own run).
@@ -65,7 +66,8 @@ class Counts:
     def as_dict(self) -> dict[str, object]:
         return {"requests": self.requests, "continuations": self.rows, "tokens": self.row_steps,
                 "model_calls": self.calls, "prompts_run": self.prefills,
-                "on_the_spot": self.on_the_spot, "seconds": round(self.seconds, 3),
+                "on_the_spot": self.on_the_spot, "streams": self.streams,
+                "seconds": round(self.seconds, 3),
                 "seconds_by_probe": {k: round(v, 3) for k, v in sorted(self.by_probe.items())}}
 
 
@@ -185,6 +187,7 @@ class GenerationSchedule:
         """The models that decode `batches` batches side by side: the audited one alone, or
         its twins, opened once per audit (generation/streams.py)."""
         count = stream_count(self.model, batches)
+        self.counts.streams = max(self.counts.streams, count)
         if count == 1:
             return [self.model]
         if len(self._twins) != count:

@@ -45,6 +45,7 @@ def test_two_streams_give_the_answers_of_one_session(two_thread_model, monkeypat
     for a, b in zip(answers, alone, strict=True):
         np.testing.assert_array_equal(a.tokens, b.tokens)
         np.testing.assert_array_equal(a.mass, b.mass)
+    assert side_by_side.counts.streams == 2 and one.counts.streams == 1  # what run.json says
     assert side_by_side.counts.row_steps == one.counts.row_steps
     assert side_by_side.counts.calls == one.counts.calls
 
