@@ -21,7 +21,8 @@ and two batches, and weights small enough that a second copy costs little
 (STREAM_WEIGHT_BYTES): a large model's matrix products keep every core busy on their own,
 and its weights are the memory a copy would double. Two streams, not one per core: that
 is what was measured; each stream also holds its own batch's KV cache, which the memory
-check counts (kinds/memory_need.py).
+check counts (kinds/memory_need.py): where the second copy and batch would not fit, the
+model decodes in one session instead (`OnnxCausalLM.side_by_side`).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def stream_count(model: Any, batches: int) -> int:
     if batches < 2 or not hasattr(model, "twin"):  # a test's stand-in model decodes alone
         return 1
     if (model.provider != CPU_PROVIDER or model.precision != "fp32" or model.io_binding
-            or model.threads < STREAMS):
+            or model.threads < STREAMS or not model.side_by_side):
         return 1
     return STREAMS if 4 * model.info.parameters <= STREAM_WEIGHT_BYTES else 1  # fp32 weights
 

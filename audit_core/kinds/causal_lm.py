@@ -26,7 +26,7 @@ from audit_core.data.split_validity import check_split
 from audit_core.data.subgroup_categories import check_subgroup_columns
 from audit_core.errors import MnemoscopeError, ModelError
 from audit_core.kinds.base import Prepared, SharedPass, inspected
-from audit_core.kinds.memory_need import audit_need, check_memory, startup_need
+from audit_core.kinds.memory_need import check_memory, fitting_need, startup_need
 from audit_core.kinds.side_input_checks import install_records
 from audit_core.kinds.token_inputs import (
     check_same_tokenizer,
@@ -97,7 +97,7 @@ def prepare(plan: AuditPlan, kind: str, progress: Progress) -> Prepared:
     check_unknown_tokens(token_ids, cohorts, unk, info.name)
     # Before any scoring: the batches, the generation step and the cohorts must fit beside
     # the model (kinds/memory_need.py; the estimate says the same figure).
-    check_memory(audit_need(plan, model, cohorts, token_ids, selected))
+    check_memory(fitting_need(plan, model, cohorts, token_ids, selected))
     pad_id = pad_token_id(tokenizer)
     runtime = runtime_facts(model, token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS],
                             pad_id=pad_id, batch_size=plan.model.batch_size)

@@ -41,7 +41,7 @@ from audit_core.kinds.decoding_cost import PLAN, RecomputeCost, plan_work, rates
 from audit_core.kinds.encoder import PSEUDO, feedable
 from audit_core.kinds.generation_estimate import declared_requests, schedule_of
 from audit_core.kinds.generation_work import ON_THE_SPOT_SHARE, STATISTICS_SECONDS, Decoding, decoding_of
-from audit_core.kinds.memory_need import audit_need
+from audit_core.kinds.memory_need import fitting_need
 from audit_core.kinds.tabular import open_reference
 from audit_core.kinds.tabular_inputs import read_tabular_inputs, require_columns, require_width
 from audit_core.models.inspection import inspect_model
@@ -129,6 +129,11 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
     # The generation step: every request the probes will declare, in the schedule's batches.
     declared = declared_requests(plan, selected, model, cohorts, token_ids, tokenizer, info)
     merged = schedule_of(model, declared, selected, typical_length(lengths, model.context_length))
+    # The answers the generation step keeps at once (generation/kept_answers.py): a token's
+    # id and, for a watched request, its mass (16 bytes counted for every token). Before the
+    # step's time: where two decoding streams would not fit, the run decodes in one.
+    kept = kept_at_once([16 * tokens for tokens in merged.tokens.values()]) if declared else 0
+    memory = fitting_need(plan, model, cohorts, token_ids, selected, kept_bytes=kept)
     step = {}
     if declared:  # the run has a generation step only when a probe declares requests
         step[GENERATION_LABEL] = cost.seconds(Decoding(merged.row_steps, 1), calls=merged.calls) + \
@@ -160,10 +165,6 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
         phases[probe.id] = seconds
     phases.update(step)
     phases[WRITING] = WRITING_SECONDS
-    # The answers the generation step keeps at once (generation/kept_answers.py): a token's
-    # id and, for a watched request, its mass (16 bytes counted for every token).
-    kept = kept_at_once([16 * tokens for tokens in merged.tokens.values()]) if declared else 0
-    memory = audit_need(plan, model, cohorts, token_ids, selected, kept_bytes=kept)
     progress.advance(1.0, "estimated")
     return Estimate(seconds=sum(phases.values()), records=len(all_ids), tokens=total_tokens,
                     sampled_records=sampled, source=source, phases=tuple(phases.items()),

@@ -207,8 +207,7 @@ def describe_memory(need: MemoryNeed, available: Available | None = None) -> str
 def check_memory(need: MemoryNeed, available: Available | None = None, *, where: str = "the audit") -> None:
     """PlanError when `need` cannot fit, naming the largest parts and what to lower."""
     available = available or available_now(device=bool(need.device))
-    for side, parts, total, room in (("memory", need.host, need.host_bytes, available.host),
-                                     ("GPU memory", need.device, need.device_bytes, available.device)):
+    for side, parts, total, room in _sides(need, available):
         if room is None or total <= room:
             continue
         listed = sorted(parts, key=lambda p: -p[1])
@@ -217,6 +216,28 @@ def check_memory(need: MemoryNeed, available: Available | None = None, *, where:
         detail = ", ".join(f"{name} {format_size(size)}" for name, size in listed[:3])
         raise PlanError(f"{where} needs about {format_size(total)} of {side} ({detail}), more than "
                         f"the {format_size(room)} available: {_advice(listed[0][0])}")
+
+
+def _sides(need: MemoryNeed, available: Available) -> tuple[tuple[str, tuple, int, int | None], ...]:
+    return (("memory", need.host, need.host_bytes, available.host),
+            ("GPU memory", need.device, need.device_bytes, available.device))
+
+
+def _fits(need: MemoryNeed, available: Available) -> bool:
+    return all(room is None or total <= room for _, _, total, room in _sides(need, available))
+
+
+def fitting_need(plan: AuditPlan, model: OnnxCausalLM, cohorts: Mapping[Role, Cohort],
+                 token_ids: Mapping[Role, Sequence[np.ndarray]],
+                 selected: Sequence[tuple[Probe, object]], *, kept_bytes: int = 0) -> MemoryNeed:
+    """`audit_need` as the run will have it: with two decoding streams (a second copy of the
+    weights and a second batch) where they fit beside the rest, else with one, the model's
+    `side_by_side` switched off (the same answers, slower) instead of a refused run."""
+    need = audit_need(plan, model, cohorts, token_ids, selected, kept_bytes=kept_bytes)
+    if stream_count(model, 2) == 1 or _fits(need, available_now(device=bool(need.device))):
+        return need
+    model.side_by_side = False
+    return audit_need(plan, model, cohorts, token_ids, selected, kept_bytes=kept_bytes)
 
 
 def _advice(largest: str) -> str:

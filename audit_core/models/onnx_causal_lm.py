@@ -65,6 +65,9 @@ class OnnxCausalLM:
                              f"(got '{precision}')")
         self.precision = precision
         self.threads = intra_op_threads(threads)  # what the session runs with on this machine
+        # Whether the schedule may decode in two sessions side by side (generation/streams.py);
+        # the memory check turns it off where a second copy would not fit.
+        self.side_by_side = True
         providers = resolve_provider(provider)  # refused before any slow quantization
         source = converted_copy(info.path, info.name, precision) if precision != "fp32" else info.path
         try:

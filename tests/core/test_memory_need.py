@@ -7,6 +7,7 @@ much memory the test machine has.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,23 @@ def test_the_estimate_says_the_memory_and_the_run_refuses_what_cannot_fit(
     err = capsys.readouterr().err
     assert "more than the" in err and "available" in err and "Traceback" not in err
     assert not (tmp_path / "out" / "results.json").exists()
+
+
+def test_two_decoding_streams_that_would_not_fit_become_one_not_a_refusal(
+        small_plan: Path, tmp_path: Path, monkeypatch) -> None:
+    plan = load_plan(small_plan)
+    roomy = estimate_run(plan, calibration=CALIBRATION).memory
+    assert roomy is not None
+    copies = dict(roomy.host).get("model copies for side-by-side decoding")
+    if copies is None:
+        pytest.skip("this machine decodes in one session anyway (fewer than two cores)")
+    # Room for everything but the second stream's copies of the weights (the run's own check
+    # counts no kept answers, the estimate does: half a copy short fails both).
+    tight = Available(host=roomy.host_bytes - copies // 2)
+    monkeypatch.setattr(memory_need, "available_now", lambda device=False: tight)
+    need = estimate_run(plan, calibration=CALIBRATION).memory
+    assert need is not None and need.host_bytes <= tight.host
+    assert "model copies for side-by-side decoding" not in dict(need.host)
+    out = tmp_path / "out"
+    assert main(["run", str(small_plan), "--out", str(out), "--quiet"]) == 0
+    assert json.loads((out / "run.json").read_text())["generation"]["streams"] == 1
