@@ -241,6 +241,8 @@ def fitting_need(plan: AuditPlan, model: OnnxCausalLM, cohorts: Mapping[Role, Co
 
 
 def _advice(largest: str) -> str:
+    if largest.startswith("generation batches"):  # "generation batches (2 side by side)"
+        largest = "generation batch"
     return {
         "scoring batch": "lower 'model.batch_size'",
         "generation batch": "lower the generating probes' 'batch_size' (continuations per "
