@@ -20,6 +20,7 @@ from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.models.runtime import session_options
 from audit_core.tools.controls.export import _export_graph, export_model
+from audit_core.tools.controls.refold import main as refold_main
 from audit_core.tools.controls.refold import refold
 from audit_core.tools.controls.tokenizer import build_tokenizer
 from audit_core.tools.controls.trainer import TINY, build_model
@@ -124,6 +125,7 @@ def test_refold_folds_an_old_export_and_records_it(exports, tmp_path) -> None:
         assert np.array_equal(a, b)
     assert refold(old) is False  # already folded: the file is left alone
     assert (old / "model.onnx").read_bytes() == data
+    assert refold_main([str(tmp_path / "missing")]) == 2  # a clear message, no traceback
 
 
 @pytest.mark.parametrize("folder", sorted(p.parent for p in (Path(__file__).parents[2] / "resources").glob(

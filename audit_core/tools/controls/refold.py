@@ -52,7 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folders", nargs="+", type=Path, help="export folders (model.onnx + manifest.json)")
     args = parser.parse_args(argv)
     for folder in args.folders:
-        changed = refold(folder)
+        try:
+            changed = refold(folder)
+        except (OSError, ValueError, KeyError) as exc:  # no export there: say so, no traceback
+            print(f"{folder}: not an export folder with {MODEL_FILENAME} and {MANIFEST_FILENAME} "
+                  f"({exc.__class__.__name__})", file=sys.stderr)
+            return 2
         print(f"{folder}: {'folded' if changed else 'left as it was'}")
     return 0
 
