@@ -1,5 +1,6 @@
 """The line `mnemoscope run` prints before an audit starts: about how long it will take
-(from the workstation calibration, no model run) and the memory it needs."""
+(from the workstation calibration, no model run; a model smaller than the calibration's
+reference is timed on a sample instead, about a second) and the memory it needs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from audit_core.version import TOOL_NAME
 
 
 def print_estimate(plan) -> None:
-    """The run time from the workstation calibration, before the run starts (no model run)."""
+    """The run time from the workstation calibration, before the run starts."""
     from audit_core.tools.bench.calibration import load_calibration
 
     calibration = load_calibration()
@@ -24,7 +25,7 @@ def print_estimate(plan) -> None:
     except Exception:  # the run itself reports whatever is wrong, with its proper message
         return
     basis = (f"workstation calibration of {calibration['created_utc'][:10]}"
-             if estimate.source == "calibration" else  # e.g. int8 before bench measured it
+             if estimate.source == "calibration" else  # a small model; int8 before bench measured it
              f"timed on {estimate.sampled_records:,} records")
     size = (f"{estimate.tokens:,} tokens" if estimate.tokens  # a tabular model reads rows
             else f"{estimate.records:,} records")

@@ -128,9 +128,9 @@ class RecomputeCost:
 def calibrated_rates(calibration: dict[str, Any], parameters: int,
                      precision: str = "fp32") -> DecodingRates:
     """The calibration's scoring and batch-16 generation rates, scaled by the model's size
-    as estimates.py scales them (never credited above the reference's speed)."""
+    as estimates.py scales them (`calibration_prices` says when they hold)."""
     rates = calibration["int8"] if precision == "int8" and "int8" in calibration else calibration
-    scale = max(1.0, parameters / max(1, calibration["reference"]["parameters"]))
+    scale = size_scale(calibration, parameters)
     return DecodingRates(scale / rates["scoring_tokens_per_s"],
                          scale / rates["generation"]["batch_16_tokens_per_s"], "calibration")
 
@@ -258,17 +258,34 @@ def plan_cost(plan: AuditPlan, calibration: dict[str, Any] | None) -> RecomputeC
 
 
 def rates_for(model: OnnxCausalLM, calibration: dict[str, Any] | None) -> DecodingRates:
-    """The calibration's rates when it has them for the model's precision, else timed."""
-    if _usable(calibration, model.precision):
+    """The calibration's rates when they price the model, else timed on it."""
+    if calibration_prices(calibration, model.info.parameters, model.precision):
         assert calibration is not None
         return calibrated_rates(calibration, model.info.parameters, model.precision)
     return timed_rates(model)
 
 
-def _usable(calibration: dict[str, Any] | None, precision: str) -> bool:
-    """A calibration made before bench measured int8 does not say an int8 plan's rates;
-    none says fp16's (bench measures fp32 and int8 on the CPU)."""
-    return bool(calibration) and (precision == "fp32" or precision in (calibration or {}))
+def calibration_prices(calibration: dict[str, Any] | None, parameters: int, precision: str) -> bool:
+    """Whether the workstation calibration's rates hold for a model of `parameters` run in
+    `precision`; where they do not, the estimate times the model itself on a sample.
+
+    A calibration made before bench measured int8 does not say an int8 plan's rates; none
+    says fp16's (bench measures fp32 and int8 on the CPU). And none prices a model smaller
+    than its reference: a forward's FLOPs shrink with the model, but not what each model
+    call and each sampled row cost around them (the graph's many small operators, the
+    sampling over the vocabulary), so the reference's rates cannot be scaled down, and
+    taken as they are they priced the demo (0.9M parameters, 20M reference) at 130 s for
+    an audit of 18-23 s. A model that small is timed on a sample in about a second."""
+    if not calibration or not (precision == "fp32" or precision in calibration):
+        return False
+    return parameters >= calibration.get("reference", {}).get("parameters", 0)
+
+
+def size_scale(calibration: dict[str, Any], parameters: int) -> float:
+    """How many times the calibration's reference work one token of a model of `parameters`
+    costs: FLOPs per token grow with the parameter count (at least 1 for a model the
+    calibration prices)."""
+    return max(1.0, parameters / max(1, calibration["reference"]["parameters"]))
 
 
 def mean_length(probe_id: str, config: Any, lengths: Sequence[np.ndarray], context_length: int) -> float:

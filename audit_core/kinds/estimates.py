@@ -3,8 +3,10 @@
 A causal language model is loaded as the run loads it and its tokens and prompts are
 counted. With a workstation calibration (`mnemoscope bench`, run/calibration.py) the
 calibrated tokens per second are scaled by the model's size (FLOPs per token grow with
-the parameter count) and nothing runs; without one the shared scoring pass is timed on a
-sample of records, and one decoding batch, and extrapolated. An int8 plan is timed with
+the parameter count) and nothing runs; without one, or for a model smaller than the
+calibration's reference (whose rates cannot be scaled down: decoding_cost.calibration_prices),
+the shared scoring pass is timed on a sample of records, and one decoding batch, and
+extrapolated. An int8 plan is timed with
 the int8 rates the calibration measured (a calibration made before those were measured
 is not used for it: the sample is timed instead). An export without a KV cache recomputes
 the whole sequence at every decoding step; kinds/decoding_cost.py adds what that costs.
@@ -37,7 +39,15 @@ from audit_core.families import Family
 from audit_core.generation.kept_answers import kept_at_once
 from audit_core.generation.streams import SIDE_BY_SIDE_TIME, stream_count
 from audit_core.kinds.base import Estimate
-from audit_core.kinds.decoding_cost import PLAN, RecomputeCost, plan_work, rates_for, typical_length
+from audit_core.kinds.decoding_cost import (
+    PLAN,
+    RecomputeCost,
+    calibration_prices,
+    plan_work,
+    rates_for,
+    size_scale,
+    typical_length,
+)
 from audit_core.kinds.encoder import PSEUDO, feedable
 from audit_core.kinds.generation_estimate import declared_requests, schedule_of
 from audit_core.kinds.generation_work import ON_THE_SPOT_SHARE, STATISTICS_SECONDS, Decoding, decoding_of
@@ -91,9 +101,10 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
     run's phases (`Estimate.phases`): the shared scoring pass (tokens x a per-token time),
     each probe's own work (generation_work.py: decoded rows x steps, in model calls), the
     split check and the outputs. With a workstation calibration the per-token times come
-    from it, scaled by the model's size, and nothing runs; without one (or an int8 plan with
-    a calibration made before int8 was measured) the scoring pass is timed on a sample of
-    records and a decode step at two batch sizes."""
+    from it, scaled by the model's size, and nothing runs; without one (or one that does not
+    price this model: an int8 plan with a calibration made before int8 was measured, a model
+    smaller than its reference) the scoring pass is timed on a sample of records and a
+    decode step at two batch sizes."""
     clock = time.perf_counter()
     selected = resolve_probes(plan)
     progress.advance(0.0, "reading the model")
@@ -111,8 +122,8 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
     all_ids = token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS]
     total_tokens = int(sum(len(x) for x in all_ids))
     phases = {SETUP: time.perf_counter() - clock + SPLIT_SECONDS_PER_RECORD * len(all_ids)}
-    if calibration and plan.model.precision != "fp32" and plan.model.precision not in calibration:
-        calibration = None  # no rates for this precision (fp16; int8 before bench measured it): timed below
+    if not calibration_prices(calibration, info.parameters, plan.model.precision):
+        calibration = None  # no rates for this precision or a model this small: timed below
     if calibration:
         phases[SCORING] = calibrated_seconds(
             calibration, info.parameters, all_ids, reference=plan.model.reference is not None,
@@ -195,7 +206,7 @@ def calibrated_decode_cost(calibration: dict[str, Any], parameters: int, precisi
     and a per-row cost (the schedule decodes up to 256 rows a call); an older calibration's
     batch of 16 alone is all per row (it overestimates big batches)."""
     rates = (calibration["int8"] if precision == "int8" else calibration)["generation"]
-    scale = max(1.0, parameters / max(1, calibration["reference"]["parameters"]))
+    scale = size_scale(calibration, parameters)
     t16 = 16 / rates["batch_16_tokens_per_s"]
     if "batch_128_tokens_per_s" not in rates:
         per_row = scale * t16 / 16
@@ -285,13 +296,13 @@ def calibrated_seconds(calibration: dict[str, Any], parameters: int, all_ids: li
     """The shared scoring pass's time from the calibration, scaled by the model's size.
 
     A forward pass costs about 2 FLOPs per parameter per token, so tokens per second
-    fall in proportion to the parameter count; below the reference size per-call
-    overhead dominates, so smaller models are not credited with more than the
-    reference's speed. `precision` "int8" takes the int8 rates (`calibration["int8"]`),
-    plus the fp32 and int8 scoring of the sample that measures their rank agreement.
+    fall in proportion to the parameter count (a model smaller than the reference is
+    timed instead: decoding_cost.calibration_prices). `precision` "int8" takes the int8
+    rates (`calibration["int8"]`), plus the fp32 and int8 scoring of the sample that
+    measures their rank agreement.
     """
     rates = calibration["int8"] if precision == "int8" else calibration
-    scale = max(1.0, parameters / max(1, calibration["reference"]["parameters"]))
+    scale = size_scale(calibration, parameters)
     seconds = 0.0
     if precision == "int8" and all_ids:  # models/precision.py: runtime_facts
         sample = sum(len(x) for x in all_ids) / len(all_ids) * min(AGREEMENT_SAMPLE, len(all_ids))

@@ -30,7 +30,7 @@ GENERATING = "[probes.loss]\n[probes.extraction]\nprefix_tokens = 8\nsuffix_toke
 # A workstation calibration as `mnemoscope bench` stores it (run/calibration.py): the
 # figures follow from it alone, whatever the machine's load.
 CALIBRATION = {"format": "mnemoscope-calibration/1", "created_utc": "2026-12-07T00:00:00Z",
-               "reference": {"parameters": 20_000_000}, "scoring_tokens_per_s": 20_000.0,
+               "reference": {"parameters": 10_000}, "scoring_tokens_per_s": 20_000.0,
                "generation": {"batch_1_tokens_per_s": 500.0, "batch_16_tokens_per_s": 2_000.0}}
 
 

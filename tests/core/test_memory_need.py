@@ -21,7 +21,7 @@ from audit_core.run.estimate import estimate_run
 
 GB = 1_000_000_000
 CALIBRATION = {"format": "mnemoscope-calibration/1", "created_utc": "2026-12-07T00:00:00Z",
-               "reference": {"parameters": 1_000_000}, "scoring_tokens_per_s": 5000.0,
+               "reference": {"parameters": 10_000}, "scoring_tokens_per_s": 5000.0,
                "generation": {"batch_16_tokens_per_s": 4000.0}}
 
 

@@ -17,8 +17,9 @@ from audit_core.probes import PROBES_BY_ID
 from audit_core.run.estimate import estimate_run
 from tests.conftest import DEMO
 
+# Its reference is smaller than the demo's 0.9M parameters, so its rates price the demo.
 CALIBRATION = {"format": "mnemoscope-calibration/1", "created_utc": "2026-12-07T00:00:00Z",
-               "reference": {"parameters": 1_000_000}, "scoring_tokens_per_s": 5000.0,
+               "reference": {"parameters": 500_000}, "scoring_tokens_per_s": 5000.0,
                "generation": {"batch_16_tokens_per_s": 4000.0}}
 DEMO_PLAN = (DEMO / "plan.toml").read_text(encoding="utf-8")
 
@@ -87,3 +88,19 @@ def test_the_validation_estimate_adds_up_its_audits(tmp_path: Path) -> None:
     assert plans[0] == DEMO / "plan.toml" and all(p.is_file() for p in plans) and len(plans) >= 4
     demo = estimate_run(load_plan(plans[0]), calibration=CALIBRATION).seconds
     assert estimate_validation(calibration=CALIBRATION) > demo + FIXED_SECONDS
+
+
+def test_a_model_smaller_than_the_calibrations_reference_is_timed_on_a_sample() -> None:
+    """`mnemoscope bench` calibrates on a 20M-parameter reference; scaling its rates to the
+    demo's 0.9M parameters cannot credit the demo's calls and sampled rows with their fixed
+    costs, and taking them as they were priced the demo at 130 s for an audit of 18-23 s.
+    Below the reference the model is timed itself (about a second for the demo)."""
+    from audit_core.kinds.decoding_cost import calibration_prices
+
+    bench = {**CALIBRATION, "reference": {"parameters": 20_000_000}}
+    assert not calibration_prices(bench, 19_999_999, "fp32")
+    assert calibration_prices(bench, 20_000_000, "fp32") and calibration_prices(bench, 10**9, "fp32")
+    assert not calibration_prices(bench, 10**9, "int8")  # made before bench measured int8
+    assert not calibration_prices(bench, 10**9, "fp16") and not calibration_prices(None, 10**9, "fp32")
+    estimate = estimate_run(load_plan(DEMO / "plan.toml"), calibration=bench)
+    assert estimate.source == "sample" and estimate.sampled_records > 0
