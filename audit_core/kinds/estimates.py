@@ -41,6 +41,7 @@ from audit_core.generation.streams import SIDE_BY_SIDE_TIME, stream_count
 from audit_core.kinds.base import Estimate
 from audit_core.kinds.decoding_cost import (
     PLAN,
+    STEP_TIMING_TOP_P,
     RecomputeCost,
     calibration_prices,
     plan_work,
@@ -251,8 +252,8 @@ def _decode_cost(model: OnnxCausalLM, all_ids: list[np.ndarray], progress: Progr
         run(rows)
         return (time.perf_counter() - start) / steps
 
-    def sample(rows: int) -> object:  # 4 samples per prompt, as T2, T5 and T6 draw
-        return model.sample(prompts[:rows // 4], steps, n=4, rng=rng, batch_size=rows)
+    def sample(rows: int) -> object:  # 4 samples per prompt and top-p, as T1, T2, T5 and T6 draw
+        return model.sample(prompts[:rows // 4], steps, n=4, rng=rng, batch_size=rows, top_p=STEP_TIMING_TOP_P)
 
     def greedy(rows: int) -> object:
         return model.greedy(np.resize(prompts, (rows, length)), steps)
