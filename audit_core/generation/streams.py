@@ -17,9 +17,13 @@ split only changes which thread does which): the six bundled plans' results are 
 with one stream or two, and tests/generation/test_streams.py checks the answers.
 
 When (`stream_count`): the CPU provider in fp32 without I/O binding, at least two threads
-and two batches, and weights small enough that a second copy costs little
-(STREAM_WEIGHT_BYTES): a large model's matrix products keep every core busy on their own,
-and its weights are the memory a copy would double. Two streams, not one per core: that
+and two batches, and weights small enough that two streams still pay (STREAM_WEIGHT_BYTES):
+a larger model's matrix products keep every core busy on their own, and its weights are the
+memory a copy would double. Measured on synthetic GPT-2 decoders (tools/bench/synthetic_lm,
+1,024 tokens, 4 x 24 tokens sampled at top-p 0.95 from each of 256-600 prompts of 8-48
+tokens, two alternating repeats; 2-core VM, 7 December 2026): two streams took 0.73 of
+one session's time at 1.1M parameters, 0.78 at 3.7M, 0.94 at 20M and 1.06 at 51M (slower),
+so the streams stop at 32M parameters, where the measured times cross. Two streams, not one per core: that
 is what was measured; each stream also holds its own batch's KV cache, which the memory
 check counts (kinds/memory_need.py): where the second copy and batch would not fit, the
 model decodes in one session instead (`OnnxCausalLM.side_by_side`).
@@ -33,17 +37,21 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+import numpy as np
+
 from audit_core.models.runtime import CPU_PROVIDER
 
 Batch = TypeVar("Batch")
 
 STREAMS = 2
-# A model past this many bytes of weights decodes in its one session.
-STREAM_WEIGHT_BYTES = 256 << 20
-# The generation step's time in two streams against one session of both threads: the
-# measurement above (medians 9.6 s against 14.3 s; 0.67-0.70 over the runs). The estimate
+# A model past this many bytes of fp32 weights (32M parameters) decodes in its one session.
+STREAM_WEIGHT_BYTES = 128 << 20
+# The generation step's time in two streams against one session of both threads, by the
+# model's parameter count (the measurements above; the demo's 0.9M: medians 9.6 s against
+# 14.3 s, 0.67-0.70 over the runs), read in between on log10(parameters). The estimate
 # prices one session's steps (kinds/estimates.py) and scales them by this.
-SIDE_BY_SIDE_TIME = 0.68
+_SIDE_BY_SIDE_TIMES = ((0.9e6, 0.68), (1.1e6, 0.73), (3.7e6, 0.78), (20e6, 0.94),
+                       (STREAM_WEIGHT_BYTES / 4, 1.0))
 # How often the waiting main thread relays the streams' progress and checks for a cancel.
 _RELAY_EVERY = 0.1
 
@@ -60,6 +68,13 @@ def stream_count(model: Any, batches: int) -> int:
             or model.threads < STREAMS or not model.side_by_side):
         return 1
     return STREAMS if 4 * model.info.parameters <= STREAM_WEIGHT_BYTES else 1  # fp32 weights
+
+
+def side_by_side_time(parameters: int) -> float:
+    """The share of one session's decoding time that two streams take, for a model of
+    `parameters` (measured points, interpolated on the logarithm of the size)."""
+    sizes, times = zip(*_SIDE_BY_SIDE_TIMES, strict=True)
+    return float(np.interp(np.log10(max(parameters, 1)), np.log10(sizes), times))
 
 
 def stream_threads(threads: int, streams: int) -> list[int]:

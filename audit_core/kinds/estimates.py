@@ -37,7 +37,7 @@ from audit_core.data.loading import load_cohorts
 from audit_core.data.split_validity import check_split
 from audit_core.families import Family
 from audit_core.generation.kept_answers import kept_at_once
-from audit_core.generation.streams import SIDE_BY_SIDE_TIME, stream_count
+from audit_core.generation.streams import side_by_side_time, stream_count
 from audit_core.kinds.base import Estimate
 from audit_core.kinds.decoding_cost import (
     PLAN,
@@ -151,7 +151,7 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
         step[GENERATION_LABEL] = cost.seconds(Decoding(merged.row_steps, 1), calls=merged.calls) + \
             cost.seconds(Decoding(merged.greedy_row_steps, 1, greedy=True), calls=merged.greedy_calls)
         if stream_count(model, merged.batches) > 1:  # the cost above is one session's
-            step[GENERATION_LABEL] *= SIDE_BY_SIDE_TIME
+            step[GENERATION_LABEL] *= side_by_side_time(info.parameters)
     # An export without a KV cache recomputes the whole sequence at every step: what that
     # adds beyond the decode cost counted here (kinds/decoding_cost.py). The calibration's
     # rate is a KV step's; the timed step above ran the plain graph at its short prompt.

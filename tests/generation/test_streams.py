@@ -14,7 +14,13 @@ import pytest
 
 from audit_core.generation import GenerationSchedule, Request, Watch
 from audit_core.generation import streams as streams_module
-from audit_core.generation.streams import decode_streams, stream_count, stream_threads
+from audit_core.generation.streams import (
+    STREAM_WEIGHT_BYTES,
+    decode_streams,
+    side_by_side_time,
+    stream_count,
+    stream_threads,
+)
 from audit_core.models.inspection import inspect_model
 from audit_core.models.onnx_causal_lm import OnnxCausalLM
 from audit_core.work.progress import Cancelled, CancelToken, Progress
@@ -57,6 +63,13 @@ def test_who_decodes_side_by_side(two_thread_model) -> None:
     assert stream_count(one_thread, 5) == 1
     big = OnnxCausalLM(replace(two_thread_model.info, parameters=10**9), threads=2, provider="cpu")
     assert stream_count(big, 5) == 1  # a second copy of 4 GB of weights: one session
+    # Measured: two streams 0.94 of one session's time at 20M parameters, 1.06 at 51M.
+    at_20m = OnnxCausalLM(replace(two_thread_model.info, parameters=20_000_000), threads=2, provider="cpu")
+    at_40m = OnnxCausalLM(replace(two_thread_model.info, parameters=40_000_000), threads=2, provider="cpu")
+    assert stream_count(at_20m, 5) == 2 and stream_count(at_40m, 5) == 1
+    # The estimate's share grows with the model, from the demo's measured 0.68 to 1 at the cap.
+    shares = [side_by_side_time(p) for p in (912_305, 3_700_000, 20_000_000, STREAM_WEIGHT_BYTES // 4)]
+    assert shares == sorted(shares) and abs(shares[0] - 0.68) < 0.01 and abs(shares[-1] - 1.0) < 0.01
     assert stream_count(object(), 5) == 1  # a test's stand-in model
     assert stream_threads(2, 2) == [1, 1] and stream_threads(5, 2) == [3, 2] and stream_threads(1, 2) == [1, 1]
 
