@@ -30,8 +30,10 @@ from audit_core.tools.controls.demo import (
     split_population,
     training_sequences,
 )
+from audit_core.tools.controls.encoder_control import EncoderControls, build_encoder_controls
 from audit_core.tools.controls.export import ExportReport, export_model
 from audit_core.tools.controls.finetuned import finetune
+from audit_core.tools.controls.tabular_example import TabularExample, build_tabular_example
 from audit_core.tools.controls.tokenizer import build_tokenizer
 from audit_core.tools.controls.trainer import TINY, train_model
 from tests.validation_run import ValidationRun, run_validation_once
@@ -41,6 +43,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication
 os.environ["MNEMOSCOPE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="mnemoscope-test-config-")
 
 ROOT = Path(__file__).resolve().parents[1]
+TABULAR_CONTROL_SIZE = 1000  # 1,000 non-members resolve 1% FPR, so the logistic regression can PASS
 DEMO = ROOT / "resources" / "demo"
 
 
@@ -68,6 +71,27 @@ def validation_run(tmp_path_factory, demo_outputs: Path) -> ValidationRun:
     """`mnemoscope validate` once per session in a process of its own, each audit's result
     kept (tests/validation_run.py); the demo's audit is `demo_outputs`'. Read-only."""
     return run_validation_once(tmp_path_factory.mktemp("validate"), demo_outputs)
+
+
+# The encoder and tabular controls are defined here, not in their folders' conftest.py:
+# tests elsewhere (tests/core/test_one_run_path.py) use them too, and a session fixture
+# registered again in another module is a fixture of its own, built a second time (the
+# encoders' 20-26 s twice per run of the suite).
+@pytest.fixture(scope="session")
+def encoder_controls(tmp_path_factory) -> EncoderControls:
+    """200 members and 200 non-members of the code-language population, a tiny encoder
+    (embeddings + masked-LM head) trained to memorize the members and one of the same
+    recipe trained on other patients."""
+    return build_encoder_controls(tmp_path_factory.mktemp("encoders"))
+
+
+@pytest.fixture(scope="session")
+def tabular_controls(tmp_path_factory) -> TabularExample:
+    """A synthetic readmission cohort of 1,000 members and 1,000 non-members (and 1,000
+    outsiders for the reference model), an overfit random forest and a regularised logistic
+    regression trained on the members."""
+    return build_tabular_example(tmp_path_factory.mktemp("tabular"), size=TABULAR_CONTROL_SIZE, seed=11,
+                                 logistic=True)
 
 
 @pytest.fixture(scope="session")

@@ -32,13 +32,7 @@ from audit_core.run.fingerprint import Fingerprint, audit_fingerprint
 from audit_core.tools.controls.tabular_example import example_plan
 from audit_core.work.checkpoints import CHECKPOINT_FILE, CheckpointRequest
 from audit_core.work.progress import CancelToken
-from tests.encoders import conftest as encoder_fixtures
 from tests.encoders.conftest import encoder_plan
-from tests.tabular import conftest as tabular_fixtures
-
-# The kinds' session fixtures (an import of the name alone would read as unused).
-tabular_controls = tabular_fixtures.tabular_controls
-encoder_controls = encoder_fixtures.encoder_controls
 
 
 @pytest.fixture()

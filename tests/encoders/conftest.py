@@ -1,17 +1,9 @@
-"""The encoder controls, built once per session: 200 members and 200 non-members of the
-code-language population, a tiny encoder (embeddings + masked-LM head) trained to
-memorize the members and one of the same recipe trained on other patients."""
+"""Plans over the encoder controls (the session fixture `encoder_controls` is in
+tests/conftest.py, shared with tests/core)."""
 
 from __future__ import annotations
 
-import pytest
-
-from audit_core.tools.controls.encoder_control import EncoderControls, build_encoder_controls
-
-
-@pytest.fixture(scope="session")
-def encoder_controls(tmp_path_factory) -> EncoderControls:
-    return build_encoder_controls(tmp_path_factory.mktemp("encoders"))
+from audit_core.tools.controls.encoder_control import EncoderControls
 
 
 def encoder_plan(controls: EncoderControls, model: str, extra: str = "") -> object:
