@@ -23,10 +23,10 @@ memory a copy would double. Measured on synthetic GPT-2 decoders (tools/bench/sy
 1,024 tokens, 4 x 24 tokens sampled at top-p 0.95 from each of 256-600 prompts of 8-48
 tokens, two alternating repeats; 2-core VM, 7 December 2026): two streams took 0.73 of
 one session's time at 1.1M parameters, 0.78 at 3.7M, 0.94 at 20M and 1.06 at 51M (slower),
-so the streams stop at 32M parameters, where the measured times cross. Two streams, not one per core: that
-is what was measured; each stream also holds its own batch's KV cache, which the memory
-check counts (kinds/memory_need.py): where the second copy and batch would not fit, the
-model decodes in one session instead (`OnnxCausalLM.side_by_side`).
+so the streams stop at 32M parameters, where the measured times cross. Two streams, not
+one per core: that is what was measured; each stream also holds its own batch's KV cache,
+which the memory check counts (kinds/memory_need.py): where the second copy and batch
+would not fit, the model decodes in one session instead (`OnnxCausalLM.side_by_side`).
 """
 
 from __future__ import annotations
