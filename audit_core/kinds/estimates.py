@@ -38,6 +38,7 @@ from audit_core.data.split_validity import check_split
 from audit_core.families import Family
 from audit_core.generation.kept_answers import kept_at_once
 from audit_core.generation.streams import side_by_side_time, stream_count
+from audit_core.kinds import statistics_cost
 from audit_core.kinds.base import Estimate
 from audit_core.kinds.decoding_cost import (
     PLAN,
@@ -51,7 +52,7 @@ from audit_core.kinds.decoding_cost import (
 )
 from audit_core.kinds.encoder import PSEUDO, feedable
 from audit_core.kinds.generation_estimate import declared_requests, schedule_of
-from audit_core.kinds.generation_work import ON_THE_SPOT_SHARE, STATISTICS_SECONDS, Decoding, decoding_of
+from audit_core.kinds.generation_work import ON_THE_SPOT_SHARE, Decoding, decoding_of
 from audit_core.kinds.memory_need import fitting_need
 from audit_core.kinds.tabular import open_reference
 from audit_core.kinds.tabular_inputs import read_tabular_inputs, require_columns, require_width
@@ -65,6 +66,7 @@ from audit_core.passes.encoder_pass import PSEUDO_ROWS_PER_RECORD
 from audit_core.passes.precision_agreement import AGREEMENT_SAMPLE
 from audit_core.passes.token_scores import score_tokens
 from audit_core.plan.parsing import AuditPlan
+from audit_core.plan.span_settings import LOCALISATION_LABEL, MEMORIZED_SPANS, MemorizedSpansSettings
 from audit_core.probes.base import Probe
 from audit_core.probes.generating import GENERATION_LABEL, generation_weight
 from audit_core.probes.selection import resolve_probes, resolve_thresholds
@@ -77,13 +79,6 @@ PER_PROBE_SECONDS = 0.3
 # messages name them (runner.py: the pass's label, then each probe's id), so that the Run
 # step can refine the estimate phase by phase (run/remaining.py).
 SETUP, SCORING, WRITING = "setup", "shared scoring pass", "writing"
-# Measured on the demo (the estimate bench, tools/bench/estimate.py, 2-core VM, 2026-12-07;
-# docs/speed.md): a membership probe's statistics after the shared pass (bootstrap
-# intervals, ROC, subgroups), the split check per record, and writing results.json,
-# records.csv and the PDF.
-MEMBERSHIP_PROBE_SECONDS = 0.4  # 0.15-0.5 s measured on the demo since issue 21 (vectorized bootstrap)
-SPLIT_SECONDS_PER_RECORD = 0.77 / 2000  # 0.8 s for the demo's 2,000 records
-WRITING_SECONDS = 2.5  # 1.0-1.6 s at load 1-4, 2.7-5.4 s at load 7-10
 # The sample's scoring is padded (records of every length spread over the cohorts, in the
 # plan's batches) where the pass batches records by length: the pass took 0.51-0.73 of
 # the sample's time per token, extrapolated.
@@ -122,7 +117,8 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
         token_ids[role] = encode_all(tokenizer, list(cohort.sequences))
     all_ids = token_ids[Role.MEMBERS] + token_ids[Role.NON_MEMBERS]
     total_tokens = int(sum(len(x) for x in all_ids))
-    phases = {SETUP: time.perf_counter() - clock + SPLIT_SECONDS_PER_RECORD * len(all_ids)}
+    records = len(all_ids)
+    phases = {SETUP: time.perf_counter() - clock + statistics_cost.SPLIT.at(records)}
     if not calibration_prices(calibration, info.parameters, plan.model.precision):
         calibration = None  # no rates for this precision or a model this small: timed below
     if calibration:
@@ -152,6 +148,7 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
             cost.seconds(Decoding(merged.greedy_row_steps, 1, greedy=True), calls=merged.greedy_calls)
         if stream_count(model, merged.batches) > 1:  # the cost above is one session's
             step[GENERATION_LABEL] *= side_by_side_time(info.parameters)
+        step[GENERATION_LABEL] += statistics_cost.DECLARING.at(records)
     # An export without a KV cache recomputes the whole sequence at every step: what that
     # adds beyond the decode cost counted here (kinds/decoding_cost.py). The calibration's
     # rate is a KV step's; the timed step above ran the plain graph at its short prompt.
@@ -165,8 +162,9 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
         if generation_weight(probe) > 0:
             phases.update(step)
             step = {}
-        seconds = MEMBERSHIP_PROBE_SECONDS if probe.family == Family.MEMBERSHIP else 0.0
-        seconds += STATISTICS_SECONDS.get(probe.id, 0.0)
+        seconds = statistics_cost.MEMBERSHIP_PROBE.at(records) if probe.family == Family.MEMBERSHIP else 0.0
+        if probe.id in statistics_cost.STATISTICS:
+            seconds += statistics_cost.STATISTICS[probe.id].at(records)
         decoding = decoding_of(probe.id, config, lengths, model.context_length)
         if decoding is not None and probe.id not in declared:  # decodes in its own run
             seconds += cost.seconds(decoding)
@@ -176,7 +174,14 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
             seconds += recompute.extra_seconds(probe.id, in_step=False, counted_length=counted)
         phases[probe.id] = seconds
     phases.update(step)
-    phases[WRITING] = WRITING_SECONDS
+    spans = resolve_thresholds(plan).get(MEMORIZED_SPANS)
+    if isinstance(spans, MemorizedSpansSettings) and spans.records > 0:  # run/localisation_step.py
+        # Its records scored again by the model and by the baseline (a model's share, priced
+        # as the pass), and its spans read token by token (the statistics' share).
+        localised = min(records, 2 * spans.records)
+        phases[LOCALISATION_LABEL] = statistics_cost.LOCALISING.at(records) + \
+            2 * phases[SCORING] * localised / max(records, 1)
+    phases[WRITING] = statistics_cost.WRITING.at(records)
     progress.advance(1.0, "estimated")
     return Estimate(seconds=sum(phases.values()), records=len(all_ids), tokens=total_tokens,
                     sampled_records=sampled, source=source, phases=tuple(phases.items()),

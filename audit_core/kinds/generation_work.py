@@ -25,18 +25,6 @@ import numpy as np
 from audit_core.clinical.record_layout import parse_tiers
 from audit_core.probes.elicitation_prompts import TIERS
 
-# A generating probe's own seconds after the generation step, beyond any decoding: its
-# statistics (bootstrap intervals, distances, text decoding): its run.json seconds less its
-# share of the generation step, on the demo (issue 21, 2-core VM, load about 2); a probe
-# not listed has next to none.
-STATISTICS_SECONDS = {
-    "trajectory": 1.3,  # code distances per sample and tier
-    "sensitive_attributes": 2.1,  # carrier disclosure's scoring, AUROC/AUPRC intervals
-    "perturbation": 1.0,  # its second stage's decoding is counted apart (ON_THE_SPOT_SHARE)
-    "vulnerable_subgroups": 2.5,  # disparities per stratum (bootstrap)
-    "reidentification": 0.1,
-    "extraction": 0.1,
-}
 # The share of a probe's counted decoding done after the generation step, in a second
 # stage that depends on the first (T5 perturbs the patients its screen flagged: about a
 # third of its prompts on the demo, 361 of 1,111 requests).

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from audit_core.settings import param
 
 MEMORIZED_SPANS = "memorized_spans"
+# The step's progress messages, and its phase in the time estimate (kinds/estimates.py).
+LOCALISATION_LABEL = "which tokens are memorized"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -33,6 +33,9 @@ def run_generation(schedule: GenerationSchedule, selected: Sequence[tuple[Probe,
     (generation/kept_answers.py), the probes are not declared: each decodes on the spot,
     when it runs."""
     kept: list[int] = []  # the declared probes' answer bytes
+    # Listing takes a few seconds on a large cohort (prompts, sensitive codes, templates):
+    # said, and counted in this step's time as the estimate counts it.
+    progress.advance(0.0, "listing the probes' requests")
     for probe, config in declaring(selected):
         if saved.load(f"probe/{probe.id}") is not None:
             continue  # resumed: its outcome is read back, nothing to decode

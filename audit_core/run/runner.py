@@ -30,7 +30,7 @@ from audit_core.kinds import kind_for
 from audit_core.kinds.base import Prepared, SharedPass
 from audit_core.models.inspection import model_kind
 from audit_core.plan.parsing import AuditPlan
-from audit_core.plan.span_settings import MemorizedSpansSettings
+from audit_core.plan.span_settings import LOCALISATION_LABEL, MemorizedSpansSettings
 from audit_core.plan.thresholds import SplitValidityThresholds
 from audit_core.probes.base import Probe, ProbeContext
 from audit_core.probes.generating import GENERATION_LABEL, batch_rows, generation_weight
@@ -135,7 +135,7 @@ def _audit(plan: AuditPlan, on_progress: ProgressCallback, cancel: CancelToken |
             slice_.advance(1.0, "finished")
         # In the plan's order: the strongest attack is the first of equal AUCs.
         spans = localised(plan, prepared, in_plan_order(probe_results, prepared.selected), saved,
-                          progress.slice(edges[-2], edges[-1], "which tokens are memorized"))
+                          progress.slice(edges[-2], edges[-1], LOCALISATION_LABEL))
         progress.advance(1.0, "done")
     except Cancelled:
         outcome = "cancelled"

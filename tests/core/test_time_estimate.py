@@ -13,6 +13,7 @@ import pytest
 
 from audit_core.kinds.generation_work import decoding_of
 from audit_core.plan.parsing import load_plan
+from audit_core.plan.span_settings import LOCALISATION_LABEL
 from audit_core.probes import PROBES_BY_ID
 from audit_core.run.estimate import estimate_run
 from tests.conftest import DEMO
@@ -24,15 +25,23 @@ CALIBRATION = {"format": "mnemoscope-calibration/1", "created_utc": "2026-12-07T
 DEMO_PLAN = (DEMO / "plan.toml").read_text(encoding="utf-8")
 
 
-def _estimate(tmp_path: Path, text: str) -> dict[str, float]:
-    """The demo plan with `text` in place of its probes, estimated; its phases."""
+def _estimate(tmp_path: Path, text: str, copies: int = 1) -> dict[str, float]:
+    """The demo plan with `text` in place of its probes, estimated; its phases. `copies`:
+    each cohort's records that many times over, under new patient ids."""
     head = DEMO_PLAN.split("[probes.loss]")[0]
     tail = DEMO_PLAN[DEMO_PLAN.index("[thresholds.membership]"):]
     folder = tmp_path / "plan"
     folder.mkdir(exist_ok=True)
     plan = head.replace('path = "model"', f'path = "{(DEMO / "model").as_posix()}"')
-    plan = plan.replace('"members.csv"', f'"{(DEMO / "members.csv").as_posix()}"').replace(
-        '"non_members.csv"', f'"{(DEMO / "non_members.csv").as_posix()}"')
+    for name in ("members.csv", "non_members.csv"):
+        source = DEMO / name
+        if copies > 1:
+            header, *rows = source.read_text(encoding="utf-8").splitlines()
+            source = folder / name
+            source.write_text("\n".join([header] + [f"{row.split(',', 1)[0]}-{k},{row.split(',', 1)[1]}"
+                                                    for k in range(copies) for row in rows]) + "\n",
+                              encoding="utf-8")
+        plan = plan.replace(f'"{name}"', f'"{source.as_posix()}"')
     (folder / "plan.toml").write_text(plan + text + "\n" + tail, encoding="utf-8")
     estimate = estimate_run(load_plan(folder / "plan.toml"), calibration=CALIBRATION)
     assert estimate.source == "calibration"
@@ -61,7 +70,25 @@ def test_the_generating_probes_are_most_of_the_demos_estimate(tmp_path: Path) ->
     assert max(demo, key=demo.__getitem__) == "generation"  # one step decodes for all of them
     assert sum(demo.values()) > 3 * sum(scoring_only.values())
     assert set(scoring_only) == {"setup", "shared scoring pass", "loss", "zlib", "min_k",
-                                 "min_k_plus_plus", "writing"}
+                                 "min_k_plus_plus", LOCALISATION_LABEL, "writing"}
+
+
+def test_the_statistics_grow_with_the_cohorts(tmp_path: Path) -> None:
+    """A probe's statistics and the outputs are priced by the records
+    (they were fixed seconds: T6 took 6.7 s on 8,000 records for 2.5 s estimated)."""
+    plan = "[probes.loss]\n[probes.trajectory]\nmax_records = 50\n[probes.vulnerable_subgroups]\n"
+    demo, larger = _estimate(tmp_path, plan), _estimate(tmp_path, plan, copies=4)
+    for phase in ("loss", "vulnerable_subgroups", "writing", "setup"):
+        assert larger[phase] > 1.5 * demo[phase], phase
+    # The spans: a fixed number of records scored again, and reading them grows a little.
+    assert demo[LOCALISATION_LABEL] < larger[LOCALISATION_LABEL] < 1.5 * demo[LOCALISATION_LABEL]
+    assert larger["vulnerable_subgroups"] == pytest.approx(4 * demo["vulnerable_subgroups"], rel=1e-6)
+    assert larger["trajectory"] == demo["trajectory"]  # its distances are on a bounded sample
+
+
+def test_no_span_phase_when_no_record_is_localised(tmp_path: Path) -> None:
+    phases = _estimate(tmp_path, "[probes.loss]\n[thresholds.memorized_spans]\nrecords = 0\n")
+    assert LOCALISATION_LABEL not in phases
 
 
 def test_the_counted_decoding_follows_each_probes_settings() -> None:
