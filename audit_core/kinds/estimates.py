@@ -183,7 +183,7 @@ def estimate_causal_lm(plan: AuditPlan, kind: str, progress: Progress, sample: i
             2 * phases[SCORING] * localised / max(records, 1)
     phases[WRITING] = statistics_cost.WRITING.at(records)
     progress.advance(1.0, "estimated")
-    return Estimate(seconds=sum(phases.values()), records=len(all_ids), tokens=total_tokens,
+    return Estimate(seconds=sum(phases.values()), records=records, tokens=total_tokens,
                     sampled_records=sampled, source=source, phases=tuple(phases.items()),
                     memory=memory)
 
