@@ -25,7 +25,7 @@ def print_estimate(plan) -> None:
     except Exception:  # the run itself reports whatever is wrong, with its proper message
         return
     basis = (f"workstation calibration of {calibration['created_utc'][:10]}"
-             if estimate.source == "calibration" else  # a small model; int8 before bench measured it
+             if estimate.source == "calibration" else  # timed: a model below the reference, or int8 before bench timed it
              f"timed on {estimate.sampled_records:,} records")
     size = (f"{estimate.tokens:,} tokens" if estimate.tokens  # a tabular model reads rows
             else f"{estimate.records:,} records")
